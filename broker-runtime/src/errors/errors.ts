@@ -1,0 +1,65 @@
+/**
+ * Every error the outside world can cause has a name (its wire `code`), an HTTP status, and a
+ * `retriable` flag the client's retry policy reads. They are mapped to HTTP once, in http/errors.ts.
+ */
+export type ErrorCode =
+  | 'INVALID_JSON'
+  | 'INVALID_REQUEST'
+  | 'UNKNOWN_TOPIC'
+  | 'UNKNOWN_PARTITION'
+  | 'TOPIC_EXISTS'
+  | 'MESSAGE_TOO_LARGE'
+  | 'NOT_LEADER'
+  | 'NOT_ENOUGH_REPLICAS'
+  | 'STALE_EPOCH'
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'TIMEOUT'
+  | 'UNAVAILABLE'
+  | 'INTERNAL';
+
+export interface LeaderRef {
+  id: string;
+  url: string;
+}
+
+export class YakError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    readonly status: number,
+    message: string,
+    readonly retriable = false,
+    /** Extra fields merged into the JSON error body (for example `leader` on NOT_LEADER). */
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = code;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { error: this.code, message: this.message, ...this.extra };
+  }
+}
+
+export const invalidJson = (message: string) => new YakError('INVALID_JSON', 400, message);
+export const invalidRequest = (message: string) => new YakError('INVALID_REQUEST', 400, message);
+export const unknownTopic = (topic: string) =>
+  new YakError('UNKNOWN_TOPIC', 404, `topic '${topic}' does not exist`);
+export const unknownPartition = (topic: string, partition: number, count: number) =>
+  new YakError('UNKNOWN_PARTITION', 404, `topic '${topic}' has partitions 0..${count - 1}; ${partition} does not exist`);
+export const topicExists = (topic: string) => new YakError('TOPIC_EXISTS', 409, `topic '${topic}' already exists`);
+export const messageTooLarge = (size: number, limit: number) =>
+  new YakError('MESSAGE_TOO_LARGE', 413, `request of ${size} bytes is over the limit of ${limit} bytes`);
+export const notLeader = (leader: LeaderRef | null) =>
+  new YakError('NOT_LEADER', 421, leader ? `this broker is not the leader; the leader is ${leader.id} at ${leader.url}` : 'this broker is not the leader and no leader is known yet', true, { leader });
+export const notEnoughReplicas = (inSync: number, required: number) =>
+  new YakError('NOT_ENOUGH_REPLICAS', 503, `${inSync} in-sync replica(s), ${required} required (MIN_INSYNC_REPLICAS)`, true, { in_sync: inSync, min_insync: required });
+export const staleEpoch = (got: number, known: number) =>
+  new YakError('STALE_EPOCH', 409, `epoch ${got} is older than the known epoch ${known}`, false, { epoch: known });
+export const timeout = (message: string) => new YakError('TIMEOUT', 504, message, true);
+export const unavailable = (message: string) => new YakError('UNAVAILABLE', 503, message, true);
+
+export function isYakError(err: unknown): err is YakError {
+  return err instanceof YakError;
+}
