@@ -1,0 +1,81 @@
+import type { LeaderRef } from '../errors/errors.js';
+
+/**
+ * What the HTTP layer asks of a broker. The HTTP layer validates the shape of requests (types,
+ * topic names, sizes) and maps YakErrors to statuses; the service decides everything else and
+ * throws YakErrors (NOT_LEADER, UNKNOWN_TOPIC, ...).
+ */
+export interface ProduceRecord {
+  key: string | null;
+  /** The payload as JSON text (the HTTP layer re-serialises the parsed value once). */
+  payload: string;
+  headers: Record<string, string>;
+  partition?: number;
+}
+
+export interface ProduceResult {
+  partition: number;
+  offset: number;
+}
+
+export interface ConsumedRecord {
+  offset: number;
+  key: string | null;
+  /** JSON text; the HTTP layer embeds it as a JSON value without re-parsing. */
+  payload: string;
+  timestamp: number;
+  headers: Record<string, string>;
+}
+
+export interface ConsumeResult {
+  topic: string;
+  partition: number;
+  records: ConsumedRecord[];
+  next_offset: number;
+  high_watermark: number;
+}
+
+export interface TopicView {
+  name: string;
+  partitions: { partition: number; high_watermark: number; log_end_offset: number }[];
+}
+
+export interface BrokerView {
+  id: string;
+  url: string;
+  role: 'leader' | 'follower';
+  alive: boolean;
+  in_sync: boolean;
+}
+
+export interface ClusterView {
+  cluster: string;
+  epoch: number;
+  leader: LeaderRef | null;
+  brokers: BrokerView[];
+}
+
+export interface HealthView {
+  status: 'ok' | 'degraded';
+  id: string;
+  role: 'leader' | 'follower';
+  epoch: number;
+  /** Milliseconds of lease left as this broker measures it (leader only), else null. */
+  lease_ms_left: number | null;
+  /** Whether this broker can reach Redis right now. */
+  redis: boolean;
+}
+
+export interface BrokerService {
+  produce(topic: string, records: ProduceRecord[]): Promise<ProduceResult[]>;
+  consume(topic: string, partition: number, offset: number, max: number, waitMs: number): Promise<ConsumeResult>;
+  topics(): TopicView[];
+  createTopic(name: string, partitions: number): Promise<void>;
+  leader(): { leader: LeaderRef | null; epoch: number };
+  cluster(): Promise<ClusterView>;
+  health(): HealthView;
+  /** Counters and gauges as a flat JSON object (metrics/registry.ts renders Prometheus text from it). */
+  metrics(): Record<string, unknown>;
+  /** Internal: the replication endpoint. Body and answer are binary frames (replication/wire.ts). */
+  replicate(frame: Buffer): Promise<Buffer>;
+}

@@ -1,0 +1,28 @@
+import type { FsyncPolicy } from '../log/types.js';
+
+/** The broker's whole configuration, parsed and validated once at start (config/parse.ts). */
+export interface BrokerConfig {
+  id: string;
+  host: string;
+  port: number;
+  advertisedUrl: string;
+  dataDir: string;
+  redisUrl: string;
+  cluster: string;
+  leaseMs: number;
+  renewMs: number;
+  defaultPartitions: number;
+  minInsync: number;
+  /** A follower that has not caught up for this long leaves the in-sync set. */
+  replicaLagMs: number;
+  /** Let a broker outside the in-sync set take the lease (may lose committed records). */
+  uncleanElection: boolean;
+  segmentBytes: number;
+  fsync: FsyncPolicy;
+  fsyncIntervalMs: number;
+  /** Largest accepted request body (and so record) in bytes. */
+  maxMessageBytes: number;
+  /** How long a produce waits for its records to commit before answering 503/504. */
+  produceTimeoutMs: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}

@@ -1,0 +1,124 @@
+/**
+ * The storage contract. Everything above log/ (replication, HTTP) talks to a partition's log only
+ * through these interfaces; everything below is files.
+ *
+ * On-disk record layout (big-endian), one after another in `<base-offset>.log` segment files:
+ *
+ *   u32  length       bytes that follow this field (crc .. payload)
+ *   u32  crc          CRC-32 (zlib.crc32) of every byte after this field
+ *   u64  offset       absolute offset in the partition
+ *   u32  epoch        leader epoch that first appended the record
+ *   f64  timestamp    ms since the Unix epoch (producer-supplied or broker time)
+ *   i32  keyLength    -1 for a null key
+ *   ...  key          UTF-8
+ *   u32  headersLength
+ *   ...  headers      UTF-8 JSON object of string -> string ("" when there are none: length 0)
+ *   ...  payload      UTF-8 JSON text, the rest of the record
+ *
+ * Encoded records are what replication ships: a follower appends the leader's bytes unchanged
+ * after checking each CRC and that offsets continue its log.
+ */
+
+/** What a producer hands the broker (payload is JSON text, already validated). */
+export interface RecordInput {
+  key: string | null;
+  payload: string;
+  headers: Record<string, string>;
+  timestamp: number;
+}
+
+export interface StoredRecord extends RecordInput {
+  offset: number;
+  epoch: number;
+}
+
+/** One entry of the leader-epoch cache: `epoch` began writing at `startOffset`. */
+export interface EpochEntry {
+  epoch: number;
+  startOffset: number;
+}
+
+export type FsyncPolicy = 'always' | 'interval' | 'never';
+
+export interface LogOptions {
+  /** Roll to a new segment once the active one reaches this size. */
+  segmentBytes: number;
+  /** Add an offset-index entry every this many bytes of records. */
+  indexIntervalBytes: number;
+  /** always: fsync before append() resolves; interval: LogManager fsyncs dirty logs every fsyncIntervalMs; never: leave it to the OS. */
+  fsync: FsyncPolicy;
+  fsyncIntervalMs: number;
+  /** Called with a human-readable line for recovery events (truncated tail, rebuilt index). */
+  logger?: (line: string) => void;
+}
+
+export interface RawBatch {
+  /** Encoded records, exactly as stored. */
+  bytes: Buffer;
+  /** Offset of the first record in `bytes` (= the offset asked for), and one past the last. */
+  baseOffset: number;
+  nextOffset: number;
+  count: number;
+}
+
+export interface RecoveryReport {
+  /** Bytes cut from the tail of the last segment because they were torn or failed the CRC. */
+  truncatedBytes: number;
+  /** Index files rebuilt because they were missing or disagreed with their segment. */
+  rebuiltIndexes: number;
+}
+
+export interface PartitionLog {
+  readonly topic: string;
+  readonly partition: number;
+  readonly dir: string;
+  /** What open() found and repaired. */
+  readonly recovery: RecoveryReport;
+
+  /** One past the last record's offset (0 for an empty log). */
+  logEndOffset(): number;
+  /** Committed offset boundary: records below it are committed. Never decreases, never exceeds logEndOffset(). */
+  highWatermark(): number;
+  /** Raise the high-water mark (clamped to logEndOffset(); lower values are ignored). Persisted lazily. */
+  setHighWatermark(offset: number): void;
+
+  /** Leader path: assign offsets from logEndOffset(), encode with `epoch`, append; resolves once written (and fsynced under 'always'). */
+  append(records: RecordInput[], epoch: number): Promise<{ baseOffset: number; lastOffset: number }>;
+  /** Follower path: append the leader's encoded records. Throws (and changes nothing) if a CRC fails or the first offset is not logEndOffset(). */
+  appendRaw(bytes: Buffer): Promise<{ count: number; nextOffset: number }>;
+
+  /** Decoded records with offset in [from, min(upTo, logEndOffset())), at most maxRecords and about maxBytes (always at least one if any). */
+  read(from: number, upTo: number, maxRecords: number, maxBytes: number): Promise<StoredRecord[]>;
+  /** Encoded records from `from`, at most about maxBytes (at least one record if any), never past logEndOffset(). */
+  readRaw(from: number, maxBytes: number): Promise<RawBatch>;
+
+  /** Drop every record with offset >= `offset` (segments, index, epoch cache); the HWM is clamped too. */
+  truncateTo(offset: number): Promise<void>;
+
+  /** The leader-epoch cache, oldest first. */
+  epochs(): EpochEntry[];
+  /** Epoch of the last record, or -1 for an empty log. */
+  lastEpoch(): number;
+
+  /** fsync whatever is written but not yet durable; also checkpoints the HWM. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TopicInfo {
+  name: string;
+  partitions: number;
+}
+
+/** All partitions of all topics in one data folder, plus the topic metadata file. */
+export interface LogManager {
+  readonly dataDir: string;
+  topics(): TopicInfo[];
+  topic(name: string): TopicInfo | undefined;
+  /** Create the topic's partition folders and record it in the metadata file (fsynced). Idempotent for the same count; throws on a different count. */
+  createTopic(name: string, partitions: number): Promise<void>;
+  /** The open log, or undefined for an unknown topic/partition. */
+  partition(topic: string, partition: number): PartitionLog | undefined;
+  all(): PartitionLog[];
+  close(): Promise<void>;
+}

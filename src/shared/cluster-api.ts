@@ -1,0 +1,278 @@
+/**
+ * The one contract between the renderer and the Node side of the desktop app.
+ *
+ * Implemented twice with the same semantics: by the Electron IPC bridge (src/preload exposes it as
+ * `window.yak`) and by the HTTP bridge of the web host (src/renderer/bridge/http.ts). The renderer
+ * imports only this interface. Every method validates its arguments on the Node side and rejects
+ * with an Error whose message says what was wrong.
+ */
+
+export type ProcessKind = 'redis' | 'broker';
+export type ProcessState = 'starting' | 'running' | 'paused' | 'stopping' | 'stopped' | 'exited' | 'crashed';
+export type BrokerAction = 'start' | 'stop' | 'kill' | 'pause' | 'resume' | 'restart';
+
+export interface ProcessInfo {
+  /** 'redis' or the broker id, e.g. 'broker-1'. */
+  name: string;
+  kind: ProcessKind;
+  pid: number | null;
+  state: ProcessState;
+  port: number | null;
+  exitCode: number | null;
+  signal: string | null;
+  startedAt: number | null;
+  restarts: number;
+}
+
+export interface RedisInfo {
+  mode: 'embedded' | 'external';
+  url: string | null;
+  reachable: boolean;
+  process: ProcessInfo | null;
+  /** Set when no redis-server could be found: what to install, or how to give an external URL. */
+  problem: string | null;
+}
+
+export interface ReplicaPartitionState {
+  brokerId: string;
+  logEndOffset: number;
+  highWatermark: number;
+}
+
+export interface PartitionSnapshot {
+  partition: number;
+  /** The leader's high-water mark (committed boundary). */
+  highWatermark: number;
+  replicas: ReplicaPartitionState[];
+}
+
+export interface TopicSnapshot {
+  name: string;
+  partitions: PartitionSnapshot[];
+}
+
+export interface BrokerSnapshot {
+  id: string;
+  url: string;
+  port: number;
+  process: ProcessInfo;
+  /** Answered its /health in the last poll. */
+  reachable: boolean;
+  role: 'leader' | 'follower' | null;
+  epoch: number | null;
+  /** Lease time left as the leader measures it; null on followers. */
+  leaseMsLeft: number | null;
+  /** Member of the in-sync replica set recorded in Redis. */
+  inSync: boolean;
+  /** Registered as alive in Redis. */
+  alive: boolean;
+}
+
+export interface RatePoint {
+  at: number;
+  producedPerSec: number;
+  consumedPerSec: number;
+}
+
+export interface ClusterSettings {
+  brokerCount: number;
+  leaseSeconds: number;
+  renewSeconds: number;
+  partitions: number;
+  minInsync: number;
+  /** null: the supervisor runs its own redis-server. */
+  externalRedisUrl: string | null;
+}
+
+export interface ClusterSnapshot {
+  at: number;
+  running: boolean;
+  settings: ClusterSettings;
+  redis: RedisInfo;
+  leader: { id: string; url: string } | null;
+  epoch: number;
+  brokers: BrokerSnapshot[];
+  topics: TopicSnapshot[];
+  /** Recent rate history, oldest first (about two minutes). */
+  rates: RatePoint[];
+}
+
+export type ClusterEventKind =
+  | 'process-started'
+  | 'process-exited'
+  | 'process-signal'
+  | 'leader-elected'
+  | 'lease-lost'
+  | 'isr-shrink'
+  | 'isr-expand'
+  | 'failover-step'
+  | 'info'
+  | 'error';
+
+export interface ClusterEvent {
+  seq: number;
+  at: number;
+  kind: ClusterEventKind;
+  message: string;
+  brokerId?: string;
+  epoch?: number;
+}
+
+export type FailoverStepName =
+  | 'leader-lost'
+  | 'lease-expired'
+  | 'new-leader'
+  | 'first-commit'
+  | 'old-leader-restarted'
+  | 'caught-up';
+
+export interface FailoverStep {
+  step: FailoverStepName;
+  at: number;
+  /** Milliseconds since the failover started. */
+  sinceStartMs: number;
+  detail: string;
+}
+
+export interface FailoverOptions {
+  /** kill = SIGKILL, pause = SIGSTOP (resumed with SIGCONT when the old leader is brought back). */
+  mode: 'kill' | 'pause';
+  /** Bring the old leader back after the new one commits, and wait for it to catch up. */
+  restartOldLeader: boolean;
+  /** Run a steady trickle of records during the failover so the gap is visible. */
+  demoProducer: boolean;
+}
+
+export interface FailoverTimeline {
+  id: number;
+  options: FailoverOptions;
+  startedAt: number;
+  oldLeader: { id: string; epoch: number };
+  newLeader: { id: string; epoch: number } | null;
+  steps: FailoverStep[];
+  /** Time without a committed record (leader lost -> first commit), once known. */
+  gapMs: number | null;
+  state: 'running' | 'done' | 'failed';
+  error: string | null;
+}
+
+export interface ProduceRequest {
+  topic: string;
+  key?: string | null;
+  /** Any JSON value. */
+  payload: unknown;
+  partition?: number;
+  headers?: Record<string, string>;
+}
+
+export interface ProduceResult {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+export interface BatchRecord {
+  key?: string | null;
+  payload: unknown;
+  partition?: number;
+  headers?: Record<string, string>;
+}
+
+export interface BatchResult {
+  topic: string;
+  results: { partition: number; offset: number }[];
+}
+
+export interface ConsumeRequest {
+  topic: string;
+  partition: number;
+  /** A number, or 'earliest' (0) / 'latest' (the high-water mark). */
+  offset: number | 'earliest' | 'latest';
+  max?: number;
+  /** Long-poll up to this long (at most 30 000) for new committed records. */
+  waitMs?: number;
+}
+
+export interface ConsumedRecord {
+  offset: number;
+  key: string | null;
+  payload: unknown;
+  timestamp: number;
+  headers: Record<string, string>;
+}
+
+export interface ConsumeResult {
+  topic: string;
+  partition: number;
+  records: ConsumedRecord[];
+  nextOffset: number;
+  highWatermark: number;
+}
+
+export interface TopicSummary {
+  name: string;
+  partitions: { partition: number; highWatermark: number }[];
+}
+
+export type Unsubscribe = () => void;
+
+export interface ClusterApi {
+  // --- the cluster as a whole
+  getSnapshot(): Promise<ClusterSnapshot>;
+  getSettings(): Promise<ClusterSettings>;
+  /** Applies on the next start (or restart) of the cluster. */
+  updateSettings(patch: Partial<ClusterSettings>): Promise<ClusterSettings>;
+  startCluster(): Promise<void>;
+  stopCluster(): Promise<void>;
+  /** Stops the cluster and deletes its data folders (brokers' logs and Redis data). */
+  wipeData(): Promise<void>;
+
+  // --- processes
+  brokerAction(brokerId: string, action: BrokerAction): Promise<void>;
+  addBroker(): Promise<string>;
+  removeBroker(brokerId: string): Promise<void>;
+  /** Last lines (up to 500) of a process's stdout/stderr; name is 'redis' or a broker id. */
+  processOutput(name: string): Promise<string[]>;
+
+  // --- failover
+  simulateFailover(options: FailoverOptions): Promise<FailoverTimeline>;
+  /** The latest failover timeline, or null if none ran yet. */
+  getFailover(): Promise<FailoverTimeline | null>;
+
+  // --- data, through broker-runtime's client (leader discovery and retries included)
+  produce(request: ProduceRequest): Promise<ProduceResult>;
+  produceBatch(topic: string, records: BatchRecord[]): Promise<BatchResult>;
+  consume(request: ConsumeRequest): Promise<ConsumeResult>;
+  listTopics(): Promise<TopicSummary[]>;
+  createTopic(name: string, partitions: number): Promise<void>;
+
+  // --- push streams
+  onSnapshot(listener: (snapshot: ClusterSnapshot) => void): Unsubscribe;
+  onEvent(listener: (event: ClusterEvent) => void): Unsubscribe;
+  /** Recent events, oldest first (for a renderer that starts late). */
+  recentEvents(): Promise<ClusterEvent[]>;
+}
+
+/** The method names that are request/response calls (every host must serve each one). */
+export const CLUSTER_API_CALLS = [
+  'getSnapshot',
+  'getSettings',
+  'updateSettings',
+  'startCluster',
+  'stopCluster',
+  'wipeData',
+  'brokerAction',
+  'addBroker',
+  'removeBroker',
+  'processOutput',
+  'simulateFailover',
+  'getFailover',
+  'produce',
+  'produceBatch',
+  'consume',
+  'listTopics',
+  'createTopic',
+  'recentEvents',
+] as const satisfies readonly (keyof ClusterApi)[];
+
+export type ClusterApiCall = (typeof CLUSTER_API_CALLS)[number];
