@@ -76,6 +76,8 @@ export interface BrokerService {
   health(): HealthView;
   /** Counters and gauges as a flat JSON object (metrics/registry.ts renders Prometheus text from it). */
   metrics(): Record<string, unknown>;
+  /** The same metrics in the Prometheus text exposition format (GET /metrics?format=prometheus). */
+  prometheus?(): string;
   /** Internal: the replication endpoint. Body and answer are binary frames (replication/wire.ts). */
   replicate(frame: Buffer): Promise<Buffer>;
 }

@@ -1,0 +1,338 @@
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { BrokerConfig } from '../config/types.js';
+import { BrokerState } from '../election/broker-state.js';
+import { Elector } from '../election/elector.js';
+import { clusterKeys } from '../election/keys.js';
+import { LeaseStore } from '../election/lease-store.js';
+import { invalidRequest, notEnoughReplicas, notLeader, timeout, topicExists, unknownPartition, unknownTopic, type LeaderRef } from '../errors/errors.js';
+import type { LogManager, PartitionLog, RecordInput, TopicInfo } from '../log/types.js';
+import type { Logger } from '../logger.js';
+import { RoundRobinByTopic, choosePartition } from '../routing/partitioner.js';
+import { FollowerApply } from '../replication/follower-apply.js';
+import { HighWatermarkWaiters } from '../replication/hwm-waiters.js';
+import { LeaderReplication } from '../replication/leader-replication.js';
+import { createBrokerMetrics, type BrokerMetrics } from './broker-metrics.js';
+import { HwmMirror } from './hwm-mirror.js';
+import type { BrokerService, ClusterView, ConsumeResult, HealthView, ProduceRecord, ProduceResult, TopicView } from './service.js';
+
+const MAX_CONSUME_BYTES = 4 << 20;
+
+/**
+ * One broker: its logs, its side of the election, and replication in whichever role it has now.
+ * Implements the BrokerService the HTTP layer calls.
+ */
+export class Broker implements BrokerService {
+  readonly stats: BrokerMetrics;
+  private readonly store: LeaseStore;
+  private readonly elector: Elector;
+  private readonly commits = new HighWatermarkWaiters();
+  private readonly reads = new HighWatermarkWaiters();
+  private readonly follower: FollowerApply;
+  private readonly spreader = new RoundRobinByTopic();
+  private readonly mirror: HwmMirror;
+  private leaderRep: LeaderReplication | null = null;
+  private metaVersionCache = '';
+
+  constructor(
+    private readonly config: BrokerConfig,
+    private readonly logs: LogManager,
+    private readonly state: BrokerState,
+    private readonly log: Logger,
+  ) {
+    this.stats = createBrokerMetrics(logs);
+    this.refreshMetaVersion();
+    this.store = new LeaseStore(config.redisUrl, clusterKeys(config.cluster), Math.max(200, Math.min(config.renewMs, 2000)));
+    this.elector = new Elector(this.store, state, {
+      id: config.id,
+      url: config.advertisedUrl,
+      leaseMs: config.leaseMs,
+      renewMs: config.renewMs,
+      uncleanElection: config.uncleanElection,
+      candidacy: () => ({
+        lastLogEpoch: Math.max(-1, ...logs.all().map((l) => l.lastEpoch())),
+        logEndTotal: logs.all().reduce((sum, l) => sum + l.logEndOffset(), 0),
+      }),
+      log,
+    });
+    this.elector.on('elected', (epoch, isr) => this.becomeLeader(epoch, isr.members));
+    this.elector.on('demoted', (reason) => this.becomeFollower(reason));
+    this.elector.on('leader', (holder) => {
+      this.stats.epoch.set(this.elector.currentEpoch());
+      if (holder && holder.id !== config.id) log('info', `following leader ${holder.id} (epoch ${holder.epoch})`);
+    });
+    this.follower = new FollowerApply({
+      logs,
+      currentEpoch: () => this.elector.currentEpoch(),
+      isLeader: () => this.elector.isLeader(),
+      observeEpoch: (epoch, holder) => this.elector.observeEpoch(epoch, holder),
+      applyTopics: (topics) => this.applyTopics(topics),
+      reads: this.reads,
+      onApplied: (bytes, records) => {
+        this.stats.replicatedBytes.inc(bytes);
+        this.stats.replicatedRecords.inc(records);
+      },
+      log,
+    });
+    this.mirror = new HwmMirror(logs, this.store, () => this.elector.fence(), log);
+  }
+
+  start(): void {
+    this.elector.start(this.config.redisUrl);
+  }
+
+  async stop(): Promise<void> {
+    await this.elector.stop();
+    this.mirror.stop();
+    this.reads.releaseAll();
+    await this.store.deregister(this.config.id).catch(() => {});
+    await this.store.close();
+  }
+
+  // ---- roles
+
+  private becomeLeader(epoch: number, isr: string[]): void {
+    this.stats.elections.inc();
+    this.stats.isLeader.set(1);
+    this.stats.epoch.set(epoch);
+    const rep: LeaderReplication = new LeaderReplication({
+      logs: this.logs,
+      store: this.store,
+      epoch,
+      self: { id: this.config.id, url: this.config.advertisedUrl },
+      initialIsr: isr,
+      minInsync: this.config.minInsync,
+      replicaLagMs: this.config.replicaLagMs,
+      renewMs: this.config.renewMs,
+      fence: () => this.elector.fence(),
+      canWrite: (): boolean => this.elector.canWrite() && this.leaderRep === rep,
+      metaVersion: () => this.metaVersionCache,
+      commits: this.commits,
+      reads: this.reads,
+      onStaleEpoch: (newer) => void this.elector.observeEpoch(newer),
+      onIsrChange: (members, change) => {
+        this.stats.isrChanges.inc({ change });
+        this.stats.isrSize.set(members.length);
+      },
+      log: this.log,
+    });
+    this.leaderRep = rep;
+    this.stats.isrSize.set(rep.inSyncCount());
+    rep.start();
+    this.mirror.start(this.topicsForMirror());
+  }
+
+  private becomeFollower(reason: string): void {
+    this.stats.isLeader.set(0);
+    this.mirror.stop();
+    const rep = this.leaderRep;
+    this.leaderRep = null;
+    rep?.stop(notLeader(null));
+    this.log('info', `now a follower (${reason})`);
+  }
+
+  private leaderRef(): LeaderRef | null {
+    const l = this.elector.leader();
+    return l ? { id: l.id, url: l.url } : null;
+  }
+
+  /** The leader replication, if we are the leader and may still write. */
+  private writable(): LeaderReplication {
+    const rep = this.leaderRep;
+    if (!rep || !this.elector.canWrite()) throw notLeader(this.elector.isLeader() ? null : this.leaderRef());
+    return rep;
+  }
+
+  // ---- topics
+
+  private refreshMetaVersion(): void {
+    const text = this.logs.topics().map((t) => `${t.name}:${t.partitions}`).sort().join(',');
+    this.metaVersionCache = createHash('sha1').update(text).digest('hex').slice(0, 16);
+  }
+
+  private topicsForMirror(): TopicInfo[] {
+    return this.logs.topics();
+  }
+
+  private async applyTopics(topics: TopicInfo[]): Promise<void> {
+    for (const t of topics) {
+      const have = this.logs.topic(t.name);
+      if (have && have.partitions !== t.partitions) {
+        this.log('warn', `topic ${t.name}: leader has ${t.partitions} partitions, this broker ${have.partitions}; keeping ours`);
+        continue;
+      }
+      if (!have) await this.logs.createTopic(t.name, t.partitions);
+    }
+    this.refreshMetaVersion();
+  }
+
+  private async createTopicAsLeader(name: string, partitions: number): Promise<void> {
+    await this.logs.createTopic(name, partitions);
+    this.refreshMetaVersion();
+    this.mirror.topicsChanged(this.logs.topics());
+    this.log('info', `created topic ${name} with ${partitions} partition(s)`);
+  }
+
+  async createTopic(name: string, partitions: number): Promise<void> {
+    const rep = this.writable();
+    if (this.logs.topic(name)) throw topicExists(name);
+    await this.createTopicAsLeader(name, partitions);
+    const committed = await Promise.race([
+      rep.waitMetadata(this.metaVersionCache).then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), this.config.produceTimeoutMs).unref()),
+    ]);
+    if (!committed) throw timeout(`topic ${name} was created on the leader but not every in-sync replica confirmed it in time`);
+  }
+
+  topics(): TopicView[] {
+    return this.logs.topics().map((t) => ({
+      name: t.name,
+      partitions: Array.from({ length: t.partitions }, (_, p) => {
+        const log = this.logs.partition(t.name, p);
+        return { partition: p, high_watermark: log?.highWatermark() ?? 0, log_end_offset: log?.logEndOffset() ?? 0 };
+      }),
+    }));
+  }
+
+  // ---- data
+
+  async produce(topic: string, records: ProduceRecord[]): Promise<ProduceResult[]> {
+    try {
+      const results = await this.produceInner(topic, records);
+      this.stats.produceRequests.inc({ outcome: 'ok' });
+      return results;
+    } catch (err) {
+      this.stats.produceRequests.inc({ outcome: (err as { code?: string }).code ?? 'error' });
+      throw err;
+    }
+  }
+
+  private async produceInner(topic: string, records: ProduceRecord[]): Promise<ProduceResult[]> {
+    let rep = this.writable();
+    if (records.length === 0) throw invalidRequest('records must not be empty');
+    let info = this.logs.topic(topic);
+    // Route before anything is written, so a bad partition changes nothing.
+    const count = info?.partitions ?? this.config.defaultPartitions;
+    const spreader = this.spreader.for(topic);
+    const targets = records.map((r) => choosePartition(r.key, r.partition, count, spreader, topic));
+    if (rep.inSyncCount() < this.config.minInsync) throw notEnoughReplicas(rep.inSyncCount(), this.config.minInsync);
+    if (!info) {
+      await this.createTopicAsLeader(topic, this.config.defaultPartitions);
+      info = this.logs.topic(topic)!;
+      rep = this.writable();
+    }
+    const groups = new Map<number, number[]>();
+    targets.forEach((p, i) => {
+      const g = groups.get(p);
+      if (g) g.push(i);
+      else groups.set(p, [i]);
+    });
+    const epoch = this.elector.currentEpoch();
+    const now = Date.now();
+    const results: ProduceResult[] = new Array(records.length);
+    const started = performance.now();
+    const appended: { log: PartitionLog; last: number }[] = [];
+    let bytes = 0;
+    for (const [p, idxs] of groups) {
+      const log = this.logs.partition(topic, p);
+      if (!log) throw unknownPartition(topic, p, info.partitions);
+      const inputs: RecordInput[] = idxs.map((i) => {
+        const r = records[i]!;
+        bytes += r.payload.length;
+        return { key: r.key, payload: r.payload, headers: r.headers, timestamp: now };
+      });
+      const { baseOffset, lastOffset } = await log.append(inputs, epoch);
+      idxs.forEach((recordIndex, j) => (results[recordIndex] = { partition: p, offset: baseOffset + j }));
+      appended.push({ log, last: lastOffset });
+      rep.afterAppend(log);
+    }
+    this.stats.recordsIn.inc({ topic }, records.length);
+    this.stats.bytesIn.inc({ topic }, bytes);
+    const outcomes = await Promise.all(appended.map((a) => this.commits.wait(a.log, a.last, this.config.produceTimeoutMs)));
+    if (outcomes.some((ok) => !ok)) {
+      if (rep.inSyncCount() < this.config.minInsync) throw notEnoughReplicas(rep.inSyncCount(), this.config.minInsync);
+      throw timeout(`records were not replicated to every in-sync replica within ${this.config.produceTimeoutMs} ms`);
+    }
+    this.stats.commitLatency.observe(performance.now() - started);
+    return results;
+  }
+
+  async consume(topic: string, partition: number, offset: number, max: number, waitMs: number): Promise<ConsumeResult> {
+    const info = this.logs.topic(topic);
+    if (!info) throw unknownTopic(topic);
+    const log = this.logs.partition(topic, partition);
+    if (!log) throw unknownPartition(topic, partition, info.partitions);
+    if (waitMs > 0 && log.highWatermark() <= offset) await this.reads.wait(log, offset, waitMs);
+    const hwm = log.highWatermark();
+    const records = offset < hwm ? await log.read(offset, hwm, max, MAX_CONSUME_BYTES) : [];
+    this.stats.consumeRequests.inc();
+    if (records.length) {
+      this.stats.recordsOut.inc({ topic }, records.length);
+      this.stats.bytesOut.inc({ topic }, records.reduce((s, r) => s + r.payload.length, 0));
+    }
+    const last = records[records.length - 1];
+    return {
+      topic,
+      partition,
+      records: records.map((r) => ({ offset: r.offset, key: r.key, payload: r.payload, timestamp: r.timestamp, headers: r.headers })),
+      next_offset: last ? last.offset + 1 : offset,
+      high_watermark: hwm,
+    };
+  }
+
+  replicate(frame: Buffer): Promise<Buffer> {
+    return this.follower.handle(frame);
+  }
+
+  // ---- metadata
+
+  leader(): { leader: LeaderRef | null; epoch: number } {
+    return { leader: this.leaderRef(), epoch: this.elector.currentEpoch() };
+  }
+
+  async cluster(): Promise<ClusterView> {
+    const leader = this.leaderRef();
+    const brokers = await this.store.listBrokers().catch((): { id: string; url: string | null; alive: boolean }[] => []);
+    const isr = new Set(this.leaderRep?.inSyncMembers() ?? this.elector.lastIsr()?.members ?? []);
+    if (!brokers.some((b) => b.id === this.config.id)) brokers.push({ id: this.config.id, url: this.config.advertisedUrl, alive: true });
+    return {
+      cluster: this.config.cluster,
+      epoch: this.elector.currentEpoch(),
+      leader,
+      brokers: brokers.map((b) => ({
+        id: b.id,
+        url: b.url ?? '',
+        role: leader?.id === b.id ? 'leader' : 'follower',
+        alive: b.alive,
+        in_sync: isr.has(b.id),
+      })),
+    };
+  }
+
+  health(): HealthView {
+    const redis = this.elector.redisReachable();
+    return {
+      status: redis ? 'ok' : 'degraded',
+      id: this.config.id,
+      role: this.elector.isLeader() ? 'leader' : 'follower',
+      epoch: this.elector.currentEpoch(),
+      lease_ms_left: this.elector.leaseMsLeft(),
+      redis,
+    };
+  }
+
+  metrics(): Record<string, unknown> {
+    return {
+      broker: this.config.id,
+      role: this.elector.isLeader() ? 'leader' : 'follower',
+      epoch: this.elector.currentEpoch(),
+      in_sync: this.leaderRep?.inSyncMembers() ?? this.elector.lastIsr()?.members ?? [],
+      replicas: this.leaderRep?.replicaProgress() ?? [],
+      ...this.stats.registry.toJSON(),
+    };
+  }
+
+  prometheus(): string {
+    return this.stats.registry.toPrometheus();
+  }
+}

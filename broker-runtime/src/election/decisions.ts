@@ -1,0 +1,72 @@
+import type { AcquireMode, Candidacy } from './lease-store.js';
+
+/**
+ * Election decisions as plain functions over plain data (no Redis, no clock inside), so every
+ * case is a fast unit test and the simulator can drive them.
+ */
+
+/**
+ * How long before the lease's end the leader stops writing. The lease started no earlier than the
+ * renew request was sent (Redis sets the expiry when it receives the command), so measuring from
+ * the send time on our own monotonic clock is conservative; the margin absorbs clock-rate drift
+ * between machines and the time it takes to stop.
+ */
+export function leaseSafetyMarginMs(leaseMs: number): number {
+  return Math.min(Math.max(leaseMs * 0.05, 20), 500);
+}
+
+/** The moment (monotonic ms) after which a leader whose renew was sent at `sentAt` must not commit. */
+export function writableUntil(sentAt: number, leaseMs: number): number {
+  return sentAt + leaseMs - leaseSafetyMarginMs(leaseMs);
+}
+
+/** How often a follower looks at the lease: often enough to notice an expiry within a few hundred ms. */
+export function followerPollMs(renewMs: number): number {
+  return Math.min(renewMs, 500);
+}
+
+/**
+ * When a follower should look again: at the next poll, or just after the current lease runs out
+ * if that is sooner, so a crashed leader is replaced about one lease after its last renew.
+ */
+export function nextLookDelay(pttlMs: number, renewMs: number): number {
+  const poll = followerPollMs(renewMs);
+  if (pttlMs > 0) return Math.max(1, Math.min(poll, pttlMs + 5));
+  return poll;
+}
+
+/** With no in-sync set recorded (fresh cluster, or Redis lost its data), wait this long for every live broker to state its candidacy. */
+export function recoveryWaitMs(renewMs: number): number {
+  return 3 * followerPollMs(renewMs);
+}
+
+/** Best first: the log with the newest epoch, then the longest log, then the most epochs seen, then the smallest id. */
+export function rankCandidates(candidates: Candidacy[]): Candidacy[] {
+  return [...candidates].sort(
+    (a, b) =>
+      b.lastLogEpoch - a.lastLogEpoch ||
+      b.logEndTotal - a.logEndTotal ||
+      b.highestEpoch - a.highestEpoch ||
+      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
+}
+
+export interface EligibilityInput {
+  self: string;
+  unclean: boolean;
+  /** The recorded in-sync set, or null when Redis has none. */
+  isrMembers: string[] | null;
+  /** Monotonic ms for which the in-sync set has been seen missing (0 if present). */
+  isrMissingForMs: number;
+  recoveryWaitMs: number;
+  candidates: Candidacy[];
+}
+
+/** Whether this broker should try to take the lease, and in which mode (null: do not try). */
+export function acquireMode(input: EligibilityInput): AcquireMode | null {
+  if (input.unclean) return 'unclean';
+  if (input.isrMembers) return input.isrMembers.includes(input.self) ? 'isr' : null;
+  if (input.isrMissingForMs < input.recoveryWaitMs) return null;
+  const best = rankCandidates(input.candidates)[0];
+  return !best || best.id === input.self ? 'recover' : null;
+}

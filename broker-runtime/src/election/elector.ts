@@ -1,0 +1,244 @@
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import type { BrokerState } from './broker-state.js';
+import { acquireMode, followerPollMs, nextLookDelay, recoveryWaitMs, writableUntil } from './decisions.js';
+import type { Candidacy, InSyncSet, LeaseHolder, LeaseStore } from './lease-store.js';
+
+export interface ElectorOptions {
+  id: string;
+  url: string;
+  leaseMs: number;
+  renewMs: number;
+  uncleanElection: boolean;
+  /** What this broker's logs look like, for recovery elections. */
+  candidacy: () => Omit<Candidacy, 'id' | 'highestEpoch'>;
+  log: (level: 'debug' | 'info' | 'warn' | 'error', line: string) => void;
+}
+
+export interface ElectorEvents {
+  /** This broker won the lease with `epoch`; `isr` is the in-sync set recorded in Redis at that moment. */
+  elected: [epoch: number, isr: InSyncSet];
+  /** This broker stopped being leader (lease lost, could not renew, a newer epoch seen, shutdown). */
+  demoted: [reason: string];
+  /** The known leader changed (including to none). */
+  leader: [holder: LeaseHolder | null];
+}
+
+const now = () => performance.now();
+
+/**
+ * Runs this broker's side of the lease election: renews while leader, watches and competes while
+ * follower. Writes are allowed only while `canWrite()` — the local, monotonic deadline that
+ * ends before the lease can have expired in Redis.
+ */
+export class Elector extends EventEmitter<ElectorEvents> {
+  private role: 'leader' | 'follower' = 'follower';
+  private epoch = 0;
+  private leaseValue: string | null = null;
+  private deadline = 0;
+  private knownLeader: LeaseHolder | null = null;
+  private isr: InSyncSet | null = null;
+  private isrMissingSince: number | null = null;
+  private redisOk = false;
+  private timer: NodeJS.Timeout | null = null;
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private ticking = false;
+
+  constructor(
+    private readonly store: LeaseStore,
+    private readonly state: BrokerState,
+    private readonly opts: ElectorOptions,
+  ) {
+    super();
+  }
+
+  start(redisUrl: string): void {
+    void this.store.subscribeReleases(redisUrl, () => this.schedule(0));
+    this.schedule(0);
+  }
+
+  isLeader(): boolean {
+    return this.role === 'leader';
+  }
+
+  /** Leader, and its lease certainly still valid on our own clock. */
+  canWrite(): boolean {
+    return this.role === 'leader' && now() < this.deadline;
+  }
+
+  currentEpoch(): number {
+    return this.epoch;
+  }
+
+  leader(): LeaseHolder | null {
+    return this.role === 'leader' ? { id: this.opts.id, url: this.opts.url, epoch: this.epoch } : this.knownLeader;
+  }
+
+  leaseMsLeft(): number | null {
+    return this.role === 'leader' ? Math.max(0, Math.round(this.deadline - now())) : null;
+  }
+
+  lastIsr(): InSyncSet | null {
+    return this.isr;
+  }
+
+  redisReachable(): boolean {
+    return this.redisOk;
+  }
+
+  /** The lease value, for writes fenced by it (in-sync set, mirrors). Null unless leader. */
+  fence(): string | null {
+    return this.role === 'leader' ? this.leaseValue : null;
+  }
+
+  /** An epoch seen elsewhere (replication from a leader): remember it; a newer one deposes us. */
+  async observeEpoch(epoch: number, holder?: LeaseHolder): Promise<void> {
+    if (epoch > this.epoch) {
+      if (this.role === 'leader') this.demote(`a newer leader epoch ${epoch} exists`);
+      this.epoch = epoch;
+    }
+    if (holder && holder.epoch >= (this.knownLeader?.epoch ?? 0) && this.role === 'follower') this.setKnownLeader(holder);
+    await this.state.observe(epoch);
+  }
+
+  /** Stop; a leader releases its lease at once so another broker takes over without waiting. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    const value = this.leaseValue;
+    if (this.role === 'leader') this.demote('shutting down');
+    if (value) {
+      try {
+        await this.store.release(value);
+        this.opts.log('info', 'released the leader lease');
+      } catch (err) {
+        this.opts.log('warn', `could not release the lease: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), delayMs);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    if (this.ticking) return this.schedule(10);
+    this.ticking = true;
+    let next = followerPollMs(this.opts.renewMs);
+    try {
+      next = this.role === 'leader' ? await this.leaderTick() : await this.followerTick();
+      this.redisOk = true;
+    } catch (err) {
+      if (this.redisOk) this.opts.log('warn', `redis: ${(err as Error).message}`);
+      this.redisOk = false;
+      next = Math.min(next, 250);
+    } finally {
+      this.ticking = false;
+    }
+    this.schedule(next);
+  }
+
+  private candidacy(): Candidacy {
+    return { id: this.opts.id, highestEpoch: this.state.highestEpoch(), ...this.opts.candidacy() };
+  }
+
+  private async leaderTick(): Promise<number> {
+    const value = this.leaseValue;
+    if (!value) return 0;
+    const sentAt = now();
+    let renewed: boolean;
+    try {
+      renewed = await this.store.renew(value, this.opts.leaseMs);
+    } catch (err) {
+      if (now() >= this.deadline) this.demote(`could not renew the lease in time (${(err as Error).message})`);
+      throw err;
+    }
+    if (this.role !== 'leader' || this.leaseValue !== value) return 0;
+    if (!renewed) {
+      this.demote('the lease is held by someone else or expired in Redis');
+      return 0;
+    }
+    this.extendDeadline(sentAt);
+    await this.store.register({ id: this.opts.id, url: this.opts.url }, this.opts.leaseMs, null);
+    const { isr } = await this.store.readLeader();
+    if (isr) this.isr = isr;
+    return this.opts.renewMs;
+  }
+
+  private async followerTick(): Promise<number> {
+    const { holder, pttlMs, isr, epochCounter } = await this.store.readLeader();
+    this.isr = isr;
+    const t = now();
+    if (isr) this.isrMissingSince = null;
+    else this.isrMissingSince ??= t;
+    await this.store.register({ id: this.opts.id, url: this.opts.url }, this.opts.leaseMs, isr ? null : this.candidacy());
+    if (holder) {
+      await this.observeEpoch(holder.epoch);
+      this.setKnownLeader(holder);
+      return nextLookDelay(pttlMs, this.opts.renewMs);
+    }
+    this.setKnownLeader(null);
+    const mode = acquireMode({
+      self: this.opts.id,
+      unclean: this.opts.uncleanElection,
+      isrMembers: isr ? isr.members : null,
+      isrMissingForMs: this.isrMissingSince === null ? 0 : t - this.isrMissingSince,
+      recoveryWaitMs: recoveryWaitMs(this.opts.renewMs),
+      candidates: isr ? [] : await this.store.listCandidates(),
+    });
+    if (!mode) return followerPollMs(this.opts.renewMs);
+    const minEpoch = Math.max(this.state.highestEpoch(), this.epoch, epochCounter);
+    const sentAt = now();
+    const result = await this.store.acquire(this.opts.id, this.opts.url, this.opts.leaseMs, minEpoch, mode);
+    if (!result.won) {
+      this.opts.log('debug', `did not take the lease: ${result.reason}`);
+      return followerPollMs(this.opts.renewMs);
+    }
+    // Durable before acting on it: a restart must never reuse this epoch.
+    await this.state.observe(result.epoch);
+    this.role = 'leader';
+    this.epoch = result.epoch;
+    this.leaseValue = result.value;
+    this.extendDeadline(sentAt);
+    const { isr: isrNow } = await this.store.readLeader();
+    this.isr = isrNow ?? { epoch: result.epoch, members: [this.opts.id] };
+    this.opts.log('info', `elected leader with epoch ${result.epoch} (mode ${mode}); in-sync set [${this.isr.members.join(', ')}]`);
+    this.emit('leader', this.leader());
+    this.emit('elected', result.epoch, this.isr);
+    return this.opts.renewMs;
+  }
+
+  private extendDeadline(sentAt: number): void {
+    this.deadline = writableUntil(sentAt, this.opts.leaseMs);
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    // Fires only if no renew succeeds before the deadline: step down even while Redis hangs.
+    this.deadlineTimer = setTimeout(() => {
+      if (this.role === 'leader' && now() >= this.deadline) this.demote('lease deadline passed without a successful renew');
+    }, Math.max(0, this.deadline - now()) + 1);
+  }
+
+  private demote(reason: string): void {
+    if (this.role !== 'leader') return;
+    this.role = 'follower';
+    this.leaseValue = null;
+    this.deadline = 0;
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.knownLeader = null;
+    this.opts.log('warn', `stepped down as leader: ${reason}`);
+    this.emit('demoted', reason);
+    this.emit('leader', null);
+    this.schedule(0);
+  }
+
+  private setKnownLeader(holder: LeaseHolder | null): void {
+    const prev = this.knownLeader;
+    if (prev?.id === holder?.id && prev?.epoch === holder?.epoch) return;
+    this.knownLeader = holder;
+    this.emit('leader', holder);
+  }
+}

@@ -1,0 +1,175 @@
+import { Redis } from 'ioredis';
+import type { ClusterKeys } from './keys.js';
+import { ACQUIRE_LUA, FENCED_HSET_LUA, FENCED_SET_LUA, RELEASE_LUA, RENEW_LUA } from './scripts.js';
+
+export interface LeaseHolder {
+  id: string;
+  url: string;
+  epoch: number;
+}
+
+export interface InSyncSet {
+  epoch: number;
+  members: string[];
+}
+
+export interface BrokerRegistration {
+  id: string;
+  url: string;
+}
+
+export interface Candidacy {
+  id: string;
+  highestEpoch: number;
+  lastLogEpoch: number;
+  logEndTotal: number;
+}
+
+export type AcquireMode = 'isr' | 'recover' | 'unclean';
+export type AcquireResult = { won: true; epoch: number; value: string } | { won: false; reason: string };
+
+type Scripted = Redis & {
+  yakAcquire(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<[number, string]>;
+  yakRenew(k1: string, ...args: (string | number)[]): Promise<number>;
+  yakRelease(k1: string, k2: string, value: string): Promise<number>;
+  yakFencedSet(k1: string, k2: string, value: string, target: string): Promise<number>;
+  yakFencedHset(k1: string, k2: string, ...args: string[]): Promise<number>;
+};
+
+/**
+ * The thin Redis adapter for election and cluster membership. Every call is one round trip;
+ * decisions live in decisions.ts and elector.ts. Commands time out (commandTimeout) instead of
+ * queueing forever while Redis is down, because the elector must keep its own clock.
+ */
+export class LeaseStore {
+  private readonly redis: Scripted;
+  private subscriber: Redis | null = null;
+
+  constructor(
+    redisUrl: string,
+    private readonly keys: ClusterKeys,
+    commandTimeoutMs: number,
+  ) {
+    const redis = new Redis(redisUrl, {
+      commandTimeout: commandTimeoutMs,
+      maxRetriesPerRequest: 1,
+      connectTimeout: Math.max(1000, commandTimeoutMs),
+      retryStrategy: (times) => Math.min(50 * times, 500),
+      lazyConnect: false,
+    });
+    redis.on('error', () => {
+      /* reported through failed commands; ioredis reconnects by itself */
+    });
+    redis.defineCommand('yakAcquire', { numberOfKeys: 3, lua: ACQUIRE_LUA });
+    redis.defineCommand('yakRenew', { numberOfKeys: 1, lua: RENEW_LUA });
+    redis.defineCommand('yakRelease', { numberOfKeys: 2, lua: RELEASE_LUA });
+    redis.defineCommand('yakFencedSet', { numberOfKeys: 2, lua: FENCED_SET_LUA });
+    redis.defineCommand('yakFencedHset', { numberOfKeys: 2, lua: FENCED_HSET_LUA });
+    this.redis = redis as Scripted;
+  }
+
+  isConnected(): boolean {
+    return this.redis.status === 'ready';
+  }
+
+  async acquire(id: string, url: string, leaseMs: number, minEpoch: number, mode: AcquireMode): Promise<AcquireResult> {
+    const k = this.keys;
+    const [epoch, value] = await this.redis.yakAcquire(k.leader, k.epoch, k.isr, id, url, Math.round(leaseMs), minEpoch, mode);
+    return epoch > 0 ? { won: true, epoch, value } : { won: false, reason: value };
+  }
+
+  async renew(value: string, leaseMs: number): Promise<boolean> {
+    return (await this.redis.yakRenew(this.keys.leader, value, Math.round(leaseMs))) === 1;
+  }
+
+  async release(value: string): Promise<boolean> {
+    return (await this.redis.yakRelease(this.keys.leader, this.keys.events, value)) === 1;
+  }
+
+  /** The current lease holder and the lease's remaining time as Redis sees it. */
+  async readLeader(): Promise<{ holder: LeaseHolder | null; pttlMs: number; isr: InSyncSet | null; epochCounter: number }> {
+    const res = await this.redis.multi().get(this.keys.leader).pttl(this.keys.leader).get(this.keys.isr).get(this.keys.epoch).exec();
+    const value = res?.[0]?.[1] as string | null;
+    const pttl = Number(res?.[1]?.[1] ?? -2);
+    const isr = res?.[2]?.[1] as string | null;
+    const epoch = Number(res?.[3]?.[1] ?? 0);
+    return { holder: value ? parseHolder(value) : null, pttlMs: pttl, isr: isr ? parseIsr(isr) : null, epochCounter: epoch };
+  }
+
+  async writeIsr(leaseValue: string, isr: InSyncSet): Promise<boolean> {
+    return (await this.redis.yakFencedSet(this.keys.leader, this.keys.isr, leaseValue, JSON.stringify(isr))) === 1;
+  }
+
+  async mirrorHash(leaseValue: string, hash: 'hwm' | 'topics', fields: Map<string, string | number>): Promise<boolean> {
+    if (fields.size === 0) return true;
+    const args: string[] = [];
+    for (const [f, v] of fields) args.push(f, String(v));
+    return (await this.redis.yakFencedHset(this.keys.leader, this.keys[hash], leaseValue, ...args)) === 1;
+  }
+
+  async register(reg: BrokerRegistration, ttlMs: number, candidacy: Candidacy | null): Promise<void> {
+    const m = this.redis.multi().set(this.keys.broker(reg.id), JSON.stringify(reg), 'PX', Math.round(ttlMs)).sadd(this.keys.brokers, reg.id);
+    if (candidacy) m.set(this.keys.candidate(reg.id), JSON.stringify(candidacy), 'PX', Math.round(ttlMs));
+    await m.exec();
+  }
+
+  async deregister(id: string): Promise<void> {
+    await this.redis.del(this.keys.broker(id), this.keys.candidate(id));
+  }
+
+  /** Every broker that ever registered; `alive` while its registration has not expired. */
+  async listBrokers(): Promise<{ id: string; url: string | null; alive: boolean }[]> {
+    const ids = (await this.redis.smembers(this.keys.brokers)).sort();
+    if (ids.length === 0) return [];
+    const regs = await this.redis.mget(...ids.map((id) => this.keys.broker(id)));
+    return ids.map((id, i) => {
+      const raw = regs[i];
+      const reg = raw ? (JSON.parse(raw) as BrokerRegistration) : null;
+      return { id, url: reg?.url ?? null, alive: reg !== null };
+    });
+  }
+
+  async listCandidates(): Promise<Candidacy[]> {
+    const ids = await this.redis.smembers(this.keys.brokers);
+    if (ids.length === 0) return [];
+    const raws = await this.redis.mget(...ids.map((id) => this.keys.candidate(id)));
+    return raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as Candidacy);
+  }
+
+  /** Calls `onReleased` whenever a leader gives its lease up, so candidates need not wait a poll. */
+  async subscribeReleases(redisUrl: string, onReleased: () => void): Promise<void> {
+    const sub = new Redis(redisUrl, { retryStrategy: (times) => Math.min(50 * times, 500), maxRetriesPerRequest: null });
+    sub.on('error', () => {});
+    sub.on('message', () => onReleased());
+    this.subscriber = sub;
+    try {
+      await sub.subscribe(this.keys.events);
+    } catch {
+      /* ioredis resubscribes on reconnect */
+    }
+  }
+
+  async close(): Promise<void> {
+    this.subscriber?.disconnect();
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+function parseHolder(value: string): LeaseHolder | null {
+  try {
+    const v = JSON.parse(value) as LeaseHolder;
+    return typeof v.id === 'string' && typeof v.epoch === 'number' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+function parseIsr(value: string): InSyncSet | null {
+  try {
+    const v = JSON.parse(value) as InSyncSet;
+    // cjson encodes an empty Lua table as {}, never as []
+    return { epoch: Number(v.epoch), members: Array.isArray(v.members) ? v.members : [] };
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Lua scripts: each decision that must be atomic in Redis is one script, so no other broker can
+ * act between the check and the write.
+ */
+
+/**
+ * Take the lease if nobody holds it and this broker may lead.
+ * KEYS: leader, epoch, isr. ARGV: id, url, leaseMs, minEpoch, mode ('isr' | 'recover' | 'unclean').
+ * mode 'isr': only a member of the recorded in-sync set; 'recover': also when no in-sync set is
+ * recorded (fresh cluster, or Redis restarted empty); 'unclean': anyone.
+ * The new epoch is above both Redis's counter and minEpoch (the highest the broker has seen), so
+ * epochs keep growing even when Redis lost its data.
+ * Returns {epoch, leaseValue} or {0, reason}.
+ */
+export const ACQUIRE_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return {0, 'held'} end
+local isr = redis.call('GET', KEYS[3])
+local mode = ARGV[5]
+if mode ~= 'unclean' then
+  if isr then
+    local doc = cjson.decode(isr)
+    local member = false
+    for _, m in ipairs(doc.members) do if m == ARGV[1] then member = true end end
+    if not member then return {0, 'not-in-sync'} end
+  elseif mode ~= 'recover' then
+    return {0, 'no-isr'}
+  end
+end
+local e = tonumber(redis.call('GET', KEYS[2]) or '0')
+local minEpoch = tonumber(ARGV[4])
+if minEpoch > e then e = minEpoch end
+e = e + 1
+redis.call('SET', KEYS[2], e)
+local value = cjson.encode({id = ARGV[1], url = ARGV[2], epoch = e})
+redis.call('SET', KEYS[1], value, 'PX', ARGV[3])
+if (not isr) or mode == 'unclean' then
+  local members = {ARGV[1]}
+  if isr and mode == 'unclean' then
+    local doc = cjson.decode(isr)
+    for _, m in ipairs(doc.members) do if m ~= ARGV[1] then table.insert(members, m) end end
+  end
+  redis.call('SET', KEYS[3], cjson.encode({epoch = e, members = members}))
+end
+return {e, value}
+`;
+
+/** Extend the lease if it is still ours. KEYS: leader. ARGV: leaseValue, leaseMs. Returns 1 or 0. */
+export const RENEW_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+`;
+
+/** Give the lease up at once (clean shutdown). KEYS: leader, events. ARGV: leaseValue. */
+export const RELEASE_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  redis.call('PUBLISH', KEYS[2], 'released')
+  return 1
+end
+return 0
+`;
+
+/**
+ * Write a key only while holding the lease: how the leader records the in-sync set, so a deposed
+ * leader can never shrink it. KEYS: leader, target. ARGV: leaseValue, value. Returns 1 or 0.
+ */
+export const FENCED_SET_LUA = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[2])
+return 1
+`;
+
+/** HSET field/value pairs only while holding the lease. KEYS: leader, hash. ARGV: leaseValue, f1, v1, ... */
+export const FENCED_HSET_LUA = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+return 1
+`;

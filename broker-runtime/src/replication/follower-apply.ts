@@ -1,0 +1,93 @@
+import type { LeaseHolder } from '../election/lease-store.js';
+import type { LogManager, TopicInfo } from '../log/types.js';
+import { epochAt } from './divergence.js';
+import type { HighWatermarkWaiters } from './hwm-waiters.js';
+import { decodeFrame, encodeAnswer, type PartState, type ReplicateAnswer } from './wire.js';
+
+export interface FollowerApplyOptions {
+  logs: LogManager;
+  currentEpoch(): number;
+  isLeader(): boolean;
+  /** Remember the sender's epoch (durably) and follow it; deposes us if we led an older epoch. */
+  observeEpoch(epoch: number, holder: LeaseHolder): Promise<void>;
+  applyTopics(topics: TopicInfo[]): Promise<void>;
+  reads: HighWatermarkWaiters;
+  onApplied(bytes: number, records: number): void;
+  log(level: 'debug' | 'info' | 'warn' | 'error', line: string): void;
+}
+
+/**
+ * The follower's side of replication: refuse older epochs (fencing a deposed leader), cut a
+ * divergent tail when told, append the leader's bytes only where they continue our log exactly,
+ * and learn the high-water mark. Requests are applied one at a time.
+ */
+export class FollowerApply {
+  private chain: Promise<unknown> = Promise.resolve();
+  private appliedMeta = '';
+
+  constructor(private readonly o: FollowerApplyOptions) {}
+
+  handle(frame: Buffer): Promise<Buffer> {
+    const run = this.chain.then(() => this.apply(frame));
+    this.chain = run.catch(() => {});
+    return run.then(encodeAnswer);
+  }
+
+  private async apply(frame: Buffer): Promise<ReplicateAnswer> {
+    let decoded: ReturnType<typeof decodeFrame>;
+    try {
+      decoded = decodeFrame(frame);
+    } catch (err) {
+      return { ok: false, error: 'INVALID_REQUEST', message: (err as Error).message };
+    }
+    const { header, payloads } = decoded;
+    const known = this.o.currentEpoch();
+    if (header.epoch < known || (header.epoch === known && this.o.isLeader())) {
+      return { ok: false, error: 'STALE_EPOCH', message: `epoch ${header.epoch} is not newer than ${known}`, epoch: known };
+    }
+    await this.o.observeEpoch(header.epoch, { id: header.leader.id, url: header.leader.url, epoch: header.epoch });
+    if (header.topics) {
+      await this.o.applyTopics(header.topics);
+      this.appliedMeta = header.metaVersion;
+    }
+    const parts: PartState[] = [];
+    for (let i = 0; i < header.parts.length; i++) {
+      const part = header.parts[i]!;
+      const bytes = payloads[i]!;
+      const log = this.o.logs.partition(part.topic, part.partition);
+      if (!log) {
+        parts.push({ topic: part.topic, partition: part.partition, status: 'mismatch', logEndOffset: 0, epochs: [] });
+        continue;
+      }
+      if (part.truncateTo !== undefined && part.truncateTo < log.logEndOffset()) {
+        if (part.truncateTo < log.highWatermark()) {
+          this.o.log('warn', `${log.topic}/${log.partition}: leader ${header.leader.id} cuts below our high-water mark (${part.truncateTo} < ${log.highWatermark()})`);
+        }
+        this.o.log('info', `${log.topic}/${log.partition}: truncating divergent tail ${part.truncateTo}..${log.logEndOffset()} (leader ${header.leader.id}, epoch ${header.epoch})`);
+        await log.truncateTo(part.truncateTo);
+      }
+      const continues = log.logEndOffset() === part.prevOffset && (part.prevOffset === 0 || epochAt(log.epochs(), part.prevOffset - 1) === part.prevEpoch);
+      if (!continues) {
+        parts.push({ topic: log.topic, partition: log.partition, status: 'mismatch', logEndOffset: log.logEndOffset(), epochs: log.epochs() });
+        continue;
+      }
+      if (bytes.length > 0) {
+        try {
+          const { count } = await log.appendRaw(bytes);
+          this.o.onApplied(bytes.length, count);
+        } catch (err) {
+          this.o.log('warn', `${log.topic}/${log.partition}: refused records from ${header.leader.id}: ${(err as Error).message}`);
+          parts.push({ topic: log.topic, partition: log.partition, status: 'mismatch', logEndOffset: log.logEndOffset(), epochs: log.epochs() });
+          continue;
+        }
+      }
+      const hwm = Math.min(part.hwm, log.logEndOffset());
+      if (hwm > log.highWatermark()) {
+        log.setHighWatermark(hwm);
+        this.o.reads.notify(log);
+      }
+      parts.push({ topic: log.topic, partition: log.partition, status: 'ok', logEndOffset: log.logEndOffset() });
+    }
+    return { ok: true, metaVersion: this.appliedMeta, parts };
+  }
+}

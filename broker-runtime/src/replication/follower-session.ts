@@ -1,0 +1,216 @@
+import { performance } from 'node:perf_hooks';
+import type { LogManager, PartitionLog } from '../log/types.js';
+import { divergencePoint, epochAt } from './divergence.js';
+import { postFrame } from './transport.js';
+import { decodeAnswer, encodeFrame, type ReplicateAnswer, type ReplicateHeader, type ReplicatePart } from './wire.js';
+
+interface BuiltRequest {
+  frame: Buffer;
+  parts: ReplicatePart[];
+  logs: PartitionLog[];
+  /** Every partition's log end when the request was built: the bar for "caught up". */
+  endsAtBuild: Map<string, number>;
+  meta: string;
+}
+
+export interface SessionContext {
+  logs: LogManager;
+  epoch: number;
+  self: { id: string; url: string };
+  metaVersion(): string;
+  heartbeatMs: number;
+  requestTimeoutMs: number;
+  /** A follower answered: these partitions' replicated ends may have moved. */
+  onProgress(session: FollowerSession, partitions: PartitionLog[]): void;
+  /** The follower knows a newer epoch: this leader is deposed. */
+  onStaleEpoch(epoch: number): void;
+  log(level: 'debug' | 'info' | 'warn' | 'error', line: string): void;
+}
+
+interface PartitionProgress {
+  /** Next offset to send. Starts at the leader's log end: the first answer says where the follower really is. */
+  nextOffset: number;
+  /** Offsets below this are known to be identical on the follower. */
+  matched: number;
+  /** Cut the follower's log here in the next request (divergent tail). */
+  truncateTo: number | undefined;
+  /** High-water mark last told to the follower. */
+  sentHwm: number;
+}
+
+const MAX_PART_BYTES = 1 << 20;
+const MAX_FRAME_BYTES = 8 << 20;
+const key = (topic: string, partition: number) => `${topic}/${partition}`;
+
+/**
+ * The leader's replication stream to one follower (Raft's AppendEntries loop): whenever there is
+ * something new, one request carries every partition's new records, the high-water marks and any
+ * topic changes; concurrent produces therefore share a round trip. Between appends it sends a
+ * heartbeat every `heartbeatMs` so the follower keeps hearing from its leader.
+ */
+export class FollowerSession {
+  private readonly progress = new Map<string, PartitionProgress>();
+  private metaAcked = '';
+  /** Monotonic time when the follower last had everything the leader had when the request was built. */
+  lastCaughtUpAt: number;
+  private everAnswered = false;
+  private running = false;
+  private wakeUp: (() => void) | null = null;
+  private pendingWake = false;
+  private lastSentAt = 0;
+  private failures = 0;
+
+  constructor(
+    readonly id: string,
+    public url: string,
+    private readonly ctx: SessionContext,
+  ) {
+    this.lastCaughtUpAt = performance.now();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    void this.loop();
+  }
+
+  stop(): void {
+    this.running = false;
+    this.wake();
+  }
+
+  wake(): void {
+    this.pendingWake = true;
+    const w = this.wakeUp;
+    this.wakeUp = null;
+    w?.();
+  }
+
+  /** Log end replicated to the follower for a partition (0 until it has answered). */
+  matched(topic: string, partition: number): number {
+    return this.progress.get(key(topic, partition))?.matched ?? 0;
+  }
+
+  hasAnswered(): boolean {
+    return this.everAnswered;
+  }
+
+  metadataInSync(): boolean {
+    return this.metaAcked === this.ctx.metaVersion();
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      this.pendingWake = false;
+      const built = await this.build();
+      if (!built) {
+        await this.sleep(this.ctx.heartbeatMs - (performance.now() - this.lastSentAt));
+        continue;
+      }
+      this.lastSentAt = performance.now();
+      try {
+        const answer = decodeAnswer(await postFrame(this.url, '/replica/append', built.frame, this.ctx.requestTimeoutMs));
+        this.failures = 0;
+        this.handle(answer, built);
+      } catch (err) {
+        this.failures++;
+        if (this.failures === 1 || this.failures % 50 === 0) {
+          this.ctx.log('debug', `replication to ${this.id} failed (${this.failures}x): ${(err as Error).message}`);
+        }
+        // A follower that is down: back off, but not so long that a restarted one waits to catch up.
+        await this.sleep(Math.min(50 * this.failures, 500));
+      }
+    }
+  }
+
+  private async build(): Promise<BuiltRequest | null> {
+    const ctx = this.ctx;
+    const meta = ctx.metaVersion();
+    const parts: ReplicatePart[] = [];
+    const payloads: Buffer[] = [];
+    const logs: PartitionLog[] = [];
+    const endsAtBuild = new Map<string, number>();
+    let total = 0;
+    for (const log of ctx.logs.all()) {
+      const k = key(log.topic, log.partition);
+      let p = this.progress.get(k);
+      const end = log.logEndOffset();
+      endsAtBuild.set(k, end);
+      if (!p) {
+        p = { nextOffset: end, matched: 0, truncateTo: undefined, sentHwm: -1 };
+        this.progress.set(k, p);
+      }
+      const hwm = log.highWatermark();
+      let bytes: Buffer | null = null;
+      if (p.nextOffset < end && total < MAX_FRAME_BYTES) {
+        const raw = await log.readRaw(p.nextOffset, MAX_PART_BYTES);
+        if (raw.count > 0) bytes = raw.bytes;
+      }
+      const needed = bytes !== null || p.truncateTo !== undefined || hwm !== p.sentHwm || !this.everAnswered;
+      if (!needed) continue;
+      const prevEpoch = p.nextOffset > 0 ? epochAt(log.epochs(), p.nextOffset - 1) : -1;
+      const part: ReplicatePart = { topic: log.topic, partition: log.partition, prevOffset: p.nextOffset, prevEpoch, hwm, length: bytes?.length ?? 0 };
+      if (p.truncateTo !== undefined) part.truncateTo = p.truncateTo;
+      parts.push(part);
+      payloads.push(bytes ?? Buffer.alloc(0));
+      logs.push(log);
+      total += bytes?.length ?? 0;
+    }
+    const metaNeeded = this.metaAcked !== meta;
+    const heartbeatDue = performance.now() - this.lastSentAt >= ctx.heartbeatMs;
+    if (parts.length === 0 && !metaNeeded && !heartbeatDue) return null;
+    const header: ReplicateHeader = { epoch: ctx.epoch, leader: ctx.self, metaVersion: meta, parts };
+    if (metaNeeded) header.topics = ctx.logs.topics();
+    return { frame: encodeFrame(header, payloads), parts, logs, endsAtBuild, meta };
+  }
+
+  private handle(answer: ReplicateAnswer, built: BuiltRequest): void {
+    if (!answer.ok) {
+      if (answer.error === 'STALE_EPOCH' && typeof answer.epoch === 'number') this.ctx.onStaleEpoch(answer.epoch);
+      else this.ctx.log('warn', `follower ${this.id} refused replication: ${answer.error} ${answer.message}`);
+      return;
+    }
+    this.everAnswered = true;
+    this.metaAcked = answer.metaVersion;
+    built.parts.forEach((sent, i) => {
+      const state = answer.parts[i];
+      const log = built.logs[i]!;
+      const p = this.progress.get(key(sent.topic, sent.partition))!;
+      if (!state) return;
+      if (state.status === 'ok') {
+        p.matched = state.logEndOffset;
+        p.nextOffset = state.logEndOffset;
+        p.truncateTo = undefined;
+        p.sentHwm = sent.hwm;
+      } else {
+        const d = divergencePoint(log.epochs(), log.logEndOffset(), state.epochs ?? [], state.logEndOffset);
+        p.truncateTo = d < state.logEndOffset ? d : undefined;
+        p.nextOffset = d;
+        p.matched = d;
+        p.sentHwm = -1;
+      }
+    });
+    // Caught up if every partition has all the leader had when the request was built.
+    let caughtUp = this.metaAcked === built.meta;
+    for (const [k, endAtBuild] of built.endsAtBuild) {
+      const p = this.progress.get(k);
+      if (!p || p.matched < endAtBuild) caughtUp = false;
+    }
+    if (caughtUp) this.lastCaughtUpAt = performance.now();
+    this.ctx.onProgress(this, built.logs);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.pendingWake || !this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wakeUp = null;
+        resolve();
+      }, Math.max(1, ms));
+      this.wakeUp = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+}

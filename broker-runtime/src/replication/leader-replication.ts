@@ -1,0 +1,219 @@
+import { performance } from 'node:perf_hooks';
+import type { LeaseStore } from '../election/lease-store.js';
+import type { LogManager, PartitionLog } from '../log/types.js';
+import { FollowerSession } from './follower-session.js';
+import type { HighWatermarkWaiters } from './hwm-waiters.js';
+import { laggingFollowers, mayRejoin, nextHighWatermark } from './isr.js';
+
+export interface LeaderReplicationOptions {
+  logs: LogManager;
+  store: LeaseStore;
+  epoch: number;
+  self: { id: string; url: string };
+  initialIsr: string[];
+  minInsync: number;
+  replicaLagMs: number;
+  renewMs: number;
+  /** The lease value while we hold it (fences every in-sync set write), else null. */
+  fence(): string | null;
+  /** False once the lease may have run out: then nothing more commits. */
+  canWrite(): boolean;
+  metaVersion(): string;
+  commits: HighWatermarkWaiters;
+  reads: HighWatermarkWaiters;
+  onStaleEpoch(epoch: number): void;
+  onIsrChange(members: string[], change: 'shrink' | 'expand', brokerId: string): void;
+  log(level: 'debug' | 'info' | 'warn' | 'error', line: string): void;
+}
+
+/**
+ * Everything a leader does for replication: one FollowerSession per other broker, the in-sync
+ * set (recorded in Redis, fenced by the lease, before it takes effect), and the high-water mark.
+ *
+ * Commits wait for the in-sync set *plus* followers being added (so the moment Redis lists a new
+ * member it already has every committed record), and keep counting a follower being removed until
+ * Redis has recorded its removal.
+ */
+export class LeaderReplication {
+  private readonly sessions = new Map<string, FollowerSession>();
+  private readonly isr: Set<string>;
+  private readonly joining = new Set<string>();
+  private readonly leaving = new Set<string>();
+  private isrChanges: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+  private lastDiscovery = 0;
+  private stopped = false;
+  private readonly metaWaiters: { version: string; resolve: () => void }[] = [];
+
+  constructor(private readonly o: LeaderReplicationOptions) {
+    this.isr = new Set(o.initialIsr.includes(o.self.id) ? o.initialIsr : [...o.initialIsr, o.self.id]);
+  }
+
+  start(): void {
+    void this.discover();
+    this.timer = setInterval(() => this.tick(), Math.min(100, this.o.renewMs));
+    this.timer.unref();
+    for (const log of this.o.logs.all()) this.recompute(log);
+  }
+
+  stop(err: Error): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const s of this.sessions.values()) s.stop();
+    this.sessions.clear();
+    this.o.commits.failAll(err);
+    for (const w of this.metaWaiters.splice(0)) w.resolve();
+  }
+
+  inSyncMembers(): string[] {
+    return [...this.isr].sort();
+  }
+
+  inSyncCount(): number {
+    return this.isr.size;
+  }
+
+  /** Records were appended to the leader's log: try to commit, and push them out. */
+  afterAppend(log: PartitionLog): void {
+    this.recompute(log);
+    for (const s of this.sessions.values()) s.wake();
+  }
+
+  /** Topic metadata changed: resolves once every follower counted for commits has it. */
+  waitMetadata(version: string): Promise<void> {
+    for (const s of this.sessions.values()) s.wake();
+    if (this.metadataCommitted()) return Promise.resolve();
+    return new Promise((resolve) => this.metaWaiters.push({ version, resolve }));
+  }
+
+  replicaProgress(): { id: string; partitions: Record<string, number>; lastCaughtUpMsAgo: number }[] {
+    const now = performance.now();
+    return [...this.sessions.values()].map((s) => {
+      const partitions: Record<string, number> = {};
+      for (const log of this.o.logs.all()) partitions[`${log.topic}/${log.partition}`] = s.matched(log.topic, log.partition);
+      return { id: s.id, partitions, lastCaughtUpMsAgo: Math.round(now - s.lastCaughtUpAt) };
+    });
+  }
+
+  private commitFollowers(): FollowerSession[] {
+    const out: FollowerSession[] = [];
+    for (const id of [...this.isr, ...this.joining]) {
+      if (id === this.o.self.id) continue;
+      const s = this.sessions.get(id);
+      // An in-sync member we cannot reach at all still holds commits back until it is removed.
+      out.push(s ?? this.ensureSession(id, null));
+    }
+    return out;
+  }
+
+  private recompute(log: PartitionLog): void {
+    if (this.stopped || !this.o.canWrite()) return;
+    const current = log.highWatermark();
+    const next = nextHighWatermark({
+      current,
+      leaderEnd: log.logEndOffset(),
+      followerEnds: this.commitFollowers().map((s) => s.matched(log.topic, log.partition)),
+      inSyncCount: this.isr.size,
+      minInsync: this.o.minInsync,
+    });
+    if (next > current) {
+      log.setHighWatermark(next);
+      this.o.commits.notify(log);
+      this.o.reads.notify(log);
+      for (const s of this.sessions.values()) s.wake();
+    }
+  }
+
+  private metadataCommitted(): boolean {
+    return this.commitFollowers().every((s) => s.metadataInSync());
+  }
+
+  private onProgress(session: FollowerSession, logs: PartitionLog[]): void {
+    if (this.stopped) return;
+    for (const log of logs) this.recompute(log);
+    if (this.metaWaiters.length && this.metadataCommitted()) for (const w of this.metaWaiters.splice(0)) w.resolve();
+    if (!this.isr.has(session.id) && !this.joining.has(session.id)) this.maybeExpand(session);
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    const now = performance.now();
+    const followers = [...this.isr].filter((id) => id !== this.o.self.id);
+    const lagging = laggingFollowers(followers, (id) => this.sessions.get(id)?.lastCaughtUpAt ?? 0, now, this.o.replicaLagMs);
+    for (const id of lagging) this.shrink(id);
+    if (now - this.lastDiscovery >= this.o.renewMs) void this.discover();
+  }
+
+  private async discover(): Promise<void> {
+    this.lastDiscovery = performance.now();
+    try {
+      for (const b of await this.o.store.listBrokers()) {
+        if (b.id === this.o.self.id || this.stopped) continue;
+        if (b.alive && b.url) this.ensureSession(b.id, b.url);
+      }
+    } catch (err) {
+      this.o.log('debug', `broker discovery failed: ${(err as Error).message}`);
+    }
+  }
+
+  private ensureSession(id: string, url: string | null): FollowerSession {
+    let s = this.sessions.get(id);
+    if (s) {
+      if (url && s.url !== url) s.url = url;
+      return s;
+    }
+    s = new FollowerSession(id, url ?? 'http://127.0.0.1:1', {
+      logs: this.o.logs,
+      epoch: this.o.epoch,
+      self: this.o.self,
+      metaVersion: this.o.metaVersion,
+      heartbeatMs: Math.max(50, Math.min(this.o.renewMs, this.o.replicaLagMs / 4)),
+      requestTimeoutMs: Math.max(500, Math.min(this.o.replicaLagMs, 5000)),
+      onProgress: (session, logs) => this.onProgress(session, logs),
+      onStaleEpoch: (epoch) => this.o.onStaleEpoch(epoch),
+      log: this.o.log,
+    });
+    this.sessions.set(id, s);
+    if (url) s.start();
+    return s;
+  }
+
+  private maybeExpand(s: FollowerSession): void {
+    if (!s.hasAnswered()) return;
+    const partitions = this.o.logs.all().map((log) => ({ followerEnd: s.matched(log.topic, log.partition), highWatermark: log.highWatermark() }));
+    if (!mayRejoin(partitions, s.metadataInSync())) return;
+    this.joining.add(s.id);
+    this.changeIsr('expand', s.id);
+  }
+
+  private shrink(id: string): void {
+    if (!this.isr.has(id) || this.leaving.has(id)) return;
+    this.leaving.add(id);
+    this.changeIsr('shrink', id);
+  }
+
+  private changeIsr(change: 'shrink' | 'expand', id: string): void {
+    this.isrChanges = this.isrChanges.then(async () => {
+      if (this.stopped) return;
+      const fence = this.o.fence();
+      if (!fence) return;
+      const members = new Set(this.isr);
+      if (change === 'expand') members.add(id);
+      else members.delete(id);
+      try {
+        const ok = await this.o.store.writeIsr(fence, { epoch: this.o.epoch, members: [...members].sort() });
+        if (!ok) return this.o.log('warn', `could not record the in-sync set change (${change} ${id}): lease lost`);
+        if (change === 'expand') this.isr.add(id);
+        else this.isr.delete(id);
+        this.o.log('info', `in-sync set ${change === 'expand' ? 'expanded with' : 'shrank without'} ${id}: [${this.inSyncMembers().join(', ')}]`);
+        this.o.onIsrChange(this.inSyncMembers(), change, id);
+        for (const log of this.o.logs.all()) this.recompute(log);
+      } catch (err) {
+        this.o.log('warn', `could not record the in-sync set change (${change} ${id}): ${(err as Error).message}`);
+      } finally {
+        if (change === 'expand') this.joining.delete(id);
+        else this.leaving.delete(id);
+      }
+    });
+  }
+}

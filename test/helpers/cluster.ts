@@ -1,0 +1,117 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BrokerProcess } from './broker-process.js';
+import { get } from './http.js';
+import { freePort, waitFor } from './ports.js';
+import { RedisServer } from './redis-server.js';
+
+export interface TestClusterOptions {
+  brokers?: number;
+  leaseSeconds?: number;
+  renewSeconds?: number;
+  partitions?: number;
+  minInsync?: number;
+  extra?: string[];
+}
+
+/**
+ * A real cluster for integration tests: one redis-server and N yak-broker processes on free
+ * loopback ports, data in a temp folder that stop() removes.
+ */
+export class TestCluster {
+  private constructor(
+    readonly redis: RedisServer,
+    readonly brokers: BrokerProcess[],
+    readonly dir: string,
+  ) {}
+
+  static async start(o: TestClusterOptions = {}): Promise<TestCluster> {
+    const dir = await mkdtemp(join(tmpdir(), 'yak-cluster-'));
+    const redis = await RedisServer.start();
+    const cluster = `t${Math.random().toString(36).slice(2, 8)}`;
+    const brokers: BrokerProcess[] = [];
+    for (let i = 1; i <= (o.brokers ?? 3); i++) {
+      brokers.push(
+        new BrokerProcess({
+          id: `b${i}`,
+          port: await freePort(),
+          dataDir: join(dir, `b${i}`),
+          redisUrl: redis.url,
+          cluster,
+          leaseSeconds: o.leaseSeconds ?? 1,
+          renewSeconds: o.renewSeconds ?? 0.25,
+          partitions: o.partitions ?? 3,
+          minInsync: o.minInsync ?? 1,
+          extra: o.extra,
+        }),
+      );
+    }
+    const c = new TestCluster(redis, brokers, dir);
+    for (const b of brokers) b.start();
+    try {
+      await c.waitForLeader();
+      await c.waitForInSync(brokers.length);
+    } catch (err) {
+      await c.stop();
+      throw err;
+    }
+    return c;
+  }
+
+  urls(): string[] {
+    return this.brokers.map((b) => b.url);
+  }
+
+  broker(id: string): BrokerProcess {
+    const b = this.brokers.find((x) => x.id === id);
+    if (!b) throw new Error(`no broker ${id}`);
+    return b;
+  }
+
+  /** The one broker that reports itself leader (waits until exactly one does, among running ones). */
+  async waitForLeader(timeoutMs = 20_000, not?: string): Promise<{ broker: BrokerProcess; epoch: number }> {
+    return waitFor(
+      'exactly one leader',
+      async () => {
+        const healths = await Promise.all(
+          this.brokers.filter((b) => b.running()).map(async (b) => {
+            try {
+              const h = await get(b.url, '/health');
+              return { b, h: h.body as { role: string; epoch: number } };
+            } catch {
+              return null;
+            }
+          }),
+        );
+        const leaders = healths.filter((x) => x && x.h.role === 'leader' && x.b.id !== not);
+        return leaders.length === 1 ? { broker: leaders[0]!.b, epoch: leaders[0]!.h.epoch } : null;
+      },
+      timeoutMs,
+    );
+  }
+
+  /** Waits until the leader's view has `n` brokers in sync. */
+  async waitForInSync(n: number, timeoutMs = 20_000): Promise<string[]> {
+    return waitFor(
+      `${n} brokers in sync`,
+      async () => {
+        const { broker } = await this.waitForLeader(timeoutMs);
+        const view = (await get(broker.url, '/metadata/cluster')).body as { brokers: { id: string; in_sync: boolean }[] };
+        const members = view.brokers.filter((b) => b.in_sync).map((b) => b.id);
+        return members.length >= n ? members : null;
+      },
+      timeoutMs,
+    );
+  }
+
+  describe(): string {
+    return this.brokers.map((b) => `--- ${b.id} (${b.running() ? 'running' : `exited ${b.exitCode}`})\n${b.tail(25)}`).join('\n');
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.brokers.map((b) => b.kill()));
+    await this.redis.stop();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
