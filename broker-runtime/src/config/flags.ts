@@ -1,0 +1,63 @@
+/**
+ * The broker's flags, their environment twins and defaults: one table that both the parser
+ * (parse.ts) and the help text (help.ts) read, so the two cannot drift apart.
+ * The first twin in `env` wins over the later ones; a flag wins over every twin.
+ */
+export interface FlagSpec {
+  /** Flag name without the leading `--`. */
+  name: string;
+  /** Environment twins, highest precedence first. */
+  env: readonly string[];
+  /** Placeholder shown after the flag in help; absent for a boolean flag. */
+  arg?: string;
+  /** Default as shown in help. */
+  default: string;
+  help: string;
+  /** What help shows in the env column when it is more than the list of names. */
+  envHelp?: string;
+}
+
+export const FLAGS: readonly FlagSpec[] = [
+  { name: 'id', env: ['BROKER_ID'], arg: 'ID', default: 'broker-<hostname>', help: 'broker id: 1-64 of A-Z a-z 0-9 . _ -' },
+  { name: 'host', env: ['HOST'], arg: 'HOST', default: '127.0.0.1', help: 'address the HTTP API listens on' },
+  {
+    name: 'port', env: ['PORT', 'FLASK_RUN_PORT'], arg: 'PORT', default: '5001',
+    help: 'HTTP port, 1-65535', envHelp: 'PORT, FLASK_RUN_PORT',
+  },
+  {
+    name: 'advertised-url', env: ['ADVERTISED_URL'], arg: 'URL', default: 'http://<host>:<port>',
+    help: 'URL other brokers and clients reach this one at (http/https)',
+  },
+  { name: 'data-dir', env: ['DATA_DIR'], arg: 'DIR', default: './data/<id>', help: 'folder of the partition logs' },
+  {
+    name: 'redis', env: ['REDIS_URL'], arg: 'URL', default: 'redis://localhost:6379',
+    help: 'Redis for leases and membership (redis:// or rediss://)', envHelp: 'REDIS_URL (*)',
+  },
+  { name: 'cluster', env: ['CLUSTER_ID'], arg: 'NAME', default: 'yak', help: 'namespace of every Redis key (like --id)' },
+  { name: 'lease-seconds', env: ['LEASE_TIME_SECONDS'], arg: 'SECONDS', default: '10', help: 'leader lease length' },
+  {
+    name: 'renew-seconds', env: ['RENEW_INTERVAL_SECONDS'], arg: 'SECONDS', default: '5',
+    help: 'how often the leader renews its lease (< lease)',
+  },
+  { name: 'partitions', env: ['DEFAULT_PARTITIONS'], arg: 'N', default: '3', help: 'partitions of a topic created on first produce, 1-1000' },
+  { name: 'min-insync', env: ['MIN_INSYNC_REPLICAS'], arg: 'N', default: '1', help: 'in-sync replicas (leader included) a produce needs' },
+  {
+    name: 'replica-lag-seconds', env: ['REPLICA_LAG_SECONDS'], arg: 'SECONDS', default: '= lease seconds',
+    help: 'a follower behind this long leaves the in-sync set',
+  },
+  {
+    name: 'unclean-election', env: ['UNCLEAN_ELECTION'], default: 'false',
+    help: 'let an out-of-sync broker lead (may lose records); env: true/1',
+  },
+  { name: 'segment-bytes', env: ['SEGMENT_BYTES'], arg: 'BYTES', default: '67108864 (64 MiB)', help: 'roll to a new log segment at this size, >= 1024' },
+  { name: 'fsync', env: ['FSYNC'], arg: 'POLICY', default: 'interval', help: 'always | interval | never' },
+  { name: 'fsync-interval-ms', env: ['FSYNC_INTERVAL_MS'], arg: 'MS', default: '1000', help: 'fsync period under --fsync interval' },
+  { name: 'max-message-bytes', env: ['MAX_MESSAGE_BYTES'], arg: 'BYTES', default: '1048576 (1 MiB)', help: 'largest accepted request body (413 above)' },
+  {
+    name: 'produce-timeout-seconds', env: ['PRODUCE_TIMEOUT_SECONDS'], arg: 'SECONDS', default: '30',
+    help: 'how long a produce waits for its records to commit',
+  },
+  { name: 'log-level', env: ['LOG_LEVEL'], arg: 'LEVEL', default: 'info', help: 'debug | info | warn | error' },
+];
+
+export const FLAGS_BY_NAME: ReadonlyMap<string, FlagSpec> = new Map(FLAGS.map((f) => [f.name, f]));

@@ -1,0 +1,170 @@
+import { hostname as osHostname } from 'node:os';
+import { resolve } from 'node:path';
+import { scanArgv } from './argv.js';
+import { ConfigError } from './config-error.js';
+import { FLAGS_BY_NAME } from './flags.js';
+import { helpText } from './help.js';
+import type { BrokerConfig } from './types.js';
+import {
+  boolean,
+  describe,
+  hostName,
+  integer,
+  invalid,
+  MAX_MS,
+  matching,
+  oneOf,
+  parseAdvertisedUrl,
+  parseHost,
+  parseRedisUrl,
+  seconds,
+  urlHost,
+  type Raw,
+} from './values.js';
+
+export { ConfigError };
+
+export type ParsedArgs =
+  | { kind: 'config'; config: BrokerConfig }
+  | { kind: 'help'; text: string }
+  | { kind: 'version' };
+
+const NAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
+const NAME_RULE = '1-64 characters of A-Z a-z 0-9 . _ -';
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+const FSYNC_POLICIES = ['always', 'interval', 'never'] as const;
+
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 5001,
+  redisUrl: 'redis://localhost:6379',
+  cluster: 'yak',
+  leaseSeconds: 10,
+  renewSeconds: 5,
+  partitions: 3,
+  minInsync: 1,
+  segmentBytes: 64 * 1024 * 1024,
+  fsync: 'interval',
+  fsyncIntervalMs: 1000,
+  maxMessageBytes: 1_048_576,
+  produceTimeoutSeconds: 30,
+  logLevel: 'info',
+} as const;
+
+/**
+ * Parses argv (without node and script) and the environment into a validated BrokerConfig.
+ * Throws ConfigError for anything wrong; --help and --version win over other flags.
+ */
+export function parseConfig(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  hostname: string = osHostname(),
+): ParsedArgs {
+  const { flags, help, version, error } = scanArgv(argv);
+  if (help) return { kind: 'help', text: helpText() };
+  if (version) return { kind: 'version' };
+  if (error) throw error;
+  return { kind: 'config', config: buildConfig(flags, env, hostname) };
+}
+
+function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostname: string): BrokerConfig {
+  const raw = (name: string): Raw | undefined => {
+    const fromFlag = flags.get(name);
+    if (fromFlag !== undefined) return { value: fromFlag };
+    for (const envName of FLAGS_BY_NAME.get(name)?.env ?? []) {
+      const v = env[envName]?.trim();
+      if (v) return { value: v, env: envName };
+    }
+    return undefined;
+  };
+
+  const idRaw = raw('id');
+  const id = idRaw ? matching('id', idRaw, NAME_RE, NAME_RULE) : defaultId(hostname);
+  const hostRaw = raw('host');
+  const host = hostRaw ? parseHost(hostRaw) : DEFAULTS.host;
+  const portRaw = raw('port');
+  const port = portRaw ? integer('port', portRaw, 1, 65535) : DEFAULTS.port;
+  const advertisedRaw = raw('advertised-url');
+  const advertisedUrl = advertisedRaw ? parseAdvertisedUrl(advertisedRaw) : defaultAdvertisedUrl(host, port, hostname);
+  const dataDirRaw = raw('data-dir');
+  const dataDir = resolve(dataDirRaw ? dataDirRaw.value : `./data/${id}`);
+  const redis = redisUrl(raw('redis'), env);
+  const clusterRaw = raw('cluster');
+  const cluster = clusterRaw ? matching('cluster', clusterRaw, NAME_RE, NAME_RULE) : DEFAULTS.cluster;
+
+  const leaseRaw = raw('lease-seconds');
+  const leaseMs = leaseRaw ? seconds('lease-seconds', leaseRaw) : DEFAULTS.leaseSeconds * 1000;
+  const renewRaw = raw('renew-seconds');
+  const renewMs = renewRaw ? seconds('renew-seconds', renewRaw) : DEFAULTS.renewSeconds * 1000;
+  if (renewMs >= leaseMs) {
+    throw new ConfigError(
+      `--renew-seconds (${describe(renewRaw, renewMs)}) must be less than --lease-seconds ` +
+        `(${describe(leaseRaw, leaseMs)}): the leader must renew its lease before it runs out`,
+      '--renew-seconds',
+    );
+  }
+
+  const partitionsRaw = raw('partitions');
+  const minInsyncRaw = raw('min-insync');
+  const lagRaw = raw('replica-lag-seconds');
+  const uncleanRaw = raw('unclean-election');
+  const segmentRaw = raw('segment-bytes');
+  const fsyncRaw = raw('fsync');
+  const fsyncIntervalRaw = raw('fsync-interval-ms');
+  const maxMessageRaw = raw('max-message-bytes');
+  const produceTimeoutRaw = raw('produce-timeout-seconds');
+  const logLevelRaw = raw('log-level');
+
+  return {
+    id,
+    host,
+    port,
+    advertisedUrl,
+    dataDir,
+    redisUrl: redis,
+    cluster,
+    leaseMs,
+    renewMs,
+    defaultPartitions: partitionsRaw ? integer('partitions', partitionsRaw, 1, 1000) : DEFAULTS.partitions,
+    minInsync: minInsyncRaw ? integer('min-insync', minInsyncRaw, 1, Number.MAX_SAFE_INTEGER) : DEFAULTS.minInsync,
+    replicaLagMs: lagRaw ? seconds('replica-lag-seconds', lagRaw) : leaseMs,
+    uncleanElection: uncleanRaw ? boolean('unclean-election', uncleanRaw) : false,
+    segmentBytes: segmentRaw ? integer('segment-bytes', segmentRaw, 1024, 2_147_483_647) : DEFAULTS.segmentBytes,
+    fsync: fsyncRaw ? oneOf('fsync', fsyncRaw, FSYNC_POLICIES) : DEFAULTS.fsync,
+    fsyncIntervalMs: fsyncIntervalRaw ? integer('fsync-interval-ms', fsyncIntervalRaw, 1, MAX_MS) : DEFAULTS.fsyncIntervalMs,
+    maxMessageBytes: maxMessageRaw ? integer('max-message-bytes', maxMessageRaw, 1, 1_073_741_824) : DEFAULTS.maxMessageBytes,
+    produceTimeoutMs: produceTimeoutRaw
+      ? seconds('produce-timeout-seconds', produceTimeoutRaw)
+      : DEFAULTS.produceTimeoutSeconds * 1000,
+    logLevel: logLevelRaw ? oneOf('log-level', logLevelRaw, LOG_LEVELS) : DEFAULTS.logLevel,
+  };
+}
+
+/** --redis, else REDIS_URL, else REDIS_HOST + REDIS_PORT (either alone: localhost / 6379), else the default. */
+function redisUrl(flagOrUrl: Raw | undefined, env: NodeJS.ProcessEnv): string {
+  if (flagOrUrl) return parseRedisUrl(flagOrUrl);
+  const hostRaw = env.REDIS_HOST?.trim();
+  const portRaw = env.REDIS_PORT?.trim();
+  if (!hostRaw && !portRaw) return DEFAULTS.redisUrl;
+
+  let host = 'localhost';
+  if (hostRaw) {
+    const bare = hostName(hostRaw);
+    if (bare === undefined) throw invalid('redis', { value: hostRaw, env: 'REDIS_HOST' }, 'a hostname or IP address');
+    host = bare;
+  }
+  const port = portRaw ? integer('redis', { value: portRaw, env: 'REDIS_PORT' }, 1, 65535) : 6379;
+  return `redis://${urlHost(host)}:${port}`;
+}
+
+/** `broker-<hostname>`, squeezed into the id rule (hostnames may be long or carry odd characters). */
+function defaultId(hostname: string): string {
+  const safe = hostname.replace(/[^A-Za-z0-9._-]/g, '-');
+  return `broker-${safe}`.slice(0, 64);
+}
+
+function defaultAdvertisedUrl(host: string, port: number, hostname: string): string {
+  // A wildcard listen address is no address to reach; the machine's name is the best guess.
+  const reachable = host === '0.0.0.0' || host === '::' ? hostname : host;
+  return `http://${urlHost(reachable)}:${port}`;
+}

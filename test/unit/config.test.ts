@@ -1,0 +1,314 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
+import {
+  ConfigError,
+  FLAGS,
+  helpText,
+  parseConfig,
+  type BrokerConfig,
+} from '../../broker-runtime/src/config/index.js';
+
+const HOST = 'box1';
+
+function config(argv: string[], env: NodeJS.ProcessEnv = {}): BrokerConfig {
+  const parsed = parseConfig(argv, env, HOST);
+  assert.equal(parsed.kind, 'config');
+  if (parsed.kind !== 'config') throw new Error('unreachable');
+  return parsed.config;
+}
+
+/** Asserts a ConfigError whose one-line message names the flag (and the value, when given). */
+function rejects(argv: string[], env: NodeJS.ProcessEnv, flag: string, value?: string): ConfigError {
+  let caught: unknown;
+  try {
+    parseConfig(argv, env, HOST);
+  } catch (e) {
+    caught = e;
+  }
+  const label = `${argv.join(' ')} ${JSON.stringify(env)}`;
+  assert.ok(caught instanceof ConfigError, `expected a ConfigError for ${label}`);
+  assert.ok(caught.message.includes(flag), `"${caught.message}" should name ${flag}`);
+  if (value !== undefined) assert.ok(caught.message.includes(value), `"${caught.message}" should show ${value}`);
+  assert.ok(!caught.message.includes('\n'), `"${caught.message}" should be one line`);
+  return caught;
+}
+
+test('defaults follow DESIGN.md', () => {
+  assert.deepEqual(config([]), {
+    id: 'broker-box1',
+    host: '127.0.0.1',
+    port: 5001,
+    advertisedUrl: 'http://127.0.0.1:5001',
+    dataDir: resolve('data', 'broker-box1'),
+    redisUrl: 'redis://localhost:6379',
+    cluster: 'yak',
+    leaseMs: 10_000,
+    renewMs: 5_000,
+    defaultPartitions: 3,
+    minInsync: 1,
+    replicaLagMs: 10_000,
+    uncleanElection: false,
+    segmentBytes: 64 * 1024 * 1024,
+    fsync: 'interval',
+    fsyncIntervalMs: 1000,
+    maxMessageBytes: 1_048_576,
+    produceTimeoutMs: 30_000,
+    logLevel: 'info',
+  } satisfies BrokerConfig);
+});
+
+test('the default id, data dir and advertised URL follow the id, host and port given', () => {
+  const c = config(['--id', 'b7', '--host', '10.0.0.5', '--port', '6000']);
+  assert.equal(c.dataDir, resolve('data', 'b7'));
+  assert.equal(c.advertisedUrl, 'http://10.0.0.5:6000');
+});
+
+test('the default id squeezes an odd or long hostname into the id rule', () => {
+  const odd = parseConfig([], {}, 'my host!');
+  assert.equal(odd.kind === 'config' && odd.config.id, 'broker-my-host-');
+  const long = parseConfig([], {}, 'h'.repeat(100));
+  assert.ok(long.kind === 'config' && /^[A-Za-z0-9._-]{1,64}$/.test(long.config.id));
+});
+
+test('a wildcard host advertises the hostname; an IPv6 host is bracketed', () => {
+  assert.equal(config(['--host', '0.0.0.0']).advertisedUrl, 'http://box1:5001');
+  assert.equal(config(['--host', '::']).advertisedUrl, 'http://box1:5001');
+  const v6 = config(['--host', '[::1]']);
+  assert.equal(v6.host, '::1');
+  assert.equal(v6.advertisedUrl, 'http://[::1]:5001');
+});
+
+test('every flag has an environment twin', () => {
+  const c = config([], {
+    BROKER_ID: 'env-b',
+    HOST: '0.0.0.0',
+    PORT: '5002',
+    ADVERTISED_URL: 'https://yak.example.com:8443/',
+    DATA_DIR: '/var/lib/yak',
+    REDIS_URL: 'rediss://:secret@redis.example.com:6380/2',
+    CLUSTER_ID: 'prod',
+    LEASE_TIME_SECONDS: '6',
+    RENEW_INTERVAL_SECONDS: '2',
+    DEFAULT_PARTITIONS: '8',
+    MIN_INSYNC_REPLICAS: '2',
+    REPLICA_LAG_SECONDS: '3.5',
+    UNCLEAN_ELECTION: '1',
+    SEGMENT_BYTES: '1048576',
+    FSYNC: 'always',
+    FSYNC_INTERVAL_MS: '250',
+    MAX_MESSAGE_BYTES: '2048',
+    PRODUCE_TIMEOUT_SECONDS: '7',
+    LOG_LEVEL: 'debug',
+  });
+  assert.deepEqual(c, {
+    id: 'env-b',
+    host: '0.0.0.0',
+    port: 5002,
+    advertisedUrl: 'https://yak.example.com:8443',
+    dataDir: '/var/lib/yak',
+    redisUrl: 'rediss://:secret@redis.example.com:6380/2',
+    cluster: 'prod',
+    leaseMs: 6000,
+    renewMs: 2000,
+    defaultPartitions: 8,
+    minInsync: 2,
+    replicaLagMs: 3500,
+    uncleanElection: true,
+    segmentBytes: 1_048_576,
+    fsync: 'always',
+    fsyncIntervalMs: 250,
+    maxMessageBytes: 2048,
+    produceTimeoutMs: 7000,
+    logLevel: 'debug',
+  } satisfies BrokerConfig);
+});
+
+test('flags win over their environment twins', () => {
+  const env = { BROKER_ID: 'env-b', PORT: '5002', LEASE_TIME_SECONDS: '20', FSYNC: 'never', UNCLEAN_ELECTION: 'true' };
+  const c = config(['--id', 'flag-b', '--port', '5003', '--lease-seconds', '12', '--fsync', 'always', '--unclean-election=false'], env);
+  assert.equal(c.id, 'flag-b');
+  assert.equal(c.port, 5003);
+  assert.equal(c.leaseMs, 12_000);
+  assert.equal(c.fsync, 'always');
+  assert.equal(c.uncleanElection, false);
+});
+
+test('--flag=value and --flag value mean the same', () => {
+  const spaced = config(['--id', 'x', '--port', '6001', '--redis', 'redis://r:1', '--partitions', '5', '--log-level', 'warn']);
+  const joined = config(['--id=x', '--port=6001', '--redis=redis://r:1', '--partitions=5', '--log-level=warn']);
+  assert.deepEqual(joined, spaced);
+});
+
+test('a value may contain "=" and start with a single dash', () => {
+  assert.equal(config(['--redis=redis://:a=b@r:1']).redisUrl, 'redis://:a=b@r:1');
+  assert.equal(config(['--data-dir', '-odd-dir']).dataDir, resolve('-odd-dir'));
+});
+
+test('seconds may be fractional and become whole milliseconds', () => {
+  const c = config(['--lease-seconds', '1.5', '--renew-seconds=0.25', '--produce-timeout-seconds', '.75']);
+  assert.equal(c.leaseMs, 1500);
+  assert.equal(c.renewMs, 250);
+  assert.equal(c.produceTimeoutMs, 750);
+  assert.equal(c.replicaLagMs, 1500, 'replica lag defaults to the lease');
+  assert.equal(config([], { LEASE_TIME_SECONDS: '2.5', RENEW_INTERVAL_SECONDS: '0.5' }).renewMs, 500);
+});
+
+test('PORT comes from FLASK_RUN_PORT too; PORT wins over it', () => {
+  assert.equal(config([], { FLASK_RUN_PORT: '5050' }).port, 5050);
+  assert.equal(config([], { FLASK_RUN_PORT: '5050', PORT: '5060' }).port, 5060);
+  assert.equal(config(['--port', '5070'], { FLASK_RUN_PORT: '5050' }).port, 5070);
+});
+
+test('Redis comes from REDIS_HOST + REDIS_PORT when REDIS_URL is not set', () => {
+  assert.equal(config([], { REDIS_HOST: 'cache', REDIS_PORT: '6390' }).redisUrl, 'redis://cache:6390');
+  assert.equal(config([], { REDIS_HOST: 'cache' }).redisUrl, 'redis://cache:6379');
+  assert.equal(config([], { REDIS_PORT: '6390' }).redisUrl, 'redis://localhost:6390');
+  assert.equal(config([], { REDIS_HOST: '::1', REDIS_PORT: '7000' }).redisUrl, 'redis://[::1]:7000');
+  const both = { REDIS_URL: 'redis://url-host:1', REDIS_HOST: 'cache', REDIS_PORT: '6390' };
+  assert.equal(config([], both).redisUrl, 'redis://url-host:1');
+  assert.equal(config(['--redis', 'redis://flag-host:2'], both).redisUrl, 'redis://flag-host:2');
+});
+
+test('empty environment variables count as unset', () => {
+  assert.deepEqual(config([], { PORT: '', BROKER_ID: '  ', UNCLEAN_ELECTION: '' }), config([]));
+});
+
+test('a relative data dir is made absolute', () => {
+  assert.equal(config(['--data-dir', 'here/b1']).dataDir, resolve('here/b1'));
+  assert.equal(config([], { DATA_DIR: './d' }).dataDir, resolve('d'));
+});
+
+test('--unclean-election is a boolean flag', () => {
+  assert.equal(config(['--unclean-election']).uncleanElection, true);
+  assert.equal(config(['--unclean-election=true']).uncleanElection, true);
+  assert.equal(config(['--unclean-election=0']).uncleanElection, false);
+  assert.equal(config(['--no-unclean-election'], { UNCLEAN_ELECTION: 'true' }).uncleanElection, false);
+  assert.equal(config([], { UNCLEAN_ELECTION: 'true' }).uncleanElection, true);
+  assert.equal(config([], { UNCLEAN_ELECTION: '0' }).uncleanElection, false);
+  // It never swallows the next argument.
+  assert.equal(config(['--unclean-election', '--port', '6000']).port, 6000);
+  const e = rejects(['--unclean-election', 'false'], {}, '--unclean-election');
+  assert.match(e.message, /--unclean-election=false/);
+});
+
+test('the enums take their allowed values, in any case', () => {
+  for (const fsync of ['always', 'interval', 'never'] as const) assert.equal(config(['--fsync', fsync]).fsync, fsync);
+  for (const level of ['debug', 'info', 'warn', 'error'] as const) assert.equal(config(['--log-level', level]).logLevel, level);
+  assert.equal(config([], { LOG_LEVEL: 'WARN' }).logLevel, 'warn');
+});
+
+test('the last of a repeated flag wins', () => {
+  assert.equal(config(['--port', '6000', '--port=6001']).port, 6001);
+});
+
+test('every bad value is a ConfigError naming the flag, the value and what is allowed', () => {
+  const cases: [argv: string[], flag: string, value: string, allowed: RegExp][] = [
+    [['--id', 'bad id'], '--id', 'bad id', /A-Z a-z 0-9/],
+    [['--id', 'x'.repeat(65)], '--id', 'x'.repeat(65), /1-64/],
+    [['--host', 'a b'], '--host', 'a b', /IP address or hostname/],
+    [['--port', '0'], '--port', '0', /1 to 65535/],
+    [['--port', '65536'], '--port', '65536', /1 to 65535/],
+    [['--port', 'abc'], '--port', 'abc', /integer/],
+    [['--port', '80.5'], '--port', '80.5', /integer/],
+    [['--advertised-url', 'ftp://x:1'], '--advertised-url', 'ftp://x:1', /http/],
+    [['--advertised-url', 'not a url'], '--advertised-url', 'not a url', /http/],
+    [['--redis', 'http://r:6379'], '--redis', 'http://r:6379', /redis:\/\/ or rediss:\/\//],
+    [['--redis', 'localhost:6379'], '--redis', 'localhost:6379', /redis:\/\//],
+    [['--cluster', 'a:b'], '--cluster', 'a:b', /1-64/],
+    [['--lease-seconds', '0'], '--lease-seconds', '0', /> 0/],
+    [['--lease-seconds', '-3'], '--lease-seconds', '-3', /> 0/],
+    [['--lease-seconds', 'ten'], '--lease-seconds', 'ten', /seconds/],
+    [['--renew-seconds', '0'], '--renew-seconds', '0', /> 0/],
+    [['--partitions', '0'], '--partitions', '0', /1 to 1000/],
+    [['--partitions', '1001'], '--partitions', '1001', /1 to 1000/],
+    [['--partitions', '2.5'], '--partitions', '2.5', /integer/],
+    [['--min-insync', '0'], '--min-insync', '0', />= 1/],
+    [['--replica-lag-seconds', '0'], '--replica-lag-seconds', '0', /> 0/],
+    [['--unclean-election=maybe'], '--unclean-election', 'maybe', /true or 1/],
+    [['--segment-bytes', '1023'], '--segment-bytes', '1023', /1024/],
+    [['--fsync', 'sometimes'], '--fsync', 'sometimes', /always, interval, never/],
+    [['--fsync-interval-ms', '0'], '--fsync-interval-ms', '0', /integer from 1/],
+    [['--max-message-bytes', '0'], '--max-message-bytes', '0', /integer from 1/],
+    [['--produce-timeout-seconds', '0'], '--produce-timeout-seconds', '0', /> 0/],
+    [['--log-level', 'verbose'], '--log-level', 'verbose', /debug, info, warn, error/],
+  ];
+  for (const [argv, flag, value, allowed] of cases) {
+    const e = rejects(argv, {}, flag, value);
+    assert.match(e.message, allowed, e.message);
+    assert.equal(e.flag, flag);
+  }
+});
+
+test('a bad value from the environment names the flag and the variable', () => {
+  const e = rejects([], { PORT: 'abc' }, '--port', 'abc');
+  assert.match(e.message, /PORT/);
+  rejects([], { FLASK_RUN_PORT: '99999' }, '--port', '99999');
+  rejects([], { LEASE_TIME_SECONDS: 'x' }, '--lease-seconds', 'x');
+  const redisPort = rejects([], { REDIS_HOST: 'cache', REDIS_PORT: 'nope' }, '--redis', 'nope');
+  assert.match(redisPort.message, /REDIS_PORT/);
+  rejects([], { REDIS_HOST: 'bad host' }, '--redis', 'bad host');
+  rejects([], { UNCLEAN_ELECTION: 'perhaps' }, '--unclean-election', 'perhaps');
+});
+
+test('renew must be shorter than the lease, and the error says so', () => {
+  const e = rejects(['--lease-seconds', '3'], {}, '--renew-seconds');
+  assert.match(e.message, /--renew-seconds \(5, the default\) must be less than --lease-seconds \(3\)/);
+  rejects(['--lease-seconds', '2', '--renew-seconds', '2'], {}, '--lease-seconds');
+  rejects([], { LEASE_TIME_SECONDS: '1', RENEW_INTERVAL_SECONDS: '1.5' }, 'RENEW_INTERVAL_SECONDS');
+});
+
+test('a Redis password is not echoed in an error', () => {
+  const e = rejects(['--redis', 'http://:hunter2@r:6379'], {}, '--redis');
+  assert.ok(!e.message.includes('hunter2'), e.message);
+});
+
+test('an unknown flag is an error that points at --help', () => {
+  const e = rejects(['--bogus', '1'], {}, '--bogus');
+  assert.match(e.message, /^unknown flag --bogus; see --help$/);
+  assert.match(rejects(['--prot', '1'], {}, '--prot').message, /did you mean --port\?/);
+  rejects(['-p', '1'], {}, '-p');
+  rejects(['--port-number=1'], {}, '--port-number');
+});
+
+test('a flag missing its value is an error', () => {
+  const atEnd = rejects(['--port'], {}, '--port');
+  assert.match(atEnd.message, /needs a value/);
+  assert.match(rejects(['--id', '--port', '6000'], {}, '--id').message, /needs a value/);
+  assert.match(rejects(['--id='], {}, '--id').message, /needs a value/);
+});
+
+test('a stray positional argument is an error', () => {
+  rejects(['5001'], {}, '"5001"');
+});
+
+test('--help and -h return the help text, even next to a bad flag', () => {
+  for (const argv of [['--help'], ['-h'], ['--bogus', '--help'], ['--port', 'x', '-h']]) {
+    const parsed = parseConfig(argv, {}, HOST);
+    assert.equal(parsed.kind, 'help', argv.join(' '));
+    assert.equal(parsed.kind === 'help' && parsed.text, helpText());
+  }
+});
+
+test('--version and -v ask for the version', () => {
+  assert.deepEqual(parseConfig(['--version'], {}, HOST), { kind: 'version' });
+  assert.deepEqual(parseConfig(['-v'], {}, HOST), { kind: 'version' });
+});
+
+test('the help lists every flag with its env twin and default, in aligned columns', () => {
+  const text = helpText();
+  const lines = text.split('\n');
+  const header = lines.find((l) => l.trimStart().startsWith('FLAG'));
+  assert.ok(header);
+  const envColumn = header.indexOf('ENV');
+  const defaultColumn = header.indexOf('DEFAULT');
+  for (const f of FLAGS) {
+    const line = lines.find((l) => l.trimStart().split(' ')[0] === `--${f.name}`);
+    assert.ok(line, `help lists --${f.name}`);
+    assert.equal(line.slice(envColumn).startsWith(f.env[0]!), true, `env of --${f.name} in its column`);
+    assert.equal(line.slice(defaultColumn).startsWith(f.default), true, `default of --${f.name} in its column`);
+  }
+  for (const word of ['FLASK_RUN_PORT', 'REDIS_HOST', 'REDIS_PORT', '--help', '--version', 'broker-<hostname>', './data/<id>']) {
+    assert.ok(text.includes(word), `help mentions ${word}`);
+  }
+});

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { acquireMode, leaseSafetyMarginMs, nextLookDelay, rankCandidates, writableUntil } from '../../../broker-runtime/src/election/decisions.js';
+import { divergencePoint, epochAt } from '../../../broker-runtime/src/replication/divergence.js';
+import { laggingFollowers, mayRejoin, nextHighWatermark } from '../../../broker-runtime/src/replication/isr.js';
+
+describe('lease decisions', () => {
+  test('a leader stops writing before its lease can have expired in Redis', () => {
+    for (const lease of [100, 2000, 10_000, 60_000]) {
+      const until = writableUntil(1000, lease);
+      assert.ok(until < 1000 + lease, `lease ${lease}`);
+      assert.ok(until >= 1000 + lease - leaseSafetyMarginMs(lease));
+      assert.ok(leaseSafetyMarginMs(lease) <= 500);
+    }
+  });
+
+  test('a follower looks again just after the lease runs out when that is sooner than its poll', () => {
+    assert.equal(nextLookDelay(120, 500), 125);
+    assert.equal(nextLookDelay(5000, 500), 500);
+    assert.equal(nextLookDelay(-2, 200), 200);
+  });
+
+  test('only an in-sync broker may take the lease, unless unclean election is on', () => {
+    const base = { self: 'b2', unclean: false, isrMissingForMs: 0, recoveryWaitMs: 1000, candidates: [] };
+    assert.equal(acquireMode({ ...base, isrMembers: ['b1', 'b2'] }), 'isr');
+    assert.equal(acquireMode({ ...base, isrMembers: ['b1'] }), null);
+    assert.equal(acquireMode({ ...base, isrMembers: ['b1'], unclean: true }), 'unclean');
+  });
+
+  test('with no in-sync set recorded, only the best candidate takes the lease, after the wait', () => {
+    const candidates = [
+      { id: 'b1', highestEpoch: 5, lastLogEpoch: 4, logEndTotal: 100 },
+      { id: 'b2', highestEpoch: 5, lastLogEpoch: 5, logEndTotal: 90 },
+      { id: 'b3', highestEpoch: 5, lastLogEpoch: 5, logEndTotal: 90 },
+    ];
+    const base = { unclean: false, isrMembers: null, recoveryWaitMs: 1000, candidates };
+    assert.equal(acquireMode({ ...base, self: 'b2', isrMissingForMs: 500 }), null, 'waits for others to state their candidacy');
+    assert.equal(acquireMode({ ...base, self: 'b2', isrMissingForMs: 1500 }), 'recover');
+    assert.equal(acquireMode({ ...base, self: 'b1', isrMissingForMs: 1500 }), null, 'an older last epoch loses to a newer one');
+    assert.equal(acquireMode({ ...base, self: 'b3', isrMissingForMs: 1500 }), null, 'ties go to the smaller id');
+    assert.deepEqual(rankCandidates(candidates).map((c) => c.id), ['b2', 'b3', 'b1']);
+  });
+});
+
+describe('replication decisions', () => {
+  test('the high-water mark is the smallest log end among the leader and counted followers, never lower than before', () => {
+    assert.equal(nextHighWatermark({ current: 3, leaderEnd: 10, followerEnds: [7, 9], inSyncCount: 3, minInsync: 1 }), 7);
+    assert.equal(nextHighWatermark({ current: 8, leaderEnd: 10, followerEnds: [7], inSyncCount: 2, minInsync: 1 }), 8);
+    assert.equal(nextHighWatermark({ current: 0, leaderEnd: 10, followerEnds: [], inSyncCount: 1, minInsync: 1 }), 10);
+    assert.equal(nextHighWatermark({ current: 2, leaderEnd: 10, followerEnds: [], inSyncCount: 1, minInsync: 2 }), 2, 'nothing commits below MIN_INSYNC_REPLICAS');
+  });
+
+  test('followers lagging longer than the limit leave; caught-up ones rejoin', () => {
+    const last: Record<string, number> = { b2: 1000, b3: 9500 };
+    assert.deepEqual(laggingFollowers(['b2', 'b3'], (id) => last[id]!, 10_000, 2000), ['b2']);
+    assert.equal(mayRejoin([{ followerEnd: 5, highWatermark: 5 }, { followerEnd: 9, highWatermark: 7 }], true), true);
+    assert.equal(mayRejoin([{ followerEnd: 4, highWatermark: 5 }], true), false);
+    assert.equal(mayRejoin([{ followerEnd: 5, highWatermark: 5 }], false), false);
+  });
+
+  test('epochAt finds the epoch of an offset from the epoch cache', () => {
+    const e = [{ epoch: 1, startOffset: 0 }, { epoch: 3, startOffset: 10 }, { epoch: 4, startOffset: 15 }];
+    assert.equal(epochAt(e, 0), 1);
+    assert.equal(epochAt(e, 9), 1);
+    assert.equal(epochAt(e, 10), 3);
+    assert.equal(epochAt(e, 100), 4);
+    assert.equal(epochAt([], 3), -1);
+  });
+
+  test('divergencePoint is where the logs stop agreeing on epochs', () => {
+    const leader = [{ epoch: 1, startOffset: 0 }, { epoch: 2, startOffset: 10 }];
+    // follower wrote 10..12 under epoch 1 (a leader that died before committing them)
+    assert.equal(divergencePoint(leader, 15, [{ epoch: 1, startOffset: 0 }], 13), 10);
+    // a follower that is simply behind
+    assert.equal(divergencePoint(leader, 15, leader, 12), 12);
+    // identical logs
+    assert.equal(divergencePoint(leader, 15, leader, 15), 15);
+    // a follower with nothing
+    assert.equal(divergencePoint(leader, 15, [], 0), 0);
+    // a follower ahead of the leader in the same epoch: keep the common part, cut the rest
+    assert.equal(divergencePoint(leader, 15, leader, 20), 15);
+    // completely different history from offset 0
+    assert.equal(divergencePoint(leader, 15, [{ epoch: 7, startOffset: 0 }], 4), 0);
+  });
+});
