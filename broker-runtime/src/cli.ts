@@ -43,7 +43,7 @@ async function run(config: BrokerConfig, log: Logger): Promise<void> {
     indexIntervalBytes: 4096,
     fsync: config.fsync,
     fsyncIntervalMs: config.fsyncIntervalMs,
-    logger: (line) => log('warn', line),
+    logger: (line) => log('info', line),
   });
   const state = await BrokerState.open(config.dataDir);
   const broker = new Broker(config, logs, state, log);

@@ -71,13 +71,13 @@ export class TestCluster {
 
   /** The one broker that reports itself leader (waits until exactly one does, among running ones). */
   async waitForLeader(timeoutMs = 20_000, not?: string): Promise<{ broker: BrokerProcess; epoch: number }> {
-    return waitFor(
+    return this.explained(waitFor(
       'exactly one leader',
       async () => {
         const healths = await Promise.all(
           this.brokers.filter((b) => b.running()).map(async (b) => {
             try {
-              const h = await get(b.url, '/health');
+              const h = await get(b.url, '/health', 1000);
               return { b, h: h.body as { role: string; epoch: number } };
             } catch {
               return null;
@@ -88,21 +88,31 @@ export class TestCluster {
         return leaders.length === 1 ? { broker: leaders[0]!.b, epoch: leaders[0]!.h.epoch } : null;
       },
       timeoutMs,
-    );
+    ));
+  }
+
+  /** On failure, the error carries the last lines of every broker's output. */
+  private async explained<T>(p: Promise<T>): Promise<T> {
+    try {
+      return await p;
+    } catch (err) {
+      (err as Error).message += `\n${this.describe()}`;
+      throw err;
+    }
   }
 
   /** Waits until the leader's view has `n` brokers in sync. */
   async waitForInSync(n: number, timeoutMs = 20_000): Promise<string[]> {
-    return waitFor(
+    return this.explained(waitFor(
       `${n} brokers in sync`,
       async () => {
         const { broker } = await this.waitForLeader(timeoutMs);
-        const view = (await get(broker.url, '/metadata/cluster')).body as { brokers: { id: string; in_sync: boolean }[] };
+        const view = (await get(broker.url, '/metadata/cluster', 2000)).body as { brokers: { id: string; in_sync: boolean }[] };
         const members = view.brokers.filter((b) => b.in_sync).map((b) => b.id);
         return members.length >= n ? members : null;
       },
       timeoutMs,
-    );
+    ));
   }
 
   describe(): string {

@@ -33,6 +33,7 @@ export class Broker implements BrokerService {
   private readonly mirror: HwmMirror;
   private leaderRep: LeaderReplication | null = null;
   private metaVersionCache = '';
+  private readonly creating = new Map<string, Promise<void>>();
 
   constructor(
     private readonly config: BrokerConfig,
@@ -166,7 +167,17 @@ export class Broker implements BrokerService {
     this.refreshMetaVersion();
   }
 
-  private async createTopicAsLeader(name: string, partitions: number): Promise<void> {
+  /** Concurrent first produces to a new topic share one creation. */
+  private createTopicAsLeader(name: string, partitions: number): Promise<void> {
+    let pending = this.creating.get(name);
+    if (!pending) {
+      pending = this.doCreateTopic(name, partitions).finally(() => this.creating.delete(name));
+      this.creating.set(name, pending);
+    }
+    return pending;
+  }
+
+  private async doCreateTopic(name: string, partitions: number): Promise<void> {
     await this.logs.createTopic(name, partitions);
     this.refreshMetaVersion();
     this.mirror.topicsChanged(this.logs.topics());

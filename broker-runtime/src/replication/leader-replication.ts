@@ -159,7 +159,10 @@ export class LeaderReplication {
   private ensureSession(id: string, url: string | null): FollowerSession {
     let s = this.sessions.get(id);
     if (s) {
-      if (url && s.url !== url) s.url = url;
+      if (url) {
+        s.url = url;
+        s.start(); // a session made before the broker's URL was known starts once it is
+      }
       return s;
     }
     s = new FollowerSession(id, url ?? 'http://127.0.0.1:1', {

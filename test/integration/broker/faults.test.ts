@@ -30,7 +30,8 @@ describe('faults', () => {
 
   test('a leader paused past its lease (SIGSTOP) commits nothing when it wakes', async () => {
     cluster = await TestCluster.start({ brokers: 3, leaseSeconds: 1, renewSeconds: 0.2 });
-    const client = new YakClient({ brokers: cluster.urls() });
+    // A short request timeout: the client's cached leader is the one we are about to pause.
+    const client = new YakClient({ brokers: cluster.urls(), timeoutMs: 1500 });
     const before = await produceMany(client, 'zombie', 30, 'before');
     const { broker: old, epoch } = await cluster.waitForLeader();
     old.signal('SIGSTOP');

@@ -41,6 +41,44 @@ describe('YakClient', () => {
     }
   });
 
+  test('concurrent requests share one leader discovery', async () => {
+    const leader = await stubBroker(() => PRODUCED(1));
+    const seed = await stubBroker(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      return leaderAnswer(leader.url);
+    });
+    try {
+      const client = new YakClient({ brokers: [seed.url], retry: FAST });
+      await Promise.all(Array.from({ length: 20 }, (_, i) => client.produce('t', { payload: i })));
+      assert.equal(seed.hits.length, 1);
+      assert.equal(leader.hits.length, 20);
+    } finally {
+      await Promise.all([leader.close(), seed.close()]);
+    }
+  });
+
+  test('two brokers that name each other as leader cannot make the client loop forever', async () => {
+    const urls: string[] = [];
+    const refuse = (other: number) => ({ path }: { path: string }): [number, unknown] =>
+      path === '/metadata/leader'
+        ? leaderAnswer(urls[1 - other]!)
+        : [421, { error: 'NOT_LEADER', message: 'not me', leader: { id: `b${other}`, url: urls[other] } }];
+    const a = await stubBroker(refuse(1));
+    const b = await stubBroker(refuse(0));
+    urls.push(a.url, b.url);
+    try {
+      const client = new YakClient({ brokers: [a.url], retry: { retries: 6, minDelayMs: 1, maxDelayMs: 2 } });
+      await assert.rejects(client.produce('t', { payload: 1 }), (err: unknown) => {
+        assert.ok(err instanceof YakRetriesExhaustedError);
+        assert.equal(err.lastError.code, 'NOT_LEADER');
+        assert.equal(err.tries, 7);
+        return true;
+      });
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   test('retries while the connection is refused and succeeds once the broker starts', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;

@@ -1,0 +1,117 @@
+import type { ErrorAnswer } from './types.js';
+
+/**
+ * Wire codes worth another try: the cluster is moving (new leader, replicas catching up) and the
+ * same request may well succeed in a moment. Everything else a broker answers is final.
+ */
+const RETRIABLE_CODES = new Set(['NOT_LEADER', 'NOT_ENOUGH_REPLICAS', 'UNAVAILABLE', 'TIMEOUT']);
+const RETRIABLE_STATUSES = new Set([502, 503, 504]);
+
+/** Client-side codes, for failures that never got an answer from a broker (status 0). */
+export type ClientCode = 'CONNECTION_FAILED' | 'REQUEST_TIMEOUT' | 'ABORTED' | 'BAD_RESPONSE' | 'NO_LEADER' | 'RETRIES_EXHAUSTED';
+
+export class YakClientError extends Error {
+  constructor(
+    /** The broker's error code (INVALID_REQUEST, NOT_LEADER, ...) or a ClientCode. */
+    readonly code: string,
+    /** HTTP status, or 0 when no broker answered. */
+    readonly status: number,
+    message: string,
+    readonly retriable: boolean,
+    /** The parsed error answer, when a broker gave one. */
+    readonly body?: ErrorAnswer,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'YakClientError';
+  }
+}
+
+/** One try of a request, as the final error reports it. */
+export interface Attempt {
+  url: string;
+  outcome: string;
+}
+
+/** Thrown once the retry budget is spent; `cause` is the last failure, `attempts` every HTTP request made. */
+export class YakRetriesExhaustedError extends YakClientError {
+  constructor(
+    what: string,
+    readonly tries: number,
+    readonly attempts: Attempt[],
+    readonly lastError: YakClientError,
+    elapsedMs: number,
+  ) {
+    const requests = attempts.length === tries ? '' : ` (${attempts.length} requests)`;
+    super(
+      'RETRIES_EXHAUSTED',
+      lastError.status,
+      `${what} gave up after ${tries} tries${requests} in ${(elapsedMs / 1000).toFixed(1)} s; tried: ${summarise(attempts)}; last error: ${lastError.code}: ${lastError.message}`,
+      false,
+      lastError.body,
+      { cause: lastError },
+    );
+    this.name = 'YakRetriesExhaustedError';
+  }
+}
+
+/** How an attempt ended, for the final error's list: "503 NOT_ENOUGH_REPLICAS", "CONNECTION_FAILED". */
+export function outcome(err: YakClientError): string {
+  return err.status ? `${err.status} ${err.code}` : err.code;
+}
+
+/** The error for a non-2xx answer. */
+export function errorFromAnswer(status: number, text: string, what: string): YakClientError {
+  const body = parseErrorAnswer(text);
+  if (body) {
+    return new YakClientError(body.error, status, body.message, RETRIABLE_CODES.has(body.error), body);
+  }
+  return new YakClientError(
+    `HTTP_${status}`,
+    status,
+    `${what} answered ${status} without a YAK error body: ${text.slice(0, 120)}`,
+    RETRIABLE_STATUSES.has(status),
+  );
+}
+
+/** The error for a fetch that threw: caller abort, our timeout, or no connection. */
+export function errorFromFetch(err: unknown, what: string, timeoutMs: number, callerSignal?: AbortSignal): YakClientError {
+  if (callerSignal?.aborted) return new YakClientError('ABORTED', 0, `${what} was aborted by the caller`, false, undefined, { cause: err });
+  const name = err instanceof Error ? err.name : '';
+  if (name === 'TimeoutError') {
+    return new YakClientError('REQUEST_TIMEOUT', 0, `${what} got no answer within ${timeoutMs} ms`, true, undefined, { cause: err });
+  }
+  const detail = describeCause(err);
+  return new YakClientError('CONNECTION_FAILED', 0, `${what} failed: ${detail}`, true, undefined, { cause: err });
+}
+
+function parseErrorAnswer(text: string): ErrorAnswer | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value === 'object' && value !== null && typeof (value as ErrorAnswer).error === 'string') {
+      const answer = value as ErrorAnswer;
+      return { ...answer, message: typeof answer.message === 'string' ? answer.message : answer.error };
+    }
+  } catch {
+    // not JSON: reported as HTTP_<status> by the caller
+  }
+  return undefined;
+}
+
+/** fetch hides the socket error in `cause` (ECONNREFUSED, ECONNRESET, ENOTFOUND, ...). */
+function describeCause(err: unknown): string {
+  const cause = err instanceof Error ? (err.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+  if (cause && typeof cause.message === 'string' && cause.message) return cause.message;
+  if (cause && typeof cause.code === 'string') return cause.code;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** "url: outcome ×n; ..." in first-seen order, so a long retry run stays one readable line. */
+function summarise(attempts: Attempt[]): string {
+  const counts = new Map<string, number>();
+  for (const a of attempts) {
+    const line = `${a.url} → ${a.outcome}`;
+    counts.set(line, (counts.get(line) ?? 0) + 1);
+  }
+  return [...counts].map(([line, n]) => (n > 1 ? `${line} ×${n}` : line)).join('; ');
+}

@@ -1,0 +1,86 @@
+/**
+ * The broker's HTTP API as JSON on the wire (DESIGN.md, "Broker HTTP API"). Kept free of server
+ * types so the client compiles anywhere fetch exists.
+ */
+
+export interface LeaderRef {
+  id: string;
+  url: string;
+}
+
+export interface ProduceInput {
+  key?: string | null;
+  /** Any JSON value, null included. */
+  payload: unknown;
+  /** An explicit partition wins over the key's partition. */
+  partition?: number;
+  headers?: Record<string, string>;
+}
+
+export interface ProduceAnswer {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+export interface BatchAnswer {
+  topic: string;
+  /** One per record, in request order. */
+  results: { partition: number; offset: number }[];
+}
+
+export interface ConsumedRecord<P = unknown> {
+  offset: number;
+  key: string | null;
+  payload: P;
+  timestamp: number;
+  headers: Record<string, string>;
+}
+
+export interface ConsumeAnswer<P = unknown> {
+  topic: string;
+  partition: number;
+  records: ConsumedRecord<P>[];
+  next_offset: number;
+  high_watermark: number;
+}
+
+export interface TopicsAnswer {
+  topics: { name: string; partitions: { partition: number; high_watermark: number; log_end_offset?: number }[] }[];
+}
+
+export interface CreateTopicAnswer {
+  name: string;
+  partitions: number;
+}
+
+export interface LeaderAnswer {
+  leader: LeaderRef | null;
+  epoch: number;
+}
+
+export interface ClusterAnswer {
+  cluster: string;
+  epoch: number;
+  leader: LeaderRef | null;
+  brokers: { id: string; url: string; role: 'leader' | 'follower'; alive: boolean; in_sync: boolean }[];
+}
+
+export interface HealthAnswer {
+  status: 'ok' | 'degraded';
+  id: string;
+  role: 'leader' | 'follower';
+  epoch: number;
+  lease_ms_left?: number | null;
+  redis?: boolean;
+}
+
+export type MetricsAnswer = Record<string, unknown>;
+
+/** Every error answer: `{error, message, ...extra}` (NOT_LEADER adds `leader`). */
+export interface ErrorAnswer {
+  error: string;
+  message: string;
+  leader?: LeaderRef | null;
+  [extra: string]: unknown;
+}

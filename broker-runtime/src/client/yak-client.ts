@@ -1,0 +1,202 @@
+import { type Attempt, YakClientError, YakRetriesExhaustedError, outcome } from './errors.js';
+import { LeaderDiscovery } from './leader-discovery.js';
+import { type RetryDecision, type RetryOptions, type RetryPolicy, retryPolicy, withRetry } from './retry.js';
+import { type Call, exchange } from './transport.js';
+import type {
+  BatchAnswer,
+  ClusterAnswer,
+  ConsumeAnswer,
+  CreateTopicAnswer,
+  HealthAnswer,
+  LeaderAnswer,
+  MetricsAnswer,
+  ProduceAnswer,
+  ProduceInput,
+  TopicsAnswer,
+} from './types.js';
+
+export interface YakClientOptions {
+  /** Seed broker URLs, e.g. http://127.0.0.1:5001. Any live one is enough to find the leader. */
+  brokers: string[];
+  /** Per HTTP request (a consume adds its wait_ms). Default 10 s. */
+  timeoutMs?: number;
+  retry?: RetryOptions;
+}
+
+export interface ConsumeOptions {
+  /** At most this many records (broker default 500). */
+  max?: number;
+  /** Long-poll up to this long for records past the high-water mark. */
+  waitMs?: number;
+  /** Ask this broker; otherwise the known leader, else any seed. */
+  broker?: string;
+  signal?: AbortSignal;
+}
+
+/** Where a request goes: the leader (writes), any broker (reads), or one named broker. */
+type Target = { kind: 'leader' } | { kind: 'any' } | { kind: 'url'; url: string };
+
+/** After this many NOT_LEADER redirects in a row, back off instead of following at once. */
+const IMMEDIATE_REDIRECTS = 2;
+
+/**
+ * The typed client of the broker HTTP API. Writes go to the leader, found through
+ * GET /metadata/leader on the seeds and cached; a 421 NOT_LEADER is followed to the leader it
+ * names at once; lost connections, timeouts and 503s back off (retry.ts) and rediscover.
+ * Retried produces are at-least-once: a produce whose answer was lost may have been committed.
+ */
+export class YakClient {
+  private readonly seeds: string[];
+  private readonly timeoutMs: number;
+  private readonly policy: RetryPolicy;
+  private readonly discovery: LeaderDiscovery;
+  private leaderUrl: string | null = null;
+  private nextSeed = 0;
+
+  constructor(options: YakClientOptions) {
+    if (!Array.isArray(options.brokers) || options.brokers.length === 0) throw new TypeError('YakClient needs at least one broker URL');
+    this.seeds = options.brokers.map(normaliseUrl);
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    if (!(this.timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive; got ${this.timeoutMs}`);
+    this.policy = retryPolicy(options.retry);
+    this.discovery = new LeaderDiscovery(this.seeds, this.timeoutMs, normaliseUrl);
+  }
+
+  /** The leader URL this client currently believes in, if any. */
+  get knownLeader(): string | null {
+    return this.leaderUrl;
+  }
+
+  produce(topic: string, record: ProduceInput): Promise<ProduceAnswer> {
+    return this.call({ kind: 'leader' }, { method: 'POST', path: '/produce', body: { topic, ...record } });
+  }
+
+  produceBatch(topic: string, records: ProduceInput[]): Promise<BatchAnswer> {
+    return this.call({ kind: 'leader' }, { method: 'POST', path: '/produce/batch', body: { topic, records } });
+  }
+
+  consume<P = unknown>(topic: string, partition: number, offset: number, options: ConsumeOptions = {}): Promise<ConsumeAnswer<P>> {
+    const query = new URLSearchParams({ topic, partition: String(partition), offset: String(offset) });
+    if (options.max !== undefined) query.set('max', String(options.max));
+    if (options.waitMs !== undefined) query.set('wait_ms', String(options.waitMs));
+    const target: Target = options.broker ? { kind: 'url', url: normaliseUrl(options.broker) } : { kind: 'any' };
+    return this.call(target, {
+      method: 'GET',
+      path: `/consume?${query}`,
+      timeoutMs: this.timeoutMs + (options.waitMs ?? 0),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+
+  topics(): Promise<TopicsAnswer> {
+    return this.call({ kind: 'any' }, { method: 'GET', path: '/topics' });
+  }
+
+  createTopic(name: string, partitions: number): Promise<CreateTopicAnswer> {
+    return this.call({ kind: 'leader' }, { method: 'POST', path: '/topics', body: { name, partitions } });
+  }
+
+  leader(): Promise<LeaderAnswer> {
+    return this.call({ kind: 'any' }, { method: 'GET', path: '/metadata/leader' });
+  }
+
+  cluster(): Promise<ClusterAnswer> {
+    return this.call({ kind: 'any' }, { method: 'GET', path: '/metadata/cluster' });
+  }
+
+  /** One try, no retries: a probe should report a dead broker, not wait for it. */
+  health(url: string): Promise<HealthAnswer> {
+    return this.send(normaliseUrl(url), { method: 'GET', path: '/health' });
+  }
+
+  /** One try, no retries (see health). */
+  metrics(url: string): Promise<MetricsAnswer> {
+    return this.send(normaliseUrl(url), { method: 'GET', path: '/metrics' });
+  }
+
+  /** A request under the retry policy, with leader discovery and NOT_LEADER redirects. */
+  private async call<T>(target: Target, call: Call): Promise<T> {
+    const what = `${call.method} ${call.path.split('?')[0]}`;
+    const attempts: Attempt[] = [];
+    const started = Date.now();
+    let redirectsInARow = 0;
+    let base = '';
+    const decide = (err: unknown): RetryDecision => {
+      if (!(err instanceof YakClientError)) return 'stop';
+      if (err.code === 'NOT_LEADER' && target.kind !== 'url') {
+        // A broker naming itself (or nothing) is mid-election: back off and ask again.
+        const named = leaderUrlIn(err);
+        this.leaderUrl = named !== base ? named : null;
+        if (this.leaderUrl && ++redirectsInARow <= IMMEDIATE_REDIRECTS) return 'retry-now';
+        return 'retry';
+      }
+      redirectsInARow = 0;
+      if (!err.retriable) return 'stop';
+      if (base === this.leaderUrl) this.leaderUrl = null;
+      this.nextSeed++;
+      return 'retry';
+    };
+    try {
+      return await withRetry(
+        this.policy,
+        async () => {
+          base = '';
+          base = await this.resolve(target, attempts, call.signal);
+          try {
+            return await this.send<T>(base, call);
+          } catch (err) {
+            if (err instanceof YakClientError) attempts.push({ url: base + call.path.split('?')[0], outcome: outcome(err) });
+            throw err;
+          }
+        },
+        {
+          decide,
+          exhausted: (last, tries) =>
+            last instanceof YakClientError ? new YakRetriesExhaustedError(what, tries, attempts, last, Date.now() - started) : (last as Error),
+          ...(call.signal ? { signal: call.signal } : {}),
+        },
+      );
+    } catch (err) {
+      if (call.signal?.aborted && !(err instanceof YakClientError)) {
+        throw new YakClientError('ABORTED', 0, `${what} was aborted by the caller`, false, undefined, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /** The broker URL for this try: a named broker, the known leader, else discovery (writes) or the next seed (reads). */
+  private async resolve(target: Target, attempts: Attempt[], signal?: AbortSignal): Promise<string> {
+    if (target.kind === 'url') return target.url;
+    if (this.leaderUrl) return this.leaderUrl;
+    if (target.kind === 'any') return this.seeds[this.nextSeed % this.seeds.length]!;
+    const found = await this.discovery.find(signal);
+    attempts.push(...found.attempts);
+    if (!found.url) throw new YakClientError('NO_LEADER', 0, `no seed named a reachable leader (asked ${this.seeds.join(', ')})`, true);
+    this.leaderUrl = found.url;
+    return found.url;
+  }
+
+  private send<T>(base: string, call: Call): Promise<T> {
+    return exchange<T>(base, call, this.timeoutMs);
+  }
+}
+
+function leaderUrlIn(err: YakClientError): string | null {
+  const url = err.body?.leader?.url;
+  if (typeof url !== 'string') return null;
+  try {
+    return normaliseUrl(url);
+  } catch {
+    return null;
+  }
+}
+
+function normaliseUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new TypeError('not http(s)');
+  } catch {
+    throw new TypeError(`'${url}' is not a broker URL (expected http://host:port)`);
+  }
+  return url.replace(/\/+$/, '');
+}

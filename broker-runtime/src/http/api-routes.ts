@@ -1,0 +1,76 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { invalidRequest } from '../errors/errors.js';
+import { readJson } from './body.js';
+import { methodNotAllowed, notFound, writeError, writeJson } from './errors.js';
+import type { HttpContext } from './server.js';
+import { parseCreateTopic } from './validate.js';
+
+/**
+ * Everything that is not a hot path: topics, metadata, health, metrics, and the JSON 404/405
+ * answers. Requests reach it only after the hot routes have declined them.
+ */
+
+type Route = (req: Request, res: Response) => void | Promise<void>;
+
+const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+export function createApiApp(ctx: HttpContext): express.Express {
+  const { service } = ctx;
+  const send = (res: Response, status: number, value: unknown) => writeJson(res, status, JSON.stringify(value));
+
+  const routes: Record<string, Partial<Record<'GET' | 'POST', Route>>> = {
+    '/topics': {
+      GET: (_req, res) => send(res, 200, { topics: service.topics() }),
+      POST: async (req, res) => {
+        const { name, partitions } = parseCreateTopic(await readJson(req, ctx.bodyLimit));
+        await service.createTopic(name, partitions);
+        send(res, 201, { name, partitions });
+      },
+    },
+    '/metadata/leader': { GET: (_req, res) => send(res, 200, service.leader()) },
+    '/metadata/cluster': { GET: async (_req, res) => send(res, 200, await service.cluster()) },
+    '/health': { GET: (_req, res) => send(res, 200, service.health()) },
+    '/metrics': { GET: (req, res) => metrics(ctx, req, res) },
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  for (const [path, methods] of Object.entries(routes)) {
+    const allow = Object.keys(methods);
+    const route = app.route(path);
+    if (methods.GET) route.get(methods.GET);
+    if (methods.POST) route.post(methods.POST);
+    route.all((req) => {
+      throw methodNotAllowed(req.method, req.path, allow);
+    });
+  }
+  app.use((req) => {
+    throw notFound(req.method, req.path);
+  });
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => writeError(res, err, ctx.log));
+  return app;
+}
+
+function metrics(ctx: HttpContext, req: Request, res: Response): void {
+  const format = req.query['format'];
+  if (format === undefined || format === 'json') {
+    writeJson(res, 200, JSON.stringify(ctx.service.metrics()));
+    return;
+  }
+  if (format !== 'prometheus') throw invalidRequest("format must be 'json' or 'prometheus'");
+  const text = ctx.service.prometheus ? ctx.service.prometheus() : renderFlat(ctx.service.metrics());
+  res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Fallback exposition for a service without prometheus(): every finite number as an untyped sample. */
+function renderFlat(values: Record<string, unknown>): string {
+  let out = '';
+  for (const [name, value] of Object.entries(values)) {
+    const n = typeof value === 'boolean' ? Number(value) : value;
+    if (typeof n !== 'number' || !Number.isFinite(n)) continue;
+    out += `yak_${name.replace(/[^A-Za-z0-9_]/g, '_')} ${n}\n`;
+  }
+  return out;
+}

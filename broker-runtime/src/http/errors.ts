@@ -1,0 +1,86 @@
+import type { ServerResponse } from 'node:http';
+import { YakError, isYakError } from '../errors/errors.js';
+
+/**
+ * The one place where errors become HTTP answers. A YakError answers with its own status and
+ * toJSON(); anything else is a bug on our side: it is logged here and answered with a generic
+ * 500 that carries no stack, no message from inside and never HTML.
+ */
+
+export type Logger = (line: string) => void;
+
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+const INTERNAL_BODY = JSON.stringify({ error: 'INTERNAL', message: 'internal error; the broker log has the details' });
+
+export const notFound = (method: string, path: string) =>
+  new YakError('NOT_FOUND', 404, `no route for ${method} ${clip(path)}`);
+
+export const methodNotAllowed = (method: string, path: string, allow: readonly string[]) =>
+  new YakError('METHOD_NOT_ALLOWED', 405, `${method} is not allowed on ${clip(path)}; use ${allow.join(' or ')}`, false, {
+    allow: [...allow],
+  });
+
+export const unsupportedMediaType = (got: string, want: string) =>
+  new YakError('UNSUPPORTED_MEDIA_TYPE', 415, `content-type '${clip(got)}' is not accepted here; send ${want}`);
+
+/** Status and JSON body for any thrown value. */
+export function mapError(err: unknown, log: Logger): { status: number; body: string; allow?: string } {
+  if (isYakError(err) && Number.isInteger(err.status) && err.status >= 400 && err.status <= 599) {
+    try {
+      const allow = err.code === 'METHOD_NOT_ALLOWED' ? allowHeader(err.extra['allow']) : undefined;
+      return { status: err.status, body: JSON.stringify(err.toJSON()), ...(allow ? { allow } : {}) };
+    } catch (serialiseErr) {
+      log(`internal error: could not serialise ${err.code}: ${describe(serialiseErr)}`);
+      return { status: 500, body: INTERNAL_BODY };
+    }
+  }
+  log(`internal error: ${describe(err)}`);
+  return { status: 500, body: INTERNAL_BODY };
+}
+
+/** Answer `body` (JSON text) with `status`. */
+export function writeJson(res: ServerResponse, status: number, body: string, extraHeaders?: Record<string, string>): void {
+  if (res.headersSent) {
+    // Half an answer is already on the wire; the only honest thing left is to cut the connection.
+    res.destroy();
+    return;
+  }
+  const headers: Record<string, string | number> = {
+    'content-type': JSON_CONTENT_TYPE,
+    'content-length': Buffer.byteLength(body),
+    ...extraHeaders,
+  };
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+/** Answer an error through mapError; does nothing if the client has already gone. Never throws. */
+export function writeError(res: ServerResponse, err: unknown, log: Logger): void {
+  if (res.destroyed || res.writableEnded) return;
+  const { status, body, allow } = mapError(err, log);
+  try {
+    writeJson(res, status, body, allow ? { allow } : undefined);
+  } catch (writeErr) {
+    log(`internal error: could not answer ${status}: ${describe(writeErr)}`);
+    res.destroy();
+  }
+}
+
+function allowHeader(allow: unknown): string | undefined {
+  return Array.isArray(allow) ? allow.join(', ') : undefined;
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return err.stack ?? `${err.name}: ${err.message}`;
+  try {
+    return `non-Error thrown: ${JSON.stringify(err)}`;
+  } catch {
+    return `non-Error thrown: ${String(err)}`;
+  }
+}
+
+/** Keep echoed client input short in messages. */
+export function clip(text: string, max = 80): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}

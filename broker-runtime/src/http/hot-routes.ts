@@ -1,0 +1,95 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ConsumeResult, ProduceResult } from '../broker/service.js';
+import { readBody, readJson } from './body.js';
+import { methodNotAllowed, unsupportedMediaType, writeError, writeJson } from './errors.js';
+import type { HttpContext } from './server.js';
+import { parseBatch, parseConsume, parseProduce } from './validate.js';
+
+/**
+ * The routes every record passes through, served on plain node:http (express costs several times
+ * more per request). Returns false for any other path, which the caller hands to the API app.
+ */
+export type HotRoutes = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+type Handler = (ctx: HttpContext, req: IncomingMessage, res: ServerResponse, query: string) => Promise<void>;
+
+const ROUTES: Record<string, { method: string; handle: Handler }> = {
+  '/produce': { method: 'POST', handle: produce },
+  '/produce/batch': { method: 'POST', handle: produceBatch },
+  '/consume': { method: 'GET', handle: consume },
+  '/replica/append': { method: 'POST', handle: replicaAppend },
+};
+
+export function createHotRoutes(ctx: HttpContext): HotRoutes {
+  return (req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const route = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
+    if (!route) return false;
+    if (req.method !== route.method) {
+      writeError(res, methodNotAllowed(req.method ?? '?', path, [route.method]), ctx.log);
+      return true;
+    }
+    route.handle(ctx, req, res, q === -1 ? '' : url.slice(q + 1)).catch((err: unknown) => writeError(res, err, ctx.log));
+    return true;
+  };
+}
+
+async function produce(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { topic, records } = parseProduce(await readJson(req, ctx.bodyLimit), ctx.maxMessageBytes);
+  const [result] = checkResults(await ctx.service.produce(topic, records), 1);
+  writeJson(res, 200, JSON.stringify({ topic, partition: result!.partition, offset: result!.offset }));
+}
+
+async function produceBatch(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { topic, records } = parseBatch(await readJson(req, ctx.bodyLimit), ctx.maxMessageBytes);
+  const results = checkResults(await ctx.service.produce(topic, records), records.length);
+  writeJson(res, 200, JSON.stringify({ topic, results: results.map((r) => ({ partition: r.partition, offset: r.offset })) }));
+}
+
+async function consume(ctx: HttpContext, _req: IncomingMessage, res: ServerResponse, query: string): Promise<void> {
+  const { topic, partition, offset, max, waitMs } = parseConsume(new URLSearchParams(query));
+  writeJson(res, 200, renderConsume(await ctx.service.consume(topic, partition, offset, max, waitMs)));
+}
+
+async function replicaAppend(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const type = req.headers['content-type'];
+  if (type !== undefined && !type.startsWith('application/octet-stream')) {
+    throw unsupportedMediaType(type, 'application/octet-stream');
+  }
+  const answer = await ctx.service.replicate(await readBody(req, ctx.replicaBodyLimit));
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': answer.length });
+  res.end(answer);
+}
+
+function checkResults(results: ProduceResult[], expected: number): ProduceResult[] {
+  if (results.length !== expected) {
+    throw new Error(`service.produce answered ${results.length} results for ${expected} records`);
+  }
+  return results;
+}
+
+/**
+ * The consume answer as JSON text. Payloads are stored as JSON text already, so they are spliced
+ * in as they are; only keys and headers go through JSON.stringify. Nothing is re-parsed.
+ */
+export function renderConsume(result: ConsumeResult): string {
+  let records = '';
+  for (const r of result.records) {
+    if (records.length > 0) records += ',';
+    records +=
+      `{"offset":${num(r.offset)},"key":${r.key === null ? 'null' : JSON.stringify(r.key)}` +
+      `,"payload":${r.payload.length > 0 ? r.payload : 'null'},"timestamp":${num(r.timestamp)}` +
+      `,"headers":${JSON.stringify(r.headers)}}`;
+  }
+  return (
+    `{"topic":${JSON.stringify(result.topic)},"partition":${num(result.partition)},"records":[${records}]` +
+    `,"next_offset":${num(result.next_offset)},"high_watermark":${num(result.high_watermark)}}`
+  );
+}
+
+/** A number as JSON (NaN and Infinity are not JSON). */
+function num(n: number): string {
+  return Number.isFinite(n) ? String(n) : 'null';
+}

@@ -1,0 +1,84 @@
+import http from 'node:http';
+import type { BrokerService } from '../broker/service.js';
+import { createApiApp } from './api-routes.js';
+import { FRAMING_ALLOWANCE_BYTES } from './body.js';
+import { JSON_CONTENT_TYPE, type Logger } from './errors.js';
+import { createHotRoutes } from './hot-routes.js';
+
+export interface BrokerServerOptions {
+  /** Largest record (payload + key + headers) in bytes; request bodies may add FRAMING_ALLOWANCE_BYTES. */
+  maxMessageBytes: number;
+  /** Largest replication frame accepted on POST /replica/append; default max(4 × maxMessageBytes, 16 MiB). */
+  maxReplicaFrameBytes?: number;
+  /** Where internal errors are reported; default stderr. */
+  logger?: (line: string) => void;
+}
+
+/** What every route handler gets: the service, the limits, the logger. */
+export interface HttpContext {
+  service: BrokerService;
+  maxMessageBytes: number;
+  /** Byte limit of a JSON request body. */
+  bodyLimit: number;
+  /** Byte limit of a replication frame. */
+  replicaBodyLimit: number;
+  log: Logger;
+}
+
+/** Above the idle timeouts of common clients and load balancers (60 s), so they close first. */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+const HEADERS_TIMEOUT_MS = 66_000;
+/** Bounds a slow sender (slowloris); Node requires it to be at least HEADERS_TIMEOUT_MS. Long polls are unaffected: it ends once the request is read. */
+const REQUEST_TIMEOUT_MS = 70_000;
+
+/**
+ * The broker's HTTP server, not yet listening: a plain node:http handler serves the hot routes
+ * and passes every other request to the express API app.
+ */
+export function createBrokerServer(service: BrokerService, options: BrokerServerOptions): http.Server {
+  const { maxMessageBytes } = options;
+  if (!Number.isSafeInteger(maxMessageBytes) || maxMessageBytes <= 0) {
+    throw new RangeError(`maxMessageBytes must be a positive integer; got ${maxMessageBytes}`);
+  }
+  const ctx: HttpContext = {
+    service,
+    maxMessageBytes,
+    bodyLimit: maxMessageBytes + FRAMING_ALLOWANCE_BYTES,
+    replicaBodyLimit: options.maxReplicaFrameBytes ?? Math.max(4 * maxMessageBytes, 16 * 1024 * 1024),
+    log: options.logger ?? ((line) => process.stderr.write(`${line}\n`)),
+  };
+  const hot = createHotRoutes(ctx);
+  const api = createApiApp(ctx);
+  const server = http.createServer(
+    {
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      noDelay: true,
+    },
+    (req, res) => {
+      if (!hot(req, res)) api(req, res);
+    },
+  );
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket));
+  return server;
+}
+
+/** Requests node:http cannot parse or that time out still get a JSON answer, never a bare status line. */
+function answerClientError(err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'TIMEOUT', 'the request was not received in time']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'INVALID_REQUEST', 'the request headers are too large']
+        : [400, 'INVALID_REQUEST', 'the request is not valid HTTP/1.1'];
+  const body = JSON.stringify({ error: code, message });
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: ${JSON_CONTENT_TYPE}\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,147 @@
+import { YakError, invalidRequest } from '../errors/errors.js';
+import type { ProduceRecord } from '../broker/service.js';
+import { clip } from './errors.js';
+
+/**
+ * Request shapes, checked completely before the service is asked anything. Every failure is
+ * INVALID_REQUEST naming the field, except an oversized record (413 MESSAGE_TOO_LARGE).
+ */
+
+export const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
+export const MAX_BATCH_RECORDS = 10_000;
+export const MAX_TOPIC_PARTITIONS = 1000;
+export const CONSUME_MAX = { min: 1, max: 10_000, fallback: 500 } as const;
+export const CONSUME_WAIT_MS = { min: 0, max: 30_000, fallback: 0 } as const;
+
+type JsonObject = Record<string, unknown>;
+
+export interface ProduceRequest {
+  topic: string;
+  records: ProduceRecord[];
+}
+
+export interface ConsumeRequest {
+  topic: string;
+  partition: number;
+  offset: number;
+  max: number;
+  waitMs: number;
+}
+
+/** POST /produce: `{topic, key?, payload, partition?, headers?}`. */
+export function parseProduce(body: unknown, maxMessageBytes: number): ProduceRequest {
+  const obj = asObject(body, 'the request body');
+  const topic = topicName(obj['topic'], 'topic');
+  return { topic, records: [parseRecord(obj, '', maxMessageBytes)] };
+}
+
+/** POST /produce/batch: `{topic, records: [{key?, payload, partition?, headers?}, ...]}`. */
+export function parseBatch(body: unknown, maxMessageBytes: number): ProduceRequest {
+  const obj = asObject(body, 'the request body');
+  const topic = topicName(obj['topic'], 'topic');
+  const list = obj['records'];
+  if (!Array.isArray(list) || list.length === 0) throw invalidRequest('records is required and must be a non-empty array');
+  if (list.length > MAX_BATCH_RECORDS) {
+    throw invalidRequest(`records has ${list.length} entries; at most ${MAX_BATCH_RECORDS} per batch`);
+  }
+  const records = list.map((r: unknown, i) => parseRecord(asObject(r, `records[${i}]`), `records[${i}].`, maxMessageBytes));
+  return { topic, records };
+}
+
+/** GET /consume?topic&partition&offset[&max][&wait_ms] */
+export function parseConsume(query: URLSearchParams): ConsumeRequest {
+  return {
+    topic: topicName(query.get('topic') ?? undefined, 'topic'),
+    partition: uintParam(query, 'partition'),
+    offset: uintParam(query, 'offset'),
+    max: uintParam(query, 'max', CONSUME_MAX),
+    waitMs: uintParam(query, 'wait_ms', CONSUME_WAIT_MS),
+  };
+}
+
+/** POST /topics: `{name, partitions}`. */
+export function parseCreateTopic(body: unknown): { name: string; partitions: number } {
+  const obj = asObject(body, 'the request body');
+  const name = topicName(obj['name'], 'name');
+  const partitions = obj['partitions'];
+  if (!isUint(partitions) || partitions < 1 || partitions > MAX_TOPIC_PARTITIONS) {
+    throw invalidRequest(`partitions is required and must be an integer from 1 to ${MAX_TOPIC_PARTITIONS}`);
+  }
+  return { name, partitions };
+}
+
+export function topicName(value: unknown, field: string): string {
+  if (typeof value !== 'string') throw invalidRequest(`${field} is required and must be a string`);
+  // '.' and '..' pass the pattern but name directories; Kafka refuses them for the same reason.
+  if (!TOPIC_NAME.test(value) || value === '.' || value === '..') {
+    throw invalidRequest(`${field} '${clip(value)}' is not a valid topic name: 1-249 characters of A-Z a-z 0-9 . _ - (not '.' or '..')`);
+  }
+  return value;
+}
+
+function parseRecord(obj: JsonObject, at: string, maxMessageBytes: number): ProduceRecord {
+  const key = obj['key'];
+  if (key !== undefined && key !== null && typeof key !== 'string') throw invalidRequest(`${at}key must be a string or null`);
+  if (!('payload' in obj)) throw invalidRequest(`${at}payload is required (any JSON value, null included)`);
+  const payload = JSON.stringify(obj['payload']);
+  const headers = parseHeaders(obj['headers'], at);
+  const record: ProduceRecord = { key: key ?? null, payload, headers };
+  const partition = obj['partition'];
+  if (partition !== undefined && partition !== null) {
+    if (!isUint(partition)) throw invalidRequest(`${at}partition must be a non-negative integer`);
+    record.partition = partition;
+  }
+  const size = recordBytes(record);
+  if (size > maxMessageBytes) {
+    throw new YakError(
+      'MESSAGE_TOO_LARGE',
+      413,
+      `${at ? `record ${at.slice(0, -1)}` : 'the record'} is ${size} bytes (payload + key + headers), over the limit of ${maxMessageBytes} bytes`,
+    );
+  }
+  return record;
+}
+
+function parseHeaders(value: unknown, at: string): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  const headers = asObject(value, `${at}headers`);
+  for (const name in headers) {
+    if (typeof headers[name] !== 'string') throw invalidRequest(`${at}headers['${clip(name)}'] must be a string`);
+  }
+  // JSON.parse gives a plain object with own properties only, so it can be handed on as it is.
+  return headers as Record<string, string>;
+}
+
+/** What a record costs against maxMessageBytes: payload text + key + headers as stored. */
+function recordBytes(record: ProduceRecord): number {
+  let size = Buffer.byteLength(record.payload);
+  if (record.key !== null) size += Buffer.byteLength(record.key);
+  // Headers are stored as JSON text, or as nothing when there are none.
+  if (Object.keys(record.headers).length > 0) size += Buffer.byteLength(JSON.stringify(record.headers));
+  return size;
+}
+
+const DIGITS = /^\d{1,16}$/;
+
+function uintParam(query: URLSearchParams, name: string, range?: { min: number; max: number; fallback: number }): number {
+  const raw = query.get(name);
+  if (raw === null || raw === '') {
+    if (range) return range.fallback;
+    throw invalidRequest(`${name} is required (a non-negative integer)`);
+  }
+  const value = DIGITS.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value)) throw invalidRequest(`${name} must be a non-negative integer; got '${clip(raw, 40)}'`);
+  if (range && (value < range.min || value > range.max)) {
+    throw invalidRequest(`${name} must be from ${range.min} to ${range.max}; got ${value}`);
+  }
+  return value;
+}
+
+function isUint(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function asObject(value: unknown, what: string): JsonObject {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidRequest(`${what} must be a JSON object`);
+  return value as JsonObject;
+}

@@ -1,0 +1,21 @@
+/** The storage layer: partitioned, segmented, checksummed logs on disk. */
+export type * from './types.js';
+export { openLogManager, partitionDir, FileLogManager, TOPICS_FILE, TOPICS_DIR } from './log-manager.js';
+export { openPartitionLog, FilePartitionLog, HIGH_WATERMARK_FILE } from './partition-log.js';
+export { LeaderEpochCache, endOffsetForEpoch, EPOCH_CHECKPOINT_FILE, type EpochEndOffset } from './leader-epoch-cache.js';
+export { LogSegment, segmentFileName, parseSegmentFileName } from './log-segment.js';
+export { OffsetIndex, INDEX_ENTRY_BYTES } from './offset-index.js';
+export {
+  encodeRecords,
+  decodeRecords,
+  decodeRecordAt,
+  scanRecords,
+  validateBatch,
+  recordSizeAt,
+  InvalidBatchError,
+  MAX_RECORD_LENGTH,
+  RECORD_OVERHEAD_BYTES,
+  type BatchSummary,
+  type ScanResult,
+  type ScanStop,
+} from './record-codec.js';

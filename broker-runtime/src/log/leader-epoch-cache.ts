@@ -1,0 +1,142 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from './atomic-file.js';
+import type { EpochEntry } from './types.js';
+
+/** File name of the cache's checkpoint inside a partition folder, as in Kafka. */
+export const EPOCH_CHECKPOINT_FILE = 'leader-epoch-checkpoint';
+const VERSION = 1;
+
+/** Kafka's answer to OffsetsForLeaderEpoch: -1/-1 when the epoch is unknown. */
+export interface EpochEndOffset {
+  epoch: number;
+  endOffset: number;
+}
+
+/**
+ * Where the log of a replica diverges from a leader's, as Kafka's LeaderEpochFileCache.endOffsetFor:
+ * for `epoch`, the largest known epoch <= it and the offset where the next epoch began (the log end
+ * for the latest epoch). A follower truncates to this before fetching.
+ */
+export function endOffsetForEpoch(entries: readonly EpochEntry[], epoch: number, logEndOffset: number): EpochEndOffset {
+  const latest = entries[entries.length - 1];
+  if (epoch < 0 || latest === undefined) return { epoch: -1, endOffset: -1 };
+  if (epoch === latest.epoch) return { epoch, endOffset: logEndOffset };
+  const higher = entries.findIndex((e) => e.epoch > epoch);
+  if (higher < 0) return { epoch: -1, endOffset: -1 };
+  const floor = entries[higher - 1];
+  return { epoch: floor ? floor.epoch : epoch, endOffset: entries[higher]!.startOffset };
+}
+
+/** Entries sorted and strictly increasing in both epoch and start offset, else a reason. */
+function checkEntries(value: unknown): EpochEntry[] | string {
+  if (typeof value !== 'object' || value === null) return 'not a JSON object';
+  const { version, epochs } = value as { version?: unknown; epochs?: unknown };
+  if (version !== VERSION) return `unknown version ${String(version)}`;
+  if (!Array.isArray(epochs)) return 'no epochs list';
+  const out: EpochEntry[] = [];
+  for (const e of epochs as unknown[]) {
+    const { epoch, startOffset } = (e ?? {}) as { epoch?: unknown; startOffset?: unknown };
+    if (!Number.isSafeInteger(epoch) || !Number.isSafeInteger(startOffset) || (epoch as number) < 0 || (startOffset as number) < 0) return `bad entry ${JSON.stringify(e)}`;
+    const prev = out[out.length - 1];
+    if (prev && (prev.epoch >= (epoch as number) || prev.startOffset >= (startOffset as number))) return `entries do not increase at epoch ${String(epoch)}`;
+    out.push({ epoch: epoch as number, startOffset: startOffset as number });
+  }
+  return out;
+}
+
+/**
+ * The leader-epoch cache (Kafka's LeaderEpochFileCache): which epoch started writing at which offset,
+ * oldest first. Changed only by the partition log, which persists it after each change.
+ */
+export class LeaderEpochCache {
+  private list: EpochEntry[];
+
+  constructor(
+    readonly path: string,
+    entries: readonly EpochEntry[] = [],
+  ) {
+    this.list = entries.map((e) => ({ ...e }));
+  }
+
+  /** The checkpoint in `dir`, or the reason it cannot be used (missing, unreadable, inconsistent). */
+  static async load(dir: string): Promise<LeaderEpochCache | string> {
+    const path = join(dir, EPOCH_CHECKPOINT_FILE);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+      throw err;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return 'not valid JSON';
+    }
+    const entries = checkEntries(parsed);
+    return typeof entries === 'string' ? entries : new LeaderEpochCache(path, entries);
+  }
+
+  entries(): EpochEntry[] {
+    return this.list.map((e) => ({ ...e }));
+  }
+
+  /** The newest epoch, or -1 when there is none. */
+  latestEpoch(): number {
+    return this.list[this.list.length - 1]?.epoch ?? -1;
+  }
+
+  /**
+   * Record that `epoch` wrote its first record at `startOffset`. Returns whether anything changed
+   * (the same epoch again changes nothing). An older epoch, or an offset before the newest entry's,
+   * is a caller bug and throws.
+   */
+  assign(epoch: number, startOffset: number): boolean {
+    const latest = this.list[this.list.length - 1];
+    if (latest) {
+      if (epoch === latest.epoch) return false;
+      if (epoch < latest.epoch) throw new RangeError(`epoch ${epoch} is older than the latest epoch ${latest.epoch}`);
+      if (startOffset < latest.startOffset) throw new RangeError(`epoch ${epoch} cannot start at ${startOffset}, before epoch ${latest.epoch} (at ${latest.startOffset})`);
+      if (startOffset === latest.startOffset) this.list.pop(); // the older epoch never wrote a record
+    }
+    this.list.push({ epoch, startOffset });
+    return true;
+  }
+
+  /** Drop entries starting at or after `endOffset` (the log was truncated there). Returns whether any were. */
+  truncateFromEnd(endOffset: number): boolean {
+    const before = this.list.length;
+    while (this.list.length > 0 && this.list[this.list.length - 1]!.startOffset >= endOffset) this.list.pop();
+    return this.list.length !== before;
+  }
+
+  /** See endOffsetForEpoch. */
+  endOffsetFor(epoch: number, logEndOffset: number): EpochEndOffset {
+    return endOffsetForEpoch(this.list, epoch, logEndOffset);
+  }
+
+  /** The epoch that wrote `offset` (-1 before the first entry). */
+  epochAt(offset: number): number {
+    let lo = 0;
+    let hi = this.list.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const e = this.list[mid]!;
+      if (e.startOffset <= offset) {
+        found = e.epoch;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  /** Write the checkpoint (temp file, fsync, rename). */
+  async persist(): Promise<void> {
+    await writeFileAtomic(this.path, JSON.stringify({ version: VERSION, epochs: this.list }) + '\n');
+  }
+}

@@ -1,0 +1,405 @@
+import { open, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { OffsetIndex } from './offset-index.js';
+import {
+  InvalidBatchError,
+  LENGTH_FIELD_BYTES,
+  recordOffsetAt,
+  recordSizeAt,
+  scanRecords,
+  type ScanOptions,
+  type ScanStop,
+} from './record-codec.js';
+import type { EpochEntry } from './types.js';
+
+const NAME_DIGITS = 20;
+const SEGMENT_NAME = /^(\d{20})\.log$/;
+/** Bytes read at a time when walking a whole segment (recovery, index rebuild). */
+const SCAN_CHUNK_BYTES = 1 << 20;
+/** Smallest positional read when looking for a record. */
+const MIN_READ_BYTES = 16 * 1024;
+const EMPTY = Buffer.alloc(0);
+
+/** `00000000000000000042.log` for base offset 42, as Kafka names them. */
+export function segmentFileName(baseOffset: number, suffix: '.log' | '.index'): string {
+  return String(baseOffset).padStart(NAME_DIGITS, '0') + suffix;
+}
+
+/** The base offset of a segment data file's name, or undefined for any other file. */
+export function parseSegmentFileName(name: string): number | undefined {
+  const m = SEGMENT_NAME.exec(name);
+  if (!m) return undefined;
+  const base = Number(m[1]);
+  return Number.isSafeInteger(base) ? base : undefined;
+}
+
+/** Whole encoded records read from one segment. */
+export interface SegmentRead {
+  bytes: Buffer;
+  count: number;
+  /** Byte position of the first record asked for (the segment's size if it is not in the segment). */
+  position: number;
+}
+
+export interface WalkResult {
+  /** Position just after the last valid record. */
+  end: number;
+  count: number;
+  nextOffset: number;
+  stop: ScanStop;
+}
+
+export interface RecoveredSegment {
+  segment: LogSegment;
+  /** One past the last valid record (the base offset when there is none). */
+  nextOffset: number;
+  truncatedBytes: number;
+  rebuiltIndex: boolean;
+  /** The first record's epoch and every later change, as in the epoch cache. */
+  epochs: EpochEntry[];
+}
+
+/**
+ * One segment (Kafka's LogSegment): the `<base>.log` data file, kept open for positional appends and
+ * reads, and its sparse OffsetIndex. `size` only counts whole records that have been written; callers
+ * serialize appends and truncations.
+ */
+export class LogSegment {
+  private readers = 0;
+  private deleted = false;
+  private handleClosed = false;
+
+  private constructor(
+    readonly baseOffset: number,
+    readonly logPath: string,
+    private readonly handle: FileHandle,
+    readonly index: OffsetIndex,
+    private bytes: number,
+  ) {}
+
+  /** Bytes of whole records in the data file. */
+  get size(): number {
+    return this.bytes;
+  }
+
+  /** A new, empty segment starting at `baseOffset` (replaces any file of that name). */
+  static async create(dir: string, baseOffset: number, indexIntervalBytes: number): Promise<LogSegment> {
+    const logPath = join(dir, segmentFileName(baseOffset, '.log'));
+    const handle = await open(logPath, 'w+');
+    const index = new OffsetIndex(join(dir, segmentFileName(baseOffset, '.index')), baseOffset, indexIntervalBytes);
+    const segment = new LogSegment(baseOffset, logPath, handle, index, 0);
+    try {
+      await index.write(false);
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+    return segment;
+  }
+
+  /**
+   * Open a segment that is not the last one, whose records end before `endOffset` (the next segment's
+   * base). Its data is trusted; its index too if it is plausible, else the index is rebuilt by a scan.
+   */
+  static async openClosed(dir: string, baseOffset: number, endOffset: number, indexIntervalBytes: number, log: (line: string) => void): Promise<{ segment: LogSegment; rebuiltIndex: boolean }> {
+    const logPath = join(dir, segmentFileName(baseOffset, '.log'));
+    const indexPath = join(dir, segmentFileName(baseOffset, '.index'));
+    const handle = await open(logPath, 'r+');
+    try {
+      const size = (await handle.stat()).size;
+      const loaded = await OffsetIndex.load(indexPath, baseOffset, indexIntervalBytes, size, endOffset);
+      const index = loaded instanceof OffsetIndex ? loaded : new OffsetIndex(indexPath, baseOffset, indexIntervalBytes);
+      const segment = new LogSegment(baseOffset, logPath, handle, index, size);
+      const problem = typeof loaded === 'string' ? loaded : await segment.checkLastIndexEntry();
+      if (problem === undefined) return { segment, rebuiltIndex: false };
+
+      const rebuilt = new OffsetIndex(indexPath, baseOffset, indexIntervalBytes);
+      const walk = await segment.walk({ expectedOffset: baseOffset, verifyCrc: false, onRecord: (pos, sz, off) => rebuilt.onRecord(off, pos, sz) });
+      const fresh = new LogSegment(baseOffset, logPath, handle, rebuilt, size);
+      await rebuilt.write(true);
+      log(`${indexPath}: index rebuilt (${problem}), ${rebuilt.entries} entries`);
+      if (walk.stop !== 'end') log(`${logPath}: records stop being valid at byte ${walk.end} of ${size} (${walk.stop}); reads past offset ${walk.nextOffset - 1} will fail`);
+      return { segment: fresh, rebuiltIndex: true };
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Open the last segment: scan it from the start checking every CRC and that offsets run on from the
+   * base, cut whatever follows the last valid record, and rebuild its index from the scan.
+   */
+  static async recover(dir: string, baseOffset: number, indexIntervalBytes: number, log: (line: string) => void): Promise<RecoveredSegment> {
+    const logPath = join(dir, segmentFileName(baseOffset, '.log'));
+    const indexPath = join(dir, segmentFileName(baseOffset, '.index'));
+    const handle = await open(logPath, 'r+');
+    try {
+      const fileSize = (await handle.stat()).size;
+      const index = new OffsetIndex(indexPath, baseOffset, indexIntervalBytes);
+      const segment = new LogSegment(baseOffset, logPath, handle, index, fileSize);
+      const epochs: EpochEntry[] = [];
+      let lastEpoch = -1;
+      const walk = await segment.walk({
+        expectedOffset: baseOffset,
+        verifyCrc: true,
+        onRecord: (pos, size, offset, epoch) => {
+          index.onRecord(offset, pos, size);
+          if (epoch !== lastEpoch) epochs.push({ epoch, startOffset: offset });
+          lastEpoch = epoch;
+        },
+      });
+      const truncatedBytes = fileSize - walk.end;
+      if (truncatedBytes > 0) {
+        await handle.truncate(walk.end);
+        await handle.sync();
+        segment.bytes = walk.end;
+        log(`${logPath}: cut ${truncatedBytes} byte(s) of torn or corrupt tail at byte ${walk.end} (${walk.stop}); the log ends at offset ${walk.nextOffset}`);
+      }
+      const problem = await segment.compareIndexFile();
+      if (problem !== undefined) {
+        await index.write(false);
+        log(`${indexPath}: index rebuilt (${problem}), ${index.entries} entries`);
+      }
+      return { segment, nextOffset: walk.nextOffset, truncatedBytes, rebuiltIndex: problem !== undefined, epochs };
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+  }
+
+  /** Write whole encoded records (one positional writev) starting with offset `firstOffset`. */
+  async append(chunks: readonly Buffer[], firstOffset: number): Promise<void> {
+    const start = this.bytes;
+    let total = 0;
+    for (const c of chunks) total += c.length;
+    try {
+      await writeFully(this.handle, chunks, total, start);
+    } catch (err) {
+      await this.handle.truncate(start).catch(() => undefined);
+      throw err;
+    }
+    let offset = firstOffset;
+    let pos = start;
+    for (const chunk of chunks) {
+      for (let p = 0; p < chunk.length; ) {
+        const size = LENGTH_FIELD_BYTES + chunk.readUInt32BE(p);
+        this.index.onRecord(offset++, pos + p, size);
+        p += size;
+      }
+      pos += chunk.length;
+    }
+    this.bytes = start + total;
+  }
+
+  /**
+   * Whole records starting at the record `offset`, with offsets below `endOffset`, at most `maxBytes`
+   * of them — but at least one when `atLeastOne`. Uses the index, then reads one bounded chunk;
+   * `readHint` (bytes the caller expects to need) keeps that chunk small, at the price of returning
+   * fewer records when it was too low.
+   */
+  async readRecords(offset: number, endOffset: number, maxBytes: number, atLeastOne: boolean, readHint = maxBytes): Promise<SegmentRead> {
+    const limit = this.bytes;
+    let pos = this.index.lookup(offset);
+    let want = Math.max(MIN_READ_BYTES, Math.ceil(this.index.intervalBytes + Math.max(0, Math.min(maxBytes, readHint))));
+    while (pos < limit) {
+      const chunk = await this.readAt(pos, Math.min(want, limit - pos));
+      if (chunk.length === 0) break; // the file is shorter than we knew: a truncation raced this read
+      const complete = pos + chunk.length >= limit;
+      let at = 0;
+      let size = recordSizeAt(chunk, at);
+      while (size > 0 && recordOffsetAt(chunk, at) < offset) {
+        at += size;
+        size = recordSizeAt(chunk, at);
+      }
+      if (size === -2) throw new InvalidBatchError(`${this.logPath}: impossible record length at byte ${pos + at}`);
+      if (size === -1) {
+        // The chunk ended (on a record boundary or inside one) before the record asked for: read on.
+        if (complete) return { bytes: EMPTY, count: 0, position: pos + at };
+        if (at < chunk.length) want = Math.max(want, neededBytes(chunk, at));
+        pos += at;
+        continue;
+      }
+      const first = recordOffsetAt(chunk, at);
+      if (first !== offset) throw new InvalidBatchError(`${this.logPath}: expected offset ${offset} at byte ${pos + at}, found ${first}`);
+      let end = at;
+      let count = 0;
+      for (;;) {
+        const s = recordSizeAt(chunk, end);
+        if (s < 0 || recordOffsetAt(chunk, end) >= endOffset) break;
+        if (end - at + s > maxBytes && !(atLeastOne && count === 0)) break;
+        end += s;
+        count++;
+      }
+      return { bytes: chunk.subarray(at, end), count, position: pos + at };
+    }
+    return { bytes: EMPTY, count: 0, position: limit };
+  }
+
+  /** Byte position of the record `offset` (the segment's size when it is past the last record). */
+  async positionOf(offset: number): Promise<number> {
+    if (offset <= this.baseOffset) return 0;
+    return (await this.readRecords(offset, offset, 0, false)).position;
+  }
+
+  /** Drop records with offset >= `offset` from the file and the index; returns the bytes removed. */
+  async truncateTo(offset: number): Promise<number> {
+    const position = await this.positionOf(offset);
+    return this.truncateAt(position, offset);
+  }
+
+  /** Cut the file at `position`, where the record `offset` begins. */
+  async truncateAt(position: number, offset: number): Promise<number> {
+    const removed = this.bytes - position;
+    if (removed <= 0) return 0;
+    await this.handle.truncate(position);
+    this.bytes = position;
+    await this.index.truncateTo(offset, position);
+    return removed;
+  }
+
+  /** Up to `length` bytes from `position` (fewer at the end of the file). */
+  async readAt(position: number, length: number): Promise<Buffer> {
+    if (length <= 0) return EMPTY;
+    const buf = Buffer.allocUnsafe(length);
+    let got = 0;
+    while (got < length) {
+      const { bytesRead } = await this.handle.read(buf, got, length - got, position + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return got === length ? buf : buf.subarray(0, got);
+  }
+
+  /** The first record's epoch and every later change, by a header walk (no CRC check). */
+  async epochChanges(): Promise<EpochEntry[]> {
+    const epochs: EpochEntry[] = [];
+    let lastEpoch = -1;
+    await this.walk({
+      expectedOffset: this.baseOffset,
+      verifyCrc: false,
+      onRecord: (_pos, _size, offset, epoch) => {
+        if (epoch !== lastEpoch) epochs.push({ epoch, startOffset: offset });
+        lastEpoch = epoch;
+      },
+    });
+    return epochs;
+  }
+
+  /** fsync the data file. */
+  async flush(): Promise<void> {
+    await this.handle.datasync();
+  }
+
+  /** A reader is using the file; a deleted segment keeps its handle open until the last one leaves. */
+  retain(): void {
+    this.readers++;
+  }
+
+  release(): void {
+    this.readers--;
+    if (this.readers === 0 && this.deleted) void this.closeHandle();
+  }
+
+  /** Remove both files; the handle closes once no reader holds it. */
+  async delete(): Promise<void> {
+    this.deleted = true;
+    await unlink(this.logPath).catch(ignoreMissing);
+    await unlink(this.index.path).catch(ignoreMissing);
+    if (this.readers === 0) await this.closeHandle();
+  }
+
+  async close(): Promise<void> {
+    await this.closeHandle();
+  }
+
+  /** Walk every record from the start of the file, in chunks, until one is not valid. */
+  async walk(options: ScanOptions): Promise<WalkResult> {
+    const limit = this.bytes;
+    let pos = 0;
+    let want = SCAN_CHUNK_BYTES;
+    let expected = options.expectedOffset ?? -1;
+    let count = 0;
+    const onRecord = options.onRecord;
+    while (pos < limit) {
+      const chunkStart = pos;
+      const chunk = await this.readAt(pos, Math.min(want, limit - pos));
+      if (chunk.length === 0) return { end: pos, count, nextOffset: expected, stop: 'past-end' };
+      const scan = scanRecords(chunk, {
+        expectedOffset: expected,
+        verifyCrc: options.verifyCrc ?? true,
+        ...(onRecord && { onRecord: (p: number, s: number, o: number, e: number) => onRecord(chunkStart + p, s, o, e) }),
+      });
+      count += scan.count;
+      expected = scan.nextOffset;
+      pos = chunkStart + scan.validBytes;
+      if (scan.stop === 'end') {
+        want = SCAN_CHUNK_BYTES;
+        continue;
+      }
+      const cutByChunk = scan.stop === 'torn-length' || scan.stop === 'past-end';
+      if (cutByChunk && chunkStart + chunk.length < limit) {
+        want = Math.max(SCAN_CHUNK_BYTES, scan.needBytes);
+        continue;
+      }
+      return { end: pos, count, nextOffset: expected, stop: scan.stop };
+    }
+    return { end: pos, count, nextOffset: expected, stop: 'end' };
+  }
+
+  /** Undefined when the index's last entry points at the record it names, else why not. */
+  private async checkLastIndexEntry(): Promise<string | undefined> {
+    const n = this.index.entries;
+    if (n === 0) return undefined;
+    const { offset, position } = this.index.entry(n - 1);
+    const header = await this.readAt(position, 16);
+    if (header.length < 16) return `last entry points at byte ${position}, past the data`;
+    const size = header.readUInt32BE(0) + LENGTH_FIELD_BYTES;
+    const found = recordOffsetAt(header, 0);
+    if (found !== offset || position + size > this.bytes) return `last entry says offset ${offset} is at byte ${position}, the record there is offset ${found}`;
+    return undefined;
+  }
+
+  /** For the last segment: undefined when its index file holds (a prefix of) the scanned index. */
+  private async compareIndexFile(): Promise<string | undefined> {
+    let buf: Buffer;
+    try {
+      buf = await readFile(this.index.path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+      throw err;
+    }
+    const onDisk = OffsetIndex.fromBuffer(this.index.path, this.baseOffset, this.index.intervalBytes, buf);
+    if (typeof onDisk === 'string') return onDisk;
+    if (!onDisk.isPrefixOf(this.index)) return 'entries disagree with the records';
+    this.index.markPersisted(onDisk.entries);
+    return undefined;
+  }
+
+  private async closeHandle(): Promise<void> {
+    if (this.handleClosed) return;
+    this.handleClosed = true;
+    await this.handle.close();
+  }
+}
+
+function neededBytes(chunk: Buffer, at: number): number {
+  return at + LENGTH_FIELD_BYTES > chunk.length ? LENGTH_FIELD_BYTES : LENGTH_FIELD_BYTES + chunk.readUInt32BE(at);
+}
+
+function ignoreMissing(err: unknown): void {
+  if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+}
+
+/** One positional write of all chunks; loops only if the kernel writes less than asked. */
+async function writeFully(handle: FileHandle, chunks: readonly Buffer[], total: number, position: number): Promise<void> {
+  const only = chunks.length === 1 ? chunks[0] : undefined;
+  let written = only ? (await handle.write(only, 0, only.length, position)).bytesWritten : (await handle.writev(chunks as Buffer[], position)).bytesWritten;
+  if (written === total) return;
+  const all = only ?? Buffer.concat(chunks as Buffer[], total);
+  while (written < total) {
+    const { bytesWritten } = await handle.write(all, written, total - written, position + written);
+    if (bytesWritten === 0) throw new Error(`short write: ${written} of ${total} bytes at position ${position}`);
+    written += bytesWritten;
+  }
+}

@@ -1,0 +1,185 @@
+import { open, readFile, truncate } from 'node:fs/promises';
+
+/** One entry on disk: u32 offset relative to the segment's base, u32 byte position in the segment. */
+export const INDEX_ENTRY_BYTES = 8;
+const U32_MAX = 2 ** 32 - 1;
+
+/**
+ * A segment's sparse offset index (Kafka's OffsetIndex): an entry every `intervalBytes` of records,
+ * so a read finds the file position to start scanning from without reading the segment.
+ * Held in memory as typed arrays; the file is written when the segment is closed or rolled
+ * (the active segment's index is rebuilt by the recovery scan at open anyway).
+ */
+export class OffsetIndex {
+  private relOffsets = new Uint32Array(64);
+  private positions = new Uint32Array(64);
+  private count = 0;
+  /** Entries known to be in the file exactly as in memory. */
+  private persisted = 0;
+  private bytesSinceLastEntry = 0;
+
+  constructor(
+    readonly path: string,
+    readonly baseOffset: number,
+    readonly intervalBytes: number,
+  ) {}
+
+  get entries(): number {
+    return this.count;
+  }
+
+  /** The i-th entry as absolute offset and position. */
+  entry(i: number): { offset: number; position: number } {
+    if (i < 0 || i >= this.count) throw new RangeError(`index entry ${i} of ${this.count}`);
+    return { offset: this.baseOffset + this.relOffsets[i]!, position: this.positions[i]! };
+  }
+
+  /** Account for one appended record (in order); adds an entry once intervalBytes have passed since the last. */
+  onRecord(offset: number, position: number, size: number): void {
+    if (this.bytesSinceLastEntry >= this.intervalBytes && position > 0) {
+      this.add(offset - this.baseOffset, position);
+      this.bytesSinceLastEntry = 0;
+    }
+    this.bytesSinceLastEntry += size;
+  }
+
+  /** Byte position to start scanning from for `offset`: the last entry at or below it, else 0. */
+  lookup(offset: number): number {
+    const rel = offset - this.baseOffset;
+    let lo = 0;
+    let hi = this.count - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.relOffsets[mid]! <= rel) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found < 0 ? 0 : this.positions[found]!;
+  }
+
+  /** Drop entries for offsets >= `offset`; the segment now ends at `segmentSize`. Shortens the file too. */
+  async truncateTo(offset: number, segmentSize: number): Promise<void> {
+    const rel = offset - this.baseOffset;
+    let keep = this.count;
+    while (keep > 0 && (this.relOffsets[keep - 1]! >= rel || this.positions[keep - 1]! >= segmentSize)) keep--;
+    this.count = keep;
+    this.resume(segmentSize);
+    if (this.persisted > keep) {
+      await truncate(this.path, keep * INDEX_ENTRY_BYTES);
+      this.persisted = keep;
+    }
+  }
+
+  /** Set the byte counter after a load or truncation, for appends that follow. */
+  resume(segmentSize: number): void {
+    this.bytesSinceLastEntry = segmentSize - (this.count > 0 ? this.positions[this.count - 1]! : 0);
+  }
+
+  /** The entries in file format. */
+  toBuffer(): Buffer {
+    const buf = Buffer.allocUnsafe(this.count * INDEX_ENTRY_BYTES);
+    for (let i = 0; i < this.count; i++) {
+      buf.writeUInt32BE(this.relOffsets[i]!, i * INDEX_ENTRY_BYTES);
+      buf.writeUInt32BE(this.positions[i]!, i * INDEX_ENTRY_BYTES + 4);
+    }
+    return buf;
+  }
+
+  /** Replace the file with the in-memory entries (fsynced when `durable`). */
+  async write(durable: boolean): Promise<void> {
+    if (this.persisted === this.count && this.count > 0) return;
+    const handle = await open(this.path, 'w');
+    try {
+      await handle.writeFile(this.toBuffer());
+      if (durable) await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    this.persisted = this.count;
+  }
+
+  /**
+   * Load the index file of a segment of `segmentSize` bytes whose records end before `endOffset`.
+   * Returns a reason instead when the file is missing or cannot be right (odd size, not increasing,
+   * pointing past the segment).
+   */
+  static async load(path: string, baseOffset: number, intervalBytes: number, segmentSize: number, endOffset: number): Promise<OffsetIndex | string> {
+    let buf: Buffer;
+    try {
+      buf = await readFile(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+      throw err;
+    }
+    const index = OffsetIndex.fromBuffer(path, baseOffset, intervalBytes, buf);
+    if (typeof index === 'string') return index;
+    const n = index.count;
+    if (n > 0) {
+      const last = index.entry(n - 1);
+      if (last.position >= segmentSize) return `last entry points at byte ${last.position}, past the segment's ${segmentSize} bytes`;
+      if (last.offset >= endOffset) return `last entry is for offset ${last.offset}, at or past the segment's end offset ${endOffset}`;
+    }
+    index.persisted = n;
+    index.resume(segmentSize);
+    return index;
+  }
+
+  /** Parse file content; a reason string when it is not a strictly increasing list of entries. */
+  static fromBuffer(path: string, baseOffset: number, intervalBytes: number, buf: Buffer): OffsetIndex | string {
+    if (buf.length % INDEX_ENTRY_BYTES !== 0) return `size ${buf.length} is not a multiple of ${INDEX_ENTRY_BYTES}`;
+    const index = new OffsetIndex(path, baseOffset, intervalBytes);
+    let prevRel = 0;
+    let prevPos = 0;
+    for (let at = 0; at < buf.length; at += INDEX_ENTRY_BYTES) {
+      const rel = buf.readUInt32BE(at);
+      const pos = buf.readUInt32BE(at + 4);
+      if (rel <= prevRel || pos <= prevPos) return `entry ${at / INDEX_ENTRY_BYTES} (${rel} @ ${pos}) does not increase`;
+      index.add(rel, pos);
+      prevRel = rel;
+      prevPos = pos;
+    }
+    return index;
+  }
+
+  /** Whether both hold the same entries. */
+  equals(other: OffsetIndex): boolean {
+    if (other.count !== this.count) return false;
+    for (let i = 0; i < this.count; i++) {
+      if (other.relOffsets[i] !== this.relOffsets[i] || other.positions[i] !== this.positions[i]) return false;
+    }
+    return true;
+  }
+
+  /** Whether this index's entries are the first entries of `other` (a file that lagged behind). */
+  isPrefixOf(other: OffsetIndex): boolean {
+    if (this.count > other.count) return false;
+    for (let i = 0; i < this.count; i++) {
+      if (other.relOffsets[i] !== this.relOffsets[i] || other.positions[i] !== this.positions[i]) return false;
+    }
+    return true;
+  }
+
+  /** Mark the file as holding the first `entries` entries exactly as in memory. */
+  markPersisted(entries = this.count): void {
+    this.persisted = Math.min(entries, this.count);
+  }
+
+  private add(rel: number, position: number): void {
+    if (rel > U32_MAX || position > U32_MAX) throw new RangeError(`index entry ${rel} @ ${position} does not fit in 32 bits`);
+    if (this.count === this.relOffsets.length) {
+      const relOffsets = new Uint32Array(this.count * 2);
+      const positions = new Uint32Array(this.count * 2);
+      relOffsets.set(this.relOffsets);
+      positions.set(this.positions);
+      this.relOffsets = relOffsets;
+      this.positions = positions;
+    }
+    this.relOffsets[this.count] = rel;
+    this.positions[this.count] = position;
+    this.count++;
+  }
+}

@@ -1,0 +1,505 @@
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TEMP_SUFFIX, fsyncDir, writeFileAtomic } from './atomic-file.js';
+import { LeaderEpochCache, EPOCH_CHECKPOINT_FILE } from './leader-epoch-cache.js';
+import { LogSegment, parseSegmentFileName, type RecoveredSegment } from './log-segment.js';
+import { decodeRecords, encodeRecords, validateBatch } from './record-codec.js';
+import type { EpochEntry, LogOptions, PartitionLog, RawBatch, RecordInput, RecoveryReport, StoredRecord } from './types.js';
+
+/** File holding the last checkpointed high-water mark, as decimal text. */
+export const HIGH_WATERMARK_FILE = 'high-watermark';
+/** Appends waiting behind a write are written together, up to this many calls at once. */
+const MAX_GROUP_CALLS = 1024;
+const MAX_SEGMENT_BYTES = 2 ** 31 - 1;
+
+interface AppendCall {
+  kind: 'append';
+  records: RecordInput[];
+  epoch: number;
+  resolve: (value: { baseOffset: number; lastOffset: number }) => void;
+  reject: (err: unknown) => void;
+}
+
+interface TaskCall {
+  kind: 'task';
+  run: () => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * One partition's log (Kafka's UnifiedLog): segments sorted by base offset, the last one active.
+ * Every change (append, appendRaw, truncateTo, flush, close) runs in one queue, so writers never
+ * interleave; appends that queue up behind a write are written together with one writev (and one
+ * fsync under 'always'). Reads run alongside and see only offsets below the in-memory log end,
+ * which moves only after a write completed.
+ */
+export class FilePartitionLog implements PartitionLog {
+  private leo: number;
+  private hwm: number;
+  private checkpointedHwm: number;
+  /** Bumped by truncations, so a read that raced one can retry. */
+  private generation = 0;
+  /** Segments written to since their last fsync. */
+  private readonly unflushed = new Set<LogSegment>();
+  private readonly queue: (AppendCall | TaskCall)[] = [];
+  private draining = false;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  /** Set when a failed write could not be undone: the log refuses further changes. */
+  private failure: Error | undefined;
+  private readonly log: (line: string) => void;
+  /** Average encoded record size lately, to size read chunks for a maxRecords. */
+  private recordBytesEstimate = 1024;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly dir: string,
+    readonly recovery: RecoveryReport,
+    private readonly options: LogOptions,
+    private segments: LogSegment[],
+    private readonly cache: LeaderEpochCache,
+    logEndOffset: number,
+    highWatermark: number,
+  ) {
+    this.leo = logEndOffset;
+    this.hwm = highWatermark;
+    this.checkpointedHwm = highWatermark;
+    const logger = options.logger;
+    this.log = (line) => logger?.(`[log ${topic}-${partition}] ${line}`);
+  }
+
+  logEndOffset(): number {
+    return this.leo;
+  }
+
+  highWatermark(): number {
+    return this.hwm;
+  }
+
+  setHighWatermark(offset: number): void {
+    const clamped = Math.min(offset, this.leo);
+    if (clamped > this.hwm) this.hwm = clamped;
+  }
+
+  epochs(): EpochEntry[] {
+    return this.cache.entries();
+  }
+
+  lastEpoch(): number {
+    return this.cache.latestEpoch();
+  }
+
+  /** Whether flush() has anything to do (unsynced writes or a moved high-water mark). */
+  needsFlush(): boolean {
+    return this.unflushed.size > 0 || this.hwm !== this.checkpointedHwm;
+  }
+
+  append(records: RecordInput[], epoch: number): Promise<{ baseOffset: number; lastOffset: number }> {
+    return new Promise((resolve, reject) => this.enqueue({ kind: 'append', records, epoch, resolve, reject }));
+  }
+
+  appendRaw(bytes: Buffer): Promise<{ count: number; nextOffset: number }> {
+    return this.task(async () => {
+      const batch = validateBatch(bytes, this.leo);
+      if (batch.count === 0) return { count: 0, nextOffset: this.leo };
+      const latest = this.cache.latestEpoch();
+      const firstEpoch = batch.epochs[0]!.epoch;
+      if (firstEpoch < latest) throw new Error(`batch from offset ${this.leo} has epoch ${firstEpoch}, older than the log's last epoch ${latest}`);
+      await this.writeRecords([bytes], bytes.length, this.leo, batch.count, batch.epochs.filter((e) => e.epoch > latest));
+      return { count: batch.count, nextOffset: this.leo };
+    });
+  }
+
+  async read(from: number, upTo: number, maxRecords: number, maxBytes: number): Promise<StoredRecord[]> {
+    checkOffset(from, 'from');
+    return this.readConsistently(() => this.readOnce(from, upTo, maxRecords, maxBytes));
+  }
+
+  async readRaw(from: number, maxBytes: number): Promise<RawBatch> {
+    checkOffset(from, 'from');
+    return this.readConsistently(async () => {
+      const leo = this.leo;
+      const segment = this.segmentFor(from);
+      if (from >= leo || !segment) return { bytes: Buffer.alloc(0), baseOffset: from, nextOffset: from, count: 0 };
+      segment.retain();
+      try {
+        const r = await segment.readRecords(from, leo, maxBytes, true);
+        return { bytes: r.bytes, baseOffset: from, nextOffset: from + r.count, count: r.count };
+      } finally {
+        segment.release();
+      }
+    });
+  }
+
+  truncateTo(offset: number): Promise<void> {
+    checkOffset(offset, 'offset');
+    return this.task(async () => {
+      if (offset >= this.leo) return;
+      const before = this.leo;
+      // Shrink what readers may see first; segments are cut after.
+      this.generation++;
+      this.leo = offset;
+      if (this.hwm > offset) this.hwm = offset;
+      const dropped = this.segments.filter((s) => s.baseOffset > offset);
+      this.segments = this.segments.filter((s) => s.baseOffset <= offset);
+      try {
+        for (const s of dropped) {
+          this.unflushed.delete(s);
+          await s.delete();
+        }
+        const active = this.active();
+        await active.truncateTo(offset);
+        if (this.options.fsync === 'always') await active.flush();
+        else this.unflushed.add(active);
+        if (this.cache.truncateFromEnd(offset)) await this.cache.persist();
+      } catch (err) {
+        this.failure = new Error(`truncation to offset ${offset} failed halfway: ${errorText(err)}`);
+        throw err;
+      } finally {
+        this.generation++;
+      }
+      this.log(`truncated from offset ${before} to ${offset}${dropped.length ? `, deleting ${dropped.length} segment(s)` : ''}`);
+    });
+  }
+
+  flush(): Promise<void> {
+    return this.task(() => this.flushNow(true));
+  }
+
+  /** Write the high-water mark checkpoint if it moved, without fsyncing segments. */
+  checkpointHighWatermark(): Promise<void> {
+    return this.task(() => this.writeHighWatermark(this.options.fsync !== 'never'));
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.task(async () => {
+      try {
+        if (!this.failure) {
+          await this.flushNow(true);
+          await this.active().index.write(true);
+        }
+      } finally {
+        this.closed = true;
+        for (const s of this.segments) await s.close();
+      }
+    });
+    return this.closing;
+  }
+
+  private active(): LogSegment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  /** The segment holding `offset`: the last one whose base offset is <= it. */
+  private segmentFor(offset: number): LogSegment | undefined {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    let found: LogSegment | undefined;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const s = this.segments[mid]!;
+      if (s.baseOffset <= offset) {
+        found = s;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  private async readOnce(from: number, upTo: number, maxRecords: number, maxBytes: number): Promise<StoredRecord[]> {
+    const end = Math.min(upTo, this.leo);
+    const out: StoredRecord[] = [];
+    let next = from;
+    let bytes = 0;
+    while (next < end && out.length < maxRecords && (out.length === 0 || bytes < maxBytes)) {
+      const segment = this.segmentFor(next);
+      if (!segment) break;
+      const wanted = Math.min(end - next, maxRecords - out.length);
+      segment.retain();
+      let chunk;
+      try {
+        chunk = await segment.readRecords(next, next + wanted, maxBytes - bytes, out.length === 0, Math.ceil(wanted * this.recordBytesEstimate * 1.25));
+      } finally {
+        segment.release();
+      }
+      if (chunk.count === 0) break;
+      this.recordBytesEstimate = chunk.bytes.length / chunk.count;
+      for (const r of decodeRecords(chunk.bytes)) out.push(r);
+      bytes += chunk.bytes.length;
+      next += chunk.count;
+    }
+    return out;
+  }
+
+  /** Run a read again if a truncation changed the log while it ran. */
+  private async readConsistently<T>(readOnce: () => Promise<T>): Promise<T> {
+    for (;;) {
+      if (this.closed) throw new Error(`partition log ${this.topic}-${this.partition} is closed`);
+      const generation = this.generation;
+      try {
+        const result = await readOnce();
+        if (generation === this.generation && generation % 2 === 0) return result;
+      } catch (err) {
+        if (generation === this.generation && generation % 2 === 0) throw err;
+      }
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private enqueue(call: AppendCall | TaskCall): void {
+    this.queue.push(call);
+    if (!this.draining) void this.drain();
+  }
+
+  private task<T>(run: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => this.enqueue({ kind: 'task', run, resolve: resolve as (v: unknown) => void, reject }));
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      for (let call = this.queue[0]; call; call = this.queue[0]) {
+        if (this.closed || this.failure) {
+          this.queue.shift();
+          call.reject(this.closed ? new Error(`partition log ${this.topic}-${this.partition} is closed`) : this.failure);
+          continue;
+        }
+        if (call.kind === 'task') {
+          this.queue.shift();
+          try {
+            call.resolve(await call.run());
+          } catch (err) {
+            call.reject(err);
+          }
+          continue;
+        }
+        let n = 1;
+        while (n < MAX_GROUP_CALLS && n < this.queue.length) {
+          const c = this.queue[n]!;
+          if (c.kind !== 'append' || c.epoch !== call.epoch) break;
+          n++;
+        }
+        await this.appendGroup(this.queue.splice(0, n) as AppendCall[]);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** Encode the calls' records back to back (one buffer each), write them all at once. */
+  private async appendGroup(calls: AppendCall[]): Promise<void> {
+    const epoch = calls[0]!.epoch;
+    const latest = this.cache.latestEpoch();
+    if (epoch < latest) {
+      const err = new Error(`cannot append with epoch ${epoch}: the log's last epoch is ${latest}`);
+      for (const c of calls) c.reject(err);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    const written: { call: AppendCall; baseOffset: number; count: number }[] = [];
+    const firstOffset = this.leo;
+    let offset = firstOffset;
+    let bytes = 0;
+    for (const call of calls) {
+      if (call.records.length === 0) {
+        call.resolve({ baseOffset: offset, lastOffset: offset - 1 });
+        continue;
+      }
+      try {
+        const buf = encodeRecords(call.records, offset, epoch);
+        chunks.push(buf);
+        written.push({ call, baseOffset: offset, count: call.records.length });
+        offset += call.records.length;
+        bytes += buf.length;
+      } catch (err) {
+        call.reject(err);
+      }
+    }
+    if (chunks.length === 0) return;
+    try {
+      await this.writeRecords(chunks, bytes, firstOffset, offset - firstOffset, epoch > latest ? [{ epoch, startOffset: firstOffset }] : []);
+    } catch (err) {
+      for (const w of written) w.call.reject(err);
+      return;
+    }
+    for (const w of written) w.call.resolve({ baseOffset: w.baseOffset, lastOffset: w.baseOffset + w.count - 1 });
+  }
+
+  /**
+   * Write encoded records (offsets firstOffset.. firstOffset+count-1), rolling first if the active
+   * segment would pass segmentBytes; record new epochs; only then move the log end. On failure the
+   * log is put back as it was.
+   */
+  private async writeRecords(chunks: Buffer[], bytes: number, firstOffset: number, count: number, newEpochs: EpochEntry[]): Promise<void> {
+    let active = this.active();
+    if (active.size > 0 && active.size + bytes > this.options.segmentBytes) active = await this.roll(firstOffset);
+    const position = active.size;
+    await active.append(chunks, firstOffset);
+    this.unflushed.add(active);
+    try {
+      if (this.options.fsync === 'always') await active.flush();
+      let changed = false;
+      for (const e of newEpochs) changed = this.cache.assign(e.epoch, e.startOffset) || changed;
+      if (changed) await this.cache.persist();
+    } catch (err) {
+      try {
+        await active.truncateAt(position, firstOffset);
+        if (this.cache.truncateFromEnd(firstOffset)) await this.cache.persist();
+      } catch (undoErr) {
+        this.failure = new Error(`a failed write at offset ${firstOffset} could not be undone: ${errorText(undoErr)}`);
+      }
+      throw err;
+    }
+    this.leo = firstOffset + count;
+    this.recordBytesEstimate = bytes / count;
+  }
+
+  /** Close the active segment (fsync it and write its index) and start a new one at `baseOffset`. */
+  private async roll(baseOffset: number): Promise<LogSegment> {
+    const old = this.active();
+    const durable = this.options.fsync !== 'never';
+    if (durable) {
+      await old.flush();
+      this.unflushed.delete(old);
+    }
+    await old.index.write(durable);
+    const segment = await LogSegment.create(this.dir, baseOffset, this.options.indexIntervalBytes);
+    if (durable) await fsyncDir(this.dir);
+    this.segments.push(segment);
+    return segment;
+  }
+
+  private async flushNow(durable: boolean): Promise<void> {
+    for (const s of [...this.unflushed]) {
+      await s.flush();
+      this.unflushed.delete(s);
+    }
+    await this.writeHighWatermark(durable);
+  }
+
+  private async writeHighWatermark(durable: boolean): Promise<void> {
+    const hwm = this.hwm;
+    if (hwm === this.checkpointedHwm) return;
+    await writeFileAtomic(join(this.dir, HIGH_WATERMARK_FILE), `${hwm}\n`, durable);
+    this.checkpointedHwm = hwm;
+  }
+}
+
+function checkOffset(value: number, name: string): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer, got ${value}`);
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function checkOptions(options: LogOptions): void {
+  const { segmentBytes, indexIntervalBytes } = options;
+  if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1 || segmentBytes > MAX_SEGMENT_BYTES) throw new RangeError(`segmentBytes must be an integer in 1..${MAX_SEGMENT_BYTES}, got ${segmentBytes}`);
+  if (!Number.isSafeInteger(indexIntervalBytes) || indexIntervalBytes < 1) throw new RangeError(`indexIntervalBytes must be a positive integer, got ${indexIntervalBytes}`);
+}
+
+/**
+ * Open (creating if needed) the log in `dir`: open closed segments trusting their data, recover the
+ * last one (cut a torn or corrupt tail), reconcile the epoch cache with the records, read the
+ * high-water mark checkpoint (clamped to the log end).
+ */
+export async function openPartitionLog(dir: string, topic: string, partition: number, options: LogOptions): Promise<FilePartitionLog> {
+  checkOptions(options);
+  const log = (line: string) => options.logger?.(`[log ${topic}-${partition}] ${line}`);
+  await mkdir(dir, { recursive: true });
+  const names = await readdir(dir);
+  for (const name of names) {
+    if (name.endsWith(TEMP_SUFFIX)) await unlink(join(dir, name)).catch(() => undefined);
+  }
+  const bases = names.map(parseSegmentFileName).filter((b): b is number => b !== undefined).sort((a, b) => a - b);
+
+  const segments: LogSegment[] = [];
+  let rebuiltIndexes = 0;
+  let last: RecoveredSegment;
+  try {
+    for (let i = 0; i + 1 < bases.length; i++) {
+      const opened = await LogSegment.openClosed(dir, bases[i]!, bases[i + 1]!, options.indexIntervalBytes, log);
+      segments.push(opened.segment);
+      if (opened.rebuiltIndex) rebuiltIndexes++;
+    }
+    const lastBase = bases[bases.length - 1];
+    last =
+      lastBase === undefined
+        ? { segment: await LogSegment.create(dir, 0, options.indexIntervalBytes), nextOffset: 0, truncatedBytes: 0, rebuiltIndex: false, epochs: [] }
+        : await LogSegment.recover(dir, lastBase, options.indexIntervalBytes, log);
+    segments.push(last.segment);
+    if (last.rebuiltIndex) rebuiltIndexes++;
+  } catch (err) {
+    for (const s of segments) await s.close();
+    throw err;
+  }
+  const leo = last.nextOffset;
+
+  try {
+    const cache = await reconcileEpochCache(dir, segments, last, leo, log);
+    const hwm = await readHighWatermark(dir, leo, log);
+    return new FilePartitionLog(topic, partition, dir, { truncatedBytes: last.truncatedBytes, rebuiltIndexes }, options, segments, cache, leo, hwm);
+  } catch (err) {
+    for (const s of segments) await s.close();
+    throw err;
+  }
+}
+
+/**
+ * Load the epoch cache and make it agree with the records: drop entries at or past the log end, add
+ * epochs the last segment shows but the checkpoint missed; when it is missing or still disagrees,
+ * rebuild it from the records' epochs.
+ */
+async function reconcileEpochCache(dir: string, segments: LogSegment[], last: RecoveredSegment, leo: number, log: (line: string) => void): Promise<LeaderEpochCache> {
+  const loaded = await LeaderEpochCache.load(dir);
+  if (loaded instanceof LeaderEpochCache) {
+    let changed = loaded.truncateFromEnd(leo);
+    try {
+      for (const e of last.epochs) if (e.epoch > loaded.latestEpoch()) changed = loaded.assign(e.epoch, e.startOffset) || changed;
+      if (agrees(loaded, last)) {
+        if (changed) await loaded.persist();
+        return loaded;
+      }
+    } catch {
+      // inconsistent with the records: rebuilt below
+    }
+  }
+  const rebuilt = new LeaderEpochCache(join(dir, EPOCH_CHECKPOINT_FILE));
+  for (const s of segments) {
+    const changes = s === last.segment ? last.epochs : await s.epochChanges();
+    for (const e of changes) if (e.epoch > rebuilt.latestEpoch()) rebuilt.assign(e.epoch, e.startOffset);
+  }
+  await rebuilt.persist();
+  if (typeof loaded === 'string' && loaded === 'missing' && rebuilt.entries().length === 0) return rebuilt;
+  log(`leader-epoch cache rebuilt from the records (${typeof loaded === 'string' ? loaded : 'disagreed with the records'}): ${JSON.stringify(rebuilt.entries())}`);
+  return rebuilt;
+}
+
+/** Every epoch change the last segment shows is in the cache, and the cache starts no epoch inside it that the records do not. */
+function agrees(cache: LeaderEpochCache, last: RecoveredSegment): boolean {
+  for (const e of last.epochs) if (cache.epochAt(e.startOffset) !== e.epoch) return false;
+  const base = last.segment.baseOffset;
+  return cache.entries().every((e) => e.startOffset < base || e.startOffset >= last.nextOffset || last.epochs.some((x) => x.startOffset === e.startOffset));
+}
+
+async function readHighWatermark(dir: string, leo: number, log: (line: string) => void): Promise<number> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, HIGH_WATERMARK_FILE), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+  const value = Number(text.trim());
+  if (!Number.isSafeInteger(value) || value < 0) {
+    log(`ignoring unreadable high-water mark checkpoint ${JSON.stringify(text.slice(0, 40))}`);
+    return 0;
+  }
+  if (value > leo) log(`high-water mark checkpoint ${value} is past the log end ${leo}; clamped`);
+  return Math.min(value, leo);
+}
