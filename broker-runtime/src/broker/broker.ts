@@ -257,6 +257,8 @@ export class Broker implements BrokerService {
       appended.push({ log, last: lastOffset });
       rep.afterAppend(log);
     }
+    // Leadership may have ended while we appended: then nothing will commit these records here.
+    if (!rep.isActive()) throw notLeader(this.leaderRef());
     this.stats.recordsIn.inc({ topic }, records.length);
     this.stats.bytesIn.inc({ topic }, bytes);
     const outcomes = await Promise.all(appended.map((a) => this.commits.wait(a.log, a.last, this.config.produceTimeoutMs)));

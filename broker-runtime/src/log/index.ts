@@ -1,8 +1,9 @@
 /** The storage layer: partitioned, segmented, checksummed logs on disk. */
 export type * from './types.js';
 export { openLogManager, partitionDir, FileLogManager, TOPICS_FILE, TOPICS_DIR } from './log-manager.js';
-export { openPartitionLog, FilePartitionLog, HIGH_WATERMARK_FILE } from './partition-log.js';
-export { LeaderEpochCache, endOffsetForEpoch, EPOCH_CHECKPOINT_FILE, type EpochEndOffset } from './leader-epoch-cache.js';
+export { openPartitionLog, FilePartitionLog } from './partition-log.js';
+export { HIGH_WATERMARK_FILE } from './high-watermark.js';
+export { LeaderEpochCache, endOffsetForEpoch, reconcileEpochCache, EPOCH_CHECKPOINT_FILE, type EpochEndOffset } from './leader-epoch-cache.js';
 export { LogSegment, segmentFileName, parseSegmentFileName } from './log-segment.js';
 export { OffsetIndex, INDEX_ENTRY_BYTES } from './offset-index.js';
 export {

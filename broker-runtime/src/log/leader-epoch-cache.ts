@@ -140,3 +140,51 @@ export class LeaderEpochCache {
     await writeFileAtomic(this.path, JSON.stringify({ version: VERSION, epochs: this.list }) + '\n');
   }
 }
+
+/** What the open of a partition log knows about its records, for reconcileEpochCache. */
+export interface EpochEvidence {
+  logEndOffset: number;
+  /** Base offset of the last segment, which the open scanned record by record. */
+  lastSegmentBase: number;
+  /** The epoch of the last segment's first record and every later change. */
+  lastSegmentEpochs: readonly EpochEntry[];
+  /** The same for every earlier segment, in order: read only if the checkpoint cannot be used. */
+  olderSegmentEpochs: () => Promise<EpochEntry[][]>;
+}
+
+/**
+ * Load the cache of a partition folder and make it agree with the records: drop entries at or past
+ * the log end, add epochs the last segment shows but the checkpoint missed (a crash between a write
+ * and its checkpoint); when the file is missing, unreadable or still disagrees with the last
+ * segment, rebuild it from the records' epochs. Persists whatever it changed.
+ */
+export async function reconcileEpochCache(dir: string, evidence: EpochEvidence, log: (line: string) => void): Promise<LeaderEpochCache> {
+  const loaded = await LeaderEpochCache.load(dir);
+  if (loaded instanceof LeaderEpochCache) {
+    let changed = loaded.truncateFromEnd(evidence.logEndOffset);
+    try {
+      for (const e of evidence.lastSegmentEpochs) if (e.epoch > loaded.latestEpoch()) changed = loaded.assign(e.epoch, e.startOffset) || changed;
+      if (agreesWithLastSegment(loaded, evidence)) {
+        if (changed) await loaded.persist();
+        return loaded;
+      }
+    } catch {
+      // an assign refused: the checkpoint contradicts the records; rebuilt below
+    }
+  }
+  const rebuilt = new LeaderEpochCache(join(dir, EPOCH_CHECKPOINT_FILE));
+  for (const changes of [...(await evidence.olderSegmentEpochs()), evidence.lastSegmentEpochs]) {
+    for (const e of changes) if (e.epoch > rebuilt.latestEpoch()) rebuilt.assign(e.epoch, e.startOffset);
+  }
+  await rebuilt.persist();
+  const fresh = loaded === 'missing' && rebuilt.latestEpoch() < 0;
+  if (!fresh) log(`leader-epoch cache rebuilt from the records (${typeof loaded === 'string' ? loaded : 'it disagreed with them'}): ${JSON.stringify(rebuilt.entries())}`);
+  return rebuilt;
+}
+
+/** Every epoch change the last segment shows is in the cache, and the cache starts no epoch inside it that the records do not. */
+function agreesWithLastSegment(cache: LeaderEpochCache, evidence: EpochEvidence): boolean {
+  const seen = evidence.lastSegmentEpochs;
+  if (seen.some((e) => cache.epochAt(e.startOffset) !== e.epoch)) return false;
+  return cache.entries().every((e) => e.startOffset < evidence.lastSegmentBase || e.startOffset >= evidence.logEndOffset || seen.some((x) => x.startOffset === e.startOffset));
+}

@@ -161,7 +161,7 @@ export class FileLogManager implements LogManager {
   private tick(): void {
     if (this.ticking || this.closing) return;
     const flushAll = this.options.fsync === 'interval';
-    const due = this.allLogs().filter((l) => l.needsFlush());
+    const due = this.allLogs().filter((l) => (flushAll ? l.needsFlush() : l.needsHighWatermarkCheckpoint()));
     if (due.length === 0) return;
     this.ticking = Promise.all(
       due.map((l) =>

@@ -145,15 +145,6 @@ export class OffsetIndex {
     return index;
   }
 
-  /** Whether both hold the same entries. */
-  equals(other: OffsetIndex): boolean {
-    if (other.count !== this.count) return false;
-    for (let i = 0; i < this.count; i++) {
-      if (other.relOffsets[i] !== this.relOffsets[i] || other.positions[i] !== this.positions[i]) return false;
-    }
-    return true;
-  }
-
   /** Whether this index's entries are the first entries of `other` (a file that lagged behind). */
   isPrefixOf(other: OffsetIndex): boolean {
     if (this.count > other.count) return false;

@@ -1,31 +1,22 @@
-import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
+import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TEMP_SUFFIX, fsyncDir, writeFileAtomic } from './atomic-file.js';
-import { LeaderEpochCache, EPOCH_CHECKPOINT_FILE } from './leader-epoch-cache.js';
+import { TEMP_SUFFIX, fsyncDir } from './atomic-file.js';
+import { readHighWatermark, writeHighWatermark } from './high-watermark.js';
+import { LeaderEpochCache, reconcileEpochCache } from './leader-epoch-cache.js';
 import { LogSegment, parseSegmentFileName, type RecoveredSegment } from './log-segment.js';
 import { decodeRecords, encodeRecords, validateBatch } from './record-codec.js';
 import type { EpochEntry, LogOptions, PartitionLog, RawBatch, RecordInput, RecoveryReport, StoredRecord } from './types.js';
+import { WriteQueue, type PendingAppend } from './write-queue.js';
 
-/** File holding the last checkpointed high-water mark, as decimal text. */
-export const HIGH_WATERMARK_FILE = 'high-watermark';
-/** Appends waiting behind a write are written together, up to this many calls at once. */
-const MAX_GROUP_CALLS = 1024;
+/** Appends queued behind a write are written together up to about this many bytes (or segmentBytes, if smaller). */
+const MAX_GROUP_BYTES = 8 * 1024 * 1024;
 const MAX_SEGMENT_BYTES = 2 ** 31 - 1;
 
-interface AppendCall {
-  kind: 'append';
+interface AppendRequest {
   records: RecordInput[];
   epoch: number;
-  resolve: (value: { baseOffset: number; lastOffset: number }) => void;
-  reject: (err: unknown) => void;
 }
-
-interface TaskCall {
-  kind: 'task';
-  run: () => Promise<unknown>;
-  resolve: (value: unknown) => void;
-  reject: (err: unknown) => void;
-}
+type AppendResult = { baseOffset: number; lastOffset: number };
 
 /**
  * One partition's log (Kafka's UnifiedLog): segments sorted by base offset, the last one active.
@@ -42,8 +33,7 @@ export class FilePartitionLog implements PartitionLog {
   private generation = 0;
   /** Segments written to since their last fsync. */
   private readonly unflushed = new Set<LogSegment>();
-  private readonly queue: (AppendCall | TaskCall)[] = [];
-  private draining = false;
+  private readonly queue: WriteQueue<AppendRequest, AppendResult>;
   private closed = false;
   private closing: Promise<void> | undefined;
   /** Set when a failed write could not be undone: the log refuses further changes. */
@@ -68,6 +58,13 @@ export class FilePartitionLog implements PartitionLog {
     this.checkpointedHwm = highWatermark;
     const logger = options.logger;
     this.log = (line) => logger?.(`[log ${topic}-${partition}] ${line}`);
+    const maxGroupBytes = Math.min(options.segmentBytes, MAX_GROUP_BYTES);
+    this.queue = new WriteQueue<AppendRequest, AppendResult>({
+      writeGroup: (group) => this.appendGroup(group),
+      canJoin: (first, next, groupBytes) => next.epoch === first.epoch && groupBytes < maxGroupBytes,
+      weight: (a) => estimateBytes(a.records),
+      refusal: () => (this.closed ? new Error(`partition log ${topic}-${partition} is closed`) : this.failure),
+    });
   }
 
   logEndOffset(): number {
@@ -93,15 +90,20 @@ export class FilePartitionLog implements PartitionLog {
 
   /** Whether flush() has anything to do (unsynced writes or a moved high-water mark). */
   needsFlush(): boolean {
-    return this.unflushed.size > 0 || this.hwm !== this.checkpointedHwm;
+    return this.unflushed.size > 0 || this.needsHighWatermarkCheckpoint();
+  }
+
+  /** Whether the high-water mark moved since its last checkpoint. */
+  needsHighWatermarkCheckpoint(): boolean {
+    return this.hwm !== this.checkpointedHwm;
   }
 
   append(records: RecordInput[], epoch: number): Promise<{ baseOffset: number; lastOffset: number }> {
-    return new Promise((resolve, reject) => this.enqueue({ kind: 'append', records, epoch, resolve, reject }));
+    return this.queue.append({ records, epoch });
   }
 
   appendRaw(bytes: Buffer): Promise<{ count: number; nextOffset: number }> {
-    return this.task(async () => {
+    return this.queue.task(async () => {
       const batch = validateBatch(bytes, this.leo);
       if (batch.count === 0) return { count: 0, nextOffset: this.leo };
       const latest = this.cache.latestEpoch();
@@ -135,7 +137,7 @@ export class FilePartitionLog implements PartitionLog {
 
   truncateTo(offset: number): Promise<void> {
     checkOffset(offset, 'offset');
-    return this.task(async () => {
+    return this.queue.task(async () => {
       if (offset >= this.leo) return;
       const before = this.leo;
       // Shrink what readers may see first; segments are cut after.
@@ -165,16 +167,16 @@ export class FilePartitionLog implements PartitionLog {
   }
 
   flush(): Promise<void> {
-    return this.task(() => this.flushNow(true));
+    return this.queue.task(() => this.flushNow(true));
   }
 
   /** Write the high-water mark checkpoint if it moved, without fsyncing segments. */
   checkpointHighWatermark(): Promise<void> {
-    return this.task(() => this.writeHighWatermark(this.options.fsync !== 'never'));
+    return this.queue.task(() => this.checkpointHwm(this.options.fsync !== 'never'));
   }
 
   close(): Promise<void> {
-    this.closing ??= this.task(async () => {
+    this.closing ??= this.queue.task(async () => {
       try {
         if (!this.failure) {
           await this.flushNow(true);
@@ -184,7 +186,7 @@ export class FilePartitionLog implements PartitionLog {
         this.closed = true;
         for (const s of this.segments) await s.close();
       }
-    });
+    }, true);
     return this.closing;
   }
 
@@ -250,49 +252,9 @@ export class FilePartitionLog implements PartitionLog {
     }
   }
 
-  private enqueue(call: AppendCall | TaskCall): void {
-    this.queue.push(call);
-    if (!this.draining) void this.drain();
-  }
-
-  private task<T>(run: () => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => this.enqueue({ kind: 'task', run, resolve: resolve as (v: unknown) => void, reject }));
-  }
-
-  private async drain(): Promise<void> {
-    this.draining = true;
-    try {
-      for (let call = this.queue[0]; call; call = this.queue[0]) {
-        if (this.closed || this.failure) {
-          this.queue.shift();
-          call.reject(this.closed ? new Error(`partition log ${this.topic}-${this.partition} is closed`) : this.failure);
-          continue;
-        }
-        if (call.kind === 'task') {
-          this.queue.shift();
-          try {
-            call.resolve(await call.run());
-          } catch (err) {
-            call.reject(err);
-          }
-          continue;
-        }
-        let n = 1;
-        while (n < MAX_GROUP_CALLS && n < this.queue.length) {
-          const c = this.queue[n]!;
-          if (c.kind !== 'append' || c.epoch !== call.epoch) break;
-          n++;
-        }
-        await this.appendGroup(this.queue.splice(0, n) as AppendCall[]);
-      }
-    } finally {
-      this.draining = false;
-    }
-  }
-
   /** Encode the calls' records back to back (one buffer each), write them all at once. */
-  private async appendGroup(calls: AppendCall[]): Promise<void> {
-    const epoch = calls[0]!.epoch;
+  private async appendGroup(calls: PendingAppend<AppendRequest, AppendResult>[]): Promise<void> {
+    const epoch = calls[0]!.item.epoch;
     const latest = this.cache.latestEpoch();
     if (epoch < latest) {
       const err = new Error(`cannot append with epoch ${epoch}: the log's last epoch is ${latest}`);
@@ -300,20 +262,21 @@ export class FilePartitionLog implements PartitionLog {
       return;
     }
     const chunks: Buffer[] = [];
-    const written: { call: AppendCall; baseOffset: number; count: number }[] = [];
+    const written: { call: PendingAppend<AppendRequest, AppendResult>; baseOffset: number; count: number }[] = [];
     const firstOffset = this.leo;
     let offset = firstOffset;
     let bytes = 0;
     for (const call of calls) {
-      if (call.records.length === 0) {
+      const { records } = call.item;
+      if (records.length === 0) {
         call.resolve({ baseOffset: offset, lastOffset: offset - 1 });
         continue;
       }
       try {
-        const buf = encodeRecords(call.records, offset, epoch);
+        const buf = encodeRecords(records, offset, epoch);
         chunks.push(buf);
-        written.push({ call, baseOffset: offset, count: call.records.length });
-        offset += call.records.length;
+        written.push({ call, baseOffset: offset, count: records.length });
+        offset += records.length;
         bytes += buf.length;
       } catch (err) {
         call.reject(err);
@@ -339,9 +302,9 @@ export class FilePartitionLog implements PartitionLog {
     if (active.size > 0 && active.size + bytes > this.options.segmentBytes) active = await this.roll(firstOffset);
     const position = active.size;
     await active.append(chunks, firstOffset);
-    this.unflushed.add(active);
     try {
       if (this.options.fsync === 'always') await active.flush();
+      else this.unflushed.add(active);
       let changed = false;
       for (const e of newEpochs) changed = this.cache.assign(e.epoch, e.startOffset) || changed;
       if (changed) await this.cache.persist();
@@ -378,15 +341,22 @@ export class FilePartitionLog implements PartitionLog {
       await s.flush();
       this.unflushed.delete(s);
     }
-    await this.writeHighWatermark(durable);
+    await this.checkpointHwm(durable);
   }
 
-  private async writeHighWatermark(durable: boolean): Promise<void> {
+  private async checkpointHwm(durable: boolean): Promise<void> {
     const hwm = this.hwm;
     if (hwm === this.checkpointedHwm) return;
-    await writeFileAtomic(join(this.dir, HIGH_WATERMARK_FILE), `${hwm}\n`, durable);
+    await writeHighWatermark(this.dir, hwm, durable);
     this.checkpointedHwm = hwm;
   }
+}
+
+/** Rough encoded size of records (string lengths, not UTF-8 bytes), to bound a write group. */
+function estimateBytes(records: readonly RecordInput[]): number {
+  let n = 0;
+  for (const r of records) n += 64 + r.payload.length + (r.key?.length ?? 0);
+  return n;
 }
 
 function checkOffset(value: number, name: string): void {
@@ -441,65 +411,20 @@ export async function openPartitionLog(dir: string, topic: string, partition: nu
   const leo = last.nextOffset;
 
   try {
-    const cache = await reconcileEpochCache(dir, segments, last, leo, log);
+    const cache = await reconcileEpochCache(
+      dir,
+      {
+        logEndOffset: leo,
+        lastSegmentBase: last.segment.baseOffset,
+        lastSegmentEpochs: last.epochs,
+        olderSegmentEpochs: () => Promise.all(segments.slice(0, -1).map((s) => s.epochChanges())),
+      },
+      log,
+    );
     const hwm = await readHighWatermark(dir, leo, log);
     return new FilePartitionLog(topic, partition, dir, { truncatedBytes: last.truncatedBytes, rebuiltIndexes }, options, segments, cache, leo, hwm);
   } catch (err) {
     for (const s of segments) await s.close();
     throw err;
   }
-}
-
-/**
- * Load the epoch cache and make it agree with the records: drop entries at or past the log end, add
- * epochs the last segment shows but the checkpoint missed; when it is missing or still disagrees,
- * rebuild it from the records' epochs.
- */
-async function reconcileEpochCache(dir: string, segments: LogSegment[], last: RecoveredSegment, leo: number, log: (line: string) => void): Promise<LeaderEpochCache> {
-  const loaded = await LeaderEpochCache.load(dir);
-  if (loaded instanceof LeaderEpochCache) {
-    let changed = loaded.truncateFromEnd(leo);
-    try {
-      for (const e of last.epochs) if (e.epoch > loaded.latestEpoch()) changed = loaded.assign(e.epoch, e.startOffset) || changed;
-      if (agrees(loaded, last)) {
-        if (changed) await loaded.persist();
-        return loaded;
-      }
-    } catch {
-      // inconsistent with the records: rebuilt below
-    }
-  }
-  const rebuilt = new LeaderEpochCache(join(dir, EPOCH_CHECKPOINT_FILE));
-  for (const s of segments) {
-    const changes = s === last.segment ? last.epochs : await s.epochChanges();
-    for (const e of changes) if (e.epoch > rebuilt.latestEpoch()) rebuilt.assign(e.epoch, e.startOffset);
-  }
-  await rebuilt.persist();
-  if (typeof loaded === 'string' && loaded === 'missing' && rebuilt.entries().length === 0) return rebuilt;
-  log(`leader-epoch cache rebuilt from the records (${typeof loaded === 'string' ? loaded : 'disagreed with the records'}): ${JSON.stringify(rebuilt.entries())}`);
-  return rebuilt;
-}
-
-/** Every epoch change the last segment shows is in the cache, and the cache starts no epoch inside it that the records do not. */
-function agrees(cache: LeaderEpochCache, last: RecoveredSegment): boolean {
-  for (const e of last.epochs) if (cache.epochAt(e.startOffset) !== e.epoch) return false;
-  const base = last.segment.baseOffset;
-  return cache.entries().every((e) => e.startOffset < base || e.startOffset >= last.nextOffset || last.epochs.some((x) => x.startOffset === e.startOffset));
-}
-
-async function readHighWatermark(dir: string, leo: number, log: (line: string) => void): Promise<number> {
-  let text: string;
-  try {
-    text = await readFile(join(dir, HIGH_WATERMARK_FILE), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw err;
-  }
-  const value = Number(text.trim());
-  if (!Number.isSafeInteger(value) || value < 0) {
-    log(`ignoring unreadable high-water mark checkpoint ${JSON.stringify(text.slice(0, 40))}`);
-    return 0;
-  }
-  if (value > leo) log(`high-water mark checkpoint ${value} is past the log end ${leo}; clamped`);
-  return Math.min(value, leo);
 }

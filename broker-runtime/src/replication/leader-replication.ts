@@ -65,6 +65,11 @@ export class LeaderReplication {
     for (const w of this.metaWaiters.splice(0)) w.resolve();
   }
 
+  /** False once this leadership ended: nothing appended now will be committed by it. */
+  isActive(): boolean {
+    return !this.stopped;
+  }
+
   inSyncMembers(): string[] {
     return [...this.isr].sort();
   }
