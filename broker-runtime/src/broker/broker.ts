@@ -83,6 +83,8 @@ export class Broker implements BrokerService {
   }
 
   async stop(): Promise<void> {
+    const rep = this.leaderRep;
+    if (rep && (await rep.leave())) this.log('info', 'left the in-sync set before handing over');
     await this.elector.stop();
     this.mirror.stop();
     this.reads.releaseAll();

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import { YakError, invalidJson, invalidRequest } from '../errors/errors.js';
 
@@ -69,10 +70,15 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-/** The body parsed as JSON; an empty or unparsable body is INVALID_JSON. */
+/**
+ * The body parsed as JSON; an empty or unparsable body is INVALID_JSON. So is a body that is not
+ * UTF-8 (RFC 8259 §8.1): decoding it would replace the bad bytes with U+FFFD and store a payload
+ * the producer never sent.
+ */
 export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const body = await readBody(req, limit);
   if (body.length === 0) throw invalidJson('the request body is empty; expected a JSON object');
+  if (!isUtf8(body)) throw invalidJson('the request body is not valid UTF-8');
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (err) {

@@ -2,7 +2,8 @@ import http from 'node:http';
 import type { BrokerService } from '../broker/service.js';
 import { createApiApp } from './api-routes.js';
 import { FRAMING_ALLOWANCE_BYTES } from './body.js';
-import { JSON_CONTENT_TYPE, type Logger } from './errors.js';
+import { YakError } from '../errors/errors.js';
+import { JSON_CONTENT_TYPE, clip, writeError, type Logger } from './errors.js';
 import { createHotRoutes } from './hot-routes.js';
 
 export interface BrokerServerOptions {
@@ -61,6 +62,11 @@ export function createBrokerServer(service: BrokerService, options: BrokerServer
     },
   );
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket));
+  // Without a listener node answers an unknown Expect with a bare 417; answer it in JSON like every error.
+  server.on('checkExpectation', (req, res) => {
+    res.shouldKeepAlive = false; // the body was never asked for, so the connection cannot be reused
+    writeError(res, new YakError('INVALID_REQUEST', 417, `Expect: '${clip(String(req.headers.expect))}' is not supported (only 100-continue)`), ctx.log);
+  });
   return server;
 }
 

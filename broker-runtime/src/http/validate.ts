@@ -15,6 +15,9 @@ export const CONSUME_WAIT_MS = { min: 0, max: 30_000, fallback: 0 } as const;
 
 type JsonObject = Record<string, unknown>;
 
+/** A UTF-16 surrogate not part of a pair (with the u flag a pair is one code point, not a surrogate). */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 export interface ProduceRequest {
   topic: string;
   records: ProduceRecord[];
@@ -82,8 +85,11 @@ export function topicName(value: unknown, field: string): string {
 function parseRecord(obj: JsonObject, at: string, maxMessageBytes: number): ProduceRecord {
   const key = obj['key'];
   if (key !== undefined && key !== null && typeof key !== 'string') throw invalidRequest(`${at}key must be a string or null`);
+  // Keys are stored as UTF-8, which cannot hold a lone surrogate ("\ud800" is valid JSON): it would
+  // come back as U+FFFD, a different key than the one acknowledged (and partitioned by).
+  if (typeof key === 'string' && LONE_SURROGATE.test(key)) throw invalidRequest(`${at}key is not well-formed Unicode (it has a lone surrogate)`);
   if (!('payload' in obj)) throw invalidRequest(`${at}payload is required (any JSON value, null included)`);
-  const payload = JSON.stringify(obj['payload']);
+  const payload = payloadText(obj['payload'], at);
   const headers = parseHeaders(obj['headers'], at);
   const record: ProduceRecord = { key: key ?? null, payload, headers };
   const partition = obj['partition'];
@@ -100,6 +106,20 @@ function parseRecord(obj: JsonObject, at: string, maxMessageBytes: number): Prod
     );
   }
   return record;
+}
+
+/**
+ * The payload as stored JSON text. JSON.parse reads any depth, but JSON.stringify recurses once per
+ * level, so a payload nested deeper than the stack allows (100k nested arrays fit in one body)
+ * throws RangeError: that is the client's input, refused with 400, not an internal error.
+ */
+function payloadText(value: unknown, at: string): string {
+  try {
+    return JSON.stringify(value);
+  } catch (err) {
+    if (err instanceof RangeError) throw invalidRequest(`${at}payload is nested too deeply`);
+    throw err;
+  }
 }
 
 function parseHeaders(value: unknown, at: string): Record<string, string> {

@@ -59,6 +59,8 @@ export class FollowerSession {
   private pendingWake = false;
   private lastSentAt = 0;
   private failures = 0;
+  /** Monotonic time of the first of an unbroken run of refused connections (nobody listening), else null. */
+  private refusedSince: number | null = null;
 
   constructor(
     readonly id: string,
@@ -91,6 +93,11 @@ export class FollowerSession {
     return this.progress.get(key(topic, partition))?.matched ?? 0;
   }
 
+  /** How long every connection attempt has been refused (the follower's process is not listening), else 0. */
+  refusedForMs(): number {
+    return this.refusedSince === null ? 0 : performance.now() - this.refusedSince;
+  }
+
   hasAnswered(): boolean {
     return this.everAnswered;
   }
@@ -111,14 +118,17 @@ export class FollowerSession {
       try {
         const answer = decodeAnswer(await postFrame(this.url, '/replica/append', built.frame, this.ctx.requestTimeoutMs));
         this.failures = 0;
+        this.refusedSince = null;
         this.handle(answer, built);
       } catch (err) {
         this.failures++;
+        if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') this.refusedSince ??= performance.now();
+        else this.refusedSince = null;
         if (this.failures === 1 || this.failures % 50 === 0) {
           this.ctx.log('debug', `replication to ${this.id} failed (${this.failures}x): ${(err as Error).message}`);
         }
         // A follower that is down: back off, but not so long that a restarted one waits to catch up.
-        await this.sleep(Math.min(50 * this.failures, 500));
+        await this.sleep(Math.min(25 * this.failures, 250));
       }
     }
   }

@@ -5,6 +5,9 @@ import { FollowerSession } from './follower-session.js';
 import type { HighWatermarkWaiters } from './hwm-waiters.js';
 import { laggingFollowers, mayRejoin, nextHighWatermark } from './isr.js';
 
+/** A follower refusing connections this long is out of the in-sync set. */
+const REFUSED_LIMIT_MS = 200;
+
 export interface LeaderReplicationOptions {
   logs: LogManager;
   store: LeaseStore;
@@ -146,6 +149,9 @@ export class LeaderReplication {
     const followers = [...this.isr].filter((id) => id !== this.o.self.id);
     const lagging = laggingFollowers(followers, (id) => this.sessions.get(id)?.lastCaughtUpAt ?? 0, now, this.o.replicaLagMs);
     for (const id of lagging) this.shrink(id);
+    // A follower whose port refuses connections is not running: waiting out the lag limit would
+    // only stall every produce. Removing a member is always safe; it rejoins once caught up.
+    for (const id of followers) if ((this.sessions.get(id)?.refusedForMs() ?? 0) >= REFUSED_LIMIT_MS) this.shrink(id);
     if (now - this.lastDiscovery >= this.o.renewMs) void this.discover();
   }
 
@@ -155,6 +161,8 @@ export class LeaderReplication {
       for (const b of await this.o.store.listBrokers()) {
         if (b.id === this.o.self.id || this.stopped) continue;
         if (b.alive && b.url) this.ensureSession(b.id, b.url);
+        // Its liveness registration expired (crashed, paused, cut off): it is not replicating.
+        else if (!b.alive && this.isr.has(b.id)) this.shrink(b.id);
       }
     } catch (err) {
       this.o.log('debug', `broker discovery failed: ${(err as Error).message}`);
@@ -192,6 +200,23 @@ export class LeaderReplication {
     if (!mayRejoin(partitions, s.metadataInSync())) return;
     this.joining.add(s.id);
     this.changeIsr('expand', s.id);
+  }
+
+  /**
+   * Clean shutdown: take this leader out of the in-sync set (fenced by its still-valid lease) so the
+   * next leader does not wait for it. Safe: every committed record is on every other member too.
+   * Resolves false when there is nobody else in sync (then we stay, or nobody could lead).
+   */
+  async leave(): Promise<boolean> {
+    const others = [...this.isr].filter((id) => id !== this.o.self.id && !this.leaving.has(id));
+    const fence = this.o.fence();
+    if (others.length === 0 || !fence) return false;
+    await this.isrChanges;
+    try {
+      return await this.o.store.writeIsr(fence, { epoch: this.o.epoch, members: others.sort() });
+    } catch {
+      return false;
+    }
   }
 
   private shrink(id: string): void {
