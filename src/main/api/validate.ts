@@ -1,0 +1,179 @@
+import type {
+  BatchRecord,
+  BrokerAction,
+  ClusterApi,
+  ClusterApiCall,
+  ClusterSettings,
+  ConsumeRequest,
+  FailoverOptions,
+  ProduceRequest,
+} from '../../shared/cluster-api.js';
+import * as c from './checks.js';
+import { invalidArgument } from './errors.js';
+import { SETTINGS_LIMITS } from './limits.js';
+
+/**
+ * Argument validation for every ClusterApi call, in one table shared by the IPC handlers and the
+ * web routes: the renderer is untrusted, and both doors must refuse the same things the same way.
+ */
+
+export type CallArgs<M extends ClusterApiCall> = Parameters<ClusterApi[M]>;
+type Validator<M extends ClusterApiCall> = (args: readonly unknown[]) => CallArgs<M>;
+
+const BROKER_ACTIONS: readonly BrokerAction[] = ['start', 'stop', 'kill', 'pause', 'resume', 'restart'];
+const PROCESS_NAME_RE = /^(redis|broker-[1-9][0-9]{0,2})$/;
+const BROKER_ID_RE = /^broker-[1-9][0-9]{0,2}$/;
+export const MAX_BATCH_RECORDS = 10_000;
+
+function arity(args: readonly unknown[], method: string, min: number, max = min): void {
+  if (args.length < min || args.length > max) {
+    const want = min === max ? `${min}` : `${min} to ${max}`;
+    throw invalidArgument(`${method} takes ${want} argument(s), got ${args.length}`);
+  }
+}
+
+const none =
+  <M extends ClusterApiCall>(method: M): Validator<M> =>
+  (args) => {
+    arity(args, method, 0);
+    return [] as unknown as CallArgs<M>;
+  };
+
+function processName(value: unknown, what: string): string {
+  const name = c.string(value, what, 64);
+  if (!PROCESS_NAME_RE.test(name)) throw invalidArgument(`${what} must be 'redis' or a broker id such as 'broker-1'`);
+  return name;
+}
+
+function brokerId(value: unknown, what: string): string {
+  const id = c.string(value, what, 64);
+  if (!BROKER_ID_RE.test(id)) throw invalidArgument(`${what} must be a broker id such as 'broker-1'`);
+  return id;
+}
+
+export function settingsPatch(value: unknown): Partial<ClusterSettings> {
+  const L = SETTINGS_LIMITS;
+  const raw = c.object(value, 'settings', ['brokerCount', 'leaseSeconds', 'renewSeconds', 'partitions', 'minInsync', 'externalRedisUrl']);
+  const patch: Partial<ClusterSettings> = {};
+  if (raw['brokerCount'] !== undefined) patch.brokerCount = c.integer(raw['brokerCount'], 'settings.brokerCount', L.brokers.min, L.brokers.max);
+  if (raw['leaseSeconds'] !== undefined) patch.leaseSeconds = c.decimal(raw['leaseSeconds'], 'settings.leaseSeconds', L.leaseSeconds.min, L.leaseSeconds.max);
+  if (raw['renewSeconds'] !== undefined) patch.renewSeconds = c.decimal(raw['renewSeconds'], 'settings.renewSeconds', L.renewSeconds.min, L.renewSeconds.max);
+  if (raw['partitions'] !== undefined) patch.partitions = c.integer(raw['partitions'], 'settings.partitions', L.partitions.min, L.partitions.max);
+  if (raw['minInsync'] !== undefined) patch.minInsync = c.integer(raw['minInsync'], 'settings.minInsync', L.brokers.min, L.brokers.max);
+  if (raw['externalRedisUrl'] !== undefined) patch.externalRedisUrl = redisUrl(raw['externalRedisUrl']);
+  return patch;
+}
+
+function redisUrl(value: unknown): string | null {
+  if (value === null || value === '') return null;
+  const text = c.string(value, 'settings.externalRedisUrl', 2000);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw invalidArgument('settings.externalRedisUrl must be a URL such as redis://127.0.0.1:6379 (or null for the embedded Redis)');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw invalidArgument('settings.externalRedisUrl must start with redis:// or rediss://');
+  }
+  return text;
+}
+
+function failoverOptions(value: unknown): FailoverOptions {
+  const raw = c.object(value ?? {}, 'options', ['mode', 'restartOldLeader', 'demoProducer']);
+  return {
+    mode: raw['mode'] === undefined ? 'kill' : c.oneOf(raw['mode'], 'options.mode', ['kill', 'pause'] as const),
+    restartOldLeader: raw['restartOldLeader'] === undefined ? true : c.boolean(raw['restartOldLeader'], 'options.restartOldLeader'),
+    demoProducer: raw['demoProducer'] === undefined ? true : c.boolean(raw['demoProducer'], 'options.demoProducer'),
+  };
+}
+
+function recordFields(raw: c.Plain, what: string): BatchRecord {
+  if (!('payload' in raw)) throw invalidArgument(`${what}.payload is required (any JSON value)`);
+  const record: BatchRecord = { payload: c.jsonValue(raw['payload'], `${what}.payload`) };
+  if (raw['key'] !== undefined) record.key = raw['key'] === null ? null : c.string(raw['key'], `${what}.key`, 10_000);
+  if (raw['partition'] !== undefined) record.partition = c.integer(raw['partition'], `${what}.partition`, 0, 999);
+  if (raw['headers'] !== undefined) record.headers = c.headers(raw['headers'], `${what}.headers`);
+  return record;
+}
+
+function produceRequest(value: unknown): ProduceRequest {
+  const raw = c.object(value, 'request', ['topic', 'key', 'payload', 'partition', 'headers']);
+  return { topic: c.topic(raw['topic'], 'request.topic'), ...recordFields(raw, 'request') };
+}
+
+function batchRecords(value: unknown): BatchRecord[] {
+  if (!Array.isArray(value)) throw invalidArgument('records must be an array');
+  if (value.length === 0 || value.length > MAX_BATCH_RECORDS) {
+    throw invalidArgument(`records must hold 1 to ${MAX_BATCH_RECORDS} records, got ${value.length}`);
+  }
+  return value.map((item, i) => recordFields(c.object(item, `records[${i}]`, ['key', 'payload', 'partition', 'headers']), `records[${i}]`));
+}
+
+function consumeRequest(value: unknown): ConsumeRequest {
+  const raw = c.object(value, 'request', ['topic', 'partition', 'offset', 'max', 'waitMs']);
+  const offset = raw['offset'];
+  const request: ConsumeRequest = {
+    topic: c.topic(raw['topic'], 'request.topic'),
+    partition: c.integer(raw['partition'], 'request.partition', 0, 999),
+    offset:
+      offset === 'earliest' || offset === 'latest'
+        ? offset
+        : typeof offset === 'number'
+          ? c.integer(offset, 'request.offset', 0, Number.MAX_SAFE_INTEGER)
+          : (() => {
+              throw invalidArgument("request.offset must be a non-negative integer, 'earliest' or 'latest'");
+            })(),
+  };
+  if (raw['max'] !== undefined) request.max = c.integer(raw['max'], 'request.max', 1, 10_000);
+  if (raw['waitMs'] !== undefined) request.waitMs = c.integer(raw['waitMs'], 'request.waitMs', 0, 30_000);
+  return request;
+}
+
+export const VALIDATORS: { [M in ClusterApiCall]: Validator<M> } = {
+  getSnapshot: none('getSnapshot'),
+  getSettings: none('getSettings'),
+  updateSettings: (args) => {
+    arity(args, 'updateSettings', 1);
+    return [settingsPatch(args[0])];
+  },
+  startCluster: none('startCluster'),
+  stopCluster: none('stopCluster'),
+  wipeData: none('wipeData'),
+  brokerAction: (args) => {
+    arity(args, 'brokerAction', 2);
+    return [processName(args[0], 'brokerId'), c.oneOf(args[1], 'action', BROKER_ACTIONS)];
+  },
+  addBroker: none('addBroker'),
+  removeBroker: (args) => {
+    arity(args, 'removeBroker', 1);
+    return [brokerId(args[0], 'brokerId')];
+  },
+  processOutput: (args) => {
+    arity(args, 'processOutput', 1);
+    return [processName(args[0], 'name')];
+  },
+  simulateFailover: (args) => {
+    arity(args, 'simulateFailover', 0, 1);
+    return [failoverOptions(args[0])];
+  },
+  getFailover: none('getFailover'),
+  produce: (args) => {
+    arity(args, 'produce', 1);
+    return [produceRequest(args[0])];
+  },
+  produceBatch: (args) => {
+    arity(args, 'produceBatch', 2);
+    return [c.topic(args[0]), batchRecords(args[1])];
+  },
+  consume: (args) => {
+    arity(args, 'consume', 1);
+    return [consumeRequest(args[0])];
+  },
+  listTopics: none('listTopics'),
+  createTopic: (args) => {
+    arity(args, 'createTopic', 2);
+    return [c.topic(args[0], 'name'), c.integer(args[1], 'partitions', 1, SETTINGS_LIMITS.partitions.max)];
+  },
+  recentEvents: none('recentEvents'),
+};

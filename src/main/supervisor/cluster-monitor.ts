@@ -1,0 +1,101 @@
+import type { RatePoint } from '../../shared/cluster-api.js';
+import type { ClusterProcesses } from './cluster-processes.js';
+import { ClusterWatch } from './cluster-watch.js';
+import type { EventLog } from './event-log.js';
+import type { Observation, TopicObs } from './observation.js';
+import { observeCluster, PollLoop } from './poller.js';
+import { countersFrom, RateTracker } from './rates.js';
+import { pingRedis } from './redis-probe.js';
+
+export interface MonitorDeps {
+  procs: ClusterProcesses;
+  events: EventLog;
+  intervalMs: number;
+  /** The Redis to ping each round, null when none is configured. */
+  redisUrl(): string | null;
+  /** The supervisor's own produce/consume totals (rates fall back to them). */
+  ownCounts(): { produced: number; consumed: number };
+  /** Called after each round with what it saw (the failover run follows the cluster through it). */
+  onObservation(obs: Observation): void;
+  publish(): void;
+}
+
+/**
+ * Watches the running cluster through the brokers' HTTP API: one round a few times a second,
+ * turned into events (elections, lost leases, ISR changes), rates, and the last known state of
+ * every replica's log for the snapshot.
+ */
+export class ClusterMonitor {
+  private readonly watch = new ClusterWatch();
+  private readonly rates = new RateTracker();
+  private readonly loop: PollLoop;
+  private active = false;
+  /** Each broker's last /topics, kept after it stops answering (a dead replica's log is still there). */
+  readonly replicaTopics = new Map<string, TopicObs[]>();
+  lastObs: Observation | null = null;
+  lastLeader: { id: string; url: string } | null = null;
+  lastEpoch = 0;
+  redisReachable = false;
+
+  constructor(private readonly deps: MonitorDeps) {
+    this.loop = new PollLoop(() => this.round(), deps.intervalMs);
+  }
+
+  start(): void {
+    this.active = true;
+    this.loop.start();
+  }
+
+  /** A round as soon as possible (after a kill, an ack during a failover). */
+  poke(): void {
+    this.loop.poke();
+  }
+
+  /** Stops polling; what was seen is forgotten, except the replicas' last logs and the rates. */
+  async stop(): Promise<void> {
+    this.active = false;
+    await this.loop.stop();
+    this.watch.reset();
+    this.lastObs = null;
+    this.redisReachable = false;
+  }
+
+  /** After a wipe: nothing seen before means anything any more. */
+  forgetAll(): void {
+    this.replicaTopics.clear();
+    this.rates.reset();
+    this.lastLeader = null;
+    this.lastEpoch = 0;
+  }
+
+  rateHistory(): RatePoint[] {
+    return this.rates.history();
+  }
+
+  private async round(): Promise<void> {
+    const { procs, events } = this.deps;
+    const targets = [...procs.brokers.values()]
+      .filter((b) => b.url && b.process.alive && b.process.currentState !== 'paused')
+      .map((b) => ({ id: b.id, url: b.url }));
+    const redisUrl = this.deps.redisUrl();
+    const [obs, redisUp] = await Promise.all([observeCluster(targets), redisUrl ? pingRedis(redisUrl, 300) : Promise.resolve(false)]);
+    if (!this.active) return; // stopped while we were asking
+    this.redisReachable = redisUp;
+    if (redisUp) procs.redis?.markReady();
+    for (const id of obs.health.keys()) procs.brokers.get(id)?.process.markReady();
+    for (const [id, topics] of obs.topics) this.replicaTopics.set(id, topics);
+    for (const e of this.watch.update(obs)) {
+      events.emit(e.kind, e.message, { ...(e.brokerId ? { brokerId: e.brokerId } : {}), ...(e.epoch !== undefined ? { epoch: e.epoch } : {}) });
+    }
+    if (obs.cluster) {
+      this.lastLeader = obs.cluster.leader;
+      this.lastEpoch = obs.cluster.epoch;
+    }
+    const own = this.deps.ownCounts();
+    const { recordsIn, recordsOut } = countersFrom(obs.metrics);
+    this.rates.sample({ at: obs.at, leaderId: obs.leaderId, recordsIn, recordsOut, ownProduced: own.produced, ownConsumed: own.consumed });
+    this.lastObs = obs;
+    this.deps.onObservation(obs);
+    this.deps.publish();
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * What one poll of the brokers' HTTP API saw, as plain data, and the parsers that read the
+ * brokers' JSON defensively (a field missing or of the wrong type reads as "not known").
+ */
+
+export interface HealthObs {
+  role: 'leader' | 'follower';
+  epoch: number;
+  leaseMsLeft: number | null;
+}
+
+export interface PartitionObs {
+  partition: number;
+  highWatermark: number;
+  logEndOffset: number;
+}
+
+export interface TopicObs {
+  name: string;
+  partitions: PartitionObs[];
+}
+
+export interface ClusterBrokerObs {
+  id: string;
+  url: string;
+  role: 'leader' | 'follower' | null;
+  alive: boolean;
+  inSync: boolean;
+}
+
+export interface ClusterViewObs {
+  epoch: number;
+  leader: { id: string; url: string } | null;
+  brokers: ClusterBrokerObs[];
+}
+
+export interface Observation {
+  at: number;
+  /** Brokers that answered /health, by id. */
+  health: Map<string, HealthObs>;
+  /** Each answering broker's own view of its logs, by broker id. */
+  topics: Map<string, TopicObs[]>;
+  /** /metadata/cluster as the leader (or, without one, any broker) sees it; null if nobody answered. */
+  cluster: ClusterViewObs | null;
+  /** /metrics of every answering broker, by id. */
+  metrics: Map<string, Record<string, unknown>>;
+  /** The broker that claims leadership with the highest epoch, among those that answered. */
+  leaderId: string | null;
+}
+
+type Json = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+function role(v: unknown): 'leader' | 'follower' | null {
+  return v === 'leader' || v === 'follower' ? v : null;
+}
+
+function leaderRef(v: unknown): { id: string; url: string } | null {
+  if (!isObj(v)) return null;
+  const id = str(v['id']);
+  return id ? { id, url: str(v['url']) ?? '' } : null;
+}
+
+export function parseHealth(body: unknown): HealthObs | null {
+  if (!isObj(body)) return null;
+  const r = role(body['role']);
+  if (!r) return null;
+  return { role: r, epoch: num(body['epoch']) ?? 0, leaseMsLeft: num(body['lease_ms_left']) };
+}
+
+export function parseTopics(body: unknown): TopicObs[] | null {
+  const list = isObj(body) ? body['topics'] : body;
+  if (!Array.isArray(list)) return null;
+  const topics: TopicObs[] = [];
+  for (const t of list) {
+    if (!isObj(t) || !str(t['name']) || !Array.isArray(t['partitions'])) continue;
+    const partitions: PartitionObs[] = [];
+    for (const p of t['partitions'] as unknown[]) {
+      if (!isObj(p)) continue;
+      const partition = num(p['partition']);
+      const hwm = num(p['high_watermark']);
+      if (partition === null || hwm === null) continue;
+      partitions.push({ partition, highWatermark: hwm, logEndOffset: num(p['log_end_offset']) ?? hwm });
+    }
+    partitions.sort((a, b) => a.partition - b.partition);
+    topics.push({ name: t['name'] as string, partitions });
+  }
+  return topics.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export function parseClusterView(body: unknown): ClusterViewObs | null {
+  if (!isObj(body) || !Array.isArray(body['brokers'])) return null;
+  const brokers: ClusterBrokerObs[] = [];
+  for (const b of body['brokers'] as unknown[]) {
+    if (!isObj(b) || !str(b['id'])) continue;
+    brokers.push({
+      id: b['id'] as string,
+      url: str(b['url']) ?? '',
+      role: role(b['role']),
+      alive: b['alive'] === true,
+      inSync: b['in_sync'] === true,
+    });
+  }
+  return { epoch: num(body['epoch']) ?? 0, leader: leaderRef(body['leader']), brokers };
+}
+
+export function parseMetrics(body: unknown): Record<string, unknown> | null {
+  return isObj(body) ? body : null;
+}
+
+/**
+ * A counter summed over every series whose metric name contains `needle`: names may still change,
+ * and a counter may be split by labels (`records_in_total{topic="t"}`). Replication counters are
+ * left out: they count copies, not what producers and consumers did.
+ */
+export function sumCounter(values: Record<string, unknown>, needle: string): number | null {
+  let total: number | null = null;
+  for (const [key, value] of Object.entries(values)) {
+    const name = key.split('{')[0] ?? key;
+    if (typeof value !== 'number' || !Number.isFinite(value)) continue;
+    if (name.includes(needle) && !name.includes('replic')) total = (total ?? 0) + value;
+  }
+  return total;
+}

@@ -1,0 +1,97 @@
+import type {
+  BrokerSnapshot,
+  ClusterSettings,
+  ClusterSnapshot,
+  PartitionSnapshot,
+  ProcessInfo,
+  RatePoint,
+  RedisInfo,
+  TopicSnapshot,
+} from '../../shared/cluster-api.js';
+import type { Observation, TopicObs } from './observation.js';
+
+export interface BrokerEntry {
+  id: string;
+  url: string;
+  port: number;
+  process: ProcessInfo;
+}
+
+export interface SnapshotInput {
+  at: number;
+  running: boolean;
+  settings: ClusterSettings;
+  redis: RedisInfo;
+  brokers: readonly BrokerEntry[];
+  /** The latest observation, or null before the first one (or after a stop). */
+  obs: Observation | null;
+  /** Each broker's last known /topics (kept for brokers that stopped answering). */
+  replicaTopics: ReadonlyMap<string, TopicObs[]>;
+  /** Last known leader and epoch, for rounds in which no broker answered. */
+  lastLeader: { id: string; url: string } | null;
+  lastEpoch: number;
+  rates: RatePoint[];
+}
+
+/** The one picture the renderer draws. Pure: everything it needs is in the input. */
+export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
+  const { obs } = input;
+  const view = obs?.cluster ?? null;
+  const leader = view ? view.leader : input.lastLeader;
+  const epoch = view ? view.epoch : input.lastEpoch;
+  const brokers: BrokerSnapshot[] = input.brokers.map((b) => {
+    // An answer from before a kill, pause or restart must not show: only a process that answered
+    // since its latest start is 'running' (the supervisor marks it so from a fresh poll).
+    const health = b.process.state === 'running' ? (obs?.health.get(b.id) ?? null) : null;
+    const member = view?.brokers.find((m) => m.id === b.id) ?? null;
+    return {
+      id: b.id,
+      url: b.url,
+      port: b.port,
+      process: b.process,
+      reachable: health !== null,
+      role: health?.role ?? null,
+      epoch: health?.epoch ?? null,
+      leaseMsLeft: health?.role === 'leader' ? health.leaseMsLeft : null,
+      inSync: member?.inSync ?? false,
+      alive: member?.alive ?? false,
+    };
+  });
+  return {
+    at: input.at,
+    running: input.running,
+    settings: { ...input.settings },
+    redis: input.redis,
+    leader,
+    epoch,
+    brokers,
+    topics: buildTopics(input.replicaTopics, leader?.id ?? null),
+    rates: input.rates,
+  };
+}
+
+export function buildTopics(replicaTopics: ReadonlyMap<string, TopicObs[]>, leaderId: string | null): TopicSnapshot[] {
+  const byTopic = new Map<string, Map<number, PartitionSnapshot>>();
+  for (const [brokerId, topics] of [...replicaTopics].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))) {
+    for (const t of topics) {
+      const partitions = byTopic.get(t.name) ?? new Map<number, PartitionSnapshot>();
+      byTopic.set(t.name, partitions);
+      for (const p of t.partitions) {
+        const entry = partitions.get(p.partition) ?? { partition: p.partition, highWatermark: 0, replicas: [] };
+        partitions.set(p.partition, entry);
+        entry.replicas.push({ brokerId, logEndOffset: p.logEndOffset, highWatermark: p.highWatermark });
+      }
+    }
+  }
+  const out: TopicSnapshot[] = [];
+  for (const [name, partitions] of [...byTopic].sort(([a], [b]) => a.localeCompare(b))) {
+    const list = [...partitions.values()].sort((a, b) => a.partition - b.partition);
+    for (const p of list) {
+      // The leader's high-water mark is the committed boundary; without it, the best any replica knows.
+      const fromLeader = p.replicas.find((r) => r.brokerId === leaderId);
+      p.highWatermark = fromLeader ? fromLeader.highWatermark : Math.max(0, ...p.replicas.map((r) => r.highWatermark));
+    }
+    out.push({ name, partitions: list });
+  }
+  return out;
+}

@@ -1,0 +1,472 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type {
+  BatchRecord,
+  BatchResult,
+  BrokerAction,
+  ClusterApi,
+  ClusterEvent,
+  ClusterSettings,
+  ClusterSnapshot,
+  ConsumeRequest,
+  ConsumeResult,
+  FailoverOptions,
+  FailoverTimeline,
+  ProduceRequest,
+  ProduceResult,
+  TopicSummary,
+} from '../../shared/cluster-api.js';
+import { invalidState, unknownProcess } from '../api/errors.js';
+import { resolveBrokerEntry } from './broker-entry.js';
+import { ClusterMonitor } from './cluster-monitor.js';
+import { ClusterProcesses } from './cluster-processes.js';
+import { DataClientPool, type DataClient } from './data-client.js';
+import { EventLog } from './event-log.js';
+import { FailoverControl } from './failover-control.js';
+import type { ExitInfo, ManagedProcess } from './managed-process.js';
+import { exitMessage, startedMessage } from './process-messages.js';
+import { RedisControl } from './redis-control.js';
+import { Serial } from './serial.js';
+import { loadSettings, mergeSettings, saveSettings } from './settings.js';
+import { buildSnapshot } from './snapshot.js';
+import { wipeDataFolders, wipeExternalRedis } from './wipe.js';
+
+export interface SupervisorOptions {
+  /** Holds settings.json, brokers/<id>/ and redis/. */
+  dataDir: string;
+  /** The built broker launcher; found next to the app's files when not given. */
+  brokerEntry?: string;
+  /** Runs the brokers: Electron's binary (in Node mode) or Node. */
+  execPath?: string;
+  /** Where REDIS_SERVER_BIN and PATH are read (tests point it at nothing). */
+  env?: NodeJS.ProcessEnv;
+  pollIntervalMs?: number;
+  stopGraceMs?: number;
+  /** Terminal output: every event as a line. */
+  log?: (line: string) => void;
+  dataClientFactory?: (urls: string[]) => DataClient;
+}
+
+const MAX_BROKERS = 7;
+
+/**
+ * The local cluster's owner: Redis (embedded or external) and N brokers as child processes,
+ * watched through their HTTP API, driven through their HTTP API and signals — the way an operator
+ * would. Implements the ClusterApi for both hosts. Imports nothing from Electron.
+ */
+export class Supervisor implements ClusterApi {
+  private settings: ClusterSettings;
+  private readonly events = new EventLog();
+  private readonly procs: ClusterProcesses;
+  private readonly monitor: ClusterMonitor;
+  private readonly failover: FailoverControl;
+  private readonly clients: DataClientPool;
+  private readonly serial = new Serial();
+  private readonly snapshotListeners = new Set<(s: ClusterSnapshot) => void>();
+  private readonly redis: RedisControl;
+  private readonly brokerEntry: string;
+  private running = false;
+  private closed = false;
+  private redisUrl: string | null = null;
+  private ownProduced = 0;
+  private ownConsumed = 0;
+
+  private constructor(
+    private readonly options: SupervisorOptions,
+    settings: ClusterSettings,
+  ) {
+    this.settings = settings;
+    this.brokerEntry = options.brokerEntry ?? resolveBrokerEntry();
+    this.clients = new DataClientPool(options.dataClientFactory);
+    this.procs = new ClusterProcesses({
+      dataDir: options.dataDir,
+      brokerEntry: this.brokerEntry,
+      execPath: options.execPath ?? process.execPath,
+      stopGraceMs: options.stopGraceMs,
+      hooks: { onStarted: (info) => this.onProcessStarted(info.name, info.pid, info.port), onExit: (exit) => this.onProcessExit(exit) },
+    });
+    this.redis = new RedisControl(options.env ?? process.env, this.procs, this.events);
+    this.monitor = new ClusterMonitor({
+      procs: this.procs,
+      events: this.events,
+      intervalMs: options.pollIntervalMs ?? 400,
+      redisUrl: () => this.redisUrl,
+      ownCounts: () => ({ produced: this.ownProduced, consumed: this.ownConsumed }),
+      onObservation: (obs) => this.failover.onObservation(obs),
+      publish: () => this.publish(),
+    });
+    this.failover = new FailoverControl({
+      events: this.events,
+      brokers: () => this.procs.brokers,
+      processByName: (name) => this.processByName(name),
+      restartBroker: (id) => this.serial.run(() => this.startProcess(id)),
+      running: () => this.running,
+      produce: (request) => this.produceThroughClient(request),
+      poke: () => this.monitor.poke(),
+      publish: () => this.publish(),
+    });
+    if (options.log) {
+      const log = options.log;
+      this.events.subscribe((e) => log(`[yak] ${new Date(e.at).toISOString().slice(11, 23)} ${e.kind}: ${e.message}`));
+    }
+    this.redis.refreshProblem(this.settings);
+    // Shown (stopped) before the first start, so the UI lists the brokers it is about to run.
+    this.syncBrokerList();
+  }
+
+  static async create(options: SupervisorOptions): Promise<Supervisor> {
+    return new Supervisor(options, await loadSettings(join(options.dataDir, 'settings.json')));
+  }
+
+  // --- the cluster as a whole
+
+  async getSnapshot(): Promise<ClusterSnapshot> {
+    return this.snapshot();
+  }
+
+  async getSettings(): Promise<ClusterSettings> {
+    return { ...this.settings };
+  }
+
+  async updateSettings(patch: Partial<ClusterSettings>): Promise<ClusterSettings> {
+    return this.serial.run(async () => {
+      this.settings = mergeSettings(this.settings, patch);
+      await saveSettings(this.settingsFile(), this.settings);
+      this.redis.refreshProblem(this.settings);
+      this.events.emit('info', `settings changed (${Object.keys(patch).join(', ') || 'nothing'}); they apply when the cluster or a broker next starts`);
+      this.publish();
+      return { ...this.settings };
+    });
+  }
+
+  startCluster(): Promise<void> {
+    return this.serial.run(() => this.doStart());
+  }
+
+  stopCluster(): Promise<void> {
+    return this.serial.run(() => this.doStop());
+  }
+
+  wipeData(): Promise<void> {
+    return this.serial.run(async () => {
+      await this.doStop();
+      await wipeDataFolders(this.options.dataDir);
+      let detail = 'broker logs and Redis data deleted';
+      if (this.settings.externalRedisUrl) {
+        try {
+          detail = `broker logs deleted, ${await wipeExternalRedis(this.settings.externalRedisUrl)} key(s) deleted from the external Redis`;
+        } catch (err) {
+          detail = `broker logs deleted; the external Redis could not be cleaned (${message(err)})`;
+        }
+      }
+      this.monitor.forgetAll();
+      this.failover.forget();
+      this.events.emit('info', `cluster data wiped: ${detail}`);
+      this.publish();
+    });
+  }
+
+  // --- processes
+
+  brokerAction(name: string, action: BrokerAction): Promise<void> {
+    return this.serial.run(async () => {
+      const proc = this.processByName(name);
+      if ((action === 'start' || action === 'restart') && !this.running) throw invalidState('the cluster is not running: start it first');
+      if ((action === 'kill' || action === 'pause') && !proc.alive) throw invalidState(`${name} is not running`);
+      if (action === 'resume' && proc.currentState !== 'paused') throw invalidState(`${name} is not paused`);
+      switch (action) {
+        case 'start':
+          await this.startProcess(name);
+          break;
+        case 'stop':
+          await proc.stop(this.procs.gracePeriodMs);
+          break;
+        case 'kill':
+          await proc.kill();
+          break;
+        case 'pause':
+          proc.pause();
+          this.events.emit('process-signal', `${name} paused (SIGSTOP)`, brokerRef(name));
+          break;
+        case 'resume':
+          proc.resume();
+          this.events.emit('process-signal', `${name} resumed (SIGCONT)`, brokerRef(name));
+          break;
+        case 'restart':
+          await proc.stop(this.procs.gracePeriodMs);
+          await this.startProcess(name);
+          break;
+      }
+      this.monitor.poke();
+      this.publish();
+    });
+  }
+
+  addBroker(): Promise<string> {
+    return this.serial.run(async () => {
+      if (this.procs.brokers.size >= MAX_BROKERS) throw invalidState(`the cluster already has ${MAX_BROKERS} brokers, the most it can have`);
+      const id = this.freeBrokerId();
+      this.procs.register(id);
+      await this.saveBrokerCount();
+      this.events.emit('info', `${id} added`, { brokerId: id });
+      if (this.running && this.redisUrl) {
+        await this.procs.assignPorts();
+        await this.procs.startBroker(id, this.redisUrl, this.settings);
+      }
+      this.publish();
+      return id;
+    });
+  }
+
+  removeBroker(brokerId: string): Promise<void> {
+    return this.serial.run(async () => {
+      if (!this.procs.brokers.has(brokerId)) throw unknownProcess(brokerId);
+      if (this.procs.brokers.size <= 1) throw invalidState('the cluster needs at least one broker');
+      if (this.failover.active) throw invalidState('a failover simulation is running; remove brokers once it is over');
+      await this.procs.removeBroker(brokerId);
+      this.monitor.replicaTopics.delete(brokerId);
+      await this.saveBrokerCount();
+      this.events.emit('info', `${brokerId} removed (its data folder is kept until the data is wiped)`, { brokerId });
+      this.publish();
+    });
+  }
+
+  async processOutput(name: string): Promise<string[]> {
+    if (name === 'redis' && !this.procs.redis) {
+      return this.settings.externalRedisUrl ? [`[yak] external Redis at ${this.settings.externalRedisUrl}: no process of ours`] : [];
+    }
+    return this.processByName(name).output.snapshot();
+  }
+
+  // --- failover
+
+  simulateFailover(options: FailoverOptions): Promise<FailoverTimeline> {
+    return this.serial.run(() => this.failover.start(options, this.monitor.lastObs));
+  }
+
+  async getFailover(): Promise<FailoverTimeline | null> {
+    return this.failover.current();
+  }
+
+  // --- data
+
+  produce(request: ProduceRequest): Promise<ProduceResult> {
+    return this.produceThroughClient(request);
+  }
+
+  async produceBatch(topic: string, records: BatchRecord[]): Promise<BatchResult> {
+    const result = await this.client().produceBatch(topic, records);
+    this.onAcked(result.results.length);
+    return result;
+  }
+
+  async consume(request: ConsumeRequest): Promise<ConsumeResult> {
+    const result = await this.client().consume(request);
+    this.ownConsumed += result.records.length;
+    return result;
+  }
+
+  listTopics(): Promise<TopicSummary[]> {
+    return this.client().listTopics();
+  }
+
+  async createTopic(name: string, partitions: number): Promise<void> {
+    await this.client().createTopic(name, partitions);
+    this.events.emit('info', `topic ${name} created with ${partitions} partition(s)`);
+    this.monitor.poke();
+  }
+
+  // --- push streams
+
+  onSnapshot(listener: (snapshot: ClusterSnapshot) => void): () => void {
+    this.snapshotListeners.add(listener);
+    return () => this.snapshotListeners.delete(listener);
+  }
+
+  onEvent(listener: (event: ClusterEvent) => void): () => void {
+    return this.events.subscribe(listener);
+  }
+
+  async recentEvents(): Promise<ClusterEvent[]> {
+    return this.events.list();
+  }
+
+  // --- quit
+
+  /** Stops every child (SIGTERM, SIGKILL after the grace period) and refuses further work. */
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.serial.run(() => this.doStop());
+  }
+
+  /** Synchronous last resort (process 'exit'): SIGKILL whatever is still alive. */
+  killAllNow(): void {
+    this.failover.abort('the app is quitting');
+    this.procs.killAllNow();
+  }
+
+  /** Pids of every child still alive (tests check that quit leaves none). */
+  livePids(): number[] {
+    return this.procs.livePids();
+  }
+
+  get dataDir(): string {
+    return this.options.dataDir;
+  }
+
+  // --- internals
+
+  private async doStart(): Promise<void> {
+    if (this.closed) throw invalidState('the supervisor is shutting down');
+    if (this.running) return;
+    if (!existsSync(this.brokerEntry)) {
+      throw invalidState(`the broker is not built (no ${this.brokerEntry}); run \`npm run build:broker\``);
+    }
+    const redis = await this.redis.start(this.settings).catch((err: unknown) => {
+      this.publish(); // the snapshot now carries redis.problem
+      throw err;
+    });
+    this.redisUrl = redis.url;
+    this.monitor.redisReachable = redis.reachable;
+    this.syncBrokerList();
+    await this.procs.assignPorts();
+    this.running = true;
+    for (const id of this.procs.brokers.keys()) await this.procs.startBroker(id, this.redisUrl, this.settings);
+    this.events.emit('info', `cluster started: ${this.procs.brokers.size} broker(s), Redis at ${this.redisUrl}`);
+    this.monitor.start();
+    this.publish();
+  }
+
+  private async doStop(): Promise<void> {
+    const wasRunning = this.running;
+    this.running = false;
+    this.failover.abort('the cluster was stopped');
+    await this.monitor.stop();
+    await this.procs.stopAll();
+    this.procs.releasePorts();
+    this.redis.stopped();
+    this.redisUrl = null;
+    if (wasRunning) this.events.emit('info', 'cluster stopped');
+    this.publish();
+  }
+
+  private async startProcess(name: string): Promise<void> {
+    if (!this.redisUrl) throw invalidState('the cluster is not running: start it first');
+    if (name === 'redis') {
+      await this.redis.restart();
+      return;
+    }
+    await this.procs.startBroker(name, this.redisUrl, this.settings);
+  }
+
+  /** On start, the broker list follows settings.brokerCount: lowest free ids added, highest removed. */
+  private syncBrokerList(): void {
+    const ids = [...this.procs.brokers.keys()].sort(byNumber);
+    while (ids.length > this.settings.brokerCount) {
+      const id = ids.pop()!;
+      this.procs.unregister(id);
+      this.monitor.replicaTopics.delete(id);
+    }
+    while (this.procs.brokers.size < this.settings.brokerCount) this.procs.register(this.freeBrokerId());
+  }
+
+  private freeBrokerId(): string {
+    for (let n = 1; ; n++) if (!this.procs.brokers.has(`broker-${n}`)) return `broker-${n}`;
+  }
+
+  private async saveBrokerCount(): Promise<void> {
+    const brokerCount = this.procs.brokers.size;
+    const minInsync = Math.min(this.settings.minInsync, brokerCount);
+    if (minInsync !== this.settings.minInsync) {
+      this.events.emit('info', `minInsync lowered to ${minInsync}: there are only ${brokerCount} broker(s)`);
+    }
+    this.settings = { ...this.settings, brokerCount, minInsync };
+    await saveSettings(this.settingsFile(), this.settings);
+  }
+
+  private processByName(name: string): ManagedProcess {
+    if (name === 'redis') {
+      if (!this.procs.redis) throw unknownProcess(name);
+      return this.procs.redis;
+    }
+    const broker = this.procs.brokers.get(name);
+    if (!broker) throw unknownProcess(name);
+    return broker.process;
+  }
+
+  private client(): DataClient {
+    const urls = [...this.procs.brokers.values()].filter((b) => b.url).map((b) => b.url);
+    const client = this.running ? this.clients.get(urls) : null;
+    if (!client) throw invalidState('the cluster is not running: start it first');
+    return client;
+  }
+
+  private async produceThroughClient(request: ProduceRequest): Promise<ProduceResult> {
+    const result = await this.client().produce(request);
+    this.onAcked(1);
+    return result;
+  }
+
+  private onAcked(records: number): void {
+    this.ownProduced += records;
+    this.failover.onAck(Date.now());
+  }
+
+  private snapshot(): ClusterSnapshot {
+    return buildSnapshot({
+      at: Date.now(),
+      running: this.running,
+      settings: this.settings,
+      redis: this.redis.info(this.settings, this.monitor.redisReachable),
+      brokers: [...this.procs.brokers.values()]
+        .sort((a, b) => byNumber(a.id, b.id))
+        .map((b) => ({ id: b.id, url: b.url, port: b.port, process: b.process.info() })),
+      obs: this.monitor.lastObs,
+      replicaTopics: this.monitor.replicaTopics,
+      lastLeader: this.monitor.lastLeader,
+      lastEpoch: this.monitor.lastEpoch,
+      rates: this.monitor.rateHistory(),
+    });
+  }
+
+  private publish(): void {
+    if (this.snapshotListeners.size === 0) return;
+    const snap = this.snapshot();
+    for (const listener of this.snapshotListeners) {
+      try {
+        listener(snap);
+      } catch {
+        // one broken subscriber must not starve the others
+      }
+    }
+  }
+
+  private onProcessStarted(name: string, pid: number | null, port: number | null): void {
+    this.events.emit('process-started', startedMessage(name, pid, port), brokerRef(name));
+    this.publish();
+  }
+
+  private onProcessExit(exit: ExitInfo): void {
+    const proc = exit.name === 'redis' ? this.procs.redis : this.procs.brokers.get(exit.name)?.process;
+    this.events.emit('process-exited', exitMessage(exit, proc?.output.snapshot() ?? []), brokerRef(exit.name));
+    if (this.running) this.monitor.poke();
+    this.publish();
+  }
+
+  private settingsFile(): string {
+    return join(this.options.dataDir, 'settings.json');
+  }
+}
+
+function brokerRef(name: string): { brokerId?: string } {
+  return name === 'redis' ? {} : { brokerId: name };
+}
+
+function byNumber(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
