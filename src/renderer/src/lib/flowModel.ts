@@ -1,0 +1,122 @@
+import type { ClusterSnapshot } from '../../../shared/cluster-api';
+import { brokerHealth, type BrokerHealth } from '../stores/cluster';
+
+/**
+ * The state behind the "records flowing" animation, kept free of canvas and Vue so it is easy to
+ * reason about: nodes glide to their layout slot, and each snapshot turns growth of a replica's
+ * log end offset into dots travelling to it (producer → leader, leader → follower). A paused or dead
+ * follower's log stops growing, so dots simply stop reaching it — the picture never invents traffic.
+ */
+
+export interface FlowNode {
+  id: string;
+  producer: boolean;
+  leader: boolean;
+  health: BrokerHealth;
+  inSync: boolean;
+  epoch: number | null;
+  /** Sum of this replica's log end offsets over all partitions: it stops growing when it falls behind. */
+  leo: number;
+  /** Position and target in 0..1 units of the drawing area. */
+  x: number;
+  y: number;
+  tx: number;
+  ty: number;
+}
+
+export interface Particle {
+  from: string;
+  to: string;
+  /** 0..1 along the edge once the delay has run out. */
+  t: number;
+  delayMs: number;
+}
+
+export const PRODUCER_ID = '__producer__';
+const MAX_DOTS_PER_EDGE = 10;
+const TRAVEL_MS = 650;
+const GLIDE_PER_MS = 0.004;
+// While the Dashboard is hidden nothing advances the dots; this keeps them from piling up meanwhile.
+const MAX_PARTICLES = 400;
+
+export class FlowModel {
+  readonly nodes = new Map<string, FlowNode>();
+  particles: Particle[] = [];
+  centerId: string | null = null;
+  leaderless = false;
+  private lastLeo = new Map<string, number>();
+  private lastUpdateAt = 0;
+
+  constructor() {
+    this.nodes.set(PRODUCER_ID, {
+      id: PRODUCER_ID, producer: true, leader: false, health: 'alive', inSync: true, epoch: null, leo: 0,
+      x: 0.1, y: 0.5, tx: 0.1, ty: 0.5,
+    });
+  }
+
+  update(snapshot: ClusterSnapshot, now = performance.now()): void {
+    const interval = this.lastUpdateAt ? Math.min(2_000, Math.max(300, now - this.lastUpdateAt)) : 1_000;
+    this.lastUpdateAt = now;
+    const leaderId = snapshot.leader?.id ?? null;
+    const leader = snapshot.brokers.find((b) => b.id === leaderId);
+    // Redis may still name a dead or frozen leader until its lease runs out: no writes either way.
+    this.leaderless = !leader || brokerHealth(leader) !== 'alive';
+    // The centre keeps the last leader while there is none, so the dead or frozen one stays in view.
+    if (leaderId || !snapshot.brokers.some((b) => b.id === this.centerId)) this.centerId = leaderId;
+
+    const ids = new Set(snapshot.brokers.map((b) => b.id));
+    for (const id of [...this.nodes.keys()]) if (id !== PRODUCER_ID && !ids.has(id)) this.nodes.delete(id);
+    const followers = snapshot.brokers.filter((b) => b.id !== this.centerId).map((b) => b.id).sort();
+    for (const b of snapshot.brokers) {
+      const slot = b.id === this.centerId ? { x: 0.45, y: 0.5 } : { x: 0.84, y: spread(followers.indexOf(b.id), followers.length) };
+      const node = this.nodes.get(b.id) ?? ({ ...slot, tx: slot.x, ty: slot.y, id: b.id, producer: false, leo: 0 } as FlowNode);
+      Object.assign(node, {
+        leader: b.id === leaderId, health: brokerHealth(b), inSync: b.inSync, epoch: b.epoch, tx: slot.x, ty: slot.y,
+      });
+      this.nodes.set(b.id, node);
+    }
+    this.spawn(snapshot, leaderId, interval);
+  }
+
+  step(dtMs: number): void {
+    for (const n of this.nodes.values()) {
+      const k = Math.min(1, dtMs * GLIDE_PER_MS);
+      n.x += (n.tx - n.x) * k;
+      n.y += (n.ty - n.y) * k;
+    }
+    for (const p of this.particles) {
+      if (p.delayMs > 0) p.delayMs -= dtMs;
+      else p.t += dtMs / TRAVEL_MS;
+    }
+    this.particles = this.particles.filter((p) => p.t < 1 && this.nodes.has(p.from) && this.nodes.has(p.to));
+  }
+
+  private spawn(snapshot: ClusterSnapshot, leaderId: string | null, intervalMs: number): void {
+    const leo = new Map<string, number>();
+    for (const topic of snapshot.topics)
+      for (const part of topic.partitions)
+        for (const r of part.replicas) leo.set(r.brokerId, (leo.get(r.brokerId) ?? 0) + r.logEndOffset);
+    const first = this.lastLeo.size === 0;
+    for (const [id, value] of leo) {
+      const grown = value - (this.lastLeo.get(id) ?? value);
+      if (first || grown <= 0) continue;
+      const from = id === leaderId ? PRODUCER_ID : leaderId;
+      if (!from) continue;
+      const dots = Math.min(grown, MAX_DOTS_PER_EDGE);
+      // Spread over the time until the next snapshot so a steady stream looks steady.
+      if (this.particles.length >= MAX_PARTICLES) continue;
+      for (let i = 0; i < dots; i++) this.particles.push({ from, to: id, t: 0, delayMs: (i * intervalMs) / dots });
+    }
+    this.lastLeo = leo;
+    for (const [id, value] of leo) {
+      const node = this.nodes.get(id);
+      if (node) node.leo = value;
+    }
+  }
+}
+
+function spread(index: number, count: number): number {
+  if (count <= 1) return 0.5;
+  const margin = count > 4 ? 0.1 : 0.2;
+  return margin + ((1 - 2 * margin) * index) / (count - 1);
+}

@@ -1,0 +1,171 @@
+import { defineStore } from 'pinia';
+import { computed, reactive, ref, shallowRef } from 'vue';
+import type {
+  BrokerAction,
+  BrokerSnapshot,
+  ClusterEvent,
+  ClusterSettings,
+  ClusterSnapshot,
+  Unsubscribe,
+} from '../../../shared/cluster-api';
+import { clusterApi, describeError } from '../bridge';
+import { useNoticesStore } from './notices';
+
+const MAX_EVENTS = 500;
+// The host pushes snapshots; if none arrived for this long we ask ourselves, so a host that only
+// pushes on change (or a stream that is reconnecting) never leaves a stale dashboard.
+const STALE_AFTER_MS = 3_000;
+const DISCONNECTED_AFTER_MS = 8_000;
+
+export type BrokerHealth = 'alive' | 'paused' | 'dead' | 'starting' | 'unresponsive';
+
+/** What a learner should call this broker right now, from its process state and its /health. */
+export function brokerHealth(b: BrokerSnapshot): BrokerHealth {
+  switch (b.process.state) {
+    case 'paused':
+      return 'paused';
+    case 'starting':
+      return 'starting';
+    case 'stopped':
+    case 'exited':
+    case 'crashed':
+      return 'dead';
+    case 'stopping':
+    case 'running':
+      return b.reachable ? 'alive' : 'unresponsive';
+  }
+}
+
+export const useClusterStore = defineStore('cluster', () => {
+  const api = clusterApi();
+  const notices = useNoticesStore();
+
+  const snapshot = shallowRef<ClusterSnapshot | null>(null);
+  /** Local time the snapshot arrived: countdowns run from here, immune to clock skew. */
+  const receivedAt = ref(0);
+  const events = shallowRef<ClusterEvent[]>([]);
+  const loadError = ref<string | null>(null);
+  const pending = reactive(new Map<string, BrokerAction | 'remove'>());
+  const clusterBusy = ref<string | null>(null);
+  const lastContactAt = ref(0);
+  const now = ref(Date.now());
+
+  const brokers = computed(() => snapshot.value?.brokers ?? []);
+  const leader = computed(() => snapshot.value?.leader ?? null);
+  const topics = computed(() => snapshot.value?.topics ?? []);
+  const topicNames = computed(() => topics.value.map((t) => t.name).sort());
+  const connected = computed(() => lastContactAt.value > 0 && now.value - lastContactAt.value < DISCONNECTED_AFTER_MS);
+
+  function acceptSnapshot(s: ClusterSnapshot): void {
+    snapshot.value = s;
+    receivedAt.value = Date.now();
+    lastContactAt.value = receivedAt.value;
+    loadError.value = null;
+  }
+
+  function acceptEvents(incoming: ClusterEvent[]): void {
+    const last = events.value.at(-1)?.seq ?? -1;
+    const fresh = incoming.filter((e) => e.seq > last);
+    if (fresh.length === 0) return;
+    events.value = [...events.value, ...fresh].slice(-MAX_EVENTS);
+  }
+
+  let unsubscribers: Unsubscribe[] = [];
+  let watchdog: ReturnType<typeof setInterval> | null = null;
+  let polling = false;
+
+  async function refresh(): Promise<void> {
+    if (polling) return;
+    polling = true;
+    try {
+      acceptSnapshot(await api.getSnapshot());
+    } catch (error) {
+      loadError.value = describeError(error);
+    } finally {
+      polling = false;
+    }
+  }
+
+  async function init(): Promise<void> {
+    if (watchdog) return;
+    unsubscribers = [api.onSnapshot(acceptSnapshot), api.onEvent((e) => acceptEvents([e]))];
+    watchdog = setInterval(() => {
+      now.value = Date.now();
+      if (now.value - receivedAt.value > STALE_AFTER_MS) void refresh();
+    }, 1_000);
+    await refresh();
+    api.recentEvents().then(acceptEvents, () => undefined);
+  }
+
+  function dispose(): void {
+    unsubscribers.forEach((u) => u());
+    unsubscribers = [];
+    if (watchdog) clearInterval(watchdog);
+    watchdog = null;
+  }
+
+  /** Runs a cluster call, reports a refusal as a toast, and refreshes so the result shows at once. */
+  async function act<T>(label: string, run: () => Promise<T>): Promise<T | undefined> {
+    try {
+      const result = await run();
+      void refresh();
+      return result;
+    } catch (error) {
+      notices.push('error', `${label} failed — ${describeError(error)}`);
+      return undefined;
+    }
+  }
+
+  async function brokerAction(brokerId: string, action: BrokerAction): Promise<void> {
+    pending.set(brokerId, action);
+    try {
+      await act(`${action} ${brokerId}`, () => api.brokerAction(brokerId, action));
+    } finally {
+      pending.delete(brokerId);
+    }
+  }
+
+  async function removeBroker(brokerId: string): Promise<void> {
+    pending.set(brokerId, 'remove');
+    try {
+      await act(`Remove ${brokerId}`, () => api.removeBroker(brokerId));
+    } finally {
+      pending.delete(brokerId);
+    }
+  }
+
+  async function cluster(label: string, run: () => Promise<unknown>): Promise<void> {
+    clusterBusy.value = label;
+    try {
+      await act(label, run);
+    } finally {
+      clusterBusy.value = null;
+    }
+  }
+
+  return {
+    snapshot,
+    receivedAt,
+    events,
+    loadError,
+    pending,
+    clusterBusy,
+    connected,
+    brokers,
+    leader,
+    topics,
+    topicNames,
+    init,
+    dispose,
+    refresh,
+    brokerAction,
+    removeBroker,
+    addBroker: () => cluster('Add broker', () => api.addBroker()),
+    startCluster: () => cluster('Start cluster', () => api.startCluster()),
+    stopCluster: () => cluster('Stop cluster', () => api.stopCluster()),
+    wipeData: () => cluster('Wipe data', () => api.wipeData()),
+    getSettings: () => api.getSettings(),
+    updateSettings: (patch: Partial<ClusterSettings>) => act('Save settings', () => api.updateSettings(patch)),
+    processOutput: (name: string) => api.processOutput(name),
+  };
+});
