@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const BROKER_BIN = fileURLToPath(new URL('../../broker-runtime/bin/yak-broker.js', import.meta.url));
@@ -14,6 +15,10 @@ export interface BrokerProcessOptions {
   partitions?: number;
   minInsync?: number;
   extra?: string[];
+  /** Also append every output line to this file (kept across restarts), for long runs. */
+  logFile?: string;
+  /** Run this yak-broker entry instead of the repository's (a snapshot that a rebuild cannot change mid-run). */
+  bin?: string;
 }
 
 /** One real broker process (the built yak-broker), with its output kept for failure messages. */
@@ -43,7 +48,7 @@ export class BrokerProcess {
   start(): void {
     const o = this.opts;
     const args = [
-      BROKER_BIN,
+      o.bin ?? BROKER_BIN,
       '--id', o.id,
       '--port', String(o.port),
       '--host', '127.0.0.1',
@@ -59,13 +64,17 @@ export class BrokerProcess {
     this.exitCode = null;
     const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = p;
+    const file = o.logFile ? createWriteStream(o.logFile, { flags: 'a' }) : null;
+    file?.on('error', () => {});
     const keep = (d: Buffer) => {
+      file?.write(d);
       for (const line of d.toString().split('\n')) if (line) this.output.push(line);
       if (this.output.length > 2000) this.output.splice(0, this.output.length - 2000);
     };
     p.stdout?.on('data', keep);
     p.stderr?.on('data', keep);
     p.on('exit', (code) => (this.exitCode = code));
+    p.on('close', () => file?.end());
   }
 
   signal(sig: NodeJS.Signals): void {

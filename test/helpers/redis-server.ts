@@ -1,9 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitFor } from './ports.js';
+
+export interface RedisServerOptions {
+  /** Keep data across kill + launch (append-only file, fsync always); default off: a restart comes back empty. */
+  persist?: boolean;
+}
 
 /** A real redis-server on a free loopback port, data in a temp folder; for integration tests. */
 export class RedisServer {
@@ -12,22 +17,24 @@ export class RedisServer {
   private constructor(
     readonly port: number,
     readonly dir: string,
+    readonly options: RedisServerOptions = {},
   ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<RedisServer> {
+  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
     const dir = await mkdtemp(join(tmpdir(), 'yak-redis-'));
-    const r = new RedisServer(await freePort(), dir);
+    const r = new RedisServer(await freePort(), dir, options);
     await r.launch();
     return r;
   }
 
   async launch(): Promise<void> {
     const bin = process.env.REDIS_SERVER_BIN ?? 'redis-server';
-    this.proc = spawn(bin, ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no'], {
+    const persistence = this.options.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+    this.proc = spawn(bin, ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...persistence], {
       stdio: 'ignore',
     });
     await waitFor(`redis-server on port ${this.port}`, () => ping(this.port), 10_000);
@@ -41,6 +48,20 @@ export class RedisServer {
     p.kill('SIGKILL');
     await exited;
     this.proc = null;
+  }
+
+  running(): boolean {
+    return this.proc !== null && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  /** SIGSTOP / SIGCONT and the like, for fault tests. */
+  signal(sig: NodeJS.Signals): void {
+    this.proc?.kill(sig);
+  }
+
+  /** Delete the data files (while killed), so the next launch comes back empty even when persisting. */
+  async wipe(): Promise<void> {
+    for (const name of await readdir(this.dir)) await rm(join(this.dir, name), { recursive: true, force: true });
   }
 
   async stop(): Promise<void> {

@@ -22,12 +22,14 @@ export function createBrokerMetrics(logs: LogManager) {
     isrSize: registry.gauge('isr_size', 'Members of the in-sync set this broker knows'),
     highWatermark: registry.gauge('high_watermark', 'Committed offset boundary per partition', ['topic', 'partition']),
     logEndOffset: registry.gauge('log_end_offset', 'One past the last record per partition', ['topic', 'partition']),
+    unclean: registry.gauge('partition_unclean', '1 while a partition lacks committed records cut off as damaged at start-up (not re-fetched yet): this broker must not lead', ['topic', 'partition']),
   };
   registry.onCollect(() => {
     for (const log of logs.all()) {
       const labels = { topic: log.topic, partition: String(log.partition) };
       m.highWatermark.set(labels, log.highWatermark());
       m.logEndOffset.set(labels, log.logEndOffset());
+      m.unclean.set(labels, log.unclean() ? 1 : 0);
     }
   });
   return m;

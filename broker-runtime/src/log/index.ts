@@ -4,6 +4,9 @@ export { openLogManager, partitionDir, FileLogManager, TOPICS_FILE, TOPICS_DIR }
 export { openPartitionLog, FilePartitionLog } from './partition-log.js';
 export { HIGH_WATERMARK_FILE } from './high-watermark.js';
 export { LeaderEpochCache, endOffsetForEpoch, reconcileEpochCache, EPOCH_CHECKPOINT_FILE, type EpochEndOffset } from './leader-epoch-cache.js';
+export { checkIntegrity, type IntegrityResult } from './integrity.js';
+export { UncleanMarker, UNCLEAN_FILE, type UncleanState } from './unclean-marker.js';
+export { scanSegmentFile, type SegmentScan } from './segment-scan.js';
 export { LogSegment, segmentFileName, parseSegmentFileName } from './log-segment.js';
 export { OffsetIndex, INDEX_ENTRY_BYTES } from './offset-index.js';
 export {

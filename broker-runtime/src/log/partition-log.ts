@@ -4,7 +4,9 @@ import { TEMP_SUFFIX, fsyncDir } from './atomic-file.js';
 import { readHighWatermark, writeHighWatermark } from './high-watermark.js';
 import { LeaderEpochCache, reconcileEpochCache } from './leader-epoch-cache.js';
 import { LogSegment, parseSegmentFileName, type RecoveredSegment } from './log-segment.js';
+import { checkIntegrity } from './integrity.js';
 import { decodeRecords, encodeRecords, validateBatch } from './record-codec.js';
+import type { UncleanMarker } from './unclean-marker.js';
 import type { EpochEntry, LogOptions, PartitionLog, RawBatch, RecordInput, RecoveryReport, StoredRecord } from './types.js';
 import { WriteQueue, type PendingAppend } from './write-queue.js';
 
@@ -52,6 +54,7 @@ export class FilePartitionLog implements PartitionLog {
     private readonly cache: LeaderEpochCache,
     logEndOffset: number,
     highWatermark: number,
+    private readonly uncleanMark?: UncleanMarker,
   ) {
     this.leo = logEndOffset;
     this.hwm = highWatermark;
@@ -88,6 +91,10 @@ export class FilePartitionLog implements PartitionLog {
     return this.cache.latestEpoch();
   }
 
+  unclean(): boolean {
+    return this.uncleanMark?.isSet() ?? false;
+  }
+
   /** Whether flush() has anything to do (unsynced writes or a moved high-water mark). */
   needsFlush(): boolean {
     return this.unflushed.size > 0 || this.needsHighWatermarkCheckpoint();
@@ -110,11 +117,21 @@ export class FilePartitionLog implements PartitionLog {
       const firstEpoch = batch.epochs[0]!.epoch;
       if (firstEpoch < latest) throw new Error(`batch from offset ${this.leo} has epoch ${firstEpoch}, older than the log's last epoch ${latest}`);
       await this.writeRecords([bytes], bytes.length, this.leo, batch.count, batch.epochs.filter((e) => e.epoch > latest));
+      if (this.uncleanMark?.isSet()) await this.liftUncleanMark();
       return { count: batch.count, nextOffset: this.leo };
     });
   }
 
   async read(from: number, upTo: number, maxRecords: number, maxBytes: number): Promise<StoredRecord[]> {
+    checkOffset(from, 'from');
+    return this.readConsistently(async () => {
+      const out: StoredRecord[] = [];
+      for (const chunk of await this.readOnce(from, upTo, maxRecords, maxBytes)) for (const r of decodeRecords(chunk)) out.push(r);
+      return out;
+    });
+  }
+
+  async readEncoded(from: number, upTo: number, maxRecords: number, maxBytes: number): Promise<Buffer[]> {
     checkOffset(from, 'from');
     return this.readConsistently(() => this.readOnce(from, upTo, maxRecords, maxBytes));
   }
@@ -212,25 +229,28 @@ export class FilePartitionLog implements PartitionLog {
     return found;
   }
 
-  private async readOnce(from: number, upTo: number, maxRecords: number, maxBytes: number): Promise<StoredRecord[]> {
+  /** Encoded records for read()/readEncoded(): one buffer of whole records per segment read. */
+  private async readOnce(from: number, upTo: number, maxRecords: number, maxBytes: number): Promise<Buffer[]> {
     const end = Math.min(upTo, this.leo);
-    const out: StoredRecord[] = [];
+    const out: Buffer[] = [];
+    let count = 0;
     let next = from;
     let bytes = 0;
-    while (next < end && out.length < maxRecords && (out.length === 0 || bytes < maxBytes)) {
+    while (next < end && count < maxRecords && (count === 0 || bytes < maxBytes)) {
       const segment = this.segmentFor(next);
       if (!segment) break;
-      const wanted = Math.min(end - next, maxRecords - out.length);
+      const wanted = Math.min(end - next, maxRecords - count);
       segment.retain();
       let chunk;
       try {
-        chunk = await segment.readRecords(next, next + wanted, maxBytes - bytes, out.length === 0, Math.ceil(wanted * this.recordBytesEstimate * 1.25));
+        chunk = await segment.readRecords(next, next + wanted, maxBytes - bytes, count === 0, Math.ceil(wanted * this.recordBytesEstimate * 1.25));
       } finally {
         segment.release();
       }
       if (chunk.count === 0) break;
       this.recordBytesEstimate = chunk.bytes.length / chunk.count;
-      for (const r of decodeRecords(chunk.bytes)) out.push(r);
+      out.push(chunk.bytes);
+      count += chunk.count;
       bytes += chunk.bytes.length;
       next += chunk.count;
     }
@@ -321,6 +341,15 @@ export class FilePartitionLog implements PartitionLog {
     this.recordBytesEstimate = bytes / count;
   }
 
+  /** Re-fetched past the damage found at open (only a leader's records count): this replica holds what it lost again. */
+  private async liftUncleanMark(): Promise<void> {
+    try {
+      if (await this.uncleanMark!.reached(this.leo)) this.log(`clean again: re-fetched up to offset ${this.leo}`);
+    } catch (err) {
+      this.log(`could not lift the unclean mark (tried again at the next write): ${errorText(err)}`);
+    }
+  }
+
   /** Close the active segment (fsync it and write its index) and start a new one at `baseOffset`. */
   private async roll(baseOffset: number): Promise<LogSegment> {
     const old = this.active();
@@ -386,7 +415,9 @@ export async function openPartitionLog(dir: string, topic: string, partition: nu
   for (const name of names) {
     if (name.endsWith(TEMP_SUFFIX)) await unlink(join(dir, name)).catch(() => undefined);
   }
-  const bases = names.map(parseSegmentFileName).filter((b): b is number => b !== undefined).sort((a, b) => a - b);
+  const found = names.map(parseSegmentFileName).filter((b): b is number => b !== undefined).sort((a, b) => a - b);
+  const integrity = await checkIntegrity(dir, found, log);
+  const bases = integrity.bases;
 
   const segments: LogSegment[] = [];
   let rebuiltIndexes = 0;
@@ -422,7 +453,8 @@ export async function openPartitionLog(dir: string, topic: string, partition: nu
       log,
     );
     const hwm = await readHighWatermark(dir, leo, log);
-    return new FilePartitionLog(topic, partition, dir, { truncatedBytes: last.truncatedBytes, rebuiltIndexes }, options, segments, cache, leo, hwm);
+    const recovery = { truncatedBytes: last.truncatedBytes + integrity.cutBytes, rebuiltIndexes };
+    return new FilePartitionLog(topic, partition, dir, recovery, options, segments, cache, leo, hwm, integrity.marker);
   } catch (err) {
     for (const s of segments) await s.close();
     throw err;

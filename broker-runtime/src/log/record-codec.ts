@@ -141,6 +141,46 @@ export function decodeRecordAt(buf: Buffer, pos: number, size: number): StoredRe
   };
 }
 
+/** Where the fields of the record at `pos` lie in `buf`, without decoding any of them. */
+export interface RecordLayout {
+  offset: number;
+  timestamp: number;
+  /** -1 for a null key. */
+  keyLength: number;
+  keyStart: number;
+  headersStart: number;
+  /** 0 when the record has no headers (stored as nothing, read as {}). */
+  headersLength: number;
+  payloadStart: number;
+  /** One past the record's last byte (= the payload's end). */
+  end: number;
+}
+
+/**
+ * The layout of the complete record at `pos` of `size` bytes (see recordSizeAt), for callers that
+ * copy fields out as bytes (the consume answer splices stored JSON in without decoding it).
+ */
+export function recordLayoutAt(buf: Buffer, pos: number, size: number): RecordLayout {
+  const end = pos + size;
+  const keyLength = buf.readInt32BE(pos + KEY_LENGTH_AT);
+  const keyStart = pos + KEY_AT;
+  const headersField = keyStart + Math.max(keyLength, 0);
+  if (headersField + 4 > end) throw new InvalidBatchError(`record at byte ${pos}: key length ${keyLength} runs past the record`);
+  const headersLength = buf.readUInt32BE(headersField);
+  const headersStart = headersField + 4;
+  if (headersStart + headersLength > end) throw new InvalidBatchError(`record at byte ${pos}: headers length ${headersLength} runs past the record`);
+  return {
+    offset: recordOffsetAt(buf, pos),
+    timestamp: buf.readDoubleBE(pos + TIMESTAMP_AT),
+    keyLength,
+    keyStart,
+    headersStart,
+    headersLength,
+    payloadStart: headersStart + headersLength,
+    end,
+  };
+}
+
 /** Decode every complete record in `buf` (a trailing partial record is ignored). */
 export function decodeRecords(buf: Buffer): StoredRecord[] {
   const out: StoredRecord[] = [];

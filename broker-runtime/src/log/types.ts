@@ -89,6 +89,8 @@ export interface PartitionLog {
 
   /** Decoded records with offset in [from, min(upTo, logEndOffset())), at most maxRecords and about maxBytes (always at least one if any). */
   read(from: number, upTo: number, maxRecords: number, maxBytes: number): Promise<StoredRecord[]>;
+  /** The same records as read(), still encoded as stored (whole records, one buffer per segment read): for answers that copy them out as bytes. */
+  readEncoded(from: number, upTo: number, maxRecords: number, maxBytes: number): Promise<Buffer[]>;
   /** Encoded records from `from`, at most about maxBytes (at least one record if any), never past logEndOffset(). */
   readRaw(from: number, maxBytes: number): Promise<RawBatch>;
 
@@ -99,6 +101,13 @@ export interface PartitionLog {
   epochs(): EpochEntry[];
   /** Epoch of the last record, or -1 for an empty log. */
   lastEpoch(): number;
+
+  /**
+   * True while committed data found damaged at open (not a torn tail) has not been re-fetched yet:
+   * this replica may be missing committed records and must not become leader. Lifted by itself
+   * once the log has grown past the damage again (integrity.ts).
+   */
+  unclean(): boolean;
 
   /** fsync whatever is written but not yet durable; also checkpoints the HWM. */
   flush(): Promise<void>;

@@ -1,0 +1,88 @@
+import { open, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fsyncDir } from './atomic-file.js';
+import { readHighWatermark } from './high-watermark.js';
+import { segmentFileName } from './log-segment.js';
+import { scanSegmentFile, type SegmentScan } from './segment-scan.js';
+import { UncleanMarker } from './unclean-marker.js';
+
+export interface IntegrityResult {
+  marker: UncleanMarker;
+  /** Bytes removed here: the damaged rest of a closed segment and every segment after it. */
+  cutBytes: number;
+  /** The segment base offsets left. */
+  bases: number[];
+}
+
+interface Damage {
+  index: number;
+  position: number;
+  offset: number;
+  why: string;
+}
+
+/**
+ * Before recovery proper: check every record of every segment. Recovery used to scan only the last
+ * segment and cut at its first bad record — right for a write torn by a crash, but a bit flipped in
+ * the middle of committed data was then cut away silently, with every committed record after it,
+ * and the replica could still win an election. Damage counts as more than a torn tail when
+ *
+ *  - it is in a closed segment (those were fsynced before the roll: no crash tears them), or
+ *  - records with a good CRC follow it in the last segment (a torn write is always the end), or
+ *  - the bad record lies below the checkpointed high-water mark (it was committed).
+ *
+ * Then the partition is marked unclean (durably, first), the log is cut before the damage (a closed
+ * segment here, the last one by LogSegment.recover as before) and the replica re-fetches from the
+ * leader; the mark is lifted once it has the records again. A torn tail stays what it was.
+ */
+export async function checkIntegrity(dir: string, bases: readonly number[], log: (line: string) => void): Promise<IntegrityResult> {
+  const hwmCheckpoint = await readHighWatermark(dir, Number.MAX_SAFE_INTEGER, () => {});
+  const scans: SegmentScan[] = [];
+  for (const base of bases) scans.push(await scanSegmentFile(join(dir, segmentFileName(base, '.log')), base));
+
+  let damage: Damage | undefined;
+  let seenEnd = 0;
+  scans.forEach((s, i) => {
+    seenEnd = Math.max(seenEnd, s.endOffset);
+    damage ??= damageIn(s, i, bases, hwmCheckpoint);
+  });
+  const cleanEnd = damage?.offset ?? scans[scans.length - 1]?.cleanEndOffset ?? 0;
+  const marker = await UncleanMarker.load(dir, cleanEnd + 1, log);
+  if (!damage) return { marker, cutBytes: 0, bases: [...bases] };
+
+  const until = Math.max(hwmCheckpoint, damage.offset + 1, seenEnd);
+  log(`UNCLEAN: ${damage.why}; cutting the log at offset ${damage.offset} and keeping this replica from leading until it has re-fetched up to offset ${until} from the leader`);
+  await marker.set(damage.offset, until, damage.why);
+  if (damage.index === bases.length - 1) return { marker, cutBytes: 0, bases: [...bases] };
+
+  let cutBytes = 0;
+  for (let j = bases.length - 1; j > damage.index; j--) {
+    await unlink(join(dir, segmentFileName(bases[j]!, '.log')));
+    await unlink(join(dir, segmentFileName(bases[j]!, '.index'))).catch(() => undefined);
+    cutBytes += scans[j]!.size;
+  }
+  const fh = await open(join(dir, segmentFileName(bases[damage.index]!, '.log')), 'r+');
+  try {
+    await fh.truncate(damage.position);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  cutBytes += scans[damage.index]!.size - damage.position;
+  await fsyncDir(dir);
+  return { marker, cutBytes, bases: bases.slice(0, damage.index + 1) };
+}
+
+function damageIn(s: SegmentScan, i: number, bases: readonly number[], hwmCheckpoint: number): Damage | undefined {
+  const next = bases[i + 1];
+  const f = s.fault;
+  if (next !== undefined) {
+    if (f) return { index: i, position: f.position, offset: f.offset, why: `record ${f.offset} in closed segment ${bases[i]} fails its ${f.stop} check` };
+    if (s.cleanEndOffset !== next) return { index: i, position: s.size, offset: s.cleanEndOffset, why: `closed segment ${bases[i]} ends at offset ${s.cleanEndOffset} but the next one starts at ${next}` };
+    return undefined;
+  }
+  if (!f) return undefined;
+  if (s.validAfterFault) return { index: i, position: f.position, offset: f.offset, why: `record ${f.offset} fails its ${f.stop} check and valid records follow it (up to offset ${s.endOffset - 1})` };
+  if (f.offset < hwmCheckpoint) return { index: i, position: f.position, offset: f.offset, why: `record ${f.offset}, below the checkpointed high-water mark ${hwmCheckpoint}, fails its ${f.stop} check` };
+  return undefined;
+}

@@ -1,0 +1,78 @@
+import { readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fsyncDir, writeFileAtomic } from './atomic-file.js';
+
+/** File in a partition folder that exists while the partition is unclean. */
+export const UNCLEAN_FILE = 'unclean';
+
+export interface UncleanState {
+  /** Offset where the damaged data was cut. */
+  cutAt: number;
+  /** The log must hold records up to here again, re-fetched from a leader, before the mark is lifted. */
+  until: number;
+  reason: string;
+  /** ISO time the damage was found. */
+  since: string;
+}
+
+/**
+ * The "unclean" mark of one partition: set at open when committed data turned out damaged (not a
+ * torn tail) and was cut off, lifted once the log has re-fetched past the damage. While it is set
+ * this replica may be missing committed records, so it must not lead (election reads unclean()).
+ * It lives in a file, written before the cut: a restart after the cut must not forget it.
+ */
+export class UncleanMarker {
+  private constructor(
+    private readonly path: string,
+    private state: UncleanState | undefined,
+  ) {}
+
+  /** The mark in `dir`, if any; an unreadable one is kept, lifted once the log passes `fallbackUntil`. */
+  static async load(dir: string, fallbackUntil: number, log: (line: string) => void): Promise<UncleanMarker> {
+    const path = join(dir, UNCLEAN_FILE);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new UncleanMarker(path, undefined);
+      throw err;
+    }
+    try {
+      const s = JSON.parse(text) as UncleanState;
+      if (Number.isSafeInteger(s.until) && Number.isSafeInteger(s.cutAt)) return new UncleanMarker(path, s);
+    } catch {
+      // fall through: the mark stays, with the most cautious reading we can give it
+    }
+    log(`${path} is unreadable; the partition stays unclean until its log reaches offset ${fallbackUntil}`);
+    return new UncleanMarker(path, { cutAt: fallbackUntil - 1, until: fallbackUntil, reason: 'unreadable unclean mark', since: new Date().toISOString() });
+  }
+
+  get current(): UncleanState | undefined {
+    return this.state && { ...this.state };
+  }
+
+  isSet(): boolean {
+    return this.state !== undefined;
+  }
+
+  /** Set (or widen) the mark, durably. */
+  async set(cutAt: number, until: number, reason: string): Promise<void> {
+    const old = this.state;
+    const next: UncleanState = old
+      ? { cutAt: Math.min(old.cutAt, cutAt), until: Math.max(old.until, until), reason: `${old.reason}; ${reason}`, since: old.since }
+      : { cutAt, until, reason, since: new Date().toISOString() };
+    await writeFileAtomic(this.path, JSON.stringify(next) + '\n');
+    this.state = next;
+  }
+
+  /** The log now ends at `logEndOffset`: lift the mark if it has re-fetched past the damage. Returns true when lifted. */
+  async reached(logEndOffset: number): Promise<boolean> {
+    if (!this.state || logEndOffset < this.state.until) return false;
+    await unlink(this.path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+    await fsyncDir(join(this.path, '..'));
+    this.state = undefined;
+    return true;
+  }
+}

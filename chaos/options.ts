@@ -1,0 +1,149 @@
+import { DEFAULT_FAULTS, FAULT_NAMES, type FaultName } from './faults.js';
+import { randomSeed } from './rng.js';
+
+export interface ChaosOptions {
+  seed: number;
+  faults: FaultName[];
+  /** How long the nemesis keeps starting faults. */
+  durationMs: number;
+  /** Instead of a duration: exactly this many kill-restart faults (SIGKILL a writing broker, restart it at once). */
+  killLoop?: number;
+  brokers: number;
+  partitions: number;
+  leaseSeconds: number;
+  renewSeconds: number;
+  minInsync: number;
+  fsync: 'always' | 'interval' | 'never';
+  segmentBytes: number;
+  producers: number;
+  clientProducers: number;
+  consumers: number;
+  /** The run's folder (history, broker logs, data); a fresh temp folder when unset. */
+  out?: string;
+  /** Keep the brokers' data folders even when the run passes. */
+  keepData: boolean;
+  /** Re-check an existing history file instead of running. */
+  check?: string;
+  quiet: boolean;
+}
+
+export const DEFAULT_OPTIONS: Omit<ChaosOptions, 'seed'> = {
+  faults: DEFAULT_FAULTS,
+  durationMs: 60_000,
+  brokers: 3,
+  partitions: 3,
+  leaseSeconds: 1,
+  renewSeconds: 0.2,
+  minInsync: 1,
+  fsync: 'interval',
+  // Small segments, so runs roll often and recovery meets closed segments too.
+  segmentBytes: 64 * 1024,
+  producers: 3,
+  clientProducers: 1,
+  consumers: 3,
+  keepData: false,
+  quiet: false,
+};
+
+export const HELP = `npm run chaos -- [flags]
+
+Runs a 3-broker YAK cluster with a real redis-server behind TCP proxies, a workload of producers and
+consumers, and a nemesis injecting faults; then heals, reads every replica and checks the history.
+Exits 1 on any safety violation (or if the cluster never recovers), printing the seed and history.
+
+  --seed N              replay a run's fault schedule (default: random, printed)
+  --faults a,b,...      faults to inject (default: ${DEFAULT_FAULTS.join(',')});
+                        "all" adds kill-restart and corrupt-middle. Known: ${FAULT_NAMES.join(', ')}
+  --seconds S           inject faults for S seconds (default 60)
+  --minutes M           the same in minutes (a soak: --minutes 10)
+  --kill-loop N         instead: SIGKILL a writing broker and restart it, N times in a row
+  --lease-seconds S     broker lease (default 1); --renew-seconds S (default 0.2)
+  --min-insync N        (default 1)    --fsync always|interval|never (default interval)
+  --segment-bytes N     (default 65536)
+  --producers N (3)  --client-producers N (1)  --consumers N (3)  --partitions N (3)
+  --out DIR             where the history, broker logs and data go (default: a temp folder)
+  --keep-data           keep the brokers' data folders even when the run passes
+  --check FILE          only run the checker over an existing history.jsonl
+  --quiet               print only the report`;
+
+function positive(flag: string, v: string | undefined, integer = true): number {
+  const n = Number(v);
+  if (v === undefined || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new Error(`${flag} needs a positive ${integer ? 'integer' : 'number'}, got ${v ?? 'nothing'}`);
+  return n;
+}
+
+function faultList(v: string | undefined): FaultName[] {
+  if (v === 'all') return [...FAULT_NAMES];
+  if (v === 'default') return DEFAULT_FAULTS;
+  const names = (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !(FAULT_NAMES as readonly string[]).includes(n));
+  if (names.length === 0 || unknown.length) throw new Error(`--faults: unknown fault(s) ${unknown.join(', ') || '(none given)'}; known: ${FAULT_NAMES.join(', ')}`);
+  return names as FaultName[];
+}
+
+/** Parse the flags; throws an Error naming the bad one. Returns 'help' for --help. */
+export function parseChaosArgs(argv: readonly string[]): ChaosOptions | 'help' {
+  const o: ChaosOptions = { seed: randomSeed(), ...DEFAULT_OPTIONS };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const next = () => argv[++i];
+    switch (flag) {
+      case '--help':
+      case '-h':
+        return 'help';
+      case '--seed': {
+        const v = next();
+        if (!/^\d+$/.test(v ?? '')) throw new Error(`--seed needs a non-negative integer, got ${v ?? 'nothing'}`);
+        o.seed = Number(v);
+        break;
+      }
+      case '--faults': o.faults = faultList(next()); break;
+      case '--seconds': o.durationMs = positive(flag, next(), false) * 1000; break;
+      case '--minutes': o.durationMs = positive(flag, next(), false) * 60_000; break;
+      case '--kill-loop': o.killLoop = positive(flag, next()); o.faults = ['kill-restart']; break;
+      case '--brokers': o.brokers = positive(flag, next()); break;
+      case '--partitions': o.partitions = positive(flag, next()); break;
+      case '--lease-seconds': o.leaseSeconds = positive(flag, next(), false); break;
+      case '--renew-seconds': o.renewSeconds = positive(flag, next(), false); break;
+      case '--min-insync': o.minInsync = positive(flag, next()); break;
+      case '--fsync': {
+        const v = next();
+        if (v !== 'always' && v !== 'interval' && v !== 'never') throw new Error(`--fsync must be always, interval or never, got ${v ?? 'nothing'}`);
+        o.fsync = v;
+        break;
+      }
+      case '--segment-bytes': o.segmentBytes = positive(flag, next()); break;
+      case '--producers': o.producers = positive(flag, next()); break;
+      case '--client-producers': o.clientProducers = Number(next() ?? NaN); break;
+      case '--consumers': o.consumers = positive(flag, next()); break;
+      case '--out': o.out = next(); break;
+      case '--keep-data': o.keepData = true; break;
+      case '--check': o.check = next(); break;
+      case '--quiet': o.quiet = true; break;
+      default:
+        throw new Error(`unknown flag ${flag} (see --help)`);
+    }
+  }
+  if (!Number.isInteger(o.clientProducers) || o.clientProducers < 0) throw new Error('--client-producers needs a non-negative integer');
+  if (o.renewSeconds >= o.leaseSeconds) throw new Error(`--renew-seconds (${o.renewSeconds}) must be below --lease-seconds (${o.leaseSeconds})`);
+  return o;
+}
+
+/** The command line that repeats this run's schedule. */
+export function replayCommand(o: ChaosOptions): string {
+  const d = DEFAULT_OPTIONS;
+  const flags: [string, unknown, unknown][] = [
+    ['--lease-seconds', o.leaseSeconds, d.leaseSeconds],
+    ['--renew-seconds', o.renewSeconds, d.renewSeconds],
+    ['--min-insync', o.minInsync, d.minInsync],
+    ['--fsync', o.fsync, d.fsync],
+    ['--segment-bytes', o.segmentBytes, d.segmentBytes],
+    ['--partitions', o.partitions, d.partitions],
+    ['--producers', o.producers, d.producers],
+    ['--client-producers', o.clientProducers, d.clientProducers],
+    ['--consumers', o.consumers, d.consumers],
+  ];
+  const extra = flags.filter(([, v, dv]) => v !== dv).map(([f, v]) => ` ${f} ${String(v)}`).join('');
+  const what = o.killLoop ? `--kill-loop ${o.killLoop}` : `--faults ${o.faults.join(',')} --seconds ${o.durationMs / 1000}`;
+  return `npm run chaos -- --seed ${o.seed} ${what}${extra}`;
+}
