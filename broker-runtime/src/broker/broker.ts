@@ -5,7 +5,8 @@ import { BrokerState } from '../election/broker-state.js';
 import { Elector } from '../election/elector.js';
 import { clusterKeys } from '../election/keys.js';
 import { LeaseStore } from '../election/lease-store.js';
-import { invalidRequest, notEnoughReplicas, notLeader, timeout, topicExists, unknownPartition, unknownTopic, type LeaderRef } from '../errors/errors.js';
+import { invalidRequest, notCommitted, notEnoughReplicas, notLeader, timeout, topicExists, unknownPartition, unknownTopic, type LeaderRef } from '../errors/errors.js';
+import { recordLayoutAt, recordSizeAt } from '../log/record-codec.js';
 import type { LogManager, PartitionLog, RecordInput, TopicInfo } from '../log/types.js';
 import type { Logger } from '../logger.js';
 import { RoundRobinByTopic, choosePartition } from '../routing/partitioner.js';
@@ -14,7 +15,7 @@ import { HighWatermarkWaiters } from '../replication/hwm-waiters.js';
 import { LeaderReplication } from '../replication/leader-replication.js';
 import { createBrokerMetrics, type BrokerMetrics } from './broker-metrics.js';
 import { HwmMirror } from './hwm-mirror.js';
-import type { BrokerService, ClusterView, ConsumeResult, HealthView, ProduceRecord, ProduceResult, TopicView } from './service.js';
+import type { BrokerService, ClusterView, ConsumeResult, EncodedConsumeResult, HealthView, ProduceRecord, ProduceResult, TopicView } from './service.js';
 
 const MAX_CONSUME_BYTES = 4 << 20;
 
@@ -54,6 +55,7 @@ export class Broker implements BrokerService {
         lastLogEpoch: Math.max(-1, ...logs.all().map((l) => l.lastEpoch())),
         logEndTotal: logs.all().reduce((sum, l) => sum + l.logEndOffset(), 0),
       }),
+      mayLead: () => !logs.all().some((l) => l.unclean()),
       log,
     });
     this.elector.on('elected', (epoch, isr) => this.becomeLeader(epoch, isr.members));
@@ -130,7 +132,7 @@ export class Broker implements BrokerService {
     this.mirror.stop();
     const rep = this.leaderRep;
     this.leaderRep = null;
-    rep?.stop(notLeader(null));
+    rep?.stop(notCommitted('this broker stopped leading before the records committed; the next leader may still commit them'));
     this.log('info', `now a follower (${reason})`);
   }
 
@@ -260,24 +262,22 @@ export class Broker implements BrokerService {
       rep.afterAppend(log);
     }
     // Leadership may have ended while we appended: then nothing will commit these records here.
-    if (!rep.isActive()) throw notLeader(this.leaderRef());
+    if (!rep.isActive()) throw notCommitted('leadership changed while the records were being written; the next leader may still commit them');
     this.stats.recordsIn.inc({ topic }, records.length);
     this.stats.bytesIn.inc({ topic }, bytes);
     const outcomes = await Promise.all(appended.map((a) => this.commits.wait(a.log, a.last, this.config.produceTimeoutMs)));
     if (outcomes.some((ok) => !ok)) {
-      if (rep.inSyncCount() < this.config.minInsync) throw notEnoughReplicas(rep.inSyncCount(), this.config.minInsync);
-      throw timeout(`records were not replicated to every in-sync replica within ${this.config.produceTimeoutMs} ms`);
+      // Written but not committed: they may still commit, so this is a timeout, never a refusal.
+      const isr = rep.inSyncCount();
+      const why = isr < this.config.minInsync ? `only ${isr} replica(s) in sync, ${this.config.minInsync} required` : 'not every in-sync replica confirmed them';
+      throw timeout(`records were written but not committed within ${this.config.produceTimeoutMs} ms (${why}); they may still commit`);
     }
     this.stats.commitLatency.observe(performance.now() - started);
     return results;
   }
 
   async consume(topic: string, partition: number, offset: number, max: number, waitMs: number): Promise<ConsumeResult> {
-    const info = this.logs.topic(topic);
-    if (!info) throw unknownTopic(topic);
-    const log = this.logs.partition(topic, partition);
-    if (!log) throw unknownPartition(topic, partition, info.partitions);
-    if (waitMs > 0 && log.highWatermark() <= offset) await this.reads.wait(log, offset, waitMs);
+    const log = await this.readableLog(topic, partition, offset, waitMs);
     const hwm = log.highWatermark();
     const records = offset < hwm ? await log.read(offset, hwm, max, MAX_CONSUME_BYTES) : [];
     this.stats.consumeRequests.inc();
@@ -293,6 +293,40 @@ export class Broker implements BrokerService {
       next_offset: last ? last.offset + 1 : offset,
       high_watermark: hwm,
     };
+  }
+
+  async consumeEncoded(topic: string, partition: number, offset: number, max: number, waitMs: number): Promise<EncodedConsumeResult> {
+    const log = await this.readableLog(topic, partition, offset, waitMs);
+    const hwm = log.highWatermark();
+    const records = offset < hwm ? await log.readEncoded(offset, hwm, max, MAX_CONSUME_BYTES) : [];
+    this.stats.consumeRequests.inc();
+    let count = 0;
+    let payloadBytes = 0;
+    for (const chunk of records) {
+      for (let pos = 0; pos < chunk.length; ) {
+        const size = recordSizeAt(chunk, pos);
+        if (size < 0) throw new Error(`partition log ${topic}/${partition} returned a partial record at byte ${pos}`);
+        const layout = recordLayoutAt(chunk, pos, size);
+        payloadBytes += layout.end - layout.payloadStart;
+        count++;
+        pos += size;
+      }
+    }
+    if (count) {
+      this.stats.recordsOut.inc({ topic }, count);
+      this.stats.bytesOut.inc({ topic }, payloadBytes);
+    }
+    return { topic, partition, records, count, next_offset: offset + count, high_watermark: hwm };
+  }
+
+  /** The partition to read, once it has records past `offset` or `waitMs` (a long poll) ran out. */
+  private async readableLog(topic: string, partition: number, offset: number, waitMs: number): Promise<PartitionLog> {
+    const info = this.logs.topic(topic);
+    if (!info) throw unknownTopic(topic);
+    const log = this.logs.partition(topic, partition);
+    if (!log) throw unknownPartition(topic, partition, info.partitions);
+    if (waitMs > 0 && log.highWatermark() <= offset) await this.reads.wait(log, offset, waitMs);
+    return log;
   }
 
   replicate(frame: Buffer): Promise<Buffer> {
@@ -326,13 +360,15 @@ export class Broker implements BrokerService {
 
   health(): HealthView {
     const redis = this.elector.redisReachable();
+    const unclean = this.logs.all().filter((l) => l.unclean()).map((l) => `${l.topic}/${l.partition}`);
     return {
-      status: redis ? 'ok' : 'degraded',
+      status: redis && unclean.length === 0 ? 'ok' : 'degraded',
       id: this.config.id,
       role: this.elector.isLeader() ? 'leader' : 'follower',
       epoch: this.elector.currentEpoch(),
       lease_ms_left: this.elector.leaseMsLeft(),
       redis,
+      unclean_partitions: unclean,
     };
   }
 

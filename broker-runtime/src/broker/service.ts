@@ -35,6 +35,18 @@ export interface ConsumeResult {
   high_watermark: number;
 }
 
+/** A consume answer with its records still encoded as stored (log/record-codec.ts), all committed. */
+export interface EncodedConsumeResult {
+  topic: string;
+  partition: number;
+  /** Whole encoded records, in offset order, split wherever the log's reads were. */
+  records: Buffer[];
+  /** How many records `records` holds. */
+  count: number;
+  next_offset: number;
+  high_watermark: number;
+}
+
 export interface TopicView {
   name: string;
   partitions: { partition: number; high_watermark: number; log_end_offset: number }[];
@@ -64,11 +76,19 @@ export interface HealthView {
   lease_ms_left: number | null;
   /** Whether this broker can reach Redis right now. */
   redis: boolean;
+  /** Partitions ("topic/partition") cut at start-up below committed data, not yet re-fetched: this broker will not lead. */
+  unclean_partitions: string[];
 }
 
 export interface BrokerService {
   produce(topic: string, records: ProduceRecord[]): Promise<ProduceResult[]>;
   consume(topic: string, partition: number, offset: number, max: number, waitMs: number): Promise<ConsumeResult>;
+  /**
+   * The same answer as consume(), records left encoded: the HTTP layer copies the stored JSON out
+   * as bytes instead of decoding every record to strings and encoding them again. Optional: the
+   * HTTP layer falls back to consume().
+   */
+  consumeEncoded?(topic: string, partition: number, offset: number, max: number, waitMs: number): Promise<EncodedConsumeResult>;
   topics(): TopicView[];
   createTopic(name: string, partitions: number): Promise<void>;
   leader(): { leader: LeaderRef | null; epoch: number };

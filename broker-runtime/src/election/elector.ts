@@ -12,6 +12,8 @@ export interface ElectorOptions {
   uncleanElection: boolean;
   /** What this broker's logs look like, for recovery elections. */
   candidacy: () => Omit<Candidacy, 'id' | 'highestEpoch'>;
+  /** False while this broker knows its logs miss committed records (an unclean partition): it must not lead. */
+  mayLead: () => boolean;
   log: (level: 'debug' | 'info' | 'warn' | 'error', line: string) => void;
 }
 
@@ -176,7 +178,8 @@ export class Elector extends EventEmitter<ElectorEvents> {
     const t = now();
     if (isr) this.isrMissingSince = null;
     else this.isrMissingSince ??= t;
-    await this.store.register({ id: this.opts.id, url: this.opts.url }, this.opts.leaseMs, isr ? null : this.candidacy());
+    const mayLead = this.opts.mayLead();
+    await this.store.register({ id: this.opts.id, url: this.opts.url }, this.opts.leaseMs, isr || !mayLead ? null : this.candidacy());
     if (holder) {
       await this.observeEpoch(holder.epoch);
       this.setKnownLeader(holder);
@@ -192,6 +195,10 @@ export class Elector extends EventEmitter<ElectorEvents> {
       candidates: isr ? [] : await this.store.listCandidates(),
     });
     if (!mode) return followerPollMs(this.opts.renewMs);
+    if (mode !== 'unclean' && !mayLead) {
+      this.opts.log('debug', 'not taking the lease: a partition is unclean until re-fetched from a leader');
+      return followerPollMs(this.opts.renewMs);
+    }
     const minEpoch = Math.max(this.state.highestEpoch(), this.epoch, epochCounter);
     const sentAt = now();
     const result = await this.store.acquire(this.opts.id, this.opts.url, this.opts.leaseMs, minEpoch, mode);

@@ -57,7 +57,13 @@ export const notEnoughReplicas = (inSync: number, required: number) =>
   new YakError('NOT_ENOUGH_REPLICAS', 503, `${inSync} in-sync replica(s), ${required} required (MIN_INSYNC_REPLICAS)`, true, { in_sync: inSync, min_insync: required });
 export const staleEpoch = (got: number, known: number) =>
   new YakError('STALE_EPOCH', 409, `epoch ${got} is older than the known epoch ${known}`, false, { epoch: known });
-export const timeout = (message: string) => new YakError('TIMEOUT', 504, message, true);
+/** The records were written but did not commit in time: they may still commit later (Kafka's REQUEST_TIMED_OUT). */
+export const timeout = (message: string) => new YakError('TIMEOUT', 504, message, true, { outcome: 'unknown' });
+/**
+ * Leadership ended after the records were appended: the next leader may still commit them, so
+ * this is not a refusal (a refusal changes nothing) but an unknown outcome.
+ */
+export const notCommitted = (message: string) => new YakError('UNAVAILABLE', 503, message, true, { outcome: 'unknown' });
 export const unavailable = (message: string) => new YakError('UNAVAILABLE', 503, message, true);
 
 export function isYakError(err: unknown): err is YakError {

@@ -39,8 +39,8 @@ export function mapError(err: unknown, log: Logger): { status: number; body: str
   return { status: 500, body: INTERNAL_BODY };
 }
 
-/** Answer `body` (JSON text) with `status`. */
-export function writeJson(res: ServerResponse, status: number, body: string, extraHeaders?: Record<string, string>): void {
+/** Answer `body` (JSON text, or the same already encoded as UTF-8) with `status`. */
+export function writeJson(res: ServerResponse, status: number, body: string | Buffer, extraHeaders?: Record<string, string>): void {
   if (res.headersSent) {
     // Half an answer is already on the wire; the only honest thing left is to cut the connection.
     res.destroy();

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ConsumeResult, ProduceResult } from '../broker/service.js';
 import { readBody, readJson } from './body.js';
+import { renderEncodedConsume } from './consume-render.js';
 import { methodNotAllowed, unsupportedMediaType, writeError, writeJson } from './errors.js';
 import type { HttpContext } from './server.js';
 import { parseBatch, parseConsume, parseProduce } from './validate.js';
@@ -45,12 +46,20 @@ async function produce(ctx: HttpContext, req: IncomingMessage, res: ServerRespon
 async function produceBatch(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { topic, records } = parseBatch(await readJson(req, ctx.bodyLimit), ctx.maxMessageBytes);
   const results = checkResults(await ctx.service.produce(topic, records), records.length);
-  writeJson(res, 200, JSON.stringify({ topic, results: results.map((r) => ({ partition: r.partition, offset: r.offset })) }));
+  // Written out by hand: the same text as JSON.stringify of {topic, results}, without building up to
+  // 10,000 objects first (that was 3% of a leader's busy time in the batch benchmark).
+  let list = '';
+  for (const r of results) list += `${list.length ? ',' : ''}{"partition":${num(r.partition)},"offset":${num(r.offset)}}`;
+  writeJson(res, 200, `{"topic":${JSON.stringify(topic)},"results":[${list}]}`);
 }
 
 async function consume(ctx: HttpContext, _req: IncomingMessage, res: ServerResponse, query: string): Promise<void> {
   const { topic, partition, offset, max, waitMs } = parseConsume(new URLSearchParams(query));
-  writeJson(res, 200, renderConsume(await ctx.service.consume(topic, partition, offset, max, waitMs)));
+  const { service } = ctx;
+  const body = service.consumeEncoded
+    ? renderEncodedConsume(await service.consumeEncoded(topic, partition, offset, max, waitMs))
+    : renderConsume(await service.consume(topic, partition, offset, max, waitMs));
+  writeJson(res, 200, body);
 }
 
 async function replicaAppend(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { LeaseHolder } from '../election/lease-store.js';
 import type { LogManager, TopicInfo } from '../log/types.js';
 import { epochAt } from './divergence.js';
@@ -24,6 +25,7 @@ export interface FollowerApplyOptions {
 export class FollowerApply {
   private chain: Promise<unknown> = Promise.resolve();
   private appliedMeta = '';
+  private readonly incarnation = randomUUID();
 
   constructor(private readonly o: FollowerApplyOptions) {}
 
@@ -88,6 +90,6 @@ export class FollowerApply {
       }
       parts.push({ topic: log.topic, partition: log.partition, status: 'ok', logEndOffset: log.logEndOffset() });
     }
-    return { ok: true, metaVersion: this.appliedMeta, parts };
+    return { ok: true, metaVersion: this.appliedMeta, parts, incarnation: this.incarnation };
   }
 }

@@ -54,6 +54,8 @@ export class FollowerSession {
   /** Monotonic time when the follower last had everything the leader had when the request was built. */
   lastCaughtUpAt: number;
   private everAnswered = false;
+  /** The follower process we have been talking to (see ReplicateAnswer.incarnation). */
+  private incarnation: string | null = null;
   private running = false;
   private wakeUp: (() => void) | null = null;
   private pendingWake = false;
@@ -180,6 +182,18 @@ export class FollowerSession {
       else this.ctx.log('warn', `follower ${this.id} refused replication: ${answer.error} ${answer.message}`);
       return;
     }
+    if (this.incarnation !== null && answer.incarnation !== this.incarnation) {
+      // The follower restarted: its log may be shorter than we knew (a cut tail, a lost unsynced
+      // write). Forget its progress; the next request asks about every partition again.
+      this.ctx.log('info', `follower ${this.id} restarted: re-checking every partition`);
+      this.progress.clear();
+      this.metaAcked = '';
+      this.everAnswered = false;
+      this.incarnation = answer.incarnation;
+      this.ctx.onProgress(this, []);
+      return;
+    }
+    this.incarnation = answer.incarnation;
     this.everAnswered = true;
     this.metaAcked = answer.metaVersion;
     built.parts.forEach((sent, i) => {

@@ -44,7 +44,13 @@ export interface PartState {
 }
 
 export type ReplicateAnswer =
-  | { ok: true; metaVersion: string; parts: PartState[] }
+  | {
+      ok: true;
+      metaVersion: string;
+      parts: PartState[];
+      /** Changes each time the follower process starts: the leader then forgets what it knew of its log. */
+      incarnation: string;
+    }
   | { ok: false; error: string; message: string; epoch?: number };
 
 export function encodeFrame(header: ReplicateHeader, payloads: Buffer[]): Buffer {

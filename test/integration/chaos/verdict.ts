@@ -6,13 +6,11 @@ import type { ChaosResult } from '../../../chaos/harness.js';
 
 /**
  * Known broker bugs the harness finds, kept visible as TODO subtests (reported, not failing the
- * suite) until they are fixed; everything else must be zero. See the issue 6 report:
- *  - failed-visible: a produce answered 421 NOT_LEADER after its records were appended (leadership
- *    ended before they committed) can still be committed by the next leader.
+ * suite) until they are fixed; everything else must be zero. None is open: the last one
+ * (failed-visible: 421 NOT_LEADER answered after the records were appended) is fixed — such a
+ * produce now answers 503/504 with outcome "unknown".
  */
-export const KNOWN_BUGS: Partial<Record<ViolationKind, string>> = {
-  'failed-visible': 'broker answers 421 NOT_LEADER for records it already appended; the next leader may commit them (issue 6 report)',
-};
+export const KNOWN_BUGS: Partial<Record<ViolationKind, string>> = {};
 
 /**
  * Print the report and assert the verdict. The run's folder (history, broker logs, data) is kept

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+// A type import still makes `npm run typecheck` check the whole benchmark (bench/ is outside test/).
+import type { runBench } from '../../../bench/main.js';
+import type { BenchReport } from '../../../bench/types.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+test('npm run bench -- --smoke gives every row a figure (or a reason it was skipped) and writes the JSON report', { timeout: 90_000 }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'yak-bench-smoke-'));
+  try {
+    const out = join(dir, 'results.json');
+    const { code, stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', out]);
+    assert.equal(code, 0, `bench exited ${code}\n${stderr.slice(-3000)}`);
+    const report = JSON.parse(await readFile(out, 'utf8')) as BenchReport;
+    t.diagnostic(`smoke run took ${report.durationMs} ms`);
+    const ids = report.rows.map((r) => r.id);
+    for (const id of ['single.records_per_s', 'single.jetstream_records_per_s', 'batch.records_per_s', 'disk.mb_per_s', 'memory.leader_peak_rss_mb', 'consume.records_per_s', 'e2e.p50_ms', 'failover.sigkill_ms', 'failover.sigterm_ms']) {
+      assert.ok(ids.includes(id), `row ${id} is in the report (have ${ids.join(', ')})`);
+    }
+    for (const row of report.rows) {
+      if (row.skipped) {
+        assert.ok(row.skipped.length > 0, `${row.id}: skipped with a reason`);
+        continue;
+      }
+      assert.equal(row.error, undefined, `${row.id} failed: ${row.error}`);
+      assert.ok(typeof row.yak === 'number' && Number.isFinite(row.yak), `${row.id}: YAK figure ${row.yak}`);
+      if (row.comparison) assert.ok(typeof row.comparison.value === 'number' && Number.isFinite(row.comparison.value), `${row.id}: comparison figure ${row.comparison.value}`);
+    }
+    assert.match(stdout, /ratio/, 'the table is printed');
+    assert.ok(report.machine.cores > 0 && report.machine.node.startsWith('v'), 'machine info is recorded');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A hung run is stopped the way a user would (its SIGTERM handler takes the cluster down).
+    const watchdog = setTimeout(() => p.kill('SIGTERM'), 75_000);
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('error', reject);
+    p.on('close', (code) => {
+      clearTimeout(watchdog);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
