@@ -46,11 +46,12 @@ async function produce(ctx: HttpContext, req: IncomingMessage, res: ServerRespon
 async function produceBatch(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { topic, records } = parseBatch(await readJson(req, ctx.bodyLimit), ctx.maxMessageBytes);
   const results = checkResults(await ctx.service.produce(topic, records), records.length);
-  // Written out by hand: the same text as JSON.stringify of {topic, results}, without building up to
-  // 10,000 objects first (that was 3% of a leader's busy time in the batch benchmark).
-  let list = '';
-  for (const r of results) list += `${list.length ? ',' : ''}{"partition":${num(r.partition)},"offset":${num(r.offset)}}`;
-  writeJson(res, 200, `{"topic":${JSON.stringify(topic)},"results":[${list}]}`);
+  // Written out by hand: the same text as JSON.stringify of {topic, results} without building up to
+  // 10,000 objects first; joined, not concatenated, so the string is flat before it is measured and
+  // encoded. A third less CPU for a 1,000-record answer (169 -> 113 µs with encoding).
+  const list: string[] = new Array<string>(results.length);
+  for (let i = 0; i < results.length; i++) list[i] = `{"partition":${num(results[i]!.partition)},"offset":${num(results[i]!.offset)}}`;
+  writeJson(res, 200, `{"topic":${JSON.stringify(topic)},"results":[${list.join(',')}]}`);
 }
 
 async function consume(ctx: HttpContext, _req: IncomingMessage, res: ServerResponse, query: string): Promise<void> {

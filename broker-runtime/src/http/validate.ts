@@ -97,7 +97,7 @@ function parseRecord(obj: JsonObject, at: string, maxMessageBytes: number): Prod
     if (!isUint(partition)) throw invalidRequest(`${at}partition must be a non-negative integer`);
     record.partition = partition;
   }
-  const size = recordBytes(record);
+  const size = surelyWithin(record, maxMessageBytes) ? 0 : recordBytes(record);
   if (size > maxMessageBytes) {
     throw new YakError(
       'MESSAGE_TOO_LARGE',
@@ -133,6 +133,16 @@ function parseHeaders(value: unknown, at: string): Record<string, string> {
 }
 
 /** What a record costs against maxMessageBytes: payload text + key + headers as stored. */
+/**
+ * True when the record cannot be over the limit whatever its characters: UTF-8 needs at most 3 bytes
+ * per UTF-16 code unit. Counting the bytes exactly (Buffer.byteLength) was 2% of a leader's time in
+ * the batch benchmark, for records far below the limit; records with headers are always counted.
+ */
+function surelyWithin(record: ProduceRecord, maxMessageBytes: number): boolean {
+  for (const _ in record.headers) return false;
+  return 3 * (record.payload.length + (record.key?.length ?? 0)) <= maxMessageBytes;
+}
+
 function recordBytes(record: ProduceRecord): number {
   let size = Buffer.byteLength(record.payload);
   if (record.key !== null) size += Buffer.byteLength(record.key);

@@ -1,0 +1,125 @@
+import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { TestCluster } from '../test/helpers/cluster.js';
+import { waitFor } from '../test/helpers/ports.js';
+import { RedisServer } from '../test/helpers/redis-server.js';
+import type { BenchOptions } from './options.js';
+
+/** The broker settings of every run; printed with the table. */
+export interface BrokerSettings {
+  brokers: number;
+  partitions: number;
+  leaseSeconds: number;
+  renewSeconds: number;
+  minInsync: number;
+  replicaLagSeconds: number;
+  fsync: string;
+  fsyncIntervalMs: number;
+}
+
+export interface MachineInfo {
+  cores: number;
+  cpuModel: string;
+  node: string;
+  platform: string;
+  memoryGiB: number;
+  loadAverage: number[];
+  redisVersion: string;
+}
+
+/**
+ * What the workloads run against: a 3-broker YAK cluster (with its own lease Redis, from the test
+ * helpers) and a second redis-server for the Redis Streams side, persisting like a durable
+ * deployment would (`appendonly yes`, `appendfsync everysec`). Keeping them apart means lease
+ * renewals never queue behind benchmark XADDs and the AOF holds only stream data.
+ */
+export class BenchEnvironment {
+  private constructor(
+    readonly cluster: TestCluster,
+    readonly streamsServer: RedisServer,
+    /** For workloads that await each call (ioredis pipelines commands in flight on one connection). */
+    readonly redis: Redis,
+    readonly settings: BrokerSettings,
+    private readonly profiling: boolean,
+  ) {}
+
+  static async start(o: BenchOptions): Promise<BenchEnvironment> {
+    const settings: BrokerSettings = {
+      brokers: 3,
+      partitions: 3,
+      leaseSeconds: 2,
+      renewSeconds: 0.5,
+      minInsync: 1,
+      replicaLagSeconds: 2,
+      fsync: o.fsync,
+      fsyncIntervalMs: o.fsyncIntervalMs,
+    };
+    if (o.profileDir) {
+      await mkdir(o.profileDir, { recursive: true });
+      // Brokers inherit the environment (restarted ones too); profiles are written on a clean exit.
+      const preload = fileURLToPath(new URL('./cpu-profile-preload.mjs', import.meta.url));
+      process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import ${preload}`.trim();
+      process.env.YAK_CPU_PROFILE_DIR = resolve(o.profileDir);
+    }
+    const streamsServer = await RedisServer.start();
+    let cluster: TestCluster | undefined;
+    let redis: Redis | undefined;
+    try {
+      redis = new Redis(streamsServer.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      await redis.connect();
+      await enableAppendOnly(redis);
+      cluster = await TestCluster.start({
+        brokers: settings.brokers,
+        partitions: settings.partitions,
+        leaseSeconds: settings.leaseSeconds,
+        renewSeconds: settings.renewSeconds,
+        minInsync: settings.minInsync,
+        extra: ['--fsync', o.fsync, '--fsync-interval-ms', String(o.fsyncIntervalMs), '--replica-lag-seconds', String(settings.replicaLagSeconds), '--log-level', 'warn'],
+      });
+    } catch (err) {
+      redis?.disconnect();
+      await streamsServer.stop();
+      throw err;
+    }
+    return new BenchEnvironment(cluster, streamsServer, redis, settings, o.profileDir !== null);
+  }
+
+  async machine(): Promise<MachineInfo> {
+    const info = await this.redis.info('server');
+    return {
+      cores: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+      node: process.version,
+      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+      memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+      loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
+      redisVersion: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
+    };
+  }
+
+  /** A new ioredis connection to the streams server (for workloads that want their own). */
+  connectRedis(): Redis {
+    return new Redis(this.streamsServer.url, { maxRetriesPerRequest: 1 });
+  }
+
+  async stop(): Promise<void> {
+    this.redis.disconnect();
+    // SIGTERM first: a broker under --cpu-prof writes its profile only on a clean exit.
+    if (this.profiling) await Promise.all(this.cluster.brokers.map((b) => b.stop(10_000)));
+    await this.cluster.stop();
+    await this.streamsServer.stop();
+  }
+}
+
+/** Turns on the AOF at run time (the test helper starts Redis without it) and waits for the initial rewrite. */
+async function enableAppendOnly(redis: Redis): Promise<void> {
+  await redis.config('SET', 'appendfsync', 'everysec');
+  await redis.config('SET', 'appendonly', 'yes');
+  await waitFor('the Redis AOF to be enabled', async () => {
+    const p = await redis.info('persistence');
+    return /aof_enabled:1/.test(p) && /aof_rewrite_in_progress:0/.test(p) && !/aof_rewrite_scheduled:1/.test(p);
+  }, 10_000);
+}

@@ -1,0 +1,108 @@
+/** Command line of `npm run bench`, parsed once into one typed object. */
+
+export const WORKLOADS = ['single', 'batch', 'consume', 'e2e', 'failover'] as const;
+export type Workload = (typeof WORKLOADS)[number];
+export type Mode = 'full' | 'quick' | 'smoke';
+export type FsyncPolicy = 'always' | 'interval' | 'never';
+
+export interface BenchOptions {
+  mode: Mode;
+  out: string;
+  only: Workload[];
+  /** Measured rounds per workload (each round runs YAK and its comparison back to back). */
+  rounds: number;
+  /** Length of one timed round of a throughput workload. */
+  roundMs: number;
+  /** Records read back per consume round. */
+  consumeRecords: number;
+  /** Records sent per end-to-end round. */
+  e2eRecords: number;
+  /** SIGKILL rounds and SIGTERM rounds of the failover workload. */
+  failoverRounds: number;
+  /** Bytes appended per disk round. */
+  diskBytes: number;
+  fsync: FsyncPolicy;
+  fsyncIntervalMs: number;
+  /** When set, brokers run under `node --cpu-prof` and write their profiles here. */
+  profileDir: string | null;
+}
+
+const PROFILES: Record<Mode, Omit<BenchOptions, 'mode' | 'out' | 'only' | 'fsync' | 'fsyncIntervalMs' | 'profileDir'>> = {
+  full: { rounds: 5, roundMs: 3000, consumeRecords: 150_000, e2eRecords: 300, failoverRounds: 3, diskBytes: 128 << 20 },
+  quick: { rounds: 3, roundMs: 1000, consumeRecords: 30_000, e2eRecords: 100, failoverRounds: 1, diskBytes: 32 << 20 },
+  smoke: { rounds: 1, roundMs: 300, consumeRecords: 3000, e2eRecords: 20, failoverRounds: 1, diskBytes: 4 << 20 },
+};
+
+export const USAGE = `usage: npm run bench -- [--quick | --smoke] [--out PATH] [--only ${WORKLOADS.join(',')}]
+                      [--rounds N] [--fsync always|interval|never] [--profile DIR]
+
+  --quick      fewer, shorter rounds (under a minute)
+  --smoke      one tiny round of everything (~15 s; the test suite runs it)
+  --out PATH   where the JSON results go (default bench/results.json)
+  --only LIST  run only these workloads (batch includes the disk and memory rows)
+  --rounds N   measured rounds per workload (median of N)
+  --fsync P    the brokers' --fsync policy, also used by the raw disk row (default interval)
+  --profile D  CPU-profile the brokers (as node --cpu-prof does), .cpuprofile files written to D`;
+
+export class UsageError extends Error {}
+
+export function parseOptions(argv: readonly string[], defaultOut: string): BenchOptions | 'help' {
+  let mode: Mode = 'full';
+  const given: Partial<BenchOptions> = {};
+  const args = argv.flatMap((a) => (a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a]));
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const value = () => {
+      const v = args[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      return v;
+    };
+    switch (a) {
+      case '--help':
+      case '-h':
+        return 'help';
+      case '--quick':
+        mode = 'quick';
+        break;
+      case '--smoke':
+        mode = 'smoke';
+        break;
+      case '--out':
+        given.out = value();
+        break;
+      case '--only':
+        given.only = value().split(',').map((w) => {
+          if (!(WORKLOADS as readonly string[]).includes(w)) throw new UsageError(`--only: unknown workload '${w}' (have ${WORKLOADS.join(', ')})`);
+          return w as Workload;
+        });
+        break;
+      case '--rounds': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 1 || n > 100) throw new UsageError('--rounds must be an integer from 1 to 100');
+        given.rounds = n;
+        break;
+      }
+      case '--fsync': {
+        const p = value();
+        if (p !== 'always' && p !== 'interval' && p !== 'never') throw new UsageError('--fsync must be always, interval or never');
+        given.fsync = p;
+        break;
+      }
+      case '--profile':
+        given.profileDir = value();
+        break;
+      default:
+        throw new UsageError(`unknown argument '${a}'`);
+    }
+  }
+  return {
+    mode,
+    out: defaultOut,
+    only: [...WORKLOADS],
+    fsync: 'interval',
+    fsyncIntervalMs: 1000,
+    profileDir: null,
+    ...PROFILES[mode],
+    ...given,
+  };
+}
