@@ -110,6 +110,9 @@ export class FollowerSession {
 
   private async loop(): Promise<void> {
     while (this.running) {
+      // Let the produce requests already read off their sockets append first, so one frame
+      // carries all of them (fewer, fuller frames: each one wakes the follower).
+      await new Promise<void>((resolve) => setImmediate(resolve));
       this.pendingWake = false;
       const built = await this.build();
       if (!built) {
