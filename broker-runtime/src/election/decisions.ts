@@ -35,9 +35,19 @@ export function nextLookDelay(pttlMs: number, renewMs: number): number {
   return poll;
 }
 
-/** With no in-sync set recorded (fresh cluster, or Redis lost its data), wait this long for every live broker to state its candidacy. */
-export function recoveryWaitMs(renewMs: number): number {
-  return 3 * followerPollMs(renewMs);
+/**
+ * With no in-sync set recorded, wait this long for every live broker to state its candidacy.
+ * A brand-new cluster (no epoch ever taken, no record anywhere) has nothing to lose: a few polls.
+ * Otherwise (Redis lost its data) a full lease plus a poll, so that a live broker holding the
+ * committed records — possibly slowed by a command timeout — is heard before anyone recovers.
+ */
+export function recoveryWaitMs(renewMs: number, leaseMs: number, anyHistory: boolean): number {
+  return anyHistory ? leaseMs + followerPollMs(renewMs) : 3 * followerPollMs(renewMs);
+}
+
+/** Whether anything could be lost by a careless recovery: some epoch was ever taken, or some broker has records. */
+export function clusterHasHistory(epochCounter: number, candidates: Candidacy[]): boolean {
+  return epochCounter > 0 || candidates.some((c) => c.highestEpoch > 0 || c.logEndTotal > 0);
 }
 
 /** Best first: the log with the newest epoch, then the longest log, then the most epochs seen, then the smallest id. */

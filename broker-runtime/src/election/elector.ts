@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { BrokerState } from './broker-state.js';
-import { acquireMode, followerPollMs, nextLookDelay, recoveryWaitMs, writableUntil } from './decisions.js';
+import { acquireMode, clusterHasHistory, followerPollMs, nextLookDelay, recoveryWaitMs, writableUntil } from './decisions.js';
 import type { Candidacy, InSyncSet, LeaseHolder, LeaseStore } from './lease-store.js';
 
 export interface ElectorOptions {
@@ -41,6 +41,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
   private knownLeader: LeaseHolder | null = null;
   private isr: InSyncSet | null = null;
   private isrMissingSince: number | null = null;
+  private isrMissingGeneration = -1;
   private redisOk = false;
   private timer: NodeJS.Timeout | null = null;
   private deadlineTimer: NodeJS.Timeout | null = null;
@@ -138,6 +139,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
     } catch (err) {
       if (this.redisOk) this.opts.log('warn', `redis: ${(err as Error).message}`);
       this.redisOk = false;
+      this.isrMissingSince = null;
       next = Math.min(next, 250);
     } finally {
       this.ticking = false;
@@ -176,8 +178,14 @@ export class Elector extends EventEmitter<ElectorEvents> {
     const { holder, pttlMs, isr, epochCounter } = await this.store.readLeader();
     this.isr = isr;
     const t = now();
-    if (isr) this.isrMissingSince = null;
-    else this.isrMissingSince ??= t;
+    // The recovery wait counts from the first look at *this* Redis connection: a Redis restart
+    // (a reconnect) or a failed read (tick() clears it) starts it over.
+    const generation = this.store.connectionGeneration();
+    if (isr || generation !== this.isrMissingGeneration) this.isrMissingSince = null;
+    if (!isr) {
+      this.isrMissingSince ??= t;
+      this.isrMissingGeneration = generation;
+    }
     const mayLead = this.opts.mayLead();
     await this.store.register({ id: this.opts.id, url: this.opts.url }, this.opts.leaseMs, isr || !mayLead ? null : this.candidacy());
     if (holder) {
@@ -186,20 +194,22 @@ export class Elector extends EventEmitter<ElectorEvents> {
       return nextLookDelay(pttlMs, this.opts.renewMs);
     }
     this.setKnownLeader(null);
+    const candidates = isr ? [] : await this.store.listCandidates();
     const mode = acquireMode({
       self: this.opts.id,
       unclean: this.opts.uncleanElection,
       isrMembers: isr ? isr.members : null,
       isrMissingForMs: this.isrMissingSince === null ? 0 : t - this.isrMissingSince,
-      recoveryWaitMs: recoveryWaitMs(this.opts.renewMs),
-      candidates: isr ? [] : await this.store.listCandidates(),
+      recoveryWaitMs: recoveryWaitMs(this.opts.renewMs, this.opts.leaseMs, clusterHasHistory(epochCounter, [...candidates, this.candidacy()])),
+      candidates,
     });
     if (!mode) return followerPollMs(this.opts.renewMs);
     if (mode !== 'unclean' && !mayLead) {
       this.opts.log('debug', 'not taking the lease: a partition is unclean until re-fetched from a leader');
       return followerPollMs(this.opts.renewMs);
     }
-    const minEpoch = Math.max(this.state.highestEpoch(), this.epoch, epochCounter);
+    // Above every epoch any live broker has seen, not only ours: an epoch must never be reused.
+    const minEpoch = Math.max(this.state.highestEpoch(), this.epoch, epochCounter, ...candidates.map((c) => c.highestEpoch));
     const sentAt = now();
     const result = await this.store.acquire(this.opts.id, this.opts.url, this.opts.leaseMs, minEpoch, mode);
     if (!result.won) {
@@ -212,8 +222,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
     this.epoch = result.epoch;
     this.leaseValue = result.value;
     this.extendDeadline(sentAt);
-    const { isr: isrNow } = await this.store.readLeader();
-    this.isr = isrNow ?? { epoch: result.epoch, members: [this.opts.id] };
+    this.isr = result.isr ?? { epoch: result.epoch, members: [this.opts.id] };
     this.opts.log('info', `elected leader with epoch ${result.epoch} (mode ${mode}); in-sync set [${this.isr.members.join(', ')}]`);
     this.emit('leader', this.leader());
     this.emit('elected', result.epoch, this.isr);

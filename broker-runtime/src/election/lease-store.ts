@@ -26,10 +26,10 @@ export interface Candidacy {
 }
 
 export type AcquireMode = 'isr' | 'recover' | 'unclean';
-export type AcquireResult = { won: true; epoch: number; value: string } | { won: false; reason: string };
+export type AcquireResult = { won: true; epoch: number; value: string; isr: InSyncSet | null } | { won: false; reason: string };
 
 type Scripted = Redis & {
-  yakAcquire(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<[number, string]>;
+  yakAcquire(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<[number, string, string | null]>;
   yakRenew(k1: string, ...args: (string | number)[]): Promise<number>;
   yakRelease(k1: string, k2: string, value: string): Promise<number>;
   yakFencedSet(k1: string, k2: string, value: string, target: string): Promise<number>;
@@ -44,6 +44,7 @@ type Scripted = Redis & {
 export class LeaseStore {
   private readonly redis: Scripted;
   private subscriber: Redis | null = null;
+  private generation = 0;
 
   constructor(
     redisUrl: string,
@@ -60,6 +61,7 @@ export class LeaseStore {
     redis.on('error', () => {
       /* reported through failed commands; ioredis reconnects by itself */
     });
+    redis.on('ready', () => this.generation++);
     redis.defineCommand('yakAcquire', { numberOfKeys: 3, lua: ACQUIRE_LUA });
     redis.defineCommand('yakRenew', { numberOfKeys: 1, lua: RENEW_LUA });
     redis.defineCommand('yakRelease', { numberOfKeys: 2, lua: RELEASE_LUA });
@@ -68,14 +70,19 @@ export class LeaseStore {
     this.redis = redis as Scripted;
   }
 
+  /** Counts (re)connections: a change means Redis may have restarted (and lost its data) meanwhile. */
+  connectionGeneration(): number {
+    return this.generation;
+  }
+
   isConnected(): boolean {
     return this.redis.status === 'ready';
   }
 
   async acquire(id: string, url: string, leaseMs: number, minEpoch: number, mode: AcquireMode): Promise<AcquireResult> {
     const k = this.keys;
-    const [epoch, value] = await this.redis.yakAcquire(k.leader, k.epoch, k.isr, id, url, Math.round(leaseMs), minEpoch, mode);
-    return epoch > 0 ? { won: true, epoch, value } : { won: false, reason: value };
+    const [epoch, value, isr] = await this.redis.yakAcquire(k.leader, k.epoch, k.isr, id, url, Math.round(leaseMs), minEpoch, mode);
+    return epoch > 0 ? { won: true, epoch, value, isr: isr ? parseIsr(isr) : null } : { won: false, reason: value };
   }
 
   async renew(value: string, leaseMs: number): Promise<boolean> {

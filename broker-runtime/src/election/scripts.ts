@@ -10,7 +10,9 @@
  * recorded (fresh cluster, or Redis restarted empty); 'unclean': anyone.
  * The new epoch is above both Redis's counter and minEpoch (the highest the broker has seen), so
  * epochs keep growing even when Redis lost its data.
- * Returns {epoch, leaseValue} or {0, reason}.
+ * Returns {epoch, leaseValue, inSyncSetJson} — the in-sync set read in the same atomic step, so a
+ * new leader never needs a second round trip that could fail after it already holds the lease —
+ * or {0, reason}.
  */
 export const ACQUIRE_LUA = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return {0, 'held'} end
@@ -41,7 +43,7 @@ if (not isr) or mode == 'unclean' then
   end
   redis.call('SET', KEYS[3], cjson.encode({epoch = e, members = members}))
 end
-return {e, value}
+return {e, value, redis.call('GET', KEYS[3])}
 `;
 
 /** Extend the lease if it is still ours. KEYS: leader. ARGV: leaseValue, leaseMs. Returns 1 or 0. */

@@ -165,7 +165,10 @@ export class FollowerSession {
       if (!needed) continue;
       const prevEpoch = p.nextOffset > 0 ? epochAt(log.epochs(), p.nextOffset - 1) : -1;
       const part: ReplicatePart = { topic: log.topic, partition: log.partition, prevOffset: p.nextOffset, prevEpoch, hwm, length: bytes?.length ?? 0 };
-      if (p.truncateTo !== undefined) part.truncateTo = p.truncateTo;
+      if (p.truncateTo !== undefined) {
+        part.truncateTo = p.truncateTo;
+        part.truncateEpoch = p.truncateTo < end ? epochAt(log.epochs(), p.truncateTo) : -1;
+      }
       parts.push(part);
       payloads.push(bytes ?? Buffer.alloc(0));
       logs.push(log);

@@ -243,6 +243,9 @@ export class LeaderReplication {
         for (const log of this.o.logs.all()) this.recompute(log);
       } catch (err) {
         this.o.log('warn', `could not record the in-sync set change (${change} ${id}): ${(err as Error).message}`);
+        // Unknown outcome: Redis may list the new member already. Keep counting it for commits
+        // (counting more members is always safe) until a shrink is recorded.
+        if (change === 'expand') this.isr.add(id);
       } finally {
         if (change === 'expand') this.joining.delete(id);
         else this.leaving.delete(id);

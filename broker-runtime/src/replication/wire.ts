@@ -21,6 +21,12 @@ export interface ReplicatePart {
   length: number;
   /** Cut the follower's log to this offset before anything else (divergent tail). */
   truncateTo?: number;
+  /**
+   * Epoch of the leader's record at truncateTo (-1 if it has none). The follower cuts only if its
+   * record there is from neither this epoch nor the sender's: a retried or late request must not
+   * cut records the follower has since received from this leader (Raft: truncate only on conflict).
+   */
+  truncateEpoch?: number;
   /** Only report the log's state (first contact, or after a mismatch). */
   probe?: boolean;
 }
