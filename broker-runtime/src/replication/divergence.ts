@@ -40,3 +40,16 @@ export function divergencePoint(
   }
   return limit;
 }
+
+/**
+ * Whether a follower should cut its log at `offset` as the leader asks: only if its record there is
+ * from neither the leader's record at that offset (`leaderEpochThere`, -1 if it has none) nor the
+ * sending leader's own epoch. A retried or late request then cannot cut records the follower has
+ * since received from this very leader (Raft: truncate only on conflict). Without the leader's
+ * epoch there (an older leader), cut as asked.
+ */
+export function truncationConflicts(own: readonly EpochEntry[], offset: number, leaderEpochThere: number | undefined, leaderEpoch: number): boolean {
+  if (leaderEpochThere === undefined) return true;
+  const mine = epochAt(own, offset);
+  return mine !== leaderEpochThere && mine !== leaderEpoch;
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { LeaseHolder } from '../election/lease-store.js';
-import type { EpochEntry, LogManager, TopicInfo } from '../log/types.js';
-import { epochAt } from './divergence.js';
+import type { LogManager, TopicInfo } from '../log/types.js';
+import { epochAt, truncationConflicts } from './divergence.js';
 import type { HighWatermarkWaiters } from './hwm-waiters.js';
 import { decodeFrame, encodeAnswer, type PartState, type ReplicateAnswer } from './wire.js';
 
@@ -61,7 +61,7 @@ export class FollowerApply {
         parts.push({ topic: part.topic, partition: part.partition, status: 'mismatch', logEndOffset: 0, epochs: [] });
         continue;
       }
-      if (part.truncateTo !== undefined && part.truncateTo < log.logEndOffset() && conflictsAt(log.epochs(), part.truncateTo, part.truncateEpoch, header.epoch)) {
+      if (part.truncateTo !== undefined && part.truncateTo < log.logEndOffset() && truncationConflicts(log.epochs(), part.truncateTo, part.truncateEpoch, header.epoch)) {
         if (part.truncateTo < log.highWatermark()) {
           this.o.log('warn', `${log.topic}/${log.partition}: leader ${header.leader.id} cuts below our high-water mark (${part.truncateTo} < ${log.highWatermark()})`);
         }
@@ -94,9 +94,3 @@ export class FollowerApply {
   }
 }
 
-/** Whether our record at `offset` conflicts with the leader's: from neither its record there nor its own epoch. */
-function conflictsAt(own: readonly EpochEntry[], offset: number, leaderEpochThere: number | undefined, leaderEpoch: number): boolean {
-  if (leaderEpochThere === undefined) return true;
-  const mine = epochAt(own, offset);
-  return mine !== leaderEpochThere && mine !== leaderEpoch;
-}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { acquireMode, leaseSafetyMarginMs, nextLookDelay, rankCandidates, writableUntil } from '../../../broker-runtime/src/election/decisions.js';
-import { divergencePoint, epochAt } from '../../../broker-runtime/src/replication/divergence.js';
+import { acquireMode, clusterHasHistory, leaseSafetyMarginMs, nextLookDelay, rankCandidates, recoveryWaitMs, writableUntil } from '../../../broker-runtime/src/election/decisions.js';
+import { divergencePoint, epochAt, truncationConflicts } from '../../../broker-runtime/src/replication/divergence.js';
 import { laggingFollowers, mayRejoin, nextHighWatermark } from '../../../broker-runtime/src/replication/isr.js';
 
 describe('lease decisions', () => {
@@ -42,7 +42,30 @@ describe('lease decisions', () => {
   });
 });
 
+describe('recovery after Redis lost its data', () => {
+  test('a brand-new cluster recovers after a few polls; one with history waits a full lease', () => {
+    assert.equal(recoveryWaitMs(200, 1000, false), 600);
+    assert.equal(recoveryWaitMs(500, 2000, true), 2500);
+    assert.equal(clusterHasHistory(0, [{ id: 'b1', highestEpoch: 0, lastLogEpoch: -1, logEndTotal: 0 }]), false);
+    assert.equal(clusterHasHistory(3, []), true, 'Redis still counts epochs');
+    assert.equal(clusterHasHistory(0, [{ id: 'b1', highestEpoch: 4, lastLogEpoch: 4, logEndTotal: 0 }]), true);
+    assert.equal(clusterHasHistory(0, [{ id: 'b1', highestEpoch: 0, lastLogEpoch: -1, logEndTotal: 9 }]), true);
+  });
+});
+
 describe('replication decisions', () => {
+  test('a follower cuts only where its record conflicts with the leader (a retried request cuts nothing)', () => {
+    const follower = [{ epoch: 1, startOffset: 0 }, { epoch: 3, startOffset: 10 }];
+    // leader 3 asked to cut at 10 where it has epoch-3 records: the follower already has them
+    assert.equal(truncationConflicts(follower, 10, 3, 3), false);
+    // a stale epoch-1 tail at 10 while the leader has epoch 2 there: cut
+    assert.equal(truncationConflicts([{ epoch: 1, startOffset: 0 }], 10, 2, 3), true);
+    // the leader has nothing at 10: anything we hold there that is not from this leader goes
+    assert.equal(truncationConflicts([{ epoch: 1, startOffset: 0 }], 10, -1, 3), true);
+    // an older leader that does not say: cut as asked
+    assert.equal(truncationConflicts(follower, 10, undefined, 3), true);
+  });
+
   test('the high-water mark is the smallest log end among the leader and counted followers, never lower than before', () => {
     assert.equal(nextHighWatermark({ current: 3, leaderEnd: 10, followerEnds: [7, 9], inSyncCount: 3, minInsync: 1 }), 7);
     assert.equal(nextHighWatermark({ current: 8, leaderEnd: 10, followerEnds: [7], inSyncCount: 2, minInsync: 1 }), 8);
