@@ -194,7 +194,9 @@ export function check(ops: readonly Op[]): CheckResult {
   }
   for (const op of ops) if (op.f === 'run' && op.value.stable === false) liveness.push('high-water marks did not settle to equal values on every replica after healing');
   const starts = nemesis.filter((o) => o.f === 'start');
-  const lastWorkload = Math.max(0, ...produceOps.map((o) => o.t));
+  // A loop, not Math.max(...spread): a soak's history has more operations than the call stack has room for arguments.
+  let lastWorkload = 0;
+  for (const o of produceOps) if (o.t > lastWorkload) lastWorkload = o.t;
   const gaps = new Map<string, number[]>();
   starts.forEach((s, i) => {
     const end = i + 1 < starts.length ? starts[i + 1]!.t : lastWorkload;

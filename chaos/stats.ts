@@ -14,5 +14,5 @@ export interface Spread {
 }
 
 export function spread(values: readonly number[]): Spread {
-  return { n: values.length, p50: percentile(values, 50), p99: percentile(values, 99), max: values.length ? Math.max(...values) : 0 };
+  return { n: values.length, p50: percentile(values, 50), p99: percentile(values, 99), max: values.reduce((m, v) => (v > m ? v : m), 0) };
 }
