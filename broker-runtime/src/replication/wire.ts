@@ -70,8 +70,8 @@ export function decodeFrame(frame: Buffer): { header: ReplicateHeader; payloads:
   if (frame.length < 4) throw new Error('replication frame shorter than its header length');
   const headLen = frame.readUInt32BE(0);
   if (4 + headLen > frame.length) throw new Error('replication frame header runs past the frame');
-  const header = JSON.parse(frame.subarray(4, 4 + headLen).toString('utf8')) as ReplicateHeader;
-  if (typeof header.epoch !== 'number' || !Array.isArray(header.parts)) throw new Error('replication frame header is malformed');
+  const header = JSON.parse(frame.subarray(4, 4 + headLen).toString('utf8')) as unknown;
+  checkHeader(header);
   const payloads: Buffer[] = [];
   let pos = 4 + headLen;
   for (const part of header.parts) {
@@ -90,4 +90,42 @@ export function encodeAnswer(answer: ReplicateAnswer): Buffer {
 
 export function decodeAnswer(buf: Buffer): ReplicateAnswer {
   return JSON.parse(buf.toString('utf8')) as ReplicateAnswer;
+}
+
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isEpochOrNone = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= -1;
+const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 1024;
+
+/**
+ * Every field of a frame header is checked before any of it is obeyed: a frame is the most
+ * powerful request a broker takes (it can cut a log), so a malformed one is refused whole.
+ */
+function checkHeader(h: unknown): asserts h is ReplicateHeader {
+  const bad = (what: string): never => {
+    throw new Error(`replication frame header: ${what}`);
+  };
+  if (typeof h !== 'object' || h === null) bad('not an object');
+  const o = h as Record<string, unknown>;
+  if (!isCount(o.epoch) || o.epoch < 1) bad('epoch must be a positive safe integer');
+  const leader = o.leader as Record<string, unknown> | null | undefined;
+  if (typeof leader !== 'object' || leader === null || !isText(leader.id) || !isText(leader.url)) bad('leader must be {id, url}');
+  if (typeof o.metaVersion !== 'string') bad('metaVersion must be a string');
+  if (o.topics !== undefined) {
+    if (!Array.isArray(o.topics)) bad('topics must be a list');
+    for (const t of o.topics as unknown[]) {
+      const tt = t as Record<string, unknown> | null;
+      if (typeof tt !== 'object' || tt === null || !isText(tt.name) || !isCount(tt.partitions) || tt.partitions < 1) bad('each topic must be {name, partitions}');
+    }
+  }
+  if (!Array.isArray(o.parts)) bad('parts must be a list');
+  for (const p of o.parts as unknown[]) {
+    const pp = p as Record<string, unknown> | null;
+    if (typeof pp !== 'object' || pp === null) bad('each part must be an object');
+    const part = pp as Record<string, unknown>;
+    if (!isText(part.topic) || !isCount(part.partition) || !isCount(part.prevOffset) || !isEpochOrNone(part.prevEpoch) || !isCount(part.hwm) || !isCount(part.length)) {
+      bad('each part needs topic, partition, prevOffset, prevEpoch, hwm and length');
+    }
+    if (part.truncateTo !== undefined && !isCount(part.truncateTo)) bad('truncateTo must be a non-negative safe integer');
+    if (part.truncateEpoch !== undefined && !isEpochOrNone(part.truncateEpoch)) bad('truncateEpoch must be an epoch or -1');
+  }
 }
