@@ -1,0 +1,141 @@
+import type { FaultKind } from './config.js';
+import type { SimEvent } from './scheduler.js';
+import type { Proc, World } from './world.js';
+
+/**
+ * Injects the run's faults at random moments, each undone after a random while: kills, SIGTERMs,
+ * pauses past the lease, network cuts between brokers and to Redis, Redis restarts (empty) and
+ * outages, power loss. heal() undoes everything still in effect.
+ */
+export class Nemesis {
+  private readonly undo = new Map<SimEvent, () => void>();
+  private next: SimEvent | null = null;
+  private stopped = false;
+  readonly counts = new Map<FaultKind, number>();
+
+  constructor(private readonly w: World) {}
+
+  start(): void {
+    this.schedule();
+  }
+
+  heal(): void {
+    this.stopped = true;
+    if (this.next) this.next.cancelled = true;
+    for (const [ev, fn] of this.undo) {
+      ev.cancelled = true;
+      fn();
+    }
+    this.undo.clear();
+    const w = this.w;
+    w.net.healAll();
+    w.net.calm();
+    if (!w.redis.up) w.redis.up = true;
+    for (const p of w.procs.values()) {
+      if (p.paused) w.resume(p);
+      if (!p.up) w.restart(p);
+    }
+    w.trace.add('nemesis: everything healed');
+  }
+
+  private schedule(): void {
+    const gap = -Math.log(1 - this.w.rng.next()) * this.w.cfg.meanFaultGapMs;
+    this.next = this.w.sched.after(gap, () => {
+      if (this.stopped) return;
+      this.inject();
+      this.schedule();
+    });
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const ev = this.w.sched.after(ms, () => {
+      this.undo.delete(ev);
+      fn();
+    });
+    this.undo.set(ev, fn);
+  }
+
+  private inject(): void {
+    const w = this.w;
+    const r = w.rng;
+    const lease = w.cfg.leaseMs;
+    const weights = Object.entries(w.cfg.faults).filter(([, n]) => (n ?? 0) > 0) as [FaultKind, number][];
+    const total = weights.reduce((s, [, n]) => s + n, 0);
+    let pick = r.next() * total;
+    let kind: FaultKind = weights[0]![0];
+    for (const [k, n] of weights) if ((pick -= n) < 0) {
+      kind = k;
+      break;
+    }
+    const procs = [...w.procs.values()];
+    const up = procs.filter((p) => p.up);
+    const target: Proc | undefined = up.length ? r.pick(up) : undefined;
+    this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
+    switch (kind) {
+      case 'crash':
+      case 'power-loss':
+      case 'sigterm': {
+        if (!target) return;
+        if (kind === 'crash') w.crash(target);
+        else if (kind === 'power-loss') w.powerLoss(target);
+        else w.sigterm(target);
+        this.later(r.float(0.1, 3) * lease, () => w.restart(target));
+        return;
+      }
+      case 'pause': {
+        if (!target || target.paused) return;
+        w.pause(target);
+        this.later(r.float(0.1, 2.5) * lease, () => w.resume(target));
+        return;
+      }
+      case 'isolate': {
+        if (!target) return;
+        const others = ['redis', 'client', ...procs.filter((p) => p !== target).map((p) => p.id)];
+        w.trace.add(`nemesis: ${target.id} isolated`);
+        for (const o of others) w.net.cut(target.id, o);
+        this.later(r.float(0.3, 3) * lease, () => {
+          for (const o of others) w.net.heal(target.id, o);
+          w.trace.add(`nemesis: ${target.id} reconnected`);
+        });
+        return;
+      }
+      case 'cut-redis': {
+        if (!target) return;
+        w.trace.add(`nemesis: ${target.id} cut from redis`);
+        w.net.cut(target.id, 'redis');
+        this.later(r.float(0.3, 3) * lease, () => {
+          w.net.heal(target.id, 'redis');
+          w.trace.add(`nemesis: ${target.id} reaches redis again`);
+        });
+        return;
+      }
+      case 'cut-link': {
+        if (procs.length < 2) return;
+        const a = r.pick(procs);
+        const b = r.pick(procs.filter((p) => p !== a));
+        w.trace.add(`nemesis: link ${a.id}-${b.id} cut`);
+        w.net.cut(a.id, b.id);
+        this.later(r.float(0.3, 3) * lease, () => {
+          w.net.heal(a.id, b.id);
+          w.trace.add(`nemesis: link ${a.id}-${b.id} healed`);
+        });
+        return;
+      }
+      case 'redis-restart':
+      case 'redis-down': {
+        if (!w.redis.up) return;
+        w.redis.up = false;
+        w.trace.add(`nemesis: redis ${kind === 'redis-restart' ? 'killed' : 'unreachable'}`);
+        this.later(r.float(0.05, 1.5) * lease, () => {
+          if (kind === 'redis-restart') {
+            w.isrBeforeRedisLoss = w.redis.peek().isr?.members ?? w.isrBeforeRedisLoss;
+            w.redis.restartEmpty();
+          }
+          w.redis.up = true;
+          w.trace.add(`nemesis: redis back${kind === 'redis-restart' ? ', empty' : ''}`);
+        });
+        return;
+      }
+    }
+  }
+}
