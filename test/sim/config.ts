@@ -95,7 +95,8 @@ export function configFor(seed: number, overrides: Partial<SimConfig> = {}): Sim
     chaosMs: leaseMs * r.int(8, 25),
     settleMs: Math.max(15_000, leaseMs * 8),
     clientGapMs: r.float(2, 50),
-    fixes: [],
+    // safe-recovery is what election/ does now (remembered in-sync sets); the mirror runs it by default.
+    fixes: ['safe-recovery'],
     mutation: null,
   };
   return { ...cfg, ...overrides };

@@ -58,7 +58,7 @@ export class Broker implements BrokerService {
       mayLead: () => !logs.all().some((l) => l.unclean()),
       log,
     });
-    this.elector.on('elected', (epoch, isr) => this.becomeLeader(epoch, isr.members));
+    this.elector.on('elected', (epoch, isr) => this.becomeLeader(epoch, isr.members, isr.epoch === epoch ? (isr.version ?? 0) : 0));
     this.elector.on('demoted', (reason) => this.becomeFollower(reason));
     this.elector.on('leader', (holder) => {
       this.stats.epoch.set(this.elector.currentEpoch());
@@ -96,7 +96,7 @@ export class Broker implements BrokerService {
 
   // ---- roles
 
-  private becomeLeader(epoch: number, isr: string[]): void {
+  private becomeLeader(epoch: number, isr: string[], isrVersion: number): void {
     this.stats.elections.inc();
     this.stats.isLeader.set(1);
     this.stats.epoch.set(epoch);
@@ -115,6 +115,8 @@ export class Broker implements BrokerService {
       commits: this.commits,
       reads: this.reads,
       onStaleEpoch: (newer) => void this.elector.observeEpoch(newer),
+      rememberIsr: (doc) => this.state.rememberIsr(doc),
+      initialIsrVersion: isrVersion,
       onIsrChange: (members, change) => {
         this.stats.isrChanges.inc({ change });
         this.stats.isrSize.set(members.length);

@@ -1,4 +1,4 @@
-import type { AcquireMode, Candidacy } from './lease-store.js';
+import type { AcquireMode, Candidacy, InSyncSet } from './lease-store.js';
 
 /**
  * Election decisions as plain functions over plain data (no Redis, no clock inside), so every
@@ -61,8 +61,39 @@ export function rankCandidates(candidates: Candidacy[]): Candidacy[] {
   );
 }
 
+/** The newer of two in-sync sets: by leader epoch, then by the write's number within that epoch. Ties keep `a`. */
+export function newerIsr(a: InSyncSet | null | undefined, b: InSyncSet | null | undefined): InSyncSet | null {
+  if (!a) return b ?? null;
+  if (!b) return a;
+  if (a.epoch !== b.epoch) return a.epoch > b.epoch ? a : b;
+  return (b.version ?? 0) > (a.version ?? 0) ? b : a;
+}
+
+/**
+ * Recovery when Redis has no in-sync set: lead only as a member of the newest in-sync set any live
+ * broker remembers, once every member of it has stated its candidacy, and only if best ranked among
+ * them — every member of that set holds every committed record. With no set remembered anywhere
+ * (a brand-new cluster) the best-ranked candidate leads.
+ */
+export function mayRecover(self: string, own: InSyncSet | null, candidates: Candidacy[]): boolean {
+  let known = own;
+  for (const c of candidates) known = newerIsr(known, c.isr ?? null);
+  if (!known) {
+    const best = rankCandidates(candidates)[0];
+    return !best || best.id === self;
+  }
+  const members = known.members;
+  if (!members.includes(self)) return false;
+  const present = new Set([self, ...candidates.map((c) => c.id)]);
+  if (!members.every((m) => present.has(m))) return false;
+  const best = rankCandidates(candidates.filter((c) => members.includes(c.id)))[0];
+  return !best || best.id === self;
+}
+
 export interface EligibilityInput {
   self: string;
+  /** The newest in-sync set this broker remembers (its broker-state.json). */
+  rememberedIsr?: InSyncSet | null;
   unclean: boolean;
   /** The recorded in-sync set, or null when Redis has none. */
   isrMembers: string[] | null;
@@ -77,6 +108,5 @@ export function acquireMode(input: EligibilityInput): AcquireMode | null {
   if (input.unclean) return 'unclean';
   if (input.isrMembers) return input.isrMembers.includes(input.self) ? 'isr' : null;
   if (input.isrMissingForMs < input.recoveryWaitMs) return null;
-  const best = rankCandidates(input.candidates)[0];
-  return !best || best.id === input.self ? 'recover' : null;
+  return mayRecover(input.self, input.rememberedIsr ?? null, input.candidates) ? 'recover' : null;
 }

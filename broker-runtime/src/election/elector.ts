@@ -148,7 +148,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
   }
 
   private candidacy(): Candidacy {
-    return { id: this.opts.id, highestEpoch: this.state.highestEpoch(), ...this.opts.candidacy() };
+    return { id: this.opts.id, highestEpoch: this.state.highestEpoch(), isr: this.state.lastIsr(), ...this.opts.candidacy() };
   }
 
   private async leaderTick(): Promise<number> {
@@ -170,13 +170,17 @@ export class Elector extends EventEmitter<ElectorEvents> {
     this.extendDeadline(sentAt);
     await this.store.register({ id: this.opts.id, url: this.opts.url }, this.opts.leaseMs, null);
     const { isr } = await this.store.readLeader();
-    if (isr) this.isr = isr;
+    if (isr) {
+      this.isr = isr;
+      await this.state.rememberIsr(isr);
+    }
     return this.opts.renewMs;
   }
 
   private async followerTick(): Promise<number> {
     const { holder, pttlMs, isr, epochCounter } = await this.store.readLeader();
     this.isr = isr;
+    if (isr) await this.state.rememberIsr(isr);
     const t = now();
     // The recovery wait counts from the first look at *this* Redis connection: a Redis restart
     // (a reconnect) or a failed read (tick() clears it) starts it over.
@@ -199,6 +203,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
       self: this.opts.id,
       unclean: this.opts.uncleanElection,
       isrMembers: isr ? isr.members : null,
+      rememberedIsr: this.state.lastIsr(),
       isrMissingForMs: this.isrMissingSince === null ? 0 : t - this.isrMissingSince,
       recoveryWaitMs: recoveryWaitMs(this.opts.renewMs, this.opts.leaseMs, clusterHasHistory(epochCounter, [...candidates, this.candidacy()])),
       candidates,
@@ -223,6 +228,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
     this.leaseValue = result.value;
     this.extendDeadline(sentAt);
     this.isr = result.isr ?? { epoch: result.epoch, members: [this.opts.id] };
+    await this.state.rememberIsr(this.isr);
     this.opts.log('info', `elected leader with epoch ${result.epoch} (mode ${mode}); in-sync set [${this.isr.members.join(', ')}]`);
     this.emit('leader', this.leader());
     this.emit('elected', result.epoch, this.isr);

@@ -11,6 +11,8 @@ export interface LeaseHolder {
 export interface InSyncSet {
   epoch: number;
   members: string[];
+  /** Counts the leader's writes within its epoch: (epoch, version) orders every in-sync set ever written. */
+  version?: number;
 }
 
 export interface BrokerRegistration {
@@ -23,6 +25,8 @@ export interface Candidacy {
   highestEpoch: number;
   lastLogEpoch: number;
   logEndTotal: number;
+  /** The newest in-sync set this broker has seen (for recovery when Redis lost its copy). */
+  isr?: InSyncSet | null;
 }
 
 export type AcquireMode = 'isr' | 'recover' | 'unclean';
@@ -175,7 +179,7 @@ function parseIsr(value: string): InSyncSet | null {
   try {
     const v = JSON.parse(value) as InSyncSet;
     // cjson encodes an empty Lua table as {}, never as []
-    return { epoch: Number(v.epoch), members: Array.isArray(v.members) ? v.members : [] };
+    return { epoch: Number(v.epoch), members: Array.isArray(v.members) ? v.members : [], version: Number(v.version ?? 0) };
   } catch {
     return null;
   }

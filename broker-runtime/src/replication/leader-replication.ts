@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { LeaseStore } from '../election/lease-store.js';
+import type { InSyncSet, LeaseStore } from '../election/lease-store.js';
 import type { LogManager, PartitionLog } from '../log/types.js';
 import { FollowerSession } from './follower-session.js';
 import type { HighWatermarkWaiters } from './hwm-waiters.js';
@@ -26,6 +26,10 @@ export interface LeaderReplicationOptions {
   reads: HighWatermarkWaiters;
   onStaleEpoch(epoch: number): void;
   onIsrChange(members: string[], change: 'shrink' | 'expand', brokerId: string): void;
+  /** Remember an in-sync set durably (a larger one before it is written, a smaller one after). */
+  rememberIsr(isr: InSyncSet): Promise<void>;
+  /** The write number of the in-sync set this leadership started from. */
+  initialIsrVersion: number;
   log(level: 'debug' | 'info' | 'warn' | 'error', line: string): void;
 }
 
@@ -48,7 +52,11 @@ export class LeaderReplication {
   private stopped = false;
   private readonly metaWaiters: { version: string; resolve: () => void }[] = [];
 
+  /** Write number of the last in-sync set written (or found) in this leadership. */
+  private isrVersion: number;
+
   constructor(private readonly o: LeaderReplicationOptions) {
+    this.isrVersion = o.initialIsrVersion;
     this.isr = new Set(o.initialIsr.includes(o.self.id) ? o.initialIsr : [...o.initialIsr, o.self.id]);
   }
 
@@ -213,7 +221,10 @@ export class LeaderReplication {
     if (others.length === 0 || !fence) return false;
     await this.isrChanges;
     try {
-      return await this.o.store.writeIsr(fence, { epoch: this.o.epoch, members: others.sort() });
+      const doc = { epoch: this.o.epoch, version: ++this.isrVersion, members: others.sort() };
+      const ok = await this.o.store.writeIsr(fence, doc);
+      if (ok) await this.o.rememberIsr(doc);
+      return ok;
     } catch {
       return false;
     }
@@ -234,8 +245,13 @@ export class LeaderReplication {
       if (change === 'expand') members.add(id);
       else members.delete(id);
       try {
-        const ok = await this.o.store.writeIsr(fence, { epoch: this.o.epoch, members: [...members].sort() });
+        const doc = { epoch: this.o.epoch, version: ++this.isrVersion, members: [...members].sort() };
+        // A larger set is remembered before Redis has it, a smaller one after: whatever this broker
+        // remembers is never smaller than what Redis may hold.
+        if (change === 'expand') await this.o.rememberIsr(doc);
+        const ok = await this.o.store.writeIsr(fence, doc);
         if (!ok) return this.o.log('warn', `could not record the in-sync set change (${change} ${id}): lease lost`);
+        if (change === 'shrink') await this.o.rememberIsr(doc);
         if (change === 'expand') this.isr.add(id);
         else this.isr.delete(id);
         this.o.log('info', `in-sync set ${change === 'expand' ? 'expanded with' : 'shrank without'} ${id}: [${this.inSyncMembers().join(', ')}]`);

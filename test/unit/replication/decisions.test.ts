@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { acquireMode, clusterHasHistory, leaseSafetyMarginMs, nextLookDelay, rankCandidates, recoveryWaitMs, writableUntil } from '../../../broker-runtime/src/election/decisions.js';
+import { acquireMode, clusterHasHistory, mayRecover, newerIsr, leaseSafetyMarginMs, nextLookDelay, rankCandidates, recoveryWaitMs, writableUntil } from '../../../broker-runtime/src/election/decisions.js';
 import { divergencePoint, epochAt, truncationConflicts } from '../../../broker-runtime/src/replication/divergence.js';
 import { laggingFollowers, mayRejoin, nextHighWatermark } from '../../../broker-runtime/src/replication/isr.js';
 
@@ -50,6 +50,31 @@ describe('recovery after Redis lost its data', () => {
     assert.equal(clusterHasHistory(3, []), true, 'Redis still counts epochs');
     assert.equal(clusterHasHistory(0, [{ id: 'b1', highestEpoch: 4, lastLogEpoch: 4, logEndTotal: 0 }]), true);
     assert.equal(clusterHasHistory(0, [{ id: 'b1', highestEpoch: 0, lastLogEpoch: -1, logEndTotal: 9 }]), true);
+  });
+});
+
+describe('recovery only by members of the newest remembered in-sync set', () => {
+  const c = (id: string, isr: { epoch: number; version: number; members: string[] } | null, lastLogEpoch = 3) => ({ id, highestEpoch: 3, lastLogEpoch, logEndTotal: 10, isr });
+  test('newerIsr orders by epoch, then by write number', () => {
+    const a = { epoch: 3, version: 2, members: ['b1'] };
+    const b = { epoch: 3, version: 5, members: ['b1', 'b2'] };
+    const d = { epoch: 4, version: 0, members: ['b2'] };
+    assert.equal(newerIsr(a, b), b);
+    assert.equal(newerIsr(b, d), d);
+    assert.equal(newerIsr(null, a), a);
+  });
+  test('a broker outside the newest set never recovers; members wait until all of them are present', () => {
+    const newest = { epoch: 3, version: 4, members: ['b1', 'b2'] };
+    const older = { epoch: 3, version: 1, members: ['b1', 'b2', 'b3'] };
+    // b3 remembers an older set that includes it, but b1 remembers the newer one without b3
+    assert.equal(mayRecover('b3', older, [c('b1', newest), c('b3', older)]), false);
+    // b1 is a member, but b2 (also a member) has not stated its candidacy yet
+    assert.equal(mayRecover('b1', newest, [c('b1', newest), c('b3', older)]), false);
+    // both members present: the best ranked member recovers
+    assert.equal(mayRecover('b1', newest, [c('b1', newest, 3), c('b2', newest, 2), c('b3', older, 5)]), true);
+    assert.equal(mayRecover('b2', newest, [c('b1', newest, 3), c('b2', newest, 2)]), false);
+    // nothing remembered anywhere (a brand-new cluster): the best ranked candidate
+    assert.equal(mayRecover('b1', null, [c('b1', null), c('b2', null)]), true);
   });
 });
 

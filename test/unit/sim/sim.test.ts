@@ -65,10 +65,10 @@ describe('seeded simulation of the election and replication decisions', () => {
     });
   }
 
-  // Still open (reported): with Redis's data lost, a broker that knows it is not in the in-sync set
-  // still wins the recovery when the in-sync brokers are cut off from Redis for longer than the
-  // wait, and truncates their committed records. The proposed fix (--fix safe-recovery) holds.
-  test('D (open): seed 4303, a broker outside the in-sync set wins a recovery while the in-sync one is cut off', { todo: 'reported; fails until fixed' }, async () => {
+  // Found later and fixed the same way (remembered in-sync sets, election/decisions.ts mayRecover):
+  // with Redis's data lost, a broker outside the in-sync set won a recovery while the in-sync one
+  // was cut off from Redis, and truncated its committed records.
+  test('D stays fixed: seed 4303, a broker outside the in-sync set no longer wins a recovery while the in-sync one is cut off', async () => {
     const r = await runSeed(4303);
     if (!r.ok) assert.fail(report(r, false));
   });
