@@ -1,9 +1,9 @@
 import type { AcquireMode } from '../../broker-runtime/src/election/lease-store.js';
-import type { Fix, Mutation } from './config.js';
+import type { Mutation } from './config.js';
 import { Disk, SimLog } from './disk.js';
 import { SimElector } from './elector.js';
 import { SimFollowerApply } from './follower.js';
-import { newerIsr } from './fixes.js';
+import { newerIsr } from '../../broker-runtime/src/election/decisions.js';
 import { SimLeaderReplication } from './leader.js';
 import type { SimIsr } from './redis.js';
 import type { Probe, Runtime, SimAnswer, SimFrame, Timer } from './runtime.js';
@@ -19,7 +19,6 @@ export interface SimBrokerConfig {
   produceTimeoutMs: number;
   fsyncIntervalMs: number;
   maxEntries: number;
-  fixes: ReadonlySet<Fix>;
   mutation: Mutation | null;
 }
 
@@ -59,7 +58,6 @@ export class SimBroker {
       onElected: (epoch, isr, mode) => this.becomeLeader(epoch, isr, mode),
       mayLead: () => true,
       onDemoted: () => this.becomeFollower(),
-      fixes: cfg.fixes,
       mutation: cfg.mutation,
     });
     this.follower = new SimFollowerApply({
@@ -113,7 +111,6 @@ export class SimBroker {
       onStaleEpoch: (newer) => void this.elector.observeEpoch(newer),
       onIsrChange: () => {},
       remember: (written) => (this.disk.lastIsr = newerIsr(this.disk.lastIsr, written)),
-      fixes: this.cfg.fixes,
       mutation: this.cfg.mutation,
     });
     this.leaderRep = rep;

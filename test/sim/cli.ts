@@ -1,15 +1,15 @@
-import { FIXES, MUTATIONS, type Fix, type Mutation } from './config.js';
+import { MUTATIONS, type Mutation } from './config.js';
 import { likelyBug } from './classify.js';
 import { report } from './report.js';
 import { runSeed, type RunResult } from './run.js';
 
 /**
- * npm run sim -- [--seeds N] [--from S] [--seed S] [--trace] [--quiet] [--short] [--fix all|name,...] [--mutate name]
+ * npm run sim -- [--seeds N] [--from S] [--seed S] [--trace] [--quiet] [--short] [--mutate name]
  *
  * Runs seeds from S (default 1) through S+N-1, or one seed; prints every failure with its seed,
  * the broken invariant, the trace leading to it and the command that replays it. Exit code 1 if
- * any seed failed. --fix applies proposed fixes to the mirror; --mutate breaks a rule on purpose;
- * --short runs the shorter runs of the npm test subset.
+ * any seed failed. --mutate breaks a rule on purpose (the checker must notice); --short runs the
+ * shorter runs of the npm test subset.
  */
 interface Args {
   seeds: number;
@@ -18,12 +18,11 @@ interface Args {
   trace: boolean;
   quiet: boolean;
   short: boolean;
-  fixes: Fix[];
   mutation: Mutation | null;
 }
 
 function parse(argv: string[]): Args {
-  const a: Args = { seeds: 200, from: 1, seed: null, trace: false, quiet: false, short: false, fixes: [], mutation: null };
+  const a: Args = { seeds: 200, from: 1, seed: null, trace: false, quiet: false, short: false, mutation: null };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = () => {
@@ -37,18 +36,12 @@ function parse(argv: string[]): Args {
     else if (flag === '--trace') a.trace = true;
     else if (flag === '--quiet') a.quiet = true;
     else if (flag === '--short') a.short = true;
-    else if (flag === '--fix') {
-      const names = String(argv[++i] ?? '').split(',');
-      a.fixes = names.includes('all') ? [...FIXES] : names.map((n) => {
-        if (!(FIXES as readonly string[]).includes(n)) throw new Error(`--fix: unknown fix '${n}' (${FIXES.join(', ')}, all)`);
-        return n as Fix;
-      });
-    } else if (flag === '--mutate') {
+    else if (flag === '--mutate') {
       const n = String(argv[++i] ?? '');
       if (!(MUTATIONS as readonly string[]).includes(n)) throw new Error(`--mutate: unknown mutation '${n}' (${MUTATIONS.join(', ')})`);
       a.mutation = n as Mutation;
     }
-    else throw new Error(`unknown flag ${flag} (use --seeds N, --from S, --seed S, --trace, --quiet, --short, --fix, --mutate)`);
+    else throw new Error(`unknown flag ${flag} (use --seeds N, --from S, --seed S, --trace, --quiet, --short, --mutate)`);
   }
   return a;
 }
@@ -61,7 +54,7 @@ async function main(): Promise<void> {
   let simMs = 0;
   const failed: RunResult[] = [];
   for (const seed of seeds) {
-    const r = await runSeed(seed, { trace: args.trace, short: args.short, config: { fixes: args.fixes, mutation: args.mutation } });
+    const r = await runSeed(seed, { trace: args.trace, short: args.short, config: { mutation: args.mutation } });
     steps += r.steps;
     simMs += r.simMs;
     if (args.seed !== null) {
@@ -77,7 +70,7 @@ async function main(): Promise<void> {
   const byBug = new Map<string, number>();
   for (const f of failed) byBug.set(likelyBug(f), (byBug.get(likelyBug(f)) ?? 0) + 1);
   if (byBug.size) console.log(`failures by likely bug: ${[...byBug].map(([b, n]) => `${b}: ${n}`).join('; ')}`);
-  const mode = `${args.fixes.length ? ` with fixes ${args.fixes.join(',')}` : ''}${args.mutation ? ` mutated ${args.mutation}` : ''}`;
+  const mode = args.mutation ? ` mutated ${args.mutation}` : '';
   console.log(`${seeds.length} seed(s)${mode}, ${steps} steps, ${(simMs / 3_600_000).toFixed(2)} simulated hours in ${secs} s: ${failed.length} failed${failed.length ? ` (${failed.map((f) => f.seed).join(', ')})` : ''}`);
   process.exitCode = failed.length ? 1 : 0;
 }

@@ -2,15 +2,9 @@ import type { NetworkOptions } from './network.js';
 import { Rng } from './rng.js';
 
 /**
- * Fixes proposed for the protocol bugs the simulation found (see test/sim/README.md), applied to the
- * mirror only when asked: without them the mirror is the broker as it is.
- */
-export const FIXES = ['safe-recovery'] as const;
-export type Fix = (typeof FIXES)[number];
-
-/**
  * Deliberately broken rules, to show the checker catches them: four general ones, and the rules
- * as they were before the fixes of the bugs this simulation found ("revert-A" puts bug A back).
+ * as they were before the fixes of the bugs this simulation found ("revert-A" puts bug A back;
+ * "revert-D2" lets any best-ranked candidate recover, as before remembered in-sync sets).
  */
 export const MUTATIONS = [
   'hwm-ignores-followers',
@@ -20,6 +14,7 @@ export const MUTATIONS = [
   'revert-A',
   'revert-B',
   'revert-D',
+  'revert-D2',
   'revert-E',
 ] as const;
 export type Mutation = (typeof MUTATIONS)[number];
@@ -48,7 +43,6 @@ export interface SimConfig {
   chaosMs: number;
   settleMs: number;
   clientGapMs: number;
-  fixes: Fix[];
   mutation: Mutation | null;
 }
 
@@ -95,8 +89,6 @@ export function configFor(seed: number, overrides: Partial<SimConfig> = {}): Sim
     chaosMs: leaseMs * r.int(8, 25),
     settleMs: Math.max(15_000, leaseMs * 8),
     clientGapMs: r.float(2, 50),
-    // safe-recovery is what election/ does now (remembered in-sync sets); the mirror runs it by default.
-    fixes: ['safe-recovery'],
     mutation: null,
   };
   return { ...cfg, ...overrides };

@@ -1,8 +1,7 @@
-import { acquireMode, clusterHasHistory, followerPollMs, nextLookDelay, recoveryWaitMs, writableUntil } from '../../broker-runtime/src/election/decisions.js';
+import { acquireMode, clusterHasHistory, followerPollMs, newerIsr, nextLookDelay, recoveryWaitMs, writableUntil } from '../../broker-runtime/src/election/decisions.js';
 import type { AcquireMode, InSyncSet, LeaseHolder } from '../../broker-runtime/src/election/lease-store.js';
-import type { Fix, Mutation } from './config.js';
+import type { Mutation } from './config.js';
 import type { Disk } from './disk.js';
-import { newerIsr, safeRecoverAllowed } from './fixes.js';
 import type { SimCandidacy, SimIsr } from './redis.js';
 import type { Runtime, Timer } from './runtime.js';
 
@@ -14,7 +13,6 @@ export interface SimElectorOptions {
   candidacy: () => Omit<SimCandidacy, 'id' | 'highestEpoch'>;
   /** False while a partition is unclean (never here: storage corruption is not modelled). */
   mayLead: () => boolean;
-  fixes: ReadonlySet<Fix>;
   mutation: Mutation | null;
   onElected(epoch: number, isr: SimIsr, mode: AcquireMode): void;
   onDemoted(reason: string): void;
@@ -135,14 +133,12 @@ export class SimElector {
   }
 
   private candidacy(): SimCandidacy {
-    const c: SimCandidacy = { id: this.o.id, highestEpoch: this.disk.highestEpoch, ...this.o.candidacy() };
-    if (this.o.fixes.has('safe-recovery')) c.isr = this.disk.lastIsr;
-    return c;
+    return { id: this.o.id, highestEpoch: this.disk.highestEpoch, isr: this.disk.lastIsr, ...this.o.candidacy() };
   }
 
-  /** safe-recovery: remember (durably, like the epoch) the newest in-sync set seen. */
+  /** BrokerState.rememberIsr: keep (durably, like the epoch) the newest in-sync set seen. */
   private remember(isr: SimIsr | null): void {
-    if (isr && this.o.fixes.has('safe-recovery')) this.disk.lastIsr = newerIsr(this.disk.lastIsr, isr);
+    if (isr) this.disk.lastIsr = newerIsr(this.disk.lastIsr, isr);
   }
 
   private async leaderTick(): Promise<number> {
@@ -196,9 +192,17 @@ export class SimElector {
     const missingFor = this.isrMissingSince === null ? 0 : t - this.isrMissingSince;
     const history = clusterHasHistory(epochCounter, [...candidates, this.candidacy()]) && this.o.mutation !== 'revert-D';
     const wait = recoveryWaitMs(this.o.renewMs, this.o.leaseMs, history);
-    let mode = acquireMode({ self: this.o.id, unclean, isrMembers: isr ? isr.members : null, isrMissingForMs: missingFor, recoveryWaitMs: wait, candidates });
-    // safe-recovery (proposed) replaces the recover rule: lead only as the newest remembered in-sync set allows.
-    if (this.o.fixes.has('safe-recovery') && !isr && !unclean) mode = missingFor >= wait && safeRecoverAllowed(this.o.id, this.disk.lastIsr, candidates) ? 'recover' : null;
+    // revert-D2: recover as the best-ranked candidate, whatever in-sync sets anyone remembers.
+    const forget = this.o.mutation === 'revert-D2';
+    const mode = acquireMode({
+      self: this.o.id,
+      rememberedIsr: forget ? null : this.disk.lastIsr,
+      unclean,
+      isrMembers: isr ? isr.members : null,
+      isrMissingForMs: missingFor,
+      recoveryWaitMs: wait,
+      candidates: forget ? candidates.map((c) => ({ ...c, isr: null })) : candidates,
+    });
     if (!mode) return followerPollMs(this.o.renewMs);
     if (mode !== 'unclean' && !mayLead) return followerPollMs(this.o.renewMs);
     // Above every epoch any live broker has seen, not only ours: an epoch must never be reused.
@@ -215,8 +219,8 @@ export class SimElector {
     this.extendDeadline(sentAt);
     // The script answers the in-sync set it left in place: no second round trip that could fail.
     const isrNow = this.o.mutation === 'revert-B' ? (await this.rt.redis((r) => r.readLeader(), this.cmdMs)).isr : (result.isr ?? null);
-    this.remember(isrNow);
     this.isr = isrNow ?? { epoch: result.epoch, members: [this.o.id] };
+    this.remember(this.isr);
     this.rt.note(`elected leader with epoch ${result.epoch} (mode ${acquiring}); in-sync set [${this.isr.members.join(', ')}]`);
     this.o.onElected(result.epoch, this.isr, acquiring);
     return this.o.renewMs;

@@ -1,5 +1,5 @@
 import { laggingFollowers, mayRejoin, nextHighWatermark } from '../../broker-runtime/src/replication/isr.js';
-import type { Fix, Mutation } from './config.js';
+import type { Mutation } from './config.js';
 import type { SimLog } from './disk.js';
 import type { FakeRedis, SimIsr } from './redis.js';
 import type { Runtime, Timer } from './runtime.js';
@@ -23,9 +23,8 @@ export interface SimLeaderOptions {
   commits: SimWaiters;
   onStaleEpoch(epoch: number): void;
   onIsrChange(members: string[]): void;
-  /** safe-recovery: remember an in-sync set before writing it. */
+  /** BrokerState.rememberIsr: a larger set before it is written, a smaller one after. */
   remember(isr: SimIsr): void;
-  fixes: ReadonlySet<Fix>;
   mutation: Mutation | null;
 }
 
@@ -44,14 +43,15 @@ export class SimLeaderReplication {
   private lastDiscovery = 0;
   private stopped = false;
   private readonly cmdMs: number;
-  /** Number of this leadership's in-sync set writes (orders them for the safe-recovery fix). */
-  private isrVersion = 0;
+  /** Write number of the last in-sync set written (or found) in this leadership. */
+  private isrVersion: number;
 
   constructor(
     private readonly rt: Runtime,
     private readonly o: SimLeaderOptions,
   ) {
     const members = o.initialIsr.members;
+    this.isrVersion = o.initialIsr.epoch === o.epoch ? (o.initialIsr.version ?? 0) : 0;
     this.isr = new Set(members.includes(o.self) ? members : [...members, o.self]);
     this.cmdMs = Math.max(200, Math.min(o.renewMs, 2000));
   }
@@ -196,7 +196,7 @@ export class SimLeaderReplication {
     try {
       const isr: SimIsr = { epoch: this.o.epoch, members: others.sort(), version: ++this.isrVersion };
       const ok = await this.rt.redis((r: FakeRedis) => r.writeIsr(fence, isr), this.cmdMs);
-      if (ok && this.o.fixes.has('safe-recovery')) this.o.remember(isr);
+      if (ok) this.o.remember(isr);
       return ok;
     } catch {
       return false;
@@ -219,12 +219,12 @@ export class SimLeaderReplication {
       else members.delete(id);
       try {
         const isr: SimIsr = { epoch: this.o.epoch, members: [...members].sort(), version: ++this.isrVersion };
-        // safe-recovery: remember a larger set before writing it (a superset is safe to trust), a smaller one only once written.
-        const remember = this.o.fixes.has('safe-recovery');
-        if (remember && change === 'expand') this.o.remember(isr);
+        // A larger set is remembered before Redis has it, a smaller one after: what this broker
+        // remembers is never smaller than what Redis may hold.
+        if (change === 'expand') this.o.remember(isr);
         const ok = await this.rt.redis((r: FakeRedis) => r.writeIsr(fence, isr), this.cmdMs);
         if (!ok) return this.rt.note(`could not record the in-sync set change (${change} ${id}): lease lost`);
-        if (remember && change === 'shrink') this.o.remember(isr);
+        if (change === 'shrink') this.o.remember(isr);
         if (change === 'expand' && this.o.mutation !== 'revert-A') this.isr.add(id);
         else this.isr.delete(id);
         this.rt.note(`in-sync set ${change === 'expand' ? 'expanded with' : 'shrank without'} ${id}: [${[...this.isr].sort().join(', ')}]`);

@@ -1,11 +1,10 @@
 import type { AcquireMode, AcquireResult, Candidacy, InSyncSet, LeaseHolder } from '../../broker-runtime/src/election/lease-store.js';
 
-/** The in-sync set as written; `version` orders writes within one epoch (used by the safe-recovery fix only). */
-export type SimIsr = InSyncSet & { version?: number };
-/** A candidacy; with the safe-recovery fix it also carries the newest in-sync set the broker has seen. */
-export type SimCandidacy = Candidacy & { isr?: SimIsr | null };
-/** With the acquire-returns-isr fix, the script also answers the in-sync set it left in place. */
-export type SimAcquireResult = AcquireResult & { isr?: SimIsr | null };
+/** The in-sync set as written: `version` orders the writes within one epoch. */
+export type SimIsr = InSyncSet;
+/** A candidacy carries the newest in-sync set the broker remembers. */
+export type SimCandidacy = Candidacy;
+export type SimAcquireResult = AcquireResult;
 
 /**
  * The lease store as Redis holds it, each operation atomic as its Lua script or MULTI is

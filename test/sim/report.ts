@@ -1,5 +1,4 @@
 import { likelyBug } from './classify.js';
-import { FIXES } from './config.js';
 import { describe, type RunResult } from './run.js';
 
 /** A failed run as text: seed, broken invariant, likely bug, the trace (optional) and the replay command. */
@@ -11,7 +10,7 @@ export function report(r: RunResult, withTrace: boolean): string {
     `  ${v.detail}`,
     `  at ${v.at.toFixed(1)} ms (step ${v.step}); ${describe(r.config)}`,
     withTrace ? `--- trace\n${r.trace}\n---` : '',
-    `  replay: npm run sim -- --seed ${r.seed} --trace${r.short ? ' --short' : ''}${r.config.fixes.length ? ` --fix ${r.config.fixes.length === FIXES.length ? 'all' : r.config.fixes.join(',')}` : ''}${r.config.mutation ? ` --mutate ${r.config.mutation}` : ''}`,
+    `  replay: npm run sim -- --seed ${r.seed} --trace${r.short ? ' --short' : ''}${r.config.mutation ? ` --mutate ${r.config.mutation}` : ''}`,
   ].filter(Boolean).join('\n');
 }
 

@@ -114,7 +114,6 @@ export class World {
         produceTimeoutMs: this.cfg.produceTimeoutMs,
         fsyncIntervalMs: this.cfg.fsyncIntervalMs,
         maxEntries: this.cfg.maxEntries,
-        fixes: new Set(this.cfg.fixes),
         mutation: this.cfg.mutation,
       },
       {
