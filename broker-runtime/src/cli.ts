@@ -46,8 +46,13 @@ async function run(config: BrokerConfig, log: Logger): Promise<void> {
     logger: (line) => log('info', line),
   });
   const state = await BrokerState.open(config.dataDir);
+  for (const repair of state.repairs) log('warn', `broker state: ${repair}`);
   const broker = new Broker(config, logs, state, log);
-  const server = createBrokerServer(broker, { maxMessageBytes: config.maxMessageBytes, logger: (line) => log('error', line) });
+  const server = createBrokerServer(broker, {
+    maxMessageBytes: config.maxMessageBytes,
+    allowedOrigins: config.allowOrigins,
+    logger: (line) => log('error', line),
+  });
   await listen(server, config);
   log('info', `listening on http://${config.host}:${config.port} (advertised ${config.advertisedUrl})`);
   broker.start();

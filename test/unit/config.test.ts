@@ -55,6 +55,7 @@ test('defaults follow DESIGN.md', () => {
     maxMessageBytes: 1_048_576,
     produceTimeoutMs: 30_000,
     logLevel: 'info',
+    allowOrigins: [],
   } satisfies BrokerConfig);
 });
 
@@ -121,6 +122,7 @@ test('every flag has an environment twin', () => {
     maxMessageBytes: 2048,
     produceTimeoutMs: 7000,
     logLevel: 'debug',
+    allowOrigins: [],
   } satisfies BrokerConfig);
 });
 

@@ -11,6 +11,8 @@ import type { LogManager, PartitionLog, RecordInput, TopicInfo } from '../log/ty
 import type { Logger } from '../logger.js';
 import { RoundRobinByTopic, choosePartition } from '../routing/partitioner.js';
 import { FollowerApply } from '../replication/follower-apply.js';
+import { decodeFrameKey } from '../replication/frame-auth.js';
+import { FrameKeyCache } from '../replication/frame-key-cache.js';
 import { HighWatermarkWaiters } from '../replication/hwm-waiters.js';
 import { LeaderReplication } from '../replication/leader-replication.js';
 import { createBrokerMetrics, type BrokerMetrics } from './broker-metrics.js';
@@ -35,6 +37,7 @@ export class Broker implements BrokerService {
   private leaderRep: LeaderReplication | null = null;
   private metaVersionCache = '';
   private readonly creating = new Map<string, Promise<void>>();
+  private readonly frameKeys: FrameKeyCache;
 
   constructor(
     private readonly config: BrokerConfig,
@@ -64,6 +67,7 @@ export class Broker implements BrokerService {
       this.stats.epoch.set(this.elector.currentEpoch());
       if (holder && holder.id !== config.id) log('info', `following leader ${holder.id} (epoch ${holder.epoch})`);
     });
+    this.frameKeys = new FrameKeyCache(async (epoch) => decodeFrameKey(await this.store.frameKey(epoch)), () => performance.now());
     this.follower = new FollowerApply({
       logs,
       currentEpoch: () => this.elector.currentEpoch(),
@@ -71,6 +75,7 @@ export class Broker implements BrokerService {
       observeEpoch: (epoch, holder) => this.elector.observeEpoch(epoch, holder),
       applyTopics: (topics) => this.applyTopics(topics),
       reads: this.reads,
+      frameKey: (epoch) => this.frameKeys.get(epoch),
       onApplied: (bytes, records) => {
         this.stats.replicatedBytes.inc(bytes);
         this.stats.replicatedRecords.inc(records);
@@ -104,6 +109,7 @@ export class Broker implements BrokerService {
       logs: this.logs,
       store: this.store,
       epoch,
+      frameKey: this.elector.frameKey()!,
       self: { id: this.config.id, url: this.config.advertisedUrl },
       initialIsr: isr,
       minInsync: this.config.minInsync,
@@ -331,8 +337,8 @@ export class Broker implements BrokerService {
     return log;
   }
 
-  replicate(frame: Buffer): Promise<Buffer> {
-    return this.follower.handle(frame);
+  replicate(frame: Buffer, auth: string | string[] | undefined): Promise<Buffer> {
+    return this.follower.handle(frame, auth);
   }
 
   // ---- metadata

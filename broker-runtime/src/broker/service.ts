@@ -99,5 +99,5 @@ export interface BrokerService {
   /** The same metrics in the Prometheus text exposition format (GET /metrics?format=prometheus). */
   prometheus?(): string;
   /** Internal: the replication endpoint. Body and answer are binary frames (replication/wire.ts). */
-  replicate(frame: Buffer): Promise<Buffer>;
+  replicate(frame: Buffer, auth: string | string[] | undefined): Promise<Buffer>;
 }

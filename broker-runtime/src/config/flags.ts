@@ -57,6 +57,10 @@ export const FLAGS: readonly FlagSpec[] = [
     name: 'produce-timeout-seconds', env: ['PRODUCE_TIMEOUT_SECONDS'], arg: 'SECONDS', default: '30',
     help: 'how long a produce waits for its records to commit',
   },
+  {
+    name: 'allow-origin', env: ['YAK_ALLOW_ORIGIN'], arg: 'ORIGINS', default: '(none)',
+    help: 'comma-separated browser origins (scheme://host:port) allowed to call this broker; * for any',
+  },
   { name: 'log-level', env: ['LOG_LEVEL'], arg: 'LEVEL', default: 'info', help: 'debug | info | warn | error' },
 ];
 

@@ -114,6 +114,7 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
   const maxMessageRaw = raw('max-message-bytes');
   const produceTimeoutRaw = raw('produce-timeout-seconds');
   const logLevelRaw = raw('log-level');
+  const allowOriginRaw = raw('allow-origin');
 
   return {
     id,
@@ -137,6 +138,7 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
       ? seconds('produce-timeout-seconds', produceTimeoutRaw)
       : DEFAULTS.produceTimeoutSeconds * 1000,
     logLevel: logLevelRaw ? oneOf('log-level', logLevelRaw, LOG_LEVELS) : DEFAULTS.logLevel,
+    allowOrigins: allowOriginRaw ? parseOrigins(allowOriginRaw) : [],
   };
 }
 
@@ -155,6 +157,25 @@ function redisUrl(flagOrUrl: Raw | undefined, env: NodeJS.ProcessEnv): string {
   }
   const port = portRaw ? integer('redis', { value: portRaw, env: 'REDIS_PORT' }, 1, 65535) : 6379;
   return `redis://${urlHost(host)}:${port}`;
+}
+
+/** --allow-origin: `*`, or a comma-separated list of exact origins (`scheme://host[:port]`, no path). */
+function parseOrigins(r: Raw): string[] {
+  const list = r.value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (list.length === 0) throw invalid('allow-origin', r, "'*' or a comma-separated list of origins such as http://localhost:3000");
+  for (const origin of list) {
+    if (origin === '*') continue;
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw invalid('allow-origin', r, `origins such as http://localhost:3000 ('${origin}' is not one)`);
+    }
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== origin) {
+      throw invalid('allow-origin', r, `exact origins such as http://localhost:3000, without path or trailing slash ('${origin}' is not one)`);
+    }
+  }
+  return list;
 }
 
 /** `broker-<hostname>`, squeezed into the id rule (hostnames may be long or carry odd characters). */

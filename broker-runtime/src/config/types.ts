@@ -25,4 +25,6 @@ export interface BrokerConfig {
   /** How long a produce waits for its records to commit before answering 503/504. */
   produceTimeoutMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Browser origins allowed to call this broker (exact `scheme://host[:port]`, or `*`); none by default. */
+  allowOrigins: string[];
 }

@@ -1,6 +1,7 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newerIsr } from './decisions.js';
+import { isStorableEpoch } from './epoch-range.js';
 import type { InSyncSet } from './lease-store.js';
 
 /**
@@ -14,6 +15,8 @@ export class BrokerState {
   private highest = 0;
   private isr: InSyncSet | null = null;
   private writing: Promise<void> = Promise.resolve();
+  /** What open() found out of range and dropped (a state file written before epochs were checked). */
+  readonly repairs: string[] = [];
 
   private constructor(private readonly file: string) {}
 
@@ -22,8 +25,12 @@ export class BrokerState {
     const state = new BrokerState(join(dataDir, 'broker-state.json'));
     try {
       const doc = JSON.parse(await readFile(state.file, 'utf8')) as { highestEpoch?: unknown; isr?: InSyncSet };
-      if (typeof doc.highestEpoch === 'number' && Number.isSafeInteger(doc.highestEpoch)) state.highest = doc.highestEpoch;
-      if (doc.isr && typeof doc.isr.epoch === 'number' && Array.isArray(doc.isr.members)) state.isr = doc.isr;
+      if (isStorableEpoch(doc.highestEpoch)) state.highest = doc.highestEpoch;
+      else if (doc.highestEpoch !== undefined && doc.highestEpoch !== 0) state.repairs.push(`highest epoch ${String(doc.highestEpoch)} is outside the range a log can store; forgotten (the next epoch follows the logs and the other brokers)`);
+      if (doc.isr && Array.isArray(doc.isr.members)) {
+        if (isStorableEpoch(doc.isr.epoch)) state.isr = doc.isr;
+        else state.repairs.push(`remembered in-sync set has epoch ${String(doc.isr.epoch)}, outside the storable range; forgotten`);
+      }
     } catch {
       /* first start, or a torn write of a fresh file: start from nothing; Redis still has its copy */
     }
@@ -40,6 +47,7 @@ export class BrokerState {
 
   /** Record a newly seen epoch; resolves once it is durable (write temp, fsync, rename). */
   observe(epoch: number): Promise<void> {
+    if (!isStorableEpoch(epoch)) throw new RangeError(`epoch ${epoch} is outside the range a log can store`);
     if (epoch <= this.highest) return this.writing;
     this.highest = epoch;
     return this.save();
@@ -47,6 +55,7 @@ export class BrokerState {
 
   /** Record an in-sync set if it is newer than the one remembered; resolves once durable. */
   rememberIsr(isr: InSyncSet): Promise<void> {
+    if (!isStorableEpoch(isr.epoch)) return this.writing;
     if (newerIsr(this.isr, isr) === this.isr && this.isr !== null) return this.writing;
     this.isr = { epoch: isr.epoch, members: [...isr.members].sort(), version: isr.version ?? 0 };
     return this.save();

@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { BrokerState } from './broker-state.js';
+import { isStorableEpoch, storableOrZero } from './epoch-range.js';
+import { newFrameKey } from '../replication/frame-auth.js';
 import { acquireMode, clusterHasHistory, followerPollMs, nextLookDelay, recoveryWaitMs, writableUntil } from './decisions.js';
 import type { Candidacy, InSyncSet, LeaseHolder, LeaseStore } from './lease-store.js';
 
@@ -37,6 +39,8 @@ export class Elector extends EventEmitter<ElectorEvents> {
   private role: 'leader' | 'follower' = 'follower';
   private epoch = 0;
   private leaseValue: string | null = null;
+  /** This leadership's frame key (replication/frame-auth.ts); null unless leader. */
+  private frameKeyBytes: Buffer | null = null;
   private deadline = 0;
   private knownLeader: LeaseHolder | null = null;
   private isr: InSyncSet | null = null;
@@ -95,8 +99,17 @@ export class Elector extends EventEmitter<ElectorEvents> {
     return this.role === 'leader' ? this.leaseValue : null;
   }
 
+  /** The key this leadership signs replication frames with; null unless leader. */
+  frameKey(): Buffer | null {
+    return this.role === 'leader' ? this.frameKeyBytes : null;
+  }
+
   /** An epoch seen elsewhere (replication from a leader): remember it; a newer one deposes us. */
   async observeEpoch(epoch: number, holder?: LeaseHolder): Promise<void> {
+    if (!isStorableEpoch(epoch)) {
+      this.opts.log('warn', `ignored leader epoch ${epoch}: outside the range a log can store`);
+      return;
+    }
     if (epoch > this.epoch) {
       if (this.role === 'leader') this.demote(`a newer leader epoch ${epoch} exists`);
       this.epoch = epoch;
@@ -214,9 +227,18 @@ export class Elector extends EventEmitter<ElectorEvents> {
       return followerPollMs(this.opts.renewMs);
     }
     // Above every epoch any live broker has seen, not only ours: an epoch must never be reused.
-    const minEpoch = Math.max(this.state.highestEpoch(), this.epoch, epochCounter, ...candidates.map((c) => c.highestEpoch));
+    // The logs' own last epochs count too: Redis and the state files may have forgotten an epoch
+    // (an out-of-range one is dropped when read), the records written in it have not.
+    const minEpoch = Math.max(
+      this.state.highestEpoch(),
+      this.epoch,
+      epochCounter,
+      storableOrZero(this.opts.candidacy().lastLogEpoch),
+      ...candidates.map((c) => Math.max(c.highestEpoch, storableOrZero(c.lastLogEpoch))),
+    );
     const sentAt = now();
-    const result = await this.store.acquire(this.opts.id, this.opts.url, this.opts.leaseMs, minEpoch, mode);
+    const frameKey = newFrameKey();
+    const result = await this.store.acquire(this.opts.id, this.opts.url, this.opts.leaseMs, minEpoch, mode, frameKey);
     if (!result.won) {
       this.opts.log('debug', `did not take the lease: ${result.reason}`);
       return followerPollMs(this.opts.renewMs);
@@ -226,6 +248,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
     this.role = 'leader';
     this.epoch = result.epoch;
     this.leaseValue = result.value;
+    this.frameKeyBytes = Buffer.from(frameKey, 'hex');
     this.extendDeadline(sentAt);
     this.isr = result.isr ?? { epoch: result.epoch, members: [this.opts.id] };
     await this.state.rememberIsr(this.isr);
@@ -248,6 +271,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
     if (this.role !== 'leader') return;
     this.role = 'follower';
     this.leaseValue = null;
+    this.frameKeyBytes = null;
     this.deadline = 0;
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.knownLeader = null;

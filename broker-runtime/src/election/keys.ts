@@ -12,6 +12,8 @@ export interface ClusterKeys {
   hwm: string;
   /** Topic metadata mirrored by the leader: hash name -> partition count. */
   topics: string;
+  /** Hash epoch -> the frame key of that leadership (replication/frame-auth.ts); the newest 8 epochs. */
+  frameKeys: string;
   /** Pub/sub channel: lease released, leader elected. */
   events: string;
   /** A broker's liveness registration: JSON {id, url}, with a PX expiry. */
@@ -29,6 +31,7 @@ export function clusterKeys(cluster: string): ClusterKeys {
     brokers: `${p}brokers`,
     hwm: `${p}hwm`,
     topics: `${p}topics`,
+    frameKeys: `${p}frame-keys`,
     events: `${p}events`,
     broker: (id) => `${p}broker:${id}`,
     candidate: (id) => `${p}candidate:${id}`,

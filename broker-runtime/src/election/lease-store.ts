@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { MAX_LEADER_EPOCH, isStorableEpoch, storableOrZero } from './epoch-range.js';
 import type { ClusterKeys } from './keys.js';
 import { ACQUIRE_LUA, FENCED_HSET_LUA, FENCED_SET_LUA, RELEASE_LUA, RENEW_LUA } from './scripts.js';
 
@@ -33,7 +34,7 @@ export type AcquireMode = 'isr' | 'recover' | 'unclean';
 export type AcquireResult = { won: true; epoch: number; value: string; isr: InSyncSet | null } | { won: false; reason: string };
 
 type Scripted = Redis & {
-  yakAcquire(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<[number, string, string | null]>;
+  yakAcquire(k1: string, k2: string, k3: string, k4: string, ...args: (string | number)[]): Promise<[number, string, string | null]>;
   yakRenew(k1: string, ...args: (string | number)[]): Promise<number>;
   yakRelease(k1: string, k2: string, value: string): Promise<number>;
   yakFencedSet(k1: string, k2: string, value: string, target: string): Promise<number>;
@@ -66,7 +67,7 @@ export class LeaseStore {
       /* reported through failed commands; ioredis reconnects by itself */
     });
     redis.on('ready', () => this.generation++);
-    redis.defineCommand('yakAcquire', { numberOfKeys: 3, lua: ACQUIRE_LUA });
+    redis.defineCommand('yakAcquire', { numberOfKeys: 4, lua: ACQUIRE_LUA });
     redis.defineCommand('yakRenew', { numberOfKeys: 1, lua: RENEW_LUA });
     redis.defineCommand('yakRelease', { numberOfKeys: 2, lua: RELEASE_LUA });
     redis.defineCommand('yakFencedSet', { numberOfKeys: 2, lua: FENCED_SET_LUA });
@@ -83,10 +84,17 @@ export class LeaseStore {
     return this.redis.status === 'ready';
   }
 
-  async acquire(id: string, url: string, leaseMs: number, minEpoch: number, mode: AcquireMode): Promise<AcquireResult> {
+  /** Take the lease (see ACQUIRE_LUA); `frameKey` is stored under the new epoch in the same step. */
+  async acquire(id: string, url: string, leaseMs: number, minEpoch: number, mode: AcquireMode, frameKey: string): Promise<AcquireResult> {
+    if (!Number.isSafeInteger(minEpoch) || minEpoch < 0 || minEpoch > MAX_LEADER_EPOCH) throw new RangeError(`minEpoch ${minEpoch} is outside 0..${MAX_LEADER_EPOCH}`);
     const k = this.keys;
-    const [epoch, value, isr] = await this.redis.yakAcquire(k.leader, k.epoch, k.isr, id, url, Math.round(leaseMs), minEpoch, mode);
+    const [epoch, value, isr] = await this.redis.yakAcquire(k.leader, k.epoch, k.isr, k.frameKeys, id, url, Math.round(leaseMs), minEpoch, mode, frameKey, MAX_LEADER_EPOCH);
     return epoch > 0 ? { won: true, epoch, value, isr: isr ? parseIsr(isr) : null } : { won: false, reason: value };
+  }
+
+  /** The frame key of the leadership with `epoch`, as stored when it took the lease; null if none. */
+  async frameKey(epoch: number): Promise<string | null> {
+    return this.redis.hget(this.keys.frameKeys, String(epoch));
   }
 
   async renew(value: string, leaseMs: number): Promise<boolean> {
@@ -103,7 +111,8 @@ export class LeaseStore {
     const value = res?.[0]?.[1] as string | null;
     const pttl = Number(res?.[1]?.[1] ?? -2);
     const isr = res?.[2]?.[1] as string | null;
-    const epoch = Number(res?.[3]?.[1] ?? 0);
+    // Out-of-range values (a forged frame's epoch, written before frames were authenticated) read as none.
+    const epoch = storableOrZero(Number(res?.[3]?.[1] ?? 0));
     return { holder: value ? parseHolder(value) : null, pttlMs: pttl, isr: isr ? parseIsr(isr) : null, epochCounter: epoch };
   }
 
@@ -144,7 +153,10 @@ export class LeaseStore {
     const ids = await this.redis.smembers(this.keys.brokers);
     if (ids.length === 0) return [];
     const raws = await this.redis.mget(...ids.map((id) => this.keys.candidate(id)));
-    return raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as Candidacy);
+    return raws
+      .filter((r): r is string => r !== null)
+      .map((r) => JSON.parse(r) as Candidacy)
+      .map((c) => ({ ...c, highestEpoch: storableOrZero(c.highestEpoch), isr: c.isr && isStorableEpoch(c.isr.epoch) ? c.isr : null }));
   }
 
   /** Calls `onReleased` whenever a leader gives its lease up, so candidates need not wait a poll. */
@@ -169,7 +181,7 @@ export class LeaseStore {
 function parseHolder(value: string): LeaseHolder | null {
   try {
     const v = JSON.parse(value) as LeaseHolder;
-    return typeof v.id === 'string' && typeof v.epoch === 'number' ? v : null;
+    return typeof v.id === 'string' && isStorableEpoch(v.epoch) ? v : null;
   } catch {
     return null;
   }
@@ -179,7 +191,9 @@ function parseIsr(value: string): InSyncSet | null {
   try {
     const v = JSON.parse(value) as InSyncSet;
     // cjson encodes an empty Lua table as {}, never as []
-    return { epoch: Number(v.epoch), members: Array.isArray(v.members) ? v.members : [], version: Number(v.version ?? 0) };
+    // An unstorable epoch must not outrank every valid in-sync set that comes after it.
+    const epoch = storableOrZero(Number(v.epoch));
+    return { epoch, members: Array.isArray(v.members) ? v.members : [], version: epoch === 0 ? 0 : Number(v.version ?? 0) };
   } catch {
     return null;
   }

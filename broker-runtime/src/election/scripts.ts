@@ -5,11 +5,16 @@
 
 /**
  * Take the lease if nobody holds it and this broker may lead.
- * KEYS: leader, epoch, isr. ARGV: id, url, leaseMs, minEpoch, mode ('isr' | 'recover' | 'unclean').
+ * KEYS: leader, epoch, isr, frame-keys. ARGV: id, url, leaseMs, minEpoch, mode ('isr' | 'recover' |
+ * 'unclean'), frameKey, maxEpoch.
  * mode 'isr': only a member of the recorded in-sync set; 'recover': also when no in-sync set is
  * recorded (fresh cluster, or Redis restarted empty); 'unclean': anyone.
  * The new epoch is above both Redis's counter and minEpoch (the highest the broker has seen), so
  * epochs keep growing even when Redis lost its data.
+ * A counter outside 0..maxEpoch (left by a forged frame before frames were authenticated) is
+ * ignored rather than obeyed: the epoch then follows from minEpoch, which the broker derives from
+ * its logs and every candidate's. The new leadership's frame key is stored under its epoch in the
+ * same step (only the newest 8 are kept), so no frame of this epoch can be verified before it exists.
  * Returns {epoch, leaseValue, inSyncSetJson} — the in-sync set read in the same atomic step, so a
  * new leader never needs a second round trip that could fail after it already holds the lease —
  * or {0, reason}.
@@ -28,11 +33,19 @@ if mode ~= 'unclean' then
     return {0, 'no-isr'}
   end
 end
+local maxEpoch = tonumber(ARGV[7])
 local e = tonumber(redis.call('GET', KEYS[2]) or '0')
+if (not e) or e < 0 or e > maxEpoch or e ~= math.floor(e) then e = 0 end
 local minEpoch = tonumber(ARGV[4])
 if minEpoch > e then e = minEpoch end
+if e >= maxEpoch then return {0, 'epochs-exhausted'} end
 e = e + 1
 redis.call('SET', KEYS[2], e)
+redis.call('HSET', KEYS[4], e, ARGV[6])
+for _, f in ipairs(redis.call('HKEYS', KEYS[4])) do
+  local n = tonumber(f)
+  if (not n) or n <= e - 8 or n > e then redis.call('HDEL', KEYS[4], f) end
+end
 local value = cjson.encode({id = ARGV[1], url = ARGV[2], epoch = e})
 redis.call('SET', KEYS[1], value, 'PX', ARGV[3])
 if (not isr) or mode == 'unclean' then

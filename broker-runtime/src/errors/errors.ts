@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'NOT_LEADER'
   | 'NOT_ENOUGH_REPLICAS'
   | 'STALE_EPOCH'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
   | 'UNSUPPORTED_MEDIA_TYPE'
@@ -65,6 +67,9 @@ export const timeout = (message: string) => new YakError('TIMEOUT', 504, message
  */
 export const notCommitted = (message: string) => new YakError('UNAVAILABLE', 503, message, true, { outcome: 'unknown' });
 export const unavailable = (message: string) => new YakError('UNAVAILABLE', 503, message, true);
+
+export const unauthenticated = (message: string) => new YakError('UNAUTHENTICATED', 401, message);
+export const forbidden = (message: string) => new YakError('FORBIDDEN', 403, message);
 
 export function isYakError(err: unknown): err is YakError {
   return err instanceof YakError;

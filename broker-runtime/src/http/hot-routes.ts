@@ -64,11 +64,13 @@ async function consume(ctx: HttpContext, _req: IncomingMessage, res: ServerRespo
 }
 
 async function replicaAppend(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // Exactly octet-stream, never absent: a browser can send a body without a preflight only as
+  // text/plain or a form, so this refuses every cross-site "simple" request before it is read.
   const type = req.headers['content-type'];
-  if (type !== undefined && !type.startsWith('application/octet-stream')) {
-    throw unsupportedMediaType(type, 'application/octet-stream');
+  if (type === undefined || type.split(';')[0]!.trim().toLowerCase() !== 'application/octet-stream') {
+    throw unsupportedMediaType(type ?? '(none)', 'application/octet-stream');
   }
-  const answer = await ctx.service.replicate(await readBody(req, ctx.replicaBodyLimit));
+  const answer = await ctx.service.replicate(await readBody(req, ctx.replicaBodyLimit), req.headers['x-yak-frame-auth']);
   res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': answer.length });
   res.end(answer);
 }

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { BrokerService } from '../broker/service.js';
 import { createApiApp } from './api-routes.js';
+import { createBrowserGuard } from './browser-guard.js';
 import { FRAMING_ALLOWANCE_BYTES } from './body.js';
 import { YakError } from '../errors/errors.js';
 import { JSON_CONTENT_TYPE, clip, writeError, type Logger } from './errors.js';
@@ -11,6 +12,8 @@ export interface BrokerServerOptions {
   maxMessageBytes: number;
   /** Largest replication frame accepted on POST /replica/append; default max(4 × maxMessageBytes, 16 MiB). */
   maxReplicaFrameBytes?: number;
+  /** Browser origins allowed to call the broker (--allow-origin); default none. */
+  allowedOrigins?: readonly string[];
   /** Where internal errors are reported; default stderr. */
   logger?: (line: string) => void;
 }
@@ -50,6 +53,7 @@ export function createBrokerServer(service: BrokerService, options: BrokerServer
   };
   const hot = createHotRoutes(ctx);
   const api = createApiApp(ctx);
+  const guard = createBrowserGuard(options.allowedOrigins ?? []);
   const server = http.createServer(
     {
       keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
@@ -58,6 +62,14 @@ export function createBrokerServer(service: BrokerService, options: BrokerServer
       noDelay: true,
     },
     (req, res) => {
+      const verdict = guard(req, res);
+      if (verdict === 'answered') return;
+      if (verdict !== 'pass') {
+        // Refused before anything is read: the body is not wanted, so the connection cannot be reused.
+        res.shouldKeepAlive = false;
+        writeError(res, verdict, ctx.log);
+        return;
+      }
       if (!hot(req, res)) api(req, res);
     },
   );

@@ -22,7 +22,9 @@ const TIMESTAMP_AT = 20;
 const KEY_LENGTH_AT = 28;
 const KEY_AT = 32;
 const TWO_POW_32 = 2 ** 32;
-const MAX_EPOCH = TWO_POW_32 - 1;
+/** Records store their leader epoch as a u32: the largest epoch the log can hold. */
+export const MAX_LEADER_EPOCH = TWO_POW_32 - 1;
+const MAX_EPOCH = MAX_LEADER_EPOCH;
 
 /** A leader's batch (or stored bytes) that is not a clean run of records. Changes nothing. */
 export class InvalidBatchError extends Error {

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { unauthenticated } from '../errors/errors.js';
 import type { LeaseHolder } from '../election/lease-store.js';
 import type { LogManager, TopicInfo } from '../log/types.js';
 import { epochAt, truncationConflicts } from './divergence.js';
 import type { HighWatermarkWaiters } from './hwm-waiters.js';
+import { FRAME_AUTH_HEADER, macMatches, parseFrameAuth } from './frame-auth.js';
 import { decodeFrame, encodeAnswer, type PartState, type ReplicateAnswer } from './wire.js';
 
 export interface FollowerApplyOptions {
@@ -14,6 +16,8 @@ export interface FollowerApplyOptions {
   applyTopics(topics: TopicInfo[]): Promise<void>;
   reads: HighWatermarkWaiters;
   onApplied(bytes: number, records: number): void;
+  /** The frame key of the leadership with `epoch` (from Redis, cached), or null if there is none. */
+  frameKey(epoch: number): Promise<Buffer | null>;
   log(level: 'debug' | 'info' | 'warn' | 'error', line: string): void;
 }
 
@@ -29,13 +33,36 @@ export class FollowerApply {
 
   constructor(private readonly o: FollowerApplyOptions) {}
 
-  handle(frame: Buffer): Promise<Buffer> {
-    const run = this.chain.then(() => this.apply(frame));
+  private refused = 0;
+
+  /**
+   * Obey `frame` only if `auth` (the x-yak-frame-auth header) proves it was signed by the
+   * leadership of the epoch it names: otherwise it is refused with 401 before anything is
+   * decoded, waited for or changed.
+   */
+  async handle(frame: Buffer, auth: string | string[] | undefined): Promise<Buffer> {
+    const signedEpoch = await this.authenticate(frame, auth);
+    const run = this.chain.then(() => this.apply(frame, signedEpoch));
     this.chain = run.catch(() => {});
     return run.then(encodeAnswer);
   }
 
-  private async apply(frame: Buffer): Promise<ReplicateAnswer> {
+  private async authenticate(frame: Buffer, auth: string | string[] | undefined): Promise<number> {
+    const claim = parseFrameAuth(auth);
+    if (!claim) throw this.refuse(`a replication frame needs a valid ${FRAME_AUTH_HEADER} header`);
+    const key = await this.o.frameKey(claim.epoch);
+    if (!key) throw this.refuse(`no leadership with epoch ${claim.epoch} is known in Redis`);
+    if (!macMatches(key, frame, claim.mac)) throw this.refuse(`the frame is not signed by the leader of epoch ${claim.epoch}`);
+    return claim.epoch;
+  }
+
+  /** A 401; logged once per 1,000 so a flood of forged frames cannot flood the log too. */
+  private refuse(why: string): Error {
+    if (this.refused++ % 1000 === 0) this.o.log('warn', `refused an unauthenticated replication frame (${this.refused} so far): ${why}`);
+    return unauthenticated(`${why}; only the current leader may replicate to this broker`);
+  }
+
+  private async apply(frame: Buffer, signedEpoch: number): Promise<ReplicateAnswer> {
     let decoded: ReturnType<typeof decodeFrame>;
     try {
       decoded = decodeFrame(frame);
@@ -43,6 +70,7 @@ export class FollowerApply {
       return { ok: false, error: 'INVALID_REQUEST', message: (err as Error).message };
     }
     const { header, payloads } = decoded;
+    if (header.epoch !== signedEpoch) throw this.refuse(`the frame names epoch ${header.epoch} but is signed for epoch ${signedEpoch}`);
     const known = this.o.currentEpoch();
     if (header.epoch < known || (header.epoch === known && this.o.isLeader())) {
       return { ok: false, error: 'STALE_EPOCH', message: `epoch ${header.epoch} is not newer than ${known}`, epoch: known };

@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { LogManager, PartitionLog } from '../log/types.js';
 import { divergencePoint, epochAt } from './divergence.js';
-import { postFrame } from './transport.js';
+import { FRAME_AUTH_HEADER, signFrame } from './frame-auth.js';
+import { TransportError, postFrame } from './transport.js';
 import { decodeAnswer, encodeFrame, type ReplicateAnswer, type ReplicateHeader, type ReplicatePart } from './wire.js';
 
 interface BuiltRequest {
@@ -16,6 +17,8 @@ interface BuiltRequest {
 export interface SessionContext {
   logs: LogManager;
   epoch: number;
+  /** Signs every frame: followers obey only frames signed with the current leadership's key. */
+  frameKey: Buffer;
   self: { id: string; url: string };
   metaVersion(): string;
   heartbeatMs: number;
@@ -121,7 +124,8 @@ export class FollowerSession {
       }
       this.lastSentAt = performance.now();
       try {
-        const answer = decodeAnswer(await postFrame(this.url, '/replica/append', built.frame, this.ctx.requestTimeoutMs));
+        const auth = signFrame(this.ctx.epoch, this.ctx.frameKey, built.frame);
+        const answer = decodeAnswer(await postFrame(this.url, '/replica/append', built.frame, this.ctx.requestTimeoutMs, { [FRAME_AUTH_HEADER]: auth }));
         this.failures = 0;
         this.refusedSince = null;
         this.handle(answer, built);
@@ -129,7 +133,11 @@ export class FollowerSession {
         this.failures++;
         if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') this.refusedSince ??= performance.now();
         else this.refusedSince = null;
-        if (this.failures === 1 || this.failures % 50 === 0) {
+        if (err instanceof TransportError && err.status === 401 && (this.failures === 1 || this.failures % 50 === 0)) {
+          // The follower could not find this leadership's frame key (it cannot reach Redis, or
+          // Redis lost the key): it stays behind until it can.
+          this.ctx.log('warn', `follower ${this.id} does not accept this leader's frames (${this.failures}x): ${err.message}`);
+        } else if (this.failures === 1 || this.failures % 50 === 0) {
           this.ctx.log('debug', `replication to ${this.id} failed (${this.failures}x): ${(err as Error).message}`);
         }
         // A follower that is down: back off, but not so long that a restarted one waits to catch up.

@@ -12,6 +12,8 @@ export interface LeaderReplicationOptions {
   logs: LogManager;
   store: LeaseStore;
   epoch: number;
+  /** This leadership's frame key: every frame is signed with it (frame-auth.ts). */
+  frameKey: Buffer;
   self: { id: string; url: string };
   initialIsr: string[];
   minInsync: number;
@@ -189,6 +191,7 @@ export class LeaderReplication {
     s = new FollowerSession(id, url ?? 'http://127.0.0.1:1', {
       logs: this.o.logs,
       epoch: this.o.epoch,
+      frameKey: this.o.frameKey,
       self: this.o.self,
       metaVersion: this.o.metaVersion,
       heartbeatMs: Math.max(50, Math.min(this.o.renewMs, this.o.replicaLagMs / 4)),

@@ -12,7 +12,7 @@ export class TransportError extends Error {
   }
 }
 
-export function postFrame(baseUrl: string, path: string, body: Buffer, timeoutMs: number): Promise<Buffer> {
+export function postFrame(baseUrl: string, path: string, body: Buffer, timeoutMs: number, extraHeaders: Record<string, string> = {}): Promise<Buffer> {
   const url = new URL(path, baseUrl);
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -20,7 +20,7 @@ export function postFrame(baseUrl: string, path: string, body: Buffer, timeoutMs
       {
         method: 'POST',
         agent,
-        headers: { 'content-type': 'application/octet-stream', 'content-length': body.length },
+        headers: { ...extraHeaders, 'content-type': 'application/octet-stream', 'content-length': body.length },
         timeout: timeoutMs,
       },
       (res) => {

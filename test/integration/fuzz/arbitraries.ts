@@ -231,8 +231,9 @@ export function replicaFrame(header: unknown, tail: Uint8Array = new Uint8Array(
 }
 
 /**
- * POST /replica/append with garbage: random bytes, or frames whose epoch is stale (at most 0, or
- * not a number) with random parts. A real epoch would be obeyed: the endpoint trusts its caller.
+ * POST /replica/append with garbage: random bytes, or frames with any epoch (stale, current-looking,
+ * far ahead, past what a log stores) and random parts, with no proof or a forged one. None may be
+ * obeyed: only frames signed with the current leadership's key are (replication/frame-auth.ts).
  */
 export const replicaCase: fc.Arbitrary<Case> = fc
   .tuple(
@@ -242,8 +243,11 @@ export const replicaCase: fc.Arbitrary<Case> = fc
         .tuple(
           fc.record(
             {
-              // Only stale or non-numeric epochs: a bigger number is obeyed (see the known-bug tests).
-              epoch: fc.oneof(fc.constantFrom(0, -1, 0.5, -1e300, Number.MIN_VALUE, '9', null, true, [], {}), fc.integer({ max: 0 })),
+              epoch: fc.oneof(
+                fc.constantFrom(0, -1, 0.5, -1e300, Number.MIN_VALUE, '9', null, true, [], {}, 2 ** 32, 2 ** 32 - 1, 2 ** 53 + 2),
+                fc.integer({ max: 0 }),
+                fc.integer({ min: 1, max: 50 }),
+              ),
               leader: fc.oneof(fc.constant({ id: 'fuzz', url: 'http://127.0.0.1:1' }), wrongType),
               metaVersion: fc.oneof(fc.string(), wrongType),
               topics: fc.oneof(fc.array(fc.record({ name: fc.string(), partitions: numberish })), wrongType),
@@ -255,6 +259,17 @@ export const replicaCase: fc.Arbitrary<Case> = fc
         )
         .map(([h, tail]) => replicaFrame(h, tail)),
     ),
-    fc.constantFrom('application/octet-stream', 'application/octet-stream', '', 'application/json'),
+    fc.constantFrom('application/octet-stream', 'application/octet-stream', '', 'application/json', 'text/plain'),
+    fc.oneof(
+      fc.constant(undefined),
+      fc.integer({ min: 1, max: 50 }).map((e) => `${e}.${'A'.repeat(43)}`),
+      fc.tuple(fc.integer({ min: 1, max: 50 }), fc.uint8Array({ minLength: 32, maxLength: 32 })).map(([e, mac]) => `${e}.${Buffer.from(mac).toString('base64url')}`),
+      fc.string({ maxLength: 80 }),
+    ),
   )
-  .map(([body, type]): Case => ({ method: 'POST', path: '/replica/append', headers: type ? { 'content-type': type } : {}, body }));
+  .map(([body, type, auth]): Case => ({
+    method: 'POST',
+    path: '/replica/append',
+    headers: { ...(type ? { 'content-type': type } : {}), ...(auth !== undefined ? { 'x-yak-frame-auth': auth.replace(/[\r\n]/g, '') } : {}) },
+    body,
+  }));

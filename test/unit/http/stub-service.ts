@@ -50,9 +50,9 @@ export interface RunningServer {
 }
 
 /** A real broker HTTP server on 127.0.0.1, on a free port. */
-export async function startServer(service: BrokerService, maxMessageBytes = 1024): Promise<RunningServer> {
+export async function startServer(service: BrokerService, maxMessageBytes = 1024, allowedOrigins: string[] = []): Promise<RunningServer> {
   const logged: string[] = [];
-  const server = createBrokerServer(service, { maxMessageBytes, logger: (line) => logged.push(line) });
+  const server = createBrokerServer(service, { maxMessageBytes, allowedOrigins, logger: (line) => logged.push(line) });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
