@@ -21,6 +21,7 @@ export class LeaderDiscovery {
     private readonly seeds: readonly string[],
     private readonly timeoutMs: number,
     private readonly normalise: (url: string) => string,
+    private readonly token?: string,
   ) {}
 
   /** The shared search; `signal` lets one caller stop waiting without cancelling it for the others. */
@@ -36,7 +37,7 @@ export class LeaderDiscovery {
     const race = new AbortController();
     const ask = async (seed: string): Promise<string> => {
       try {
-        const answer = await exchange<LeaderAnswer>(seed, { method: 'GET', path: '/metadata/leader', signal: race.signal }, this.timeoutMs);
+        const answer = await exchange<LeaderAnswer>(seed, { method: 'GET', path: '/metadata/leader', signal: race.signal }, this.timeoutMs, this.token);
         const url = answer.leader?.url;
         if (typeof url !== 'string') throw new YakClientError('NO_LEADER', 0, `${seed} knows no leader yet (epoch ${answer.epoch})`, true);
         return this.normalise(url);

@@ -25,4 +25,8 @@ export interface BrokerConfig {
   /** How long a produce waits for its records to commit before answering 503/504. */
   produceTimeoutMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Absolute path of the principals file (--auth-file); null = clients need no token. */
+  authFile: string | null;
+  /** Listen on a non-loopback host without an auth file (turns protected mode off). */
+  insecure: boolean;
 }
