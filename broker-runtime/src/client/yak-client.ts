@@ -183,6 +183,7 @@ export class YakClient {
     if (target.kind === 'any') return this.seeds[this.nextSeed % this.seeds.length]!;
     const found = await this.discovery.find(signal);
     attempts.push(...found.attempts);
+    if (!found.url && found.refusal) throw found.refusal;
     if (!found.url) throw new YakClientError('NO_LEADER', 0, `no seed named a reachable leader (asked ${this.seeds.join(', ')})`, true);
     this.leaderUrl = found.url;
     return found.url;
