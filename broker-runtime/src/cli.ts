@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { AuthFileError, AuthGate, hashSecret, loadAuthFile, OPEN_GATE, type Gate } from './auth/index.js';
+import { reloadOnSighup } from './auth/reload.js';
 import { Broker } from './broker/broker.js';
-import { ConfigError, parseConfig, type BrokerConfig } from './config/index.js';
+import { ConfigError, isLoopback, parseConfig, type BrokerConfig } from './config/index.js';
 import { BrokerState } from './election/broker-state.js';
 import { createBrokerServer } from './http/index.js';
 import { openLogManager } from './log/log-manager.js';
@@ -24,6 +26,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void
       process.stdout.write(`yak-broker ${packageVersion()}\n`);
       return;
     }
+    if (parsed.kind === 'hash-secret') {
+      await printSecretHash();
+      return;
+    }
     config = parsed.config;
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -33,10 +39,35 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void
     throw err;
   }
   const log = createLogger(config.id, config.logLevel);
-  await run(config, log);
+  await run(config, log, await openGate(config));
 }
 
-async function run(config: BrokerConfig, log: Logger): Promise<void> {
+/** The client gate: open without --auth-file; a file that does not load stops the start (exit 2, one line). */
+async function openGate(config: BrokerConfig): Promise<Gate> {
+  if (config.authFile === null) return OPEN_GATE;
+  try {
+    return new AuthGate(await loadAuthFile(config.authFile));
+  } catch (err) {
+    if (!(err instanceof AuthFileError)) throw err;
+    process.stderr.write(`yak-broker: --auth-file ${config.authFile} ${err.message}\n`);
+    process.exit(2);
+  }
+}
+
+/** `yak-broker hash-secret`: the secret from stdin (one trailing newline dropped), its hash on stdout. */
+async function printSecretHash(): Promise<void> {
+  if (process.stdin.isTTY) process.stderr.write('type the secret, then Enter and Ctrl-D:\n');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const secret = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  if (secret.length === 0) {
+    process.stderr.write('yak-broker: hash-secret read an empty secret from stdin\n');
+    process.exit(2);
+  }
+  process.stdout.write(`${await hashSecret(secret)}\n`);
+}
+
+async function run(config: BrokerConfig, log: Logger, gate: Gate): Promise<void> {
   log('info', `starting: data ${config.dataDir}, redis ${redactUrl(config.redisUrl)}, cluster ${config.cluster}, lease ${config.leaseMs} ms, renew ${config.renewMs} ms, fsync ${config.fsync}`);
   const logs = await openLogManager(config.dataDir, {
     segmentBytes: config.segmentBytes,
@@ -52,7 +83,14 @@ async function run(config: BrokerConfig, log: Logger): Promise<void> {
     maxMessageBytes: config.maxMessageBytes,
     allowedOrigins: config.allowOrigins,
     logger: (line) => log('error', line),
+    gate,
   });
+  if (gate instanceof AuthGate) {
+    log('info', `clients need a token: --auth-file ${config.authFile} has ${gate.principalCount} principal(s); SIGHUP reloads it`);
+    reloadOnSighup(gate, config.authFile!, log);
+  } else if (config.insecure && !isLoopback(config.host)) {
+    log('warn', `--insecure: listening on ${config.host} without --auth-file: anyone who can reach this port can read and write every topic`);
+  }
   await listen(server, config);
   log('info', `listening on http://${config.host}:${config.port} (advertised ${config.advertisedUrl})`);
   broker.start();

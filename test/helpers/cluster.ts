@@ -13,6 +13,8 @@ export interface TestClusterOptions {
   partitions?: number;
   minInsync?: number;
   extra?: string[];
+  /** Token the cluster's own checks send, for brokers started with --auth-file. */
+  token?: string;
 }
 
 /**
@@ -24,6 +26,7 @@ export class TestCluster {
     readonly redis: RedisServer,
     readonly brokers: BrokerProcess[],
     readonly dir: string,
+    readonly token?: string,
   ) {}
 
   static async start(o: TestClusterOptions = {}): Promise<TestCluster> {
@@ -47,7 +50,7 @@ export class TestCluster {
         }),
       );
     }
-    const c = new TestCluster(redis, brokers, dir);
+    const c = new TestCluster(redis, brokers, dir, o.token);
     for (const b of brokers) b.start();
     try {
       await c.waitForLeader();
@@ -107,7 +110,7 @@ export class TestCluster {
       `${n} brokers in sync`,
       async () => {
         const { broker } = await this.waitForLeader(timeoutMs);
-        const view = (await get(broker.url, '/metadata/cluster', 2000)).body as { brokers: { id: string; in_sync: boolean }[] };
+        const view = (await get(broker.url, '/metadata/cluster', 2000, this.token)).body as { brokers: { id: string; in_sync: boolean }[] };
         const members = view.brokers.filter((b) => b.in_sync).map((b) => b.id);
         return members.length >= n ? members : null;
       },

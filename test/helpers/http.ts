@@ -5,10 +5,21 @@ export interface Answer<T = any> {
   text: string;
 }
 
-export async function call<T = any>(baseUrl: string, method: string, path: string, body?: unknown, raw?: string, timeoutMs = 30_000): Promise<Answer<T>> {
+export async function call<T = any>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  raw?: string,
+  timeoutMs = 30_000,
+  /** `<principal>:<secret>` for a broker with --auth-file. */
+  token?: string,
+): Promise<Answer<T>> {
+  const headers: Record<string, string> = body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {};
+  if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
   const res = await fetch(new URL(path, baseUrl), {
     method,
-    headers: body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {},
+    headers,
     body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
     signal: AbortSignal.timeout(timeoutMs),
   });
@@ -22,5 +33,5 @@ export async function call<T = any>(baseUrl: string, method: string, path: strin
   return { status: res.status, body: parsed, text };
 }
 
-export const get = <T = any>(base: string, path: string, timeoutMs?: number) => call<T>(base, 'GET', path, undefined, undefined, timeoutMs);
+export const get = <T = any>(base: string, path: string, timeoutMs?: number, token?: string) => call<T>(base, 'GET', path, undefined, undefined, timeoutMs, token);
 export const post = <T = any>(base: string, path: string, body: unknown) => call<T>(base, 'POST', path, body);

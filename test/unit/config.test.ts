@@ -56,11 +56,13 @@ test('defaults follow DESIGN.md', () => {
     produceTimeoutMs: 30_000,
     logLevel: 'info',
     allowOrigins: [],
+    authFile: null,
+    insecure: false,
   } satisfies BrokerConfig);
 });
 
 test('the default id, data dir and advertised URL follow the id, host and port given', () => {
-  const c = config(['--id', 'b7', '--host', '10.0.0.5', '--port', '6000']);
+  const c = config(['--id', 'b7', '--host', '10.0.0.5', '--port', '6000', '--insecure']);
   assert.equal(c.dataDir, resolve('data', 'b7'));
   assert.equal(c.advertisedUrl, 'http://10.0.0.5:6000');
 });
@@ -73,8 +75,8 @@ test('the default id squeezes an odd or long hostname into the id rule', () => {
 });
 
 test('a wildcard host advertises the hostname; an IPv6 host is bracketed', () => {
-  assert.equal(config(['--host', '0.0.0.0']).advertisedUrl, 'http://box1:5001');
-  assert.equal(config(['--host', '::']).advertisedUrl, 'http://box1:5001');
+  assert.equal(config(['--host', '0.0.0.0', '--insecure']).advertisedUrl, 'http://box1:5001');
+  assert.equal(config(['--host', '::', '--auth-file', 'principals.json']).advertisedUrl, 'http://box1:5001');
   const v6 = config(['--host', '[::1]']);
   assert.equal(v6.host, '::1');
   assert.equal(v6.advertisedUrl, 'http://[::1]:5001');
@@ -101,6 +103,8 @@ test('every flag has an environment twin', () => {
     MAX_MESSAGE_BYTES: '2048',
     PRODUCE_TIMEOUT_SECONDS: '7',
     LOG_LEVEL: 'debug',
+    AUTH_FILE: '/etc/yak/principals.json',
+    YAK_INSECURE: '0',
   });
   assert.deepEqual(c, {
     id: 'env-b',
@@ -123,6 +127,8 @@ test('every flag has an environment twin', () => {
     produceTimeoutMs: 7000,
     logLevel: 'debug',
     allowOrigins: [],
+    authFile: '/etc/yak/principals.json',
+    insecure: false,
   } satisfies BrokerConfig);
 });
 
@@ -313,4 +319,26 @@ test('the help lists every flag with its env twin and default, in aligned column
   for (const word of ['FLASK_RUN_PORT', 'REDIS_HOST', 'REDIS_PORT', '--help', '--version', 'broker-<hostname>', './data/<id>']) {
     assert.ok(text.includes(word), `help mentions ${word}`);
   }
+});
+
+test('protected mode: a non-loopback host without --auth-file is refused, naming --auth-file and --insecure', () => {
+  for (const host of ['0.0.0.0', '::', '10.0.0.5', 'box1.example.com']) {
+    const err = rejects(['--host', host], {}, '--auth-file', host);
+    assert.ok(err.message.includes('--insecure'), err.message);
+    assert.equal(err.flag, '--auth-file');
+  }
+  rejects([], { HOST: '0.0.0.0' }, '--auth-file', 'HOST');
+});
+
+test('protected mode: loopback hosts, --auth-file, --insecure and YAK_INSECURE all start', () => {
+  for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1']) assert.equal(config(['--host', host]).host, host.replace(/^\[|\]$/g, ''));
+  assert.equal(config(['--host', '0.0.0.0', '--auth-file', 'p.json']).authFile, resolve('p.json'));
+  assert.equal(config(['--host', '0.0.0.0', '--insecure']).insecure, true);
+  assert.equal(config([], { HOST: '0.0.0.0', YAK_INSECURE: '1' }).insecure, true);
+  rejects(['--host', '0.0.0.0', '--insecure=false'], {}, '--auth-file');
+});
+
+test('hash-secret is a subcommand that takes no arguments', () => {
+  assert.deepEqual(parseConfig(['hash-secret'], {}, HOST), { kind: 'hash-secret' });
+  assert.throws(() => parseConfig(['hash-secret', 'topsecret'], {}, HOST), /reads the secret from stdin/);
 });

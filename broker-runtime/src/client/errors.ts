@@ -6,6 +6,9 @@ import type { ErrorAnswer } from './types.js';
  */
 const RETRIABLE_CODES = new Set(['NOT_LEADER', 'NOT_ENOUGH_REPLICAS', 'UNAVAILABLE', 'TIMEOUT']);
 const RETRIABLE_STATUSES = new Set([502, 503, 504]);
+/** A 429 that names no wait (not a YAK broker, say) waits this long; and no wait is longer than the cap. */
+const DEFAULT_THROTTLE_MS = 1000;
+const MAX_THROTTLE_MS = 60_000;
 
 /** Client-side codes, for failures that never got an answer from a broker (status 0). */
 export type ClientCode = 'CONNECTION_FAILED' | 'REQUEST_TIMEOUT' | 'ABORTED' | 'BAD_RESPONSE' | 'NO_LEADER' | 'RETRIES_EXHAUSTED';
@@ -24,6 +27,35 @@ export class YakClientError extends Error {
   ) {
     super(message, options);
     this.name = 'YakClientError';
+  }
+}
+
+/** 401: no token, or one the broker does not accept. Retrying cannot help; fix the token. */
+export class YakUnauthenticatedError extends YakClientError {
+  constructor(message: string, body?: ErrorAnswer) {
+    super('UNAUTHENTICATED', 401, message, false, body);
+    this.name = 'YakUnauthenticatedError';
+  }
+}
+
+/** 403: the principal is known but may not do this (topic pattern, admin). Not retriable. */
+export class YakForbiddenError extends YakClientError {
+  constructor(message: string, body?: ErrorAnswer) {
+    super('FORBIDDEN', 403, message, false, body);
+    this.name = 'YakForbiddenError';
+  }
+}
+
+/** 429: the principal is over its byte quota; retriable once `retryAfterMs` has passed. */
+export class YakThrottledError extends YakClientError {
+  constructor(
+    message: string,
+    /** How long the broker asked to wait (retry_after_ms, else the Retry-After header). */
+    readonly retryAfterMs: number,
+    body?: ErrorAnswer,
+  ) {
+    super('THROTTLED', 429, message, true, body);
+    this.name = 'YakThrottledError';
   }
 }
 
@@ -60,9 +92,20 @@ export function outcome(err: YakClientError): string {
   return err.status ? `${err.status} ${err.code}` : err.code;
 }
 
-/** The error for a non-2xx answer. */
-export function errorFromAnswer(status: number, text: string, what: string): YakClientError {
+/** The error for a non-2xx answer; `retryAfter` is the Retry-After header, if any. */
+export function errorFromAnswer(status: number, text: string, what: string, retryAfter?: string | null): YakClientError {
   const body = parseErrorAnswer(text);
+  if (status === 401) return new YakUnauthenticatedError(body?.message ?? `${what} answered 401: a token is needed`, body);
+  if (status === 403) return new YakForbiddenError(body?.message ?? `${what} answered 403: not permitted`, body);
+  if (status === 429) {
+    const fromBody = body?.['retry_after_ms'];
+    const fromHeader = Number(retryAfter) * 1000;
+    const waitMs =
+      typeof fromBody === 'number' && Number.isFinite(fromBody) && fromBody >= 0
+        ? fromBody
+        : Number.isFinite(fromHeader) && fromHeader >= 0 ? fromHeader : DEFAULT_THROTTLE_MS;
+    return new YakThrottledError(body?.message ?? `${what} answered 429: over a quota`, Math.min(waitMs, MAX_THROTTLE_MS), body);
+  }
   if (body) {
     return new YakClientError(body.error, status, body.message, RETRIABLE_CODES.has(body.error), body);
   }

@@ -1,5 +1,13 @@
 export { YakClient, type ConsumeOptions, type YakClientOptions } from './yak-client.js';
-export { YakClientError, YakRetriesExhaustedError, type Attempt, type ClientCode } from './errors.js';
+export {
+  YakClientError,
+  YakForbiddenError,
+  YakRetriesExhaustedError,
+  YakThrottledError,
+  YakUnauthenticatedError,
+  type Attempt,
+  type ClientCode,
+} from './errors.js';
 export type { Call } from './transport.js';
 export { DEFAULT_RETRY, backoffDelay, retryPolicy, withRetry, sleep, type RetryOptions, type RetryPolicy, type RetryDecision } from './retry.js';
 export type * from './types.js';

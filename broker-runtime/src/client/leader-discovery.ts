@@ -7,6 +7,8 @@ export interface Discovery {
   url: string | null;
   /** Every seed asked and what it said (winners excepted). */
   attempts: Attempt[];
+  /** A seed's 401 or 403: no point asking again with the same token. */
+  refusal?: YakClientError;
 }
 
 /**
@@ -21,6 +23,7 @@ export class LeaderDiscovery {
     private readonly seeds: readonly string[],
     private readonly timeoutMs: number,
     private readonly normalise: (url: string) => string,
+    private readonly token?: string,
   ) {}
 
   /** The shared search; `signal` lets one caller stop waiting without cancelling it for the others. */
@@ -33,22 +36,26 @@ export class LeaderDiscovery {
 
   private async search(): Promise<Discovery> {
     const attempts: Attempt[] = [];
+    let refusal: YakClientError | undefined;
     const race = new AbortController();
     const ask = async (seed: string): Promise<string> => {
       try {
-        const answer = await exchange<LeaderAnswer>(seed, { method: 'GET', path: '/metadata/leader', signal: race.signal }, this.timeoutMs);
+        const answer = await exchange<LeaderAnswer>(seed, { method: 'GET', path: '/metadata/leader', signal: race.signal }, this.timeoutMs, this.token);
         const url = answer.leader?.url;
         if (typeof url !== 'string') throw new YakClientError('NO_LEADER', 0, `${seed} knows no leader yet (epoch ${answer.epoch})`, true);
         return this.normalise(url);
       } catch (err) {
-        if (err instanceof YakClientError && !race.signal.aborted) attempts.push({ url: `${seed}/metadata/leader`, outcome: outcome(err) });
+        if (err instanceof YakClientError && !race.signal.aborted) {
+          attempts.push({ url: `${seed}/metadata/leader`, outcome: outcome(err) });
+          if (err.status === 401 || err.status === 403) refusal ??= err;
+        }
         throw err;
       }
     };
     try {
       return { url: await Promise.any(this.seeds.map(ask)), attempts };
     } catch {
-      return { url: null, attempts };
+      return { url: null, attempts, ...(refusal ? { refusal } : {}) };
     } finally {
       race.abort();
     }

@@ -40,7 +40,8 @@ export function backoffDelay(policy: RetryPolicy, retry: number, random: () => n
   return ceiling / 2 + random() * (ceiling / 2);
 }
 
-export type RetryDecision = 'stop' | 'retry' | 'retry-now';
+/** Stop; retry after backoff; retry at once; or retry after the wait the broker asked for (429 Retry-After). */
+export type RetryDecision = 'stop' | 'retry' | 'retry-now' | { afterMs: number };
 
 export interface RetryHooks {
   /** What to do after `err` on try number `attempt` (0 = the first). */
@@ -61,6 +62,7 @@ export async function withRetry<T>(policy: RetryPolicy, attempt: (n: number) => 
       if (decision === 'stop') throw err;
       if (n >= policy.retries) throw hooks.exhausted(err, n + 1);
       if (decision === 'retry') await sleep(backoffDelay(policy, backoffs++), hooks.signal);
+      else if (typeof decision === 'object') await sleep(Math.max(0, decision.afterMs), hooks.signal);
     }
   }
 }

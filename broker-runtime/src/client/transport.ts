@@ -16,7 +16,7 @@ export interface Call {
  * One HTTP exchange with one broker: JSON in, JSON out. A non-2xx answer, a timeout, a lost
  * connection or a body that is not JSON becomes a YakClientError; nothing is retried here.
  */
-export async function exchange<T>(base: string, call: Call, defaultTimeoutMs: number): Promise<T> {
+export async function exchange<T>(base: string, call: Call, defaultTimeoutMs: number, token?: string): Promise<T> {
   const url = base + call.path;
   const what = `${call.method} ${url}`;
   const timeoutMs = call.timeoutMs ?? defaultTimeoutMs;
@@ -26,18 +26,19 @@ export async function exchange<T>(base: string, call: Call, defaultTimeoutMs: nu
   const body = call.body === undefined ? undefined : JSON.stringify(call.body);
   let status: number;
   let text: string;
+  let retryAfter: string | null;
   try {
-    const res = await fetch(url, {
-      method: call.method,
-      signal,
-      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body }),
-    });
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
+    const res = await fetch(url, { method: call.method, signal, headers, ...(body === undefined ? {} : { body }) });
     status = res.status;
+    retryAfter = res.headers.get('retry-after');
     text = await res.text();
   } catch (err) {
     throw errorFromFetch(err, what, timeoutMs, call.signal);
   }
-  if (status < 200 || status > 299) throw errorFromAnswer(status, text, what);
+  if (status < 200 || status > 299) throw errorFromAnswer(status, text, what, retryAfter);
   try {
     return JSON.parse(text) as T;
   } catch {

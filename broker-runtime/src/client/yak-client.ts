@@ -1,4 +1,4 @@
-import { type Attempt, YakClientError, YakRetriesExhaustedError, outcome } from './errors.js';
+import { type Attempt, YakClientError, YakRetriesExhaustedError, YakThrottledError, outcome } from './errors.js';
 import { LeaderDiscovery } from './leader-discovery.js';
 import { type RetryDecision, type RetryOptions, type RetryPolicy, retryPolicy, withRetry } from './retry.js';
 import { type Call, exchange } from './transport.js';
@@ -21,6 +21,11 @@ export interface YakClientOptions {
   /** Per HTTP request (a consume adds its wait_ms). Default 10 s. */
   timeoutMs?: number;
   retry?: RetryOptions;
+  /**
+   * `<principal>:<secret>`, sent as `Authorization: Bearer <token>` on every call, for brokers
+   * started with --auth-file (docs/security.md).
+   */
+  token?: string;
 }
 
 export interface ConsumeOptions {
@@ -52,6 +57,7 @@ export class YakClient {
   private readonly discovery: LeaderDiscovery;
   private leaderUrl: string | null = null;
   private nextSeed = 0;
+  private readonly token: string | undefined;
 
   constructor(options: YakClientOptions) {
     if (!Array.isArray(options.brokers) || options.brokers.length === 0) throw new TypeError('YakClient needs at least one broker URL');
@@ -59,7 +65,11 @@ export class YakClient {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     if (!(this.timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive; got ${this.timeoutMs}`);
     this.policy = retryPolicy(options.retry);
-    this.discovery = new LeaderDiscovery(this.seeds, this.timeoutMs, normaliseUrl);
+    if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length === 0 || /[\r\n]/.test(options.token))) {
+      throw new TypeError('token must be a non-empty string of one line (<principal>:<secret>)');
+    }
+    this.token = options.token;
+    this.discovery = new LeaderDiscovery(this.seeds, this.timeoutMs, normaliseUrl, this.token);
   }
 
   /** The leader URL this client currently believes in, if any. */
@@ -131,6 +141,8 @@ export class YakClient {
         return 'retry';
       }
       redirectsInARow = 0;
+      // Over a quota: the broker is fine and said when to come back; no need to look elsewhere.
+      if (err instanceof YakThrottledError) return { afterMs: err.retryAfterMs };
       if (!err.retriable) return 'stop';
       if (base === this.leaderUrl) this.leaderUrl = null;
       this.nextSeed++;
@@ -171,13 +183,14 @@ export class YakClient {
     if (target.kind === 'any') return this.seeds[this.nextSeed % this.seeds.length]!;
     const found = await this.discovery.find(signal);
     attempts.push(...found.attempts);
+    if (!found.url && found.refusal) throw found.refusal;
     if (!found.url) throw new YakClientError('NO_LEADER', 0, `no seed named a reachable leader (asked ${this.seeds.join(', ')})`, true);
     this.leaderUrl = found.url;
     return found.url;
   }
 
   private send<T>(base: string, call: Call): Promise<T> {
-    return exchange<T>(base, call, this.timeoutMs);
+    return exchange<T>(base, call, this.timeoutMs, this.token);
   }
 }
 

@@ -62,6 +62,14 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'comma-separated browser origins (scheme://host:port) allowed to call this broker; * for any',
   },
   { name: 'log-level', env: ['LOG_LEVEL'], arg: 'LEVEL', default: 'info', help: 'debug | info | warn | error' },
+  {
+    name: 'auth-file', env: ['AUTH_FILE'], arg: 'PATH', default: 'none (open)',
+    help: 'clients need a token of a principal in this JSON file (docs/security.md); SIGHUP reloads it',
+  },
+  {
+    name: 'insecure', env: ['YAK_INSECURE'], default: 'false',
+    help: 'listen on a non-loopback --host without --auth-file (protected mode off); env: true/1',
+  },
 ];
 
 export const FLAGS_BY_NAME: ReadonlyMap<string, FlagSpec> = new Map(FLAGS.map((f) => [f.name, f]));

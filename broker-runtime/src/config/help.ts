@@ -31,6 +31,7 @@ export function helpText(): string {
     'yak-broker: one YAK broker (a small Kafka-like replicated log with a REST API)',
     '',
     'Usage: yak-broker [flags]',
+    '       yak-broker hash-secret < secret-file   (prints the secret_hash of an --auth-file principal)',
     '',
     'Every flag also reads its environment twin; a flag wins over the environment.',
     'Flags take `--flag value` or `--flag=value`. Seconds may be fractional (0.5).',
@@ -41,6 +42,7 @@ export function helpText(): string {
     '(*) or REDIS_HOST and REDIS_PORT (either alone defaults the other to localhost / 6379).',
     'When --host is 0.0.0.0 or ::, the default advertised URL uses the machine\'s hostname instead.',
     'A bad flag or value stops the broker with one line naming it and exit code 2.',
+    'On a --host other than loopback, --auth-file or --insecure is required (protected mode).',
     '',
   ].join('\n');
 }

@@ -1,4 +1,5 @@
 import { hostname as osHostname } from 'node:os';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { scanArgv } from './argv.js';
 import { ConfigError } from './config-error.js';
@@ -27,8 +28,11 @@ export { ConfigError };
 export type ParsedArgs =
   | { kind: 'config'; config: BrokerConfig }
   | { kind: 'help'; text: string }
-  | { kind: 'version' };
+  | { kind: 'version' }
+  /** `yak-broker hash-secret`: read a secret on stdin, print its hash for --auth-file. */
+  | { kind: 'hash-secret' };
 
+const HASH_SECRET = 'hash-secret';
 const NAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
 const NAME_RULE = '1-64 characters of A-Z a-z 0-9 . _ -';
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -60,6 +64,12 @@ export function parseConfig(
   env: NodeJS.ProcessEnv,
   hostname: string = osHostname(),
 ): ParsedArgs {
+  if (argv[0] === HASH_SECRET) {
+    if (argv.length > 1) {
+      throw new ConfigError(`${HASH_SECRET} takes no arguments: it reads the secret from stdin (echo -n "$SECRET" | yak-broker ${HASH_SECRET})`);
+    }
+    return { kind: 'hash-secret' };
+  }
   const { flags, help, version, error } = scanArgv(argv);
   if (help) return { kind: 'help', text: helpText() };
   if (version) return { kind: 'version' };
@@ -115,6 +125,11 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
   const produceTimeoutRaw = raw('produce-timeout-seconds');
   const logLevelRaw = raw('log-level');
   const allowOriginRaw = raw('allow-origin');
+  const authFileRaw = raw('auth-file');
+  const authFile = authFileRaw ? resolve(authFileRaw.value) : null;
+  const insecureRaw = raw('insecure');
+  const insecure = insecureRaw ? boolean('insecure', insecureRaw) : false;
+  if (authFile === null && !insecure && !isLoopback(host)) throw protectedMode(host, hostRaw);
 
   return {
     id,
@@ -139,7 +154,31 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
       : DEFAULTS.produceTimeoutSeconds * 1000,
     logLevel: logLevelRaw ? oneOf('log-level', logLevelRaw, LOG_LEVELS) : DEFAULTS.logLevel,
     allowOrigins: allowOriginRaw ? parseOrigins(allowOriginRaw) : [],
+    authFile,
+    insecure,
   };
+}
+
+/**
+ * Protected mode, as Redis has it: a broker reachable from other machines with no token to check
+ * would let anyone on the network read, write and create every topic.
+ */
+function protectedMode(host: string, hostRaw: Raw | undefined): ConfigError {
+  const from = hostRaw?.env ? ` (from ${hostRaw.env})` : '';
+  return new ConfigError(
+    `protected mode: refusing to listen on ${host}${from}, which is not a loopback address, without --auth-file: ` +
+      'any client that can reach it could read and write every topic; give --auth-file PATH (docs/security.md), ' +
+      'or --insecure to run open anyway',
+    '--auth-file',
+  );
+}
+
+/** 127.0.0.0/8, ::1 (also IPv4-mapped) and the name localhost: addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase();
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
+  return isIP(v4) === 4 && v4.startsWith('127.');
 }
 
 /** --redis, else REDIS_URL, else REDIS_HOST + REDIS_PORT (either alone: localhost / 6379), else the default. */

@@ -27,4 +27,8 @@ export interface BrokerConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Browser origins allowed to call this broker (exact `scheme://host[:port]`, or `*`); none by default. */
   allowOrigins: string[];
+  /** Absolute path of the principals file (--auth-file); null = clients need no token. */
+  authFile: string | null;
+  /** Listen on a non-loopback host without an auth file (turns protected mode off). */
+  insecure: boolean;
 }

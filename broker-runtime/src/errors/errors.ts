@@ -17,6 +17,9 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
   | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'THROTTLED'
   | 'TIMEOUT'
   | 'UNAVAILABLE'
   | 'INTERNAL';
@@ -67,9 +70,13 @@ export const timeout = (message: string) => new YakError('TIMEOUT', 504, message
  */
 export const notCommitted = (message: string) => new YakError('UNAVAILABLE', 503, message, true, { outcome: 'unknown' });
 export const unavailable = (message: string) => new YakError('UNAVAILABLE', 503, message, true);
-
+/** No token, or one that names no principal with that secret (--auth-file). Never retriable. */
 export const unauthenticated = (message: string) => new YakError('UNAUTHENTICATED', 401, message);
+/** A known principal asking for something its permissions do not cover. Never retriable. */
 export const forbidden = (message: string) => new YakError('FORBIDDEN', 403, message);
+/** A principal over its byte quota: retriable once `retry_after_ms` (and the Retry-After header) has passed. */
+export const throttled = (message: string, retryAfterMs: number) =>
+  new YakError('THROTTLED', 429, message, true, { retry_after_ms: retryAfterMs });
 
 export function isYakError(err: unknown): err is YakError {
   return err instanceof YakError;

@@ -1,4 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Action } from '../auth/gate.js';
+import { maySee, type Principal } from '../auth/principal.js';
 import { invalidRequest } from '../errors/errors.js';
 import { readJson } from './body.js';
 import { methodNotAllowed, notFound, writeError, writeJson } from './errors.js';
@@ -20,7 +22,12 @@ export function createApiApp(ctx: HttpContext): express.Express {
 
   const routes: Record<string, Partial<Record<'GET' | 'POST', Route>>> = {
     '/topics': {
-      GET: (_req, res) => send(res, 200, { topics: service.topics() }),
+      GET: (req, res) => {
+        // Like Kafka's Metadata under ACLs: a principal sees only the topics it may use.
+        const principal = principalOf(req);
+        const topics = service.topics();
+        send(res, 200, { topics: principal ? topics.filter((t) => maySee(principal, t.name)) : topics });
+      },
       POST: async (req, res) => {
         const { name, partitions } = parseCreateTopic(await readJson(req, ctx.bodyLimit));
         await service.createTopic(name, partitions);
@@ -36,6 +43,12 @@ export function createApiApp(ctx: HttpContext): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // Before any route, so that without a token even a 404 says 401 and nothing about the paths.
+  app.use(async (req, _res, next) => {
+    const action = apiAction(req.method, req.path);
+    if (action) principals.set(req, await ctx.gate.authorize(req, action));
+    next();
+  });
   for (const [path, methods] of Object.entries(routes)) {
     const allow = Object.keys(methods);
     const route = app.route(path);
@@ -50,6 +63,25 @@ export function createApiApp(ctx: HttpContext): express.Express {
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => writeError(res, err, ctx.log));
   return app;
+}
+
+const principals = new WeakMap<Request, Principal | null>();
+
+function principalOf(req: Request): Principal | null {
+  return principals.get(req) ?? null;
+}
+
+/**
+ * What each API call needs (docs/security.md): /health is open for liveness probes (it tells
+ * no more than that the broker is up and its role); creating a topic needs admin; everything else
+ * (metadata for leader discovery, the topic list, metrics) any principal, as Kafka's Metadata does.
+ */
+function apiAction(method: string, path: string): Action | undefined {
+  // Express routes ignore case and a trailing slash: so must this, or POST /Topics/ would pass as a read.
+  const route = path.toLowerCase().replace(/\/+$/, '');
+  if (route === '/health') return undefined;
+  if (route === '/topics' && method !== 'GET' && method !== 'HEAD') return { op: 'admin' };
+  return { op: 'describe' };
 }
 
 function metrics(ctx: HttpContext, req: Request, res: Response): void {

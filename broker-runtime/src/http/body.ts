@@ -76,7 +76,11 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
  * the producer never sent.
  */
 export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
-  const body = await readBody(req, limit);
+  return parseJson(await readBody(req, limit));
+}
+
+/** A body already read, parsed as readJson does. */
+export function parseJson(body: Buffer): unknown {
   if (body.length === 0) throw invalidJson('the request body is empty; expected a JSON object');
   if (!isUtf8(body)) throw invalidJson('the request body is not valid UTF-8');
   try {

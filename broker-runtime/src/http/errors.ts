@@ -24,12 +24,12 @@ export const methodNotAllowed = (method: string, path: string, allow: readonly s
 export const unsupportedMediaType = (got: string, want: string) =>
   new YakError('UNSUPPORTED_MEDIA_TYPE', 415, `content-type '${clip(got)}' is not accepted here; send ${want}`);
 
-/** Status and JSON body for any thrown value. */
-export function mapError(err: unknown, log: Logger): { status: number; body: string; allow?: string } {
+/** Status, JSON body and the headers some errors need (Allow, Retry-After, WWW-Authenticate) for any thrown value. */
+export function mapError(err: unknown, log: Logger): { status: number; body: string; headers?: Record<string, string> } {
   if (isYakError(err) && Number.isInteger(err.status) && err.status >= 400 && err.status <= 599) {
     try {
-      const allow = err.code === 'METHOD_NOT_ALLOWED' ? allowHeader(err.extra['allow']) : undefined;
-      return { status: err.status, body: JSON.stringify(err.toJSON()), ...(allow ? { allow } : {}) };
+      const headers = errorHeaders(err);
+      return { status: err.status, body: JSON.stringify(err.toJSON()), ...(headers ? { headers } : {}) };
     } catch (serialiseErr) {
       log(`internal error: could not serialise ${err.code}: ${describe(serialiseErr)}`);
       return { status: 500, body: INTERNAL_BODY };
@@ -37,6 +37,21 @@ export function mapError(err: unknown, log: Logger): { status: number; body: str
   }
   log(`internal error: ${describe(err)}`);
   return { status: 500, body: INTERNAL_BODY };
+}
+
+/** The headers HTTP asks of some statuses: 405 names the allowed methods, 401 the scheme (RFC 6750), 429 when to come back. */
+function errorHeaders(err: YakError): Record<string, string> | undefined {
+  if (err.code === 'METHOD_NOT_ALLOWED') {
+    const allow = allowHeader(err.extra['allow']);
+    return allow ? { allow } : undefined;
+  }
+  if (err.code === 'UNAUTHENTICATED') return { 'www-authenticate': 'Bearer realm="yak"' };
+  if (err.code === 'THROTTLED') {
+    const ms = err.extra['retry_after_ms'];
+    // Retry-After holds whole seconds; round up so a client that obeys it is never early.
+    if (typeof ms === 'number' && Number.isFinite(ms)) return { 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))) };
+  }
+  return undefined;
 }
 
 /** Answer `body` (JSON text, or the same already encoded as UTF-8) with `status`. */
@@ -58,9 +73,9 @@ export function writeJson(res: ServerResponse, status: number, body: string | Bu
 /** Answer an error through mapError; does nothing if the client has already gone. Never throws. */
 export function writeError(res: ServerResponse, err: unknown, log: Logger): void {
   if (res.destroyed || res.writableEnded) return;
-  const { status, body, allow } = mapError(err, log);
+  const { status, body, headers } = mapError(err, log);
   try {
-    writeJson(res, status, body, allow ? { allow } : undefined);
+    writeJson(res, status, body, headers);
   } catch (writeErr) {
     log(`internal error: could not answer ${status}: ${describe(writeErr)}`);
     res.destroy();

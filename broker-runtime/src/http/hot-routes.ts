@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ConsumeResult, ProduceResult } from '../broker/service.js';
-import { readBody, readJson } from './body.js';
+import { parseJson, readBody } from './body.js';
 import { renderEncodedConsume } from './consume-render.js';
 import { methodNotAllowed, unsupportedMediaType, writeError, writeJson } from './errors.js';
 import type { HttpContext } from './server.js';
-import { parseBatch, parseConsume, parseProduce } from './validate.js';
+import { parseBatch, parseConsume, parseProduce, type ProduceRequest } from './validate.js';
 
 /**
  * The routes every record passes through, served on plain node:http (express costs several times
@@ -18,6 +18,7 @@ const ROUTES: Record<string, { method: string; handle: Handler }> = {
   '/produce': { method: 'POST', handle: produce },
   '/produce/batch': { method: 'POST', handle: produceBatch },
   '/consume': { method: 'GET', handle: consume },
+  // Not behind the client gate: brokers prove themselves to each other by other means (docs/security.md).
   '/replica/append': { method: 'POST', handle: replicaAppend },
 };
 
@@ -38,13 +39,13 @@ export function createHotRoutes(ctx: HttpContext): HotRoutes {
 }
 
 async function produce(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const { topic, records } = parseProduce(await readJson(req, ctx.bodyLimit), ctx.maxMessageBytes);
+  const { topic, records } = await readProduce(ctx, req, parseProduce);
   const [result] = checkResults(await ctx.service.produce(topic, records), 1);
   writeJson(res, 200, JSON.stringify({ topic, partition: result!.partition, offset: result!.offset }));
 }
 
 async function produceBatch(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const { topic, records } = parseBatch(await readJson(req, ctx.bodyLimit), ctx.maxMessageBytes);
+  const { topic, records } = await readProduce(ctx, req, parseBatch);
   const results = checkResults(await ctx.service.produce(topic, records), records.length);
   // Written out by hand: the same text as JSON.stringify of {topic, results} without building up to
   // 10,000 objects first; joined, not concatenated, so the string is flat before it is measured and
@@ -54,13 +55,33 @@ async function produceBatch(ctx: HttpContext, req: IncomingMessage, res: ServerR
   writeJson(res, 200, `{"topic":${JSON.stringify(topic)},"results":[${list.join(',')}]}`);
 }
 
-async function consume(ctx: HttpContext, _req: IncomingMessage, res: ServerResponse, query: string): Promise<void> {
+/**
+ * A produce request read, parsed and let through the gate: the token before the body is read,
+ * the topic once it is known, so a refused produce never reaches the service (nor creates a topic).
+ */
+async function readProduce(
+  ctx: HttpContext,
+  req: IncomingMessage,
+  parse: (body: unknown, maxMessageBytes: number) => ProduceRequest,
+): Promise<ProduceRequest> {
+  await ctx.gate.authorize(req, { op: 'produce' });
+  const body = await readBody(req, ctx.bodyLimit);
+  const request = parse(parseJson(body), ctx.maxMessageBytes);
+  await ctx.gate.authorize(req, { op: 'produce', topic: request.topic });
+  ctx.gate.charge(req, 'in', body.length);
+  return request;
+}
+
+async function consume(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, query: string): Promise<void> {
+  await ctx.gate.authorize(req, { op: 'consume' });
   const { topic, partition, offset, max, waitMs } = parseConsume(new URLSearchParams(query));
+  await ctx.gate.authorize(req, { op: 'consume', topic });
   const { service } = ctx;
   const body = service.consumeEncoded
     ? renderEncodedConsume(await service.consumeEncoded(topic, partition, offset, max, waitMs))
     : renderConsume(await service.consume(topic, partition, offset, max, waitMs));
   writeJson(res, 200, body);
+  ctx.gate.charge(req, 'out', Buffer.byteLength(body));
 }
 
 async function replicaAppend(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { OPEN_GATE, type Gate } from '../auth/gate.js';
 import type { BrokerService } from '../broker/service.js';
 import { createApiApp } from './api-routes.js';
 import { createBrowserGuard } from './browser-guard.js';
@@ -16,6 +17,8 @@ export interface BrokerServerOptions {
   allowedOrigins?: readonly string[];
   /** Where internal errors are reported; default stderr. */
   logger?: (line: string) => void;
+  /** Client authentication, permissions and quotas (--auth-file); default open. */
+  gate?: Gate;
 }
 
 /** What every route handler gets: the service, the limits, the logger. */
@@ -27,6 +30,7 @@ export interface HttpContext {
   /** Byte limit of a replication frame. */
   replicaBodyLimit: number;
   log: Logger;
+  gate: Gate;
 }
 
 /** Above the idle timeouts of common clients and load balancers (60 s), so they close first. */
@@ -50,6 +54,7 @@ export function createBrokerServer(service: BrokerService, options: BrokerServer
     bodyLimit: maxMessageBytes + FRAMING_ALLOWANCE_BYTES,
     replicaBodyLimit: options.maxReplicaFrameBytes ?? Math.max(4 * maxMessageBytes, 16 * 1024 * 1024),
     log: options.logger ?? ((line) => process.stderr.write(`${line}\n`)),
+    gate: options.gate ?? OPEN_GATE,
   };
   const hot = createHotRoutes(ctx);
   const api = createApiApp(ctx);
