@@ -13,6 +13,8 @@ export interface MonitorDeps {
   intervalMs: number;
   /** The Redis to ping each round, null when none is configured. */
   redisUrl(): string | null;
+  /** The cluster credential's token (cluster-credential.ts), null before the first start. */
+  token(): string | null;
   /** The supervisor's own produce/consume totals (rates fall back to them). */
   ownCounts(): { produced: number; consumed: number };
   /** Called after each round with what it saw (the failover run follows the cluster through it). */
@@ -78,7 +80,7 @@ export class ClusterMonitor {
       .filter((b) => b.url && b.process.alive && b.process.currentState !== 'paused')
       .map((b) => ({ id: b.id, url: b.url }));
     const redisUrl = this.deps.redisUrl();
-    const [obs, redisUp] = await Promise.all([observeCluster(targets), redisUrl ? pingRedis(redisUrl, 300) : Promise.resolve(false)]);
+    const [obs, redisUp] = await Promise.all([observeCluster(targets, undefined, this.deps.token()), redisUrl ? pingRedis(redisUrl, 300) : Promise.resolve(false)]);
     if (!this.active) return; // stopped while we were asking
     this.redisReachable = redisUp;
     if (redisUp) procs.redis?.markReady();

@@ -73,7 +73,7 @@ export class ClusterProcesses {
   }
 
   /** Starts a broker with the current settings (they may have changed since its last run). */
-  async startBroker(id: string, redisUrl: string, settings: ClusterSettings): Promise<void> {
+  async startBroker(id: string, redisUrl: string, settings: ClusterSettings, authFile: string | null = null): Promise<void> {
     const entry = this.brokers.get(id);
     if (!entry || entry.process.alive) return;
     if (entry.port === 0) {
@@ -90,6 +90,7 @@ export class ClusterProcesses {
       settings,
       brokerEntry: this.options.brokerEntry,
       execPath: this.options.execPath,
+      authFile,
     });
     entry.process.start();
   }

@@ -31,8 +31,8 @@ function record(r: BatchRecord): { key?: string | null; payload: unknown; partit
   };
 }
 
-export function createDataClient(brokerUrls: string[]): DataClient {
-  const client = new YakClient({ brokers: brokerUrls });
+export function createDataClient(brokerUrls: string[], token: string | null = null): DataClient {
+  const client = new YakClient({ brokers: brokerUrls, ...(token ? { token } : {}) });
   const listTopics = async (): Promise<TopicSummary[]> => {
     const answer = await client.topics();
     return answer.topics.map((t) => ({
@@ -81,13 +81,13 @@ export class DataClientPool {
   private key = '';
   private client: DataClient | null = null;
 
-  constructor(private readonly factory: (urls: string[]) => DataClient = createDataClient) {}
+  constructor(private readonly factory: (urls: string[], token: string | null) => DataClient = createDataClient) {}
 
-  get(urls: string[]): DataClient | null {
+  get(urls: string[], token: string | null = null): DataClient | null {
     if (urls.length === 0) return null;
-    const key = urls.join(' ');
+    const key = `${urls.join(' ')} ${token ?? ''}`;
     if (!this.client || key !== this.key) {
-      this.client = this.factory(urls);
+      this.client = this.factory(urls, token);
       this.key = key;
     }
     return this.client;

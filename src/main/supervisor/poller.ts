@@ -21,11 +21,11 @@ export const POLL_TIMEOUT_MS = 400;
  * broker, then /metadata/cluster from the leader (highest epoch claiming it, else any broker) and
  * /topics and /metrics from every broker that answered. Each request has its own short timeout.
  */
-export async function observeCluster(targets: readonly PollTarget[], timeoutMs = POLL_TIMEOUT_MS): Promise<Observation> {
+export async function observeCluster(targets: readonly PollTarget[], timeoutMs = POLL_TIMEOUT_MS, token: string | null = null): Promise<Observation> {
   const health = new Map<string, HealthObs>();
   await Promise.all(
     targets.map(async (t) => {
-      const h = parseHealth(await tryGetJson(`${t.url}/health`, timeoutMs));
+      const h = parseHealth(await tryGetJson(`${t.url}/health`, timeoutMs, token));
       if (h) health.set(t.id, h);
     }),
   );
@@ -36,13 +36,13 @@ export async function observeCluster(targets: readonly PollTarget[], timeoutMs =
   const topics = new Map<string, TopicObs[]>();
   const metrics = new Map<string, Record<string, unknown>>();
   const [clusterBody] = await Promise.all([
-    source ? tryGetJson(`${source.url}/metadata/cluster`, timeoutMs) : Promise.resolve(null),
+    source ? tryGetJson(`${source.url}/metadata/cluster`, timeoutMs, token) : Promise.resolve(null),
     ...reachable.map(async (t) => {
-      const parsed = parseTopics(await tryGetJson(`${t.url}/topics`, timeoutMs));
+      const parsed = parseTopics(await tryGetJson(`${t.url}/topics`, timeoutMs, token));
       if (parsed) topics.set(t.id, parsed);
     }),
     ...reachable.map(async (t) => {
-      const parsed = parseMetrics(await tryGetJson(`${t.url}/metrics`, timeoutMs));
+      const parsed = parseMetrics(await tryGetJson(`${t.url}/metrics`, timeoutMs, token));
       if (parsed) metrics.set(t.id, parsed);
     }),
   ]);

@@ -37,6 +37,8 @@ export interface BrokerSpecInput {
   brokerEntry: string;
   /** Electron's or Node's own binary: no separate Node install needed inside the packaged app. */
   execPath: string;
+  /** The cluster's auth file (cluster-credential.ts): brokers answer only the supervisor. */
+  authFile: string | null;
 }
 
 export function brokerUrl(port: number): string {
@@ -62,6 +64,7 @@ export function brokerSpec(input: BrokerSpecInput): ProcessSpec {
       '--renew-seconds', String(settings.renewSeconds),
       '--partitions', String(settings.partitions),
       '--min-insync', String(settings.minInsync),
+      ...(input.authFile ? ['--auth-file', input.authFile] : []),
     ],
     // ELECTRON_RUN_AS_NODE makes Electron's binary a plain Node; harmless when execPath is node.
     env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },

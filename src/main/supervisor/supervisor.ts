@@ -20,6 +20,7 @@ import { invalidState, unknownProcess } from '../api/errors.js';
 import { resolveBrokerEntry } from './broker-entry.js';
 import { ClusterMonitor } from './cluster-monitor.js';
 import { ClusterProcesses } from './cluster-processes.js';
+import { ensureClusterCredential, type ClusterCredential } from './cluster-credential.js';
 import { DataClientPool, type DataClient } from './data-client.js';
 import { EventLog } from './event-log.js';
 import { FailoverControl } from './failover-control.js';
@@ -44,7 +45,7 @@ export interface SupervisorOptions {
   stopGraceMs?: number;
   /** Terminal output: every event as a line. */
   log?: (line: string) => void;
-  dataClientFactory?: (urls: string[]) => DataClient;
+  dataClientFactory?: (urls: string[], token: string | null) => DataClient;
 }
 
 const MAX_BROKERS = 7;
@@ -68,6 +69,8 @@ export class Supervisor implements ClusterApi {
   private running = false;
   private closed = false;
   private redisUrl: string | null = null;
+  /** Made (or read back) at the first start: the brokers' auth file and the token of our own calls. */
+  private credential: ClusterCredential | null = null;
   private ownProduced = 0;
   private ownConsumed = 0;
 
@@ -91,6 +94,7 @@ export class Supervisor implements ClusterApi {
       events: this.events,
       intervalMs: options.pollIntervalMs ?? 400,
       redisUrl: () => this.redisUrl,
+      token: () => this.credential?.token ?? null,
       ownCounts: () => ({ produced: this.ownProduced, consumed: this.ownConsumed }),
       onObservation: (obs) => this.failover.onObservation(obs),
       publish: () => this.publish(),
@@ -211,7 +215,7 @@ export class Supervisor implements ClusterApi {
       this.events.emit('info', `${id} added`, { brokerId: id });
       if (this.running && this.redisUrl) {
         await this.procs.assignPorts();
-        await this.procs.startBroker(id, this.redisUrl, this.settings);
+        await this.procs.startBroker(id, this.redisUrl, this.settings, this.credential?.authFile ?? null);
       }
       this.publish();
       return id;
@@ -323,6 +327,7 @@ export class Supervisor implements ClusterApi {
     if (!existsSync(this.brokerEntry)) {
       throw invalidState(`the broker is not built (no ${this.brokerEntry}); run \`npm run build:broker\``);
     }
+    this.credential ??= await ensureClusterCredential(this.options.dataDir);
     const redis = await this.redis.start(this.settings).catch((err: unknown) => {
       this.publish(); // the snapshot now carries redis.problem
       throw err;
@@ -332,7 +337,7 @@ export class Supervisor implements ClusterApi {
     this.syncBrokerList();
     await this.procs.assignPorts();
     this.running = true;
-    for (const id of this.procs.brokers.keys()) await this.procs.startBroker(id, this.redisUrl, this.settings);
+    for (const id of this.procs.brokers.keys()) await this.procs.startBroker(id, this.redisUrl, this.settings, this.credential?.authFile ?? null);
     this.events.emit('info', `cluster started: ${this.procs.brokers.size} broker(s), Redis at ${this.redisUrl}`);
     this.monitor.start();
     this.publish();
@@ -357,7 +362,7 @@ export class Supervisor implements ClusterApi {
       await this.redis.restart();
       return;
     }
-    await this.procs.startBroker(name, this.redisUrl, this.settings);
+    await this.procs.startBroker(name, this.redisUrl, this.settings, this.credential?.authFile ?? null);
   }
 
   /** On start, the broker list follows settings.brokerCount: lowest free ids added, highest removed. */
@@ -397,7 +402,7 @@ export class Supervisor implements ClusterApi {
 
   private client(): DataClient {
     const urls = [...this.procs.brokers.values()].filter((b) => b.url).map((b) => b.url);
-    const client = this.running ? this.clients.get(urls) : null;
+    const client = this.running ? this.clients.get(urls, this.credential?.token ?? null) : null;
     if (!client) throw invalidState('the cluster is not running: start it first');
     return client;
   }

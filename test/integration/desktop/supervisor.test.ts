@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterEvent, ClusterSnapshot } from '../../../src/shared/cluster-api.js';
 import { Supervisor } from '../../../src/main/supervisor/index.js';
@@ -15,9 +17,12 @@ describe('Supervisor with a real cluster', () => {
   const events: ClusterEvent[] = [];
   let last: ClusterSnapshot | null = null;
 
+  let dataDir = '';
+
   before(async () => {
     const data = await tempDataDir();
     cleanup = data.cleanup;
+    dataDir = data.dir;
     sup = await Supervisor.create({ dataDir: data.dir, stopGraceMs: 3000 });
     sup.onEvent((e) => events.push(e));
     sup.onSnapshot((s) => (last = s));
@@ -48,6 +53,24 @@ describe('Supervisor with a real cluster', () => {
     assert.ok(snap.epoch >= 1);
     assert.ok(events.some((e) => e.kind === 'leader-elected' && e.brokerId === snap.leader!.id && e.epoch === snap.epoch));
     assert.ok(last, 'snapshots are pushed to subscribers');
+  });
+
+  it('runs its brokers with a per-cluster credential: calls without it are refused, the files are private', async () => {
+    const snap = await sup.getSnapshot();
+    const credential = join(dataDir, 'cluster-credential.json');
+    assert.equal((await stat(credential)).mode & 0o777, 0o600);
+    assert.equal((await stat(join(dataDir, 'broker-auth.json'))).mode & 0o777, 0o600);
+    const { principal, secret } = JSON.parse(await readFile(credential, 'utf8')) as { principal: string; secret: string };
+    for (const b of snap.brokers) {
+      const stranger = await fetch(`${b.url}/produce`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ topic: 'intruder', payload: 1 }) });
+      assert.equal(stranger.status, 401, `${b.id} answers a call without the token`);
+      assert.equal((await fetch(`${b.url}/consume?topic=desk&partition=0&offset=0`)).status, 401);
+      const wrong = await fetch(`${b.url}/topics`, { headers: { authorization: `Bearer ${principal}:not-the-secret` } });
+      assert.equal(wrong.status, 401);
+      const ours = await fetch(`${b.url}/topics`, { headers: { authorization: `Bearer ${principal}:${secret}` } });
+      assert.equal(ours.status, 200);
+    }
+    assert.ok(!(await sup.listTopics()).some((t) => t.name === 'intruder'));
   });
 
   it('produces and consumes through the broker client, and shows per-replica offsets', async () => {
