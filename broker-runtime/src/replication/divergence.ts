@@ -94,11 +94,15 @@ export function decideTruncation(
   if (to === undefined || to >= follower.logEnd) return { action: 'keep' };
   if (!truncationConflicts(follower.epochs, to, request.truncateEpoch, request.leaderEpoch)) return { action: 'keep' };
   if (to >= follower.highWatermark || leaderHoldsCommitted(follower.epochs, follower.highWatermark, request)) return { action: 'cut', to };
-  const shown = request.leaderEnd === undefined ? 'no log end' : `log end ${request.leaderEnd}, epoch ${request.leaderEpochs ? epochAt(request.leaderEpochs, follower.highWatermark - 1) : 'unknown'} at offset ${follower.highWatermark - 1}`;
-  return {
-    action: 'refuse',
-    reason: `cut to ${to} is below our high-water mark ${follower.highWatermark} and the leader does not show it holds those records (it shows ${shown}; ours is epoch ${epochAt(follower.epochs, follower.highWatermark - 1)})`,
-  };
+  const at = follower.highWatermark - 1;
+  const { leaderEnd, leaderEpochs } = request;
+  const shown =
+    leaderEnd === undefined || leaderEpochs === undefined
+      ? 'it sent no proof'
+      : leaderEnd < follower.highWatermark
+        ? `its log ends at ${leaderEnd}`
+        : `its record at ${at} is from epoch ${epochAt(leaderEpochs, at)}, ours from epoch ${epochAt(follower.epochs, at)}`;
+  return { action: 'refuse', reason: `cut to ${to} is below our high-water mark ${follower.highWatermark} and the leader does not show it holds those records (${shown})` };
 }
 
 /** The suffix of a leader's epoch cache that a truncation at `offset` sends as proof (see TruncationProof). */

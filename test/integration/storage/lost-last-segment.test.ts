@@ -225,6 +225,41 @@ describe('a replica that lost the end of its log does not lead and does not dest
     });
   });
 
+  test('a leader that lost committed records (let lead by --unclean-election) cannot make the others cut them', async (t) => {
+    // Invariant: a follower never cuts below its own high-water mark unless the leader proves it
+    // holds those records. b3 is let lead on purpose, with its last segment gone, and writes new
+    // records at the lost offsets; b1 and b2 must refuse to cut their acknowledged copies.
+    await cluster?.stop();
+    cluster = await TestCluster.start({ brokers: 3, leaseSeconds: LEASE_SECONDS, renewSeconds: 0.2, extra: ['--segment-bytes', '65536'] });
+    const c = cluster;
+    const acked = await produce(new YakClient({ brokers: c.urls() }), 900);
+    await waitForEqualHwm(c.urls(), TOPIC);
+    await c.waitForInSync(3);
+    await sleep(1500);
+    await Promise.all(c.brokers.map((b) => b.kill()));
+    const [b1, b2, b3] = c.brokers as [BrokerProcess, BrokerProcess, BrokerProcess];
+    const files = await partitionFiles(b3);
+    const last = files.logs[files.logs.length - 1]!;
+    await rm(join(files.dir, last));
+    b3.opts.extra = [...(b3.opts.extra ?? []), '--unclean-election'];
+    b3.start();
+    const { broker: leader } = await c.waitForLeader();
+    assert.equal(leader.id, b3.id, 'b3 leads by unclean election');
+    const client = new YakClient({ brokers: [b3.url] });
+    const overwritten = await client.produceBatch(TOPIC, Array.from({ length: 10 }, (_, k) => ({ partition: PARTITION, payload: { unclean: k } })));
+    t.diagnostic(`deleted ${last} on ${b3.id}; it led and wrote ${TOPIC}-${PARTITION} offsets ${overwritten.results[0]!.offset}..${overwritten.results[9]!.offset} anew`);
+    b1.start();
+    b2.start();
+    for (const b of [b1, b2]) await waitFor(`${b.id} to refuse the cut`, () => b.output.find((l) => l.includes('refusing leader b3')), 20_000);
+    t.diagnostic(b1.output.find((l) => l.includes('refusing leader b3'))!);
+    assert.ok(b3.output.some((l) => l.includes('refused to cut')), 'the leader logs the refusal');
+    const original = acked.filter((a) => a.partition === PARTITION);
+    for (const b of [b1, b2]) {
+      const data = await readAll(b.url, TOPIC);
+      assert.deepEqual(checkAcked(b.id, new Map([[PARTITION, data.get(PARTITION)!]]), original), [], `${b.id} keeps every record acknowledged before the loss`);
+    }
+  });
+
   test('(d) the last segment truncated to zero bytes: unclean, never leads; nothing lost', async (t) => {
     await run(t, {
       damage: async (files) => {
