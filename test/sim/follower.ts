@@ -1,5 +1,5 @@
 import type { LeaseHolder } from '../../broker-runtime/src/election/lease-store.js';
-import { epochAt, truncationConflicts } from '../../broker-runtime/src/replication/divergence.js';
+import { decideTruncation, epochAt } from '../../broker-runtime/src/replication/divergence.js';
 import type { Mutation } from './config.js';
 import type { SimLog } from './disk.js';
 import type { SimAnswer, SimFrame, SimPartState } from './runtime.js';
@@ -45,11 +45,18 @@ export class SimFollowerApply {
         parts.push({ partition: part.partition, status: 'mismatch', logEndOffset: 0, epochs: [] });
         continue;
       }
-      const conflict = this.o.mutation === 'revert-E' || truncationConflicts(log.epochs(), part.truncateTo ?? 0, part.truncateEpoch, header.epoch);
-      if (part.truncateTo !== undefined && part.truncateTo < log.logEndOffset() && conflict) {
-        const below = part.truncateTo < log.highWatermark() ? ` — below our high-water mark ${log.highWatermark()}` : '';
-        this.o.note(`p${log.partition}: truncating divergent tail ${part.truncateTo}..${log.logEndOffset()} (leader ${header.leader}, epoch ${header.epoch})${below}`);
-        log.truncateTo(part.truncateTo);
+      // revert-E: cut whenever told (an unknown epoch there always conflicts).
+      const request = this.o.mutation === 'revert-E' ? { ...part, truncateEpoch: undefined } : part;
+      const cut = decideTruncation({ epochs: log.epochs(), logEnd: log.logEndOffset(), highWatermark: log.highWatermark() }, { ...request, leaderEpoch: header.epoch });
+      if (cut.action === 'refuse') {
+        this.o.note(`p${log.partition}: refusing leader ${header.leader} (epoch ${header.epoch}): ${cut.reason}`);
+        parts.push({ partition: log.partition, status: 'mismatch', logEndOffset: log.logEndOffset(), epochs: log.epochs(), refused: cut.reason });
+        continue;
+      }
+      if (cut.action === 'cut') {
+        const below = cut.to < log.highWatermark() ? ` — below our high-water mark ${log.highWatermark()}` : '';
+        this.o.note(`p${log.partition}: truncating divergent tail ${cut.to}..${log.logEndOffset()} (leader ${header.leader}, epoch ${header.epoch})${below}`);
+        log.truncateTo(cut.to);
       }
       const continues = log.logEndOffset() === part.prevOffset && (part.prevOffset === 0 || epochAt(log.epochs(), part.prevOffset - 1) === part.prevEpoch);
       if (!continues) {

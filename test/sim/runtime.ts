@@ -42,6 +42,9 @@ export interface SimPart {
   truncateTo?: number;
   /** The epoch of the leader's record at truncateTo (-1 if none): the follower cuts only on a conflict. */
   truncateEpoch?: number;
+  /** Sent with truncateTo: the leader's log end and epoch cache from the entry covering truncateTo (divergence.ts, decideTruncation). */
+  leaderEnd?: number;
+  leaderEpochs?: EpochEntry[];
 }
 
 export interface SimFrame {
@@ -58,6 +61,8 @@ export interface SimPartState {
   status: 'ok' | 'mismatch';
   logEndOffset: number;
   epochs?: EpochEntry[];
+  /** The follower refused the truncation (it would have cut committed records). */
+  refused?: string;
 }
 
 export type SimAnswer = { ok: true; metaVersion: string; parts: SimPartState[]; incarnation: string } | { ok: false; error: string; epoch?: number };

@@ -1,4 +1,4 @@
-import { divergencePoint, epochAt } from '../../broker-runtime/src/replication/divergence.js';
+import { divergencePoint, epochAt, epochsFrom } from '../../broker-runtime/src/replication/divergence.js';
 import type { Mutation } from './config.js';
 import type { SimLog } from './disk.js';
 import type { Runtime, SimAnswer, SimFrame, SimPart, Timer } from './runtime.js';
@@ -49,6 +49,8 @@ export class SimFollowerSession {
   private incarnation: string | null = null;
   /** Since when every connection has been refused (nobody listening), else null. */
   private refusedSince: number | null = null;
+  /** The last answer refused a truncation: ask again at heartbeat pace. */
+  private truncationRefused = false;
 
   constructor(
     readonly id: string,
@@ -109,6 +111,7 @@ export class SimFollowerSession {
         this.failures = 0;
         this.refusedSince = null;
         this.handle(answer, built);
+        if (this.truncationRefused) await this.sleep(this.ctx.heartbeatMs);
       } catch (err) {
         this.failures++;
         if ((err as { code?: string }).code === 'ECONNREFUSED') this.refusedSince ??= this.rt.now();
@@ -141,6 +144,8 @@ export class SimFollowerSession {
         part.truncateTo = p.truncateTo;
         // conditional-truncation: which record the leader has where it cuts (-1: none).
         part.truncateEpoch = p.truncateTo < end ? epochAt(log.epochs(), p.truncateTo) : -1;
+        part.leaderEnd = end;
+        part.leaderEpochs = epochsFrom(log.epochs(), p.truncateTo);
       }
       parts.push(part);
       logs.push(log);
@@ -171,6 +176,7 @@ export class SimFollowerSession {
     this.incarnation = answer.incarnation;
     this.everAnswered = true;
     this.metaAcked = answer.metaVersion;
+    this.truncationRefused = false;
     built.frame.parts.forEach((sent, i) => {
       const state = answer.parts[i];
       const log = built.logs[i]!;
@@ -182,6 +188,10 @@ export class SimFollowerSession {
         p.truncateTo = undefined;
         p.sentHwm = sent.hwm;
       } else {
+        if (state.refused) {
+          this.truncationRefused = true;
+          this.rt.note(`follower ${this.id} refused to cut p${sent.partition}: ${state.refused}`);
+        }
         // The mutation trusts the follower's log end as if its records were the leader's.
         const d = this.ctx.mutation === 'skip-divergence-check' ? Math.min(state.logEndOffset, log.logEndOffset()) : divergencePoint(log.epochs(), log.logEndOffset(), state.epochs ?? [], state.logEndOffset);
         p.truncateTo = d < state.logEndOffset ? d : undefined;

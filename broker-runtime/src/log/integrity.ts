@@ -12,6 +12,8 @@ export interface IntegrityResult {
   cutBytes: number;
   /** The segment base offsets left. */
   bases: number[];
+  /** Where the log ends once recovery has cut any damage or torn tail: one past the last good record left. */
+  logEnd: number;
 }
 
 interface Damage {
@@ -48,12 +50,12 @@ export async function checkIntegrity(dir: string, bases: readonly number[], log:
   });
   const cleanEnd = damage?.offset ?? scans[scans.length - 1]?.cleanEndOffset ?? 0;
   const marker = await UncleanMarker.load(dir, cleanEnd + 1, log);
-  if (!damage) return { marker, cutBytes: 0, bases: [...bases] };
+  if (!damage) return { marker, cutBytes: 0, bases: [...bases], logEnd: cleanEnd };
 
   const until = Math.max(hwmCheckpoint, damage.offset + 1, seenEnd);
   log(`UNCLEAN: ${damage.why}; cutting the log at offset ${damage.offset} and keeping this replica from leading until it has re-fetched up to offset ${until} from the leader`);
   await marker.set(damage.offset, until, damage.why);
-  if (damage.index === bases.length - 1) return { marker, cutBytes: 0, bases: [...bases] };
+  if (damage.index === bases.length - 1) return { marker, cutBytes: 0, bases: [...bases], logEnd: cleanEnd };
 
   let cutBytes = 0;
   for (let j = bases.length - 1; j > damage.index; j--) {
@@ -70,7 +72,7 @@ export async function checkIntegrity(dir: string, bases: readonly number[], log:
   }
   cutBytes += scans[damage.index]!.size - damage.position;
   await fsyncDir(dir);
-  return { marker, cutBytes, bases: bases.slice(0, damage.index + 1) };
+  return { marker, cutBytes, bases: bases.slice(0, damage.index + 1), logEnd: cleanEnd };
 }
 
 function damageIn(s: SegmentScan, i: number, bases: readonly number[], hwmCheckpoint: number): Damage | undefined {

@@ -260,9 +260,10 @@ export class LogSegment {
   async truncateAt(position: number, offset: number): Promise<number> {
     const removed = this.bytes - position;
     if (removed <= 0) return 0;
+    // The index first: an index that names records past the data is read at open as records lost.
+    await this.index.truncateTo(offset, position);
     await this.handle.truncate(position);
     this.bytes = position;
-    await this.index.truncateTo(offset, position);
     return removed;
   }
 

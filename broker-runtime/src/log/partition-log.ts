@@ -4,7 +4,8 @@ import { TEMP_SUFFIX, fsyncDir } from './atomic-file.js';
 import { readHighWatermark, writeHighWatermark } from './high-watermark.js';
 import { LeaderEpochCache, reconcileEpochCache } from './leader-epoch-cache.js';
 import { LogSegment, parseSegmentFileName, type RecoveredSegment } from './log-segment.js';
-import { checkIntegrity } from './integrity.js';
+import { checkIntegrity, type IntegrityResult } from './integrity.js';
+import { findLostRecords, readEndEvidence, removeOrphanIndexes } from './lost-records.js';
 import { decodeRecords, encodeRecords, validateBatch } from './record-codec.js';
 import type { UncleanMarker } from './unclean-marker.js';
 import type { EpochEntry, LogOptions, PartitionLog, RawBatch, RecordInput, RecoveryReport, StoredRecord } from './types.js';
@@ -403,9 +404,26 @@ function checkOptions(options: LogOptions): void {
 }
 
 /**
- * Open (creating if needed) the log in `dir`: open closed segments trusting their data, recover the
- * last one (cut a torn or corrupt tail), reconcile the epoch cache with the records, read the
- * high-water mark checkpoint (clamped to the log end).
+ * Pass 3: records lost past the log end (a missing or emptied last segment, a lost tail) leave
+ * evidence behind that recovery would otherwise tidy away; mark the partition unclean, durably,
+ * before recovery changes any of it. See findLostRecords.
+ */
+async function markLostRecords(dir: string, names: readonly string[], integrity: IntegrityResult, log: (line: string) => void): Promise<void> {
+  const evidence = await readEndEvidence(dir, names, integrity.bases);
+  const lost = findLostRecords(evidence, integrity.logEnd);
+  if (!lost) return;
+  const why = `records past the log end ${integrity.logEnd} are lost: ${lost.reasons.join('; ')}`;
+  log(`UNCLEAN: ${why}; keeping this replica from leading until it has re-fetched up to offset ${lost.until} from the leader`);
+  await integrity.marker.set(integrity.logEnd, lost.until, why);
+  await removeOrphanIndexes(dir, evidence);
+}
+
+/**
+ * Open (creating if needed) the log in `dir`, in passes: (1) drop temp files; (2) check every
+ * segment's records (checkIntegrity: damage to committed data marks the partition unclean);
+ * (3) look for evidence of records lost past the log end (markLostRecords); (4) open closed
+ * segments trusting their data and recover the last one (cut a torn or corrupt tail); (5) reconcile
+ * the epoch cache with the records; (6) read the high-water mark checkpoint, clamped to the log end.
  */
 export async function openPartitionLog(dir: string, topic: string, partition: number, options: LogOptions): Promise<FilePartitionLog> {
   checkOptions(options);
@@ -418,6 +436,7 @@ export async function openPartitionLog(dir: string, topic: string, partition: nu
   const found = names.map(parseSegmentFileName).filter((b): b is number => b !== undefined).sort((a, b) => a - b);
   const integrity = await checkIntegrity(dir, found, log);
   const bases = integrity.bases;
+  await markLostRecords(dir, names, integrity, log);
 
   const segments: LogSegment[] = [];
   let rebuiltIndexes = 0;

@@ -59,7 +59,7 @@ export class UncleanMarker {
   async set(cutAt: number, until: number, reason: string): Promise<void> {
     const old = this.state;
     const next: UncleanState = old
-      ? { cutAt: Math.min(old.cutAt, cutAt), until: Math.max(old.until, until), reason: `${old.reason}; ${reason}`, since: old.since }
+      ? { cutAt: Math.min(old.cutAt, cutAt), until: Math.max(old.until, until), reason: old.reason.includes(reason) ? old.reason : `${old.reason}; ${reason}`, since: old.since }
       : { cutAt, until, reason, since: new Date().toISOString() };
     await writeFileAtomic(this.path, JSON.stringify(next) + '\n');
     this.state = next;

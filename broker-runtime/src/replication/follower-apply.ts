@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { unauthenticated } from '../errors/errors.js';
 import type { LeaseHolder } from '../election/lease-store.js';
 import type { LogManager, TopicInfo } from '../log/types.js';
-import { epochAt, truncationConflicts } from './divergence.js';
+import { decideTruncation, epochAt } from './divergence.js';
 import type { HighWatermarkWaiters } from './hwm-waiters.js';
 import { FRAME_AUTH_HEADER, macMatches, parseFrameAuth } from './frame-auth.js';
 import { decodeFrame, encodeAnswer, type PartState, type ReplicateAnswer } from './wire.js';
@@ -89,12 +89,15 @@ export class FollowerApply {
         parts.push({ topic: part.topic, partition: part.partition, status: 'mismatch', logEndOffset: 0, epochs: [] });
         continue;
       }
-      if (part.truncateTo !== undefined && part.truncateTo < log.logEndOffset() && truncationConflicts(log.epochs(), part.truncateTo, part.truncateEpoch, header.epoch)) {
-        if (part.truncateTo < log.highWatermark()) {
-          this.o.log('warn', `${log.topic}/${log.partition}: leader ${header.leader.id} cuts below our high-water mark (${part.truncateTo} < ${log.highWatermark()})`);
-        }
-        this.o.log('info', `${log.topic}/${log.partition}: truncating divergent tail ${part.truncateTo}..${log.logEndOffset()} (leader ${header.leader.id}, epoch ${header.epoch})`);
-        await log.truncateTo(part.truncateTo);
+      const cut = decideTruncation({ epochs: log.epochs(), logEnd: log.logEndOffset(), highWatermark: log.highWatermark() }, { ...part, leaderEpoch: header.epoch });
+      if (cut.action === 'refuse') {
+        this.o.log('warn', `${log.topic}/${log.partition}: refusing leader ${header.leader.id} (epoch ${header.epoch}): ${cut.reason}`);
+        parts.push({ topic: log.topic, partition: log.partition, status: 'mismatch', logEndOffset: log.logEndOffset(), epochs: log.epochs(), refused: cut.reason });
+        continue;
+      }
+      if (cut.action === 'cut') {
+        this.o.log('info', `${log.topic}/${log.partition}: truncating divergent tail ${cut.to}..${log.logEndOffset()} (leader ${header.leader.id}, epoch ${header.epoch})`);
+        await log.truncateTo(cut.to);
       }
       const continues = log.logEndOffset() === part.prevOffset && (part.prevOffset === 0 || epochAt(log.epochs(), part.prevOffset - 1) === part.prevEpoch);
       if (!continues) {

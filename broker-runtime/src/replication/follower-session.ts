@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { LogManager, PartitionLog } from '../log/types.js';
-import { divergencePoint, epochAt } from './divergence.js';
+import { divergencePoint, epochAt, epochsFrom } from './divergence.js';
 import { FRAME_AUTH_HEADER, signFrame } from './frame-auth.js';
 import { TransportError, postFrame } from './transport.js';
 import { decodeAnswer, encodeFrame, type ReplicateAnswer, type ReplicateHeader, type ReplicatePart } from './wire.js';
@@ -66,6 +66,10 @@ export class FollowerSession {
   private failures = 0;
   /** Monotonic time of the first of an unbroken run of refused connections (nobody listening), else null. */
   private refusedSince: number | null = null;
+  /** The last answer refused a truncation: ask again at heartbeat pace, not in a tight loop. */
+  private truncationRefused = false;
+  /** Partitions whose refused truncation was already logged (once per session, not per retry). */
+  private readonly refusalsLogged = new Set<string>();
 
   constructor(
     readonly id: string,
@@ -129,6 +133,7 @@ export class FollowerSession {
         this.failures = 0;
         this.refusedSince = null;
         this.handle(answer, built);
+        if (this.truncationRefused) await this.sleep(this.ctx.heartbeatMs);
       } catch (err) {
         this.failures++;
         if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') this.refusedSince ??= performance.now();
@@ -176,6 +181,8 @@ export class FollowerSession {
       if (p.truncateTo !== undefined) {
         part.truncateTo = p.truncateTo;
         part.truncateEpoch = p.truncateTo < end ? epochAt(log.epochs(), p.truncateTo) : -1;
+        part.leaderEnd = end;
+        part.leaderEpochs = epochsFrom(log.epochs(), p.truncateTo);
       }
       parts.push(part);
       payloads.push(bytes ?? Buffer.alloc(0));
@@ -210,6 +217,7 @@ export class FollowerSession {
     this.incarnation = answer.incarnation;
     this.everAnswered = true;
     this.metaAcked = answer.metaVersion;
+    this.truncationRefused = false;
     built.parts.forEach((sent, i) => {
       const state = answer.parts[i];
       const log = built.logs[i]!;
@@ -221,6 +229,14 @@ export class FollowerSession {
         p.truncateTo = undefined;
         p.sentHwm = sent.hwm;
       } else {
+        if (state.refused) {
+          // The follower holds committed records this leader lacks: it keeps them and stays out
+          // of the in-sync set. Nothing to do here but say so; it must not be forced.
+          this.truncationRefused = true;
+          const k = key(sent.topic, sent.partition);
+          if (!this.refusalsLogged.has(k)) this.ctx.log('error', `follower ${this.id} refused to cut ${sent.topic}/${sent.partition}: ${state.refused}`);
+          this.refusalsLogged.add(k);
+        }
         const d = divergencePoint(log.epochs(), log.logEndOffset(), state.epochs ?? [], state.logEndOffset);
         p.truncateTo = d < state.logEndOffset ? d : undefined;
         p.nextOffset = d;

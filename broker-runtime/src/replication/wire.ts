@@ -27,6 +27,13 @@ export interface ReplicatePart {
    * cut records the follower has since received from this leader (Raft: truncate only on conflict).
    */
   truncateEpoch?: number;
+  /**
+   * Sent with truncateTo: the leader's log end and its epoch cache from the entry covering
+   * truncateTo on. A follower cuts below its own high-water mark only when these show the leader
+   * holds those records (divergence.ts, leaderHoldsCommitted).
+   */
+  leaderEnd?: number;
+  leaderEpochs?: EpochEntry[];
   /** Only report the log's state (first contact, or after a mismatch). */
   probe?: boolean;
 }
@@ -47,6 +54,8 @@ export interface PartState {
   logEndOffset: number;
   /** The follower's leader-epoch cache, sent on a probe or mismatch so the leader can find where the logs diverge. */
   epochs?: EpochEntry[];
+  /** Why the follower refused the truncation it was asked for (it would have cut committed records). */
+  refused?: string;
 }
 
 export type ReplicateAnswer =
@@ -96,6 +105,21 @@ const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as nu
 const isEpochOrNone = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= -1;
 const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 1024;
 
+/** More epochs than this in one proof is not a log this broker wrote. */
+const MAX_PROOF_EPOCHS = 10_000;
+
+function isEpochList(v: unknown): v is EpochEntry[] {
+  if (!Array.isArray(v) || v.length > MAX_PROOF_EPOCHS) return false;
+  let prev: EpochEntry | undefined;
+  for (const e of v as unknown[]) {
+    const { epoch, startOffset } = (e ?? {}) as Record<string, unknown>;
+    if (!isCount(epoch) || !isCount(startOffset)) return false;
+    if (prev && (epoch <= prev.epoch || startOffset <= prev.startOffset)) return false;
+    prev = { epoch, startOffset };
+  }
+  return true;
+}
+
 /**
  * Every field of a frame header is checked before any of it is obeyed: a frame is the most
  * powerful request a broker takes (it can cut a log), so a malformed one is refused whole.
@@ -127,5 +151,7 @@ function checkHeader(h: unknown): asserts h is ReplicateHeader {
     }
     if (part.truncateTo !== undefined && !isCount(part.truncateTo)) bad('truncateTo must be a non-negative safe integer');
     if (part.truncateEpoch !== undefined && !isEpochOrNone(part.truncateEpoch)) bad('truncateEpoch must be an epoch or -1');
+    if (part.leaderEnd !== undefined && !isCount(part.leaderEnd)) bad('leaderEnd must be a non-negative safe integer');
+    if (part.leaderEpochs !== undefined && !isEpochList(part.leaderEpochs)) bad(`leaderEpochs must be at most ${MAX_PROOF_EPOCHS} {epoch, startOffset}, increasing in both`);
   }
 }
