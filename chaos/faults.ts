@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { scanRecords } from '../broker-runtime/src/log/record-codec.js';
 import type { ChaosBroker, ChaosCluster } from './cluster.js';
 import type { LinkMode } from './proxy.js';
+import { startForger } from './forger.js';
 import type { Rng } from './rng.js';
 
 /**
@@ -26,6 +27,7 @@ export const FAULT_NAMES = [
   'garble-tail',
   'kill-restart',
   'corrupt-middle',
+  'forge-frames',
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
@@ -193,6 +195,12 @@ export const FAULTS: Record<FaultName, FaultStart> = {
   'kill-redis': async (ctx) => {
     await ctx.cluster.redis.kill();
     return { target: 'redis', holdMs: hold(ctx, 0.5, 2), heal: () => ctx.cluster.redis.launch() };
+  },
+
+  /** Forged replication frames at every broker while the workload runs (forger.ts). */
+  'forge-frames': async (ctx) => {
+    const forger = startForger(ctx.cluster, ctx.rng.fork('forger'));
+    return { target: 'all', holdMs: hold(ctx, 2, 4), heal: async () => void (await forger.stop()) };
   },
 
   'pause-redis': async (ctx) => {
