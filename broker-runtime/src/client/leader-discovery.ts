@@ -7,7 +7,7 @@ export interface Discovery {
   url: string | null;
   /** Every seed asked and what it said (winners excepted). */
   attempts: Attempt[];
-  /** A seed's 401 or 403: no point asking again with the same token. */
+  /** A seed's 401 or 403, or a TLS failure: no point asking again with the same token or certificates. */
   refusal?: YakClientError;
 }
 
@@ -47,7 +47,7 @@ export class LeaderDiscovery {
       } catch (err) {
         if (err instanceof YakClientError && !race.signal.aborted) {
           attempts.push({ url: `${seed}/metadata/leader`, outcome: outcome(err) });
-          if (err.status === 401 || err.status === 403) refusal ??= err;
+          if (err.status === 401 || err.status === 403 || err.code === 'TLS_FAILED') refusal ??= err;
         }
         throw err;
       }
