@@ -4,9 +4,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { YakClient, YakClientError, YakRetriesExhaustedError } from '../../../broker-runtime/src/client/index.js';
-import { BrokerProcess } from '../../helpers/broker-process.js';
+import { BROKER_BIN, BrokerProcess } from '../../helpers/broker-process.js';
 import { makeTestCerts, type TestCerts } from '../../helpers/certs.js';
 import { freePort, waitFor } from '../../helpers/ports.js';
 import { RedisServer } from '../../helpers/redis-server.js';
@@ -246,4 +247,20 @@ describe('mutual TLS (--tls-client-auth)', () => {
       assert.equal(h.status, 200);
     }
   });
+});
+
+test('a bad TLS file stops the real broker with exit code 2 and one line naming the flag', () => {
+  const cases: [string[], string][] = [
+    [['--tls-cert', join(certs.dir, 'missing.crt'), '--tls-key', certs.serverKey], '--tls-cert'],
+    [['--tls-cert', certs.serverCert, '--tls-key', certs.clientKey], '--tls-cert'],
+    [['--tls-cert', certs.serverCert, '--tls-key', certs.serverKey, '--tls-client-auth'], '--tls-ca'],
+    [['--tls-cert', certs.serverCert], '--tls-key'],
+  ];
+  for (const [args, flag] of cases) {
+    const r = spawnSync(process.execPath, [BROKER_BIN, ...args], { encoding: 'utf8', timeout: 10_000 });
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.ok(lines[0]!.startsWith('yak-broker: ') && lines[0]!.includes(flag), `${lines[0]} names ${flag}`);
+  }
 });
