@@ -15,10 +15,10 @@ export type ClientCode = 'CONNECTION_FAILED' | 'TLS_FAILED' | 'REQUEST_TIMEOUT' 
 
 /**
  * Socket error codes of a TLS handshake that cannot succeed by trying again: a certificate that
- * does not verify (unknown CA, wrong name, expired) or an SSL alert from the other side (no
+ * does not verify (OpenSSL's X509_V_ERR names: unknown CA, wrong name, expired) or an SSL alert from the other side (no
  * client certificate, no common protocol, plain HTTP on the port).
  */
-const TLS_FAILURE_RE = /CERT|^ERR_SSL_|^ERR_TLS_|^EPROTO$/;
+const TLS_FAILURE_RE = /CERT|SIGNATURE|ISSUER|^(INVALID_CA|INVALID_PURPOSE|PATH_LENGTH_EXCEEDED|HOSTNAME_MISMATCH|EPROTO)$|^ERR_SSL_|^ERR_TLS_/;
 
 export class YakClientError extends Error {
   constructor(
