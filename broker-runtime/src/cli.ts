@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import type { Server } from 'node:net';
 import { AuthFileError, AuthGate, hashSecret, loadAuthFile, OPEN_GATE, type Gate } from './auth/index.js';
 import { reloadOnSighup } from './auth/reload.js';
 import { Broker } from './broker/broker.js';
-import { ConfigError, isLoopback, parseConfig, type BrokerConfig } from './config/index.js';
+import { ConfigError, isLoopback, parseConfig, serverTlsOptions, type BrokerConfig } from './config/index.js';
 import { BrokerState } from './election/broker-state.js';
 import { createBrokerServer } from './http/index.js';
 import { openLogManager } from './log/log-manager.js';
@@ -79,11 +79,13 @@ async function run(config: BrokerConfig, log: Logger, gate: Gate): Promise<void>
   const state = await BrokerState.open(config.dataDir);
   for (const repair of state.repairs) log('warn', `broker state: ${repair}`);
   const broker = new Broker(config, logs, state, log);
+  const tls = serverTlsOptions(config);
   const server = createBrokerServer(broker, {
     maxMessageBytes: config.maxMessageBytes,
     allowedOrigins: config.allowOrigins,
     logger: (line) => log('error', line),
     gate,
+    ...(tls ? { tls } : {}),
   });
   if (gate instanceof AuthGate) {
     log('info', `clients need a token: --auth-file ${config.authFile} has ${gate.principalCount} principal(s); SIGHUP reloads it`);
@@ -92,7 +94,8 @@ async function run(config: BrokerConfig, log: Logger, gate: Gate): Promise<void>
     log('warn', `--insecure: listening on ${config.host} without --auth-file: anyone who can reach this port can read and write every topic`);
   }
   await listen(server, config);
-  log('info', `listening on http://${config.host}:${config.port} (advertised ${config.advertisedUrl})`);
+  const scheme = config.tls ? 'https' : 'http';
+  log('info', `listening on ${scheme}://${config.host}:${config.port} (advertised ${config.advertisedUrl})${tlsSummary(config)}`);
   broker.start();
 
   let stopping = false;
@@ -121,6 +124,14 @@ function listen(server: Server, config: BrokerConfig): Promise<void> {
     });
     server.listen(config.port, config.host, () => resolve());
   });
+}
+
+/** What the TLS setup is, for the start line: the files, never their contents. */
+function tlsSummary(config: BrokerConfig): string {
+  if (!config.tls) return config.tlsCa ? `; trusting CAs in ${config.tlsCa.path}` : '';
+  const ca = config.tlsCa ? `, CAs ${config.tlsCa.path}` : ', system CAs';
+  const mutual = config.tls.clientAuth ? ', client certificates required' : '';
+  return `; TLS: certificate ${config.tls.cert.path}${ca}${mutual}`;
 }
 
 function redactUrl(url: string): string {

@@ -19,6 +19,8 @@ export interface BrokerProcessOptions {
   logFile?: string;
   /** Run this yak-broker entry instead of the repository's (a snapshot that a rebuild cannot change mid-run). */
   bin?: string;
+  /** The broker serves HTTPS (extra carries --tls-cert/--tls-key): url is https://. */
+  tls?: boolean;
 }
 
 /** One real broker process (the built yak-broker), with its output kept for failure messages. */
@@ -34,7 +36,7 @@ export class BrokerProcess {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.opts.port}`;
+    return `${this.opts.tls ? 'https' : 'http'}://127.0.0.1:${this.opts.port}`;
   }
 
   get pid(): number | undefined {

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitFor } from './ports.js';
@@ -8,6 +10,17 @@ import { freePort, waitFor } from './ports.js';
 export interface RedisServerOptions {
   /** Keep data across kill + launch (append-only file, fsync always); default off: a restart comes back empty. */
   persist?: boolean;
+  /** TLS only (no plain port) with a password: clients use rediss://:<password>@127.0.0.1:<port>. */
+  tls?: RedisTlsOptions;
+}
+
+export interface RedisTlsOptions {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+  password: string;
+  /** Ask clients for a certificate signed by caFile (redis's tls-auth-clients); default no. */
+  authClients?: boolean;
 }
 
 /** A real redis-server on a free loopback port, data in a temp folder; for integration tests. */
@@ -21,7 +34,8 @@ export class RedisServer {
   ) {}
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    const t = this.options.tls;
+    return t ? `rediss://:${encodeURIComponent(t.password)}@127.0.0.1:${this.port}` : `redis://127.0.0.1:${this.port}`;
   }
 
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
@@ -34,10 +48,15 @@ export class RedisServer {
   async launch(): Promise<void> {
     const bin = process.env.REDIS_SERVER_BIN ?? 'redis-server';
     const persistence = this.options.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-    this.proc = spawn(bin, ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...persistence], {
+    const t = this.options.tls;
+    const listen = t
+      ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', t.certFile, '--tls-key-file', t.keyFile,
+        '--tls-ca-cert-file', t.caFile, '--tls-auth-clients', t.authClients ? 'yes' : 'no', '--requirepass', t.password]
+      : ['--port', String(this.port)];
+    this.proc = spawn(bin, [...listen, '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...persistence], {
       stdio: 'ignore',
     });
-    await waitFor(`redis-server on port ${this.port}`, () => ping(this.port), 10_000);
+    await waitFor(`redis-server on port ${this.port}`, () => (t ? pingTls(this.port, t) : ping(this.port)), 10_000);
   }
 
   /** SIGKILL, wait for exit. With no persistence configured, a restart comes back empty. */
@@ -68,6 +87,28 @@ export class RedisServer {
     await this.kill();
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/** AUTH + PING over TLS, trusting the test CA; `+OK` then `+PONG` means ready. */
+function pingTls(port: number, t: RedisTlsOptions): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = tls.connect({ port, host: '127.0.0.1', ca: readFileSync(t.caFile), cert: readFileSync(t.certFile), key: readFileSync(t.keyFile) });
+    let got = '';
+    s.setTimeout(1000);
+    s.on('secureConnect', () => s.write(`AUTH ${t.password}\r\nPING\r\n`));
+    s.on('data', (d) => {
+      got += d.toString();
+      if (got.includes('\r\n+') || got.startsWith('-')) {
+        s.destroy();
+        resolve(got.startsWith('+OK') && got.includes('+PONG'));
+      }
+    });
+    s.on('error', () => resolve(false));
+    s.on('timeout', () => {
+      s.destroy();
+      resolve(false);
+    });
+  });
 }
 
 function ping(port: number): Promise<boolean> {

@@ -1,6 +1,7 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import {
   ConfigError,
   FLAGS,
@@ -8,8 +9,11 @@ import {
   parseConfig,
   type BrokerConfig,
 } from '../../broker-runtime/src/config/index.js';
+import { makeTestCerts } from '../helpers/certs.js';
 
 const HOST = 'box1';
+const certs = makeTestCerts();
+after(() => certs.remove());
 
 function config(argv: string[], env: NodeJS.ProcessEnv = {}): BrokerConfig {
   const parsed = parseConfig(argv, env, HOST);
@@ -58,6 +62,8 @@ test('defaults follow DESIGN.md', () => {
     allowOrigins: [],
     authFile: null,
     insecure: false,
+    tls: null,
+    tlsCa: null,
   } satisfies BrokerConfig);
 });
 
@@ -105,6 +111,10 @@ test('every flag has an environment twin', () => {
     LOG_LEVEL: 'debug',
     AUTH_FILE: '/etc/yak/principals.json',
     YAK_INSECURE: '0',
+    TLS_CERT: certs.serverCert,
+    TLS_KEY: certs.serverKey,
+    TLS_CA: certs.caCert,
+    TLS_CLIENT_AUTH: '1',
   });
   assert.deepEqual(c, {
     id: 'env-b',
@@ -129,6 +139,12 @@ test('every flag has an environment twin', () => {
     allowOrigins: [],
     authFile: '/etc/yak/principals.json',
     insecure: false,
+    tls: {
+      cert: { path: certs.serverCert, pem: readFileSync(certs.serverCert) },
+      key: { path: certs.serverKey, pem: readFileSync(certs.serverKey) },
+      clientAuth: true,
+    },
+    tlsCa: { path: certs.caCert, pem: readFileSync(certs.caCert) },
   } satisfies BrokerConfig);
 });
 
@@ -341,4 +357,72 @@ test('protected mode: loopback hosts, --auth-file, --insecure and YAK_INSECURE a
 test('hash-secret is a subcommand that takes no arguments', () => {
   assert.deepEqual(parseConfig(['hash-secret'], {}, HOST), { kind: 'hash-secret' });
   assert.throws(() => parseConfig(['hash-secret', 'topsecret'], {}, HOST), /reads the secret from stdin/);
+});
+
+test('TLS: --tls-cert and --tls-key are read at start; the default advertised URL becomes https://', () => {
+  const c = config(['--tls-cert', certs.serverCert, '--tls-key', certs.serverKey, '--port', '5443']);
+  assert.equal(c.advertisedUrl, 'https://127.0.0.1:5443');
+  assert.deepEqual(c.tls?.cert.pem, readFileSync(certs.serverCert));
+  assert.equal(c.tls?.clientAuth, false);
+  assert.equal(c.tlsCa, null);
+  const fromEnv = config([], { TLS_CERT: certs.serverCert, TLS_KEY: certs.serverKey, TLS_CA: certs.caCert, TLS_CLIENT_AUTH: 'true' });
+  assert.equal(fromEnv.tls?.clientAuth, true);
+  assert.equal(fromEnv.tlsCa?.path, certs.caCert);
+});
+
+test('TLS: a certificate without its key, or a key without its certificate, is refused naming the missing flag', () => {
+  rejects(['--tls-cert', certs.serverCert], {}, '--tls-key');
+  rejects(['--tls-key', certs.serverKey], {}, '--tls-cert');
+  rejects([], { TLS_CERT: certs.serverCert }, '--tls-key');
+});
+
+test('TLS: a missing, unreadable or unparseable file exits with one line naming its flag and path', () => {
+  const garbage = join(certs.dir, 'garbage.pem');
+  writeFileSync(garbage, 'not a certificate\n');
+  const missing = join(certs.dir, 'missing.pem');
+  const e1 = rejects(['--tls-cert', missing, '--tls-key', certs.serverKey], {}, '--tls-cert', missing);
+  assert.match(e1.message, /cannot be read/);
+  rejects(['--tls-cert', garbage, '--tls-key', certs.serverKey], {}, '--tls-cert', garbage);
+  rejects(['--tls-cert', certs.serverKey, '--tls-key', certs.serverKey], {}, '--tls-cert', certs.serverKey);
+  rejects(['--tls-cert', certs.serverCert, '--tls-key', garbage], {}, '--tls-key', garbage);
+  rejects(['--tls-cert', certs.serverCert, '--tls-key', certs.serverCert], {}, '--tls-key');
+  rejects(['--tls-cert', certs.serverCert, '--tls-key', certs.serverKey, '--tls-ca', garbage], {}, '--tls-ca', garbage);
+  rejects(['--tls-cert', certs.serverCert, '--tls-key', certs.serverKey, '--tls-ca', missing], {}, '--tls-ca', missing);
+  rejects([], { TLS_CERT: garbage, TLS_KEY: certs.serverKey }, 'TLS_CERT');
+});
+
+test('TLS: a key that belongs to another certificate is refused at start', () => {
+  const e = rejects(['--tls-cert', certs.serverCert, '--tls-key', certs.clientKey], {}, '--tls-cert', certs.serverCert);
+  assert.match(e.message, /does not go with --tls-key/);
+});
+
+test('TLS: --tls-client-auth needs --tls-ca (and a certificate to serve)', () => {
+  rejects(['--tls-cert', certs.serverCert, '--tls-key', certs.serverKey, '--tls-client-auth'], {}, '--tls-ca');
+  rejects(['--tls-ca', certs.caCert, '--tls-client-auth'], {}, '--tls-cert');
+  const c = config(['--tls-cert', certs.serverCert, '--tls-key', certs.serverKey, '--tls-ca', certs.caCert, '--tls-client-auth']);
+  assert.equal(c.tls?.clientAuth, true);
+});
+
+test('TLS: --tls-ca alone (plain brokers, rediss:// Redis with a private CA) is accepted', () => {
+  const c = config(['--tls-ca', certs.caCert, '--redis', 'rediss://:secret@127.0.0.1:6380']);
+  assert.equal(c.tls, null);
+  assert.equal(c.tlsCa?.path, certs.caCert);
+  assert.equal(c.advertisedUrl, 'http://127.0.0.1:5001');
+});
+
+test('TLS: an https:// advertised URL without --tls-cert, or http:// with it, is a config error', () => {
+  const e1 = rejects(['--advertised-url', 'https://yak.example.com:8443'], {}, '--advertised-url', 'https://yak.example.com:8443');
+  assert.match(e1.message, /--tls-cert/);
+  const e2 = rejects(['--advertised-url', 'http://127.0.0.1:5001', '--tls-cert', certs.serverCert, '--tls-key', certs.serverKey], {}, '--advertised-url');
+  assert.match(e2.message, /https/);
+  rejects([], { ADVERTISED_URL: 'https://x:1' }, 'ADVERTISED_URL');
+  const ok = config(['--advertised-url', 'https://localhost:5443', '--tls-cert', certs.serverCert, '--tls-key', certs.serverKey]);
+  assert.equal(ok.advertisedUrl, 'https://localhost:5443');
+});
+
+test('TLS: the help lists the TLS flags with their environment twins', () => {
+  const help = helpText();
+  for (const [flag, env] of [['--tls-cert PATH', 'TLS_CERT'], ['--tls-key PATH', 'TLS_KEY'], ['--tls-ca PATH', 'TLS_CA'], ['--tls-client-auth', 'TLS_CLIENT_AUTH']] as const) {
+    assert.match(help, new RegExp(`${flag}\\s+${env}\\s`));
+  }
 });

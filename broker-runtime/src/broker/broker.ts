@@ -15,6 +15,8 @@ import { decodeFrameKey } from '../replication/frame-auth.js';
 import { FrameKeyCache } from '../replication/frame-key-cache.js';
 import { HighWatermarkWaiters } from '../replication/hwm-waiters.js';
 import { LeaderReplication } from '../replication/leader-replication.js';
+import { FrameTransport } from '../replication/transport.js';
+import { outboundTls } from '../config/tls.js';
 import { createBrokerMetrics, type BrokerMetrics } from './broker-metrics.js';
 import { HwmMirror } from './hwm-mirror.js';
 import type { BrokerService, ClusterView, ConsumeResult, EncodedConsumeResult, HealthView, ProduceRecord, ProduceResult, TopicView } from './service.js';
@@ -38,6 +40,7 @@ export class Broker implements BrokerService {
   private metaVersionCache = '';
   private readonly creating = new Map<string, Promise<void>>();
   private readonly frameKeys: FrameKeyCache;
+  private readonly transport: FrameTransport;
 
   constructor(
     private readonly config: BrokerConfig,
@@ -47,7 +50,10 @@ export class Broker implements BrokerService {
   ) {
     this.stats = createBrokerMetrics(logs);
     this.refreshMetaVersion();
-    this.store = new LeaseStore(config.redisUrl, clusterKeys(config.cluster), Math.max(200, Math.min(config.renewMs, 2000)));
+    // One set of TLS material for every connection this broker opens: to followers and to Redis.
+    const tls = outboundTls(config);
+    this.transport = new FrameTransport(tls);
+    this.store = new LeaseStore(config.redisUrl, clusterKeys(config.cluster), Math.max(200, Math.min(config.renewMs, 2000)), tls);
     this.elector = new Elector(this.store, state, {
       id: config.id,
       url: config.advertisedUrl,
@@ -97,6 +103,7 @@ export class Broker implements BrokerService {
     this.reads.releaseAll();
     await this.store.deregister(this.config.id).catch(() => {});
     await this.store.close();
+    this.transport.close();
   }
 
   // ---- roles
@@ -111,6 +118,7 @@ export class Broker implements BrokerService {
       epoch,
       frameKey: this.elector.frameKey()!,
       self: { id: this.config.id, url: this.config.advertisedUrl },
+      transport: this.transport,
       initialIsr: isr,
       minInsync: this.config.minInsync,
       replicaLagMs: this.config.replicaLagMs,

@@ -11,7 +11,14 @@ const DEFAULT_THROTTLE_MS = 1000;
 const MAX_THROTTLE_MS = 60_000;
 
 /** Client-side codes, for failures that never got an answer from a broker (status 0). */
-export type ClientCode = 'CONNECTION_FAILED' | 'REQUEST_TIMEOUT' | 'ABORTED' | 'BAD_RESPONSE' | 'NO_LEADER' | 'RETRIES_EXHAUSTED';
+export type ClientCode = 'CONNECTION_FAILED' | 'TLS_FAILED' | 'REQUEST_TIMEOUT' | 'ABORTED' | 'BAD_RESPONSE' | 'NO_LEADER' | 'RETRIES_EXHAUSTED';
+
+/**
+ * Socket error codes of a TLS handshake that cannot succeed by trying again: a certificate that
+ * does not verify (OpenSSL's X509_V_ERR names: unknown CA, wrong name, expired) or an SSL alert from the other side (no
+ * client certificate, no common protocol, plain HTTP on the port).
+ */
+const TLS_FAILURE_RE = /CERT|SIGNATURE|ISSUER|^(INVALID_CA|INVALID_PURPOSE|PATH_LENGTH_EXCEEDED|HOSTNAME_MISMATCH|EPROTO)$|^ERR_SSL_|^ERR_TLS_/;
 
 export class YakClientError extends Error {
   constructor(
@@ -125,6 +132,10 @@ export function errorFromFetch(err: unknown, what: string, timeoutMs: number, ca
     return new YakClientError('REQUEST_TIMEOUT', 0, `${what} got no answer within ${timeoutMs} ms`, true, undefined, { cause: err });
   }
   const detail = describeCause(err);
+  const code = err instanceof Error ? (err.cause as { code?: unknown } | undefined)?.code : undefined;
+  if (typeof code === 'string' && TLS_FAILURE_RE.test(code)) {
+    return new YakClientError('TLS_FAILED', 0, `${what} failed TLS: ${detail} (${code}); give the client the cluster's CA (ca), and cert/key for mutual TLS`, false, undefined, { cause: err });
+  }
   return new YakClientError('CONNECTION_FAILED', 0, `${what} failed: ${detail}`, true, undefined, { cause: err });
 }
 

@@ -9,5 +9,6 @@ export {
   type ClientCode,
 } from './errors.js';
 export type { Call } from './transport.js';
+export type { ClientTlsOptions } from './tls-fetch.js';
 export { DEFAULT_RETRY, backoffDelay, retryPolicy, withRetry, sleep, type RetryOptions, type RetryPolicy, type RetryDecision } from './retry.js';
 export type * from './types.js';

@@ -1,5 +1,5 @@
 import { type Attempt, YakClientError, outcome } from './errors.js';
-import { exchange } from './transport.js';
+import { type Connection, exchange } from './transport.js';
 import type { LeaderAnswer } from './types.js';
 
 export interface Discovery {
@@ -7,7 +7,7 @@ export interface Discovery {
   url: string | null;
   /** Every seed asked and what it said (winners excepted). */
   attempts: Attempt[];
-  /** A seed's 401 or 403: no point asking again with the same token. */
+  /** A seed's 401 or 403, or a TLS failure: no point asking again with the same token or certificates. */
   refusal?: YakClientError;
 }
 
@@ -23,7 +23,7 @@ export class LeaderDiscovery {
     private readonly seeds: readonly string[],
     private readonly timeoutMs: number,
     private readonly normalise: (url: string) => string,
-    private readonly token?: string,
+    private readonly connection: Connection = {},
   ) {}
 
   /** The shared search; `signal` lets one caller stop waiting without cancelling it for the others. */
@@ -40,14 +40,14 @@ export class LeaderDiscovery {
     const race = new AbortController();
     const ask = async (seed: string): Promise<string> => {
       try {
-        const answer = await exchange<LeaderAnswer>(seed, { method: 'GET', path: '/metadata/leader', signal: race.signal }, this.timeoutMs, this.token);
+        const answer = await exchange<LeaderAnswer>(seed, { method: 'GET', path: '/metadata/leader', signal: race.signal }, this.timeoutMs, this.connection);
         const url = answer.leader?.url;
         if (typeof url !== 'string') throw new YakClientError('NO_LEADER', 0, `${seed} knows no leader yet (epoch ${answer.epoch})`, true);
         return this.normalise(url);
       } catch (err) {
         if (err instanceof YakClientError && !race.signal.aborted) {
           attempts.push({ url: `${seed}/metadata/leader`, outcome: outcome(err) });
-          if (err.status === 401 || err.status === 403) refusal ??= err;
+          if (err.status === 401 || err.status === 403 || err.code === 'TLS_FAILED') refusal ??= err;
         }
         throw err;
       }

@@ -1,4 +1,12 @@
 import { YakClientError, errorFromAnswer, errorFromFetch } from './errors.js';
+import type { FetchLike } from './tls-fetch.js';
+
+/** How the client reaches brokers: its token, and fetch with its TLS settings (tls-fetch.ts). */
+export interface Connection {
+  token?: string;
+  /** Default: the global fetch. */
+  fetch?: FetchLike;
+}
 
 /** One HTTP request as the client describes it. */
 export interface Call {
@@ -16,7 +24,9 @@ export interface Call {
  * One HTTP exchange with one broker: JSON in, JSON out. A non-2xx answer, a timeout, a lost
  * connection or a body that is not JSON becomes a YakClientError; nothing is retried here.
  */
-export async function exchange<T>(base: string, call: Call, defaultTimeoutMs: number, token?: string): Promise<T> {
+export async function exchange<T>(base: string, call: Call, defaultTimeoutMs: number, connection: Connection = {}): Promise<T> {
+  const { token } = connection;
+  const doFetch: FetchLike = connection.fetch ?? fetch;
   const url = base + call.path;
   const what = `${call.method} ${url}`;
   const timeoutMs = call.timeoutMs ?? defaultTimeoutMs;
@@ -31,7 +41,7 @@ export async function exchange<T>(base: string, call: Call, defaultTimeoutMs: nu
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
-    const res = await fetch(url, { method: call.method, signal, headers, ...(body === undefined ? {} : { body }) });
+    const res = await doFetch(url, { method: call.method, signal, headers, ...(body === undefined ? {} : { body }) });
     status = res.status;
     retryAfter = res.headers.get('retry-after');
     text = await res.text();

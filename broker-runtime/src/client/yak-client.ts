@@ -1,7 +1,8 @@
 import { type Attempt, YakClientError, YakRetriesExhaustedError, YakThrottledError, outcome } from './errors.js';
 import { LeaderDiscovery } from './leader-discovery.js';
 import { type RetryDecision, type RetryOptions, type RetryPolicy, retryPolicy, withRetry } from './retry.js';
-import { type Call, exchange } from './transport.js';
+import { type Call, type Connection, exchange } from './transport.js';
+import { type ClientTlsOptions, tlsFetch } from './tls-fetch.js';
 import type {
   BatchAnswer,
   ClusterAnswer,
@@ -15,7 +16,13 @@ import type {
   TopicsAnswer,
 } from './types.js';
 
-export interface YakClientOptions {
+/**
+ * `ca`, `cert`, `key` (ClientTlsOptions) are for https:// brokers whose certificate is not signed
+ * by a CA the system trusts (`ca`: the cluster's CA, PEM) and, for brokers started with
+ * --tls-client-auth, the client certificate and key (mutual TLS). https:// URLs work without
+ * them when the system CAs verify the brokers.
+ */
+export interface YakClientOptions extends ClientTlsOptions {
   /** Seed broker URLs, e.g. http://127.0.0.1:5001. Any live one is enough to find the leader. */
   brokers: string[];
   /** Per HTTP request (a consume adds its wait_ms). Default 10 s. */
@@ -57,7 +64,7 @@ export class YakClient {
   private readonly discovery: LeaderDiscovery;
   private leaderUrl: string | null = null;
   private nextSeed = 0;
-  private readonly token: string | undefined;
+  private readonly connection: Connection;
 
   constructor(options: YakClientOptions) {
     if (!Array.isArray(options.brokers) || options.brokers.length === 0) throw new TypeError('YakClient needs at least one broker URL');
@@ -68,8 +75,11 @@ export class YakClient {
     if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length === 0 || /[\r\n]/.test(options.token))) {
       throw new TypeError('token must be a non-empty string of one line (<principal>:<secret>)');
     }
-    this.token = options.token;
-    this.discovery = new LeaderDiscovery(this.seeds, this.timeoutMs, normaliseUrl, this.token);
+    this.connection = {
+      ...(options.token !== undefined ? { token: options.token } : {}),
+      ...(usesTls(options) ? { fetch: tlsFetch(pickTls(options)) } : {}),
+    };
+    this.discovery = new LeaderDiscovery(this.seeds, this.timeoutMs, normaliseUrl, this.connection);
   }
 
   /** The leader URL this client currently believes in, if any. */
@@ -190,7 +200,7 @@ export class YakClient {
   }
 
   private send<T>(base: string, call: Call): Promise<T> {
-    return exchange<T>(base, call, this.timeoutMs, this.token);
+    return exchange<T>(base, call, this.timeoutMs, this.connection);
   }
 }
 
@@ -212,4 +222,13 @@ function normaliseUrl(url: string): string {
     throw new TypeError(`'${url}' is not a broker URL (expected http://host:port)`);
   }
   return url.replace(/\/+$/, '');
+}
+
+function usesTls(o: ClientTlsOptions): boolean {
+  return o.ca !== undefined || o.cert !== undefined || o.key !== undefined;
+}
+
+function pickTls(o: ClientTlsOptions): ClientTlsOptions {
+  if ((o.cert === undefined) !== (o.key === undefined)) throw new TypeError('cert and key go together: give both for mutual TLS, or neither');
+  return { ...(o.ca !== undefined ? { ca: o.ca } : {}), ...(o.cert !== undefined ? { cert: o.cert } : {}), ...(o.key !== undefined ? { key: o.key } : {}) };
 }

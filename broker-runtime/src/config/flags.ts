@@ -26,7 +26,7 @@ export const FLAGS: readonly FlagSpec[] = [
   },
   {
     name: 'advertised-url', env: ['ADVERTISED_URL'], arg: 'URL', default: 'http://<host>:<port>',
-    help: 'URL other brokers and clients reach this one at (http/https)',
+    help: 'URL other brokers and clients reach this one at (https:// with --tls-cert, else http://)',
   },
   { name: 'data-dir', env: ['DATA_DIR'], arg: 'DIR', default: './data/<id>', help: 'folder of the partition logs' },
   {
@@ -69,6 +69,19 @@ export const FLAGS: readonly FlagSpec[] = [
   {
     name: 'insecure', env: ['YAK_INSECURE'], default: 'false',
     help: 'listen on a non-loopback --host without --auth-file (protected mode off); env: true/1',
+  },
+  {
+    name: 'tls-cert', env: ['TLS_CERT'], arg: 'PATH', default: 'none (plain HTTP)',
+    help: 'PEM certificate (chain): serve HTTPS for clients and replication; also this broker\'s client certificate',
+  },
+  { name: 'tls-key', env: ['TLS_KEY'], arg: 'PATH', default: 'none', help: 'PEM private key of --tls-cert (unencrypted)' },
+  {
+    name: 'tls-ca', env: ['TLS_CA'], arg: 'PATH', default: 'system CAs',
+    help: 'PEM CA bundle trusted for other brokers, rediss:// Redis and client certificates',
+  },
+  {
+    name: 'tls-client-auth', env: ['TLS_CLIENT_AUTH'], default: 'false',
+    help: 'mutual TLS: require a client certificate signed by --tls-ca; env: true/1',
   },
 ];
 

@@ -2,3 +2,4 @@ export type { BrokerConfig } from './types.js';
 export { parseConfig, ConfigError, DEFAULTS, isLoopback, type ParsedArgs } from './parse.js';
 export { helpText } from './help.js';
 export { FLAGS, type FlagSpec } from './flags.js';
+export { outboundTls, serverTlsOptions, type OutboundTls, type PemFile, type ServerTls } from './tls.js';

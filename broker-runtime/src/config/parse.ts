@@ -5,6 +5,7 @@ import { scanArgv } from './argv.js';
 import { ConfigError } from './config-error.js';
 import { FLAGS_BY_NAME } from './flags.js';
 import { helpText } from './help.js';
+import { parseTls } from './tls.js';
 import type { BrokerConfig } from './types.js';
 import {
   boolean,
@@ -94,8 +95,10 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
   const host = hostRaw ? parseHost(hostRaw) : DEFAULTS.host;
   const portRaw = raw('port');
   const port = portRaw ? integer('port', portRaw, 1, 65535) : DEFAULTS.port;
+  const { tls, tlsCa } = parseTls(raw('tls-cert'), raw('tls-key'), raw('tls-ca'), raw('tls-client-auth'));
   const advertisedRaw = raw('advertised-url');
-  const advertisedUrl = advertisedRaw ? parseAdvertisedUrl(advertisedRaw) : defaultAdvertisedUrl(host, port, hostname);
+  const advertisedUrl = advertisedRaw ? parseAdvertisedUrl(advertisedRaw) : defaultAdvertisedUrl(host, port, hostname, tls !== null);
+  if (advertisedRaw) checkAdvertisedScheme(advertisedRaw, advertisedUrl, tls !== null);
   const dataDirRaw = raw('data-dir');
   const dataDir = resolve(dataDirRaw ? dataDirRaw.value : `./data/${id}`);
   const redis = redisUrl(raw('redis'), env);
@@ -156,7 +159,22 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
     allowOrigins: allowOriginRaw ? parseOrigins(allowOriginRaw) : [],
     authFile,
     insecure,
+    tls,
+    tlsCa,
   };
+}
+
+/** Others reach this broker by its advertised URL, so its scheme must be the one the broker speaks. */
+function checkAdvertisedScheme(raw: Raw, url: string, tlsOn: boolean): void {
+  const https = url.startsWith('https:');
+  if (https === tlsOn) return;
+  const from = raw.env ? ` (from ${raw.env})` : '';
+  throw new ConfigError(
+    tlsOn
+      ? `--advertised-url ${url}${from} is http:// but --tls-cert makes this broker serve HTTPS only: advertise https://`
+      : `--advertised-url ${url}${from} is https:// but this broker serves plain HTTP: give --tls-cert and --tls-key, or advertise http://`,
+    '--advertised-url',
+  );
 }
 
 /**
@@ -223,8 +241,8 @@ function defaultId(hostname: string): string {
   return `broker-${safe}`.slice(0, 64);
 }
 
-function defaultAdvertisedUrl(host: string, port: number, hostname: string): string {
+function defaultAdvertisedUrl(host: string, port: number, hostname: string, tlsOn: boolean): string {
   // A wildcard listen address is no address to reach; the machine's name is the best guess.
   const reachable = host === '0.0.0.0' || host === '::' ? hostname : host;
-  return `http://${urlHost(reachable)}:${port}`;
+  return `${tlsOn ? 'https' : 'http'}://${urlHost(reachable)}:${port}`;
 }

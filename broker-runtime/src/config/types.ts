@@ -1,4 +1,5 @@
 import type { FsyncPolicy } from '../log/types.js';
+import type { PemFile, ServerTls } from './tls.js';
 
 /** The broker's whole configuration, parsed and validated once at start (config/parse.ts). */
 export interface BrokerConfig {
@@ -31,4 +32,8 @@ export interface BrokerConfig {
   authFile: string | null;
   /** Listen on a non-loopback host without an auth file (turns protected mode off). */
   insecure: boolean;
+  /** --tls-cert/--tls-key (and --tls-client-auth): serve HTTPS; null = plain HTTP. */
+  tls: ServerTls | null;
+  /** --tls-ca: CAs trusted for other brokers, rediss:// and client certificates; null = the system CAs. */
+  tlsCa: PemFile | null;
 }

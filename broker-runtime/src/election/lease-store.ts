@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { OutboundTls } from '../config/tls.js';
 import { MAX_LEADER_EPOCH, isStorableEpoch, storableOrZero } from './epoch-range.js';
 import type { ClusterKeys } from './keys.js';
 import { ACQUIRE_LUA, FENCED_HSET_LUA, FENCED_SET_LUA, RELEASE_LUA, RENEW_LUA } from './scripts.js';
@@ -50,13 +51,17 @@ export class LeaseStore {
   private readonly redis: Scripted;
   private subscriber: Redis | null = null;
   private generation = 0;
+  private readonly tlsOptions: RedisOptions;
 
   constructor(
     redisUrl: string,
     private readonly keys: ClusterKeys,
     commandTimeoutMs: number,
+    tls: OutboundTls = {},
   ) {
+    this.tlsOptions = redisTls(redisUrl, tls);
     const redis = new Redis(redisUrl, {
+      ...this.tlsOptions,
       commandTimeout: commandTimeoutMs,
       maxRetriesPerRequest: 1,
       connectTimeout: Math.max(1000, commandTimeoutMs),
@@ -161,7 +166,7 @@ export class LeaseStore {
 
   /** Calls `onReleased` whenever a leader gives its lease up, so candidates need not wait a poll. */
   async subscribeReleases(redisUrl: string, onReleased: () => void): Promise<void> {
-    const sub = new Redis(redisUrl, { retryStrategy: (times) => Math.min(50 * times, 500), maxRetriesPerRequest: null });
+    const sub = new Redis(redisUrl, { ...this.tlsOptions, retryStrategy: (times) => Math.min(50 * times, 500), maxRetriesPerRequest: null });
     sub.on('error', () => {});
     sub.on('message', () => onReleased());
     this.subscriber = sub;
@@ -176,6 +181,15 @@ export class LeaseStore {
     this.subscriber?.disconnect();
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
+}
+
+/**
+ * rediss:// only: verify Redis's certificate against --tls-ca (the system CAs without it) and
+ * present this broker's certificate, for a Redis that asks for one (tls-auth-clients yes).
+ * A redis:// URL must get no `tls` option at all: ioredis would then speak TLS anyway.
+ */
+function redisTls(redisUrl: string, tls: OutboundTls): RedisOptions {
+  return redisUrl.startsWith('rediss:') ? { tls: { ...tls } } : {};
 }
 
 function parseHolder(value: string): LeaseHolder | null {

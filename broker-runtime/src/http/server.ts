@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import { OPEN_GATE, type Gate } from '../auth/gate.js';
 import type { BrokerService } from '../broker/service.js';
 import { createApiApp } from './api-routes.js';
@@ -19,7 +20,11 @@ export interface BrokerServerOptions {
   logger?: (line: string) => void;
   /** Client authentication, permissions and quotas (--auth-file); default open. */
   gate?: Gate;
+  /** Serve HTTPS with these (cert and key; for mutual TLS also ca, requestCert, rejectUnauthorized); default plain HTTP. */
+  tls?: TlsServerOptions;
 }
+
+export type TlsServerOptions = Pick<https.ServerOptions, 'cert' | 'key' | 'ca' | 'requestCert' | 'rejectUnauthorized'>;
 
 /** What every route handler gets: the service, the limits, the logger. */
 export interface HttpContext {
@@ -41,9 +46,9 @@ const REQUEST_TIMEOUT_MS = 70_000;
 
 /**
  * The broker's HTTP server, not yet listening: a plain node:http handler serves the hot routes
- * and passes every other request to the express API app.
+ * and passes every other request to the express API app. With `tls`, the same handler behind HTTPS.
  */
-export function createBrokerServer(service: BrokerService, options: BrokerServerOptions): http.Server {
+export function createBrokerServer(service: BrokerService, options: BrokerServerOptions): http.Server | https.Server {
   const { maxMessageBytes } = options;
   if (!Number.isSafeInteger(maxMessageBytes) || maxMessageBytes <= 0) {
     throw new RangeError(`maxMessageBytes must be a positive integer; got ${maxMessageBytes}`);
@@ -59,7 +64,8 @@ export function createBrokerServer(service: BrokerService, options: BrokerServer
   const hot = createHotRoutes(ctx);
   const api = createApiApp(ctx);
   const guard = createBrowserGuard(options.allowedOrigins ?? []);
-  const server = http.createServer(
+  const server = createServer(
+    options.tls,
     {
       keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
       headersTimeout: HEADERS_TIMEOUT_MS,
@@ -85,6 +91,11 @@ export function createBrokerServer(service: BrokerService, options: BrokerServer
     writeError(res, new YakError('INVALID_REQUEST', 417, `Expect: '${clip(String(req.headers.expect))}' is not supported (only 100-continue)`), ctx.log);
   });
   return server;
+}
+
+/** node:http, or node:https when TLS is configured: same options (timeouts included), same handler. */
+function createServer(tls: TlsServerOptions | undefined, options: http.ServerOptions, handler: http.RequestListener): http.Server | https.Server {
+  return tls ? https.createServer({ ...options, ...tls }, handler) : http.createServer(options, handler);
 }
 
 /** Requests node:http cannot parse or that time out still get a JSON answer, never a bare status line. */

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { LogManager, PartitionLog } from '../log/types.js';
 import { divergencePoint, epochAt, epochsFrom } from './divergence.js';
 import { FRAME_AUTH_HEADER, signFrame } from './frame-auth.js';
-import { TransportError, postFrame } from './transport.js';
+import { TransportError, type FrameTransport } from './transport.js';
 import { decodeAnswer, encodeFrame, type ReplicateAnswer, type ReplicateHeader, type ReplicatePart } from './wire.js';
 
 interface BuiltRequest {
@@ -23,6 +23,8 @@ export interface SessionContext {
   metaVersion(): string;
   heartbeatMs: number;
   requestTimeoutMs: number;
+  /** Carries the frames (http:// or https:// followers). */
+  transport: FrameTransport;
   /** A follower answered: these partitions' replicated ends may have moved. */
   onProgress(session: FollowerSession, partitions: PartitionLog[]): void;
   /** The follower knows a newer epoch: this leader is deposed. */
@@ -129,7 +131,7 @@ export class FollowerSession {
       this.lastSentAt = performance.now();
       try {
         const auth = signFrame(this.ctx.epoch, this.ctx.frameKey, built.frame);
-        const answer = decodeAnswer(await postFrame(this.url, '/replica/append', built.frame, this.ctx.requestTimeoutMs, { [FRAME_AUTH_HEADER]: auth }));
+        const answer = decodeAnswer(await this.ctx.transport.post(this.url, '/replica/append', built.frame, this.ctx.requestTimeoutMs, { [FRAME_AUTH_HEADER]: auth }));
         this.failures = 0;
         this.refusedSince = null;
         this.handle(answer, built);

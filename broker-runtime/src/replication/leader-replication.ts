@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { InSyncSet, LeaseStore } from '../election/lease-store.js';
 import type { LogManager, PartitionLog } from '../log/types.js';
 import { FollowerSession } from './follower-session.js';
+import type { FrameTransport } from './transport.js';
 import type { HighWatermarkWaiters } from './hwm-waiters.js';
 import { laggingFollowers, mayRejoin, nextHighWatermark } from './isr.js';
 
@@ -15,6 +16,8 @@ export interface LeaderReplicationOptions {
   /** This leadership's frame key: every frame is signed with it (frame-auth.ts). */
   frameKey: Buffer;
   self: { id: string; url: string };
+  /** Carries frames to the followers (shared across leaderships: it holds the TLS material and pools). */
+  transport: FrameTransport;
   initialIsr: string[];
   minInsync: number;
   replicaLagMs: number;
@@ -196,6 +199,7 @@ export class LeaderReplication {
       metaVersion: this.o.metaVersion,
       heartbeatMs: Math.max(50, Math.min(this.o.renewMs, this.o.replicaLagMs / 4)),
       requestTimeoutMs: Math.max(500, Math.min(this.o.replicaLagMs, 5000)),
+      transport: this.o.transport,
       onProgress: (session, logs) => this.onProgress(session, logs),
       onStaleEpoch: (epoch) => this.o.onStaleEpoch(epoch),
       log: this.o.log,

@@ -1,10 +1,6 @@
 import http from 'node:http';
-
-/**
- * One keep-alive connection pool per follower URL, raw bytes in and out: replication never goes
- * through JSON bodies or express.
- */
-const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+import https from 'node:https';
+import type { OutboundTls } from '../config/tls.js';
 
 export class TransportError extends Error {
   constructor(message: string, readonly status?: number) {
@@ -12,30 +8,53 @@ export class TransportError extends Error {
   }
 }
 
-export function postFrame(baseUrl: string, path: string, body: Buffer, timeoutMs: number, extraHeaders: Record<string, string> = {}): Promise<Buffer> {
-  const url = new URL(path, baseUrl);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { ...extraHeaders, 'content-type': 'application/octet-stream', 'content-length': body.length },
-        timeout: timeoutMs,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const buf = Buffer.concat(chunks);
-          if (res.statusCode === 200) resolve(buf);
-          else reject(new TransportError(`HTTP ${res.statusCode}: ${buf.toString('utf8').slice(0, 200)}`, res.statusCode));
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new TransportError(`no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end(body);
-  });
+/**
+ * Posts replication frames to followers, raw bytes in and out: replication never goes through
+ * JSON bodies or express. One keep-alive pool per scheme (node pools per host within each):
+ * https:// followers are verified against `tls.ca` (the system CAs without it) and shown this
+ * broker's own certificate, so followers that demand client certificates accept their leader.
+ */
+export class FrameTransport {
+  private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  private readonly httpsAgent: https.Agent;
+
+  constructor(tls: OutboundTls = {}) {
+    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 4, ...tls });
+  }
+
+  post(baseUrl: string, path: string, body: Buffer, timeoutMs: number, extraHeaders: Record<string, string> = {}): Promise<Buffer> {
+    const url = new URL(path, baseUrl);
+    const secure = url.protocol === 'https:';
+    const request = secure ? https.request : http.request;
+    return new Promise((resolve, reject) => {
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          agent: secure ? this.httpsAgent : this.httpAgent,
+          headers: { ...extraHeaders, 'content-type': 'application/octet-stream', 'content-length': body.length },
+          timeout: timeoutMs,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const buf = Buffer.concat(chunks);
+            if (res.statusCode === 200) resolve(buf);
+            else reject(new TransportError(`HTTP ${res.statusCode}: ${buf.toString('utf8').slice(0, 200)}`, res.statusCode));
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new TransportError(`no answer within ${timeoutMs} ms`)));
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  /** Closes pooled connections (at stop). */
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
 }
