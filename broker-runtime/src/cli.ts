@@ -119,8 +119,18 @@ async function run(config: BrokerConfig, log: Logger, gate: Gate): Promise<void>
 function listen(server: Server, config: BrokerConfig): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') reject(new Error(`port ${config.port} on ${config.host} is already in use (--port)`));
-      else reject(err);
+      // Exit 2 like every configuration error, naming the flags and their variables: a host name
+      // that does not resolve (a stray variable, a typo) must not look like a crash.
+      const where = `${config.host}:${config.port} (--host / YAK_HOST, --port / PORT)`;
+      const why =
+        err.code === 'EADDRINUSE' ? `port ${config.port} on ${config.host} is already in use (--port / PORT)`
+        : err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' ? `cannot listen on ${where}: the host name ${config.host} does not resolve`
+        : err.code === 'EADDRNOTAVAIL' ? `cannot listen on ${where}: ${config.host} is not an address of this machine`
+        : err.code === 'EACCES' ? `cannot listen on ${where}: permission denied (ports below 1024 need privileges)`
+        : null;
+      if (why === null) return reject(err);
+      process.stderr.write(`yak-broker: ${why}\n`);
+      process.exit(2);
     });
     server.listen(config.port, config.host, () => resolve());
   });

@@ -91,7 +91,7 @@ test('a wildcard host advertises the hostname; an IPv6 host is bracketed', () =>
 test('every flag has an environment twin', () => {
   const c = config([], {
     BROKER_ID: 'env-b',
-    HOST: '0.0.0.0',
+    YAK_HOST: '0.0.0.0',
     PORT: '5002',
     ADVERTISED_URL: 'https://yak.example.com:8443/',
     DATA_DIR: '/var/lib/yak',
@@ -101,14 +101,14 @@ test('every flag has an environment twin', () => {
     RENEW_INTERVAL_SECONDS: '2',
     DEFAULT_PARTITIONS: '8',
     MIN_INSYNC_REPLICAS: '2',
-    REPLICA_LAG_SECONDS: '3.5',
-    UNCLEAN_ELECTION: '1',
-    SEGMENT_BYTES: '1048576',
-    FSYNC: 'always',
-    FSYNC_INTERVAL_MS: '250',
-    MAX_MESSAGE_BYTES: '2048',
-    PRODUCE_TIMEOUT_SECONDS: '7',
-    LOG_LEVEL: 'debug',
+    YAK_REPLICA_LAG_SECONDS: '3.5',
+    YAK_UNCLEAN_ELECTION: '1',
+    YAK_SEGMENT_BYTES: '1048576',
+    YAK_FSYNC: 'always',
+    YAK_FSYNC_INTERVAL_MS: '250',
+    YAK_MAX_MESSAGE_BYTES: '2048',
+    YAK_PRODUCE_TIMEOUT_SECONDS: '7',
+    YAK_LOG_LEVEL: 'debug',
     AUTH_FILE: '/etc/yak/principals.json',
     YAK_INSECURE: '0',
     TLS_CERT: certs.serverCert,
@@ -207,9 +207,9 @@ test('--unclean-election is a boolean flag', () => {
   assert.equal(config(['--unclean-election']).uncleanElection, true);
   assert.equal(config(['--unclean-election=true']).uncleanElection, true);
   assert.equal(config(['--unclean-election=0']).uncleanElection, false);
-  assert.equal(config(['--no-unclean-election'], { UNCLEAN_ELECTION: 'true' }).uncleanElection, false);
-  assert.equal(config([], { UNCLEAN_ELECTION: 'true' }).uncleanElection, true);
-  assert.equal(config([], { UNCLEAN_ELECTION: '0' }).uncleanElection, false);
+  assert.equal(config(['--no-unclean-election'], { YAK_UNCLEAN_ELECTION: 'true' }).uncleanElection, false);
+  assert.equal(config([], { YAK_UNCLEAN_ELECTION: 'true' }).uncleanElection, true);
+  assert.equal(config([], { YAK_UNCLEAN_ELECTION: '0' }).uncleanElection, false);
   // It never swallows the next argument.
   assert.equal(config(['--unclean-election', '--port', '6000']).port, 6000);
   const e = rejects(['--unclean-election', 'false'], {}, '--unclean-election');
@@ -219,7 +219,7 @@ test('--unclean-election is a boolean flag', () => {
 test('the enums take their allowed values, in any case', () => {
   for (const fsync of ['always', 'interval', 'never'] as const) assert.equal(config(['--fsync', fsync]).fsync, fsync);
   for (const level of ['debug', 'info', 'warn', 'error'] as const) assert.equal(config(['--log-level', level]).logLevel, level);
-  assert.equal(config([], { LOG_LEVEL: 'WARN' }).logLevel, 'warn');
+  assert.equal(config([], { YAK_LOG_LEVEL: 'WARN' }).logLevel, 'warn');
 });
 
 test('the last of a repeated flag wins', () => {
@@ -272,7 +272,7 @@ test('a bad value from the environment names the flag and the variable', () => {
   const redisPort = rejects([], { REDIS_HOST: 'cache', REDIS_PORT: 'nope' }, '--redis', 'nope');
   assert.match(redisPort.message, /REDIS_PORT/);
   rejects([], { REDIS_HOST: 'bad host' }, '--redis', 'bad host');
-  rejects([], { UNCLEAN_ELECTION: 'perhaps' }, '--unclean-election', 'perhaps');
+  rejects([], { YAK_UNCLEAN_ELECTION: 'perhaps' }, '--unclean-election', 'perhaps');
 });
 
 test('renew must be shorter than the lease, and the error says so', () => {
@@ -343,14 +343,14 @@ test('protected mode: a non-loopback host without --auth-file is refused, naming
     assert.ok(err.message.includes('--insecure'), err.message);
     assert.equal(err.flag, '--auth-file');
   }
-  rejects([], { HOST: '0.0.0.0' }, '--auth-file', 'HOST');
+  rejects([], { YAK_HOST: '0.0.0.0' }, '--auth-file', 'YAK_HOST');
 });
 
 test('protected mode: loopback hosts, --auth-file, --insecure and YAK_INSECURE all start', () => {
   for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1']) assert.equal(config(['--host', host]).host, host.replace(/^\[|\]$/g, ''));
   assert.equal(config(['--host', '0.0.0.0', '--auth-file', 'p.json']).authFile, resolve('p.json'));
   assert.equal(config(['--host', '0.0.0.0', '--insecure']).insecure, true);
-  assert.equal(config([], { HOST: '0.0.0.0', YAK_INSECURE: '1' }).insecure, true);
+  assert.equal(config([], { YAK_HOST: '0.0.0.0', YAK_INSECURE: '1' }).insecure, true);
   rejects(['--host', '0.0.0.0', '--insecure=false'], {}, '--auth-file');
 });
 
@@ -425,4 +425,26 @@ test('TLS: the help lists the TLS flags with their environment twins', () => {
   for (const [flag, env] of [['--tls-cert PATH', 'TLS_CERT'], ['--tls-key PATH', 'TLS_KEY'], ['--tls-ca PATH', 'TLS_CA'], ['--tls-client-auth', 'TLS_CLIENT_AUTH']] as const) {
     assert.match(help, new RegExp(`${flag}\\s+${env}\\s`));
   }
+});
+
+test('generic environment names are not read: a shell HOST (zsh sets it) or LOG_LEVEL leave the broker alone', () => {
+  const c = config([], { HOST: 'devbox.example', LOG_LEVEL: 'nonsense', FSYNC: 'sometimes', SEGMENT_BYTES: 'x' });
+  assert.equal(c.host, '127.0.0.1');
+  assert.equal(c.logLevel, 'info');
+  assert.equal(c.fsync, 'interval');
+});
+
+test('YAK_DATA_DIR and YAK_ADVERTISED_URL win over DATA_DIR and ADVERTISED_URL, which are still read', () => {
+  assert.equal(config([], { DATA_DIR: '/a' }).dataDir, '/a');
+  assert.equal(config([], { DATA_DIR: '/a', YAK_DATA_DIR: '/b' }).dataDir, '/b');
+  assert.equal(config([], { ADVERTISED_URL: 'http://a:1', YAK_ADVERTISED_URL: 'http://b:2' }).advertisedUrl, 'http://b:2');
+});
+
+test('a configuration error from the environment names the flag and the variable', () => {
+  const e = rejects([], { YAK_FSYNC: 'sometimes' }, '--fsync');
+  assert.match(e.message, /YAK_FSYNC/);
+});
+
+test('--help fits in 100 columns', () => {
+  for (const line of helpText().split('\n')) assert.ok(line.length <= 100, `${line.length}: ${line}`);
 });

@@ -1,4 +1,11 @@
 /**
+ * Environment twins: the seed's own names (BROKER_ID, PORT, FLASK_RUN_PORT, REDIS_URL, REDIS_HOST,
+ * REDIS_PORT, LEASE_TIME_SECONDS, RENEW_INTERVAL_SECONDS) and DESIGN.md's (CLUSTER_ID,
+ * DEFAULT_PARTITIONS, MIN_INSYNC_REPLICAS, AUTH_FILE, TLS_*) are kept; every other twin is
+ * `YAK_`-prefixed, because generic names collide with the rest of a shell: zsh sets HOST to the
+ * machine name, and a broker once tried to listen on it. DATA_DIR and ADVERTISED_URL are still read,
+ * after their YAK_ twins.
+ *
  * The broker's flags, their environment twins and defaults: one table that both the parser
  * (parse.ts) and the help text (help.ts) read, so the two cannot drift apart.
  * The first twin in `env` wins over the later ones; a flag wins over every twin.
@@ -19,16 +26,16 @@ export interface FlagSpec {
 
 export const FLAGS: readonly FlagSpec[] = [
   { name: 'id', env: ['BROKER_ID'], arg: 'ID', default: 'broker-<hostname>', help: 'broker id: 1-64 of A-Z a-z 0-9 . _ -' },
-  { name: 'host', env: ['HOST'], arg: 'HOST', default: '127.0.0.1', help: 'address the HTTP API listens on' },
+  { name: 'host', env: ['YAK_HOST'], arg: 'HOST', default: '127.0.0.1', help: 'address the HTTP API listens on' },
   {
     name: 'port', env: ['PORT', 'FLASK_RUN_PORT'], arg: 'PORT', default: '5001',
     help: 'HTTP port, 1-65535', envHelp: 'PORT, FLASK_RUN_PORT',
   },
   {
-    name: 'advertised-url', env: ['ADVERTISED_URL'], arg: 'URL', default: 'http://<host>:<port>',
+    name: 'advertised-url', env: ['YAK_ADVERTISED_URL', 'ADVERTISED_URL'], arg: 'URL', default: 'http://<host>:<port>',
     help: 'URL other brokers and clients reach this one at (https:// with --tls-cert, else http://)',
   },
-  { name: 'data-dir', env: ['DATA_DIR'], arg: 'DIR', default: './data/<id>', help: 'folder of the partition logs' },
+  { name: 'data-dir', env: ['YAK_DATA_DIR', 'DATA_DIR'], arg: 'DIR', default: './data/<id>', help: 'folder of the partition logs' },
   {
     name: 'redis', env: ['REDIS_URL'], arg: 'URL', default: 'redis://localhost:6379',
     help: 'Redis for leases and membership (redis:// or rediss://)', envHelp: 'REDIS_URL (*)',
@@ -42,26 +49,26 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'partitions', env: ['DEFAULT_PARTITIONS'], arg: 'N', default: '3', help: 'partitions of a topic created on first produce, 1-1000' },
   { name: 'min-insync', env: ['MIN_INSYNC_REPLICAS'], arg: 'N', default: '1', help: 'in-sync replicas (leader included) a produce needs' },
   {
-    name: 'replica-lag-seconds', env: ['REPLICA_LAG_SECONDS'], arg: 'SECONDS', default: '= lease seconds',
+    name: 'replica-lag-seconds', env: ['YAK_REPLICA_LAG_SECONDS'], arg: 'SECONDS', default: '= lease seconds',
     help: 'a follower behind this long leaves the in-sync set',
   },
   {
-    name: 'unclean-election', env: ['UNCLEAN_ELECTION'], default: 'false',
+    name: 'unclean-election', env: ['YAK_UNCLEAN_ELECTION'], default: 'false',
     help: 'let an out-of-sync broker lead (may lose records); env: true/1',
   },
-  { name: 'segment-bytes', env: ['SEGMENT_BYTES'], arg: 'BYTES', default: '67108864 (64 MiB)', help: 'roll to a new log segment at this size, >= 1024' },
-  { name: 'fsync', env: ['FSYNC'], arg: 'POLICY', default: 'interval', help: 'always | interval | never' },
-  { name: 'fsync-interval-ms', env: ['FSYNC_INTERVAL_MS'], arg: 'MS', default: '1000', help: 'fsync period under --fsync interval' },
-  { name: 'max-message-bytes', env: ['MAX_MESSAGE_BYTES'], arg: 'BYTES', default: '1048576 (1 MiB)', help: 'largest accepted request body (413 above)' },
+  { name: 'segment-bytes', env: ['YAK_SEGMENT_BYTES'], arg: 'BYTES', default: '67108864 (64 MiB)', help: 'roll to a new log segment at this size, >= 1024' },
+  { name: 'fsync', env: ['YAK_FSYNC'], arg: 'POLICY', default: 'interval', help: 'always | interval | never' },
+  { name: 'fsync-interval-ms', env: ['YAK_FSYNC_INTERVAL_MS'], arg: 'MS', default: '1000', help: 'fsync period under --fsync interval' },
+  { name: 'max-message-bytes', env: ['YAK_MAX_MESSAGE_BYTES'], arg: 'BYTES', default: '1048576 (1 MiB)', help: 'largest accepted request body (413 above)' },
   {
-    name: 'produce-timeout-seconds', env: ['PRODUCE_TIMEOUT_SECONDS'], arg: 'SECONDS', default: '30',
+    name: 'produce-timeout-seconds', env: ['YAK_PRODUCE_TIMEOUT_SECONDS'], arg: 'SECONDS', default: '30',
     help: 'how long a produce waits for its records to commit',
   },
   {
     name: 'allow-origin', env: ['YAK_ALLOW_ORIGIN'], arg: 'ORIGINS', default: '(none)',
     help: 'comma-separated browser origins (scheme://host:port) allowed to call this broker; * for any',
   },
-  { name: 'log-level', env: ['LOG_LEVEL'], arg: 'LEVEL', default: 'info', help: 'debug | info | warn | error' },
+  { name: 'log-level', env: ['YAK_LOG_LEVEL'], arg: 'LEVEL', default: 'info', help: 'debug | info | warn | error' },
   {
     name: 'auth-file', env: ['AUTH_FILE'], arg: 'PATH', default: 'none (open)',
     help: 'clients need a token of a principal in this JSON file (docs/security.md); SIGHUP reloads it',

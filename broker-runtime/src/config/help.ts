@@ -7,7 +7,13 @@ interface Row {
   help: string;
 }
 
-/** The text `yak-broker --help` prints: every flag with its env twin and default, in aligned columns. */
+const WIDTH = 100;
+const MEANING_INDENT = '      ';
+
+/**
+ * The text `yak-broker --help` prints, within WIDTH columns: per flag one line with the flag, its
+ * environment twins and its default in aligned columns, and the meaning indented below it.
+ */
 export function helpText(): string {
   const rows: Row[] = FLAGS.map((f) => ({
     flag: f.arg ? `--${f.name} ${f.arg}` : `--${f.name}`,
@@ -19,13 +25,14 @@ export function helpText(): string {
     { flag: '-h, --help', env: '', def: '', help: 'print this help and exit' },
     { flag: '-v, --version', env: '', def: '', help: 'print the version and exit' },
   );
-  const header: Row = { flag: 'FLAG', env: 'ENV', def: 'DEFAULT', help: 'MEANING' };
+  const header: Row = { flag: 'FLAG', env: 'ENV', def: 'DEFAULT', help: '' };
   const all = [header, ...rows];
   const wFlag = Math.max(...all.map((r) => r.flag.length));
   const wEnv = Math.max(...all.map((r) => r.env.length));
-  const wDef = Math.max(...all.map((r) => r.def.length));
-  const line = (r: Row) =>
-    `  ${r.flag.padEnd(wFlag)}  ${r.env.padEnd(wEnv)}  ${r.def.padEnd(wDef)}  ${r.help}`.trimEnd();
+  const line = (r: Row) => [
+    `  ${r.flag.padEnd(wFlag)}  ${r.env.padEnd(wEnv)}  ${r.def}`.trimEnd(),
+    ...wrap(r.help, WIDTH - MEANING_INDENT.length).map((l) => MEANING_INDENT + l),
+  ];
 
   return [
     'yak-broker: one YAK broker (a small Kafka-like replicated log with a REST API)',
@@ -37,7 +44,7 @@ export function helpText(): string {
     'Flags take `--flag value` or `--flag=value`. Seconds may be fractional (0.5).',
     'A boolean flag is on when given alone; --flag=false or --no-flag turns it off.',
     '',
-    ...all.map(line),
+    ...all.flatMap(line),
     '',
     '(*) or REDIS_HOST and REDIS_PORT (either alone defaults the other to localhost / 6379).',
     'When --host is 0.0.0.0 or ::, the default advertised URL uses the machine\'s hostname instead.',
@@ -45,4 +52,18 @@ export function helpText(): string {
     'On a --host other than loopback, --auth-file or --insecure is required (protected mode).',
     '',
   ].join('\n');
+}
+
+function wrap(text: string, width: number): string[] {
+  if (!text) return [];
+  const out: string[] = [];
+  let current = '';
+  for (const word of text.split(' ')) {
+    if (current && current.length + 1 + word.length > width) {
+      out.push(current);
+      current = word;
+    } else current = current ? `${current} ${word}` : word;
+  }
+  if (current) out.push(current);
+  return out;
 }
