@@ -45,6 +45,14 @@ export const OPEN_GATE: Gate = {
 /** Verified tokens kept; past this the cache starts over (a bound on what strangers can make us hold). */
 const MAX_CACHED_TOKENS = 10_000;
 const TOKEN_HINT = 'send Authorization: Bearer <principal>:<secret> (docs/security.md)';
+/**
+ * Distinct tokens being checked at once. A check is an scrypt run (~50 ms) on libuv's thread pool,
+ * which the logs' file writes share: a flood of made-up tokens must not starve the disk. Past the
+ * limit a token is answered 429 (retriable) instead of checked; the same token checked by several
+ * requests at once costs one run.
+ */
+const MAX_CONCURRENT_CHECKS = 2;
+const BUSY_RETRY_MS = 200;
 
 /** Tokens checked against the auth file's hashes; permissions; a token bucket per principal and direction. */
 export class AuthGate implements Gate {
@@ -54,6 +62,7 @@ export class AuthGate implements Gate {
   private verified = new Map<string, Principal>();
   private readonly byRequest = new WeakMap<IncomingMessage, Principal>();
   private readonly buckets = new Map<string, TokenBucket>();
+  private readonly checking = new Map<string, Promise<Principal>>();
 
   constructor(
     table: AuthTable,
@@ -112,9 +121,19 @@ export class AuthGate implements Gate {
     const cache = this.verified;
     let principal = cache.get(key);
     if (!principal) {
-      principal = await verify(this.table, token);
-      if (cache.size >= MAX_CACHED_TOKENS) cache.clear();
-      cache.set(key, principal);
+      let check = this.checking.get(key);
+      if (!check) {
+        if (this.checking.size >= MAX_CONCURRENT_CHECKS) {
+          throw throttled(`too many tokens are being checked at once; retry after ${BUSY_RETRY_MS} ms`, BUSY_RETRY_MS);
+        }
+        check = verify(this.table, token).finally(() => this.checking.delete(key));
+        this.checking.set(key, check);
+      }
+      principal = await check;
+      if (cache === this.verified) {
+        if (cache.size >= MAX_CACHED_TOKENS) cache.clear();
+        cache.set(key, principal);
+      }
     }
     this.byRequest.set(req, principal);
     return principal;

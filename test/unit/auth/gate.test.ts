@@ -36,6 +36,16 @@ describe('the auth gate', () => {
     );
   });
 
+  test('a flood of made-up tokens is checked at most two at a time; the rest get 429, and the same token sent at once is checked once', async () => {
+    const gate = new AuthGate(table);
+    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => gate.authorize(request(`Bearer app:wrong-${i}`), { op: 'describe' })));
+    const codes = results.map((r) => (r.status === 'rejected' ? (r.reason as YakError).code : 'ok'));
+    assert.equal(codes.filter((c) => c === 'UNAUTHENTICATED').length, 2, codes.join());
+    assert.equal(codes.filter((c) => c === 'THROTTLED').length, 8, codes.join());
+    const same = await Promise.all(Array.from({ length: 10 }, () => gate.authorize(request('Bearer app:app-pw'), { op: 'describe' })));
+    assert.ok(same.every((p) => p.name === 'app'), 'ten requests with one good token all pass');
+  });
+
   test('no token, a malformed header, a wrong secret and an unknown principal are all 401 UNAUTHENTICATED', async () => {
     const gate = new AuthGate(table);
     for (const header of [undefined, 'Basic YXBwOmFwcC1wdw==', 'Bearer app:wrong', 'Bearer nobody:app-pw', 'Bearer app-pw', 'Bearer app']) {
