@@ -7,7 +7,7 @@ export function renderReport(report: BenchReport): string {
   const lines = [
     `YAK benchmark (${report.mode} run, ${report.startedAt}, ${(report.durationMs / 1000).toFixed(0)} s)`,
     `machine: ${m.cores} cores, ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform}; Node ${m.node}; Redis ${m.redisVersion}; load average at start ${m.loadAverage.join(' ')}`,
-    `brokers: ${s.brokers} brokers, ${s.partitions} partitions, lease ${s.leaseSeconds} s / renew ${s.renewSeconds} s, min-insync ${s.minInsync} (acks from every in-sync replica), replica lag ${s.replicaLagSeconds} s, fsync ${s.fsync}${s.fsync === 'interval' ? ` every ${s.fsyncIntervalMs} ms` : ''}`,
+    `brokers: ${s.brokers} brokers, ${s.partitions} partitions, lease ${s.leaseSeconds} s / renew ${s.renewSeconds} s, min-insync ${s.minInsync} (acks from every in-sync replica), replica lag ${s.replicaLagSeconds} s, fsync ${s.fsync}${s.fsync === 'interval' ? ` every ${s.fsyncIntervalMs} ms` : ''}; client auth ${s.auth ? 'on (--auth-file, Bearer token on every request)' : 'off'}, TLS ${s.tls ? 'on (clients and replication)' : 'off'}; replication frames HMAC-signed (always)`,
     `workload: ${s.payloadBytes}-byte JSON payloads, ${s.rounds} round(s) of ${s.roundMs} ms per throughput figure; each figure is the median over rounds, each ratio the median of per-round YAK ÷ comparison`,
     `redis streams: a separate redis-server with appendonly yes, appendfsync everysec; client: ${report.client}`,
     '',
