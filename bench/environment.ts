@@ -89,16 +89,7 @@ export class BenchEnvironment {
   }
 
   async machine(): Promise<MachineInfo> {
-    const info = await this.redis.info('server');
-    return {
-      cores: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
-      node: process.version,
-      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-      memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-      loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
-      redisVersion: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
-    };
+    return machineInfo(this.redis);
   }
 
   /** A new ioredis connection to the streams server (for workloads that want their own). */
@@ -114,6 +105,20 @@ export class BenchEnvironment {
     await this.streamsServer.stop();
     await this.material.remove();
   }
+}
+
+/** The machine, Node and (through `redis`, any of the run's servers) Redis version. */
+export async function machineInfo(redis: Redis): Promise<MachineInfo> {
+  const info = await redis.info('server');
+  return {
+    cores: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    redisVersion: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
+  };
 }
 
 /** The settings of every cluster of a run, with this security setting. */
