@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { Redis } from 'ioredis';
 import type { TestCluster } from '../test/helpers/cluster.js';
 import { cpuMeter } from './cpu.js';
@@ -40,6 +41,8 @@ export interface SecurityResult {
   cpuUsPerRecord: number | null;
   cpuRatioToPlain: number | null;
   rounds: { recordsPerS: (number | null)[]; cpuUsPerRecord: (number | null)[] };
+  /** CPU the other three (idle) clusters' brokers used during this setting's rounds, ms per second (median): the matrix's own background. */
+  othersCpuMsPerS: number | null;
   /** Rounds that failed (e.g. a leader change), with why; their figures are null. */
   errors?: string[];
 }
@@ -58,6 +61,7 @@ class MatrixCluster {
   readonly recordsPerS: Record<MatrixWorkload, (number | null)[]> = { single: [], batch: [] };
   readonly cpuUs: Record<MatrixWorkload, (number | null)[]> = { single: [], batch: [] };
   readonly errors: Record<MatrixWorkload, string[]> = { single: [], batch: [] };
+  readonly othersCpu: Record<MatrixWorkload, (number | null)[]> = { single: [], batch: [] };
   private readonly singleBodies = Array.from({ length: SINGLE_CLIENTS }, (_, w) => produceBody(SINGLE_TOPIC, w));
   private readonly batchBody = batchBody(BATCH_TOPIC, BATCH);
 
@@ -83,8 +87,9 @@ class MatrixCluster {
   }
 
   /** One timed round of `workload`; recorded unless `warm`. A failed round is recorded as null and the connections reopened. */
-  async round(workload: MatrixWorkload, ms: number, warm: boolean, log: (line: string) => void): Promise<void> {
+  async round(workload: MatrixWorkload, ms: number, warm: boolean, log: (line: string) => void, others: MatrixCluster[]): Promise<void> {
     const cpu = cpuMeter(this.cluster.brokers.map((b) => b.pid));
+    const othersCpu = cpuMeter(others.flatMap((c) => c.cluster.brokers.map((b) => b.pid)));
     let records = 0;
     try {
       const elapsed =
@@ -100,7 +105,9 @@ class MatrixCluster {
               records += BATCH;
             });
       const cpuMs = cpu();
+      const othersMs = othersCpu();
       if (warm) return;
+      this.othersCpu[workload].push(othersMs === null ? null : (othersMs * 1000) / elapsed);
       this.recordsPerS[workload].push((records * 1000) / elapsed);
       this.cpuUs[workload].push(cpuMs === null || records === 0 ? null : (cpuMs * 1000) / records);
     } catch (err) {
@@ -109,6 +116,7 @@ class MatrixCluster {
       if (!warm) {
         this.recordsPerS[workload].push(null);
         this.cpuUs[workload].push(null);
+        this.othersCpu[workload].push(null);
         this.errors[workload].push(why);
       }
       await this.connect();
@@ -163,8 +171,9 @@ export async function securityMatrix(
     for (const workload of ['single', 'batch'] as const) {
       log(`-- security matrix: ${workload} produce`);
       // Unmeasured first: V8 compiles the hot paths (and TLS sessions settle) on every cluster.
-      for (const c of clusters) await c.round(workload, warm, true, log);
-      await alternate(o.rounds, clusters.map((c) => () => c.round(workload, o.roundMs, false, log)));
+      const others = (c: MatrixCluster) => clusters.filter((x) => x !== c);
+      for (const c of clusters) await c.round(workload, warm, true, log, others(c));
+      await alternate(o.rounds, clusters.map((c) => () => c.round(workload, o.roundMs, false, log, others(c))));
       for (const c of clusters) log(`${workload} ${c.name}: ${c.recordsPerS[workload].map((v) => (v === null ? 'failed' : Math.round(v))).join(', ')} records/s`);
     }
     const plain = clusters[0]!;
@@ -181,6 +190,7 @@ export async function securityMatrix(
           cpuUsPerRecord: median(present(c.cpuUs[workload])),
           cpuRatioToPlain: median(pairedRatios(c.cpuUs[workload], plain.cpuUs[workload])),
           rounds: { recordsPerS: c.recordsPerS[workload], cpuUsPerRecord: c.cpuUs[workload] },
+          othersCpuMsPerS: median(present(c.othersCpu[workload])),
           ...(c.errors[workload].length ? { errors: c.errors[workload] } : {}),
         });
       }
@@ -219,6 +229,7 @@ export function renderSecurity(r: SecurityReport): string {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const fmt = (row: string[]) => row.map((c, i) => (i >= 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const background = r.results.map((x) => x.othersCpuMsPerS).filter((v): v is number => v !== null);
   const failed = r.results.filter((x) => x.errors?.length).map((x) => `${x.workload} ${x.setting}: ${x.errors!.length} round(s) failed: ${x.errors![0]}`);
   return [
     `security matrix: ${r.rounds} round(s) of ${r.roundMs} ms per setting, interleaved; ratio = median of per-round setting ÷ plain; CPU = all three brokers`,
@@ -226,6 +237,7 @@ export function renderSecurity(r: SecurityReport): string {
     fmt(header),
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...body.map(fmt),
+    ...(background.length ? ['', `the three idle clusters used ${Math.min(...background).toFixed(0)}–${Math.max(...background).toFixed(0)} ms of CPU per second during the measured rounds (of ${os.cpus().length * 1000} ms on ${os.cpus().length} cores)`] : []),
     ...(failed.length ? ['', ...failed] : []),
   ].join('\n');
 }
