@@ -6,7 +6,9 @@ import { Redis } from 'ioredis';
 import { TestCluster } from '../test/helpers/cluster.js';
 import { waitFor } from '../test/helpers/ports.js';
 import { RedisServer } from '../test/helpers/redis-server.js';
+import { HttpConnection, type ConnectionSecurity } from './http-conn.js';
 import type { BenchOptions } from './options.js';
+import { SecurityMaterial, type SecuritySetting } from './security.js';
 
 /** The broker settings of every run; printed with the table. */
 export interface BrokerSettings {
@@ -18,6 +20,10 @@ export interface BrokerSettings {
   replicaLagSeconds: number;
   fsync: string;
   fsyncIntervalMs: number;
+  /** Brokers ran with --auth-file and every request carried a token. */
+  auth: boolean;
+  /** Brokers served HTTPS (replication over TLS too) and bench connections used TLS. */
+  tls: boolean;
 }
 
 export interface MachineInfo {
@@ -44,19 +50,18 @@ export class BenchEnvironment {
     readonly redis: Redis,
     readonly settings: BrokerSettings,
     private readonly profiling: boolean,
+    /** What every connection to a broker carries (token, CA). */
+    readonly connection: ConnectionSecurity,
+    private readonly material: SecurityMaterial,
   ) {}
 
+  /** A bench connection to the broker at `url`, with this run's token and TLS. */
+  connect(url: string, timeoutMs?: number): Promise<HttpConnection> {
+    return HttpConnection.open(url, this.connection, timeoutMs);
+  }
+
   static async start(o: BenchOptions): Promise<BenchEnvironment> {
-    const settings: BrokerSettings = {
-      brokers: 3,
-      partitions: 3,
-      leaseSeconds: 2,
-      renewSeconds: 0.5,
-      minInsync: 1,
-      replicaLagSeconds: 2,
-      fsync: o.fsync,
-      fsyncIntervalMs: o.fsyncIntervalMs,
-    };
+    const settings = brokerSettings(o, { auth: o.auth, tls: o.tls });
     if (o.profileDir) {
       await mkdir(o.profileDir, { recursive: true });
       // Brokers inherit the environment (restarted ones too); profiles are written on a clean exit.
@@ -64,40 +69,27 @@ export class BenchEnvironment {
       process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import ${preload}`.trim();
       process.env.YAK_CPU_PROFILE_DIR = resolve(o.profileDir);
     }
-    const streamsServer = await RedisServer.start();
+    const material = await SecurityMaterial.make(settings);
+    let streamsServer: RedisServer | undefined;
     let cluster: TestCluster | undefined;
     let redis: Redis | undefined;
     try {
+      streamsServer = await RedisServer.start();
       redis = new Redis(streamsServer.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
       await redis.connect();
       await enableAppendOnly(redis);
-      cluster = await TestCluster.start({
-        brokers: settings.brokers,
-        partitions: settings.partitions,
-        leaseSeconds: settings.leaseSeconds,
-        renewSeconds: settings.renewSeconds,
-        minInsync: settings.minInsync,
-        extra: ['--fsync', o.fsync, '--fsync-interval-ms', String(o.fsyncIntervalMs), '--replica-lag-seconds', String(settings.replicaLagSeconds), '--log-level', 'warn'],
-      });
+      cluster = await startCluster(settings, material);
     } catch (err) {
       redis?.disconnect();
-      await streamsServer.stop();
+      await streamsServer?.stop();
+      await material.remove();
       throw err;
     }
-    return new BenchEnvironment(cluster, streamsServer, redis, settings, o.profileDir !== null);
+    return new BenchEnvironment(cluster, streamsServer, redis, settings, o.profileDir !== null, material.connection(settings), material);
   }
 
   async machine(): Promise<MachineInfo> {
-    const info = await this.redis.info('server');
-    return {
-      cores: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
-      node: process.version,
-      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-      memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-      loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
-      redisVersion: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
-    };
+    return machineInfo(this.redis);
   }
 
   /** A new ioredis connection to the streams server (for workloads that want their own). */
@@ -111,7 +103,59 @@ export class BenchEnvironment {
     if (this.profiling) await Promise.all(this.cluster.brokers.map((b) => b.stop(10_000)));
     await this.cluster.stop();
     await this.streamsServer.stop();
+    await this.material.remove();
   }
+}
+
+/** The machine, Node and (through `redis`, any of the run's servers) Redis version. */
+export async function machineInfo(redis: Redis): Promise<MachineInfo> {
+  const info = await redis.info('server');
+  return {
+    cores: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    redisVersion: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
+  };
+}
+
+/** The settings of every cluster of a run, with this security setting. */
+export function brokerSettings(o: BenchOptions, security: SecuritySetting): BrokerSettings {
+  return {
+    brokers: 3,
+    partitions: 3,
+    leaseSeconds: 2,
+    renewSeconds: 0.5,
+    minInsync: 1,
+    replicaLagSeconds: 2,
+    fsync: o.fsync,
+    fsyncIntervalMs: o.fsyncIntervalMs,
+    auth: security.auth,
+    tls: security.tls,
+  };
+}
+
+/** A 3-broker cluster (its own lease Redis) with these settings; `material` holds the auth file and certificates. */
+export async function startCluster(settings: BrokerSettings, material: SecurityMaterial): Promise<TestCluster> {
+  const secured = material.clusterOptions(settings);
+  return TestCluster.start({
+    brokers: settings.brokers,
+    partitions: settings.partitions,
+    leaseSeconds: settings.leaseSeconds,
+    renewSeconds: settings.renewSeconds,
+    minInsync: settings.minInsync,
+    token: secured.token,
+    tls: secured.tls,
+    extra: [
+      '--fsync', settings.fsync,
+      '--fsync-interval-ms', String(settings.fsyncIntervalMs),
+      '--replica-lag-seconds', String(settings.replicaLagSeconds),
+      '--log-level', 'warn',
+      ...secured.extra,
+    ],
+  });
 }
 
 /** Turns on the AOF at run time (the test helper starts Redis without it) and waits for the initial rewrite. */

@@ -1,4 +1,13 @@
 import net from 'node:net';
+import tls from 'node:tls';
+
+/** What every bench connection to a broker carries when the brokers run with --auth-file and/or TLS. */
+export interface ConnectionSecurity {
+  /** `<principal>:<secret>`, sent as `Authorization: Bearer …` on every request. */
+  token?: string;
+  /** PEM CA that signed the brokers' certificates (https:// URLs: tls.connect instead of net.connect). */
+  ca?: Buffer;
+}
 
 /**
  * A minimal HTTP/1.1 client over one keep-alive socket, one request at a time.
@@ -7,7 +16,8 @@ import net from 'node:net';
  * the global fetch costs the client ~0.5-1 ms of CPU per request and node:http with a keep-alive
  * Agent ~50 µs; this costs ~12 µs. The benchmark client shares two cores with three brokers and
  * Redis, so every microsecond it spends is taken from the broker it measures. It only has to
- * understand the broker's answers: a status line, headers with content-length, a body.
+ * understand the broker's answers: a status line, headers with content-length, a body. Over TLS
+ * (`--tls`) it is the same on a tls.connect socket.
  */
 export interface HttpAnswer {
   status: number;
@@ -20,31 +30,39 @@ export class HttpConnection {
   private buf: Buffer | null = null;
   private pending: { resolve: (a: HttpAnswer) => void; reject: (e: Error) => void } | null = null;
   private closed = false;
-  private readonly hostHeader: string;
+  /** The fixed header lines of every request (host, and authorization when a token is given). */
+  private readonly fixedHeaders: string;
 
   private constructor(
     private readonly socket: net.Socket,
     host: string,
     port: number,
+    token: string | undefined,
   ) {
-    this.hostHeader = `${host}:${port}`;
+    this.fixedHeaders = `host: ${host}:${port}\r\n${token === undefined ? '' : `authorization: Bearer ${token}\r\n`}`;
     socket.setNoDelay(true);
     socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('error', (err) => this.fail(err));
     socket.on('close', () => this.fail(new Error('connection closed')));
   }
 
-  /** Connects to the broker at `baseUrl` (http://host:port). */
-  static open(baseUrl: string, timeoutMs = 5000): Promise<HttpConnection> {
+  /**
+   * Connects to the broker at `baseUrl`: http://host:port over plain TCP, https://host:port over
+   * TLS (verified against `security.ca`, the host name or IP checked against the certificate).
+   */
+  static open(baseUrl: string, security: ConnectionSecurity = {}, timeoutMs = 5000): Promise<HttpConnection> {
     const u = new URL(baseUrl);
-    const port = Number(u.port || 80);
+    const secure = u.protocol === 'https:';
+    const port = Number(u.port || (secure ? 443 : 80));
     return new Promise((resolve, reject) => {
-      const s = net.connect(port, u.hostname);
+      const s = secure
+        ? tls.connect({ port, host: u.hostname, ca: security.ca, ...(net.isIP(u.hostname) ? {} : { servername: u.hostname }) })
+        : net.connect(port, u.hostname);
       const t = setTimeout(() => s.destroy(new Error(`connect to ${baseUrl} timed out`)), timeoutMs);
-      s.once('connect', () => {
+      s.once(secure ? 'secureConnect' : 'connect', () => {
         clearTimeout(t);
         s.off('error', reject);
-        resolve(new HttpConnection(s, u.hostname, port));
+        resolve(new HttpConnection(s, u.hostname, port, security.token));
       });
       s.once('error', (err) => {
         clearTimeout(t);
@@ -63,11 +81,11 @@ export class HttpConnection {
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject };
       if (body === undefined) {
-        this.socket.write(`${method} ${path} HTTP/1.1\r\nhost: ${this.hostHeader}\r\n\r\n`);
+        this.socket.write(`${method} ${path} HTTP/1.1\r\n${this.fixedHeaders}\r\n`);
         return;
       }
       const len = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-      const head = `${method} ${path} HTTP/1.1\r\nhost: ${this.hostHeader}\r\ncontent-type: application/json\r\ncontent-length: ${len}\r\n\r\n`;
+      const head = `${method} ${path} HTTP/1.1\r\n${this.fixedHeaders}content-type: application/json\r\ncontent-length: ${len}\r\n\r\n`;
       if (typeof body === 'string') this.socket.write(head + body);
       else {
         this.socket.cork();

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { BenchEnvironment, type MachineInfo } from './environment.js';
 import type { BenchOptions, Workload } from './options.js';
 import { PAYLOAD_BYTES } from './payload.js';
+import { securityMatrix } from './security-matrix.js';
 import { renderReport } from './table.js';
 import type { BenchReport, Row } from './types.js';
 import { batchProduce } from './workloads/batch-produce.js';
@@ -39,6 +40,21 @@ function explainMissingProc(row: Row): Row {
 export async function runBench(options: BenchOptions, log: (line: string) => void): Promise<BenchReport> {
   const t0 = performance.now();
   const startedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  if (options.securityMatrix) {
+    log(`starting four 3-broker clusters (plain, auth, tls, auth+tls; ${options.mode} run)`);
+    const { report: security, machine, settings } = await securityMatrix(options, log);
+    return finish(options, log, {
+      version: 1,
+      mode: options.mode,
+      startedAt,
+      durationMs: Math.round(performance.now() - t0),
+      machine,
+      settings: { ...settings, auth: 'matrix', tls: 'matrix', payloadBytes: PAYLOAD_BYTES, rounds: options.rounds, roundMs: options.roundMs },
+      client: CLIENT_DESCRIPTION,
+      rows: [],
+      security,
+    });
+  }
   log(`starting two redis-servers (leases, streams) and 3 brokers (${options.mode} run)`);
   const env = await BenchEnvironment.start(options);
   const stopOnSignal = (sig: NodeJS.Signals) => {
@@ -77,6 +93,11 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     client: CLIENT_DESCRIPTION,
     rows,
   };
+  return finish(options, log, report);
+}
+
+/** Writes the JSON report and prints the table. */
+async function finish(options: BenchOptions, log: (line: string) => void, report: BenchReport): Promise<BenchReport> {
   await mkdir(dirname(options.out), { recursive: true });
   await writeFile(options.out, JSON.stringify(report, null, 2) + '\n');
   process.stdout.write(renderReport(report) + '\n');

@@ -25,9 +25,15 @@ export interface BenchOptions {
   fsyncIntervalMs: number;
   /** When set, brokers run under `node --cpu-prof` and write their profiles here. */
   profileDir: string | null;
+  /** Brokers run with --auth-file (one principal); every request carries its token. */
+  auth: boolean;
+  /** Brokers serve HTTPS (certificates made at start; replication over TLS too); bench connections use TLS. */
+  tls: boolean;
+  /** Instead of the workloads: single and batch produce on four clusters (plain, auth, tls, auth+tls), rounds interleaved. */
+  securityMatrix: boolean;
 }
 
-const PROFILES: Record<Mode, Omit<BenchOptions, 'mode' | 'out' | 'only' | 'fsync' | 'fsyncIntervalMs' | 'profileDir'>> = {
+const PROFILES: Record<Mode, Omit<BenchOptions, 'mode' | 'out' | 'only' | 'fsync' | 'fsyncIntervalMs' | 'profileDir' | 'auth' | 'tls' | 'securityMatrix'>> = {
   full: { rounds: 5, roundMs: 3000, consumeRecords: 150_000, e2eRecords: 300, failoverRounds: 3, diskBytes: 128 << 20 },
   quick: { rounds: 3, roundMs: 1000, consumeRecords: 30_000, e2eRecords: 100, failoverRounds: 1, diskBytes: 32 << 20 },
   smoke: { rounds: 1, roundMs: 300, consumeRecords: 3000, e2eRecords: 20, failoverRounds: 1, diskBytes: 4 << 20 },
@@ -35,6 +41,7 @@ const PROFILES: Record<Mode, Omit<BenchOptions, 'mode' | 'out' | 'only' | 'fsync
 
 export const USAGE = `usage: npm run bench -- [--quick | --smoke] [--out PATH] [--only ${WORKLOADS.join(',')}]
                       [--rounds N] [--fsync always|interval|never] [--profile DIR]
+                      [--auth] [--tls] [--security-matrix]
 
   --quick      fewer, shorter rounds (under a minute)
   --smoke      one tiny round of everything (~15 s; the test suite runs it)
@@ -42,7 +49,15 @@ export const USAGE = `usage: npm run bench -- [--quick | --smoke] [--out PATH] [
   --only LIST  run only these workloads (batch includes the disk and memory rows)
   --rounds N   measured rounds per workload (median of N)
   --fsync P    the brokers' --fsync policy, also used by the raw disk row (default interval)
-  --profile D  CPU-profile the brokers (as node --cpu-prof does), .cpuprofile files written to D`;
+  --profile D  CPU-profile the brokers (as node --cpu-prof does), .cpuprofile files written to D
+  --auth       brokers run with --auth-file (one principal, produce/consume/admin on *, no quota);
+               every request sends Authorization: Bearer <principal>:<secret>
+  --tls        brokers serve HTTPS with a certificate made at start (openssl, temp folder), https://
+               advertised URLs (replication over TLS too); bench connections use TLS
+  --security-matrix
+               instead of the workloads: single and batch produce on four clusters (plain, auth,
+               tls, auth+tls), rounds interleaved; a table of records/s and ratios to plain
+               (not with --auth/--tls/--only)`;
 
 export class UsageError extends Error {}
 
@@ -91,17 +106,32 @@ export function parseOptions(argv: readonly string[], defaultOut: string): Bench
       case '--profile':
         given.profileDir = value();
         break;
+      case '--auth':
+        given.auth = true;
+        break;
+      case '--tls':
+        given.tls = true;
+        break;
+      case '--security-matrix':
+        given.securityMatrix = true;
+        break;
       default:
         throw new UsageError(`unknown argument '${a}'`);
     }
   }
+  if (given.securityMatrix && (given.auth || given.tls || given.only)) {
+    throw new UsageError('--security-matrix runs its own four settings of single and batch produce: leave out --auth, --tls and --only');
+  }
   return {
     mode,
     out: defaultOut,
-    only: [...WORKLOADS],
+    only: given.securityMatrix ? ['single', 'batch'] : [...WORKLOADS],
     fsync: 'interval',
     fsyncIntervalMs: 1000,
     profileDir: null,
+    auth: false,
+    tls: false,
+    securityMatrix: false,
     ...PROFILES[mode],
     ...given,
   };

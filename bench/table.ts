@@ -1,3 +1,4 @@
+import { renderSecurity } from './security-matrix.js';
 import type { BenchReport, Row } from './types.js';
 
 /** The report as the text table `npm run bench` prints (and the README shows). */
@@ -7,11 +8,16 @@ export function renderReport(report: BenchReport): string {
   const lines = [
     `YAK benchmark (${report.mode} run, ${report.startedAt}, ${(report.durationMs / 1000).toFixed(0)} s)`,
     `machine: ${m.cores} cores, ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform}; Node ${m.node}; Redis ${m.redisVersion}; load average at start ${m.loadAverage.join(' ')}`,
-    `brokers: ${s.brokers} brokers, ${s.partitions} partitions, lease ${s.leaseSeconds} s / renew ${s.renewSeconds} s, min-insync ${s.minInsync} (acks from every in-sync replica), replica lag ${s.replicaLagSeconds} s, fsync ${s.fsync}${s.fsync === 'interval' ? ` every ${s.fsyncIntervalMs} ms` : ''}`,
+    `brokers: ${s.brokers} brokers, ${s.partitions} partitions, lease ${s.leaseSeconds} s / renew ${s.renewSeconds} s, min-insync ${s.minInsync} (acks from every in-sync replica), replica lag ${s.replicaLagSeconds} s, fsync ${s.fsync}${s.fsync === 'interval' ? ` every ${s.fsyncIntervalMs} ms` : ''}; ${s.auth === 'matrix' ? 'client auth and TLS: each setting below' : `client auth ${s.auth ? 'on (--auth-file, Bearer token on every request)' : 'off'}, TLS ${s.tls ? 'on (clients and replication)' : 'off'}`}; replication frames HMAC-signed (always)`,
     `workload: ${s.payloadBytes}-byte JSON payloads, ${s.rounds} round(s) of ${s.roundMs} ms per throughput figure; each figure is the median over rounds, each ratio the median of per-round YAK ÷ comparison`,
-    `redis streams: a separate redis-server with appendonly yes, appendfsync everysec; client: ${report.client}`,
+    report.rows.length > 0
+      ? `redis streams: a separate redis-server with appendonly yes, appendfsync everysec; client: ${report.client}`
+      : `client: ${report.client}`,
     '',
   ];
+  if (report.security) lines.push(renderSecurity(report.security));
+  if (report.rows.length === 0) return lines.join('\n');
+  if (report.security) lines.push('');
   const header = ['figure', 'unit', 'YAK', 'compared with', 'value', 'ratio', 'target'];
   const body = report.rows.map(cells);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));

@@ -1,5 +1,6 @@
 import type { BrokerSettings, MachineInfo } from './environment.js';
 import type { Mode } from './options.js';
+import type { SecurityReport } from './security-matrix.js';
 
 /** One line of the table and of results.json. */
 export interface Row {
@@ -30,7 +31,11 @@ export interface BenchReport {
   startedAt: string;
   durationMs: number;
   machine: MachineInfo;
-  settings: BrokerSettings & { payloadBytes: number; rounds: number; roundMs: number };
+  /** auth/tls: whether the brokers ran with them; 'matrix' for a --security-matrix run (all four settings, see `security`). */
+  settings: Omit<BrokerSettings, 'auth' | 'tls'> & { auth: boolean | 'matrix'; tls: boolean | 'matrix'; payloadBytes: number; rounds: number; roundMs: number };
   client: string;
+  /** The workloads' rows (none in a --security-matrix run). */
   rows: Row[];
+  /** --security-matrix: single and batch produce with auth and TLS on and off. */
+  security?: SecurityReport;
 }

@@ -8,8 +8,8 @@ import type { Row } from '../types.js';
 import { closeAll, ensureTopic, expectOk, openConnections, type WorkloadContext } from './context.js';
 import { diskAppend, encodedBatch } from './disk.js';
 
-const CLIENTS = 4;
-const BATCH = 1000;
+export const CLIENTS = 4;
+export const BATCH = 1000;
 const TOPIC = 'bench-batch';
 const MEMORY_TARGET_MB = 150;
 
@@ -21,8 +21,8 @@ const MEMORY_TARGET_MB = 150;
 export async function batchProduce(ctx: WorkloadContext): Promise<Row[]> {
   const { env, options } = ctx;
   const leader = (await env.cluster.waitForLeader()).broker;
-  await ensureTopic(leader.url, TOPIC, env.settings.partitions);
-  const conns = await openConnections(leader.url, CLIENTS);
+  await ensureTopic(leader.url, TOPIC, env.settings.partitions, env.connection);
+  const conns = await openConnections(leader.url, CLIENTS, env.connection);
   const body = batchBody(TOPIC, BATCH);
   const stored = encodedBatch(BATCH);
   const storedPerRecord = stored.length / BATCH;

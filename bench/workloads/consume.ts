@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
-import { HttpConnection } from '../http-conn.js';
+import type { ConnectionSecurity, HttpConnection } from '../http-conn.js';
 import { batchBody, payloadText } from '../payload.js';
 import { cpuMeter, redisCpuMs } from '../cpu.js';
 import { alternate } from '../rounds.js';
@@ -27,10 +27,10 @@ export async function consume(ctx: WorkloadContext): Promise<Row[]> {
   const url = await leaderUrl(ctx);
   const partitions = env.settings.partitions;
   const total = Math.ceil(options.consumeRecords / FILL_BATCH) * FILL_BATCH;
-  await ensureTopic(url, TOPIC, partitions);
-  const ends = await fillYak(url, total, partitions);
+  await ensureTopic(url, TOPIC, partitions, env.connection);
+  const ends = await fillYak(url, total, partitions, env.connection);
   await fillRedis(env.redis, total, partitions);
-  const conns = await openConnections(url, partitions);
+  const conns = await openConnections(url, partitions, env.connection);
   const yak: (number | null)[] = [];
   const xrange: (number | null)[] = [];
 
@@ -98,8 +98,8 @@ export async function consume(ctx: WorkloadContext): Promise<Row[]> {
 }
 
 /** Fills the topic to `total` records (4 batches in flight); answers each partition's high-water mark. */
-async function fillYak(url: string, total: number, partitions: number): Promise<number[]> {
-  const conns = await openConnections(url, 4);
+async function fillYak(url: string, total: number, partitions: number, security: ConnectionSecurity): Promise<number[]> {
+  const conns = await openConnections(url, 4, security);
   const body = batchBody(TOPIC, FILL_BATCH);
   let sent = 0;
   try {

@@ -1,5 +1,5 @@
 import type { BenchEnvironment } from '../environment.js';
-import { HttpConnection } from '../http-conn.js';
+import { HttpConnection, type ConnectionSecurity } from '../http-conn.js';
 import type { BenchOptions } from '../options.js';
 
 /** What every workload gets. */
@@ -15,8 +15,8 @@ export async function leaderUrl(ctx: WorkloadContext): Promise<string> {
   return (await ctx.env.cluster.waitForLeader()).broker.url;
 }
 
-export async function openConnections(url: string, n: number): Promise<HttpConnection[]> {
-  return Promise.all(Array.from({ length: n }, () => HttpConnection.open(url)));
+export async function openConnections(url: string, n: number, security: ConnectionSecurity): Promise<HttpConnection[]> {
+  return Promise.all(Array.from({ length: n }, () => HttpConnection.open(url, security)));
 }
 
 export function closeAll(conns: HttpConnection[]): void {
@@ -24,8 +24,8 @@ export function closeAll(conns: HttpConnection[]): void {
 }
 
 /** Creates the topic on the leader if it is not there yet, so no round pays for topic creation. */
-export async function ensureTopic(url: string, topic: string, partitions: number): Promise<void> {
-  const c = await HttpConnection.open(url);
+export async function ensureTopic(url: string, topic: string, partitions: number, security: ConnectionSecurity): Promise<void> {
+  const c = await HttpConnection.open(url, security);
   try {
     const r = await c.request('POST', '/topics', JSON.stringify({ name: topic, partitions }));
     if (r.status !== 201 && r.status !== 409) throw new Error(`creating topic ${topic}: HTTP ${r.status} ${r.body.toString().slice(0, 200)}`);

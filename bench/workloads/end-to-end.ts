@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { HttpConnection } from '../http-conn.js';
+import type { HttpConnection } from '../http-conn.js';
 import { produceBody } from '../payload.js';
 import { median, percentile, present } from '../stats.js';
 import type { Row } from '../types.js';
@@ -15,9 +15,9 @@ const TOPIC = 'bench-e2e';
  */
 export async function endToEnd(ctx: WorkloadContext): Promise<Row[]> {
   const url = await leaderUrl(ctx);
-  await ensureTopic(url, TOPIC, ctx.env.settings.partitions);
-  const producer = await HttpConnection.open(url);
-  const consumer = await HttpConnection.open(url);
+  await ensureTopic(url, TOPIC, ctx.env.settings.partitions, ctx.env.connection);
+  const producer = await ctx.env.connect(url);
+  const consumer = await ctx.env.connect(url);
   const p50s: (number | null)[] = [];
   const p99s: (number | null)[] = [];
   let seqBase = 0;

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { BrokerProcess } from '../../test/helpers/broker-process.js';
-import { HttpConnection } from '../http-conn.js';
+import type { HttpConnection } from '../http-conn.js';
 import { produceBody } from '../payload.js';
 import { sleep } from '../rounds.js';
 import { median, present } from '../stats.js';
@@ -23,7 +23,7 @@ const SLACK_MS = 300;
 export async function failover(ctx: WorkloadContext): Promise<Row[]> {
   const cluster = ctx.env.cluster;
   const leaseMs = ctx.env.settings.leaseSeconds * 1000;
-  await ensureTopic(await leaderUrl(ctx), TOPIC, ctx.env.settings.partitions);
+  await ensureTopic(await leaderUrl(ctx), TOPIC, ctx.env.settings.partitions, ctx.env.connection);
   const kills: (number | null)[] = [];
   const terms: (number | null)[] = [];
 
@@ -31,10 +31,10 @@ export async function failover(ctx: WorkloadContext): Promise<Row[]> {
     await cluster.waitForInSync(cluster.brokers.length, 30_000);
     const { broker: old } = await cluster.waitForLeader();
     const survivors = cluster.brokers.filter((b) => b !== old);
-    const conns = await Promise.all(survivors.map((b) => HttpConnection.open(b.url)));
+    const conns = await Promise.all(survivors.map((b) => ctx.env.connect(b.url)));
     const start = performance.now();
     const stopping = signal === 'SIGKILL' ? old.kill() : old.stop(10_000);
-    const committedAt = await firstCommit(survivors, conns, start + GIVE_UP_MS);
+    const committedAt = await firstCommit(survivors, conns, start + GIVE_UP_MS, (url) => ctx.env.connect(url, 1000));
     const ms = committedAt === null ? null : committedAt - start;
     (signal === 'SIGKILL' ? kills : terms).push(ms);
     ctx.log(`failover ${signal}: ${ms === null ? 'no commit' : `${Math.round(ms)} ms`} (old leader ${old.id})`);
@@ -69,14 +69,14 @@ export async function failover(ctx: WorkloadContext): Promise<Row[]> {
 }
 
 /** Produces through every survivor until one acknowledges; the moment it did, or null at `deadline`. */
-async function firstCommit(brokers: BrokerProcess[], conns: HttpConnection[], deadline: number): Promise<number | null> {
+async function firstCommit(brokers: BrokerProcess[], conns: HttpConnection[], deadline: number, connect: (url: string) => Promise<HttpConnection>): Promise<number | null> {
   let done: number | null = null;
   await Promise.all(
     brokers.map(async (b, i) => {
       let conn: HttpConnection | null = conns[i]!;
       for (let seq = 0; done === null && performance.now() < deadline; seq++) {
         try {
-          conn ??= await HttpConnection.open(b.url, 1000);
+          conn ??= await connect(b.url);
           const r = await conn.request('POST', '/produce', produceBody(TOPIC, seq));
           if (r.status === 200) {
             done ??= performance.now();

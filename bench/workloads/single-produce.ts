@@ -8,7 +8,7 @@ import { median, pairedRatios, percentile, present } from '../stats.js';
 import type { Row } from '../types.js';
 import { closeAll, ensureTopic, expectOk, leaderUrl, openConnections, type WorkloadContext } from './context.js';
 
-const CLIENTS = 32;
+export const CLIENTS = 32;
 const TOPIC = 'bench-single';
 
 interface RoundFigures {
@@ -27,8 +27,8 @@ interface RoundFigures {
  */
 export async function singleProduce(ctx: WorkloadContext): Promise<Row[]> {
   const url = await leaderUrl(ctx);
-  await ensureTopic(url, TOPIC, ctx.env.settings.partitions);
-  const conns = await openConnections(url, CLIENTS);
+  await ensureTopic(url, TOPIC, ctx.env.settings.partitions, ctx.env.connection);
+  const conns = await openConnections(url, CLIENTS, ctx.env.connection);
   const bodies = Array.from({ length: CLIENTS }, (_, w) => produceBody(TOPIC, w));
   const values = Array.from({ length: CLIENTS }, (_, w) => payloadText(w));
   const redis = ctx.env.redis;

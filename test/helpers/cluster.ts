@@ -15,6 +15,8 @@ export interface TestClusterOptions {
   extra?: string[];
   /** Token the cluster's own checks send, for brokers started with --auth-file. */
   token?: string;
+  /** HTTPS brokers (https:// URLs, so replication is TLS too): PEM paths, and the CA's PEM for the cluster's own checks. */
+  tls?: { cert: string; key: string; caFile: string; ca: Buffer };
 }
 
 /**
@@ -27,6 +29,8 @@ export class TestCluster {
     readonly brokers: BrokerProcess[],
     readonly dir: string,
     readonly token?: string,
+    /** The CA the cluster's own checks trust, for TLS brokers. */
+    readonly ca?: Buffer,
   ) {}
 
   static async start(o: TestClusterOptions = {}): Promise<TestCluster> {
@@ -46,11 +50,12 @@ export class TestCluster {
           renewSeconds: o.renewSeconds ?? 0.25,
           partitions: o.partitions ?? 3,
           minInsync: o.minInsync ?? 1,
-          extra: o.extra,
+          extra: [...(o.tls ? ['--tls-cert', o.tls.cert, '--tls-key', o.tls.key, '--tls-ca', o.tls.caFile] : []), ...(o.extra ?? [])],
+          tls: o.tls !== undefined,
         }),
       );
     }
-    const c = new TestCluster(redis, brokers, dir, o.token);
+    const c = new TestCluster(redis, brokers, dir, o.token, o.tls?.ca);
     for (const b of brokers) b.start();
     try {
       await c.waitForLeader();
@@ -80,7 +85,7 @@ export class TestCluster {
         const healths = await Promise.all(
           this.brokers.filter((b) => b.running()).map(async (b) => {
             try {
-              const h = await get(b.url, '/health', 1000);
+              const h = await get(b.url, '/health', 1000, undefined, this.ca);
               return { b, h: h.body as { role: string; epoch: number } };
             } catch {
               return null;
@@ -110,7 +115,7 @@ export class TestCluster {
       `${n} brokers in sync`,
       async () => {
         const { broker } = await this.waitForLeader(timeoutMs);
-        const view = (await get(broker.url, '/metadata/cluster', 2000, this.token)).body as { brokers: { id: string; in_sync: boolean }[] };
+        const view = (await get(broker.url, '/metadata/cluster', 2000, this.token, this.ca)).body as { brokers: { id: string; in_sync: boolean }[] };
         const members = view.brokers.filter((b) => b.in_sync).map((b) => b.id);
         return members.length >= n ? members : null;
       },

@@ -1,3 +1,5 @@
+import https from 'node:https';
+
 /** Plain HTTP calls for tests that assert statuses and bodies exactly (the client would retry). */
 export interface Answer<T = any> {
   status: number;
@@ -14,9 +16,12 @@ export async function call<T = any>(
   timeoutMs = 30_000,
   /** `<principal>:<secret>` for a broker with --auth-file. */
   token?: string,
+  /** PEM CA for an https:// broker with a private CA (fetch cannot take one: node:https is used then). */
+  ca?: Buffer | string,
 ): Promise<Answer<T>> {
   const headers: Record<string, string> = body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {};
   if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
+  if (ca !== undefined) return httpsCall<T>(new URL(path, baseUrl), method, headers, raw ?? (body === undefined ? undefined : JSON.stringify(body)), timeoutMs, ca);
   const res = await fetch(new URL(path, baseUrl), {
     method,
     headers,
@@ -33,5 +38,28 @@ export async function call<T = any>(
   return { status: res.status, body: parsed, text };
 }
 
-export const get = <T = any>(base: string, path: string, timeoutMs?: number, token?: string) => call<T>(base, 'GET', path, undefined, undefined, timeoutMs, token);
+function httpsCall<T>(url: URL, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number, ca: Buffer | string): Promise<Answer<T>> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, { method, headers, ca, agent: false, timeout: timeoutMs }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('error', reject);
+      res.on('end', () => {
+        let parsed: any = undefined;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          /* not JSON: tests assert on `text` */
+        }
+        resolve({ status: res.statusCode ?? 0, body: parsed, text });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url.href} timed out after ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export const get = <T = any>(base: string, path: string, timeoutMs?: number, token?: string, ca?: Buffer | string) => call<T>(base, 'GET', path, undefined, undefined, timeoutMs, token, ca);
 export const post = <T = any>(base: string, path: string, body: unknown) => call<T>(base, 'POST', path, body);

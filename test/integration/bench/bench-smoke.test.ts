@@ -33,17 +33,41 @@ test('npm run bench -- --smoke gives every row a figure (or a reason it was skip
       if (row.comparison) assert.ok(typeof row.comparison.value === 'number' && Number.isFinite(row.comparison.value), `${row.id}: comparison figure ${row.comparison.value}`);
     }
     assert.match(stdout, /ratio/, 'the table is printed');
+    assert.equal(report.settings.auth, false, 'the report says auth was off');
+    assert.equal(report.settings.tls, false, 'the report says TLS was off');
     assert.ok(report.machine.cores > 0 && report.machine.node.startsWith('v'), 'machine info is recorded');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 });
 
-function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+test('npm run bench -- --smoke --auth --tls runs single, batch and end-to-end against brokers with an auth file and HTTPS', { timeout: 60_000 }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'yak-bench-smoke-'));
+  try {
+    const out = join(dir, 'results.json');
+    const { code, stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--auth', '--tls', '--only', 'single,batch,e2e', '--out', out], 50_000);
+    assert.equal(code, 0, `bench exited ${code}\n${stderr.slice(-3000)}`);
+    const report = JSON.parse(await readFile(out, 'utf8')) as BenchReport;
+    t.diagnostic(`smoke run with --auth --tls took ${report.durationMs} ms`);
+    assert.equal(report.settings.auth, true, 'the report says auth was on');
+    assert.equal(report.settings.tls, true, 'the report says TLS was on');
+    for (const id of ['single.records_per_s', 'batch.records_per_s', 'e2e.p50_ms']) {
+      const row = report.rows.find((r) => r.id === id);
+      assert.ok(row, `row ${id} is in the report`);
+      assert.equal(row.error, undefined, `${id} failed: ${row.error}`);
+      assert.ok(typeof row.yak === 'number' && row.yak > 0, `${id}: YAK figure ${row.yak}`);
+    }
+    assert.match(stdout, /client auth on .* TLS on/, 'the table says auth and TLS were on');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+function run(cmd: string, args: string[], watchdogMs = 75_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     // A hung run is stopped the way a user would (its SIGTERM handler takes the cluster down).
-    const watchdog = setTimeout(() => p.kill('SIGTERM'), 75_000);
+    const watchdog = setTimeout(() => p.kill('SIGTERM'), watchdogMs);
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
