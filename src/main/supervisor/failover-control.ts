@@ -14,6 +14,7 @@ export interface FailoverDeps {
   /** Starts a stopped broker again, serialised with the other lifecycle operations. */
   restartBroker(id: string): Promise<void>;
   running(): boolean;
+  /** The demo producer's produce: a client that gives up on an unresponsive broker quickly. */
   produce(request: ProduceRequest): Promise<unknown>;
   poke(): void;
   publish(): void;
@@ -95,9 +96,9 @@ export class FailoverControl {
     return structuredClone(run.timeline);
   }
 
-  onAck(at: number): void {
+  onAck(at: number, sentAt: number): void {
     if (!this.active) return;
-    this.run!.onAck(at);
+    this.run!.onAck(at, sentAt);
     this.deps.poke();
   }
 

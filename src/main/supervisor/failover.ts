@@ -63,10 +63,14 @@ export class FailoverRun {
     this.record('leader-lost', this.now(), `${oldLeader.id}, leader of epoch ${oldLeader.epoch}, ${how}`);
   }
 
-  /** A produce through the supervisor's client was acknowledged. */
-  onAck(ackAt: number): void {
+  /**
+   * A produce through the supervisor's client was acknowledged. Only a produce sent after the
+   * leader was taken down counts: one sent before may be answered by the old leader a moment
+   * after the signal, and would make the gap look shorter than it was.
+   */
+  onAck(ackAt: number, sentAt: number): void {
     if (!this.running || this.timeline.steps.length === 0) return;
-    if (this.firstAckAt === null && ackAt > this.timeline.steps[0]!.at) this.firstAckAt = ackAt;
+    if (this.firstAckAt === null && sentAt >= this.timeline.steps[0]!.at) this.firstAckAt = ackAt;
   }
 
   onObservation(obs: Observation): void {
@@ -97,8 +101,10 @@ export class FailoverRun {
         // Only without our own producer: records committed just before the kill (after the last
         // poll) would otherwise pass for a first commit of the new leader.
         this.record('first-commit', obs.at, `${newLeader.id} moved the high-water mark (${this.baselineHwm} → ${hwm} records committed)`);
-      } else if (!options.demoProducer && obs.at - this.stepAt('new-leader') > NO_COMMIT_GRACE_MS) {
-        this.phase = 'restart'; // nobody produces: nothing to time; go on without that step
+      } else if (obs.at - this.stepAt('new-leader') > NO_COMMIT_GRACE_MS) {
+        // Nobody produces (or the demo producer cannot get through): nothing to time. Go on
+        // without that step — bringing the old leader back must never wait on a producer.
+        this.phase = 'restart';
       }
       if (this.timeline.steps.some((s) => s.step === 'first-commit')) {
         const lost = this.stepAt('leader-lost');
