@@ -2,7 +2,7 @@ import type { RatePoint } from '../../shared/cluster-api.js';
 import type { ClusterProcesses } from './cluster-processes.js';
 import { ClusterWatch } from './cluster-watch.js';
 import type { EventLog } from './event-log.js';
-import type { Observation, TopicObs } from './observation.js';
+import { trustedMembership, type ClusterViewObs, type Observation, type TopicObs } from './observation.js';
 import { observeCluster, PollLoop } from './poller.js';
 import { countersFrom, RateTracker } from './rates.js';
 import { pingRedis } from './redis-probe.js';
@@ -35,7 +35,9 @@ export class ClusterMonitor {
   /** Each broker's last /topics, kept after it stops answering (a dead replica's log is still there). */
   readonly replicaTopics = new Map<string, TopicObs[]>();
   lastObs: Observation | null = null;
-  lastLeader: { id: string; url: string } | null = null;
+  /** The last membership (ISR, registrations) a leader reaching Redis reported. */
+  lastMembership: ClusterViewObs | null = null;
+  /** The highest epoch any broker has reported. */
   lastEpoch = 0;
   redisReachable = false;
 
@@ -59,6 +61,7 @@ export class ClusterMonitor {
     await this.loop.stop();
     this.watch.reset();
     this.lastObs = null;
+    this.lastMembership = null;
     this.redisReachable = false;
   }
 
@@ -66,7 +69,7 @@ export class ClusterMonitor {
   forgetAll(): void {
     this.replicaTopics.clear();
     this.rates.reset();
-    this.lastLeader = null;
+    this.lastMembership = null;
     this.lastEpoch = 0;
   }
 
@@ -89,10 +92,8 @@ export class ClusterMonitor {
     for (const e of this.watch.update(obs)) {
       events.emit(e.kind, e.message, { ...(e.brokerId ? { brokerId: e.brokerId } : {}), ...(e.epoch !== undefined ? { epoch: e.epoch } : {}) });
     }
-    if (obs.cluster) {
-      this.lastLeader = obs.cluster.leader;
-      this.lastEpoch = obs.cluster.epoch;
-    }
+    this.lastMembership = trustedMembership(obs) ?? this.lastMembership;
+    for (const h of obs.health.values()) this.lastEpoch = Math.max(this.lastEpoch, h.epoch);
     const own = this.deps.ownCounts();
     const { recordsIn, recordsOut } = countersFrom(obs.metrics);
     this.rates.sample({ at: obs.at, leaderId: obs.leaderId, recordsIn, recordsOut, ownProduced: own.produced, ownConsumed: own.consumed });

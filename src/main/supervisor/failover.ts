@@ -1,5 +1,5 @@
 import type { FailoverOptions, FailoverStep, FailoverStepName, FailoverTimeline } from '../../shared/cluster-api.js';
-import type { Observation } from './observation.js';
+import { claimedLeader, trustedMembership, type Observation } from './observation.js';
 
 /** What a failover run needs from the supervisor. */
 export interface FailoverHost {
@@ -81,15 +81,18 @@ export class FailoverRun {
     }
     const { oldLeader, options } = this.timeline;
     const view = obs.cluster;
+    // Who leads is what a broker says of itself (/health), never a follower's memory of the lease.
+    const claim = claimedLeader(obs);
     const cap = (t: number) => Math.min(t, this.firstAckAt ?? Infinity);
 
-    if (this.phase === 'lease' && view && (view.leader === null || view.leader.id !== oldLeader.id || view.epoch > oldLeader.epoch)) {
-      this.record('lease-expired', cap(obs.at), view.leader === null ? `no broker holds the lease of epoch ${oldLeader.epoch} any more` : `the lease of epoch ${oldLeader.epoch} is gone`);
+    const newerClaim = claim !== null && claim.epoch > oldLeader.epoch;
+    if (this.phase === 'lease' && (newerClaim || (view && (view.leader === null || view.leader.id !== oldLeader.id || view.epoch > oldLeader.epoch)))) {
+      this.record('lease-expired', cap(obs.at), view?.leader === null ? `no broker holds the lease of epoch ${oldLeader.epoch} any more` : `the lease of epoch ${oldLeader.epoch} is gone`);
       this.phase = 'leader';
     }
-    if (this.phase === 'leader' && view?.leader && view.leader.id !== oldLeader.id && view.epoch > oldLeader.epoch) {
-      this.timeline.newLeader = { id: view.leader.id, epoch: view.epoch };
-      this.record('new-leader', cap(obs.at), `${view.leader.id} elected with epoch ${view.epoch}`);
+    if (this.phase === 'leader' && claim && newerClaim && claim.id !== oldLeader.id) {
+      this.timeline.newLeader = { id: claim.id, epoch: claim.epoch };
+      this.record('new-leader', cap(obs.at), `${claim.id} elected with epoch ${claim.epoch}`);
       this.phase = 'commit';
     }
     if (this.phase === 'commit') {
@@ -117,9 +120,10 @@ export class FailoverRun {
         return;
       }
     }
-    if (this.phase === 'catch-up' && view) {
-      const member = view.brokers.find((b) => b.id === oldLeader.id);
-      const leaderId = view.leader?.id ?? null;
+    const membership = trustedMembership(obs);
+    if (this.phase === 'catch-up' && membership) {
+      const member = membership.brokers.find((b) => b.id === oldLeader.id);
+      const leaderId = claim?.id ?? null;
       if (obs.health.has(oldLeader.id) && member?.alive && member.inSync && leaderId && caughtUp(obs, oldLeader.id, leaderId)) {
         this.record('caught-up', obs.at, `${oldLeader.id} is back in the in-sync set with every partition caught up`);
         this.finish();

@@ -442,7 +442,7 @@ export class Supervisor implements ClusterApi {
         .map((b) => ({ id: b.id, url: b.url, port: b.port, process: b.process.info() })),
       obs: this.monitor.lastObs,
       replicaTopics: this.monitor.replicaTopics,
-      lastLeader: this.monitor.lastLeader,
+      lastMembership: this.monitor.lastMembership,
       lastEpoch: this.monitor.lastEpoch,
       rates: this.monitor.rateHistory(),
     });
