@@ -2,7 +2,7 @@ import type { RatePoint } from '../../shared/cluster-api.js';
 import type { ClusterProcesses } from './cluster-processes.js';
 import { ClusterWatch } from './cluster-watch.js';
 import type { EventLog } from './event-log.js';
-import { trustedMembership, type ClusterViewObs, type Observation, type TopicObs } from './observation.js';
+import { mergeMembership, trustedMembership, type ClusterViewObs, type Observation, type TopicObs } from './observation.js';
 import { observeCluster, PollLoop } from './poller.js';
 import { countersFrom, RateTracker } from './rates.js';
 import { pingRedis } from './redis-probe.js';
@@ -86,13 +86,15 @@ export class ClusterMonitor {
     const [obs, redisUp] = await Promise.all([observeCluster(targets, undefined, this.deps.token()), redisUrl ? pingRedis(redisUrl, 300) : Promise.resolve(false)]);
     if (!this.active) return; // stopped while we were asking
     this.redisReachable = redisUp;
+    if (redisUrl) obs.redisReachable = redisUp;
     if (redisUp) procs.redis?.markReady();
     for (const id of obs.health.keys()) procs.brokers.get(id)?.process.markReady();
     for (const [id, topics] of obs.topics) this.replicaTopics.set(id, topics);
     for (const e of this.watch.update(obs)) {
       events.emit(e.kind, e.message, { ...(e.brokerId ? { brokerId: e.brokerId } : {}), ...(e.epoch !== undefined ? { epoch: e.epoch } : {}) });
     }
-    this.lastMembership = trustedMembership(obs) ?? this.lastMembership;
+    const trusted = trustedMembership(obs);
+    if (trusted) this.lastMembership = mergeMembership(this.lastMembership, trusted);
     for (const h of obs.health.values()) this.lastEpoch = Math.max(this.lastEpoch, h.epoch);
     const own = this.deps.ownCounts();
     const { recordsIn, recordsOut } = countersFrom(obs.metrics);

@@ -1,5 +1,5 @@
 import type { ClusterEventKind } from '../../shared/cluster-api.js';
-import { claimedLeader, trustedMembership, type Observation } from './observation.js';
+import { claimedLeader, mergeMembership, trustedMembership, type ClusterViewObs, type Observation } from './observation.js';
 
 export interface WatchEvent {
   kind: ClusterEventKind;
@@ -18,7 +18,8 @@ export interface WatchEvent {
  *   follower still naming the last lease holder, is not news;
  * - a lease is lost when its holder says it follows, a higher epoch is seen anywhere, or the
  *   brokers report that Redis holds no lease or another holder's;
- * - the in-sync set changes only between two views from a leader that reaches Redis.
+ * - the in-sync set changes only between two views from a leader that reaches Redis, and a
+ *   broker such a view does not list has not left it.
  */
 export class ClusterWatch {
   /** The leader last announced and not yet reported lost. */
@@ -27,6 +28,7 @@ export class ClusterWatch {
   private announcedEpoch = -1;
   private announcedId: string | null = null;
   private isr: Set<string> | null = null;
+  private membership: ClusterViewObs | null = null;
 
   /** Forget everything (the cluster was stopped or wiped). */
   reset(): void {
@@ -34,6 +36,7 @@ export class ClusterWatch {
     this.announcedEpoch = -1;
     this.announcedId = null;
     this.isr = null;
+    this.membership = null;
   }
 
   update(obs: Observation): WatchEvent[] {
@@ -53,8 +56,10 @@ export class ClusterWatch {
       this.leader = claim; // the same leadership seen again after a doubtful round: not news
     }
 
-    const view = trustedMembership(obs);
-    if (view) {
+    const trusted = trustedMembership(obs);
+    if (trusted) {
+      const view = mergeMembership(this.membership, trusted);
+      this.membership = view;
       const isr = new Set(view.brokers.filter((b) => b.inSync).map((b) => b.id));
       if (this.isr) {
         for (const id of this.isr) {

@@ -48,6 +48,8 @@ export interface Observation {
   metrics: Map<string, Record<string, unknown>>;
   /** The broker that claims leadership with the highest epoch, among those that answered. */
   leaderId: string | null;
+  /** Whether the supervisor's own ping reached Redis this round (unset: not asked). */
+  redisReachable?: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -95,8 +97,18 @@ export function claimedLeader(obs: Observation): { id: string; epoch: number } |
 export function trustedMembership(obs: Observation): ClusterViewObs | null {
   const leader = claimedLeader(obs);
   if (!obs.cluster || !leader || obs.leaderId !== leader.id) return null;
-  if (obs.health.get(leader.id)?.redis === false) return null;
+  if (obs.health.get(leader.id)?.redis === false || obs.redisReachable === false) return null;
   return obs.cluster;
+}
+
+/**
+ * The membership after a trusted view: a broker the view does not list (the leader could not read
+ * the registrations) keeps what was known of it, rather than seeming to leave the in-sync set.
+ */
+export function mergeMembership(previous: ClusterViewObs | null, view: ClusterViewObs): ClusterViewObs {
+  const listed = new Set(view.brokers.map((b) => b.id));
+  const kept = (previous?.brokers ?? []).filter((b) => !listed.has(b.id));
+  return { ...view, brokers: [...view.brokers, ...kept] };
 }
 
 export function parseTopics(body: unknown): TopicObs[] | null {

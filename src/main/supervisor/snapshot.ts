@@ -8,7 +8,7 @@ import type {
   RedisInfo,
   TopicSnapshot,
 } from '../../shared/cluster-api.js';
-import { claimedLeader, trustedMembership, type ClusterViewObs, type Observation, type TopicObs } from './observation.js';
+import { claimedLeader, type ClusterViewObs, type Observation, type TopicObs } from './observation.js';
 
 export interface BrokerEntry {
   id: string;
@@ -43,7 +43,8 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
   const claimUrl = claim ? input.brokers.find((b) => b.id === claim.id)?.url ?? '' : '';
   const leader = claim ? { id: claim.id, url: claimUrl } : null;
   const epoch = claim?.epoch ?? Math.max(input.lastEpoch, ...(obs ? [...obs.health.values()].map((h) => h.epoch) : []));
-  const view = (obs ? trustedMembership(obs) : null) ?? input.lastMembership;
+  // Kept up to date by the monitor from trusted views only (observation.ts, trustedMembership).
+  const view = input.lastMembership;
   const brokers: BrokerSnapshot[] = input.brokers.map((b) => {
     // An answer from before a kill, pause or restart must not show: only a process that answered
     // since its latest start is 'running' (the supervisor marks it so from a fresh poll).

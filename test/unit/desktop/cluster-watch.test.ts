@@ -82,6 +82,8 @@ describe('ClusterWatch turns observations into cluster events', () => {
     w.update(obs(1, { leader: 'broker-2', epoch: 5, isr: all }));
     const down = all;
     const events = [
+      // Recorded 50 ms after the kill: the leader has not noticed yet, but cannot list the registrations.
+      ...w.update(obs(2, { leader: 'broker-2', epoch: 5, isr: all, listed: ['broker-2'] })),
       ...w.update(obs(2, { leader: 'broker-2', epoch: 5, isr: ['broker-2'], redisDown: down })),
       ...w.update(obs(3, { leader: null, epoch: 5, isr: ['broker-1'], redisDown: down, view: { leader: 'broker-2', epoch: 5 } })),
       ...w.update(obs(4, { leader: null, epoch: 5, isr: ['broker-3'], redisDown: down, view: { leader: 'broker-2', epoch: 5 } })),

@@ -14,6 +14,8 @@ export function obs(at: number, spec: {
   claims?: Record<string, { role: 'leader' | 'follower'; epoch: number }>;
   /** Brokers whose /health says they cannot reach Redis. */
   redisDown?: string[];
+  /** Brokers /metadata/cluster lists (default all three); a broker that cannot read Redis lists only itself. */
+  listed?: string[];
 }): Observation {
   const up = spec.up ?? ['broker-1', 'broker-2', 'broker-3'];
   const leader = spec.leader ?? null;
@@ -42,7 +44,7 @@ export function obs(at: number, spec: {
       : {
           epoch: spec.view?.epoch ?? epoch,
           leader: viewLeader ? { id: viewLeader, url: `http://127.0.0.1/${viewLeader}` } : null,
-          brokers: ['broker-1', 'broker-2', 'broker-3'].map((id) => ({ id, url: '', role: id === viewLeader ? 'leader' : 'follower', alive: up.includes(id), inSync: isr.includes(id) })),
+          brokers: (spec.listed ?? ['broker-1', 'broker-2', 'broker-3']).map((id) => ({ id, url: '', role: id === viewLeader ? 'leader' : 'follower', alive: up.includes(id), inSync: isr.includes(id) })),
         },
     metrics: new Map(),
     // As the poller does: the view is asked of the broker claiming the lead (else any).
