@@ -125,4 +125,27 @@ test.describe('the dashboard tells what the brokers say', () => {
     const after = await waitForHealthyCluster(request);
     expect((await callApi<ClusterSnapshot>(request, 'getSnapshot')).leader?.id).toBe(after.leader?.id);
   });
+
+  test('a stopped and restarted follower: no port 0, the epoch its /health reports (– until it knows one), its name said once per log line', async ({ page, request }) => {
+    test.setTimeout(120_000);
+    const token = clusterToken()!;
+    const before = await waitForHealthyCluster(request);
+    const follower = before.brokers.find((b) => b.id !== before.leader!.id)!;
+    await page.goto('/');
+    const card = page.getByTestId(`broker-card-${follower.id}`);
+    await card.getByTestId('broker-stop').click();
+    await expect(card).toHaveAttribute('data-health', 'dead');
+    await expect(card.getByTestId('broker-address')).not.toContainText(':0');
+
+    await card.getByTestId('broker-start').click();
+    await expect.poll(async () => (await brokerGet<Health>(`${follower.url}/health`, token))?.epoch ?? null, { timeout: 30_000 }).not.toBeNull();
+    await expect(card.getByTestId('broker-address')).toContainText(`:${new URL(follower.url).port}`);
+    await waitForHealthyCluster(request);
+    const own = await brokerGet<Health>(`${follower.url}/health`, token);
+    await expect(card.getByTestId('broker-epoch')).toHaveText(own!.epoch ? String(own!.epoch) : '–');
+
+    const line = page.locator(`[data-testid="activity-item"][data-kind="process-exited"][data-broker="${follower.id}"]`).first();
+    const text = (await line.locator('.msg').textContent())!;
+    expect(text.split(follower.id).length - 1, `"${text.trim()}" names ${follower.id} once`).toBe(1);
+  });
 });

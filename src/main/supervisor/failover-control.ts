@@ -113,9 +113,9 @@ export class FailoverControl {
     this.demo = null;
   }
 
-  /** After a wipe the old timeline describes a cluster that no longer exists. */
-  forget(): void {
-    this.abort('the data was wiped');
+  /** After a wipe, or a stop and a new start, the old timeline describes a cluster that no longer runs. */
+  forget(reason = 'the data was wiped'): void {
+    this.abort(reason);
     this.run = null;
   }
 }

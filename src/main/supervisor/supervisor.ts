@@ -340,6 +340,7 @@ export class Supervisor implements ClusterApi {
       throw invalidState(`the broker is not built (no ${this.brokerEntry}); run \`npm run build:broker\``);
     }
     this.credential ??= await ensureClusterCredential(this.options.dataDir);
+    this.failover.forget('the cluster was restarted');
     const redis = await this.redis.start(this.settings).catch((err: unknown) => {
       this.publish(); // the snapshot now carries redis.problem
       throw err;
