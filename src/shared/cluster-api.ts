@@ -62,9 +62,9 @@ export interface BrokerSnapshot {
   epoch: number | null;
   /** Lease time left as the leader measures it; null on followers. */
   leaseMsLeft: number | null;
-  /** Member of the in-sync replica set recorded in Redis. */
+  /** Member of the in-sync replica set, as last reported by a leader that reached Redis. */
   inSync: boolean;
-  /** Registered as alive in Redis. */
+  /** Registered as alive in Redis, as last reported by a leader that reached Redis. */
   alive: boolean;
 }
 
@@ -87,8 +87,11 @@ export interface ClusterSettings {
 export interface ClusterSnapshot {
   at: number;
   running: boolean;
+  /** Why no write can succeed right now (no broker claims the leader lease), or null. */
+  writesBlocked: string | null;
   settings: ClusterSettings;
   redis: RedisInfo;
+  /** The broker whose own /health claims the leader role (highest epoch); null when none does. */
   leader: { id: string; url: string } | null;
   epoch: number;
   brokers: BrokerSnapshot[];

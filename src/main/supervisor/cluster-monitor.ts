@@ -2,7 +2,7 @@ import type { RatePoint } from '../../shared/cluster-api.js';
 import type { ClusterProcesses } from './cluster-processes.js';
 import { ClusterWatch } from './cluster-watch.js';
 import type { EventLog } from './event-log.js';
-import type { Observation, TopicObs } from './observation.js';
+import { mergeMembership, trustedMembership, type ClusterViewObs, type Observation, type TopicObs } from './observation.js';
 import { observeCluster, PollLoop } from './poller.js';
 import { countersFrom, RateTracker } from './rates.js';
 import { pingRedis } from './redis-probe.js';
@@ -35,7 +35,9 @@ export class ClusterMonitor {
   /** Each broker's last /topics, kept after it stops answering (a dead replica's log is still there). */
   readonly replicaTopics = new Map<string, TopicObs[]>();
   lastObs: Observation | null = null;
-  lastLeader: { id: string; url: string } | null = null;
+  /** The last membership (ISR, registrations) a leader reaching Redis reported. */
+  lastMembership: ClusterViewObs | null = null;
+  /** The highest epoch any broker has reported. */
   lastEpoch = 0;
   redisReachable = false;
 
@@ -59,6 +61,7 @@ export class ClusterMonitor {
     await this.loop.stop();
     this.watch.reset();
     this.lastObs = null;
+    this.lastMembership = null;
     this.redisReachable = false;
   }
 
@@ -66,7 +69,7 @@ export class ClusterMonitor {
   forgetAll(): void {
     this.replicaTopics.clear();
     this.rates.reset();
-    this.lastLeader = null;
+    this.lastMembership = null;
     this.lastEpoch = 0;
   }
 
@@ -83,16 +86,16 @@ export class ClusterMonitor {
     const [obs, redisUp] = await Promise.all([observeCluster(targets, undefined, this.deps.token()), redisUrl ? pingRedis(redisUrl, 300) : Promise.resolve(false)]);
     if (!this.active) return; // stopped while we were asking
     this.redisReachable = redisUp;
+    if (redisUrl) obs.redisReachable = redisUp;
     if (redisUp) procs.redis?.markReady();
     for (const id of obs.health.keys()) procs.brokers.get(id)?.process.markReady();
     for (const [id, topics] of obs.topics) this.replicaTopics.set(id, topics);
     for (const e of this.watch.update(obs)) {
       events.emit(e.kind, e.message, { ...(e.brokerId ? { brokerId: e.brokerId } : {}), ...(e.epoch !== undefined ? { epoch: e.epoch } : {}) });
     }
-    if (obs.cluster) {
-      this.lastLeader = obs.cluster.leader;
-      this.lastEpoch = obs.cluster.epoch;
-    }
+    const trusted = trustedMembership(obs);
+    if (trusted) this.lastMembership = mergeMembership(this.lastMembership, trusted);
+    for (const h of obs.health.values()) this.lastEpoch = Math.max(this.lastEpoch, h.epoch);
     const own = this.deps.ownCounts();
     const { recordsIn, recordsOut } = countersFrom(obs.metrics);
     this.rates.sample({ at: obs.at, leaderId: obs.leaderId, recordsIn, recordsOut, ownProduced: own.produced, ownConsumed: own.consumed });

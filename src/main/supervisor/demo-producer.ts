@@ -5,8 +5,8 @@ export type ProduceOnce = (payload: unknown, key: string) => Promise<void>;
 
 /**
  * A steady trickle of records during a failover, so the timeline shows the gap in which nothing
- * could commit. One record at a time: the next is sent `intervalMs` after the previous answered,
- * so a record retried through the election never has others piling up behind it.
+ * could commit. One record at a time: the next is sent `intervalMs` after the previous answered
+ * (`retryDelayMs` after a failure), so records never pile up behind one another.
  */
 export class DemoProducer {
   private running = false;
@@ -17,6 +17,8 @@ export class DemoProducer {
   constructor(
     private readonly produce: ProduceOnce,
     private readonly intervalMs = 100,
+    /** After a failed try: soon, so the first commit after a failover is seen when it happens. */
+    private readonly retryDelayMs = 20,
   ) {}
 
   start(): void {
@@ -37,13 +39,15 @@ export class DemoProducer {
   private async run(): Promise<void> {
     while (this.running) {
       const seq = ++this.seq;
+      let ok = false;
       try {
         await this.produce({ demo: true, seq, sentAt: Date.now() }, `demo-${seq % 8}`);
         this.sent++;
+        ok = true;
       } catch {
         this.failed++;
       }
-      if (this.running) await new Promise((r) => setTimeout(r, this.intervalMs));
+      if (this.running) await new Promise((r) => setTimeout(r, ok ? this.intervalMs : this.retryDelayMs));
     }
   }
 }

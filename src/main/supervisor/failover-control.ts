@@ -14,6 +14,7 @@ export interface FailoverDeps {
   /** Starts a stopped broker again, serialised with the other lifecycle operations. */
   restartBroker(id: string): Promise<void>;
   running(): boolean;
+  /** The demo producer's produce: a client that gives up on an unresponsive broker quickly. */
   produce(request: ProduceRequest): Promise<unknown>;
   poke(): void;
   publish(): void;
@@ -95,9 +96,9 @@ export class FailoverControl {
     return structuredClone(run.timeline);
   }
 
-  onAck(at: number): void {
+  onAck(at: number, sentAt: number): void {
     if (!this.active) return;
-    this.run!.onAck(at);
+    this.run!.onAck(at, sentAt);
     this.deps.poke();
   }
 
@@ -112,9 +113,9 @@ export class FailoverControl {
     this.demo = null;
   }
 
-  /** After a wipe the old timeline describes a cluster that no longer exists. */
-  forget(): void {
-    this.abort('the data was wiped');
+  /** After a wipe, or a stop and a new start, the old timeline describes a cluster that no longer runs. */
+  forget(reason = 'the data was wiped'): void {
+    this.abort(reason);
     this.run = null;
   }
 }

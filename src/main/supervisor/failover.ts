@@ -1,5 +1,5 @@
 import type { FailoverOptions, FailoverStep, FailoverStepName, FailoverTimeline } from '../../shared/cluster-api.js';
-import type { Observation } from './observation.js';
+import { claimedLeader, trustedMembership, type Observation } from './observation.js';
 
 /** What a failover run needs from the supervisor. */
 export interface FailoverHost {
@@ -63,10 +63,14 @@ export class FailoverRun {
     this.record('leader-lost', this.now(), `${oldLeader.id}, leader of epoch ${oldLeader.epoch}, ${how}`);
   }
 
-  /** A produce through the supervisor's client was acknowledged. */
-  onAck(ackAt: number): void {
+  /**
+   * A produce through the supervisor's client was acknowledged. Only a produce sent after the
+   * leader was taken down counts: one sent before may be answered by the old leader a moment
+   * after the signal, and would make the gap look shorter than it was.
+   */
+  onAck(ackAt: number, sentAt: number): void {
     if (!this.running || this.timeline.steps.length === 0) return;
-    if (this.firstAckAt === null && ackAt > this.timeline.steps[0]!.at) this.firstAckAt = ackAt;
+    if (this.firstAckAt === null && sentAt >= this.timeline.steps[0]!.at) this.firstAckAt = ackAt;
   }
 
   onObservation(obs: Observation): void {
@@ -77,15 +81,18 @@ export class FailoverRun {
     }
     const { oldLeader, options } = this.timeline;
     const view = obs.cluster;
+    // Who leads is what a broker says of itself (/health), never a follower's memory of the lease.
+    const claim = claimedLeader(obs);
     const cap = (t: number) => Math.min(t, this.firstAckAt ?? Infinity);
 
-    if (this.phase === 'lease' && view && (view.leader === null || view.leader.id !== oldLeader.id || view.epoch > oldLeader.epoch)) {
-      this.record('lease-expired', cap(obs.at), view.leader === null ? `no broker holds the lease of epoch ${oldLeader.epoch} any more` : `the lease of epoch ${oldLeader.epoch} is gone`);
+    const newerClaim = claim !== null && claim.epoch > oldLeader.epoch;
+    if (this.phase === 'lease' && (newerClaim || (view && (view.leader === null || view.leader.id !== oldLeader.id || view.epoch > oldLeader.epoch)))) {
+      this.record('lease-expired', cap(obs.at), view?.leader === null ? `no broker holds the lease of epoch ${oldLeader.epoch} any more` : `the lease of epoch ${oldLeader.epoch} is gone`);
       this.phase = 'leader';
     }
-    if (this.phase === 'leader' && view?.leader && view.leader.id !== oldLeader.id && view.epoch > oldLeader.epoch) {
-      this.timeline.newLeader = { id: view.leader.id, epoch: view.epoch };
-      this.record('new-leader', cap(obs.at), `${view.leader.id} elected with epoch ${view.epoch}`);
+    if (this.phase === 'leader' && claim && newerClaim && claim.id !== oldLeader.id) {
+      this.timeline.newLeader = { id: claim.id, epoch: claim.epoch };
+      this.record('new-leader', cap(obs.at), `${claim.id} elected with epoch ${claim.epoch}`);
       this.phase = 'commit';
     }
     if (this.phase === 'commit') {
@@ -97,8 +104,10 @@ export class FailoverRun {
         // Only without our own producer: records committed just before the kill (after the last
         // poll) would otherwise pass for a first commit of the new leader.
         this.record('first-commit', obs.at, `${newLeader.id} moved the high-water mark (${this.baselineHwm} → ${hwm} records committed)`);
-      } else if (!options.demoProducer && obs.at - this.stepAt('new-leader') > NO_COMMIT_GRACE_MS) {
-        this.phase = 'restart'; // nobody produces: nothing to time; go on without that step
+      } else if (obs.at - this.stepAt('new-leader') > NO_COMMIT_GRACE_MS) {
+        // Nobody produces (or the demo producer cannot get through): nothing to time. Go on
+        // without that step — bringing the old leader back must never wait on a producer.
+        this.phase = 'restart';
       }
       if (this.timeline.steps.some((s) => s.step === 'first-commit')) {
         const lost = this.stepAt('leader-lost');
@@ -111,9 +120,10 @@ export class FailoverRun {
         return;
       }
     }
-    if (this.phase === 'catch-up' && view) {
-      const member = view.brokers.find((b) => b.id === oldLeader.id);
-      const leaderId = view.leader?.id ?? null;
+    const membership = trustedMembership(obs);
+    if (this.phase === 'catch-up' && membership) {
+      const member = membership.brokers.find((b) => b.id === oldLeader.id);
+      const leaderId = claim?.id ?? null;
       if (obs.health.has(oldLeader.id) && member?.alive && member.inSync && leaderId && caughtUp(obs, oldLeader.id, leaderId)) {
         this.record('caught-up', obs.at, `${oldLeader.id} is back in the in-sync set with every partition caught up`);
         this.finish();

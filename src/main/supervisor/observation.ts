@@ -7,6 +7,8 @@ export interface HealthObs {
   role: 'leader' | 'follower';
   epoch: number;
   leaseMsLeft: number | null;
+  /** Whether the broker itself reaches Redis (null: it did not say). */
+  redis: boolean | null;
 }
 
 export interface PartitionObs {
@@ -46,6 +48,8 @@ export interface Observation {
   metrics: Map<string, Record<string, unknown>>;
   /** The broker that claims leadership with the highest epoch, among those that answered. */
   leaderId: string | null;
+  /** Whether the supervisor's own ping reached Redis this round (unset: not asked). */
+  redisReachable?: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -68,7 +72,43 @@ export function parseHealth(body: unknown): HealthObs | null {
   if (!isObj(body)) return null;
   const r = role(body['role']);
   if (!r) return null;
-  return { role: r, epoch: num(body['epoch']) ?? 0, leaseMsLeft: num(body['lease_ms_left']) };
+  const redis = body['redis'];
+  return { role: r, epoch: num(body['epoch']) ?? 0, leaseMsLeft: num(body['lease_ms_left']), redis: typeof redis === 'boolean' ? redis : null };
+}
+
+/**
+ * The leader as the brokers themselves say it: the broker whose own /health claims the leader
+ * role, with the highest epoch among such claims. Not /metadata/cluster's `leader`, which on a
+ * follower is whoever it last saw in Redis (stale while Redis is down or a new lease is young).
+ */
+export function claimedLeader(obs: Observation): { id: string; epoch: number } | null {
+  let best: { id: string; epoch: number } | null = null;
+  for (const [id, h] of obs.health) {
+    if (h.role === 'leader' && (!best || h.epoch > best.epoch)) best = { id, epoch: h.epoch };
+  }
+  return best;
+}
+
+/**
+ * The in-sync set and registrations, when they can be believed: /metadata/cluster answered by the
+ * broker that claims the lead, while that broker reaches Redis. A follower's view (or a leader's
+ * cut off from Redis) lists only what it last knew, and would make the set seem to change.
+ */
+export function trustedMembership(obs: Observation): ClusterViewObs | null {
+  const leader = claimedLeader(obs);
+  if (!obs.cluster || !leader || obs.leaderId !== leader.id) return null;
+  if (obs.health.get(leader.id)?.redis === false || obs.redisReachable === false) return null;
+  return obs.cluster;
+}
+
+/**
+ * The membership after a trusted view: a broker the view does not list (the leader could not read
+ * the registrations) keeps what was known of it, rather than seeming to leave the in-sync set.
+ */
+export function mergeMembership(previous: ClusterViewObs | null, view: ClusterViewObs): ClusterViewObs {
+  const listed = new Set(view.brokers.map((b) => b.id));
+  const kept = (previous?.brokers ?? []).filter((b) => !listed.has(b.id));
+  return { ...view, brokers: [...view.brokers, ...kept] };
 }
 
 export function parseTopics(body: unknown): TopicObs[] | null {

@@ -8,7 +8,7 @@ import type {
   RedisInfo,
   TopicSnapshot,
 } from '../../shared/cluster-api.js';
-import type { Observation, TopicObs } from './observation.js';
+import { claimedLeader, type ClusterViewObs, type Observation, type TopicObs } from './observation.js';
 
 export interface BrokerEntry {
   id: string;
@@ -27,8 +27,9 @@ export interface SnapshotInput {
   obs: Observation | null;
   /** Each broker's last known /topics (kept for brokers that stopped answering). */
   replicaTopics: ReadonlyMap<string, TopicObs[]>;
-  /** Last known leader and epoch, for rounds in which no broker answered. */
-  lastLeader: { id: string; url: string } | null;
+  /** The last in-sync set and registrations a leader reaching Redis reported (see trustedMembership). */
+  lastMembership: ClusterViewObs | null;
+  /** The highest epoch any broker reported, for rounds in which none answered. */
   lastEpoch: number;
   rates: RatePoint[];
 }
@@ -36,9 +37,14 @@ export interface SnapshotInput {
 /** The one picture the renderer draws. Pure: everything it needs is in the input. */
 export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
   const { obs } = input;
-  const view = obs?.cluster ?? null;
-  const leader = view ? view.leader : input.lastLeader;
-  const epoch = view ? view.epoch : input.lastEpoch;
+  // The leader is the broker that says so itself; when none does, there is none — whatever a
+  // follower last saw in Redis (issue 11: 'leader broker-2' for 25 s while every card said follower).
+  const claim = obs ? claimedLeader(obs) : null;
+  const claimUrl = claim ? input.brokers.find((b) => b.id === claim.id)?.url ?? '' : '';
+  const leader = claim ? { id: claim.id, url: claimUrl } : null;
+  const epoch = claim?.epoch ?? Math.max(input.lastEpoch, ...(obs ? [...obs.health.values()].map((h) => h.epoch) : []));
+  // Kept up to date by the monitor from trusted views only (observation.ts, trustedMembership).
+  const view = input.lastMembership;
   const brokers: BrokerSnapshot[] = input.brokers.map((b) => {
     // An answer from before a kill, pause or restart must not show: only a process that answered
     // since its latest start is 'running' (the supervisor marks it so from a fresh poll).
@@ -60,6 +66,7 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
   return {
     at: input.at,
     running: input.running,
+    writesBlocked: input.running && obs !== null && claim === null ? blockedReason(input.redis) : null,
     settings: { ...input.settings },
     redis: input.redis,
     leader,
@@ -68,6 +75,13 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
     topics: buildTopics(input.replicaTopics, leader?.id ?? null),
     rates: input.rates,
   };
+}
+
+function blockedReason(redis: RedisInfo): string {
+  if (!redis.reachable) {
+    return 'Redis is unreachable: no broker can hold the leader lease, so every write is refused until Redis is back.';
+  }
+  return 'No broker holds the leader lease: writes are refused until a leader is elected.';
 }
 
 export function buildTopics(replicaTopics: ReadonlyMap<string, TopicObs[]>, leaderId: string | null): TopicSnapshot[] {

@@ -22,6 +22,7 @@ import { ClusterMonitor } from './cluster-monitor.js';
 import { ClusterProcesses } from './cluster-processes.js';
 import { ensureClusterCredential, type ClusterCredential } from './cluster-credential.js';
 import { DataClientPool, type DataClient } from './data-client.js';
+import { DemoClient } from './demo-client.js';
 import { EventLog } from './event-log.js';
 import { FailoverControl } from './failover-control.js';
 import type { ExitInfo, ManagedProcess } from './managed-process.js';
@@ -62,6 +63,7 @@ export class Supervisor implements ClusterApi {
   private readonly monitor: ClusterMonitor;
   private readonly failover: FailoverControl;
   private readonly clients: DataClientPool;
+  private readonly demoClient: DemoClient;
   private readonly serial = new Serial();
   private readonly snapshotListeners = new Set<(s: ClusterSnapshot) => void>();
   private readonly redis: RedisControl;
@@ -81,6 +83,11 @@ export class Supervisor implements ClusterApi {
     this.settings = settings;
     this.brokerEntry = options.brokerEntry ?? resolveBrokerEntry();
     this.clients = new DataClientPool(options.dataClientFactory);
+    this.demoClient = new DemoClient({
+      targets: () =>
+        [...this.procs.brokers.values()].filter((b) => b.url && b.process.alive && b.process.currentState !== 'paused').map((b) => ({ id: b.id, url: b.url })),
+      token: () => this.credential?.token ?? null,
+    });
     this.procs = new ClusterProcesses({
       dataDir: options.dataDir,
       brokerEntry: this.brokerEntry,
@@ -105,7 +112,11 @@ export class Supervisor implements ClusterApi {
       processByName: (name) => this.processByName(name),
       restartBroker: (id) => this.serial.run(() => this.startProcess(id)),
       running: () => this.running,
-      produce: (request) => this.produceThroughClient(request),
+      produce: async (request) => {
+        const sentAt = Date.now();
+        await this.demoClient.produce({ topic: request.topic, key: request.key ?? '', payload: request.payload });
+        this.onAcked(1, sentAt);
+      },
       poke: () => this.monitor.poke(),
       publish: () => this.publish(),
     });
@@ -259,8 +270,9 @@ export class Supervisor implements ClusterApi {
   }
 
   async produceBatch(topic: string, records: BatchRecord[]): Promise<BatchResult> {
+    const sentAt = Date.now();
     const result = await this.client().produceBatch(topic, records);
-    this.onAcked(result.results.length);
+    this.onAcked(result.results.length, sentAt);
     return result;
   }
 
@@ -328,6 +340,7 @@ export class Supervisor implements ClusterApi {
       throw invalidState(`the broker is not built (no ${this.brokerEntry}); run \`npm run build:broker\``);
     }
     this.credential ??= await ensureClusterCredential(this.options.dataDir);
+    this.failover.forget('the cluster was restarted');
     const redis = await this.redis.start(this.settings).catch((err: unknown) => {
       this.publish(); // the snapshot now carries redis.problem
       throw err;
@@ -408,14 +421,15 @@ export class Supervisor implements ClusterApi {
   }
 
   private async produceThroughClient(request: ProduceRequest): Promise<ProduceResult> {
+    const sentAt = Date.now();
     const result = await this.client().produce(request);
-    this.onAcked(1);
+    this.onAcked(1, sentAt);
     return result;
   }
 
-  private onAcked(records: number): void {
+  private onAcked(records: number, sentAt: number): void {
     this.ownProduced += records;
-    this.failover.onAck(Date.now());
+    this.failover.onAck(Date.now(), sentAt);
   }
 
   private snapshot(): ClusterSnapshot {
@@ -429,7 +443,7 @@ export class Supervisor implements ClusterApi {
         .map((b) => ({ id: b.id, url: b.url, port: b.port, process: b.process.info() })),
       obs: this.monitor.lastObs,
       replicaTopics: this.monitor.replicaTopics,
-      lastLeader: this.monitor.lastLeader,
+      lastMembership: this.monitor.lastMembership,
       lastEpoch: this.monitor.lastEpoch,
       rates: this.monitor.rateHistory(),
     });

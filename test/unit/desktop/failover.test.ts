@@ -36,7 +36,7 @@ describe('FailoverRun records the failover timeline', () => {
     h.run.onObservation(obs(1400, { leader: 'broker-1', epoch: 3, up: others })); // lease still held
     h.run.onObservation(obs(3000, { leader: null, epoch: 3, up: others }));
     h.run.onObservation(obs(3400, { leader: 'broker-2', epoch: 4, up: others }));
-    h.run.onAck(4200);
+    h.run.onAck(4200, 4150);
     h.at(4300);
     h.run.onObservation(obs(4300, { leader: 'broker-2', epoch: 4, up: others, isr: others }));
     await new Promise((r) => setImmediate(r)); // bringBack resolves
@@ -54,7 +54,7 @@ describe('FailoverRun records the failover timeline', () => {
   it('keeps the steps in order when a produce is acknowledged before the poll sees the new leader', async () => {
     const h = harness({ restartOldLeader: false });
     await h.run.begin();
-    h.run.onAck(2500); // the ack proves a new leader was there by 2500
+    h.run.onAck(2500, 2450); // the ack proves a new leader was there by 2500
     h.run.onObservation(obs(2900, { leader: 'broker-3', epoch: 4, up: others }));
     const times = h.run.timeline.steps.map((s) => s.at);
     assert.deepEqual(h.run.timeline.steps.map((s) => s.step), ['leader-lost', 'lease-expired', 'new-leader', 'first-commit']);
@@ -65,10 +65,30 @@ describe('FailoverRun records the failover timeline', () => {
 
   it('ignores an ack from before the kill', async () => {
     const h = harness({ restartOldLeader: false });
-    h.run.onAck(900);
+    h.run.onAck(900, 880);
     await h.run.begin();
     h.run.onObservation(obs(3000, { leader: 'broker-2', epoch: 4, up: others }));
     assert.deepEqual(h.run.timeline.steps.map((s) => s.step), ['leader-lost', 'lease-expired', 'new-leader']);
+  });
+
+  it('ignores an ack answered after the kill for a produce sent before it (the old leader answered it)', async () => {
+    const h = harness({ restartOldLeader: false });
+    h.at(1010);
+    await h.run.begin();
+    h.run.onAck(1020, 1005);
+    h.run.onObservation(obs(3000, { leader: 'broker-2', epoch: 4, up: others }));
+    assert.deepEqual(h.run.timeline.steps.map((s) => s.step), ['leader-lost', 'lease-expired', 'new-leader']);
+    assert.equal(h.run.timeline.gapMs, null);
+  });
+
+  it('brings the old leader back even when the demo producer gets nothing through', async () => {
+    const h = harness({ mode: 'pause' });
+    await h.run.begin();
+    h.run.onObservation(obs(3000, { leader: 'broker-2', epoch: 4, up: others }));
+    h.run.onObservation(obs(3000 + NO_COMMIT_GRACE_MS + 1, { leader: 'broker-2', epoch: 4, up: others }));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(h.actions, ['down broker-1 pause', 'back broker-1 pause']);
+    assert.equal(h.run.timeline.gapMs, null);
   });
 
   it('without the demo producer, sees a commit in the new leader\'s high-water mark, or goes on without one', async () => {
@@ -89,7 +109,7 @@ describe('FailoverRun records the failover timeline', () => {
   it('pause mode pauses and resumes the old leader', async () => {
     const h = harness({ mode: 'pause' });
     await h.run.begin();
-    h.run.onAck(2000);
+    h.run.onAck(2000, 1900);
     h.run.onObservation(obs(2100, { leader: 'broker-2', epoch: 4, up: others }));
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(h.actions, ['down broker-1 pause', 'back broker-1 pause']);

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sumCounter } from '../../../src/main/supervisor/observation.js';
 import { RateTracker } from '../../../src/main/supervisor/rates.js';
-import { buildTopics } from '../../../src/main/supervisor/snapshot.js';
+import { buildSnapshot, buildTopics, type SnapshotInput } from '../../../src/main/supervisor/snapshot.js';
+import { DEFAULT_SETTINGS } from '../../../src/main/supervisor/settings.js';
+import { obs } from './observations.js';
 
 describe('snapshot pieces', () => {
   it('shows every replica\'s log end offset and high-water mark, and the leader\'s HWM per partition', () => {
@@ -40,5 +42,37 @@ describe('snapshot pieces', () => {
     sample(2500, 400, 0); // too soon: skipped
     sample(4000, null, 50);
     assert.deepEqual(r.history().map((p) => p.producedPerSec), [100, 25]);
+  });
+
+  describe('the leader, the in-sync set and whether writes can succeed come from the brokers\' own reports', () => {
+    const ids = ['broker-1', 'broker-2', 'broker-3'];
+    const input = (o: ReturnType<typeof obs> | null, redisReachable: boolean, lastMembership: SnapshotInput['lastMembership'] = null): SnapshotInput => ({
+      at: 0,
+      running: true,
+      settings: DEFAULT_SETTINGS,
+      redis: { mode: 'embedded', url: 'redis://x', reachable: redisReachable, process: null, problem: null },
+      brokers: ids.map((id, i) => ({ id, url: `http://127.0.0.1:${5001 + i}`, port: 5001 + i, process: { name: id, kind: 'broker', pid: 1, state: 'running', port: 5001 + i, exitCode: null, signal: null, startedAt: 0, restarts: 0 } })),
+      obs: o,
+      replicaTopics: new Map(),
+      lastMembership,
+      lastEpoch: 0,
+      rates: [],
+    });
+
+    it('a leader that claims the lease is the leader, and writes are not blocked', () => {
+      const s = buildSnapshot(input(obs(1, { leader: 'broker-2', epoch: 4 }), true));
+      assert.deepEqual(s.leader, { id: 'broker-2', url: 'http://127.0.0.1:5002' });
+      assert.equal(s.epoch, 4);
+      assert.equal(s.writesBlocked, null);
+    });
+
+    it('Redis down: a follower still naming the last lease holder does not make it the leader; writes are blocked, the ISR stays as the leader last reported it', () => {
+      const trusted = obs(1, { leader: 'broker-2', epoch: 4 }).cluster;
+      const s = buildSnapshot(input(obs(2, { leader: null, epoch: 4, isr: ['broker-1'], redisDown: ids, view: { leader: 'broker-2', epoch: 4 } }), false, trusted));
+      assert.equal(s.leader, null);
+      assert.equal(s.epoch, 4);
+      assert.match(s.writesBlocked ?? '', /Redis is unreachable/);
+      assert.deepEqual(s.brokers.map((b) => [b.role, b.inSync]), [['follower', true], ['follower', true], ['follower', true]]);
+    });
   });
 });

@@ -1,7 +1,8 @@
 import { defineStore } from 'pinia';
-import { computed, reactive, ref, shallowRef } from 'vue';
+import { computed, reactive, ref, shallowRef, watch } from 'vue';
 import type { FailoverOptions, FailoverStepName, FailoverTimeline } from '../../../shared/cluster-api';
 import { clusterApi, describeError } from '../bridge';
+import { useClusterStore } from './cluster';
 import { useNoticesStore } from './notices';
 
 // The supervisor may answer simulateFailover only when it is over, so the timeline is also polled
@@ -57,9 +58,19 @@ export const useFailoverStore = defineStore('failover', () => {
   }
 
   async function init(): Promise<void> {
-    unsubscribe ??= api.onEvent((e) => {
-      if (e.kind === 'failover-step') void poll();
-    });
+    if (!unsubscribe) {
+      unsubscribe = api.onEvent((e) => {
+        if (e.kind === 'failover-step') void poll();
+      });
+      // A new start forgets the last run (the supervisor does): drop its timeline here too.
+      const cluster = useClusterStore();
+      watch(
+        () => cluster.snapshot?.running,
+        (now, before) => {
+          if (now && before === false) void poll();
+        },
+      );
+    }
     try {
       accept(await api.getFailover());
       if (running.value) startPolling();

@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * The brokers' own API, called from the test as any other program on the machine would: with
+ * the cluster's credential from the web host's data folder (docs/desktop-app.md). The truth the
+ * UI is checked against — never the UI's store nor the supervisor's snapshot.
+ */
+export function clusterToken(): string | null {
+  const dir = process.env.YAK_UI_DATA_DIR;
+  if (!dir) return null;
+  const credential = JSON.parse(readFileSync(join(dir, 'cluster-credential.json'), 'utf8')) as { principal: string; secret: string };
+  return `${credential.principal}:${credential.secret}`;
+}
+
+export async function brokerGet<T>(url: string, token: string, timeoutMs = 500): Promise<T | null> {
+  try {
+    const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) return null;
+    return (await res.json()) as T;
+  } catch {
+    return null;
+  }
+}
+
+export interface Health {
+  id: string;
+  role: 'leader' | 'follower';
+  epoch: number;
+  lease_ms_left: number | null;
+  redis: boolean;
+}
+
+/**
+ * An independent producer: one loop per broker, each POSTing /produce with a short timeout, so a
+ * paused broker holds up only its own loop. Followers refuse (421); every 2xx is a commit, and its
+ * arrival time is recorded.
+ */
+export class ProbeProducer {
+  readonly acks: number[] = [];
+  private running = false;
+  private loops: Promise<void>[] = [];
+
+  constructor(
+    private readonly brokerUrls: string[],
+    private readonly token: string,
+    private readonly topic: string,
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.loops = this.brokerUrls.map((url) => this.loop(url));
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+  }
+
+  /** The longest time without a commit around `at`: from the last ack at or before it to the first after it. */
+  gapAround(at: number): { from: number; to: number; ms: number } | null {
+    const sorted = [...this.acks].sort((a, b) => a - b);
+    const before = sorted.filter((t) => t <= at).at(-1);
+    const after = sorted.find((t) => t > at);
+    if (before === undefined || after === undefined) return null;
+    return { from: before, to: after, ms: after - before };
+  }
+
+  private async loop(url: string): Promise<void> {
+    let seq = 0;
+    while (this.running) {
+      try {
+        const res = await fetch(`${url}/produce`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ topic: this.topic, partition: 0, payload: { probe: seq++ } }),
+          signal: AbortSignal.timeout(300),
+        });
+        await res.body?.cancel();
+        if (res.ok) this.acks.push(Date.now());
+        else await new Promise((r) => setTimeout(r, 20));
+      } catch {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  }
+}
