@@ -3,7 +3,7 @@ import type { Server } from 'node:net';
 import { AuthFileError, AuthGate, hashSecret, loadAuthFile, OPEN_GATE, type Gate } from './auth/index.js';
 import { reloadOnSighup } from './auth/reload.js';
 import { Broker } from './broker/broker.js';
-import { ConfigError, isLoopback, parseConfig, serverTlsOptions, type BrokerConfig } from './config/index.js';
+import { ConfigError, isLoopback, parseConfig, redactUrl, serverTlsOptions, type BrokerConfig } from './config/index.js';
 import { BrokerState } from './election/broker-state.js';
 import { createBrokerServer } from './http/index.js';
 import { openLogManager } from './log/log-manager.js';
@@ -144,9 +144,6 @@ function tlsSummary(config: BrokerConfig): string {
   return `; TLS: certificate ${config.tls.cert.path}${ca}${mutual}`;
 }
 
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, '//***@');
-}
 
 function packageVersion(): string {
   try {

@@ -186,11 +186,12 @@ export class Checker {
   // ---- after the settle phase
 
   /** Every acknowledged record (not excluded by a power loss) is at its offset on every broker, below its high-water mark. */
-  final(live: Watched[]): void {
+  final(live: Watched[], keepsPowerLossRecords: (id: string, p: number) => boolean = () => false): void {
     if (this.unguarded) return;
     for (const a of this.acked) {
       if (this.isExempt(a)) continue;
       for (const w of live) {
+        if (keepsPowerLossRecords(w.id, a.p)) continue; // see run.ts: keepsWhatThePowerLossTook
         const log = w.broker.logs[a.p]!;
         const e = log.entry(a.o);
         if (!e || e.value !== a.v || log.highWatermark() <= a.o) {
@@ -206,6 +207,11 @@ export class Checker {
     let n = 0;
     for (const c of this.committed) for (const e of c) if (this.refusedAfterAppend.has(e.value)) n++;
     return n;
+  }
+
+  /** Whether this record at this offset was taken from some broker by a power loss (outside the guarantees). */
+  lostToPowerLoss(p: number, offset: number, value: string): boolean {
+    return this.exempt.has(`${p}:${offset}:${value}`);
   }
 
   excludedAcks(): number {

@@ -1,4 +1,4 @@
-import { acquireMode, clusterHasHistory, followerPollMs, newerIsr, nextLookDelay, recoveryWaitMs, writableUntil } from '../../broker-runtime/src/election/decisions.js';
+import { acquireMode, clusterHasHistory, followerPollMs, newerIsr, nextLookDelay, nextRenewDelay, recoveryWaitMs, redisCommandTimeoutMs, writableUntil } from '../../broker-runtime/src/election/decisions.js';
 import type { AcquireMode, InSyncSet, LeaseHolder } from '../../broker-runtime/src/election/lease-store.js';
 import type { Mutation } from './config.js';
 import type { Disk } from './disk.js';
@@ -45,7 +45,7 @@ export class SimElector {
     private readonly disk: Disk,
     private readonly o: SimElectorOptions,
   ) {
-    this.cmdMs = Math.max(200, Math.min(o.renewMs, 2000));
+    this.cmdMs = redisCommandTimeoutMs(o.leaseMs, o.renewMs);
   }
 
   start(): void {
@@ -145,9 +145,12 @@ export class SimElector {
     const value = this.leaseValue;
     if (!value) return 0;
     const sentAt = this.rt.now();
+    const renewing = this.rt.redis((r) => r.renew(value, this.o.leaseMs), this.cmdMs);
+    const side = Promise.all([this.rt.redis((r) => r.register(this.o.id, this.o.leaseMs, null), this.cmdMs), this.rt.redis((r) => r.readLeader(), this.cmdMs)]);
+    side.catch(() => {});
     let renewed: boolean;
     try {
-      renewed = await this.rt.redis((r) => r.renew(value, this.o.leaseMs), this.cmdMs);
+      renewed = await renewing;
     } catch (err) {
       if (this.rt.now() >= this.deadline) this.demote(`could not renew the lease in time (${(err as Error).message})`);
       throw err;
@@ -158,11 +161,10 @@ export class SimElector {
       return 0;
     }
     this.extendDeadline(sentAt);
-    await this.rt.redis((r) => r.register(this.o.id, this.o.leaseMs, null), this.cmdMs);
-    const { isr } = await this.rt.redis((r) => r.readLeader(), this.cmdMs);
+    const [, { isr }] = await side;
     if (isr) this.isr = isr;
     this.remember(isr);
-    return this.o.renewMs;
+    return nextRenewDelay(sentAt, this.rt.now(), this.o.renewMs);
   }
 
   private async followerTick(): Promise<number> {
@@ -223,7 +225,7 @@ export class SimElector {
     this.remember(this.isr);
     this.rt.note(`elected leader with epoch ${result.epoch} (mode ${acquiring}); in-sync set [${this.isr.members.join(', ')}]`);
     this.o.onElected(result.epoch, this.isr, acquiring);
-    return this.o.renewMs;
+    return nextRenewDelay(sentAt, this.rt.now(), this.o.renewMs);
   }
 
   /** LeaseStore.listCandidates: SMEMBERS, then MGET — two round trips. */

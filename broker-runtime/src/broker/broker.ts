@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { BrokerConfig } from '../config/types.js';
 import { BrokerState } from '../election/broker-state.js';
+import { redactUrl } from '../config/values.js';
+import { redisCommandTimeoutMs } from '../election/decisions.js';
 import { Elector } from '../election/elector.js';
 import { clusterKeys } from '../election/keys.js';
 import { LeaseStore } from '../election/lease-store.js';
@@ -53,13 +55,14 @@ export class Broker implements BrokerService {
     // One set of TLS material for every connection this broker opens: to followers and to Redis.
     const tls = outboundTls(config);
     this.transport = new FrameTransport(tls);
-    this.store = new LeaseStore(config.redisUrl, clusterKeys(config.cluster), Math.max(200, Math.min(config.renewMs, 2000)), tls);
+    this.store = new LeaseStore(config.redisUrl, clusterKeys(config.cluster), redisCommandTimeoutMs(config.leaseMs, config.renewMs), tls);
     this.elector = new Elector(this.store, state, {
       id: config.id,
       url: config.advertisedUrl,
       leaseMs: config.leaseMs,
       renewMs: config.renewMs,
       uncleanElection: config.uncleanElection,
+      redisDisplay: redactUrl(config.redisUrl),
       candidacy: () => ({
         lastLogEpoch: Math.max(-1, ...logs.all().map((l) => l.lastEpoch())),
         logEndTotal: logs.all().reduce((sum, l) => sum + l.logEndOffset(), 0),

@@ -3,3 +3,4 @@ export { parseConfig, ConfigError, DEFAULTS, isLoopback, type ParsedArgs } from 
 export { helpText } from './help.js';
 export { FLAGS, type FlagSpec } from './flags.js';
 export { outboundTls, serverTlsOptions, type OutboundTls, type PemFile, type ServerTls } from './tls.js';
+export { redactUrl } from './values.js';

@@ -22,6 +22,11 @@ export function invalid(flag: string, raw: Raw, expected: string): ConfigError {
 }
 
 /** Hides a password in a URL-ish value (`redis://:secret@host` -> `redis://***@host`) before it is printed. */
+/** A URL as it may be logged: `redis://:secret@host` -> `redis://***@host`. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, '//***@');
+}
+
 function redact(value: string): string {
   return value.replace(/\/\/[^@/]*@/, '//***@');
 }

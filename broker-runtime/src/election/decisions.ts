@@ -20,6 +20,33 @@ export function writableUntil(sentAt: number, leaseMs: number): number {
   return sentAt + leaseMs - leaseSafetyMarginMs(leaseMs);
 }
 
+/**
+ * The Redis command timeout. A renew is worth waiting for as long as its answer can still extend the
+ * lease before the write deadline (about lease − renew after the previous renew), so over a slow link
+ * it must not time out at the renew period: a 300 ms round trip with a 500 ms timeout made a healthy
+ * leader step down again and again. Capped so a dead Redis is still noticed within seconds.
+ */
+export function redisCommandTimeoutMs(leaseMs: number, renewMs: number): number {
+  return Math.round(Math.max(200, Math.min(leaseMs - renewMs, 5000)));
+}
+
+/**
+ * The delay before the next renew: the renew period counted from when the last renew was *sent*,
+ * so round trips do not stretch the period (renew + 3 round trips, before).
+ */
+export function nextRenewDelay(sentAt: number, now: number, renewMs: number): number {
+  return Math.max(0, renewMs - (now - sentAt));
+}
+
+/**
+ * Whether a Redis round trip of `rttMs` leaves the lease too little room: after a renew is sent,
+ * the next one goes out a renew period later and must come back before the write deadline, with a
+ * round trip to spare for one slow answer. When this is true the leader warns (and may flap).
+ */
+export function leaseTooShortForRtt(rttMs: number, leaseMs: number, renewMs: number): boolean {
+  return renewMs + 2 * rttMs > leaseMs - leaseSafetyMarginMs(leaseMs);
+}
+
 /** How often a follower looks at the lease: often enough to notice an expiry within a few hundred ms. */
 export function followerPollMs(renewMs: number): number {
   return Math.min(renewMs, 500);

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { BrokerState } from './broker-state.js';
 import { isStorableEpoch, storableOrZero } from './epoch-range.js';
 import { newFrameKey } from '../replication/frame-auth.js';
-import { acquireMode, clusterHasHistory, followerPollMs, nextLookDelay, recoveryWaitMs, writableUntil } from './decisions.js';
+import { acquireMode, clusterHasHistory, followerPollMs, leaseTooShortForRtt, nextLookDelay, nextRenewDelay, recoveryWaitMs, writableUntil } from './decisions.js';
 import type { Candidacy, InSyncSet, LeaseHolder, LeaseStore } from './lease-store.js';
 
 export interface ElectorOptions {
@@ -17,6 +17,8 @@ export interface ElectorOptions {
   /** False while this broker knows its logs miss committed records (an unclean partition): it must not lead. */
   mayLead: () => boolean;
   log: (level: 'debug' | 'info' | 'warn' | 'error', line: string) => void;
+  /** The Redis URL as it may be shown in logs (no password). */
+  redisDisplay: string;
 }
 
 export interface ElectorEvents {
@@ -47,10 +49,15 @@ export class Elector extends EventEmitter<ElectorEvents> {
   private isrMissingSince: number | null = null;
   private isrMissingGeneration = -1;
   private redisOk = false;
+  /** The reason of the current run of Redis failures (null while Redis answers), and its length. */
+  private redisProblem: string | null = null;
+  private redisFailures = 0;
   private timer: NodeJS.Timeout | null = null;
   private deadlineTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private ticking = false;
+  /** The slowest renew round trip since the last warning about it (ms); 0 when the lease has room. */
+  private slowRttWarnedAt = 0;
 
   constructor(
     private readonly store: LeaseStore,
@@ -148,9 +155,21 @@ export class Elector extends EventEmitter<ElectorEvents> {
     let next = followerPollMs(this.opts.renewMs);
     try {
       next = this.role === 'leader' ? await this.leaderTick() : await this.followerTick();
+      if (this.redisProblem !== null) {
+        this.opts.log('info', `redis: reachable again after ${this.redisFailures} failed attempt(s) (last: ${this.redisProblem})`);
+        this.redisProblem = null;
+        this.redisFailures = 0;
+      }
       this.redisOk = true;
     } catch (err) {
-      if (this.redisOk) this.opts.log('warn', `redis: ${(err as Error).message}`);
+      // The first failure and every change of reason, from start-up on (a broker that never reached
+      // Redis used to log nothing at all): refused port, protected mode, wrong password, timeouts.
+      const why = (err as Error).message;
+      this.redisFailures++;
+      if (why !== this.redisProblem) {
+        this.opts.log('warn', `redis (${this.opts.redisDisplay}): ${why}${this.redisFailures > 1 ? ` (${this.redisFailures} failed attempts so far)` : ''}`);
+        this.redisProblem = why;
+      }
       this.redisOk = false;
       this.isrMissingSince = null;
       next = Math.min(next, 250);
@@ -168,9 +187,14 @@ export class Elector extends EventEmitter<ElectorEvents> {
     const value = this.leaseValue;
     if (!value) return 0;
     const sentAt = now();
+    // The registration and the in-sync set read go out right behind the renew (one connection
+    // pipelines them): one round trip per period, and the renew never waits behind them.
+    const renewing = this.store.renew(value, this.opts.leaseMs);
+    const side = Promise.all([this.store.register({ id: this.opts.id, url: this.opts.url }, this.opts.leaseMs, null), this.store.readLeader()]);
+    side.catch(() => {}); // awaited below once the renew is decided; a failure there is reported then
     let renewed: boolean;
     try {
-      renewed = await this.store.renew(value, this.opts.leaseMs);
+      renewed = await renewing;
     } catch (err) {
       if (now() >= this.deadline) this.demote(`could not renew the lease in time (${(err as Error).message})`);
       throw err;
@@ -181,13 +205,27 @@ export class Elector extends EventEmitter<ElectorEvents> {
       return 0;
     }
     this.extendDeadline(sentAt);
-    await this.store.register({ id: this.opts.id, url: this.opts.url }, this.opts.leaseMs, null);
-    const { isr } = await this.store.readLeader();
+    this.checkRoundTrip(now() - sentAt);
+    const [, { isr }] = await side;
     if (isr) {
       this.isr = isr;
       await this.state.rememberIsr(isr);
     }
-    return this.opts.renewMs;
+    return nextRenewDelay(sentAt, now(), this.opts.renewMs);
+  }
+
+  /** One warning when the Redis round trip leaves the lease too little room, one when it is fine again. */
+  private checkRoundTrip(rttMs: number): void {
+    const { leaseMs, renewMs } = this.opts;
+    if (leaseTooShortForRtt(rttMs, leaseMs, renewMs)) {
+      if (this.slowRttWarnedAt === 0) {
+        this.opts.log('warn', `the Redis round trip took ${Math.round(rttMs)} ms: too slow for a ${leaseMs} ms lease renewed every ${renewMs} ms; the leader may lose its lease without a fault. Raise --lease-seconds (or lower --renew-seconds) so that renew + 2 × round trip stays below the lease (README: "Choosing lease and renew")`);
+      }
+      this.slowRttWarnedAt = Math.max(this.slowRttWarnedAt, rttMs);
+    } else if (this.slowRttWarnedAt > 0 && rttMs * 2 < this.slowRttWarnedAt) {
+      this.opts.log('info', `the Redis round trip is back to ${Math.round(rttMs)} ms (was up to ${Math.round(this.slowRttWarnedAt)} ms)`);
+      this.slowRttWarnedAt = 0;
+    }
   }
 
   private async followerTick(): Promise<number> {
@@ -255,7 +293,9 @@ export class Elector extends EventEmitter<ElectorEvents> {
     this.opts.log('info', `elected leader with epoch ${result.epoch} (mode ${mode}); in-sync set [${this.isr.members.join(', ')}]`);
     this.emit('leader', this.leader());
     this.emit('elected', result.epoch, this.isr);
-    return this.opts.renewMs;
+    // The lease runs from when the acquire was sent: the first renew is due a renew period after that.
+    this.checkRoundTrip(now() - sentAt);
+    return nextRenewDelay(sentAt, now(), this.opts.renewMs);
   }
 
   private extendDeadline(sentAt: number): void {
