@@ -183,7 +183,7 @@ export class Broker implements BrokerService {
     await this.handOver();
     try {
       await probeWrite(this.config.dataDir);
-      this.storage.succeeded();
+      this.storage.probeSucceeded();
     } catch {
       // Still refused: the fault was logged when it began, and is in /health.
     }

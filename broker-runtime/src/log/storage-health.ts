@@ -22,12 +22,19 @@ export interface StorageHealthOptions {
   log: (level: 'info' | 'warn', line: string) => void;
   /** Wall clock, ms. */
   now?: () => number;
+  /**
+   * A write's success ends a fault only when no write failed for this long (default 2000 ms): on a
+   * full disk a small write into a file's last page can succeed between failing ones, and the
+   * condition must not flap (and log) with each. probeSucceeded() ends it at once.
+   */
+  quietMs?: number;
 }
 
 interface Fault {
   kind: StorageFaultKind;
   errno: string;
   since: number;
+  lastFailure: number;
   failures: number;
   first: string;
 }
@@ -53,17 +60,29 @@ export class StorageHealth extends EventEmitter<{ change: [faulted: boolean] }> 
     this.failedTotal++;
     if (this.fault) {
       this.fault.failures++;
+      this.fault.lastFailure = this.now();
       return;
     }
     this.faultsTotal++;
-    this.fault = { kind: err.kind, errno: err.errno, since: this.now(), failures: 1, first: err.message };
+    const now = this.now();
+    this.fault = { kind: err.kind, errno: err.errno, since: now, lastFailure: now, failures: 1, first: err.message };
     this.o.log('warn', `storage fault (${err.kind}, ${err.errno}): ${err.message}; refusing writes until one succeeds again (logged once more when it does)`);
     this.emit('change', true);
   }
 
+  /** A log's write succeeded: ends a fault once no write has failed for quietMs. */
   succeeded(): void {
     const f = this.fault;
-    if (!f) return;
+    if (!f || this.now() - f.lastFailure < (this.o.quietMs ?? 2000)) return;
+    this.clear(f);
+  }
+
+  /** A deliberate write (log/storage-probe.ts) succeeded: the data folder takes writes again. */
+  probeSucceeded(): void {
+    if (this.fault) this.clear(this.fault);
+  }
+
+  private clear(f: Fault): void {
     this.fault = null;
     const seconds = ((this.now() - f.since) / 1000).toFixed(1);
     this.o.log('info', `storage fault (${f.kind}, ${f.errno}) cleared after ${seconds} s: ${f.failures} write(s) failed meanwhile`);

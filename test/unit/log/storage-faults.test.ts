@@ -225,7 +225,10 @@ describe('storage health: one warning per condition, with counts', () => {
     assert.equal(health.faulted(), true);
     assert.deepEqual({ ...health.view(), since: undefined }, { state: 'faulted', kind: 'full', errno: 'ENOSPC', since: undefined, failed_writes: 2130, failed_writes_total: 2130, faults_total: 1 });
     assert.match(health.reason()!, /storage full \(ENOSPC\)/);
-    t += 10_000;
+    t += 1_000;
+    health.succeeded();
+    assert.equal(health.faulted(), true, 'a success within quietMs of a failure (a small write into a last page) does not end it');
+    t += 9_000;
     health.succeeded();
     health.succeeded();
     assert.equal(lines.length, 2);
@@ -233,5 +236,9 @@ describe('storage health: one warning per condition, with counts', () => {
     assert.deepEqual(changes, [true, false]);
     assert.deepEqual(health.view(), { state: 'ok', failed_writes: 0, failed_writes_total: 2130, faults_total: 1 });
     assert.equal(health.reason(), undefined);
+    health.failed(new StorageError('io', 'EIO', 'append'));
+    health.probeSucceeded();
+    assert.equal(health.faulted(), false, 'a successful probe ends a fault at once');
+    assert.equal(lines.length, 4);
   });
 });
