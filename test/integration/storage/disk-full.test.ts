@@ -153,15 +153,20 @@ async function verifyEverywhere(w: World, acked: Acked[]): Promise<void> {
   }
 }
 
+/** Kill everything a test started, unmount its tmpfs and remove its folder (also when the test failed). */
+async function tearDown(world: World): Promise<void> {
+  await Promise.all(world.brokers.map((b) => b.kill()));
+  await world.redis.stop();
+  for (const m of world.mounts) unmount(m);
+  await rm(world.dir, { recursive: true, force: true });
+}
+
 describe('a full disk', () => {
   let w: World | undefined;
   const cleanup = async () => {
-    if (!w) return;
-    await Promise.all(w.brokers.map((b) => b.kill()));
-    await w.redis.stop();
-    for (const m of w.mounts) unmount(m);
-    await rm(w.dir, { recursive: true, force: true });
+    const world = w;
     w = undefined;
+    if (world) await tearDown(world);
   };
   after(cleanup);
 
@@ -174,7 +179,9 @@ describe('a full disk', () => {
       t.skip(why);
       return;
     }
-    w = { redis: await RedisServer.start(), brokers: [], dir, mounts: [fullDir] };
+    const world: World = { redis: await RedisServer.start(), brokers: [], dir, mounts: [fullDir] };
+    w = world;
+    t.after(() => (w === world ? cleanup() : undefined));
     // b1 (on the tmpfs) starts alone so that it leads; b2 and b3 join it.
     const b1 = await startBroker(w, 'b1', join(fullDir, 'data'));
     await waitFor('b1 leads', async () => (await health(b1).catch(() => null))?.role === 'leader', 20_000);
@@ -236,7 +243,9 @@ describe('a full disk', () => {
       t.skip(why);
       return;
     }
-    w = { redis: await RedisServer.start(), brokers: [], dir, mounts: [fullDir] };
+    const world: World = { redis: await RedisServer.start(), brokers: [], dir, mounts: [fullDir] };
+    w = world;
+    t.after(() => (w === world ? cleanup() : undefined));
     const b1 = await startBroker(w, 'b1', join(dir, 'b1'));
     await waitFor('b1 leads', async () => (await health(b1).catch(() => null))?.role === 'leader', 20_000);
     await startBroker(w, 'b2', join(dir, 'b2'));
