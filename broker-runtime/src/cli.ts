@@ -7,6 +7,7 @@ import { ConfigError, isLoopback, parseConfig, redactUrl, serverTlsOptions, type
 import { BrokerState } from './election/broker-state.js';
 import { createBrokerServer } from './http/index.js';
 import { openLogManager } from './log/log-manager.js';
+import { StorageHealth } from './log/storage-health.js';
 import { createLogger, type Logger } from './logger.js';
 
 /**
@@ -69,16 +70,18 @@ async function printSecretHash(): Promise<void> {
 
 async function run(config: BrokerConfig, log: Logger, gate: Gate): Promise<void> {
   log('info', `starting: data ${config.dataDir}, redis ${redactUrl(config.redisUrl)}, cluster ${config.cluster}, lease ${config.leaseMs} ms, renew ${config.renewMs} ms, fsync ${config.fsync}`);
+  const storage = new StorageHealth({ log });
   const logs = await openLogManager(config.dataDir, {
     segmentBytes: config.segmentBytes,
     indexIntervalBytes: 4096,
     fsync: config.fsync,
     fsyncIntervalMs: config.fsyncIntervalMs,
     logger: (line) => log('info', line),
+    storage,
   });
   const state = await BrokerState.open(config.dataDir);
   for (const repair of state.repairs) log('warn', `broker state: ${repair}`);
-  const broker = new Broker(config, logs, state, log);
+  const broker = new Broker(config, logs, state, log, storage);
   const tls = serverTlsOptions(config);
   const server = createBrokerServer(broker, {
     maxMessageBytes: config.maxMessageBytes,

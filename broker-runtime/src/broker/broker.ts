@@ -7,8 +7,11 @@ import { redisCommandTimeoutMs } from '../election/decisions.js';
 import { Elector } from '../election/elector.js';
 import { clusterKeys } from '../election/keys.js';
 import { LeaseStore } from '../election/lease-store.js';
-import { invalidRequest, notCommitted, notEnoughReplicas, notLeader, timeout, topicExists, unknownPartition, unknownTopic, type LeaderRef } from '../errors/errors.js';
+import { fromStorageError, invalidRequest, notCommitted, notEnoughReplicas, notLeader, timeout, topicExists, unknownPartition, unknownTopic, type LeaderRef } from '../errors/errors.js';
 import { recordLayoutAt, recordSizeAt } from '../log/record-codec.js';
+import { isStorageError } from '../log/storage-error.js';
+import type { StorageHealth } from '../log/storage-health.js';
+import { probeWrite } from '../log/storage-probe.js';
 import type { LogManager, PartitionLog, RecordInput, TopicInfo } from '../log/types.js';
 import type { Logger } from '../logger.js';
 import { RoundRobinByTopic, choosePartition } from '../routing/partitioner.js';
@@ -21,9 +24,11 @@ import { FrameTransport } from '../replication/transport.js';
 import { outboundTls } from '../config/tls.js';
 import { createBrokerMetrics, type BrokerMetrics } from './broker-metrics.js';
 import { HwmMirror } from './hwm-mirror.js';
-import type { BrokerService, ClusterView, ConsumeResult, EncodedConsumeResult, HealthView, ProduceRecord, ProduceResult, TopicView } from './service.js';
+import type { BrokerService, ClusterView, ConsumeResult, EncodedConsumeResult, HealthView, ProduceRecord, ProduceResult, ReadyView, TopicView } from './service.js';
 
 const MAX_CONSUME_BYTES = 4 << 20;
+/** While the data folder refuses writes: how often to probe it, and (as leader) to try handing over. */
+const STORAGE_PROBE_MS = 1000;
 
 /**
  * One broker: its logs, its side of the election, and replication in whichever role it has now.
@@ -43,12 +48,17 @@ export class Broker implements BrokerService {
   private readonly creating = new Map<string, Promise<void>>();
   private readonly frameKeys: FrameKeyCache;
   private readonly transport: FrameTransport;
+  private storageTimer: NodeJS.Timeout | null = null;
+  private handingOver = false;
+  private handOverRefusalLogged = false;
 
   constructor(
     private readonly config: BrokerConfig,
     private readonly logs: LogManager,
     private readonly state: BrokerState,
     private readonly log: Logger,
+    /** The data folder's storage condition, as the logs report it (log/storage-health.ts). */
+    private readonly storage: StorageHealth,
   ) {
     this.stats = createBrokerMetrics(logs);
     this.refreshMetaVersion();
@@ -68,8 +78,10 @@ export class Broker implements BrokerService {
         logEndTotal: logs.all().reduce((sum, l) => sum + l.logEndOffset(), 0),
       }),
       mayLead: () => !logs.all().some((l) => l.unclean()),
+      storageWritable: () => !storage.faulted(),
       log,
     });
+    storage.on('change', (faulted) => this.onStorageChange(faulted));
     this.elector.on('elected', (epoch, isr) => this.becomeLeader(epoch, isr.members, isr.epoch === epoch ? (isr.version ?? 0) : 0));
     this.elector.on('demoted', (reason) => this.becomeFollower(reason));
     this.elector.on('leader', (holder) => {
@@ -99,6 +111,8 @@ export class Broker implements BrokerService {
   }
 
   async stop(): Promise<void> {
+    if (this.storageTimer) clearInterval(this.storageTimer);
+    this.storageTimer = null;
     const rep = this.leaderRep;
     if (rep && (await rep.leave())) this.log('info', 'left the in-sync set before handing over');
     await this.elector.stop();
@@ -153,6 +167,59 @@ export class Broker implements BrokerService {
     this.leaderRep = null;
     rep?.stop(notCommitted('this broker stopped leading before the records committed; the next leader may still commit them'));
     this.log('info', `now a follower (${reason})`);
+  }
+
+  // ---- storage faults
+
+  /**
+   * The data folder stopped (or started again) taking writes. While it refuses them: probe it every
+   * STORAGE_PROBE_MS (a follower with nothing to apply would otherwise never learn it works again)
+   * and, as leader, hand leadership to a healthy in-sync replica.
+   */
+  private onStorageChange(faulted: boolean): void {
+    if (!faulted) {
+      if (this.storageTimer) clearInterval(this.storageTimer);
+      this.storageTimer = null;
+      this.handOverRefusalLogged = false;
+      return;
+    }
+    if (this.storageTimer) return;
+    this.storageTimer = setInterval(() => void this.storageTick(), STORAGE_PROBE_MS);
+    this.storageTimer.unref();
+    void this.handOver();
+  }
+
+  private async storageTick(): Promise<void> {
+    if (!this.storage.faulted()) return;
+    await this.handOver();
+    try {
+      await probeWrite(this.config.dataDir);
+      this.storage.probeSucceeded();
+    } catch {
+      // Still refused: the fault was logged when it began, and is in /health.
+    }
+  }
+
+  /**
+   * Leave the in-sync set (fenced by our lease, so the next leader does not wait for us) and release
+   * the lease. With no other member in sync there is nobody to hand over to: stay leader (reads
+   * still work, writes answer 507) and try again at the next probe.
+   */
+  private async handOver(): Promise<void> {
+    const rep = this.leaderRep;
+    if (!rep || this.handingOver || !this.storage.faulted()) return;
+    this.handingOver = true;
+    try {
+      if (await rep.leave()) {
+        this.log('warn', `handing leadership over: ${this.storage.reason()}`);
+        await this.elector.stepDown('the data folder refuses writes');
+      } else if (!this.handOverRefusalLogged) {
+        this.handOverRefusalLogged = true;
+        this.log('warn', 'the data folder refuses writes, but no other broker is in sync to take over: staying leader, refusing writes with 507');
+      }
+    } finally {
+      this.handingOver = false;
+    }
   }
 
   private leaderRef(): LeaderRef | null {
@@ -236,7 +303,8 @@ export class Broker implements BrokerService {
       this.stats.produceRequests.inc({ outcome: 'ok' });
       return results;
     } catch (err) {
-      this.stats.produceRequests.inc({ outcome: (err as { code?: string }).code ?? 'error' });
+      const code = isStorageError(err) ? fromStorageError(err).code : (err as { code?: string }).code;
+      this.stats.produceRequests.inc({ outcome: code ?? 'error' });
       throw err;
     }
   }
@@ -275,7 +343,19 @@ export class Broker implements BrokerService {
         bytes += r.payload.length;
         return { key: r.key, payload: r.payload, headers: r.headers, timestamp: now };
       });
-      const { baseOffset, lastOffset } = await log.append(inputs, epoch);
+      let written: { baseOffset: number; lastOffset: number };
+      try {
+        written = await log.append(inputs, epoch);
+      } catch (err) {
+        // Records of other partitions are in their logs already and may commit: not a refusal any more.
+        if (appended.length > 0) {
+          const why = isStorageError(err) ? `storage ${err.kind}, ${err.errno}` : 'see the broker log';
+          if (!isStorageError(err)) this.log('error', `append to ${topic}/${p} failed: ${(err as Error).stack ?? String(err)}`);
+          throw notCommitted(`records for ${appended.length} partition(s) were written, then the write to partition ${p} failed (${why}); some may still commit`);
+        }
+        throw err;
+      }
+      const { baseOffset, lastOffset } = written;
       idxs.forEach((recordIndex, j) => (results[recordIndex] = { partition: p, offset: baseOffset + j }));
       appended.push({ log, last: lastOffset });
       rep.afterAppend(log);
@@ -380,15 +460,41 @@ export class Broker implements BrokerService {
   health(): HealthView {
     const redis = this.elector.redisReachable();
     const unclean = this.logs.all().filter((l) => l.unclean()).map((l) => `${l.topic}/${l.partition}`);
+    const storageFaulted = this.storage.faulted();
     return {
-      status: redis && unclean.length === 0 ? 'ok' : 'degraded',
+      status: redis && unclean.length === 0 && !storageFaulted ? 'ok' : 'degraded',
       id: this.config.id,
       role: this.elector.isLeader() ? 'leader' : 'follower',
       epoch: this.elector.currentEpoch(),
       lease_ms_left: this.elector.leaseMsLeft(),
       redis,
       unclean_partitions: unclean,
+      storage: this.storage.view(),
     };
+  }
+
+  /**
+   * Whether this broker can serve its role now: a leader with a valid lease and a writable log,
+   * or a follower of a known leader that is in sync or receiving its records.
+   */
+  ready(): ReadyView {
+    const health = this.health();
+    const reasons: string[] = [];
+    const storage = this.storage.reason();
+    if (storage) reasons.push(storage);
+    if (this.elector.isLeader()) {
+      if (!this.elector.canWrite()) reasons.push('leader whose lease may have run out: not writing until it is renewed');
+    } else {
+      const leader = this.elector.leader();
+      const inSync = this.elector.lastIsr()?.members.includes(this.config.id) ?? false;
+      const sinceFrame = this.follower.msSinceLastFrame();
+      const recentMs = Math.max(this.config.leaseMs, 2000);
+      if (!leader) reasons.push('no leader known');
+      else if (!inSync && (sinceFrame === null || sinceFrame > recentMs)) {
+        reasons.push(`not in sync, and no replication from leader ${leader.id} in the last ${recentMs} ms`);
+      }
+    }
+    return { ...health, ready: reasons.length === 0, reasons };
   }
 
   metrics(): Record<string, unknown> {

@@ -1,4 +1,5 @@
 import type { LeaderRef } from '../errors/errors.js';
+import type { StorageView } from '../log/storage-health.js';
 
 /**
  * What the HTTP layer asks of a broker. The HTTP layer validates the shape of requests (types,
@@ -78,6 +79,14 @@ export interface HealthView {
   redis: boolean;
   /** Partitions ("topic/partition") cut at start-up below committed data, not yet re-fetched: this broker will not lead. */
   unclean_partitions: string[];
+  /** The data folder's storage: `faulted` while it refuses writes (a full disk, an I/O error); then this broker will not lead. */
+  storage: StorageView;
+}
+
+/** GET /ready: the health view, whether the broker can serve its role, and if not why. */
+export interface ReadyView extends HealthView {
+  ready: boolean;
+  reasons: string[];
 }
 
 export interface BrokerService {
@@ -94,6 +103,8 @@ export interface BrokerService {
   leader(): { leader: LeaderRef | null; epoch: number };
   cluster(): Promise<ClusterView>;
   health(): HealthView;
+  /** GET /ready (answered 200 when ready, else 503). Optional: without it /ready follows /health's status. */
+  ready?(): ReadyView;
   /** Counters and gauges as a flat JSON object (metrics/registry.ts renders Prometheus text from it). */
   metrics(): Record<string, unknown>;
   /** The same metrics in the Prometheus text exposition format (GET /metrics?format=prometheus). */

@@ -4,7 +4,7 @@ import type { ErrorAnswer } from './types.js';
  * Wire codes worth another try: the cluster is moving (new leader, replicas catching up) and the
  * same request may well succeed in a moment. Everything else a broker answers is final.
  */
-const RETRIABLE_CODES = new Set(['NOT_LEADER', 'NOT_ENOUGH_REPLICAS', 'UNAVAILABLE', 'TIMEOUT']);
+const RETRIABLE_CODES = new Set(['NOT_LEADER', 'NOT_ENOUGH_REPLICAS', 'UNAVAILABLE', 'TIMEOUT', 'INSUFFICIENT_STORAGE']);
 const RETRIABLE_STATUSES = new Set([502, 503, 504]);
 /** A 429 that names no wait (not a YAK broker, say) waits this long; and no wait is longer than the cap. */
 const DEFAULT_THROTTLE_MS = 1000;

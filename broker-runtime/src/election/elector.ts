@@ -16,6 +16,8 @@ export interface ElectorOptions {
   candidacy: () => Omit<Candidacy, 'id' | 'highestEpoch'>;
   /** False while this broker knows its logs miss committed records (an unclean partition): it must not lead. */
   mayLead: () => boolean;
+  /** False while this broker's storage refuses writes: it must not take the lease, not even by unclean election. */
+  storageWritable: () => boolean;
   log: (level: 'debug' | 'info' | 'warn' | 'error', line: string) => void;
   /** The Redis URL as it may be shown in logs (no password). */
   redisDisplay: string;
@@ -142,6 +144,22 @@ export class Elector extends EventEmitter<ElectorEvents> {
     }
   }
 
+  /**
+   * Give up leadership now and release the lease, so another in-sync broker takes over without
+   * waiting for it to expire (a leader that cannot write its log). Does nothing unless leader.
+   */
+  async stepDown(reason: string): Promise<void> {
+    const value = this.leaseValue;
+    if (this.role !== 'leader' || !value) return;
+    this.demote(reason);
+    try {
+      await this.store.release(value);
+      this.opts.log('info', 'released the leader lease');
+    } catch (err) {
+      this.opts.log('warn', `could not release the lease (it expires by itself): ${(err as Error).message}`);
+    }
+  }
+
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
@@ -260,6 +278,10 @@ export class Elector extends EventEmitter<ElectorEvents> {
       candidates,
     });
     if (!mode) return followerPollMs(this.opts.renewMs);
+    if (!this.opts.storageWritable()) {
+      this.opts.log('debug', 'not taking the lease: the data folder refuses writes');
+      return followerPollMs(this.opts.renewMs);
+    }
     if (mode !== 'unclean' && !mayLead) {
       this.opts.log('debug', 'not taking the lease: a partition is unclean until re-fetched from a leader');
       return followerPollMs(this.opts.renewMs);

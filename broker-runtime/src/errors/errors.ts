@@ -21,8 +21,11 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'THROTTLED'
   | 'TIMEOUT'
+  | 'INSUFFICIENT_STORAGE'
   | 'UNAVAILABLE'
   | 'INTERNAL';
+
+import type { StorageError } from '../log/storage-error.js';
 
 export interface LeaderRef {
   id: string;
@@ -77,6 +80,20 @@ export const forbidden = (message: string) => new YakError('FORBIDDEN', 403, mes
 /** A principal over its byte quota: retriable once `retry_after_ms` (and the Retry-After header) has passed. */
 export const throttled = (message: string, retryAfterMs: number) =>
   new YakError('THROTTLED', 429, message, true, { retry_after_ms: retryAfterMs });
+
+/**
+ * A storage fault (log/storage-error.ts) as the outside world sees it. Nothing reached the log:
+ * `507 INSUFFICIENT_STORAGE`, a refusal (retriable: the fault may clear, or a healthy broker take
+ * over as leader). Bytes may have reached the log and could not be removed: `503 UNAVAILABLE`
+ * with `outcome: 'unknown'`, as for any write whose fate this broker cannot know.
+ */
+export function fromStorageError(err: StorageError): YakError {
+  const extra = { storage: err.kind, errno: err.errno };
+  if (err.torn) {
+    return new YakError('UNAVAILABLE', 503, `a storage fault (${err.errno}) interrupted the write; it may or may not have happened`, true, { ...extra, outcome: 'unknown' });
+  }
+  return new YakError('INSUFFICIENT_STORAGE', 507, `the broker's storage refused the write (${err.kind}, ${err.errno}); nothing was written`, true, extra);
+}
 
 export function isYakError(err: unknown): err is YakError {
   return err instanceof YakError;

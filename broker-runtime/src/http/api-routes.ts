@@ -4,6 +4,7 @@ import { maySee, type Principal } from '../auth/principal.js';
 import { invalidRequest } from '../errors/errors.js';
 import { readJson } from './body.js';
 import { methodNotAllowed, notFound, writeError, writeJson } from './errors.js';
+import type { HealthView, ReadyView } from '../broker/service.js';
 import type { HttpContext } from './server.js';
 import { parseCreateTopic } from './validate.js';
 
@@ -37,6 +38,12 @@ export function createApiApp(ctx: HttpContext): express.Express {
     '/metadata/leader': { GET: (_req, res) => send(res, 200, service.leader()) },
     '/metadata/cluster': { GET: async (_req, res) => send(res, 200, await service.cluster()) },
     '/health': { GET: (_req, res) => send(res, 200, service.health()) },
+    '/ready': {
+      GET: (_req, res) => {
+        const view = service.ready ? service.ready() : readyFromHealth(service.health());
+        send(res, view.ready ? 200 : 503, view);
+      },
+    },
     '/metrics': { GET: (req, res) => metrics(ctx, req, res) },
   };
 
@@ -71,15 +78,20 @@ function principalOf(req: Request): Principal | null {
   return principals.get(req) ?? null;
 }
 
+/** For a service without ready(): ready exactly when healthy. */
+function readyFromHealth(health: HealthView): ReadyView {
+  return { ...health, ready: health.status === 'ok', reasons: health.status === 'ok' ? [] : [`status ${health.status}`] };
+}
+
 /**
- * What each API call needs (docs/security.md): /health is open for liveness probes (it tells
- * no more than that the broker is up and its role); creating a topic needs admin; everything else
+ * What each API call needs (docs/security.md): /health and /ready are open for liveness and
+ * readiness probes (they tell no more than that the broker is up, its role and its condition); creating a topic needs admin; everything else
  * (metadata for leader discovery, the topic list, metrics) any principal, as Kafka's Metadata does.
  */
 function apiAction(method: string, path: string): Action | undefined {
   // Express routes ignore case and a trailing slash: so must this, or POST /Topics/ would pass as a read.
   const route = path.toLowerCase().replace(/\/+$/, '');
-  if (route === '/health') return undefined;
+  if (route === '/health' || route === '/ready') return undefined;
   if (route === '/topics' && method !== 'GET' && method !== 'HEAD') return { op: 'admin' };
   return { op: 'describe' };
 }

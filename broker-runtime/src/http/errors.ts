@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import { YakError, isYakError } from '../errors/errors.js';
+import { YakError, fromStorageError, isYakError } from '../errors/errors.js';
+import { isStorageError } from '../log/storage-error.js';
 
 /**
  * The one place where errors become HTTP answers. A YakError answers with its own status and
@@ -26,6 +27,7 @@ export const unsupportedMediaType = (got: string, want: string) =>
 
 /** Status, JSON body and the headers some errors need (Allow, Retry-After, WWW-Authenticate) for any thrown value. */
 export function mapError(err: unknown, log: Logger): { status: number; body: string; headers?: Record<string, string> } {
+  if (isStorageError(err)) err = fromStorageError(err);
   if (isYakError(err) && Number.isInteger(err.status) && err.status >= 400 && err.status <= 599) {
     try {
       const headers = errorHeaders(err);

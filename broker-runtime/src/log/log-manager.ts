@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { invalidRequest, topicExists } from '../errors/errors.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { openPartitionLog, type FilePartitionLog } from './partition-log.js';
+import { classifyStorageError, isStorageError } from './storage-error.js';
 import type { LogManager, LogOptions, PartitionLog, TopicInfo } from './types.js';
 
 /** Topic metadata file in the data folder. */
@@ -116,16 +117,22 @@ export class FileLogManager implements LogManager {
         if (existing.partitions === partitions) return;
         throw topicExists(name);
       }
-      const logs = await openTopic(this.dataDir, name, partitions, this.options);
       const info = { name, partitions };
       try {
-        await writeTopics(this.dataDir, [...this.infos.values(), info]);
+        const logs = await openTopic(this.dataDir, name, partitions, this.options);
+        try {
+          await writeTopics(this.dataDir, [...this.infos.values(), info]);
+        } catch (err) {
+          await Promise.allSettled(logs.map((l) => l.close()));
+          throw err;
+        }
+        this.logs.set(name, logs);
       } catch (err) {
-        await Promise.allSettled(logs.map((l) => l.close()));
-        throw err;
+        const storage = classifyStorageError(err, `creating topic ${name}`);
+        if (storage) this.options.storage?.failed(storage);
+        throw storage ?? err;
       }
       this.infos.set(name, info);
-      this.logs.set(name, logs);
       this.options.logger?.(`[logs] created topic ${name} with ${partitions} partition(s)`);
     };
     const result = this.metadataChain.then(run);
@@ -166,6 +173,8 @@ export class FileLogManager implements LogManager {
     this.ticking = Promise.all(
       due.map((l) =>
         (flushAll ? l.flush() : l.checkpointHighWatermark()).catch((err: unknown) => {
+          // A storage fault is logged once per condition by the storage observer, not once per tick.
+          if (isStorageError(err) && this.options.storage) return;
           this.options.logger?.(`[log ${l.topic}-${l.partition}] periodic flush failed: ${err instanceof Error ? err.message : String(err)}`);
         }),
       ),

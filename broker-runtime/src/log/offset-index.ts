@@ -63,15 +63,21 @@ export class OffsetIndex {
 
   /** Drop entries for offsets >= `offset`; the segment now ends at `segmentSize`. Shortens the file too. */
   async truncateTo(offset: number, segmentSize: number): Promise<void> {
+    const keep = this.forget(offset, segmentSize);
+    if (this.persisted > keep) {
+      await truncate(this.path, keep * INDEX_ENTRY_BYTES);
+      this.persisted = keep;
+    }
+  }
+
+  /** Drop entries for `offset` and later (or at `segmentSize` and past) in memory only; returns how many are kept. */
+  forget(offset: number, segmentSize: number): number {
     const rel = offset - this.baseOffset;
     let keep = this.count;
     while (keep > 0 && (this.relOffsets[keep - 1]! >= rel || this.positions[keep - 1]! >= segmentSize)) keep--;
     this.count = keep;
     this.resume(segmentSize);
-    if (this.persisted > keep) {
-      await truncate(this.path, keep * INDEX_ENTRY_BYTES);
-      this.persisted = keep;
-    }
+    return keep;
   }
 
   /** Set the byte counter after a load or truncation, for appends that follow. */

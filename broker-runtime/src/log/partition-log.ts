@@ -7,6 +7,7 @@ import { LogSegment, parseSegmentFileName, type RecoveredSegment } from './log-s
 import { checkIntegrity, type IntegrityResult } from './integrity.js';
 import { findLostRecords, readEndEvidence, removeOrphanIndexes } from './lost-records.js';
 import { decodeRecords, encodeRecords, validateBatch } from './record-codec.js';
+import { classifyStorageError, isStorageError } from './storage-error.js';
 import type { UncleanMarker } from './unclean-marker.js';
 import type { EpochEntry, LogOptions, PartitionLog, RawBatch, RecordInput, RecoveryReport, StoredRecord } from './types.js';
 import { WriteQueue, type PendingAppend } from './write-queue.js';
@@ -41,6 +42,8 @@ export class FilePartitionLog implements PartitionLog {
   private closing: Promise<void> | undefined;
   /** Set when a failed write could not be undone: the log refuses further changes. */
   private failure: Error | undefined;
+  /** The rest of a truncation that failed halfway (a storage fault): finished before the next change. */
+  private unfinishedTruncation: { offset: number; dropped: LogSegment[] } | undefined;
   private readonly log: (line: string) => void;
   /** Average encoded record size lately, to size read chunks for a maxRecords. */
   private recordBytesEstimate = 1024;
@@ -111,7 +114,8 @@ export class FilePartitionLog implements PartitionLog {
   }
 
   appendRaw(bytes: Buffer): Promise<{ count: number; nextOffset: number }> {
-    return this.queue.task(async () => {
+    return this.queue.task(() => this.reportingStorage('append', async () => {
+      await this.finishTruncation();
       const batch = validateBatch(bytes, this.leo);
       if (batch.count === 0) return { count: 0, nextOffset: this.leo };
       const latest = this.cache.latestEpoch();
@@ -120,7 +124,7 @@ export class FilePartitionLog implements PartitionLog {
       await this.writeRecords([bytes], bytes.length, this.leo, batch.count, batch.epochs.filter((e) => e.epoch > latest));
       if (this.uncleanMark?.isSet()) await this.liftUncleanMark();
       return { count: batch.count, nextOffset: this.leo };
-    });
+    }, true));
   }
 
   async read(from: number, upTo: number, maxRecords: number, maxBytes: number): Promise<StoredRecord[]> {
@@ -155,7 +159,8 @@ export class FilePartitionLog implements PartitionLog {
 
   truncateTo(offset: number): Promise<void> {
     checkOffset(offset, 'offset');
-    return this.queue.task(async () => {
+    return this.queue.task(() => this.reportingStorage('truncate', async () => {
+      await this.finishTruncation();
       if (offset >= this.leo) return;
       const before = this.leo;
       // Shrink what readers may see first; segments are cut after.
@@ -165,32 +170,68 @@ export class FilePartitionLog implements PartitionLog {
       const dropped = this.segments.filter((s) => s.baseOffset > offset);
       this.segments = this.segments.filter((s) => s.baseOffset <= offset);
       try {
-        for (const s of dropped) {
-          this.unflushed.delete(s);
-          await s.delete();
-        }
-        const active = this.active();
-        await active.truncateTo(offset);
-        if (this.options.fsync === 'always') await active.flush();
-        else this.unflushed.add(active);
-        if (this.cache.truncateFromEnd(offset)) await this.cache.persist();
-      } catch (err) {
-        this.failure = new Error(`truncation to offset ${offset} failed halfway: ${errorText(err)}`);
-        throw err;
+        this.unfinishedTruncation = { offset, dropped };
+        await this.finishTruncation();
       } finally {
         this.generation++;
       }
       this.log(`truncated from offset ${before} to ${offset}${dropped.length ? `, deleting ${dropped.length} segment(s)` : ''}`);
-    });
+    }));
+  }
+
+  /**
+   * Cut the files down to a truncation already made in memory. Every step can run again, so a
+   * storage fault halfway leaves the rest for the next change; any other failure is fatal.
+   */
+  private async finishTruncation(): Promise<void> {
+    const pending = this.unfinishedTruncation;
+    if (!pending) return;
+    const { offset, dropped } = pending;
+    try {
+      while (dropped.length > 0) {
+        const s = dropped[0]!;
+        this.unflushed.delete(s);
+        await s.delete();
+        dropped.shift();
+      }
+      const active = this.active();
+      await active.truncateTo(offset);
+      if (this.options.fsync === 'always') await active.flush();
+      else this.unflushed.add(active);
+      this.cache.truncateFromEnd(offset);
+      await this.cache.persist();
+      this.unfinishedTruncation = undefined;
+    } catch (err) {
+      if (!isStorageError(classifyStorageError(err, 'truncate'))) this.failure = new Error(`truncation to offset ${offset} failed halfway: ${errorText(err)}`);
+      throw err;
+    }
+  }
+
+  /**
+   * Run a change and tell the storage observer how it went: a storage fault (classified here,
+   * once), or for writes of records (`writes`), a success, which ends a fault it knew of. Other
+   * changes do not count as successes: a truncation or an empty checkpoint can succeed on a full disk.
+   */
+  private async reportingStorage<T>(what: string, run: () => Promise<T>, writes = false): Promise<T> {
+    let result: T;
+    try {
+      result = await run();
+    } catch (err) {
+      const storage = classifyStorageError(err, `${this.topic}-${this.partition}: ${what}`);
+      if (storage) this.options.storage?.failed(storage);
+      throw storage ?? err;
+    }
+    if (writes) this.options.storage?.succeeded();
+    return result;
   }
 
   flush(): Promise<void> {
-    return this.queue.task(() => this.flushNow(true));
+    return this.queue.task(() => this.reportingStorage('flush', () => this.flushNow(true)));
   }
 
   /** Write the high-water mark checkpoint if it moved, without fsyncing segments. */
   checkpointHighWatermark(): Promise<void> {
-    return this.queue.task(() => this.checkpointHwm(this.options.fsync !== 'never'));
+    return this.queue.task(() => this.reportingStorage('high-water mark checkpoint', () => this.checkpointHwm(this.options.fsync !== 'never')));
   }
 
   close(): Promise<void> {
@@ -305,7 +346,11 @@ export class FilePartitionLog implements PartitionLog {
     }
     if (chunks.length === 0) return;
     try {
-      await this.writeRecords(chunks, bytes, firstOffset, offset - firstOffset, epoch > latest ? [{ epoch, startOffset: firstOffset }] : []);
+      await this.reportingStorage('append', async () => {
+        await this.finishTruncation();
+        if (this.leo !== firstOffset) throw new Error(`log end moved from ${firstOffset} to ${this.leo} while finishing a truncation`);
+        await this.writeRecords(chunks, bytes, firstOffset, offset - firstOffset, epoch > latest ? [{ epoch, startOffset: firstOffset }] : []);
+      }, true);
     } catch (err) {
       for (const w of written) w.call.reject(err);
       return;
@@ -330,13 +375,16 @@ export class FilePartitionLog implements PartitionLog {
       for (const e of newEpochs) changed = this.cache.assign(e.epoch, e.startOffset) || changed;
       if (changed) await this.cache.persist();
     } catch (err) {
+      let undone = true;
       try {
         await active.truncateAt(position, firstOffset);
-        if (this.cache.truncateFromEnd(firstOffset)) await this.cache.persist();
-      } catch (undoErr) {
-        this.failure = new Error(`a failed write at offset ${firstOffset} could not be undone: ${errorText(undoErr)}`);
+      } catch {
+        // The bytes stay in the file for now; the segment forgets them and cuts them before its next append.
+        active.abandonTail(position, firstOffset);
+        undone = false;
       }
-      throw err;
+      if (this.cache.truncateFromEnd(firstOffset)) await this.cache.persist().catch(() => undefined);
+      throw classifyStorageError(err, `${this.topic}-${this.partition}: write at offset ${firstOffset}`, !undone) ?? err;
     }
     this.leo = firstOffset + count;
     this.recordBytesEstimate = bytes / count;
@@ -361,7 +409,12 @@ export class FilePartitionLog implements PartitionLog {
     }
     await old.index.write(durable);
     const segment = await LogSegment.create(this.dir, baseOffset, this.options.indexIntervalBytes);
-    if (durable) await fsyncDir(this.dir);
+    try {
+      if (durable) await fsyncDir(this.dir);
+    } catch (err) {
+      await segment.delete().catch(() => undefined);
+      throw err;
+    }
     this.segments.push(segment);
     return segment;
   }

@@ -1,3 +1,5 @@
+import type { StorageError } from './storage-error.js';
+
 /**
  * The storage contract. Everything above log/ (replication, HTTP) talks to a partition's log only
  * through these interfaces; everything below is files.
@@ -50,6 +52,14 @@ export interface LogOptions {
   fsyncIntervalMs: number;
   /** Called with a human-readable line for recovery events (truncated tail, rebuilt index). */
   logger?: (line: string) => void;
+  /** Told of every storage fault (ENOSPC, EIO, ...) a change meets, and of every change that succeeds. */
+  storage?: StorageObserver;
+}
+
+/** Watches the outcome of a log's writes (log/storage-health.ts keeps the condition). */
+export interface StorageObserver {
+  failed(err: StorageError): void;
+  succeeded(): void;
 }
 
 export interface RawBatch {

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { unauthenticated } from '../errors/errors.js';
 import type { LeaseHolder } from '../election/lease-store.js';
+import { isStorageError } from '../log/storage-error.js';
 import type { LogManager, TopicInfo } from '../log/types.js';
 import { decideTruncation, epochAt } from './divergence.js';
 import type { HighWatermarkWaiters } from './hwm-waiters.js';
@@ -34,6 +36,13 @@ export class FollowerApply {
   constructor(private readonly o: FollowerApplyOptions) {}
 
   private refused = 0;
+  /** performance.now() of the last frame from a leader that this broker applied, or null. */
+  private lastAppliedAt: number | null = null;
+
+  /** Milliseconds since the last frame from a leader was applied, or null if none ever was. */
+  msSinceLastFrame(): number | null {
+    return this.lastAppliedAt === null ? null : performance.now() - this.lastAppliedAt;
+  }
 
   /**
    * Obey `frame` only if `auth` (the x-yak-frame-auth header) proves it was signed by the
@@ -109,8 +118,10 @@ export class FollowerApply {
           const { count } = await log.appendRaw(bytes);
           this.o.onApplied(bytes.length, count);
         } catch (err) {
-          this.o.log('warn', `${log.topic}/${log.partition}: refused records from ${header.leader.id}: ${(err as Error).message}`);
-          parts.push({ topic: log.topic, partition: log.partition, status: 'mismatch', logEndOffset: log.logEndOffset(), epochs: log.epochs() });
+          // A storage fault is logged once per condition (log/storage-health.ts), not once per frame.
+          const storage = isStorageError(err) ? err.kind : undefined;
+          if (!storage) this.o.log('warn', `${log.topic}/${log.partition}: refused records from ${header.leader.id}: ${(err as Error).message}`);
+          parts.push({ topic: log.topic, partition: log.partition, status: 'mismatch', logEndOffset: log.logEndOffset(), epochs: log.epochs(), ...(storage && { storage }) });
           continue;
         }
       }
@@ -121,6 +132,7 @@ export class FollowerApply {
       }
       parts.push({ topic: log.topic, partition: log.partition, status: 'ok', logEndOffset: log.logEndOffset() });
     }
+    this.lastAppliedAt = performance.now();
     return { ok: true, metaVersion: this.appliedMeta, parts, incarnation: this.incarnation };
   }
 }

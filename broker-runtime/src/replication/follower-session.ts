@@ -70,6 +70,8 @@ export class FollowerSession {
   private refusedSince: number | null = null;
   /** The last answer refused a truncation: ask again at heartbeat pace, not in a tight loop. */
   private truncationRefused = false;
+  /** The last answer said the follower's storage refused the records (a full disk): back off. */
+  private storageRefused = false;
   /** Partitions whose refused truncation was already logged (once per session, not per retry). */
   private readonly refusalsLogged = new Set<string>();
 
@@ -135,7 +137,10 @@ export class FollowerSession {
         this.failures = 0;
         this.refusedSince = null;
         this.handle(answer, built);
-        if (this.truncationRefused) await this.sleep(this.ctx.heartbeatMs);
+        // Nothing will change by asking again at once: a refused cut, or a follower whose disk
+        // refuses writes (new records must not wake it early, or a busy leader retries per produce).
+        if (this.storageRefused) await this.sleep(this.ctx.heartbeatMs, false);
+        else if (this.truncationRefused) await this.sleep(this.ctx.heartbeatMs);
       } catch (err) {
         this.failures++;
         if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') this.refusedSince ??= performance.now();
@@ -220,6 +225,7 @@ export class FollowerSession {
     this.everAnswered = true;
     this.metaAcked = answer.metaVersion;
     this.truncationRefused = false;
+    this.storageRefused = false;
     built.parts.forEach((sent, i) => {
       const state = answer.parts[i];
       const log = built.logs[i]!;
@@ -231,6 +237,7 @@ export class FollowerSession {
         p.truncateTo = undefined;
         p.sentHwm = sent.hwm;
       } else {
+        if (state.storage) this.storageRefused = true;
         if (state.refused) {
           // The follower holds committed records this leader lacks: it keeps them and stays out
           // of the in-sync set. Nothing to do here but say so; it must not be forced.
@@ -256,17 +263,23 @@ export class FollowerSession {
     this.ctx.onProgress(this, built.logs);
   }
 
-  private sleep(ms: number): Promise<void> {
-    if (this.pendingWake || !this.running) return Promise.resolve();
+  /** Wait `ms`, or less if woken (new records, stop); with `wakeable` false only stop() cuts it short. */
+  private sleep(ms: number, wakeable = true): Promise<void> {
+    if ((wakeable && this.pendingWake) || !this.running) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(() => {
         this.wakeUp = null;
         resolve();
       }, Math.max(1, ms));
-      this.wakeUp = () => {
+      const wakeUp = () => {
+        if (!wakeable && this.running) {
+          this.wakeUp = wakeUp; // new records: keep waiting, but stay stoppable
+          return;
+        }
         clearTimeout(t);
         resolve();
       };
+      this.wakeUp = wakeUp;
     });
   }
 }

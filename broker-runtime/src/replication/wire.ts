@@ -56,6 +56,8 @@ export interface PartState {
   epochs?: EpochEntry[];
   /** Why the follower refused the truncation it was asked for (it would have cut committed records). */
   refused?: string;
+  /** The follower's storage refused the records (a full disk, an I/O error): the leader backs off. */
+  storage?: string;
 }
 
 export type ReplicateAnswer =

@@ -78,6 +78,7 @@ describe('a cluster started with --auth-file', () => {
     assert.equal((await get(leader, '/metrics')).status, 401);
     assert.equal(await hwm('orders.unauth'), undefined, 'a refused produce does not create the topic');
     assert.equal((await get(leader, '/health')).status, 200, '/health stays open for liveness probes');
+    assert.equal((await get(leader, '/ready')).status, 200, '/ready stays open for readiness probes (the leader is ready)');
   });
 
   test('403 FORBIDDEN on a topic outside the patterns and on admin calls; nothing is written', async () => {

@@ -77,6 +77,7 @@ describe('the HTTP layer behind an auth file', () => {
     }
     assert.equal(stub.calls.length, before, 'no refused call reached the service');
     assert.equal((await send('GET', '/health')).status, 200, '/health stays open for liveness probes');
+    for (const path of ['/ready', '/Ready/']) assert.equal((await send('GET', path)).status, 200, `${path} stays open for readiness probes`);
   });
 
   test('creating a topic needs admin, however the path is spelt', async () => {
