@@ -5,7 +5,9 @@ import { BrokerState } from '../election/broker-state.js';
 import { Elector } from '../election/elector.js';
 import { clusterKeys } from '../election/keys.js';
 import { LeaseStore } from '../election/lease-store.js';
-import { invalidRequest, notCommitted, notEnoughReplicas, notLeader, timeout, topicExists, unknownPartition, unknownTopic, type LeaderRef } from '../errors/errors.js';
+import { invalidRequest, notCommitted, notEnoughReplicas, notLeader, offsetOutOfRange, timeout, topicExists, unknownPartition, unknownTopic, type LeaderRef } from '../errors/errors.js';
+import type { RetentionPolicy } from '../log/retention.js';
+import { applyConfigChange, effectiveConfig, sameConfig, type TopicConfig } from '../log/topic-config.js';
 import { recordLayoutAt, recordSizeAt } from '../log/record-codec.js';
 import type { LogManager, PartitionLog, RecordInput, TopicInfo } from '../log/types.js';
 import type { Logger } from '../logger.js';
@@ -19,7 +21,8 @@ import { FrameTransport } from '../replication/transport.js';
 import { outboundTls } from '../config/tls.js';
 import { createBrokerMetrics, type BrokerMetrics } from './broker-metrics.js';
 import { HwmMirror } from './hwm-mirror.js';
-import type { BrokerService, ClusterView, ConsumeResult, EncodedConsumeResult, HealthView, ProduceRecord, ProduceResult, TopicView } from './service.js';
+import { RetentionRunner } from './retention-runner.js';
+import type { BrokerService, ClusterView, ConsumeResult, EncodedConsumeResult, HealthView, ProduceRecord, ProduceResult, TopicConfigView, TopicView } from './service.js';
 
 const MAX_CONSUME_BYTES = 4 << 20;
 
@@ -41,6 +44,8 @@ export class Broker implements BrokerService {
   private readonly creating = new Map<string, Promise<void>>();
   private readonly frameKeys: FrameKeyCache;
   private readonly transport: FrameTransport;
+  private readonly retention: RetentionRunner;
+  private readonly retentionDefaults: RetentionPolicy;
 
   constructor(
     private readonly config: BrokerConfig,
@@ -89,15 +94,27 @@ export class Broker implements BrokerService {
       log,
     });
     this.mirror = new HwmMirror(logs, this.store, () => this.elector.fence(), log);
+    this.retentionDefaults = { retentionMs: config.retentionMs, retentionBytes: config.retentionBytes };
+    this.retention = new RetentionRunner({
+      logs,
+      defaults: this.retentionDefaults,
+      intervalMs: config.retentionCheckMs,
+      // Only a leader that may still write decides; its followers follow its log start.
+      active: () => this.leaderRep !== null && this.elector.canWrite(),
+      onDeleted: (log) => this.leaderRep?.afterAppend(log),
+      log,
+    });
   }
 
   start(): void {
     this.elector.start(this.config.redisUrl);
+    this.retention.start();
   }
 
   async stop(): Promise<void> {
     const rep = this.leaderRep;
     if (rep && (await rep.leave())) this.log('info', 'left the in-sync set before handing over');
+    this.retention.stop();
     await this.elector.stop();
     this.mirror.stop();
     this.reads.releaseAll();
@@ -167,7 +184,7 @@ export class Broker implements BrokerService {
   // ---- topics
 
   private refreshMetaVersion(): void {
-    const text = this.logs.topics().map((t) => `${t.name}:${t.partitions}`).sort().join(',');
+    const text = this.logs.topics().map((t) => `${t.name}:${t.partitions}:${JSON.stringify(t.config ?? {})}`).sort().join(',');
     this.metaVersionCache = createHash('sha1').update(text).digest('hex').slice(0, 16);
   }
 
@@ -182,37 +199,62 @@ export class Broker implements BrokerService {
         this.log('warn', `topic ${t.name}: leader has ${t.partitions} partitions, this broker ${have.partitions}; keeping ours`);
         continue;
       }
-      if (!have) await this.logs.createTopic(t.name, t.partitions);
+      if (!have) await this.logs.createTopic(t.name, t.partitions, t.config);
+      else if (!sameConfig(have.config, t.config)) await this.logs.setTopicConfig(t.name, t.config ?? {});
     }
     this.refreshMetaVersion();
   }
 
   /** Concurrent first produces to a new topic share one creation. */
-  private createTopicAsLeader(name: string, partitions: number): Promise<void> {
+  private createTopicAsLeader(name: string, partitions: number, config?: TopicConfig): Promise<void> {
     let pending = this.creating.get(name);
     if (!pending) {
-      pending = this.doCreateTopic(name, partitions).finally(() => this.creating.delete(name));
+      pending = this.doCreateTopic(name, partitions, config).finally(() => this.creating.delete(name));
       this.creating.set(name, pending);
     }
     return pending;
   }
 
-  private async doCreateTopic(name: string, partitions: number): Promise<void> {
-    await this.logs.createTopic(name, partitions);
+  private async doCreateTopic(name: string, partitions: number, config?: TopicConfig): Promise<void> {
+    await this.logs.createTopic(name, partitions, config);
     this.refreshMetaVersion();
     this.mirror.topicsChanged(this.logs.topics());
     this.log('info', `created topic ${name} with ${partitions} partition(s)`);
   }
 
-  async createTopic(name: string, partitions: number): Promise<void> {
+  async createTopic(name: string, partitions: number, config?: TopicConfig): Promise<void> {
     const rep = this.writable();
     if (this.logs.topic(name)) throw topicExists(name);
-    await this.createTopicAsLeader(name, partitions);
+    await this.createTopicAsLeader(name, partitions, config);
+    await this.metadataReplicated(rep, `topic ${name} was created on the leader but not every in-sync replica confirmed it in time`);
+  }
+
+  /** Resolves once every in-sync replica has the current topic metadata; a TIMEOUT after produceTimeoutMs. */
+  private async metadataReplicated(rep: LeaderReplication, late: string): Promise<void> {
     const committed = await Promise.race([
       rep.waitMetadata(this.metaVersionCache).then(() => true),
       new Promise<boolean>((r) => setTimeout(() => r(false), this.config.produceTimeoutMs).unref()),
     ]);
-    if (!committed) throw timeout(`topic ${name} was created on the leader but not every in-sync replica confirmed it in time`);
+    if (!committed) throw timeout(late);
+  }
+
+  topicConfig(name: string): TopicConfigView {
+    const info = this.logs.topic(name);
+    if (!info) throw unknownTopic(name);
+    return { name, config: effectiveConfig(this.retentionDefaults, info.config), overrides: info.config ?? {} };
+  }
+
+  async setTopicConfig(name: string, change: unknown): Promise<TopicConfigView> {
+    const rep = this.writable();
+    const info = this.logs.topic(name);
+    if (!info) throw unknownTopic(name);
+    const next = applyConfigChange(info.config ?? {}, change);
+    if (typeof next === 'string') throw invalidRequest(next);
+    await this.logs.setTopicConfig(name, next);
+    this.refreshMetaVersion();
+    this.log('info', `topic ${name}: config now ${JSON.stringify(next)}`);
+    await this.metadataReplicated(rep, `the config of topic ${name} was changed on the leader but not every in-sync replica confirmed it in time`);
+    return this.topicConfig(name);
   }
 
   topics(): TopicView[] {
@@ -220,8 +262,9 @@ export class Broker implements BrokerService {
       name: t.name,
       partitions: Array.from({ length: t.partitions }, (_, p) => {
         const log = this.logs.partition(t.name, p);
-        return { partition: p, high_watermark: log?.highWatermark() ?? 0, log_end_offset: log?.logEndOffset() ?? 0 };
+        return { partition: p, high_watermark: log?.highWatermark() ?? 0, log_end_offset: log?.logEndOffset() ?? 0, log_start_offset: log?.logStartOffset() ?? 0 };
       }),
+      config: effectiveConfig(this.retentionDefaults, t.config),
     }));
   }
 
@@ -296,6 +339,7 @@ export class Broker implements BrokerService {
     const log = await this.readableLog(topic, partition, offset, waitMs);
     const hwm = log.highWatermark();
     const records = offset < hwm ? await log.read(offset, hwm, max, MAX_CONSUME_BYTES) : [];
+    if (records.length === 0) this.checkLogStart(log, offset);
     this.stats.consumeRequests.inc();
     if (records.length) {
       this.stats.recordsOut.inc({ topic }, records.length);
@@ -315,6 +359,7 @@ export class Broker implements BrokerService {
     const log = await this.readableLog(topic, partition, offset, waitMs);
     const hwm = log.highWatermark();
     const records = offset < hwm ? await log.readEncoded(offset, hwm, max, MAX_CONSUME_BYTES) : [];
+    if (records.length === 0) this.checkLogStart(log, offset);
     this.stats.consumeRequests.inc();
     let count = 0;
     let payloadBytes = 0;
@@ -341,8 +386,19 @@ export class Broker implements BrokerService {
     if (!info) throw unknownTopic(topic);
     const log = this.logs.partition(topic, partition);
     if (!log) throw unknownPartition(topic, partition, info.partitions);
+    this.checkLogStart(log, offset);
     if (waitMs > 0 && log.highWatermark() <= offset) await this.reads.wait(log, offset, waitMs);
     return log;
+  }
+
+  /**
+   * Below the log start: 416. Checked before the read, and again when a read found nothing (retention
+   * may have deleted the segment between the check and the read), never after records were read:
+   * those are committed records served before their segment went.
+   */
+  private checkLogStart(log: PartitionLog, offset: number): void {
+    const start = log.logStartOffset();
+    if (offset < start) throw offsetOutOfRange(log.topic, log.partition, offset, start);
   }
 
   replicate(frame: Buffer, auth: string | string[] | undefined): Promise<Buffer> {
