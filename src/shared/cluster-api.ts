@@ -37,12 +37,16 @@ export interface ReplicaPartitionState {
   brokerId: string;
   logEndOffset: number;
   highWatermark: number;
+  /** First offset the replica still holds (records below were deleted by retention); 0 from brokers without retention. */
+  logStartOffset?: number;
 }
 
 export interface PartitionSnapshot {
   partition: number;
   /** The leader's high-water mark (committed boundary). */
   highWatermark: number;
+  /** The leader's log start offset: consumes below it answer 416 (retention deleted them). */
+  logStartOffset?: number;
   replicas: ReplicaPartitionState[];
 }
 

@@ -1,5 +1,6 @@
 import type { LeaseHolder } from '../../broker-runtime/src/election/lease-store.js';
 import { decideTruncation, epochAt } from '../../broker-runtime/src/replication/divergence.js';
+import { continuesLog } from '../../broker-runtime/src/replication/log-start.js';
 import type { Mutation } from './config.js';
 import type { SimLog } from './disk.js';
 import type { SimAnswer, SimFrame, SimPartState } from './runtime.js';
@@ -58,7 +59,8 @@ export class SimFollowerApply {
         this.o.note(`p${log.partition}: truncating divergent tail ${cut.to}..${log.logEndOffset()} (leader ${header.leader}, epoch ${header.epoch})${below}`);
         log.truncateTo(cut.to);
       }
-      const continues = log.logEndOffset() === part.prevOffset && (part.prevOffset === 0 || epochAt(log.epochs(), part.prevOffset - 1) === part.prevEpoch);
+      // Retention is not simulated: every log starts at 0.
+      const continues = continuesLog({ logStart: 0, logEnd: log.logEndOffset(), epochAt: (o) => epochAt(log.epochs(), o) }, part.prevOffset, part.prevEpoch);
       if (!continues) {
         parts.push({ partition: log.partition, status: 'mismatch', logEndOffset: log.logEndOffset(), epochs: log.epochs() });
         continue;

@@ -1,4 +1,5 @@
-import { divergencePoint, epochAt, epochsFrom } from '../../broker-runtime/src/replication/divergence.js';
+import { epochAt, epochsFrom } from '../../broker-runtime/src/replication/divergence.js';
+import { resumeAfterMismatch } from '../../broker-runtime/src/replication/log-start.js';
 import type { Mutation } from './config.js';
 import type { SimLog } from './disk.js';
 import type { Runtime, SimAnswer, SimFrame, SimPart, Timer } from './runtime.js';
@@ -193,10 +194,15 @@ export class SimFollowerSession {
           this.rt.note(`follower ${this.id} refused to cut p${sent.partition}: ${state.refused}`);
         }
         // The mutation trusts the follower's log end as if its records were the leader's.
-        const d = this.ctx.mutation === 'skip-divergence-check' ? Math.min(state.logEndOffset, log.logEndOffset()) : divergencePoint(log.epochs(), log.logEndOffset(), state.epochs ?? [], state.logEndOffset);
-        p.truncateTo = d < state.logEndOffset ? d : undefined;
-        p.nextOffset = d;
-        p.matched = d;
+        // Retention is not simulated: every log starts at 0.
+        const skip = Math.min(state.logEndOffset, log.logEndOffset());
+        const resume =
+          this.ctx.mutation === 'skip-divergence-check'
+            ? { nextOffset: skip, truncateTo: skip < state.logEndOffset ? skip : undefined }
+            : resumeAfterMismatch({ epochs: log.epochs(), logEnd: log.logEndOffset(), logStart: 0 }, { epochs: state.epochs ?? [], logEnd: state.logEndOffset, logStart: 0 });
+        p.truncateTo = resume.truncateTo;
+        p.nextOffset = resume.nextOffset;
+        p.matched = Math.min(resume.nextOffset, state.logEndOffset);
         p.sentHwm = -1;
       }
     });

@@ -54,6 +54,9 @@ test('defaults follow DESIGN.md', () => {
     replicaLagMs: 10_000,
     uncleanElection: false,
     segmentBytes: 64 * 1024 * 1024,
+    retentionMs: 168 * 3_600_000,
+    retentionBytes: null,
+    retentionCheckMs: 30_000,
     fsync: 'interval',
     fsyncIntervalMs: 1000,
     maxMessageBytes: 1_048_576,
@@ -104,6 +107,9 @@ test('every flag has an environment twin', () => {
     YAK_REPLICA_LAG_SECONDS: '3.5',
     YAK_UNCLEAN_ELECTION: '1',
     YAK_SEGMENT_BYTES: '1048576',
+    RETENTION_HOURS: '0.5',
+    RETENTION_BYTES: '1000000',
+    YAK_RETENTION_CHECK_SECONDS: '2.5',
     YAK_FSYNC: 'always',
     YAK_FSYNC_INTERVAL_MS: '250',
     YAK_MAX_MESSAGE_BYTES: '2048',
@@ -131,6 +137,9 @@ test('every flag has an environment twin', () => {
     replicaLagMs: 3500,
     uncleanElection: true,
     segmentBytes: 1_048_576,
+    retentionMs: 1_800_000,
+    retentionBytes: 1_000_000,
+    retentionCheckMs: 2500,
     fsync: 'always',
     fsyncIntervalMs: 250,
     maxMessageBytes: 2048,
@@ -447,4 +456,17 @@ test('a configuration error from the environment names the flag and the variable
 
 test('--help fits in 100 columns', () => {
   for (const line of helpText().split('\n')) assert.ok(line.length <= 100, `${line.length}: ${line}`);
+});
+
+test('--retention-hours and --retention-bytes take -1 for unlimited and refuse anything else that is not positive', () => {
+  const parse = (argv: string[]) => {
+    const r = parseConfig(argv, {}, 'box1');
+    assert.equal(r.kind, 'config');
+    return (r as { config: BrokerConfig }).config;
+  };
+  assert.equal(parse(['--retention-hours', '-1']).retentionMs, null);
+  assert.equal(parse(['--retention-bytes', '-1']).retentionBytes, null);
+  assert.equal(parse(['--retention-hours', '2000']).retentionMs, 2000 * 3_600_000);
+  for (const bad of ['0', '-2', 'abc', '1e3']) assert.throws(() => parse(['--retention-hours', bad]), /--retention-hours/);
+  for (const bad of ['0', '-5', '1.5']) assert.throws(() => parse(['--retention-bytes', bad]), /--retention-bytes/);
 });

@@ -7,7 +7,9 @@ import { redisCommandTimeoutMs } from '../election/decisions.js';
 import { Elector } from '../election/elector.js';
 import { clusterKeys } from '../election/keys.js';
 import { LeaseStore } from '../election/lease-store.js';
-import { fromStorageError, invalidRequest, notCommitted, notEnoughReplicas, notLeader, timeout, topicExists, unknownPartition, unknownTopic, type LeaderRef } from '../errors/errors.js';
+import { fromStorageError, invalidRequest, notCommitted, notEnoughReplicas, notLeader, offsetOutOfRange, timeout, topicExists, unknownPartition, unknownTopic, type LeaderRef } from '../errors/errors.js';
+import type { RetentionPolicy } from '../log/retention.js';
+import { applyConfigChange, effectiveConfig, sameConfig, type TopicConfig } from '../log/topic-config.js';
 import { recordLayoutAt, recordSizeAt } from '../log/record-codec.js';
 import { isStorageError } from '../log/storage-error.js';
 import type { StorageHealth } from '../log/storage-health.js';
@@ -24,7 +26,8 @@ import { FrameTransport } from '../replication/transport.js';
 import { outboundTls } from '../config/tls.js';
 import { createBrokerMetrics, type BrokerMetrics } from './broker-metrics.js';
 import { HwmMirror } from './hwm-mirror.js';
-import type { BrokerService, ClusterView, ConsumeResult, EncodedConsumeResult, HealthView, ProduceRecord, ProduceResult, ReadyView, TopicView } from './service.js';
+import { RetentionRunner } from './retention-runner.js';
+import type { BrokerService, ClusterView, ConsumeResult, EncodedConsumeResult, HealthView, ProduceRecord, ProduceResult, ReadyView, TopicConfigView, TopicView } from './service.js';
 
 const MAX_CONSUME_BYTES = 4 << 20;
 /** While the data folder refuses writes: how often to probe it, and (as leader) to try handing over. */
@@ -51,6 +54,8 @@ export class Broker implements BrokerService {
   private storageTimer: NodeJS.Timeout | null = null;
   private handingOver = false;
   private handOverRefusalLogged = false;
+  private readonly retention: RetentionRunner;
+  private readonly retentionDefaults: RetentionPolicy;
 
   constructor(
     private readonly config: BrokerConfig,
@@ -104,10 +109,21 @@ export class Broker implements BrokerService {
       log,
     });
     this.mirror = new HwmMirror(logs, this.store, () => this.elector.fence(), log);
+    this.retentionDefaults = { retentionMs: config.retentionMs, retentionBytes: config.retentionBytes };
+    this.retention = new RetentionRunner({
+      logs,
+      defaults: this.retentionDefaults,
+      intervalMs: config.retentionCheckMs,
+      // Only a leader that may still write decides; its followers follow its log start.
+      active: () => this.leaderRep !== null && this.elector.canWrite(),
+      onDeleted: (log) => this.leaderRep?.afterAppend(log),
+      log,
+    });
   }
 
   start(): void {
     this.elector.start(this.config.redisUrl);
+    this.retention.start();
   }
 
   async stop(): Promise<void> {
@@ -115,6 +131,7 @@ export class Broker implements BrokerService {
     this.storageTimer = null;
     const rep = this.leaderRep;
     if (rep && (await rep.leave())) this.log('info', 'left the in-sync set before handing over');
+    this.retention.stop();
     await this.elector.stop();
     this.mirror.stop();
     this.reads.releaseAll();
@@ -237,7 +254,7 @@ export class Broker implements BrokerService {
   // ---- topics
 
   private refreshMetaVersion(): void {
-    const text = this.logs.topics().map((t) => `${t.name}:${t.partitions}`).sort().join(',');
+    const text = this.logs.topics().map((t) => `${t.name}:${t.partitions}:${JSON.stringify(t.config ?? {})}`).sort().join(',');
     this.metaVersionCache = createHash('sha1').update(text).digest('hex').slice(0, 16);
   }
 
@@ -252,37 +269,62 @@ export class Broker implements BrokerService {
         this.log('warn', `topic ${t.name}: leader has ${t.partitions} partitions, this broker ${have.partitions}; keeping ours`);
         continue;
       }
-      if (!have) await this.logs.createTopic(t.name, t.partitions);
+      if (!have) await this.logs.createTopic(t.name, t.partitions, t.config);
+      else if (!sameConfig(have.config, t.config)) await this.logs.setTopicConfig(t.name, t.config ?? {});
     }
     this.refreshMetaVersion();
   }
 
   /** Concurrent first produces to a new topic share one creation. */
-  private createTopicAsLeader(name: string, partitions: number): Promise<void> {
+  private createTopicAsLeader(name: string, partitions: number, config?: TopicConfig): Promise<void> {
     let pending = this.creating.get(name);
     if (!pending) {
-      pending = this.doCreateTopic(name, partitions).finally(() => this.creating.delete(name));
+      pending = this.doCreateTopic(name, partitions, config).finally(() => this.creating.delete(name));
       this.creating.set(name, pending);
     }
     return pending;
   }
 
-  private async doCreateTopic(name: string, partitions: number): Promise<void> {
-    await this.logs.createTopic(name, partitions);
+  private async doCreateTopic(name: string, partitions: number, config?: TopicConfig): Promise<void> {
+    await this.logs.createTopic(name, partitions, config);
     this.refreshMetaVersion();
     this.mirror.topicsChanged(this.logs.topics());
     this.log('info', `created topic ${name} with ${partitions} partition(s)`);
   }
 
-  async createTopic(name: string, partitions: number): Promise<void> {
+  async createTopic(name: string, partitions: number, config?: TopicConfig): Promise<void> {
     const rep = this.writable();
     if (this.logs.topic(name)) throw topicExists(name);
-    await this.createTopicAsLeader(name, partitions);
+    await this.createTopicAsLeader(name, partitions, config);
+    await this.metadataReplicated(rep, `topic ${name} was created on the leader but not every in-sync replica confirmed it in time`);
+  }
+
+  /** Resolves once every in-sync replica has the current topic metadata; a TIMEOUT after produceTimeoutMs. */
+  private async metadataReplicated(rep: LeaderReplication, late: string): Promise<void> {
     const committed = await Promise.race([
       rep.waitMetadata(this.metaVersionCache).then(() => true),
       new Promise<boolean>((r) => setTimeout(() => r(false), this.config.produceTimeoutMs).unref()),
     ]);
-    if (!committed) throw timeout(`topic ${name} was created on the leader but not every in-sync replica confirmed it in time`);
+    if (!committed) throw timeout(late);
+  }
+
+  topicConfig(name: string): TopicConfigView {
+    const info = this.logs.topic(name);
+    if (!info) throw unknownTopic(name);
+    return { name, config: effectiveConfig(this.retentionDefaults, info.config), overrides: info.config ?? {} };
+  }
+
+  async setTopicConfig(name: string, change: unknown): Promise<TopicConfigView> {
+    const rep = this.writable();
+    const info = this.logs.topic(name);
+    if (!info) throw unknownTopic(name);
+    const next = applyConfigChange(info.config ?? {}, change);
+    if (typeof next === 'string') throw invalidRequest(next);
+    await this.logs.setTopicConfig(name, next);
+    this.refreshMetaVersion();
+    this.log('info', `topic ${name}: config now ${JSON.stringify(next)}`);
+    await this.metadataReplicated(rep, `the config of topic ${name} was changed on the leader but not every in-sync replica confirmed it in time`);
+    return this.topicConfig(name);
   }
 
   topics(): TopicView[] {
@@ -290,8 +332,9 @@ export class Broker implements BrokerService {
       name: t.name,
       partitions: Array.from({ length: t.partitions }, (_, p) => {
         const log = this.logs.partition(t.name, p);
-        return { partition: p, high_watermark: log?.highWatermark() ?? 0, log_end_offset: log?.logEndOffset() ?? 0 };
+        return { partition: p, high_watermark: log?.highWatermark() ?? 0, log_end_offset: log?.logEndOffset() ?? 0, log_start_offset: log?.logStartOffset() ?? 0 };
       }),
+      config: effectiveConfig(this.retentionDefaults, t.config),
     }));
   }
 
@@ -379,6 +422,7 @@ export class Broker implements BrokerService {
     const log = await this.readableLog(topic, partition, offset, waitMs);
     const hwm = log.highWatermark();
     const records = offset < hwm ? await log.read(offset, hwm, max, MAX_CONSUME_BYTES) : [];
+    if (records.length === 0) this.checkLogStart(log, offset);
     this.stats.consumeRequests.inc();
     if (records.length) {
       this.stats.recordsOut.inc({ topic }, records.length);
@@ -398,6 +442,7 @@ export class Broker implements BrokerService {
     const log = await this.readableLog(topic, partition, offset, waitMs);
     const hwm = log.highWatermark();
     const records = offset < hwm ? await log.readEncoded(offset, hwm, max, MAX_CONSUME_BYTES) : [];
+    if (records.length === 0) this.checkLogStart(log, offset);
     this.stats.consumeRequests.inc();
     let count = 0;
     let payloadBytes = 0;
@@ -424,8 +469,19 @@ export class Broker implements BrokerService {
     if (!info) throw unknownTopic(topic);
     const log = this.logs.partition(topic, partition);
     if (!log) throw unknownPartition(topic, partition, info.partitions);
+    this.checkLogStart(log, offset);
     if (waitMs > 0 && log.highWatermark() <= offset) await this.reads.wait(log, offset, waitMs);
     return log;
+  }
+
+  /**
+   * Below the log start: 416. Checked before the read, and again when a read found nothing (retention
+   * may have deleted the segment between the check and the read), never after records were read:
+   * those are committed records served before their segment went.
+   */
+  private checkLogStart(log: PartitionLog, offset: number): void {
+    const start = log.logStartOffset();
+    if (offset < start) throw offsetOutOfRange(log.topic, log.partition, offset, start);
   }
 
   replicate(frame: Buffer, auth: string | string[] | undefined): Promise<Buffer> {

@@ -1,5 +1,6 @@
 import type { LeaderRef } from '../errors/errors.js';
 import type { StorageView } from '../log/storage-health.js';
+import type { TopicConfig } from '../log/topic-config.js';
 
 /**
  * What the HTTP layer asks of a broker. The HTTP layer validates the shape of requests (types,
@@ -50,7 +51,18 @@ export interface EncodedConsumeResult {
 
 export interface TopicView {
   name: string;
-  partitions: { partition: number; high_watermark: number; log_end_offset: number }[];
+  partitions: { partition: number; high_watermark: number; log_end_offset: number; log_start_offset: number }[];
+  /** The effective config: the topic's overrides over the broker's defaults (-1 = unlimited). */
+  config: Required<TopicConfig>;
+}
+
+/** GET /topics/{name}/config. */
+export interface TopicConfigView {
+  name: string;
+  /** What applies (overrides over the broker's defaults; -1 = unlimited). */
+  config: Required<TopicConfig>;
+  /** The topic's own overrides only. */
+  overrides: TopicConfig;
 }
 
 export interface BrokerView {
@@ -99,7 +111,10 @@ export interface BrokerService {
    */
   consumeEncoded?(topic: string, partition: number, offset: number, max: number, waitMs: number): Promise<EncodedConsumeResult>;
   topics(): TopicView[];
-  createTopic(name: string, partitions: number): Promise<void>;
+  createTopic(name: string, partitions: number, config?: TopicConfig): Promise<void>;
+  topicConfig(name: string): TopicConfigView;
+  /** Leader only: merge `change` (a key set to null drops that override) into the topic's config; answers the result. */
+  setTopicConfig(name: string, change: unknown): Promise<TopicConfigView>;
   leader(): { leader: LeaderRef | null; epoch: number };
   cluster(): Promise<ClusterView>;
   health(): HealthView;

@@ -66,6 +66,22 @@ export class YakThrottledError extends YakClientError {
   }
 }
 
+/**
+ * 416: the offset asked for is below the partition's log start (deleted by retention). Not
+ * retriable as it is: consume again from `logStartOffset` (Kafka's auto.offset.reset=earliest).
+ */
+export class YakOffsetOutOfRangeError extends YakClientError {
+  constructor(
+    message: string,
+    /** The partition's first offset still held, from the answer's log_start_offset. */
+    readonly logStartOffset: number,
+    body?: ErrorAnswer,
+  ) {
+    super('OFFSET_OUT_OF_RANGE', 416, message, false, body);
+    this.name = 'YakOffsetOutOfRangeError';
+  }
+}
+
 /** One try of a request, as the final error reports it. */
 export interface Attempt {
   url: string;
@@ -112,6 +128,9 @@ export function errorFromAnswer(status: number, text: string, what: string, retr
         ? fromBody
         : Number.isFinite(fromHeader) && fromHeader >= 0 ? fromHeader : DEFAULT_THROTTLE_MS;
     return new YakThrottledError(body?.message ?? `${what} answered 429: over a quota`, Math.min(waitMs, MAX_THROTTLE_MS), body);
+  }
+  if (status === 416 && body?.error === 'OFFSET_OUT_OF_RANGE' && Number.isSafeInteger(body['log_start_offset'])) {
+    return new YakOffsetOutOfRangeError(body.message, body['log_start_offset'] as number, body);
   }
   if (body) {
     return new YakClientError(body.error, status, body.message, RETRIABLE_CODES.has(body.error), body);

@@ -2,6 +2,7 @@ export { YakClient, type ConsumeOptions, type YakClientOptions } from './yak-cli
 export {
   YakClientError,
   YakForbiddenError,
+  YakOffsetOutOfRangeError,
   YakRetriesExhaustedError,
   YakThrottledError,
   YakUnauthenticatedError,

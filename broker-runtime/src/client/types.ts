@@ -46,12 +46,29 @@ export interface ConsumeAnswer<P = unknown> {
 }
 
 export interface TopicsAnswer {
-  topics: { name: string; partitions: { partition: number; high_watermark: number; log_end_offset?: number }[] }[];
+  topics: {
+    name: string;
+    partitions: { partition: number; high_watermark: number; log_end_offset?: number; log_start_offset?: number }[];
+    /** Effective retention config (brokers with retention). */
+    config?: TopicConfigValues;
+  }[];
 }
+
+/** Kafka-named topic config: retention.ms, retention.bytes (-1 = unlimited). */
+export type TopicConfigValues = Partial<Record<'retention.ms' | 'retention.bytes', number>>;
 
 export interface CreateTopicAnswer {
   name: string;
   partitions: number;
+  config?: TopicConfigValues;
+}
+
+/** GET/POST /topics/{name}/config. */
+export interface TopicConfigAnswer {
+  name: string;
+  /** What applies: the overrides over the broker defaults. */
+  config: TopicConfigValues;
+  overrides: TopicConfigValues;
 }
 
 export interface LeaderAnswer {

@@ -8,6 +8,8 @@ import type {
   ClusterAnswer,
   ConsumeAnswer,
   CreateTopicAnswer,
+  TopicConfigAnswer,
+  TopicConfigValues,
   HealthAnswer,
   LeaderAnswer,
   MetricsAnswer,
@@ -112,8 +114,17 @@ export class YakClient {
     return this.call({ kind: 'any' }, { method: 'GET', path: '/topics' });
   }
 
-  createTopic(name: string, partitions: number): Promise<CreateTopicAnswer> {
-    return this.call({ kind: 'leader' }, { method: 'POST', path: '/topics', body: { name, partitions } });
+  createTopic(name: string, partitions: number, config?: TopicConfigValues): Promise<CreateTopicAnswer> {
+    return this.call({ kind: 'leader' }, { method: 'POST', path: '/topics', body: config ? { name, partitions, config } : { name, partitions } });
+  }
+
+  topicConfig(name: string): Promise<TopicConfigAnswer> {
+    return this.call({ kind: 'any' }, { method: 'GET', path: `/topics/${encodeURIComponent(name)}/config` });
+  }
+
+  /** Change a topic's config overrides (leader only; admin under --auth-file); a key set to null goes back to the broker default. */
+  setTopicConfig(name: string, config: Partial<Record<keyof TopicConfigValues, number | null>>): Promise<TopicConfigAnswer> {
+    return this.call({ kind: 'leader' }, { method: 'POST', path: `/topics/${encodeURIComponent(name)}/config`, body: { config } });
   }
 
   leader(): Promise<LeaderAnswer> {

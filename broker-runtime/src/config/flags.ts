@@ -57,6 +57,18 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'let an out-of-sync broker lead (may lose records); env: true/1',
   },
   { name: 'segment-bytes', env: ['YAK_SEGMENT_BYTES'], arg: 'BYTES', default: '67108864 (64 MiB)', help: 'roll to a new log segment at this size, >= 1024' },
+  {
+    name: 'retention-hours', env: ['RETENTION_HOURS'], arg: 'HOURS', default: '168 (7 days)',
+    help: 'delete a log segment once its newest record is this old (fractions allowed; -1 = never); topics may override (retention.ms)',
+  },
+  {
+    name: 'retention-bytes', env: ['RETENTION_BYTES'], arg: 'BYTES', default: '-1 (unlimited)',
+    help: 'per partition: delete the oldest segments while at least this much stays; topics may override (retention.bytes)',
+  },
+  {
+    name: 'retention-check-seconds', env: ['YAK_RETENTION_CHECK_SECONDS'], arg: 'SECONDS', default: '30',
+    help: 'how often the leader applies retention',
+  },
   { name: 'fsync', env: ['YAK_FSYNC'], arg: 'POLICY', default: 'interval', help: 'always | interval | never' },
   { name: 'fsync-interval-ms', env: ['YAK_FSYNC_INTERVAL_MS'], arg: 'MS', default: '1000', help: 'fsync period under --fsync interval' },
   { name: 'max-message-bytes', env: ['YAK_MAX_MESSAGE_BYTES'], arg: 'BYTES', default: '1048576 (1 MiB)', help: 'largest accepted request body (413 above)' },

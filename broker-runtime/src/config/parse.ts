@@ -49,6 +49,8 @@ export const DEFAULTS = {
   partitions: 3,
   minInsync: 1,
   segmentBytes: 64 * 1024 * 1024,
+  retentionHours: 168,
+  retentionCheckSeconds: 30,
   fsync: 'interval',
   fsyncIntervalMs: 1000,
   maxMessageBytes: 1_048_576,
@@ -122,6 +124,9 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
   const lagRaw = raw('replica-lag-seconds');
   const uncleanRaw = raw('unclean-election');
   const segmentRaw = raw('segment-bytes');
+  const retentionHoursRaw = raw('retention-hours');
+  const retentionBytesRaw = raw('retention-bytes');
+  const retentionCheckRaw = raw('retention-check-seconds');
   const fsyncRaw = raw('fsync');
   const fsyncIntervalRaw = raw('fsync-interval-ms');
   const maxMessageRaw = raw('max-message-bytes');
@@ -149,6 +154,9 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
     replicaLagMs: lagRaw ? seconds('replica-lag-seconds', lagRaw) : leaseMs,
     uncleanElection: uncleanRaw ? boolean('unclean-election', uncleanRaw) : false,
     segmentBytes: segmentRaw ? integer('segment-bytes', segmentRaw, 1024, 2_147_483_647) : DEFAULTS.segmentBytes,
+    retentionMs: retentionHoursRaw ? hoursOrNever('retention-hours', retentionHoursRaw) : DEFAULTS.retentionHours * 3_600_000,
+    retentionBytes: retentionBytesRaw ? bytesOrUnlimited('retention-bytes', retentionBytesRaw) : null,
+    retentionCheckMs: retentionCheckRaw ? seconds('retention-check-seconds', retentionCheckRaw) : DEFAULTS.retentionCheckSeconds * 1000,
     fsync: fsyncRaw ? oneOf('fsync', fsyncRaw, FSYNC_POLICIES) : DEFAULTS.fsync,
     fsyncIntervalMs: fsyncIntervalRaw ? integer('fsync-interval-ms', fsyncIntervalRaw, 1, MAX_MS) : DEFAULTS.fsyncIntervalMs,
     maxMessageBytes: maxMessageRaw ? integer('max-message-bytes', maxMessageRaw, 1, 1_073_741_824) : DEFAULTS.maxMessageBytes,
@@ -162,6 +170,21 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
     tls,
     tlsCa,
   };
+}
+
+/** Hours (fractions allowed) > 0 as ms, or -1 for never (null). Not a timer, so not capped at MAX_MS. */
+function hoursOrNever(flag: string, r: Raw): number | null {
+  if (r.value.trim() === '-1') return null;
+  const h = /^\+?(\d+(\.\d*)?|\.\d+)$/.test(r.value) ? Number(r.value) : Number.NaN;
+  const ms = Math.round(h * 3_600_000);
+  if (!Number.isFinite(h) || ms < 1 || !Number.isSafeInteger(ms)) throw invalid(flag, r, 'a number of hours > 0 (fractions allowed), or -1 for never');
+  return ms;
+}
+
+/** Bytes >= 1, or -1 for unlimited (null). */
+function bytesOrUnlimited(flag: string, r: Raw): number | null {
+  if (r.value.trim() === '-1') return null;
+  return integer(flag, r, 1, Number.MAX_SAFE_INTEGER);
 }
 
 /** Others reach this broker by its advertised URL, so its scheme must be the one the broker speaks. */

@@ -19,6 +19,12 @@ export interface BrokerConfig {
   /** Let a broker outside the in-sync set take the lease (may lose committed records). */
   uncleanElection: boolean;
   segmentBytes: number;
+  /** --retention-hours in ms: a segment whose newest record is older goes; null = never (-1). */
+  retentionMs: number | null;
+  /** --retention-bytes per partition; null = unlimited (-1). */
+  retentionBytes: number | null;
+  /** How often the leader applies retention. */
+  retentionCheckMs: number;
   fsync: FsyncPolicy;
   fsyncIntervalMs: number;
   /** Largest accepted request body (and so record) in bytes. */

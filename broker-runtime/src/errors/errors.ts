@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'UNKNOWN_TOPIC'
   | 'UNKNOWN_PARTITION'
   | 'TOPIC_EXISTS'
+  | 'OFFSET_OUT_OF_RANGE'
   | 'MESSAGE_TOO_LARGE'
   | 'NOT_LEADER'
   | 'NOT_ENOUGH_REPLICAS'
@@ -56,6 +57,11 @@ export const unknownTopic = (topic: string) =>
   new YakError('UNKNOWN_TOPIC', 404, `topic '${topic}' does not exist`);
 export const unknownPartition = (topic: string, partition: number, count: number) =>
   new YakError('UNKNOWN_PARTITION', 404, `topic '${topic}' has partitions 0..${count - 1}; ${partition} does not exist`);
+/** A consume below the partition's log start offset: those records were deleted by retention (Kafka's OFFSET_OUT_OF_RANGE). */
+export const offsetOutOfRange = (topic: string, partition: number, offset: number, logStart: number) =>
+  new YakError('OFFSET_OUT_OF_RANGE', 416, `offset ${offset} of ${topic}/${partition} is below the log start offset ${logStart} (deleted by retention); consume from ${logStart}`, false, {
+    log_start_offset: logStart,
+  });
 export const topicExists = (topic: string) => new YakError('TOPIC_EXISTS', 409, `topic '${topic}' already exists`);
 export const messageTooLarge = (size: number, limit: number) =>
   new YakError('MESSAGE_TOO_LARGE', 413, `request of ${size} bytes is over the limit of ${limit} bytes`);

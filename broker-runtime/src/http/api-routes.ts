@@ -6,7 +6,8 @@ import { readJson } from './body.js';
 import { methodNotAllowed, notFound, writeError, writeJson } from './errors.js';
 import type { HealthView, ReadyView } from '../broker/service.js';
 import type { HttpContext } from './server.js';
-import { parseCreateTopic } from './validate.js';
+import { parseConfigChange, parseCreateTopic, topicName } from './validate.js';
+import { unknownTopic } from '../errors/errors.js';
 
 /**
  * Everything that is not a hot path: topics, metadata, health, metrics, and the JSON 404/405
@@ -30,9 +31,20 @@ export function createApiApp(ctx: HttpContext): express.Express {
         send(res, 200, { topics: principal ? topics.filter((t) => maySee(principal, t.name)) : topics });
       },
       POST: async (req, res) => {
-        const { name, partitions } = parseCreateTopic(await readJson(req, ctx.bodyLimit));
-        await service.createTopic(name, partitions);
-        send(res, 201, { name, partitions });
+        const { name, partitions, config } = parseCreateTopic(await readJson(req, ctx.bodyLimit));
+        await service.createTopic(name, partitions, config);
+        send(res, 201, { name, partitions, config: service.topicConfig(name).config });
+      },
+    },
+    '/topics/:name/config': {
+      GET: (req, res) => {
+        const name = visibleTopic(req);
+        send(res, 200, service.topicConfig(name));
+      },
+      POST: async (req, res) => {
+        const name = visibleTopic(req);
+        const change = parseConfigChange(await readJson(req, ctx.bodyLimit));
+        send(res, 200, await service.setTopicConfig(name, change));
       },
     },
     '/metadata/leader': { GET: (_req, res) => send(res, 200, service.leader()) },
@@ -74,6 +86,14 @@ export function createApiApp(ctx: HttpContext): express.Express {
 
 const principals = new WeakMap<Request, Principal | null>();
 
+/** The topic named in the path; a topic the principal may not use is as unknown as in GET /topics. */
+function visibleTopic(req: Request): string {
+  const name = topicName(req.params['name'], 'topic');
+  const principal = principalOf(req);
+  if (principal && !maySee(principal, name)) throw unknownTopic(name);
+  return name;
+}
+
 function principalOf(req: Request): Principal | null {
   return principals.get(req) ?? null;
 }
@@ -93,6 +113,8 @@ function apiAction(method: string, path: string): Action | undefined {
   const route = path.toLowerCase().replace(/\/+$/, '');
   if (route === '/health' || route === '/ready') return undefined;
   if (route === '/topics' && method !== 'GET' && method !== 'HEAD') return { op: 'admin' };
+  // Changing a topic's config (retention) is an admin's call, as creating it is.
+  if (/^\/topics\/[^/]+\/config$/.test(route) && method !== 'GET' && method !== 'HEAD') return { op: 'admin' };
   return { op: 'describe' };
 }
 

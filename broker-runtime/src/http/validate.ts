@@ -1,6 +1,7 @@
 import { YakError, invalidRequest } from '../errors/errors.js';
 import type { ProduceRecord } from '../broker/service.js';
 import { clip } from './errors.js';
+import { applyConfigChange, checkTopicConfig, type TopicConfig } from '../log/topic-config.js';
 
 /**
  * Request shapes, checked completely before the service is asked anything. Every failure is
@@ -62,15 +63,28 @@ export function parseConsume(query: URLSearchParams): ConsumeRequest {
   };
 }
 
-/** POST /topics: `{name, partitions}`. */
-export function parseCreateTopic(body: unknown): { name: string; partitions: number } {
+/** POST /topics: `{name, partitions, config?}` (config: retention.ms, retention.bytes; integers >= -1). */
+export function parseCreateTopic(body: unknown): { name: string; partitions: number; config?: TopicConfig } {
   const obj = asObject(body, 'the request body');
   const name = topicName(obj['name'], 'name');
   const partitions = obj['partitions'];
   if (!isUint(partitions) || partitions < 1 || partitions > MAX_TOPIC_PARTITIONS) {
     throw invalidRequest(`partitions is required and must be an integer from 1 to ${MAX_TOPIC_PARTITIONS}`);
   }
-  return { name, partitions };
+  if (obj['config'] === undefined || obj['config'] === null) return { name, partitions };
+  const config = checkTopicConfig(obj['config']);
+  if (typeof config === 'string') throw invalidRequest(config);
+  return { name, partitions, config };
+}
+
+/** POST /topics/{name}/config: `{config: {key: value | null}}`; null drops an override. Returns the change. */
+export function parseConfigChange(body: unknown): Record<string, number | null> {
+  const obj = asObject(body, 'the request body');
+  for (const k of Object.keys(obj)) if (k !== 'config') throw invalidRequest(`unknown field '${clip(k, 40)}'; send {config: {...}}`);
+  const change = asObject(obj['config'], 'config');
+  const checked = applyConfigChange({}, change);
+  if (typeof checked === 'string') throw invalidRequest(checked);
+  return change as Record<string, number | null>;
 }
 
 export function topicName(value: unknown, field: string): string {

@@ -1,9 +1,10 @@
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { invalidRequest, topicExists } from '../errors/errors.js';
+import { invalidRequest, topicExists, unknownTopic } from '../errors/errors.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { openPartitionLog, type FilePartitionLog } from './partition-log.js';
 import { classifyStorageError, isStorageError } from './storage-error.js';
+import { checkTopicConfig, type TopicConfig } from './topic-config.js';
 import type { LogManager, LogOptions, PartitionLog, TopicInfo } from './types.js';
 
 /** Topic metadata file in the data folder. */
@@ -44,15 +45,29 @@ async function readTopics(dataDir: string): Promise<TopicInfo[] | undefined> {
   }
   if (parsed.version !== VERSION || !Array.isArray(parsed.topics)) throw fail('not a version 1 topic list');
   return (parsed.topics as unknown[]).map((t) => {
-    const { name, partitions } = (t ?? {}) as { name?: unknown; partitions?: unknown };
+    const { name, partitions, config } = (t ?? {}) as { name?: unknown; partitions?: unknown; config?: unknown };
     if (typeof name !== 'string' || typeof partitions !== 'number') throw fail(`bad entry ${JSON.stringify(t)}`);
     checkTopic(name, partitions);
-    return { name, partitions };
+    if (config === undefined) return { name, partitions };
+    const checked = checkTopicConfig(config);
+    if (typeof checked === 'string') throw fail(`topic ${name}: ${checked}`);
+    return withConfig({ name, partitions }, checked);
   });
 }
 
 async function writeTopics(dataDir: string, topics: TopicInfo[]): Promise<void> {
   await writeFileAtomic(join(dataDir, TOPICS_FILE), JSON.stringify({ version: VERSION, topics }, null, 2) + '\n');
+}
+
+/** The topic with `config` (left out when it has no keys, so topics.json stays as before retention). */
+function withConfig(info: TopicInfo, config: TopicConfig | undefined): TopicInfo {
+  const out: TopicInfo = { name: info.name, partitions: info.partitions };
+  if (config && Object.keys(config).length > 0) out.config = { ...config };
+  return out;
+}
+
+function copyInfo(info: TopicInfo): TopicInfo {
+  return withConfig(info, info.config);
 }
 
 /** Topics seen as `<topic>-<n>` folders, when the metadata file is gone: partitions = highest n + 1. */
@@ -100,15 +115,15 @@ export class FileLogManager implements LogManager {
   }
 
   topics(): TopicInfo[] {
-    return [...this.infos.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((t) => ({ ...t }));
+    return [...this.infos.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(copyInfo);
   }
 
   topic(name: string): TopicInfo | undefined {
     const info = this.infos.get(name);
-    return info && { ...info };
+    return info && copyInfo(info);
   }
 
-  createTopic(name: string, partitions: number): Promise<void> {
+  createTopic(name: string, partitions: number, config?: TopicConfig): Promise<void> {
     const run = async () => {
       if (this.closing) throw new Error('the log manager is closed');
       checkTopic(name, partitions);
@@ -117,7 +132,7 @@ export class FileLogManager implements LogManager {
         if (existing.partitions === partitions) return;
         throw topicExists(name);
       }
-      const info = { name, partitions };
+      const info = withConfig({ name, partitions }, config);
       try {
         const logs = await openTopic(this.dataDir, name, partitions, this.options);
         try {
@@ -135,6 +150,23 @@ export class FileLogManager implements LogManager {
       this.infos.set(name, info);
       this.options.logger?.(`[logs] created topic ${name} with ${partitions} partition(s)`);
     };
+    return this.serialized(run);
+  }
+
+  setTopicConfig(name: string, config: TopicConfig): Promise<void> {
+    return this.serialized(async () => {
+      if (this.closing) throw new Error('the log manager is closed');
+      const existing = this.infos.get(name);
+      if (!existing) throw unknownTopic(name);
+      const info = withConfig(existing, config);
+      await writeTopics(this.dataDir, [...this.infos.values()].map((t) => (t.name === name ? info : t)));
+      this.infos.set(name, info);
+      this.options.logger?.(`[logs] topic ${name} config now ${JSON.stringify(info.config ?? {})}`);
+    });
+  }
+
+  /** Topic changes run one at a time. */
+  private serialized<T>(run: () => Promise<T>): Promise<T> {
     const result = this.metadataChain.then(run);
     this.metadataChain = result.catch(() => undefined);
     return result;

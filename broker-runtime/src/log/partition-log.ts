@@ -3,9 +3,12 @@ import { join } from 'node:path';
 import { TEMP_SUFFIX, fsyncDir } from './atomic-file.js';
 import { readHighWatermark, writeHighWatermark } from './high-watermark.js';
 import { LeaderEpochCache, reconcileEpochCache } from './leader-epoch-cache.js';
-import { LogSegment, parseSegmentFileName, type RecoveredSegment } from './log-segment.js';
+import { LogSegment, parseSegmentFileName, segmentFileName, type RecoveredSegment } from './log-segment.js';
 import { checkIntegrity, type IntegrityResult } from './integrity.js';
+import { logStartAtOpen, readLogStart, segmentsBelowLogStart, writeLogStart } from './log-start.js';
 import { findLostRecords, readEndEvidence, removeOrphanIndexes } from './lost-records.js';
+import { segmentsToDelete, type RetentionDecision, type RetentionPolicy, type SegmentSummary } from './retention.js';
+import { largestTimestamp } from './segment-timestamps.js';
 import { decodeRecords, encodeRecords, validateBatch } from './record-codec.js';
 import { classifyStorageError, isStorageError } from './storage-error.js';
 import type { UncleanMarker } from './unclean-marker.js';
@@ -47,6 +50,9 @@ export class FilePartitionLog implements PartitionLog {
   private readonly log: (line: string) => void;
   /** Average encoded record size lately, to size read chunks for a maxRecords. */
   private recordBytesEstimate = 1024;
+  private logStart: number;
+  /** Largest record timestamp of closed segments, computed once each (time retention). */
+  private readonly largestTimestamps = new Map<LogSegment, number>();
 
   constructor(
     readonly topic: string,
@@ -59,7 +65,9 @@ export class FilePartitionLog implements PartitionLog {
     logEndOffset: number,
     highWatermark: number,
     private readonly uncleanMark?: UncleanMarker,
+    logStartOffset = 0,
   ) {
+    this.logStart = logStartOffset;
     this.leo = logEndOffset;
     this.hwm = highWatermark;
     this.checkpointedHwm = highWatermark;
@@ -80,6 +88,10 @@ export class FilePartitionLog implements PartitionLog {
 
   highWatermark(): number {
     return this.hwm;
+  }
+
+  logStartOffset(): number {
+    return this.logStart;
   }
 
   setHighWatermark(offset: number): void {
@@ -162,6 +174,7 @@ export class FilePartitionLog implements PartitionLog {
     return this.queue.task(() => this.reportingStorage('truncate', async () => {
       await this.finishTruncation();
       if (offset >= this.leo) return;
+      if (offset < this.logStart) throw new RangeError(`cannot truncate to ${offset}, below the log start offset ${this.logStart}`);
       const before = this.leo;
       // Shrink what readers may see first; segments are cut after.
       this.generation++;
@@ -195,6 +208,7 @@ export class FilePartitionLog implements PartitionLog {
         dropped.shift();
       }
       const active = this.active();
+      this.largestTimestamps.delete(active); // retention's view of the segment's newest record
       await active.truncateTo(offset);
       if (this.options.fsync === 'always') await active.flush();
       else this.unflushed.add(active);
@@ -225,6 +239,83 @@ export class FilePartitionLog implements PartitionLog {
     return result;
   }
 
+  async applyRetention(policy: RetentionPolicy, nowMs: number): Promise<RetentionDecision> {
+    if (policy.retentionMs === null && policy.retentionBytes === null) return { deleteCount: 0, logStartOffset: this.logStart, reasons: [] };
+    // Summaries outside the write queue (a time scan reads whole segments); the deletion checks
+    // in the queue that the front of the log is still what was decided on.
+    const segments = [...this.segments];
+    const hwm = this.hwm;
+    const summaries: SegmentSummary[] = [];
+    for (let i = 0; i < segments.length; i++) {
+      const s = segments[i]!;
+      const endOffset = i + 1 < segments.length ? segments[i + 1]!.baseOffset : this.leo;
+      let largest = Number.NEGATIVE_INFINITY;
+      if (policy.retentionMs !== null && i + 1 < segments.length && endOffset <= hwm) {
+        largest = this.largestTimestamps.get(s) ?? (await largestTimestamp(s));
+        this.largestTimestamps.set(s, largest);
+      }
+      summaries.push({ baseOffset: s.baseOffset, endOffset, bytes: s.size, largestTimestamp: largest });
+    }
+    const decision = segmentsToDelete(summaries, hwm, policy, nowMs);
+    if (decision.deleteCount === 0) return decision;
+    return this.queue.task(async () => {
+      const doomed = segments.slice(0, decision.deleteCount);
+      if (doomed.some((s, i) => this.segments[i] !== s) || this.segments.length <= doomed.length) return { ...decision, deleteCount: 0, logStartOffset: this.logStart };
+      await this.deleteFront(doomed.length, decision.logStartOffset);
+      this.log(`retention: deleted ${doomed.length} segment(s) below offset ${decision.logStartOffset} (${decision.reasons.join('; ')}); the log starts at ${decision.logStartOffset}`);
+      return decision;
+    });
+  }
+
+  advanceLogStart(offset: number): Promise<void> {
+    checkOffset(offset, 'offset');
+    return this.queue.task(async () => {
+      const target = Math.min(offset, this.hwm);
+      if (target <= this.logStart) return;
+      let n = 0;
+      while (n + 1 < this.segments.length && this.segments[n + 1]!.baseOffset <= target) n++;
+      await this.deleteFront(n, target);
+      if (n > 0) this.log(`log start offset now ${target} (the leader's): deleted ${n} segment(s) below it`);
+    });
+  }
+
+  restartAt(offset: number): Promise<void> {
+    checkOffset(offset, 'offset');
+    return this.queue.task(async () => {
+      if (this.leo > offset) throw new RangeError(`cannot restart the log at ${offset}: it holds records up to ${this.leo - 1}`);
+      const durable = this.options.fsync !== 'never';
+      // The checkpoint first: a crash after it leaves old segments that open() deletes (log-start.ts).
+      await writeLogStart(this.dir, offset, durable);
+      const old = this.segments;
+      const last = old[old.length - 1]!;
+      // A last segment already at `offset` is empty (the log ends at or below it): keep it.
+      const keep = last.baseOffset === offset ? last : await LogSegment.create(this.dir, offset, this.options.indexIntervalBytes);
+      this.generation++;
+      try {
+        this.segments = [keep];
+        this.leo = offset;
+        this.hwm = offset;
+        this.logStart = offset;
+        for (const s of old) {
+          if (s === keep) continue;
+          this.unflushed.delete(s);
+          this.largestTimestamps.delete(s);
+          await s.delete();
+        }
+        if (durable) await fsyncDir(this.dir);
+        // Every epoch the cache knows started below `offset`; the leader's records bring theirs.
+        if (this.cache.truncateFromEnd(0)) await this.cache.persist();
+        await this.checkpointHwm(durable);
+      } catch (err) {
+        this.failure = new Error(`restarting the log at offset ${offset} failed halfway: ${errorText(err)}`);
+        throw err;
+      } finally {
+        this.generation++;
+      }
+      this.log(`log restarted empty at offset ${offset} (the leader's log start; this replica's log ended below it)`);
+    });
+  }
+
   flush(): Promise<void> {
     return this.queue.task(() => this.reportingStorage('flush', () => this.flushNow(true)));
   }
@@ -247,6 +338,23 @@ export class FilePartitionLog implements PartitionLog {
       }
     }, true);
     return this.closing;
+  }
+
+  /** Checkpoint `logStart`, then drop the first `count` segments (never the active one). In the write queue. */
+  private async deleteFront(count: number, logStart: number): Promise<void> {
+    const durable = this.options.fsync !== 'never';
+    await writeLogStart(this.dir, logStart, durable);
+    this.logStart = logStart;
+    const doomed = this.segments.slice(0, Math.min(count, this.segments.length - 1));
+    if (doomed.length === 0) return;
+    this.segments = this.segments.slice(doomed.length);
+    // Readers holding a doomed segment finish their read: its handle closes after them.
+    for (const s of doomed) {
+      this.unflushed.delete(s);
+      this.largestTimestamps.delete(s);
+      await s.delete();
+    }
+    if (durable) await fsyncDir(this.dir);
   }
 
   private active(): LogSegment {
@@ -457,6 +565,23 @@ function checkOptions(options: LogOptions): void {
 }
 
 /**
+ * Pass 1b: segments wholly below the checkpointed log start offset were being deleted (retention,
+ * or a restart at the leader's log start) when the broker stopped: finish the job, so the integrity
+ * check never sees the gap they leave as damage. Returns the base offsets left.
+ */
+async function dropSegmentsBelowLogStart(dir: string, bases: number[], logStart: number, log: (line: string) => void): Promise<number[]> {
+  const below = segmentsBelowLogStart(bases, logStart);
+  if (below.length === 0) return bases;
+  for (const base of below) {
+    await unlink(join(dir, segmentFileName(base, '.log'))).catch(() => undefined);
+    await unlink(join(dir, segmentFileName(base, '.index'))).catch(() => undefined);
+  }
+  await fsyncDir(dir);
+  log(`deleted ${below.length} segment(s) left below the log start offset ${logStart} (a deletion interrupted by a stop)`);
+  return bases.slice(below.length);
+}
+
+/**
  * Pass 3: records lost past the log end (a missing or emptied last segment, a lost tail) leave
  * evidence behind that recovery would otherwise tidy away; mark the partition unclean, durably,
  * before recovery changes any of it. See findLostRecords.
@@ -476,7 +601,10 @@ async function markLostRecords(dir: string, names: readonly string[], integrity:
  * segment's records (checkIntegrity: damage to committed data marks the partition unclean);
  * (3) look for evidence of records lost past the log end (markLostRecords); (4) open closed
  * segments trusting their data and recover the last one (cut a torn or corrupt tail); (5) reconcile
- * the epoch cache with the records; (6) read the high-water mark checkpoint, clamped to the log end.
+ * the epoch cache with the records; (6) read the high-water mark checkpoint, clamped to the log end;
+ * (7) the log start offset (log-start.ts): segments wholly below its checkpoint are deleted before
+ * pass 2 (an interrupted deletion), a log that ends at or below it restarts empty there (an
+ * interrupted restart), and a first segment above it is reported as data loss.
  */
 export async function openPartitionLog(dir: string, topic: string, partition: number, options: LogOptions): Promise<FilePartitionLog> {
   checkOptions(options);
@@ -486,7 +614,9 @@ export async function openPartitionLog(dir: string, topic: string, partition: nu
   for (const name of names) {
     if (name.endsWith(TEMP_SUFFIX)) await unlink(join(dir, name)).catch(() => undefined);
   }
-  const found = names.map(parseSegmentFileName).filter((b): b is number => b !== undefined).sort((a, b) => a - b);
+  const listed = names.map(parseSegmentFileName).filter((b): b is number => b !== undefined).sort((a, b) => a - b);
+  const logStartCheckpoint = await readLogStart(dir, log);
+  const found = await dropSegmentsBelowLogStart(dir, listed, logStartCheckpoint, log);
   const integrity = await checkIntegrity(dir, found, log);
   const bases = integrity.bases;
   await markLostRecords(dir, names, integrity, log);
@@ -526,7 +656,16 @@ export async function openPartitionLog(dir: string, topic: string, partition: nu
     );
     const hwm = await readHighWatermark(dir, leo, log);
     const recovery = { truncatedBytes: last.truncatedBytes + integrity.cutBytes, rebuiltIndexes };
-    return new FilePartitionLog(topic, partition, dir, recovery, options, segments, cache, leo, hwm, integrity.marker);
+    const start = logStartAtOpen(logStartCheckpoint, segments[0]!.baseOffset, leo);
+    if (start.kind === 'missing-front') {
+      log(`DATA LOSS: the log start offset is ${start.lostFrom} but the first segment starts at ${start.logStart}: records ${start.lostFrom}..${start.logStart - 1} are missing and were not deleted by retention; the log now starts at ${start.logStart}`);
+    }
+    const opened = new FilePartitionLog(topic, partition, dir, recovery, options, segments, cache, leo, Math.max(hwm, start.kind === 'restart' ? 0 : Math.min(start.logStart, leo)), integrity.marker, start.kind === 'restart' ? 0 : start.logStart);
+    if (start.kind === 'restart') {
+      log(`every record left ends below the log start offset ${start.logStart}: finishing an interrupted restart of the log there`);
+      await opened.restartAt(start.logStart);
+    }
+    return opened;
   } catch (err) {
     for (const s of segments) await s.close();
     throw err;

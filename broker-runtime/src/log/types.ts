@@ -1,4 +1,6 @@
 import type { StorageError } from './storage-error.js';
+import type { RetentionDecision, RetentionPolicy } from './retention.js';
+import type { TopicConfig } from './topic-config.js';
 
 /**
  * The storage contract. Everything above log/ (replication, HTTP) talks to a partition's log only
@@ -87,6 +89,11 @@ export interface PartitionLog {
 
   /** One past the last record's offset (0 for an empty log). */
   logEndOffset(): number;
+  /**
+   * The first offset still held: records below it were deleted on purpose (retention, or a
+   * follower starting at the leader's log start). Never decreases by retention; <= highWatermark().
+   */
+  logStartOffset(): number;
   /** Committed offset boundary: records below it are committed. Never decreases, never exceeds logEndOffset(). */
   highWatermark(): number;
   /** Raise the high-water mark (clamped to logEndOffset(); lower values are ignored). Persisted lazily. */
@@ -106,6 +113,19 @@ export interface PartitionLog {
 
   /** Drop every record with offset >= `offset` (segments, index, epoch cache); the HWM is clamped too. */
   truncateTo(offset: number): Promise<void>;
+
+  /** Leader: delete the oldest whole segments `policy` lets go (log/retention.ts); checkpoints the new log start first. */
+  applyRetention(policy: RetentionPolicy, nowMs: number): Promise<RetentionDecision>;
+  /**
+   * Follower: the leader's log start is `offset`: raise ours to it (never past our high-water mark)
+   * and delete the whole segments below it, never the active one.
+   */
+  advanceLogStart(offset: number): Promise<void>;
+  /**
+   * Follower whose log ends at or below the leader's log start (Kafka's truncateFullyAndStartAt):
+   * drop every segment and start an empty log at `offset`.
+   */
+  restartAt(offset: number): Promise<void>;
 
   /** The leader-epoch cache, oldest first. */
   epochs(): EpochEntry[];
@@ -127,6 +147,8 @@ export interface PartitionLog {
 export interface TopicInfo {
   name: string;
   partitions: number;
+  /** Per-topic overrides (retention.ms, retention.bytes); absent or {} = the broker's defaults. */
+  config?: TopicConfig;
 }
 
 /** All partitions of all topics in one data folder, plus the topic metadata file. */
@@ -135,7 +157,9 @@ export interface LogManager {
   topics(): TopicInfo[];
   topic(name: string): TopicInfo | undefined;
   /** Create the topic's partition folders and record it in the metadata file (fsynced). Idempotent for the same count; throws on a different count. */
-  createTopic(name: string, partitions: number): Promise<void>;
+  createTopic(name: string, partitions: number, config?: TopicConfig): Promise<void>;
+  /** Replace a topic's config overrides (fsynced); throws UNKNOWN_TOPIC for an unknown topic. */
+  setTopicConfig(name: string, config: TopicConfig): Promise<void>;
   /** The open log, or undefined for an unknown topic/partition. */
   partition(topic: string, partition: number): PartitionLog | undefined;
   all(): PartitionLog[];

@@ -22,17 +22,23 @@ export function epochAt(entries: readonly EpochEntry[], offset: number): number 
   return found;
 }
 
-/** The first offset at which the logs differ (= the length of their common prefix). */
+/**
+ * The first offset at which the logs differ (= the length of their common prefix), looking only
+ * at offsets from `from` on (the larger of the two log start offsets: below it one of the logs
+ * holds nothing to compare, and a follower that restarted there has no epochs below it).
+ */
 export function divergencePoint(
   leader: readonly EpochEntry[],
   leaderEnd: number,
   follower: readonly EpochEntry[],
   followerEnd: number,
+  from = 0,
 ): number {
   const limit = Math.min(leaderEnd, followerEnd);
-  const bounds = new Set<number>([0]);
-  for (const e of leader) if (e.startOffset < limit) bounds.add(e.startOffset);
-  for (const e of follower) if (e.startOffset < limit) bounds.add(e.startOffset);
+  if (limit <= from) return limit;
+  const bounds = new Set<number>([from]);
+  for (const e of leader) if (e.startOffset > from && e.startOffset < limit) bounds.add(e.startOffset);
+  for (const e of follower) if (e.startOffset > from && e.startOffset < limit) bounds.add(e.startOffset);
   const sorted = [...bounds].sort((a, b) => a - b);
   for (const b of sorted) {
     if (b >= limit) break;

@@ -5,6 +5,7 @@ import type { LeaseHolder } from '../election/lease-store.js';
 import { isStorageError } from '../log/storage-error.js';
 import type { LogManager, TopicInfo } from '../log/types.js';
 import { decideTruncation, epochAt } from './divergence.js';
+import { continuesLog, decideFollowerLogStart } from './log-start.js';
 import type { HighWatermarkWaiters } from './hwm-waiters.js';
 import { FRAME_AUTH_HEADER, macMatches, parseFrameAuth } from './frame-auth.js';
 import { decodeFrame, encodeAnswer, type PartState, type ReplicateAnswer } from './wire.js';
@@ -98,19 +99,35 @@ export class FollowerApply {
         parts.push({ topic: part.topic, partition: part.partition, status: 'mismatch', logEndOffset: 0, epochs: [] });
         continue;
       }
+      const mismatch = (refused?: string): PartState => {
+        const state: PartState = { topic: log.topic, partition: log.partition, status: 'mismatch', logEndOffset: log.logEndOffset(), epochs: log.epochs() };
+        if (refused !== undefined) state.refused = refused;
+        if (log.logStartOffset() > 0) state.logStart = log.logStartOffset();
+        return state;
+      };
       const cut = decideTruncation({ epochs: log.epochs(), logEnd: log.logEndOffset(), highWatermark: log.highWatermark() }, { ...part, leaderEpoch: header.epoch });
       if (cut.action === 'refuse') {
         this.o.log('warn', `${log.topic}/${log.partition}: refusing leader ${header.leader.id} (epoch ${header.epoch}): ${cut.reason}`);
-        parts.push({ topic: log.topic, partition: log.partition, status: 'mismatch', logEndOffset: log.logEndOffset(), epochs: log.epochs(), refused: cut.reason });
+        parts.push(mismatch(cut.reason));
         continue;
       }
       if (cut.action === 'cut') {
+        if (cut.to < log.logStartOffset()) {
+          // Below our log start there is nothing to cut to: tell the leader where we start.
+          parts.push(mismatch());
+          continue;
+        }
         this.o.log('info', `${log.topic}/${log.partition}: truncating divergent tail ${cut.to}..${log.logEndOffset()} (leader ${header.leader.id}, epoch ${header.epoch})`);
         await log.truncateTo(cut.to);
       }
-      const continues = log.logEndOffset() === part.prevOffset && (part.prevOffset === 0 || epochAt(log.epochs(), part.prevOffset - 1) === part.prevEpoch);
+      const start = decideFollowerLogStart({ logStart: log.logStartOffset(), logEnd: log.logEndOffset(), highWatermark: log.highWatermark() }, part.logStart);
+      if (start.action === 'restart') {
+        this.o.log('info', `${log.topic}/${log.partition}: our log ends at ${log.logEndOffset()}, below the leader's log start ${start.at}: restarting it empty there`);
+        await log.restartAt(start.at);
+      }
+      const continues = continuesLog({ logStart: log.logStartOffset(), logEnd: log.logEndOffset(), epochAt: (o) => epochAt(log.epochs(), o) }, part.prevOffset, part.prevEpoch);
       if (!continues) {
-        parts.push({ topic: log.topic, partition: log.partition, status: 'mismatch', logEndOffset: log.logEndOffset(), epochs: log.epochs() });
+        parts.push(mismatch());
         continue;
       }
       if (bytes.length > 0) {
@@ -130,6 +147,8 @@ export class FollowerApply {
         log.setHighWatermark(hwm);
         this.o.reads.notify(log);
       }
+      const advance = decideFollowerLogStart({ logStart: log.logStartOffset(), logEnd: log.logEndOffset(), highWatermark: log.highWatermark() }, part.logStart);
+      if (advance.action === 'advance') await log.advanceLogStart(advance.to);
       parts.push({ topic: log.topic, partition: log.partition, status: 'ok', logEndOffset: log.logEndOffset() });
     }
     this.lastAppliedAt = performance.now();

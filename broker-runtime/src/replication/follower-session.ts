@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { LogManager, PartitionLog } from '../log/types.js';
-import { divergencePoint, epochAt, epochsFrom } from './divergence.js';
+import { epochAt, epochsFrom } from './divergence.js';
+import { resumeAfterMismatch, sendFrom } from './log-start.js';
 import { FRAME_AUTH_HEADER, signFrame } from './frame-auth.js';
 import { TransportError, type FrameTransport } from './transport.js';
 import { decodeAnswer, encodeFrame, type ReplicateAnswer, type ReplicateHeader, type ReplicatePart } from './wire.js';
@@ -41,6 +42,8 @@ interface PartitionProgress {
   truncateTo: number | undefined;
   /** High-water mark last told to the follower. */
   sentHwm: number;
+  /** Log start offset last told to the follower. */
+  sentLogStart: number;
 }
 
 const MAX_PART_BYTES = 1 << 20;
@@ -172,19 +175,23 @@ export class FollowerSession {
       const end = log.logEndOffset();
       endsAtBuild.set(k, end);
       if (!p) {
-        p = { nextOffset: end, matched: 0, truncateTo: undefined, sentHwm: -1 };
+        p = { nextOffset: end, matched: 0, truncateTo: undefined, sentHwm: -1, sentLogStart: 0 };
         this.progress.set(k, p);
       }
       const hwm = log.highWatermark();
+      // Retention may have deleted what the follower needs next: it restarts at our log start.
+      const logStart = log.logStartOffset();
+      p.nextOffset = sendFrom(p.nextOffset, logStart);
       let bytes: Buffer | null = null;
       if (p.nextOffset < end && total < MAX_FRAME_BYTES) {
         const raw = await log.readRaw(p.nextOffset, MAX_PART_BYTES);
         if (raw.count > 0) bytes = raw.bytes;
       }
-      const needed = bytes !== null || p.truncateTo !== undefined || hwm !== p.sentHwm || !this.everAnswered;
+      const needed = bytes !== null || p.truncateTo !== undefined || hwm !== p.sentHwm || logStart !== p.sentLogStart || !this.everAnswered;
       if (!needed) continue;
       const prevEpoch = p.nextOffset > 0 ? epochAt(log.epochs(), p.nextOffset - 1) : -1;
       const part: ReplicatePart = { topic: log.topic, partition: log.partition, prevOffset: p.nextOffset, prevEpoch, hwm, length: bytes?.length ?? 0 };
+      if (logStart > 0) part.logStart = logStart;
       if (p.truncateTo !== undefined) {
         part.truncateTo = p.truncateTo;
         part.truncateEpoch = p.truncateTo < end ? epochAt(log.epochs(), p.truncateTo) : -1;
@@ -236,6 +243,7 @@ export class FollowerSession {
         p.nextOffset = state.logEndOffset;
         p.truncateTo = undefined;
         p.sentHwm = sent.hwm;
+        p.sentLogStart = sent.logStart ?? 0;
       } else {
         if (state.storage) this.storageRefused = true;
         if (state.refused) {
@@ -246,11 +254,15 @@ export class FollowerSession {
           if (!this.refusalsLogged.has(k)) this.ctx.log('error', `follower ${this.id} refused to cut ${sent.topic}/${sent.partition}: ${state.refused}`);
           this.refusalsLogged.add(k);
         }
-        const d = divergencePoint(log.epochs(), log.logEndOffset(), state.epochs ?? [], state.logEndOffset);
-        p.truncateTo = d < state.logEndOffset ? d : undefined;
-        p.nextOffset = d;
-        p.matched = d;
+        const resume = resumeAfterMismatch(
+          { epochs: log.epochs(), logEnd: log.logEndOffset(), logStart: log.logStartOffset() },
+          { epochs: state.epochs ?? [], logEnd: state.logEndOffset, logStart: state.logStart ?? 0 },
+        );
+        p.truncateTo = resume.truncateTo;
+        p.nextOffset = resume.nextOffset;
+        p.matched = Math.min(resume.nextOffset, state.logEndOffset);
         p.sentHwm = -1;
+        p.sentLogStart = -1;
       }
     });
     // Caught up if every partition has all the leader had when the request was built.

@@ -1,3 +1,4 @@
+import { checkTopicConfig } from '../log/topic-config.js';
 import type { EpochEntry, TopicInfo } from '../log/types.js';
 
 /**
@@ -36,6 +37,11 @@ export interface ReplicatePart {
   leaderEpochs?: EpochEntry[];
   /** Only report the log's state (first contact, or after a mismatch). */
   probe?: boolean;
+  /**
+   * The leader's log start offset (sent when above 0): the follower raises its own to it, deleting
+   * whole segments below, or restarts its log there when all it holds is below (log-start.ts).
+   */
+  logStart?: number;
 }
 
 export interface ReplicateHeader {
@@ -58,6 +64,8 @@ export interface PartState {
   refused?: string;
   /** The follower's storage refused the records (a full disk, an I/O error): the leader backs off. */
   storage?: string;
+  /** The follower's log start offset, on a mismatch when above 0: its epochs below it mean nothing. */
+  logStart?: number;
 }
 
 export type ReplicateAnswer =
@@ -140,7 +148,8 @@ function checkHeader(h: unknown): asserts h is ReplicateHeader {
     if (!Array.isArray(o.topics)) bad('topics must be a list');
     for (const t of o.topics as unknown[]) {
       const tt = t as Record<string, unknown> | null;
-      if (typeof tt !== 'object' || tt === null || !isText(tt.name) || !isCount(tt.partitions) || tt.partitions < 1) bad('each topic must be {name, partitions}');
+      if (typeof tt !== 'object' || tt === null || !isText(tt.name) || !isCount(tt.partitions) || tt.partitions < 1) bad('each topic must be {name, partitions, config?}');
+      if (tt!.config !== undefined && typeof checkTopicConfig(tt!.config) === 'string') bad(`topic config: ${checkTopicConfig(tt!.config) as string}`);
     }
   }
   if (!Array.isArray(o.parts)) bad('parts must be a list');
@@ -154,6 +163,7 @@ function checkHeader(h: unknown): asserts h is ReplicateHeader {
     if (part.truncateTo !== undefined && !isCount(part.truncateTo)) bad('truncateTo must be a non-negative safe integer');
     if (part.truncateEpoch !== undefined && !isEpochOrNone(part.truncateEpoch)) bad('truncateEpoch must be an epoch or -1');
     if (part.leaderEnd !== undefined && !isCount(part.leaderEnd)) bad('leaderEnd must be a non-negative safe integer');
+    if (part.logStart !== undefined && (!isCount(part.logStart) || part.logStart > (part.hwm as number))) bad('logStart must be a non-negative safe integer, at most hwm');
     if (part.leaderEpochs !== undefined && !isEpochList(part.leaderEpochs)) bad(`leaderEpochs must be at most ${MAX_PROOF_EPOCHS} {epoch, startOffset}, increasing in both`);
   }
 }

@@ -15,6 +15,8 @@ export interface PartitionObs {
   partition: number;
   highWatermark: number;
   logEndOffset: number;
+  /** 0 (or absent) from brokers without retention. */
+  logStartOffset?: number;
 }
 
 export interface TopicObs {
@@ -123,7 +125,7 @@ export function parseTopics(body: unknown): TopicObs[] | null {
       const partition = num(p['partition']);
       const hwm = num(p['high_watermark']);
       if (partition === null || hwm === null) continue;
-      partitions.push({ partition, highWatermark: hwm, logEndOffset: num(p['log_end_offset']) ?? hwm });
+      partitions.push({ partition, highWatermark: hwm, logEndOffset: num(p['log_end_offset']) ?? hwm, logStartOffset: num(p['log_start_offset']) ?? 0 });
     }
     partitions.sort((a, b) => a.partition - b.partition);
     topics.push({ name: t['name'] as string, partitions });

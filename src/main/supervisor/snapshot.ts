@@ -93,7 +93,7 @@ export function buildTopics(replicaTopics: ReadonlyMap<string, TopicObs[]>, lead
       for (const p of t.partitions) {
         const entry = partitions.get(p.partition) ?? { partition: p.partition, highWatermark: 0, replicas: [] };
         partitions.set(p.partition, entry);
-        entry.replicas.push({ brokerId, logEndOffset: p.logEndOffset, highWatermark: p.highWatermark });
+        entry.replicas.push({ brokerId, logEndOffset: p.logEndOffset, highWatermark: p.highWatermark, logStartOffset: p.logStartOffset ?? 0 });
       }
     }
   }
@@ -104,6 +104,7 @@ export function buildTopics(replicaTopics: ReadonlyMap<string, TopicObs[]>, lead
       // The leader's high-water mark is the committed boundary; without it, the best any replica knows.
       const fromLeader = p.replicas.find((r) => r.brokerId === leaderId);
       p.highWatermark = fromLeader ? fromLeader.highWatermark : Math.max(0, ...p.replicas.map((r) => r.highWatermark));
+      p.logStartOffset = fromLeader ? (fromLeader.logStartOffset ?? 0) : Math.max(0, ...p.replicas.map((r) => r.logStartOffset ?? 0));
     }
     out.push({ name, partitions: list });
   }

@@ -7,10 +7,10 @@ import { DEFAULT_SETTINGS } from '../../../src/main/supervisor/settings.js';
 import { obs } from './observations.js';
 
 describe('snapshot pieces', () => {
-  it('shows every replica\'s log end offset and high-water mark, and the leader\'s HWM per partition', () => {
+  it('shows every replica\'s log end offset and high-water mark, and the leader\'s HWM and log start per partition', () => {
     const topics = buildTopics(
       new Map([
-        ['broker-1', [{ name: 'orders', partitions: [{ partition: 0, highWatermark: 5, logEndOffset: 7 }] }]],
+        ['broker-1', [{ name: 'orders', partitions: [{ partition: 0, highWatermark: 5, logEndOffset: 7, logStartOffset: 2 }] }]],
         ['broker-2', [{ name: 'orders', partitions: [{ partition: 0, highWatermark: 4, logEndOffset: 5 }] }]],
       ]),
       'broker-1',
@@ -19,7 +19,15 @@ describe('snapshot pieces', () => {
       {
         name: 'orders',
         partitions: [
-          { partition: 0, highWatermark: 5, replicas: [{ brokerId: 'broker-1', logEndOffset: 7, highWatermark: 5 }, { brokerId: 'broker-2', logEndOffset: 5, highWatermark: 4 }] },
+          {
+            partition: 0,
+            highWatermark: 5,
+            logStartOffset: 2,
+            replicas: [
+              { brokerId: 'broker-1', logEndOffset: 7, highWatermark: 5, logStartOffset: 2 },
+              { brokerId: 'broker-2', logEndOffset: 5, highWatermark: 4, logStartOffset: 0 },
+            ],
+          },
         ],
       },
     ]);

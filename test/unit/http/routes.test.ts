@@ -94,11 +94,30 @@ describe('HTTP routes', () => {
     assert.deepEqual((await request(`${server.base}/topics`)).json, { topics: stub.service.topics() });
     const created = await request(`${server.base}/topics`, { method: 'POST', body: JSON.stringify({ name: 'new.topic-1', partitions: 6 }) });
     assert.equal(created.status, 201);
-    assert.deepEqual(created.json, { name: 'new.topic-1', partitions: 6 });
-    assert.deepEqual(lastCall(), { method: 'createTopic', args: ['new.topic-1', 6] });
+    assert.deepEqual(created.json, { name: 'new.topic-1', partitions: 6, config: { 'retention.ms': 604_800_000, 'retention.bytes': -1 } });
+    assert.deepEqual(stub.calls.findLast((c) => c.method === 'createTopic'), { method: 'createTopic', args: ['new.topic-1', 6, undefined] });
+    await request(`${server.base}/topics`, { method: 'POST', body: JSON.stringify({ name: 'short', partitions: 1, config: { 'retention.ms': 60000 } }) });
+    assert.deepEqual(stub.calls.findLast((c) => c.method === 'createTopic'), { method: 'createTopic', args: ['short', 1, { 'retention.ms': 60000 }] });
     assert.deepEqual((await request(`${server.base}/metadata/leader`)).json, stub.service.leader());
     assert.equal((await request(`${server.base}/metadata/cluster`)).json['cluster'], 'yak');
     assert.equal((await request(`${server.base}/health`)).json['role'], 'leader');
+  });
+
+  test('GET and POST /topics/{name}/config answer the service views; bad keys and values are 400 before the service is asked', async () => {
+    assert.equal((await request(`${server.base}/topics/orders/config`)).json['name'], 'orders');
+    const changed = await request(`${server.base}/topics/orders/config`, { method: 'POST', body: JSON.stringify({ config: { 'retention.ms': 1000, 'retention.bytes': null } }) });
+    assert.equal(changed.status, 200);
+    assert.deepEqual(lastCall(), { method: 'setTopicConfig', args: ['orders', { 'retention.ms': 1000, 'retention.bytes': null }] });
+    const before = stub.calls.length;
+    for (const body of [{ config: { 'cleanup.policy': 'compact' } }, { config: { 'retention.ms': -2 } }, { config: { 'retention.bytes': 'big' } }, { config: [] }, {}, { config: {}, extra: 1 }]) {
+      const res = await request(`${server.base}/topics/orders/config`, { method: 'POST', body: JSON.stringify(body) });
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.equal(res.json['error'], 'INVALID_REQUEST');
+    }
+    const badCreate = await request(`${server.base}/topics`, { method: 'POST', body: JSON.stringify({ name: 'x', partitions: 1, config: { 'retention.hours': 1 } }) });
+    assert.equal(badCreate.status, 400);
+    assert.equal((await request(`${server.base}/topics/bad%20name/config`)).status, 400);
+    assert.equal(stub.calls.length, before);
   });
 
   test('GET /metrics answers JSON, and the text exposition format with ?format=prometheus', async () => {

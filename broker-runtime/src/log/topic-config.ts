@@ -1,0 +1,76 @@
+import type { RetentionPolicy } from './retention.js';
+
+/**
+ * Per-topic configuration overrides, under Kafka's names. A key that is absent takes the broker's
+ * default (--retention-hours, --retention-bytes); -1 means unlimited, as in Kafka.
+ */
+export interface TopicConfig {
+  /** Delete a segment once its newest record is older than this many ms. */
+  'retention.ms'?: number;
+  /** Delete the oldest segments while the partition would still hold at least this many bytes. */
+  'retention.bytes'?: number;
+}
+
+export const TOPIC_CONFIG_KEYS = ['retention.ms', 'retention.bytes'] as const;
+export type TopicConfigKey = (typeof TOPIC_CONFIG_KEYS)[number];
+
+const isKey = (k: string): k is TopicConfigKey => (TOPIC_CONFIG_KEYS as readonly string[]).includes(k);
+
+/** A value for a config key: a safe integer >= -1 (-1 = unlimited), else why not. */
+function checkValue(key: TopicConfigKey, value: unknown): string | undefined {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < -1) return `${key} must be an integer >= -1 (-1 = unlimited), got ${JSON.stringify(value)}`;
+  return undefined;
+}
+
+/**
+ * A whole config object (as stored in topics.json, sent in a replication frame, or given to
+ * POST /topics): only known keys, each a valid value. Returns the config, or the reason it is not one.
+ */
+export function checkTopicConfig(value: unknown): TopicConfig | string {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'config must be a JSON object';
+  const out: TopicConfig = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (!isKey(k)) return `unknown config key '${k.slice(0, 80)}'; known: ${TOPIC_CONFIG_KEYS.join(', ')}`;
+    const bad = checkValue(k, v);
+    if (bad) return bad;
+    out[k] = v as number;
+  }
+  return out;
+}
+
+/**
+ * A change (POST /topics/{name}/config): like checkTopicConfig, but a key set to null removes the
+ * override (back to the broker's default). Returns the merged config, or the reason it is invalid.
+ */
+export function applyConfigChange(current: TopicConfig, change: unknown): TopicConfig | string {
+  if (typeof change !== 'object' || change === null || Array.isArray(change)) return 'config must be a JSON object';
+  const out: TopicConfig = { ...current };
+  for (const [k, v] of Object.entries(change)) {
+    if (!isKey(k)) return `unknown config key '${k.slice(0, 80)}'; known: ${TOPIC_CONFIG_KEYS.join(', ')}`;
+    if (v === null) {
+      delete out[k];
+      continue;
+    }
+    const bad = checkValue(k, v);
+    if (bad) return bad;
+    out[k] = v as number;
+  }
+  return out;
+}
+
+/** Same keys and values (absent = absent). */
+export function sameConfig(a: TopicConfig | undefined, b: TopicConfig | undefined): boolean {
+  return TOPIC_CONFIG_KEYS.every((k) => a?.[k] === b?.[k]);
+}
+
+/** The limits that apply to a topic's partitions: its overrides over the broker's defaults. */
+export function retentionPolicy(defaults: RetentionPolicy, config: TopicConfig | undefined): RetentionPolicy {
+  const pick = (value: number | undefined, fallback: number | null) => (value === undefined ? fallback : value < 0 ? null : value);
+  return { retentionMs: pick(config?.['retention.ms'], defaults.retentionMs), retentionBytes: pick(config?.['retention.bytes'], defaults.retentionBytes) };
+}
+
+/** The effective config as Kafka's names show it (-1 = unlimited). */
+export function effectiveConfig(defaults: RetentionPolicy, config: TopicConfig | undefined): Required<TopicConfig> {
+  const p = retentionPolicy(defaults, config);
+  return { 'retention.ms': p.retentionMs ?? -1, 'retention.bytes': p.retentionBytes ?? -1 };
+}
