@@ -2,6 +2,8 @@ import { YakClientError, YakForbiddenError, YakRetriesExhaustedError, YakUnauthe
 import type { Connection } from './connect.js';
 
 const TOKEN_HINT = 'give --token <principal>:<secret> or set YAK_TOKEN';
+/** Attempt outcomes that mean no broker answered (errors.ts: a client code, no status). */
+const NO_ANSWER = new Set(['CONNECTION_FAILED', 'REQUEST_TIMEOUT']);
 const TLS_HINT = 'give --ca FILE (the CA that signed the brokers\' certificates), and --tls-cert/--tls-key for mutual TLS';
 
 /**
@@ -22,6 +24,11 @@ export function describeFailure(err: YakClientError, connection: Pick<Connection
     if (last.code === 'TLS_FAILED') return `${stripClientHint(last.message)}; ${TLS_HINT}`;
     if (last.status === 0 && last.code !== 'NO_LEADER') {
       return `no broker reachable at ${connection.brokers.join(',')} (${tries}; last: ${last.code}: ${last.message}); check --brokers / YAK_BROKERS`;
+    }
+    // Leader discovery asks every seed; when none answered at all, say that rather than "no leader".
+    const outcomes = new Set(err.attempts.map((a) => a.outcome));
+    if (outcomes.size > 0 && [...outcomes].every((o) => NO_ANSWER.has(o))) {
+      return `no broker reachable at ${connection.brokers.join(',')} (${tries}; every request: ${[...outcomes].join(' or ')}); check --brokers / YAK_BROKERS`;
     }
     if (last.code === 'NO_LEADER') return `the cluster has no leader (${tries}; ${last.message})`;
     return `${answer(last)} (${tries})`;
