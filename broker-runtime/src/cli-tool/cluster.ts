@@ -28,7 +28,7 @@ Options:
     const leader = view.leader ? `${view.leader.id} (${view.leader.url})` : 'none';
     const inSync = view.brokers.filter((b) => b.in_sync).map((b) => b.id);
     await out.write(`cluster ${view.cluster}  epoch ${view.epoch}  leader ${leader}  in-sync ${inSync.length ? inSync.join(',') : 'none'}\n`);
-    const rows = view.brokers.map((b) => [b.id, b.url, b.role, b.alive ? 'yes' : 'no', b.in_sync ? 'yes' : 'no']);
+    const rows = view.brokers.map((b) => [b.id, b.url || '-', b.role, b.alive ? 'yes' : 'no', b.in_sync ? 'yes' : 'no']);
     await out.write(table([['BROKER', 'URL', 'ROLE', 'ALIVE', 'IN_SYNC'], ...rows]));
   },
 };

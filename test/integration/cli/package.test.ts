@@ -70,6 +70,7 @@ describe('the packed yak package, installed in a project without express or iore
       assert.ok(out.exports.includes(name), `yak/client exports ${name}`);
     }
     assert.equal(existsSync(join(project, 'node_modules', 'express')), false, 'nothing but yak is installed');
+    assert.ok(existsSync(join(installed, 'docs', 'client.md')), 'the client\'s documentation is packed with it');
   });
 
   test("the client's module graph imports only node: builtins; the CLI's reaches only the client and itself", () => {
