@@ -5,7 +5,7 @@ import { invalidArgument } from './errors.js';
  * the argument in its message, so a refused call says exactly what was wrong.
  */
 
-export const TOPIC_RE = /^[A-Za-z0-9._-]{1,249}$/;
+export const TOPIC_RE = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,249}$/;
 /** The broker refuses bodies over 1 MiB by default; refusing here gives the clearer message. */
 export const MAX_PAYLOAD_BYTES = 1_048_576;
 
@@ -59,7 +59,7 @@ export function oneOf<T extends string>(value: unknown, what: string, choices: r
 
 export function topic(value: unknown, what = 'topic'): string {
   if (typeof value !== 'string' || !TOPIC_RE.test(value)) {
-    throw invalidArgument(`${what} must be 1-249 characters of A-Z a-z 0-9 . _ -`);
+    throw invalidArgument(`${what} must be 1-249 characters of A-Z a-z 0-9 . _ - (not '.' or '..')`);
   }
   return value;
 }

@@ -31,4 +31,5 @@ export function prettyJson(value: unknown): string {
 }
 
 /** Topic names as the broker accepts them (DESIGN.md, "Broker HTTP API"). */
-export const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
+/** Kafka's (and the broker's) rule: 1-249 of A-Z a-z 0-9 . _ -, but not '.' or '..'. */
+export const TOPIC_NAME = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,249}$/;

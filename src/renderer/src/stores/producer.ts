@@ -54,7 +54,7 @@ export const useProducerStore = defineStore('producer', () => {
     () => cluster.topics.find((t) => t.name === form.topic.trim())?.partitions.length ?? null,
   );
   const topicError = computed(() =>
-    TOPIC_NAME.test(form.topic.trim()) ? null : 'Topic names use letters, digits, ".", "_" and "-" (1–249).',
+    TOPIC_NAME.test(form.topic.trim()) ? null : 'Topic names use letters, digits, ".", "_" and "-" (1–249), and are not "." or "..".',
   );
   const partitionError = computed(() => {
     const p = form.partition.trim();
