@@ -7,7 +7,7 @@ import { redisCommandTimeoutMs } from '../election/decisions.js';
 import { Elector } from '../election/elector.js';
 import { clusterKeys } from '../election/keys.js';
 import { LeaseStore } from '../election/lease-store.js';
-import { fromStorageError, invalidRequest, notCommitted, notEnoughReplicas, notLeader, offsetOutOfRange, timeout, topicExists, unknownPartition, unknownTopic, type LeaderRef } from '../errors/errors.js';
+import { fromStorageError, invalidRequest, notCommitted, notEnoughReplicas, notLeader, offsetOutOfRange, timeout, topicExists, unknownPartition, unknownTopic, type LeaderRef, type NotLeaderHint } from '../errors/errors.js';
 import type { RetentionPolicy } from '../log/retention.js';
 import { applyConfigChange, effectiveConfig, sameConfig, type TopicConfig } from '../log/topic-config.js';
 import { recordLayoutAt, recordSizeAt } from '../log/record-codec.js';
@@ -32,6 +32,8 @@ import type { BrokerService, ClusterView, ConsumeResult, EncodedConsumeResult, H
 const MAX_CONSUME_BYTES = 4 << 20;
 /** While the data folder refuses writes: how often to probe it, and (as leader) to try handing over. */
 const STORAGE_PROBE_MS = 1000;
+/** How often every broker refreshes the other brokers' URLs from Redis (named in a 421 that knows no leader). */
+const PEERS_REFRESH_MS = 2000;
 
 /**
  * One broker: its logs, its side of the election, and replication in whichever role it has now.
@@ -56,6 +58,9 @@ export class Broker implements BrokerService {
   private handOverRefusalLogged = false;
   private readonly retention: RetentionRunner;
   private readonly retentionDefaults: RetentionPolicy;
+  /** The other brokers as Redis last listed them (id → URL): still known while Redis is not. */
+  private readonly peers = new Map<string, string>();
+  private peersTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly config: BrokerConfig,
@@ -124,11 +129,27 @@ export class Broker implements BrokerService {
   start(): void {
     this.elector.start(this.config.redisUrl);
     this.retention.start();
+    void this.refreshPeers();
+    this.peersTimer = setInterval(() => void this.refreshPeers(), PEERS_REFRESH_MS);
+    this.peersTimer.unref();
+  }
+
+  private async refreshPeers(): Promise<void> {
+    try {
+      this.rememberPeers(await this.store.listBrokers());
+    } catch {
+      // Redis unreachable: keep what we knew; the elector logs Redis failures.
+    }
+  }
+
+  private rememberPeers(brokers: { id: string; url: string | null; alive: boolean }[]): void {
+    for (const b of brokers) if (b.url && b.id !== this.config.id) this.peers.set(b.id, b.url);
   }
 
   async stop(): Promise<void> {
     if (this.storageTimer) clearInterval(this.storageTimer);
     this.storageTimer = null;
+    if (this.peersTimer) clearInterval(this.peersTimer);
     const rep = this.leaderRep;
     if (rep && (await rep.leave())) this.log('info', 'left the in-sync set before handing over');
     this.retention.stop();
@@ -247,8 +268,25 @@ export class Broker implements BrokerService {
   /** The leader replication, if we are the leader and may still write. */
   private writable(): LeaderReplication {
     const rep = this.leaderRep;
-    if (!rep || !this.elector.canWrite()) throw notLeader(this.elector.isLeader() ? null : this.leaderRef());
+    if (!rep || !this.elector.canWrite()) {
+      const leader = this.elector.isLeader() ? null : this.leaderRef();
+      throw notLeader(leader, leader ? undefined : this.notLeaderHint());
+    }
     return rep;
+  }
+
+  /** What a 421 without a leader still tells the client: see errors.ts NotLeaderHint. */
+  private notLeaderHint(): NotLeaderHint {
+    const last = this.elector.lastKnownLeader();
+    return {
+      epoch: this.elector.currentEpoch(),
+      lastLeader: last ? { id: last.id, url: last.url, epoch: last.epoch } : null,
+      brokers: [...this.peers].map(([id, url]) => ({ id, url })),
+      // A new leader needs at most a lease once the old one stopped renewing; asking every renew
+      // period (at most a second) finds it soon after without hammering anyone.
+      retryAfterMs: Math.min(this.config.renewMs, 1000),
+      redis: this.elector.redisReachable(),
+    };
   }
 
   // ---- topics
@@ -490,13 +528,16 @@ export class Broker implements BrokerService {
 
   // ---- metadata
 
-  leader(): { leader: LeaderRef | null; epoch: number } {
-    return { leader: this.leaderRef(), epoch: this.elector.currentEpoch() };
+  leader(): { leader: LeaderRef | null; epoch: number; brokers?: LeaderRef[] } {
+    const leader = this.leaderRef();
+    if (leader) return { leader, epoch: this.elector.currentEpoch() };
+    return { leader, epoch: this.elector.currentEpoch(), brokers: this.notLeaderHint().brokers };
   }
 
   async cluster(): Promise<ClusterView> {
     const leader = this.leaderRef();
     const brokers = await this.store.listBrokers().catch((): { id: string; url: string | null; alive: boolean }[] => []);
+    this.rememberPeers(brokers);
     const isr = new Set(this.leaderRep?.inSyncMembers() ?? this.elector.lastIsr()?.members ?? []);
     if (!brokers.some((b) => b.id === this.config.id)) brokers.push({ id: this.config.id, url: this.config.advertisedUrl, alive: true });
     return {

@@ -115,7 +115,8 @@ export interface BrokerService {
   topicConfig(name: string): TopicConfigView;
   /** Leader only: merge `change` (a key set to null drops that override) into the topic's config; answers the result. */
   setTopicConfig(name: string, change: unknown): Promise<TopicConfigView>;
-  leader(): { leader: LeaderRef | null; epoch: number };
+  /** `brokers` (the other brokers this one knows of) only when it names no leader: ask them instead. */
+  leader(): { leader: LeaderRef | null; epoch: number; brokers?: LeaderRef[] };
   cluster(): Promise<ClusterView>;
   health(): HealthView;
   /** GET /ready (answered 200 when ready, else 503). Optional: without it /ready follows /health's status. */
