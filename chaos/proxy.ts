@@ -22,6 +22,8 @@ const ALL = '*';
 export interface ProxyOptions {
   name: string;
   targetPort: number;
+  /** Where the target listens; 127.0.0.1 unless given (the multi-host test proxies to another namespace). */
+  targetHost?: string;
   /** Who opened a connection (a broker id), from the accepted socket's remote port; undefined = anyone else. */
   identify?: (remotePort: number, listenPort: number) => Promise<string | undefined>;
 }
@@ -185,7 +187,7 @@ export class TcpProxy {
       down.resetAndDestroy();
       return;
     }
-    const up = net.connect(this.opts.targetPort, '127.0.0.1');
+    const up = net.connect(this.opts.targetPort, this.opts.targetHost ?? '127.0.0.1');
     up.setNoDelay(true);
     down.setNoDelay(true);
     const link = new Link(source, down, up, () => this.modeFor(source), (l) => this.links.delete(l));

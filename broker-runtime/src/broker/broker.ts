@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { BrokerConfig } from '../config/types.js';
 import { BrokerState } from '../election/broker-state.js';
@@ -7,7 +7,7 @@ import { redisCommandTimeoutMs } from '../election/decisions.js';
 import { Elector } from '../election/elector.js';
 import { clusterKeys } from '../election/keys.js';
 import { LeaseStore } from '../election/lease-store.js';
-import { fromStorageError, invalidRequest, notCommitted, notEnoughReplicas, notLeader, offsetOutOfRange, timeout, topicExists, unknownPartition, unknownTopic, type LeaderRef } from '../errors/errors.js';
+import { fromStorageError, invalidRequest, notCommitted, notEnoughReplicas, notLeader, offsetOutOfRange, timeout, topicExists, unknownPartition, unknownTopic, type LeaderRef, type NotLeaderHint } from '../errors/errors.js';
 import type { RetentionPolicy } from '../log/retention.js';
 import { applyConfigChange, effectiveConfig, sameConfig, type TopicConfig } from '../log/topic-config.js';
 import { recordLayoutAt, recordSizeAt } from '../log/record-codec.js';
@@ -24,6 +24,7 @@ import { HighWatermarkWaiters } from '../replication/hwm-waiters.js';
 import { LeaderReplication } from '../replication/leader-replication.js';
 import { FrameTransport } from '../replication/transport.js';
 import { outboundTls } from '../config/tls.js';
+import { advertisedWarning, checkAdvertisedUrl, type AdvertisedCheck } from './advertised-check.js';
 import { createBrokerMetrics, type BrokerMetrics } from './broker-metrics.js';
 import { HwmMirror } from './hwm-mirror.js';
 import { RetentionRunner } from './retention-runner.js';
@@ -32,6 +33,10 @@ import type { BrokerService, ClusterView, ConsumeResult, EncodedConsumeResult, H
 const MAX_CONSUME_BYTES = 4 << 20;
 /** While the data folder refuses writes: how often to probe it, and (as leader) to try handing over. */
 const STORAGE_PROBE_MS = 1000;
+/** How often every broker refreshes the other brokers' URLs from Redis (named in a 421 that knows no leader). */
+const PEERS_REFRESH_MS = 2000;
+/** How long the start-up check of the advertised URL waits for an answer. */
+const ADVERTISED_CHECK_TIMEOUT_MS = 3000;
 
 /**
  * One broker: its logs, its side of the election, and replication in whichever role it has now.
@@ -56,6 +61,14 @@ export class Broker implements BrokerService {
   private handOverRefusalLogged = false;
   private readonly retention: RetentionRunner;
   private readonly retentionDefaults: RetentionPolicy;
+  /** The other brokers as Redis last listed them (id → URL): still known while Redis is not. */
+  private readonly peers = new Map<string, string>();
+  private peersTimer: NodeJS.Timeout | null = null;
+  /** Random per process, in /health: the advertised-URL check tells this process from any other by it. */
+  readonly instance = randomUUID();
+  private advertised: AdvertisedCheck = { state: 'pending' };
+  /** When the leader this broker follows last changed (monotonic): replication is judged from then on. */
+  private leaderKnownAt = performance.now();
 
   constructor(
     private readonly config: BrokerConfig,
@@ -91,6 +104,7 @@ export class Broker implements BrokerService {
     this.elector.on('demoted', (reason) => this.becomeFollower(reason));
     this.elector.on('leader', (holder) => {
       this.stats.epoch.set(this.elector.currentEpoch());
+      this.leaderKnownAt = performance.now();
       if (holder && holder.id !== config.id) log('info', `following leader ${holder.id} (epoch ${holder.epoch})`);
     });
     this.frameKeys = new FrameKeyCache(async (epoch) => decodeFrameKey(await this.store.frameKey(epoch)), () => performance.now());
@@ -124,11 +138,61 @@ export class Broker implements BrokerService {
   start(): void {
     this.elector.start(this.config.redisUrl);
     this.retention.start();
+    void this.refreshPeers();
+    this.peersTimer = setInterval(() => void this.refreshPeers(), PEERS_REFRESH_MS);
+    this.peersTimer.unref();
+    void this.checkAdvertised();
+  }
+
+  /**
+   * Called once the HTTP server listens: does the advertised URL lead back to this process? A wrong
+   * one used to fail silently — the leader's frames failed at debug level and /health said ok.
+   * Two tries (a first connection may race a firewall or a slow resolver), then one warning.
+   */
+  private async checkAdvertised(): Promise<void> {
+    const url = this.config.advertisedUrl;
+    const self = { id: this.config.id, instance: this.instance };
+    let check = await checkAdvertisedUrl(url, self, outboundTls(this.config), ADVERTISED_CHECK_TIMEOUT_MS);
+    if (check.state !== 'ok') {
+      await new Promise((resolve) => setTimeout(resolve, 500).unref());
+      check = await checkAdvertisedUrl(url, self, outboundTls(this.config), ADVERTISED_CHECK_TIMEOUT_MS);
+    }
+    this.advertised = check;
+    const warning = advertisedWarning(check, url, this.config.host);
+    if (warning) this.log('warn', warning);
+    else this.log('debug', `the advertised URL ${url} reaches this broker`);
+  }
+
+  /**
+   * A follower whose leader has sent it nothing for longer than the replica lag: the leader cannot
+   * reach it (a wrong advertised URL, a cut link) or it refuses the leader's frames. Null otherwise.
+   */
+  private replicationStall(): string | null {
+    if (this.elector.isLeader()) return null;
+    const leader = this.elector.leader();
+    if (!leader) return null;
+    const sinceFrame = this.follower.msSinceLastFrame();
+    const silentMs = Math.min(sinceFrame ?? Infinity, performance.now() - this.leaderKnownAt);
+    if (silentMs <= this.config.replicaLagMs) return null;
+    return `no replication from leader ${leader.id} for ${Math.round(silentMs)} ms (replica lag limit ${this.config.replicaLagMs} ms): the leader cannot reach this broker at ${this.config.advertisedUrl}, or this broker refuses its frames`;
+  }
+
+  private async refreshPeers(): Promise<void> {
+    try {
+      this.rememberPeers(await this.store.listBrokers());
+    } catch {
+      // Redis unreachable: keep what we knew; the elector logs Redis failures.
+    }
+  }
+
+  private rememberPeers(brokers: { id: string; url: string | null; alive: boolean }[]): void {
+    for (const b of brokers) if (b.url && b.id !== this.config.id) this.peers.set(b.id, b.url);
   }
 
   async stop(): Promise<void> {
     if (this.storageTimer) clearInterval(this.storageTimer);
     this.storageTimer = null;
+    if (this.peersTimer) clearInterval(this.peersTimer);
     const rep = this.leaderRep;
     if (rep && (await rep.leave())) this.log('info', 'left the in-sync set before handing over');
     this.retention.stop();
@@ -247,8 +311,25 @@ export class Broker implements BrokerService {
   /** The leader replication, if we are the leader and may still write. */
   private writable(): LeaderReplication {
     const rep = this.leaderRep;
-    if (!rep || !this.elector.canWrite()) throw notLeader(this.elector.isLeader() ? null : this.leaderRef());
+    if (!rep || !this.elector.canWrite()) {
+      const leader = this.elector.isLeader() ? null : this.leaderRef();
+      throw notLeader(leader, leader ? undefined : this.notLeaderHint());
+    }
     return rep;
+  }
+
+  /** What a 421 without a leader still tells the client: see errors.ts NotLeaderHint. */
+  private notLeaderHint(): NotLeaderHint {
+    const last = this.elector.lastKnownLeader();
+    return {
+      epoch: this.elector.currentEpoch(),
+      lastLeader: last ? { id: last.id, url: last.url, epoch: last.epoch } : null,
+      brokers: [...this.peers].map(([id, url]) => ({ id, url })),
+      // A new leader needs at most a lease once the old one stopped renewing; asking every renew
+      // period (at most a second) finds it soon after without hammering anyone.
+      retryAfterMs: Math.min(this.config.renewMs, 1000),
+      redis: this.elector.redisReachable(),
+    };
   }
 
   // ---- topics
@@ -490,13 +571,16 @@ export class Broker implements BrokerService {
 
   // ---- metadata
 
-  leader(): { leader: LeaderRef | null; epoch: number } {
-    return { leader: this.leaderRef(), epoch: this.elector.currentEpoch() };
+  leader(): { leader: LeaderRef | null; epoch: number; brokers?: LeaderRef[] } {
+    const leader = this.leaderRef();
+    if (leader) return { leader, epoch: this.elector.currentEpoch() };
+    return { leader, epoch: this.elector.currentEpoch(), brokers: this.notLeaderHint().brokers };
   }
 
   async cluster(): Promise<ClusterView> {
     const leader = this.leaderRef();
     const brokers = await this.store.listBrokers().catch((): { id: string; url: string | null; alive: boolean }[] => []);
+    this.rememberPeers(brokers);
     const isr = new Set(this.leaderRep?.inSyncMembers() ?? this.elector.lastIsr()?.members ?? []);
     if (!brokers.some((b) => b.id === this.config.id)) brokers.push({ id: this.config.id, url: this.config.advertisedUrl, alive: true });
     return {
@@ -517,8 +601,17 @@ export class Broker implements BrokerService {
     const redis = this.elector.redisReachable();
     const unclean = this.logs.all().filter((l) => l.unclean()).map((l) => `${l.topic}/${l.partition}`);
     const storageFaulted = this.storage.faulted();
+    const reasons: string[] = [];
+    if (!redis) reasons.push('cannot reach Redis');
+    if (unclean.length > 0) reasons.push(`unclean partition(s) ${unclean.join(', ')}: re-fetching from the leader`);
+    const storage = this.storage.reason();
+    if (storageFaulted) reasons.push(storage ?? 'the data folder refuses writes');
+    const stall = this.replicationStall();
+    if (stall) reasons.push(stall);
+    const leader = this.elector.isLeader() ? null : this.elector.leader();
+    const sinceFrame = this.follower.msSinceLastFrame();
     return {
-      status: redis && unclean.length === 0 && !storageFaulted ? 'ok' : 'degraded',
+      status: reasons.length === 0 ? 'ok' : 'degraded',
       id: this.config.id,
       role: this.elector.isLeader() ? 'leader' : 'follower',
       epoch: this.elector.currentEpoch(),
@@ -526,6 +619,10 @@ export class Broker implements BrokerService {
       redis,
       unclean_partitions: unclean,
       storage: this.storage.view(),
+      instance: this.instance,
+      advertised_url: { url: this.config.advertisedUrl, check: this.advertised.state, ...('detail' in this.advertised ? { detail: this.advertised.detail } : {}) },
+      replication: this.elector.isLeader() ? null : { leader: leader?.id ?? null, ms_since_last_frame: sinceFrame === null ? null : Math.round(sinceFrame) },
+      degraded_reasons: reasons,
     };
   }
 

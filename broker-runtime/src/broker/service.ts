@@ -93,6 +93,14 @@ export interface HealthView {
   unclean_partitions: string[];
   /** The data folder's storage: `faulted` while it refuses writes (a full disk, an I/O error); then this broker will not lead. */
   storage: StorageView;
+  /** Random per process: a check of the advertised URL (and an operator) can tell this process from another. */
+  instance: string;
+  /** Whether GET <advertised URL>/health reached this very process at start (advertised-check.ts). */
+  advertised_url: { url: string; check: 'pending' | 'ok' | 'unreachable' | 'other-broker' | 'unknown'; detail?: string };
+  /** A follower: the leader it follows and how long since it last applied a frame from a leader (null: never). */
+  replication: { leader: string | null; ms_since_last_frame: number | null } | null;
+  /** Why `status` is `degraded` (empty when ok). */
+  degraded_reasons: string[];
 }
 
 /** GET /ready: the health view, whether the broker can serve its role, and if not why. */
@@ -115,7 +123,8 @@ export interface BrokerService {
   topicConfig(name: string): TopicConfigView;
   /** Leader only: merge `change` (a key set to null drops that override) into the topic's config; answers the result. */
   setTopicConfig(name: string, change: unknown): Promise<TopicConfigView>;
-  leader(): { leader: LeaderRef | null; epoch: number };
+  /** `brokers` (the other brokers this one knows of) only when it names no leader: ask them instead. */
+  leader(): { leader: LeaderRef | null; epoch: number; brokers?: LeaderRef[] };
   cluster(): Promise<ClusterView>;
   health(): HealthView;
   /** GET /ready (answered 200 when ready, else 503). Optional: without it /ready follows /health's status. */

@@ -74,6 +74,8 @@ export interface TopicConfigAnswer {
 export interface LeaderAnswer {
   leader: LeaderRef | null;
   epoch: number;
+  /** When no leader is named: the other brokers this one knows of, to ask instead. */
+  brokers?: LeaderRef[];
 }
 
 export interface ClusterAnswer {
@@ -99,5 +101,8 @@ export interface ErrorAnswer {
   error: string;
   message: string;
   leader?: LeaderRef | null;
+  /** NOT_LEADER without a leader: the other brokers the answering one knows of, and when to ask again. */
+  brokers?: LeaderRef[];
+  retry_after_ms?: number;
   [extra: string]: unknown;
 }

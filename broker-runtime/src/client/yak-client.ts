@@ -157,6 +157,9 @@ export class YakClient {
       if (err.code === 'NOT_LEADER' && target.kind !== 'url') {
         // A broker naming itself (or nothing) is mid-election: back off and ask again.
         const named = leaderUrlIn(err);
+        // A broker that knows no leader (cut from Redis, mid-election) names the brokers it knows
+        // of: the next discovery asks them beside the seeds, so a client seeded with it alone is not stuck.
+        if (!named) this.discovery.learn(err.body?.brokers);
         this.leaderUrl = named !== base ? named : null;
         if (this.leaderUrl && ++redirectsInARow <= IMMEDIATE_REDIRECTS) return 'retry-now';
         return 'retry';

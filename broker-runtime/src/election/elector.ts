@@ -47,6 +47,8 @@ export class Elector extends EventEmitter<ElectorEvents> {
   private frameKeyBytes: Buffer | null = null;
   private deadline = 0;
   private knownLeader: LeaseHolder | null = null;
+  /** The last leader this broker knew of (itself included), kept when it no longer knows one. */
+  private lastLeaderSeen: LeaseHolder | null = null;
   private isr: InSyncSet | null = null;
   private isrMissingSince: number | null = null;
   private isrMissingGeneration = -1;
@@ -89,6 +91,11 @@ export class Elector extends EventEmitter<ElectorEvents> {
 
   leader(): LeaseHolder | null {
     return this.role === 'leader' ? { id: this.opts.id, url: this.opts.url, epoch: this.epoch } : this.knownLeader;
+  }
+
+  /** The last leader this broker knew of, even if it knows none now (cut from Redis, mid-election). */
+  lastKnownLeader(): LeaseHolder | null {
+    return this.leader() ?? this.lastLeaderSeen;
   }
 
   leaseMsLeft(): number | null {
@@ -313,6 +320,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
     this.isr = result.isr ?? { epoch: result.epoch, members: [this.opts.id] };
     await this.state.rememberIsr(this.isr);
     this.opts.log('info', `elected leader with epoch ${result.epoch} (mode ${mode}); in-sync set [${this.isr.members.join(', ')}]`);
+    this.lastLeaderSeen = { id: this.opts.id, url: this.opts.url, epoch: result.epoch };
     this.emit('leader', this.leader());
     this.emit('elected', result.epoch, this.isr);
     // The lease runs from when the acquire was sent: the first renew is due a renew period after that.
@@ -347,6 +355,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
     const prev = this.knownLeader;
     if (prev?.id === holder?.id && prev?.epoch === holder?.epoch) return;
     this.knownLeader = holder;
+    if (holder) this.lastLeaderSeen = holder;
     this.emit('leader', holder);
   }
 }

@@ -65,8 +65,35 @@ export const offsetOutOfRange = (topic: string, partition: number, offset: numbe
 export const topicExists = (topic: string) => new YakError('TOPIC_EXISTS', 409, `topic '${topic}' already exists`);
 export const messageTooLarge = (size: number, limit: number) =>
   new YakError('MESSAGE_TOO_LARGE', 413, `request of ${size} bytes is over the limit of ${limit} bytes`);
-export const notLeader = (leader: LeaderRef | null) =>
-  new YakError('NOT_LEADER', 421, leader ? `this broker is not the leader; the leader is ${leader.id} at ${leader.url}` : 'this broker is not the leader and no leader is known yet', true, { leader });
+/**
+ * What a broker that names no leader still knows (a broker cut from Redis, or one mid-election):
+ * the epoch, the leader it last saw, the other brokers it knows of and when to ask again — so a
+ * client holding only this broker's URL can ask the others instead of waiting here.
+ */
+export interface NotLeaderHint {
+  epoch: number;
+  lastLeader: (LeaderRef & { epoch: number }) | null;
+  brokers: LeaderRef[];
+  retryAfterMs: number;
+  redis: boolean;
+}
+
+export const notLeader = (leader: LeaderRef | null, hint?: NotLeaderHint) => {
+  if (leader || !hint) {
+    return new YakError('NOT_LEADER', 421, leader ? `this broker is not the leader; the leader is ${leader.id} at ${leader.url}` : 'this broker is not the leader and no leader is known yet', true, { leader });
+  }
+  const why = hint.redis ? 'no leader is known yet (an election is under way)' : 'this broker cannot reach Redis, so it does not know who leads now';
+  const last = hint.lastLeader ? `; it last knew ${hint.lastLeader.id} at ${hint.lastLeader.url} (epoch ${hint.lastLeader.epoch})` : '';
+  const others = hint.brokers.length > 0 ? `; ask another broker: ${hint.brokers.map((b) => b.url).join(', ')}` : '';
+  return new YakError('NOT_LEADER', 421, `this broker is not the leader: ${why}${last}${others}`, true, {
+    leader: null,
+    epoch: hint.epoch,
+    last_leader: hint.lastLeader,
+    brokers: hint.brokers,
+    retry_after_ms: hint.retryAfterMs,
+    redis: hint.redis,
+  });
+};
 export const notEnoughReplicas = (inSync: number, required: number) =>
   new YakError('NOT_ENOUGH_REPLICAS', 503, `${inSync} in-sync replica(s), ${required} required (MIN_INSYNC_REPLICAS)`, true, { in_sync: inSync, min_insync: required });
 export const staleEpoch = (got: number, known: number) =>

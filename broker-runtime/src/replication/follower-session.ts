@@ -4,6 +4,7 @@ import { epochAt, epochsFrom } from './divergence.js';
 import { resumeAfterMismatch, sendFrom } from './log-start.js';
 import { FRAME_AUTH_HEADER, signFrame } from './frame-auth.js';
 import { TransportError, type FrameTransport } from './transport.js';
+import { unreachableReason } from './unreachable.js';
 import { decodeAnswer, encodeFrame, type ReplicateAnswer, type ReplicateHeader, type ReplicatePart } from './wire.js';
 
 interface BuiltRequest {
@@ -47,6 +48,11 @@ interface PartitionProgress {
 }
 
 const MAX_PART_BYTES = 1 << 20;
+/**
+ * A follower unreachable this long is named in a warning (a name that does not resolve at once:
+ * that never heals by itself). Shorter runs are a restart or a blip, logged at debug level.
+ */
+const UNREACHABLE_WARN_MS = 1000;
 const MAX_FRAME_BYTES = 8 << 20;
 const key = (topic: string, partition: number) => `${topic}/${partition}`;
 
@@ -77,6 +83,8 @@ export class FollowerSession {
   private storageRefused = false;
   /** Partitions whose refused truncation was already logged (once per session, not per retry). */
   private readonly refusalsLogged = new Set<string>();
+  /** The current run of "could not reach the follower at all": its kind, start, length, and whether it was warned about. */
+  private unreachable: { kind: string; since: number; failures: number; warned: boolean } | null = null;
 
   constructor(
     readonly id: string,
@@ -139,6 +147,7 @@ export class FollowerSession {
         const answer = decodeAnswer(await this.ctx.transport.post(this.url, '/replica/append', built.frame, this.ctx.requestTimeoutMs, { [FRAME_AUTH_HEADER]: auth }));
         this.failures = 0;
         this.refusedSince = null;
+        this.reachedAgain();
         this.handle(answer, built);
         // Nothing will change by asking again at once: a refused cut, or a follower whose disk
         // refuses writes (new records must not wake it early, or a busy leader retries per produce).
@@ -148,7 +157,9 @@ export class FollowerSession {
         this.failures++;
         if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') this.refusedSince ??= performance.now();
         else this.refusedSince = null;
-        if (err instanceof TransportError && err.status === 401 && (this.failures === 1 || this.failures % 50 === 0)) {
+        const unreachable = unreachableReason(err, this.url);
+        if (unreachable) this.noteUnreachable(unreachable.kind, unreachable.why);
+        else if (err instanceof TransportError && err.status === 401 && (this.failures === 1 || this.failures % 50 === 0)) {
           // The follower could not find this leadership's frame key (it cannot reach Redis, or
           // Redis lost the key): it stays behind until it can.
           this.ctx.log('warn', `follower ${this.id} does not accept this leader's frames (${this.failures}x): ${err.message}`);
@@ -159,6 +170,34 @@ export class FollowerSession {
         await this.sleep(Math.min(25 * this.failures, 250));
       }
     }
+  }
+
+  /**
+   * One warning per condition (a kind of failure to reach the follower), with counts, naming the
+   * URL tried: a wrong advertised URL (a name others cannot resolve, an address nothing listens on)
+   * must not hide at debug level while the follower drifts out of the in-sync set.
+   */
+  private noteUnreachable(kind: string, why: string): void {
+    const now = performance.now();
+    const run = this.unreachable?.kind === kind ? this.unreachable : { kind, since: now, failures: 0, warned: false };
+    run.failures++;
+    this.unreachable = run;
+    if (run.warned || (kind !== 'dns' && now - run.since < UNREACHABLE_WARN_MS)) {
+      if (run.failures === 1) this.ctx.log('debug', `replication to ${this.id} at ${this.url} failed: ${why}`);
+      return;
+    }
+    run.warned = true;
+    this.ctx.log(
+      'warn',
+      `cannot reach follower ${this.id} at ${this.url}: ${why} (${run.failures} failed attempt(s) over ${Math.round(now - run.since)} ms); ` +
+        `it stays out of the in-sync set until it answers. If that URL is wrong, fix that broker's --advertised-url (YAK_ADVERTISED_URL) and --host`,
+    );
+  }
+
+  private reachedAgain(): void {
+    const run = this.unreachable;
+    this.unreachable = null;
+    if (run?.warned) this.ctx.log('info', `follower ${this.id} at ${this.url} answers again after ${run.failures} failed attempt(s) over ${Math.round(performance.now() - run.since)} ms`);
   }
 
   private async build(): Promise<BuiltRequest | null> {
