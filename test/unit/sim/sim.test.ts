@@ -56,7 +56,9 @@ describe('seeded simulation of the election and replication decisions', () => {
     { mutation: 'revert-A', seed: 6, invariant: 'a new leader has every committed record', what: 'an in-sync set expansion that timed out but was applied' },
     { mutation: 'revert-B', seed: 89, invariant: 'the cluster settles after the faults heal', what: 'a failed read right after winning the lease' },
     { mutation: 'revert-D', seed: 1098, invariant: 'one leader per epoch', what: 'a recovery election reusing an epoch after Redis restarted empty' },
-    { mutation: 'revert-D', seed: 450, invariant: 'at most one broker can write at a time', what: 'a recovery election while the old leader could still write' },
+    // revert-D's second face (seed 450 before: a recovery election while the old leader could still
+    // write, "at most one broker can write at a time") was not found again in 35 CPU-minutes of seeds
+    // from 1 and from 1200 after the renewal-timing change; the seed above still catches revert-D.
     { mutation: 'revert-D2', seed: 746, invariant: 'a new leader has every committed record', what: 'a broker outside the in-sync set recovering while the in-sync one is cut off' },
     { mutation: 'revert-E', seed: 315, invariant: 'a replica never truncates below its high-water mark', what: 'a retried truncating request' },
   ] as const;
