@@ -12,3 +12,4 @@ export {
 export { Summary, Reservoir, type SummaryChild } from './summary.js';
 export { Histogram, Buckets, LATENCY_BUCKETS_SECONDS, estimateQuantile, type HistogramChild } from './histogram.js';
 export { escapeLabelValue, escapeHelp, type LabelValues } from './labels.js';
+export { runtimeMetrics, createRuntimeMetrics, EVENT_LOOP_WINDOW_MS } from './runtime.js';

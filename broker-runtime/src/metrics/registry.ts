@@ -9,13 +9,16 @@ export const DEFAULT_RESERVOIR_SIZE = 1024;
 
 type AnyMetric = Counter<string> | Gauge<string> | Summary<string> | Histogram<string>;
 
-/** A histogram in JSON: cumulative buckets keyed by their bound as Prometheus writes it (`le`). */
+/**
+ * A histogram in JSON: cumulative buckets in order, each bound written as Prometheus writes `le`
+ * (a list, not an object: an object would put the integer-like bounds "1", "5" first).
+ */
 export interface HistogramJson {
   count: number;
   sum: number;
   p50: number | null;
   p99: number | null;
-  buckets: Record<string, number>;
+  buckets: { le: string; count: number }[];
 }
 
 export type JsonReading = number | SummarySnapshot | HistogramJson;
@@ -40,8 +43,8 @@ export interface RegistryOptions {
  *     "records_in_total": 12
  *   }
  *
- * A histogram maps to {count, sum, p50, p99, buckets: {"0.001": 3, ..., "+Inf": 12}} (cumulative
- * buckets; p50 and p99 estimated from them as PromQL's histogram_quantile does).
+ * A histogram maps to {count, sum, p50, p99, buckets: [{le: "0.001", count: 3}, ..., {le: "+Inf",
+ * count: 12}]} (cumulative buckets; p50 and p99 estimated from them as histogram_quantile does).
  *
  * A metric without labels always has its one series (0 until touched); a labelled metric has a
  * series per label combination seen.
@@ -170,9 +173,7 @@ export class MetricsRegistry {
 }
 
 function histogramJson(h: HistogramSnapshot): HistogramJson {
-  const buckets: Record<string, number> = {};
-  for (const [le, count] of h.buckets) buckets[num(le)] = count;
-  return { count: h.count, sum: h.sum, p50: h.p50, p99: h.p99, buckets };
+  return { count: h.count, sum: h.sum, p50: h.p50, p99: h.p99, buckets: h.buckets.map(([le, count]) => ({ le: num(le), count })) };
 }
 
 function braces(key: string): string {

@@ -94,6 +94,11 @@ export class LeaderReplication {
     return this.isr.size;
   }
 
+  /** Brokers replicating the leader's logs, itself included: every follower it has a session with. */
+  replicaCount(): number {
+    return this.sessions.size + (this.sessions.has(this.o.self.id) ? 0 : 1);
+  }
+
   /** Records were appended to the leader's log: try to commit, and push them out. */
   afterAppend(log: PartitionLog): void {
     this.recompute(log);
