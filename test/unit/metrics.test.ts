@@ -257,7 +257,13 @@ test('a histogram renders cumulative _bucket lines with le last, then _sum and _
       '',
     ].join('\n'),
   );
-  assert.deepEqual(r.toJSON()['gc_duration_seconds{kind="major"}'], { count: 1, sum: 1, p50: 0.1, p99: 0.1, buckets: { '0.01': 0, '0.1': 0, '+Inf': 1 } });
+  assert.deepEqual(r.toJSON()['gc_duration_seconds{kind="major"}'], {
+    count: 1,
+    sum: 1,
+    p50: 0.1,
+    p99: 0.1,
+    buckets: [{ le: '0.01', count: 0 }, { le: '0.1', count: 0 }, { le: '+Inf', count: 1 }],
+  });
 });
 
 test('a histogram refuses bad bounds, the le label, and names that clash with its series', () => {
