@@ -99,7 +99,7 @@ export class Broker implements BrokerService {
     this.elector.on('demoted', (reason) => this.becomeFollower(reason));
     this.elector.on('leader', (holder) => {
       this.stats.epoch.set(this.elector.currentEpoch());
-      if (holder && holder.id !== config.id) log('info', `following leader ${holder.id} (epoch ${holder.epoch})`);
+      if (holder && holder.id !== config.id) log('info', `following leader ${holder.id} (epoch ${holder.epoch})`, 'leader.following', { leader_id: holder.id, epoch: holder.epoch });
     });
     this.frameKeys = new FrameKeyCache(async (epoch) => decodeFrameKey(await this.store.frameKey(epoch)), () => performance.now());
     this.follower = new FollowerApply({
@@ -191,7 +191,7 @@ export class Broker implements BrokerService {
     const rep = this.leaderRep;
     this.leaderRep = null;
     rep?.stop(notCommitted('this broker stopped leading before the records committed; the next leader may still commit them'));
-    this.log('info', `now a follower (${reason})`);
+    this.log('info', `now a follower (${reason})`, 'broker.follower', { reason });
   }
 
   // ---- storage faults
@@ -297,7 +297,7 @@ export class Broker implements BrokerService {
     await this.logs.createTopic(name, partitions, config);
     this.refreshMetaVersion();
     this.mirror.topicsChanged(this.logs.topics());
-    this.log('info', `created topic ${name} with ${partitions} partition(s)`);
+    this.log('info', `created topic ${name} with ${partitions} partition(s)`, 'topic.created', { topic: name, partitions });
   }
 
   async createTopic(name: string, partitions: number, config?: TopicConfig): Promise<void> {
