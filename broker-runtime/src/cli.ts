@@ -5,7 +5,7 @@ import { reloadOnSighup } from './auth/reload.js';
 import { Broker } from './broker/broker.js';
 import { ConfigError, isLoopback, parseConfig, redactUrl, serverTlsOptions, type BrokerConfig } from './config/index.js';
 import { BrokerState } from './election/broker-state.js';
-import { createBrokerServer } from './http/index.js';
+import { createBrokerServer, type RequestLogEntry } from './http/index.js';
 import { openLogManager } from './log/log-manager.js';
 import { StorageHealth } from './log/storage-health.js';
 import { createLogger, type Logger } from './logger.js';
@@ -39,7 +39,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void
     }
     throw err;
   }
-  const log = createLogger(config.id, config.logLevel);
+  const log = createLogger(config.id, config.logLevel, undefined, config.logFormat);
   await run(config, log, await openGate(config));
 }
 
@@ -50,8 +50,7 @@ async function openGate(config: BrokerConfig): Promise<Gate> {
     return new AuthGate(await loadAuthFile(config.authFile));
   } catch (err) {
     if (!(err instanceof AuthFileError)) throw err;
-    process.stderr.write(`yak-broker: --auth-file ${config.authFile} ${err.message}\n`);
-    process.exit(2);
+    fatal(config, `--auth-file ${config.authFile} ${err.message}`);
   }
 }
 
@@ -69,7 +68,14 @@ async function printSecretHash(): Promise<void> {
 }
 
 async function run(config: BrokerConfig, log: Logger, gate: Gate): Promise<void> {
-  log('info', `starting: data ${config.dataDir}, redis ${redactUrl(config.redisUrl)}, cluster ${config.cluster}, lease ${config.leaseMs} ms, renew ${config.renewMs} ms, fsync ${config.fsync}`);
+  log('info', `starting: data ${config.dataDir}, redis ${redactUrl(config.redisUrl)}, cluster ${config.cluster}, lease ${config.leaseMs} ms, renew ${config.renewMs} ms, fsync ${config.fsync}`, 'broker.starting', {
+    data_dir: config.dataDir,
+    redis: redactUrl(config.redisUrl),
+    cluster: config.cluster,
+    lease_ms: config.leaseMs,
+    renew_ms: config.renewMs,
+    fsync: config.fsync,
+  });
   const storage = new StorageHealth({ log });
   const logs = await openLogManager(config.dataDir, {
     segmentBytes: config.segmentBytes,
@@ -86,8 +92,11 @@ async function run(config: BrokerConfig, log: Logger, gate: Gate): Promise<void>
   const server = createBrokerServer(broker, {
     maxMessageBytes: config.maxMessageBytes,
     allowedOrigins: config.allowOrigins,
-    logger: (line) => log('error', line),
+    logger: (line) => log('error', line, 'http.error'),
     gate,
+    ...(config.logLevel === 'debug'
+      ? { requestLog: (e: RequestLogEntry) => log('debug', `${e.method} ${e.path} ${e.status}${e.aborted ? ' (aborted)' : ''} ${e.duration_ms} ms ${e.remote}`, 'http.request', { ...e }) }
+      : {}),
     ...(tls ? { tls } : {}),
   });
   if (gate instanceof AuthGate) {
@@ -98,21 +107,24 @@ async function run(config: BrokerConfig, log: Logger, gate: Gate): Promise<void>
   }
   await listen(server, config);
   const scheme = config.tls ? 'https' : 'http';
-  log('info', `listening on ${scheme}://${config.host}:${config.port} (advertised ${config.advertisedUrl})${tlsSummary(config)}`);
+  log('info', `listening on ${scheme}://${config.host}:${config.port} (advertised ${config.advertisedUrl})${tlsSummary(config)}`, 'broker.listening', {
+    url: `${scheme}://${config.host}:${config.port}`,
+    advertised_url: config.advertisedUrl,
+  });
   broker.start();
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log('info', `${signal}: stopping`);
+    log('info', `${signal}: stopping`, 'broker.stopping', { signal });
     const force = setTimeout(() => process.exit(1), 5000);
     force.unref();
     await broker.stop().catch((err) => log('warn', `stop: ${(err as Error).message}`));
     server.closeIdleConnections?.();
     server.close();
     await logs.close().catch((err) => log('warn', `closing logs: ${(err as Error).message}`));
-    log('info', 'stopped');
+    log('info', 'stopped', 'broker.stopped');
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
@@ -132,11 +144,20 @@ function listen(server: Server, config: BrokerConfig): Promise<void> {
         : err.code === 'EACCES' ? `cannot listen on ${where}: permission denied (ports below 1024 need privileges)`
         : null;
       if (why === null) return reject(err);
-      process.stderr.write(`yak-broker: ${why}\n`);
-      process.exit(2);
+      fatal(config, why);
     });
     server.listen(config.port, config.host, () => resolve());
   });
+}
+
+/**
+ * A start-up problem once the configuration is known: one line, exit 2. Under --log-format json
+ * that line is a JSON object too (event broker.fatal), so every line of the run still parses.
+ */
+function fatal(config: BrokerConfig, line: string): never {
+  if (config.logFormat === 'json') createLogger(config.id, 'error', undefined, 'json')('error', `yak-broker: ${line}`, 'broker.fatal');
+  else process.stderr.write(`yak-broker: ${line}\n`);
+  process.exit(2);
 }
 
 /** What the TLS setup is, for the start line: the files, never their contents. */

@@ -62,6 +62,7 @@ test('defaults follow DESIGN.md', () => {
     maxMessageBytes: 1_048_576,
     produceTimeoutMs: 30_000,
     logLevel: 'info',
+    logFormat: 'text',
     allowOrigins: [],
     authFile: null,
     insecure: false,
@@ -115,6 +116,7 @@ test('every flag has an environment twin', () => {
     YAK_MAX_MESSAGE_BYTES: '2048',
     YAK_PRODUCE_TIMEOUT_SECONDS: '7',
     YAK_LOG_LEVEL: 'debug',
+    YAK_LOG_FORMAT: 'json',
     AUTH_FILE: '/etc/yak/principals.json',
     YAK_INSECURE: '0',
     TLS_CERT: certs.serverCert,
@@ -145,6 +147,7 @@ test('every flag has an environment twin', () => {
     maxMessageBytes: 2048,
     produceTimeoutMs: 7000,
     logLevel: 'debug',
+    logFormat: 'json',
     allowOrigins: [],
     authFile: '/etc/yak/principals.json',
     insecure: false,
@@ -229,6 +232,9 @@ test('the enums take their allowed values, in any case', () => {
   for (const fsync of ['always', 'interval', 'never'] as const) assert.equal(config(['--fsync', fsync]).fsync, fsync);
   for (const level of ['debug', 'info', 'warn', 'error'] as const) assert.equal(config(['--log-level', level]).logLevel, level);
   assert.equal(config([], { YAK_LOG_LEVEL: 'WARN' }).logLevel, 'warn');
+  for (const format of ['text', 'json'] as const) assert.equal(config(['--log-format', format]).logFormat, format);
+  assert.equal(config([], { YAK_LOG_FORMAT: 'JSON' }).logFormat, 'json');
+  assert.equal(config(['--log-format', 'text'], { YAK_LOG_FORMAT: 'json' }).logFormat, 'text', 'the flag wins');
 });
 
 test('the last of a repeated flag wins', () => {

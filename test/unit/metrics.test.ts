@@ -210,3 +210,74 @@ test('an empty registry renders as {} and as empty text', () => {
   assert.deepEqual(r.toJSON(), {});
   assert.equal(r.toPrometheus(), '');
 });
+
+test('a histogram counts each observation in the first bucket whose bound is at or above it', () => {
+  const h = new MetricsRegistry().histogram('commit_latency_seconds', 'Latency', [0.001, 0.01, 0.1]);
+  for (const v of [0.0005, 0.001, 0.002, 0.05, 0.1, 3]) h.observe(v);
+  h.observe(NaN);
+  const s = h.snapshot();
+  assert.equal(s.count, 6);
+  assert.ok(Math.abs(s.sum - 3.1535) < 1e-12);
+  assert.deepEqual(s.buckets, [[0.001, 2], [0.01, 3], [0.1, 5], [Infinity, 6]]);
+});
+
+test('histogram p50/p99 interpolate inside the bucket as histogram_quantile does; +Inf gives the top bound', () => {
+  const h = new MetricsRegistry().histogram('x_seconds', 'x', [1, 2, 4]);
+  assert.equal(h.snapshot().p50, null, 'nothing observed');
+  for (let i = 0; i < 100; i++) h.observe(i < 50 ? 0.5 : 1.5);
+  // rank 50 is the last of bucket (0,1]; rank 99 is 49/50 of the way through (1,2].
+  assert.equal(h.snapshot().p50, 1);
+  assert.ok(Math.abs(h.snapshot().p99! - 1.98) < 1e-9);
+  const top = new MetricsRegistry().histogram('y_seconds', 'y', [1, 2]);
+  top.observe(100);
+  assert.equal(top.snapshot().p99, 2);
+});
+
+test('a histogram renders cumulative _bucket lines with le last, then _sum and _count', () => {
+  const r = new MetricsRegistry();
+  const h = r.histogram('gc_duration_seconds', 'GC pauses.', [0.01, 0.1], ['kind']);
+  h.observe({ kind: 'minor' }, 0.005);
+  h.observe({ kind: 'minor' }, 0.05);
+  h.labels({ kind: 'major' }).observe(1);
+  assert.equal(
+    r.toPrometheus(),
+    [
+      '# HELP yak_gc_duration_seconds GC pauses.',
+      '# TYPE yak_gc_duration_seconds histogram',
+      'yak_gc_duration_seconds_bucket{kind="major",le="0.01"} 0',
+      'yak_gc_duration_seconds_bucket{kind="major",le="0.1"} 0',
+      'yak_gc_duration_seconds_bucket{kind="major",le="+Inf"} 1',
+      'yak_gc_duration_seconds_sum{kind="major"} 1',
+      'yak_gc_duration_seconds_count{kind="major"} 1',
+      'yak_gc_duration_seconds_bucket{kind="minor",le="0.01"} 1',
+      'yak_gc_duration_seconds_bucket{kind="minor",le="0.1"} 2',
+      'yak_gc_duration_seconds_bucket{kind="minor",le="+Inf"} 2',
+      'yak_gc_duration_seconds_sum{kind="minor"} 0.055',
+      'yak_gc_duration_seconds_count{kind="minor"} 2',
+      '',
+    ].join('\n'),
+  );
+  assert.deepEqual(r.toJSON()['gc_duration_seconds{kind="major"}'], {
+    count: 1,
+    sum: 1,
+    p50: 0.1,
+    p99: 0.1,
+    buckets: [{ le: '0.01', count: 0 }, { le: '0.1', count: 0 }, { le: '+Inf', count: 1 }],
+  });
+});
+
+test('a histogram refuses bad bounds, the le label, and names that clash with its series', () => {
+  const r = new MetricsRegistry();
+  assert.throws(() => r.histogram('a_seconds', 'a', []), /bounds/);
+  assert.throws(() => r.histogram('b_seconds', 'b', [1, 1]), /bounds/);
+  assert.throws(() => r.histogram('c_seconds', 'c', [1, Infinity]), /bounds/);
+  assert.throws(() => r.histogram('d_seconds', 'd', [1], ['le']), /label name/);
+  r.histogram('e_seconds', 'e', [1]);
+  assert.throws(() => r.counter('e_seconds_bucket', 'x'), /clash/);
+});
+
+test('a registry with prefix "" writes standard names (process_*) as they are', () => {
+  const r = new MetricsRegistry({ prefix: '' });
+  r.gauge('process_resident_memory_bytes', 'RSS').set(5);
+  assert.match(r.toPrometheus(), /^process_resident_memory_bytes 5$/m);
+});

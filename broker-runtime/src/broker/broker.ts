@@ -78,7 +78,15 @@ export class Broker implements BrokerService {
     /** The data folder's storage condition, as the logs report it (log/storage-health.ts). */
     private readonly storage: StorageHealth,
   ) {
-    this.stats = createBrokerMetrics(logs);
+    this.stats = createBrokerMetrics({
+      logs,
+      brokerId: config.id,
+      cluster: config.cluster,
+      dataDir: config.dataDir,
+      minInsync: config.minInsync,
+      storage: () => storage.view(),
+      leader: () => (this.leaderRep ? { replicas: this.leaderRep.replicaCount(), inSync: this.leaderRep.inSyncCount() } : null),
+    });
     this.refreshMetaVersion();
     // One set of TLS material for every connection this broker opens: to followers and to Redis.
     const tls = outboundTls(config);
@@ -105,7 +113,7 @@ export class Broker implements BrokerService {
     this.elector.on('leader', (holder) => {
       this.stats.epoch.set(this.elector.currentEpoch());
       this.leaderKnownAt = performance.now();
-      if (holder && holder.id !== config.id) log('info', `following leader ${holder.id} (epoch ${holder.epoch})`);
+      if (holder && holder.id !== config.id) log('info', `following leader ${holder.id} (epoch ${holder.epoch})`, 'leader.following', { leader_id: holder.id, epoch: holder.epoch });
     });
     this.frameKeys = new FrameKeyCache(async (epoch) => decodeFrameKey(await this.store.frameKey(epoch)), () => performance.now());
     this.follower = new FollowerApply({
@@ -247,7 +255,7 @@ export class Broker implements BrokerService {
     const rep = this.leaderRep;
     this.leaderRep = null;
     rep?.stop(notCommitted('this broker stopped leading before the records committed; the next leader may still commit them'));
-    this.log('info', `now a follower (${reason})`);
+    this.log('info', `now a follower (${reason})`, 'broker.follower', { reason });
   }
 
   // ---- storage faults
@@ -370,7 +378,7 @@ export class Broker implements BrokerService {
     await this.logs.createTopic(name, partitions, config);
     this.refreshMetaVersion();
     this.mirror.topicsChanged(this.logs.topics());
-    this.log('info', `created topic ${name} with ${partitions} partition(s)`);
+    this.log('info', `created topic ${name} with ${partitions} partition(s)`, 'topic.created', { topic: name, partitions });
   }
 
   async createTopic(name: string, partitions: number, config?: TopicConfig): Promise<void> {
@@ -424,7 +432,7 @@ export class Broker implements BrokerService {
   async produce(topic: string, records: ProduceRecord[]): Promise<ProduceResult[]> {
     try {
       const results = await this.produceInner(topic, records);
-      this.stats.produceRequests.inc({ outcome: 'ok' });
+      this.stats.produceOk.inc();
       return results;
     } catch (err) {
       const code = isStorageError(err) ? fromStorageError(err).code : (err as { code?: string }).code;
@@ -486,8 +494,9 @@ export class Broker implements BrokerService {
     }
     // Leadership may have ended while we appended: then nothing will commit these records here.
     if (!rep.isActive()) throw notCommitted('leadership changed while the records were being written; the next leader may still commit them');
-    this.stats.recordsIn.inc({ topic }, records.length);
-    this.stats.bytesIn.inc({ topic }, bytes);
+    const counters = this.stats.topic(topic);
+    counters.recordsIn.inc(records.length);
+    counters.bytesIn.inc(bytes);
     const outcomes = await Promise.all(appended.map((a) => this.commits.wait(a.log, a.last, this.config.produceTimeoutMs)));
     if (outcomes.some((ok) => !ok)) {
       // Written but not committed: they may still commit, so this is a timeout, never a refusal.
@@ -495,7 +504,7 @@ export class Broker implements BrokerService {
       const why = isr < this.config.minInsync ? `only ${isr} replica(s) in sync, ${this.config.minInsync} required` : 'not every in-sync replica confirmed them';
       throw timeout(`records were written but not committed within ${this.config.produceTimeoutMs} ms (${why}); they may still commit`);
     }
-    this.stats.commitLatency.observe(performance.now() - started);
+    this.stats.commitLatency.observe((performance.now() - started) / 1000);
     return results;
   }
 
@@ -506,8 +515,9 @@ export class Broker implements BrokerService {
     if (records.length === 0) this.checkLogStart(log, offset);
     this.stats.consumeRequests.inc();
     if (records.length) {
-      this.stats.recordsOut.inc({ topic }, records.length);
-      this.stats.bytesOut.inc({ topic }, records.reduce((s, r) => s + r.payload.length, 0));
+      const counters = this.stats.topic(topic);
+      counters.recordsOut.inc(records.length);
+      counters.bytesOut.inc(records.reduce((s, r) => s + r.payload.length, 0));
     }
     const last = records[records.length - 1];
     return {
@@ -538,8 +548,9 @@ export class Broker implements BrokerService {
       }
     }
     if (count) {
-      this.stats.recordsOut.inc({ topic }, count);
-      this.stats.bytesOut.inc({ topic }, payloadBytes);
+      const counters = this.stats.topic(topic);
+      counters.recordsOut.inc(count);
+      counters.bytesOut.inc(payloadBytes);
     }
     return { topic, partition, records, count, next_offset: offset + count, high_watermark: hwm };
   }
@@ -657,11 +668,11 @@ export class Broker implements BrokerService {
       epoch: this.elector.currentEpoch(),
       in_sync: this.leaderRep?.inSyncMembers() ?? this.elector.lastIsr()?.members ?? [],
       replicas: this.leaderRep?.replicaProgress() ?? [],
-      ...this.stats.registry.toJSON(),
+      ...this.stats.toJSON(),
     };
   }
 
   prometheus(): string {
-    return this.stats.registry.toPrometheus();
+    return this.stats.toPrometheus();
   }
 }

@@ -129,7 +129,7 @@ export interface BrokerService {
   health(): HealthView;
   /** GET /ready (answered 200 when ready, else 503). Optional: without it /ready follows /health's status. */
   ready?(): ReadyView;
-  /** Counters and gauges as a flat JSON object (metrics/registry.ts renders Prometheus text from it). */
+  /** Counters, gauges and histograms as a flat JSON object (metrics/registry.ts: toJSON), with the broker id, role, epoch, in-sync set and replica progress. */
   metrics(): Record<string, unknown>;
   /** The same metrics in the Prometheus text exposition format (GET /metrics?format=prometheus). */
   prometheus?(): string;

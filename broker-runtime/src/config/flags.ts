@@ -80,7 +80,11 @@ export const FLAGS: readonly FlagSpec[] = [
     name: 'allow-origin', env: ['YAK_ALLOW_ORIGIN'], arg: 'ORIGINS', default: '(none)',
     help: 'comma-separated browser origins (scheme://host:port) allowed to call this broker; * for any',
   },
-  { name: 'log-level', env: ['YAK_LOG_LEVEL'], arg: 'LEVEL', default: 'info', help: 'debug | info | warn | error' },
+  { name: 'log-level', env: ['YAK_LOG_LEVEL'], arg: 'LEVEL', default: 'info', help: 'debug | info | warn | error (debug adds a line per HTTP request)' },
+  {
+    name: 'log-format', env: ['YAK_LOG_FORMAT'], arg: 'FORMAT', default: 'text',
+    help: 'text | json (one object per line: time, level, broker, event, message, fields)',
+  },
   {
     name: 'auth-file', env: ['AUTH_FILE'], arg: 'PATH', default: 'none (open)',
     help: 'clients need a token of a principal in this JSON file (docs/security.md); SIGHUP reloads it',

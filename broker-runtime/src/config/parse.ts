@@ -37,6 +37,7 @@ const HASH_SECRET = 'hash-secret';
 const NAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
 const NAME_RULE = '1-64 characters of A-Z a-z 0-9 . _ -';
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+const LOG_FORMATS = ['text', 'json'] as const;
 const FSYNC_POLICIES = ['always', 'interval', 'never'] as const;
 
 export const DEFAULTS = {
@@ -56,6 +57,7 @@ export const DEFAULTS = {
   maxMessageBytes: 1_048_576,
   produceTimeoutSeconds: 30,
   logLevel: 'info',
+  logFormat: 'text',
 } as const;
 
 /**
@@ -132,6 +134,7 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
   const maxMessageRaw = raw('max-message-bytes');
   const produceTimeoutRaw = raw('produce-timeout-seconds');
   const logLevelRaw = raw('log-level');
+  const logFormatRaw = raw('log-format');
   const allowOriginRaw = raw('allow-origin');
   const authFileRaw = raw('auth-file');
   const authFile = authFileRaw ? resolve(authFileRaw.value) : null;
@@ -164,6 +167,7 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
       ? seconds('produce-timeout-seconds', produceTimeoutRaw)
       : DEFAULTS.produceTimeoutSeconds * 1000,
     logLevel: logLevelRaw ? oneOf('log-level', logLevelRaw, LOG_LEVELS) : DEFAULTS.logLevel,
+    logFormat: logFormatRaw ? oneOf('log-format', logFormatRaw, LOG_FORMATS) : DEFAULTS.logFormat,
     allowOrigins: allowOriginRaw ? parseOrigins(allowOriginRaw) : [],
     authFile,
     insecure,

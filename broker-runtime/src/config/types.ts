@@ -32,6 +32,8 @@ export interface BrokerConfig {
   /** How long a produce waits for its records to commit before answering 503/504. */
   produceTimeoutMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** text: one readable line per event; json: one JSON object per line (logger.ts). */
+  logFormat: 'text' | 'json';
   /** Browser origins allowed to call this broker (exact `scheme://host[:port]`, or `*`); none by default. */
   allowOrigins: string[];
   /** Absolute path of the principals file (--auth-file); null = clients need no token. */

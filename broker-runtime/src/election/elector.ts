@@ -1,3 +1,4 @@
+import type { Logger } from '../logger.js';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { BrokerState } from './broker-state.js';
@@ -18,7 +19,7 @@ export interface ElectorOptions {
   mayLead: () => boolean;
   /** False while this broker's storage refuses writes: it must not take the lease, not even by unclean election. */
   storageWritable: () => boolean;
-  log: (level: 'debug' | 'info' | 'warn' | 'error', line: string) => void;
+  log: Logger;
   /** The Redis URL as it may be shown in logs (no password). */
   redisDisplay: string;
 }
@@ -319,7 +320,11 @@ export class Elector extends EventEmitter<ElectorEvents> {
     this.extendDeadline(sentAt);
     this.isr = result.isr ?? { epoch: result.epoch, members: [this.opts.id] };
     await this.state.rememberIsr(this.isr);
-    this.opts.log('info', `elected leader with epoch ${result.epoch} (mode ${mode}); in-sync set [${this.isr.members.join(', ')}]`);
+    this.opts.log('info', `elected leader with epoch ${result.epoch} (mode ${mode}); in-sync set [${this.isr.members.join(', ')}]`, 'leader.elected', {
+      epoch: result.epoch,
+      mode,
+      isr: this.isr.members.join(','),
+    });
     this.lastLeaderSeen = { id: this.opts.id, url: this.opts.url, epoch: result.epoch };
     this.emit('leader', this.leader());
     this.emit('elected', result.epoch, this.isr);
@@ -345,7 +350,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
     this.deadline = 0;
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.knownLeader = null;
-    this.opts.log('warn', `stepped down as leader: ${reason}`);
+    this.opts.log('warn', `stepped down as leader: ${reason}`, 'leader.stepped_down', { reason });
     this.emit('demoted', reason);
     this.emit('leader', null);
     this.schedule(0);

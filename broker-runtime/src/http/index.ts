@@ -1,4 +1,4 @@
-export { createBrokerServer, type BrokerServerOptions } from './server.js';
+export { createBrokerServer, type BrokerServerOptions, type RequestLogEntry } from './server.js';
 export { FRAMING_ALLOWANCE_BYTES } from './body.js';
 export { mapError } from './errors.js';
 export { renderConsume } from './hot-routes.js';

@@ -22,6 +22,20 @@ export interface BrokerServerOptions {
   gate?: Gate;
   /** Serve HTTPS with these (cert and key; for mutual TLS also ca, requestCert, rejectUnauthorized); default plain HTTP. */
   tls?: TlsServerOptions;
+  /** Called once per request when it ends (the request log, at --log-level debug); unset costs nothing. */
+  requestLog?: (entry: RequestLogEntry) => void;
+}
+
+/** One line of the request log. Never a header or a body: tokens stay out of logs. */
+export interface RequestLogEntry {
+  method: string;
+  /** Path and query, clipped. */
+  path: string;
+  status: number;
+  duration_ms: number;
+  /** The client closed the connection before the answer was written. */
+  aborted: boolean;
+  remote: string;
 }
 
 export type TlsServerOptions = Pick<https.ServerOptions, 'cert' | 'key' | 'ca' | 'requestCert' | 'rejectUnauthorized'>;
@@ -64,6 +78,7 @@ export function createBrokerServer(service: BrokerService, options: BrokerServer
   const hot = createHotRoutes(ctx);
   const api = createApiApp(ctx);
   const guard = createBrowserGuard(options.allowedOrigins ?? []);
+  const requestLog = options.requestLog;
   const server = createServer(
     options.tls,
     {
@@ -73,6 +88,7 @@ export function createBrokerServer(service: BrokerService, options: BrokerServer
       noDelay: true,
     },
     (req, res) => {
+      if (requestLog) logWhenDone(req, res, requestLog);
       const verdict = guard(req, res);
       if (verdict === 'answered') return;
       if (verdict !== 'pass') {
@@ -91,6 +107,21 @@ export function createBrokerServer(service: BrokerService, options: BrokerServer
     writeError(res, new YakError('INVALID_REQUEST', 417, `Expect: '${clip(String(req.headers.expect))}' is not supported (only 100-continue)`), ctx.log);
   });
   return server;
+}
+
+function logWhenDone(req: http.IncomingMessage, res: http.ServerResponse, log: (entry: RequestLogEntry) => void): void {
+  const started = performance.now();
+  // 'close' comes for every request, answered or not ('finish' only for answered ones).
+  res.once('close', () =>
+    log({
+      method: req.method ?? '',
+      path: clip(req.url ?? '', 200),
+      status: res.statusCode,
+      duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+      aborted: !res.writableFinished,
+      remote: req.socket.remoteAddress ?? '',
+    }),
+  );
 }
 
 /** node:http, or node:https when TLS is configured: same options (timeouts included), same handler. */

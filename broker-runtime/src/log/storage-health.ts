@@ -19,7 +19,7 @@ export interface StorageView {
 }
 
 export interface StorageHealthOptions {
-  log: (level: 'info' | 'warn', line: string) => void;
+  log: (level: 'info' | 'warn', line: string, event?: string, fields?: Record<string, string | number>) => void;
   /** Wall clock, ms. */
   now?: () => number;
   /**
@@ -66,7 +66,7 @@ export class StorageHealth extends EventEmitter<{ change: [faulted: boolean] }> 
     this.faultsTotal++;
     const now = this.now();
     this.fault = { kind: err.kind, errno: err.errno, since: now, lastFailure: now, failures: 1, first: err.message };
-    this.o.log('warn', `storage fault (${err.kind}, ${err.errno}): ${err.message}; refusing writes until one succeeds again (logged once more when it does)`);
+    this.o.log('warn', `storage fault (${err.kind}, ${err.errno}): ${err.message}; refusing writes until one succeeds again (logged once more when it does)`, 'storage.fault', { kind: err.kind, errno: err.errno });
     this.emit('change', true);
   }
 
@@ -85,7 +85,7 @@ export class StorageHealth extends EventEmitter<{ change: [faulted: boolean] }> 
   private clear(f: Fault): void {
     this.fault = null;
     const seconds = ((this.now() - f.since) / 1000).toFixed(1);
-    this.o.log('info', `storage fault (${f.kind}, ${f.errno}) cleared after ${seconds} s: ${f.failures} write(s) failed meanwhile`);
+    this.o.log('info', `storage fault (${f.kind}, ${f.errno}) cleared after ${seconds} s: ${f.failures} write(s) failed meanwhile`, 'storage.cleared', { kind: f.kind, errno: f.errno, failed_writes: f.failures });
     this.emit('change', false);
   }
 

@@ -1,6 +1,6 @@
 import { labelKey, type LabelValues } from './labels.js';
 
-export type MetricType = 'counter' | 'gauge' | 'summary';
+export type MetricType = 'counter' | 'gauge' | 'summary' | 'histogram';
 
 /** What a summary reports. Quantiles and max cover the reservoir; count and sum cover all time. */
 export interface SummarySnapshot {
@@ -12,8 +12,21 @@ export interface SummarySnapshot {
   max: number | null;
 }
 
-/** A series' current reading: a number for counters and gauges, a snapshot for summaries. */
-export type Reading = number | SummarySnapshot;
+/**
+ * What a histogram reports: all-time count and sum, cumulative buckets as [upper bound, count]
+ * pairs ending with +Inf, and p50/p99 estimated from them as PromQL's histogram_quantile does.
+ */
+export interface HistogramSnapshot {
+  count: number;
+  sum: number;
+  /** null while nothing has been observed. */
+  p50: number | null;
+  p99: number | null;
+  buckets: [le: number, count: number][];
+}
+
+/** A series' current reading: a number for counters and gauges, a snapshot for summaries and histograms. */
+export type Reading = number | SummarySnapshot | HistogramSnapshot;
 
 const collator = new Intl.Collator('en', { numeric: true });
 

@@ -1,12 +1,32 @@
 import { checkLabelNames, checkMetricName, escapeHelp } from './labels.js';
-import { Counter, Gauge, type Reading } from './metric.js';
+import { Histogram } from './histogram.js';
+import { Counter, Gauge, type HistogramSnapshot, type Reading, type SummarySnapshot } from './metric.js';
 import { Summary } from './summary.js';
 
-/** Prefix of every name in the Prometheus output (JSON keys go without it). */
+/** Prefix of every name in the Prometheus output (JSON keys go without it), unless a registry says otherwise. */
 export const PROMETHEUS_PREFIX = 'yak_';
 export const DEFAULT_RESERVOIR_SIZE = 1024;
 
-type AnyMetric = Counter<string> | Gauge<string> | Summary<string>;
+type AnyMetric = Counter<string> | Gauge<string> | Summary<string> | Histogram<string>;
+
+/**
+ * A histogram in JSON: cumulative buckets in order, each bound written as Prometheus writes `le`
+ * (a list, not an object: an object would put the integer-like bounds "1", "5" first).
+ */
+export interface HistogramJson {
+  count: number;
+  sum: number;
+  p50: number | null;
+  p99: number | null;
+  buckets: { le: string; count: number }[];
+}
+
+export type JsonReading = number | SummarySnapshot | HistogramJson;
+
+export interface RegistryOptions {
+  /** Prepended to every name in the Prometheus output; default `yak_`. '' for standard names (process_*). */
+  prefix?: string;
+}
 
 /**
  * A tiny metrics registry: counters, gauges and reservoir summaries, rendered as JSON or as
@@ -23,6 +43,9 @@ type AnyMetric = Counter<string> | Gauge<string> | Summary<string>;
  *     "records_in_total": 12
  *   }
  *
+ * A histogram maps to {count, sum, p50, p99, buckets: [{le: "0.001", count: 3}, ..., {le: "+Inf",
+ * count: 12}]} (cumulative buckets; p50 and p99 estimated from them as histogram_quantile does).
+ *
  * A metric without labels always has its one series (0 until touched); a labelled metric has a
  * series per label combination seen.
  */
@@ -31,6 +54,11 @@ export class MetricsRegistry {
   /** Every name a metric occupies in the output (a summary also owns _sum, _count and _max). */
   private readonly owners = new Map<string, string>();
   private readonly collectors: (() => void)[] = [];
+  readonly prefix: string;
+
+  constructor(options: RegistryOptions = {}) {
+    this.prefix = options.prefix ?? PROMETHEUS_PREFIX;
+  }
 
   counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
     return this.register(name, 'counter', labelNames, () => new Counter<L>(name, help, labelNames));
@@ -49,6 +77,11 @@ export class MetricsRegistry {
     return this.register(name, 'summary', labelNames, () => new Summary<L>(name, help, labelNames, reservoirSize));
   }
 
+  /** Fixed bucket bounds (upper, inclusive); a +Inf bucket is always added. */
+  histogram<L extends string = never>(name: string, help: string, bounds: readonly number[], labelNames: readonly L[] = []): Histogram<L> {
+    return this.register(name, 'histogram', labelNames, () => new Histogram<L>(name, help, labelNames, bounds));
+  }
+
   /** Runs before every toJSON()/toPrometheus(): refresh gauges that are cheaper to read than to track. */
   onCollect(fn: () => void): void {
     this.collectors.push(fn);
@@ -58,10 +91,10 @@ export class MetricsRegistry {
     return this.metrics.get(name);
   }
 
-  toJSON(): Record<string, Reading> {
-    const out: Record<string, Reading> = {};
+  toJSON(): Record<string, JsonReading> {
+    const out: Record<string, JsonReading> = {};
     for (const m of this.collect()) {
-      for (const [key, reading] of m.readings()) out[key ? `${m.name}{${key}}` : m.name] = reading;
+      for (const [key, reading] of m.readings()) out[key ? `${m.name}{${key}}` : m.name] = m instanceof Histogram ? histogramJson(reading as HistogramSnapshot) : (reading as number | SummarySnapshot);
     }
     return out;
   }
@@ -70,7 +103,7 @@ export class MetricsRegistry {
   toPrometheus(): string {
     const lines: string[] = [];
     for (const m of this.collect()) {
-      const name = PROMETHEUS_PREFIX + m.name;
+      const name = this.prefix + m.name;
       const readings = m.readings();
       lines.push(`# HELP ${name} ${escapeHelp(m.help)}`, `# TYPE ${name} ${m.type}`);
       for (const [key, r] of readings) {
@@ -79,6 +112,11 @@ export class MetricsRegistry {
           continue;
         }
         const sep = key ? ',' : '';
+        if ('buckets' in r) {
+          for (const [le, count] of r.buckets) lines.push(`${name}_bucket{${key}${sep}le="${num(le)}"} ${num(count)}`);
+          lines.push(`${name}_sum${braces(key)} ${num(r.sum)}`, `${name}_count${braces(key)} ${num(r.count)}`);
+          continue;
+        }
         lines.push(
           `${name}{${key}${sep}quantile="0.5"} ${num(r.p50 ?? NaN)}`,
           `${name}{${key}${sep}quantile="0.99"} ${num(r.p99 ?? NaN)}`,
@@ -93,7 +131,7 @@ export class MetricsRegistry {
           `# TYPE ${name}_max gauge`,
         );
         for (const [key, r] of readings) {
-          if (typeof r !== 'number') lines.push(`${name}_max${braces(key)} ${num(r.max ?? NaN)}`);
+          if (typeof r !== 'number' && 'max' in r) lines.push(`${name}_max${braces(key)} ${num(r.max ?? NaN)}`);
         }
       }
     }
@@ -118,8 +156,11 @@ export class MetricsRegistry {
       throw new Error(`metric ${name} is already registered as a ${existing.type} with labels [${existing.labelNames.join(', ')}]`);
     }
     checkMetricName(name);
-    checkLabelNames(name, labelNames, type === 'summary' ? ['quantile'] : []);
-    const names = type === 'summary' ? [name, `${name}_sum`, `${name}_count`, `${name}_max`] : [name];
+    checkLabelNames(name, labelNames, type === 'summary' ? ['quantile'] : type === 'histogram' ? ['le'] : []);
+    const names =
+      type === 'summary' ? [name, `${name}_sum`, `${name}_count`, `${name}_max`]
+      : type === 'histogram' ? [name, `${name}_bucket`, `${name}_sum`, `${name}_count`]
+      : [name];
     for (const n of names) {
       const owner = this.owners.get(n);
       if (owner !== undefined) throw new Error(`metric ${name} would clash with ${owner} over the name ${n}`);
@@ -129,6 +170,10 @@ export class MetricsRegistry {
     this.metrics.set(name, metric);
     return metric;
   }
+}
+
+function histogramJson(h: HistogramSnapshot): HistogramJson {
+  return { count: h.count, sum: h.sum, p50: h.p50, p99: h.p99, buckets: h.buckets.map(([le, count]) => ({ le: num(le), count })) };
 }
 
 function braces(key: string): string {

@@ -1,3 +1,4 @@
+import type { Logger } from '../logger.js';
 import { performance } from 'node:perf_hooks';
 import type { InSyncSet, LeaseStore } from '../election/lease-store.js';
 import type { LogManager, PartitionLog } from '../log/types.js';
@@ -35,7 +36,7 @@ export interface LeaderReplicationOptions {
   rememberIsr(isr: InSyncSet): Promise<void>;
   /** The write number of the in-sync set this leadership started from. */
   initialIsrVersion: number;
-  log(level: 'debug' | 'info' | 'warn' | 'error', line: string): void;
+  log: Logger;
 }
 
 /**
@@ -92,6 +93,11 @@ export class LeaderReplication {
 
   inSyncCount(): number {
     return this.isr.size;
+  }
+
+  /** Brokers replicating the leader's logs, itself included: every follower it has a session with. */
+  replicaCount(): number {
+    return this.sessions.size + (this.sessions.has(this.o.self.id) ? 0 : 1);
   }
 
   /** Records were appended to the leader's log: try to commit, and push them out. */
@@ -261,7 +267,11 @@ export class LeaderReplication {
         if (change === 'shrink') await this.o.rememberIsr(doc);
         if (change === 'expand') this.isr.add(id);
         else this.isr.delete(id);
-        this.o.log('info', `in-sync set ${change === 'expand' ? 'expanded with' : 'shrank without'} ${id}: [${this.inSyncMembers().join(', ')}]`);
+        this.o.log('info', `in-sync set ${change === 'expand' ? 'expanded with' : 'shrank without'} ${id}: [${this.inSyncMembers().join(', ')}]`, 'isr.changed', {
+          change,
+          broker_id: id,
+          members: this.inSyncMembers().join(','),
+        });
         this.o.onIsrChange(this.inSyncMembers(), change, id);
         for (const log of this.o.logs.all()) this.recompute(log);
       } catch (err) {
