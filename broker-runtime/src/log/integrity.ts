@@ -40,8 +40,8 @@ interface Damage {
  * segment here, the last one by LogSegment.recover as before) and the replica re-fetches from the
  * leader; the mark is lifted once it has the records again. A torn tail stays what it was.
  */
-export async function checkIntegrity(dir: string, bases: readonly number[], log: (line: string) => void, trustClosed = false): Promise<IntegrityResult> {
-  const hwmCheckpoint = await readHighWatermark(dir, Number.MAX_SAFE_INTEGER, () => {});
+export async function checkIntegrity(dir: string, bases: readonly number[], log: (line: string) => void, trustClosed = false, knownHwmCheckpoint?: number): Promise<IntegrityResult> {
+  const hwmCheckpoint = knownHwmCheckpoint ?? (await readHighWatermark(dir, Number.MAX_SAFE_INTEGER, () => {}));
   const scans: SegmentScan[] = [];
   for (let i = 0; i < bases.length; i++) {
     const base = bases[i]!;

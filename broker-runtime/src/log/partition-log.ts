@@ -7,7 +7,7 @@ import { EPOCH_CHECKPOINT_FILE, LeaderEpochCache, reconcileEpochCache } from './
 import { LogSegment, parseSegmentFileName, segmentFileName, type RecoveredSegment } from './log-segment.js';
 import { checkIntegrity, type IntegrityResult } from './integrity.js';
 import { logStartAtOpen, readLogStart, segmentsBelowLogStart, writeLogStart } from './log-start.js';
-import { findLostRecords, readEndEvidence, removeOrphanIndexes } from './lost-records.js';
+import { findLostRecords, readEndEvidence, removeOrphanIndexes, type KnownCheckpoints } from './lost-records.js';
 import { segmentsToDelete, type RetentionDecision, type RetentionPolicy, type SegmentSummary } from './retention.js';
 import { largestTimestamp } from './segment-timestamps.js';
 import { decodeRecords, encodeRecords, validateBatch } from './record-codec.js';
@@ -599,8 +599,8 @@ async function dropSegmentsBelowLogStart(dir: string, bases: number[], logStart:
  * evidence behind that recovery would otherwise tidy away; mark the partition unclean, durably,
  * before recovery changes any of it. See findLostRecords.
  */
-async function markLostRecords(dir: string, names: readonly string[], integrity: IntegrityResult, log: (line: string) => void): Promise<void> {
-  const evidence = await readEndEvidence(dir, names, integrity.bases);
+async function markLostRecords(dir: string, names: readonly string[], integrity: IntegrityResult, log: (line: string) => void, known: KnownCheckpoints): Promise<void> {
+  const evidence = await readEndEvidence(dir, names, integrity.bases, known);
   const lost = findLostRecords(evidence, integrity.logEnd);
   if (!lost) return;
   const why = `records past the log end ${integrity.logEnd} are lost: ${lost.reasons.join('; ')}`;
@@ -640,17 +640,26 @@ export async function openPartitionLog(dir: string, topic: string, partition: nu
   // One cache per broker (log-manager.ts); a log opened by itself gets its own, unbounded.
   const files = options.files ?? new FileHandleCache(Number.MAX_SAFE_INTEGER);
   const log = (line: string) => options.logger?.(`[log ${topic}-${partition}] ${line}`);
-  if ((await mkdir(dir, { recursive: true })) !== undefined) return createdPartitionLog(dir, topic, partition, { ...options, files });
-  const names = await readdir(dir);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if ((await mkdir(dir, { recursive: true })) !== undefined) return createdPartitionLog(dir, topic, partition, { ...options, files });
+    names = await readdir(dir); // created meanwhile by someone else: open what is there
+  }
   for (const name of names) {
     if (name.endsWith(TEMP_SUFFIX)) await unlink(join(dir, name)).catch(() => undefined);
   }
   const listed = names.map(parseSegmentFileName).filter((b): b is number => b !== undefined).sort((a, b) => a - b);
   const logStartCheckpoint = await readLogStart(dir, log);
   const found = await dropSegmentsBelowLogStart(dir, listed, logStartCheckpoint, log);
-  const integrity = await checkIntegrity(dir, found, log, open.cleanShutdown === true);
+  // Each checkpoint is read once (the passes below all want them, as written, unclamped).
+  const hwmCheckpoint = await readHighWatermark(dir, Number.MAX_SAFE_INTEGER, log);
+  const epochCheckpoint = await LeaderEpochCache.load(dir);
+  const integrity = await checkIntegrity(dir, found, log, open.cleanShutdown === true, hwmCheckpoint);
   const bases = integrity.bases;
-  await markLostRecords(dir, names, integrity, log);
+  await markLostRecords(dir, names, integrity, log, { highWatermarkCheckpoint: hwmCheckpoint, epochCache: epochCheckpoint });
 
   const segments: LogSegment[] = [];
   let rebuiltIndexes = 0;
@@ -684,8 +693,10 @@ export async function openPartitionLog(dir: string, topic: string, partition: nu
         olderSegmentEpochs: () => Promise.all(segments.slice(0, -1).map((s) => s.epochChanges())),
       },
       log,
+      epochCheckpoint,
     );
-    const hwm = await readHighWatermark(dir, leo, log);
+    if (hwmCheckpoint > leo) log(`high-water mark checkpoint ${hwmCheckpoint} is past the log end ${leo}; clamped`);
+    const hwm = Math.min(hwmCheckpoint, leo);
     const recovery = { truncatedBytes: last.truncatedBytes + integrity.cutBytes, rebuiltIndexes };
     const start = logStartAtOpen(logStartCheckpoint, segments[0]!.baseOffset, leo);
     if (start.kind === 'missing-front') {
