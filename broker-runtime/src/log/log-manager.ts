@@ -55,10 +55,14 @@ async function readTopics(dataDir: string): Promise<TopicInfo[] | undefined> {
     throw fail('not valid JSON');
   }
   if (parsed.version !== VERSION || !Array.isArray(parsed.topics)) throw fail('not a version 1 topic list');
+  const names = new Set<string>();
   return (parsed.topics as unknown[]).map((t) => {
     const { name, partitions, config } = (t ?? {}) as { name?: unknown; partitions?: unknown; config?: unknown };
     if (typeof name !== 'string' || typeof partitions !== 'number') throw fail(`bad entry ${JSON.stringify(t)}`);
     checkTopic(name, partitions);
+    // Two entries would open the same partition folders twice.
+    if (names.has(name)) throw fail(`topic ${name} is listed twice`);
+    names.add(name);
     if (config === undefined) return { name, partitions };
     const checked = checkTopicConfig(config);
     if (typeof checked === 'string') throw fail(`topic ${name}: ${checked}`);
@@ -194,12 +198,13 @@ export class FileLogManager implements LogManager {
         throw topicExists(name);
       }
       const info = withConfig({ name, partitions }, config);
-      const done = this.create(info);
-      this.pendingTopics.set(name, { info, done });
+      const entry = { info, done: Promise.resolve() };
+      this.pendingTopics.set(name, entry);
+      entry.done = this.create(info);
       try {
-        await done;
+        await entry.done;
       } finally {
-        this.pendingTopics.delete(name);
+        if (this.pendingTopics.get(name) === entry) this.pendingTopics.delete(name);
       }
     };
     const creation = run();
@@ -219,6 +224,8 @@ export class FileLogManager implements LogManager {
         await Promise.allSettled(logs.map((l) => l.close()));
         throw err;
       }
+      // Visible from here on, and in no later write twice (once as pending, once as visible).
+      this.pendingTopics.delete(info.name);
       this.logs.set(info.name, logs);
       this.flat = this.flat.concat(logs);
     } catch (err) {
@@ -240,10 +247,10 @@ export class FileLogManager implements LogManager {
       this.pendingConfigs.set(name, info);
       try {
         await this.topicsFile.write();
+        this.infos.set(name, info);
       } finally {
         this.pendingConfigs.delete(name);
       }
-      this.infos.set(name, info);
       this.changed(info);
       this.options.logger?.(`[logs] topic ${name} config now ${JSON.stringify(info.config ?? {})}`);
     });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FileHandleCache } from '../../../broker-runtime/src/log/file-handle-cache.js';
 import { openLogManager } from '../../../broker-runtime/src/log/log-manager.js';
-import { openPartitionLog } from '../../../broker-runtime/src/log/partition-log.js';
+import { openPartitionLog, type FilePartitionLog } from '../../../broker-runtime/src/log/partition-log.js';
 import { logOptions, recs, tempDir } from './helpers.js';
 
 /**
@@ -132,7 +132,7 @@ describe('the cache of open segment files', () => {
     }
   });
 
-  it('a log manager over many partitions stays under its cap through create, append, flush and close', async () => {
+  it('a log manager over many partitions stays under its cap through create, append, flush and close, and lists each topic once', async () => {
     const { dir, cleanup } = await tempDir();
     try {
       const cache = new FileHandleCache(16);
@@ -142,9 +142,16 @@ describe('the cache of open segment files', () => {
       for (const l of m.all()) await l.append(recs(0, 2), 1);
       assert.ok(cache.openCount <= 16, `open ${cache.openCount}`);
       await new Promise((r) => setTimeout(r, 150)); // a periodic flush
-      for (const l of m.all()) assert.equal(l.needsFlush(), false);
+      for (const l of m.all()) assert.equal((l as FilePartitionLog).needsFlush(), false);
       await m.close();
       assert.equal(cache.openCount, 0);
+      // Created side by side, written in groups: each topic once in topics.json (twice would open its folders twice).
+      const listed = (JSON.parse(await readFile(join(dir, 'topics.json'), 'utf8')) as { topics: { name: string }[] }).topics.map((t) => t.name);
+      assert.equal(listed.length, 40);
+      assert.equal(new Set(listed).size, 40);
+      const again = await openLogManager(dir, logOptions({ files: cache }));
+      assert.equal(again.all().length, 120);
+      await again.close();
     } finally {
       await cleanup();
     }
