@@ -57,7 +57,7 @@ async function createTopics(url: string, o: PartitionsOptions, log: (line: strin
   let next = 0;
   const t0 = performance.now();
   const worker = async () => {
-    const c = await HttpConnection.open(url, { tls: false });
+    const c = await HttpConnection.open(url, {});
     try {
       for (let i = next++; i < o.topics; i = next++) {
         const r = await c.request('POST', '/topics', JSON.stringify({ name: topicName(i), partitions: o.partitionsPerTopic }));
@@ -75,7 +75,7 @@ async function createTopics(url: string, o: PartitionsOptions, log: (line: strin
 
 /** One record to each sampled partition; returns what was acknowledged (topic, partition, offset, payload). */
 async function produceSample(url: string, o: PartitionsOptions, round: number): Promise<{ topic: string; partition: number; offset: number; payload: string }[]> {
-  const c = await HttpConnection.open(url, { tls: false });
+  const c = await HttpConnection.open(url, {});
   const acked: { topic: string; partition: number; offset: number; payload: string }[] = [];
   try {
     const step = Math.max(1, Math.floor(o.topics / o.sample));
@@ -96,7 +96,7 @@ async function produceSample(url: string, o: PartitionsOptions, round: number): 
 
 /** How many acknowledged records read back unchanged from `url`. */
 async function readBack(url: string, acked: { topic: string; partition: number; offset: number; payload: string }[]): Promise<number> {
-  const c = await HttpConnection.open(url, { tls: false });
+  const c = await HttpConnection.open(url, {});
   let ok = 0;
   try {
     for (const a of acked) {
