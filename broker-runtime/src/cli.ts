@@ -6,6 +6,7 @@ import { Broker } from './broker/broker.js';
 import { ConfigError, isLoopback, parseConfig, redactUrl, serverTlsOptions, type BrokerConfig } from './config/index.js';
 import { BrokerState } from './election/broker-state.js';
 import { createBrokerServer, type RequestLogEntry } from './http/index.js';
+import { FileHandleCache } from './log/file-handle-cache.js';
 import { openLogManager } from './log/log-manager.js';
 import { StorageHealth } from './log/storage-health.js';
 import { createLogger, type Logger } from './logger.js';
@@ -84,6 +85,7 @@ async function run(config: BrokerConfig, log: Logger, gate: Gate): Promise<void>
     fsyncIntervalMs: config.fsyncIntervalMs,
     logger: (line) => log('info', line),
     storage,
+    files: new FileHandleCache(config.maxOpenFiles),
   });
   const state = await BrokerState.open(config.dataDir);
   for (const repair of state.repairs) log('warn', `broker state: ${repair}`);

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -21,6 +21,16 @@ export interface BrokerProcessOptions {
   bin?: string;
   /** The broker serves HTTPS (extra carries --tls-cert/--tls-key): url is https://. */
   tls?: boolean;
+  /**
+   * Open-file limit (RLIMIT_NOFILE, soft and hard) of the broker process, set by prlimit(1), which
+   * then execs node: the pid and the signals stay the broker's own.
+   */
+  maxOpenFiles?: number;
+}
+
+/** Whether prlimit(1) is on PATH (util-linux), needed for BrokerProcessOptions.maxOpenFiles. */
+export function hasPrlimit(): boolean {
+  return spawnSync('prlimit', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
 /** One real broker process (the built yak-broker), with its output kept for failure messages. */
@@ -64,7 +74,10 @@ export class BrokerProcess {
       ...(o.extra ?? []),
     ];
     this.exitCode = null;
-    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const limit = o.maxOpenFiles;
+    const p = limit === undefined
+      ? spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('prlimit', [`--nofile=${limit}:${limit}`, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = p;
     const file = o.logFile ? createWriteStream(o.logFile, { flags: 'a' }) : null;
     file?.on('error', () => {});

@@ -17,6 +17,10 @@ export interface TestClusterOptions {
   token?: string;
   /** HTTPS brokers (https:// URLs, so replication is TLS too): PEM paths, and the CA's PEM for the cluster's own checks. */
   tls?: { cert: string; key: string; caFile: string; ca: Buffer };
+  /** Open-file limit of every broker process (BrokerProcessOptions.maxOpenFiles). */
+  maxOpenFiles?: number;
+  /** Run this yak-broker entry instead of the repository's (BrokerProcessOptions.bin). */
+  bin?: string;
 }
 
 /**
@@ -52,6 +56,8 @@ export class TestCluster {
           minInsync: o.minInsync ?? 1,
           extra: [...(o.tls ? ['--tls-cert', o.tls.cert, '--tls-key', o.tls.key, '--tls-ca', o.tls.caFile] : []), ...(o.extra ?? [])],
           tls: o.tls !== undefined,
+          ...(o.maxOpenFiles !== undefined && { maxOpenFiles: o.maxOpenFiles }),
+          ...(o.bin !== undefined && { bin: o.bin }),
         }),
       );
     }

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { BrokerConfig } from '../config/types.js';
 import { BrokerState } from '../election/broker-state.js';
@@ -11,6 +11,7 @@ import { fromStorageError, invalidRequest, notCommitted, notEnoughReplicas, notL
 import type { RetentionPolicy } from '../log/retention.js';
 import { applyConfigChange, effectiveConfig, sameConfig, type TopicConfig } from '../log/topic-config.js';
 import { recordLayoutAt, recordSizeAt } from '../log/record-codec.js';
+import { settleBounded } from '../log/bounded.js';
 import { isStorageError } from '../log/storage-error.js';
 import type { StorageHealth } from '../log/storage-health.js';
 import { probeWrite } from '../log/storage-probe.js';
@@ -31,6 +32,8 @@ import { RetentionRunner } from './retention-runner.js';
 import type { BrokerService, ClusterView, ConsumeResult, EncodedConsumeResult, HealthView, ProduceRecord, ProduceResult, ReadyView, TopicConfigView, TopicView } from './service.js';
 
 const MAX_CONSUME_BYTES = 4 << 20;
+/** Topics a follower creates at once from one replication frame. */
+const APPLY_TOPICS_CONCURRENCY = 16;
 /** While the data folder refuses writes: how often to probe it, and (as leader) to try handing over. */
 const STORAGE_PROBE_MS = 1000;
 /** How often every broker refreshes the other brokers' URLs from Redis (named in a 421 that knows no leader). */
@@ -100,7 +103,7 @@ export class Broker implements BrokerService {
       uncleanElection: config.uncleanElection,
       redisDisplay: redactUrl(config.redisUrl),
       candidacy: () => ({
-        lastLogEpoch: Math.max(-1, ...logs.all().map((l) => l.lastEpoch())),
+        lastLogEpoch: logs.all().reduce((max, l) => Math.max(max, l.lastEpoch()), -1),
         logEndTotal: logs.all().reduce((sum, l) => sum + l.logEndOffset(), 0),
       }),
       mayLead: () => !logs.all().some((l) => l.unclean()),
@@ -343,25 +346,30 @@ export class Broker implements BrokerService {
   // ---- topics
 
   private refreshMetaVersion(): void {
-    const text = this.logs.topics().map((t) => `${t.name}:${t.partitions}:${JSON.stringify(t.config ?? {})}`).sort().join(',');
-    this.metaVersionCache = createHash('sha1').update(text).digest('hex').slice(0, 16);
+    this.metaVersionCache = this.logs.topicsVersion();
   }
 
   private topicsForMirror(): TopicInfo[] {
     return this.logs.topics();
   }
 
+  /** The leader's topics (all, or those changed since what we acknowledged): new ones are created side by side. */
   private async applyTopics(topics: TopicInfo[]): Promise<void> {
-    for (const t of topics) {
-      const have = this.logs.topic(t.name);
-      if (have && have.partitions !== t.partitions) {
-        this.log('warn', `topic ${t.name}: leader has ${t.partitions} partitions, this broker ${have.partitions}; keeping ours`);
-        continue;
-      }
-      if (!have) await this.logs.createTopic(t.name, t.partitions, t.config);
-      else if (!sameConfig(have.config, t.config)) await this.logs.setTopicConfig(t.name, t.config ?? {});
+    try {
+      const results = await settleBounded(topics, APPLY_TOPICS_CONCURRENCY, async (t) => {
+        const have = this.logs.topic(t.name);
+        if (have && have.partitions !== t.partitions) {
+          this.log('warn', `topic ${t.name}: leader has ${t.partitions} partitions, this broker ${have.partitions}; keeping ours`);
+          return;
+        }
+        if (!have) await this.logs.createTopic(t.name, t.partitions, t.config);
+        else if (!sameConfig(have.config, t.config)) await this.logs.setTopicConfig(t.name, t.config ?? {});
+      });
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    } finally {
+      this.refreshMetaVersion();
     }
-    this.refreshMetaVersion();
   }
 
   /** Concurrent first produces to a new topic share one creation. */

@@ -71,6 +71,10 @@ export const FLAGS: readonly FlagSpec[] = [
   },
   { name: 'fsync', env: ['YAK_FSYNC'], arg: 'POLICY', default: 'interval', help: 'always | interval | never' },
   { name: 'fsync-interval-ms', env: ['YAK_FSYNC_INTERVAL_MS'], arg: 'MS', default: '1000', help: 'fsync period under --fsync interval' },
+  {
+    name: 'max-open-files', env: ['YAK_MAX_OPEN_FILES'], arg: 'N', default: '512',
+    help: 'segment files kept open at once (least recently used closed first); keep it well below the process open-file limit (ulimit -n), which sockets share',
+  },
   { name: 'max-message-bytes', env: ['YAK_MAX_MESSAGE_BYTES'], arg: 'BYTES', default: '1048576 (1 MiB)', help: 'largest accepted request body (413 above)' },
   {
     name: 'produce-timeout-seconds', env: ['YAK_PRODUCE_TIMEOUT_SECONDS'], arg: 'SECONDS', default: '30',

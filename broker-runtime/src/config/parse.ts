@@ -54,6 +54,7 @@ export const DEFAULTS = {
   retentionCheckSeconds: 30,
   fsync: 'interval',
   fsyncIntervalMs: 1000,
+  maxOpenFiles: 512,
   maxMessageBytes: 1_048_576,
   produceTimeoutSeconds: 30,
   logLevel: 'info',
@@ -132,6 +133,7 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
   const fsyncRaw = raw('fsync');
   const fsyncIntervalRaw = raw('fsync-interval-ms');
   const maxMessageRaw = raw('max-message-bytes');
+  const maxOpenFilesRaw = raw('max-open-files');
   const produceTimeoutRaw = raw('produce-timeout-seconds');
   const logLevelRaw = raw('log-level');
   const logFormatRaw = raw('log-format');
@@ -162,6 +164,7 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
     retentionCheckMs: retentionCheckRaw ? seconds('retention-check-seconds', retentionCheckRaw) : DEFAULTS.retentionCheckSeconds * 1000,
     fsync: fsyncRaw ? oneOf('fsync', fsyncRaw, FSYNC_POLICIES) : DEFAULTS.fsync,
     fsyncIntervalMs: fsyncIntervalRaw ? integer('fsync-interval-ms', fsyncIntervalRaw, 1, MAX_MS) : DEFAULTS.fsyncIntervalMs,
+    maxOpenFiles: maxOpenFilesRaw ? integer('max-open-files', maxOpenFilesRaw, 16, 1_048_576) : DEFAULTS.maxOpenFiles,
     maxMessageBytes: maxMessageRaw ? integer('max-message-bytes', maxMessageRaw, 1, 1_073_741_824) : DEFAULTS.maxMessageBytes,
     produceTimeoutMs: produceTimeoutRaw
       ? seconds('produce-timeout-seconds', produceTimeoutRaw)

@@ -27,6 +27,8 @@ export interface BrokerConfig {
   retentionCheckMs: number;
   fsync: FsyncPolicy;
   fsyncIntervalMs: number;
+  /** Segment data files kept open at once (log/file-handle-cache.ts). */
+  maxOpenFiles: number;
   /** Largest accepted request body (and so record) in bytes. */
   maxMessageBytes: number;
   /** How long a produce waits for its records to commit before answering 503/504. */

@@ -158,8 +158,8 @@ export interface EpochEvidence {
  * and its checkpoint); when the file is missing, unreadable or still disagrees with the last
  * segment, rebuild it from the records' epochs. Persists whatever it changed.
  */
-export async function reconcileEpochCache(dir: string, evidence: EpochEvidence, log: (line: string) => void): Promise<LeaderEpochCache> {
-  const loaded = await LeaderEpochCache.load(dir);
+export async function reconcileEpochCache(dir: string, evidence: EpochEvidence, log: (line: string) => void, alreadyLoaded?: LeaderEpochCache | string): Promise<LeaderEpochCache> {
+  const loaded = alreadyLoaded ?? (await LeaderEpochCache.load(dir));
   if (loaded instanceof LeaderEpochCache) {
     let changed = loaded.truncateFromEnd(evidence.logEndOffset);
     try {
@@ -176,8 +176,9 @@ export async function reconcileEpochCache(dir: string, evidence: EpochEvidence, 
   for (const changes of [...(await evidence.olderSegmentEpochs()), evidence.lastSegmentEpochs]) {
     for (const e of changes) if (e.epoch > rebuilt.latestEpoch()) rebuilt.assign(e.epoch, e.startOffset);
   }
-  await rebuilt.persist();
   const fresh = loaded === 'missing' && rebuilt.latestEpoch() < 0;
+  // A missing checkpoint reads as this same empty cache: writing it would cost an fsync per new partition.
+  if (!fresh) await rebuilt.persist();
   if (!fresh) log(`leader-epoch cache rebuilt from the records (${typeof loaded === 'string' ? loaded : 'it disagreed with them'}): ${JSON.stringify(rebuilt.entries())}`);
   return rebuilt;
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
-import { open, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { CachedFile, FileHandleCache } from './file-handle-cache.js';
 import { OffsetIndex } from './offset-index.js';
 import {
   InvalidBatchError,
@@ -69,14 +70,17 @@ export interface RecoveredSegment {
 }
 
 /**
- * One segment (Kafka's LogSegment): the `<base>.log` data file, kept open for positional appends and
- * reads, and its sparse OffsetIndex. `size` only counts whole records that have been written; callers
+ * One segment (Kafka's LogSegment): the `<base>.log` data file, for positional appends and reads,
+ * and its sparse OffsetIndex. The file is open only while the broker's FileHandleCache keeps it so
+ * (it reopens on demand). `size` only counts whole records that have been written; callers
  * serialize appends and truncations.
  */
 export class LogSegment {
   private readers = 0;
   private deleted = false;
   private handleClosed = false;
+  /** A deleted segment holds its file open (acquired) until its last reader leaves. */
+  private heldForReaders = false;
   /**
    * Set when the file may hold bytes past `size` that a failed write left and could not remove:
    * they are cut before the next append, so a record written later never follows garbage.
@@ -86,7 +90,7 @@ export class LogSegment {
   private constructor(
     readonly baseOffset: number,
     readonly logPath: string,
-    private readonly handle: FileHandle,
+    private readonly file: CachedFile,
     readonly index: OffsetIndex,
     private bytes: number,
   ) {}
@@ -97,16 +101,17 @@ export class LogSegment {
   }
 
   /** A new, empty segment starting at `baseOffset` (replaces any file of that name). */
-  static async create(dir: string, baseOffset: number, indexIntervalBytes: number): Promise<LogSegment> {
+  static async create(dir: string, baseOffset: number, indexIntervalBytes: number, files: FileHandleCache): Promise<LogSegment> {
     const logPath = join(dir, segmentFileName(baseOffset, '.log'));
-    const handle = await open(logPath, 'w+');
+    const file = files.file(logPath);
+    await file.adopt(await open(logPath, 'w+'));
     const index = new OffsetIndex(join(dir, segmentFileName(baseOffset, '.index')), baseOffset, indexIntervalBytes);
-    const segment = new LogSegment(baseOffset, logPath, handle, index, 0);
+    const segment = new LogSegment(baseOffset, logPath, file, index, 0);
     try {
       await index.write(false);
     } catch (err) {
       // An empty segment left behind would read, at the next start, as a last segment that lost its records.
-      await handle.close();
+      await file.close();
       await unlink(logPath).catch(() => undefined);
       await unlink(index.path).catch(() => undefined);
       throw err;
@@ -118,12 +123,12 @@ export class LogSegment {
    * Open a segment that is not the last one, whose records end before `endOffset` (the next segment's
    * base). Its data is trusted; its index too if it is plausible, else the index is rebuilt by a scan.
    */
-  static async openClosed(dir: string, baseOffset: number, endOffset: number, indexIntervalBytes: number, log: (line: string) => void): Promise<{ segment: LogSegment; rebuiltIndex: boolean }> {
+  static async openClosed(dir: string, baseOffset: number, endOffset: number, indexIntervalBytes: number, files: FileHandleCache, log: (line: string) => void): Promise<{ segment: LogSegment; rebuiltIndex: boolean }> {
     const logPath = join(dir, segmentFileName(baseOffset, '.log'));
     const indexPath = join(dir, segmentFileName(baseOffset, '.index'));
-    const handle = await open(logPath, 'r+');
+    const handle = files.file(logPath);
     try {
-      const size = (await handle.stat()).size;
+      const size = (await handle.with((h) => h.stat())).size;
       const loaded = await OffsetIndex.load(indexPath, baseOffset, indexIntervalBytes, size, endOffset);
       const index = loaded instanceof OffsetIndex ? loaded : new OffsetIndex(indexPath, baseOffset, indexIntervalBytes);
       const segment = new LogSegment(baseOffset, logPath, handle, index, size);
@@ -147,12 +152,12 @@ export class LogSegment {
    * Open the last segment: scan it from the start checking every CRC and that offsets run on from the
    * base, cut whatever follows the last valid record, and rebuild its index from the scan.
    */
-  static async recover(dir: string, baseOffset: number, indexIntervalBytes: number, log: (line: string) => void): Promise<RecoveredSegment> {
+  static async recover(dir: string, baseOffset: number, indexIntervalBytes: number, files: FileHandleCache, log: (line: string) => void): Promise<RecoveredSegment> {
     const logPath = join(dir, segmentFileName(baseOffset, '.log'));
     const indexPath = join(dir, segmentFileName(baseOffset, '.index'));
-    const handle = await open(logPath, 'r+');
+    const handle = files.file(logPath);
     try {
-      const fileSize = (await handle.stat()).size;
+      const fileSize = (await handle.with((h) => h.stat())).size;
       const index = new OffsetIndex(indexPath, baseOffset, indexIntervalBytes);
       const segment = new LogSegment(baseOffset, logPath, handle, index, fileSize);
       const epochs: EpochEntry[] = [];
@@ -168,8 +173,10 @@ export class LogSegment {
       });
       const truncatedBytes = fileSize - walk.end;
       if (truncatedBytes > 0) {
-        await handle.truncate(walk.end);
-        await handle.sync();
+        await handle.with(async (h) => {
+          await h.truncate(walk.end);
+          await h.sync();
+        });
         segment.bytes = walk.end;
         log(`${logPath}: cut ${truncatedBytes} byte(s) of torn or corrupt tail at byte ${walk.end} (${walk.stop}); the log ends at offset ${walk.nextOffset}`);
       }
@@ -201,11 +208,20 @@ export class LogSegment {
     let total = 0;
     for (const c of chunks) total += c.length;
     const progress = { written: 0 };
+    let handle;
     try {
-      writeFullySync(this.handle.fd, chunks, total, start, progress);
+      handle = this.file.tryAcquire() ?? (await this.file.acquire());
+    } catch (err) {
+      throw classifyStorageError(err, `${this.logPath}: opening for an append at byte ${start}`) ?? err;
+    }
+    try {
+      this.file.wrote();
+      writeFullySync(handle.fd, chunks, total, start, progress);
     } catch (err) {
       // A failed write(2) writes nothing; only earlier short writes of this append can be in the file.
       throw classifyStorageError(err, `${this.logPath}: append at byte ${start}`, progress.written > 0 && !(await this.tryCut(start))) ?? err;
+    } finally {
+      this.file.release();
     }
     let offset = firstOffset;
     let pos = start;
@@ -234,7 +250,8 @@ export class LogSegment {
   /** Cut the file back to `size` (the torn bytes of an earlier failed write). */
   private async cutTornTail(): Promise<void> {
     try {
-      await this.handle.truncate(this.bytes);
+      this.file.wrote();
+      await this.file.with((h) => h.truncate(this.bytes));
     } catch (err) {
       throw classifyStorageError(err, `${this.logPath}: cutting a failed write's bytes at byte ${this.bytes}`) ?? err;
     }
@@ -244,7 +261,8 @@ export class LogSegment {
   /** Truncate to `position`; false (and the tail marked torn) when even that fails. */
   private async tryCut(position: number): Promise<boolean> {
     try {
-      await this.handle.truncate(position);
+      this.file.wrote();
+      await this.file.with((h) => h.truncate(position));
       return true;
     } catch {
       this.tornTail = true;
@@ -314,7 +332,8 @@ export class LogSegment {
     if (removed <= 0) return 0;
     // The index first: an index that names records past the data is read at open as records lost.
     await this.index.truncateTo(offset, position);
-    await this.handle.truncate(position);
+    this.file.wrote();
+    await this.file.with((h) => h.truncate(position));
     this.bytes = position;
     return removed;
   }
@@ -325,12 +344,17 @@ export class LogSegment {
     const buf = Buffer.allocUnsafe(length);
     const hot = position >= this.bytes - HOT_TAIL_BYTES;
     let got = 0;
-    while (got < length) {
-      const bytesRead = hot
-        ? fs.readSync(this.handle.fd, buf, got, length - got, position + got)
-        : (await this.handle.read(buf, got, length - got, position + got)).bytesRead;
-      if (bytesRead === 0) break;
-      got += bytesRead;
+    const handle = this.file.tryAcquire() ?? (await this.file.acquire());
+    try {
+      while (got < length) {
+        const bytesRead = hot
+          ? fs.readSync(handle.fd, buf, got, length - got, position + got)
+          : (await handle.read(buf, got, length - got, position + got)).bytesRead;
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+    } finally {
+      this.file.release();
     }
     return got === length ? buf : buf.subarray(0, got);
   }
@@ -350,9 +374,9 @@ export class LogSegment {
     return epochs;
   }
 
-  /** fsync the data file. */
+  /** fsync the data file (nothing to do when everything written is synced: the handle cache may have done it before closing the file). */
   async flush(): Promise<void> {
-    await this.handle.datasync();
+    await this.file.datasync();
   }
 
   /** A reader is using the file; a deleted segment keeps its handle open until the last one leaves. */
@@ -362,12 +386,22 @@ export class LogSegment {
 
   release(): void {
     this.readers--;
-    if (this.readers === 0 && this.deleted) void this.closeHandle();
+    if (this.readers === 0 && this.deleted) {
+      if (this.heldForReaders) this.file.release();
+      this.heldForReaders = false;
+      void this.closeHandle();
+    }
   }
 
   /** Remove both files; the handle closes once no reader holds it. */
   async delete(): Promise<void> {
     this.deleted = true;
+    if (this.readers > 0 && !this.heldForReaders && !this.handleClosed) {
+      // Readers may still need the data after the unlink: the file must not be closed (and so lost) under them.
+      await this.file.acquire();
+      if (this.readers > 0) this.heldForReaders = true;
+      else this.file.release();
+    }
     await unlink(this.logPath).catch(ignoreMissing);
     await unlink(this.index.path).catch(ignoreMissing);
     if (this.readers === 0) await this.closeHandle();
@@ -443,7 +477,7 @@ export class LogSegment {
   private async closeHandle(): Promise<void> {
     if (this.handleClosed) return;
     this.handleClosed = true;
-    await this.handle.close();
+    await this.file.close();
   }
 }
 

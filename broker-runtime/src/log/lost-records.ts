@@ -84,11 +84,19 @@ export function findLostRecords(evidence: EndEvidence, logEndOffset: number): Lo
   return reasons.length > 0 ? { until, reasons } : undefined;
 }
 
+/** Checkpoints the open has read already (each file is read once per open: 10,000 partitions open at start). */
+export interface KnownCheckpoints {
+  /** As readHighWatermark with no clamp: 0 when missing or unreadable. */
+  highWatermarkCheckpoint: number;
+  /** As LeaderEpochCache.load. */
+  epochCache: LeaderEpochCache | string;
+}
+
 /** Read the evidence of the folder `dir`, whose segment data files start at `bases` (sorted). Read-only. */
-export async function readEndEvidence(dir: string, names: readonly string[], bases: readonly number[]): Promise<EndEvidence> {
+export async function readEndEvidence(dir: string, names: readonly string[], bases: readonly number[], known?: KnownCheckpoints): Promise<EndEvidence> {
   // 0 when missing or unreadable, which is past no log end.
-  const highWatermarkCheckpoint = await readHighWatermark(dir, Number.MAX_SAFE_INTEGER, () => {});
-  const cache = await LeaderEpochCache.load(dir);
+  const highWatermarkCheckpoint = known?.highWatermarkCheckpoint ?? (await readHighWatermark(dir, Number.MAX_SAFE_INTEGER, () => {}));
+  const cache = known?.epochCache ?? (await LeaderEpochCache.load(dir));
   const lastBase = bases[bases.length - 1] ?? -1;
   const logs = new Set(bases);
   const indexes: IndexEvidence[] = [];

@@ -16,6 +16,8 @@ export class OffsetIndex {
   private count = 0;
   /** Entries known to be in the file exactly as in memory. */
   private persisted = 0;
+  /** The file is known to exist holding the first `persisted` entries (read at open, or written). */
+  private fileKnown = false;
   private bytesSinceLastEntry = 0;
 
   constructor(
@@ -97,7 +99,8 @@ export class OffsetIndex {
 
   /** Replace the file with the in-memory entries (fsynced when `durable`). */
   async write(durable: boolean): Promise<void> {
-    if (this.persisted === this.count && this.count > 0) return;
+    // Nothing new: no rewrite (a clean stop of 10,000 partitions would fsync 10,000 unchanged files).
+    if (this.persisted === this.count && this.fileKnown) return;
     const handle = await open(this.path, 'w');
     try {
       await handle.writeFile(this.toBuffer());
@@ -106,6 +109,7 @@ export class OffsetIndex {
       await handle.close();
     }
     this.persisted = this.count;
+    this.fileKnown = true;
   }
 
   /**
@@ -130,6 +134,7 @@ export class OffsetIndex {
       if (last.offset >= endOffset) return `last entry is for offset ${last.offset}, at or past the segment's end offset ${endOffset}`;
     }
     index.persisted = n;
+    index.fileKnown = true;
     index.resume(segmentSize);
     return index;
   }
@@ -163,6 +168,7 @@ export class OffsetIndex {
   /** Mark the file as holding the first `entries` entries exactly as in memory. */
   markPersisted(entries = this.count): void {
     this.persisted = Math.min(entries, this.count);
+    this.fileKnown = true;
   }
 
   private add(rel: number, position: number): void {

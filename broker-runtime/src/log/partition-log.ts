@@ -2,16 +2,17 @@ import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TEMP_SUFFIX, fsyncDir } from './atomic-file.js';
 import { readHighWatermark, writeHighWatermark } from './high-watermark.js';
-import { LeaderEpochCache, reconcileEpochCache } from './leader-epoch-cache.js';
+import { FileHandleCache } from './file-handle-cache.js';
+import { EPOCH_CHECKPOINT_FILE, LeaderEpochCache, reconcileEpochCache } from './leader-epoch-cache.js';
 import { LogSegment, parseSegmentFileName, segmentFileName, type RecoveredSegment } from './log-segment.js';
 import { checkIntegrity, type IntegrityResult } from './integrity.js';
 import { logStartAtOpen, readLogStart, segmentsBelowLogStart, writeLogStart } from './log-start.js';
-import { findLostRecords, readEndEvidence, removeOrphanIndexes } from './lost-records.js';
+import { findLostRecords, readEndEvidence, removeOrphanIndexes, type KnownCheckpoints } from './lost-records.js';
 import { segmentsToDelete, type RetentionDecision, type RetentionPolicy, type SegmentSummary } from './retention.js';
 import { largestTimestamp } from './segment-timestamps.js';
 import { decodeRecords, encodeRecords, validateBatch } from './record-codec.js';
 import { classifyStorageError, isStorageError } from './storage-error.js';
-import type { UncleanMarker } from './unclean-marker.js';
+import { UncleanMarker } from './unclean-marker.js';
 import type { EpochEntry, LogOptions, PartitionLog, RawBatch, RecordInput, RecoveryReport, StoredRecord } from './types.js';
 import { WriteQueue, type PendingAppend } from './write-queue.js';
 
@@ -43,6 +44,7 @@ export class FilePartitionLog implements PartitionLog {
   private readonly queue: WriteQueue<AppendRequest, AppendResult>;
   private closed = false;
   private closing: Promise<void> | undefined;
+  private cleanClose = false;
   /** Set when a failed write could not be undone: the log refuses further changes. */
   private failure: Error | undefined;
   /** The rest of a truncation that failed halfway (a storage fault): finished before the next change. */
@@ -53,6 +55,7 @@ export class FilePartitionLog implements PartitionLog {
   private logStart: number;
   /** Largest record timestamp of closed segments, computed once each (time retention). */
   private readonly largestTimestamps = new Map<LogSegment, number>();
+  private readonly files: FileHandleCache;
 
   constructor(
     readonly topic: string,
@@ -67,6 +70,7 @@ export class FilePartitionLog implements PartitionLog {
     private readonly uncleanMark?: UncleanMarker,
     logStartOffset = 0,
   ) {
+    this.files = options.files ?? new FileHandleCache(Number.MAX_SAFE_INTEGER);
     this.logStart = logStartOffset;
     this.leo = logEndOffset;
     this.hwm = highWatermark;
@@ -289,7 +293,7 @@ export class FilePartitionLog implements PartitionLog {
       const old = this.segments;
       const last = old[old.length - 1]!;
       // A last segment already at `offset` is empty (the log ends at or below it): keep it.
-      const keep = last.baseOffset === offset ? last : await LogSegment.create(this.dir, offset, this.options.indexIntervalBytes);
+      const keep = last.baseOffset === offset ? last : await LogSegment.create(this.dir, offset, this.options.indexIntervalBytes, this.files);
       this.generation++;
       try {
         this.segments = [keep];
@@ -325,12 +329,21 @@ export class FilePartitionLog implements PartitionLog {
     return this.queue.task(() => this.reportingStorage('high-water mark checkpoint', () => this.checkpointHwm(this.options.fsync !== 'never')));
   }
 
+  /**
+   * Whether close() left nothing a crash could have: everything flushed, no failed write or
+   * truncation left half done, no torn bytes past a segment's records (clean-shutdown.ts).
+   */
+  closedCleanly(): boolean {
+    return this.cleanClose;
+  }
+
   close(): Promise<void> {
     this.closing ??= this.queue.task(async () => {
       try {
         if (!this.failure) {
           await this.flushNow(true);
           await this.active().index.write(true);
+          this.cleanClose = !this.unfinishedTruncation && !this.segments.some((s) => s.hasTornTail());
         }
       } finally {
         this.closed = true;
@@ -516,7 +529,7 @@ export class FilePartitionLog implements PartitionLog {
       this.unflushed.delete(old);
     }
     await old.index.write(durable);
-    const segment = await LogSegment.create(this.dir, baseOffset, this.options.indexIntervalBytes);
+    const segment = await LogSegment.create(this.dir, baseOffset, this.options.indexIntervalBytes, this.files);
     try {
       if (durable) await fsyncDir(this.dir);
     } catch (err) {
@@ -586,14 +599,30 @@ async function dropSegmentsBelowLogStart(dir: string, bases: number[], logStart:
  * evidence behind that recovery would otherwise tidy away; mark the partition unclean, durably,
  * before recovery changes any of it. See findLostRecords.
  */
-async function markLostRecords(dir: string, names: readonly string[], integrity: IntegrityResult, log: (line: string) => void): Promise<void> {
-  const evidence = await readEndEvidence(dir, names, integrity.bases);
+async function markLostRecords(dir: string, names: readonly string[], integrity: IntegrityResult, log: (line: string) => void, known: KnownCheckpoints): Promise<void> {
+  const evidence = await readEndEvidence(dir, names, integrity.bases, known);
   const lost = findLostRecords(evidence, integrity.logEnd);
   if (!lost) return;
   const why = `records past the log end ${integrity.logEnd} are lost: ${lost.reasons.join('; ')}`;
   log(`UNCLEAN: ${why}; keeping this replica from leading until it has re-fetched up to offset ${lost.until} from the leader`);
   await integrity.marker.set(integrity.logEnd, lost.until, why);
   await removeOrphanIndexes(dir, evidence);
+}
+
+export interface OpenOptions {
+  /**
+   * The data folder was closed cleanly (clean-shutdown.ts): closed segments are trusted without
+   * the CRC scan of every record (as Kafka does after a clean shutdown).
+   */
+  cleanShutdown?: boolean;
+}
+
+/** The log of a partition folder this call just created: empty, with nothing on disk to read or check. */
+async function createdPartitionLog(dir: string, topic: string, partition: number, options: LogOptions & { files: FileHandleCache }): Promise<FilePartitionLog> {
+  const segment = await LogSegment.create(dir, 0, options.indexIntervalBytes, options.files);
+  // No checkpoint file yet reads at the next open as an empty cache (reconcileEpochCache).
+  const cache = new LeaderEpochCache(join(dir, EPOCH_CHECKPOINT_FILE));
+  return new FilePartitionLog(topic, partition, dir, { truncatedBytes: 0, rebuiltIndexes: 0 }, options, [segment], cache, 0, 0, UncleanMarker.none(dir), 0);
 }
 
 /**
@@ -606,35 +635,46 @@ async function markLostRecords(dir: string, names: readonly string[], integrity:
  * pass 2 (an interrupted deletion), a log that ends at or below it restarts empty there (an
  * interrupted restart), and a first segment above it is reported as data loss.
  */
-export async function openPartitionLog(dir: string, topic: string, partition: number, options: LogOptions): Promise<FilePartitionLog> {
+export async function openPartitionLog(dir: string, topic: string, partition: number, options: LogOptions, open: OpenOptions = {}): Promise<FilePartitionLog> {
   checkOptions(options);
+  // One cache per broker (log-manager.ts); a log opened by itself gets its own, unbounded.
+  const files = options.files ?? new FileHandleCache(Number.MAX_SAFE_INTEGER);
   const log = (line: string) => options.logger?.(`[log ${topic}-${partition}] ${line}`);
-  await mkdir(dir, { recursive: true });
-  const names = await readdir(dir);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if ((await mkdir(dir, { recursive: true })) !== undefined) return createdPartitionLog(dir, topic, partition, { ...options, files });
+    names = await readdir(dir); // created meanwhile by someone else: open what is there
+  }
   for (const name of names) {
     if (name.endsWith(TEMP_SUFFIX)) await unlink(join(dir, name)).catch(() => undefined);
   }
   const listed = names.map(parseSegmentFileName).filter((b): b is number => b !== undefined).sort((a, b) => a - b);
   const logStartCheckpoint = await readLogStart(dir, log);
   const found = await dropSegmentsBelowLogStart(dir, listed, logStartCheckpoint, log);
-  const integrity = await checkIntegrity(dir, found, log);
+  // Each checkpoint is read once (the passes below all want them, as written, unclamped).
+  const hwmCheckpoint = await readHighWatermark(dir, Number.MAX_SAFE_INTEGER, log);
+  const epochCheckpoint = await LeaderEpochCache.load(dir);
+  const integrity = await checkIntegrity(dir, found, log, open.cleanShutdown === true, hwmCheckpoint);
   const bases = integrity.bases;
-  await markLostRecords(dir, names, integrity, log);
+  await markLostRecords(dir, names, integrity, log, { highWatermarkCheckpoint: hwmCheckpoint, epochCache: epochCheckpoint });
 
   const segments: LogSegment[] = [];
   let rebuiltIndexes = 0;
   let last: RecoveredSegment;
   try {
     for (let i = 0; i + 1 < bases.length; i++) {
-      const opened = await LogSegment.openClosed(dir, bases[i]!, bases[i + 1]!, options.indexIntervalBytes, log);
+      const opened = await LogSegment.openClosed(dir, bases[i]!, bases[i + 1]!, options.indexIntervalBytes, files, log);
       segments.push(opened.segment);
       if (opened.rebuiltIndex) rebuiltIndexes++;
     }
     const lastBase = bases[bases.length - 1];
     last =
       lastBase === undefined
-        ? { segment: await LogSegment.create(dir, 0, options.indexIntervalBytes), nextOffset: 0, truncatedBytes: 0, rebuiltIndex: false, epochs: [] }
-        : await LogSegment.recover(dir, lastBase, options.indexIntervalBytes, log);
+        ? { segment: await LogSegment.create(dir, 0, options.indexIntervalBytes, files), nextOffset: 0, truncatedBytes: 0, rebuiltIndex: false, epochs: [] }
+        : await LogSegment.recover(dir, lastBase, options.indexIntervalBytes, files, log);
     segments.push(last.segment);
     if (last.rebuiltIndex) rebuiltIndexes++;
   } catch (err) {
@@ -653,14 +693,16 @@ export async function openPartitionLog(dir: string, topic: string, partition: nu
         olderSegmentEpochs: () => Promise.all(segments.slice(0, -1).map((s) => s.epochChanges())),
       },
       log,
+      epochCheckpoint,
     );
-    const hwm = await readHighWatermark(dir, leo, log);
+    if (hwmCheckpoint > leo) log(`high-water mark checkpoint ${hwmCheckpoint} is past the log end ${leo}; clamped`);
+    const hwm = Math.min(hwmCheckpoint, leo);
     const recovery = { truncatedBytes: last.truncatedBytes + integrity.cutBytes, rebuiltIndexes };
     const start = logStartAtOpen(logStartCheckpoint, segments[0]!.baseOffset, leo);
     if (start.kind === 'missing-front') {
       log(`DATA LOSS: the log start offset is ${start.lostFrom} but the first segment starts at ${start.logStart}: records ${start.lostFrom}..${start.logStart - 1} are missing and were not deleted by retention; the log now starts at ${start.logStart}`);
     }
-    const opened = new FilePartitionLog(topic, partition, dir, recovery, options, segments, cache, leo, Math.max(hwm, start.kind === 'restart' ? 0 : Math.min(start.logStart, leo)), integrity.marker, start.kind === 'restart' ? 0 : start.logStart);
+    const opened = new FilePartitionLog(topic, partition, dir, recovery, { ...options, files }, segments, cache, leo, Math.max(hwm, start.kind === 'restart' ? 0 : Math.min(start.logStart, leo)), integrity.marker, start.kind === 'restart' ? 0 : start.logStart);
     if (start.kind === 'restart') {
       log(`every record left ends below the log start offset ${start.logStart}: finishing an interrupted restart of the log there`);
       await opened.restartAt(start.logStart);

@@ -1,3 +1,4 @@
+import type { FileHandleCache } from './file-handle-cache.js';
 import type { StorageError } from './storage-error.js';
 import type { RetentionDecision, RetentionPolicy } from './retention.js';
 import type { TopicConfig } from './topic-config.js';
@@ -56,6 +57,8 @@ export interface LogOptions {
   logger?: (line: string) => void;
   /** Told of every storage fault (ENOSPC, EIO, ...) a change meets, and of every change that succeeds. */
   storage?: StorageObserver;
+  /** The open segment files of the broker, bounded (file-handle-cache.ts); a log opened alone gets an unbounded one. */
+  files?: FileHandleCache;
 }
 
 /** Watches the outcome of a log's writes (log/storage-health.ts keeps the condition). */
@@ -160,6 +163,12 @@ export interface LogManager {
   createTopic(name: string, partitions: number, config?: TopicConfig): Promise<void>;
   /** Replace a topic's config overrides (fsynced); throws UNKNOWN_TOPIC for an unknown topic. */
   setTopicConfig(name: string, config: TopicConfig): Promise<void>;
+  /** A digest of every topic's name, partitions and config, kept up to date per change (O(1)): equal digests, equal topics. */
+  topicsVersion(): string;
+  /** How many topic changes (creations, config changes) this manager has made since it opened. */
+  topicsSeq(): number;
+  /** The topics created or changed after the first `seq` changes (see topicsSeq). */
+  topicsChangedSince(seq: number): TopicInfo[];
   /** The open log, or undefined for an unknown topic/partition. */
   partition(topic: string, partition: number): PartitionLog | undefined;
   all(): PartitionLog[];

@@ -27,6 +27,11 @@ export class UncleanMarker {
     private state: UncleanState | undefined,
   ) {}
 
+  /** No mark, in a partition folder just created (nothing to read). */
+  static none(dir: string): UncleanMarker {
+    return new UncleanMarker(join(dir, UNCLEAN_FILE), undefined);
+  }
+
   /** The mark in `dir`, if any; an unreadable one is kept, lifted once the log passes `fallbackUntil`. */
   static async load(dir: string, fallbackUntil: number, log: (line: string) => void): Promise<UncleanMarker> {
     const path = join(dir, UNCLEAN_FILE);

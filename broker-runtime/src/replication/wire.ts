@@ -48,7 +48,11 @@ export interface ReplicateHeader {
   epoch: number;
   leader: { id: string; url: string };
   metaVersion: string;
-  /** The full topic list, sent when the follower's metaVersion differs from the leader's. */
+  /**
+   * Sent when the follower's metaVersion differs from the leader's: every topic on first contact,
+   * then only the topics created or changed since the last list the follower confirmed (it never
+   * removes a topic, so a partial list is applied the same way).
+   */
   topics?: TopicInfo[];
   parts: ReplicatePart[];
 }
