@@ -150,9 +150,9 @@ export function parseCsv(text: string): CsvParse {
         reason: `Has ${record.fields.length} ${record.fields.length === 1 ? 'value' : 'values'}, the header names ${columns.length} columns.`,
       });
     } else {
-      // No prototype: a column named "__proto__" is a column like any other.
-      const values = Object.create(null) as Record<string, string>;
-      columns.forEach((c, j) => (values[c] = record.fields[j]!));
+      // fromEntries defines own properties: a column named "__proto__" is a column like any other
+      // (an assignment would set the object's prototype), and the object stays plain for IPC.
+      const values = Object.fromEntries(columns.map((c, j) => [c, record.fields[j]!])) as Record<string, string>;
       rows.push({ line: record.line, values });
     }
   }
