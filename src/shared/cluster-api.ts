@@ -66,6 +66,13 @@ export interface BrokerSnapshot {
   epoch: number | null;
   /** Lease time left as the leader measures it; null on followers. */
   leaseMsLeft: number | null;
+  /**
+   * For a broker whose last answer claimed the lead and that has not answered since (killed,
+   * paused, unreachable — not stopped, which releases the lease) while no other broker claims it:
+   * the lease_ms_left of that last /health answer, when it arrived (supervisor clock) and its epoch.
+   * Nobody can see it renew, so the lease runs out at `at + msLeft`. null otherwise.
+   */
+  lastLease: { msLeft: number; at: number; epoch: number } | null;
   /** Member of the in-sync replica set, as last reported by a leader that reached Redis. */
   inSync: boolean;
   /** Registered as alive in Redis, as last reported by a leader that reached Redis. */

@@ -85,3 +85,28 @@ export class ProbeProducer {
     }
   }
 }
+
+export interface ConsumedRecord {
+  offset: number;
+  key: string | null;
+  payload: unknown;
+  headers: Record<string, string>;
+}
+
+/** Every committed record of a topic, read from the leader's own /consume, partition by partition. */
+export async function consumeAll(leaderUrl: string, token: string, topic: string): Promise<ConsumedRecord[]> {
+  const listed = await brokerGet<{ topics: { name: string; partitions: { partition: number }[] }[] }>(`${leaderUrl}/topics`, token, 2_000);
+  const partitions = listed?.topics.find((t) => t.name === topic)?.partitions ?? [];
+  const out: ConsumedRecord[] = [];
+  for (const { partition } of partitions) {
+    let offset = 0;
+    for (;;) {
+      const q = new URLSearchParams({ topic, partition: String(partition), offset: String(offset), max: '1000', wait_ms: '0' });
+      const page = await brokerGet<{ records: ConsumedRecord[]; next_offset: number }>(`${leaderUrl}/consume?${q}`, token, 5_000);
+      if (!page || page.records.length === 0) break;
+      out.push(...page.records);
+      offset = page.next_offset;
+    }
+  }
+  return out;
+}

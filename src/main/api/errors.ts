@@ -6,6 +6,7 @@
 
 export type ApiErrorCode =
   | 'INVALID_ARGUMENT'
+  | 'MESSAGE_TOO_LARGE'
   | 'UNKNOWN_METHOD'
   | 'UNKNOWN_PROCESS'
   | 'INVALID_STATE'
@@ -15,6 +16,8 @@ export type ApiErrorCode =
 
 const STATUS: Record<ApiErrorCode, number> = {
   INVALID_ARGUMENT: 400,
+  // The broker's own code and status for a record over its --max-message-bytes.
+  MESSAGE_TOO_LARGE: 413,
   UNKNOWN_METHOD: 404,
   UNKNOWN_PROCESS: 404,
   INVALID_STATE: 409,

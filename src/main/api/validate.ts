@@ -8,8 +8,9 @@ import type {
   FailoverOptions,
   ProduceRequest,
 } from '../../shared/cluster-api.js';
+import { MAX_RECORD_BYTES, recordBytes } from '../../shared/record-size.js';
 import * as c from './checks.js';
-import { invalidArgument } from './errors.js';
+import { ApiError, invalidArgument } from './errors.js';
 import { SETTINGS_LIMITS } from './limits.js';
 
 /**
@@ -94,6 +95,15 @@ function recordFields(raw: c.Plain, what: string): BatchRecord {
   if (raw['key'] !== undefined) record.key = raw['key'] === null ? null : c.string(raw['key'], `${what}.key`, 10_000);
   if (raw['partition'] !== undefined) record.partition = c.integer(raw['partition'], `${what}.partition`, 0, 999);
   if (raw['headers'] !== undefined) record.headers = c.headers(raw['headers'], `${what}.headers`);
+  // Measured as the broker measures it, and refused with the broker's own code: the same answer
+  // whether the renderer's check or the broker catches it.
+  const size = recordBytes(JSON.stringify(record.payload), record.key, record.headers);
+  if (size > MAX_RECORD_BYTES) {
+    throw new ApiError(
+      'MESSAGE_TOO_LARGE',
+      `${what === 'request' ? 'the record' : what} is ${size} bytes (payload JSON + key + headers), over the limit of ${MAX_RECORD_BYTES} bytes (1 MiB)`,
+    );
+  }
   return record;
 }
 

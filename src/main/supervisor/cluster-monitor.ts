@@ -2,7 +2,7 @@ import type { RatePoint } from '../../shared/cluster-api.js';
 import type { ClusterProcesses } from './cluster-processes.js';
 import { ClusterWatch } from './cluster-watch.js';
 import type { EventLog } from './event-log.js';
-import { mergeMembership, trustedMembership, type ClusterViewObs, type Observation, type TopicObs } from './observation.js';
+import { claimedLeader, mergeMembership, trustedMembership, type ClusterViewObs, type Observation, type TopicObs } from './observation.js';
 import { observeCluster, PollLoop } from './poller.js';
 import { countersFrom, RateTracker } from './rates.js';
 import { pingRedis } from './redis-probe.js';
@@ -39,6 +39,12 @@ export class ClusterMonitor {
   lastMembership: ClusterViewObs | null = null;
   /** The highest epoch any broker has reported. */
   lastEpoch = 0;
+  /**
+   * The lease as the last broker to claim the lead last reported it (its own /health
+   * lease_ms_left, and when it was asked). Kept while nobody else claims the lead, so a dead or
+   * frozen leader's card can go on counting down the lease that is really running out in Redis.
+   */
+  lastLease: LastLease | null = null;
   redisReachable = false;
 
   constructor(private readonly deps: MonitorDeps) {
@@ -62,6 +68,7 @@ export class ClusterMonitor {
     this.watch.reset();
     this.lastObs = null;
     this.lastMembership = null;
+    this.lastLease = null;
     this.redisReachable = false;
   }
 
@@ -96,6 +103,7 @@ export class ClusterMonitor {
     const trusted = trustedMembership(obs);
     if (trusted) this.lastMembership = mergeMembership(this.lastMembership, trusted);
     for (const h of obs.health.values()) this.lastEpoch = Math.max(this.lastEpoch, h.epoch);
+    this.lastLease = nextLastLease(this.lastLease, obs);
     const own = this.deps.ownCounts();
     const { recordsIn, recordsOut } = countersFrom(obs.metrics);
     this.rates.sample({ at: obs.at, leaderId: obs.leaderId, recordsIn, recordsOut, ownProduced: own.produced, ownConsumed: own.consumed });
@@ -103,4 +111,27 @@ export class ClusterMonitor {
     this.deps.onObservation(obs);
     this.deps.publish();
   }
+}
+
+export interface LastLease {
+  brokerId: string;
+  epoch: number;
+  msLeft: number;
+  /** When that /health answer arrived. */
+  at: number;
+}
+
+/**
+ * A claiming leader's answer replaces the last lease; a round with no claim keeps it, unless its
+ * holder answered and said it no longer leads (it knows best). Another broker's claim replaces it.
+ */
+export function nextLastLease(last: LastLease | null, obs: Observation): LastLease | null {
+  const claim = claimedLeader(obs);
+  if (claim) {
+    const h = obs.health.get(claim.id);
+    const msLeft = h?.leaseMsLeft ?? null;
+    return msLeft === null ? null : { brokerId: claim.id, epoch: claim.epoch, msLeft, at: h?.answeredAt ?? obs.at };
+  }
+  if (last && obs.health.has(last.brokerId)) return null;
+  return last;
 }

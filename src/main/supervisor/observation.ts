@@ -7,6 +7,8 @@ export interface HealthObs {
   role: 'leader' | 'follower';
   epoch: number;
   leaseMsLeft: number | null;
+  /** When the answer arrived (set by the poller): lease_ms_left was measured just before. */
+  answeredAt?: number;
   /** Whether the broker itself reaches Redis (null: it did not say). */
   redis: boolean | null;
 }

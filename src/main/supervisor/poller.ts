@@ -26,7 +26,7 @@ export async function observeCluster(targets: readonly PollTarget[], timeoutMs =
   await Promise.all(
     targets.map(async (t) => {
       const h = parseHealth(await tryGetJson(`${t.url}/health`, timeoutMs, token));
-      if (h) health.set(t.id, h);
+      if (h) health.set(t.id, { ...h, answeredAt: Date.now() });
     }),
   );
   const reachable = targets.filter((t) => health.has(t.id));

@@ -8,6 +8,7 @@ import type {
   RedisInfo,
   TopicSnapshot,
 } from '../../shared/cluster-api.js';
+import type { LastLease } from './cluster-monitor.js';
 import { claimedLeader, type ClusterViewObs, type Observation, type TopicObs } from './observation.js';
 
 export interface BrokerEntry {
@@ -31,6 +32,8 @@ export interface SnapshotInput {
   lastMembership: ClusterViewObs | null;
   /** The highest epoch any broker reported, for rounds in which none answered. */
   lastEpoch: number;
+  /** The last claiming leader's last reported lease (ClusterMonitor.lastLease); optional for tests. */
+  lastLease?: LastLease | null;
   rates: RatePoint[];
 }
 
@@ -59,6 +62,7 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
       role: health?.role ?? null,
       epoch: health?.epoch ?? null,
       leaseMsLeft: health?.role === 'leader' ? health.leaseMsLeft : null,
+      lastLease: lastLeaseOf(b, health === null, claim === null, input.lastLease ?? null),
       inSync: member?.inSync ?? false,
       alive: member?.alive ?? false,
     };
@@ -109,4 +113,12 @@ export function buildTopics(replicaTopics: ReadonlyMap<string, TopicObs[]>, lead
     out.push({ name, partitions: list });
   }
   return out;
+}
+
+/** A silent broker's lease as it last reported it, while no other broker leads (see BrokerSnapshot.lastLease). */
+function lastLeaseOf(b: BrokerEntry, silent: boolean, noClaim: boolean, last: LastLease | null): BrokerSnapshot['lastLease'] {
+  if (!last || last.brokerId !== b.id || !silent || !noClaim) return null;
+  // A broker stopped with SIGTERM releases its lease at once: nothing is left to count down.
+  if (b.process.state === 'stopping' || b.process.state === 'stopped') return null;
+  return { msLeft: last.msLeft, at: last.at, epoch: last.epoch };
 }

@@ -445,6 +445,7 @@ export class Supervisor implements ClusterApi {
       replicaTopics: this.monitor.replicaTopics,
       lastMembership: this.monitor.lastMembership,
       lastEpoch: this.monitor.lastEpoch,
+      lastLease: this.monitor.lastLease,
       rates: this.monitor.rateHistory(),
     });
   }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sumCounter } from '../../../src/main/supervisor/observation.js';
+import type { ProcessState } from '../../../src/shared/cluster-api.js';
+import { nextLastLease, type LastLease } from '../../../src/main/supervisor/cluster-monitor.js';
+import { sumCounter, type Observation } from '../../../src/main/supervisor/observation.js';
 import { RateTracker } from '../../../src/main/supervisor/rates.js';
 import { buildSnapshot, buildTopics, type SnapshotInput } from '../../../src/main/supervisor/snapshot.js';
 import { DEFAULT_SETTINGS } from '../../../src/main/supervisor/settings.js';
@@ -82,5 +84,51 @@ describe('snapshot pieces', () => {
       assert.match(s.writesBlocked ?? '', /Redis is unreachable/);
       assert.deepEqual(s.brokers.map((b) => [b.role, b.inSync]), [['follower', true], ['follower', true], ['follower', true]]);
     });
+  });
+});
+
+describe('a silent leader\'s lease (issue 11, item 7): counted down from its last /health answer until a new leader', () => {
+  const ids = ['broker-1', 'broker-2', 'broker-3'];
+  const input = (o: Observation, lastLease: LastLease | null, state: ProcessState = 'exited'): SnapshotInput => ({
+    at: o.at,
+    running: true,
+    settings: DEFAULT_SETTINGS,
+    redis: { mode: 'embedded', url: 'redis://x', reachable: true, process: null, problem: null },
+    brokers: ids.map((id, i) => ({
+      id, url: `http://127.0.0.1:${5001 + i}`, port: 5001 + i,
+      process: { name: id, kind: 'broker', pid: 1, state: id === 'broker-2' ? state : 'running', port: 5001 + i, exitCode: null, signal: null, startedAt: 0, restarts: 0 },
+    })),
+    obs: o,
+    replicaTopics: new Map(),
+    lastMembership: null,
+    lastEpoch: 4,
+    lastLease,
+    rates: [],
+  });
+
+  it('keeps the last claim\'s lease_ms_left and arrival time while nobody else claims the lead; drops it when it does', () => {
+    const leading = obs(1000, { leader: 'broker-2', epoch: 4 });
+    leading.health.get('broker-2')!.answeredAt = 990;
+    let last = nextLastLease(null, leading);
+    assert.deepEqual(last, { brokerId: 'broker-2', epoch: 4, msLeft: 1500, at: 990 });
+    // broker-2 killed: it no longer answers, the others follow.
+    const silent = obs(1400, { leader: null, epoch: 4, up: ['broker-1', 'broker-3'] });
+    last = nextLastLease(last, silent);
+    assert.deepEqual(last, { brokerId: 'broker-2', epoch: 4, msLeft: 1500, at: 990 });
+    const s = buildSnapshot(input(silent, last));
+    assert.deepEqual(s.brokers.find((b) => b.id === 'broker-2')!.lastLease, { msLeft: 1500, at: 990, epoch: 4 });
+    assert.equal(s.brokers.find((b) => b.id === 'broker-2')!.leaseMsLeft, null);
+    assert.equal(s.brokers.find((b) => b.id === 'broker-1')!.lastLease, null);
+    // A SIGTERM'd leader released its lease: nothing to count down.
+    assert.equal(buildSnapshot(input(silent, last, 'stopped')).brokers.find((b) => b.id === 'broker-2')!.lastLease, null);
+    // A new leader: the old lease is gone.
+    const elected = obs(2600, { leader: 'broker-3', epoch: 5, up: ['broker-1', 'broker-3'] });
+    assert.equal(buildSnapshot(input(elected, last)).brokers.find((b) => b.id === 'broker-2')!.lastLease, null);
+    assert.equal(nextLastLease(last, elected)!.brokerId, 'broker-3');
+  });
+
+  it('drops it when its holder answers again as a follower', () => {
+    const last: LastLease = { brokerId: 'broker-2', epoch: 4, msLeft: 800, at: 0 };
+    assert.equal(nextLastLease(last, obs(500, { leader: null, epoch: 4 })), null);
   });
 });

@@ -60,7 +60,8 @@ describe('ClusterApi argument validation (shared by the IPC and web hosts)', () 
     ['produce', [{ topic: 't', payload: { when: new Date() } }], /request\.payload\.when must be a JSON value/],
     ['produce', [{ topic: 't', payload: 1, partition: -1 }], /request\.partition must be an integer/],
     ['produce', [{ topic: 't', payload: 1, headers: { a: 1 } }], /request\.headers\.a must be a string/],
-    ['produce', [{ topic: 't', payload: 'x'.repeat(1_100_000) }], /limit is 1048576/],
+    ['produce', [{ topic: 't', payload: 'x'.repeat(1_100_000) }], /^MESSAGE_TOO_LARGE: the record is 1100002 bytes .*over the limit of 1048576/],
+    ['produceBatch', ['t', [{ payload: 1 }, { payload: 'y'.repeat(1_048_600) }]], /^MESSAGE_TOO_LARGE: records\[1\] is 1048602 bytes/],
     ['produceBatch', ['t', []], /1 to 10000 records/],
     ['produceBatch', ['t', [{ payload: 1 }, { key: 3, payload: 1 }]], /records\[1\]\.key must be a string/],
     ['consume', [{ topic: 't', partition: 0, offset: -5 }], /request\.offset must be an integer/],
@@ -92,5 +93,22 @@ describe('ClusterApi argument validation (shared by the IPC and web hosts)', () 
     const noAnswer = Object.assign(new Error('connection refused'), { code: 'CONNECTION_FAILED', status: 0 });
     assert.equal(toCallFailure(noAnswer).status, 502);
     assert.equal(toCallFailure(new TypeError('boom')).body.error, 'INTERNAL');
+  });
+
+  it('measures a record as the broker does (payload JSON + key + headers) and answers 413 MESSAGE_TOO_LARGE above 1 MiB', async () => {
+    const limit = 1_048_576;
+    // A string payload's JSON text is the string plus its two quotes.
+    const fits = { topic: 't', key: 'kk', payload: 'x'.repeat(limit - 2 - 2 - 9), headers: { a: 'b' } }; // {"a":"b"} is 9 bytes
+    const { api, calls } = recordingApi();
+    await dispatchCall(api, 'produce', [fits]);
+    assert.equal(calls.length, 1);
+    const over = { ...fits, key: 'kkk' };
+    const message = await refusal('produce', [over]);
+    assert.match(message, /^MESSAGE_TOO_LARGE: the record is 1048577 bytes/);
+    try {
+      await dispatchCall(recordingApi().api, 'produce', [over]);
+    } catch (err) {
+      assert.equal(toCallFailure(err).status, 413);
+    }
   });
 });

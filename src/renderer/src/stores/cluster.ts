@@ -134,6 +134,19 @@ export const useClusterStore = defineStore('cluster', () => {
     }
   }
 
+  /** Creates a topic with that many partitions on the leader; true when the brokers accepted it. */
+  async function createTopic(name: string, partitions: number): Promise<boolean> {
+    clusterBusy.value = 'Create topic';
+    try {
+      return (await act(`Create topic ${name}`, async () => {
+        await api.createTopic(name, partitions);
+        return true;
+      })) ?? false;
+    } finally {
+      clusterBusy.value = null;
+    }
+  }
+
   async function cluster(label: string, run: () => Promise<unknown>): Promise<void> {
     clusterBusy.value = label;
     try {
@@ -160,6 +173,7 @@ export const useClusterStore = defineStore('cluster', () => {
     refresh,
     brokerAction,
     removeBroker,
+    createTopic,
     addBroker: () => cluster('Add broker', () => api.addBroker()),
     startCluster: () => cluster('Start cluster', () => api.startCluster()),
     stopCluster: () => cluster('Stop cluster', () => api.stopCluster()),

@@ -1,18 +1,16 @@
 import { defineStore } from 'pinia';
-import Papa from 'papaparse';
 import { computed, markRaw, ref, shallowRef } from 'vue';
 import type { BatchRecord } from '../../../shared/cluster-api';
 import { clusterApi, describeError } from '../bridge';
+import { parseCsv, type CsvRow } from '../lib/csv';
 import { useProducerStore } from './producer';
 
 export interface Refusal {
-  /** Data row number, 1-based, header not counted. */
+  /** The file's line number where the row starts (the header is line 1): what an editor shows. */
   row: number;
   key: string | null;
   reason: string;
 }
-
-type Row = Record<string, unknown>;
 
 const BATCH_SIZE = 100;
 // When a batch is refused we retry its rows one by one, a few at a time, to name the guilty rows.
@@ -25,61 +23,64 @@ export const useCsvStore = defineStore('csv', () => {
   const fileName = ref<string | null>(null);
   const columns = ref<string[]>([]);
   // Raw rows: a CSV can be large and is only read, never edited, so it stays out of reactivity.
-  const rows = shallowRef<readonly Row[]>([]);
-  const parseRefusals = shallowRef<Refusal[]>([]);
+  const rows = shallowRef<readonly CsvRow[]>([]);
+  /** Rows of the file that will not be sent (malformed), known before sending. */
+  const skipped = shallowRef<Refusal[]>([]);
+  /** The line that made the whole file unreadable (an unclosed quote), if any. */
+  const refusedLine = ref<number | null>(null);
   const keyColumn = ref('');
   const topic = ref(producer.form.topic);
-  const status = ref<'empty' | 'parsing' | 'ready' | 'sending' | 'done' | 'cancelled'>('empty');
+  const status = ref<'empty' | 'parsing' | 'refused' | 'ready' | 'sending' | 'done' | 'cancelled'>('empty');
   const processed = ref(0);
   const delivered = ref(0);
   const refusals = shallowRef<Refusal[]>([]);
   const error = ref<string | null>(null);
   let cancelRequested = false;
+  let loadSeq = 0;
 
   const total = computed(() => rows.value.length);
   const progress = computed(() => (total.value === 0 ? 0 : processed.value / total.value));
 
-  function load(file: File): void {
+  /** Reads the whole file before anything is sent: a malformed file is refused, skipped rows are listed. */
+  async function load(file: File): Promise<void> {
+    reset();
+    const seq = ++loadSeq;
     fileName.value = file.name;
     status.value = 'parsing';
-    error.value = null;
-    refusals.value = [];
-    processed.value = 0;
-    delivered.value = 0;
-    Papa.parse<Row>(file, {
-      header: true,
-      skipEmptyLines: 'greedy',
-      dynamicTyping: true,
-      complete: (result) => {
-        const bad = new Set(result.errors.map((e) => e.row).filter((r): r is number => typeof r === 'number'));
-        parseRefusals.value = result.errors.map((e) => ({
-          row: (e.row ?? -1) + 1,
-          key: null,
-          reason: `Not sent — the CSV row is malformed: ${e.message}`,
-        }));
-        rows.value = markRaw(result.data.filter((_, i) => !bad.has(i)));
-        columns.value = result.meta.fields ?? [];
-        if (!columns.value.includes(keyColumn.value)) keyColumn.value = columns.value[0] ?? '';
-        status.value = 'ready';
-        if (rows.value.length === 0) error.value = 'No data rows found: the first line must name the columns.';
-      },
-      error: (e) => {
-        status.value = 'empty';
-        error.value = `Could not read the file: ${e.message}`;
-      },
-    });
+    let text: string;
+    try {
+      text = await file.text();
+    } catch (e) {
+      status.value = 'refused';
+      error.value = `Could not read the file: ${(e as Error).message}`;
+      return;
+    }
+    if (seq !== loadSeq) return; // another file was chosen meanwhile
+    const parsed = parseCsv(text);
+    if (!parsed.ok) {
+      status.value = 'refused';
+      refusedLine.value = parsed.line;
+      error.value = `Line ${parsed.line}: ${parsed.reason}`;
+      return;
+    }
+    rows.value = markRaw(parsed.rows);
+    skipped.value = parsed.skipped.map((s) => ({ row: s.line, key: null, reason: `Will not be sent — ${s.reason}` }));
+    columns.value = parsed.columns;
+    if (!columns.value.includes(keyColumn.value)) keyColumn.value = columns.value[0] ?? '';
+    status.value = 'ready';
+    if (rows.value.length === 0) error.value = 'No data rows to send: the first line names the columns, the rows follow.';
   }
 
-  function toRecord(row: Row, index: number): BatchRecord {
-    const rawKey = keyColumn.value ? row[keyColumn.value] : null;
+  function toRecord(row: CsvRow): BatchRecord {
+    const rawKey = keyColumn.value ? row.values[keyColumn.value] : undefined;
     return {
-      key: rawKey === null || rawKey === undefined || rawKey === '' ? null : String(rawKey),
-      payload: row,
-      headers: { 'csv-file': fileName.value ?? '', 'csv-row': String(index + 1) },
+      key: rawKey === undefined || rawKey === '' ? null : rawKey,
+      payload: row.values,
+      headers: { 'csv-file': fileName.value ?? '', 'csv-row': String(row.line) },
     };
   }
 
-  async function retryOneByOne(topic: string, batch: BatchRecord[], firstIndex: number): Promise<void> {
+  async function retryOneByOne(topic: string, batch: BatchRecord[], source: readonly CsvRow[]): Promise<void> {
     const refused: Refusal[] = [];
     let ok = 0;
     let next = 0;
@@ -91,7 +92,7 @@ export const useCsvStore = defineStore('csv', () => {
           await api.produce({ topic, ...record });
           ok++;
         } catch (e) {
-          refused.push({ row: firstIndex + i + 1, key: record.key ?? null, reason: describeError(e) });
+          refused.push({ row: source[i]!.line, key: record.key ?? null, reason: describeError(e) });
         }
       }
     };
@@ -109,7 +110,7 @@ export const useCsvStore = defineStore('csv', () => {
     status.value = 'sending';
     processed.value = 0;
     delivered.value = 0;
-    refusals.value = [...parseRefusals.value];
+    refusals.value = [];
     error.value = null;
     const all = rows.value;
     for (let start = 0; start < all.length; start += BATCH_SIZE) {
@@ -117,13 +118,14 @@ export const useCsvStore = defineStore('csv', () => {
         status.value = 'cancelled';
         return;
       }
-      const batch = all.slice(start, start + BATCH_SIZE).map((row, i) => toRecord(row, start + i));
+      const source = all.slice(start, start + BATCH_SIZE);
+      const batch = source.map(toRecord);
       try {
         await api.produceBatch(target, batch);
         delivered.value += batch.length;
         producer.count(batch.length, 0);
       } catch {
-        await retryOneByOne(target, batch, start);
+        await retryOneByOne(target, batch, source);
       }
       processed.value = Math.min(start + BATCH_SIZE, all.length);
     }
@@ -138,7 +140,8 @@ export const useCsvStore = defineStore('csv', () => {
     fileName.value = null;
     columns.value = [];
     rows.value = [];
-    parseRefusals.value = [];
+    skipped.value = [];
+    refusedLine.value = null;
     refusals.value = [];
     status.value = 'empty';
     processed.value = 0;
@@ -147,7 +150,7 @@ export const useCsvStore = defineStore('csv', () => {
   }
 
   return {
-    fileName, columns, keyColumn, topic, status, processed, delivered, refusals, error, total, progress,
+    fileName, columns, keyColumn, topic, status, skipped, refusedLine, processed, delivered, refusals, error, total, progress,
     load, upload, cancel, reset,
   };
 });

@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, shallowRef } from 'vue';
 import type { ProduceResult } from '../../../shared/cluster-api';
+import { MAX_RECORD_BYTES, formatBytes, recordBytes } from '../../../shared/record-size';
 import { clusterApi, describeError } from '../bridge';
 import { TOPIC_NAME } from '../lib/format';
 import { RateMeter } from '../lib/rate';
@@ -64,11 +65,40 @@ export const useProducerStore = defineStore('producer', () => {
     if (count !== null && Number(p) >= count) return `This topic has partitions 0–${count - 1}.`;
     return null;
   });
-  const headersError = computed(() =>
-    form.headers.some((h) => h.name.trim() === '' && h.value !== '') ? 'Every header needs a name.' : null,
+  /** Header names used more than once (trimmed, as sent): a record's headers are a map, one value per name. */
+  const duplicateHeaderNames = computed(() => {
+    const seen = new Set<string>();
+    const dup = new Set<string>();
+    for (const h of form.headers) {
+      const name = h.name.trim();
+      if (name === '') continue;
+      if (seen.has(name)) dup.add(name);
+      seen.add(name);
+    }
+    return dup;
+  });
+  const headersError = computed(() => {
+    if (form.headers.some((h) => h.name.trim() === '' && h.value !== '')) return 'Every header needs a name.';
+    const dup = [...duplicateHeaderNames.value];
+    if (dup.length) return `Header ${dup.map((n) => `"${n}"`).join(', ')} is given more than once: a record has one value per header name.`;
+    return null;
+  });
+  const headersToSend = computed(() =>
+    Object.fromEntries(form.headers.filter((h) => h.name.trim() !== '').map((h) => [h.name.trim(), h.value])) as Record<string, string>,
+  );
+  /** The record's size as the broker measures it (payload JSON + key + headers), or null while the payload is not JSON. */
+  const recordSize = computed(() => {
+    const check = payloadCheck.value;
+    if (!check.ok) return null;
+    return recordBytes(JSON.stringify(check.value), form.key === '' ? null : form.key, headersToSend.value);
+  });
+  const sizeError = computed(() =>
+    recordSize.value !== null && recordSize.value > MAX_RECORD_BYTES
+      ? `The record is ${formatBytes(recordSize.value)} (${recordSize.value} bytes), over the brokers' limit of 1 MiB (${MAX_RECORD_BYTES} bytes): they would refuse it with 413 MESSAGE_TOO_LARGE.`
+      : null,
   );
   const canSend = computed(
-    () => payloadCheck.value.ok && !topicError.value && !partitionError.value && !headersError.value,
+    () => payloadCheck.value.ok && !topicError.value && !partitionError.value && !headersError.value && !sizeError.value,
   );
 
   function addHeader(): void {
@@ -89,9 +119,7 @@ export const useProducerStore = defineStore('producer', () => {
   async function send(): Promise<void> {
     const check = payloadCheck.value;
     if (!check.ok || !canSend.value || sending.value) return;
-    const headers = Object.fromEntries(
-      form.headers.filter((h) => h.name.trim() !== '').map((h) => [h.name.trim(), h.value]),
-    );
+    const headers = headersToSend.value;
     sending.value = true;
     try {
       const result = await api.produce({
@@ -123,6 +151,9 @@ export const useProducerStore = defineStore('producer', () => {
     topicError,
     partitionError,
     headersError,
+    duplicateHeaderNames,
+    recordSize,
+    sizeError,
     canSend,
     addHeader,
     removeHeader,
