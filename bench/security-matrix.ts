@@ -9,7 +9,8 @@ import { batchBody, produceBody } from './payload.js';
 import { alternate, runFor } from './rounds.js';
 import { SecurityMaterial, describeSecurity, type SecuritySetting } from './security.js';
 import { median, pairedRatios, present } from './stats.js';
-import { number } from './table.js';
+import { number } from './format.js';
+import type { MatrixWorkload, SecurityReport, SecurityResult } from './types.js';
 import { BATCH, CLIENTS as BATCH_CLIENTS } from './workloads/batch-produce.js';
 import { closeAll, ensureTopic, expectOk, openConnections } from './workloads/context.js';
 import { CLIENTS as SINGLE_CLIENTS } from './workloads/single-produce.js';
@@ -24,35 +25,6 @@ export const SECURITY_SETTINGS: readonly SecuritySetting[] = [
 
 const SINGLE_TOPIC = 'bench-single';
 const BATCH_TOPIC = 'bench-batch';
-
-export type MatrixWorkload = 'single' | 'batch';
-
-/** One workload under one setting: the `security` key of results.json holds one per pair. */
-export interface SecurityResult {
-  workload: MatrixWorkload;
-  setting: string;
-  auth: boolean;
-  tls: boolean;
-  /** Median over rounds. */
-  recordsPerS: number | null;
-  /** Median of the per-round ratios to plain (rounds of a setting and of plain run a few seconds apart); 1 for plain. */
-  ratioToPlain: number | null;
-  /** CPU of the three brokers ÷ records, µs; median over rounds. */
-  cpuUsPerRecord: number | null;
-  cpuRatioToPlain: number | null;
-  rounds: { recordsPerS: (number | null)[]; cpuUsPerRecord: (number | null)[] };
-  /** CPU the other three (idle) clusters' brokers used during this setting's rounds, ms per second (median): the matrix's own background. */
-  othersCpuMsPerS: number | null;
-  /** Rounds that failed (e.g. a leader change), with why; their figures are null. */
-  errors?: string[];
-}
-
-export interface SecurityReport {
-  method: string;
-  rounds: number;
-  roundMs: number;
-  results: SecurityResult[];
-}
 
 /** One cluster of the matrix with its open connections (reopened on the new leader after a failed round). */
 class MatrixCluster {

@@ -1,3 +1,4 @@
+import { number } from './format.js';
 import { renderSecurity } from './security-matrix.js';
 import type { BenchReport, Row } from './types.js';
 
@@ -43,11 +44,3 @@ function cells(r: Row): string[] {
   ];
 }
 
-export function number(v: number | null): string {
-  if (v === null || !Number.isFinite(v)) return 'n/a';
-  const a = Math.abs(v);
-  if (a >= 1000) return Math.round(v).toLocaleString('en');
-  if (a >= 100) return v.toFixed(0);
-  if (a >= 10) return v.toFixed(1);
-  return v.toFixed(2);
-}

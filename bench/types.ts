@@ -1,6 +1,5 @@
 import type { BrokerSettings, MachineInfo } from './environment.js';
 import type { Mode } from './options.js';
-import type { SecurityReport } from './security-matrix.js';
 
 /** One line of the table and of results.json. */
 export interface Row {
@@ -39,3 +38,34 @@ export interface BenchReport {
   /** --security-matrix: single and batch produce with auth and TLS on and off. */
   security?: SecurityReport;
 }
+
+/** --security-matrix (security-matrix.ts). */
+export type MatrixWorkload = 'single' | 'batch';
+
+/** One workload under one setting: the `security` key of results.json holds one per pair. */
+export interface SecurityResult {
+  workload: MatrixWorkload;
+  setting: string;
+  auth: boolean;
+  tls: boolean;
+  /** Median over rounds. */
+  recordsPerS: number | null;
+  /** Median of the per-round ratios to plain (rounds of a setting and of plain run a few seconds apart); 1 for plain. */
+  ratioToPlain: number | null;
+  /** CPU of the three brokers ÷ records, µs; median over rounds. */
+  cpuUsPerRecord: number | null;
+  cpuRatioToPlain: number | null;
+  rounds: { recordsPerS: (number | null)[]; cpuUsPerRecord: (number | null)[] };
+  /** CPU the other three (idle) clusters' brokers used during this setting's rounds, ms per second (median): the matrix's own background. */
+  othersCpuMsPerS: number | null;
+  /** Rounds that failed (e.g. a leader change), with why; their figures are null. */
+  errors?: string[];
+}
+
+export interface SecurityReport {
+  method: string;
+  rounds: number;
+  roundMs: number;
+  results: SecurityResult[];
+}
+

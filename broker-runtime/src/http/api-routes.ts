@@ -5,7 +5,7 @@ import { invalidRequest } from '../errors/errors.js';
 import { readJson } from './body.js';
 import { methodNotAllowed, notFound, writeError, writeJson } from './errors.js';
 import type { HealthView, ReadyView } from '../broker/service.js';
-import type { HttpContext } from './server.js';
+import type { HttpContext } from './context.js';
 import { parseConfigChange, parseCreateTopic, topicName } from './validate.js';
 import { unknownTopic } from '../errors/errors.js';
 

@@ -3,7 +3,7 @@ import type { ConsumeResult, ProduceResult } from '../broker/service.js';
 import { parseJson, readBody } from './body.js';
 import { renderEncodedConsume } from './consume-render.js';
 import { methodNotAllowed, unsupportedMediaType, writeError, writeJson } from './errors.js';
-import type { HttpContext } from './server.js';
+import type { HttpContext } from './context.js';
 import { parseBatch, parseConsume, parseProduce, type ProduceRequest } from './validate.js';
 
 /**

@@ -3,6 +3,7 @@ import https from 'node:https';
 import { OPEN_GATE, type Gate } from '../auth/gate.js';
 import type { BrokerService } from '../broker/service.js';
 import { createApiApp } from './api-routes.js';
+import type { HttpContext } from './context.js';
 import { createBrowserGuard } from './browser-guard.js';
 import { FRAMING_ALLOWANCE_BYTES } from './body.js';
 import { YakError } from '../errors/errors.js';
@@ -39,18 +40,6 @@ export interface RequestLogEntry {
 }
 
 export type TlsServerOptions = Pick<https.ServerOptions, 'cert' | 'key' | 'ca' | 'requestCert' | 'rejectUnauthorized'>;
-
-/** What every route handler gets: the service, the limits, the logger. */
-export interface HttpContext {
-  service: BrokerService;
-  maxMessageBytes: number;
-  /** Byte limit of a JSON request body. */
-  bodyLimit: number;
-  /** Byte limit of a replication frame. */
-  replicaBodyLimit: number;
-  log: Logger;
-  gate: Gate;
-}
 
 /** Above the idle timeouts of common clients and load balancers (60 s), so they close first. */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;

@@ -1,0 +1,16 @@
+import type { Gate } from '../auth/gate.js';
+import type { BrokerService } from '../broker/service.js';
+import type { Logger } from './errors.js';
+
+/** What every route handler gets: the service, the limits, the logger. */
+export interface HttpContext {
+  service: BrokerService;
+  maxMessageBytes: number;
+  /** Byte limit of a JSON request body. */
+  bodyLimit: number;
+  /** Byte limit of a replication frame. */
+  replicaBodyLimit: number;
+  log: Logger;
+  gate: Gate;
+}
+
