@@ -1,10 +1,12 @@
+import { ERROR_TABLE, isErrorCode } from '../errors/error-table.js';
 import type { ErrorAnswer } from './types.js';
 
 /**
- * Wire codes worth another try: the cluster is moving (new leader, replicas catching up) and the
- * same request may well succeed in a moment. Everything else a broker answers is final.
+ * Wire codes worth another try (the broker's own error table says which): the cluster is moving
+ * (new leader, replicas catching up, a quota refilling) and the same request may well succeed in a
+ * moment. Everything else a broker answers is final.
  */
-const RETRIABLE_CODES = new Set(['NOT_LEADER', 'NOT_ENOUGH_REPLICAS', 'UNAVAILABLE', 'TIMEOUT', 'INSUFFICIENT_STORAGE']);
+const isRetriableCode = (code: unknown): boolean => isErrorCode(code) && ERROR_TABLE[code].retriable;
 const RETRIABLE_STATUSES = new Set([502, 503, 504]);
 /** A 429 that names no wait (not a YAK broker, say) waits this long; and no wait is longer than the cap. */
 const DEFAULT_THROTTLE_MS = 1000;
@@ -133,7 +135,7 @@ export function errorFromAnswer(status: number, text: string, what: string, retr
     return new YakOffsetOutOfRangeError(body.message, body['log_start_offset'] as number, body);
   }
   if (body) {
-    return new YakClientError(body.error, status, body.message, RETRIABLE_CODES.has(body.error), body);
+    return new YakClientError(body.error, status, body.message, isRetriableCode(body.error), body);
   }
   return new YakClientError(
     `HTTP_${status}`,

@@ -1,32 +1,11 @@
 /**
- * Every error the outside world can cause has a name (its wire `code`), an HTTP status, and a
- * `retriable` flag the client's retry policy reads. They are mapped to HTTP once, in http/errors.ts.
+ * Every error the outside world can cause has a name (its wire `code`); its HTTP status and whether
+ * it is retriable come from the one table in error-table.ts. They are written to HTTP in http/errors.ts.
  */
-export type ErrorCode =
-  | 'INVALID_JSON'
-  | 'INVALID_REQUEST'
-  | 'UNKNOWN_TOPIC'
-  | 'UNKNOWN_PARTITION'
-  | 'TOPIC_EXISTS'
-  | 'OFFSET_OUT_OF_RANGE'
-  | 'MESSAGE_TOO_LARGE'
-  | 'NOT_LEADER'
-  | 'NOT_ENOUGH_REPLICAS'
-  | 'STALE_EPOCH'
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'METHOD_NOT_ALLOWED'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'THROTTLED'
-  | 'TIMEOUT'
-  | 'INSUFFICIENT_STORAGE'
-  | 'UNAVAILABLE'
-  | 'INTERNAL';
-
+import { ERROR_TABLE, type ErrorCode } from './error-table.js';
 import type { StorageError } from '../log/storage-error.js';
+
+export type { ErrorCode };
 
 export interface LeaderRef {
   id: string;
@@ -46,25 +25,31 @@ export class YakError extends Error {
     this.name = code;
   }
 
+  /** The error `code` with the table's status and retriable flag. */
+  static of(code: ErrorCode, message: string, extra: Record<string, unknown> = {}): YakError {
+    const spec = ERROR_TABLE[code];
+    return new YakError(code, spec.status, message, spec.retriable, extra);
+  }
+
   toJSON(): Record<string, unknown> {
     return { error: this.code, message: this.message, ...this.extra };
   }
 }
 
-export const invalidJson = (message: string) => new YakError('INVALID_JSON', 400, message);
-export const invalidRequest = (message: string) => new YakError('INVALID_REQUEST', 400, message);
+export const invalidJson = (message: string) => YakError.of('INVALID_JSON', message);
+export const invalidRequest = (message: string) => YakError.of('INVALID_REQUEST', message);
 export const unknownTopic = (topic: string) =>
-  new YakError('UNKNOWN_TOPIC', 404, `topic '${topic}' does not exist`);
+  YakError.of('UNKNOWN_TOPIC', `topic '${topic}' does not exist`);
 export const unknownPartition = (topic: string, partition: number, count: number) =>
-  new YakError('UNKNOWN_PARTITION', 404, `topic '${topic}' has partitions 0..${count - 1}; ${partition} does not exist`);
+  YakError.of('UNKNOWN_PARTITION', `topic '${topic}' has partitions 0..${count - 1}; ${partition} does not exist`);
 /** A consume below the partition's log start offset: those records were deleted by retention (Kafka's OFFSET_OUT_OF_RANGE). */
 export const offsetOutOfRange = (topic: string, partition: number, offset: number, logStart: number) =>
-  new YakError('OFFSET_OUT_OF_RANGE', 416, `offset ${offset} of ${topic}/${partition} is below the log start offset ${logStart} (deleted by retention); consume from ${logStart}`, false, {
+  YakError.of('OFFSET_OUT_OF_RANGE', `offset ${offset} of ${topic}/${partition} is below the log start offset ${logStart} (deleted by retention); consume from ${logStart}`, {
     log_start_offset: logStart,
   });
-export const topicExists = (topic: string) => new YakError('TOPIC_EXISTS', 409, `topic '${topic}' already exists`);
+export const topicExists = (topic: string) => YakError.of('TOPIC_EXISTS', `topic '${topic}' already exists`);
 export const messageTooLarge = (size: number, limit: number) =>
-  new YakError('MESSAGE_TOO_LARGE', 413, `request of ${size} bytes is over the limit of ${limit} bytes`);
+  YakError.of('MESSAGE_TOO_LARGE', `request of ${size} bytes is over the limit of ${limit} bytes`);
 /**
  * What a broker that names no leader still knows (a broker cut from Redis, or one mid-election):
  * the epoch, the leader it last saw, the other brokers it knows of and when to ask again — so a
@@ -80,12 +65,12 @@ export interface NotLeaderHint {
 
 export const notLeader = (leader: LeaderRef | null, hint?: NotLeaderHint) => {
   if (leader || !hint) {
-    return new YakError('NOT_LEADER', 421, leader ? `this broker is not the leader; the leader is ${leader.id} at ${leader.url}` : 'this broker is not the leader and no leader is known yet', true, { leader });
+    return YakError.of('NOT_LEADER', leader ? `this broker is not the leader; the leader is ${leader.id} at ${leader.url}` : 'this broker is not the leader and no leader is known yet', { leader });
   }
   const why = hint.redis ? 'no leader is known yet (an election is under way)' : 'this broker cannot reach Redis, so it does not know who leads now';
   const last = hint.lastLeader ? `; it last knew ${hint.lastLeader.id} at ${hint.lastLeader.url} (epoch ${hint.lastLeader.epoch})` : '';
   const others = hint.brokers.length > 0 ? `; ask another broker: ${hint.brokers.map((b) => b.url).join(', ')}` : '';
-  return new YakError('NOT_LEADER', 421, `this broker is not the leader: ${why}${last}${others}`, true, {
+  return YakError.of('NOT_LEADER', `this broker is not the leader: ${why}${last}${others}`, {
     leader: null,
     epoch: hint.epoch,
     last_leader: hint.lastLeader,
@@ -95,24 +80,24 @@ export const notLeader = (leader: LeaderRef | null, hint?: NotLeaderHint) => {
   });
 };
 export const notEnoughReplicas = (inSync: number, required: number) =>
-  new YakError('NOT_ENOUGH_REPLICAS', 503, `${inSync} in-sync replica(s), ${required} required (MIN_INSYNC_REPLICAS)`, true, { in_sync: inSync, min_insync: required });
+  YakError.of('NOT_ENOUGH_REPLICAS', `${inSync} in-sync replica(s), ${required} required (MIN_INSYNC_REPLICAS)`, { in_sync: inSync, min_insync: required });
 export const staleEpoch = (got: number, known: number) =>
-  new YakError('STALE_EPOCH', 409, `epoch ${got} is older than the known epoch ${known}`, false, { epoch: known });
+  YakError.of('STALE_EPOCH', `epoch ${got} is older than the known epoch ${known}`, { epoch: known });
 /** The records were written but did not commit in time: they may still commit later (Kafka's REQUEST_TIMED_OUT). */
-export const timeout = (message: string) => new YakError('TIMEOUT', 504, message, true, { outcome: 'unknown' });
+export const timeout = (message: string) => YakError.of('TIMEOUT', message, { outcome: 'unknown' });
 /**
  * Leadership ended after the records were appended: the next leader may still commit them, so
  * this is not a refusal (a refusal changes nothing) but an unknown outcome.
  */
-export const notCommitted = (message: string) => new YakError('UNAVAILABLE', 503, message, true, { outcome: 'unknown' });
-export const unavailable = (message: string) => new YakError('UNAVAILABLE', 503, message, true);
+export const notCommitted = (message: string) => YakError.of('UNAVAILABLE', message, { outcome: 'unknown' });
+export const unavailable = (message: string) => YakError.of('UNAVAILABLE', message);
 /** No token, or one that names no principal with that secret (--auth-file). Never retriable. */
-export const unauthenticated = (message: string) => new YakError('UNAUTHENTICATED', 401, message);
+export const unauthenticated = (message: string) => YakError.of('UNAUTHENTICATED', message);
 /** A known principal asking for something its permissions do not cover. Never retriable. */
-export const forbidden = (message: string) => new YakError('FORBIDDEN', 403, message);
+export const forbidden = (message: string) => YakError.of('FORBIDDEN', message);
 /** A principal over its byte quota: retriable once `retry_after_ms` (and the Retry-After header) has passed. */
 export const throttled = (message: string, retryAfterMs: number) =>
-  new YakError('THROTTLED', 429, message, true, { retry_after_ms: retryAfterMs });
+  YakError.of('THROTTLED', message, { retry_after_ms: retryAfterMs });
 
 /**
  * A storage fault (log/storage-error.ts) as the outside world sees it. Nothing reached the log:
@@ -123,9 +108,9 @@ export const throttled = (message: string, retryAfterMs: number) =>
 export function fromStorageError(err: StorageError): YakError {
   const extra = { storage: err.kind, errno: err.errno };
   if (err.torn) {
-    return new YakError('UNAVAILABLE', 503, `a storage fault (${err.errno}) interrupted the write; it may or may not have happened`, true, { ...extra, outcome: 'unknown' });
+    return YakError.of('UNAVAILABLE', `a storage fault (${err.errno}) interrupted the write; it may or may not have happened`, { ...extra, outcome: 'unknown' });
   }
-  return new YakError('INSUFFICIENT_STORAGE', 507, `the broker's storage refused the write (${err.kind}, ${err.errno}); nothing was written`, true, extra);
+  return YakError.of('INSUFFICIENT_STORAGE', `the broker's storage refused the write (${err.kind}, ${err.errno}); nothing was written`, extra);
 }
 
 export function isYakError(err: unknown): err is YakError {

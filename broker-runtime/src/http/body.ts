@@ -13,9 +13,8 @@ export const FRAMING_ALLOWANCE_BYTES = 64 * 1024;
 export const MAX_DISCARD_BYTES = 16 * 1024 * 1024;
 
 export const bodyTooLarge = (size: number, limit: number, declared: boolean) =>
-  new YakError(
+  YakError.of(
     'MESSAGE_TOO_LARGE',
-    413,
     declared
       ? `request body of ${size} bytes is over the limit of ${limit} bytes`
       : `request body is over the limit of ${limit} bytes (read ${size} bytes so far)`,

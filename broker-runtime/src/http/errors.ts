@@ -15,15 +15,15 @@ export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const INTERNAL_BODY = JSON.stringify({ error: 'INTERNAL', message: 'internal error; the broker log has the details' });
 
 export const notFound = (method: string, path: string) =>
-  new YakError('NOT_FOUND', 404, `no route for ${method} ${clip(path)}`);
+  YakError.of('NOT_FOUND', `no route for ${method} ${clip(path)}`);
 
 export const methodNotAllowed = (method: string, path: string, allow: readonly string[]) =>
-  new YakError('METHOD_NOT_ALLOWED', 405, `${method} is not allowed on ${clip(path)}; use ${allow.join(' or ')}`, false, {
+  YakError.of('METHOD_NOT_ALLOWED', `${method} is not allowed on ${clip(path)}; use ${allow.join(' or ')}`, {
     allow: [...allow],
   });
 
 export const unsupportedMediaType = (got: string, want: string) =>
-  new YakError('UNSUPPORTED_MEDIA_TYPE', 415, `content-type '${clip(got)}' is not accepted here; send ${want}`);
+  YakError.of('UNSUPPORTED_MEDIA_TYPE', `content-type '${clip(got)}' is not accepted here; send ${want}`);
 
 /** Status, JSON body and the headers some errors need (Allow, Retry-After, WWW-Authenticate) for any thrown value. */
 export function mapError(err: unknown, log: Logger): { status: number; body: string; headers?: Record<string, string> } {

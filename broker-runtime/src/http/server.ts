@@ -6,6 +6,7 @@ import { createApiApp } from './api-routes.js';
 import type { HttpContext } from './context.js';
 import { createBrowserGuard } from './browser-guard.js';
 import { FRAMING_ALLOWANCE_BYTES } from './body.js';
+import { ERROR_TABLE, type ErrorCode } from '../errors/error-table.js';
 import { YakError } from '../errors/errors.js';
 import { JSON_CONTENT_TYPE, clip, writeError, type Logger } from './errors.js';
 import { createHotRoutes } from './hot-routes.js';
@@ -93,7 +94,7 @@ export function createBrokerServer(service: BrokerService, options: BrokerServer
   // Without a listener node answers an unknown Expect with a bare 417; answer it in JSON like every error.
   server.on('checkExpectation', (req, res) => {
     res.shouldKeepAlive = false; // the body was never asked for, so the connection cannot be reused
-    writeError(res, new YakError('INVALID_REQUEST', 417, `Expect: '${clip(String(req.headers.expect))}' is not supported (only 100-continue)`), ctx.log);
+    writeError(res, YakError.of('EXPECTATION_FAILED', `Expect: '${clip(String(req.headers.expect))}' is not supported (only 100-continue)`), ctx.log);
   });
   return server;
 }
@@ -124,12 +125,13 @@ function answerClientError(err: NodeJS.ErrnoException, socket: import('node:stre
     socket.destroy();
     return;
   }
-  const [status, code, message] =
+  const [code, message]: [ErrorCode, string] =
     err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, 'TIMEOUT', 'the request was not received in time']
+      ? ['REQUEST_TIMEOUT', 'the request was not received in time']
       : err.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'INVALID_REQUEST', 'the request headers are too large']
-        : [400, 'INVALID_REQUEST', 'the request is not valid HTTP/1.1'];
+        ? ['HEADERS_TOO_LARGE', 'the request headers are too large']
+        : ['INVALID_REQUEST', 'the request is not valid HTTP/1.1'];
+  const { status } = ERROR_TABLE[code];
   const body = JSON.stringify({ error: code, message });
   socket.end(
     `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: ${JSON_CONTENT_TYPE}\r\n` +

@@ -113,9 +113,8 @@ function parseRecord(obj: JsonObject, at: string, maxMessageBytes: number): Prod
   }
   const size = surelyWithin(record, maxMessageBytes) ? 0 : recordBytes(record);
   if (size > maxMessageBytes) {
-    throw new YakError(
+    throw YakError.of(
       'MESSAGE_TOO_LARGE',
-      413,
       `${at ? `record ${at.slice(0, -1)}` : 'the record'} is ${size} bytes (payload + key + headers), over the limit of ${maxMessageBytes} bytes`,
     );
   }

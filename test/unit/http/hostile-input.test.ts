@@ -66,7 +66,7 @@ describe('hostile input found by fuzzing', () => {
     assert.match(answer, /^HTTP\/1\.1 417 /);
     assert.match(answer, /content-type: application\/json/i);
     const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { error: string; message: string };
-    assert.equal(body.error, 'INVALID_REQUEST');
+    assert.equal(body.error, 'EXPECTATION_FAILED');
     assert.match(body.message, /100-continue/);
   });
 });

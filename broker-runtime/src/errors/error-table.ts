@@ -1,0 +1,39 @@
+/**
+ * Every error a broker can answer, once: its HTTP status, whether a client may send the same
+ * request again as it is, and what it means. The broker's error factories (errors.ts) and the
+ * HTTP layer take the status from here, the client (client/errors.ts) takes `retriable` from here,
+ * and the README's error list is checked against it (test/unit/errors/error-table.test.ts).
+ * Pure data with no imports: the client, which must not load server code, imports it too.
+ * (KafkaJS keeps the same kind of table in src/protocol/error.js.)
+ */
+export const ERROR_TABLE = {
+  INVALID_JSON: { status: 400, retriable: false, meaning: 'the body is not JSON (or not UTF-8)' },
+  INVALID_REQUEST: { status: 400, retriable: false, meaning: 'a field is missing, ill-typed or out of range, or the request is not valid HTTP' },
+  UNAUTHENTICATED: { status: 401, retriable: false, meaning: 'no token, a wrong one, or an unsigned replication frame' },
+  FORBIDDEN: { status: 403, retriable: false, meaning: "the principal may not do this, or the request comes from a browser origin that is not allowed" },
+  NOT_FOUND: { status: 404, retriable: false, meaning: 'no such route' },
+  UNKNOWN_TOPIC: { status: 404, retriable: false, meaning: 'no such topic' },
+  UNKNOWN_PARTITION: { status: 404, retriable: false, meaning: 'no such partition of the topic' },
+  METHOD_NOT_ALLOWED: { status: 405, retriable: false, meaning: 'the route does not take this method' },
+  REQUEST_TIMEOUT: { status: 408, retriable: false, meaning: 'the request was not received in time (nothing was done)' },
+  TOPIC_EXISTS: { status: 409, retriable: false, meaning: 'the topic exists already' },
+  STALE_EPOCH: { status: 409, retriable: false, meaning: 'a replication frame from an older leadership' },
+  MESSAGE_TOO_LARGE: { status: 413, retriable: false, meaning: 'the body or a record is over the size limit' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, retriable: false, meaning: 'the route does not take this content type' },
+  OFFSET_OUT_OF_RANGE: { status: 416, retriable: false, meaning: 'a consume below the log start (deleted by retention); consume from log_start_offset' },
+  EXPECTATION_FAILED: { status: 417, retriable: false, meaning: 'an Expect header other than 100-continue' },
+  NOT_LEADER: { status: 421, retriable: true, meaning: 'this broker does not lead; ask the leader (or the brokers) named' },
+  THROTTLED: { status: 429, retriable: true, meaning: 'over a byte quota, or too many new tokens at once; retry after Retry-After' },
+  HEADERS_TOO_LARGE: { status: 431, retriable: false, meaning: 'the request headers are too large' },
+  INTERNAL: { status: 500, retriable: false, meaning: "a bug on the broker's side; its log has the details" },
+  NOT_ENOUGH_REPLICAS: { status: 503, retriable: true, meaning: 'fewer in-sync replicas than --min-insync; nothing was written' },
+  UNAVAILABLE: { status: 503, retriable: true, meaning: "leadership ended or storage failed after the write began: the outcome is unknown ('outcome')" },
+  TIMEOUT: { status: 504, retriable: true, meaning: 'written but not committed in time: the outcome is unknown' },
+  INSUFFICIENT_STORAGE: { status: 507, retriable: true, meaning: "the leader's storage refused the write; nothing was written" },
+} as const satisfies Record<string, { status: number; retriable: boolean; meaning: string }>;
+
+export type ErrorCode = keyof typeof ERROR_TABLE;
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERROR_TABLE, code);
+}
