@@ -8,6 +8,9 @@ import { callApi, waitForHealthyCluster } from './helpers';
  * the lease could have left (nothing renews it after the kill) — and reaches 0 no later than the
  * brokers themselves elect a new leader (which they can only do once it has run out).
  */
+/** Timing slack of the page against the brokers (poll period, 4 Hz clock, a loaded machine). */
+const SLACK_MS = 600;
+
 test.beforeEach(() => {
   test.skip(!clusterToken(), 'needs the data folder of the web host this run started (not YAK_UI_BASE_URL)');
 });
@@ -30,49 +33,54 @@ test('a killed leader\'s card counts its lease down from its last /health answer
 
   await card.getByTestId('broker-kill').click();
   const killedAt = Date.now();
+  try {
 
-  // Sample the card and the survivors' own /health until one of them claims the lead.
-  const samples: { at: number; left: number | null; silent: boolean }[] = [];
-  let electedAt: number | null = null;
-  const watchBrokers = (async () => {
+    // Sample the card and the survivors' own /health until one of them claims the lead.
+    const samples: { at: number; left: number | null; silent: boolean }[] = [];
+    let electedAt: number | null = null;
+    const watchBrokers = (async () => {
+      while (electedAt === null && Date.now() - killedAt < 30_000) {
+        const h = await Promise.all(survivors.map((u) => brokerGet<Health>(`${u}/health`, token, 300)));
+        if (h.some((x) => x?.role === 'leader')) electedAt = Date.now();
+        else await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
     while (electedAt === null && Date.now() - killedAt < 30_000) {
-      const h = await Promise.all(survivors.map((u) => brokerGet<Health>(`${u}/health`, token, 300)));
-      if (h.some((x) => x?.role === 'leader')) electedAt = Date.now();
-      else await new Promise((r) => setTimeout(r, 50));
+      const state = await card.evaluate((el) => {
+        const lease = el.querySelector('[data-testid="lease"]');
+        return { left: lease ? Number(lease.getAttribute('data-left-ms')) : null, silent: lease?.getAttribute('data-silent') === 'true' };
+      });
+      samples.push({ at: Date.now(), ...state });
+      await page.waitForTimeout(40);
     }
-  })();
-  while (electedAt === null && Date.now() - killedAt < 30_000) {
-    const state = await card.evaluate((el) => {
-      const lease = el.querySelector('[data-testid="lease"]');
-      return { left: lease ? Number(lease.getAttribute('data-left-ms')) : null, silent: lease?.getAttribute('data-silent') === 'true' };
-    });
-    samples.push({ at: Date.now(), ...state });
-    await page.waitForTimeout(40);
-  }
-  await watchBrokers;
-  expect(electedAt, 'a survivor claims the lead').not.toBeNull();
+    await watchBrokers;
+    expect(electedAt, 'a survivor claims the lead').not.toBeNull();
 
-  // Once the page knows the broker is gone (silent), every sample is a countdown: never dropped…
-  const firstSilent = samples.findIndex((s) => s.silent);
-  expect(firstSilent, 'the card shows the silent leader\'s lease').toBeGreaterThanOrEqual(0);
-  const counting = samples.slice(firstSilent);
-  for (const s of counting) {
-    expect(s.left, `lease shown at +${s.at - killedAt} ms`).not.toBeNull();
-    expect(s.silent).toBe(true);
-    // …never more than an unrenewed lease can have left (200 ms for the 4 Hz clock and sampling)…
-    expect(s.left!).toBeLessThanOrEqual(leaseMs - (s.at - killedAt) + 200);
-  }
-  // …going down…
-  for (let i = 1; i < counting.length; i++) expect(counting[i]!.left!).toBeLessThanOrEqual(counting[i - 1]!.left! + 1);
-  expect(counting.some((s) => s.left! > 0), 'some lease was left to count when the card went silent').toBe(true);
-  // …not run out before the lease surely had…
-  const atZero = counting.find((s) => s.left === 0);
-  if (atZero) expect(atZero.at).toBeGreaterThanOrEqual(surelyUntil - 300);
-  // …and (about) at 0 when the brokers elected a new leader (they cannot before it runs out).
-  expect(counting.at(-1)!.left!).toBeLessThanOrEqual(300);
+    // Once the page knows the broker is gone (silent), every sample is a countdown: never dropped…
+    const firstSilent = samples.findIndex((s) => s.silent);
+    expect(firstSilent, 'the card shows the silent leader\'s lease').toBeGreaterThanOrEqual(0);
+    const counting = samples.slice(firstSilent);
+    for (const s of counting) {
+      expect(s.left, `lease shown at +${s.at - killedAt} ms`).not.toBeNull();
+      expect(s.silent).toBe(true);
+      // …never more than an unrenewed lease can have left (slack for the 4 Hz clock, the poll and a
+      // loaded CI machine: the lie this guards against was a whole lease, not a few hundred ms)…
+      expect(s.left!).toBeLessThanOrEqual(leaseMs - (s.at - killedAt) + SLACK_MS);
+    }
+    // …going down…
+    for (let i = 1; i < counting.length; i++) expect(counting[i]!.left!).toBeLessThanOrEqual(counting[i - 1]!.left! + 1);
+    expect(counting.some((s) => s.left! > 0), 'some lease was left to count when the card went silent').toBe(true);
+    // …not run out before the lease surely had…
+    const atZero = counting.find((s) => s.left === 0);
+    if (atZero) expect(atZero.at).toBeGreaterThanOrEqual(surelyUntil - SLACK_MS);
+    // …and (about) at 0 when the brokers elected a new leader (they cannot before it runs out).
+    expect(counting.at(-1)!.left!).toBeLessThanOrEqual(SLACK_MS);
 
-  // After the election the old card no longer shows a lease.
-  await expect(card.getByTestId('lease')).toHaveCount(0);
-  await callApi(request, 'brokerAction', old.id, 'start');
-  await waitForHealthyCluster(request);
+    // After the election the old card no longer shows a lease.
+    await expect(card.getByTestId('lease')).toHaveCount(0);
+  } finally {
+    // Whatever happened above, the next spec starts from a whole cluster.
+    await callApi(request, 'brokerAction', old.id, 'start').catch(() => {});
+    await waitForHealthyCluster(request);
+  }
 });
