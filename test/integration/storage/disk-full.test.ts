@@ -4,7 +4,7 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { mkdtemp, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { after, describe, test, type TestContext } from 'node:test';
 import { BrokerProcess } from '../../helpers/broker-process.js';
 import { call, get } from '../../helpers/http.js';
 import { freePort, sleep, waitFor } from '../../helpers/ports.js';
@@ -170,32 +170,40 @@ describe('a full disk', () => {
   };
   after(cleanup);
 
-  test('on the leader: documented errors only, leadership moves to a healthy in-sync broker, no acknowledged record lost', async (t) => {
+  /** A Redis and a temp folder with a small tmpfs for `broker`'s data; null (test skipped, saying why) where tmpfs cannot be mounted. */
+  const fullDiskWorld = async (t: TestContext, broker: string): Promise<{ dir: string; fullDir: string; world: World } | null> => {
     const dir = await mkdtemp(join(tmpdir(), 'yak-diskfull-'));
-    const fullDir = join(dir, 'b1-tmpfs');
+    const fullDir = join(dir, `${broker}-tmpfs`);
     const why = mountTmpfs(fullDir);
     if (why) {
       await rm(dir, { recursive: true, force: true });
       t.skip(why);
-      return;
+      return null;
     }
     const world: World = { redis: await RedisServer.start(), brokers: [], dir, mounts: [fullDir] };
     w = world;
     t.after(() => (w === world ? cleanup() : undefined));
-    // b1 (on the tmpfs) starts alone so that it leads; b2 and b3 join it.
-    const b1 = await startBroker(w, 'b1', join(fullDir, 'data'));
-    await waitFor('b1 leads', async () => (await health(b1).catch(() => null))?.role === 'leader', 20_000);
-    await startBroker(w, 'b2', join(dir, 'b2'));
-    await startBroker(w, 'b3', join(dir, 'b3'));
-    await inSync(w, 3);
+    return { dir, fullDir, world };
+  };
 
-    const load = producers(w, 4);
+  test('on the leader: documented errors only, leadership moves to a healthy in-sync broker, no acknowledged record lost', async (t) => {
+    const setup = await fullDiskWorld(t, 'b1');
+    if (!setup) return;
+    const { dir, fullDir, world } = setup;
+    // b1 (on the tmpfs) starts alone so that it leads; b2 and b3 join it.
+    const b1 = await startBroker(world, 'b1', join(fullDir, 'data'));
+    await waitFor('b1 leads', async () => (await health(b1).catch(() => null))?.role === 'leader', 20_000);
+    await startBroker(world, 'b2', join(dir, 'b2'));
+    await startBroker(world, 'b3', join(dir, 'b3'));
+    await inSync(world, 3);
+
+    const load = producers(world, 4);
     await waitFor('some records acknowledged', () => load.acked.length >= 200, 20_000);
     const filler = fill(fullDir);
     const filledAt = performance.now();
     t.diagnostic(`filled ${fullDir} with ${filler}; ${load.acked.length} records acknowledged before`);
 
-    const leader = await leaderOf(w, 'b1');
+    const leader = await leaderOf(world, 'b1');
     const failoverMs = Math.round(performance.now() - filledAt);
     const ackedAtFailover = load.acked.length;
     await waitFor('records acknowledged by the new leader', () => load.acked.length >= ackedAtFailover + 200, 20_000);
@@ -219,7 +227,7 @@ describe('a full disk', () => {
     const freedAt = performance.now();
     await waitFor('b1 healthy again', async () => (await health(b1)).status === 'ok', 20_000);
     const recoverMs = Math.round(performance.now() - freedAt);
-    await inSync(w, 3);
+    await inSync(world, 3);
     await load.stop();
 
     const answers = Object.fromEntries(load.answers);
@@ -229,30 +237,22 @@ describe('a full disk', () => {
     assert.deepEqual(load.missingOutcome, []);
     assert.ok(!b1.output.some((l) => /internal error/.test(l)), 'no internal error logged');
     assert.ok(storageLines(b1).length <= 6, storageLines(b1).join('\n'));
-    await verifyEverywhere(w, load.acked);
+    await verifyEverywhere(world, load.acked);
     t.diagnostic(`${load.acked.length} acknowledged records, all present at their offsets on b1, b2, b3`);
     await cleanup();
   });
 
   test('on a follower: one warning per condition, /health degraded, /ready 503, caught up after space is freed', async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'yak-diskfull-'));
-    const fullDir = join(dir, 'b3-tmpfs');
-    const why = mountTmpfs(fullDir);
-    if (why) {
-      await rm(dir, { recursive: true, force: true });
-      t.skip(why);
-      return;
-    }
-    const world: World = { redis: await RedisServer.start(), brokers: [], dir, mounts: [fullDir] };
-    w = world;
-    t.after(() => (w === world ? cleanup() : undefined));
-    const b1 = await startBroker(w, 'b1', join(dir, 'b1'));
+    const setup = await fullDiskWorld(t, 'b3');
+    if (!setup) return;
+    const { dir, fullDir, world } = setup;
+    const b1 = await startBroker(world, 'b1', join(dir, 'b1'));
     await waitFor('b1 leads', async () => (await health(b1).catch(() => null))?.role === 'leader', 20_000);
-    await startBroker(w, 'b2', join(dir, 'b2'));
-    const b3 = await startBroker(w, 'b3', join(fullDir, 'data'));
-    await inSync(w, 3);
+    await startBroker(world, 'b2', join(dir, 'b2'));
+    const b3 = await startBroker(world, 'b3', join(fullDir, 'data'));
+    await inSync(world, 3);
 
-    const load = producers(w, 4);
+    const load = producers(world, 4);
     await waitFor('some records acknowledged', () => load.acked.length >= 200, 20_000);
     const filler = fill(fullDir);
     const linesBefore = storageLines(b3).length;
@@ -275,7 +275,7 @@ describe('a full disk', () => {
 
     await unlink(filler);
     await waitFor('b3 healthy again', async () => (await health(b3)).status === 'ok', 20_000);
-    await inSync(w, 3);
+    await inSync(world, 3);
     await waitFor('b3 ready', async () => (await get(b3.url, '/ready', 2000)).status === 200, 20_000);
     await load.stop();
     const cleared = b3.output.filter((l) => /storage fault .* cleared after/.test(l));
@@ -283,7 +283,7 @@ describe('a full disk', () => {
     assert.match(cleared[0]!, /\d+ write\(s\) failed meanwhile/);
     t.diagnostic(`b3: ${cleared[0]}`);
     for (const key of load.answers.keys()) assert.ok(key === '200' || DOCUMENTED.has(key), `undocumented answer ${key}`);
-    await verifyEverywhere(w, load.acked);
+    await verifyEverywhere(world, load.acked);
     await cleanup();
   });
 });
