@@ -47,6 +47,8 @@ export interface CheckResult {
   /** The same before the first fault: what "normal" looks like. */
   baselineGapMs: number;
   faults: Record<string, number>;
+  /** Faults asked for but not injected, with the reason (disk-full without a tmpfs). */
+  skipped: Record<string, string>;
   liveness: string[];
   safe: boolean;
 }
@@ -211,9 +213,11 @@ export function check(ops: readonly Op[]): CheckResult {
   const baselineGapMs = Math.round(longestGap(okTimes, firstOk, starts[0]?.t ?? lastWorkload));
   const faults: Record<string, number> = {};
   for (const s of starts) faults[s.fault ?? '?'] = (faults[s.fault ?? '?'] ?? 0) + 1;
+  const skipped: Record<string, string> = {};
+  for (const s of nemesis) if (s.f === 'skip') skipped[s.fault ?? '?'] = String(s.value?.reason ?? '');
 
   const safe = SAFETY_KINDS.every((k) => violations[k] === 0);
-  return { produce, records, reads, violations, examples, duplicates, hwmRegressions, replicas, unavailability, baselineGapMs, faults, liveness, safe };
+  return { produce, records, reads, violations, examples, duplicates, hwmRegressions, replicas, unavailability, baselineGapMs, faults, skipped, liveness, safe };
 }
 
 /** The longest time in [from, to] with no acknowledgement (okTimes sorted ascending). */

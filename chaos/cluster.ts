@@ -6,6 +6,7 @@ import { RedisServer } from '../test/helpers/redis-server.js';
 import { snapshotBroker } from './broker-snapshot.js';
 import { TcpProxy } from './proxy.js';
 import { connectionOwner } from './socket-owner.js';
+import { mountTmpfs, unmount, unmountKeepingData, type Tmpfs } from './tmpfs.js';
 
 export interface ChaosClusterOptions {
   /** The run's folder: broker data folders and logs go below it. */
@@ -18,6 +19,8 @@ export interface ChaosClusterOptions {
   fsync: string;
   segmentBytes: number;
   produceTimeoutSeconds: number;
+  /** Give each broker's data folder a tmpfs of this many MiB (for the disk-full faults); 0 for none. */
+  tmpfsMb: number;
 }
 
 /**
@@ -34,6 +37,8 @@ export interface ChaosBroker {
   url: string;
   directUrl: string;
   dataDir: string;
+  /** Its own small file system, when the disk-full faults asked for one and it could be mounted. */
+  tmpfs?: Tmpfs;
   /** Set while the harness holds it down on purpose (killed, stopped, paused). */
   down: 'killed' | 'stopped' | 'paused' | null;
 }
@@ -51,6 +56,10 @@ export class ChaosCluster {
     readonly options: ChaosClusterOptions,
   ) {}
 
+  /** Why the brokers have no tmpfs although one was asked for (not root, mount refused), if so. */
+  tmpfsUnavailable?: string;
+  private mounts: Tmpfs[] = [];
+
   static async start(o: ChaosClusterOptions): Promise<ChaosCluster> {
     // Persistent, so kill-redis comes back with its data; redis-restart-empty wipes it first.
     const redis = await RedisServer.start({ persist: true });
@@ -60,13 +69,14 @@ export class ChaosCluster {
     const name = `chaos${Math.random().toString(36).slice(2, 8)}`;
     const bin = await snapshotBroker(o.dir);
     try {
+      const tmpfs = o.tmpfsMb > 0 ? await cluster.mountAll(o) : [];
       for (let i = 1; i <= o.brokers; i++) {
         const id = `b${i}`;
         const port = await freePort();
         const inbound = await TcpProxy.start({ name: `${id}-in`, targetPort: port, identify });
         const redisLink = await TcpProxy.start({ name: `${id}-redis`, targetPort: redis.port });
         const url = `http://127.0.0.1:${inbound.port}`;
-        const dataDir = join(o.dir, 'data', id);
+        const dataDir = tmpfs[i - 1]?.dataDir ?? join(o.dir, 'data', id);
         const proc = new BrokerProcess({
           id,
           port,
@@ -86,7 +96,7 @@ export class ChaosCluster {
             '--produce-timeout-seconds', String(o.produceTimeoutSeconds),
           ],
         });
-        brokers.push({ id, proc, inbound, redisLink, url, directUrl: proc.url, dataDir, down: null });
+        brokers.push({ id, proc, inbound, redisLink, url, directUrl: proc.url, dataDir, ...(tmpfs[i - 1] && { tmpfs: tmpfs[i - 1] }), down: null });
       }
       for (const b of brokers) b.proc.start();
       if (!(await cluster.waitHealthy(30_000))) throw new Error(`the cluster did not come up\n${cluster.describe()}`);
@@ -95,6 +105,20 @@ export class ChaosCluster {
       throw err;
     }
     return cluster;
+  }
+
+  /** One tmpfs per broker, or none at all (the reason kept in `tmpfsUnavailable`). */
+  private async mountAll(o: ChaosClusterOptions): Promise<Tmpfs[]> {
+    const mounted: Tmpfs[] = [];
+    try {
+      for (let i = 1; i <= o.brokers; i++) mounted.push(await mountTmpfs(join(o.dir, 'data', `b${i}`), o.tmpfsMb));
+      this.mounts = mounted;
+      return mounted;
+    } catch (err) {
+      for (const t of mounted) await unmount(t.mountpoint);
+      this.tmpfsUnavailable = (err as Error).message;
+      return [];
+    }
   }
 
   urls(): string[] {
@@ -180,5 +204,7 @@ export class ChaosCluster {
     await Promise.all(this.brokers.map((b) => b.proc.kill()));
     await Promise.all(this.brokers.flatMap((b) => [b.inbound.close(), b.redisLink.close()]));
     await this.redis.stop();
+    for (const t of this.mounts) await unmountKeepingData(t);
+    this.mounts = [];
   }
 }

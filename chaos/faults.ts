@@ -1,10 +1,13 @@
-import { appendFile, readFile, readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { scanRecords } from '../broker-runtime/src/log/record-codec.js';
-import type { ChaosBroker, ChaosCluster } from './cluster.js';
+import type { ChaosBroker } from './cluster.js';
 import type { LinkMode } from './proxy.js';
 import { startForger } from './forger.js';
 import type { Rng } from './rng.js';
+import { STORAGE_FAULTS } from './storage-faults.js';
+import { follower, hold, lastSegments, leaderOrAny, restart, type FaultContext, type FaultStart } from './targets.js';
+
+export type { ActiveFault, FaultContext } from './targets.js';
 
 /**
  * The nemesis' repertoire. Each fault starts by itself, says whom it hit and for how long to hold
@@ -28,37 +31,17 @@ export const FAULT_NAMES = [
   'kill-restart',
   'corrupt-middle',
   'forge-frames',
+  'disk-full-leader',
+  'disk-full-follower',
+  'lose-last-segment',
+  'truncate-last-segment',
+  'checkpoint-ahead',
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
 /** What a default run injects. kill-restart is the kill loop's fault; corrupt-middle is opt-in (see README of chaos/). */
 export const DEFAULT_FAULTS: FaultName[] = FAULT_NAMES.filter((f) => f !== 'kill-restart' && f !== 'corrupt-middle');
 
-export interface FaultContext {
-  cluster: ChaosCluster;
-  rng: Rng;
-  leaseMs: number;
-}
-
-export interface ActiveFault {
-  target: string;
-  detail?: Record<string, unknown>;
-  holdMs: number;
-  heal(): Promise<void>;
-}
-
-type FaultStart = (ctx: FaultContext) => Promise<ActiveFault>;
-
-async function leaderOrAny(ctx: FaultContext): Promise<ChaosBroker> {
-  return (await ctx.cluster.leader()) ?? ctx.rng.pick(ctx.cluster.brokers);
-}
-
-async function follower(ctx: FaultContext): Promise<ChaosBroker> {
-  const leader = await ctx.cluster.leader();
-  return ctx.rng.pick(ctx.cluster.brokers.filter((b) => b !== leader));
-}
-
-const hold = (ctx: FaultContext, lo: number, hi: number) => Math.round(ctx.leaseMs * ctx.rng.between(lo, hi));
 const cutMode = (rng: Rng): LinkMode => (rng.chance(0.5) ? { kind: 'drop' } : { kind: 'blackhole' });
 
 function kill(pick: (ctx: FaultContext) => Promise<ChaosBroker>, lo: number, hi: number): FaultStart {
@@ -87,11 +70,6 @@ function pause(pick: (ctx: FaultContext) => Promise<ChaosBroker>): FaultStart {
   };
 }
 
-function restart(b: ChaosBroker): void {
-  if (!b.proc.running()) b.proc.start();
-  b.down = null;
-}
-
 /** Cut `b` off from the other brokers in both directions (and from everyone else too if `all`). */
 function isolate(ctx: FaultContext, b: ChaosBroker, mode: LinkMode, all: boolean): () => void {
   const others = ctx.cluster.brokers.filter((x) => x !== b);
@@ -102,17 +80,6 @@ function isolate(ctx: FaultContext, b: ChaosBroker, mode: LinkMode, all: boolean
     b.inbound.heal();
     for (const x of others) x.inbound.heal();
   };
-}
-
-/** The last segment file of every partition folder of a broker. */
-async function lastSegments(dataDir: string): Promise<string[]> {
-  const topicsDir = join(dataDir, 'topics');
-  const out: string[] = [];
-  for (const part of await readdir(topicsDir).catch(() => [] as string[])) {
-    const logs = (await readdir(join(topicsDir, part))).filter((n) => /^\d{20}\.log$/.test(n)).sort();
-    if (logs.length) out.push(join(topicsDir, part, logs[logs.length - 1]!));
-  }
-  return out;
 }
 
 export const FAULTS: Record<FaultName, FaultStart> = {
@@ -243,6 +210,8 @@ export const FAULTS: Record<FaultName, FaultStart> = {
     const flipped = await flipMiddleBit(ctx.rng, await lastSegments(b.dataDir));
     return { target: b.id, detail: flipped ?? { flipped: false }, holdMs: 0, heal: async () => restart(b) };
   },
+
+  ...STORAGE_FAULTS,
 };
 
 /** Flip one payload bit of a record that has valid records after it, in one of `files`. */

@@ -9,6 +9,7 @@ import { finalReads, waitForStableHighWatermarks } from './final-read.js';
 import { History } from './history.js';
 import { recover, runNemesis } from './nemesis.js';
 import { replayCommand, type ChaosOptions } from './options.js';
+import { DISK_FULL_FAULTS, type StorageFaultName } from './storage-faults.js';
 import { formatReport } from './report.js';
 import { Rng } from './rng.js';
 import { Workload } from './workload.js';
@@ -55,8 +56,16 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = ()
       fsync: o.fsync,
       segmentBytes: o.segmentBytes,
       produceTimeoutSeconds: Math.max(2, o.leaseSeconds * 2),
+      tmpfsMb: o.faults.some((f) => DISK_FULL_FAULTS.includes(f as StorageFaultName)) ? o.tmpfsMb : 0,
     });
     const c = cluster;
+    let faults = o.faults;
+    if (c.tmpfsUnavailable) {
+      const skipped = faults.filter((f) => DISK_FULL_FAULTS.includes(f as StorageFaultName));
+      faults = faults.filter((f) => !skipped.includes(f));
+      for (const f of skipped) history.add({ f: 'skip', process: 'nemesis', type: 'info', fault: f, value: { reason: c.tmpfsUnavailable } });
+      log(`skipping ${skipped.join(', ')}: no tmpfs for the brokers' data (${c.tmpfsUnavailable})`);
+    }
     log(`cluster up: ${c.brokers.map((b) => `${b.id} ${b.directUrl} (advertised ${b.url})`).join(', ')}; redis :${c.redis.port}`);
     await new YakClient({ brokers: c.urls(), retry: { retries: 30 } }).createTopic(TOPIC, o.partitions);
     const idOf = new Map(c.brokers.map((b) => [b.url, b.id]));
@@ -72,7 +81,7 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = ()
     workload.start();
     await sleep(Math.max(1000, leaseMs));
     const counts = await runNemesis(c, history, rng.fork('nemesis'), {
-      faults: o.faults,
+      faults,
       until: o.killLoop ? Number.POSITIVE_INFINITY : Date.now() + o.durationMs,
       ...(o.killLoop !== undefined && { maxFaults: o.killLoop }),
       leaseMs,

@@ -45,7 +45,7 @@ export interface ReadOp {
 }
 
 export interface NemesisOp {
-  f: 'start' | 'heal' | 'recovered' | 'not-recovered' | 'crash';
+  f: 'start' | 'heal' | 'recovered' | 'not-recovered' | 'crash' | 'skip';
   t: number;
   process: 'nemesis';
   type: 'info';

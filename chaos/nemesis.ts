@@ -25,6 +25,11 @@ export interface NemesisOptions {
  */
 export async function runNemesis(cluster: ChaosCluster, history: History, rng: Rng, o: NemesisOptions): Promise<Map<FaultName, number>> {
   const counts = new Map<FaultName, number>();
+  if (o.faults.length === 0) {
+    // Every fault asked for was skipped (e.g. disk-full without root): the workload runs unharmed.
+    await sleep(Number.isFinite(o.until) ? Math.max(0, o.until - Date.now()) : 0);
+    return counts;
+  }
   let round: FaultName[] = [];
   for (let n = 0; Date.now() < o.until && (o.maxFaults === undefined || n < o.maxFaults); n++) {
     if (round.length === 0) round = rng.shuffle(o.faults);

@@ -1,4 +1,5 @@
 import { DEFAULT_FAULTS, FAULT_NAMES, type FaultName } from './faults.js';
+import { STORAGE_FAULT_NAMES } from './storage-faults.js';
 import { randomSeed } from './rng.js';
 
 export interface ChaosOptions {
@@ -15,6 +16,8 @@ export interface ChaosOptions {
   minInsync: number;
   fsync: 'always' | 'interval' | 'never';
   segmentBytes: number;
+  /** Size of each broker's tmpfs (MiB) when a disk-full fault is in the list. */
+  tmpfsMb: number;
   producers: number;
   clientProducers: number;
   consumers: number;
@@ -38,6 +41,8 @@ export const DEFAULT_OPTIONS: Omit<ChaosOptions, 'seed'> = {
   fsync: 'interval',
   // Small segments, so runs roll often and recovery meets closed segments too.
   segmentBytes: 64 * 1024,
+  // Room for a 10-minute soak's records (a few MiB per broker) while the ballast fills it in well under a second.
+  tmpfsMb: 64,
   producers: 3,
   clientProducers: 1,
   consumers: 3,
@@ -53,13 +58,16 @@ Exits 1 on any safety violation (or if the cluster never recovers), printing the
 
   --seed N              replay a run's fault schedule (default: random, printed)
   --faults a,b,...      faults to inject (default: ${DEFAULT_FAULTS.join(',')});
-                        "all" adds kill-restart and corrupt-middle. Known: ${FAULT_NAMES.join(', ')}
+                        "all" adds kill-restart and corrupt-middle; "storage" is ${STORAGE_FAULT_NAMES.join(',')}.
+                        Known: ${FAULT_NAMES.join(', ')}
   --seconds S           inject faults for S seconds (default 60)
   --minutes M           the same in minutes (a soak: --minutes 10)
   --kill-loop N         instead: SIGKILL a writing broker and restart it, N times in a row
   --lease-seconds S     broker lease (default 1); --renew-seconds S (default 0.2)
   --min-insync N        (default 1)    --fsync always|interval|never (default interval)
   --segment-bytes N     (default 65536)
+  --tmpfs-mb N          with a disk-full fault: each broker's data on its own tmpfs of N MiB (default 64;
+                        needs root, else the disk-full faults are skipped, saying why)
   --producers N (3)  --client-producers N (1)  --consumers N (3)  --partitions N (3)
   --out DIR             where the history, broker logs and data go (default: a temp folder)
   --keep-data           keep the brokers' data folders even when the run passes
@@ -75,6 +83,7 @@ function positive(flag: string, v: string | undefined, integer = true): number {
 function faultList(v: string | undefined): FaultName[] {
   if (v === 'all') return [...FAULT_NAMES];
   if (v === 'default') return DEFAULT_FAULTS;
+  if (v === 'storage') return [...STORAGE_FAULT_NAMES];
   const names = (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = names.filter((n) => !(FAULT_NAMES as readonly string[]).includes(n));
   if (names.length === 0 || unknown.length) throw new Error(`--faults: unknown fault(s) ${unknown.join(', ') || '(none given)'}; known: ${FAULT_NAMES.join(', ')}`);
@@ -113,6 +122,7 @@ export function parseChaosArgs(argv: readonly string[]): ChaosOptions | 'help' {
         break;
       }
       case '--segment-bytes': o.segmentBytes = positive(flag, next()); break;
+      case '--tmpfs-mb': o.tmpfsMb = positive(flag, next()); break;
       case '--producers': o.producers = positive(flag, next()); break;
       case '--client-producers': o.clientProducers = Number(next() ?? NaN); break;
       case '--consumers': o.consumers = positive(flag, next()); break;
@@ -138,6 +148,7 @@ export function replayCommand(o: ChaosOptions): string {
     ['--min-insync', o.minInsync, d.minInsync],
     ['--fsync', o.fsync, d.fsync],
     ['--segment-bytes', o.segmentBytes, d.segmentBytes],
+    ['--tmpfs-mb', o.tmpfsMb, d.tmpfsMb],
     ['--partitions', o.partitions, d.partitions],
     ['--producers', o.producers, d.producers],
     ['--client-producers', o.clientProducers, d.clientProducers],

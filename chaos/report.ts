@@ -7,6 +7,8 @@ export function formatReport(r: CheckResult, run: { seed: number; seconds: numbe
   const totalFaults = Object.values(r.faults).reduce((a, b) => a + b, 0);
   lines.push(`YAK chaos run: seed ${run.seed}, ${run.seconds.toFixed(1)} s, ${totalFaults} fault(s): ${faults}`);
   lines.push(`history: ${run.historyPath}`);
+  const skipped = Object.entries(r.skipped ?? {});
+  if (skipped.length) lines.push(`skipped: ${skipped.map(([f]) => f).join(', ')} — ${[...new Set(skipped.map(([, why]) => why))].join('; ')}`);
   lines.push(
     `produce: ${r.produce.ok} ok, ${r.produce.fail} fail, ${r.produce.info} info (unknown outcome), ${r.produce.pending} unfinished; ` +
       `records: ${r.records.acked} acknowledged, ${r.records.failed} refused, ${r.records.indeterminate} unknown, ${r.records.stored} stored`,
@@ -19,8 +21,8 @@ export function formatReport(r: CheckResult, run: { seed: number; seconds: numbe
     lines.push(`replicas p${p.partition}: ${same ? `${p.brokers[0]?.records ?? 0} records, sha256 ${p.brokers[0]?.sha ?? '-'} on ${p.brokers.map((b) => b.id).join(', ')}` : p.brokers.map((b) => `${b.id} ${b.records} records sha256 ${b.sha}`).join('; ')}`);
   }
   lines.push(`unavailability (longest stretch without an acknowledged write), ms — baseline before faults: ${r.baselineGapMs}`);
-  lines.push(`  ${'fault'.padEnd(20)} ${'n'.padStart(3)} ${'p50'.padStart(7)} ${'p99'.padStart(7)} ${'max'.padStart(7)}`);
-  for (const [f, s] of Object.entries(r.unavailability)) lines.push(`  ${f.padEnd(20)} ${String(s.n).padStart(3)} ${String(s.p50).padStart(7)} ${String(s.p99).padStart(7)} ${String(s.max).padStart(7)}`);
+  lines.push(`  ${'fault'.padEnd(22)} ${'n'.padStart(3)} ${'p50'.padStart(7)} ${'p99'.padStart(7)} ${'max'.padStart(7)}`);
+  for (const [f, s] of Object.entries(r.unavailability)) lines.push(`  ${f.padEnd(22)} ${String(s.n).padStart(3)} ${String(s.p50).padStart(7)} ${String(s.p99).padStart(7)} ${String(s.max).padStart(7)}`);
   for (const l of r.liveness) lines.push(`liveness: ${l}`);
   for (const e of r.examples) lines.push(`VIOLATION ${e.kind}: ${e.detail}`);
   const ok = r.safe && r.liveness.length === 0;
