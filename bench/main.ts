@@ -13,15 +13,20 @@ import { consume } from './workloads/consume.js';
 import type { WorkloadContext } from './workloads/context.js';
 import { endToEnd } from './workloads/end-to-end.js';
 import { failover } from './workloads/failover.js';
+import { partitions } from './workloads/partitions.js';
 import { singleProduce } from './workloads/single-produce.js';
 
-/** In the order they run: failover last, because it restarts brokers (and so resets their memory). */
+/**
+ * In the order they run: failover after the others, because it restarts brokers (and so resets
+ * their memory); partitions last, on a cluster of its own.
+ */
 const RUNNERS: Record<Workload, (ctx: WorkloadContext) => Promise<Row[]>> = {
   single: singleProduce,
   batch: batchProduce,
   consume,
   e2e: endToEnd,
   failover,
+  partitions,
 };
 
 export const CLIENT_DESCRIPTION =

@@ -1,6 +1,6 @@
 /** Command line of `npm run bench`, parsed once into one typed object. */
 
-export const WORKLOADS = ['single', 'batch', 'consume', 'e2e', 'failover'] as const;
+export const WORKLOADS = ['single', 'batch', 'consume', 'e2e', 'failover', 'partitions'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 export type Mode = 'full' | 'quick' | 'smoke';
 export type FsyncPolicy = 'always' | 'interval' | 'never';
@@ -21,6 +21,10 @@ export interface BenchOptions {
   failoverRounds: number;
   /** Bytes appended per disk round. */
   diskBytes: number;
+  /** Partitions the `partitions` workload creates on its own 3-broker cluster (topics of 3). */
+  manyPartitions: number;
+  /** Seconds the `partitions` workload measures its idle cluster's CPU. */
+  idleSeconds: number;
   fsync: FsyncPolicy;
   fsyncIntervalMs: number;
   /** When set, brokers run under `node --cpu-prof` and write their profiles here. */
@@ -34,20 +38,24 @@ export interface BenchOptions {
 }
 
 const PROFILES: Record<Mode, Omit<BenchOptions, 'mode' | 'out' | 'only' | 'fsync' | 'fsyncIntervalMs' | 'profileDir' | 'auth' | 'tls' | 'securityMatrix'>> = {
-  full: { rounds: 5, roundMs: 3000, consumeRecords: 150_000, e2eRecords: 300, failoverRounds: 3, diskBytes: 128 << 20 },
-  quick: { rounds: 3, roundMs: 1000, consumeRecords: 30_000, e2eRecords: 100, failoverRounds: 1, diskBytes: 32 << 20 },
-  smoke: { rounds: 1, roundMs: 300, consumeRecords: 3000, e2eRecords: 20, failoverRounds: 1, diskBytes: 4 << 20 },
+  full: { rounds: 5, roundMs: 3000, consumeRecords: 150_000, e2eRecords: 300, failoverRounds: 3, diskBytes: 128 << 20, manyPartitions: 10_000, idleSeconds: 10 },
+  quick: { rounds: 3, roundMs: 1000, consumeRecords: 30_000, e2eRecords: 100, failoverRounds: 1, diskBytes: 32 << 20, manyPartitions: 600, idleSeconds: 2 },
+  smoke: { rounds: 1, roundMs: 300, consumeRecords: 3000, e2eRecords: 20, failoverRounds: 1, diskBytes: 4 << 20, manyPartitions: 30, idleSeconds: 1 },
 };
 
 export const USAGE = `usage: npm run bench -- [--quick | --smoke] [--out PATH] [--only ${WORKLOADS.join(',')}]
                       [--rounds N] [--fsync always|interval|never] [--profile DIR]
-                      [--auth] [--tls] [--security-matrix]
+                      [--partitions N] [--auth] [--tls] [--security-matrix]
 
   --quick      fewer, shorter rounds (under a minute)
   --smoke      one tiny round of everything (~15 s; the test suite runs it)
   --out PATH   where the JSON results go (default bench/results.json)
   --only LIST  run only these workloads (batch includes the disk and memory rows)
   --rounds N   measured rounds per workload (median of N)
+  --partitions N
+               partitions the "partitions" workload creates (topics of 3) on a cluster of its own, at an
+               open-file limit of 1,024: creation, produce/consume across all, open files, restart after
+               a clean stop and after SIGKILL (default 10,000; --quick 600; --smoke 30)
   --fsync P    the brokers' --fsync policy, also used by the raw disk row (default interval)
   --profile D  CPU-profile the brokers (as node --cpu-prof does), .cpuprofile files written to D
   --auth       brokers run with --auth-file (one principal, produce/consume/admin on *, no quota);
@@ -95,6 +103,12 @@ export function parseOptions(argv: readonly string[], defaultOut: string): Bench
         const n = Number(value());
         if (!Number.isInteger(n) || n < 1 || n > 100) throw new UsageError('--rounds must be an integer from 1 to 100');
         given.rounds = n;
+        break;
+      }
+      case '--partitions': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 3 || n > 100_000) throw new UsageError('--partitions must be an integer from 3 to 100000');
+        given.manyPartitions = n;
         break;
       }
       case '--fsync': {
