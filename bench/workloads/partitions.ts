@@ -29,7 +29,7 @@ export async function partitions(ctx: WorkloadContext): Promise<Row[]> {
       target: { text: 'every one 201', met: refused.length === 0 },
       ...(refused.length && { notes: `answers: ${JSON.stringify(f.createStatuses)}` }),
     }),
-    row('produce_records_per_s', `produce 1 record to each of ${n} partitions`, 'records/s', f.producePerS),
+    row('produce_records_per_s', `produce the first record into each of ${n} partitions`, 'records/s', f.producePerS),
     row('consume_records_per_s', `read each back (GET /consume, max 1)`, 'records/s', f.consumePerS),
     row('open_files_leader', `open files, leader, after produce/consume`, 'files', f.openFilesLeader, { ...(filesTarget(f.openFilesLeader) && { target: filesTarget(f.openFilesLeader) }) }),
     row('open_files_follower', `open files, followers (most), same time`, 'files', f.openFilesFollowerMax, { ...(filesTarget(f.openFilesFollowerMax) && { target: filesTarget(f.openFilesFollowerMax) }) }),

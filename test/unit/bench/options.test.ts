@@ -24,3 +24,13 @@ test('bench options: --security-matrix runs single and batch, and refuses --auth
     assert.throws(() => parse('--security-matrix', ...extra), UsageError, extra.join(' '));
   }
 });
+
+test('bench options: the default run includes 10,000 partitions; --quick and --smoke fewer; --partitions sets it', () => {
+  const full = parse();
+  assert.ok(full.only.includes('partitions'), 'the default full run has the partitions workload');
+  assert.equal(full.manyPartitions, 10_000);
+  assert.ok(parse('--quick').manyPartitions < 1000);
+  assert.ok(parse('--smoke').manyPartitions < 100);
+  assert.equal(parse('--quick', '--partitions', '3000').manyPartitions, 3000);
+  for (const bad of ['0', '2', '1.5', 'many']) assert.throws(() => parse('--partitions', bad), UsageError, bad);
+});
