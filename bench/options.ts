@@ -47,8 +47,8 @@ export const USAGE = `usage: npm run bench -- [--quick | --smoke] [--out PATH] [
                       [--rounds N] [--fsync always|interval|never] [--profile DIR]
                       [--partitions N] [--auth] [--tls] [--security-matrix]
 
-  --quick      fewer, shorter rounds (under a minute)
-  --smoke      one tiny round of everything (~15 s; the test suite runs it)
+  --quick      fewer, shorter rounds, 600 partitions (about a minute)
+  --smoke      one tiny round of everything, 30 partitions (~25 s; the test suite runs it)
   --out PATH   where the JSON results go (default bench/results.json)
   --only LIST  run only these workloads (batch includes the disk and memory rows)
   --rounds N   measured rounds per workload (median of N)
