@@ -31,7 +31,8 @@ function diskFull(pick: (ctx: FaultContext) => Promise<ChaosBroker>): FaultStart
   };
 }
 
-type Damage = (rng: Rng, partitions: PartitionFolder[]) => Promise<Record<string, unknown>>;
+/** Damage to a stopped broker's partitions; says what it did. Exported for the unit tests. */
+export type Damage = (rng: Rng, partitions: PartitionFolder[]) => Promise<Record<string, unknown>>;
 
 const baseOf = (name: string) => Number(name.slice(0, 20));
 const indexOf = (path: string) => path.replace(/\.log$/, '.index');
@@ -46,14 +47,14 @@ async function withRecords(partitions: PartitionFolder[]): Promise<PartitionFold
   return out;
 }
 
-const loseLast: Damage = async (rng, partitions) => {
+export const loseLast: Damage = async (rng, partitions) => {
   const p = rng.pick(await withRecords(partitions));
   const file = join(p.dir, p.logs[p.logs.length - 1]!);
   await rm(file);
   return { partition: basename(p.dir), deleted: basename(file), segments: p.logs.length };
 };
 
-const truncateLast: Damage = async (rng, partitions) => {
+export const truncateLast: Damage = async (rng, partitions) => {
   const p = rng.pick(await withRecords(partitions));
   const file = join(p.dir, p.logs[p.logs.length - 1]!);
   await truncate(file, 0);
@@ -73,7 +74,7 @@ async function positionOf(path: string, offset: number): Promise<number> {
 }
 
 /** Cut 1–20 committed records off the end of the log, leaving the high-water mark checkpoint past the new end. */
-const checkpointAhead: Damage = async (rng, partitions) => {
+export const checkpointAhead: Damage = async (rng, partitions) => {
   const candidates: { p: PartitionFolder; hwm: number }[] = [];
   for (const p of partitions) {
     const hwm = await checkpointOf(p.dir);
