@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { cp, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,6 +16,27 @@ export interface Tmpfs {
   ballast: string;
 }
 
+/** Mountpoints of this process, unmounted if it is interrupted (a mount outlives the process otherwise). */
+const active = new Set<string>();
+let guarded = false;
+
+function guardSignals(): void {
+  if (guarded) return;
+  guarded = true;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      for (const m of active) {
+        try {
+          execFileSync('umount', ['-l', m], { stdio: 'ignore' });
+        } catch {
+          /* already gone */
+        }
+      }
+      process.exit(130);
+    });
+  }
+}
+
 /** Mount a tmpfs of `mb` MiB at `mountpoint`; the reason it cannot be mounted as an Error. */
 export async function mountTmpfs(mountpoint: string, mb: number): Promise<Tmpfs> {
   if (process.getuid?.() !== 0) throw new Error('not root (mount -t tmpfs needs root)');
@@ -26,6 +47,8 @@ export async function mountTmpfs(mountpoint: string, mb: number): Promise<Tmpfs>
     const stderr = String((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n')[0];
     throw new Error(`mount -t tmpfs failed: ${stderr}`);
   }
+  active.add(mountpoint);
+  guardSignals();
   const dataDir = join(mountpoint, 'data');
   await mkdir(dataDir, { recursive: true });
   return { mountpoint, dataDir, ballast: join(mountpoint, 'ballast') };
@@ -72,4 +95,5 @@ export async function unmountKeepingData(t: Tmpfs): Promise<void> {
 
 export async function unmount(mountpoint: string): Promise<void> {
   await run('umount', ['-l', mountpoint]).catch(() => {});
+  active.delete(mountpoint);
 }
