@@ -1,0 +1,126 @@
+import { createRequire } from 'node:module';
+import { gunzipSync, gzipSync } from 'node:zlib';
+
+/**
+ * The codecs a compressed batch can be stored with, under Kafka's ids (the `attributes` bits of a
+ * Kafka record batch: none=0, gzip=1, snappy=2, lz4=3, zstd=4), so a Kafka-protocol listener can map
+ * them one to one. YAK writes gzip (node:zlib) and snappy (the `snappy` package: napi-rs, binaries
+ * from the npm registry); lz4 and zstd have ids here but no implementation yet.
+ *
+ * Snappy is stored as one raw snappy block (no xerial/framing header): its preamble states the
+ * uncompressed length, which decompress() checks before anything is allocated.
+ */
+
+export const CODEC_IDS = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
+export type CodecName = keyof typeof CODEC_IDS;
+/** The codecs this broker can write and read. */
+export const SUPPORTED_CODECS = ['none', 'gzip', 'snappy'] as const;
+export type SupportedCodec = (typeof SUPPORTED_CODECS)[number];
+
+/**
+ * Largest uncompressed batch (the plain records inside one compressed entry). A batch that claims
+ * more is refused before decompressing: a hostile or broken entry cannot make the broker allocate
+ * more than this. Larger than any produce request body.
+ */
+export const MAX_UNCOMPRESSED_BATCH_BYTES = 64 * 1024 * 1024;
+
+/** Compressed bytes that do not decompress to what their entry says. */
+export class CompressionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CompressionError';
+  }
+}
+
+export interface Codec {
+  readonly id: number;
+  readonly name: CodecName;
+  compress(plain: Buffer): Buffer;
+  /** Decompress `data`, which must give exactly `expectedBytes` (<= MAX_UNCOMPRESSED_BATCH_BYTES); throws CompressionError otherwise. */
+  decompress(data: Buffer, expectedBytes: number): Buffer;
+}
+
+interface SnappyModule {
+  compressSync(data: Buffer): Buffer;
+  uncompressSync(data: Buffer, options: { asBuffer: true }): Buffer;
+}
+
+// Loaded on first use: a broker that never meets snappy never loads the native binding.
+let snappyModule: SnappyModule | undefined;
+function snappy(): SnappyModule {
+  snappyModule ??= createRequire(import.meta.url)('snappy') as SnappyModule;
+  return snappyModule;
+}
+
+/** The uncompressed length in a raw snappy block's preamble (a little-endian base-128 varint), or -1. */
+export function snappyDeclaredLength(data: Buffer): number {
+  let value = 0;
+  for (let i = 0; i < 5 && i < data.length; i++) {
+    const b = data[i]!;
+    value += (b & 0x7f) * 2 ** (7 * i);
+    if ((b & 0x80) === 0) return value;
+  }
+  return -1;
+}
+
+function checkExpected(name: string, expectedBytes: number): void {
+  if (!Number.isSafeInteger(expectedBytes) || expectedBytes < 0 || expectedBytes > MAX_UNCOMPRESSED_BATCH_BYTES) {
+    throw new CompressionError(`${name}: a batch of ${expectedBytes} uncompressed bytes is over the ${MAX_UNCOMPRESSED_BATCH_BYTES}-byte limit`);
+  }
+}
+
+const gzip: Codec = {
+  id: CODEC_IDS.gzip,
+  name: 'gzip',
+  compress: (plain) => gzipSync(plain),
+  decompress(data, expectedBytes) {
+    checkExpected('gzip', expectedBytes);
+    let out: Buffer;
+    try {
+      // maxOutputLength stops inflating past the size the entry declared (a zip bomb ends here).
+      out = gunzipSync(data, { maxOutputLength: Math.max(1, expectedBytes) });
+    } catch (err) {
+      throw new CompressionError(`gzip: ${(err as Error).message}`);
+    }
+    if (out.length !== expectedBytes) throw new CompressionError(`gzip: decompressed to ${out.length} bytes, the batch says ${expectedBytes}`);
+    return out;
+  },
+};
+
+const snappyCodec: Codec = {
+  id: CODEC_IDS.snappy,
+  name: 'snappy',
+  compress: (plain) => snappy().compressSync(plain),
+  decompress(data, expectedBytes) {
+    checkExpected('snappy', expectedBytes);
+    const declared = snappyDeclaredLength(data);
+    if (declared !== expectedBytes) throw new CompressionError(`snappy: the block says ${declared} uncompressed bytes, the batch says ${expectedBytes}`);
+    let out: Buffer;
+    try {
+      out = snappy().uncompressSync(data, { asBuffer: true });
+    } catch (err) {
+      throw new CompressionError(`snappy: ${(err as Error).message}`);
+    }
+    if (out.length !== expectedBytes) throw new CompressionError(`snappy: decompressed to ${out.length} bytes, the batch says ${expectedBytes}`);
+    return out;
+  },
+};
+
+const BY_ID = new Map<number, Codec>([
+  [gzip.id, gzip],
+  [snappyCodec.id, snappyCodec],
+]);
+
+/** The codec stored under Kafka id `id`, or undefined for none/unknown/not implemented here. */
+export function codecById(id: number): Codec | undefined {
+  return BY_ID.get(id);
+}
+
+/** The codec called `name` ('none' gives undefined: store plain records). */
+export function codecByName(name: SupportedCodec): Codec | undefined {
+  return name === 'none' ? undefined : BY_ID.get(CODEC_IDS[name]);
+}
+
+export function isSupportedCodec(value: unknown): value is SupportedCodec {
+  return typeof value === 'string' && (SUPPORTED_CODECS as readonly string[]).includes(value);
+}
