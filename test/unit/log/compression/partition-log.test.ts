@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { readFile, readdir, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { segmentFileName } from '../../../../broker-runtime/src/log/log-segment.js';
 import { openPartitionLog } from '../../../../broker-runtime/src/log/partition-log.js';
 import { largestTimestamp } from '../../../../broker-runtime/src/log/segment-timestamps.js';
+import { scanRecords } from '../../../../broker-runtime/src/log/record-codec.js';
 import type { StoredRecord } from '../../../../broker-runtime/src/log/types.js';
 import { collectLines, logOptions, recs, tempDir } from '../helpers.js';
 
@@ -169,6 +170,38 @@ describe('a partition log holding compressed batches', () => {
       const inFirst = first.filter((r) => r.offset < (ts as unknown as { segments: { baseOffset: number }[] }).segments[1]!.baseOffset);
       assert.equal(await largestTimestamp(seg), Math.max(...inFirst.map((r) => r.timestamp)));
       await ts.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('a corrupt batch in a closed segment marks the partition unclean; re-fetching the batch lifts it', async () => {
+    const { dir: root, cleanup } = await tempDir();
+    try {
+      const options = logOptions({ segmentBytes: 2048, indexIntervalBytes: 128 });
+      const dirs = { leader: join(root, 'leader'), replica: join(root, 'replica') };
+      for (const d of Object.values(dirs)) {
+        const log = await openPartitionLog(d, 't', 0, options);
+        for (let i = 0; i < 30; i++) await log.append(recs(i * 10, 10), 1, i % 2 ? 'gzip' : 'snappy');
+        log.setHighWatermark(300);
+        await log.close();
+      }
+      const first = join(dirs.replica, (await readdir(dirs.replica)).filter((n) => n.endsWith('.log')).sort()[0]!);
+      const bytes = await readFile(first);
+      const starts: number[] = [];
+      scanRecords(bytes, { onRecord: (pos) => starts.push(pos) });
+      assert.ok(starts.length >= 3);
+      bytes[starts[1]! + 50]! ^= 0x08; // inside the second batch's compressed bytes
+      await writeFile(first, bytes);
+      const { lines, logger } = collectLines();
+      const replica = await openPartitionLog(dirs.replica, 't', 0, { ...options, logger });
+      assert.equal(replica.unclean(), true, lines.join('\n'));
+      assert.equal(replica.logEndOffset(), 10, 'cut before the damaged batch');
+      const leader = await openPartitionLog(dirs.leader, 't', 0, options);
+      while (replica.logEndOffset() < leader.logEndOffset()) await replica.appendRaw((await leader.readRaw(replica.logEndOffset(), 4096)).bytes);
+      assert.equal(replica.unclean(), false);
+      assert.deepEqual(await replica.read(0, 300, 1000, 1 << 20), await leader.read(0, 300, 1000, 1 << 20));
+      await Promise.all([replica.close(), leader.close()]);
     } finally {
       await cleanup();
     }
