@@ -121,14 +121,13 @@ export async function compressionWorkload(ctx: WorkloadContext): Promise<Row[]> 
       notes: `all three brokers (leader compresses, followers check each batch by decompressing it); ${median(present(rate[c]))?.toFixed(0)} records/s from ${CLIENTS} clients`,
     });
   }
-  rows.push(...codecRows(options.rounds));
+  rows.push(...codecRows(options.rounds, options.mode === 'smoke' ? 2000 : 20_000));
   return rows;
 }
 
 /** In process: the broker's encode+compress and decompress+cut per record, and the ratio, for each batch size. */
-function codecRows(rounds: number): Row[] {
+function codecRows(rounds: number, perSize: number): Row[] {
   const rows: Row[] = [];
-  const perSize = 20_000;
   for (const name of ['gzip', 'snappy'] as const) {
     const codec = codecByName(name)!;
     for (const size of BATCH_SIZES) {
