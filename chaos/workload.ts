@@ -78,8 +78,8 @@ export class Workload {
     // Its own stream, so the other choices of a seed stay as they were before batches were compressed.
     const codecs = this.rng.fork(`${name}-compression`);
     for (let seq = 0; this.running; ) {
-      // Each request stored plain or as a gzip or snappy batch (the topic leaves it to the producer).
-      const compression = codecs.pick(['none', 'gzip', 'snappy'] as const);
+      // Each request stored plain or as a gzip or lz4 batch (the topic leaves it to the producer).
+      const compression = codecs.pick(['none', 'gzip', 'lz4'] as const);
       const n = rng.chance(0.25) ? rng.int(2, 6) : 1;
       const refs: RecordRef[] = Array.from({ length: n }, () => ({ k: `${name}:${seq++}`, p: rng.int(0, this.o.partitions - 1) }));
       const pads = refs.map(() => (rng.chance(0.3) ? rng.int(1, 400) : 0));

@@ -7,7 +7,7 @@ import { Output } from './io.js';
 import { type LineRules, parseHeaders, parseValueMode, recordFromLine } from './produce-lines.js';
 import { UsageError } from './usage-error.js';
 
-const COMPRESSIONS = ['none', 'gzip', 'snappy'] as const;
+const COMPRESSIONS = ['none', 'gzip', 'lz4'] as const;
 
 /** Under the broker's 1 MiB default request limit with room for the JSON around the records. */
 const BATCH_BYTES = 512 * 1024;
@@ -32,7 +32,7 @@ Options:
       --batch-size N      records per request (default 500, at most 10000)
       --linger-ms MS      send a partial batch once stdin is quiet this long (default 50)
       --print-offsets     print {"topic","partition","offset"} per acknowledged record
-      --compression C     store each batch compressed: none (default), gzip or snappy (used when
+      --compression C     store each batch compressed: none (default), gzip or lz4 (used when
                           the topic's compression.type is producer, its default)
 
 Exit code 0 once every line is acknowledged; 1 when a batch is refused or the cluster cannot be

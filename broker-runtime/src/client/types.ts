@@ -55,7 +55,7 @@ export interface TopicsAnswer {
 }
 
 /** How a producer asks its records to be stored (used when the topic's compression.type is `producer`). */
-export type Compression = 'none' | 'gzip' | 'snappy';
+export type Compression = 'none' | 'gzip' | 'lz4';
 
 /** Kafka-named topic config: retention.ms, retention.bytes (-1 = unlimited), compression.type. */
 export interface TopicConfigValues {

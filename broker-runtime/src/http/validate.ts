@@ -42,7 +42,7 @@ export function parseProduce(body: unknown, maxMessageBytes: number): ProduceReq
   return withCompression({ topic, records: [parseRecord(obj, '', maxMessageBytes)] }, obj['compression']);
 }
 
-/** The optional `compression` field of a produce request: none, gzip or snappy. */
+/** The optional `compression` field of a produce request: none, gzip or lz4. */
 function withCompression(request: ProduceRequest, value: unknown): ProduceRequest {
   if (value === undefined || value === null) return request;
   if (!isSupportedCodec(value)) throw invalidRequest(`compression must be one of ${SUPPORTED_CODECS.join(', ')}, got ${clip(JSON.stringify(value) ?? String(value), 40)}`);

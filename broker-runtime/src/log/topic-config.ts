@@ -11,7 +11,7 @@ export interface TopicConfig {
   'retention.ms'?: number;
   /** Delete the oldest segments while the partition would still hold at least this many bytes. */
   'retention.bytes'?: number;
-  /** How records are stored: a codec (none, gzip, snappy), or `producer` (the default) = as each producer asks. */
+  /** How records are stored: a codec (none, gzip, lz4), or `producer` (the default) = as each producer asks. */
   'compression.type'?: CompressionType;
 }
 

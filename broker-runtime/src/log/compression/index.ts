@@ -6,7 +6,7 @@ export {
   codecById,
   codecByName,
   isSupportedCodec,
-  snappyDeclaredLength,
+  lz4DeclaredLength,
   type Codec,
   type CodecName,
   type SupportedCodec,

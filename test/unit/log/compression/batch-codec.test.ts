@@ -16,15 +16,15 @@ import {
 import { recs } from '../helpers.js';
 
 const gzip = codecByName('gzip')!;
-const snappy = codecByName('snappy')!;
+const lz4 = codecByName('lz4')!;
 
-/** Plain 0..2, gzip batch 3..12, plain 13, snappy batch 14..18 (epochs 1, 1, 2, 2). */
+/** Plain 0..2, gzip batch 3..12, plain 13, lz4 batch 14..18 (epochs 1, 1, 2, 2). */
 function mixed(): Buffer {
   return Buffer.concat([
     encodeRecords(recs(0, 3), 0, 1),
     encodeCompressedBatch(recs(3, 10), 3, 1, gzip),
     encodeRecords(recs(13, 1), 13, 2),
-    encodeCompressedBatch(recs(14, 5), 14, 2, snappy),
+    encodeCompressedBatch(recs(14, 5), 14, 2, lz4),
   ]);
 }
 
@@ -36,7 +36,7 @@ function fixCrc(buf: Buffer, pos = 0): void {
 
 describe('compressed batches in the record format', () => {
   it('round-trip: a batch decompresses to the plain records with their offsets and epoch', () => {
-    for (const codec of [gzip, snappy]) {
+    for (const codec of [gzip, lz4]) {
       const batch = encodeCompressedBatch(recs(0, 50), 100, 4, codec);
       assert.equal(batch.readInt32BE(28), -2, 'marked by keyLength -2');
       assert.equal(entryCountAt(batch, 0, batch.length), 50);
@@ -64,7 +64,7 @@ describe('compressed batches in the record format', () => {
 
   it('a torn compressed tail stops the scan at the batch start (past-end), at every cut', () => {
     const buf = mixed();
-    const lastStart = buf.length - encodeCompressedBatch(recs(14, 5), 14, 2, snappy).length;
+    const lastStart = buf.length - encodeCompressedBatch(recs(14, 5), 14, 2, lz4).length;
     for (let cut = lastStart + 1; cut < buf.length; cut++) {
       const scan = scanRecords(buf.subarray(0, cut), { expectedOffset: 0 });
       assert.equal(scan.validBytes, lastStart);
@@ -84,7 +84,7 @@ describe('compressed batches in the record format', () => {
   });
 
   it('refuses a batch whose CRC holds but whose body is not what it says (a broken or hostile leader)', () => {
-    const good = encodeCompressedBatch(recs(0, 10), 0, 1, snappy);
+    const good = encodeCompressedBatch(recs(0, 10), 0, 1, lz4);
     // Count says 11, 10 inside.
     const count = Buffer.from(good);
     count.writeUInt32BE(11, 33);
@@ -94,7 +94,7 @@ describe('compressed batches in the record format', () => {
     const size = Buffer.from(good);
     size.writeUInt32BE(size.readUInt32BE(37) + 100, 37);
     fixCrc(size);
-    assert.throws(() => validateBatch(size, 0), /snappy: the block says/);
+    assert.throws(() => validateBatch(size, 0), /lz4: the block says/);
     // Declared plain size over the cap: an impossible header, nothing decompressed.
     const huge = Buffer.from(good);
     huge.writeUInt32BE(0xffffffff, 37);

@@ -12,13 +12,13 @@ import { collectLines, logOptions, recs, tempDir } from '../helpers.js';
 const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
 const offsets = (rs: StoredRecord[]) => rs.map((r) => r.offset);
 
-/** 0..9 plain, 10..109 gzip, 110..114 plain, 115..314 snappy, 315 snappy (a batch of one). */
+/** 0..9 plain, 10..109 gzip, 110..114 plain, 115..314 lz4, 315 lz4 (a batch of one). */
 async function fill(log: Awaited<ReturnType<typeof openPartitionLog>>): Promise<void> {
   await log.append(recs(0, 10), 1);
   await log.append(recs(10, 100), 1, 'gzip');
   await log.append(recs(110, 5), 2, 'none');
-  await log.append(recs(115, 200), 2, 'snappy');
-  await log.append(recs(315, 1), 3, 'snappy');
+  await log.append(recs(115, 200), 2, 'lz4');
+  await log.append(recs(315, 1), 3, 'lz4');
 }
 
 describe('a partition log holding compressed batches', () => {
@@ -96,7 +96,7 @@ describe('a partition log holding compressed batches', () => {
       assert.equal(log.logEndOffset(), 115);
       assert.ok(lines.some((l) => l.includes('rounded down to 115')));
       assert.deepEqual(offsets(await log.read(0, 115, 1000, 1 << 20)), range(0, 115));
-      await log.append(recs(115, 200), 2, 'snappy');
+      await log.append(recs(115, 200), 2, 'lz4');
       log.setHighWatermark(120);
       await assert.rejects(log.truncateTo(200), /inside the compressed batch starting at 115.*high-water mark 120/);
       assert.equal(log.logEndOffset(), 315);
@@ -120,7 +120,7 @@ describe('a partition log holding compressed batches', () => {
     try {
       const log = await openPartitionLog(dir, 't', 0, logOptions());
       await log.append(recs(0, 5), 1, 'gzip');
-      await log.append(recs(5, 50), 1, 'snappy');
+      await log.append(recs(5, 50), 1, 'lz4');
       await log.close();
       const file = join(dir, segmentFileName(0, '.log'));
       const pristine = await readFile(file);
@@ -154,7 +154,7 @@ describe('a partition log holding compressed batches', () => {
     const { dir, cleanup } = await tempDir();
     try {
       const log = await openPartitionLog(dir, 't', 0, logOptions({ indexIntervalBytes: 128, segmentBytes: 2048 }));
-      for (let i = 0; i < 40; i++) await log.append(recs(i * 10, 10), 1 + Math.floor(i / 10), i % 2 ? 'gzip' : 'snappy');
+      for (let i = 0; i < 40; i++) await log.append(recs(i * 10, 10), 1 + Math.floor(i / 10), i % 2 ? 'gzip' : 'lz4');
       await log.close();
       const reopened = await openPartitionLog(dir, 't', 0, logOptions({ indexIntervalBytes: 128, segmentBytes: 2048 }), { cleanShutdown: false });
       assert.equal(reopened.logEndOffset(), 400);
@@ -182,7 +182,7 @@ describe('a partition log holding compressed batches', () => {
       const dirs = { leader: join(root, 'leader'), replica: join(root, 'replica') };
       for (const d of Object.values(dirs)) {
         const log = await openPartitionLog(d, 't', 0, options);
-        for (let i = 0; i < 30; i++) await log.append(recs(i * 10, 10), 1, i % 2 ? 'gzip' : 'snappy');
+        for (let i = 0; i < 30; i++) await log.append(recs(i * 10, 10), 1, i % 2 ? 'gzip' : 'lz4');
         log.setHighWatermark(300);
         await log.close();
       }
