@@ -326,8 +326,8 @@ const PLAIN_BYTES_AT = COUNT_AT + 4;
 const COMPRESSED_AT = PLAIN_BYTES_AT + 4;
 /** Smallest legal `length` of a compressed batch (its header, no compressed bytes). */
 export const MIN_BATCH_LENGTH = COMPRESSED_AT - LENGTH_FIELD_BYTES;
-/** Records one batch may hold: more than any produce request (MAX_BATCH_RECORDS is 10,000). */
-export const MAX_BATCH_RECORDS = 1 << 20;
+/** Records one batch may hold: more than any produce request (MAX_RECORDS_PER_BATCH is 10,000). */
+export const MAX_RECORDS_PER_BATCH = 1 << 20;
 
 /** Whether the entry at `pos` (header in `buf`) is a compressed batch. */
 export function isCompressedAt(buf: Buffer, pos: number): boolean {
@@ -340,7 +340,7 @@ export function entryCountAt(buf: Buffer, pos: number, size: number): number {
   if (size < LENGTH_FIELD_BYTES + MIN_BATCH_LENGTH) return 0;
   const count = buf.readUInt32BE(pos + COUNT_AT);
   const plainBytes = buf.readUInt32BE(pos + PLAIN_BYTES_AT);
-  if (count < 1 || count > MAX_BATCH_RECORDS || plainBytes < count * RECORD_OVERHEAD_BYTES || plainBytes > MAX_UNCOMPRESSED_BATCH_BYTES) return 0;
+  if (count < 1 || count > MAX_RECORDS_PER_BATCH || plainBytes < count * RECORD_OVERHEAD_BYTES || plainBytes > MAX_UNCOMPRESSED_BATCH_BYTES) return 0;
   return count;
 }
 
@@ -352,7 +352,7 @@ export function entryEndOffsetAt(buf: Buffer, pos: number, size: number): number
 /** Encode `records` (offsets from `baseOffset`, all stamped with `epoch`) as one batch compressed with `codec`. */
 export function encodeCompressedBatch(records: readonly RecordInput[], baseOffset: number, epoch: number, codec: Codec): Buffer {
   if (records.length === 0) throw new RangeError('a compressed batch needs at least one record');
-  if (records.length > MAX_BATCH_RECORDS) throw new RangeError(`a compressed batch holds at most ${MAX_BATCH_RECORDS} records, got ${records.length}`);
+  if (records.length > MAX_RECORDS_PER_BATCH) throw new RangeError(`a compressed batch holds at most ${MAX_RECORDS_PER_BATCH} records, got ${records.length}`);
   const plain = encodeRecords(records, baseOffset, epoch);
   if (plain.length > MAX_UNCOMPRESSED_BATCH_BYTES) throw new RangeError(`a batch of ${plain.length} bytes is over the ${MAX_UNCOMPRESSED_BATCH_BYTES}-byte limit for compression`);
   const compressed = codec.compress(plain);
