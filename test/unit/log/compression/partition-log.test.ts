@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile, readdir, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { crc32 } from 'node:zlib';
 import { segmentFileName } from '../../../../broker-runtime/src/log/log-segment.js';
 import { openPartitionLog } from '../../../../broker-runtime/src/log/partition-log.js';
 import { largestTimestamp } from '../../../../broker-runtime/src/log/segment-timestamps.js';
@@ -50,6 +51,7 @@ describe('a partition log holding compressed batches', () => {
   it('replicates stored entries whole to a follower, which reads the same records', async () => {
     const a = await tempDir();
     const b = await tempDir();
+    const cleanups: (() => Promise<void>)[] = [];
     try {
       const leader = await openPartitionLog(a.dir, 't', 0, logOptions({ segmentBytes: 4096 }));
       const follower = await openPartitionLog(b.dir, 't', 0, logOptions({ segmentBytes: 4096 }));
@@ -68,7 +70,9 @@ describe('a partition log holding compressed batches', () => {
       assert.equal(inside.baseOffset, 10);
       // A broken batch from a leader changes nothing.
       const end = follower.logEndOffset();
-      const more = await openPartitionLog((await tempDir()).dir, 't', 0, logOptions());
+      const c = await tempDir();
+      cleanups.push(c.cleanup);
+      const more = await openPartitionLog(c.dir, 't', 0, logOptions());
       await more.append(recs(0, 316), 3);
       await more.append(recs(316, 20), 3, 'gzip');
       const good = (await more.readRaw(316, 1 << 20)).bytes;
@@ -76,12 +80,20 @@ describe('a partition log holding compressed batches', () => {
       bad[good.length - 3]! ^= 1;
       await assert.rejects(follower.appendRaw(bad), /CRC/);
       assert.equal(follower.logEndOffset(), end);
+      // A good CRC over a batch that does not hold what it says (a hostile or broken leader): refused too.
+      const liar = Buffer.from(good);
+      liar.writeUInt32BE(liar.readUInt32BE(33) + 1, 33); // count
+      liar.writeUInt32BE(crc32(liar.subarray(8)), 4);
+      await assert.rejects(follower.appendRaw(liar), /holds 20 record\(s\), its header says 21/);
+      assert.equal(follower.logEndOffset(), end);
+      assert.deepEqual(follower.epochs(), leader.epochs());
       await follower.appendRaw(good);
       assert.equal(follower.logEndOffset(), 336);
       await Promise.all([leader.close(), follower.close(), more.close()]);
     } finally {
       await a.cleanup();
       await b.cleanup();
+      for (const c of cleanups) await c();
     }
   });
 
