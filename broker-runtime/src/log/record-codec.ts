@@ -270,8 +270,10 @@ const STOP_REASONS: Record<Exclude<ScanStop, 'end'>, string> = {
 };
 
 /**
- * Check a leader's batch before a follower appends it: every record whole with a good CRC, offsets
- * contiguous from `expectedOffset`, epochs never decreasing. Throws InvalidBatchError otherwise.
+ * Check a leader's batch before a follower appends it: every entry whole with a good CRC, offsets
+ * contiguous from `expectedOffset` (a compressed batch advancing them by its count), epochs never
+ * decreasing, and every compressed batch decompressing (bounded) to the records it claims. Throws
+ * InvalidBatchError otherwise. `count` counts records.
  */
 export function validateBatch(bytes: Buffer, expectedOffset: number): BatchSummary {
   const epochs: EpochEntry[] = [];

@@ -112,7 +112,10 @@ export interface PartitionLog {
    * are stored as one compressed batch (record-codec.ts).
    */
   append(records: RecordInput[], epoch: number, compression?: SupportedCodec): Promise<{ baseOffset: number; lastOffset: number }>;
-  /** Follower path: append the leader's encoded records. Throws (and changes nothing) if a CRC fails or the first offset is not logEndOffset(). */
+  /**
+   * Follower path: append the leader's stored entries. Throws (and changes nothing) if a CRC fails,
+   * a compressed batch does not hold what it says, or the first offset is not logEndOffset().
+   */
   appendRaw(bytes: Buffer): Promise<{ count: number; nextOffset: number }>;
 
   /**
