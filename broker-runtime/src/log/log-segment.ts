@@ -299,7 +299,10 @@ export class LogSegment {
       const complete = pos + chunk.length >= limit;
       let at = 0;
       let size = recordSizeAt(chunk, at);
-      while (size > 0 && entryEndOffsetAt(chunk, at, size) <= offset) {
+      // Skip entries wholly below `offset` (a plain record's offset is below it; a batch ends at or below it).
+      while (size > 0) {
+        const o = recordOffsetAt(chunk, at);
+        if (o >= offset || (isCompressedAt(chunk, at) && entryEndOffsetAt(chunk, at, size) > offset)) break;
         at += size;
         size = recordSizeAt(chunk, at);
       }
@@ -319,10 +322,17 @@ export class LogSegment {
       let compressed = false;
       for (;;) {
         const s = recordSizeAt(chunk, end);
-        if (s < 0 || recordOffsetAt(chunk, end) >= endOffset) break;
+        if (s < 0) break;
+        const o = recordOffsetAt(chunk, end);
+        if (o >= endOffset) break;
         if (end - at + s > maxBytes && !(atLeastOne && entries === 0)) break;
-        if (isCompressedAt(chunk, end)) compressed = true;
-        next = entryEndOffsetAt(chunk, end, s);
+        // Plain records (the common case) cover one offset; only a batch's header is read further.
+        if (isCompressedAt(chunk, end)) {
+          compressed = true;
+          next = o + Math.max(1, entryCountAt(chunk, end, s));
+        } else {
+          next = o + 1;
+        }
         end += s;
         entries++;
       }
