@@ -11,6 +11,7 @@ import type { BenchReport, Row } from './types.js';
 import { batchProduce } from './workloads/batch-produce.js';
 import { consume } from './workloads/consume.js';
 import type { WorkloadContext } from './workloads/context.js';
+import { compressionWorkload } from './workloads/compression.js';
 import { endToEnd } from './workloads/end-to-end.js';
 import { failover } from './workloads/failover.js';
 import { partitions } from './workloads/partitions.js';
@@ -25,6 +26,7 @@ const RUNNERS: Record<Workload, (ctx: WorkloadContext) => Promise<Row[]>> = {
   batch: batchProduce,
   consume,
   e2e: endToEnd,
+  compression: compressionWorkload,
   failover,
   partitions,
 };

@@ -1,5 +1,5 @@
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
-import { scanRecords } from '../broker-runtime/src/log/record-codec.js';
+import { appendFile, readFile, truncate, writeFile } from 'node:fs/promises';
+import { isCompressedAt, scanRecords } from '../broker-runtime/src/log/record-codec.js';
 import type { ChaosBroker } from './cluster.js';
 import type { LinkMode } from './proxy.js';
 import { startForger } from './forger.js';
@@ -28,6 +28,7 @@ export const FAULT_NAMES = [
   'pause-redis',
   'redis-restart-empty',
   'garble-tail',
+  'tear-batch-tail',
   'kill-restart',
   'corrupt-middle',
   'forge-frames',
@@ -196,6 +197,28 @@ export const FAULTS: Record<FaultName, FaultStart> = {
       garbled++;
     }
     return { target: b.id, detail: { garbled }, holdMs: 0, heal: async () => restart(b) };
+  },
+
+  /**
+   * SIGKILL a follower and cut each of its last segments that ends in a compressed batch somewhere
+   * inside that batch (a write torn mid-batch), restart. The batch must be cut at start-up and
+   * re-fetched whole from the leader; none of its records may be lost or served half.
+   */
+  'tear-batch-tail': async (ctx) => {
+    const b = await follower(ctx);
+    b.down = 'killed';
+    await b.proc.kill();
+    let torn = 0;
+    for (const file of await lastSegments(b.dataDir)) {
+      const bytes = await readFile(file);
+      let last = -1;
+      let size = 0;
+      scanRecords(bytes, { onRecord: (pos, s) => ((last = pos), (size = s)) });
+      if (last < 0 || !isCompressedAt(bytes, last)) continue;
+      await truncate(file, last + ctx.rng.int(1, size - 1));
+      torn++;
+    }
+    return { target: b.id, detail: { torn }, holdMs: 0, heal: async () => restart(b) };
   },
 
   /**

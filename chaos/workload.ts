@@ -75,7 +75,11 @@ export class Workload {
     const rng = this.rng.fork(name);
     const { urls, idOf } = this.targets;
     let target = rng.pick(urls);
+    // Its own stream, so the other choices of a seed stay as they were before batches were compressed.
+    const codecs = this.rng.fork(`${name}-compression`);
     for (let seq = 0; this.running; ) {
+      // Each request stored plain or as a gzip or lz4 batch (the topic leaves it to the producer).
+      const compression = codecs.pick(['none', 'gzip', 'lz4'] as const);
       const n = rng.chance(0.25) ? rng.int(2, 6) : 1;
       const refs: RecordRef[] = Array.from({ length: n }, () => ({ k: `${name}:${seq++}`, p: rng.int(0, this.o.partitions - 1) }));
       const pads = refs.map(() => (rng.chance(0.3) ? rng.int(1, 400) : 0));
@@ -84,8 +88,8 @@ export class Workload {
       try {
         const res =
           n === 1
-            ? await call(target, 'POST', '/produce', { topic: this.o.topic, payload: payloadOf(refs[0]!, pads[0]!), partition: refs[0]!.p }, undefined, this.o.requestTimeoutMs)
-            : await call(target, 'POST', '/produce/batch', { topic: this.o.topic, records: refs.map((r, i) => ({ payload: payloadOf(r, pads[i]!), partition: r.p })) }, undefined, this.o.requestTimeoutMs);
+            ? await call(target, 'POST', '/produce', { topic: this.o.topic, payload: payloadOf(refs[0]!, pads[0]!), partition: refs[0]!.p, compression }, undefined, this.o.requestTimeoutMs)
+            : await call(target, 'POST', '/produce/batch', { topic: this.o.topic, records: refs.map((r, i) => ({ payload: payloadOf(r, pads[i]!), partition: r.p })), compression }, undefined, this.o.requestTimeoutMs);
         if (res.status === 200) {
           const results = (n === 1 ? [res.body] : res.body.results) as { partition: number; offset: number }[];
           this.record({ f: 'produce', process: name, type: 'ok', value: refs.map((r, i) => ({ k: r.k, p: results[i]!.partition, o: results[i]!.offset })), broker });

@@ -10,6 +10,8 @@ import { LeaseStore } from '../election/lease-store.js';
 import { fromStorageError, invalidRequest, notCommitted, notEnoughReplicas, notLeader, offsetOutOfRange, timeout, topicExists, unknownPartition, unknownTopic, type LeaderRef, type NotLeaderHint } from '../errors/errors.js';
 import type { RetentionPolicy } from '../log/retention.js';
 import { applyConfigChange, effectiveConfig, sameConfig, type TopicConfig } from '../log/topic-config.js';
+import { compressionFor } from '../log/compression/choice.js';
+import type { SupportedCodec } from '../log/compression/codecs.js';
 import { recordLayoutAt, recordSizeAt } from '../log/record-codec.js';
 import { settleBounded } from '../log/bounded.js';
 import { isStorageError } from '../log/storage-error.js';
@@ -437,9 +439,9 @@ export class Broker implements BrokerService {
 
   // ---- data
 
-  async produce(topic: string, records: ProduceRecord[]): Promise<ProduceResult[]> {
+  async produce(topic: string, records: ProduceRecord[], compression?: SupportedCodec): Promise<ProduceResult[]> {
     try {
-      const results = await this.produceInner(topic, records);
+      const results = await this.produceInner(topic, records, compression);
       this.stats.produceOk.inc();
       return results;
     } catch (err) {
@@ -449,7 +451,7 @@ export class Broker implements BrokerService {
     }
   }
 
-  private async produceInner(topic: string, records: ProduceRecord[]): Promise<ProduceResult[]> {
+  private async produceInner(topic: string, records: ProduceRecord[], producerCodec: SupportedCodec | undefined): Promise<ProduceResult[]> {
     let rep = this.writable();
     if (records.length === 0) throw invalidRequest('records must not be empty');
     let info = this.logs.topic(topic);
@@ -470,6 +472,8 @@ export class Broker implements BrokerService {
       else groups.set(p, [i]);
     });
     const epoch = this.elector.currentEpoch();
+    // Each partition's share of the request is one batch: compressed as a whole when a codec applies.
+    const codec = compressionFor(info.config?.['compression.type'], producerCodec);
     const now = Date.now();
     const results: ProduceResult[] = new Array(records.length);
     const started = performance.now();
@@ -485,7 +489,7 @@ export class Broker implements BrokerService {
       });
       let written: { baseOffset: number; lastOffset: number };
       try {
-        written = await log.append(inputs, epoch);
+        written = await log.append(inputs, epoch, codec);
       } catch (err) {
         // Records of other partitions are in their logs already and may commit: not a refusal any more.
         if (appended.length > 0) {

@@ -1,5 +1,6 @@
 import type { LeaderRef } from '../errors/errors.js';
 import type { StorageView } from '../log/storage-health.js';
+import type { SupportedCodec } from '../log/compression/codecs.js';
 import type { TopicConfig } from '../log/topic-config.js';
 
 /**
@@ -110,7 +111,11 @@ export interface ReadyView extends HealthView {
 }
 
 export interface BrokerService {
-  produce(topic: string, records: ProduceRecord[]): Promise<ProduceResult[]>;
+  /**
+   * `compression`: the producer's codec, used when the topic's compression.type is `producer` (its
+   * default); a topic with a codec of its own stores every batch with that one.
+   */
+  produce(topic: string, records: ProduceRecord[], compression?: SupportedCodec): Promise<ProduceResult[]>;
   consume(topic: string, partition: number, offset: number, max: number, waitMs: number): Promise<ConsumeResult>;
   /**
    * The same answer as consume(), records left encoded: the HTTP layer copies the stored JSON out

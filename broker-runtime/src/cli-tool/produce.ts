@@ -1,11 +1,13 @@
 import { createInterface } from 'node:readline';
-import type { ProduceInput, YakClient } from '../client/index.js';
+import type { Compression, ProduceInput, YakClient } from '../client/index.js';
 import { expectPositionals, intOption, stringValue } from './args.js';
 import type { Command } from './command.js';
 import { connect } from './connect.js';
 import { Output } from './io.js';
 import { type LineRules, parseHeaders, parseValueMode, recordFromLine } from './produce-lines.js';
 import { UsageError } from './usage-error.js';
+
+const COMPRESSIONS = ['none', 'gzip', 'lz4'] as const;
 
 /** Under the broker's 1 MiB default request limit with room for the JSON around the records. */
 const BATCH_BYTES = 512 * 1024;
@@ -30,6 +32,8 @@ Options:
       --batch-size N      records per request (default 500, at most 10000)
       --linger-ms MS      send a partial batch once stdin is quiet this long (default 50)
       --print-offsets     print {"topic","partition","offset"} per acknowledged record
+      --compression C     store each batch compressed: none (default), gzip or lz4 (used when
+                          the topic's compression.type is producer, its default)
 
 Exit code 0 once every line is acknowledged; 1 when a batch is refused or the cluster cannot be
 reached (the message says how many records were acknowledged before); 2 for a usage error.`,
@@ -42,6 +46,7 @@ reached (the message says how many records were acknowledged before); 2 for a us
     'batch-size': { type: 'string' },
     'linger-ms': { type: 'string' },
     'print-offsets': { type: 'boolean' },
+    compression: { type: 'string' },
   },
   async run({ values, positionals }, connection, io) {
     const [topic] = expectPositionals('produce', positionals, ['TOPIC']);
@@ -57,7 +62,9 @@ reached (the message says how many records were acknowledged before); 2 for a us
       headers: parseHeaders((values['header'] as string[] | undefined) ?? []),
       value: parseValueMode(stringValue(values, 'value')),
     };
-    const producer = new LineProducer(connect(connection), topic!, new Output(io.stdout), values['print-offsets'] === true);
+    const compression = stringValue(values, 'compression');
+    if (compression !== undefined && !(COMPRESSIONS as readonly string[]).includes(compression)) throw new UsageError(`--compression must be one of ${COMPRESSIONS.join(', ')}, got '${compression}'`);
+    const producer = new LineProducer(connect(connection), topic!, new Output(io.stdout), values['print-offsets'] === true, compression as Compression | undefined);
     await producer.run(io.stdin, rules, intOption(values, 'batch-size', 1, 10_000) ?? 500, intOption(values, 'linger-ms', 0, 60_000) ?? 50);
   },
 };
@@ -75,6 +82,7 @@ class LineProducer {
     private readonly topic: string,
     private readonly out: Output,
     private readonly printOffsets: boolean,
+    private readonly compression: Compression | undefined,
   ) {}
 
   async run(input: NodeJS.ReadableStream, rules: LineRules, batchSize: number, lingerMs: number): Promise<void> {
@@ -114,7 +122,7 @@ class LineProducer {
     this.pendingBytes = 0;
     let answer;
     try {
-      answer = await this.client.produceBatch(this.topic, batch);
+      answer = await this.client.produceBatch(this.topic, batch, this.compression ? { compression: this.compression } : {});
     } catch (err) {
       throw new ProduceFailed(this.acknowledged, err);
     }

@@ -54,8 +54,16 @@ export interface TopicsAnswer {
   }[];
 }
 
-/** Kafka-named topic config: retention.ms, retention.bytes (-1 = unlimited). */
-export type TopicConfigValues = Partial<Record<'retention.ms' | 'retention.bytes', number>>;
+/** How a producer asks its records to be stored (used when the topic's compression.type is `producer`). */
+export type Compression = 'none' | 'gzip' | 'lz4';
+
+/** Kafka-named topic config: retention.ms, retention.bytes (-1 = unlimited), compression.type. */
+export interface TopicConfigValues {
+  'retention.ms'?: number;
+  'retention.bytes'?: number;
+  /** A codec every batch of the topic is stored with, or `producer` (the default): as each producer asks. */
+  'compression.type'?: Compression | 'producer';
+}
 
 export interface CreateTopicAnswer {
   name: string;

@@ -4,6 +4,7 @@ import { type RetryDecision, type RetryOptions, type RetryPolicy, retryPolicy, w
 import { type Call, type Connection, exchange } from './transport.js';
 import { type ClientTlsOptions, tlsFetch } from './tls-fetch.js';
 import type {
+  Compression,
   BatchAnswer,
   ClusterAnswer,
   ConsumeAnswer,
@@ -89,12 +90,14 @@ export class YakClient {
     return this.leaderUrl;
   }
 
-  produce(topic: string, record: ProduceInput): Promise<ProduceAnswer> {
-    return this.call({ kind: 'leader' }, { method: 'POST', path: '/produce', body: { topic, ...record } });
+  /** `options.compression`: how to store the record when the topic leaves it to the producer (default none). */
+  produce(topic: string, record: ProduceInput, options: ProduceOptions = {}): Promise<ProduceAnswer> {
+    return this.call({ kind: 'leader' }, { method: 'POST', path: '/produce', body: { topic, ...record, ...compressionField(options) } });
   }
 
-  produceBatch(topic: string, records: ProduceInput[]): Promise<BatchAnswer> {
-    return this.call({ kind: 'leader' }, { method: 'POST', path: '/produce/batch', body: { topic, records } });
+  /** `options.compression`: how to store the batch when the topic leaves it to the producer (default none). */
+  produceBatch(topic: string, records: ProduceInput[], options: ProduceOptions = {}): Promise<BatchAnswer> {
+    return this.call({ kind: 'leader' }, { method: 'POST', path: '/produce/batch', body: { topic, records, ...compressionField(options) } });
   }
 
   consume<P = unknown>(topic: string, partition: number, offset: number, options: ConsumeOptions = {}): Promise<ConsumeAnswer<P>> {
@@ -245,4 +248,14 @@ function usesTls(o: ClientTlsOptions): boolean {
 function pickTls(o: ClientTlsOptions): ClientTlsOptions {
   if ((o.cert === undefined) !== (o.key === undefined)) throw new TypeError('cert and key go together: give both for mutual TLS, or neither');
   return { ...(o.ca !== undefined ? { ca: o.ca } : {}), ...(o.cert !== undefined ? { cert: o.cert } : {}), ...(o.key !== undefined ? { key: o.key } : {}) };
+}
+
+/** Options of produce() and produceBatch(). */
+export interface ProduceOptions {
+  /** Store the records compressed with this codec, unless the topic's compression.type says otherwise. */
+  compression?: Compression;
+}
+
+function compressionField(options: ProduceOptions): { compression?: Compression } {
+  return options.compression === undefined ? {} : { compression: options.compression };
 }

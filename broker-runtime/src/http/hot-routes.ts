@@ -39,20 +39,25 @@ export function createHotRoutes(ctx: HttpContext): HotRoutes {
 }
 
 async function produce(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const { topic, records } = await readProduce(ctx, req, parseProduce);
-  const [result] = checkResults(await ctx.service.produce(topic, records), 1);
+  const { topic, records, compression } = await readProduce(ctx, req, parseProduce);
+  const [result] = checkResults(await produceWith(ctx, topic, records, compression), 1);
   writeJson(res, 200, JSON.stringify({ topic, partition: result!.partition, offset: result!.offset }));
 }
 
 async function produceBatch(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const { topic, records } = await readProduce(ctx, req, parseBatch);
-  const results = checkResults(await ctx.service.produce(topic, records), records.length);
+  const { topic, records, compression } = await readProduce(ctx, req, parseBatch);
+  const results = checkResults(await produceWith(ctx, topic, records, compression), records.length);
   // Written out by hand: the same text as JSON.stringify of {topic, results} without building up to
   // 10,000 objects first; joined, not concatenated, so the string is flat before it is measured and
   // encoded. A third less CPU for a 1,000-record answer (169 -> 113 µs with encoding).
   const list: string[] = new Array<string>(results.length);
   for (let i = 0; i < results.length; i++) list[i] = `{"partition":${num(results[i]!.partition)},"offset":${num(results[i]!.offset)}}`;
   writeJson(res, 200, `{"topic":${JSON.stringify(topic)},"results":[${list.join(',')}]}`);
+}
+
+/** The service's produce, told the producer's codec only when the request named one. */
+function produceWith(ctx: HttpContext, topic: string, records: ProduceRequest['records'], compression: ProduceRequest['compression']) {
+  return compression === undefined ? ctx.service.produce(topic, records) : ctx.service.produce(topic, records, compression);
 }
 
 /**

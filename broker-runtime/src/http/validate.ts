@@ -2,6 +2,7 @@ import { YakError, invalidRequest } from '../errors/errors.js';
 import type { ProduceRecord } from '../broker/service.js';
 import { clip } from './errors.js';
 import { applyConfigChange, checkTopicConfig, type TopicConfig } from '../log/topic-config.js';
+import { SUPPORTED_CODECS, isSupportedCodec, type SupportedCodec } from '../log/compression/codecs.js';
 
 /**
  * Request shapes, checked completely before the service is asked anything. Every failure is
@@ -22,6 +23,8 @@ const LONE_SURROGATE = /\p{Cs}/u;
 export interface ProduceRequest {
   topic: string;
   records: ProduceRecord[];
+  /** The producer's codec (used when the topic's compression.type is `producer`); absent = none. */
+  compression?: SupportedCodec;
 }
 
 export interface ConsumeRequest {
@@ -32,14 +35,22 @@ export interface ConsumeRequest {
   waitMs: number;
 }
 
-/** POST /produce: `{topic, key?, payload, partition?, headers?}`. */
+/** POST /produce: `{topic, key?, payload, partition?, headers?, compression?}`. */
 export function parseProduce(body: unknown, maxMessageBytes: number): ProduceRequest {
   const obj = asObject(body, 'the request body');
   const topic = topicName(obj['topic'], 'topic');
-  return { topic, records: [parseRecord(obj, '', maxMessageBytes)] };
+  return withCompression({ topic, records: [parseRecord(obj, '', maxMessageBytes)] }, obj['compression']);
 }
 
-/** POST /produce/batch: `{topic, records: [{key?, payload, partition?, headers?}, ...]}`. */
+/** The optional `compression` field of a produce request: none, gzip or lz4. */
+function withCompression(request: ProduceRequest, value: unknown): ProduceRequest {
+  if (value === undefined || value === null) return request;
+  if (!isSupportedCodec(value)) throw invalidRequest(`compression must be one of ${SUPPORTED_CODECS.join(', ')}, got ${clip(JSON.stringify(value) ?? String(value), 40)}`);
+  request.compression = value;
+  return request;
+}
+
+/** POST /produce/batch: `{topic, records: [{key?, payload, partition?, headers?}, ...], compression?}`. */
 export function parseBatch(body: unknown, maxMessageBytes: number): ProduceRequest {
   const obj = asObject(body, 'the request body');
   const topic = topicName(obj['topic'], 'topic');
@@ -49,7 +60,7 @@ export function parseBatch(body: unknown, maxMessageBytes: number): ProduceReque
     throw invalidRequest(`records has ${list.length} entries; at most ${MAX_BATCH_RECORDS} per batch`);
   }
   const records = list.map((r: unknown, i) => parseRecord(asObject(r, `records[${i}]`), `records[${i}].`, maxMessageBytes));
-  return { topic, records };
+  return withCompression({ topic, records }, obj['compression']);
 }
 
 /** GET /consume?topic&partition&offset[&max][&wait_ms] */
@@ -63,7 +74,7 @@ export function parseConsume(query: URLSearchParams): ConsumeRequest {
   };
 }
 
-/** POST /topics: `{name, partitions, config?}` (config: retention.ms, retention.bytes; integers >= -1). */
+/** POST /topics: `{name, partitions, config?}` (config: retention.ms, retention.bytes: integers >= -1; compression.type). */
 export function parseCreateTopic(body: unknown): { name: string; partitions: number; config?: TopicConfig } {
   const obj = asObject(body, 'the request body');
   const name = topicName(obj['name'], 'name');
@@ -78,13 +89,13 @@ export function parseCreateTopic(body: unknown): { name: string; partitions: num
 }
 
 /** POST /topics/{name}/config: `{config: {key: value | null}}`; null drops an override. Returns the change. */
-export function parseConfigChange(body: unknown): Record<string, number | null> {
+export function parseConfigChange(body: unknown): Record<string, number | string | null> {
   const obj = asObject(body, 'the request body');
   for (const k of Object.keys(obj)) if (k !== 'config') throw invalidRequest(`unknown field '${clip(k, 40)}'; send {config: {...}}`);
   const change = asObject(obj['config'], 'config');
   const checked = applyConfigChange({}, change);
   if (typeof checked === 'string') throw invalidRequest(checked);
-  return change as Record<string, number | null>;
+  return change as Record<string, number | string | null>;
 }
 
 export function topicName(value: unknown, field: string): string {

@@ -22,4 +22,14 @@ export {
   type BatchSummary,
   type ScanResult,
   type ScanStop,
+  // Compressed batches (one entry covering several offsets) and the codecs, under Kafka's ids.
+  COMPRESSED_KEY_LENGTH,
+  encodeCompressedBatch,
+  decompressEntryAt,
+  expandEntries,
+  isCompressedAt,
+  entryCountAt,
+  entryEndOffsetAt,
+  type ExpandedRecords,
 } from './record-codec.js';
+export * from './compression/index.js';

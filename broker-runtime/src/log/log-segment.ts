@@ -6,6 +6,9 @@ import { OffsetIndex } from './offset-index.js';
 import {
   InvalidBatchError,
   LENGTH_FIELD_BYTES,
+  entryCountAt,
+  entryEndOffsetAt,
+  isCompressedAt,
   recordOffsetAt,
   recordSizeAt,
   scanRecords,
@@ -43,11 +46,20 @@ export function parseSegmentFileName(name: string): number | undefined {
   return Number.isSafeInteger(base) ? base : undefined;
 }
 
-/** Whole encoded records read from one segment. */
+/**
+ * Whole stored entries read from one segment: plain records and compressed batches. The first
+ * entry holds the offset asked for, which may lie inside it (a batch starting below it).
+ */
 export interface SegmentRead {
   bytes: Buffer;
-  count: number;
-  /** Byte position of the first record asked for (the segment's size if it is not in the segment). */
+  /** Entries in `bytes`. */
+  entries: number;
+  /** Offset of the first entry (<= the offset asked for), and one past the last entry's last offset. */
+  firstOffset: number;
+  nextOffset: number;
+  /** Some entry is a compressed batch (readers that decode records must expand them). */
+  compressed: boolean;
+  /** Byte position of the entry holding the offset asked for (the segment's size if it is not in the segment). */
   position: number;
 }
 
@@ -228,7 +240,8 @@ export class LogSegment {
     for (const chunk of chunks) {
       for (let p = 0; p < chunk.length; ) {
         const size = LENGTH_FIELD_BYTES + chunk.readUInt32BE(p);
-        this.index.onRecord(offset++, pos + p, size);
+        this.index.onRecord(offset, pos + p, size);
+        offset += entryCountAt(chunk, p, size);
         p += size;
       }
       pos += chunk.length;
@@ -271,10 +284,10 @@ export class LogSegment {
   }
 
   /**
-   * Whole records starting at the record `offset`, with offsets below `endOffset`, at most `maxBytes`
-   * of them — but at least one when `atLeastOne`. Uses the index, then reads one bounded chunk;
-   * `readHint` (bytes the caller expects to need) keeps that chunk small, at the price of returning
-   * fewer records when it was too low.
+   * Whole entries starting with the one holding offset `offset` (a compressed batch may start below
+   * it), each starting below `endOffset`, at most `maxBytes` of them — but at least one when
+   * `atLeastOne`. Uses the index, then reads one bounded chunk; `readHint` (bytes the caller expects
+   * to need) keeps that chunk small, at the price of returning fewer entries when it was too low.
    */
   async readRecords(offset: number, endOffset: number, maxBytes: number, atLeastOne: boolean, readHint = maxBytes): Promise<SegmentRead> {
     const limit = this.bytes;
@@ -286,44 +299,66 @@ export class LogSegment {
       const complete = pos + chunk.length >= limit;
       let at = 0;
       let size = recordSizeAt(chunk, at);
-      while (size > 0 && recordOffsetAt(chunk, at) < offset) {
+      // Skip entries wholly below `offset` (a plain record's offset is below it; a batch ends at or below it).
+      while (size > 0) {
+        const o = recordOffsetAt(chunk, at);
+        if (o >= offset || (isCompressedAt(chunk, at) && entryEndOffsetAt(chunk, at, size) > offset)) break;
         at += size;
         size = recordSizeAt(chunk, at);
       }
       if (size === -2) throw new InvalidBatchError(`${this.logPath}: impossible record length at byte ${pos + at}`);
       if (size === -1) {
-        // The chunk ended (on a record boundary or inside one) before the record asked for: read on.
-        if (complete) return { bytes: EMPTY, count: 0, position: pos + at };
+        // The chunk ended (on an entry boundary or inside one) before the entry asked for: read on.
+        if (complete) return { bytes: EMPTY, entries: 0, firstOffset: offset, nextOffset: offset, compressed: false, position: pos + at };
         if (at < chunk.length) want = Math.max(want, neededBytes(chunk, at));
         pos += at;
         continue;
       }
       const first = recordOffsetAt(chunk, at);
-      if (first !== offset) throw new InvalidBatchError(`${this.logPath}: expected offset ${offset} at byte ${pos + at}, found ${first}`);
+      if (first > offset) throw new InvalidBatchError(`${this.logPath}: expected offset ${offset} at byte ${pos + at}, found ${first}`);
       let end = at;
-      let count = 0;
+      let entries = 0;
+      let next = first;
+      let compressed = false;
       for (;;) {
         const s = recordSizeAt(chunk, end);
-        if (s < 0 || recordOffsetAt(chunk, end) >= endOffset) break;
-        if (end - at + s > maxBytes && !(atLeastOne && count === 0)) break;
+        if (s < 0) break;
+        const o = recordOffsetAt(chunk, end);
+        if (o >= endOffset) break;
+        if (end - at + s > maxBytes && !(atLeastOne && entries === 0)) break;
+        // Plain records (the common case) cover one offset; only a batch's header is read further.
+        if (isCompressedAt(chunk, end)) {
+          compressed = true;
+          next = o + Math.max(1, entryCountAt(chunk, end, s));
+        } else {
+          next = o + 1;
+        }
         end += s;
-        count++;
+        entries++;
       }
-      return { bytes: chunk.subarray(at, end), count, position: pos + at };
+      return { bytes: chunk.subarray(at, end), entries, firstOffset: first, nextOffset: entries > 0 ? next : first, compressed, position: pos + at };
     }
-    return { bytes: EMPTY, count: 0, position: limit };
+    return { bytes: EMPTY, entries: 0, firstOffset: offset, nextOffset: offset, compressed: false, position: limit };
   }
 
-  /** Byte position of the record `offset` (the segment's size when it is past the last record). */
-  async positionOf(offset: number): Promise<number> {
-    if (offset <= this.baseOffset) return 0;
-    return (await this.readRecords(offset, offset, 0, false)).position;
+  /**
+   * Where the entry holding `offset` starts: its byte position and first offset (a batch's base,
+   * below `offset` when it lies inside one); the segment's size and `offset` when it is past the last.
+   */
+  async entryStart(offset: number): Promise<{ position: number; offset: number }> {
+    if (offset <= this.baseOffset) return { position: 0, offset: this.baseOffset };
+    const r = await this.readRecords(offset, offset + 1, 0, true);
+    return r.entries === 0 ? { position: r.position, offset } : { position: r.position, offset: r.firstOffset };
   }
 
-  /** Drop records with offset >= `offset` from the file and the index; returns the bytes removed. */
+  /**
+   * Drop entries holding offsets >= `offset` from the file and the index; returns the bytes
+   * removed. `offset` must be an entry boundary (PartitionLog.truncateTo rounds down to one).
+   */
   async truncateTo(offset: number): Promise<number> {
-    const position = await this.positionOf(offset);
-    return this.truncateAt(position, offset);
+    const start = await this.entryStart(offset);
+    if (start.offset !== offset) throw new RangeError(`${this.logPath}: offset ${offset} lies inside the compressed batch starting at ${start.offset}; truncate to a batch boundary`);
+    return this.truncateAt(start.position, offset);
   }
 
   /** Cut the file at `position`, where the record `offset` begins. */
@@ -426,7 +461,7 @@ export class LogSegment {
       const scan = scanRecords(chunk, {
         expectedOffset: expected,
         verifyCrc: options.verifyCrc ?? true,
-        ...(onRecord && { onRecord: (p: number, s: number, o: number, e: number) => onRecord(chunkStart + p, s, o, e) }),
+        ...(onRecord && { onRecord: (p: number, s: number, o: number, e: number, n: number) => onRecord(chunkStart + p, s, o, e, n) }),
       });
       count += scan.count;
       expected = scan.nextOffset;

@@ -10,7 +10,8 @@ import { logStartAtOpen, readLogStart, segmentsBelowLogStart, writeLogStart } fr
 import { findLostRecords, readEndEvidence, removeOrphanIndexes, type KnownCheckpoints } from './lost-records.js';
 import { segmentsToDelete, type RetentionDecision, type RetentionPolicy, type SegmentSummary } from './retention.js';
 import { largestTimestamp } from './segment-timestamps.js';
-import { decodeRecords, encodeRecords, validateBatch } from './record-codec.js';
+import { decodeRecords, encodeCompressedBatch, encodeRecords, expandEntries, validateBatch } from './record-codec.js';
+import { codecByName, type SupportedCodec } from './compression/codecs.js';
 import { classifyStorageError, isStorageError } from './storage-error.js';
 import { UncleanMarker } from './unclean-marker.js';
 import type { EpochEntry, LogOptions, PartitionLog, RawBatch, RecordInput, RecoveryReport, StoredRecord } from './types.js';
@@ -23,6 +24,8 @@ const MAX_SEGMENT_BYTES = 2 ** 31 - 1;
 interface AppendRequest {
   records: RecordInput[];
   epoch: number;
+  /** Stored as one compressed batch with this codec ('none' or absent: plain records). */
+  compression: SupportedCodec | undefined;
 }
 type AppendResult = { baseOffset: number; lastOffset: number };
 
@@ -125,8 +128,8 @@ export class FilePartitionLog implements PartitionLog {
     return this.hwm !== this.checkpointedHwm;
   }
 
-  append(records: RecordInput[], epoch: number): Promise<{ baseOffset: number; lastOffset: number }> {
-    return this.queue.append({ records, epoch });
+  append(records: RecordInput[], epoch: number, compression?: SupportedCodec): Promise<{ baseOffset: number; lastOffset: number }> {
+    return this.queue.append({ records, epoch, compression });
   }
 
   appendRaw(bytes: Buffer): Promise<{ count: number; nextOffset: number }> {
@@ -165,8 +168,11 @@ export class FilePartitionLog implements PartitionLog {
       if (from >= leo || !segment) return { bytes: Buffer.alloc(0), baseOffset: from, nextOffset: from, count: 0 };
       segment.retain();
       try {
+        // Whole entries: a follower's log ends on an entry boundary, so `from` starts one (when it
+        // does not, the follower refuses the bytes: their first offset is not its log end).
         const r = await segment.readRecords(from, leo, maxBytes, true);
-        return { bytes: r.bytes, baseOffset: from, nextOffset: from + r.count, count: r.count };
+        if (r.entries === 0) return { bytes: Buffer.alloc(0), baseOffset: from, nextOffset: from, count: 0 };
+        return { bytes: r.bytes, baseOffset: r.firstOffset, nextOffset: r.nextOffset, count: r.nextOffset - r.firstOffset };
       } finally {
         segment.release();
       }
@@ -179,6 +185,7 @@ export class FilePartitionLog implements PartitionLog {
       await this.finishTruncation();
       if (offset >= this.leo) return;
       if (offset < this.logStart) throw new RangeError(`cannot truncate to ${offset}, below the log start offset ${this.logStart}`);
+      offset = await this.entryBoundary(offset);
       const before = this.leo;
       // Shrink what readers may see first; segments are cut after.
       this.generation++;
@@ -392,7 +399,32 @@ export class FilePartitionLog implements PartitionLog {
     return found;
   }
 
-  /** Encoded records for read()/readEncoded(): one buffer of whole records per segment read. */
+  /**
+   * Where a truncation to `offset` cuts: `offset` itself, or the start of the compressed batch it
+   * lies inside (entries are replicated whole, so replicas agree on boundaries) — never by rounding
+   * below the high-water mark: that would drop committed records.
+   */
+  private async entryBoundary(offset: number): Promise<number> {
+    const segment = this.segmentFor(offset);
+    if (!segment) return offset;
+    segment.retain();
+    let start: number;
+    try {
+      start = (await segment.entryStart(offset)).offset;
+    } finally {
+      segment.release();
+    }
+    if (start === offset) return offset;
+    if (start < this.hwm) throw new RangeError(`cannot truncate to ${offset}: it lies inside the compressed batch starting at ${start}, and cutting there would drop records below the high-water mark ${this.hwm}`);
+    this.log(`truncation to offset ${offset} rounded down to ${start}, the start of the compressed batch holding it`);
+    return start;
+  }
+
+  /**
+   * Plain records for read()/readEncoded(), with offsets in [from, upTo): whole records as stored,
+   * one buffer per segment read, except compressed batches, decompressed with the records outside
+   * [from, upTo) cut away (a read starting inside a batch, a batch straddling the high-water mark).
+   */
   private async readOnce(from: number, upTo: number, maxRecords: number, maxBytes: number): Promise<Buffer[]> {
     const end = Math.min(upTo, this.leo);
     const out: Buffer[] = [];
@@ -410,12 +442,21 @@ export class FilePartitionLog implements PartitionLog {
       } finally {
         segment.release();
       }
-      if (chunk.count === 0) break;
-      this.recordBytesEstimate = chunk.bytes.length / chunk.count;
-      out.push(chunk.bytes);
-      count += chunk.count;
-      bytes += chunk.bytes.length;
-      next += chunk.count;
+      if (chunk.entries === 0) break;
+      this.recordBytesEstimate = chunk.bytes.length / (chunk.nextOffset - chunk.firstOffset);
+      if (!chunk.compressed && chunk.firstOffset === next) {
+        out.push(chunk.bytes);
+        count += chunk.nextOffset - next;
+        bytes += chunk.bytes.length;
+      } else {
+        const expanded = expandEntries(chunk.bytes, next, end, maxRecords - count);
+        for (const b of expanded.buffers) {
+          out.push(b);
+          bytes += b.length;
+        }
+        count += expanded.count;
+      }
+      next = chunk.nextOffset;
     }
     return out;
   }
@@ -456,7 +497,8 @@ export class FilePartitionLog implements PartitionLog {
         continue;
       }
       try {
-        const buf = encodeRecords(records, offset, epoch);
+        const codec = call.item.compression === undefined ? undefined : codecByName(call.item.compression);
+        const buf = codec ? encodeCompressedBatch(records, offset, epoch, codec) : encodeRecords(records, offset, epoch);
         chunks.push(buf);
         written.push({ call, baseOffset: offset, count: records.length });
         offset += records.length;

@@ -1,4 +1,5 @@
 import { crc32 } from 'node:zlib';
+import { CompressionError, MAX_UNCOMPRESSED_BATCH_BYTES, codecById, type Codec } from './compression/codecs.js';
 import type { EpochEntry, RecordInput, StoredRecord } from './types.js';
 
 /**
@@ -197,7 +198,7 @@ export function decodeRecords(buf: Buffer): StoredRecord[] {
 }
 
 /** Why a scan stopped: `end` means every byte belonged to a valid record. */
-export type ScanStop = 'end' | 'torn-length' | 'past-end' | 'bad-length' | 'crc' | 'offset';
+export type ScanStop = 'end' | 'torn-length' | 'past-end' | 'bad-length' | 'crc' | 'offset' | 'bad-batch';
 
 export interface ScanResult {
   /** Bytes from the start of the buffer to the end of the last valid record. */
@@ -215,11 +216,18 @@ export interface ScanOptions {
   expectedOffset?: number;
   /** Check each CRC (default true). */
   verifyCrc?: boolean;
-  /** Called for each valid record, in order, with its position in `buf`. */
-  onRecord?: (position: number, size: number, offset: number, epoch: number) => void;
+  /**
+   * Called for each valid entry, in order, with its position in `buf`: a plain record (count 1) or
+   * a compressed batch covering offsets [offset, offset + count).
+   */
+  onRecord?: (position: number, size: number, offset: number, epoch: number, count: number) => void;
 }
 
-/** Walk `buf` record by record and report where the last valid record ends and why the walk stopped. */
+/**
+ * Walk `buf` entry by entry (plain records and compressed batches) and report where the last valid
+ * one ends and why the walk stopped. `count` counts records (a batch counts its records); a batch's
+ * CRC covers its compressed bytes, so corruption is found without decompressing.
+ */
 export function scanRecords(buf: Buffer, options: ScanOptions = {}): ScanResult {
   const verifyCrc = options.verifyCrc ?? true;
   let expected = options.expectedOffset ?? -1;
@@ -235,10 +243,12 @@ export function scanRecords(buf: Buffer, options: ScanOptions = {}): ScanResult 
     if (verifyCrc && !recordCrcMatches(buf, pos, size)) return result('crc');
     const offset = recordOffsetAt(buf, pos);
     if (expected >= 0 && offset !== expected) return result('offset');
-    options.onRecord?.(pos, size, offset, recordEpochAt(buf, pos));
-    expected = offset + 1;
+    const n = entryCountAt(buf, pos, size);
+    if (n === 0) return result('bad-batch');
+    options.onRecord?.(pos, size, offset, recordEpochAt(buf, pos), n);
+    expected = offset + n;
     pos += size;
-    count++;
+    count += n;
   }
   return result('end');
 }
@@ -256,19 +266,32 @@ const STOP_REASONS: Record<Exclude<ScanStop, 'end'>, string> = {
   'bad-length': 'has an impossible record length',
   crc: 'has a record whose CRC does not match',
   offset: 'has an offset out of sequence',
+  'bad-batch': 'has a compressed batch with an impossible header',
 };
 
 /**
- * Check a leader's batch before a follower appends it: every record whole with a good CRC, offsets
- * contiguous from `expectedOffset`, epochs never decreasing. Throws InvalidBatchError otherwise.
+ * Check a leader's batch before a follower appends it: every entry whole with a good CRC, offsets
+ * contiguous from `expectedOffset` (a compressed batch advancing them by its count), epochs never
+ * decreasing, and every compressed batch decompressing (bounded) to the records it claims. Throws
+ * InvalidBatchError otherwise. `count` counts records.
  */
 export function validateBatch(bytes: Buffer, expectedOffset: number): BatchSummary {
   const epochs: EpochEntry[] = [];
   let lastEpoch = -1;
   let epochError: string | undefined;
+  let batchError: string | undefined;
   const scan = scanRecords(bytes, {
     expectedOffset,
-    onRecord: (_pos, _size, offset, epoch) => {
+    onRecord: (pos, size, offset, epoch) => {
+      // A batch's CRC only says the bytes are as the leader wrote them: check they decompress to
+      // the records it claims before anything is written (bounded: decompressEntryAt).
+      if (batchError === undefined && isCompressedAt(bytes, pos)) {
+        try {
+          decompressEntryAt(bytes, pos, size);
+        } catch (err) {
+          batchError = (err as Error).message;
+        }
+      }
       if (epoch === lastEpoch) return;
       if (epoch < lastEpoch) epochError ??= `record ${offset} has epoch ${epoch} after epoch ${lastEpoch}`;
       epochs.push({ epoch, startOffset: offset });
@@ -279,6 +302,169 @@ export function validateBatch(bytes: Buffer, expectedOffset: number): BatchSumma
     const at = scan.stop === 'offset' ? ` (expected offset ${scan.nextOffset}, found ${recordOffsetAt(bytes, scan.validBytes)})` : '';
     throw new InvalidBatchError(`batch of ${bytes.length} bytes ${STOP_REASONS[scan.stop]} at byte ${scan.validBytes}, after ${scan.count} valid record(s)${at}`);
   }
+  if (batchError !== undefined) throw new InvalidBatchError(`batch has a compressed entry that does not hold what it says: ${batchError}`);
   if (epochError !== undefined) throw new InvalidBatchError(`batch epochs go backwards: ${epochError}`);
   return { count: scan.count, nextOffset: scan.nextOffset, epochs };
+}
+
+// ---- compressed batches
+
+/**
+ * A compressed batch is one log entry with a record's header and a keyLength no plain record can
+ * have (types.ts):
+ *
+ *   u32 length | u32 crc | u64 baseOffset | u32 epoch | f64 maxTimestamp | i32 -2
+ *   u8  codec           Kafka's id (compression/codecs.ts)
+ *   u32 count           records inside: the entry covers offsets [baseOffset, baseOffset + count)
+ *   u32 plainBytes      size of the records once decompressed
+ *   ... compressed      the records, encoded as plain records (encodeRecords), then compressed
+ *
+ * The CRC covers everything after it, compressed bytes included. One epoch per batch.
+ */
+export const COMPRESSED_KEY_LENGTH = -2;
+const CODEC_AT = KEY_AT;
+const COUNT_AT = CODEC_AT + 1;
+const PLAIN_BYTES_AT = COUNT_AT + 4;
+const COMPRESSED_AT = PLAIN_BYTES_AT + 4;
+/** Smallest legal `length` of a compressed batch (its header, no compressed bytes). */
+export const MIN_BATCH_LENGTH = COMPRESSED_AT - LENGTH_FIELD_BYTES;
+/** Records one batch may hold: more than any produce request (MAX_RECORDS_PER_BATCH is 10,000). */
+export const MAX_RECORDS_PER_BATCH = 1 << 20;
+
+/** Whether the entry at `pos` (header in `buf`) is a compressed batch. */
+export function isCompressedAt(buf: Buffer, pos: number): boolean {
+  return buf.readInt32BE(pos + KEY_LENGTH_AT) === COMPRESSED_KEY_LENGTH;
+}
+
+/** Records the whole entry at `pos` of `size` bytes covers: 1 for a plain record, a batch's count, 0 for an impossible batch header. */
+export function entryCountAt(buf: Buffer, pos: number, size: number): number {
+  if (buf.readInt32BE(pos + KEY_LENGTH_AT) !== COMPRESSED_KEY_LENGTH) return 1;
+  if (size < LENGTH_FIELD_BYTES + MIN_BATCH_LENGTH) return 0;
+  const count = buf.readUInt32BE(pos + COUNT_AT);
+  const plainBytes = buf.readUInt32BE(pos + PLAIN_BYTES_AT);
+  if (count < 1 || count > MAX_RECORDS_PER_BATCH || plainBytes < count * RECORD_OVERHEAD_BYTES || plainBytes > MAX_UNCOMPRESSED_BATCH_BYTES) return 0;
+  return count;
+}
+
+/** One past the last offset the whole entry at `pos` covers (its offset + its count; +1 for a header that is not a batch's). */
+export function entryEndOffsetAt(buf: Buffer, pos: number, size: number): number {
+  return recordOffsetAt(buf, pos) + Math.max(1, entryCountAt(buf, pos, size));
+}
+
+/** Encode `records` (offsets from `baseOffset`, all stamped with `epoch`) as one batch compressed with `codec`. */
+export function encodeCompressedBatch(records: readonly RecordInput[], baseOffset: number, epoch: number, codec: Codec): Buffer {
+  if (records.length === 0) throw new RangeError('a compressed batch needs at least one record');
+  if (records.length > MAX_RECORDS_PER_BATCH) throw new RangeError(`a compressed batch holds at most ${MAX_RECORDS_PER_BATCH} records, got ${records.length}`);
+  const plain = encodeRecords(records, baseOffset, epoch);
+  if (plain.length > MAX_UNCOMPRESSED_BATCH_BYTES) throw new RangeError(`a batch of ${plain.length} bytes is over the ${MAX_UNCOMPRESSED_BATCH_BYTES}-byte limit for compression`);
+  const compressed = codec.compress(plain);
+  const length = MIN_BATCH_LENGTH + compressed.length;
+  if (length > MAX_RECORD_LENGTH) throw new RangeError(`a compressed batch of ${length} bytes is over the ${MAX_RECORD_LENGTH}-byte limit`);
+  let maxTimestamp = Number.NEGATIVE_INFINITY;
+  for (const r of records) if (r.timestamp > maxTimestamp) maxTimestamp = r.timestamp;
+  const buf = Buffer.allocUnsafe(LENGTH_FIELD_BYTES + length);
+  buf.writeUInt32BE(length, 0);
+  buf.writeUInt32BE(Math.floor(baseOffset / TWO_POW_32), OFFSET_AT);
+  buf.writeUInt32BE(baseOffset >>> 0, OFFSET_AT + 4);
+  buf.writeUInt32BE(epoch, EPOCH_AT);
+  // The newest record's time: what time retention reads from the header (segment-timestamps.ts).
+  buf.writeDoubleBE(maxTimestamp, TIMESTAMP_AT);
+  buf.writeInt32BE(COMPRESSED_KEY_LENGTH, KEY_LENGTH_AT);
+  buf.writeUInt8(codec.id, CODEC_AT);
+  buf.writeUInt32BE(records.length, COUNT_AT);
+  buf.writeUInt32BE(plain.length, PLAIN_BYTES_AT);
+  compressed.copy(buf, COMPRESSED_AT);
+  buf.writeUInt32BE(crc32(buf.subarray(LENGTH_FIELD_BYTES + CRC_FIELD)), LENGTH_FIELD_BYTES);
+  return buf;
+}
+
+/**
+ * The plain records inside the compressed batch at `pos` (whole, `size` bytes), checked: a known
+ * codec, decompressed to no more than the size the header states (bounded, whatever the bytes),
+ * and exactly `count` whole records with good CRCs, offsets from the batch's base, the batch's epoch.
+ */
+export function decompressEntryAt(buf: Buffer, pos: number, size: number): Buffer {
+  const base = recordOffsetAt(buf, pos);
+  const what = `compressed batch at offset ${base}`;
+  const count = entryCountAt(buf, pos, size);
+  if (count === 0) throw new InvalidBatchError(`${what}: impossible header`);
+  const id = buf.readUInt8(pos + CODEC_AT);
+  const codec = codecById(id);
+  if (!codec) throw new InvalidBatchError(`${what}: unknown or unsupported codec id ${id}`);
+  const plainBytes = buf.readUInt32BE(pos + PLAIN_BYTES_AT);
+  let plain: Buffer;
+  try {
+    plain = codec.decompress(buf.subarray(pos + COMPRESSED_AT, pos + size), plainBytes);
+  } catch (err) {
+    if (err instanceof CompressionError) throw new InvalidBatchError(`${what}: ${err.message}`);
+    throw err;
+  }
+  const epoch = recordEpochAt(buf, pos);
+  let wrongEpoch = -1;
+  const inner = scanRecords(plain, { expectedOffset: base, onRecord: (_p, _s, offset, e, n) => {
+    if (n !== 1 && wrongEpoch < 0) wrongEpoch = offset; // batches do not nest
+    if (e !== epoch && wrongEpoch < 0) wrongEpoch = offset;
+  } });
+  if (inner.stop !== 'end') throw new InvalidBatchError(`${what}: its records ${STOP_REASONS[inner.stop]} at byte ${inner.validBytes} of ${plain.length}`);
+  if (inner.count !== count) throw new InvalidBatchError(`${what}: holds ${inner.count} record(s), its header says ${count}`);
+  if (wrongEpoch >= 0) throw new InvalidBatchError(`${what}: record ${wrongEpoch} is not a plain record of the batch's epoch ${epoch}`);
+  return plain;
+}
+
+/** Plain records expanded from stored entries: what readers that decode records see. */
+export interface ExpandedRecords {
+  buffers: Buffer[];
+  count: number;
+}
+
+/**
+ * The plain records with offsets in [from, upTo) of `entries` (whole stored entries, plain and
+ * compressed), at most `maxRecords`: compressed batches are decompressed and the records below
+ * `from` (a read starting inside a batch) or at/after `upTo` (a batch straddling the high-water
+ * mark) cut away. Plain runs are passed on as views, without copying.
+ */
+export function expandEntries(entries: Buffer, from: number, upTo: number, maxRecords: number): ExpandedRecords {
+  const buffers: Buffer[] = [];
+  let count = 0;
+  let runStart = -1;
+  let pos = 0;
+  const closeRun = () => {
+    if (runStart >= 0) buffers.push(entries.subarray(runStart, pos));
+    runStart = -1;
+  };
+  while (pos < entries.length && count < maxRecords) {
+    const size = recordSizeAt(entries, pos);
+    if (size < 0) throw new InvalidBatchError(`stored entries: ${size === -1 ? 'a partial entry' : 'an impossible length'} at byte ${pos}`);
+    const offset = recordOffsetAt(entries, pos);
+    if (offset >= upTo) break;
+    if (!isCompressedAt(entries, pos)) {
+      if (offset >= from) {
+        if (runStart < 0) runStart = pos;
+        count++;
+      } else {
+        closeRun();
+      }
+      pos += size;
+      continue;
+    }
+    closeRun();
+    const plain = decompressEntryAt(entries, pos, size);
+    let start = -1;
+    let end = 0;
+    for (let p = 0; p < plain.length && count < maxRecords; ) {
+      const s = recordSizeAt(plain, p);
+      const o = recordOffsetAt(plain, p);
+      if (o >= upTo) break;
+      if (o >= from) {
+        if (start < 0) start = p;
+        end = p + s;
+        count++;
+      }
+      p += s;
+    }
+    if (start >= 0) buffers.push(plain.subarray(start, end));
+    pos += size;
+  }
+  closeRun();
+  return { buffers, count };
 }

@@ -64,7 +64,7 @@ export async function scanSegmentFile(path: string, baseOffset: number): Promise
     let endOffset = baseOffset;
     while (pos < size) {
       const chunk = await readAt(fh, pos, Math.min(window, size - pos));
-      const scan = scanRecords(chunk, { expectedOffset: expected, onRecord: (_p, _s, offset) => (endOffset = Math.max(endOffset, offset + 1)) });
+      const scan = scanRecords(chunk, { expectedOffset: expected, onRecord: (_p, _s, offset, _e, n) => (endOffset = Math.max(endOffset, offset + n)) });
       if (fault && scan.count > 0) validAfterFault = true;
       pos += scan.validBytes;
       expected = scan.nextOffset;

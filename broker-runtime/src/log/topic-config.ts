@@ -1,23 +1,31 @@
+import { COMPRESSION_TYPES, type CompressionType } from './compression/choice.js';
 import type { RetentionPolicy } from './retention.js';
 
 /**
  * Per-topic configuration overrides, under Kafka's names. A key that is absent takes the broker's
- * default (--retention-hours, --retention-bytes); -1 means unlimited, as in Kafka.
+ * default (--retention-hours, --retention-bytes; `producer` for compression.type); -1 means
+ * unlimited, as in Kafka.
  */
 export interface TopicConfig {
   /** Delete a segment once its newest record is older than this many ms. */
   'retention.ms'?: number;
   /** Delete the oldest segments while the partition would still hold at least this many bytes. */
   'retention.bytes'?: number;
+  /** How records are stored: a codec (none, gzip, lz4), or `producer` (the default) = as each producer asks. */
+  'compression.type'?: CompressionType;
 }
 
-export const TOPIC_CONFIG_KEYS = ['retention.ms', 'retention.bytes'] as const;
+export const TOPIC_CONFIG_KEYS = ['retention.ms', 'retention.bytes', 'compression.type'] as const;
 export type TopicConfigKey = (typeof TOPIC_CONFIG_KEYS)[number];
 
 const isKey = (k: string): k is TopicConfigKey => (TOPIC_CONFIG_KEYS as readonly string[]).includes(k);
 
-/** A value for a config key: a safe integer >= -1 (-1 = unlimited), else why not. */
+/** A value for a config key: a safe integer >= -1 (-1 = unlimited), or a compression type; else why not. */
 function checkValue(key: TopicConfigKey, value: unknown): string | undefined {
+  if (key === 'compression.type') {
+    if (typeof value === 'string' && (COMPRESSION_TYPES as readonly string[]).includes(value)) return undefined;
+    return `compression.type must be one of ${COMPRESSION_TYPES.join(', ')}, got ${JSON.stringify(value)?.slice(0, 80)}`;
+  }
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < -1) return `${key} must be an integer >= -1 (-1 = unlimited), got ${JSON.stringify(value)}`;
   return undefined;
 }
@@ -33,7 +41,7 @@ export function checkTopicConfig(value: unknown): TopicConfig | string {
     if (!isKey(k)) return `unknown config key '${k.slice(0, 80)}'; known: ${TOPIC_CONFIG_KEYS.join(', ')}`;
     const bad = checkValue(k, v);
     if (bad) return bad;
-    out[k] = v as number;
+    (out as Record<string, unknown>)[k] = v;
   }
   return out;
 }
@@ -53,7 +61,7 @@ export function applyConfigChange(current: TopicConfig, change: unknown): TopicC
     }
     const bad = checkValue(k, v);
     if (bad) return bad;
-    out[k] = v as number;
+    (out as Record<string, unknown>)[k] = v;
   }
   return out;
 }
@@ -72,5 +80,5 @@ export function retentionPolicy(defaults: RetentionPolicy, config: TopicConfig |
 /** The effective config as Kafka's names show it (-1 = unlimited). */
 export function effectiveConfig(defaults: RetentionPolicy, config: TopicConfig | undefined): Required<TopicConfig> {
   const p = retentionPolicy(defaults, config);
-  return { 'retention.ms': p.retentionMs ?? -1, 'retention.bytes': p.retentionBytes ?? -1 };
+  return { 'retention.ms': p.retentionMs ?? -1, 'retention.bytes': p.retentionBytes ?? -1, 'compression.type': config?.['compression.type'] ?? 'producer' };
 }

@@ -1,3 +1,4 @@
+import type { SupportedCodec } from './compression/codecs.js';
 import type { FileHandleCache } from './file-handle-cache.js';
 import type { StorageError } from './storage-error.js';
 import type { RetentionDecision, RetentionPolicy } from './retention.js';
@@ -20,8 +21,11 @@ import type { TopicConfig } from './topic-config.js';
  *   ...  headers      UTF-8 JSON object of string -> string ("" when there are none: length 0)
  *   ...  payload      UTF-8 JSON text, the rest of the record
  *
- * Encoded records are what replication ships: a follower appends the leader's bytes unchanged
- * after checking each CRC and that offsets continue its log.
+ * A compressed batch is one entry with the same header, keyLength -2, and the plain records of
+ * offsets [offset, offset + count) compressed inside (record-codec.ts, compression/codecs.ts).
+ *
+ * Encoded entries are what replication ships: a follower appends the leader's bytes unchanged
+ * after checking each CRC, that offsets continue its log and that batches decompress.
  */
 
 /** What a producer hands the broker (payload is JSON text, already validated). */
@@ -68,9 +72,9 @@ export interface StorageObserver {
 }
 
 export interface RawBatch {
-  /** Encoded records, exactly as stored. */
+  /** Stored entries, exactly as stored. */
   bytes: Buffer;
-  /** Offset of the first record in `bytes` (= the offset asked for), and one past the last. */
+  /** Offset of the first entry in `bytes` (the offset asked for, unless it lies inside a batch), and one past the last. */
   baseOffset: number;
   nextOffset: number;
   count: number;
@@ -102,16 +106,29 @@ export interface PartitionLog {
   /** Raise the high-water mark (clamped to logEndOffset(); lower values are ignored). Persisted lazily. */
   setHighWatermark(offset: number): void;
 
-  /** Leader path: assign offsets from logEndOffset(), encode with `epoch`, append; resolves once written (and fsynced under 'always'). */
-  append(records: RecordInput[], epoch: number): Promise<{ baseOffset: number; lastOffset: number }>;
-  /** Follower path: append the leader's encoded records. Throws (and changes nothing) if a CRC fails or the first offset is not logEndOffset(). */
+  /**
+   * Leader path: assign offsets from logEndOffset(), encode with `epoch`, append; resolves once
+   * written (and fsynced under 'always'). With a `compression` codec other than 'none' the records
+   * are stored as one compressed batch (record-codec.ts).
+   */
+  append(records: RecordInput[], epoch: number, compression?: SupportedCodec): Promise<{ baseOffset: number; lastOffset: number }>;
+  /**
+   * Follower path: append the leader's stored entries. Throws (and changes nothing) if a CRC fails,
+   * a compressed batch does not hold what it says, or the first offset is not logEndOffset().
+   */
   appendRaw(bytes: Buffer): Promise<{ count: number; nextOffset: number }>;
 
-  /** Decoded records with offset in [from, min(upTo, logEndOffset())), at most maxRecords and about maxBytes (always at least one if any). */
+  /**
+   * Decoded records with offset in [from, min(upTo, logEndOffset())), at most maxRecords and about
+   * maxBytes (always at least one if any). Compressed batches come decompressed, cut to the range.
+   */
   read(from: number, upTo: number, maxRecords: number, maxBytes: number): Promise<StoredRecord[]>;
   /** The same records as read(), still encoded as stored (whole records, one buffer per segment read): for answers that copy them out as bytes. */
   readEncoded(from: number, upTo: number, maxRecords: number, maxBytes: number): Promise<Buffer[]>;
-  /** Encoded records from `from`, at most about maxBytes (at least one record if any), never past logEndOffset(). */
+  /**
+   * Stored entries (plain records and compressed batches, as on disk) from the one holding `from`,
+   * at most about maxBytes (at least one entry if any), never past logEndOffset(): what replication ships.
+   */
   readRaw(from: number, maxBytes: number): Promise<RawBatch>;
 
   /** Drop every record with offset >= `offset` (segments, index, epoch cache); the HWM is clamped too. */

@@ -47,6 +47,22 @@ describe('HTTP routes', () => {
     assert.deepEqual(sent.map((r) => r.payload), ['"a"', '[1]', '3']);
   });
 
+  test('POST /produce and /produce/batch hand the producer\'s compression to the service; an unknown codec is refused', async () => {
+    let res = await request(`${server.base}/produce/batch`, { method: 'POST', body: JSON.stringify({ topic: 'orders', records: [{ payload: 1 }], compression: 'lz4' }) });
+    assert.equal(res.status, 200);
+    assert.equal(lastCall()?.args[2], 'lz4');
+    res = await request(`${server.base}/produce`, { method: 'POST', body: JSON.stringify({ topic: 'orders', payload: 1, compression: 'gzip' }) });
+    assert.equal(res.status, 200);
+    assert.equal(lastCall()?.args[2], 'gzip');
+    const before = stub.calls.length;
+    for (const compression of ['snappy', 'zstd', 'GZIP', 7, {}]) {
+      res = await request(`${server.base}/produce/batch`, { method: 'POST', body: JSON.stringify({ topic: 'orders', records: [{ payload: 1 }], compression }) });
+      assert.equal(res.status, 400, JSON.stringify(compression));
+      assert.match(String(res.json['message']), /compression must be one of none, gzip, lz4/);
+    }
+    assert.equal(stub.calls.length, before, 'a refused produce reaches no service');
+  });
+
   test('GET /consume embeds stored payload text as JSON values that round-trip', async () => {
     const payloads: unknown[] = [{ order: 1, items: ['a', 'b'] }, [1, [2, 3]], 'text with "quotes" and ünïcode', 42.5, null, true];
     stub.stored.length = 0;
@@ -94,7 +110,7 @@ describe('HTTP routes', () => {
     assert.deepEqual((await request(`${server.base}/topics`)).json, { topics: stub.service.topics() });
     const created = await request(`${server.base}/topics`, { method: 'POST', body: JSON.stringify({ name: 'new.topic-1', partitions: 6 }) });
     assert.equal(created.status, 201);
-    assert.deepEqual(created.json, { name: 'new.topic-1', partitions: 6, config: { 'retention.ms': 604_800_000, 'retention.bytes': -1 } });
+    assert.deepEqual(created.json, { name: 'new.topic-1', partitions: 6, config: { 'retention.ms': 604_800_000, 'retention.bytes': -1, 'compression.type': 'producer' } });
     assert.deepEqual(stub.calls.findLast((c) => c.method === 'createTopic'), { method: 'createTopic', args: ['new.topic-1', 6, undefined] });
     await request(`${server.base}/topics`, { method: 'POST', body: JSON.stringify({ name: 'short', partitions: 1, config: { 'retention.ms': 60000 } }) });
     assert.deepEqual(stub.calls.findLast((c) => c.method === 'createTopic'), { method: 'createTopic', args: ['short', 1, { 'retention.ms': 60000 }] });
