@@ -116,7 +116,16 @@ export class AuthGate implements Gate {
     if (header === undefined) throw unauthenticated(`this broker needs a token: ${TOKEN_HINT}`);
     const match = /^Bearer +(.+)$/i.exec(header);
     if (!match) throw unauthenticated(`the Authorization header is not a bearer token: ${TOKEN_HINT}`);
-    const token = match[1]!.trim();
+    const principal = await this.principalOf(match[1]!.trim());
+    this.byRequest.set(req, principal);
+    return principal;
+  }
+
+  /**
+   * The principal whose `name:secret` token this is (401 otherwise), checked once per token and
+   * cached like a REST bearer token: the Kafka listener's SASL/PLAIN uses it too.
+   */
+  async principalOf(token: string): Promise<Principal> {
     const key = createHash('sha256').update(token).digest('base64');
     const cache = this.verified;
     let principal = cache.get(key);
@@ -135,7 +144,6 @@ export class AuthGate implements Gate {
         cache.set(key, principal);
       }
     }
-    this.byRequest.set(req, principal);
     return principal;
   }
 
@@ -163,7 +171,8 @@ async function verify(table: AuthTable, token: string): Promise<Principal> {
   return principal;
 }
 
-function permit(principal: Principal, action: Action): void {
+/** Throws 403 FORBIDDEN when `principal` may not do `action` (the Kafka listener asks it too). */
+export function permit(principal: Principal, action: Action): void {
   const who = `principal '${principal.name}'`;
   switch (action.op) {
     case 'describe':

@@ -17,6 +17,7 @@ import type { StorageHealth } from '../log/storage-health.js';
 import { probeWrite } from '../log/storage-probe.js';
 import type { LogManager, PartitionLog, RecordInput, TopicInfo } from '../log/types.js';
 import type { Logger } from '../logger.js';
+import type { KafkaAddress, KafkaBackend, KafkaClusterView } from '../kafka/backend.js';
 import { RoundRobinByTopic, choosePartition } from '../routing/partitioner.js';
 import { FollowerApply } from '../replication/follower-apply.js';
 import { decodeFrameKey } from '../replication/frame-auth.js';
@@ -66,6 +67,8 @@ export class Broker implements BrokerService {
   private readonly retentionDefaults: RetentionPolicy;
   /** The other brokers as Redis last listed them (id → URL): still known while Redis is not. */
   private readonly peers = new Map<string, string>();
+  /** The other brokers' Kafka listeners as Redis last listed them, and whether they were alive. */
+  private readonly kafkaPeers = new Map<string, { kafka: KafkaAddress; alive: boolean }>();
   private peersTimer: NodeJS.Timeout | null = null;
   /** Random per process, in /health: the advertised-URL check tells this process from any other by it. */
   readonly instance = randomUUID();
@@ -109,6 +112,7 @@ export class Broker implements BrokerService {
       mayLead: () => !logs.all().some((l) => l.unclean()),
       storageWritable: () => !storage.faulted(),
       log,
+      ...(config.kafkaAdvertised ? { kafka: this.kafkaAddress() } : {}),
     });
     storage.on('change', (faulted) => this.onStorageChange(faulted));
     this.elector.on('elected', (epoch, isr) => this.becomeLeader(epoch, isr.members, isr.epoch === epoch ? (isr.version ?? 0) : 0));
@@ -196,8 +200,47 @@ export class Broker implements BrokerService {
     }
   }
 
-  private rememberPeers(brokers: { id: string; url: string | null; alive: boolean }[]): void {
+  private rememberPeers(brokers: { id: string; url: string | null; alive: boolean; kafka?: KafkaAddress }[]): void {
     for (const b of brokers) if (b.url && b.id !== this.config.id) this.peers.set(b.id, b.url);
+    for (const b of brokers) if (b.kafka && b.id !== this.config.id) this.kafkaPeers.set(b.id, { kafka: b.kafka, alive: b.alive });
+  }
+
+  private kafkaAddress(): KafkaAddress {
+    const a = this.config.kafkaAdvertised!;
+    return { node_id: this.config.nodeId, host: a.host, port: a.port };
+  }
+
+  /** What the Kafka listener needs of this broker (kafka/backend.ts): the same logs, produce path and waiters as REST. */
+  kafkaBackend(): KafkaBackend {
+    return {
+      view: () => this.kafkaView(),
+      topics: () => this.logs.topics(),
+      partition: (topic, partition) => this.logs.partition(topic, partition),
+      waitCommitted: (log, offset, waitMs) => this.reads.wait(log, offset, waitMs),
+      produce: (topic, records) => this.produce(topic, records),
+      createTopic: (name, partitions) => this.createTopic(name, partitions),
+      defaultPartitions: this.config.defaultPartitions,
+      maxMessageBytes: this.config.maxMessageBytes,
+    };
+  }
+
+  private kafkaView(): KafkaClusterView {
+    const self = this.kafkaAddress();
+    const brokers = [{ id: this.config.id, kafka: self }];
+    for (const [id, p] of this.kafkaPeers) if (p.alive) brokers.push({ id, kafka: p.kafka });
+    const holder = this.elector.leader();
+    const leader = holder ? { id: holder.id, kafka: holder.id === this.config.id ? self : (this.kafkaPeers.get(holder.id)?.kafka ?? null) } : null;
+    // The leader is listed even when its registration just expired: clients must be able to reach it.
+    if (leader?.kafka && !brokers.some((b) => b.id === leader.id)) brokers.push({ id: leader.id, kafka: leader.kafka });
+    return {
+      cluster: this.config.cluster,
+      selfId: this.config.id,
+      self,
+      leader,
+      epoch: this.elector.currentEpoch(),
+      brokers,
+      inSync: this.leaderRep?.inSyncMembers() ?? this.elector.lastIsr()?.members ?? [],
+    };
   }
 
   async stop(): Promise<void> {
@@ -481,7 +524,7 @@ export class Broker implements BrokerService {
       const inputs: RecordInput[] = idxs.map((i) => {
         const r = records[i]!;
         bytes += r.payload.length;
-        return { key: r.key, payload: r.payload, headers: r.headers, timestamp: now };
+        return { key: r.key, payload: r.payload, headers: r.headers, timestamp: r.timestamp ?? now };
       });
       let written: { baseOffset: number; lastOffset: number };
       try {

@@ -1,0 +1,23 @@
+import type { Principal } from '../auth/principal.js';
+import type { Logger } from '../logger.js';
+import type { KafkaAuth, KafkaBackend } from './backend.js';
+
+/** What every API handler is given: the broker, the connection's principal and the request header. */
+export interface RequestContext {
+  backend: KafkaBackend;
+  /** Null without --auth-file. */
+  auth: KafkaAuth | null;
+  /** The authenticated principal of this connection (null while open or before SASL). */
+  principal: Principal | null;
+  apiVersion: number;
+  clientId: string | null;
+  log: Logger;
+}
+
+/** Null when allowed; otherwise why not (the caller answers TOPIC_AUTHORIZATION_FAILED). */
+export function denied(ctx: RequestContext, action: { op: 'produce' | 'consume'; topic: string } | { op: 'admin' }): string | null {
+  if (!ctx.auth || !ctx.principal) return null;
+  return ctx.auth.check(ctx.principal, action);
+}
+
+export const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
