@@ -46,8 +46,7 @@ function maySee(ctx: RequestContext, topic: string): boolean {
 
 /**
  * An unknown topic is created with --partitions partitions when the client allows it (Kafka's
- * auto.create.topics.enable), by the leader only: a follower answers LEADER_NOT_AVAILABLE, which
- * clients retry — the leader's Produce creates it too.
+ * auto.create.topics.enable): by the leader at once, else by the leader's first Produce to it.
  */
 async function topicAnswer(name: string, allowCreate: boolean, known: Map<string, number>, view: KafkaClusterView, ctx: RequestContext): Promise<TopicAnswer> {
   if (!TOPIC_NAME.test(name)) return { error: KAFKA_ERRORS.INVALID_TOPIC_EXCEPTION, name, partitions: 0 };
@@ -55,7 +54,11 @@ async function topicAnswer(name: string, allowCreate: boolean, known: Map<string
   if (partitions !== undefined) return maySee(ctx, name) ? { error: 0, name, partitions } : { error: KAFKA_ERRORS.TOPIC_AUTHORIZATION_FAILED, name, partitions: 0 };
   if (!allowCreate) return { error: KAFKA_ERRORS.UNKNOWN_TOPIC_OR_PARTITION, name, partitions: 0 };
   if (denied(ctx, { op: 'produce', topic: name })) return { error: KAFKA_ERRORS.TOPIC_AUTHORIZATION_FAILED, name, partitions: 0 };
-  if (view.leader?.id !== view.selfId) return { error: KAFKA_ERRORS.LEADER_NOT_AVAILABLE, name, partitions: 0 };
+  if (!view.leader) return { error: KAFKA_ERRORS.LEADER_NOT_AVAILABLE, name, partitions: 0 };
+  // A follower cannot create topics. It answers as the leader will create the topic (--partitions
+  // partitions, led by the leader), so the client sends its Produce there and the leader's produce
+  // creates it — as Kafka's auto-creation would. Asking a follower again would only loop.
+  if (view.leader.id !== view.selfId) return { error: 0, name, partitions: ctx.backend.defaultPartitions };
   try {
     await ctx.backend.createTopic(name, ctx.backend.defaultPartitions);
   } catch (err) {
