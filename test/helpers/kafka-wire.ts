@@ -71,6 +71,23 @@ export class KafkaWire {
     return r;
   }
 
+  /** Sends `payload` size-prefixed as it is (no request header) and resolves with the next frame's bytes. */
+  async bare(payload: Buffer, timeoutMs = 15_000): Promise<Buffer> {
+    const answer = new Promise<Buffer>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('no answer in time')), timeoutMs);
+      this.waiting = (f) => {
+        clearTimeout(t);
+        resolve(f);
+      };
+      this.closed.then(() => reject(new Error('connection closed')));
+    });
+    const head = Buffer.alloc(4);
+    head.writeInt32BE(payload.length);
+    this.write(Buffer.concat([head, payload]));
+    this.deliver();
+    return answer;
+  }
+
   /** Resolves true when the broker closes the connection within `ms`. */
   async closedWithin(ms: number): Promise<boolean> {
     return Promise.race([this.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);

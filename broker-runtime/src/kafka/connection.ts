@@ -51,6 +51,8 @@ export class KafkaConnection {
   private readonly queue: Slot[] = [];
   private principal: Principal | null = null;
   private handshaken = false;
+  /** SaslHandshake v0 succeeded: the next frame is the bare SASL token. */
+  private bareToken = false;
   private closed = false;
   private readonly remote: string;
 
@@ -83,7 +85,8 @@ export class KafkaConnection {
         }
         if (this.buffered < 4 + size) return;
         const frame = this.take(4 + size).subarray(4);
-        this.onFrame(frame);
+        if (this.bareToken) this.onBareToken(frame);
+        else this.onFrame(frame);
         if (this.closed) return;
       }
     } catch (err) {
@@ -124,9 +127,10 @@ export class KafkaConnection {
     if (!range) throw new CloseConnection(`api key ${apiKey} is not served here`);
     if (apiVersion < range.min || apiVersion > range.max) throw new CloseConnection(`api key ${apiKey} version ${apiVersion} (served: ${range.min}-${range.max})`);
     if (apiKey === API.SaslHandshake) {
-      if (this.handshaken || this.principal) throw new CloseConnection('a second SaslHandshake');
+      if (this.handshaken || this.bareToken || this.principal) throw new CloseConnection('a second SaslHandshake');
       const { ok, body } = encodeSaslHandshake(this.decodeWhole(r, decodeSaslHandshake));
-      this.handshaken = ok;
+      this.handshaken = ok && apiVersion >= 1;
+      this.bareToken = ok && apiVersion === 0;
       this.push(correlationId, Promise.resolve(body), !ok);
       return;
     }
@@ -172,6 +176,21 @@ export class KafkaConnection {
       default:
         throw new CloseConnection(`api key ${apiKey} has no handler`);
     }
+  }
+
+  /**
+   * After SaslHandshake v0 the PLAIN token comes as a bare frame, answered by an empty frame on
+   * success; a failure closes the connection (there is no error field to carry it).
+   */
+  private onBareToken(token: Buffer): void {
+    this.bareToken = false;
+    if (this.queue.length > 0) throw new CloseConnection('a SASL token while requests are pending');
+    void authenticatePlain(token, this.opts.auth!).then(({ principal }) => {
+      if (this.closed) return;
+      if (!principal) return this.refuse(new CloseConnection('SASL/PLAIN authentication failed'));
+      this.principal = principal;
+      this.socket.write(Buffer.alloc(4));
+    });
   }
 
   /** The whole body must decode and nothing may follow it. */

@@ -34,8 +34,9 @@ export const SUPPORTED: readonly VersionRange[] = [
 
 /** Advertised only when the broker has --auth-file (SASL/PLAIN with the file's principals). */
 export const SASL_APIS: readonly VersionRange[] = [
-  // v0 would mean raw SASL tokens outside Kafka frames; v1 wraps them in SaslAuthenticate.
-  { key: API.SaslHandshake, min: 1, max: 1 },
+  // v1 wraps the SASL token in SaslAuthenticate; after v0 the token follows as a bare size-prefixed
+  // frame. librdkafka's feature table needs v0 in the range to use SASL at all.
+  { key: API.SaslHandshake, min: 0, max: 1 },
   { key: API.SaslAuthenticate, min: 0, max: 1 },
 ];
 
