@@ -88,6 +88,24 @@ export class KafkaWire {
     return answer;
   }
 
+  /** The next `n` answers as they arrive: [correlation id, body]. */
+  async answers(n: number, timeoutMs = 15_000): Promise<[number, Reader][]> {
+    const out: [number, Reader][] = [];
+    for (let i = 0; i < n; i++) {
+      const frame = await new Promise<Buffer>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`answer ${i} of ${n} not in time`)), timeoutMs);
+        this.waiting = (f) => {
+          clearTimeout(t);
+          resolve(f);
+        };
+        this.deliver();
+      });
+      const r = new Reader(frame);
+      out.push([r.int32(), r]);
+    }
+    return out;
+  }
+
   /** Resolves true when the broker closes the connection within `ms`. */
   async closedWithin(ms: number): Promise<boolean> {
     return Promise.race([this.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
@@ -116,4 +134,30 @@ export function produceAnswer(r: Reader): { error: number; baseOffset: number } 
   r.int32(); // index
   const error = r.int16();
   return { error, baseOffset: r.int64() };
+}
+
+/** A Fetch v4 body for one partition from `offset`, waiting up to `maxWaitMs` for at least a byte. */
+export function fetchBody(topic: string, partition: number, offset: number, maxWaitMs: number): Buffer {
+  return new Writer()
+    .int32(-1)
+    .int32(maxWaitMs)
+    .int32(1)
+    .int32(1 << 20)
+    .int8(1)
+    .array([topic], (w, t) => w.string(t).array([partition], (w, p) => w.int32(p).int64(offset).int32(1 << 20)))
+    .toBuffer();
+}
+
+/** The first partition of a Fetch v4 answer: error, high-water mark and its record batches' bytes. */
+export function fetchAnswer(r: Reader): { error: number; hwm: number; records: Buffer } {
+  r.int32(); // throttle
+  r.int32(); // topics
+  r.string();
+  r.int32(); // partitions
+  r.int32(); // index
+  const error = r.int16();
+  const hwm = r.int64();
+  r.int64(); // last stable offset
+  r.int32(); // aborted transactions (null)
+  return { error, hwm, records: r.bytes() };
 }

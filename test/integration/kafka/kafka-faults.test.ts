@@ -5,12 +5,15 @@ import { encodeBatch } from '../../../broker-runtime/src/kafka/protocol/record-b
 import { Writer } from '../../../broker-runtime/src/kafka/protocol/writer.js';
 import { TestCluster } from '../../helpers/cluster.js';
 import { get } from '../../helpers/http.js';
-import { KafkaWire, produceAnswer, produceBody } from '../../helpers/kafka-wire.js';
+import { KafkaWire, fetchAnswer, fetchBody, produceAnswer, produceBody } from '../../helpers/kafka-wire.js';
+import { decodeBatches } from '../../../broker-runtime/src/kafka/protocol/record-batch.js';
+import { post } from '../../helpers/http.js';
 import { waitFor } from '../../helpers/ports.js';
 
 const batch = (value: string) => encodeBatch([{ offset: 0, timestamp: Date.now(), key: null, value: Buffer.from(value), headers: [] }], 0).toBuffer();
 const PRODUCE = 0;
 const METADATA = 3;
+const FETCH = 1;
 
 /**
  * What can go wrong on the wire and in the cluster, against real brokers: hostile frames close only
@@ -99,6 +102,37 @@ describe('Kafka listener faults', () => {
     assert.equal(meta.int16(), 0);
     assert.equal(meta.int32(), 0);
     assert.equal(meta.int32(), leaderNode, 'partition 0 is led by the cluster leader');
+    wire.close();
+  });
+
+  test('pipelined produces on one connection are answered in request order and appended in that order', async () => {
+    const l = await leader();
+    const wire = await KafkaWire.connect(cluster.kafkaPorts.get(l.id)!);
+    await wire.request(PRODUCE, 3, produceBody('pipe', 0, batch('0')));
+    const frames = Array.from({ length: 30 }, (_, i) => wire.frame(PRODUCE, 3, produceBody('pipe', 0, batch(String(i + 1)))));
+    wire.write(Buffer.concat(frames));
+    const answers = await wire.answers(30);
+    const ids = answers.map(([id]) => id);
+    assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'answers in request order');
+    const offsets = answers.map(([, r]) => produceAnswer(r).baseOffset);
+    assert.deepEqual(offsets, offsets.map((_, i) => offsets[0]! + i), 'offsets follow the order the requests were sent in');
+    wire.close();
+  });
+
+  test('a follower serves Fetch with committed records only, and its long poll ends when a record commits', async () => {
+    const l = await leader();
+    const follower = cluster.brokers.find((b) => b.id !== l.id && b.running())!;
+    await post(l.url, '/topics', { name: 'poll', partitions: 1 });
+    await waitFor('the follower has the topic', async () => (await hwm(follower.url, 'poll')) === 0);
+    const wire = await KafkaWire.connect(cluster.kafkaPorts.get(follower.id)!);
+    const pending = wire.request(FETCH, 4, fetchBody('poll', 0, 0, 20_000), 30_000);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await post(l.url, '/produce', { topic: 'poll', partition: 0, payload: { polled: true } })).status, 200);
+    const answer = fetchAnswer(await pending);
+    assert.equal(answer.error, 0);
+    const [first] = decodeBatches(answer.records, 0);
+    assert.equal(first!.records[0]!.value!.toString(), '{"polled":true}');
+    assert.ok(answer.hwm >= 1);
     wire.close();
   });
 
