@@ -119,6 +119,17 @@ describe('Kafka listener faults', () => {
     wire.close();
   });
 
+  test('acks=0 gets no answer but is stored; the next request on the connection is answered with its own correlation id', async () => {
+    const l = await leader();
+    const wire = await KafkaWire.connect(cluster.kafkaPorts.get(l.id)!);
+    await wire.request(PRODUCE, 3, produceBody('acks0', 0, batch('"first"')));
+    const before = await hwm(l.url, 'acks0');
+    wire.write(wire.frame(PRODUCE, 3, produceBody('acks0', 0, batch('"fire and forget"'), 0)));
+    const next = await wire.request(PRODUCE, 3, produceBody('acks0', 0, batch('"after"')));
+    assert.equal(produceAnswer(next).baseOffset, before + 1, 'the acks=0 record took the offset before it');
+    wire.close();
+  });
+
   test('a follower serves Fetch with committed records only, and its long poll ends when a record commits', async () => {
     const l = await leader();
     const follower = cluster.brokers.find((b) => b.id !== l.id && b.running())!;
