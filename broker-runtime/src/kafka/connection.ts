@@ -53,6 +53,8 @@ export class KafkaConnection {
   private handshaken = false;
   /** SaslHandshake v0 succeeded: the next frame is the bare SASL token. */
   private bareToken = false;
+  /** The socket's write buffer is full: no new requests are read until it drains. */
+  private draining = false;
   private closed = false;
   private readonly remote: string;
 
@@ -224,7 +226,14 @@ export class KafkaConnection {
         const head = Buffer.allocUnsafe(8);
         head.writeInt32BE(body.length + 4, 0);
         head.writeInt32BE(slot.correlationId, 4);
-        this.socket.write(Buffer.concat([head, body]));
+        // A client that does not read its answers stops us reading its requests (no unbounded buffering).
+        if (!this.socket.write(Buffer.concat([head, body])) && !this.draining) {
+          this.draining = true;
+          this.socket.once('drain', () => {
+            this.draining = false;
+            this.flush();
+          });
+        }
       }
       if (slot.closeAfter) {
         this.socket.end();
@@ -232,7 +241,8 @@ export class KafkaConnection {
         return;
       }
     }
-    if (this.queue.length < this.opts.maxInFlight && this.socket.isPaused()) this.socket.resume();
+    if (this.draining) this.socket.pause();
+    else if (this.queue.length < this.opts.maxInFlight && this.socket.isPaused()) this.socket.resume();
   }
 
   private refuse(err: unknown): void {
