@@ -39,6 +39,8 @@ const APPLY_TOPICS_CONCURRENCY = 16;
 const STORAGE_PROBE_MS = 1000;
 /** How often every broker refreshes the other brokers' URLs from Redis (named in a 421 that knows no leader). */
 const PEERS_REFRESH_MS = 2000;
+/** At most this often, a Kafka Metadata request that names an unknown leader re-reads the registrations. */
+const PEERS_ASK_MIN_MS = 200;
 /** How long the start-up check of the advertised URL waits for an answer. */
 const ADVERTISED_CHECK_TIMEOUT_MS = 3000;
 
@@ -69,6 +71,7 @@ export class Broker implements BrokerService {
   private readonly peers = new Map<string, string>();
   /** The other brokers' Kafka listeners as Redis last listed them, and whether they were alive. */
   private readonly kafkaPeers = new Map<string, { kafka: KafkaAddress; alive: boolean }>();
+  private peersAskedAt = 0;
   private peersTimer: NodeJS.Timeout | null = null;
   /** Random per process, in /health: the advertised-URL check tells this process from any other by it. */
   readonly instance = randomUUID();
@@ -230,6 +233,12 @@ export class Broker implements BrokerService {
     for (const [id, p] of this.kafkaPeers) if (p.alive) brokers.push({ id, kafka: p.kafka });
     const holder = this.elector.leader();
     const leader = holder ? { id: holder.id, kafka: holder.id === this.config.id ? self : (this.kafkaPeers.get(holder.id)?.kafka ?? null) } : null;
+    // A leader whose Kafka address we have not read yet (it just started): read the registrations
+    // now rather than at the next refresh, so clients are not told LEADER_NOT_AVAILABLE for long.
+    if (leader && !leader.kafka && performance.now() - this.peersAskedAt > PEERS_ASK_MIN_MS) {
+      this.peersAskedAt = performance.now();
+      void this.refreshPeers();
+    }
     // The leader is listed even when its registration just expired: clients must be able to reach it.
     if (leader?.kafka && !brokers.some((b) => b.id === leader.id)) brokers.push({ id: leader.id, kafka: leader.kafka });
     return {

@@ -9,6 +9,7 @@ import { KafkaWire, fetchAnswer, fetchBody, produceAnswer, produceBody } from '.
 import { decodeBatches } from '../../../broker-runtime/src/kafka/protocol/record-batch.js';
 import { post } from '../../helpers/http.js';
 import { waitFor } from '../../helpers/ports.js';
+import { spawn } from 'node:child_process';
 
 const batch = (value: string) => encodeBatch([{ offset: 0, timestamp: Date.now(), key: null, value: Buffer.from(value), headers: [] }], 0).toBuffer();
 const PRODUCE = 0;
@@ -89,10 +90,14 @@ describe('Kafka listener faults', () => {
     const follower = cluster.brokers.find((b) => b.id !== l.id)!;
     const wire = await KafkaWire.connect(cluster.kafkaPorts.get(follower.id)!);
     assert.equal(produceAnswer(await wire.request(PRODUCE, 3, produceBody('crc', 0, batch('4')))).error, 6);
-    const meta = await wire.request(METADATA, 1, new Writer().array(['crc'], (w, t) => w.string(t)).toBuffer());
-    const brokers = meta.array((r) => ({ node: r.int32(), host: r.string(), port: r.int32(), rack: r.nullableString() }));
     const leaderPort = cluster.kafkaPorts.get(l.id)!;
-    const leaderNode = brokers.find((b) => b.port === leaderPort)!.node;
+    // A follower learns the leader's Kafka address from its Redis registration, within moments of the start.
+    const { meta, leaderNode } = await waitFor('the follower names the leader', async () => {
+      const meta = await wire.request(METADATA, 1, new Writer().array(['crc'], (w, t) => w.string(t)).toBuffer());
+      const brokers = meta.array((r) => ({ node: r.int32(), host: r.string(), port: r.int32(), rack: r.nullableString() }));
+      const leaderNode = brokers.find((b) => b.port === leaderPort)?.node;
+      return leaderNode === undefined ? null : { meta, leaderNode };
+    });
     assert.equal(meta.int32(), leaderNode, 'the controller is the leader');
     meta.int32(); // topics
     assert.equal(meta.int16(), 0);
@@ -177,5 +182,31 @@ describe('Kafka listener faults', () => {
     });
     console.log(`acknowledged ${acked.length}, stored ${stored.length} (duplicates from retried timeouts are allowed without idempotence)`);
     old.start();
+    await cluster.waitForInSync(3, 30_000);
+  });
+
+  test('kcat -P (librdkafka, acks all) keeps going across a SIGKILL of the leader and delivers every line', async () => {
+    const old = await leader();
+    const total = 200;
+    const kc = spawn('kcat', ['-b', cluster.bootstrap().join(','), '-P', '-t', 'kcat-failover', '-p', '0', '-X', 'acks=all', '-X', 'message.timeout.ms=60000', '-X', 'linger.ms=0'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    kc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => kc.on('close', r));
+    for (let i = 0; i < total; i++) {
+      kc.stdin.write(`{"line":${i}}\n`);
+      if (i === total / 2) await old.kill();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    kc.stdin.end();
+    assert.equal(await exited, 0, `kcat reports every line delivered: ${stderr}`);
+    const now = await cluster.waitForLeader(20_000, old.id);
+    const values = await waitFor('every line on the new leader', async () => {
+      const res = await get(now.broker.url, '/consume?topic=kcat-failover&partition=0&offset=0&max=2000');
+      const lines = new Set((res.body.records as { payload: { line: number } }[]).map((r) => r.payload.line));
+      return lines.size === total ? lines : null;
+    }, 30_000);
+    assert.equal(values.size, total);
+    old.start();
+    await cluster.waitForInSync(3, 30_000);
   });
 });
