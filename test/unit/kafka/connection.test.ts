@@ -8,6 +8,8 @@ import { createKafkaServer, type KafkaListener } from '../../../broker-runtime/s
 import { SUPPORTED } from '../../../broker-runtime/src/kafka/protocol/api-keys.js';
 import { kafkaCodeOf, KAFKA_ERRORS } from '../../../broker-runtime/src/kafka/protocol/error-codes.js';
 import { YakError } from '../../../broker-runtime/src/errors/errors.js';
+import { Writer } from '../../../broker-runtime/src/kafka/protocol/writer.js';
+import { KafkaWire } from '../../helpers/kafka-wire.js';
 
 /**
  * The listener's framing and decoders against random bytes: every frame is answered or the
@@ -102,4 +104,30 @@ test("YAK's errors map to Kafka's codes in one place", () => {
   assert.equal(kafkaCodeOf(YakError.of('MESSAGE_TOO_LARGE', 'x')), KAFKA_ERRORS.MESSAGE_TOO_LARGE);
   assert.equal(kafkaCodeOf(YakError.of('UNKNOWN_PARTITION', 'x')), KAFKA_ERRORS.UNKNOWN_TOPIC_OR_PARTITION);
   assert.equal(kafkaCodeOf(new Error('a bug')), KAFKA_ERRORS.UNKNOWN_SERVER_ERROR);
+});
+
+test('ApiVersions advertises exactly the served ranges (v0 and v3 forms); a newer version gets UNSUPPORTED_VERSION (35) and the list', async () => {
+  const ask = async (version: number, body: Buffer = Buffer.alloc(0)) => {
+    const wire = await KafkaWire.connect(port);
+    try {
+      // v3 uses request header v2: the client id is followed by (empty) tagged fields.
+      const r = await wire.request(18, version, version === 3 ? Buffer.concat([Buffer.from([0]), body]) : body);
+      return r;
+    } finally {
+      wire.close();
+    }
+  };
+  const expected = SUPPORTED.map((a) => [a.key, a.min, a.max]);
+  const v0 = await ask(0);
+  assert.equal(v0.int16(), 0);
+  assert.deepEqual(v0.array((r) => [r.int16(), r.int16(), r.int16()]), expected);
+  const v3 = await ask(3, new Writer().compactString('test').compactString('1.0').emptyTaggedFields().toBuffer());
+  assert.equal(v3.int16(), 0);
+  assert.deepEqual(v3.compactArray((r) => { const a = [r.int16(), r.int16(), r.int16()]; r.skipTaggedFields(); return a; }), expected);
+  assert.equal(v3.int32(), 0);
+  v3.skipTaggedFields();
+  assert.equal(v3.remaining(), 0);
+  const v9 = await ask(9);
+  assert.equal(v9.int16(), 35);
+  assert.deepEqual(v9.array((r) => [r.int16(), r.int16(), r.int16()]), expected);
 });
