@@ -147,6 +147,19 @@ export class AuthGate implements Gate {
     return principal;
   }
 
+  /**
+   * Counts `bytes` moved by `principal` against its quota and answers how long it is now in debt
+   * (ms, 0 when within it): the Kafka listener reports that as throttle_time_ms and stops reading
+   * the connection for as long, as Kafka does (KIP-219).
+   */
+  chargePrincipal(principal: Principal, direction: Direction, bytes: number): number {
+    const bucket = this.bucket(principal, direction);
+    if (!bucket) return 0;
+    const now = this.nowMs();
+    bucket.charge(bytes, now);
+    return Math.ceil(bucket.waitMs(now));
+  }
+
   private bucket(principal: Principal, direction: Direction): TokenBucket | undefined {
     const rate = direction === 'in' ? principal.inBytesPerSecond : principal.outBytesPerSecond;
     if (rate === null) return undefined;

@@ -5,7 +5,7 @@ import type { KafkaAuth } from './backend.js';
 /**
  * The Kafka listener's view of --auth-file: SASL/PLAIN checks `name` and `secret` exactly as a REST
  * bearer token `name:secret` is checked (same hashes, same cache, reloads with SIGHUP), and the
- * same permissions decide. Byte quotas are not applied to Kafka connections yet.
+ * same permissions decide, and the same byte quotas count (reported as throttle_time_ms).
  */
 export function kafkaAuth(gate: AuthGate): KafkaAuth {
   return {
@@ -19,5 +19,6 @@ export function kafkaAuth(gate: AuthGate): KafkaAuth {
       }
     },
     maySee,
+    charge: (principal, direction, bytes) => gate.chargePrincipal(principal, direction, bytes),
   };
 }

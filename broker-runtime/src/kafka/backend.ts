@@ -48,4 +48,6 @@ export interface KafkaAuth {
   /** Null when allowed, else why not. */
   check(principal: Principal, action: { op: 'produce' | 'consume'; topic: string } | { op: 'admin' } | { op: 'describe' }): string | null;
   maySee(principal: Principal, topic: string): boolean;
+  /** Counts bytes against the principal's quota (in = produced, out = fetched); the throttle time it now owes, in ms. */
+  charge(principal: Principal, direction: 'in' | 'out', bytes: number): number;
 }

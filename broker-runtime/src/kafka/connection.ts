@@ -55,6 +55,9 @@ export class KafkaConnection {
   private bareToken = false;
   /** The socket's write buffer is full: no new requests are read until it drains. */
   private draining = false;
+  /** Muted for a quota until this time (Date.now() ms); 0 when not. */
+  private mutedUntil = 0;
+  private muteTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly remote: string;
 
@@ -148,7 +151,7 @@ export class KafkaConnection {
       return;
     }
     if (!this.authenticated) throw new CloseConnection(`api key ${apiKey} before SASL authentication`);
-    const ctx: RequestContext = { backend: this.opts.backend, auth: this.opts.auth, principal: this.principal, apiVersion, clientId, log: this.opts.log };
+    const ctx: RequestContext = { backend: this.opts.backend, auth: this.opts.auth, principal: this.principal, apiVersion, clientId, log: this.opts.log, throttle: (ms) => this.mute(ms) };
     switch (apiKey) {
       case API.Produce: {
         const req = this.decodeWhole(r, decodeProduce);
@@ -217,6 +220,21 @@ export class KafkaConnection {
     return slot;
   }
 
+  /** Over a quota: read no new requests until `ms` from now (answers still go out). */
+  private mute(ms: number): void {
+    const until = Date.now() + ms;
+    if (until <= this.mutedUntil) return;
+    this.mutedUntil = until;
+    this.socket.pause();
+    if (this.muteTimer) clearTimeout(this.muteTimer);
+    this.muteTimer = setTimeout(() => {
+      this.muteTimer = null;
+      this.mutedUntil = 0;
+      this.flush();
+    }, ms);
+    this.muteTimer.unref();
+  }
+
   /** Answers leave strictly in request order, each once all before it are out. */
   private flush(): void {
     while (!this.closed && this.queue.length > 0 && this.queue[0]!.done) {
@@ -241,7 +259,7 @@ export class KafkaConnection {
         return;
       }
     }
-    if (this.draining) this.socket.pause();
+    if (this.draining || this.muteTimer) this.socket.pause();
     else if (this.queue.length < this.opts.maxInFlight && this.socket.isPaused()) this.socket.resume();
   }
 
@@ -255,6 +273,7 @@ export class KafkaConnection {
   }
 
   close(): void {
+    if (this.muteTimer) clearTimeout(this.muteTimer);
     if (this.closed) return;
     this.closed = true;
     this.socket.destroy();

@@ -12,6 +12,19 @@ export interface RequestContext {
   apiVersion: number;
   clientId: string | null;
   log: Logger;
+  /** Stop reading this connection's requests for `ms` (a quota's throttle time). */
+  throttle(ms: number): void;
+}
+
+/**
+ * Counts `bytes` against the connection's principal's quota; answers the throttle time to report
+ * (throttle_time_ms) and mutes the connection for as long. 0 without an auth file or a quota.
+ */
+export function chargeQuota(ctx: RequestContext, direction: 'in' | 'out', bytes: number): number {
+  if (!ctx.auth || !ctx.principal || bytes === 0) return 0;
+  const ms = ctx.auth.charge(ctx.principal, direction, bytes);
+  if (ms > 0) ctx.throttle(ms);
+  return ms;
 }
 
 /** Null when allowed; otherwise why not (the caller answers TOPIC_AUTHORIZATION_FAILED). */

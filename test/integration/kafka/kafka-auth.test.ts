@@ -7,12 +7,14 @@ import { Kafka, logLevel } from 'kafkajs';
 import { hashSecret } from '../../../broker-runtime/src/auth/secret-hash.js';
 import { Writer } from '../../../broker-runtime/src/kafka/protocol/writer.js';
 import { TestCluster } from '../../helpers/cluster.js';
-import { KafkaWire } from '../../helpers/kafka-wire.js';
+import { KafkaWire, produceAnswer, produceBody } from '../../helpers/kafka-wire.js';
+import { encodeBatch } from '../../../broker-runtime/src/kafka/protocol/record-batch.js';
 import { kcat } from '../../helpers/kcat.js';
 
 const API_VERSIONS = 18;
 const METADATA = 3;
 const SASL_HANDSHAKE = 17;
+const PRODUCE = 0;
 
 /** --auth-file applies to Kafka connections: SASL/PLAIN with the file's principals, then their permissions. */
 describe('the Kafka listener of a broker with --auth-file', () => {
@@ -27,6 +29,7 @@ describe('the Kafka listener of a broker with --auth-file', () => {
       principals: {
         admin: { secret_hash: await hashSecret('admin-secret'), produce: ['*'], consume: ['*'], admin: true },
         app: { secret_hash: await hashSecret('app-secret'), produce: ['orders.*'], consume: ['orders.*'] },
+        slow: { secret_hash: await hashSecret('slow-secret'), produce: ['slow.*'], consume: ['slow.*'], quota: { in_bytes_per_second: 2000, out_bytes_per_second: 2000 } },
       },
     }));
     cluster = await TestCluster.start({ brokers: 1, partitions: 1, kafka: true, extra: ['--auth-file', path], token: 'admin:admin-secret' });
@@ -93,5 +96,19 @@ describe('the Kafka listener of a broker with --auth-file', () => {
     } finally {
       await admin.disconnect();
     }
+  });
+
+  test("a principal over its byte quota is told throttle_time_ms and its records are still stored", async () => {
+    const wire = await KafkaWire.connect(port);
+    await wire.request(SASL_HANDSHAKE, 0, new Writer().string('PLAIN').toBuffer());
+    await wire.bare(Buffer.from('\0slow\0slow-secret'));
+    const records = encodeBatch([{ offset: 0, timestamp: Date.now(), key: null, value: Buffer.from(JSON.stringify('x'.repeat(3000))), headers: [] }], 0).toBuffer();
+    const r = await wire.request(PRODUCE, 3, produceBody('slow.t', 0, records));
+    const { error } = produceAnswer(r);
+    r.int64(); // log_append_time
+    const throttleMs = r.int32();
+    assert.equal(error, 0);
+    assert.ok(throttleMs > 0, `throttle_time_ms ${throttleMs}`);
+    wire.close();
   });
 });

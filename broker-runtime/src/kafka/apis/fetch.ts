@@ -1,5 +1,5 @@
 import type { PartitionLog } from '../../log/types.js';
-import { denied, type RequestContext } from '../context.js';
+import { chargeQuota, denied, type RequestContext } from '../context.js';
 import { KAFKA_ERRORS, KafkaError, kafkaCodeOf } from '../protocol/error-codes.js';
 import { encodeBatch, type OutgoingRecord } from '../protocol/record-batch.js';
 import type { Reader } from '../protocol/reader.js';
@@ -77,7 +77,8 @@ export async function handleFetch(req: FetchRequest, ctx: RequestContext): Promi
       await new Promise((r) => setTimeout(r, waitMs).unref());
     }
   }
-  return encodeFetch(ctx.apiVersion, answers);
+  const bytesOut = answers.reduce((s, t) => s + t.partitions.reduce((s2, p) => s2 + (p.records?.length ?? 0), 0), 0);
+  return encodeFetch(ctx.apiVersion, answers, chargeQuota(ctx, 'out', bytesOut));
 }
 
 async function readAll(req: FetchRequest, ctx: RequestContext): Promise<{ name: string; partitions: PartitionAnswer[] }[]> {
@@ -128,9 +129,9 @@ function encodeRecords(records: OutgoingRecord[], epochs: number[]): Buffer {
   return w.toBuffer();
 }
 
-export function encodeFetch(version: number, topics: readonly { name: string; partitions: readonly PartitionAnswer[] }[]): Writer {
+export function encodeFetch(version: number, topics: readonly { name: string; partitions: readonly PartitionAnswer[] }[], throttleMs = 0): Writer {
   const w = new Writer(1024);
-  w.int32(0); // throttle_time_ms
+  w.int32(throttleMs);
   if (version >= 7) w.int16(KAFKA_ERRORS.NONE).int32(0); // error_code, session_id
   w.array(topics, (w, t) => {
     w.string(t.name);

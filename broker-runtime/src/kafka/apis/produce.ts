@@ -1,5 +1,5 @@
 import type { ProduceRecord } from '../../broker/service.js';
-import { denied, TOPIC_NAME, type RequestContext } from '../context.js';
+import { chargeQuota, denied, TOPIC_NAME, type RequestContext } from '../context.js';
 import { KAFKA_ERRORS, KafkaError, kafkaCodeOf } from '../protocol/error-codes.js';
 import { decodeBatches } from '../protocol/record-batch.js';
 import type { Reader } from '../protocol/reader.js';
@@ -44,6 +44,8 @@ export function handleProduce(req: ProduceRequest, ctx: RequestContext): Promise
     return Promise.resolve(encodeProduce(ctx.apiVersion, req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => fail(p.index, new KafkaError('INVALID_REQUIRED_ACKS', `acks ${req.acks}`))) }))));
   }
   const now = Date.now();
+  const bytesIn = req.topics.reduce((s, t) => s + t.partitions.reduce((s2, p) => s2 + (p.records?.length ?? 0), 0), 0);
+  const throttleMs = chargeQuota(ctx, 'in', bytesIn);
   const pending = req.topics.map((t) => ({
     name: t.name,
     partitions: t.partitions.map((p) => producePartition(t.name, p.index, p.records, now, ctx)),
@@ -56,7 +58,7 @@ export function handleProduce(req: ProduceRequest, ctx: RequestContext): Promise
       return null;
     });
   }
-  return all.then((topics) => encodeProduce(ctx.apiVersion, topics));
+  return all.then((topics) => encodeProduce(ctx.apiVersion, topics, throttleMs));
 }
 
 /** An acks=0 produce was refused: the connection closes (the only signal such a client gets). */
@@ -91,7 +93,7 @@ function producePartition(topic: string, index: number, bytes: Buffer | null, no
   );
 }
 
-export function encodeProduce(version: number, topics: readonly { name: string; partitions: readonly PartitionAnswer[] }[]): Writer {
+export function encodeProduce(version: number, topics: readonly { name: string; partitions: readonly PartitionAnswer[] }[], throttleMs = 0): Writer {
   const w = new Writer(64);
   w.array(topics, (w, t) => {
     w.string(t.name);
@@ -101,6 +103,6 @@ export function encodeProduce(version: number, topics: readonly { name: string; 
       if (version >= 5) w.int64(-1); // log_start_offset: unknown here
     });
   });
-  w.int32(0); // throttle_time_ms
+  w.int32(throttleMs);
   return w;
 }
