@@ -95,4 +95,24 @@ describe('Kafka clients against a YAK cluster', () => {
     const tombstone = await kcat(['-b', bootstrap, '-C', '-t', 'kjs', '-p', '1', '-o', 'beginning', '-e', '-q', '-Z', '-f', '%S|%K\n']);
     assert.equal(tombstone.stdout.toString(), '-1|-1\n');
   });
+
+  test('offsets by timestamp: KafkaJS fetchTopicOffsetsByTimestamp and kcat -o s@TS find the first record at or after it', async () => {
+    const producer = kafka().producer();
+    await producer.connect();
+    try {
+      await producer.send({ topic: 'kts', acks: -1, messages: ['1000', '2000', '3000'].map((timestamp, i) => ({ value: `v${i}`, timestamp, partition: 0 })) });
+    } finally {
+      await producer.disconnect();
+    }
+    const admin = kafka().admin();
+    await admin.connect();
+    try {
+      const found = await admin.fetchTopicOffsetsByTimestamp('kts', 1500);
+      assert.equal(found.find((p) => p.partition === 0)!.offset, '1');
+    } finally {
+      await admin.disconnect();
+    }
+    const consumed = await kcat(['-b', bootstrap, '-C', '-t', 'kts', '-p', '0', '-o', 's@2500', '-e', '-q', '-f', '%o %T %s\n']);
+    assert.equal(consumed.stdout.toString(), '2 3000 v2\n');
+  });
 });
