@@ -76,7 +76,7 @@ export class Writer {
     return this;
   }
 
-  /** Zigzag varint / varlong (numbers up to ±2^52 stay exact). */
+  /** Zigzag varint / varlong: exact for -2^52 <= v < 2^52 (what Reader.varlong reads back). */
   varint(v: number): this {
     return this.uvarint(v >= 0 ? v * 2 : -v * 2 - 1);
   }
