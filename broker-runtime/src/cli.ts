@@ -10,6 +10,9 @@ import { FileHandleCache } from './log/file-handle-cache.js';
 import { openLogManager } from './log/log-manager.js';
 import { StorageHealth } from './log/storage-health.js';
 import { createLogger, type Logger } from './logger.js';
+import { kafkaAuth } from './kafka/auth.js';
+import { createKafkaServer, type KafkaListener } from './kafka/index.js';
+import type { TlsOptions } from 'node:tls';
 
 /**
  * `yak-broker`: parse the configuration once, recover the logs, serve HTTP (so replication and
@@ -113,6 +116,7 @@ async function run(config: BrokerConfig, log: Logger, gate: Gate): Promise<void>
     url: `${scheme}://${config.host}:${config.port}`,
     advertised_url: config.advertisedUrl,
   });
+  const kafka = config.kafkaPort === null ? null : await startKafka(config, broker, gate, log, tls ?? undefined);
   broker.start();
 
   let stopping = false;
@@ -125,6 +129,7 @@ async function run(config: BrokerConfig, log: Logger, gate: Gate): Promise<void>
     await broker.stop().catch((err) => log('warn', `stop: ${(err as Error).message}`));
     server.closeIdleConnections?.();
     server.close();
+    kafka?.close();
     await logs.close().catch((err) => log('warn', `closing logs: ${(err as Error).message}`));
     log('info', 'stopped', 'broker.stopped');
     process.exit(0);
@@ -133,14 +138,32 @@ async function run(config: BrokerConfig, log: Logger, gate: Gate): Promise<void>
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-function listen(server: Server, config: BrokerConfig): Promise<void> {
+/** The Kafka listener on --host:--kafka-port, with the same principals (SASL/PLAIN) and certificate as REST. */
+async function startKafka(config: BrokerConfig, broker: Broker, gate: Gate, log: Logger, tls: TlsOptions | undefined): Promise<KafkaListener> {
+  const listener = createKafkaServer({
+    backend: broker.kafkaBackend(),
+    auth: gate instanceof AuthGate ? kafkaAuth(gate) : null,
+    log,
+    ...(tls ? { tls } : {}),
+  });
+  await listen(listener.server, { ...config, port: config.kafkaPort! }, '--kafka-port / KAFKA_PORT');
+  const adv = config.kafkaAdvertised!;
+  log('info', `Kafka listener on ${config.host}:${config.kafkaPort}${tls ? ' (TLS)' : ''}, advertised ${adv.host}:${adv.port}, node id ${config.nodeId}${gate instanceof AuthGate ? ', SASL/PLAIN required' : ''}`, 'kafka.listening', {
+    port: config.kafkaPort,
+    advertised: `${adv.host}:${adv.port}`,
+    node_id: config.nodeId,
+  });
+  return listener;
+}
+
+function listen(server: Server, config: BrokerConfig, portFlag = '--port / PORT'): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       // Exit 2 like every configuration error, naming the flags and their variables: a host name
       // that does not resolve (a stray variable, a typo) must not look like a crash.
-      const where = `${config.host}:${config.port} (--host / YAK_HOST, --port / PORT)`;
+      const where = `${config.host}:${config.port} (--host / YAK_HOST, ${portFlag})`;
       const why =
-        err.code === 'EADDRINUSE' ? `port ${config.port} on ${config.host} is already in use (--port / PORT)`
+        err.code === 'EADDRINUSE' ? `port ${config.port} on ${config.host} is already in use (${portFlag})`
         : err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' ? `cannot listen on ${where}: the host name ${config.host} does not resolve`
         : err.code === 'EADDRNOTAVAIL' ? `cannot listen on ${where}: ${config.host} is not an address of this machine`
         : err.code === 'EACCES' ? `cannot listen on ${where}: permission denied (ports below 1024 need privileges)`

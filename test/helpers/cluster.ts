@@ -21,6 +21,8 @@ export interface TestClusterOptions {
   maxOpenFiles?: number;
   /** Run this yak-broker entry instead of the repository's (BrokerProcessOptions.bin). */
   bin?: string;
+  /** Give every broker a Kafka listener (--kafka-port) on a free port: see TestCluster.kafkaPorts. */
+  kafka?: boolean;
 }
 
 /**
@@ -42,7 +44,9 @@ export class TestCluster {
     const redis = await RedisServer.start();
     const cluster = `t${Math.random().toString(36).slice(2, 8)}`;
     const brokers: BrokerProcess[] = [];
+    const kafkaPorts = new Map<string, number>();
     for (let i = 1; i <= (o.brokers ?? 3); i++) {
+      if (o.kafka) kafkaPorts.set(`b${i}`, await freePort());
       brokers.push(
         new BrokerProcess({
           id: `b${i}`,
@@ -54,7 +58,11 @@ export class TestCluster {
           renewSeconds: o.renewSeconds ?? 0.25,
           partitions: o.partitions ?? 3,
           minInsync: o.minInsync ?? 1,
-          extra: [...(o.tls ? ['--tls-cert', o.tls.cert, '--tls-key', o.tls.key, '--tls-ca', o.tls.caFile] : []), ...(o.extra ?? [])],
+          extra: [
+            ...(o.tls ? ['--tls-cert', o.tls.cert, '--tls-key', o.tls.key, '--tls-ca', o.tls.caFile] : []),
+            ...(o.kafka ? ['--kafka-port', String(kafkaPorts.get(`b${i}`))] : []),
+            ...(o.extra ?? []),
+          ],
           tls: o.tls !== undefined,
           ...(o.maxOpenFiles !== undefined && { maxOpenFiles: o.maxOpenFiles }),
           ...(o.bin !== undefined && { bin: o.bin }),
@@ -62,6 +70,7 @@ export class TestCluster {
       );
     }
     const c = new TestCluster(redis, brokers, dir, o.token, o.tls?.ca);
+    c.kafkaPorts = kafkaPorts;
     for (const b of brokers) b.start();
     try {
       await c.waitForLeader();
@@ -71,6 +80,14 @@ export class TestCluster {
       throw err;
     }
     return c;
+  }
+
+  /** Broker id → its Kafka listener port (with `kafka: true`). */
+  kafkaPorts = new Map<string, number>();
+
+  /** Kafka bootstrap servers (`127.0.0.1:port,...`) of every broker. */
+  bootstrap(): string[] {
+    return [...this.kafkaPorts.values()].map((p) => `127.0.0.1:${p}`);
   }
 
   urls(): string[] {

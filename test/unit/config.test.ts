@@ -10,6 +10,7 @@ import {
   type BrokerConfig,
 } from '../../broker-runtime/src/config/index.js';
 import { makeTestCerts } from '../helpers/certs.js';
+import { defaultNodeId } from '../../broker-runtime/src/kafka/node-id.js';
 
 const HOST = 'box1';
 const certs = makeTestCerts();
@@ -69,6 +70,9 @@ test('defaults follow DESIGN.md', () => {
     insecure: false,
     tls: null,
     tlsCa: null,
+    kafkaPort: null,
+    kafkaAdvertised: null,
+    nodeId: defaultNodeId('broker-box1'),
   } satisfies BrokerConfig);
 });
 
@@ -160,6 +164,9 @@ test('every flag has an environment twin', () => {
       clientAuth: true,
     },
     tlsCa: { path: certs.caCert, pem: readFileSync(certs.caCert) },
+    kafkaPort: null,
+    kafkaAdvertised: null,
+    nodeId: defaultNodeId('env-b'),
   } satisfies BrokerConfig);
 });
 
@@ -479,4 +486,29 @@ test('--retention-hours and --retention-bytes take -1 for unlimited and refuse a
   assert.equal(parse(['--retention-hours', '2000']).retentionMs, 2000 * 3_600_000);
   for (const bad of ['0', '-2', 'abc', '1e3']) assert.throws(() => parse(['--retention-hours', bad]), /--retention-hours/);
   for (const bad of ['0', '-5', '1.5']) assert.throws(() => parse(['--retention-bytes', bad]), /--retention-bytes/);
+});
+
+test('--kafka-port turns the Kafka listener on; it advertises the advertised URL\'s host unless --kafka-advertised says otherwise', () => {
+  const c = config(['--kafka-port', '9092', '--advertised-url', 'http://yak.example.com:5001']);
+  assert.equal(c.kafkaPort, 9092);
+  assert.deepEqual(c.kafkaAdvertised, { host: 'yak.example.com', port: 9092 });
+  assert.equal(c.nodeId, defaultNodeId('broker-box1'));
+  const d = config(['--kafka-port', '9092', '--kafka-advertised', '[::1]:19092', '--node-id', '7']);
+  assert.deepEqual(d.kafkaAdvertised, { host: '::1', port: 19092 });
+  assert.equal(d.nodeId, 7);
+  assert.equal(config([], { KAFKA_PORT: '9093', NODE_ID: '3' }).kafkaPort, 9093);
+});
+
+test('a bad Kafka flag stops the start naming it', () => {
+  rejects(['--kafka-port', '70000'], {}, '--kafka-port');
+  rejects(['--kafka-port', '5001'], {}, '--kafka-port');
+  rejects(['--kafka-advertised', 'h:1'], {}, '--kafka-advertised');
+  rejects(['--kafka-port', '9092', '--kafka-advertised', 'no-port'], {}, '--kafka-advertised');
+  rejects(['--node-id', '-1'], {}, '--node-id');
+});
+
+test('the default node id is stable and positive', () => {
+  assert.equal(defaultNodeId('b1'), defaultNodeId('b1'));
+  assert.notEqual(defaultNodeId('b1'), defaultNodeId('b2'));
+  for (const id of ['a', 'broker-box1', 'x'.repeat(64)]) assert.ok(defaultNodeId(id) > 0 && defaultNodeId(id) <= 0x3fffffff);
 });

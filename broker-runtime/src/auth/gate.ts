@@ -116,7 +116,16 @@ export class AuthGate implements Gate {
     if (header === undefined) throw unauthenticated(`this broker needs a token: ${TOKEN_HINT}`);
     const match = /^Bearer +(.+)$/i.exec(header);
     if (!match) throw unauthenticated(`the Authorization header is not a bearer token: ${TOKEN_HINT}`);
-    const token = match[1]!.trim();
+    const principal = await this.principalOf(match[1]!.trim());
+    this.byRequest.set(req, principal);
+    return principal;
+  }
+
+  /**
+   * The principal whose `name:secret` token this is (401 otherwise), checked once per token and
+   * cached like a REST bearer token: the Kafka listener's SASL/PLAIN uses it too.
+   */
+  async principalOf(token: string): Promise<Principal> {
     const key = createHash('sha256').update(token).digest('base64');
     const cache = this.verified;
     let principal = cache.get(key);
@@ -135,8 +144,20 @@ export class AuthGate implements Gate {
         cache.set(key, principal);
       }
     }
-    this.byRequest.set(req, principal);
     return principal;
+  }
+
+  /**
+   * Counts `bytes` moved by `principal` against its quota and answers how long it is now in debt
+   * (ms, 0 when within it): the Kafka listener reports that as throttle_time_ms and stops reading
+   * the connection for as long, as Kafka does (KIP-219).
+   */
+  chargePrincipal(principal: Principal, direction: Direction, bytes: number): number {
+    const bucket = this.bucket(principal, direction);
+    if (!bucket) return 0;
+    const now = this.nowMs();
+    bucket.charge(bytes, now);
+    return Math.ceil(bucket.waitMs(now));
   }
 
   private bucket(principal: Principal, direction: Direction): TokenBucket | undefined {
@@ -163,7 +184,8 @@ async function verify(table: AuthTable, token: string): Promise<Principal> {
   return principal;
 }
 
-function permit(principal: Principal, action: Action): void {
+/** Throws 403 FORBIDDEN when `principal` may not do `action` (the Kafka listener asks it too). */
+export function permit(principal: Principal, action: Action): void {
   const who = `principal '${principal.name}'`;
   switch (action.op) {
     case 'describe':

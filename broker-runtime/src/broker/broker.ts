@@ -19,6 +19,7 @@ import type { StorageHealth } from '../log/storage-health.js';
 import { probeWrite } from '../log/storage-probe.js';
 import type { LogManager, PartitionLog, RecordInput, TopicInfo } from '../log/types.js';
 import type { Logger } from '../logger.js';
+import type { KafkaAddress, KafkaBackend, KafkaClusterView } from '../kafka/backend.js';
 import { RoundRobinByTopic, choosePartition } from '../routing/partitioner.js';
 import { FollowerApply } from '../replication/follower-apply.js';
 import { decodeFrameKey } from '../replication/frame-auth.js';
@@ -40,6 +41,8 @@ const APPLY_TOPICS_CONCURRENCY = 16;
 const STORAGE_PROBE_MS = 1000;
 /** How often every broker refreshes the other brokers' URLs from Redis (named in a 421 that knows no leader). */
 const PEERS_REFRESH_MS = 2000;
+/** At most this often, a Kafka Metadata request that names an unknown leader re-reads the registrations. */
+const PEERS_ASK_MIN_MS = 200;
 /** How long the start-up check of the advertised URL waits for an answer. */
 const ADVERTISED_CHECK_TIMEOUT_MS = 3000;
 
@@ -68,6 +71,9 @@ export class Broker implements BrokerService {
   private readonly retentionDefaults: RetentionPolicy;
   /** The other brokers as Redis last listed them (id → URL): still known while Redis is not. */
   private readonly peers = new Map<string, string>();
+  /** The other brokers' Kafka listeners as Redis last listed them, and whether they were alive. */
+  private readonly kafkaPeers = new Map<string, { kafka: KafkaAddress; alive: boolean }>();
+  private peersAskedAt = 0;
   private peersTimer: NodeJS.Timeout | null = null;
   /** Random per process, in /health: the advertised-URL check tells this process from any other by it. */
   readonly instance = randomUUID();
@@ -111,6 +117,7 @@ export class Broker implements BrokerService {
       mayLead: () => !logs.all().some((l) => l.unclean()),
       storageWritable: () => !storage.faulted(),
       log,
+      ...(config.kafkaAdvertised ? { kafka: this.kafkaAddress() } : {}),
     });
     storage.on('change', (faulted) => this.onStorageChange(faulted));
     this.elector.on('elected', (epoch, isr) => this.becomeLeader(epoch, isr.members, isr.epoch === epoch ? (isr.version ?? 0) : 0));
@@ -198,8 +205,53 @@ export class Broker implements BrokerService {
     }
   }
 
-  private rememberPeers(brokers: { id: string; url: string | null; alive: boolean }[]): void {
+  private rememberPeers(brokers: { id: string; url: string | null; alive: boolean; kafka?: KafkaAddress }[]): void {
     for (const b of brokers) if (b.url && b.id !== this.config.id) this.peers.set(b.id, b.url);
+    for (const b of brokers) if (b.kafka && b.id !== this.config.id) this.kafkaPeers.set(b.id, { kafka: b.kafka, alive: b.alive });
+  }
+
+  private kafkaAddress(): KafkaAddress {
+    const a = this.config.kafkaAdvertised!;
+    return { node_id: this.config.nodeId, host: a.host, port: a.port };
+  }
+
+  /** What the Kafka listener needs of this broker (kafka/backend.ts): the same logs, produce path and waiters as REST. */
+  kafkaBackend(): KafkaBackend {
+    return {
+      view: () => this.kafkaView(),
+      topics: () => this.logs.topics(),
+      partition: (topic, partition) => this.logs.partition(topic, partition),
+      waitCommitted: (log, offset, waitMs) => this.reads.wait(log, offset, waitMs),
+      produce: (topic, records) => this.produce(topic, records),
+      createTopic: (name, partitions) => this.createTopic(name, partitions),
+      defaultPartitions: this.config.defaultPartitions,
+      maxMessageBytes: this.config.maxMessageBytes,
+    };
+  }
+
+  private kafkaView(): KafkaClusterView {
+    const self = this.kafkaAddress();
+    const brokers = [{ id: this.config.id, kafka: self }];
+    for (const [id, p] of this.kafkaPeers) if (p.alive) brokers.push({ id, kafka: p.kafka });
+    const holder = this.elector.leader();
+    const leader = holder ? { id: holder.id, kafka: holder.id === this.config.id ? self : (this.kafkaPeers.get(holder.id)?.kafka ?? null) } : null;
+    // A leader whose Kafka address we have not read yet (it just started): read the registrations
+    // now rather than at the next refresh, so clients are not told LEADER_NOT_AVAILABLE for long.
+    if (leader && !leader.kafka && performance.now() - this.peersAskedAt > PEERS_ASK_MIN_MS) {
+      this.peersAskedAt = performance.now();
+      void this.refreshPeers();
+    }
+    // The leader is listed even when its registration just expired: clients must be able to reach it.
+    if (leader?.kafka && !brokers.some((b) => b.id === leader.id)) brokers.push({ id: leader.id, kafka: leader.kafka });
+    return {
+      cluster: this.config.cluster,
+      selfId: this.config.id,
+      self,
+      leader,
+      epoch: this.elector.currentEpoch(),
+      brokers,
+      inSync: this.leaderRep?.inSyncMembers() ?? this.elector.lastIsr()?.members ?? [],
+    };
   }
 
   async stop(): Promise<void> {
@@ -485,7 +537,7 @@ export class Broker implements BrokerService {
       const inputs: RecordInput[] = idxs.map((i) => {
         const r = records[i]!;
         bytes += r.payload.length;
-        return { key: r.key, payload: r.payload, headers: r.headers, timestamp: now };
+        return { key: r.key, payload: r.payload, headers: r.headers, timestamp: r.timestamp ?? now };
       });
       let written: { baseOffset: number; lastOffset: number };
       try {

@@ -14,6 +14,8 @@ export interface ProduceRecord {
   payload: string;
   headers: Record<string, string>;
   partition?: number;
+  /** ms since the Unix epoch: a Kafka producer's record timestamp (CreateTime); the broker's clock when absent. */
+  timestamp?: number;
 }
 
 export interface ProduceResult {

@@ -110,6 +110,15 @@ export const FLAGS: readonly FlagSpec[] = [
     name: 'tls-client-auth', env: ['TLS_CLIENT_AUTH'], default: 'false',
     help: 'mutual TLS: require a client certificate signed by --tls-ca; env: true/1',
   },
+  {
+    name: 'kafka-port', env: ['KAFKA_PORT'], arg: 'PORT', default: 'off',
+    help: "also speak Kafka's binary protocol on --host:PORT (kcat, KafkaJS, librdkafka clients)",
+  },
+  {
+    name: 'kafka-advertised', env: ['KAFKA_ADVERTISED'], arg: 'HOST:PORT', default: '<URL host>:<kafka-port>',
+    help: 'the address Kafka clients are told (Metadata) to reach this broker at',
+  },
+  { name: 'node-id', env: ['NODE_ID'], arg: 'N', default: 'derived from --id', help: 'the int32 broker id Kafka clients see, 0-2147483647, unique in the cluster' },
 ];
 
 export const FLAGS_BY_NAME: ReadonlyMap<string, FlagSpec> = new Map(FLAGS.map((f) => [f.name, f]));

@@ -7,6 +7,7 @@ import { FLAGS_BY_NAME } from './flags.js';
 import { helpText } from './help.js';
 import { parseTls } from './tls.js';
 import type { BrokerConfig } from './types.js';
+import { defaultNodeId } from '../kafka/node-id.js';
 import {
   boolean,
   describe,
@@ -143,6 +144,14 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
   const insecureRaw = raw('insecure');
   const insecure = insecureRaw ? boolean('insecure', insecureRaw) : false;
   if (authFile === null && !insecure && !isLoopback(host)) throw protectedMode(host, hostRaw);
+  const kafkaPortRaw = raw('kafka-port');
+  const kafkaPort = kafkaPortRaw ? integer('kafka-port', kafkaPortRaw, 1, 65535) : null;
+  if (kafkaPort !== null && kafkaPort === port) throw invalid('kafka-port', kafkaPortRaw!, `a port other than --port ${port}`);
+  const kafkaAdvertisedRaw = raw('kafka-advertised');
+  if (kafkaAdvertisedRaw && kafkaPort === null) throw invalid('kafka-advertised', kafkaAdvertisedRaw, 'given together with --kafka-port');
+  const kafkaAdvertised = kafkaPort === null ? null : kafkaAdvertisedRaw ? hostPort('kafka-advertised', kafkaAdvertisedRaw) : { host: new URL(advertisedUrl).hostname.replace(/^\[|\]$/g, ''), port: kafkaPort };
+  const nodeIdRaw = raw('node-id');
+  const nodeId = nodeIdRaw ? integer('node-id', nodeIdRaw, 0, 2_147_483_647) : defaultNodeId(id);
 
   return {
     id,
@@ -176,7 +185,19 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
     insecure,
     tls,
     tlsCa,
+    kafkaPort,
+    kafkaAdvertised,
+    nodeId,
   };
+}
+
+/** HOST:PORT, IPv6 in brackets ([::1]:9092). */
+function hostPort(flag: string, r: Raw): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:\[\]]+):(\d{1,5})$/.exec(r.value);
+  const host = m ? hostName(m[1]!) : undefined;
+  const port = m ? Number(m[2]) : 0;
+  if (!m || host === undefined || port < 1 || port > 65535) throw invalid(flag, r, 'HOST:PORT such as kafka.example.com:9092 or [::1]:9092');
+  return { host, port };
 }
 
 /** Hours (fractions allowed) > 0 as ms, or -1 for never (null). Not a timer, so not capped at MAX_MS. */

@@ -44,6 +44,12 @@ export interface BrokerConfig {
   insecure: boolean;
   /** --tls-cert/--tls-key (and --tls-client-auth): serve HTTPS; null = plain HTTP. */
   tls: ServerTls | null;
+  /** --kafka-port: the Kafka listener's port; null = no Kafka listener. */
+  kafkaPort: number | null;
+  /** --kafka-advertised (or the advertised URL's host and --kafka-port): what Metadata tells clients; null without a listener. */
+  kafkaAdvertised: { host: string; port: number } | null;
+  /** --node-id, or derived from --id (kafka/node-id.ts). */
+  nodeId: number;
   /** --tls-ca: CAs trusted for other brokers, rediss:// and client certificates; null = the system CAs. */
   tlsCa: PemFile | null;
 }

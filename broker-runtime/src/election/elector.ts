@@ -5,7 +5,8 @@ import type { BrokerState } from './broker-state.js';
 import { isStorableEpoch, storableOrZero } from './epoch-range.js';
 import { newFrameKey } from '../replication/frame-auth.js';
 import { acquireMode, clusterHasHistory, followerPollMs, leaseTooShortForRtt, nextLookDelay, nextRenewDelay, recoveryWaitMs, writableUntil } from './decisions.js';
-import type { Candidacy, InSyncSet, LeaseHolder, LeaseStore } from './lease-store.js';
+import type { BrokerRegistration, Candidacy, InSyncSet, LeaseHolder, LeaseStore } from './lease-store.js';
+import type { KafkaAddress } from '../kafka/backend.js';
 
 export interface ElectorOptions {
   id: string;
@@ -22,6 +23,8 @@ export interface ElectorOptions {
   log: Logger;
   /** The Redis URL as it may be shown in logs (no password). */
   redisDisplay: string;
+  /** This broker's Kafka listener, registered with its URL so other brokers can name it in Kafka Metadata. */
+  kafka?: KafkaAddress;
 }
 
 export interface ElectorEvents {
@@ -209,6 +212,10 @@ export class Elector extends EventEmitter<ElectorEvents> {
     return { id: this.opts.id, highestEpoch: this.state.highestEpoch(), isr: this.state.lastIsr(), ...this.opts.candidacy() };
   }
 
+  private registration(): BrokerRegistration {
+    return this.opts.kafka ? { id: this.opts.id, url: this.opts.url, kafka: this.opts.kafka } : { id: this.opts.id, url: this.opts.url };
+  }
+
   private async leaderTick(): Promise<number> {
     const value = this.leaseValue;
     if (!value) return 0;
@@ -216,7 +223,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
     // The registration and the in-sync set read go out right behind the renew (one connection
     // pipelines them): one round trip per period, and the renew never waits behind them.
     const renewing = this.store.renew(value, this.opts.leaseMs);
-    const side = Promise.all([this.store.register({ id: this.opts.id, url: this.opts.url }, this.opts.leaseMs, null), this.store.readLeader()]);
+    const side = Promise.all([this.store.register(this.registration(), this.opts.leaseMs, null), this.store.readLeader()]);
     side.catch(() => {}); // awaited below once the renew is decided; a failure there is reported then
     let renewed: boolean;
     try {
@@ -268,7 +275,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
       this.isrMissingGeneration = generation;
     }
     const mayLead = this.opts.mayLead();
-    await this.store.register({ id: this.opts.id, url: this.opts.url }, this.opts.leaseMs, isr || !mayLead ? null : this.candidacy());
+    await this.store.register(this.registration(), this.opts.leaseMs, isr || !mayLead ? null : this.candidacy());
     if (holder) {
       await this.observeEpoch(holder.epoch);
       this.setKnownLeader(holder);

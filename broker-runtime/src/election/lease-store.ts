@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { OutboundTls } from '../config/tls.js';
+import type { KafkaAddress } from '../kafka/backend.js';
 import { MAX_LEADER_EPOCH, isStorableEpoch, storableOrZero } from './epoch-range.js';
 import type { ClusterKeys } from './keys.js';
 import { ACQUIRE_LUA, FENCED_HSET_LUA, FENCED_SET_LUA, RELEASE_LUA, RENEW_LUA } from './scripts.js';
@@ -20,6 +21,8 @@ export interface InSyncSet {
 export interface BrokerRegistration {
   id: string;
   url: string;
+  /** The broker's Kafka listener (--kafka-port), when it has one. */
+  kafka?: KafkaAddress;
 }
 
 export interface Candidacy {
@@ -143,14 +146,14 @@ export class LeaseStore {
   }
 
   /** Every broker that ever registered; `alive` while its registration has not expired. */
-  async listBrokers(): Promise<{ id: string; url: string | null; alive: boolean }[]> {
+  async listBrokers(): Promise<{ id: string; url: string | null; alive: boolean; kafka?: KafkaAddress }[]> {
     const ids = (await this.redis.smembers(this.keys.brokers)).sort();
     if (ids.length === 0) return [];
     const regs = await this.redis.mget(...ids.map((id) => this.keys.broker(id)));
     return ids.map((id, i) => {
       const raw = regs[i];
       const reg = raw ? (JSON.parse(raw) as BrokerRegistration) : null;
-      return { id, url: reg?.url ?? null, alive: reg !== null };
+      return { id, url: reg?.url ?? null, alive: reg !== null, ...(reg?.kafka ? { kafka: reg.kafka } : {}) };
     });
   }
 

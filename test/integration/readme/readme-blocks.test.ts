@@ -85,12 +85,15 @@ test('the README: every runnable shell block works when pasted, in order', async
     assert.match(sections[0]!, /"leader":\{"id":"b[123]"/, `block 1 shows the elected leader${context}`);
     assert.match(sections[1]!, /\{"topic":"orders","partition":1,"offset":0\}/, `block 2: the produce answer the README shows${context}`);
     assert.match(sections[1]!, /"payload":\{"total":42\}/, `block 2: the consume reads the record back${context}`);
-    const ids = sections[2]!.replace('@@end', '').trim().split('\n');
+    const ids = sections[2]!.trim().split('\n');
     assert.equal(ids.length, 3, `block 3 prints one line per broker${context}`);
     assert.equal(ids.filter((l) => l === '-').length, 1, `exactly the stopped broker answers nothing${context}`);
     const alive = ids.filter((l) => l !== '-');
     assert.equal(alive[0], alive[1], `the two brokers left agree on the new leader${context}`);
     assert.match(alive[0]!, /^b[123]$/);
+    const kafka = sections[3]!.replace('@@end', '');
+    assert.match(kafka, /^1@0 customer-7=\{"total":42\} source=kcat\n2@0 customer-8=hello source=kcat\n/, `block 4: kcat reads back what it produced${context}`);
+    assert.match(kafka, /"payload":\{"total":42\},"timestamp":\d+,"headers":\{"source":"kcat"\}/, `block 4: REST reads the Kafka record${context}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

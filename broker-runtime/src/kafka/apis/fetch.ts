@@ -1,0 +1,149 @@
+import type { PartitionLog } from '../../log/types.js';
+import { chargeQuota, denied, type RequestContext } from '../context.js';
+import { KAFKA_ERRORS, KafkaError, kafkaCodeOf } from '../protocol/error-codes.js';
+import { encodeBatch, type OutgoingRecord } from '../protocol/record-batch.js';
+import type { Reader } from '../protocol/reader.js';
+import { Writer } from '../protocol/writer.js';
+import { toOutgoingRecord } from '../record-mapping.js';
+
+/** Fetch 4–11. No fetch sessions (session_id 0 answers every partition in full), no isolation levels beyond committed. */
+export interface FetchRequest {
+  maxWaitMs: number;
+  minBytes: number;
+  maxBytes: number;
+  topics: { name: string; partitions: { index: number; offset: number; maxBytes: number }[] }[];
+}
+
+export function decodeFetch(r: Reader, version: number): FetchRequest {
+  r.int32(); // replica_id: consumers send -1
+  const maxWaitMs = r.int32();
+  const minBytes = r.int32();
+  const maxBytes = r.int32();
+  r.int8(); // isolation_level: YAK only ever serves committed records
+  if (version >= 7) {
+    r.int32(); // session_id
+    r.int32(); // session_epoch
+  }
+  const topics = r.array((r) => ({
+    name: r.string(),
+    partitions: r.array((r) => {
+      const index = r.int32();
+      if (version >= 9) r.int32(); // current_leader_epoch
+      const offset = r.int64();
+      if (version >= 5) r.int64(); // log_start_offset (a follower's; consumers send -1)
+      return { index, offset, maxBytes: r.int32() };
+    }),
+  }));
+  if (version >= 7) r.array((r) => ({ name: r.string(), partitions: r.array((r) => r.int32()) })); // forgotten_topics_data
+  if (version >= 11) r.string(); // rack_id
+  return { maxWaitMs, minBytes, maxBytes, topics };
+}
+
+/** Records asked per partition read; the byte limits usually stop a read first. */
+const MAX_RECORDS_PER_READ = 10_000;
+/** A long poll never waits longer than this, whatever the client asks. */
+const MAX_WAIT_MS = 30_000;
+const EMPTY = Buffer.alloc(0);
+
+interface PartitionAnswer {
+  index: number;
+  error: number;
+  hwm: number;
+  logStart: number;
+  records: Buffer | null;
+}
+
+/**
+ * Committed records only, from any broker (a follower's high-water mark may trail the leader's by a
+ * moment). When nothing is there yet, waits up to max_wait_ms on the broker's high-water-mark
+ * waiters for any asked partition to get a record, then reads again.
+ */
+export async function handleFetch(req: FetchRequest, ctx: RequestContext): Promise<Writer> {
+  let answers = await readAll(req, ctx);
+  const bytes = answers.reduce((s, t) => s + t.partitions.reduce((s2, p) => s2 + (p.records?.length ?? 0), 0), 0);
+  if (bytes < Math.max(1, req.minBytes) && req.maxWaitMs > 0) {
+    const waits: Promise<boolean>[] = [];
+    const waitMs = Math.min(req.maxWaitMs, MAX_WAIT_MS);
+    for (const t of req.topics) {
+      for (const p of t.partitions) {
+        const log = ctx.backend.partition(t.name, p.index);
+        if (log && p.offset >= 0 && !denied(ctx, { op: 'consume', topic: t.name })) waits.push(ctx.backend.waitCommitted(log, p.offset, waitMs));
+      }
+    }
+    if (waits.length > 0) {
+      const timer = new Promise<boolean>((r) => setTimeout(() => r(false), waitMs).unref());
+      if (await Promise.race([...waits, timer])) answers = await readAll(req, ctx);
+    } else {
+      await new Promise((r) => setTimeout(r, waitMs).unref());
+    }
+  }
+  const bytesOut = answers.reduce((s, t) => s + t.partitions.reduce((s2, p) => s2 + (p.records?.length ?? 0), 0), 0);
+  return encodeFetch(ctx.apiVersion, answers, chargeQuota(ctx, 'out', bytesOut));
+}
+
+async function readAll(req: FetchRequest, ctx: RequestContext): Promise<{ name: string; partitions: PartitionAnswer[] }[]> {
+  let budget = req.maxBytes > 0 ? req.maxBytes : Number.MAX_SAFE_INTEGER;
+  const out: { name: string; partitions: PartitionAnswer[] }[] = [];
+  for (const t of req.topics) {
+    const partitions: PartitionAnswer[] = [];
+    for (const p of t.partitions) {
+      const answer = await readPartition(t.name, p.index, p.offset, Math.min(p.maxBytes, budget), budget === req.maxBytes || budget === Number.MAX_SAFE_INTEGER, ctx);
+      budget -= answer.records?.length ?? 0;
+      partitions.push(answer);
+    }
+    out.push({ name: t.name, partitions });
+  }
+  return out;
+}
+
+async function readPartition(topic: string, index: number, offset: number, maxBytes: number, first: boolean, ctx: RequestContext): Promise<PartitionAnswer> {
+  let log: PartitionLog | undefined;
+  try {
+    const why = denied(ctx, { op: 'consume', topic });
+    if (why) throw new KafkaError('TOPIC_AUTHORIZATION_FAILED', why);
+    log = ctx.backend.partition(topic, index);
+    if (!log) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `${topic}/${index}`);
+    const hwm = log.highWatermark();
+    const logStart = log.logStartOffset();
+    if (offset < logStart || offset > log.logEndOffset()) throw new KafkaError('OFFSET_OUT_OF_RANGE', `offset ${offset} of ${topic}/${index}`);
+    // KIP-74: the first partition with data answers at least one record even over the byte limits.
+    const limit = maxBytes > 0 ? maxBytes : first ? 1 : 0;
+    if (offset >= hwm || limit <= 0) return { index, error: 0, hwm, logStart, records: null };
+    const stored = await log.read(offset, hwm, MAX_RECORDS_PER_READ, limit);
+    return { index, error: 0, hwm, logStart, records: stored.length ? encodeRecords(stored.map(toOutgoingRecord), stored.map((s) => s.epoch)) : null };
+  } catch (err) {
+    return { index, error: kafkaCodeOf(err), hwm: log?.highWatermark() ?? -1, logStart: log?.logStartOffset() ?? -1, records: null };
+  }
+}
+
+/** One batch per run of records written by the same leader epoch (the batch's partitionLeaderEpoch). */
+function encodeRecords(records: OutgoingRecord[], epochs: number[]): Buffer {
+  const w = new Writer(1024);
+  let from = 0;
+  for (let i = 1; i <= records.length; i++) {
+    if (i === records.length || epochs[i] !== epochs[from]) {
+      encodeBatch(records.slice(from, i), Math.min(epochs[from]!, 0x7fffffff), w);
+      from = i;
+    }
+  }
+  return w.toBuffer();
+}
+
+export function encodeFetch(version: number, topics: readonly { name: string; partitions: readonly PartitionAnswer[] }[], throttleMs = 0): Writer {
+  const w = new Writer(1024);
+  w.int32(throttleMs);
+  if (version >= 7) w.int16(KAFKA_ERRORS.NONE).int32(0); // error_code, session_id
+  w.array(topics, (w, t) => {
+    w.string(t.name);
+    w.array(t.partitions, (w, p) => {
+      w.int32(p.index).int16(p.error).int64(p.hwm);
+      w.int64(p.hwm); // last_stable_offset: no transactions, so the high-water mark
+      if (version >= 5) w.int64(p.logStart);
+      w.int32(-1); // aborted_transactions: null
+      if (version >= 11) w.int32(-1); // preferred_read_replica: none
+      // An empty records field, never null: librdkafka refuses a null MessageSet.
+      w.nullableBytes(p.records ?? EMPTY);
+    });
+  });
+  return w;
+}

@@ -1,0 +1,281 @@
+import type { Socket } from 'node:net';
+import type { Principal } from '../auth/principal.js';
+import type { Logger } from '../logger.js';
+import { advertised, decodeApiVersions, encodeApiVersions } from './apis/api-versions.js';
+import { decodeCreateTopics, handleCreateTopics } from './apis/create-topics.js';
+import { decodeFetch, handleFetch } from './apis/fetch.js';
+import { decodeListOffsets, handleListOffsets } from './apis/list-offsets.js';
+import { decodeMetadata, handleMetadata } from './apis/metadata.js';
+import { AcksZeroRefused, decodeProduce, handleProduce } from './apis/produce.js';
+import { authenticatePlain, decodeSaslAuthenticate, decodeSaslHandshake, encodeSaslAuthenticate, encodeSaslHandshake } from './apis/sasl.js';
+import type { KafkaAuth, KafkaBackend } from './backend.js';
+import type { RequestContext } from './context.js';
+import { API } from './protocol/api-keys.js';
+import { KafkaDecodeError } from './protocol/decode-error.js';
+import { Reader } from './protocol/reader.js';
+import type { Writer } from './protocol/writer.js';
+
+export interface ConnectionOptions {
+  backend: KafkaBackend;
+  auth: KafkaAuth | null;
+  log: Logger;
+  /** A frame announcing more is hostile or broken: the connection closes before reading it. */
+  maxRequestBytes: number;
+  /** Requests of one connection being worked on at once; past it the socket is paused. */
+  maxInFlight: number;
+}
+
+/** api_key int16, api_version int16, correlation_id int32, client_id length int16. */
+const MIN_REQUEST_BYTES = 10;
+
+interface Slot {
+  done: boolean;
+  correlationId: number;
+  /** Null: no answer (acks=0). */
+  body: Writer | null;
+  closeAfter: boolean;
+}
+
+/** Why a connection is closed on purpose: said in the debug log, never to the client (Kafka just closes). */
+class CloseConnection extends Error {}
+
+/**
+ * One client connection: size-prefixed frames in, answers out in request order (Kafka clients
+ * pipeline and match answers by order and correlation id). A frame that is too large, cut short,
+ * for an API or version not advertised, or that does not decode closes this connection only —
+ * requests are decoded whole before they act, so a bad one changes nothing.
+ */
+export class KafkaConnection {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private readonly queue: Slot[] = [];
+  private principal: Principal | null = null;
+  private handshaken = false;
+  /** SaslHandshake v0 succeeded: the next frame is the bare SASL token. */
+  private bareToken = false;
+  /** The socket's write buffer is full: no new requests are read until it drains. */
+  private draining = false;
+  /** Muted for a quota until this time (Date.now() ms); 0 when not. */
+  private mutedUntil = 0;
+  private muteTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private readonly remote: string;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly opts: ConnectionOptions,
+  ) {
+    this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => this.close());
+    socket.on('close', () => (this.closed = true));
+  }
+
+  private get authenticated(): boolean {
+    return this.opts.auth === null || this.principal !== null;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    try {
+      for (;;) {
+        if (this.buffered < 4) return;
+        const head = this.peek(4);
+        const size = head.readInt32BE(0);
+        if (size < MIN_REQUEST_BYTES || size > this.opts.maxRequestBytes) {
+          throw new CloseConnection(`a frame of ${size} bytes (allowed ${MIN_REQUEST_BYTES}..${this.opts.maxRequestBytes})`);
+        }
+        if (this.buffered < 4 + size) return;
+        const frame = this.take(4 + size).subarray(4);
+        if (this.bareToken) this.onBareToken(frame);
+        else this.onFrame(frame);
+        if (this.closed) return;
+      }
+    } catch (err) {
+      this.refuse(err);
+    }
+  }
+
+  private peek(n: number): Buffer {
+    if (this.chunks[0]!.length < n) this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0]!.subarray(0, n);
+  }
+
+  private take(n: number): Buffer {
+    if (this.chunks[0]!.length < n) this.chunks = [Buffer.concat(this.chunks)];
+    const first = this.chunks[0]!;
+    const out = first.subarray(0, n);
+    if (first.length === n) this.chunks.shift();
+    else this.chunks[0] = first.subarray(n);
+    this.buffered -= n;
+    return out;
+  }
+
+  private onFrame(frame: Buffer): void {
+    const r = new Reader(frame);
+    const apiKey = r.int16();
+    const apiVersion = r.int16();
+    const correlationId = r.int32();
+    const clientId = r.nullableString();
+    const sasl = this.opts.auth !== null;
+    if (apiKey === API.ApiVersions) {
+      // A version past ours is answered (v0 body, UNSUPPORTED_VERSION) so the client can step down.
+      if (apiVersion === 3) r.skipTaggedFields();
+      if (apiVersion <= 3) decodeApiVersions(r, apiVersion);
+      this.push(correlationId, Promise.resolve(encodeApiVersions(apiVersion, sasl)));
+      return;
+    }
+    const range = advertised(sasl).find((a) => a.key === apiKey);
+    if (!range) throw new CloseConnection(`api key ${apiKey} is not served here`);
+    if (apiVersion < range.min || apiVersion > range.max) throw new CloseConnection(`api key ${apiKey} version ${apiVersion} (served: ${range.min}-${range.max})`);
+    if (apiKey === API.SaslHandshake) {
+      if (this.handshaken || this.bareToken || this.principal) throw new CloseConnection('a second SaslHandshake');
+      const { ok, body } = encodeSaslHandshake(this.decodeWhole(r, decodeSaslHandshake));
+      this.handshaken = ok && apiVersion >= 1;
+      this.bareToken = ok && apiVersion === 0;
+      this.push(correlationId, Promise.resolve(body), !ok);
+      return;
+    }
+    if (apiKey === API.SaslAuthenticate) {
+      if (!this.handshaken || this.principal) throw new CloseConnection('SaslAuthenticate out of turn');
+      const token = this.decodeWhole(r, decodeSaslAuthenticate);
+      this.handshaken = false;
+      const slot = this.push(correlationId, authenticatePlain(token, this.opts.auth!).then(({ principal, message }) => {
+        this.principal = principal;
+        if (!principal) slot.closeAfter = true;
+        return encodeSaslAuthenticate(apiVersion, message);
+      }));
+      return;
+    }
+    if (!this.authenticated) throw new CloseConnection(`api key ${apiKey} before SASL authentication`);
+    const ctx: RequestContext = { backend: this.opts.backend, auth: this.opts.auth, principal: this.principal, apiVersion, clientId, log: this.opts.log, throttle: (ms) => this.mute(ms) };
+    switch (apiKey) {
+      case API.Produce: {
+        const req = this.decodeWhole(r, decodeProduce);
+        this.push(correlationId, handleProduce(req, ctx));
+        return;
+      }
+      case API.Fetch: {
+        const req = this.decodeWhole(r, (r) => decodeFetch(r, apiVersion));
+        this.push(correlationId, handleFetch(req, ctx));
+        return;
+      }
+      case API.ListOffsets: {
+        const req = this.decodeWhole(r, (r) => decodeListOffsets(r, apiVersion));
+        this.push(correlationId, handleListOffsets(req, ctx));
+        return;
+      }
+      case API.Metadata: {
+        const req = this.decodeWhole(r, (r) => decodeMetadata(r, apiVersion));
+        this.push(correlationId, handleMetadata(req, ctx));
+        return;
+      }
+      case API.CreateTopics: {
+        const req = this.decodeWhole(r, (r) => decodeCreateTopics(r, apiVersion));
+        this.push(correlationId, handleCreateTopics(req, ctx));
+        return;
+      }
+      default:
+        throw new CloseConnection(`api key ${apiKey} has no handler`);
+    }
+  }
+
+  /**
+   * After SaslHandshake v0 the PLAIN token comes as a bare frame, answered by an empty frame on
+   * success; a failure closes the connection (there is no error field to carry it).
+   */
+  private onBareToken(token: Buffer): void {
+    this.bareToken = false;
+    if (this.queue.length > 0) throw new CloseConnection('a SASL token while requests are pending');
+    void authenticatePlain(token, this.opts.auth!).then(({ principal }) => {
+      if (this.closed) return;
+      if (!principal) return this.refuse(new CloseConnection('SASL/PLAIN authentication failed'));
+      this.principal = principal;
+      this.socket.write(Buffer.alloc(4));
+    });
+  }
+
+  /** The whole body must decode and nothing may follow it. */
+  private decodeWhole<T>(r: Reader, decode: (r: Reader) => T): T {
+    const value = decode(r);
+    if (r.remaining() !== 0) throw new KafkaDecodeError(`${r.remaining()} byte(s) after the request body`);
+    return value;
+  }
+
+  private push(correlationId: number, answer: Promise<Writer | null>, closeAfter = false): Slot {
+    const slot: Slot = { done: false, correlationId, body: null, closeAfter };
+    this.queue.push(slot);
+    if (this.queue.length >= this.opts.maxInFlight) this.socket.pause();
+    answer.then(
+      (body) => {
+        slot.body = body;
+        slot.done = true;
+        this.flush();
+      },
+      (err: unknown) => this.refuse(err),
+    );
+    return slot;
+  }
+
+  /** Over a quota: read no new requests until `ms` from now (answers still go out). */
+  private mute(ms: number): void {
+    const until = Date.now() + ms;
+    if (until <= this.mutedUntil) return;
+    this.mutedUntil = until;
+    this.socket.pause();
+    if (this.muteTimer) clearTimeout(this.muteTimer);
+    this.muteTimer = setTimeout(() => {
+      this.muteTimer = null;
+      this.mutedUntil = 0;
+      this.flush();
+    }, ms);
+    this.muteTimer.unref();
+  }
+
+  /** Answers leave strictly in request order, each once all before it are out. */
+  private flush(): void {
+    while (!this.closed && this.queue.length > 0 && this.queue[0]!.done) {
+      const slot = this.queue.shift()!;
+      if (slot.body !== null) {
+        const body = slot.body.view();
+        const head = Buffer.allocUnsafe(8);
+        head.writeInt32BE(body.length + 4, 0);
+        head.writeInt32BE(slot.correlationId, 4);
+        // A client that does not read its answers stops us reading its requests (no unbounded buffering).
+        if (!this.socket.write(Buffer.concat([head, body])) && !this.draining) {
+          this.draining = true;
+          this.socket.once('drain', () => {
+            this.draining = false;
+            this.flush();
+          });
+        }
+      }
+      if (slot.closeAfter) {
+        this.socket.end();
+        this.closed = true;
+        return;
+      }
+    }
+    if (this.draining || this.muteTimer) this.socket.pause();
+    else if (this.queue.length < this.opts.maxInFlight && this.socket.isPaused()) this.socket.resume();
+  }
+
+  private refuse(err: unknown): void {
+    if (err instanceof CloseConnection || err instanceof KafkaDecodeError) {
+      this.opts.log('debug', `kafka: closing connection from ${this.remote}: ${err.message}`, 'kafka.closed', { remote: this.remote, reason: err.message });
+    } else if (!(err instanceof AcksZeroRefused)) {
+      this.opts.log('error', `kafka: closing connection from ${this.remote} after an unexpected error: ${(err as Error).stack ?? String(err)}`);
+    }
+    this.close();
+  }
+
+  close(): void {
+    if (this.muteTimer) clearTimeout(this.muteTimer);
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The Kafka APIs this listener implements, with the versions it speaks — exactly what ApiVersions
+ * advertises. Ranges stop below each API's first flexible version (compact encodings and tagged
+ * fields), except ApiVersions v3, which librdkafka sends first. Chosen from what the clients need:
+ * librdkafka 2.0 (rdkafka_request.c / rdkafka_feature.c: MsgVer2 needs Produce 3 and Fetch 4) and
+ * KafkaJS 2.2.4 (src/protocol/requests/*: Produce ≤ 7, Fetch ≤ 11, Metadata ≤ 6, ListOffsets ≤ 3,
+ * CreateTopics ≤ 3, ApiVersions ≤ 2). Consumer-group APIs are not advertised yet (next slice).
+ */
+export const API = {
+  Produce: 0,
+  Fetch: 1,
+  ListOffsets: 2,
+  Metadata: 3,
+  SaslHandshake: 17,
+  ApiVersions: 18,
+  CreateTopics: 19,
+  SaslAuthenticate: 36,
+} as const;
+
+export interface VersionRange {
+  key: number;
+  min: number;
+  max: number;
+}
+
+export const SUPPORTED: readonly VersionRange[] = [
+  { key: API.Produce, min: 3, max: 7 },
+  { key: API.Fetch, min: 4, max: 11 },
+  { key: API.ListOffsets, min: 1, max: 5 },
+  { key: API.Metadata, min: 1, max: 8 },
+  { key: API.ApiVersions, min: 0, max: 3 },
+  { key: API.CreateTopics, min: 0, max: 4 },
+];
+
+/** Advertised only when the broker has --auth-file (SASL/PLAIN with the file's principals). */
+export const SASL_APIS: readonly VersionRange[] = [
+  // v1 wraps the SASL token in SaslAuthenticate; after v0 the token follows as a bare size-prefixed
+  // frame. librdkafka's feature table needs v0 in the range to use SASL at all.
+  { key: API.SaslHandshake, min: 0, max: 1 },
+  { key: API.SaslAuthenticate, min: 0, max: 1 },
+];
+
+export function supportedRange(key: number, sasl: boolean): VersionRange | undefined {
+  return SUPPORTED.find((r) => r.key === key) ?? (sasl ? SASL_APIS.find((r) => r.key === key) : undefined);
+}

@@ -1,0 +1,46 @@
+import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import type { Logger } from '../logger.js';
+import type { KafkaAuth, KafkaBackend } from './backend.js';
+import { KafkaConnection } from './connection.js';
+
+export interface KafkaListenerOptions {
+  backend: KafkaBackend;
+  auth: KafkaAuth | null;
+  log: Logger;
+  /** The same certificate as the REST API (--tls-cert), or plain TCP. */
+  tls?: TlsOptions;
+}
+
+/** Requests of one connection in the works at once (librdkafka pipelines 5 by default, max 1,000,000). */
+const MAX_IN_FLIGHT = 64;
+/** Room beyond --max-message-bytes for a Produce's other partitions and fields. */
+const REQUEST_SLACK_BYTES = 1 << 20;
+const MIN_REQUEST_CAP = 8 << 20;
+
+export interface KafkaListener {
+  server: Server;
+  /** Stop accepting and close every open connection. */
+  close(): void;
+}
+
+/** The Kafka listener: a TCP (or TLS) server whose connections speak Kafka's binary protocol. */
+export function createKafkaServer(o: KafkaListenerOptions): KafkaListener {
+  const connections = new Set<KafkaConnection>();
+  const maxRequestBytes = Math.max(MIN_REQUEST_CAP, 2 * o.backend.maxMessageBytes + REQUEST_SLACK_BYTES);
+  const accept = (socket: Socket): void => {
+    const c = new KafkaConnection(socket, { backend: o.backend, auth: o.auth, log: o.log, maxRequestBytes, maxInFlight: MAX_IN_FLIGHT });
+    connections.add(c);
+    socket.on('close', () => connections.delete(c));
+  };
+  const server = o.tls ? createTlsServer(o.tls, accept) : createTcpServer(accept);
+  // Clients that vanish mid-handshake or reset: their sockets close, nothing else to do.
+  server.on('tlsClientError', () => {});
+  return {
+    server,
+    close: () => {
+      server.close();
+      for (const c of connections) c.close();
+    },
+  };
+}

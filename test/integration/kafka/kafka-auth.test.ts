@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
+import { hashSecret } from '../../../broker-runtime/src/auth/secret-hash.js';
+import { Writer } from '../../../broker-runtime/src/kafka/protocol/writer.js';
+import { TestCluster } from '../../helpers/cluster.js';
+import { KafkaWire, produceAnswer, produceBody } from '../../helpers/kafka-wire.js';
+import { encodeBatch } from '../../../broker-runtime/src/kafka/protocol/record-batch.js';
+import { kcat } from '../../helpers/kcat.js';
+
+const API_VERSIONS = 18;
+const METADATA = 3;
+const SASL_HANDSHAKE = 17;
+const PRODUCE = 0;
+
+/** --auth-file applies to Kafka connections: SASL/PLAIN with the file's principals, then their permissions. */
+describe('the Kafka listener of a broker with --auth-file', () => {
+  let cluster: TestCluster;
+  let dir: string;
+  let port: number;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'yak-kafka-auth-'));
+    const path = join(dir, 'principals.json');
+    await writeFile(path, JSON.stringify({
+      principals: {
+        admin: { secret_hash: await hashSecret('admin-secret'), produce: ['*'], consume: ['*'], admin: true },
+        app: { secret_hash: await hashSecret('app-secret'), produce: ['orders.*'], consume: ['orders.*'] },
+        slow: { secret_hash: await hashSecret('slow-secret'), produce: ['slow.*'], consume: ['slow.*'], quota: { in_bytes_per_second: 2000, out_bytes_per_second: 2000 } },
+      },
+    }));
+    cluster = await TestCluster.start({ brokers: 1, partitions: 1, kafka: true, extra: ['--auth-file', path], token: 'admin:admin-secret' });
+    port = [...cluster.kafkaPorts.values()][0]!;
+  });
+  after(async () => {
+    await cluster?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const sasl = (user: string, password: string) => ['-X', 'security.protocol=SASL_PLAINTEXT', '-X', 'sasl.mechanisms=PLAIN', '-X', `sasl.username=${user}`, '-X', `sasl.password=${password}`];
+
+  test('before SASL only ApiVersions is answered (it advertises SaslHandshake); anything else closes the connection', async () => {
+    const wire = await KafkaWire.connect(port);
+    const versions = await wire.request(API_VERSIONS, 0, Buffer.alloc(0));
+    assert.equal(versions.int16(), 0);
+    const keys = versions.array((r) => ({ key: r.int16(), min: r.int16(), max: r.int16() })).map((a) => a.key);
+    assert.ok(keys.includes(17) && keys.includes(36), `SaslHandshake and SaslAuthenticate advertised: ${keys}`);
+    wire.write(wire.frame(METADATA, 1, new Writer().int32(-1).toBuffer()));
+    assert.equal(await wire.closedWithin(5000), true);
+  });
+
+  test('SaslHandshake v0 then a bare PLAIN token (the pre-SaslAuthenticate flow) authenticates; a wrong one closes the connection', async () => {
+    const good = await KafkaWire.connect(port);
+    const hs = await good.request(SASL_HANDSHAKE, 0, new Writer().string('PLAIN').toBuffer());
+    assert.equal(hs.int16(), 0);
+    assert.equal((await good.bare(Buffer.from('\0app\0app-secret'))).length, 0);
+    const meta = await good.request(METADATA, 1, new Writer().int32(-1).toBuffer());
+    assert.ok(meta.remaining() > 0);
+    good.close();
+    const bad = await KafkaWire.connect(port);
+    await bad.request(SASL_HANDSHAKE, 0, new Writer().string('PLAIN').toBuffer());
+    await assert.rejects(bad.bare(Buffer.from('\0app\0wrong')));
+    assert.equal(await bad.closedWithin(5000), true);
+  });
+
+  test('kcat with a principal\'s name and secret produces and consumes what it may; a wrong secret gets nothing', async () => {
+    const produced = await kcat(['-b', `127.0.0.1:${port}`, ...sasl('app', 'app-secret'), '-P', '-t', 'orders.eu', '-K:'], 'k:{"n":1}\n');
+    assert.equal(produced.code, 0, produced.stderr);
+    const consumed = await kcat(['-b', `127.0.0.1:${port}`, ...sasl('app', 'app-secret'), '-C', '-t', 'orders.eu', '-o', 'beginning', '-e', '-q', '-f', '%k=%s\n']);
+    assert.equal(consumed.stdout.toString(), 'k={"n":1}\n');
+    const wrong = await kcat(['-b', `127.0.0.1:${port}`, ...sasl('app', 'not-it'), '-L', '-m', '3'], undefined, 15_000);
+    assert.notEqual(wrong.code, 0);
+    assert.match(wrong.stderr, /SASL authentication|Authentication failed/i);
+  });
+
+  test('KafkaJS with SASL/PLAIN: a topic outside the principal\'s patterns is refused with TOPIC_AUTHORIZATION_FAILED', async () => {
+    const kafka = new Kafka({ clientId: 'auth', brokers: [`127.0.0.1:${port}`], sasl: { mechanism: 'plain', username: 'app', password: 'app-secret' }, logLevel: logLevel.NOTHING, retry: { retries: 1 } });
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      const ok = await producer.send({ topic: 'orders.us', messages: [{ value: '1' }] });
+      assert.equal(ok[0]!.errorCode, 0);
+      await assert.rejects(producer.send({ topic: 'payroll', messages: [{ value: '1' }] }), (err: Error & { type?: string }) => /TOPIC_AUTHORIZATION_FAILED|authoriz/i.test(`${err.type} ${err.message}`));
+    } finally {
+      await producer.disconnect();
+    }
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const topics = await admin.listTopics();
+      assert.ok(topics.every((t) => t.startsWith('orders.')), `only the topics it may see: ${topics}`);
+      await assert.rejects(admin.createTopics({ topics: [{ topic: 'orders.new' }] }));
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  test("a principal over its byte quota is told throttle_time_ms and its records are still stored", async () => {
+    const wire = await KafkaWire.connect(port);
+    await wire.request(SASL_HANDSHAKE, 0, new Writer().string('PLAIN').toBuffer());
+    await wire.bare(Buffer.from('\0slow\0slow-secret'));
+    const records = encodeBatch([{ offset: 0, timestamp: Date.now(), key: null, value: Buffer.from(JSON.stringify('x'.repeat(3000))), headers: [] }], 0).toBuffer();
+    const r = await wire.request(PRODUCE, 3, produceBody('slow.t', 0, records));
+    const { error } = produceAnswer(r);
+    r.int64(); // log_append_time
+    const throttleMs = r.int32();
+    assert.equal(error, 0);
+    assert.ok(throttleMs > 0, `throttle_time_ms ${throttleMs}`);
+    wire.close();
+  });
+});
