@@ -6,7 +6,7 @@ import { ConfigError } from './config-error.js';
 import { FLAGS_BY_NAME } from './flags.js';
 import { helpText } from './help.js';
 import { parseTls } from './tls.js';
-import type { BrokerConfig } from './types.js';
+import type { BrokerConfig, RedisSentinelAddress } from './types.js';
 import {
   boolean,
   describe,
@@ -44,6 +44,9 @@ export const DEFAULTS = {
   host: '127.0.0.1',
   port: 5001,
   redisUrl: 'redis://localhost:6379',
+  /** The name Redis's own sentinel.conf (and Debian's) monitors. */
+  redisMasterName: 'mymaster',
+  sentinelPort: 26379,
   cluster: 'yak',
   leaseSeconds: 10,
   renewSeconds: 5,
@@ -107,6 +110,8 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
   const dataDirRaw = raw('data-dir');
   const dataDir = resolve(dataDirRaw ? dataDirRaw.value : `./data/${id}`);
   const redis = redisUrl(raw('redis'), env);
+  const { sentinels, masterName } = parseSentinels(raw('redis-sentinels'), raw('redis-master-name'));
+  const waitReplicasRaw = raw('redis-wait-replicas');
   const clusterRaw = raw('cluster');
   const cluster = clusterRaw ? matching('cluster', clusterRaw, NAME_RE, NAME_RULE) : DEFAULTS.cluster;
 
@@ -151,6 +156,9 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
     advertisedUrl,
     dataDir,
     redisUrl: redis,
+    redisSentinels: sentinels,
+    redisMasterName: masterName,
+    redisWaitReplicas: waitReplicasRaw ? integer('redis-wait-replicas', waitReplicasRaw, 0, 16) : sentinels.length > 0 ? 1 : 0,
     cluster,
     leaseMs,
     renewMs,
@@ -244,6 +252,34 @@ function redisUrl(flagOrUrl: Raw | undefined, env: NodeJS.ProcessEnv): string {
   }
   const port = portRaw ? integer('redis', { value: portRaw, env: 'REDIS_PORT' }, 1, 65535) : 6379;
   return `redis://${urlHost(host)}:${port}`;
+}
+
+/**
+ * --redis-sentinels `host[:port],…` (IPv6 as `[::1]:26379`; port 26379 when left out) and
+ * --redis-master-name. A master name without Sentinels is a mistake, not something to ignore.
+ */
+function parseSentinels(listRaw: Raw | undefined, nameRaw: Raw | undefined): { sentinels: RedisSentinelAddress[]; masterName: string } {
+  const masterName = nameRaw ? matching('redis-master-name', nameRaw, NAME_RE, NAME_RULE) : DEFAULTS.redisMasterName;
+  if (!listRaw) {
+    if (nameRaw) {
+      const from = nameRaw.env ? ` (from ${nameRaw.env})` : '';
+      throw new ConfigError(`--redis-master-name${from} needs --redis-sentinels: without Sentinels the broker talks to the --redis server itself`, '--redis-master-name');
+    }
+    return { sentinels: [], masterName };
+  }
+  const expected = 'a comma-separated list of Sentinel addresses host:port such as 10.0.0.1:26379,10.0.0.2:26379';
+  const entries = listRaw.value.split(',').map((s) => s.trim());
+  if (entries.some((e) => e.length === 0)) throw invalid('redis-sentinels', listRaw, expected);
+  const sentinels: RedisSentinelAddress[] = [];
+  for (const entry of entries) {
+    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(entry);
+    const host = m ? hostName(m[1]!) : undefined;
+    const port = m?.[2] !== undefined ? Number(m[2]) : DEFAULTS.sentinelPort;
+    if (!host || port < 1 || port > 65535) throw invalid('redis-sentinels', listRaw, `${expected} ('${entry}' is not one)`);
+    if (sentinels.some((s) => s.host === host && s.port === port)) throw invalid('redis-sentinels', listRaw, `each Sentinel once ('${entry}' is listed twice)`);
+    sentinels.push({ host, port });
+  }
+  return { sentinels, masterName };
 }
 
 /** --allow-origin: `*`, or a comma-separated list of exact origins (`scheme://host[:port]`, no path). */

@@ -8,7 +8,14 @@ export interface BrokerConfig {
   port: number;
   advertisedUrl: string;
   dataDir: string;
+  /** The Redis server; with Sentinels only its scheme, user, password and database count. */
   redisUrl: string;
+  /** --redis-sentinels: find the master through these; empty = talk to redisUrl's server itself. */
+  redisSentinels: RedisSentinelAddress[];
+  /** --redis-master-name: the master's name in the Sentinels' configuration. */
+  redisMasterName: string;
+  /** --redis-wait-replicas: replicas that must hold a new lease or in-sync set before it is acted on (WAIT). */
+  redisWaitReplicas: number;
   cluster: string;
   leaseMs: number;
   renewMs: number;
@@ -46,4 +53,9 @@ export interface BrokerConfig {
   tls: ServerTls | null;
   /** --tls-ca: CAs trusted for other brokers, rediss:// and client certificates; null = the system CAs. */
   tlsCa: PemFile | null;
+}
+
+export interface RedisSentinelAddress {
+  host: string;
+  port: number;
 }

@@ -72,8 +72,8 @@ export class Elector extends EventEmitter<ElectorEvents> {
     super();
   }
 
-  start(redisUrl: string): void {
-    void this.store.subscribeReleases(redisUrl, () => this.schedule(0));
+  start(): void {
+    void this.store.subscribeReleases(() => this.schedule(0));
     this.schedule(0);
   }
 
@@ -280,12 +280,17 @@ export class Elector extends EventEmitter<ElectorEvents> {
       self: this.opts.id,
       unclean: this.opts.uncleanElection,
       isrMembers: isr ? isr.members : null,
+      recordedIsr: isr,
       rememberedIsr: this.state.lastIsr(),
       isrMissingForMs: this.isrMissingSince === null ? 0 : t - this.isrMissingSince,
       recoveryWaitMs: recoveryWaitMs(this.opts.renewMs, this.opts.leaseMs, clusterHasHistory(epochCounter, [...candidates, this.candidacy()])),
       candidates,
     });
     if (!mode) return followerPollMs(this.opts.renewMs);
+    if (await this.store.legacyLeaseHeld()) {
+      this.opts.log('error', 'not taking the lease: a broker of an older YAK version holds it under the key names before hash tags; stop every broker of the cluster, then start them all on this version (README: "Redis for a cluster")');
+      return followerPollMs(this.opts.renewMs);
+    }
     if (!this.opts.storageWritable()) {
       this.opts.log('debug', 'not taking the lease: the data folder refuses writes');
       return followerPollMs(this.opts.renewMs);
