@@ -21,6 +21,8 @@ export interface TestClusterOptions {
   maxOpenFiles?: number;
   /** Run this yak-broker entry instead of the repository's (BrokerProcessOptions.bin). */
   bin?: string;
+  /** Use this Redis (e.g. a Sentinel world's first master, with --redis-sentinels in `extra`) instead of starting one. */
+  redis?: RedisServer;
 }
 
 /**
@@ -39,7 +41,7 @@ export class TestCluster {
 
   static async start(o: TestClusterOptions = {}): Promise<TestCluster> {
     const dir = await mkdtemp(join(tmpdir(), 'yak-cluster-'));
-    const redis = await RedisServer.start();
+    const redis = o.redis ?? (await RedisServer.start());
     const cluster = `t${Math.random().toString(36).slice(2, 8)}`;
     const brokers: BrokerProcess[] = [];
     for (let i = 1; i <= (o.brokers ?? 3); i++) {

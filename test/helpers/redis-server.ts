@@ -12,6 +12,8 @@ export interface RedisServerOptions {
   persist?: boolean;
   /** TLS only (no plain port) with a password: clients use rediss://:<password>@127.0.0.1:<port>. */
   tls?: RedisTlsOptions;
+  /** More redis-server arguments (`--replicaof 127.0.0.1 6379`, `--cluster-enabled yes`, …). */
+  extraArgs?: string[];
 }
 
 export interface RedisTlsOptions {
@@ -38,14 +40,16 @@ export class RedisServer {
     return t ? `rediss://:${encodeURIComponent(t.password)}@127.0.0.1:${this.port}` : `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
+  static async start(options: RedisServerOptions = {}, port?: number): Promise<RedisServer> {
     const dir = await mkdtemp(join(tmpdir(), 'yak-redis-'));
-    const r = new RedisServer(await freePort(), dir, options);
+    const r = new RedisServer(port ?? (await freePort()), dir, options);
     await r.launch();
     return r;
   }
 
-  async launch(): Promise<void> {
+  /** `extraArgs` replace the ones given at start for this and later launches (a replica relaunched under a new master). */
+  async launch(extraArgs?: string[]): Promise<void> {
+    if (extraArgs) (this as { options: RedisServerOptions }).options = { ...this.options, extraArgs };
     const bin = process.env.REDIS_SERVER_BIN ?? 'redis-server';
     const persistence = this.options.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
     const t = this.options.tls;
@@ -53,7 +57,7 @@ export class RedisServer {
       ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', t.certFile, '--tls-key-file', t.keyFile,
         '--tls-ca-cert-file', t.caFile, '--tls-auth-clients', t.authClients ? 'yes' : 'no', '--requirepass', t.password]
       : ['--port', String(this.port)];
-    this.proc = spawn(bin, [...listen, '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...persistence], {
+    this.proc = spawn(bin, [...listen, '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...persistence, ...(this.options.extraArgs ?? [])], {
       stdio: 'ignore',
     });
     await waitFor(`redis-server on port ${this.port}`, () => (t ? pingTls(this.port, t) : ping(this.port)), 10_000);

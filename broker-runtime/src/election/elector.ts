@@ -313,7 +313,8 @@ export class Elector extends EventEmitter<ElectorEvents> {
     const frameKey = newFrameKey();
     const result = await this.store.acquire(this.opts.id, this.opts.url, this.opts.leaseMs, minEpoch, mode, frameKey);
     if (!result.won) {
-      this.opts.log('debug', `did not take the lease: ${result.reason}`);
+      // Not replicated: the cluster stays leaderless until a Redis replica answers — worth a warning.
+      this.opts.log(result.notReplicated ? 'warn' : 'debug', `did not take the lease: ${result.reason}`);
       return followerPollMs(this.opts.renewMs);
     }
     // Durable before acting on it: a restart must never reuse this epoch.

@@ -32,7 +32,10 @@ export interface Candidacy {
 }
 
 export type AcquireMode = 'isr' | 'recover' | 'unclean';
-export type AcquireResult = { won: true; epoch: number; value: string; isr: InSyncSet | null } | { won: false; reason: string };
+export type AcquireResult =
+  | { won: true; epoch: number; value: string; isr: InSyncSet | null }
+  /** `notReplicated`: the lease was taken on the master but too few replicas acknowledged it, so it was given back. */
+  | { won: false; reason: string; notReplicated?: boolean };
 
 export type IsrWrite = 'recorded' | 'lease-lost' | 'not-replicated';
 
@@ -119,7 +122,7 @@ export class LeaseStore {
     if (!(await this.replicated(this.redis))) {
       // Not leading on an epoch a failover could hand out again: give it back and try later.
       await this.redis.yakRelease(k.leader, k.events, value).catch(() => {});
-      return { won: false, reason: `fewer than ${this.waitReplicas} Redis replica(s) acknowledged the lease within ${this.waitMs} ms` };
+      return { won: false, reason: `fewer than ${this.waitReplicas} Redis replica(s) acknowledged the lease within ${this.waitMs} ms`, notReplicated: true };
     }
     return { won: true, epoch, value, isr: isr ? parseIsr(isr) : null };
   }
