@@ -97,6 +97,15 @@ export class SentinelWorld {
         sentinels.push(s);
       }
       await world.waitForReplicasKnown(o.replicas ?? 2);
+      // Synced, not only known: until then WAIT on the master counts no replica.
+      await waitFor(`${o.replicas ?? 2} replicas online`, async () => {
+        const r = await probe(master.port);
+        try {
+          return (await r.info('replication')).split('\n').filter((l) => /^slave\d+:.*state=online/.test(l)).length >= (o.replicas ?? 2);
+        } finally {
+          r.disconnect();
+        }
+      }, 20_000, 100);
     } catch (err) {
       await world.stop();
       throw err;

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
-import { connectRedis, type RedisTarget } from '../redis/connect.js';
+import type { Redis, RedisOptions } from 'ioredis';
+import { closeRedis, connectRedis, type RedisTarget } from '../redis/connect.js';
 import { MAX_LEADER_EPOCH, isStorableEpoch, storableOrZero } from './epoch-range.js';
 import type { ClusterKeys } from './keys.js';
 import { ACQUIRE_LUA, FENCED_HSET_LUA, FENCED_SET_LUA, RELEASE_LUA, RENEW_LUA } from './scripts.js';
@@ -83,6 +83,8 @@ export class LeaseStore {
     private readonly keys: ClusterKeys,
     commandTimeoutMs: number,
     private readonly waitReplicas = 0,
+    /** How to open a connection; connectRedis unless a test hands in another client (an ioredis Cluster). */
+    private readonly connect: (target: RedisTarget, options: RedisOptions) => Redis = connectRedis,
   ) {
     const options = {
       commandTimeout: commandTimeoutMs,
@@ -93,13 +95,13 @@ export class LeaseStore {
     };
     // WAIT's own timeout ends well before the command timeout, so WAIT answers (with a count) rather than failing.
     this.waitMs = Math.max(50, Math.floor(commandTimeoutMs / 2));
-    const redis = connectRedis(target, options);
+    const redis = this.connect(target, options);
     redis.on('error', () => {
       /* reported through failed commands; ioredis reconnects by itself */
     });
     redis.on('ready', () => this.generation++);
     this.redis = defineScripts(redis);
-    const durable = connectRedis(target, options);
+    const durable = this.connect(target, options);
     durable.on('error', () => {});
     this.durable = defineScripts(durable);
   }
@@ -138,7 +140,13 @@ export class LeaseStore {
 
   /** Whether a broker of a version before the hash-tagged key names holds the lease (LEGACY_LEASE_KEY). */
   async legacyLeaseHeld(): Promise<boolean> {
-    return (await this.redis.exists(this.keys.legacyLeader)) === 1;
+    try {
+      return (await this.redis.exists(this.keys.legacyLeader)) === 1;
+    } catch (err) {
+      // An ACL user limited to `{cluster}:*` may not read the old name: then no old broker can write it either.
+      if ((err as Error).message.startsWith('NOPERM')) return false;
+      throw err;
+    }
   }
 
   /** The frame key of the leadership with `epoch`, as stored when it took the lease; null if none. */
@@ -217,7 +225,7 @@ export class LeaseStore {
 
   /** Calls `onReleased` whenever a leader gives its lease up, so candidates need not wait a poll. */
   async subscribeReleases(onReleased: () => void): Promise<void> {
-    const sub = connectRedis(this.target, { retryStrategy: (times) => Math.min(50 * times, 500), maxRetriesPerRequest: null });
+    const sub = this.connect(this.target, { retryStrategy: (times) => Math.min(50 * times, 500), maxRetriesPerRequest: null });
     sub.on('error', () => {});
     sub.on('message', () => onReleased());
     this.subscriber = sub;
@@ -229,9 +237,9 @@ export class LeaseStore {
   }
 
   async close(): Promise<void> {
-    this.subscriber?.disconnect();
-    this.durable.disconnect();
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    if (this.subscriber) void closeRedis(this.subscriber);
+    void closeRedis(this.durable);
+    await closeRedis(this.redis);
   }
 }
 

@@ -36,7 +36,7 @@ export function connectRedis(target: RedisTarget, options: RedisOptions): Redis 
     // A redis:// URL must get no `tls` option at all: ioredis would then speak TLS anyway.
     return new Redis(target.url, { ...(tls ? { tls: { ...target.tls } } : {}), ...options });
   }
-  return new Redis({
+  return keepConnecting(new Redis({
     ...credentials(target.url),
     sentinels: target.sentinels.map((s) => ({ host: s.host, port: s.port })),
     name: target.masterName,
@@ -50,7 +50,35 @@ export function connectRedis(target: RedisTarget, options: RedisOptions): Redis 
     // The failed command is not re-sent (1, not 2): the caller sees it fail and decides again.
     reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 1 : false),
     ...options,
+  }));
+}
+
+const closedByUs = new WeakSet<Redis>();
+
+/** Close a connection made by connectRedis for good (it would otherwise be reopened). */
+export function closeRedis(redis: Redis): Promise<void> {
+  closedByUs.add(redis);
+  return redis.quit().then(
+    () => undefined,
+    () => redis.disconnect(),
+  );
+}
+
+/**
+ * ioredis 5 ends a Sentinel connection for good ('end', every command then fails with "Connection
+ * is closed.") when the failover detector disconnects it while it is still asking the Sentinels
+ * for the new master — which is what a +switch-master during a reconnect does. Seen in
+ * test/integration/redis/sentinel.test.ts: one broker of three never reached Redis again after a
+ * failover. A connection that ended without closeRedis is opened again.
+ */
+function keepConnecting(redis: Redis): Redis {
+  redis.on('end', () => {
+    if (closedByUs.has(redis)) return;
+    setTimeout(() => {
+      if (!closedByUs.has(redis) && redis.status === 'end') redis.connect().catch(() => {});
+    }, 100).unref();
   });
+  return redis;
 }
 
 /** User, password and database of a redis:// URL (what applies to the master found through Sentinels). */
