@@ -195,4 +195,50 @@ describe('Redis Sentinel', () => {
     }
     await checkNoAckedLost(cluster, 'audit', acked);
   });
+
+  test('an in-sync set shrink no replica acknowledged is not acted on: nothing is acknowledged without the dropped broker, so it may lead after a failover that lost the shrink', async (t) => {
+    await cluster?.stop();
+    await world?.stop();
+    world = await SentinelWorld.start({ replicas: 1, sentinels: 3 });
+    cluster = await TestCluster.start({
+      brokers: 3, leaseSeconds: 1, renewSeconds: 0.2, redis: world.servers[0]!,
+      extra: ['--redis-sentinels', world.sentinelList()],
+    });
+    const client = new YakClient({ brokers: cluster.urls(), timeoutMs: 3000, retry: { retries: 200, minDelayMs: 20, maxDelayMs: 200 } });
+    const acked: Acked[] = [];
+    for (let i = 0; i < 20; i++) {
+      const r = await client.produce('ledger', { payload: { i } });
+      acked.push({ partition: r.partition, offset: r.offset, payload: { i } });
+    }
+    const master = await world.master();
+    const replica = world.servers.find((s) => s.port !== master.port)!;
+    const { broker: leader } = await cluster.waitForLeader();
+    const dropped = cluster.brokers.find((b) => b.id !== leader.id)!;
+    replica.signal('SIGSTOP');
+    try {
+      await waitFor('the master to drop the paused replica', async () => (await connectedReplicas(master.port)) === 0, 15_000, 200);
+      await dropped.kill();
+      // The leader drops it from the in-sync set on the master, but no replica acknowledges that.
+      await waitFor('the leader to refuse to act on an unreplicated shrink', () => leader.output.some((l) => l.includes('not acknowledged by enough Redis replicas; acting on the larger set')), 20_000);
+      // So it still waits for the dropped broker: a produce is not acknowledged.
+      const impatient = new YakClient({ brokers: [leader.url], timeoutMs: 2000, retry: { retries: 0 } });
+      await assert.rejects(impatient.produce('ledger', { payload: { unacknowledged: true } }));
+      await master.kill();
+    } finally {
+      replica.signal('SIGCONT');
+    }
+    // The promoted replica never saw the shrink: its in-sync set still lists the dropped broker.
+    const promoted = await world.waitForFailover(master.port);
+    const { isr } = await readElection(promoted.port);
+    t.diagnostic(`in-sync set on the promoted replica: ${isr}`);
+    assert.ok(isr?.includes(`"${dropped.id}"`), `the shrink was lost in the failover (${isr}), or the test proves nothing`);
+    await master.launch(['--repl-timeout', '2', '--replicaof', '127.0.0.1', String(promoted.port)]);
+    // Only the dropped broker is left, and it leads: it must hold every acknowledged record.
+    for (const b of cluster.brokers) if (b !== dropped) await b.kill();
+    dropped.start();
+    const { broker: next } = await cluster.waitForLeader(30_000);
+    assert.equal(next.id, dropped.id);
+    const problems = checkAcked(dropped.id, await readAll(dropped.url, 'ledger'), acked);
+    assert.deepEqual(problems.slice(0, 10), [], `${problems.length} violations\n${cluster.describe()}`);
+  });
 });
