@@ -9,8 +9,8 @@ import { RedisServer } from './redis-server.js';
 export const MASTER_NAME = 'mymaster';
 
 /** A one-off connection to a Redis server or Sentinel that fails fast and never retries (for checks). */
-export async function probe(port: number): Promise<Redis> {
-  const r = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, commandTimeout: 2000 });
+export async function probe(port: number, password?: string): Promise<Redis> {
+  const r = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, commandTimeout: 2000, ...(password ? { password } : {}) });
   r.on('error', () => {});
   await r.connect().catch((err: Error) => {
     r.disconnect();
@@ -26,14 +26,18 @@ export interface SentinelWorldOptions {
   quorum?: number;
   /** Sentinel's down-after-milliseconds: how long the master may not answer before a failover. */
   downAfterMs?: number;
+  /** requirepass of the master and replicas (then brokers give it in --redis). */
+  password?: string;
+  /** requirepass of the Sentinels (then brokers give --redis-sentinel-password). */
+  sentinelPassword?: string;
 }
 
 /** One real redis-sentinel process on a free loopback port, its config file in a temp folder. */
 class SentinelProcess {
   private proc: ChildProcess | null = null;
-  constructor(readonly port: number, readonly dir: string) {}
+  constructor(readonly port: number, readonly dir: string, readonly password?: string) {}
 
-  async launch(masterPort: number, quorum: number, downAfterMs: number): Promise<void> {
+  async launch(masterPort: number, quorum: number, downAfterMs: number, serverPassword?: string): Promise<void> {
     const conf = join(this.dir, 'sentinel.conf');
     await writeFile(conf, [
       `port ${this.port}`,
@@ -43,11 +47,14 @@ class SentinelProcess {
       `sentinel down-after-milliseconds ${MASTER_NAME} ${downAfterMs}`,
       `sentinel failover-timeout ${MASTER_NAME} ${Math.max(3000, downAfterMs * 3)}`,
       `sentinel parallel-syncs ${MASTER_NAME} 1`,
+      ...(serverPassword ? [`sentinel auth-pass ${MASTER_NAME} ${serverPassword}`] : []),
+      // Sentinels ask each other too (votes): with a password, they need it for one another.
+      ...(this.password ? [`requirepass ${this.password}`, `sentinel sentinel-pass ${this.password}`] : []),
       '',
     ].join('\n'));
     this.proc = spawn(process.env.REDIS_SENTINEL_BIN ?? 'redis-sentinel', [conf], { stdio: 'ignore' });
     await waitFor(`redis-sentinel on port ${this.port}`, async () => {
-      const r = await probe(this.port);
+      const r = await probe(this.port, this.password);
       try {
         return (await r.ping()) === 'PONG';
       } finally {
@@ -75,31 +82,33 @@ export class SentinelWorld {
     readonly servers: RedisServer[],
     private readonly sentinels: SentinelProcess[],
     private readonly dir: string,
+    private readonly password?: string,
   ) {}
 
   static async start(o: SentinelWorldOptions = {}): Promise<SentinelWorld> {
     const dir = await mkdtemp(join(tmpdir(), 'yak-sentinel-'));
     const servers: RedisServer[] = [];
     const sentinels: SentinelProcess[] = [];
-    const world = new SentinelWorld(servers, sentinels, dir);
+    const world = new SentinelWorld(servers, sentinels, dir, o.password);
     try {
       // Replicas drop a master that stops answering after 2 s (not the default 60): the test of
       // a paused replica needs the master to count it gone soon.
       const common = ['--repl-timeout', '2', '--repl-ping-replica-period', '1'];
-      const master = await RedisServer.start({ extraArgs: common });
+      const pw = o.password ? { password: o.password } : {};
+      const master = await RedisServer.start({ ...pw, extraArgs: common });
       servers.push(master);
-      for (let i = 0; i < (o.replicas ?? 2); i++) servers.push(await RedisServer.start({ extraArgs: [...common, '--replicaof', '127.0.0.1', String(master.port)] }));
+      for (let i = 0; i < (o.replicas ?? 2); i++) servers.push(await RedisServer.start({ ...pw, extraArgs: [...common, '--replicaof', '127.0.0.1', String(master.port)] }));
       const n = o.sentinels ?? 3;
       for (let i = 0; i < n; i++) {
-        const s = new SentinelProcess(await freePort(), join(dir, `s${i}`));
+        const s = new SentinelProcess(await freePort(), join(dir, `s${i}`), o.sentinelPassword);
         await mkdir(s.dir, { recursive: true });
-        await s.launch(master.port, o.quorum ?? Math.floor(n / 2) + 1, o.downAfterMs ?? 1000);
+        await s.launch(master.port, o.quorum ?? Math.floor(n / 2) + 1, o.downAfterMs ?? 1000, o.password);
         sentinels.push(s);
       }
       await world.waitForReplicasKnown(o.replicas ?? 2);
       // Synced, not only known: until then WAIT on the master counts no replica.
       await waitFor(`${o.replicas ?? 2} replicas online`, async () => {
-        const r = await probe(master.port);
+        const r = await probe(master.port, o.password);
         try {
           return (await r.info('replication')).split('\n').filter((l) => /^slave\d+:.*state=online/.test(l)).length >= (o.replicas ?? 2);
         } finally {
@@ -123,7 +132,7 @@ export class SentinelWorld {
     for (const s of this.sentinels) {
       let r: Redis | undefined;
       try {
-        r = await probe(s.port);
+        r = await probe(s.port, s.password);
         const addr = (await r.call('SENTINEL', 'get-master-addr-by-name', MASTER_NAME)) as [string, string] | null;
         if (addr) return Number(addr[1]);
       } catch {
@@ -150,7 +159,7 @@ export class SentinelWorld {
     return waitFor(`a Sentinel failover away from port ${oldPort}`, async () => {
       const port = await this.masterPort();
       if (port === oldPort) return null;
-      const r = await probe(port);
+      const r = await probe(port, this.password);
       try {
         const info = await r.info('replication');
         return info.includes('role:master') ? this.server(port) : null;
@@ -164,7 +173,7 @@ export class SentinelWorld {
   private async waitForReplicasKnown(n: number): Promise<void> {
     for (const s of this.sentinels) {
       await waitFor(`Sentinel ${s.port} to know ${n} replicas`, async () => {
-        const r = await probe(s.port);
+        const r = await probe(s.port, s.password);
         try {
           const replicas = (await r.call('SENTINEL', 'replicas', MASTER_NAME)) as unknown[];
           return replicas.length >= n;

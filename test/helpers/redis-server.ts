@@ -12,6 +12,8 @@ export interface RedisServerOptions {
   persist?: boolean;
   /** TLS only (no plain port) with a password: clients use rediss://:<password>@127.0.0.1:<port>. */
   tls?: RedisTlsOptions;
+  /** requirepass (and masterauth, for a replica of a server with the same password), plain TCP. */
+  password?: string;
   /** More redis-server arguments (`--replicaof 127.0.0.1 6379`, `--cluster-enabled yes`, …). */
   extraArgs?: string[];
 }
@@ -37,7 +39,9 @@ export class RedisServer {
 
   get url(): string {
     const t = this.options.tls;
-    return t ? `rediss://:${encodeURIComponent(t.password)}@127.0.0.1:${this.port}` : `redis://127.0.0.1:${this.port}`;
+    if (t) return `rediss://:${encodeURIComponent(t.password)}@127.0.0.1:${this.port}`;
+    const pw = this.options.password;
+    return pw ? `redis://:${encodeURIComponent(pw)}@127.0.0.1:${this.port}` : `redis://127.0.0.1:${this.port}`;
   }
 
   static async start(options: RedisServerOptions = {}, port?: number): Promise<RedisServer> {
@@ -56,11 +60,11 @@ export class RedisServer {
     const listen = t
       ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', t.certFile, '--tls-key-file', t.keyFile,
         '--tls-ca-cert-file', t.caFile, '--tls-auth-clients', t.authClients ? 'yes' : 'no', '--requirepass', t.password]
-      : ['--port', String(this.port)];
+      : ['--port', String(this.port), ...(this.options.password ? ['--requirepass', this.options.password, '--masterauth', this.options.password] : [])];
     this.proc = spawn(bin, [...listen, '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...persistence, ...(this.options.extraArgs ?? [])], {
       stdio: 'ignore',
     });
-    await waitFor(`redis-server on port ${this.port}`, () => (t ? pingTls(this.port, t) : ping(this.port)), 10_000);
+    await waitFor(`redis-server on port ${this.port}`, () => (t ? pingTls(this.port, t) : ping(this.port, this.options.password)), 10_000);
   }
 
   /** SIGKILL, wait for exit. With no persistence configured, a restart comes back empty. */
@@ -115,14 +119,17 @@ function pingTls(port: number, t: RedisTlsOptions): Promise<boolean> {
   });
 }
 
-function ping(port: number): Promise<boolean> {
+function ping(port: number, password?: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
     s.setTimeout(500);
-    s.on('connect', () => s.write('PING\r\n'));
+    s.on('connect', () => s.write(password ? `AUTH ${password}\r\nPING\r\n` : 'PING\r\n'));
+    let got = '';
     s.on('data', (d) => {
+      got += d.toString();
+      if (password && !got.startsWith('-') && !got.includes('+PONG')) return;
       s.destroy();
-      resolve(d.toString().startsWith('+PONG'));
+      resolve(got.includes('+PONG'));
     });
     s.on('error', () => resolve(false));
     s.on('timeout', () => {

@@ -48,6 +48,7 @@ test('defaults follow DESIGN.md', () => {
     redisUrl: 'redis://localhost:6379',
     redisSentinels: [],
     redisMasterName: 'mymaster',
+    redisSentinelPassword: null,
     redisWaitReplicas: 0,
     cluster: 'yak',
     leaseMs: 10_000,
@@ -106,6 +107,7 @@ test('every flag has an environment twin', () => {
     REDIS_URL: 'rediss://:secret@redis.example.com:6380/2',
     REDIS_SENTINELS: 's1:26380,[::1]',
     REDIS_MASTER_NAME: 'yak-master',
+    REDIS_SENTINEL_PASSWORD: 's3cret',
     YAK_REDIS_WAIT_REPLICAS: '2',
     CLUSTER_ID: 'prod',
     LEASE_TIME_SECONDS: '6',
@@ -141,6 +143,7 @@ test('every flag has an environment twin', () => {
     redisUrl: 'rediss://:secret@redis.example.com:6380/2',
     redisSentinels: [{ host: 's1', port: 26380 }, { host: '::1', port: 26379 }],
     redisMasterName: 'yak-master',
+    redisSentinelPassword: 's3cret',
     redisWaitReplicas: 2,
     cluster: 'prod',
     leaseMs: 6000,
@@ -196,6 +199,9 @@ test('bad Sentinel settings are refused, naming the flag and the variable', () =
   rejects([], { REDIS_MASTER_NAME: 'm' }, 'REDIS_MASTER_NAME');
   rejects(['--redis-sentinels', 's:1', '--redis-master-name', 'has space'], {}, '--redis-master-name');
   rejects(['--redis-wait-replicas', '17'], {}, '--redis-wait-replicas');
+  const noSentinels = rejects([], { REDIS_SENTINEL_PASSWORD: 'hunter2' }, 'REDIS_SENTINEL_PASSWORD');
+  assert.ok(!noSentinels.message.includes('hunter2'), 'a password is never printed');
+  rejects(['--redis-sentinels', 's:1', '--redis-sentinel-password='], {}, '--redis-sentinel-password');
   rejects([], { YAK_REDIS_WAIT_REPLICAS: '-1' }, 'YAK_REDIS_WAIT_REPLICAS');
 });
 

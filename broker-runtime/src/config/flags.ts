@@ -1,6 +1,6 @@
 /**
  * Environment twins: the seed's own names (BROKER_ID, PORT, FLASK_RUN_PORT, REDIS_URL, REDIS_HOST,
- * REDIS_PORT, REDIS_SENTINELS, REDIS_MASTER_NAME, LEASE_TIME_SECONDS, RENEW_INTERVAL_SECONDS) and DESIGN.md's (CLUSTER_ID,
+ * REDIS_PORT, REDIS_SENTINELS, REDIS_MASTER_NAME, REDIS_SENTINEL_PASSWORD, LEASE_TIME_SECONDS, RENEW_INTERVAL_SECONDS) and DESIGN.md's (CLUSTER_ID,
  * DEFAULT_PARTITIONS, MIN_INSYNC_REPLICAS, AUTH_FILE, TLS_*) are kept; every other twin is
  * `YAK_`-prefixed, because generic names collide with the rest of a shell: zsh sets HOST to the
  * machine name, and a broker once tried to listen on it. DATA_DIR and ADVERTISED_URL are still read,
@@ -47,6 +47,10 @@ export const FLAGS: readonly FlagSpec[] = [
   {
     name: 'redis-master-name', env: ['REDIS_MASTER_NAME'], arg: 'NAME', default: 'mymaster',
     help: 'the master\'s name in the Sentinels (sentinel monitor NAME ...); only with --redis-sentinels',
+  },
+  {
+    name: 'redis-sentinel-password', env: ['REDIS_SENTINEL_PASSWORD'], arg: 'PASSWORD', default: 'none',
+    help: 'password of the Sentinels (requirepass in sentinel.conf); prefer the variable: ps shows flags',
   },
   {
     name: 'redis-wait-replicas', env: ['YAK_REDIS_WAIT_REPLICAS'], arg: 'N', default: '1 with Sentinels, else 0',

@@ -111,6 +111,7 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
   const dataDir = resolve(dataDirRaw ? dataDirRaw.value : `./data/${id}`);
   const redis = redisUrl(raw('redis'), env);
   const { sentinels, masterName } = parseSentinels(raw('redis-sentinels'), raw('redis-master-name'));
+  const sentinelPassword = parseSentinelPassword(raw('redis-sentinel-password'), sentinels.length > 0);
   const waitReplicasRaw = raw('redis-wait-replicas');
   const clusterRaw = raw('cluster');
   const cluster = clusterRaw ? matching('cluster', clusterRaw, NAME_RE, NAME_RULE) : DEFAULTS.cluster;
@@ -158,6 +159,7 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
     redisUrl: redis,
     redisSentinels: sentinels,
     redisMasterName: masterName,
+    redisSentinelPassword: sentinelPassword,
     redisWaitReplicas: waitReplicasRaw ? integer('redis-wait-replicas', waitReplicasRaw, 0, 16) : sentinels.length > 0 ? 1 : 0,
     cluster,
     leaseMs,
@@ -280,6 +282,15 @@ function parseSentinels(listRaw: Raw | undefined, nameRaw: Raw | undefined): { s
     sentinels.push({ host, port });
   }
   return { sentinels, masterName };
+}
+
+/** --redis-sentinel-password: only with Sentinels, never empty, and never printed (not even when wrong). */
+function parseSentinelPassword(r: Raw | undefined, withSentinels: boolean): string | null {
+  if (!r) return null;
+  const from = r.env ? ` (from ${r.env})` : '';
+  if (!withSentinels) throw new ConfigError(`--redis-sentinel-password${from} needs --redis-sentinels`, '--redis-sentinel-password');
+  if (r.value.length === 0) throw new ConfigError(`--redis-sentinel-password${from} is empty: give the Sentinels' password, or leave the flag out`, '--redis-sentinel-password');
+  return r.value;
 }
 
 /** --allow-origin: `*`, or a comma-separated list of exact origins (`scheme://host[:port]`, no path). */

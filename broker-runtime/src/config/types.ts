@@ -14,6 +14,8 @@ export interface BrokerConfig {
   redisSentinels: RedisSentinelAddress[];
   /** --redis-master-name: the master's name in the Sentinels' configuration. */
   redisMasterName: string;
+  /** --redis-sentinel-password: AUTH for the Sentinels themselves; null = none. */
+  redisSentinelPassword: string | null;
   /** --redis-wait-replicas: replicas that must hold a new lease or in-sync set before it is acted on (WAIT). */
   redisWaitReplicas: number;
   cluster: string;

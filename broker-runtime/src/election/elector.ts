@@ -190,7 +190,9 @@ export class Elector extends EventEmitter<ElectorEvents> {
     } catch (err) {
       // The first failure and every change of reason, from start-up on (a broker that never reached
       // Redis used to log nothing at all): refused port, protected mode, wrong password, timeouts.
-      const why = (err as Error).message;
+      const failed = (err as Error).message;
+      const conn = this.store.connectionProblem();
+      const why = conn && !failed.includes(conn) ? `${failed} (connection: ${conn})` : failed;
       this.redisFailures++;
       if (why !== this.redisProblem) {
         this.opts.log('warn', `redis (${this.opts.redisDisplay}): ${why}${this.redisFailures > 1 ? ` (${this.redisFailures} failed attempts so far)` : ''}`);

@@ -72,6 +72,7 @@ export class LeaseStore {
   private subscriber: Redis | null = null;
   private generation = 0;
   private readonly waitMs: number;
+  private lastError: string | null = null;
 
   /**
    * `waitReplicas`: how many Redis replicas must acknowledge a lease acquisition or an in-sync set
@@ -96,9 +97,12 @@ export class LeaseStore {
     // WAIT's own timeout ends well before the command timeout, so WAIT answers (with a count) rather than failing.
     this.waitMs = Math.max(50, Math.floor(commandTimeoutMs / 2));
     const redis = this.connect(target, options);
-    redis.on('error', () => {
-      /* reported through failed commands; ioredis reconnects by itself */
+    redis.on('error', (err: Error) => {
+      // Reported through failed commands (ioredis reconnects by itself); kept because a failed
+      // command often says only "Command timed out" while the reason is here (a Sentinel's NOAUTH).
+      this.lastError = err.message.replace(/ Retrying from scratch after \d+ms\./, '');
     });
+    redis.on('ready', () => (this.lastError = null));
     redis.on('ready', () => this.generation++);
     this.redis = defineScripts(redis);
     const durable = this.connect(target, options);
@@ -113,6 +117,11 @@ export class LeaseStore {
 
   isConnected(): boolean {
     return this.redis.status === 'ready';
+  }
+
+  /** While not connected: the last error of the connection itself (null once it is ready again). */
+  connectionProblem(): string | null {
+    return this.redis.status === 'ready' ? null : this.lastError;
   }
 
   /** Take the lease (see ACQUIRE_LUA); `frameKey` is stored under the new epoch in the same step. */

@@ -9,13 +9,18 @@ export interface RedisTarget {
   url: string;
   sentinels: readonly RedisSentinelAddress[];
   masterName: string;
+  /** AUTH for the Sentinels themselves (their requirepass); absent = none. */
+  sentinelPassword?: string | null;
   /** --tls-ca and this broker's certificate, for rediss:// (to the master and to the Sentinels). */
   tls: OutboundTls;
 }
 
 /** The part of a BrokerConfig that says where Redis is. */
-export function redisTarget(config: { redisUrl: string; redisSentinels: readonly RedisSentinelAddress[]; redisMasterName: string }, tls: OutboundTls): RedisTarget {
-  return { url: config.redisUrl, sentinels: config.redisSentinels, masterName: config.redisMasterName, tls };
+export function redisTarget(
+  config: { redisUrl: string; redisSentinels: readonly RedisSentinelAddress[]; redisMasterName: string; redisSentinelPassword: string | null },
+  tls: OutboundTls,
+): RedisTarget {
+  return { url: config.redisUrl, sentinels: config.redisSentinels, masterName: config.redisMasterName, sentinelPassword: config.redisSentinelPassword, tls };
 }
 
 /** How Redis may be named in logs and errors: no password. */
@@ -41,6 +46,7 @@ export function connectRedis(target: RedisTarget, options: RedisOptions): Redis 
     sentinels: target.sentinels.map((s) => ({ host: s.host, port: s.port })),
     name: target.masterName,
     role: 'master',
+    ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
     ...(tls ? { tls: { ...target.tls }, enableTLSForSentinelMode: true, sentinelTLS: { ...target.tls } } : {}),
     // Learn of a failover from the Sentinels' +switch-master at once: a master that hangs
     // (paused, cut off) keeps its TCP connection open, and commands would only time out.

@@ -241,4 +241,35 @@ describe('Redis Sentinel', () => {
     const problems = checkAcked(dropped.id, await readAll(dropped.url, 'ledger'), acked);
     assert.deepEqual(problems.slice(0, 10), [], `${problems.length} violations\n${cluster.describe()}`);
   });
+
+  test('passwords on the servers (--redis URL) and on the Sentinels (--redis-sentinel-password): a failover under them, and neither password in any broker output', async () => {
+    await cluster?.stop();
+    await world?.stop();
+    const password = 'server-pw-4af9';
+    const sentinelPassword = 'sentinel-pw-77c2';
+    world = await SentinelWorld.start({ replicas: 1, sentinels: 3, password, sentinelPassword });
+    cluster = await TestCluster.start({
+      brokers: 3, leaseSeconds: 1, renewSeconds: 0.2, redis: world.servers[0]!,
+      extra: ['--redis-sentinels', world.sentinelList(), '--redis-sentinel-password', sentinelPassword],
+    });
+    const client = new YakClient({ brokers: cluster.urls(), timeoutMs: 3000, retry: { retries: 200, minDelayMs: 20, maxDelayMs: 200 } });
+    const acked: Acked[] = [];
+    const produce = async (from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        const r = await client.produce('secret', { payload: { i } });
+        acked.push({ partition: r.partition, offset: r.offset, payload: { i } });
+      }
+    };
+    await produce(0, 20);
+    const old = await world.master();
+    await old.kill();
+    const next = await world.waitForFailover(old.port);
+    await old.launch(['--repl-timeout', '2', '--replicaof', '127.0.0.1', String(next.port)]);
+    await produce(20, 40);
+    await checkNoAckedLost(cluster, 'secret', acked);
+    for (const b of cluster.brokers) {
+      const out = b.output.join('\n');
+      assert.ok(!out.includes(password) && !out.includes(sentinelPassword), `${b.id} printed a password`);
+    }
+  });
 });
