@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,8 +10,12 @@ import { RedisServer } from './redis-server.js';
 export const MASTER_NAME = 'mymaster';
 
 /** A one-off connection to a Redis server or Sentinel that fails fast and never retries (for checks). */
-export async function probe(port: number, password?: string): Promise<Redis> {
-  const r = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, commandTimeout: 2000, ...(password ? { password } : {}) });
+export async function probe(port: number, password?: string, tls?: SentinelTls): Promise<Redis> {
+  const r = new Redis(port, '127.0.0.1', {
+    lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, commandTimeout: 2000,
+    ...(password ? { password } : {}),
+    ...(tls ? { tls: { ca: readFileSync(tls.caFile) } } : {}),
+  });
   r.on('error', () => {});
   await r.connect().catch((err: Error) => {
     r.disconnect();
@@ -30,17 +35,28 @@ export interface SentinelWorldOptions {
   password?: string;
   /** requirepass of the Sentinels (then brokers give --redis-sentinel-password). */
   sentinelPassword?: string;
+  /** TLS only, everywhere: servers, replication, Sentinels (needs `password`; brokers use rediss://). */
+  tls?: SentinelTls;
+}
+
+export interface SentinelTls {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
 }
 
 /** One real redis-sentinel process on a free loopback port, its config file in a temp folder. */
 class SentinelProcess {
   private proc: ChildProcess | null = null;
-  constructor(readonly port: number, readonly dir: string, readonly password?: string) {}
+  constructor(readonly port: number, readonly dir: string, readonly password?: string, readonly tls?: SentinelTls) {}
 
   async launch(masterPort: number, quorum: number, downAfterMs: number, serverPassword?: string): Promise<void> {
     const conf = join(this.dir, 'sentinel.conf');
+    const t = this.tls;
     await writeFile(conf, [
-      `port ${this.port}`,
+      ...(t
+        ? ['port 0', `tls-port ${this.port}`, `tls-cert-file ${t.certFile}`, `tls-key-file ${t.keyFile}`, `tls-ca-cert-file ${t.caFile}`, 'tls-replication yes', 'tls-auth-clients no']
+        : [`port ${this.port}`]),
       'bind 127.0.0.1',
       `dir ${this.dir}`,
       `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${masterPort} ${quorum}`,
@@ -54,7 +70,7 @@ class SentinelProcess {
     ].join('\n'));
     this.proc = spawn(process.env.REDIS_SENTINEL_BIN ?? 'redis-sentinel', [conf], { stdio: 'ignore' });
     await waitFor(`redis-sentinel on port ${this.port}`, async () => {
-      const r = await probe(this.port, this.password);
+      const r = await probe(this.port, this.password, this.tls);
       try {
         return (await r.ping()) === 'PONG';
       } finally {
@@ -83,24 +99,23 @@ export class SentinelWorld {
     private readonly sentinels: SentinelProcess[],
     private readonly dir: string,
     private readonly password?: string,
+    private readonly tls?: SentinelTls,
   ) {}
 
   static async start(o: SentinelWorldOptions = {}): Promise<SentinelWorld> {
     const dir = await mkdtemp(join(tmpdir(), 'yak-sentinel-'));
     const servers: RedisServer[] = [];
     const sentinels: SentinelProcess[] = [];
-    const world = new SentinelWorld(servers, sentinels, dir, o.password);
+    const world = new SentinelWorld(servers, sentinels, dir, o.password, o.tls);
     try {
-      // Replicas drop a master that stops answering after 2 s (not the default 60): the test of
-      // a paused replica needs the master to count it gone soon.
-      const common = ['--repl-timeout', '2', '--repl-ping-replica-period', '1'];
-      const pw = o.password ? { password: o.password } : {};
-      const master = await RedisServer.start({ ...pw, extraArgs: common });
+      const common = world.serverArgs();
+      const auth = o.tls ? { tls: { ...o.tls, password: o.password ?? 'tls-needs-a-password' } } : o.password ? { password: o.password } : {};
+      const master = await RedisServer.start({ ...auth, extraArgs: common });
       servers.push(master);
-      for (let i = 0; i < (o.replicas ?? 2); i++) servers.push(await RedisServer.start({ ...pw, extraArgs: [...common, '--replicaof', '127.0.0.1', String(master.port)] }));
+      for (let i = 0; i < (o.replicas ?? 2); i++) servers.push(await RedisServer.start({ ...auth, extraArgs: [...common, '--replicaof', '127.0.0.1', String(master.port)] }));
       const n = o.sentinels ?? 3;
       for (let i = 0; i < n; i++) {
-        const s = new SentinelProcess(await freePort(), join(dir, `s${i}`), o.sentinelPassword);
+        const s = new SentinelProcess(await freePort(), join(dir, `s${i}`), o.sentinelPassword, o.tls);
         await mkdir(s.dir, { recursive: true });
         await s.launch(master.port, o.quorum ?? Math.floor(n / 2) + 1, o.downAfterMs ?? 1000, o.password);
         sentinels.push(s);
@@ -108,7 +123,7 @@ export class SentinelWorld {
       await world.waitForReplicasKnown(o.replicas ?? 2);
       // Synced, not only known: until then WAIT on the master counts no replica.
       await waitFor(`${o.replicas ?? 2} replicas online`, async () => {
-        const r = await probe(master.port, o.password);
+        const r = await probe(master.port, o.password, o.tls);
         try {
           return (await r.info('replication')).split('\n').filter((l) => /^slave\d+:.*state=online/.test(l)).length >= (o.replicas ?? 2);
         } finally {
@@ -122,6 +137,23 @@ export class SentinelWorld {
     return world;
   }
 
+  /**
+   * Replicas drop a master that stops answering after 2 s (not the default 60): the test of a paused
+   * replica needs the master to count it gone soon. With TLS, replication is TLS too.
+   */
+  private serverArgs(): string[] {
+    return [
+      '--repl-timeout', '2', '--repl-ping-replica-period', '1',
+      ...(this.tls ? ['--tls-replication', 'yes'] : []),
+      ...(this.password ? ['--masterauth', this.password] : []),
+    ];
+  }
+
+  /** Start a killed server again, as a replica of the master on `masterPort` (what Sentinel would make of it anyway). */
+  async relaunchAsReplica(server: RedisServer, masterPort: number): Promise<void> {
+    await server.launch([...this.serverArgs(), '--replicaof', '127.0.0.1', String(masterPort)]);
+  }
+
   /** `127.0.0.1:p1,127.0.0.1:p2,…`: the value of --redis-sentinels. */
   sentinelList(): string {
     return this.sentinels.map((s) => `127.0.0.1:${s.port}`).join(',');
@@ -132,7 +164,7 @@ export class SentinelWorld {
     for (const s of this.sentinels) {
       let r: Redis | undefined;
       try {
-        r = await probe(s.port, s.password);
+        r = await probe(s.port, s.password, s.tls);
         const addr = (await r.call('SENTINEL', 'get-master-addr-by-name', MASTER_NAME)) as [string, string] | null;
         if (addr) return Number(addr[1]);
       } catch {
@@ -159,7 +191,7 @@ export class SentinelWorld {
     return waitFor(`a Sentinel failover away from port ${oldPort}`, async () => {
       const port = await this.masterPort();
       if (port === oldPort) return null;
-      const r = await probe(port, this.password);
+      const r = await probe(port, this.password, this.tls);
       try {
         const info = await r.info('replication');
         return info.includes('role:master') ? this.server(port) : null;
@@ -173,7 +205,7 @@ export class SentinelWorld {
   private async waitForReplicasKnown(n: number): Promise<void> {
     for (const s of this.sentinels) {
       await waitFor(`Sentinel ${s.port} to know ${n} replicas`, async () => {
-        const r = await probe(s.port, s.password);
+        const r = await probe(s.port, s.password, s.tls);
         try {
           const replicas = (await r.call('SENTINEL', 'replicas', MASTER_NAME)) as unknown[];
           return replicas.length >= n;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { YakClient } from '../../../broker-runtime/src/client/index.js';
+import { makeTestCerts } from '../../helpers/certs.js';
 import { TestCluster } from '../../helpers/cluster.js';
 import { sleep, waitFor } from '../../helpers/ports.js';
 import { probe, SentinelWorld } from '../../helpers/redis-sentinel.js';
@@ -87,7 +88,7 @@ describe('Redis Sentinel', () => {
         const next = await world.waitForFailover(old.port);
         t.diagnostic(`round ${round}: killed master ${old.port}, Sentinels promoted ${next.port}; acked so far ${producer.acked.length}`);
         // The old master comes back as a replica of the new one (Sentinel would demote it anyway).
-        await old.launch(['--repl-timeout', '2', '--replicaof', '127.0.0.1', String(next.port)]);
+        await world.relaunchAsReplica(old, next.port);
         const before = producer.acked.length;
         await waitFor('records flowing again after the failover', () => producer.acked.length >= before + 80, 60_000).catch((err: Error) => {
           throw new Error(`${err.message}\n${cluster!.describe()}`);
@@ -232,7 +233,7 @@ describe('Redis Sentinel', () => {
     const { isr } = await readElection(promoted.port);
     t.diagnostic(`in-sync set on the promoted replica: ${isr}`);
     assert.ok(isr?.includes(`"${dropped.id}"`), `the shrink was lost in the failover (${isr}), or the test proves nothing`);
-    await master.launch(['--repl-timeout', '2', '--replicaof', '127.0.0.1', String(promoted.port)]);
+    await world.relaunchAsReplica(master, promoted.port);
     // Only the dropped broker is left, and it leads: it must hold every acknowledged record.
     for (const b of cluster.brokers) if (b !== dropped) await b.kill();
     dropped.start();
@@ -264,12 +265,49 @@ describe('Redis Sentinel', () => {
     const old = await world.master();
     await old.kill();
     const next = await world.waitForFailover(old.port);
-    await old.launch(['--repl-timeout', '2', '--replicaof', '127.0.0.1', String(next.port)]);
+    await world.relaunchAsReplica(old, next.port);
     await produce(20, 40);
     await checkNoAckedLost(cluster, 'secret', acked);
     for (const b of cluster.brokers) {
       const out = b.output.join('\n');
       assert.ok(!out.includes(password) && !out.includes(sentinelPassword), `${b.id} printed a password`);
+    }
+  });
+
+  test('TLS everywhere (rediss:// to the master and the Sentinels, replication and Sentinels over TLS): a failover loses nothing', async () => {
+    await cluster?.stop();
+    await world?.stop();
+    const certs = makeTestCerts();
+    try {
+      const password = 'tls-server-pw-31d0';
+      world = await SentinelWorld.start({ replicas: 1, sentinels: 3, password, tls: { certFile: certs.serverCert, keyFile: certs.serverKey, caFile: certs.caCert } });
+      assert.ok(world.servers[0]!.url.startsWith('rediss://'));
+      cluster = await TestCluster.start({
+        brokers: 3, leaseSeconds: 1, renewSeconds: 0.2, redis: world.servers[0]!,
+        extra: ['--redis-sentinels', world.sentinelList(), '--tls-ca', certs.caCert],
+      });
+      const client = new YakClient({ brokers: cluster.urls(), timeoutMs: 3000, retry: { retries: 200, minDelayMs: 20, maxDelayMs: 200 } });
+      const acked: Acked[] = [];
+      const produce = async (from: number, to: number) => {
+        for (let i = from; i < to; i++) {
+          const r = await client.produce('sealed', { payload: { i } });
+          acked.push({ partition: r.partition, offset: r.offset, payload: { i } });
+        }
+      };
+      await produce(0, 20);
+      const old = await world.master();
+      await old.kill();
+      const next = await world.waitForFailover(old.port);
+      await world.relaunchAsReplica(old, next.port);
+      await produce(20, 40);
+      await checkNoAckedLost(cluster, 'sealed', acked);
+      for (const b of cluster.brokers) assert.ok(!b.output.join('\n').includes(password), `${b.id} printed the password`);
+    } finally {
+      await cluster?.stop();
+      cluster = undefined;
+      await world?.stop();
+      world = undefined;
+      certs.remove();
     }
   });
 });
