@@ -10,6 +10,8 @@ import { checkAcked, readAll, waitForEqualHwm, type Acked } from '../../helpers/
 /** A steady producer: `workers` loops producing unique payloads until stopped; keeps every acknowledgement. */
 function startProducer(client: YakClient, topic: string, workers = 4) {
   const acked: Acked[] = [];
+  /** When each acknowledgement came (ms), for the longest stretch without one (a figure, not an assertion). */
+  const at: number[] = [];
   let failed = 0;
   let running = true;
   const loops = Array.from({ length: workers }, async (_, w) => {
@@ -18,6 +20,7 @@ function startProducer(client: YakClient, topic: string, workers = 4) {
       try {
         const r = await client.produce(topic, { payload });
         acked.push({ partition: r.partition, offset: r.offset, payload });
+        at.push(Date.now());
       } catch {
         failed++;
         await sleep(20);
@@ -27,6 +30,7 @@ function startProducer(client: YakClient, topic: string, workers = 4) {
   return {
     acked,
     failed: () => failed,
+    longestGapMs: () => at.slice(1).reduce((max, t, i) => Math.max(max, t - at[i]!), 0),
     stop: async () => {
       running = false;
       await Promise.all(loops);
@@ -101,7 +105,7 @@ describe('Redis Sentinel', () => {
     } finally {
       await producer.stop();
     }
-    t.diagnostic(`acknowledged ${producer.acked.length}, failed attempts ${producer.failed()}`);
+    t.diagnostic(`acknowledged ${producer.acked.length}, failed attempts ${producer.failed()}, longest stretch without an acknowledgement ${producer.longestGapMs()} ms`);
     await checkNoAckedLost(cluster, 'orders', producer.acked);
   });
 
