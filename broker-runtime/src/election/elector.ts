@@ -61,6 +61,8 @@ export class Elector extends EventEmitter<ElectorEvents> {
   private deadlineTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private ticking = false;
+  /** A lease taken but not acknowledged by enough Redis replicas was warned about (until one is won). */
+  private warnedNotReplicated = false;
   /** The slowest renew round trip since the last warning about it (ms); 0 when the lease has room. */
   private slowRttWarnedAt = 0;
 
@@ -315,10 +317,14 @@ export class Elector extends EventEmitter<ElectorEvents> {
     const frameKey = newFrameKey();
     const result = await this.store.acquire(this.opts.id, this.opts.url, this.opts.leaseMs, minEpoch, mode, frameKey);
     if (!result.won) {
-      // Not replicated: the cluster stays leaderless until a Redis replica answers — worth a warning.
-      this.opts.log(result.notReplicated ? 'warn' : 'debug', `did not take the lease: ${result.reason}`);
+      // Not replicated: the cluster stays leaderless until a Redis replica answers — worth a
+      // warning, once per run of such attempts (one comes every poll).
+      const warn = result.notReplicated === true && !this.warnedNotReplicated;
+      this.warnedNotReplicated = result.notReplicated === true;
+      this.opts.log(warn ? 'warn' : 'debug', `did not take the lease: ${result.reason}`);
       return followerPollMs(this.opts.renewMs);
     }
+    this.warnedNotReplicated = false;
     // Durable before acting on it: a restart must never reuse this epoch.
     await this.state.observe(result.epoch);
     this.role = 'leader';

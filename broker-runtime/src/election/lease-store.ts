@@ -133,7 +133,11 @@ export class LeaseStore {
     if (!(await this.replicated(this.redis))) {
       // Not leading on an epoch a failover could hand out again: give it back and try later.
       await this.redis.yakRelease(k.leader, k.events, value).catch(() => {});
-      return { won: false, reason: `fewer than ${this.waitReplicas} Redis replica(s) acknowledged the lease within ${this.waitMs} ms`, notReplicated: true };
+      return {
+        won: false,
+        reason: `fewer than ${this.waitReplicas} Redis replica(s) acknowledged the lease within ${this.waitMs} ms (--redis-wait-replicas ${this.waitReplicas}; a master with no replicas needs 0, and then a failover may lose what it wrote)`,
+        notReplicated: true,
+      };
     }
     return { won: true, epoch, value, isr: isr ? parseIsr(isr) : null };
   }

@@ -60,6 +60,8 @@ export class LeaderReplication {
 
   /** Write number of the last in-sync set written (or found) in this leadership. */
   private isrVersion: number;
+  /** In-sync set changes already warned about as not acknowledged by Redis replicas. */
+  private readonly unreplicatedWarned = new Set<string>();
 
   constructor(private readonly o: LeaderReplicationOptions) {
     this.isrVersion = o.initialIsrVersion;
@@ -268,10 +270,14 @@ export class LeaderReplication {
           // The master has the new set, its replicas may not: a failover could bring back the old
           // one. Act on the larger of the two — count a new member, keep a leaving one — and let
           // the next check try again.
-          this.o.log('warn', `in-sync set change (${change} ${id}) not acknowledged by enough Redis replicas; acting on the larger set`);
+          // One warning per change until one is recorded (the next check tries again, every lag period).
+          const what = `${change} ${id}`;
+          this.o.log(this.unreplicatedWarned.has(what) ? 'debug' : 'warn', `in-sync set change (${what}) not acknowledged by enough Redis replicas; acting on the larger set`);
+          this.unreplicatedWarned.add(what);
           if (change === 'expand') this.isr.add(id);
           return;
         }
+        this.unreplicatedWarned.clear();
         if (change === 'shrink') await this.o.rememberIsr(doc);
         if (change === 'expand') this.isr.add(id);
         else this.isr.delete(id);
