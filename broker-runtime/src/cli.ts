@@ -3,7 +3,7 @@ import type { Server } from 'node:net';
 import { AuthFileError, AuthGate, hashSecret, loadAuthFile, OPEN_GATE, type Gate } from './auth/index.js';
 import { reloadOnSighup } from './auth/reload.js';
 import { Broker } from './broker/broker.js';
-import { ConfigError, isLoopback, parseConfig, redactUrl, serverTlsOptions, type BrokerConfig } from './config/index.js';
+import { ConfigError, isLoopback, parseConfig, serverTlsOptions, type BrokerConfig } from './config/index.js';
 import { BrokerState } from './election/broker-state.js';
 import { createBrokerServer, type RequestLogEntry } from './http/index.js';
 import { FileHandleCache } from './log/file-handle-cache.js';
@@ -13,6 +13,7 @@ import { createLogger, type Logger } from './logger.js';
 import { kafkaAuth } from './kafka/auth.js';
 import { createKafkaServer, type KafkaListener } from './kafka/index.js';
 import type { TlsOptions } from 'node:tls';
+import { describeRedis, redisTarget } from './redis/connect.js';
 
 /**
  * `yak-broker`: parse the configuration once, recover the logs, serve HTTP (so replication and
@@ -72,9 +73,9 @@ async function printSecretHash(): Promise<void> {
 }
 
 async function run(config: BrokerConfig, log: Logger, gate: Gate): Promise<void> {
-  log('info', `starting: data ${config.dataDir}, redis ${redactUrl(config.redisUrl)}, cluster ${config.cluster}, lease ${config.leaseMs} ms, renew ${config.renewMs} ms, fsync ${config.fsync}`, 'broker.starting', {
+  log('info', `starting: data ${config.dataDir}, redis ${describeRedis(redisTarget(config, {}))}, cluster ${config.cluster}, lease ${config.leaseMs} ms, renew ${config.renewMs} ms, fsync ${config.fsync}`, 'broker.starting', {
     data_dir: config.dataDir,
-    redis: redactUrl(config.redisUrl),
+    redis: describeRedis(redisTarget(config, {})),
     cluster: config.cluster,
     lease_ms: config.leaseMs,
     renew_ms: config.renewMs,

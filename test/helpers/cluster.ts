@@ -23,6 +23,8 @@ export interface TestClusterOptions {
   bin?: string;
   /** Give every broker a Kafka listener (--kafka-port) on a free port: see TestCluster.kafkaPorts. */
   kafka?: boolean;
+  /** Use this Redis (e.g. a Sentinel world's first master, with --redis-sentinels in `extra`) instead of starting one. */
+  redis?: RedisServer;
 }
 
 /**
@@ -41,7 +43,7 @@ export class TestCluster {
 
   static async start(o: TestClusterOptions = {}): Promise<TestCluster> {
     const dir = await mkdtemp(join(tmpdir(), 'yak-cluster-'));
-    const redis = await RedisServer.start();
+    const redis = o.redis ?? (await RedisServer.start());
     const cluster = `t${Math.random().toString(36).slice(2, 8)}`;
     const brokers: BrokerProcess[] = [];
     const kafkaPorts = new Map<string, number>();

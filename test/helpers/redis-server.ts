@@ -12,6 +12,10 @@ export interface RedisServerOptions {
   persist?: boolean;
   /** TLS only (no plain port) with a password: clients use rediss://:<password>@127.0.0.1:<port>. */
   tls?: RedisTlsOptions;
+  /** requirepass (and masterauth, for a replica of a server with the same password), plain TCP. */
+  password?: string;
+  /** More redis-server arguments (`--replicaof 127.0.0.1 6379`, `--cluster-enabled yes`, …). */
+  extraArgs?: string[];
 }
 
 export interface RedisTlsOptions {
@@ -35,28 +39,32 @@ export class RedisServer {
 
   get url(): string {
     const t = this.options.tls;
-    return t ? `rediss://:${encodeURIComponent(t.password)}@127.0.0.1:${this.port}` : `redis://127.0.0.1:${this.port}`;
+    if (t) return `rediss://:${encodeURIComponent(t.password)}@127.0.0.1:${this.port}`;
+    const pw = this.options.password;
+    return pw ? `redis://:${encodeURIComponent(pw)}@127.0.0.1:${this.port}` : `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
+  static async start(options: RedisServerOptions = {}, port?: number): Promise<RedisServer> {
     const dir = await mkdtemp(join(tmpdir(), 'yak-redis-'));
-    const r = new RedisServer(await freePort(), dir, options);
+    const r = new RedisServer(port ?? (await freePort()), dir, options);
     await r.launch();
     return r;
   }
 
-  async launch(): Promise<void> {
+  /** `extraArgs` replace the ones given at start for this and later launches (a replica relaunched under a new master). */
+  async launch(extraArgs?: string[]): Promise<void> {
+    if (extraArgs) (this as { options: RedisServerOptions }).options = { ...this.options, extraArgs };
     const bin = process.env.REDIS_SERVER_BIN ?? 'redis-server';
     const persistence = this.options.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
     const t = this.options.tls;
     const listen = t
       ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', t.certFile, '--tls-key-file', t.keyFile,
         '--tls-ca-cert-file', t.caFile, '--tls-auth-clients', t.authClients ? 'yes' : 'no', '--requirepass', t.password]
-      : ['--port', String(this.port)];
-    this.proc = spawn(bin, [...listen, '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...persistence], {
+      : ['--port', String(this.port), ...(this.options.password ? ['--requirepass', this.options.password, '--masterauth', this.options.password] : [])];
+    this.proc = spawn(bin, [...listen, '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...persistence, ...(this.options.extraArgs ?? [])], {
       stdio: 'ignore',
     });
-    await waitFor(`redis-server on port ${this.port}`, () => (t ? pingTls(this.port, t) : ping(this.port)), 10_000);
+    await waitFor(`redis-server on port ${this.port}`, () => (t ? pingTls(this.port, t) : ping(this.port, this.options.password)), 10_000);
   }
 
   /** SIGKILL, wait for exit. With no persistence configured, a restart comes back empty. */
@@ -111,14 +119,17 @@ function pingTls(port: number, t: RedisTlsOptions): Promise<boolean> {
   });
 }
 
-function ping(port: number): Promise<boolean> {
+function ping(port: number, password?: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
     s.setTimeout(500);
-    s.on('connect', () => s.write('PING\r\n'));
+    s.on('connect', () => s.write(password ? `AUTH ${password}\r\nPING\r\n` : 'PING\r\n'));
+    let got = '';
     s.on('data', (d) => {
+      got += d.toString();
+      if (password && !got.startsWith('-') && !got.includes('+PONG')) return;
       s.destroy();
-      resolve(d.toString().startsWith('+PONG'));
+      resolve(got.includes('+PONG'));
     });
     s.on('error', () => resolve(false));
     s.on('timeout', () => {

@@ -47,6 +47,10 @@ test('defaults follow DESIGN.md', () => {
     advertisedUrl: 'http://127.0.0.1:5001',
     dataDir: resolve('data', 'broker-box1'),
     redisUrl: 'redis://localhost:6379',
+    redisSentinels: [],
+    redisMasterName: 'mymaster',
+    redisSentinelPassword: null,
+    redisWaitReplicas: 0,
     cluster: 'yak',
     leaseMs: 10_000,
     renewMs: 5_000,
@@ -105,6 +109,10 @@ test('every flag has an environment twin', () => {
     ADVERTISED_URL: 'https://yak.example.com:8443/',
     DATA_DIR: '/var/lib/yak',
     REDIS_URL: 'rediss://:secret@redis.example.com:6380/2',
+    REDIS_SENTINELS: 's1:26380,[::1]',
+    REDIS_MASTER_NAME: 'yak-master',
+    REDIS_SENTINEL_PASSWORD: 's3cret',
+    YAK_REDIS_WAIT_REPLICAS: '2',
     CLUSTER_ID: 'prod',
     LEASE_TIME_SECONDS: '6',
     RENEW_INTERVAL_SECONDS: '2',
@@ -137,6 +145,10 @@ test('every flag has an environment twin', () => {
     advertisedUrl: 'https://yak.example.com:8443',
     dataDir: '/var/lib/yak',
     redisUrl: 'rediss://:secret@redis.example.com:6380/2',
+    redisSentinels: [{ host: 's1', port: 26380 }, { host: '::1', port: 26379 }],
+    redisMasterName: 'yak-master',
+    redisSentinelPassword: 's3cret',
+    redisWaitReplicas: 2,
     cluster: 'prod',
     leaseMs: 6000,
     renewMs: 2000,
@@ -168,6 +180,36 @@ test('every flag has an environment twin', () => {
     kafkaAdvertised: null,
     nodeId: defaultNodeId('env-b'),
   } satisfies BrokerConfig);
+});
+
+test('Sentinels: host[:port] list, master name mymaster by default, one replica must acknowledge', () => {
+  const c = config(['--redis-sentinels', '10.0.0.1:26379, sentinel-b:26400,sentinel-c']);
+  assert.deepEqual(c.redisSentinels, [
+    { host: '10.0.0.1', port: 26379 },
+    { host: 'sentinel-b', port: 26400 },
+    { host: 'sentinel-c', port: 26379 },
+  ]);
+  assert.equal(c.redisMasterName, 'mymaster');
+  assert.equal(c.redisWaitReplicas, 1);
+  assert.equal(config(['--redis-sentinels=s:1', '--redis-master-name', 'm2', '--redis-wait-replicas', '0']).redisWaitReplicas, 0);
+  assert.equal(config(['--redis-sentinels=s:1', '--redis-master-name', 'm2']).redisMasterName, 'm2');
+});
+
+test('bad Sentinel settings are refused, naming the flag and the variable', () => {
+  rejects(['--redis-sentinels', 's1:26379,,s2'], {}, '--redis-sentinels');
+  rejects(['--redis-sentinels', 's1:0'], {}, '--redis-sentinels', 's1:0');
+  rejects(['--redis-sentinels', 's1:70000'], {}, '--redis-sentinels', 's1:70000');
+  rejects(['--redis-sentinels', 'bad host:1'], {}, '--redis-sentinels');
+  rejects(['--redis-sentinels', 's1:1,s1:1'], {}, '--redis-sentinels', 'twice');
+  rejects([], { REDIS_SENTINELS: 'a:b' }, 'REDIS_SENTINELS');
+  rejects(['--redis-master-name', 'm'], {}, '--redis-sentinels');
+  rejects([], { REDIS_MASTER_NAME: 'm' }, 'REDIS_MASTER_NAME');
+  rejects(['--redis-sentinels', 's:1', '--redis-master-name', 'has space'], {}, '--redis-master-name');
+  rejects(['--redis-wait-replicas', '17'], {}, '--redis-wait-replicas');
+  const noSentinels = rejects([], { REDIS_SENTINEL_PASSWORD: 'hunter2' }, 'REDIS_SENTINEL_PASSWORD');
+  assert.ok(!noSentinels.message.includes('hunter2'), 'a password is never printed');
+  rejects(['--redis-sentinels', 's:1', '--redis-sentinel-password='], {}, '--redis-sentinel-password');
+  rejects([], { YAK_REDIS_WAIT_REPLICAS: '-1' }, 'YAK_REDIS_WAIT_REPLICAS');
 });
 
 test('flags win over their environment twins', () => {

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { BrokerConfig } from '../config/types.js';
 import { BrokerState } from '../election/broker-state.js';
-import { redactUrl } from '../config/values.js';
 import { redisCommandTimeoutMs } from '../election/decisions.js';
 import { Elector } from '../election/elector.js';
 import { clusterKeys } from '../election/keys.js';
 import { LeaseStore } from '../election/lease-store.js';
+import { describeRedis, redisTarget } from '../redis/connect.js';
 import { fromStorageError, invalidRequest, notCommitted, notEnoughReplicas, notLeader, offsetOutOfRange, timeout, topicExists, unknownPartition, unknownTopic, type LeaderRef, type NotLeaderHint } from '../errors/errors.js';
 import type { RetentionPolicy } from '../log/retention.js';
 import { applyConfigChange, effectiveConfig, sameConfig, type TopicConfig } from '../log/topic-config.js';
@@ -102,14 +102,15 @@ export class Broker implements BrokerService {
     // One set of TLS material for every connection this broker opens: to followers and to Redis.
     const tls = outboundTls(config);
     this.transport = new FrameTransport(tls);
-    this.store = new LeaseStore(config.redisUrl, clusterKeys(config.cluster), redisCommandTimeoutMs(config.leaseMs, config.renewMs), tls);
+    const redis = redisTarget(config, tls);
+    this.store = new LeaseStore(redis, clusterKeys(config.cluster), redisCommandTimeoutMs(config.leaseMs, config.renewMs), config.redisWaitReplicas);
     this.elector = new Elector(this.store, state, {
       id: config.id,
       url: config.advertisedUrl,
       leaseMs: config.leaseMs,
       renewMs: config.renewMs,
       uncleanElection: config.uncleanElection,
-      redisDisplay: redactUrl(config.redisUrl),
+      redisDisplay: describeRedis(redis),
       candidacy: () => ({
         lastLogEpoch: logs.all().reduce((max, l) => Math.max(max, l.lastEpoch()), -1),
         logEndTotal: logs.all().reduce((sum, l) => sum + l.logEndOffset(), 0),
@@ -156,7 +157,7 @@ export class Broker implements BrokerService {
   }
 
   start(): void {
-    this.elector.start(this.config.redisUrl);
+    this.elector.start();
     this.retention.start();
     void this.refreshPeers();
     this.peersTimer = setInterval(() => void this.refreshPeers(), PEERS_REFRESH_MS);

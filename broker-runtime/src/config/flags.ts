@@ -1,6 +1,6 @@
 /**
  * Environment twins: the seed's own names (BROKER_ID, PORT, FLASK_RUN_PORT, REDIS_URL, REDIS_HOST,
- * REDIS_PORT, LEASE_TIME_SECONDS, RENEW_INTERVAL_SECONDS) and DESIGN.md's (CLUSTER_ID,
+ * REDIS_PORT, REDIS_SENTINELS, REDIS_MASTER_NAME, REDIS_SENTINEL_PASSWORD, LEASE_TIME_SECONDS, RENEW_INTERVAL_SECONDS) and DESIGN.md's (CLUSTER_ID,
  * DEFAULT_PARTITIONS, MIN_INSYNC_REPLICAS, AUTH_FILE, TLS_*) are kept; every other twin is
  * `YAK_`-prefixed, because generic names collide with the rest of a shell: zsh sets HOST to the
  * machine name, and a broker once tried to listen on it. DATA_DIR and ADVERTISED_URL are still read,
@@ -39,6 +39,22 @@ export const FLAGS: readonly FlagSpec[] = [
   {
     name: 'redis', env: ['REDIS_URL'], arg: 'URL', default: 'redis://localhost:6379',
     help: 'Redis for leases and membership (redis:// or rediss://)', envHelp: 'REDIS_URL (*)',
+  },
+  {
+    name: 'redis-sentinels', env: ['REDIS_SENTINELS'], arg: 'HOST:PORT,...', default: 'none (one server)',
+    help: 'find the Redis master through these Redis Sentinels (port 26379 if left out); --redis then gives only scheme, user, password and database',
+  },
+  {
+    name: 'redis-master-name', env: ['REDIS_MASTER_NAME'], arg: 'NAME', default: 'mymaster',
+    help: 'the master\'s name in the Sentinels (sentinel monitor NAME ...); only with --redis-sentinels',
+  },
+  {
+    name: 'redis-sentinel-password', env: ['REDIS_SENTINEL_PASSWORD'], arg: 'PASSWORD', default: 'none',
+    help: 'password of the Sentinels (requirepass in sentinel.conf); prefer the variable: ps shows flags',
+  },
+  {
+    name: 'redis-wait-replicas', env: ['YAK_REDIS_WAIT_REPLICAS'], arg: 'N', default: '1 with Sentinels, else 0',
+    help: 'Redis replicas that must acknowledge (WAIT) a new lease or in-sync set before the broker acts on it, 0-16',
   },
   { name: 'cluster', env: ['CLUSTER_ID'], arg: 'NAME', default: 'yak', help: 'namespace of every Redis key (like --id)' },
   { name: 'lease-seconds', env: ['LEASE_TIME_SECONDS'], arg: 'SECONDS', default: '10', help: 'leader lease length' },

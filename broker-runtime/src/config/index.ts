@@ -1,4 +1,4 @@
-export type { BrokerConfig } from './types.js';
+export type { BrokerConfig, RedisSentinelAddress } from './types.js';
 export { parseConfig, ConfigError, DEFAULTS, isLoopback, type ParsedArgs } from './parse.js';
 export { helpText } from './help.js';
 export { FLAGS, type FlagSpec } from './flags.js';

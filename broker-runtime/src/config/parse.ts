@@ -6,7 +6,7 @@ import { ConfigError } from './config-error.js';
 import { FLAGS_BY_NAME } from './flags.js';
 import { helpText } from './help.js';
 import { parseTls } from './tls.js';
-import type { BrokerConfig } from './types.js';
+import type { BrokerConfig, RedisSentinelAddress } from './types.js';
 import { defaultNodeId } from '../kafka/node-id.js';
 import {
   boolean,
@@ -45,6 +45,9 @@ export const DEFAULTS = {
   host: '127.0.0.1',
   port: 5001,
   redisUrl: 'redis://localhost:6379',
+  /** The name Redis's own sentinel.conf (and Debian's) monitors. */
+  redisMasterName: 'mymaster',
+  sentinelPort: 26379,
   cluster: 'yak',
   leaseSeconds: 10,
   renewSeconds: 5,
@@ -108,6 +111,9 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
   const dataDirRaw = raw('data-dir');
   const dataDir = resolve(dataDirRaw ? dataDirRaw.value : `./data/${id}`);
   const redis = redisUrl(raw('redis'), env);
+  const { sentinels, masterName } = parseSentinels(raw('redis-sentinels'), raw('redis-master-name'));
+  const sentinelPassword = parseSentinelPassword(raw('redis-sentinel-password'), sentinels.length > 0);
+  const waitReplicasRaw = raw('redis-wait-replicas');
   const clusterRaw = raw('cluster');
   const cluster = clusterRaw ? matching('cluster', clusterRaw, NAME_RE, NAME_RULE) : DEFAULTS.cluster;
 
@@ -160,6 +166,10 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
     advertisedUrl,
     dataDir,
     redisUrl: redis,
+    redisSentinels: sentinels,
+    redisMasterName: masterName,
+    redisSentinelPassword: sentinelPassword,
+    redisWaitReplicas: waitReplicasRaw ? integer('redis-wait-replicas', waitReplicasRaw, 0, 16) : sentinels.length > 0 ? 1 : 0,
     cluster,
     leaseMs,
     renewMs,
@@ -265,6 +275,43 @@ function redisUrl(flagOrUrl: Raw | undefined, env: NodeJS.ProcessEnv): string {
   }
   const port = portRaw ? integer('redis', { value: portRaw, env: 'REDIS_PORT' }, 1, 65535) : 6379;
   return `redis://${urlHost(host)}:${port}`;
+}
+
+/**
+ * --redis-sentinels `host[:port],…` (IPv6 as `[::1]:26379`; port 26379 when left out) and
+ * --redis-master-name. A master name without Sentinels is a mistake, not something to ignore.
+ */
+function parseSentinels(listRaw: Raw | undefined, nameRaw: Raw | undefined): { sentinels: RedisSentinelAddress[]; masterName: string } {
+  const masterName = nameRaw ? matching('redis-master-name', nameRaw, NAME_RE, NAME_RULE) : DEFAULTS.redisMasterName;
+  if (!listRaw) {
+    if (nameRaw) {
+      const from = nameRaw.env ? ` (from ${nameRaw.env})` : '';
+      throw new ConfigError(`--redis-master-name${from} needs --redis-sentinels: without Sentinels the broker talks to the --redis server itself`, '--redis-master-name');
+    }
+    return { sentinels: [], masterName };
+  }
+  const expected = 'a comma-separated list of Sentinel addresses host:port such as 10.0.0.1:26379,10.0.0.2:26379';
+  const entries = listRaw.value.split(',').map((s) => s.trim());
+  if (entries.some((e) => e.length === 0)) throw invalid('redis-sentinels', listRaw, expected);
+  const sentinels: RedisSentinelAddress[] = [];
+  for (const entry of entries) {
+    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(entry);
+    const host = m ? hostName(m[1]!) : undefined;
+    const port = m?.[2] !== undefined ? Number(m[2]) : DEFAULTS.sentinelPort;
+    if (!host || port < 1 || port > 65535) throw invalid('redis-sentinels', listRaw, `${expected} ('${entry}' is not one)`);
+    if (sentinels.some((s) => s.host === host && s.port === port)) throw invalid('redis-sentinels', listRaw, `each Sentinel once ('${entry}' is listed twice)`);
+    sentinels.push({ host, port });
+  }
+  return { sentinels, masterName };
+}
+
+/** --redis-sentinel-password: only with Sentinels, never empty, and never printed (not even when wrong). */
+function parseSentinelPassword(r: Raw | undefined, withSentinels: boolean): string | null {
+  if (!r) return null;
+  const from = r.env ? ` (from ${r.env})` : '';
+  if (!withSentinels) throw new ConfigError(`--redis-sentinel-password${from} needs --redis-sentinels`, '--redis-sentinel-password');
+  if (r.value.length === 0) throw new ConfigError(`--redis-sentinel-password${from} is empty: give the Sentinels' password, or leave the flag out`, '--redis-sentinel-password');
+  return r.value;
 }
 
 /** --allow-origin: `*`, or a comma-separated list of exact origins (`scheme://host[:port]`, no path). */

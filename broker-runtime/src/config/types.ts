@@ -8,7 +8,16 @@ export interface BrokerConfig {
   port: number;
   advertisedUrl: string;
   dataDir: string;
+  /** The Redis server; with Sentinels only its scheme, user, password and database count. */
   redisUrl: string;
+  /** --redis-sentinels: find the master through these; empty = talk to redisUrl's server itself. */
+  redisSentinels: RedisSentinelAddress[];
+  /** --redis-master-name: the master's name in the Sentinels' configuration. */
+  redisMasterName: string;
+  /** --redis-sentinel-password: AUTH for the Sentinels themselves; null = none. */
+  redisSentinelPassword: string | null;
+  /** --redis-wait-replicas: replicas that must hold a new lease or in-sync set before it is acted on (WAIT). */
+  redisWaitReplicas: number;
   cluster: string;
   leaseMs: number;
   renewMs: number;
@@ -52,4 +61,9 @@ export interface BrokerConfig {
   nodeId: number;
   /** --tls-ca: CAs trusted for other brokers, rediss:// and client certificates; null = the system CAs. */
   tlsCa: PemFile | null;
+}
+
+export interface RedisSentinelAddress {
+  host: string;
+  port: number;
 }

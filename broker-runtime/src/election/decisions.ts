@@ -96,6 +96,11 @@ export function newerIsr(a: InSyncSet | null | undefined, b: InSyncSet | null | 
   return (b.version ?? 0) > (a.version ?? 0) ? b : a;
 }
 
+/** Whether `a` is strictly older than `b` (by epoch, then version). */
+function isOlder(a: InSyncSet, b: InSyncSet): boolean {
+  return a.epoch !== b.epoch ? a.epoch < b.epoch : (a.version ?? 0) < (b.version ?? 0);
+}
+
 /**
  * Recovery when Redis has no in-sync set: lead only as a member of the newest in-sync set any live
  * broker remembers, once every member of it has stated its candidacy, and only if best ranked among
@@ -124,6 +129,8 @@ export interface EligibilityInput {
   unclean: boolean;
   /** The recorded in-sync set, or null when Redis has none. */
   isrMembers: string[] | null;
+  /** The recorded in-sync set itself (epoch, version), to tell whether Redis's copy is older than the one remembered. */
+  recordedIsr?: InSyncSet | null;
   /** Monotonic ms for which the in-sync set has been seen missing (0 if present). */
   isrMissingForMs: number;
   recoveryWaitMs: number;
@@ -133,7 +140,18 @@ export interface EligibilityInput {
 /** Whether this broker should try to take the lease, and in which mode (null: do not try). */
 export function acquireMode(input: EligibilityInput): AcquireMode | null {
   if (input.unclean) return 'unclean';
-  if (input.isrMembers) return input.isrMembers.includes(input.self) ? 'isr' : null;
+  if (input.isrMembers) {
+    if (!input.isrMembers.includes(input.self)) return null;
+    // Redis's set is older than one this broker saw (a Sentinel failover to a replica that missed
+    // the last writes brings back an older set, maybe larger): the newer set decides, so a broker
+    // that left it does not lead on the strength of the forgotten one.
+    const remembered = input.rememberedIsr ?? null;
+    const recorded = input.recordedIsr ?? null;
+    if (remembered && recorded && isOlder(recorded, remembered)) {
+      return remembered.members.includes(input.self) ? 'isr' : null;
+    }
+    return 'isr';
+  }
   if (input.isrMissingForMs < input.recoveryWaitMs) return null;
   return mayRecover(input.self, input.rememberedIsr ?? null, input.candidates) ? 'recover' : null;
 }

@@ -64,6 +64,8 @@ export class Elector extends EventEmitter<ElectorEvents> {
   private deadlineTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private ticking = false;
+  /** A lease taken but not acknowledged by enough Redis replicas was warned about (until one is won). */
+  private warnedNotReplicated = false;
   /** The slowest renew round trip since the last warning about it (ms); 0 when the lease has room. */
   private slowRttWarnedAt = 0;
 
@@ -75,8 +77,8 @@ export class Elector extends EventEmitter<ElectorEvents> {
     super();
   }
 
-  start(redisUrl: string): void {
-    void this.store.subscribeReleases(redisUrl, () => this.schedule(0));
+  start(): void {
+    void this.store.subscribeReleases(() => this.schedule(0));
     this.schedule(0);
   }
 
@@ -193,7 +195,9 @@ export class Elector extends EventEmitter<ElectorEvents> {
     } catch (err) {
       // The first failure and every change of reason, from start-up on (a broker that never reached
       // Redis used to log nothing at all): refused port, protected mode, wrong password, timeouts.
-      const why = (err as Error).message;
+      const failed = (err as Error).message;
+      const conn = this.store.connectionProblem();
+      const why = conn && !failed.includes(conn) ? `${failed} (connection: ${conn})` : failed;
       this.redisFailures++;
       if (why !== this.redisProblem) {
         this.opts.log('warn', `redis (${this.opts.redisDisplay}): ${why}${this.redisFailures > 1 ? ` (${this.redisFailures} failed attempts so far)` : ''}`);
@@ -287,12 +291,17 @@ export class Elector extends EventEmitter<ElectorEvents> {
       self: this.opts.id,
       unclean: this.opts.uncleanElection,
       isrMembers: isr ? isr.members : null,
+      recordedIsr: isr,
       rememberedIsr: this.state.lastIsr(),
       isrMissingForMs: this.isrMissingSince === null ? 0 : t - this.isrMissingSince,
       recoveryWaitMs: recoveryWaitMs(this.opts.renewMs, this.opts.leaseMs, clusterHasHistory(epochCounter, [...candidates, this.candidacy()])),
       candidates,
     });
     if (!mode) return followerPollMs(this.opts.renewMs);
+    if (await this.store.legacyLeaseHeld()) {
+      this.opts.log('error', 'not taking the lease: a broker of an older YAK version holds it under the key names before hash tags; stop every broker of the cluster, then start them all on this version (README: "Redis for a cluster")');
+      return followerPollMs(this.opts.renewMs);
+    }
     if (!this.opts.storageWritable()) {
       this.opts.log('debug', 'not taking the lease: the data folder refuses writes');
       return followerPollMs(this.opts.renewMs);
@@ -315,9 +324,14 @@ export class Elector extends EventEmitter<ElectorEvents> {
     const frameKey = newFrameKey();
     const result = await this.store.acquire(this.opts.id, this.opts.url, this.opts.leaseMs, minEpoch, mode, frameKey);
     if (!result.won) {
-      this.opts.log('debug', `did not take the lease: ${result.reason}`);
+      // Not replicated: the cluster stays leaderless until a Redis replica answers — worth a
+      // warning, once per run of such attempts (one comes every poll).
+      const warn = result.notReplicated === true && !this.warnedNotReplicated;
+      this.warnedNotReplicated = result.notReplicated === true;
+      this.opts.log(warn ? 'warn' : 'debug', `did not take the lease: ${result.reason}`);
       return followerPollMs(this.opts.renewMs);
     }
+    this.warnedNotReplicated = false;
     // Durable before acting on it: a restart must never reuse this epoch.
     await this.state.observe(result.epoch);
     this.role = 'leader';

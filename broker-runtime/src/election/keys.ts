@@ -1,4 +1,11 @@
-/** Every Redis key YAK uses, namespaced by the cluster id so several clusters can share one Redis. */
+/**
+ * Every Redis key YAK uses, namespaced by the cluster id so several clusters can share one Redis.
+ *
+ * Every name starts with the hash tag `{<cluster>}`: Redis Cluster hashes only the part inside the
+ * braces, so all of a cluster's keys live in one slot and every Lua script and MULTI (which must
+ * not touch keys of two slots) runs on a Redis Cluster as on one server. Versions before the tag
+ * used `<cluster>:…` (LEGACY_LEASE_KEY): brokers of the two versions must not run together.
+ */
 export interface ClusterKeys {
   /** The leader lease: JSON {id, url, epoch}, with a PX expiry. */
   leader: string;
@@ -20,10 +27,17 @@ export interface ClusterKeys {
   broker(id: string): string;
   /** A broker's claim to be the best new leader when the in-sync set was lost (Redis restarted empty). */
   candidate(id: string): string;
+  /** The lease key of versions before the hash tag: if it exists, an old broker is running. */
+  legacyLeader: string;
+}
+
+/** The prefix of every key of `cluster`: a hash tag, so they all share one Redis Cluster slot. */
+export function keyPrefix(cluster: string): string {
+  return `{${cluster}}:`;
 }
 
 export function clusterKeys(cluster: string): ClusterKeys {
-  const p = `${cluster}:`;
+  const p = keyPrefix(cluster);
   return {
     leader: `${p}leader`,
     epoch: `${p}epoch`,
@@ -35,5 +49,6 @@ export function clusterKeys(cluster: string): ClusterKeys {
     events: `${p}events`,
     broker: (id) => `${p}broker:${id}`,
     candidate: (id) => `${p}candidate:${id}`,
+    legacyLeader: `${cluster}:leader`,
   };
 }

@@ -1,6 +1,6 @@
-import { Redis, type RedisOptions } from 'ioredis';
-import type { OutboundTls } from '../config/tls.js';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { KafkaAddress } from '../kafka/backend.js';
+import { closeRedis, connectRedis, type RedisTarget } from '../redis/connect.js';
 import { MAX_LEADER_EPOCH, isStorableEpoch, storableOrZero } from './epoch-range.js';
 import type { ClusterKeys } from './keys.js';
 import { ACQUIRE_LUA, FENCED_HSET_LUA, FENCED_SET_LUA, RELEASE_LUA, RENEW_LUA } from './scripts.js';
@@ -35,7 +35,22 @@ export interface Candidacy {
 }
 
 export type AcquireMode = 'isr' | 'recover' | 'unclean';
-export type AcquireResult = { won: true; epoch: number; value: string; isr: InSyncSet | null } | { won: false; reason: string };
+export type AcquireResult =
+  | { won: true; epoch: number; value: string; isr: InSyncSet | null }
+  /** `notReplicated`: the lease was taken on the master but too few replicas acknowledged it, so it was given back. */
+  | { won: false; reason: string; notReplicated?: boolean };
+
+export type IsrWrite = 'recorded' | 'lease-lost' | 'not-replicated';
+
+/** The scripts, on every connection that runs them. */
+function defineScripts(redis: Redis): Scripted {
+  redis.defineCommand('yakAcquire', { numberOfKeys: 4, lua: ACQUIRE_LUA });
+  redis.defineCommand('yakRenew', { numberOfKeys: 1, lua: RENEW_LUA });
+  redis.defineCommand('yakRelease', { numberOfKeys: 2, lua: RELEASE_LUA });
+  redis.defineCommand('yakFencedSet', { numberOfKeys: 2, lua: FENCED_SET_LUA });
+  redis.defineCommand('yakFencedHset', { numberOfKeys: 2, lua: FENCED_HSET_LUA });
+  return redis as Scripted;
+}
 
 type Scripted = Redis & {
   yakAcquire(k1: string, k2: string, k3: string, k4: string, ...args: (string | number)[]): Promise<[number, string, string | null]>;
@@ -52,35 +67,50 @@ type Scripted = Redis & {
  */
 export class LeaseStore {
   private readonly redis: Scripted;
+  /**
+   * In-sync set writes and their WAIT: WAIT blocks its connection until replicas acknowledge (up to
+   * its timeout), and the lease renew must never queue behind it.
+   */
+  private readonly durable: Scripted;
   private subscriber: Redis | null = null;
   private generation = 0;
-  private readonly tlsOptions: RedisOptions;
+  private readonly waitMs: number;
+  private lastError: string | null = null;
 
+  /**
+   * `waitReplicas`: how many Redis replicas must acknowledge a lease acquisition or an in-sync set
+   * change before the broker acts on it (Redis replicates asynchronously: a failover to a replica
+   * that missed them would hand out the same epoch twice, or bring back an older, larger set).
+   */
   constructor(
-    redisUrl: string,
+    private readonly target: RedisTarget,
     private readonly keys: ClusterKeys,
     commandTimeoutMs: number,
-    tls: OutboundTls = {},
+    private readonly waitReplicas = 0,
+    /** How to open a connection; connectRedis unless a test hands in another client (an ioredis Cluster). */
+    private readonly connect: (target: RedisTarget, options: RedisOptions) => Redis = connectRedis,
   ) {
-    this.tlsOptions = redisTls(redisUrl, tls);
-    const redis = new Redis(redisUrl, {
-      ...this.tlsOptions,
+    const options = {
       commandTimeout: commandTimeoutMs,
       maxRetriesPerRequest: 1,
       connectTimeout: Math.max(1000, commandTimeoutMs),
-      retryStrategy: (times) => Math.min(50 * times, 500),
+      retryStrategy: (times: number) => Math.min(50 * times, 500),
       lazyConnect: false,
+    };
+    // WAIT's own timeout ends well before the command timeout, so WAIT answers (with a count) rather than failing.
+    this.waitMs = Math.max(50, Math.floor(commandTimeoutMs / 2));
+    const redis = this.connect(target, options);
+    redis.on('error', (err: Error) => {
+      // Reported through failed commands (ioredis reconnects by itself); kept because a failed
+      // command often says only "Command timed out" while the reason is here (a Sentinel's NOAUTH).
+      this.lastError = err.message.replace(/ Retrying from scratch after \d+ms\./, '');
     });
-    redis.on('error', () => {
-      /* reported through failed commands; ioredis reconnects by itself */
-    });
+    redis.on('ready', () => (this.lastError = null));
     redis.on('ready', () => this.generation++);
-    redis.defineCommand('yakAcquire', { numberOfKeys: 4, lua: ACQUIRE_LUA });
-    redis.defineCommand('yakRenew', { numberOfKeys: 1, lua: RENEW_LUA });
-    redis.defineCommand('yakRelease', { numberOfKeys: 2, lua: RELEASE_LUA });
-    redis.defineCommand('yakFencedSet', { numberOfKeys: 2, lua: FENCED_SET_LUA });
-    redis.defineCommand('yakFencedHset', { numberOfKeys: 2, lua: FENCED_HSET_LUA });
-    this.redis = redis as Scripted;
+    this.redis = defineScripts(redis);
+    const durable = this.connect(target, options);
+    durable.on('error', () => {});
+    this.durable = defineScripts(durable);
   }
 
   /** Counts (re)connections: a change means Redis may have restarted (and lost its data) meanwhile. */
@@ -92,12 +122,47 @@ export class LeaseStore {
     return this.redis.status === 'ready';
   }
 
+  /** While not connected: the last error of the connection itself (null once it is ready again). */
+  connectionProblem(): string | null {
+    return this.redis.status === 'ready' ? null : this.lastError;
+  }
+
   /** Take the lease (see ACQUIRE_LUA); `frameKey` is stored under the new epoch in the same step. */
   async acquire(id: string, url: string, leaseMs: number, minEpoch: number, mode: AcquireMode, frameKey: string): Promise<AcquireResult> {
     if (!Number.isSafeInteger(minEpoch) || minEpoch < 0 || minEpoch > MAX_LEADER_EPOCH) throw new RangeError(`minEpoch ${minEpoch} is outside 0..${MAX_LEADER_EPOCH}`);
     const k = this.keys;
     const [epoch, value, isr] = await this.redis.yakAcquire(k.leader, k.epoch, k.isr, k.frameKeys, id, url, Math.round(leaseMs), minEpoch, mode, frameKey, MAX_LEADER_EPOCH);
-    return epoch > 0 ? { won: true, epoch, value, isr: isr ? parseIsr(isr) : null } : { won: false, reason: value };
+    if (epoch <= 0) return { won: false, reason: value };
+    if (!(await this.replicated(this.redis))) {
+      // Not leading on an epoch a failover could hand out again: give it back and try later.
+      await this.redis.yakRelease(k.leader, k.events, value).catch(() => {});
+      return {
+        won: false,
+        reason: `fewer than ${this.waitReplicas} Redis replica(s) acknowledged the lease within ${this.waitMs} ms (--redis-wait-replicas ${this.waitReplicas}; a master with no replicas needs 0, and then a failover may lose what it wrote)`,
+        notReplicated: true,
+      };
+    }
+    return { won: true, epoch, value, isr: isr ? parseIsr(isr) : null };
+  }
+
+  /**
+   * True once `waitReplicas` replicas hold every write this connection made (WAIT), or at once
+   * when none are asked for. A false answer leaves the write on the master: not lost, not durable.
+   */
+  private async replicated(conn: Redis): Promise<boolean> {
+    if (this.waitReplicas === 0) return true;
+    return (await conn.wait(this.waitReplicas, this.waitMs)) >= this.waitReplicas;
+  }
+
+  /** Whether a broker of a version before the hash-tagged key names holds the lease (LEGACY_LEASE_KEY). */
+  async legacyLeaseHeld(): Promise<boolean> {
+    try {
+      return (await this.redis.exists(this.keys.legacyLeader)) === 1;
+    } catch (err) {
+      // An ACL user limited to `{cluster}:*` may not read the old name: then no old broker can write it either.
+      if ((err as Error).message.startsWith('NOPERM')) return false;
+      throw err;
+    }
   }
 
   /** The frame key of the leadership with `epoch`, as stored when it took the lease; null if none. */
@@ -124,8 +189,15 @@ export class LeaseStore {
     return { holder: value ? parseHolder(value) : null, pttlMs: pttl, isr: isr ? parseIsr(isr) : null, epochCounter: epoch };
   }
 
-  async writeIsr(leaseValue: string, isr: InSyncSet): Promise<boolean> {
-    return (await this.redis.yakFencedSet(this.keys.leader, this.keys.isr, leaseValue, JSON.stringify(isr))) === 1;
+  /**
+   * Record the in-sync set, fenced by the lease: 'recorded' once it is also on `waitReplicas`
+   * replicas; 'lease-lost' when the lease is not ours (nothing written); 'not-replicated' when the
+   * master has it but too few replicas acknowledged in time — a failover may bring back the set
+   * before, so the caller must act on the larger of the two.
+   */
+  async writeIsr(leaseValue: string, isr: InSyncSet): Promise<IsrWrite> {
+    if ((await this.durable.yakFencedSet(this.keys.leader, this.keys.isr, leaseValue, JSON.stringify(isr))) !== 1) return 'lease-lost';
+    return (await this.replicated(this.durable)) ? 'recorded' : 'not-replicated';
   }
 
   async mirrorHash(leaseValue: string, hash: 'hwm' | 'topics', fields: Map<string, string | number>): Promise<boolean> {
@@ -168,8 +240,8 @@ export class LeaseStore {
   }
 
   /** Calls `onReleased` whenever a leader gives its lease up, so candidates need not wait a poll. */
-  async subscribeReleases(redisUrl: string, onReleased: () => void): Promise<void> {
-    const sub = new Redis(redisUrl, { ...this.tlsOptions, retryStrategy: (times) => Math.min(50 * times, 500), maxRetriesPerRequest: null });
+  async subscribeReleases(onReleased: () => void): Promise<void> {
+    const sub = this.connect(this.target, { retryStrategy: (times) => Math.min(50 * times, 500), maxRetriesPerRequest: null });
     sub.on('error', () => {});
     sub.on('message', () => onReleased());
     this.subscriber = sub;
@@ -181,18 +253,10 @@ export class LeaseStore {
   }
 
   async close(): Promise<void> {
-    this.subscriber?.disconnect();
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    if (this.subscriber) void closeRedis(this.subscriber);
+    void closeRedis(this.durable);
+    await closeRedis(this.redis);
   }
-}
-
-/**
- * rediss:// only: verify Redis's certificate against --tls-ca (the system CAs without it) and
- * present this broker's certificate, for a Redis that asks for one (tls-auth-clients yes).
- * A redis:// URL must get no `tls` option at all: ioredis would then speak TLS anyway.
- */
-function redisTls(redisUrl: string, tls: OutboundTls): RedisOptions {
-  return redisUrl.startsWith('rediss:') ? { tls: { ...tls } } : {};
 }
 
 function parseHolder(value: string): LeaseHolder | null {

@@ -5,7 +5,7 @@ import { isStorableEpoch } from '../election/epoch-range.js';
  * Proof that a replication frame comes from the holder of the current lease.
  *
  * Each leadership draws a fresh random key when it takes the lease; the same Lua script that
- * hands out the epoch stores the key beside it in Redis (`<cluster>:frame-keys`, field = epoch).
+ * hands out the epoch stores the key beside it in Redis (`{<cluster>}:frame-keys`, field = epoch).
  * The leader signs every frame with HMAC-SHA256(key, frame bytes) and sends
  * `x-yak-frame-auth: <epoch>.<mac>`. A follower fetches the key for that epoch from Redis (once;
  * it is cached) and obeys the frame only if the MAC matches and the frame's own epoch is the one

@@ -60,6 +60,8 @@ export class LeaderReplication {
 
   /** Write number of the last in-sync set written (or found) in this leadership. */
   private isrVersion: number;
+  /** In-sync set changes already warned about as not acknowledged by Redis replicas. */
+  private readonly unreplicatedWarned = new Set<string>();
 
   constructor(private readonly o: LeaderReplicationOptions) {
     this.isrVersion = o.initialIsrVersion;
@@ -235,7 +237,7 @@ export class LeaderReplication {
     await this.isrChanges;
     try {
       const doc = { epoch: this.o.epoch, version: ++this.isrVersion, members: others.sort() };
-      const ok = await this.o.store.writeIsr(fence, doc);
+      const ok = (await this.o.store.writeIsr(fence, doc)) === 'recorded';
       if (ok) await this.o.rememberIsr(doc);
       return ok;
     } catch {
@@ -262,8 +264,20 @@ export class LeaderReplication {
         // A larger set is remembered before Redis has it, a smaller one after: whatever this broker
         // remembers is never smaller than what Redis may hold.
         if (change === 'expand') await this.o.rememberIsr(doc);
-        const ok = await this.o.store.writeIsr(fence, doc);
-        if (!ok) return this.o.log('warn', `could not record the in-sync set change (${change} ${id}): lease lost`);
+        const written = await this.o.store.writeIsr(fence, doc);
+        if (written === 'lease-lost') return this.o.log('warn', `could not record the in-sync set change (${change} ${id}): lease lost`);
+        if (written === 'not-replicated') {
+          // The master has the new set, its replicas may not: a failover could bring back the old
+          // one. Act on the larger of the two — count a new member, keep a leaving one — and let
+          // the next check try again.
+          // One warning per change until one is recorded (the next check tries again, every lag period).
+          const what = `${change} ${id}`;
+          this.o.log(this.unreplicatedWarned.has(what) ? 'debug' : 'warn', `in-sync set change (${what}) not acknowledged by enough Redis replicas; acting on the larger set`);
+          this.unreplicatedWarned.add(what);
+          if (change === 'expand') this.isr.add(id);
+          return;
+        }
+        this.unreplicatedWarned.clear();
         if (change === 'shrink') await this.o.rememberIsr(doc);
         if (change === 'expand') this.isr.add(id);
         else this.isr.delete(id);

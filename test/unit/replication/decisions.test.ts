@@ -27,6 +27,18 @@ describe('lease decisions', () => {
     assert.equal(acquireMode({ ...base, isrMembers: ['b1'], unclean: true }), 'unclean');
   });
 
+  test('an in-sync set older than the one a broker remembers (Redis lost writes in a failover) does not let a broker that left the newer one lead', () => {
+    const base = { self: 'b3', unclean: false, isrMissingForMs: 0, recoveryWaitMs: 1000, candidates: [] };
+    const forgotten = { epoch: 4, version: 2, members: ['b1', 'b2', 'b3'] };
+    const shrunk = { epoch: 4, version: 3, members: ['b1', 'b2'] };
+    assert.equal(acquireMode({ ...base, isrMembers: forgotten.members, recordedIsr: forgotten, rememberedIsr: shrunk }), null);
+    assert.equal(acquireMode({ ...base, isrMembers: forgotten.members, recordedIsr: forgotten, rememberedIsr: { ...shrunk, epoch: 5, version: 0 } }), null, 'a newer epoch counts too');
+    assert.equal(acquireMode({ ...base, self: 'b2', isrMembers: forgotten.members, recordedIsr: forgotten, rememberedIsr: shrunk }), 'isr', 'a member of both may lead');
+    assert.equal(acquireMode({ ...base, isrMembers: shrunk.members, recordedIsr: shrunk, rememberedIsr: forgotten }), null, 'the recorded set decides when it is the newer one');
+    assert.equal(acquireMode({ ...base, isrMembers: forgotten.members, recordedIsr: forgotten, rememberedIsr: forgotten }), 'isr');
+    assert.equal(acquireMode({ ...base, isrMembers: forgotten.members, recordedIsr: forgotten, rememberedIsr: shrunk, unclean: true }), 'unclean');
+  });
+
   test('with no in-sync set recorded, only the best candidate takes the lease, after the wait', () => {
     const candidates = [
       { id: 'b1', highestEpoch: 5, lastLogEpoch: 4, logEndTotal: 100 },
