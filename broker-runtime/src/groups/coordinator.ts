@@ -1,0 +1,565 @@
+import { randomUUID } from 'node:crypto';
+import { invalidRequest, unknownPartition, unknownTopic } from '../errors/errors.js';
+import type { Logger } from '../logger.js';
+import { assign, isStrategy, type TopicPartition } from './assignors.js';
+import { Group, offsetKey, sameProtocols, type JoinResult, type Member, type Protocol } from './group.js';
+import { illegalGeneration, inconsistentProtocol, invalidCommitOffset, loadInProgress, metadataTooLarge, nonEmptyGroup, rebalanceInProgress, unknownGroup, unknownMember } from './group-errors.js';
+import { describeGroup, summarizeGroup, type GroupSummary, type GroupView } from './group-view.js';
+import { GroupRebuilder, groupRecord, offsetRecord, type StoredRecord } from './offsets-log.js';
+import { YAK_PROTOCOL_TYPE, decodeAssignment, decodeSubscription, encodeAssignment } from './rest-protocol.js';
+
+/** Kafka's offset.metadata.max.bytes. */
+export const MAX_OFFSET_METADATA_BYTES = 4096;
+export const MAX_GROUP_MEMBERS = 1000;
+export const MAX_PROTOCOL_METADATA_BYTES = 64 * 1024;
+export const SESSION_TIMEOUT_MS = { min: 100, max: 30 * 60_000 } as const;
+export const REBALANCE_TIMEOUT_MS = { min: 100, max: 60 * 60_000 } as const;
+const TICK_MS = 100;
+
+/** What the coordinator needs from the broker it runs in: the clock, the internal topic, the logs. */
+export interface CoordinatorHost {
+  now(): number;
+  /** Append to the internal topic; resolves once committed (replicated like any record), throws as a produce does. */
+  append(records: StoredRecord[]): Promise<void>;
+  /** The internal topic's committed record payloads, oldest first (waits until what this leader holds is committed). */
+  readOffsetsTopic(): AsyncIterable<string>;
+  partitionCount(topic: string): number | undefined;
+  highWatermark(topic: string, partition: number): number;
+  logStartOffset(topic: string, partition: number): number;
+  /** The first offset whose record has timestamp >= `timestampMs` (the high-water mark when none has). */
+  offsetForTimestamp(topic: string, partition: number, timestampMs: number): Promise<number>;
+  /** The error for "this broker does not lead, ask the leader" (421 NOT_LEADER; Kafka's NOT_COORDINATOR). */
+  notCoordinator(): Error;
+  log: Logger;
+}
+
+export interface JoinRequest {
+  group: string;
+  /** '' for a new member. */
+  memberId: string;
+  clientId: string;
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  /** `yak` for REST groups (the coordinator assigns); anything else (Kafka's `consumer`) is assigned by the group's leader member. */
+  protocolType: string;
+  protocols: Protocol[];
+}
+
+export interface SyncRequest {
+  group: string;
+  memberId: string;
+  generation: number;
+  /** From the leader only: every member's assignment. */
+  assignments?: { memberId: string; assignment: Buffer }[];
+}
+
+export interface CommitRequest {
+  group: string;
+  /** '' with generation -1: a commit from outside the group, allowed only while it has no members (Kafka's rule). */
+  memberId: string;
+  generation: number;
+  offsets: { topic: string; partition: number; offset: number; metadata?: string }[];
+}
+
+export interface ResetRequest {
+  group: string;
+  /** One topic, or (absent) every topic the group has committed offsets for. */
+  topic?: string;
+  partitions?: number[];
+  to: { kind: 'earliest' } | { kind: 'latest' } | { kind: 'timestamp'; timestampMs: number } | { kind: 'offset'; offset: number };
+  dryRun?: boolean;
+}
+
+export interface OffsetAnswer {
+  topic: string;
+  partition: number;
+  committed_offset: number;
+}
+
+/**
+ * The group coordinator. It runs on the cluster leader only (activate() when elected, deactivate()
+ * when not), keeps groups in memory and writes every committed offset and every completed generation
+ * to the internal topic before answering, so a new leader rebuilds the same groups from it.
+ * Transport-independent: the REST routes and the Kafka listener call the same methods; refusals are
+ * YakErrors named as Kafka names them, and a refusal changes nothing.
+ */
+export class GroupCoordinator {
+  private groups = new Map<string, Group>();
+  private phase: 'inactive' | 'loading' | 'active' = 'inactive';
+  private activation = 0;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly host: CoordinatorHost,
+    private readonly options: { tickMs?: number } = {},
+  ) {}
+
+  // ---- leadership
+
+  /** This broker leads now: read the internal topic back, then serve. */
+  activate(): void {
+    const token = ++this.activation;
+    this.phase = 'loading';
+    this.groups = new Map();
+    const tickMs = this.options.tickMs ?? TICK_MS;
+    if (tickMs > 0 && !this.timer) {
+      this.timer = setInterval(() => this.tick(), tickMs);
+      this.timer.unref();
+    }
+    void this.load(token);
+  }
+
+  private async load(token: number): Promise<void> {
+    for (let attempt = 1; token === this.activation; attempt++) {
+      try {
+        const rebuilder = new GroupRebuilder((id) => new Group(id), this.host.now);
+        let records = 0;
+        for await (const payload of this.host.readOffsetsTopic()) {
+          if (token !== this.activation) return;
+          rebuilder.apply(payload);
+          records++;
+        }
+        if (token !== this.activation) return;
+        this.groups = rebuilder.groups;
+        this.phase = 'active';
+        this.host.log('info', `group coordinator active: ${this.groups.size} group(s) read back from ${records} record(s)`, 'groups.loaded', { groups: this.groups.size, records });
+        return;
+      } catch (err) {
+        this.host.log('warn', `group coordinator: reading the offsets topic failed (attempt ${attempt}): ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * attempt)).unref());
+      }
+    }
+  }
+
+  /** This broker no longer leads: every waiting request is told to ask the new leader, and the groups are dropped. */
+  deactivate(): void {
+    this.activation++;
+    this.phase = 'inactive';
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const err = this.host.notCoordinator();
+    for (const g of this.groups.values()) for (const m of g.members.values()) this.rejectWaiters(m, err);
+    this.groups = new Map();
+  }
+
+  isActive(): boolean {
+    return this.phase === 'active';
+  }
+
+  private ensureActive(): void {
+    if (this.phase === 'inactive') throw this.host.notCoordinator();
+    if (this.phase === 'loading') throw loadInProgress();
+  }
+
+  // ---- membership (Kafka's JoinGroup, SyncGroup, Heartbeat, LeaveGroup)
+
+  /** Kafka's JoinGroup: resolves once the join phase completes (a long wait, up to the rebalance timeout). */
+  join(req: JoinRequest): Promise<JoinResult> {
+    return settle(() => this.joinNow(req));
+  }
+
+  private joinNow(req: JoinRequest): Promise<JoinResult> {
+    this.ensureActive();
+    checkJoin(req);
+    let g = this.groups.get(req.group);
+    if (req.memberId !== '' && !g?.members.has(req.memberId)) throw unknownMember(req.group, req.memberId);
+    if (g && g.members.size > 0 && g.protocolType !== req.protocolType) {
+      throw inconsistentProtocol(req.group, `protocol type '${req.protocolType}' is not the group's '${g.protocolType}'`);
+    }
+    if (g && !g.supports(req.protocols, req.memberId || undefined)) {
+      throw inconsistentProtocol(req.group, `none of the protocols ${req.protocols.map((p) => p.name).join(', ')} is supported by every member`);
+    }
+    if (req.memberId === '' && g && g.members.size >= MAX_GROUP_MEMBERS) throw invalidRequest(`group '${req.group}' has ${MAX_GROUP_MEMBERS} members already (the most a group may have)`);
+    if (!g) this.groups.set(req.group, (g = new Group(req.group)));
+    const now = this.host.now();
+    if (req.memberId === '') {
+      if (g.members.size === 0) g.protocolType = req.protocolType;
+      const member: Member = {
+        memberId: `${req.clientId || 'member'}-${randomUUID()}`,
+        clientId: req.clientId,
+        sessionTimeoutMs: req.sessionTimeoutMs,
+        rebalanceTimeoutMs: req.rebalanceTimeoutMs,
+        protocols: req.protocols,
+        assignment: Buffer.alloc(0),
+        deadline: now + req.sessionTimeoutMs,
+        joining: null,
+        syncing: null,
+      };
+      g.members.set(member.memberId, member);
+      this.host.log('info', `group ${g.id}: member ${member.memberId} joins`, 'group.member.joined', { group: g.id, member: member.memberId });
+      return this.awaitJoin(g, member, true);
+    }
+    const member = g.members.get(req.memberId)!;
+    member.deadline = now + member.sessionTimeoutMs;
+    const unchanged = sameProtocols(member.protocols, req.protocols) && member.sessionTimeoutMs === req.sessionTimeoutMs && member.rebalanceTimeoutMs === req.rebalanceTimeoutMs;
+    member.clientId = req.clientId;
+    member.sessionTimeoutMs = req.sessionTimeoutMs;
+    member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
+    member.protocols = req.protocols;
+    const leaderRejoins = g.protocolType !== YAK_PROTOCOL_TYPE && member.memberId === g.leaderId;
+    if (g.state === 'PreparingRebalance') return this.awaitJoin(g, member, false);
+    if (unchanged && (g.state === 'CompletingRebalance' || (g.state === 'Stable' && !leaderRejoins))) {
+      // A member asking again (a lost answer, a failover): the current generation, no rebalance.
+      return Promise.resolve(this.joinResult(g, member));
+    }
+    return this.awaitJoin(g, member, true);
+  }
+
+  private awaitJoin(g: Group, member: Member, rebalance: boolean): Promise<JoinResult> {
+    const p = new Promise<JoinResult>((resolve, reject) => {
+      member.joining?.reject(rebalanceInProgress(g.id));
+      member.joining = { resolve, reject };
+    });
+    if (rebalance && g.state !== 'PreparingRebalance') this.prepareRebalance(g, `member ${member.memberId} joins`);
+    else this.tryCompleteJoin(g);
+    return p;
+  }
+
+  /** Kafka's SyncGroup: the member's assignment, once the leader has given it (and the generation is written). */
+  sync(req: SyncRequest): Promise<Buffer> {
+    return settle(() => this.syncNow(req));
+  }
+
+  private syncNow(req: SyncRequest): Promise<Buffer> {
+    this.ensureActive();
+    const { g, member } = this.memberOf(req.group, req.memberId);
+    if (req.generation !== g.generation) throw illegalGeneration(g.id, req.generation, g.generation);
+    if (g.state === 'PreparingRebalance' || g.state === 'Empty') throw rebalanceInProgress(g.id);
+    member.deadline = this.host.now() + member.sessionTimeoutMs;
+    if (g.state === 'Stable') return Promise.resolve(member.assignment);
+    const p = new Promise<Buffer>((resolve, reject) => {
+      member.syncing?.reject(rebalanceInProgress(g.id));
+      member.syncing = { resolve, reject };
+    });
+    if (member.memberId === g.leaderId && req.assignments && !g.persisting) {
+      const given = new Map(req.assignments.map((a) => [a.memberId, a.assignment]));
+      for (const m of g.members.values()) m.assignment = given.get(m.memberId) ?? Buffer.alloc(0);
+      this.persistGeneration(g);
+    }
+    return p;
+  }
+
+  heartbeat(group: string, memberId: string, generation: number): void {
+    this.ensureActive();
+    const { g, member } = this.memberOf(group, memberId);
+    if (generation !== g.generation) throw illegalGeneration(g.id, generation, g.generation);
+    member.deadline = this.host.now() + member.sessionTimeoutMs;
+    if (g.state === 'PreparingRebalance') throw rebalanceInProgress(g.id);
+  }
+
+  leave(group: string, memberId: string): void {
+    this.ensureActive();
+    const { g, member } = this.memberOf(group, memberId);
+    this.removeMember(g, member, 'left the group');
+  }
+
+  // ---- offsets (Kafka's OffsetCommit, OffsetFetch; and resets)
+
+  async commit(req: CommitRequest): Promise<OffsetAnswer[]> {
+    this.ensureActive();
+    if (req.offsets.length === 0) throw invalidRequest('offsets must not be empty');
+    for (const o of req.offsets) {
+      this.checkPartition(o.topic, o.partition);
+      const hwm = this.host.highWatermark(o.topic, o.partition);
+      if (o.offset > hwm) throw invalidCommitOffset(o.topic, o.partition, o.offset, `past the high-water mark ${hwm}`);
+      const bytes = Buffer.byteLength(o.metadata ?? '');
+      if (bytes > MAX_OFFSET_METADATA_BYTES) throw metadataTooLarge(bytes, MAX_OFFSET_METADATA_BYTES);
+    }
+    let g = this.groups.get(req.group);
+    if (req.generation < 0 && req.memberId === '') {
+      if (g && g.members.size > 0) throw unknownMember(req.group, '');
+    } else {
+      if (!g) throw unknownMember(req.group, req.memberId);
+      const member = g.members.get(req.memberId);
+      if (!member) throw unknownMember(req.group, req.memberId);
+      if (req.generation !== g.generation) throw illegalGeneration(g.id, req.generation, g.generation);
+      if (g.state === 'CompletingRebalance') throw rebalanceInProgress(g.id);
+      member.deadline = this.host.now() + member.sessionTimeoutMs;
+    }
+    if (!g) this.groups.set(req.group, (g = new Group(req.group)));
+    const now = this.host.now();
+    const fresh = req.offsets.filter((o) => (g.offsets.get(offsetKey(o.topic, o.partition))?.offset ?? -1) < o.offset);
+    const records = fresh.map((o) => offsetRecord({ group: g.id, topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? '', commit_timestamp: now }));
+    if (records.length > 0) await this.host.append(records);
+    const live = this.groups.get(req.group) ?? g;
+    for (const o of fresh) this.setOffset(live, o.topic, o.partition, o.offset, o.metadata ?? '', now, false);
+    return req.offsets.map((o) => ({ topic: o.topic, partition: o.partition, committed_offset: live.offsets.get(offsetKey(o.topic, o.partition))!.offset }));
+  }
+
+  /** Committed offsets of the group (all, or those named); partitions without one are left out. */
+  fetchOffsets(group: string, partitions?: { topic: string; partition: number }[]): { topic: string; partition: number; offset: number; metadata: string }[] {
+    this.ensureActive();
+    const g = this.groups.get(group);
+    if (!g) return [];
+    const all = [...g.offsets.values()];
+    const wanted = partitions ? new Set(partitions.map((p) => offsetKey(p.topic, p.partition))) : null;
+    return all.filter((c) => !wanted || wanted.has(offsetKey(c.topic, c.partition))).map((c) => ({ topic: c.topic, partition: c.partition, offset: c.offset, metadata: c.metadata }));
+  }
+
+  /** Moves committed offsets anywhere (backwards too), only while the group has no members. */
+  async resetOffsets(req: ResetRequest): Promise<OffsetAnswer[]> {
+    this.ensureActive();
+    const g0 = this.groups.get(req.group);
+    if (g0 && g0.members.size > 0) throw nonEmptyGroup(req.group, g0.members.size);
+    const topics = req.topic !== undefined ? [req.topic] : [...new Set([...(g0?.offsets.values() ?? [])].map((c) => c.topic))];
+    if (topics.length === 0) throw invalidRequest(`group '${req.group}' has no committed offsets: name a topic to reset`);
+    const targets: TopicPartition[] = [];
+    for (const topic of topics) {
+      const count = this.host.partitionCount(topic);
+      if (count === undefined) throw unknownTopic(topic);
+      const parts = req.partitions ?? Array.from({ length: count }, (_, p) => p);
+      for (const p of parts) {
+        if (p >= count) throw unknownPartition(topic, p, count);
+        targets.push({ topic, partition: p });
+      }
+    }
+    const answers: OffsetAnswer[] = [];
+    for (const t of targets) answers.push({ ...t, committed_offset: await this.resetTarget(t, req.to) });
+    const g = this.groups.get(req.group);
+    if (g && g.members.size > 0) throw nonEmptyGroup(req.group, g.members.size);
+    if (req.dryRun) return answers;
+    const now = this.host.now();
+    await this.host.append(answers.map((a) => offsetRecord({ group: req.group, topic: a.topic, partition: a.partition, offset: a.committed_offset, metadata: '', commit_timestamp: now, reset: true })));
+    let live = this.groups.get(req.group);
+    if (!live) this.groups.set(req.group, (live = new Group(req.group)));
+    for (const a of answers) this.setOffset(live, a.topic, a.partition, a.committed_offset, '', now, true);
+    this.host.log('info', `group ${req.group}: ${answers.length} offset(s) reset`, 'group.offsets.reset', { group: req.group, partitions: answers.length });
+    return answers;
+  }
+
+  private async resetTarget(t: TopicPartition, to: ResetRequest['to']): Promise<number> {
+    const start = this.host.logStartOffset(t.topic, t.partition);
+    const hwm = this.host.highWatermark(t.topic, t.partition);
+    switch (to.kind) {
+      case 'earliest':
+        return start;
+      case 'latest':
+        return hwm;
+      case 'timestamp':
+        return this.host.offsetForTimestamp(t.topic, t.partition, to.timestampMs);
+      case 'offset':
+        if (to.offset > hwm) throw invalidCommitOffset(t.topic, t.partition, to.offset, `past the high-water mark ${hwm}`);
+        if (to.offset < start) throw invalidCommitOffset(t.topic, t.partition, to.offset, `below the log start offset ${start}`);
+        return to.offset;
+    }
+  }
+
+  private setOffset(g: Group, topic: string, partition: number, offset: number, metadata: string, now: number, reset: boolean): void {
+    const key = offsetKey(topic, partition);
+    const have = g.offsets.get(key);
+    if (have && !reset && have.offset >= offset) return;
+    g.offsets.set(key, { topic, partition, offset, metadata, commitTimestamp: now });
+  }
+
+  // ---- views
+
+  list(): GroupSummary[] {
+    this.ensureActive();
+    return [...this.groups.values()].map((g) => summarizeGroup(g, (t, p) => this.host.highWatermark(t, p))).sort((a, b) => (a.group < b.group ? -1 : 1));
+  }
+
+  describe(group: string): GroupView {
+    this.ensureActive();
+    const g = this.groups.get(group);
+    if (!g) throw unknownGroup(group);
+    return describeGroup(g, (t, p) => this.host.highWatermark(t, p));
+  }
+
+  // ---- time
+
+  /** Session expiry and rebalance deadlines; the interval timer calls it, unit tests call it with their clock. */
+  tick(): void {
+    if (this.phase !== 'active') return;
+    const now = this.host.now();
+    for (const g of [...this.groups.values()]) {
+      for (const m of [...g.members.values()]) {
+        if (!m.joining && m.deadline < now) this.removeMember(g, m, `session expired (${m.sessionTimeoutMs} ms without a heartbeat)`);
+      }
+      if (g.state === 'PreparingRebalance' && now >= g.rebalanceDeadline) this.tryCompleteJoin(g);
+      if (g.state === 'CompletingRebalance' && !g.persisting && now >= g.rebalanceDeadline) this.prepareRebalance(g, 'the leader sent no assignment in time');
+      if (g.state === 'Empty' && g.members.size === 0 && g.offsets.size === 0) this.groups.delete(g.id);
+    }
+  }
+
+  // ---- the rebalance itself
+
+  private prepareRebalance(g: Group, why: string): void {
+    if (g.state === 'CompletingRebalance') {
+      for (const m of g.members.values()) {
+        m.syncing?.reject(rebalanceInProgress(g.id));
+        m.syncing = null;
+      }
+    }
+    g.state = 'PreparingRebalance';
+    g.rebalanceDeadline = this.host.now() + g.maxRebalanceTimeoutMs();
+    this.host.log('info', `group ${g.id}: rebalancing (${why})`, 'group.rebalance', { group: g.id, generation: g.generation, reason: why });
+    this.tryCompleteJoin(g);
+  }
+
+  private tryCompleteJoin(g: Group): void {
+    if (g.state !== 'PreparingRebalance') return;
+    if (!g.allJoined() && this.host.now() < g.rebalanceDeadline) return;
+    for (const m of [...g.members.values()]) if (!m.joining) this.dropMember(g, m, 'did not join again before the rebalance timeout');
+    this.completeJoin(g);
+  }
+
+  private completeJoin(g: Group): void {
+    const now = this.host.now();
+    g.generation++;
+    if (g.members.size === 0) {
+      g.state = 'Empty';
+      g.protocol = '';
+      g.leaderId = '';
+      this.persistQuietly(g);
+      return;
+    }
+    const protocol = g.chooseProtocol();
+    if (protocol === null) {
+      for (const m of [...g.members.values()]) {
+        m.joining?.reject(inconsistentProtocol(g.id, 'the members share no protocol'));
+        g.members.delete(m.memberId);
+      }
+      g.state = 'Empty';
+      return;
+    }
+    g.protocol = protocol;
+    if (!g.members.has(g.leaderId)) g.leaderId = g.members.keys().next().value!;
+    g.state = 'CompletingRebalance';
+    g.rebalanceDeadline = now + g.maxRebalanceTimeoutMs();
+    const owned = new Map([...g.members.values()].map((m) => [m.memberId, m.assignment]));
+    for (const m of g.members.values()) {
+      m.assignment = Buffer.alloc(0);
+      m.deadline = now + m.sessionTimeoutMs;
+    }
+    this.host.log('info', `group ${g.id}: generation ${g.generation} with ${g.members.size} member(s)`, 'group.generation', { group: g.id, generation: g.generation, members: g.members.size });
+    if (g.protocolType === YAK_PROTOCOL_TYPE) {
+      this.assignServerSide(g, owned);
+      return;
+    }
+    for (const m of g.members.values()) {
+      const w = m.joining!;
+      m.joining = null;
+      w.resolve(this.joinResult(g, m));
+    }
+  }
+
+  /** REST groups: the coordinator assigns, writes the generation, and only then answers the joins. */
+  private assignServerSide(g: Group, owned: Map<string, Buffer>): void {
+    const strategy = isStrategy(g.protocol) ? g.protocol : 'range';
+    const result = assign(
+      strategy,
+      [...g.members.values()].map((m) => ({ memberId: m.memberId, topics: decodeSubscription(g.metadataOf(m, g.protocol)), owned: decodeAssignment(owned.get(m.memberId) ?? Buffer.alloc(0)) })),
+      (t) => this.host.partitionCount(t),
+    );
+    for (const m of g.members.values()) m.assignment = encodeAssignment(result.get(m.memberId) ?? []);
+    this.persistGeneration(g);
+  }
+
+  /** Write the generation (members and assignments) to the internal topic; then Stable, and every waiting join or sync is answered. */
+  private persistGeneration(g: Group): void {
+    const generation = g.generation;
+    const waiting = [...g.members.values()].filter((m) => m.joining).map((m) => ({ m, w: m.joining! }));
+    for (const { m } of waiting) m.joining = null;
+    g.persisting = true;
+    this.host.append([groupRecord(g)]).then(
+      () => {
+        g.persisting = false;
+        if (g.generation !== generation || g.state !== 'CompletingRebalance') {
+          for (const { w } of waiting) w.reject(rebalanceInProgress(g.id));
+          return;
+        }
+        g.state = 'Stable';
+        for (const { m, w } of waiting) w.resolve(this.joinResult(g, m));
+        for (const m of g.members.values()) {
+          const s = m.syncing;
+          m.syncing = null;
+          s?.resolve(m.assignment);
+        }
+      },
+      (err: Error) => {
+        g.persisting = false;
+        for (const { w } of waiting) w.reject(err);
+        if (g.generation === generation && g.state === 'CompletingRebalance') {
+          for (const m of g.members.values()) {
+            m.syncing?.reject(err);
+            m.syncing = null;
+          }
+          if (this.phase === 'active') this.prepareRebalance(g, `the generation could not be written: ${err.message}`);
+        }
+      },
+    );
+  }
+
+  private persistQuietly(g: Group): void {
+    this.host.append([groupRecord(g)]).catch((err: Error) => this.host.log('debug', `group ${g.id}: could not record generation ${g.generation}: ${err.message}`));
+  }
+
+  private joinResult(g: Group, m: Member): JoinResult {
+    const isLeader = m.memberId === g.leaderId && g.protocolType !== YAK_PROTOCOL_TYPE;
+    return {
+      memberId: m.memberId,
+      generation: g.generation,
+      protocolType: g.protocolType,
+      protocol: g.protocol,
+      leaderId: g.leaderId,
+      members: isLeader ? [...g.members.values()].map((x) => ({ memberId: x.memberId, clientId: x.clientId, metadata: g.metadataOf(x, g.protocol) })) : [],
+      ...(g.protocolType === YAK_PROTOCOL_TYPE ? { assignment: m.assignment } : {}),
+    };
+  }
+
+  private removeMember(g: Group, m: Member, why: string): void {
+    this.dropMember(g, m, why);
+    if (g.state === 'Stable' || g.state === 'CompletingRebalance') this.prepareRebalance(g, `member ${m.memberId} ${why}`);
+    else if (g.state === 'PreparingRebalance') this.tryCompleteJoin(g);
+  }
+
+  private dropMember(g: Group, m: Member, why: string): void {
+    this.rejectWaiters(m, unknownMember(g.id, m.memberId));
+    g.members.delete(m.memberId);
+    this.host.log('info', `group ${g.id}: member ${m.memberId} ${why}`, 'group.member.removed', { group: g.id, member: m.memberId, reason: why });
+  }
+
+  private rejectWaiters(m: Member, err: Error): void {
+    m.joining?.reject(err);
+    m.syncing?.reject(err);
+    m.joining = null;
+    m.syncing = null;
+  }
+
+  private memberOf(group: string, memberId: string): { g: Group; member: Member } {
+    const g = this.groups.get(group);
+    const member = g?.members.get(memberId);
+    if (!g || !member) throw unknownMember(group, memberId);
+    return { g, member };
+  }
+
+  private checkPartition(topic: string, partition: number): void {
+    const count = this.host.partitionCount(topic);
+    if (count === undefined) throw unknownTopic(topic);
+    if (!Number.isSafeInteger(partition) || partition < 0 || partition >= count) throw unknownPartition(topic, partition, count);
+  }
+}
+
+/** A refusal as a rejected promise, never a throw, whatever the caller awaits. */
+function settle<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return f();
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function checkJoin(req: JoinRequest): void {
+  if (typeof req.group !== 'string' || req.group.length === 0 || req.group.length > 255) throw invalidRequest('group must be a string of 1 to 255 characters');
+  inRange('session timeout', req.sessionTimeoutMs, SESSION_TIMEOUT_MS);
+  inRange('rebalance timeout', req.rebalanceTimeoutMs, REBALANCE_TIMEOUT_MS);
+  if (req.protocolType.length === 0) throw invalidRequest('protocol type must not be empty');
+  if (req.protocols.length === 0) throw invalidRequest('at least one protocol is needed');
+  for (const p of req.protocols) {
+    if (p.metadata.length > MAX_PROTOCOL_METADATA_BYTES) throw invalidRequest(`protocol '${p.name}' metadata is ${p.metadata.length} bytes; at most ${MAX_PROTOCOL_METADATA_BYTES}`);
+  }
+}
+
+function inRange(what: string, value: number, range: { min: number; max: number }): void {
+  if (!Number.isSafeInteger(value) || value < range.min || value > range.max) throw invalidRequest(`${what} must be an integer from ${range.min} to ${range.max} ms; got ${value}`);
+}
