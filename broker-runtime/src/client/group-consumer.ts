@@ -126,7 +126,7 @@ export class GroupConsumer<P = unknown> {
     if (refusal) throw refusal;
   }
 
-  /** Graceful: the current batch finishes, processed offsets are committed, the member leaves (its partitions move at once). */
+  /** Graceful: the record (or batch) under way finishes, processed offsets are committed, the member leaves (its partitions move at once). */
   async close(): Promise<void> {
     this.closing = true;
     this.abort.abort();
@@ -271,6 +271,7 @@ export class GroupConsumer<P = unknown> {
         return;
       }
       for (const r of records) {
+        if (this.closing) return; // close(): the record under way finishes, the rest wait for the next holder
         await handlers.eachRecord!({ ...r, topic, partition });
         this.processed.set(k, r.offset + 1);
         this.positions.set(k, r.offset + 1);
