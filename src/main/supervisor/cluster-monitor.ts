@@ -2,7 +2,7 @@ import type { RatePoint } from '../../shared/cluster-api.js';
 import type { ClusterProcesses } from './cluster-processes.js';
 import { ClusterWatch } from './cluster-watch.js';
 import type { EventLog } from './event-log.js';
-import { claimedLeader, mergeMembership, trustedMembership, type ClusterViewObs, type Observation, type TopicObs } from './observation.js';
+import { claimedLeader, mergeMembership, trustedMembership, type ClusterViewObs, type GroupObs, type Observation, type TopicObs } from './observation.js';
 import { observeCluster, PollLoop } from './poller.js';
 import { countersFrom, RateTracker } from './rates.js';
 import { pingRedis } from './redis-probe.js';
@@ -35,6 +35,8 @@ export class ClusterMonitor {
   /** Each broker's last /topics, kept after it stops answering (a dead replica's log is still there). */
   readonly replicaTopics = new Map<string, TopicObs[]>();
   lastObs: Observation | null = null;
+  /** The consumer groups the leader last listed (kept through rounds without a leader). */
+  lastGroups: GroupObs[] | null = null;
   /** The last membership (ISR, registrations) a leader reaching Redis reported. */
   lastMembership: ClusterViewObs | null = null;
   /** The highest epoch any broker has reported. */
@@ -75,6 +77,7 @@ export class ClusterMonitor {
   /** After a wipe: nothing seen before means anything any more. */
   forgetAll(): void {
     this.replicaTopics.clear();
+    this.lastGroups = null;
     this.rates.reset();
     this.lastMembership = null;
     this.lastEpoch = 0;
@@ -97,6 +100,7 @@ export class ClusterMonitor {
     if (redisUp) procs.redis?.markReady();
     for (const id of obs.health.keys()) procs.brokers.get(id)?.process.markReady();
     for (const [id, topics] of obs.topics) this.replicaTopics.set(id, topics);
+    if (obs.groups) this.lastGroups = obs.groups;
     for (const e of this.watch.update(obs)) {
       events.emit(e.kind, e.message, { ...(e.brokerId ? { brokerId: e.brokerId } : {}), ...(e.epoch !== undefined ? { epoch: e.epoch } : {}) });
     }

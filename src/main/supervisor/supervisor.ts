@@ -447,6 +447,7 @@ export class Supervisor implements ClusterApi {
       lastEpoch: this.monitor.lastEpoch,
       lastLease: this.monitor.lastLease,
       rates: this.monitor.rateHistory(),
+      groups: this.monitor.lastGroups,
     });
   }
 
