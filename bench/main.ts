@@ -13,6 +13,7 @@ import { consume } from './workloads/consume.js';
 import type { WorkloadContext } from './workloads/context.js';
 import { endToEnd } from './workloads/end-to-end.js';
 import { failover } from './workloads/failover.js';
+import { groups } from './workloads/groups.js';
 import { singleProduce } from './workloads/single-produce.js';
 
 /** In the order they run: failover last, because it restarts brokers (and so resets their memory). */
@@ -21,6 +22,7 @@ const RUNNERS: Record<Workload, (ctx: WorkloadContext) => Promise<Row[]>> = {
   batch: batchProduce,
   consume,
   e2e: endToEnd,
+  groups,
   failover,
 };
 

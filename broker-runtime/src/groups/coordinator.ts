@@ -198,6 +198,8 @@ export class GroupCoordinator {
     member.protocols = req.protocols;
     const leaderRejoins = g.protocolType !== YAK_PROTOCOL_TYPE && member.memberId === g.leaderId;
     if (g.state === 'PreparingRebalance') return this.awaitJoin(g, member, false);
+    // A REST generation being written: answered with it once it is (persistGeneration).
+    if (unchanged && g.state === 'CompletingRebalance' && g.protocolType === YAK_PROTOCOL_TYPE) return this.awaitJoin(g, member, false);
     if (unchanged && (g.state === 'CompletingRebalance' || (g.state === 'Stable' && !leaderRejoins))) {
       // A member asking again (a lost answer, a failover): the current generation, no rebalance.
       return Promise.resolve(this.joinResult(g, member));
@@ -265,7 +267,7 @@ export class GroupCoordinator {
       const bytes = Buffer.byteLength(o.metadata ?? '');
       if (bytes > MAX_OFFSET_METADATA_BYTES) throw metadataTooLarge(bytes, MAX_OFFSET_METADATA_BYTES);
     }
-    let g = this.groups.get(req.group);
+    const g = this.groups.get(req.group);
     if (req.generation < 0 && req.memberId === '') {
       if (g && g.members.size > 0) throw unknownMember(req.group, '');
     } else {
@@ -276,14 +278,15 @@ export class GroupCoordinator {
       if (g.state === 'CompletingRebalance') throw rebalanceInProgress(g.id);
       member.deadline = this.host.now() + member.sessionTimeoutMs;
     }
-    if (!g) this.groups.set(req.group, (g = new Group(req.group)));
     const now = this.host.now();
-    const fresh = req.offsets.filter((o) => (g.offsets.get(offsetKey(o.topic, o.partition))?.offset ?? -1) < o.offset);
-    const records = fresh.map((o) => offsetRecord({ group: g.id, topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? '', commit_timestamp: now }));
+    const fresh = req.offsets.filter((o) => (g?.offsets.get(offsetKey(o.topic, o.partition))?.offset ?? -1) < o.offset);
+    const records = fresh.map((o) => offsetRecord({ group: req.group, topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? '', commit_timestamp: now }));
     if (records.length > 0) await this.host.append(records);
-    const live = this.groups.get(req.group) ?? g;
+    // Looked up again after the write: a group created before it could have been dropped as empty meanwhile.
+    let live = this.groups.get(req.group);
+    if (!live) this.groups.set(req.group, (live = new Group(req.group)));
     for (const o of fresh) this.setOffset(live, o.topic, o.partition, o.offset, o.metadata ?? '', now, false);
-    return req.offsets.map((o) => ({ topic: o.topic, partition: o.partition, committed_offset: live.offsets.get(offsetKey(o.topic, o.partition))!.offset }));
+    return req.offsets.map((o) => ({ topic: o.topic, partition: o.partition, committed_offset: live.offsets.get(offsetKey(o.topic, o.partition))?.offset ?? o.offset }));
   }
 
   /** Committed offsets of the group (all, or those named); partitions without one are left out. */
@@ -455,37 +458,35 @@ export class GroupCoordinator {
     this.persistGeneration(g);
   }
 
-  /** Write the generation (members and assignments) to the internal topic; then Stable, and every waiting join or sync is answered. */
+  /**
+   * Write the generation (members and assignments) to the internal topic; then Stable, and every
+   * join or sync waiting by then is answered — never before the write, so no member learns of a
+   * generation a new leader would not know. A join that arrives meanwhile waits for the write too.
+   */
   private persistGeneration(g: Group): void {
     const generation = g.generation;
-    const waiting = [...g.members.values()].filter((m) => m.joining).map((m) => ({ m, w: m.joining! }));
-    for (const { m } of waiting) m.joining = null;
+    const current = () => g.generation === generation && g.state === 'CompletingRebalance';
     g.persisting = true;
     this.host.append([groupRecord(g)]).then(
       () => {
         g.persisting = false;
-        if (g.generation !== generation || g.state !== 'CompletingRebalance') {
-          for (const { w } of waiting) w.reject(rebalanceInProgress(g.id));
-          return;
-        }
+        // Otherwise a new rebalance began meanwhile: the waiting joins belong to its join phase now.
+        if (!current()) return;
         g.state = 'Stable';
-        for (const { m, w } of waiting) w.resolve(this.joinResult(g, m));
         for (const m of g.members.values()) {
+          const j = m.joining;
           const s = m.syncing;
+          m.joining = null;
           m.syncing = null;
+          j?.resolve(this.joinResult(g, m));
           s?.resolve(m.assignment);
         }
       },
       (err: Error) => {
         g.persisting = false;
-        for (const { w } of waiting) w.reject(err);
-        if (g.generation === generation && g.state === 'CompletingRebalance') {
-          for (const m of g.members.values()) {
-            m.syncing?.reject(err);
-            m.syncing = null;
-          }
-          if (this.phase === 'active') this.prepareRebalance(g, `the generation could not be written: ${err.message}`);
-        }
+        if (!current()) return;
+        for (const m of g.members.values()) this.rejectWaiters(m, err);
+        if (this.phase === 'active') this.prepareRebalance(g, `the generation could not be written: ${err.message}`);
       },
     );
   }

@@ -182,3 +182,16 @@ test('waiting joins are told to ask the new leader when this broker stops leadin
   c.deactivate();
   assert.equal(await code(pending), 'NOT_LEADER');
 });
+
+test('a commit from outside the group is kept even when the periodic sweep runs while it is being written', async () => {
+  const w = world();
+  const c = await w.make();
+  const append = w.host.append;
+  w.host.append = async (records) => {
+    c.tick(); // the sweep of empty groups, in the middle of the write
+    await append(records);
+  };
+  await c.commit({ group: 'tool', memberId: '', generation: -1, offsets: [{ topic: 't', partition: 0, offset: 3 }] });
+  assert.equal(c.describe('tool').offsets[0]!.committed_offset, 3);
+  assert.deepEqual(c.list().map((g) => g.group), ['tool']);
+});
