@@ -195,3 +195,33 @@ test('a commit from outside the group is kept even when the periodic sweep runs 
   assert.equal(c.describe('tool').offsets[0]!.committed_offset, 3);
   assert.deepEqual(c.list().map((g) => g.group), ['tool']);
 });
+
+test('no REST member learns a generation before it is written to the offsets topic', async () => {
+  const w = world();
+  const c = await w.make();
+  const a = await c.join(restJoin('g', '', 60_000));
+  let release!: () => void;
+  const append = w.host.append;
+  w.host.append = async (records) => {
+    await new Promise<void>((r) => (release = r));
+    await append(records);
+  };
+  const bJoin = c.join(restJoin('g', '', 60_000));
+  await flush();
+  let answered = false;
+  const aJoin = c.join(restJoin('g', a.memberId, 60_000)).then(
+    (r) => ((answered = true), r),
+    (e: YakError) => e.code,
+  );
+  await flush();
+  assert.equal(answered, false, 'the join waits while generation 2 is being written');
+  const again = c.join(restJoin('g', a.memberId, 60_000)).then((r) => ((answered = true), r)); // a retried join, meanwhile
+  await flush();
+  assert.equal(answered, false);
+  release();
+  const [a2, b, a3] = await Promise.all([aJoin, bJoin, again]);
+  assert.equal(a2, 'REBALANCE_IN_PROGRESS', 'the first of two joins of one member is superseded');
+  assert.equal(b.generation, 2);
+  assert.equal((a3 as { generation: number }).generation, 2);
+  assert.ok(w.log.some((r) => r.payload.includes('"generation":2')));
+});
