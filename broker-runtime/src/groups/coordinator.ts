@@ -368,6 +368,23 @@ export class GroupCoordinator {
     return describeGroup(g, (t, p) => this.host.highWatermark(t, p));
   }
 
+  /**
+   * Kafka's DescribeGroups needs the members' raw protocol metadata and assignment (GroupView
+   * decodes them): null for a group this coordinator does not know (Kafka answers state "Dead").
+   */
+  describeRaw(group: string): { state: string; protocolType: string; protocol: string; generation: number; members: { memberId: string; clientId: string; metadata: Buffer; assignment: Buffer }[] } | null {
+    this.ensureActive();
+    const g = this.groups.get(group);
+    if (!g) return null;
+    return {
+      state: g.state,
+      protocolType: g.protocolType,
+      protocol: g.protocol,
+      generation: g.generation,
+      members: [...g.members.values()].map((m) => ({ memberId: m.memberId, clientId: m.clientId, metadata: g.metadataOf(m, g.protocol), assignment: m.assignment })),
+    };
+  }
+
   // ---- time
 
   /** Session expiry and rebalance deadlines; the interval timer calls it, unit tests call it with their clock. */

@@ -153,6 +153,9 @@ test("Kafka's client-side assignment: the leader gets every member's metadata an
   assert.equal(leaderSync.toString(), 'A');
   assert.equal((await followerSync).toString(), 'B');
   assert.equal(c.describe('k').state, 'Stable');
+  const raw = c.describeRaw('k')!;
+  assert.deepEqual(raw.members.map((m) => m.assignment.toString()).sort(), ['A', 'B']);
+  assert.equal(c.describeRaw('nope'), null);
   assert.equal(await code(c.join({ ...kafkaJoin(''), protocolType: 'other' })), 'INCONSISTENT_GROUP_PROTOCOL');
 });
 
