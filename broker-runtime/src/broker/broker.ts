@@ -95,6 +95,7 @@ export class Broker implements BrokerService {
       minInsync: config.minInsync,
       storage: () => storage.view(),
       leader: () => (this.leaderRep ? { replicas: this.leaderRep.replicaCount(), inSync: this.leaderRep.inSyncCount() } : null),
+      groups: () => (this.groups?.isActive() ? this.groups.list() : null),
     });
     this.refreshMetaVersion();
     // One set of TLS material for every connection this broker opens: to followers and to Redis.

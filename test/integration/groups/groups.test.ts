@@ -145,6 +145,9 @@ describe('consumer groups', () => {
     const view = await get('/groups/g4');
     assert.deepEqual(view.body.offsets.map((o: { committed_offset: number }) => o.committed_offset), [0, 5, 10, 10]);
     assert.equal(view.body.lag, 10 + 5);
+    const metrics = (await get('/metrics?format=prometheus')).text;
+    assert.match(metrics, /^yak_group_lag\{group="g4"\} 15$/m);
+    assert.match(metrics, /^yak_group_members\{group="g4"\} 0$/m);
   });
 
   test('the internal topic is hidden from /topics unless asked for, and only the coordinator writes it', async () => {
