@@ -397,7 +397,10 @@ export class GroupCoordinator {
       }
       if (g.state === 'PreparingRebalance' && now >= g.rebalanceDeadline) this.tryCompleteJoin(g);
       if (g.state === 'CompletingRebalance' && !g.persisting && now >= g.rebalanceDeadline) this.prepareRebalance(g, 'the leader sent no assignment in time');
-      if (g.state === 'Empty' && g.members.size === 0 && g.offsets.size === 0) this.groups.delete(g.id);
+      // Only a group that never formed a generation goes: a group that did keeps its number, so a
+      // generation is never given out twice under one name (a member of the old generation 1 could
+      // otherwise commit into a new generation 1).
+      if (g.state === 'Empty' && g.members.size === 0 && g.offsets.size === 0 && g.generation === 0) this.groups.delete(g.id);
     }
   }
 
