@@ -66,6 +66,12 @@ export interface GroupSnapshot {
   lag: number;
 }
 
+/** Every group's lag at one moment (a point of the lag chart). */
+export interface GroupLagPoint {
+  at: number;
+  lag: Record<string, number>;
+}
+
 export interface BrokerSnapshot {
   id: string;
   url: string;
@@ -120,6 +126,8 @@ export interface ClusterSnapshot {
   topics: TopicSnapshot[];
   /** Consumer groups with their lag, as the leader last listed them (absent: not known yet). */
   groups?: GroupSnapshot[];
+  /** Recent lag of every group, oldest first (about two minutes). */
+  groupLag?: GroupLagPoint[];
   /** Recent rate history, oldest first (about two minutes). */
   rates: RatePoint[];
 }

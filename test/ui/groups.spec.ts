@@ -33,5 +33,6 @@ test.describe('consumer groups on the dashboard', () => {
     await expect(row.getByTestId('group-state')).toHaveText('Empty');
     await expect(row.getByTestId('group-members')).toHaveText('0');
     await expect(row.getByTestId('group-lag')).toHaveText('5');
+    await expect(page.getByTestId('group-lag-chart')).toBeVisible();
   });
 });

@@ -4,6 +4,7 @@ import type {
   ClusterSnapshot,
   PartitionSnapshot,
   ProcessInfo,
+  GroupLagPoint,
   GroupSnapshot,
   RatePoint,
   RedisInfo,
@@ -38,6 +39,7 @@ export interface SnapshotInput {
   rates: RatePoint[];
   /** The consumer groups the leader last listed (ClusterMonitor.lastGroups); optional for tests. */
   groups?: readonly GroupSnapshot[] | null;
+  groupLag?: readonly GroupLagPoint[];
 }
 
 /** The one picture the renderer draws. Pure: everything it needs is in the input. */
@@ -82,6 +84,7 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
     topics: buildTopics(input.replicaTopics, leader?.id ?? null),
     rates: input.rates,
     ...(input.groups ? { groups: input.groups.map((g) => ({ ...g })) } : {}),
+    ...(input.groupLag && input.groupLag.length > 0 ? { groupLag: [...input.groupLag] } : {}),
   };
 }
 

@@ -448,6 +448,7 @@ export class Supervisor implements ClusterApi {
       lastLease: this.monitor.lastLease,
       rates: this.monitor.rateHistory(),
       groups: this.monitor.lastGroups,
+      groupLag: this.monitor.groupLag,
     });
   }
 

@@ -45,6 +45,7 @@ describe('snapshot pieces', () => {
     assert.equal(parseGroups({ error: 'NOT_LEADER' }), null);
     const base = { at: 0, running: true, settings: DEFAULT_SETTINGS, redis: { mode: 'embedded' as const, url: 'redis://x', reachable: true, process: null, problem: null }, brokers: [], obs: null, replicaTopics: new Map(), lastMembership: null, lastEpoch: 0, rates: [] };
     assert.deepEqual(buildSnapshot({ ...base, groups }).groups, groups);
+    assert.deepEqual(buildSnapshot({ ...base, groups, groupLag: [{ at: 1, lag: { b: 7 } }] }).groupLag, [{ at: 1, lag: { b: 7 } }]);
     assert.equal(buildSnapshot(base).groups, undefined);
   });
 

@@ -56,6 +56,7 @@ export const useClusterStore = defineStore('cluster', () => {
   const topicNames = computed(() => topics.value.map((t) => t.name).sort());
   /** Consumer groups with their lag, as the leader last listed them. */
   const groups = computed(() => snapshot.value?.groups ?? []);
+  const groupLag = computed(() => snapshot.value?.groupLag ?? []);
   const connected = computed(() => lastContactAt.value > 0 && now.value - lastContactAt.value < DISCONNECTED_AFTER_MS);
 
   function acceptSnapshot(s: ClusterSnapshot): void {
@@ -171,6 +172,7 @@ export const useClusterStore = defineStore('cluster', () => {
     topics,
     topicNames,
     groups,
+    groupLag,
     init,
     dispose,
     refresh,
