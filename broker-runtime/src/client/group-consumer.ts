@@ -201,12 +201,14 @@ export class GroupConsumer<P = unknown> {
     this.memberId = answer.member_id;
     this.generationId = answer.generation;
     this.assigned = answer.partitions;
-    this.rejoin = false;
     this.startHeartbeats(answer.heartbeat_interval_ms);
     const mine = new Set(this.assigned.map((p) => key(p.topic, p.partition)));
     for (const map of [this.positions, this.processed, this.committed]) for (const k of [...map.keys()]) if (!mine.has(k)) map.delete(k);
+    // Until the committed offsets are known nothing is fetched: a failure here joins again (at once,
+    // the coordinator answers a known member of a stable group with its current generation).
     const offsets = new Map((await this.client.groupOffsets(this.o.group)).offsets.map((o) => [key(o.topic, o.partition), o.offset]));
     const latest = this.o.startFrom === 'latest' ? await this.highWatermarks() : new Map<string, number>();
+    this.rejoin = false;
     for (const p of this.assigned) {
       const k = key(p.topic, p.partition);
       const committed = offsets.get(k);
