@@ -1,80 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { invalidRequest, unknownPartition, unknownTopic } from '../errors/errors.js';
-import type { Logger } from '../logger.js';
-import { assign, isStrategy, type TopicPartition } from './assignors.js';
-import { Group, offsetKey, sameProtocols, type JoinResult, type Member, type Protocol } from './group.js';
-import { illegalGeneration, inconsistentProtocol, invalidCommitOffset, loadInProgress, metadataTooLarge, nonEmptyGroup, rebalanceInProgress, unknownGroup, unknownMember } from './group-errors.js';
+import { invalidRequest } from '../errors/errors.js';
+import { assign, isStrategy } from './assignors.js';
+import { Group, sameProtocols, type JoinResult, type Member } from './group.js';
+import { illegalGeneration, inconsistentProtocol, loadInProgress, rebalanceInProgress, unknownGroup, unknownMember } from './group-errors.js';
 import { describeGroup, summarizeGroup, type GroupSummary, type GroupView } from './group-view.js';
-import { GroupRebuilder, groupRecord, offsetRecord, type StoredRecord } from './offsets-log.js';
+import { OffsetStore } from './offset-store.js';
+import { GroupRebuilder, groupRecord } from './offsets-log.js';
+import { checkJoin, settle, MAX_GROUP_MEMBERS, type CommitRequest, type CoordinatorHost, type JoinRequest, type OffsetAnswer, type ResetRequest, type SyncRequest } from './requests.js';
 import { YAK_PROTOCOL_TYPE, decodeAssignment, decodeSubscription, encodeAssignment } from './rest-protocol.js';
 
-/** Kafka's offset.metadata.max.bytes. */
-export const MAX_OFFSET_METADATA_BYTES = 4096;
-export const MAX_GROUP_MEMBERS = 1000;
-export const MAX_PROTOCOL_METADATA_BYTES = 64 * 1024;
-export const SESSION_TIMEOUT_MS = { min: 100, max: 30 * 60_000 } as const;
-export const REBALANCE_TIMEOUT_MS = { min: 100, max: 60 * 60_000 } as const;
+export { MAX_GROUP_MEMBERS, MAX_OFFSET_METADATA_BYTES, MAX_PROTOCOL_METADATA_BYTES, REBALANCE_TIMEOUT_MS, SESSION_TIMEOUT_MS } from './requests.js';
+export type { CommitRequest, CoordinatorHost, JoinRequest, OffsetAnswer, ResetRequest, SyncRequest } from './requests.js';
+
 const TICK_MS = 100;
 
-/** What the coordinator needs from the broker it runs in: the clock, the internal topic, the logs. */
-export interface CoordinatorHost {
-  now(): number;
-  /** Append to the internal topic; resolves once committed (replicated like any record), throws as a produce does. */
-  append(records: StoredRecord[]): Promise<void>;
-  /** The internal topic's committed record payloads, oldest first (waits until what this leader holds is committed). */
-  readOffsetsTopic(): AsyncIterable<string>;
-  partitionCount(topic: string): number | undefined;
-  highWatermark(topic: string, partition: number): number;
-  logStartOffset(topic: string, partition: number): number;
-  /** The first offset whose record has timestamp >= `timestampMs` (the high-water mark when none has). */
-  offsetForTimestamp(topic: string, partition: number, timestampMs: number): Promise<number>;
-  /** The error for "this broker does not lead, ask the leader" (421 NOT_LEADER; Kafka's NOT_COORDINATOR). */
-  notCoordinator(): Error;
-  log: Logger;
-}
-
-export interface JoinRequest {
-  group: string;
-  /** '' for a new member. */
-  memberId: string;
-  clientId: string;
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
-  /** `yak` for REST groups (the coordinator assigns); anything else (Kafka's `consumer`) is assigned by the group's leader member. */
-  protocolType: string;
-  protocols: Protocol[];
-}
-
-export interface SyncRequest {
-  group: string;
-  memberId: string;
-  generation: number;
-  /** From the leader only: every member's assignment. */
-  assignments?: { memberId: string; assignment: Buffer }[];
-}
-
-export interface CommitRequest {
-  group: string;
-  /** '' with generation -1: a commit from outside the group, allowed only while it has no members (Kafka's rule). */
-  memberId: string;
-  generation: number;
-  offsets: { topic: string; partition: number; offset: number; metadata?: string }[];
-}
-
-export interface ResetRequest {
-  group: string;
-  /** One topic, or (absent) every topic the group has committed offsets for. */
-  topic?: string;
-  partitions?: number[];
-  to: { kind: 'earliest' } | { kind: 'latest' } | { kind: 'timestamp'; timestampMs: number } | { kind: 'offset'; offset: number };
-  dryRun?: boolean;
-}
-
-export interface OffsetAnswer {
-  topic: string;
-  partition: number;
-  committed_offset: number;
-}
 
 /**
  * The group coordinator. It runs on the cluster leader only (activate() when elected, deactivate()
@@ -88,11 +27,14 @@ export class GroupCoordinator {
   private phase: 'inactive' | 'loading' | 'active' = 'inactive';
   private activation = 0;
   private timer: NodeJS.Timeout | null = null;
+  private readonly offsets: OffsetStore;
 
   constructor(
     private readonly host: CoordinatorHost,
     private readonly options: { tickMs?: number } = {},
-  ) {}
+  ) {
+    this.offsets = new OffsetStore(() => this.groups, host);
+  }
 
   // ---- leadership
 
@@ -259,99 +201,19 @@ export class GroupCoordinator {
 
   async commit(req: CommitRequest): Promise<OffsetAnswer[]> {
     this.ensureActive();
-    if (req.offsets.length === 0) throw invalidRequest('offsets must not be empty');
-    for (const o of req.offsets) {
-      this.checkPartition(o.topic, o.partition);
-      const hwm = this.host.highWatermark(o.topic, o.partition);
-      if (o.offset > hwm) throw invalidCommitOffset(o.topic, o.partition, o.offset, `past the high-water mark ${hwm}`);
-      const bytes = Buffer.byteLength(o.metadata ?? '');
-      if (bytes > MAX_OFFSET_METADATA_BYTES) throw metadataTooLarge(bytes, MAX_OFFSET_METADATA_BYTES);
-    }
-    const g = this.groups.get(req.group);
-    if (req.generation < 0 && req.memberId === '') {
-      if (g && g.members.size > 0) throw unknownMember(req.group, '');
-    } else {
-      if (!g) throw unknownMember(req.group, req.memberId);
-      const member = g.members.get(req.memberId);
-      if (!member) throw unknownMember(req.group, req.memberId);
-      if (req.generation !== g.generation) throw illegalGeneration(g.id, req.generation, g.generation);
-      if (g.state === 'CompletingRebalance') throw rebalanceInProgress(g.id);
-      member.deadline = this.host.now() + member.sessionTimeoutMs;
-    }
-    const now = this.host.now();
-    const fresh = req.offsets.filter((o) => (g?.offsets.get(offsetKey(o.topic, o.partition))?.offset ?? -1) < o.offset);
-    const records = fresh.map((o) => offsetRecord({ group: req.group, topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? '', commit_timestamp: now }));
-    if (records.length > 0) await this.host.append(records);
-    // Looked up again after the write: a group created before it could have been dropped as empty meanwhile.
-    let live = this.groups.get(req.group);
-    if (!live) this.groups.set(req.group, (live = new Group(req.group)));
-    for (const o of fresh) this.setOffset(live, o.topic, o.partition, o.offset, o.metadata ?? '', now, false);
-    return req.offsets.map((o) => ({ topic: o.topic, partition: o.partition, committed_offset: live.offsets.get(offsetKey(o.topic, o.partition))?.offset ?? o.offset }));
+    return this.offsets.commit(req);
   }
 
   /** Committed offsets of the group (all, or those named); partitions without one are left out. */
   fetchOffsets(group: string, partitions?: { topic: string; partition: number }[]): { topic: string; partition: number; offset: number; metadata: string }[] {
     this.ensureActive();
-    const g = this.groups.get(group);
-    if (!g) return [];
-    const all = [...g.offsets.values()];
-    const wanted = partitions ? new Set(partitions.map((p) => offsetKey(p.topic, p.partition))) : null;
-    return all.filter((c) => !wanted || wanted.has(offsetKey(c.topic, c.partition))).map((c) => ({ topic: c.topic, partition: c.partition, offset: c.offset, metadata: c.metadata }));
+    return this.offsets.fetchOffsets(group, partitions);
   }
 
   /** Moves committed offsets anywhere (backwards too), only while the group has no members. */
   async resetOffsets(req: ResetRequest): Promise<OffsetAnswer[]> {
     this.ensureActive();
-    const g0 = this.groups.get(req.group);
-    if (g0 && g0.members.size > 0) throw nonEmptyGroup(req.group, g0.members.size);
-    const topics = req.topic !== undefined ? [req.topic] : [...new Set([...(g0?.offsets.values() ?? [])].map((c) => c.topic))];
-    if (topics.length === 0) throw invalidRequest(`group '${req.group}' has no committed offsets: name a topic to reset`);
-    const targets: TopicPartition[] = [];
-    for (const topic of topics) {
-      const count = this.host.partitionCount(topic);
-      if (count === undefined) throw unknownTopic(topic);
-      const parts = req.partitions ?? Array.from({ length: count }, (_, p) => p);
-      for (const p of parts) {
-        if (p >= count) throw unknownPartition(topic, p, count);
-        targets.push({ topic, partition: p });
-      }
-    }
-    const answers: OffsetAnswer[] = [];
-    for (const t of targets) answers.push({ ...t, committed_offset: await this.resetTarget(t, req.to) });
-    const g = this.groups.get(req.group);
-    if (g && g.members.size > 0) throw nonEmptyGroup(req.group, g.members.size);
-    if (req.dryRun) return answers;
-    const now = this.host.now();
-    await this.host.append(answers.map((a) => offsetRecord({ group: req.group, topic: a.topic, partition: a.partition, offset: a.committed_offset, metadata: '', commit_timestamp: now, reset: true })));
-    let live = this.groups.get(req.group);
-    if (!live) this.groups.set(req.group, (live = new Group(req.group)));
-    for (const a of answers) this.setOffset(live, a.topic, a.partition, a.committed_offset, '', now, true);
-    this.host.log('info', `group ${req.group}: ${answers.length} offset(s) reset`, 'group.offsets.reset', { group: req.group, partitions: answers.length });
-    return answers;
-  }
-
-  private async resetTarget(t: TopicPartition, to: ResetRequest['to']): Promise<number> {
-    const start = this.host.logStartOffset(t.topic, t.partition);
-    const hwm = this.host.highWatermark(t.topic, t.partition);
-    switch (to.kind) {
-      case 'earliest':
-        return start;
-      case 'latest':
-        return hwm;
-      case 'timestamp':
-        return this.host.offsetForTimestamp(t.topic, t.partition, to.timestampMs);
-      case 'offset':
-        if (to.offset > hwm) throw invalidCommitOffset(t.topic, t.partition, to.offset, `past the high-water mark ${hwm}`);
-        if (to.offset < start) throw invalidCommitOffset(t.topic, t.partition, to.offset, `below the log start offset ${start}`);
-        return to.offset;
-    }
-  }
-
-  private setOffset(g: Group, topic: string, partition: number, offset: number, metadata: string, now: number, reset: boolean): void {
-    const key = offsetKey(topic, partition);
-    const have = g.offsets.get(key);
-    if (have && !reset && have.offset >= offset) return;
-    g.offsets.set(key, { topic, partition, offset, metadata, commitTimestamp: now });
+    return this.offsets.resetOffsets(req);
   }
 
   // ---- views
@@ -554,33 +416,5 @@ export class GroupCoordinator {
     return { g, member };
   }
 
-  private checkPartition(topic: string, partition: number): void {
-    const count = this.host.partitionCount(topic);
-    if (count === undefined) throw unknownTopic(topic);
-    if (!Number.isSafeInteger(partition) || partition < 0 || partition >= count) throw unknownPartition(topic, partition, count);
-  }
 }
 
-/** A refusal as a rejected promise, never a throw, whatever the caller awaits. */
-function settle<T>(f: () => Promise<T>): Promise<T> {
-  try {
-    return f();
-  } catch (err) {
-    return Promise.reject(err);
-  }
-}
-
-function checkJoin(req: JoinRequest): void {
-  if (typeof req.group !== 'string' || req.group.length === 0 || req.group.length > 255) throw invalidRequest('group must be a string of 1 to 255 characters');
-  inRange('session timeout', req.sessionTimeoutMs, SESSION_TIMEOUT_MS);
-  inRange('rebalance timeout', req.rebalanceTimeoutMs, REBALANCE_TIMEOUT_MS);
-  if (req.protocolType.length === 0) throw invalidRequest('protocol type must not be empty');
-  if (req.protocols.length === 0) throw invalidRequest('at least one protocol is needed');
-  for (const p of req.protocols) {
-    if (p.metadata.length > MAX_PROTOCOL_METADATA_BYTES) throw invalidRequest(`protocol '${p.name}' metadata is ${p.metadata.length} bytes; at most ${MAX_PROTOCOL_METADATA_BYTES}`);
-  }
-}
-
-function inRange(what: string, value: number, range: { min: number; max: number }): void {
-  if (!Number.isSafeInteger(value) || value < range.min || value > range.max) throw invalidRequest(`${what} must be an integer from ${range.min} to ${range.max} ms; got ${value}`);
-}
