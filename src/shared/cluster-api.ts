@@ -55,6 +55,23 @@ export interface TopicSnapshot {
   partitions: PartitionSnapshot[];
 }
 
+/** A consumer group as the leader's coordinator lists it (GET /groups). */
+export interface GroupSnapshot {
+  group: string;
+  /** Empty, PreparingRebalance, CompletingRebalance or Stable (Kafka's names). */
+  state: string;
+  generation: number;
+  members: number;
+  /** Sum over its partitions of high-water mark − committed offset. */
+  lag: number;
+}
+
+/** Every group's lag at one moment (a point of the lag chart). */
+export interface GroupLagPoint {
+  at: number;
+  lag: Record<string, number>;
+}
+
 export interface BrokerSnapshot {
   id: string;
   url: string;
@@ -107,6 +124,10 @@ export interface ClusterSnapshot {
   epoch: number;
   brokers: BrokerSnapshot[];
   topics: TopicSnapshot[];
+  /** Consumer groups with their lag, as the leader last listed them (absent: not known yet). */
+  groups?: GroupSnapshot[];
+  /** Recent lag of every group, oldest first (about two minutes). */
+  groupLag?: GroupLagPoint[];
   /** Recent rate history, oldest first (about two minutes). */
   rates: RatePoint[];
 }

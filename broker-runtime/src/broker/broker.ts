@@ -31,10 +31,14 @@ import { outboundTls } from '../config/tls.js';
 import { advertisedWarning, checkAdvertisedUrl, type AdvertisedCheck } from './advertised-check.js';
 import { createBrokerMetrics, type BrokerMetrics } from './broker-metrics.js';
 import { HwmMirror } from './hwm-mirror.js';
+import { createGroupHost } from './group-host.js';
+import { GroupCoordinator } from '../groups/coordinator.js';
+import { OFFSETS_TOPIC, type StoredRecord } from '../groups/offsets-log.js';
 import { RetentionRunner } from './retention-runner.js';
 import type { BrokerService, ClusterView, ConsumeResult, EncodedConsumeResult, HealthView, ProduceRecord, ProduceResult, ReadyView, TopicConfigView, TopicView } from './service.js';
 
 const MAX_CONSUME_BYTES = 4 << 20;
+const internalTopic = () => invalidRequest(`'${OFFSETS_TOPIC}' is internal: only the group coordinator writes it (commit offsets through /groups)`);
 /** Topics a follower creates at once from one replication frame. */
 const APPLY_TOPICS_CONCURRENCY = 16;
 /** While the data folder refuses writes: how often to probe it, and (as leader) to try handing over. */
@@ -52,6 +56,8 @@ const ADVERTISED_CHECK_TIMEOUT_MS = 3000;
  */
 export class Broker implements BrokerService {
   readonly stats: BrokerMetrics;
+  /** Consumer groups: active while this broker leads (groups/coordinator.ts). */
+  readonly groups: GroupCoordinator;
   private readonly store: LeaseStore;
   private readonly elector: Elector;
   private readonly commits = new HighWatermarkWaiters();
@@ -97,6 +103,7 @@ export class Broker implements BrokerService {
       minInsync: config.minInsync,
       storage: () => storage.view(),
       leader: () => (this.leaderRep ? { replicas: this.leaderRep.replicaCount(), inSync: this.leaderRep.inSyncCount() } : null),
+      groups: () => (this.groups?.isActive() ? this.groups.list() : null),
     });
     this.refreshMetaVersion();
     // One set of TLS material for every connection this broker opens: to followers and to Redis.
@@ -144,6 +151,18 @@ export class Broker implements BrokerService {
       log,
     });
     this.mirror = new HwmMirror(logs, this.store, () => this.elector.fence(), log);
+    this.groups = new GroupCoordinator(
+      createGroupHost({
+        logs,
+        append: (records) => this.appendOffsets(records),
+        leading: () => this.leaderRep !== null,
+        notCoordinator: () => {
+          const leader = this.elector.isLeader() ? null : this.leaderRef();
+          return notLeader(leader, leader ? undefined : this.notLeaderHint());
+        },
+        log,
+      }),
+    );
     this.retentionDefaults = { retentionMs: config.retentionMs, retentionBytes: config.retentionBytes };
     this.retention = new RetentionRunner({
       logs,
@@ -262,6 +281,7 @@ export class Broker implements BrokerService {
     const rep = this.leaderRep;
     if (rep && (await rep.leave())) this.log('info', 'left the in-sync set before handing over');
     this.retention.stop();
+    this.groups.deactivate();
     await this.elector.stop();
     this.mirror.stop();
     this.reads.releaseAll();
@@ -305,11 +325,13 @@ export class Broker implements BrokerService {
     this.stats.isrSize.set(rep.inSyncCount());
     rep.start();
     this.mirror.start(this.topicsForMirror());
+    this.groups.activate();
   }
 
   private becomeFollower(reason: string): void {
     this.stats.isLeader.set(0);
     this.mirror.stop();
+    this.groups.deactivate();
     const rep = this.leaderRep;
     this.leaderRep = null;
     rep?.stop(notCommitted('this broker stopped leading before the records committed; the next leader may still commit them'));
@@ -446,6 +468,7 @@ export class Broker implements BrokerService {
 
   async createTopic(name: string, partitions: number, config?: TopicConfig): Promise<void> {
     const rep = this.writable();
+    if (name === OFFSETS_TOPIC) throw internalTopic();
     if (this.logs.topic(name)) throw topicExists(name);
     await this.createTopicAsLeader(name, partitions, config);
     await this.metadataReplicated(rep, `topic ${name} was created on the leader but not every in-sync replica confirmed it in time`);
@@ -487,12 +510,14 @@ export class Broker implements BrokerService {
         return { partition: p, high_watermark: log?.highWatermark() ?? 0, log_end_offset: log?.logEndOffset() ?? 0, log_start_offset: log?.logStartOffset() ?? 0 };
       }),
       config: effectiveConfig(this.retentionDefaults, t.config),
+      ...(t.name === OFFSETS_TOPIC ? { internal: true } : {}),
     }));
   }
 
   // ---- data
 
   async produce(topic: string, records: ProduceRecord[], compression?: SupportedCodec): Promise<ProduceResult[]> {
+    if (topic === OFFSETS_TOPIC) throw internalTopic();
     try {
       const results = await this.produceInner(topic, records, compression);
       this.stats.produceOk.inc();
@@ -571,6 +596,16 @@ export class Broker implements BrokerService {
     }
     this.stats.commitLatency.observe((performance.now() - started) / 1000);
     return results;
+  }
+
+  /**
+   * The group coordinator's writes: through the same path as any produce (appended, replicated to
+   * every in-sync replica, then answered), to one partition kept forever (compaction may come later).
+   */
+  private async appendOffsets(records: StoredRecord[]): Promise<void> {
+    this.writable();
+    if (!this.logs.topic(OFFSETS_TOPIC)) await this.createTopicAsLeader(OFFSETS_TOPIC, 1, { 'retention.ms': -1, 'retention.bytes': -1 });
+    await this.produceInner(OFFSETS_TOPIC, records.map((r) => ({ key: r.key, payload: r.payload, headers: {}, partition: 0 })), undefined);
   }
 
   async consume(topic: string, partition: number, offset: number, max: number, waitMs: number): Promise<ConsumeResult> {

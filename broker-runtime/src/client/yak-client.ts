@@ -17,6 +17,15 @@ import type {
   ProduceAnswer,
   ProduceInput,
   TopicsAnswer,
+  CommitOffsetsAnswer,
+  GroupAnswer,
+  GroupOffsetsAnswer,
+  GroupsAnswer,
+  JoinGroupAnswer,
+  JoinGroupInput,
+  ResetOffsetsAnswer,
+  ResetOffsetsInput,
+  TopicPartitionRef,
 } from './types.js';
 
 /**
@@ -138,6 +147,54 @@ export class YakClient {
     return this.call({ kind: 'any' }, { method: 'GET', path: '/metadata/cluster' });
   }
 
+  // ---- consumer groups (the coordinator is on the leader; docs/consumer-groups.md)
+
+  groups(): Promise<GroupsAnswer> {
+    return this.call({ kind: 'leader' }, { method: 'GET', path: '/groups' });
+  }
+
+  describeGroup(group: string): Promise<GroupAnswer> {
+    return this.call({ kind: 'leader' }, { method: 'GET', path: groupPath(group) });
+  }
+
+  groupOffsets(group: string): Promise<GroupOffsetsAnswer> {
+    return this.call({ kind: 'leader' }, { method: 'GET', path: groupPath(group, 'offsets') });
+  }
+
+  /** Waits for the rebalance to complete: the request timeout is this client's plus the rebalance timeout. */
+  joinGroup(group: string, input: JoinGroupInput, signal?: AbortSignal): Promise<JoinGroupAnswer> {
+    const body = {
+      topics: input.topics,
+      ...(input.memberId ? { member_id: input.memberId } : {}),
+      ...(input.clientId ? { client_id: input.clientId } : {}),
+      ...(input.strategy ? { strategy: input.strategy } : {}),
+      ...(input.sessionTimeoutMs !== undefined ? { session_timeout_ms: input.sessionTimeoutMs } : {}),
+      ...(input.rebalanceTimeoutMs !== undefined ? { rebalance_timeout_ms: input.rebalanceTimeoutMs } : {}),
+    };
+    const waitMs = input.rebalanceTimeoutMs ?? input.sessionTimeoutMs ?? 10_000;
+    return this.call({ kind: 'leader' }, { method: 'POST', path: groupPath(group, 'join'), body, timeoutMs: this.timeoutMs + waitMs, ...(signal ? { signal } : {}) });
+  }
+
+  heartbeat(group: string, memberId: string, generation: number): Promise<unknown> {
+    return this.call({ kind: 'leader' }, { method: 'POST', path: groupPath(group, 'heartbeat'), body: { member_id: memberId, generation } });
+  }
+
+  /** As a member (memberId and generation), or from outside the group (neither) while it has no members. */
+  commitOffsets(group: string, offsets: (TopicPartitionRef & { offset: number; metadata?: string })[], member?: { memberId: string; generation: number }): Promise<CommitOffsetsAnswer> {
+    const body = { offsets, ...(member ? { member_id: member.memberId, generation: member.generation } : {}) };
+    return this.call({ kind: 'leader' }, { method: 'POST', path: groupPath(group, 'commit'), body });
+  }
+
+  leaveGroup(group: string, memberId: string): Promise<unknown> {
+    return this.call({ kind: 'leader' }, { method: 'POST', path: groupPath(group, 'leave'), body: { member_id: memberId } });
+  }
+
+  /** Only while the group has no members (NON_EMPTY_GROUP otherwise); admin under --auth-file. */
+  resetOffsets(group: string, input: ResetOffsetsInput): Promise<ResetOffsetsAnswer> {
+    const { dryRun, ...rest } = input;
+    return this.call({ kind: 'leader' }, { method: 'POST', path: groupPath(group, 'reset'), body: { ...rest, ...(dryRun ? { dry_run: true } : {}) } });
+  }
+
   /** One try, no retries: a probe should report a dead broker, not wait for it. */
   health(url: string): Promise<HealthAnswer> {
     return this.send(normaliseUrl(url), { method: 'GET', path: '/health' });
@@ -219,6 +276,10 @@ export class YakClient {
   private send<T>(base: string, call: Call): Promise<T> {
     return exchange<T>(base, call, this.timeoutMs, this.connection);
   }
+}
+
+function groupPath(group: string, action?: string): string {
+  return `/groups/${encodeURIComponent(group)}${action ? `/${action}` : ''}`;
 }
 
 function leaderUrlIn(err: YakClientError): string | null {

@@ -52,6 +52,8 @@ export interface Observation {
   metrics: Map<string, Record<string, unknown>>;
   /** The broker that claims leadership with the highest epoch, among those that answered. */
   leaderId: string | null;
+  /** The leader's GET /groups this round (unset: no leader answered it). */
+  groups?: GroupObs[];
   /** Whether the supervisor's own ping reached Redis this round (unset: not asked). */
   redisReachable?: boolean;
 }
@@ -113,6 +115,25 @@ export function mergeMembership(previous: ClusterViewObs | null, view: ClusterVi
   const listed = new Set(view.brokers.map((b) => b.id));
   const kept = (previous?.brokers ?? []).filter((b) => !listed.has(b.id));
   return { ...view, brokers: [...view.brokers, ...kept] };
+}
+
+export interface GroupObs {
+  group: string;
+  state: string;
+  generation: number;
+  members: number;
+  lag: number;
+}
+
+export function parseGroups(body: unknown): GroupObs[] | null {
+  const list = isObj(body) ? body['groups'] : null;
+  if (!Array.isArray(list)) return null;
+  const groups: GroupObs[] = [];
+  for (const g of list) {
+    if (!isObj(g) || !str(g['group'])) continue;
+    groups.push({ group: g['group'] as string, state: str(g['state']) ? (g['state'] as string) : '?', generation: num(g['generation']) ?? 0, members: num(g['members']) ?? 0, lag: num(g['lag']) ?? 0 });
+  }
+  return groups.sort((a, b) => a.group.localeCompare(b.group));
 }
 
 export function parseTopics(body: unknown): TopicObs[] | null {

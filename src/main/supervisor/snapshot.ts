@@ -4,6 +4,8 @@ import type {
   ClusterSnapshot,
   PartitionSnapshot,
   ProcessInfo,
+  GroupLagPoint,
+  GroupSnapshot,
   RatePoint,
   RedisInfo,
   TopicSnapshot,
@@ -35,6 +37,9 @@ export interface SnapshotInput {
   /** The last claiming leader's last reported lease (ClusterMonitor.lastLease); optional for tests. */
   lastLease?: LastLease | null;
   rates: RatePoint[];
+  /** The consumer groups the leader last listed (ClusterMonitor.lastGroups); optional for tests. */
+  groups?: readonly GroupSnapshot[] | null;
+  groupLag?: readonly GroupLagPoint[];
 }
 
 /** The one picture the renderer draws. Pure: everything it needs is in the input. */
@@ -78,6 +83,8 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
     brokers,
     topics: buildTopics(input.replicaTopics, leader?.id ?? null),
     rates: input.rates,
+    ...(input.groups ? { groups: input.groups.map((g) => ({ ...g })) } : {}),
+    ...(input.groupLag && input.groupLag.length > 0 ? { groupLag: [...input.groupLag] } : {}),
   };
 }
 

@@ -447,6 +447,8 @@ export class Supervisor implements ClusterApi {
       lastEpoch: this.monitor.lastEpoch,
       lastLease: this.monitor.lastLease,
       rates: this.monitor.rateHistory(),
+      groups: this.monitor.lastGroups,
+      groupLag: this.monitor.groupLag,
     });
   }
 

@@ -54,6 +54,9 @@ export const useClusterStore = defineStore('cluster', () => {
   const leader = computed(() => snapshot.value?.leader ?? null);
   const topics = computed(() => snapshot.value?.topics ?? []);
   const topicNames = computed(() => topics.value.map((t) => t.name).sort());
+  /** Consumer groups with their lag, as the leader last listed them. */
+  const groups = computed(() => snapshot.value?.groups ?? []);
+  const groupLag = computed(() => snapshot.value?.groupLag ?? []);
   const connected = computed(() => lastContactAt.value > 0 && now.value - lastContactAt.value < DISCONNECTED_AFTER_MS);
 
   function acceptSnapshot(s: ClusterSnapshot): void {
@@ -168,6 +171,8 @@ export const useClusterStore = defineStore('cluster', () => {
     leader,
     topics,
     topicNames,
+    groups,
+    groupLag,
     init,
     dispose,
     refresh,
