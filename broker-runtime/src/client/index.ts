@@ -1,4 +1,4 @@
-export { YakClient, type ConsumeOptions, type YakClientOptions } from './yak-client.js';
+export { YakClient, type ConsumeOptions, type ProduceOptions, type YakClientOptions } from './yak-client.js';
 export {
   YakClientError,
   YakForbiddenError,

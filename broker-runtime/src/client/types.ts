@@ -54,8 +54,8 @@ export interface TopicsAnswer {
   }[];
 }
 
-/** Kafka-named topic config: retention.ms, retention.bytes (-1 = unlimited). */
-export type TopicConfigValues = Partial<Record<'retention.ms' | 'retention.bytes', number>>;
+/** Kafka-named topic config: retention.ms, retention.bytes (-1 = unlimited), min.insync.replicas (>= 1). */
+export type TopicConfigValues = Partial<Record<'retention.ms' | 'retention.bytes' | 'min.insync.replicas', number>>;
 
 export interface CreateTopicAnswer {
   name: string;

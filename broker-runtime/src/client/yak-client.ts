@@ -47,6 +47,16 @@ export interface ConsumeOptions {
   signal?: AbortSignal;
 }
 
+export interface ProduceOptions {
+  /** Abort the produce, its retries and their waits (it then fails with ABORTED; records already sent may still commit). */
+  signal?: AbortSignal;
+  /**
+   * Error codes that end the produce at once instead of being retried, e.g. ['NOT_ENOUGH_REPLICAS']
+   * for a caller that would rather tell its user than wait for the in-sync set to grow back.
+   */
+  stopOn?: readonly string[];
+}
+
 /** Where a request goes: the leader (writes), any broker (reads), or one named broker. */
 type Target = { kind: 'leader' } | { kind: 'any' } | { kind: 'url'; url: string };
 
@@ -89,12 +99,12 @@ export class YakClient {
     return this.leaderUrl;
   }
 
-  produce(topic: string, record: ProduceInput): Promise<ProduceAnswer> {
-    return this.call({ kind: 'leader' }, { method: 'POST', path: '/produce', body: { topic, ...record } });
+  produce(topic: string, record: ProduceInput, options: ProduceOptions = {}): Promise<ProduceAnswer> {
+    return this.call({ kind: 'leader' }, { method: 'POST', path: '/produce', body: { topic, ...record }, ...produceCall(options) }, options.stopOn);
   }
 
-  produceBatch(topic: string, records: ProduceInput[]): Promise<BatchAnswer> {
-    return this.call({ kind: 'leader' }, { method: 'POST', path: '/produce/batch', body: { topic, records } });
+  produceBatch(topic: string, records: ProduceInput[], options: ProduceOptions = {}): Promise<BatchAnswer> {
+    return this.call({ kind: 'leader' }, { method: 'POST', path: '/produce/batch', body: { topic, records }, ...produceCall(options) }, options.stopOn);
   }
 
   consume<P = unknown>(topic: string, partition: number, offset: number, options: ConsumeOptions = {}): Promise<ConsumeAnswer<P>> {
@@ -146,7 +156,7 @@ export class YakClient {
   }
 
   /** A request under the retry policy, with leader discovery and NOT_LEADER redirects. */
-  private async call<T>(target: Target, call: Call): Promise<T> {
+  private async call<T>(target: Target, call: Call, stopOn: readonly string[] = []): Promise<T> {
     const what = `${call.method} ${call.path.split('?')[0]}`;
     const attempts: Attempt[] = [];
     const started = Date.now();
@@ -154,6 +164,7 @@ export class YakClient {
     let base = '';
     const decide = (err: unknown): RetryDecision => {
       if (!(err instanceof YakClientError)) return 'stop';
+      if (stopOn.includes(err.code)) return 'stop';
       if (err.code === 'NOT_LEADER' && target.kind !== 'url') {
         // A broker naming itself (or nothing) is mid-election: back off and ask again.
         const named = leaderUrlIn(err);
@@ -216,6 +227,10 @@ export class YakClient {
   private send<T>(base: string, call: Call): Promise<T> {
     return exchange<T>(base, call, this.timeoutMs, this.connection);
   }
+}
+
+function produceCall(options: ProduceOptions): { signal?: AbortSignal } {
+  return options.signal ? { signal: options.signal } : {};
 }
 
 function leaderUrlIn(err: YakClientError): string | null {
