@@ -50,9 +50,25 @@ export interface PartitionSnapshot {
   replicas: ReplicaPartitionState[];
 }
 
+/** Kafka-named per-topic settings the brokers keep (GET/POST /topics/{name}/config). */
+export type TopicConfigKey = 'retention.ms' | 'retention.bytes' | 'min.insync.replicas';
+export type TopicConfigValues = Partial<Record<TopicConfigKey, number>>;
+/** A change: a number sets the key, null takes the broker's default back. */
+export type TopicConfigChange = Partial<Record<TopicConfigKey, number | null>>;
+
+export interface TopicConfigView {
+  name: string;
+  /** What applies: the topic's overrides over the brokers' defaults. */
+  config: TopicConfigValues;
+  /** The topic's own keys. */
+  overrides: TopicConfigValues;
+}
+
 export interface TopicSnapshot {
   name: string;
   partitions: PartitionSnapshot[];
+  /** The effective config as the leader (else any broker) last reported it in /topics; absent from older brokers. */
+  config?: TopicConfigValues;
 }
 
 export interface BrokerSnapshot {
@@ -259,6 +275,8 @@ export interface ClusterApi {
   consume(request: ConsumeRequest): Promise<ConsumeResult>;
   listTopics(): Promise<TopicSummary[]>;
   createTopic(name: string, partitions: number): Promise<void>;
+  /** Changes a topic's config on the leader (live: no restart); resolves once every in-sync replica has it. */
+  setTopicConfig(name: string, change: TopicConfigChange): Promise<TopicConfigView>;
 
   // --- push streams
   onSnapshot(listener: (snapshot: ClusterSnapshot) => void): Unsubscribe;
@@ -286,6 +304,7 @@ export const CLUSTER_API_CALLS = [
   'consume',
   'listTopics',
   'createTopic',
+  'setTopicConfig',
   'recentEvents',
 ] as const satisfies readonly (keyof ClusterApi)[];
 

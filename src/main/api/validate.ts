@@ -7,6 +7,8 @@ import type {
   ConsumeRequest,
   FailoverOptions,
   ProduceRequest,
+  TopicConfigChange,
+  TopicConfigKey,
 } from '../../shared/cluster-api.js';
 import { MAX_RECORD_BYTES, recordBytes } from '../../shared/record-size.js';
 import * as c from './checks.js';
@@ -25,6 +27,22 @@ const BROKER_ACTIONS: readonly BrokerAction[] = ['start', 'stop', 'kill', 'pause
 const PROCESS_NAME_RE = /^(redis|broker-[1-9][0-9]{0,2})$/;
 const BROKER_ID_RE = /^broker-[1-9][0-9]{0,2}$/;
 export const MAX_BATCH_RECORDS = 10_000;
+
+const TOPIC_CONFIG_KEYS: readonly TopicConfigKey[] = ['retention.ms', 'retention.bytes', 'min.insync.replicas'];
+
+/** Known keys only, each a safe integer (the broker checks the range and says why) or null. */
+function topicConfigChange(value: unknown): TopicConfigChange {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidArgument('config must be an object of Kafka-named keys');
+  const out: TopicConfigChange = {};
+  const entries = Object.entries(value);
+  if (entries.length === 0) throw invalidArgument(`config must name at least one of ${TOPIC_CONFIG_KEYS.join(', ')}`);
+  for (const [k, v] of entries) {
+    if (!(TOPIC_CONFIG_KEYS as readonly string[]).includes(k)) throw invalidArgument(`unknown config key '${k.slice(0, 60)}'; known: ${TOPIC_CONFIG_KEYS.join(', ')}`);
+    if (v !== null && (typeof v !== 'number' || !Number.isSafeInteger(v))) throw invalidArgument(`config.${k} must be a whole number or null, got ${JSON.stringify(v)?.slice(0, 40)}`);
+    out[k as TopicConfigKey] = v as number | null;
+  }
+  return out;
+}
 
 function arity(args: readonly unknown[], method: string, min: number, max = min): void {
   if (args.length < min || args.length > max) {
@@ -184,6 +202,10 @@ export const VALIDATORS: { [M in ClusterApiCall]: Validator<M> } = {
   createTopic: (args) => {
     arity(args, 'createTopic', 2);
     return [c.topic(args[0], 'name'), c.integer(args[1], 'partitions', 1, SETTINGS_LIMITS.partitions.max)];
+  },
+  setTopicConfig: (args) => {
+    arity(args, 'setTopicConfig', 2);
+    return [c.topic(args[0], 'name'), topicConfigChange(args[1])];
   },
   recentEvents: none('recentEvents'),
 };

@@ -15,6 +15,8 @@ import type {
   ProduceRequest,
   ProduceResult,
   TopicSummary,
+  TopicConfigChange,
+  TopicConfigView,
 } from '../../shared/cluster-api.js';
 import { invalidState, unknownProcess } from '../api/errors.js';
 import { resolveBrokerEntry } from './broker-entry.js';
@@ -290,6 +292,13 @@ export class Supervisor implements ClusterApi {
     await this.client().createTopic(name, partitions);
     this.events.emit('info', `topic ${name} created with ${partitions} partition(s)`);
     this.monitor.poke();
+  }
+
+  async setTopicConfig(name: string, change: TopicConfigChange): Promise<TopicConfigView> {
+    const view = await this.client().setTopicConfig(name, change);
+    this.events.emit('info', `topic ${name}: ${Object.entries(change).map(([k, v]) => `${k} ${v === null ? 'back to the broker default' : `set to ${v}`}`).join(', ')}`);
+    this.monitor.poke();
+    return view;
   }
 
   // --- push streams
