@@ -11,7 +11,7 @@ export interface ViewRecord {
   timestamp: number;
   payload: unknown;
   headers: Record<string, string>;
-  /** Lower-cased key + payload text, filled the first time a filter looks at the record. */
+  /** Lower-cased key, payload text and headers, filled the first time a filter looks at the record. */
   searchText?: string;
 }
 
@@ -25,6 +25,9 @@ export interface PartitionPosition {
   nextOffset: number | null;
   highWatermark: number | null;
 }
+
+/** What the badge says: reading, paused by the user, or every partition's last poll failed. */
+export type SubscriptionState = 'live' | 'paused' | 'failing' | 'starting';
 
 const MAX_PER_POLL = 2_000;
 // A long list is what this pane is for, but memory is not infinite: past this, the oldest go.
@@ -43,6 +46,13 @@ export class Subscription {
   readonly paused = ref(false);
   readonly error = ref<string | null>(null);
   readonly positions = reactive(new Map<number, PartitionPosition>());
+  /** Partitions whose last poll failed, with why: "live" is claimed only while polls are answered. */
+  readonly failing = reactive(new Map<number, string>());
+  /**
+   * Partitions asked to start past their end: the broker answered no records and a high-water mark
+   * below the asked offset. Nothing arrives until the partition grows that far.
+   */
+  readonly beyondEnd = reactive(new Map<number, { offset: number; highWatermark: number }>());
   private closed = false;
   private resumeWaiters: (() => void)[] = [];
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
@@ -70,6 +80,14 @@ export class Subscription {
 
   get loopCount(): number {
     return this.closed ? 0 : this.positions.size;
+  }
+
+  /** Paused by the user; failing when every partition's last poll failed; starting before any answer. */
+  state(): SubscriptionState {
+    if (this.paused.value) return 'paused';
+    if (this.positions.size > 0 && this.failing.size >= this.positions.size) return 'failing';
+    if (this.positions.size === 0) return 'starting';
+    return 'live';
   }
 
   pause(): void {
@@ -115,14 +133,19 @@ export class Subscription {
         // list really stands still from the moment Pause is pressed.
         if (this.closed || this.paused.value) continue;
         this.positions.set(partition, { nextOffset: res.nextOffset, highWatermark: res.highWatermark });
+        if (res.records.length === 0 && res.nextOffset > res.highWatermark) this.beyondEnd.set(partition, { offset: res.nextOffset, highWatermark: res.highWatermark });
+        else this.beyondEnd.delete(partition);
         offset = res.nextOffset;
         caughtUp = res.records.length === 0 || res.nextOffset >= res.highWatermark;
-        this.error.value = null;
+        this.failing.delete(partition);
+        if (this.failing.size === 0) this.error.value = null;
         backoffMs = 500;
         if (res.records.length) this.append(partition, res.records);
       } catch (error) {
         if (this.closed) return;
-        this.error.value = `Partition ${partition}: ${describeError(error)}`;
+        const why = `Partition ${partition}: ${describeError(error)}`;
+        this.failing.set(partition, why);
+        this.error.value = why;
         await new Promise((r) => setTimeout(r, backoffMs));
         backoffMs = Math.min(backoffMs * 2, 5_000);
       }
