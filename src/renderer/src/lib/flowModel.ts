@@ -38,6 +38,8 @@ const TRAVEL_MS = 650;
 const GLIDE_PER_MS = 0.004;
 // While the Dashboard is hidden nothing advances the dots; this keeps them from piling up meanwhile.
 const MAX_PARTICLES = 400;
+/** Closer than this to its slot (in 0..1 units, well under a pixel) a node counts as arrived. */
+const SETTLED = 0.0005;
 
 export class FlowModel {
   readonly nodes = new Map<string, FlowNode>();
@@ -78,11 +80,35 @@ export class FlowModel {
     this.spawn(snapshot, leaderId, interval);
   }
 
+  /** Nothing moves: every node is at its slot and no dot is travelling. Then no frame needs drawing. */
+  settled(): boolean {
+    if (this.particles.length > 0) return false;
+    for (const n of this.nodes.values()) if (Math.abs(n.tx - n.x) > SETTLED || Math.abs(n.ty - n.y) > SETTLED) return false;
+    return true;
+  }
+
+  /** Every node at its slot at once (reduced motion: no gliding). */
+  snap(): void {
+    for (const n of this.nodes.values()) {
+      n.x = n.tx;
+      n.y = n.ty;
+    }
+  }
+
+  /** What the drawing shows, as a string: equal strings draw the same picture. */
+  signature(): string {
+    let out = `${this.centerId}|${this.leaderless}|${this.particles.length}`;
+    for (const n of this.nodes.values()) out += `|${n.id},${n.leader},${n.health},${n.inSync},${n.epoch},${n.tx},${n.ty}`;
+    return out;
+  }
+
   step(dtMs: number): void {
     for (const n of this.nodes.values()) {
       const k = Math.min(1, dtMs * GLIDE_PER_MS);
       n.x += (n.tx - n.x) * k;
       n.y += (n.ty - n.y) * k;
+      if (Math.abs(n.tx - n.x) <= SETTLED) n.x = n.tx;
+      if (Math.abs(n.ty - n.y) <= SETTLED) n.y = n.ty;
     }
     for (const p of this.particles) {
       if (p.delayMs > 0) p.delayMs -= dtMs;
