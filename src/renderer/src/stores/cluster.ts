@@ -211,6 +211,16 @@ export const useClusterStore = defineStore('cluster', () => {
     wipeData: () => cluster('Wipe data', () => api.wipeData()),
     getSettings: () => api.getSettings(),
     updateSettings: (patch: Partial<ClusterSettings>) => act('Save settings', () => api.updateSettings(patch)),
+    /** Saves settings; the refusal's reason, or null (the dialog shows it next to the field it names). */
+    saveSettings: async (patch: Partial<ClusterSettings>): Promise<string | null> => {
+      try {
+        await api.updateSettings(patch);
+        void refresh();
+        return null;
+      } catch (error) {
+        return describeError(error);
+      }
+    },
     processOutput: (name: string) => api.processOutput(name),
   };
 });
