@@ -25,7 +25,8 @@ function loadSaved(): SavedSubscription[] {
       (x): x is SavedSubscription =>
         typeof x === 'object' && x !== null && typeof x.topic === 'string' && x.topic.length > 0 && x.topic.length <= 249 &&
         (x.partition === 'all' || (Number.isSafeInteger(x.partition) && x.partition >= 0)) &&
-        (x.from === 'earliest' || x.from === 'latest' || (Number.isSafeInteger(x.from) && x.from >= 0)),
+        (x.from === 'earliest' || x.from === 'latest' || (Number.isSafeInteger(x.from) && x.from >= 0) ||
+          (typeof x.from === 'object' && x.from !== null && Number.isSafeInteger(x.from.timestamp))),
     ).slice(0, 20);
   } catch {
     return [];
@@ -76,7 +77,9 @@ export const useConsumerStore = defineStore('consumer', () => {
   );
 
   function subscribe(spec: SubscriptionSpec): Subscription {
-    const sub = new Subscription(nextId++, spec, api, waitMs);
+    const logStartOf = (partition: number) =>
+      cluster.topics.find((t) => t.name === spec.topic)?.partitions.find((p) => p.partition === partition)?.logStartOffset ?? 0;
+    const sub = new Subscription(nextId++, spec, api, waitMs, logStartOf);
     subscriptions.value = [...subscriptions.value, sub];
     if (cluster.topics.some((t) => t.name === spec.topic)) attach(sub);
     else void resolveTopic(sub);

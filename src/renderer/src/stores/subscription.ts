@@ -1,8 +1,10 @@
 import { markRaw, reactive, ref } from 'vue';
 import type { ClusterApi, ConsumeRequest } from '../../../shared/cluster-api';
 import { describeError } from '../bridge';
+import { offsetForTimestamp } from '../lib/seekTimestamp';
 
-export type StartFrom = 'earliest' | 'latest' | number;
+/** Where a subscription starts: the ends, an offset, or the first record written at or after a time. */
+export type StartFrom = 'earliest' | 'latest' | number | { timestamp: number };
 
 export interface ViewRecord {
   partition: number;
@@ -57,12 +59,19 @@ export class Subscription {
   private resumeWaiters: (() => void)[] = [];
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
 
+  /** Records the user picked, as "partition:offset" (for export and re-produce). */
+  readonly selected = reactive(new Set<string>());
+  /** Per partition, the offset a timestamp start resolved to (shown, so the seek can be checked). */
+  readonly seekedTo = reactive(new Map<number, number>());
+
   constructor(
     readonly id: number,
     readonly spec: SubscriptionSpec,
     private readonly api: ClusterApi,
     /** Long-poll wait for the next request; the store lowers it when many loops share the host. */
     private readonly waitMs: () => number,
+    /** The leader's log start of a partition, as the cluster last reported it (where a timestamp search starts). */
+    private readonly logStartOf: (partition: number) => number = () => 0,
   ) {
     markRaw(this);
   }
@@ -99,7 +108,14 @@ export class Subscription {
     this.resumeWaiters.splice(0).forEach((wake) => wake());
   }
 
+  /** The selected records still in the list, in list order. */
+  selectedRecords(): ViewRecord[] {
+    if (this.selected.size === 0) return [];
+    return this.records.filter((r) => this.selected.has(`${r.partition}:${r.offset}`));
+  }
+
   clear(): void {
+    this.selected.clear();
     this.records.length = 0;
     this.generation++;
     this.version.value++;
@@ -111,7 +127,7 @@ export class Subscription {
   }
 
   private async loop(partition: number, from: StartFrom): Promise<void> {
-    let offset: ConsumeRequest['offset'] = from;
+    let offset: ConsumeRequest['offset'] | null = typeof from === 'object' ? null : from;
     let backoffMs = 500;
     // Reading a backlog is plain requests; only a reader that has caught up waits (long-polls) for
     // new records. That keeps the few long-poll slots for idle partitions and shows a backlog at once.
@@ -122,6 +138,13 @@ export class Subscription {
         continue;
       }
       try {
+        if (offset === null) {
+          const ts = (from as { timestamp: number }).timestamp;
+          const found = await offsetForTimestamp(this.api, this.spec.topic, partition, ts, this.logStartOf(partition));
+          offset = found.offset;
+          this.seekedTo.set(partition, found.offset);
+          continue;
+        }
         const res = await this.api.consume({
           topic: this.spec.topic,
           partition,
