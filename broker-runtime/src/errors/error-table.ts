@@ -26,7 +26,7 @@ export const ERROR_TABLE = {
   THROTTLED: { status: 429, retriable: true, meaning: 'over a byte quota, or too many new tokens at once; retry after Retry-After' },
   HEADERS_TOO_LARGE: { status: 431, retriable: false, meaning: 'the request headers are too large' },
   INTERNAL: { status: 500, retriable: false, meaning: "a bug on the broker's side; its log has the details" },
-  NOT_ENOUGH_REPLICAS: { status: 503, retriable: true, meaning: 'fewer in-sync replicas than --min-insync; nothing was written' },
+  NOT_ENOUGH_REPLICAS: { status: 503, retriable: true, meaning: "fewer in-sync replicas than the topic's min.insync.replicas (default --min-insync); nothing was written" },
   UNAVAILABLE: { status: 503, retriable: true, meaning: "leadership ended or storage failed after the write began: the outcome is unknown ('outcome')" },
   TIMEOUT: { status: 504, retriable: true, meaning: 'written but not committed in time: the outcome is unknown' },
   INSUFFICIENT_STORAGE: { status: 507, retriable: true, meaning: "the leader's storage refused the write; nothing was written" },
