@@ -1,5 +1,3 @@
-import type { ViewRecord } from '../stores/subscription';
-
 /** A record as exported: where it was (topic, partition, offset), when, and what it held. */
 export interface ExportedRecord {
   topic: string;
@@ -11,7 +9,7 @@ export interface ExportedRecord {
   payload: unknown;
 }
 
-export function toExported(topic: string, records: readonly ViewRecord[]): ExportedRecord[] {
+export function toExported(topic: string, records: readonly Omit<ExportedRecord, 'topic'>[]): ExportedRecord[] {
   return records.map((r) => ({ topic, partition: r.partition, offset: r.offset, timestamp: r.timestamp, key: r.key, headers: { ...r.headers }, payload: r.payload }));
 }
 
@@ -37,16 +35,4 @@ export function toCsv(records: readonly ExportedRecord[]): string {
       .join(','),
   );
   return `${[CSV_COLUMNS.join(','), ...rows].join('\r\n')}\r\n`;
-}
-
-/** Hands the text to the browser as a file download. */
-export function download(name: string, type: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }

@@ -1,4 +1,10 @@
-import type { ClusterApi } from '../../../shared/cluster-api';
+/** The one call the search makes: ClusterApi.consume (typed structurally, so this file stands alone). */
+interface Consume {
+  consume(request: { topic: string; partition: number; offset: number; max: number; waitMs: number }): Promise<{
+    records: { offset: number; timestamp: number }[];
+    highWatermark: number;
+  }>;
+}
 
 /**
  * The first offset of a partition whose record was written at or after `timestamp` (ms since the
@@ -8,7 +14,7 @@ import type { ClusterApi } from '../../../shared/cluster-api';
  * high-water mark (the subscription then waits for newer records).
  */
 export async function offsetForTimestamp(
-  api: Pick<ClusterApi, 'consume'>,
+  api: Consume,
   topic: string,
   partition: number,
   timestamp: number,
