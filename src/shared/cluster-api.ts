@@ -195,6 +195,15 @@ export interface ProduceRequest {
   headers?: Record<string, string>;
 }
 
+/** Options of a produce call. */
+export interface ProduceCallOptions {
+  /**
+   * A name the caller picks (letters, digits, - and _), so that cancelCalls(cancelId) can abort the
+   * call and the client's retries at once. Records already sent may still commit.
+   */
+  cancelId?: string;
+}
+
 export interface ProduceResult {
   topic: string;
   partition: number;
@@ -270,8 +279,10 @@ export interface ClusterApi {
   getFailover(): Promise<FailoverTimeline | null>;
 
   // --- data, through broker-runtime's client (leader discovery and retries included)
-  produce(request: ProduceRequest): Promise<ProduceResult>;
-  produceBatch(topic: string, records: BatchRecord[]): Promise<BatchResult>;
+  produce(request: ProduceRequest, options?: ProduceCallOptions): Promise<ProduceResult>;
+  produceBatch(topic: string, records: BatchRecord[], options?: ProduceCallOptions): Promise<BatchResult>;
+  /** Aborts the produce calls made with this cancelId that are still running; resolves to how many. */
+  cancelCalls(cancelId: string): Promise<number>;
   consume(request: ConsumeRequest): Promise<ConsumeResult>;
   listTopics(): Promise<TopicSummary[]>;
   createTopic(name: string, partitions: number): Promise<void>;
@@ -301,6 +312,7 @@ export const CLUSTER_API_CALLS = [
   'getFailover',
   'produce',
   'produceBatch',
+  'cancelCalls',
   'consume',
   'listTopics',
   'createTopic',

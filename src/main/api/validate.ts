@@ -6,6 +6,7 @@ import type {
   ClusterSettings,
   ConsumeRequest,
   FailoverOptions,
+  ProduceCallOptions,
   ProduceRequest,
   TopicConfigChange,
   TopicConfigKey,
@@ -42,6 +43,23 @@ function topicConfigChange(value: unknown): TopicConfigChange {
     out[k as TopicConfigKey] = v as number | null;
   }
   return out;
+}
+
+const CANCEL_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+function cancelId(value: unknown, name: string): string {
+  if (typeof value !== 'string' || !CANCEL_ID_RE.test(value)) throw invalidArgument(`${name} must be 1-64 letters, digits, '-' or '_'`);
+  return value;
+}
+
+/** Absent, or {cancelId?}. */
+function produceCallOptions(value: unknown): ProduceCallOptions {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidArgument('options must be an object {cancelId?}');
+  const extra = Object.keys(value).filter((k) => k !== 'cancelId');
+  if (extra.length) throw invalidArgument(`options: unknown key '${extra[0]!.slice(0, 40)}' (known: cancelId)`);
+  const id = (value as { cancelId?: unknown }).cancelId;
+  return id === undefined ? {} : { cancelId: cancelId(id, 'options.cancelId') };
 }
 
 function arity(args: readonly unknown[], method: string, min: number, max = min): void {
@@ -187,12 +205,16 @@ export const VALIDATORS: { [M in ClusterApiCall]: Validator<M> } = {
   },
   getFailover: none('getFailover'),
   produce: (args) => {
-    arity(args, 'produce', 1);
-    return [produceRequest(args[0])];
+    arity(args, 'produce', 1, 2);
+    return [produceRequest(args[0]), produceCallOptions(args[1])];
   },
   produceBatch: (args) => {
-    arity(args, 'produceBatch', 2);
-    return [c.topic(args[0]), batchRecords(args[1])];
+    arity(args, 'produceBatch', 2, 3);
+    return [c.topic(args[0]), batchRecords(args[1]), produceCallOptions(args[2])];
+  },
+  cancelCalls: (args) => {
+    arity(args, 'cancelCalls', 1);
+    return [cancelId(args[0], 'cancelId')];
   },
   consume: (args) => {
     arity(args, 'consume', 1);

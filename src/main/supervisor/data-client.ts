@@ -17,8 +17,8 @@ import type {
  * the ClusterApi's camelCase.
  */
 export interface DataClient {
-  produce(request: ProduceRequest): Promise<ProduceResult>;
-  produceBatch(topic: string, records: BatchRecord[]): Promise<BatchResult>;
+  produce(request: ProduceRequest, signal?: AbortSignal): Promise<ProduceResult>;
+  produceBatch(topic: string, records: BatchRecord[], signal?: AbortSignal): Promise<BatchResult>;
   consume(request: ConsumeRequest): Promise<ConsumeResult>;
   listTopics(): Promise<TopicSummary[]>;
   createTopic(name: string, partitions: number): Promise<void>;
@@ -50,12 +50,12 @@ export function createDataClient(brokerUrls: string[], token: string | null = nu
     }));
   };
   return {
-    async produce(request) {
-      const answer = await client.produce(request.topic, record(request), PRODUCE_OPTIONS);
+    async produce(request, signal) {
+      const answer = await client.produce(request.topic, record(request), { ...PRODUCE_OPTIONS, ...(signal ? { signal } : {}) });
       return { topic: answer.topic, partition: answer.partition, offset: answer.offset };
     },
-    async produceBatch(topic, records) {
-      const answer = await client.produceBatch(topic, records.map(record), PRODUCE_OPTIONS);
+    async produceBatch(topic, records, signal) {
+      const answer = await client.produceBatch(topic, records.map(record), { ...PRODUCE_OPTIONS, ...(signal ? { signal } : {}) });
       return { topic: answer.topic, results: answer.results.map((r) => ({ partition: r.partition, offset: r.offset })) };
     },
     async consume(request) {

@@ -35,7 +35,7 @@ export const useCsvStore = defineStore('csv', () => {
   /** The first file line not sent when the cluster refused the upload. */
   const stoppedAtLine = ref<number | null>(null);
   /** File lines of the batch waiting for its answer. */
-  const inFlight = ref<{ from: number; to: number } | null>(null);
+  const inFlight = ref<{ from: number; to: number; rows: number } | null>(null);
   const processed = ref(0);
   const delivered = ref(0);
   const refusals = shallowRef<Refusal[]>([]);
@@ -103,7 +103,7 @@ export const useCsvStore = defineStore('csv', () => {
         const i = next++;
         const record = batch[i]!;
         try {
-          await api.produce({ topic, ...record });
+          await api.produce({ topic, ...record }, { cancelId });
           ok++;
         } catch (e) {
           if (!isPerRecordRefusal(oneLineError(e).code)) found.clusterRefusal ??= { err: e, line: source[i]!.line };
@@ -123,12 +123,15 @@ export const useCsvStore = defineStore('csv', () => {
 
   /** A run ends when it finishes, stops, or is cancelled; answers of an ended run change nothing but the counts. */
   let runSeq = 0;
+  /** Names this run's calls on the host, so Cancel aborts the one in flight and its retries. */
+  let cancelId = '';
   const stale = (run: number) => run !== runSeq || status.value !== 'sending';
 
   async function upload(): Promise<void> {
     const target = topic.value.trim();
     if (status.value !== 'ready' && status.value !== 'done' && status.value !== 'cancelled' && status.value !== 'stopped') return;
     const run = ++runSeq;
+    cancelId = `csv-${Date.now().toString(36)}-${run}`;
     status.value = 'sending';
     processed.value = 0;
     delivered.value = 0;
@@ -141,16 +144,14 @@ export const useCsvStore = defineStore('csv', () => {
       if (stale(run)) return;
       const source = all.slice(start, start + BATCH_SIZE);
       const batch = source.map(toRecord);
-      inFlight.value = { from: source[0]!.line, to: source[source.length - 1]!.line };
+      inFlight.value = { from: source[0]!.line, to: source[source.length - 1]!.line, rows: source.length };
       try {
-        await api.produceBatch(target, batch);
+        await api.produceBatch(target, batch, { cancelId });
         delivered.value += batch.length;
         producer.count(batch.length, 0);
       } catch (e) {
-        if (stale(run)) {
-          inFlight.value = null;
-          return;
-        }
+        // Cancelled: the batch was aborted, but it may have reached the leader first; say so (inFlight stays).
+        if (stale(run)) return;
         // The cluster refuses every record alike (NOT_ENOUGH_REPLICAS, no leader…): say so once and stop,
         // rather than retrying each row only to be refused the same way.
         if (!isPerRecordRefusal(oneLineError(e).code)) {
@@ -170,10 +171,14 @@ export const useCsvStore = defineStore('csv', () => {
     status.value = 'done';
   }
 
-  /** Stops at once: no further batch is sent. A batch already sent may still commit; its answer is still counted. */
+  /**
+   * Stops at once: no further batch is sent, and the one in flight is aborted on the host (its
+   * request and the client's retries). It may have reached the leader already, so it may still commit.
+   */
   function cancel(): void {
     if (status.value !== 'sending') return;
     status.value = 'cancelled';
+    void api.cancelCalls(cancelId).catch(() => undefined);
   }
 
   function reset(): void {
