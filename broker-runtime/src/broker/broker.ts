@@ -8,8 +8,7 @@ import { clusterKeys } from '../election/keys.js';
 import { LeaseStore } from '../election/lease-store.js';
 import { describeRedis, redisTarget } from '../redis/connect.js';
 import { fromStorageError, invalidRequest, notCommitted, notEnoughReplicas, notLeader, offsetOutOfRange, timeout, topicExists, unknownPartition, unknownTopic, type LeaderRef, type NotLeaderHint } from '../errors/errors.js';
-import type { RetentionPolicy } from '../log/retention.js';
-import { applyConfigChange, effectiveConfig, sameConfig, type TopicConfig } from '../log/topic-config.js';
+import { applyConfigChange, effectiveConfig, minInsyncReplicas, sameConfig, type TopicConfig, type TopicDefaults } from '../log/topic-config.js';
 import { compressionFor } from '../log/compression/choice.js';
 import type { SupportedCodec } from '../log/compression/codecs.js';
 import { recordLayoutAt, recordSizeAt } from '../log/record-codec.js';
@@ -74,7 +73,7 @@ export class Broker implements BrokerService {
   private handingOver = false;
   private handOverRefusalLogged = false;
   private readonly retention: RetentionRunner;
-  private readonly retentionDefaults: RetentionPolicy;
+  private readonly topicDefaults: TopicDefaults;
   /** The other brokers as Redis last listed them (id → URL): still known while Redis is not. */
   private readonly peers = new Map<string, string>();
   /** The other brokers' Kafka listeners as Redis last listed them, and whether they were alive. */
@@ -163,10 +162,10 @@ export class Broker implements BrokerService {
         log,
       }),
     );
-    this.retentionDefaults = { retentionMs: config.retentionMs, retentionBytes: config.retentionBytes };
+    this.topicDefaults = { retentionMs: config.retentionMs, retentionBytes: config.retentionBytes, minInsync: config.minInsync };
     this.retention = new RetentionRunner({
       logs,
-      defaults: this.retentionDefaults,
+      defaults: this.topicDefaults,
       intervalMs: config.retentionCheckMs,
       // Only a leader that may still write decides; its followers follow its log start.
       active: () => this.leaderRep !== null && this.elector.canWrite(),
@@ -304,7 +303,7 @@ export class Broker implements BrokerService {
       self: { id: this.config.id, url: this.config.advertisedUrl },
       transport: this.transport,
       initialIsr: isr,
-      minInsync: this.config.minInsync,
+      minInsync: (topic) => this.minInsyncFor(topic),
       replicaLagMs: this.config.replicaLagMs,
       renewMs: this.config.renewMs,
       fence: () => this.elector.fence(),
@@ -486,7 +485,7 @@ export class Broker implements BrokerService {
   topicConfig(name: string): TopicConfigView {
     const info = this.logs.topic(name);
     if (!info) throw unknownTopic(name);
-    return { name, config: effectiveConfig(this.retentionDefaults, info.config), overrides: info.config ?? {} };
+    return { name, config: effectiveConfig(this.topicDefaults, info.config), overrides: info.config ?? {} };
   }
 
   async setTopicConfig(name: string, change: unknown): Promise<TopicConfigView> {
@@ -498,8 +497,18 @@ export class Broker implements BrokerService {
     await this.logs.setTopicConfig(name, next);
     this.refreshMetaVersion();
     this.log('info', `topic ${name}: config now ${JSON.stringify(next)}`);
+    // A lowered min.insync.replicas may commit records that were waiting for more replicas: now.
+    for (let p = 0; p < info.partitions; p++) {
+      const log = this.logs.partition(name, p);
+      if (log) rep.afterAppend(log);
+    }
     await this.metadataReplicated(rep, `the config of topic ${name} was changed on the leader but not every in-sync replica confirmed it in time`);
     return this.topicConfig(name);
+  }
+
+  /** In-sync replicas a produce to `topic` needs now: its min.insync.replicas, else --min-insync. */
+  private minInsyncFor(topic: string): number {
+    return minInsyncReplicas(this.config.minInsync, this.logs.topic(topic)?.config);
   }
 
   topics(): TopicView[] {
@@ -509,7 +518,7 @@ export class Broker implements BrokerService {
         const log = this.logs.partition(t.name, p);
         return { partition: p, high_watermark: log?.highWatermark() ?? 0, log_end_offset: log?.logEndOffset() ?? 0, log_start_offset: log?.logStartOffset() ?? 0 };
       }),
-      config: effectiveConfig(this.retentionDefaults, t.config),
+      config: effectiveConfig(this.topicDefaults, t.config),
       ...(t.name === OFFSETS_TOPIC ? { internal: true } : {}),
     }));
   }
@@ -537,7 +546,8 @@ export class Broker implements BrokerService {
     const count = info?.partitions ?? this.config.defaultPartitions;
     const spreader = this.spreader.for(topic);
     const targets = records.map((r) => choosePartition(r.key, r.partition, count, spreader, topic));
-    if (rep.inSyncCount() < this.config.minInsync) throw notEnoughReplicas(rep.inSyncCount(), this.config.minInsync);
+    const minInsync = this.minInsyncFor(topic);
+    if (rep.inSyncCount() < minInsync) throw notEnoughReplicas(rep.inSyncCount(), minInsync, topic);
     if (!info) {
       await this.createTopicAsLeader(topic, this.config.defaultPartitions);
       info = this.logs.topic(topic)!;
@@ -591,7 +601,8 @@ export class Broker implements BrokerService {
     if (outcomes.some((ok) => !ok)) {
       // Written but not committed: they may still commit, so this is a timeout, never a refusal.
       const isr = rep.inSyncCount();
-      const why = isr < this.config.minInsync ? `only ${isr} replica(s) in sync, ${this.config.minInsync} required` : 'not every in-sync replica confirmed them';
+      const required = this.minInsyncFor(topic);
+      const why = isr < required ? `only ${isr} replica(s) in sync, ${required} required by min.insync.replicas` : 'not every in-sync replica confirmed them';
       throw timeout(`records were written but not committed within ${this.config.produceTimeoutMs} ms (${why}); they may still commit`);
     }
     this.stats.commitLatency.observe((performance.now() - started) / 1000);

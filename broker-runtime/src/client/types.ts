@@ -57,12 +57,13 @@ export interface TopicsAnswer {
 /** How a producer asks its records to be stored (used when the topic's compression.type is `producer`). */
 export type Compression = 'none' | 'gzip' | 'lz4';
 
-/** Kafka-named topic config: retention.ms, retention.bytes (-1 = unlimited), compression.type. */
+/** Kafka-named topic config: retention.ms, retention.bytes (-1 = unlimited), compression.type, min.insync.replicas (>= 1). */
 export interface TopicConfigValues {
   'retention.ms'?: number;
   'retention.bytes'?: number;
   /** A codec every batch of the topic is stored with, or `producer` (the default): as each producer asks. */
   'compression.type'?: Compression | 'producer';
+  'min.insync.replicas'?: number;
 }
 
 export interface CreateTopicAnswer {

@@ -57,6 +57,18 @@ export interface ConsumeOptions {
   signal?: AbortSignal;
 }
 
+export interface ProduceOptions {
+  /** Store the records compressed with this codec, unless the topic's compression.type says otherwise. */
+  compression?: Compression;
+  /** Abort the produce, its retries and their waits (it then fails with ABORTED; records already sent may still commit). */
+  signal?: AbortSignal;
+  /**
+   * Error codes that end the produce at once instead of being retried, e.g. ['NOT_ENOUGH_REPLICAS']
+   * for a caller that would rather tell its user than wait for the in-sync set to grow back.
+   */
+  stopOn?: readonly string[];
+}
+
 /** Where a request goes: the leader (writes), any broker (reads), or one named broker. */
 type Target = { kind: 'leader' } | { kind: 'any' } | { kind: 'url'; url: string };
 
@@ -101,12 +113,12 @@ export class YakClient {
 
   /** `options.compression`: how to store the record when the topic leaves it to the producer (default none). */
   produce(topic: string, record: ProduceInput, options: ProduceOptions = {}): Promise<ProduceAnswer> {
-    return this.call({ kind: 'leader' }, { method: 'POST', path: '/produce', body: { topic, ...record, ...compressionField(options) } });
+    return this.call({ kind: 'leader' }, { method: 'POST', path: '/produce', body: { topic, ...record, ...compressionField(options) }, ...produceCall(options) }, options.stopOn);
   }
 
   /** `options.compression`: how to store the batch when the topic leaves it to the producer (default none). */
   produceBatch(topic: string, records: ProduceInput[], options: ProduceOptions = {}): Promise<BatchAnswer> {
-    return this.call({ kind: 'leader' }, { method: 'POST', path: '/produce/batch', body: { topic, records, ...compressionField(options) } });
+    return this.call({ kind: 'leader' }, { method: 'POST', path: '/produce/batch', body: { topic, records, ...compressionField(options) }, ...produceCall(options) }, options.stopOn);
   }
 
   consume<P = unknown>(topic: string, partition: number, offset: number, options: ConsumeOptions = {}): Promise<ConsumeAnswer<P>> {
@@ -206,7 +218,7 @@ export class YakClient {
   }
 
   /** A request under the retry policy, with leader discovery and NOT_LEADER redirects. */
-  private async call<T>(target: Target, call: Call): Promise<T> {
+  private async call<T>(target: Target, call: Call, stopOn: readonly string[] = []): Promise<T> {
     const what = `${call.method} ${call.path.split('?')[0]}`;
     const attempts: Attempt[] = [];
     const started = Date.now();
@@ -214,6 +226,7 @@ export class YakClient {
     let base = '';
     const decide = (err: unknown): RetryDecision => {
       if (!(err instanceof YakClientError)) return 'stop';
+      if (stopOn.includes(err.code)) return 'stop';
       if (err.code === 'NOT_LEADER' && target.kind !== 'url') {
         // A broker naming itself (or nothing) is mid-election: back off and ask again.
         const named = leaderUrlIn(err);
@@ -282,6 +295,10 @@ function groupPath(group: string, action?: string): string {
   return `/groups/${encodeURIComponent(group)}${action ? `/${action}` : ''}`;
 }
 
+function produceCall(options: ProduceOptions): { signal?: AbortSignal } {
+  return options.signal ? { signal: options.signal } : {};
+}
+
 function leaderUrlIn(err: YakClientError): string | null {
   const url = err.body?.leader?.url;
   if (typeof url !== 'string') return null;
@@ -312,11 +329,6 @@ function pickTls(o: ClientTlsOptions): ClientTlsOptions {
 }
 
 /** Options of produce() and produceBatch(). */
-export interface ProduceOptions {
-  /** Store the records compressed with this codec, unless the topic's compression.type says otherwise. */
-  compression?: Compression;
-}
-
 function compressionField(options: ProduceOptions): { compression?: Compression } {
   return options.compression === undefined ? {} : { compression: options.compression };
 }

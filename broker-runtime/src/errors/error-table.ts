@@ -34,7 +34,7 @@ export const ERROR_TABLE = {
   THROTTLED: { status: 429, retriable: true, meaning: 'over a byte quota, or too many new tokens at once; retry after Retry-After' },
   HEADERS_TOO_LARGE: { status: 431, retriable: false, meaning: 'the request headers are too large' },
   INTERNAL: { status: 500, retriable: false, meaning: "a bug on the broker's side; its log has the details" },
-  NOT_ENOUGH_REPLICAS: { status: 503, retriable: true, meaning: 'fewer in-sync replicas than --min-insync; nothing was written' },
+  NOT_ENOUGH_REPLICAS: { status: 503, retriable: true, meaning: "fewer in-sync replicas than the topic's min.insync.replicas (default --min-insync); nothing was written" },
   UNAVAILABLE: { status: 503, retriable: true, meaning: "leadership ended or storage failed after the write began: the outcome is unknown ('outcome')" },
   COORDINATOR_LOAD_IN_PROGRESS: { status: 503, retriable: true, meaning: 'a new leader is still reading the committed offsets and groups back: ask again in a moment' },
   TIMEOUT: { status: 504, retriable: true, meaning: 'written but not committed in time: the outcome is unknown' },

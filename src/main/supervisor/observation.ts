@@ -24,6 +24,8 @@ export interface PartitionObs {
 export interface TopicObs {
   name: string;
   partitions: PartitionObs[];
+  /** The effective config the broker reports (Kafka names → numbers); empty from older brokers. */
+  config?: Record<string, number>;
 }
 
 export interface ClusterBrokerObs {
@@ -151,7 +153,9 @@ export function parseTopics(body: unknown): TopicObs[] | null {
       partitions.push({ partition, highWatermark: hwm, logEndOffset: num(p['log_end_offset']) ?? hwm, logStartOffset: num(p['log_start_offset']) ?? 0 });
     }
     partitions.sort((a, b) => a.partition - b.partition);
-    topics.push({ name: t['name'] as string, partitions });
+    const config: Record<string, number> = {};
+    if (isObj(t['config'])) for (const [k, v] of Object.entries(t['config'] as Json)) if (typeof v === 'number') config[k] = v;
+    topics.push({ name: t['name'] as string, partitions, config });
   }
   return topics.sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -9,6 +9,7 @@ import type {
   RatePoint,
   RedisInfo,
   TopicSnapshot,
+  TopicConfigValues,
 } from '../../shared/cluster-api.js';
 import type { LastLease } from './cluster-monitor.js';
 import { claimedLeader, type ClusterViewObs, type Observation, type TopicObs } from './observation.js';
@@ -97,8 +98,11 @@ function blockedReason(redis: RedisInfo): string {
 
 export function buildTopics(replicaTopics: ReadonlyMap<string, TopicObs[]>, leaderId: string | null): TopicSnapshot[] {
   const byTopic = new Map<string, Map<number, PartitionSnapshot>>();
+  // The leader's config wins (it decides); else the first broker's that reports one.
+  const configs = new Map<string, TopicConfigValues>();
   for (const [brokerId, topics] of [...replicaTopics].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))) {
     for (const t of topics) {
+      if (t.config && Object.keys(t.config).length > 0 && (brokerId === leaderId || !configs.has(t.name))) configs.set(t.name, t.config as TopicConfigValues);
       const partitions = byTopic.get(t.name) ?? new Map<number, PartitionSnapshot>();
       byTopic.set(t.name, partitions);
       for (const p of t.partitions) {
@@ -117,7 +121,8 @@ export function buildTopics(replicaTopics: ReadonlyMap<string, TopicObs[]>, lead
       p.highWatermark = fromLeader ? fromLeader.highWatermark : Math.max(0, ...p.replicas.map((r) => r.highWatermark));
       p.logStartOffset = fromLeader ? (fromLeader.logStartOffset ?? 0) : Math.max(0, ...p.replicas.map((r) => r.logStartOffset ?? 0));
     }
-    out.push({ name, partitions: list });
+    const config = configs.get(name);
+    out.push(config ? { name, partitions: list, config } : { name, partitions: list });
   }
   return out;
 }
