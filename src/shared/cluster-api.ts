@@ -223,6 +223,31 @@ export interface ConsumeResult {
   highWatermark: number;
 }
 
+/**
+ * What one broker itself answered to one POST /produce, sent to it alone: no leader discovery, no
+ * redirect, no retry. The lessons use it to show what a particular broker (a frozen old leader, a
+ * follower) says, epochs included, instead of what a client ends up with after retrying.
+ */
+export interface BrokerProduceAnswer {
+  brokerId: string;
+  /** Supervisor clock: when the request left and when its answer (or the failure) came back. */
+  sentAt: number;
+  answeredAt: number;
+  /** The HTTP status; 0 when no answer came (refused connection, timeout). */
+  status: number;
+  /** Set on a 2xx: the record was committed there. */
+  result: ProduceResult | null;
+  /** Set otherwise: the broker's error code and message, or UNREACHABLE / TIMEOUT from the supervisor. */
+  error: {
+    code: string;
+    message: string;
+    /** The epoch the broker reported with its refusal (a NOT_LEADER names the one it knows), if any. */
+    epoch: number | null;
+    /** The leader it pointed to, if any. */
+    leader: { id: string; url: string } | null;
+  } | null;
+}
+
 export interface TopicSummary {
   name: string;
   partitions: { partition: number; highWatermark: number }[];
@@ -259,6 +284,11 @@ export interface ClusterApi {
   consume(request: ConsumeRequest): Promise<ConsumeResult>;
   listTopics(): Promise<TopicSummary[]>;
   createTopic(name: string, partitions: number): Promise<void>;
+  /**
+   * POST /produce to one broker only, answered as that broker answered (refusals included, never
+   * thrown); timeoutMs (100–60 000, default 10 000) bounds the wait, e.g. on a paused broker.
+   */
+  produceOnBroker(brokerId: string, request: ProduceRequest, timeoutMs?: number): Promise<BrokerProduceAnswer>;
 
   // --- push streams
   onSnapshot(listener: (snapshot: ClusterSnapshot) => void): Unsubscribe;
@@ -286,6 +316,7 @@ export const CLUSTER_API_CALLS = [
   'consume',
   'listTopics',
   'createTopic',
+  'produceOnBroker',
   'recentEvents',
 ] as const satisfies readonly (keyof ClusterApi)[];
 

@@ -25,6 +25,8 @@ const BROKER_ACTIONS: readonly BrokerAction[] = ['start', 'stop', 'kill', 'pause
 const PROCESS_NAME_RE = /^(redis|broker-[1-9][0-9]{0,2})$/;
 const BROKER_ID_RE = /^broker-[1-9][0-9]{0,2}$/;
 export const MAX_BATCH_RECORDS = 10_000;
+/** How long produceOnBroker may wait for one broker (a paused one answers only once resumed). */
+export const DIRECT_PRODUCE_TIMEOUT = { min: 100, max: 60_000, default: 10_000 } as const;
 
 function arity(args: readonly unknown[], method: string, min: number, max = min): void {
   if (args.length < min || args.length > max) {
@@ -184,6 +186,11 @@ export const VALIDATORS: { [M in ClusterApiCall]: Validator<M> } = {
   createTopic: (args) => {
     arity(args, 'createTopic', 2);
     return [c.topic(args[0], 'name'), c.integer(args[1], 'partitions', 1, SETTINGS_LIMITS.partitions.max)];
+  },
+  produceOnBroker: (args) => {
+    arity(args, 'produceOnBroker', 2, 3);
+    const timeoutMs = args[2] === undefined ? DIRECT_PRODUCE_TIMEOUT.default : c.integer(args[2], 'timeoutMs', DIRECT_PRODUCE_TIMEOUT.min, DIRECT_PRODUCE_TIMEOUT.max);
+    return [brokerId(args[0], 'brokerId'), produceRequest(args[1]), timeoutMs];
   },
   recentEvents: none('recentEvents'),
 };

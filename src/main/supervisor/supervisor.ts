@@ -4,6 +4,7 @@ import type {
   BatchRecord,
   BatchResult,
   BrokerAction,
+  BrokerProduceAnswer,
   ClusterApi,
   ClusterEvent,
   ClusterSettings,
@@ -23,6 +24,7 @@ import { ClusterProcesses } from './cluster-processes.js';
 import { ensureClusterCredential, type ClusterCredential } from './cluster-credential.js';
 import { DataClientPool, type DataClient } from './data-client.js';
 import { DemoClient } from './demo-client.js';
+import { produceOnOneBroker } from './direct-produce.js';
 import { EventLog } from './event-log.js';
 import { FailoverControl } from './failover-control.js';
 import type { ExitInfo, ManagedProcess } from './managed-process.js';
@@ -290,6 +292,13 @@ export class Supervisor implements ClusterApi {
     await this.client().createTopic(name, partitions);
     this.events.emit('info', `topic ${name} created with ${partitions} partition(s)`);
     this.monitor.poke();
+  }
+
+  async produceOnBroker(brokerId: string, request: ProduceRequest, timeoutMs = 10_000): Promise<BrokerProduceAnswer> {
+    const broker = this.procs.brokers.get(brokerId);
+    if (!broker) throw unknownProcess(brokerId);
+    if (!this.running || !broker.url) throw invalidState(`${brokerId} is not running: start the cluster first`);
+    return produceOnOneBroker({ id: brokerId, url: broker.url }, request, timeoutMs, this.credential?.token ?? null);
   }
 
   // --- push streams

@@ -1,0 +1,87 @@
+import { defineStore } from 'pinia';
+import { computed, ref, shallowRef, triggerRef, watch } from 'vue';
+import type { ClusterSnapshot } from '../../../shared/cluster-api';
+import { clusterApi, describeError } from '../bridge';
+import type { LessonContext } from '../lessons/context';
+import { runFailover } from '../lessons/failover';
+import { runRouting } from '../lessons/routing';
+import { TimelineRecorder, type LessonId, type LessonRun } from '../lessons/timeline';
+import { runZombie } from '../lessons/zombie';
+import { useClusterStore } from './cluster';
+import { useFailoverStore } from './failover';
+
+/**
+ * The Lessons pane's state: one run per lesson (the last one), and at most one lesson running at a
+ * time — each of them acts on the one real cluster (kills, pauses), so two at once would muddle
+ * both timelines.
+ */
+export const useLessonsStore = defineStore('lessons', () => {
+  const api = clusterApi();
+  const cluster = useClusterStore();
+  const failover = useFailoverStore();
+
+  const runs = shallowRef<Partial<Record<LessonId, LessonRun>>>({});
+  const active = ref<LessonId | null>(null);
+  const busy = computed(() => active.value !== null);
+
+  function contextFor(run: LessonRun): LessonContext {
+    const recorder = new TimelineRecorder(run, () => triggerRef(runs));
+    return {
+      api,
+      snapshot: () => cluster.snapshot,
+      waitFor: (test, timeoutMs, what) => waitForSnapshot(() => cluster.snapshot, test, timeoutMs, what),
+      eventsSinceStart: () => cluster.events.filter((e) => e.at >= run.startedAt),
+      record: (entry) => recorder.add(entry),
+    };
+  }
+
+  async function start(id: LessonId, body: (ctx: LessonContext) => Promise<string>): Promise<void> {
+    if (active.value) return;
+    const run: LessonRun = { id, state: 'running', startedAt: Date.now(), entries: [], outcome: null, error: null };
+    runs.value = { ...runs.value, [id]: run };
+    active.value = id;
+    try {
+      run.outcome = await body(contextFor(run));
+      run.state = 'done';
+    } catch (error) {
+      run.error = describeError(error);
+      run.state = 'failed';
+    } finally {
+      active.value = null;
+      triggerRef(runs);
+    }
+  }
+
+  return {
+    runs,
+    active,
+    busy,
+    runRouting: (key: string) => start('routing', (ctx) => runRouting(ctx, key)),
+    runFailover: () => start('failover', (ctx) => runFailover(ctx, (o) => failover.simulate(o))),
+    runZombie: () => start('zombie', (ctx) => runZombie(ctx)),
+  };
+});
+
+/** Resolves with the first snapshot (the current one included) that passes `test`; rejects after `timeoutMs`. */
+function waitForSnapshot(
+  current: () => ClusterSnapshot | null,
+  test: (s: ClusterSnapshot) => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<ClusterSnapshot> {
+  return new Promise((resolve, reject) => {
+    const now = current();
+    if (now && test(now)) return resolve(now);
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`waited ${Math.round(timeoutMs / 1000)} s for ${what}, in vain`));
+    }, timeoutMs);
+    const stop = watch(current, (s) => {
+      if (s && test(s)) {
+        clearTimeout(timer);
+        stop();
+        resolve(s);
+      }
+    });
+  });
+}
