@@ -285,10 +285,13 @@ export interface ClusterApi {
   listTopics(): Promise<TopicSummary[]>;
   createTopic(name: string, partitions: number): Promise<void>;
   /**
-   * POST /produce to one broker only, answered as that broker answered (refusals included, never
-   * thrown); timeoutMs (100–60 000, default 10 000) bounds the wait, e.g. on a paused broker.
+   * POST /produce to one broker only, once per request (1–100, all sent at once, each on its own
+   * connection), answered in request order as that broker answered (refusals included, never
+   * thrown); timeoutMs (100–60 000, default 10 000) bounds each wait, e.g. on a paused broker.
+   * One call for many requests, so writes left waiting on a frozen broker hold one browser
+   * connection of the web bridge, not one each.
    */
-  produceOnBroker(brokerId: string, request: ProduceRequest, timeoutMs?: number): Promise<BrokerProduceAnswer>;
+  produceOnBroker(brokerId: string, requests: ProduceRequest[], timeoutMs?: number): Promise<BrokerProduceAnswer[]>;
 
   // --- push streams
   onSnapshot(listener: (snapshot: ClusterSnapshot) => void): Unsubscribe;

@@ -294,11 +294,12 @@ export class Supervisor implements ClusterApi {
     this.monitor.poke();
   }
 
-  async produceOnBroker(brokerId: string, request: ProduceRequest, timeoutMs = 10_000): Promise<BrokerProduceAnswer> {
+  async produceOnBroker(brokerId: string, requests: ProduceRequest[], timeoutMs = 10_000): Promise<BrokerProduceAnswer[]> {
     const broker = this.procs.brokers.get(brokerId);
     if (!broker) throw unknownProcess(brokerId);
     if (!this.running || !broker.url) throw invalidState(`${brokerId} is not running: start the cluster first`);
-    return produceOnOneBroker({ id: brokerId, url: broker.url }, request, timeoutMs, this.credential?.token ?? null);
+    const target = { id: brokerId, url: broker.url };
+    return Promise.all(requests.map((r) => produceOnOneBroker(target, r, timeoutMs, this.credential?.token ?? null)));
   }
 
   // --- push streams

@@ -29,7 +29,7 @@ const BAD_ARGS: Record<ClusterApiCall, { args: unknown[]; says: RegExp }> = {
   consume: { args: [{ topic: 't', partition: 0, offset: -1 }], says: /request\.offset must be an integer/ },
   listTopics: { args: [[]], says: /listTopics takes 0 argument/ },
   createTopic: { args: ['t', 1.5], says: /partitions must be an integer/ },
-  produceOnBroker: { args: ['broker-1', { topic: 't', payload: 1 }, 5], says: /timeoutMs must be an integer from 100 to 60000/ },
+  produceOnBroker: { args: ['broker-1', [{ topic: 't', payload: 1 }], 5], says: /timeoutMs must be an integer from 100 to 60000/ },
   recentEvents: { args: ['all'], says: /recentEvents takes 0 argument/ },
 };
 

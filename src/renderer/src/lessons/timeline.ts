@@ -22,6 +22,8 @@ export interface TimelineEntry {
   epoch?: number;
   partition?: number;
   offset?: number;
+  /** Which record the entry is about (`<run tag>#<n>`, as in the record's payload), when it is about one. */
+  ref?: string;
 }
 
 export interface LessonRun {

@@ -43,10 +43,10 @@ export async function runZombie(ctx: LessonContext): Promise<string> {
 
   const send = async (brokerId: string, phase: Sent['phase'], timeoutMs = 10_000): Promise<Sent> => {
     const p = payload(phase);
-    const answer = await ctx.api.produceOnBroker(brokerId, { topic: ZOMBIE_TOPIC, partition: 0, payload: p }, timeoutMs);
-    const item = { n: p.n, phase, answer };
+    const [answer] = await ctx.api.produceOnBroker(brokerId, [{ topic: ZOMBIE_TOPIC, partition: 0, payload: p }], timeoutMs);
+    const item = { n: p.n, phase, answer: answer! };
     sent.push(item);
-    recordAnswer(ctx, item);
+    recordAnswer(ctx, run, item);
     return item;
   };
 
@@ -58,16 +58,23 @@ export async function runZombie(ctx: LessonContext): Promise<string> {
   // 2. Freeze it, then send writes it cannot answer: they wait in its socket.
   await ctx.api.brokerAction(old.id, 'pause');
   ctx.record({ kind: 'paused', source: 'supervisor', tone: 'bad', broker: old.id, text: `${old.id} frozen with SIGSTOP: it cannot renew its lease, answer, or even see the clock move` });
-  const frozen = Array.from({ length: FROZEN_WRITES }, () => {
-    const p = payload('frozen');
-    ctx.record({ kind: 'sent-frozen', source: 'supervisor', tone: 'info', broker: old.id, text: `write #${p.n} sent to ${old.id} while it is frozen: in flight, unanswered` });
-    return ctx.api.produceOnBroker(old.id, { topic: ZOMBIE_TOPIC, partition: 0, payload: p }, FROZEN_WRITE_TIMEOUT_MS).then((answer) => {
-      const item: Sent = { n: p.n, phase: 'frozen', answer };
-      sent.push(item);
-      recordAnswer(ctx, item);
-      return item;
-    });
-  });
+  const frozenPayloads = Array.from({ length: FROZEN_WRITES }, () => payload('frozen'));
+  for (const p of frozenPayloads) {
+    ctx.record({ kind: 'sent-frozen', source: 'supervisor', tone: 'info', broker: old.id, ref: `${run}#${p.n}`, text: `write #${p.n} sent to ${old.id} while it is frozen: in flight, unanswered` });
+  }
+  // One call, the writes sent side by side: each waits on its own connection to the frozen broker.
+  const frozen = ctx.api
+    .produceOnBroker(old.id, frozenPayloads.map((p) => ({ topic: ZOMBIE_TOPIC, partition: 0, payload: p })), FROZEN_WRITE_TIMEOUT_MS)
+    .then((answers) =>
+      answers.map((answer, i) => {
+        const item: Sent = { n: frozenPayloads[i]!.n, phase: 'frozen', answer };
+        sent.push(item);
+        recordAnswer(ctx, run, item);
+        return item;
+      }),
+    );
+  // Never an unhandled rejection if the lesson fails before awaiting it.
+  frozen.catch(() => undefined);
 
   let resumed = false;
   try {
@@ -86,7 +93,7 @@ export async function runZombie(ctx: LessonContext): Promise<string> {
     await ctx.api.brokerAction(old.id, 'resume');
     resumed = true;
     ctx.record({ kind: 'resumed', source: 'supervisor', tone: 'info', broker: old.id, text: `${old.id} resumed with SIGCONT: it wakes up with the writes that waited for it` });
-    await Promise.all(frozen);
+    await frozen;
 
     // 5. Once it knows the new leader, it says so (and a write to it is refused again).
     const rejoined = await ctx.waitFor(
@@ -114,14 +121,16 @@ export async function runZombie(ctx: LessonContext): Promise<string> {
   }
 }
 
-function recordAnswer(ctx: LessonContext, item: Sent): void {
+function recordAnswer(ctx: LessonContext, run: string, item: Sent): void {
   const a = item.answer;
+  const ref = `${run}#${item.n}`;
   const waited = formatMs(a.answeredAt - a.sentAt);
   if (a.result) {
     ctx.record({
       at: a.answeredAt,
       kind: `ack-${item.phase}`,
       source: 'broker',
+      ref,
       tone: 'ok',
       broker: a.brokerId,
       partition: a.result.partition,
@@ -137,6 +146,7 @@ function recordAnswer(ctx: LessonContext, item: Sent): void {
     at: a.answeredAt,
     kind: `refused-${item.phase}`,
     source: 'broker',
+    ref,
     tone: 'bad',
     broker: a.brokerId,
     ...(e.epoch !== null ? { epoch: e.epoch } : {}),

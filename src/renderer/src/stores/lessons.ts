@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, triggerRef, watch } from 'vue';
-import type { ClusterSnapshot } from '../../../shared/cluster-api';
+import type { FailoverOptions, FailoverTimeline } from '../../../shared/cluster-api';
 import { clusterApi, describeError } from '../bridge';
 import type { LessonContext } from '../lessons/context';
 import { runFailover } from '../lessons/failover';
@@ -9,6 +9,9 @@ import { TimelineRecorder, type LessonId, type LessonRun } from '../lessons/time
 import { runZombie } from '../lessons/zombie';
 import { useClusterStore } from './cluster';
 import { useFailoverStore } from './failover';
+
+/** A failover with the old leader restarted and caught up takes a few leases; this is far beyond. */
+const FAILOVER_TIMEOUT_MS = 120_000;
 
 /**
  * The Lessons pane's state: one run per lesson (the last one), and at most one lesson running at a
@@ -29,10 +32,17 @@ export const useLessonsStore = defineStore('lessons', () => {
     return {
       api,
       snapshot: () => cluster.snapshot,
-      waitFor: (test, timeoutMs, what) => waitForSnapshot(() => cluster.snapshot, test, timeoutMs, what),
+      waitFor: (test, timeoutMs, what) => waitForValue(() => cluster.snapshot, test, timeoutMs, what),
       eventsSinceStart: () => cluster.events.filter((e) => e.at >= run.startedAt),
       record: (entry) => recorder.add(entry),
     };
+  }
+
+  /** The Dashboard's failover simulation, awaited until its timeline is over (the call may answer while it runs). */
+  async function simulateToTheEnd(options: FailoverOptions): Promise<FailoverTimeline | null> {
+    const started = await failover.simulate(options);
+    if (!started) return null;
+    return waitForValue(() => failover.timeline, (t) => t.id === started.id && t.state !== 'running', FAILOVER_TIMEOUT_MS, 'the failover simulation to finish');
   }
 
   async function start(id: LessonId, body: (ctx: LessonContext) => Promise<string>): Promise<void> {
@@ -57,18 +67,13 @@ export const useLessonsStore = defineStore('lessons', () => {
     active,
     busy,
     runRouting: (key: string) => start('routing', (ctx) => runRouting(ctx, key)),
-    runFailover: () => start('failover', (ctx) => runFailover(ctx, (o) => failover.simulate(o))),
+    runFailover: () => start('failover', (ctx) => runFailover(ctx, simulateToTheEnd)),
     runZombie: () => start('zombie', (ctx) => runZombie(ctx)),
   };
 });
 
-/** Resolves with the first snapshot (the current one included) that passes `test`; rejects after `timeoutMs`. */
-function waitForSnapshot(
-  current: () => ClusterSnapshot | null,
-  test: (s: ClusterSnapshot) => boolean,
-  timeoutMs: number,
-  what: string,
-): Promise<ClusterSnapshot> {
+/** Resolves with the first value (the current one included) that passes `test`; rejects after `timeoutMs`. */
+function waitForValue<T>(current: () => T | null, test: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
   return new Promise((resolve, reject) => {
     const now = current();
     if (now && test(now)) return resolve(now);
