@@ -149,3 +149,37 @@ test('lesson 3: the frozen leader’s writes are refused after a new epoch, and 
   expect(acks.length).toBeGreaterThanOrEqual(2);
   for (const e of acks) expect(byRef.get(e.ref), `acknowledged ${e.ref} is at offset ${e.offset}`).toBe(e.offset);
 });
+
+test('lesson 4: the leader’s log end runs ahead of its high-water mark while a frozen follower is in sync; then it catches up', async ({ page, request }) => {
+  test.setTimeout(180_000);
+  const token = clusterToken();
+  test.skip(!token, 'needs the data folder of the web host this run started (not YAK_UI_BASE_URL)');
+  const snap = await waitForHealthyCluster(request);
+  await openLessons(page);
+  const card = await runLesson(page, 'hwm', 150_000);
+  const list = await entries(card);
+  const paused = one(list, 'paused');
+  const leaderId = snap.leader!.id;
+  expect(paused.broker).not.toBe(leaderId);
+  // The timeline saw written-but-not-committed records (sampled from each broker's own /topics).
+  expect(list.some((e) => e.kind === 'offsets-uncommitted')).toBe(true);
+
+  // The brokers' own API: acknowledged writes are in the log at their offsets ...
+  const urls = new Map(snap.brokers.map((b) => [b.id, b.url]));
+  const log = await consumeAll(urls.get(leaderId)!, token!, 'lesson-hwm');
+  const byRef = new Map(log.map((r) => {
+    const p = r.payload as { run?: string; n?: number };
+    return [`${p.run}#${p.n}`, r.offset];
+  }));
+  const acks = list.filter((e) => e.kind === 'ack');
+  expect(acks.length).toBe(10);
+  for (const e of acks) expect(byRef.get(e.ref!)).toBe(e.offset);
+  // ... and the follower has all of them again, and is back in the in-sync set.
+  type Topics = { topics: { name: string; partitions: { partition: number; log_end_offset: number; high_watermark: number }[] }[] };
+  const end = async (id: string) => (await brokerGet<Topics>(`${urls.get(id)}/topics`, token!))?.topics.find((t) => t.name === 'lesson-hwm')?.partitions[0]?.log_end_offset;
+  await expect.poll(async () => (await end(paused.broker!)) === (await end(leaderId)), { timeout: 30_000 }).toBe(true);
+  await expect.poll(async () => {
+    const view = await brokerGet<{ brokers: { id: string; in_sync: boolean }[] }>(`${urls.get(leaderId)}/metadata/cluster`, token!);
+    return view?.brokers.find((b) => b.id === paused.broker)?.in_sync ?? false;
+  }, { timeout: 30_000 }).toBe(true);
+});

@@ -1,7 +1,7 @@
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { openPane, subscribe, uniqueTopic, waitForHealthyCluster } from './helpers';
+import { openPane, subscribe, waitForHealthyCluster } from './helpers';
 
 /**
  * The README's "first five minutes", done as a new user would: look at the Dashboard, produce,
@@ -35,7 +35,7 @@ test('first five minutes: dashboard, produce, consume, fail over, a lesson', asy
   await shot(page, '1-dashboard', info);
 
   // 2. Produce a keyed JSON record.
-  const topic = uniqueTopic('orders');
+  const topic = 'orders';
   await openPane(page, 'producer');
   await page.getByTestId('produce-topic').fill(topic);
   await page.getByTestId('produce-key').fill('customer-7');

@@ -9,6 +9,8 @@ export interface LessonContext {
   snapshot(): ClusterSnapshot | null;
   /** Resolves with the first snapshot (the current one included) that satisfies `test`. */
   waitFor(test: (s: ClusterSnapshot) => boolean, timeoutMs: number, what: string): Promise<ClusterSnapshot>;
+  /** Calls `listener` with every snapshot pushed from now on; returns a function that stops it. */
+  watchSnapshots(listener: (s: ClusterSnapshot | null) => void): () => void;
   /** Cluster events since the lesson started (elections, ISR changes, signals), oldest first. */
   eventsSinceStart(): ClusterEvent[];
   record(entry: EntryInput): TimelineEntry;

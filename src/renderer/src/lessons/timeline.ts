@@ -4,7 +4,7 @@
  * poll of the brokers' /health, /topics and /metadata/cluster, or the supervisor's event log).
  */
 
-export type LessonId = 'routing' | 'failover' | 'zombie';
+export type LessonId = 'routing' | 'failover' | 'zombie' | 'hwm';
 
 /** Who reported the fact: a broker's own answer, the supervisor's view, or the browser's computation. */
 export type EntrySource = 'broker' | 'cluster' | 'browser' | 'supervisor';

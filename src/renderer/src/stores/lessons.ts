@@ -4,6 +4,7 @@ import type { FailoverOptions, FailoverTimeline } from '../../../shared/cluster-
 import { clusterApi, describeError } from '../bridge';
 import type { LessonContext } from '../lessons/context';
 import { runFailover } from '../lessons/failover';
+import { runHighWatermark } from '../lessons/highWatermark';
 import { runRouting } from '../lessons/routing';
 import { TimelineRecorder, type LessonId, type LessonRun } from '../lessons/timeline';
 import { runZombie } from '../lessons/zombie';
@@ -33,6 +34,7 @@ export const useLessonsStore = defineStore('lessons', () => {
       api,
       snapshot: () => cluster.snapshot,
       waitFor: (test, timeoutMs, what) => waitForValue(() => cluster.snapshot, test, timeoutMs, what),
+      watchSnapshots: (listener) => watch(() => cluster.snapshot, listener),
       eventsSinceStart: () => cluster.events.filter((e) => e.at >= run.startedAt),
       record: (entry) => recorder.add(entry),
     };
@@ -69,6 +71,7 @@ export const useLessonsStore = defineStore('lessons', () => {
     runRouting: (key: string) => start('routing', (ctx) => runRouting(ctx, key)),
     runFailover: () => start('failover', (ctx) => runFailover(ctx, simulateToTheEnd)),
     runZombie: () => start('zombie', (ctx) => runZombie(ctx)),
+    runHighWatermark: () => start('hwm', (ctx) => runHighWatermark(ctx)),
   };
 });
 
