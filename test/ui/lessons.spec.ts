@@ -1,6 +1,7 @@
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { brokerGet, clusterToken, consumeAll, type ConsumedRecord, type Health } from './broker-direct';
-import { waitForHealthyCluster } from './helpers';
+import type { ClusterSettings } from '../../src/shared/cluster-api';
+import { callApi, waitForHealthyCluster } from './helpers';
 
 /**
  * The Lessons pane (issue 11): each lesson runs on the real cluster, and the timeline it shows is
@@ -182,4 +183,53 @@ test('lesson 4: the leader’s log end runs ahead of its high-water mark while a
     const view = await brokerGet<{ brokers: { id: string; in_sync: boolean }[] }>(`${urls.get(leaderId)}/metadata/cluster`, token!);
     return view?.brokers.find((b) => b.id === paused.broker)?.in_sync ?? false;
   }, { timeout: 30_000 }).toBe(true);
+});
+
+test('lesson 5: below min in-sync the leader refuses with NOT_ENOUGH_REPLICAS and writes nothing', async ({ page, request }) => {
+  test.setTimeout(240_000);
+  const token = clusterToken();
+  test.skip(!token, 'needs the data folder of the web host this run started (not YAK_UI_BASE_URL)');
+  // Min in-sync is a cluster setting applied at start: run this lesson with 2, then put back what was there.
+  const settings = await callApi<ClusterSettings>(request, 'getSettings');
+  const restart = async (minInsync: number) => {
+    await callApi(request, 'updateSettings', { minInsync });
+    await callApi(request, 'stopCluster');
+    await callApi(request, 'startCluster');
+    return waitForHealthyCluster(request);
+  };
+  const snap = await restart(2);
+  try {
+    await openLessons(page);
+    const card = await runLesson(page, 'isr', 200_000);
+    const list = await entries(card);
+    const writes = list.filter((e) => e.kind === 'ack' || e.kind === 'refused');
+    expect(writes.length).toBe(snap.brokers.length + 1);
+    const urls = new Map(snap.brokers.map((b) => [b.id, b.url]));
+    const log = await consumeAll(urls.get(snap.leader!.id)!, token!, 'lesson-isr');
+    const byRef = new Map(log.map((r) => {
+      const p = r.payload as { run?: string; n?: number };
+      return [`${p.run}#${p.n}`, r.offset];
+    }));
+    let refusals = 0;
+    for (const w of writes) {
+      const [, isr, min] = /With (\d+) in sync \(min (\d+)\)/.exec(w.text)!.map(Number);
+      if (isr! < min!) {
+        expect(w.kind, w.text).toBe('refused');
+        expect(w.text).toContain('503 NOT_ENOUGH_REPLICAS');
+        expect(byRef.has(w.ref!), `refused ${w.ref} is not in the log`).toBe(false);
+        refusals++;
+      } else {
+        expect(w.kind, w.text).toBe('ack');
+        expect(byRef.get(w.ref!)).toBe(w.offset);
+      }
+    }
+    expect(refusals).toBe(1);
+    // Everyone is back in sync, as the leader's own /metadata/cluster says.
+    await expect.poll(async () => {
+      const view = await brokerGet<{ brokers: { in_sync: boolean }[] }>(`${urls.get(snap.leader!.id)}/metadata/cluster`, token!);
+      return view?.brokers.filter((b) => b.in_sync).length;
+    }, { timeout: 30_000 }).toBe(snap.brokers.length);
+  } finally {
+    await restart(settings.minInsync);
+  }
 });

@@ -58,11 +58,12 @@ export async function runFailover(ctx: LessonContext, simulate: (o: FailoverOpti
   const elected = step('new-leader');
   const caught = step('caught-up');
   if (timeline.gapMs !== null) {
-    ctx.record({ kind: 'gap', source: 'supervisor', tone: 'info', text: `No record was committed for ${formatMs(timeline.gapMs)} (leader lost → first commit)` });
+    const lost = step('leader-lost');
+    ctx.record({ ...(lost ? { at: lost.at + timeline.gapMs } : {}), kind: 'gap', source: 'supervisor', tone: 'info', text: `No record was committed for ${formatMs(timeline.gapMs)} (leader lost → first commit)` });
   }
   return [
     `${before.id} (epoch ${before.epoch}) was killed with SIGKILL.`,
-    `${next.id} took over with epoch ${next.epoch}${elected ? ` ${formatMs(elected.sinceStartMs)} later` : ''}: nobody can take the lead before the old lease (${lease} s) has run out, because a frozen leader might still think it holds it.`,
+    `${next.id} took over with epoch ${next.epoch}${elected ? `, ${formatMs(elected.sinceStartMs)} after the kill` : ''}: nobody can take the lead before the old lease (${lease} s) has run out, because a frozen leader might still think it holds it.`,
     timeline.gapMs !== null ? `Writes stopped for ${formatMs(timeline.gapMs)} — the lease, the election, then the first write replicated to the new in-sync set.` : '',
     caught ? `${before.id} came back as a follower, fetched what it missed and rejoined the in-sync set ${formatMs(caught.sinceStartMs)} after the kill.` : '',
   ]

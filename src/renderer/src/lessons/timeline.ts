@@ -4,7 +4,7 @@
  * poll of the brokers' /health, /topics and /metadata/cluster, or the supervisor's event log).
  */
 
-export type LessonId = 'routing' | 'failover' | 'zombie' | 'hwm';
+export type LessonId = 'routing' | 'failover' | 'zombie' | 'hwm' | 'isr';
 
 /** Who reported the fact: a broker's own answer, the supervisor's view, or the browser's computation. */
 export type EntrySource = 'broker' | 'cluster' | 'browser' | 'supervisor';
@@ -40,17 +40,14 @@ export type EntryInput = Omit<TimelineEntry, 'at' | 'sinceStartMs'> & { at?: num
 
 /** Appends entries to a run, keeping them in time order (answers can arrive out of order). */
 export class TimelineRecorder {
-  constructor(
-    private readonly run: LessonRun,
-    private readonly onChange: () => void,
-  ) {}
+  /** `run` should be reactive: the pane redraws on each entry. */
+  constructor(private readonly run: LessonRun) {}
 
   add(entry: EntryInput): TimelineEntry {
     const at = entry.at ?? Date.now();
     const full: TimelineEntry = { ...entry, at, sinceStartMs: Math.max(0, at - this.run.startedAt) };
     const entries = [...this.run.entries, full].sort((a, b) => a.at - b.at);
     this.run.entries = entries;
-    this.onChange();
     return full;
   }
 }

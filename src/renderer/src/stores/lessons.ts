@@ -1,10 +1,11 @@
 import { defineStore } from 'pinia';
-import { computed, ref, shallowRef, triggerRef, watch } from 'vue';
+import { computed, reactive, ref, shallowRef, watch } from 'vue';
 import type { FailoverOptions, FailoverTimeline } from '../../../shared/cluster-api';
 import { clusterApi, describeError } from '../bridge';
 import type { LessonContext } from '../lessons/context';
 import { runFailover } from '../lessons/failover';
 import { runHighWatermark } from '../lessons/highWatermark';
+import { runIsrShrink } from '../lessons/isrShrink';
 import { runRouting } from '../lessons/routing';
 import { TimelineRecorder, type LessonId, type LessonRun } from '../lessons/timeline';
 import { runZombie } from '../lessons/zombie';
@@ -29,7 +30,7 @@ export const useLessonsStore = defineStore('lessons', () => {
   const busy = computed(() => active.value !== null);
 
   function contextFor(run: LessonRun): LessonContext {
-    const recorder = new TimelineRecorder(run, () => triggerRef(runs));
+    const recorder = new TimelineRecorder(run);
     return {
       api,
       snapshot: () => cluster.snapshot,
@@ -49,7 +50,8 @@ export const useLessonsStore = defineStore('lessons', () => {
 
   async function start(id: LessonId, body: (ctx: LessonContext) => Promise<string>): Promise<void> {
     if (active.value) return;
-    const run: LessonRun = { id, state: 'running', startedAt: Date.now(), entries: [], outcome: null, error: null };
+    // Reactive, so a card sees each new entry and the end of the run (its props keep the same object).
+    const run = reactive<LessonRun>({ id, state: 'running', startedAt: Date.now(), entries: [], outcome: null, error: null });
     runs.value = { ...runs.value, [id]: run };
     active.value = id;
     try {
@@ -60,7 +62,6 @@ export const useLessonsStore = defineStore('lessons', () => {
       run.state = 'failed';
     } finally {
       active.value = null;
-      triggerRef(runs);
     }
   }
 
@@ -72,6 +73,7 @@ export const useLessonsStore = defineStore('lessons', () => {
     runFailover: () => start('failover', (ctx) => runFailover(ctx, simulateToTheEnd)),
     runZombie: () => start('zombie', (ctx) => runZombie(ctx)),
     runHighWatermark: () => start('hwm', (ctx) => runHighWatermark(ctx)),
+    runIsrShrink: () => start('isr', (ctx) => runIsrShrink(ctx)),
   };
 });
 
