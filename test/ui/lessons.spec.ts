@@ -233,3 +233,39 @@ test('lesson 5: below min in-sync the leader refuses with NOT_ENOUGH_REPLICAS an
     await restart(settings.minInsync);
   }
 });
+
+test('lesson 6: the old leader cuts its uncommitted tail and copies the new leader’s records', async ({ page, request }) => {
+  test.setTimeout(180_000);
+  const token = clusterToken();
+  test.skip(!token, 'needs the data folder of the web host this run started (not YAK_UI_BASE_URL)');
+  const snap = await waitForHealthyCluster(request);
+  await openLessons(page);
+  const card = await runLesson(page, 'diverge', 150_000);
+  const list = await entries(card);
+  const killed = one(list, 'killed');
+  const elected = one(list, 'new-leader');
+  expect(killed.broker).toBe(snap.leader!.id);
+  expect(list.some((e) => e.kind === 'truncated'), 'the old leader’s own output reports the cut').toBe(true);
+  const rows = await card.getByTestId('lesson-diff-row').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset['verdict']));
+  expect(rows.filter((v) => v === 'replaced' || v === 'cut').length).toBeGreaterThan(0);
+
+  // The brokers' own API: none of the writes the old leader never committed is in the log; the new
+  // leader's are at their offsets; and the old leader's log ends where the leader's does.
+  const urls = new Map(snap.brokers.map((b) => [b.id, b.url]));
+  const log = await consumeAll(urls.get(elected.broker!)!, token!, 'lesson-diverge');
+  const byRef = new Map(log.map((r) => {
+    const p = r.payload as { run?: string; n?: number };
+    return [`${p.run}#${p.n}`, r.offset];
+  }));
+  // An unanswered write's outcome is unknown: a follower may have had it. Those missing from the
+  // brokers' log are exactly the offsets the diff shows cut or replaced.
+  const unanswered = list.filter((x) => x.kind === 'unanswered');
+  expect(unanswered.length).toBeGreaterThan(0);
+  const missing = unanswered.filter((e) => !byRef.has(e.ref!)).length;
+  expect(missing).toBe(rows.filter((v) => v === 'replaced' || v === 'cut').length);
+  const offsets = new Set(log.map((r) => r.offset));
+  for (const e of list.filter((x) => x.kind === 'ack' && x.broker === elected.broker)) expect(offsets.has(e.offset!)).toBe(true);
+  type Topics = { topics: { name: string; partitions: { log_end_offset: number }[] }[] };
+  const end = async (id: string) => (await brokerGet<Topics>(`${urls.get(id)}/topics`, token!))?.topics.find((t) => t.name === 'lesson-diverge')?.partitions[0]?.log_end_offset;
+  await expect.poll(async () => (await end(killed.broker!)) === (await end(elected.broker!)), { timeout: 30_000 }).toBe(true);
+});

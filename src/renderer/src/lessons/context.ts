@@ -1,6 +1,6 @@
 import type { ClusterApi, ClusterEvent, ClusterSnapshot } from '../../../shared/cluster-api';
 import { toApiError } from '../bridge';
-import type { EntryInput, TimelineEntry } from './timeline';
+import type { EntryInput, LogDiffRow, TimelineEntry } from './timeline';
 
 /** What a lesson may use: the typed cluster API, the latest pushed snapshot, and its recorder. */
 export interface LessonContext {
@@ -14,6 +14,7 @@ export interface LessonContext {
   /** Cluster events since the lesson started (elections, ISR changes, signals), oldest first. */
   eventsSinceStart(): ClusterEvent[];
   record(entry: EntryInput): TimelineEntry;
+  setDiff(rows: LogDiffRow[]): void;
 }
 
 export class LessonAbort extends Error {

@@ -4,7 +4,7 @@
  * poll of the brokers' /health, /topics and /metadata/cluster, or the supervisor's event log).
  */
 
-export type LessonId = 'routing' | 'failover' | 'zombie' | 'hwm' | 'isr';
+export type LessonId = 'routing' | 'failover' | 'zombie' | 'hwm' | 'isr' | 'diverge';
 
 /** Who reported the fact: a broker's own answer, the supervisor's view, or the browser's computation. */
 export type EntrySource = 'broker' | 'cluster' | 'browser' | 'supervisor';
@@ -34,6 +34,17 @@ export interface LessonRun {
   /** The measured outcome in one short paragraph, written from the entries once the run is over. */
   outcome: string | null;
   error: string | null;
+  /** Lesson 6: the two logs side by side, offset by offset. */
+  diff: LogDiffRow[] | null;
+}
+
+export interface LogDiffRow {
+  offset: number;
+  /** What the old leader held at that offset before it rejoined (null: nothing). */
+  before: string | null;
+  /** What the log holds there now, as the leader serves it (null: nothing). */
+  after: string | null;
+  verdict: 'kept' | 'cut' | 'replaced' | 'new';
 }
 
 export type EntryInput = Omit<TimelineEntry, 'at' | 'sinceStartMs'> & { at?: number };

@@ -3,6 +3,7 @@ import { computed, reactive, ref, shallowRef, watch } from 'vue';
 import type { FailoverOptions, FailoverTimeline } from '../../../shared/cluster-api';
 import { clusterApi, describeError } from '../bridge';
 import type { LessonContext } from '../lessons/context';
+import { runDivergence } from '../lessons/divergence';
 import { runFailover } from '../lessons/failover';
 import { runHighWatermark } from '../lessons/highWatermark';
 import { runIsrShrink } from '../lessons/isrShrink';
@@ -38,6 +39,9 @@ export const useLessonsStore = defineStore('lessons', () => {
       watchSnapshots: (listener) => watch(() => cluster.snapshot, listener),
       eventsSinceStart: () => cluster.events.filter((e) => e.at >= run.startedAt),
       record: (entry) => recorder.add(entry),
+      setDiff: (rows) => {
+        run.diff = rows;
+      },
     };
   }
 
@@ -51,7 +55,7 @@ export const useLessonsStore = defineStore('lessons', () => {
   async function start(id: LessonId, body: (ctx: LessonContext) => Promise<string>): Promise<void> {
     if (active.value) return;
     // Reactive, so a card sees each new entry and the end of the run (its props keep the same object).
-    const run = reactive<LessonRun>({ id, state: 'running', startedAt: Date.now(), entries: [], outcome: null, error: null });
+    const run = reactive<LessonRun>({ id, state: 'running', startedAt: Date.now(), entries: [], outcome: null, error: null, diff: null });
     runs.value = { ...runs.value, [id]: run };
     active.value = id;
     try {
@@ -74,6 +78,7 @@ export const useLessonsStore = defineStore('lessons', () => {
     runZombie: () => start('zombie', (ctx) => runZombie(ctx)),
     runHighWatermark: () => start('hwm', (ctx) => runHighWatermark(ctx)),
     runIsrShrink: () => start('isr', (ctx) => runIsrShrink(ctx)),
+    runDivergence: () => start('diverge', (ctx) => runDivergence(ctx)),
   };
 });
 
