@@ -111,7 +111,11 @@ export async function runDivergence(ctx: LessonContext): Promise<string> {
     await sleep(300);
     const lines = (await ctx.api.processOutput(old.id)).slice(-Math.max(1, 500 - outputBefore));
     const cut = lines.filter((l) => l.includes(`${DIVERGE_TOPIC}/0`) && l.includes('divergent tail'));
-    for (const line of cut) ctx.record({ kind: 'truncated', source: 'broker', tone: 'info', broker: old.id, text: `${old.id}'s own log: ${line.trim()}` });
+    for (const line of cut) {
+      // The broker's text log starts with its own ISO timestamp: place the line when it happened.
+      const stamp = Date.parse(/^\S*?(\d{4}-\d\d-\d\dT[\d:.]+Z)/.exec(line)?.[1] ?? '');
+      ctx.record({ ...(Number.isFinite(stamp) ? { at: stamp } : {}), kind: 'truncated', source: 'broker', tone: 'info', broker: old.id, text: `${old.id}'s own log: ${line.trim()}` });
+    }
 
     // The log now, as the leader serves it, beside what the old leader held before.
     const now = await readFrom(ctx, base - 1, run);
