@@ -61,6 +61,21 @@ async function healthOf(url: string, token: string, test: (h: Health) => boolean
   return last!;
 }
 
+test('Ctrl+4 opens the Lessons pane, and the predicted partition follows the key as it is typed', async ({ page }) => {
+  await page.goto('/');
+  await page.keyboard.press('Control+4');
+  await expect(page.getByTestId('pane-lessons')).toBeVisible();
+  const key = page.getByTestId('lesson-routing-key');
+  const prediction = page.getByTestId('lesson-routing-prediction');
+  await key.fill('');
+  await expect(prediction).toContainText('type a key');
+  // Kafka's partitioner puts customer-7 on partition 1 of 3 (the README's curl example shows the broker doing it).
+  await key.fill('customer-7');
+  await expect(prediction).toHaveAttribute('data-partition', '1');
+  await expect(prediction).toContainText('murmur2 = 0xb37a4cf7');
+  await expect(page.getByTestId('lesson-routing-run')).toBeEnabled();
+});
+
 test('lesson 1: the partition predicted before sending is where the leader puts the key', async ({ page, request }) => {
   const token = clusterToken();
   test.skip(!token, 'needs the data folder of the web host this run started (not YAK_UI_BASE_URL)');
