@@ -59,6 +59,8 @@ export const useLessonsStore = defineStore('lessons', () => {
     runs.value = { ...runs.value, [id]: run };
     active.value = id;
     try {
+      // The Dashboard's failover simulation kills and restarts brokers too: never both at once.
+      if (failover.running) throw new Error('a failover simulation (Dashboard) is running: run the lesson once it is over');
       run.outcome = await body(contextFor(run));
       run.state = 'done';
     } catch (error) {
