@@ -3,6 +3,8 @@ import { currentLeader, ensureTopic, runTag, type LessonContext } from './contex
 import { eventEntry } from './failover';
 
 export const ISR_TOPIC = 'lesson-isr';
+/** The lesson topic's min.insync.replicas: one frozen follower is tolerated, two are not. */
+const LESSON_MIN_INSYNC = 2;
 
 /**
  * Lesson 5: the in-sync set shrinks, and NOT_ENOUGH_REPLICAS. The followers are frozen one by one;
@@ -10,8 +12,8 @@ export const ISR_TOPIC = 'lesson-isr';
  * leader and its answer is shown: committed while the set still has at least min-in-sync members,
  * refused with 503 NOT_ENOUGH_REPLICAS below that — nothing written. Then they are resumed.
  *
- * Min in-sync is the cluster's setting here (applied at start). TODO after the per-topic
- * `min_insync_replicas` config lands: set it on this lesson's topic, live, instead.
+ * The lesson's own topic gets min.insync.replicas = 2 (a topic config, applied live by the leader),
+ * so the refusal shows on any cluster of 3 or more brokers without touching the cluster's setting.
  */
 export async function runIsrShrink(ctx: LessonContext): Promise<string> {
   const start = ctx.snapshot();
@@ -19,8 +21,9 @@ export async function runIsrShrink(ctx: LessonContext): Promise<string> {
   if (!start || !leader) throw new Error('no broker leads right now: start the cluster (or wait for an election) first');
   const followers = start.brokers.filter((b) => b.id !== leader.id && b.inSync && b.reachable).map((b) => b.id);
   if (followers.length === 0) throw new Error('the lesson needs at least one in-sync follower');
-  const minInsync = start.settings.minInsync;
+  const minInsync = LESSON_MIN_INSYNC;
   await ensureTopic(ctx, ISR_TOPIC, 1);
+  await ctx.api.setTopicConfig(ISR_TOPIC, { 'min.insync.replicas': minInsync });
   const run = runTag();
   let n = 0;
   const results: { isr: number; answer: BrokerProduceAnswer }[] = [];
@@ -39,7 +42,7 @@ export async function runIsrShrink(ctx: LessonContext): Promise<string> {
 
   const paused: string[] = [];
   try {
-    ctx.record({ kind: 'isr-start', source: 'cluster', tone: 'info', broker: leader.id, epoch: leader.epoch, text: `${leader.id} leads; in sync: ${[leader.id, ...followers].join(', ')}; min in-sync: ${minInsync} (cluster setting)` });
+    ctx.record({ kind: 'isr-start', source: 'cluster', tone: 'info', broker: leader.id, epoch: leader.epoch, text: `${leader.id} leads; in sync: ${[leader.id, ...followers].join(', ')}; min.insync.replicas of ${ISR_TOPIC}: ${minInsync}, set live on the topic` });
     await write(followers.length + 1);
     for (const f of followers) {
       await ctx.api.brokerAction(f, 'pause');
@@ -67,5 +70,5 @@ export async function runIsrShrink(ctx: LessonContext): Promise<string> {
   if (refused.length > 0) {
     return `Each frozen follower left the in-sync set after the replica lag time, and the leader kept committing while at least ${minInsync} replicas were in sync. With ${smallest} in sync it refused the write with ${refused[0]!.answer.status} NOT_ENOUGH_REPLICAS and wrote nothing: a record acknowledged then would have had fewer copies than promised. Once the followers caught up and rejoined, writes were committed again.`;
   }
-  return `Each frozen follower left the in-sync set, down to ${smallest} (the leader alone), and every write was still committed: min in-sync is ${minInsync} on this cluster, so the leader acknowledges records that exist on ${smallest} broker${smallest === 1 ? '' : 's'} only — lose it now and they are gone. Set "Min in-sync replicas" to 2 in the Dashboard's Settings (it applies at the next start) and run this again to see writes refused with 503 NOT_ENOUGH_REPLICAS instead.`;
+  return `Each frozen follower left the in-sync set, down to ${smallest} (the leader alone), and every write was still committed: with min.insync.replicas ${minInsync} and only ${followers.length + 1} brokers, the set never fell below it. Add a broker, or lower the topic's setting in the Topics table, and run it again.`;
 }
