@@ -27,6 +27,13 @@ export interface ConnectionOptions {
 
 /** api_key int16, api_version int16, correlation_id int32, client_id length int16. */
 const MIN_REQUEST_BYTES = 10;
+/**
+ * Largest frame before SASL succeeds: only ApiVersions, SaslHandshake and SaslAuthenticate are
+ * allowed then, each a few hundred bytes. Without it a stranger could make the broker buffer a
+ * whole --max-message-bytes request per connection before proving anything (Kafka's
+ * sasl.server.max.receive.size, 512 KiB; PLAIN needs far less).
+ */
+export const MAX_UNAUTHENTICATED_FRAME_BYTES = 64 * 1024;
 
 interface Slot {
   done: boolean;
@@ -85,8 +92,9 @@ export class KafkaConnection {
         if (this.buffered < 4) return;
         const head = this.peek(4);
         const size = head.readInt32BE(0);
-        if (size < MIN_REQUEST_BYTES || size > this.opts.maxRequestBytes) {
-          throw new CloseConnection(`a frame of ${size} bytes (allowed ${MIN_REQUEST_BYTES}..${this.opts.maxRequestBytes})`);
+        const max = this.authenticated ? this.opts.maxRequestBytes : MAX_UNAUTHENTICATED_FRAME_BYTES;
+        if (size < MIN_REQUEST_BYTES || size > max) {
+          throw new CloseConnection(`a frame of ${size} bytes (allowed ${MIN_REQUEST_BYTES}..${max}${this.authenticated ? '' : ' before SASL authentication'})`);
         }
         if (this.buffered < 4 + size) return;
         const frame = this.take(4 + size).subarray(4);

@@ -41,6 +41,12 @@ export function decodeFetch(r: Reader, version: number): FetchRequest {
 
 /** Records asked per partition read; the byte limits usually stop a read first. */
 const MAX_RECORDS_PER_READ = 10_000;
+/**
+ * The most record bytes one Fetch answer carries, whatever max_bytes says (KIP-74's first record
+ * excepted, which --max-message-bytes bounds). Kafka's broker caps it too (fetch.max.bytes, 55 MiB);
+ * smaller here because up to 64 requests of a connection are answered at once.
+ */
+export const FETCH_MAX_BYTES = 16 << 20;
 /** A long poll never waits longer than this, whatever the client asks. */
 const MAX_WAIT_MS = 30_000;
 const EMPTY = Buffer.alloc(0);
@@ -64,8 +70,13 @@ export async function handleFetch(req: FetchRequest, ctx: RequestContext): Promi
   if (bytes < Math.max(1, req.minBytes) && req.maxWaitMs > 0) {
     const waits: Promise<boolean>[] = [];
     const waitMs = Math.min(req.maxWaitMs, MAX_WAIT_MS);
+    const waiting = new Set<string>();
     for (const t of req.topics) {
       for (const p of t.partitions) {
+        // One waiter per partition, however often the request names it.
+        const key = `${p.index}:${t.name}`;
+        if (waiting.has(key)) continue;
+        waiting.add(key);
         const log = ctx.backend.partition(t.name, p.index);
         if (log && p.offset >= 0 && !denied(ctx, { op: 'consume', topic: t.name })) waits.push(ctx.backend.waitCommitted(log, p.offset, waitMs));
       }
@@ -82,13 +93,23 @@ export async function handleFetch(req: FetchRequest, ctx: RequestContext): Promi
 }
 
 async function readAll(req: FetchRequest, ctx: RequestContext): Promise<{ name: string; partitions: PartitionAnswer[] }[]> {
-  let budget = req.maxBytes > 0 ? req.maxBytes : Number.MAX_SAFE_INTEGER;
+  // max_bytes <= 0 is not "unlimited": the broker's cap applies (Kafka's broker-side fetch.max.bytes).
+  let budget = req.maxBytes > 0 ? Math.min(req.maxBytes, FETCH_MAX_BYTES) : FETCH_MAX_BYTES;
+  let first = true;
+  const seen = new Set<string>();
   const out: { name: string; partitions: PartitionAnswer[] }[] = [];
   for (const t of req.topics) {
     const partitions: PartitionAnswer[] = [];
     for (const p of t.partitions) {
-      const answer = await readPartition(t.name, p.index, p.offset, Math.min(p.maxBytes, budget), budget === req.maxBytes || budget === Number.MAX_SAFE_INTEGER, ctx);
-      budget -= answer.records?.length ?? 0;
+      // A partition named twice is read once (Kafka keeps one entry per partition): otherwise one
+      // small request listing the same partition thousands of times is an answer thousands of times its data.
+      const key = `${p.index}:${t.name}`;
+      const again = seen.has(key);
+      seen.add(key);
+      const answer = await readPartition(t.name, p.index, p.offset, again ? 0 : Math.min(p.maxBytes, budget), first && !again, ctx);
+      const read = answer.records?.length ?? 0;
+      budget -= read;
+      if (read > 0) first = false;
       partitions.push(answer);
     }
     out.push({ name: t.name, partitions });

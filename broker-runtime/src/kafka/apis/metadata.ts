@@ -35,7 +35,8 @@ export async function handleMetadata(req: MetadataRequest, ctx: RequestContext):
   if (req.topics === null) {
     for (const [name, partitions] of known) if (maySee(ctx, name)) answers.push({ error: 0, name, partitions });
   } else {
-    await Promise.all(req.topics.map(async (name, i) => (answers[i] = await topicAnswer(name, req.allowAutoCreate, known, view, ctx))));
+    const creations = { left: MAX_AUTO_CREATES_PER_REQUEST };
+    await Promise.all(req.topics.map(async (name, i) => (answers[i] = await topicAnswer(name, req.allowAutoCreate, known, view, ctx, creations))));
   }
   return encodeMetadata(ctx.apiVersion, ctx.backend.view(), answers);
 }
@@ -45,10 +46,16 @@ function maySee(ctx: RequestContext, topic: string): boolean {
 }
 
 /**
+ * Topics one Metadata request may auto-create: one small request naming a million unknown names
+ * would otherwise create a million topics (folders, files, metadata replicated) at once.
+ */
+export const MAX_AUTO_CREATES_PER_REQUEST = 16;
+
+/**
  * An unknown topic is created with --partitions partitions when the client allows it (Kafka's
  * auto.create.topics.enable): by the leader at once, else by the leader's first Produce to it.
  */
-async function topicAnswer(name: string, allowCreate: boolean, known: Map<string, number>, view: KafkaClusterView, ctx: RequestContext): Promise<TopicAnswer> {
+async function topicAnswer(name: string, allowCreate: boolean, known: Map<string, number>, view: KafkaClusterView, ctx: RequestContext, creations: { left: number }): Promise<TopicAnswer> {
   if (!TOPIC_NAME.test(name)) return { error: KAFKA_ERRORS.INVALID_TOPIC_EXCEPTION, name, partitions: 0 };
   const partitions = known.get(name);
   if (partitions !== undefined) return maySee(ctx, name) ? { error: 0, name, partitions } : { error: KAFKA_ERRORS.TOPIC_AUTHORIZATION_FAILED, name, partitions: 0 };
@@ -59,6 +66,9 @@ async function topicAnswer(name: string, allowCreate: boolean, known: Map<string
   // partitions, led by the leader), so the client sends its Produce there and the leader's produce
   // creates it — as Kafka's auto-creation would. Asking a follower again would only loop.
   if (view.leader.id !== view.selfId) return { error: 0, name, partitions: ctx.backend.defaultPartitions };
+  // Retriable: a client that really wants all of them asks again and gets the next ones.
+  if (creations.left <= 0) return { error: KAFKA_ERRORS.LEADER_NOT_AVAILABLE, name, partitions: 0 };
+  creations.left--;
   try {
     await ctx.backend.createTopic(name, ctx.backend.defaultPartitions);
   } catch (err) {

@@ -61,6 +61,14 @@ export function handleProduce(req: ProduceRequest, ctx: RequestContext): Promise
   return all.then((topics) => encodeProduce(ctx.apiVersion, topics, throttleMs));
 }
 
+/**
+ * How far ahead of the broker's clock a record's CreateTime may be (Kafka 4's default
+ * log.message.timestamp.after.max.ms, answered INVALID_TIMESTAMP as Kafka does). Time retention
+ * deletes a segment once its *newest* timestamp is old enough, and only from the start of the log:
+ * one record stamped in the year 3000 would keep its segment, and every segment after it, forever.
+ */
+export const MAX_TIMESTAMP_AHEAD_MS = 60 * 60_000;
+
 /** An acks=0 produce was refused: the connection closes (the only signal such a client gets). */
 export class AcksZeroRefused extends Error {}
 
@@ -78,7 +86,14 @@ function producePartition(topic: string, index: number, bytes: Buffer | null, no
     if (bytes.length > ctx.backend.maxMessageBytes) throw new KafkaError('MESSAGE_TOO_LARGE', `${bytes.length} bytes of records is over the limit of ${ctx.backend.maxMessageBytes} (--max-message-bytes)`);
     if (index < 0) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `partition ${index}`);
     records = [];
-    for (const batch of decodeBatches(bytes, now)) for (const r of batch.records) records.push(toProduceRecord(r, index));
+    for (const batch of decodeBatches(bytes, now)) {
+      for (const r of batch.records) {
+        if (r.timestamp > now + MAX_TIMESTAMP_AHEAD_MS) {
+          throw new KafkaError('INVALID_TIMESTAMP', `a record has timestamp ${r.timestamp}, more than ${MAX_TIMESTAMP_AHEAD_MS} ms ahead of the broker's clock (${now})`);
+        }
+        records.push(toProduceRecord(r, index));
+      }
+    }
     if (records.length === 0) throw new KafkaError('CORRUPT_MESSAGE', 'a batch without records');
   } catch (err) {
     return Promise.resolve(fail(index, err));

@@ -1,0 +1,147 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import type { ProduceRecord } from '../../../broker-runtime/src/broker/service.js';
+import type { KafkaAuth, KafkaBackend } from '../../../broker-runtime/src/kafka/backend.js';
+import { handleFetch, type FetchRequest } from '../../../broker-runtime/src/kafka/apis/fetch.js';
+import { handleMetadata } from '../../../broker-runtime/src/kafka/apis/metadata.js';
+import type { RequestContext } from '../../../broker-runtime/src/kafka/context.js';
+import { createKafkaServer, type KafkaListener } from '../../../broker-runtime/src/kafka/server.js';
+import { encodeBatch } from '../../../broker-runtime/src/kafka/protocol/record-batch.js';
+import { openPartitionLog } from '../../../broker-runtime/src/log/partition-log.js';
+import type { PartitionLog } from '../../../broker-runtime/src/log/types.js';
+import { KafkaWire, produceAnswer, produceBody } from '../../helpers/kafka-wire.js';
+import { logOptions, tempDir } from '../log/helpers.js';
+
+/**
+ * What a hostile or broken Kafka client can make the listener do (security review): each test is
+ * one finding. The connection and the API handlers are the real ones, on a real socket or over a
+ * real partition log in a temp folder; only the broker around them is a stand-in that counts.
+ */
+
+const PRODUCE = 0;
+const SASL_HANDSHAKE = 17;
+
+const produced: ProduceRecord[][] = [];
+const created: string[] = [];
+let log: PartitionLog;
+let cleanup: () => Promise<void>;
+const view = { cluster: 'hostile', selfId: 'b1', self: { node_id: 1, host: '127.0.0.1', port: 1 }, leader: { id: 'b1', kafka: { node_id: 1, host: '127.0.0.1', port: 1 } }, epoch: 1, brokers: [{ id: 'b1', kafka: { node_id: 1, host: '127.0.0.1', port: 1 } }], inSync: ['b1'] };
+
+const backend: KafkaBackend = {
+  view: () => view,
+  topics: () => [{ name: 'big', partitions: 1 }, ...created.map((name) => ({ name, partitions: 1 }))],
+  partition: (topic, p) => (topic === 'big' && p === 0 ? log : undefined),
+  waitCommitted: () => Promise.resolve(false),
+  produce: (_topic, records) => {
+    produced.push(records);
+    return Promise.resolve(records.map((_, i) => ({ partition: 0, offset: i })));
+  },
+  createTopic: (name) => {
+    created.push(name);
+    return Promise.resolve();
+  },
+  defaultPartitions: 1,
+  maxMessageBytes: 1 << 20,
+};
+
+/** Every principal may do everything; `authenticate` knows one: app / app-secret. */
+const auth: KafkaAuth = {
+  authenticate: (name, secret) =>
+    name === 'app' && secret === 'app-secret'
+      ? Promise.resolve({ name, secretHash: null as never, produce: [] as never, consume: [] as never, admin: true, inBytesPerSecond: null, outBytesPerSecond: null })
+      : Promise.reject(new Error('no')),
+  check: () => null,
+  maySee: () => true,
+  charge: () => 0,
+};
+
+const listeners: KafkaListener[] = [];
+async function listen(withAuth: boolean): Promise<number> {
+  const l = createKafkaServer({ backend, auth: withAuth ? auth : null, log: () => {} });
+  listeners.push(l);
+  await new Promise<void>((r) => l.server.listen(0, '127.0.0.1', () => r()));
+  return (l.server.address() as net.AddressInfo).port;
+}
+
+const ctx = (apiVersion: number): RequestContext => ({ backend, auth: null, principal: null, apiVersion, clientId: 'hostile', log: () => {}, throttle: () => {} });
+
+before(async () => {
+  const t = await tempDir('yak-kafka-hostile-');
+  cleanup = t.cleanup;
+  log = await openPartitionLog(t.dir, 'big', 0, logOptions());
+  // 50 records of 2 KB: 100 KB of committed data.
+  const value = JSON.stringify('x'.repeat(2000));
+  await log.append(Array.from({ length: 50 }, () => ({ key: null, payload: value, headers: {}, timestamp: Date.now() })), 1);
+  log.setHighWatermark(50);
+});
+after(async () => {
+  for (const l of listeners) l.close();
+  await log.close();
+  await cleanup();
+});
+
+test('before SASL, a frame header announcing more than a SASL exchange needs closes the connection at once (no 8 MiB buffered per stranger)', async () => {
+  const port = await listen(true);
+  const wire = await KafkaWire.connect(port);
+  const head = Buffer.alloc(4);
+  head.writeInt32BE(4 << 20); // 4 MiB: under the post-authentication limit, far over any SASL message
+  wire.write(head);
+  wire.write(Buffer.alloc(1024)); // and it starts sending
+  assert.equal(await wire.closedWithin(5000), true, 'an unauthenticated 4 MiB frame closes the connection');
+});
+
+test('after SASL the usual request size still applies (the pre-authentication limit is only before)', async () => {
+  const port = await listen(true);
+  const wire = await KafkaWire.connect(port);
+  const hs = await wire.request(SASL_HANDSHAKE, 1, Buffer.from([0, 5, ...Buffer.from('PLAIN')]));
+  assert.equal(hs.int16(), 0);
+  const token = Buffer.from('\0app\0app-secret');
+  const body = Buffer.alloc(4 + token.length);
+  body.writeInt32BE(token.length);
+  token.copy(body, 4);
+  const authAnswer = await wire.request(36, 0, body);
+  assert.equal(authAnswer.int16(), 0, 'authenticated');
+  const value = Buffer.from(JSON.stringify('y'.repeat(200_000)));
+  const answer = await wire.request(PRODUCE, 3, produceBody('after-auth', 0, encodeBatch([{ offset: 0, timestamp: Date.now(), key: null, value, headers: [] }], 0).toBuffer()));
+  assert.equal(produceAnswer(answer).error, 0, 'a 200 KB produce after SASL is served');
+  wire.close();
+});
+
+test('a record timestamped far in the future is refused INVALID_TIMESTAMP (32) and nothing is produced (it would pin time retention of its segment and every later one)', async () => {
+  const port = await listen(false);
+  const wire = await KafkaWire.connect(port);
+  const before = produced.length;
+  const future = Date.now() + 365 * 24 * 3600_000;
+  const batch = encodeBatch([{ offset: 0, timestamp: future, key: null, value: Buffer.from('1'), headers: [] }], 0).toBuffer();
+  const answer = produceAnswer(await wire.request(PRODUCE, 3, produceBody('future', 0, batch)));
+  assert.equal(answer.error, 32);
+  assert.equal(produced.length, before, 'nothing produced');
+  // A clock a few minutes ahead is still fine.
+  const skewed = encodeBatch([{ offset: 0, timestamp: Date.now() + 5 * 60_000, key: null, value: Buffer.from('2'), headers: [] }], 0).toBuffer();
+  assert.equal(produceAnswer(await wire.request(PRODUCE, 3, produceBody('future', 0, skewed))).error, 0);
+  wire.close();
+});
+
+test('a Fetch naming the same partition 500 times with max_bytes 0 answers its records once, not 500 times (no answer amplification)', async () => {
+  const req: FetchRequest = {
+    maxWaitMs: 0,
+    minBytes: 0,
+    maxBytes: 0,
+    topics: [{ name: 'big', partitions: Array.from({ length: 500 }, () => ({ index: 0, offset: 0, maxBytes: 0x7fffffff })) }],
+  };
+  const answer = await handleFetch(req, ctx(4));
+  assert.ok(answer.length < 400_000, `the answer is ${answer.length} bytes for 100 KB of data`);
+});
+
+test('a Fetch with max_bytes -1 is served up to the broker cap (not refused, not unlimited)', async () => {
+  const req: FetchRequest = { maxWaitMs: 0, minBytes: 0, maxBytes: -1, topics: [{ name: 'big', partitions: [{ index: 0, offset: 0, maxBytes: 0x7fffffff }] }] };
+  const answer = await handleFetch(req, ctx(4));
+  assert.ok(answer.length > 100_000, 'the one partition is answered in full');
+});
+
+test('a Metadata request naming 5,000 unknown topics does not create 5,000 topics at once', async () => {
+  const names = Array.from({ length: 5000 }, (_, i) => `spray-${i}`);
+  await handleMetadata({ topics: names, allowAutoCreate: true }, ctx(4));
+  assert.ok(created.filter((n) => n.startsWith('spray-')).length <= 100, `created ${created.length} topics from one request`);
+});
