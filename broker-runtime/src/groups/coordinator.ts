@@ -6,7 +6,7 @@ import { illegalGeneration, inconsistentProtocol, loadInProgress, rebalanceInPro
 import { describeGroup, summarizeGroup, type GroupSummary, type GroupView } from './group-view.js';
 import { OffsetStore } from './offset-store.js';
 import { GroupRebuilder, groupRecord } from './offsets-log.js';
-import { checkJoin, settle, MAX_GROUP_MEMBERS, type CommitRequest, type CoordinatorHost, type JoinRequest, type OffsetAnswer, type ResetRequest, type SyncRequest } from './requests.js';
+import { checkJoin, checkOwner, settle, MAX_GROUP_MEMBERS, type CommitRequest, type CoordinatorHost, type JoinRequest, type OffsetAnswer, type ResetRequest, type SyncRequest } from './requests.js';
 import { YAK_PROTOCOL_TYPE, decodeAssignment, decodeSubscription, encodeAssignment } from './rest-protocol.js';
 
 export { MAX_GROUP_MEMBERS, MAX_OFFSET_METADATA_BYTES, MAX_PROTOCOL_METADATA_BYTES, REBALANCE_TIMEOUT_MS, SESSION_TIMEOUT_MS } from './requests.js';
@@ -105,6 +105,7 @@ export class GroupCoordinator {
     checkJoin(req);
     let g = this.groups.get(req.group);
     if (req.memberId !== '' && !g?.members.has(req.memberId)) throw unknownMember(req.group, req.memberId);
+    if (req.memberId !== '') checkOwner(req.group, g!.members.get(req.memberId)!, req.principal);
     if (g && g.members.size > 0 && g.protocolType !== req.protocolType) {
       throw inconsistentProtocol(req.group, `protocol type '${req.protocolType}' is not the group's '${g.protocolType}'`);
     }
@@ -126,6 +127,7 @@ export class GroupCoordinator {
         deadline: now + req.sessionTimeoutMs,
         joining: null,
         syncing: null,
+        ...(req.principal !== undefined ? { owner: req.principal } : {}),
       };
       g.members.set(member.memberId, member);
       this.host.log('info', `group ${g.id}: member ${member.memberId} joins`, 'group.member.joined', { group: g.id, member: member.memberId });
@@ -166,7 +168,7 @@ export class GroupCoordinator {
 
   private syncNow(req: SyncRequest): Promise<Buffer> {
     this.ensureActive();
-    const { g, member } = this.memberOf(req.group, req.memberId);
+    const { g, member } = this.memberOf(req.group, req.memberId, req.principal);
     if (req.generation !== g.generation) throw illegalGeneration(g.id, req.generation, g.generation);
     if (g.state === 'PreparingRebalance' || g.state === 'Empty') throw rebalanceInProgress(g.id);
     member.deadline = this.host.now() + member.sessionTimeoutMs;
@@ -183,17 +185,17 @@ export class GroupCoordinator {
     return p;
   }
 
-  heartbeat(group: string, memberId: string, generation: number): void {
+  heartbeat(group: string, memberId: string, generation: number, principal?: string): void {
     this.ensureActive();
-    const { g, member } = this.memberOf(group, memberId);
+    const { g, member } = this.memberOf(group, memberId, principal);
     if (generation !== g.generation) throw illegalGeneration(g.id, generation, g.generation);
     member.deadline = this.host.now() + member.sessionTimeoutMs;
     if (g.state === 'PreparingRebalance') throw rebalanceInProgress(g.id);
   }
 
-  leave(group: string, memberId: string): void {
+  leave(group: string, memberId: string, principal?: string): void {
     this.ensureActive();
-    const { g, member } = this.memberOf(group, memberId);
+    const { g, member } = this.memberOf(group, memberId, principal);
     this.removeMember(g, member, 'left the group');
   }
 
@@ -409,10 +411,11 @@ export class GroupCoordinator {
     m.syncing = null;
   }
 
-  private memberOf(group: string, memberId: string): { g: Group; member: Member } {
+  private memberOf(group: string, memberId: string, principal: string | undefined): { g: Group; member: Member } {
     const g = this.groups.get(group);
     const member = g?.members.get(memberId);
     if (!g || !member) throw unknownMember(group, memberId);
+    checkOwner(group, member, principal);
     return { g, member };
   }
 

@@ -47,6 +47,12 @@ export interface Member {
   joining: Waiter<JoinResult> | null;
   /** A SyncGroup waiting for the leader's assignment. */
   syncing: Waiter<Buffer> | null;
+  /**
+   * The principal that joined this member (--auth-file); undefined on an open broker. Member ids
+   * are no secret (GET /groups/{group} lists them to every principal), so only this principal may
+   * act as the member.
+   */
+  owner?: string;
 }
 
 export interface CommittedOffset {

@@ -3,7 +3,7 @@ import type { TopicPartition } from './assignors.js';
 import { Group, offsetKey } from './group.js';
 import { illegalGeneration, invalidCommitOffset, metadataTooLarge, nonEmptyGroup, rebalanceInProgress, unknownMember } from './group-errors.js';
 import { offsetRecord } from './offsets-log.js';
-import { MAX_OFFSET_METADATA_BYTES, type CommitRequest, type CoordinatorHost, type OffsetAnswer, type ResetRequest } from './requests.js';
+import { checkOwner, MAX_OFFSET_METADATA_BYTES, type CommitRequest, type CoordinatorHost, type OffsetAnswer, type ResetRequest } from './requests.js';
 
 /**
  * Committed offsets: Kafka's OffsetCommit and OffsetFetch, and resets. Each commit is written to
@@ -33,6 +33,7 @@ export class OffsetStore {
       if (!g) throw unknownMember(req.group, req.memberId);
       const member = g.members.get(req.memberId);
       if (!member) throw unknownMember(req.group, req.memberId);
+      checkOwner(req.group, member, req.principal);
       if (req.generation !== g.generation) throw illegalGeneration(g.id, req.generation, g.generation);
       if (g.state === 'CompletingRebalance') throw rebalanceInProgress(g.id);
       member.deadline = this.host.now() + member.sessionTimeoutMs;

@@ -36,6 +36,8 @@ export interface GroupRecord {
     rebalance_timeout_ms: number;
     protocols: { name: string; metadata: string }[];
     assignment: string;
+    /** Member.owner: kept across failovers, so a rebuilt member is still only its principal's. */
+    principal?: string;
   }[];
 }
 
@@ -63,6 +65,7 @@ export function groupRecord(group: Group): StoredRecord {
       rebalance_timeout_ms: m.rebalanceTimeoutMs,
       protocols: m.protocols.map((p) => ({ name: p.name, metadata: p.metadata.toString('base64') })),
       assignment: m.assignment.toString('base64'),
+      ...(m.owner !== undefined ? { principal: m.owner } : {}),
     })),
   };
   return { key: JSON.stringify(['group', group.id]), payload: JSON.stringify(record) };
@@ -132,6 +135,7 @@ export class GroupRebuilder {
         deadline: this.now() + m.session_timeout_ms,
         joining: null,
         syncing: null,
+        ...(typeof m.principal === 'string' ? { owner: m.principal } : {}),
       };
       g.members.set(member.memberId, member);
     }

@@ -1,6 +1,6 @@
-import { invalidRequest } from '../errors/errors.js';
+import { forbidden, invalidRequest } from '../errors/errors.js';
 import type { Logger } from '../logger.js';
-import type { Protocol } from './group.js';
+import type { Member, Protocol } from './group.js';
 import type { StoredRecord } from './offsets-log.js';
 
 // The coordinator's limits, its host and its requests: what every transport (REST, Kafka) hands it.
@@ -39,6 +39,8 @@ export interface JoinRequest {
   /** `yak` for REST groups (the coordinator assigns); anything else (Kafka's `consumer`) is assigned by the group's leader member. */
   protocolType: string;
   protocols: Protocol[];
+  /** The authenticated principal asking (undefined on an open broker): the member's owner. */
+  principal?: string;
 }
 
 export interface SyncRequest {
@@ -47,6 +49,7 @@ export interface SyncRequest {
   generation: number;
   /** From the leader only: every member's assignment. */
   assignments?: { memberId: string; assignment: Buffer }[];
+  principal?: string;
 }
 
 export interface CommitRequest {
@@ -55,6 +58,7 @@ export interface CommitRequest {
   memberId: string;
   generation: number;
   offsets: { topic: string; partition: number; offset: number; metadata?: string }[];
+  principal?: string;
 }
 
 export interface ResetRequest {
@@ -78,6 +82,13 @@ export function settle<T>(f: () => Promise<T>): Promise<T> {
     return f();
   } catch (err) {
     return Promise.reject(err);
+  }
+}
+
+/** A member's requests must come from the principal that joined it (Member.owner). */
+export function checkOwner(group: string, member: Member, principal: string | undefined): void {
+  if (member.owner !== undefined && member.owner !== principal) {
+    throw forbidden(`member '${member.memberId}' of group '${group}' was joined by another principal; ${principal === undefined ? 'authenticate as it' : `principal '${principal}' may not act as it`}`);
   }
 }
 

@@ -25,6 +25,11 @@ export function groupRoutes(
     return ctx.service.groups;
   };
   const group = (req: Request) => groupName(req.params['group']);
+  /** Under --auth-file a member belongs to the principal that joined it (member ids are listed to everyone). */
+  const owner = (req: Request): { principal?: string } => {
+    const p = principalOf(req);
+    return p ? { principal: p.name } : {};
+  };
   /** Under --auth-file a member may use only topics its principal may consume. */
   const mayConsume = (req: Request, topics: string[]) => {
     const p = principalOf(req);
@@ -53,6 +58,7 @@ export function groupRoutes(
           rebalanceTimeoutMs: j.rebalanceTimeoutMs,
           protocolType: YAK_PROTOCOL_TYPE,
           protocols: [{ name: j.strategy, metadata: encodeSubscription(j.topics) }],
+          ...owner(req),
         });
         send(res, 200, {
           group: name,
@@ -69,7 +75,7 @@ export function groupRoutes(
       POST: async (req, res) => {
         const name = group(req);
         const h = parseHeartbeat(await readJson(req, ctx.bodyLimit));
-        coordinator().heartbeat(name, h.memberId, h.generation);
+        coordinator().heartbeat(name, h.memberId, h.generation, owner(req).principal);
         send(res, 200, { group: name, generation: h.generation });
       },
     },
@@ -78,7 +84,7 @@ export function groupRoutes(
         const name = group(req);
         const c = parseCommit(await readJson(req, ctx.bodyLimit));
         mayConsume(req, [...new Set(c.offsets.map((o) => o.topic))]);
-        const offsets = await coordinator().commit({ group: name, ...c });
+        const offsets = await coordinator().commit({ group: name, ...c, ...owner(req) });
         send(res, 200, { group: name, offsets });
       },
     },
@@ -86,7 +92,7 @@ export function groupRoutes(
       POST: async (req, res) => {
         const name = group(req);
         const l = parseLeave(await readJson(req, ctx.bodyLimit));
-        coordinator().leave(name, l.memberId);
+        coordinator().leave(name, l.memberId, owner(req).principal);
         send(res, 200, { group: name, member_id: l.memberId });
       },
     },
