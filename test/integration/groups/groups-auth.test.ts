@@ -9,6 +9,7 @@ import { call } from '../../helpers/http.js';
 
 const ADMIN = 'admin:admin-secret';
 const APP = 'app:app-secret';
+const MALLORY = 'mallory:mallory-secret';
 
 /** Under --auth-file a member uses only topics its principal may consume; a reset is an admin's call. */
 describe('consumer groups under --auth-file', () => {
@@ -21,6 +22,8 @@ describe('consumer groups under --auth-file', () => {
     const principals = {
       admin: { secret_hash: await hashSecret('admin-secret'), produce: ['*'], consume: ['*'], admin: true },
       app: { secret_hash: await hashSecret('app-secret'), produce: ['orders.*'], consume: ['orders.*'] },
+      // May consume the same topics as app, but is another principal.
+      mallory: { secret_hash: await hashSecret('mallory-secret'), consume: ['orders.*'] },
     };
     await writeFile(path, JSON.stringify({ principals }));
     cluster = await TestCluster.start({ brokers: 1, partitions: 1, extra: ['--auth-file', path], token: ADMIN });
@@ -52,5 +55,30 @@ describe('consumer groups under --auth-file', () => {
     const reset = await post('/groups/g/reset', { to: 'earliest' }, ADMIN);
     assert.equal(reset.status, 200, reset.text);
     assert.deepEqual(reset.body.offsets, [{ topic: 'orders.eu', partition: 0, committed_offset: 0 }]);
+  });
+
+  test('another principal that reads a member id from GET /groups/{group} cannot heartbeat, commit, rejoin or leave as it (403, nothing changes)', async () => {
+    const joined = await post('/groups/h/join', { topics: ['orders.eu'], session_timeout_ms: 30_000 }, APP);
+    assert.equal(joined.status, 200, joined.text);
+    assert.equal((await post('/groups/h/commit', { member_id: joined.body.member_id, generation: joined.body.generation, offsets: [{ topic: 'orders.eu', partition: 0, offset: 0 }] }, APP)).status, 200);
+    const seen = await call(leader, 'GET', '/groups/h', undefined, undefined, 10_000, MALLORY);
+    assert.equal(seen.status, 200);
+    const victim = { member_id: seen.body.members[0].member_id as string, generation: seen.body.generation as number };
+    assert.equal(victim.member_id, joined.body.member_id, 'the member id is visible to any principal');
+    for (const [path, body] of [
+      ['/groups/h/heartbeat', victim],
+      ['/groups/h/commit', { ...victim, offsets: [{ topic: 'orders.eu', partition: 0, offset: 1 }] }],
+      ['/groups/h/join', { topics: ['orders.eu'], member_id: victim.member_id }],
+      ['/groups/h/leave', { member_id: victim.member_id }],
+    ] as const) {
+      const r = await post(path, body, MALLORY);
+      assert.equal(r.status, 403, `${path}: ${r.text}`);
+      assert.equal(r.body.error, 'FORBIDDEN');
+    }
+    const after = await call(leader, 'GET', '/groups/h', undefined, undefined, 10_000, ADMIN);
+    assert.deepEqual(after.body.members.map((m: { member_id: string }) => m.member_id), [joined.body.member_id], 'the member is still there');
+    assert.equal(after.body.generation, joined.body.generation, 'no rebalance');
+    assert.equal(after.body.offsets[0].committed_offset, 0, 'the committed offset did not move');
+    assert.equal((await post('/groups/h/leave', { member_id: joined.body.member_id }, APP)).status, 200, 'its own principal still can');
   });
 });
