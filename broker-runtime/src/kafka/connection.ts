@@ -23,6 +23,14 @@ export interface ConnectionOptions {
   maxRequestBytes: number;
   /** Requests of one connection being worked on at once; past it the socket is paused. */
   maxInFlight: number;
+  /**
+   * Bytes of requests (and of their answers once known) a connection may hold until its answers go
+   * out; past it no further request is read. Without it 64 pipelined requests of the largest size
+   * would be held at once by one connection.
+   */
+  maxInFlightBytes: number;
+  /** Fetches worked on at once (each may answer up to FETCH_MAX_BYTES); Kafka clients send one at a time. */
+  maxInFlightFetches: number;
 }
 
 /** api_key int16, api_version int16, correlation_id int32, client_id length int16. */
@@ -37,6 +45,8 @@ export const MAX_UNAUTHENTICATED_FRAME_BYTES = 64 * 1024;
 
 interface Slot {
   done: boolean;
+  /** The request's bytes, plus its answer's once done: counted in inFlightBytes until flushed. */
+  bytes: number;
   correlationId: number;
   /** Null: no answer (acks=0). */
   body: Writer | null;
@@ -66,6 +76,8 @@ export class KafkaConnection {
   private mutedUntil = 0;
   private muteTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  private inFlightBytes = 0;
+  private inFlightFetches = 0;
   private readonly remote: string;
 
   constructor(
@@ -87,8 +99,23 @@ export class KafkaConnection {
     if (this.closed) return;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
+    this.pump();
+  }
+
+  /** Over a limit of what one connection may hold: read no further request until answers go out. */
+  private overLimits(): boolean {
+    return this.queue.length >= this.opts.maxInFlight || this.inFlightBytes >= this.opts.maxInFlightBytes || this.inFlightFetches >= this.opts.maxInFlightFetches;
+  }
+
+  /** Works on the whole frames buffered, while the connection is under its limits (a chunk may hold many small frames). */
+  private pump(): void {
     try {
       for (;;) {
+        if (this.closed) return;
+        if (this.overLimits()) {
+          this.socket.pause();
+          return;
+        }
         if (this.buffered < 4) return;
         const head = this.peek(4);
         const size = head.readInt32BE(0);
@@ -123,6 +150,7 @@ export class KafkaConnection {
   }
 
   private onFrame(frame: Buffer): void {
+    const frameBytes = frame.length;
     const r = new Reader(frame);
     const apiKey = r.int16();
     const apiVersion = r.int16();
@@ -163,27 +191,29 @@ export class KafkaConnection {
     switch (apiKey) {
       case API.Produce: {
         const req = this.decodeWhole(r, decodeProduce);
-        this.push(correlationId, handleProduce(req, ctx));
+        this.push(correlationId, handleProduce(req, ctx), false, frameBytes);
         return;
       }
       case API.Fetch: {
         const req = this.decodeWhole(r, (r) => decodeFetch(r, apiVersion));
-        this.push(correlationId, handleFetch(req, ctx));
+        this.inFlightFetches++;
+        const answer = handleFetch(req, ctx).finally(() => this.inFlightFetches--);
+        this.push(correlationId, answer, false, frameBytes);
         return;
       }
       case API.ListOffsets: {
         const req = this.decodeWhole(r, (r) => decodeListOffsets(r, apiVersion));
-        this.push(correlationId, handleListOffsets(req, ctx));
+        this.push(correlationId, handleListOffsets(req, ctx), false, frameBytes);
         return;
       }
       case API.Metadata: {
         const req = this.decodeWhole(r, (r) => decodeMetadata(r, apiVersion));
-        this.push(correlationId, handleMetadata(req, ctx));
+        this.push(correlationId, handleMetadata(req, ctx), false, frameBytes);
         return;
       }
       case API.CreateTopics: {
         const req = this.decodeWhole(r, (r) => decodeCreateTopics(r, apiVersion));
-        this.push(correlationId, handleCreateTopics(req, ctx));
+        this.push(correlationId, handleCreateTopics(req, ctx), false, frameBytes);
         return;
       }
       default:
@@ -213,14 +243,18 @@ export class KafkaConnection {
     return value;
   }
 
-  private push(correlationId: number, answer: Promise<Writer | null>, closeAfter = false): Slot {
-    const slot: Slot = { done: false, correlationId, body: null, closeAfter };
+  private push(correlationId: number, answer: Promise<Writer | null>, closeAfter = false, requestBytes = 0): Slot {
+    const slot: Slot = { done: false, bytes: requestBytes, correlationId, body: null, closeAfter };
     this.queue.push(slot);
-    if (this.queue.length >= this.opts.maxInFlight) this.socket.pause();
+    this.inFlightBytes += requestBytes;
+    if (this.overLimits()) this.socket.pause();
     answer.then(
       (body) => {
         slot.body = body;
         slot.done = true;
+        const answerBytes = body?.length ?? 0;
+        slot.bytes += answerBytes;
+        this.inFlightBytes += answerBytes;
         this.flush();
       },
       (err: unknown) => this.refuse(err),
@@ -247,6 +281,7 @@ export class KafkaConnection {
   private flush(): void {
     while (!this.closed && this.queue.length > 0 && this.queue[0]!.done) {
       const slot = this.queue.shift()!;
+      this.inFlightBytes -= slot.bytes;
       if (slot.body !== null) {
         const body = slot.body.view();
         const head = Buffer.allocUnsafe(8);
@@ -267,8 +302,13 @@ export class KafkaConnection {
         return;
       }
     }
-    if (this.draining || this.muteTimer) this.socket.pause();
-    else if (this.queue.length < this.opts.maxInFlight && this.socket.isPaused()) this.socket.resume();
+    if (this.draining || this.muteTimer) {
+      this.socket.pause();
+      return;
+    }
+    // Frames already buffered while over a limit come first, then the socket is read again.
+    this.pump();
+    if (!this.closed && !this.overLimits() && this.socket.isPaused()) this.socket.resume();
   }
 
   private refuse(err: unknown): void {

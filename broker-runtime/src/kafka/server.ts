@@ -14,6 +14,8 @@ export interface KafkaListenerOptions {
 
 /** Requests of one connection in the works at once (librdkafka pipelines 5 by default, max 1,000,000). */
 const MAX_IN_FLIGHT = 64;
+/** Fetches of one connection worked on at once: each may answer FETCH_MAX_BYTES (librdkafka and KafkaJS send one at a time). */
+const MAX_IN_FLIGHT_FETCHES = 4;
 /** Room beyond --max-message-bytes for a Produce's other partitions and fields. */
 const REQUEST_SLACK_BYTES = 1 << 20;
 const MIN_REQUEST_CAP = 8 << 20;
@@ -29,7 +31,7 @@ export function createKafkaServer(o: KafkaListenerOptions): KafkaListener {
   const connections = new Set<KafkaConnection>();
   const maxRequestBytes = Math.max(MIN_REQUEST_CAP, 2 * o.backend.maxMessageBytes + REQUEST_SLACK_BYTES);
   const accept = (socket: Socket): void => {
-    const c = new KafkaConnection(socket, { backend: o.backend, auth: o.auth, log: o.log, maxRequestBytes, maxInFlight: MAX_IN_FLIGHT });
+    const c = new KafkaConnection(socket, { backend: o.backend, auth: o.auth, log: o.log, maxRequestBytes, maxInFlight: MAX_IN_FLIGHT, maxInFlightBytes: maxRequestBytes, maxInFlightFetches: MAX_IN_FLIGHT_FETCHES });
     connections.add(c);
     socket.on('close', () => connections.delete(c));
   };

@@ -1,0 +1,76 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import type { KafkaBackend } from '../../../broker-runtime/src/kafka/backend.js';
+import { createKafkaServer, type KafkaListener } from '../../../broker-runtime/src/kafka/server.js';
+import { encodeBatch } from '../../../broker-runtime/src/kafka/protocol/record-batch.js';
+import { Writer } from '../../../broker-runtime/src/kafka/protocol/writer.js';
+import { KafkaWire, produceBody } from '../../helpers/kafka-wire.js';
+
+/**
+ * Security review: what one connection can make the broker hold at once. Requests are pipelined
+ * (64 in the works), but not 64 × the largest request: past a byte budget (--max-message-bytes
+ * based) the connection is not read until answers go out; and at most a few Fetches (each up to
+ * 16 MiB of answer) are worked on at once. The backend is a stand-in whose produce and fetch wait
+ * never end, so what reached it is what the connection holds.
+ */
+const listeners: KafkaListener[] = [];
+after(() => listeners.forEach((l) => l.close()));
+
+async function start(backend: KafkaBackend): Promise<number> {
+  const l = createKafkaServer({ backend, auth: null, log: () => {} });
+  listeners.push(l);
+  await new Promise<void>((r) => l.server.listen(0, '127.0.0.1', () => r()));
+  return (l.server.address() as net.AddressInfo).port;
+}
+
+const view = { cluster: 'x', selfId: 'b1', self: { node_id: 1, host: '127.0.0.1', port: 1 }, leader: { id: 'b1', kafka: { node_id: 1, host: '127.0.0.1', port: 1 } }, epoch: 1, brokers: [{ id: 'b1', kafka: { node_id: 1, host: '127.0.0.1', port: 1 } }], inSync: ['b1'] };
+const never = <T>() => new Promise<T>(() => {});
+
+/** Waits until `count()` stops growing for a while (the socket paused or everything arrived). */
+async function settled(count: () => number): Promise<number> {
+  let last = -1;
+  let still = 0;
+  while (still < 10) {
+    await new Promise((r) => setTimeout(r, 100));
+    if (count() === last) still++;
+    else (still = 0), (last = count());
+  }
+  return last;
+}
+
+test('64 pipelined 900 KB produces that do not finish: only about a request budget of them is held, not 64 (57 MB)', async () => {
+  let produces = 0;
+  const backend: KafkaBackend = {
+    view: () => view, topics: () => [], partition: () => undefined, waitCommitted: () => never(), createTopic: () => never(),
+    produce: () => (produces++, never()),
+    defaultPartitions: 1, maxMessageBytes: 1 << 20,
+  };
+  const wire = await KafkaWire.connect(await start(backend));
+  const value = Buffer.from(JSON.stringify('z'.repeat(900_000)));
+  const batch = encodeBatch([{ offset: 0, timestamp: Date.now(), key: null, value, headers: [] }], 0).toBuffer();
+  for (let i = 0; i < 64; i++) wire.write(wire.frame(0, 3, produceBody('held', 0, batch)));
+  const held = await settled(() => produces);
+  assert.ok(held >= 1, 'the first ones are worked on');
+  assert.ok(held <= 12, `${held} produces of 900 KB held by one connection`);
+  wire.close();
+});
+
+test('pipelined Fetches that long-poll: at most a few are worked on at once (each may answer 16 MiB)', async () => {
+  let fetches = 0;
+  const log = { highWatermark: () => 0, logStartOffset: () => 0, logEndOffset: () => 0 };
+  const backend: KafkaBackend = {
+    view: () => view, topics: () => [{ name: 't', partitions: 1 }], createTopic: () => never(), produce: () => never(),
+    partition: () => log as never,
+    waitCommitted: () => (fetches++, never()),
+    defaultPartitions: 1, maxMessageBytes: 1 << 20,
+  };
+  const wire = await KafkaWire.connect(await start(backend));
+  const body = new Writer().int32(-1).int32(30_000).int32(1).int32(1 << 20).int8(1)
+    .array(['t'], (w, t) => w.string(t).array([0], (w, p) => w.int32(p).int64(0).int32(1 << 20))).toBuffer();
+  for (let i = 0; i < 60; i++) wire.write(wire.frame(1, 4, body));
+  const held = await settled(() => fetches);
+  assert.ok(held >= 1);
+  assert.ok(held <= 4, `${held} fetches worked on at once by one connection`);
+  wire.close();
+});
