@@ -19,7 +19,7 @@ export class AuthFileError extends Error {
   override readonly name = 'AuthFileError';
 }
 
-const PRINCIPAL_FIELDS = new Set(['secret_hash', 'produce', 'consume', 'admin', 'quota']);
+const PRINCIPAL_FIELDS = new Set(['secret_hash', 'produce', 'consume', 'admin', 'quota', 'groups']);
 const QUOTA_FIELDS = new Set(['in_bytes_per_second', 'out_bytes_per_second']);
 /** Far more than any principal on a small broker; a bound on what a file can make us hold. */
 const MAX_PRINCIPALS = 10_000;
@@ -84,6 +84,8 @@ function principal(name: string, value: unknown): Principal {
     admin,
     inBytesPerSecond: rate(quota['in_bytes_per_second'], `${at}.quota.in_bytes_per_second`),
     outBytesPerSecond: rate(quota['out_bytes_per_second'], `${at}.quota.out_bytes_per_second`),
+    // Group names use the topic alphabet on REST, so the same glob patterns describe them.
+    ...(p['groups'] !== undefined ? { groups: patterns(p['groups'], `${at}.groups`) } : {}),
   };
 }
 

@@ -13,6 +13,11 @@ export interface Principal {
   inBytesPerSecond: number | null;
   /** Bytes per second of consume answers; null = unlimited. */
   outBytesPerSecond: number | null;
+  /**
+   * Consumer groups it may join, commit for, leave and describe (Kafka's Group ACL); absent = any
+   * group, so auth files written before the field existed keep working.
+   */
+  groups?: TopicPatterns;
 }
 
 /** Every principal of one version of the auth file, by name. */
@@ -22,6 +27,11 @@ export interface AuthTable {
 
 /** Principal names: the token is `name:secret`, so no `:`; the same rule as broker ids. */
 export const PRINCIPAL_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Whether this principal may use (and see) consumer group `group`: an admin any, else its `groups` patterns when it has them. */
+export function mayUseGroup(principal: Principal, group: string): boolean {
+  return principal.admin || principal.groups === undefined || principal.groups.matches(group);
+}
 
 /** A topic this principal may see in GET /topics: one it may produce to or consume from, or any for an admin. */
 export function maySee(principal: Principal, topic: string): boolean {

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import type { Principal } from '../auth/principal.js';
+import { mayUseGroup, type Principal } from '../auth/principal.js';
 import { forbidden } from '../errors/errors.js';
 import { YakError } from '../errors/errors.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
@@ -24,7 +24,13 @@ export function groupRoutes(
     if (!ctx.service.groups) throw YakError.of('NOT_FOUND', 'this broker has no group coordinator');
     return ctx.service.groups;
   };
-  const group = (req: Request) => groupName(req.params['group']);
+  /** The group named in the path, once the principal may use it (its `groups` patterns, when it has them). */
+  const group = (req: Request) => {
+    const name = groupName(req.params['group']);
+    const p = principalOf(req);
+    if (p && !mayUseGroup(p, name)) throw forbidden(`principal '${p.name}' may not use group '${name}' (its groups patterns do not match)`);
+    return name;
+  };
   /** Under --auth-file a member belongs to the principal that joined it (member ids are listed to everyone). */
   const owner = (req: Request): { principal?: string } => {
     const p = principalOf(req);
@@ -37,7 +43,12 @@ export function groupRoutes(
     for (const t of topics) if (!p.consume.matches(t)) throw forbidden(`principal '${p.name}' may not consume from topic '${t}'`);
   };
   return {
-    '/groups': { GET: (_req, res) => send(res, 200, { groups: coordinator().list() }) },
+    '/groups': {
+      GET: (req, res) => {
+        const p = principalOf(req);
+        send(res, 200, { groups: coordinator().list().filter((g) => !p || mayUseGroup(p, g.group)) });
+      },
+    },
     '/groups/:group': { GET: (req, res) => send(res, 200, coordinator().describe(group(req))) },
     '/groups/:group/offsets': {
       GET: (req, res) => {

@@ -10,6 +10,7 @@ import { call } from '../../helpers/http.js';
 const ADMIN = 'admin:admin-secret';
 const APP = 'app:app-secret';
 const MALLORY = 'mallory:mallory-secret';
+const TEAM_B = 'team-b:team-b-secret';
 
 /** Under --auth-file a member uses only topics its principal may consume; a reset is an admin's call. */
 describe('consumer groups under --auth-file', () => {
@@ -24,6 +25,8 @@ describe('consumer groups under --auth-file', () => {
       app: { secret_hash: await hashSecret('app-secret'), produce: ['orders.*'], consume: ['orders.*'] },
       // May consume the same topics as app, but is another principal.
       mallory: { secret_hash: await hashSecret('mallory-secret'), consume: ['orders.*'] },
+      // Same topics, but only its own groups (Kafka's Group ACL).
+      'team-b': { secret_hash: await hashSecret('team-b-secret'), consume: ['orders.*'], groups: ['b.*'] },
     };
     await writeFile(path, JSON.stringify({ principals }));
     cluster = await TestCluster.start({ brokers: 1, partitions: 1, extra: ['--auth-file', path], token: ADMIN });
@@ -80,5 +83,24 @@ describe('consumer groups under --auth-file', () => {
     assert.equal(after.body.generation, joined.body.generation, 'no rebalance');
     assert.equal(after.body.offsets[0].committed_offset, 0, 'the committed offset did not move');
     assert.equal((await post('/groups/h/leave', { member_id: joined.body.member_id }, APP)).status, 200, 'its own principal still can');
+  });
+
+  test("a principal with `groups` patterns uses and sees only those groups: another team's group is 403 to join, commit, describe, and left out of GET /groups", async () => {
+    const joined = await post('/groups/a.billing/join', { topics: ['orders.eu'], session_timeout_ms: 30_000 }, APP);
+    assert.equal(joined.status, 200, joined.text);
+    const member = { member_id: joined.body.member_id, generation: joined.body.generation };
+    assert.equal((await post('/groups/a.billing/join', { topics: ['orders.eu'] }, TEAM_B)).status, 403, 'join');
+    assert.equal((await post('/groups/a.billing/commit', { offsets: [{ topic: 'orders.eu', partition: 0, offset: 1 }] }, TEAM_B)).status, 403, 'commit from outside');
+    assert.equal((await call(leader, 'GET', '/groups/a.billing', undefined, undefined, 10_000, TEAM_B)).status, 403, 'describe');
+    assert.equal((await call(leader, 'GET', '/groups/a.billing/offsets', undefined, undefined, 10_000, TEAM_B)).status, 403, 'offsets');
+    const list = await call(leader, 'GET', '/groups', undefined, undefined, 10_000, TEAM_B);
+    assert.equal(list.status, 200);
+    assert.ok(!list.body.groups.some((g: { group: string }) => g.group === 'a.billing'), 'not listed');
+    const own = await post('/groups/b.billing/join', { topics: ['orders.eu'], session_timeout_ms: 30_000 }, TEAM_B);
+    assert.equal(own.status, 200, own.text);
+    assert.equal((await post('/groups/b.billing/leave', { member_id: own.body.member_id }, TEAM_B)).status, 200);
+    const after = await call(leader, 'GET', '/groups/a.billing', undefined, undefined, 10_000, ADMIN);
+    assert.deepEqual(after.body.members.map((m: { member_id: string }) => m.member_id), [member.member_id], 'a.billing unchanged');
+    assert.equal((await post('/groups/a.billing/leave', { member_id: member.member_id }, APP)).status, 200, 'a principal without `groups` uses any group, as before');
   });
 });

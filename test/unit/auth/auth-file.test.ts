@@ -32,6 +32,16 @@ describe('the auth file', () => {
     assert.deepEqual([ops.inBytesPerSecond, ops.outBytesPerSecond], [null, null], 'no quota = unlimited');
   });
 
+  test('`groups` patterns limit the consumer groups a principal may use; absent means any group (files from before the field)', async () => {
+    const { mayUseGroup } = await import('../../../broker-runtime/src/auth/principal.js');
+    const table = parseAuthFile(file({ team: { secret_hash: hash, consume: ['*'], groups: ['team.*'] }, old: { secret_hash: hash, consume: ['*'] }, ops: { secret_hash: hash, admin: true, groups: [] } }));
+    assert.equal(mayUseGroup(table.principals.get('team')!, 'team.billing'), true);
+    assert.equal(mayUseGroup(table.principals.get('team')!, 'other'), false);
+    assert.equal(mayUseGroup(table.principals.get('old')!, 'anything'), true);
+    assert.equal(mayUseGroup(table.principals.get('ops')!, 'anything'), true, 'an admin may use any group');
+    assert.throws(() => parseAuthFile(file({ app: { secret_hash: hash, groups: ['not ok'] } })), /principals\.app\.groups\[0\] 'not ok' is not a topic pattern/);
+  });
+
   test('every mistake is refused with one line naming where it is', () => {
     const cases: [string, RegExp][] = [
       ['not json', /not valid JSON/],
