@@ -6,7 +6,7 @@ import { illegalGeneration, inconsistentProtocol, loadInProgress, rebalanceInPro
 import { describeGroup, summarizeGroup, type GroupSummary, type GroupView } from './group-view.js';
 import { OffsetStore } from './offset-store.js';
 import { GroupRebuilder, groupRecord } from './offsets-log.js';
-import { checkJoin, checkOwner, settle, MAX_GROUP_MEMBERS, type CommitRequest, type CoordinatorHost, type JoinRequest, type OffsetAnswer, type ResetRequest, type SyncRequest } from './requests.js';
+import { checkJoin, checkOwner, memberMetadataBytes, settle, MAX_GROUP_MEMBERS, MAX_GROUP_METADATA_BYTES, type CommitRequest, type CoordinatorHost, type JoinRequest, type OffsetAnswer, type ResetRequest, type SyncRequest } from './requests.js';
 import { YAK_PROTOCOL_TYPE, decodeAssignment, decodeSubscription, encodeAssignment } from './rest-protocol.js';
 
 export { MAX_GROUP_MEMBERS, MAX_OFFSET_METADATA_BYTES, MAX_PROTOCOL_METADATA_BYTES, REBALANCE_TIMEOUT_MS, SESSION_TIMEOUT_MS } from './requests.js';
@@ -113,6 +113,14 @@ export class GroupCoordinator {
       throw inconsistentProtocol(req.group, `none of the protocols ${req.protocols.map((p) => p.name).join(', ')} is supported by every member`);
     }
     if (req.memberId === '' && g && g.members.size >= MAX_GROUP_MEMBERS) throw invalidRequest(`group '${req.group}' has ${MAX_GROUP_MEMBERS} members already (the most a group may have)`);
+    if (g) {
+      let held = 0;
+      for (const m of g.members.values()) if (m.memberId !== req.memberId) held += memberMetadataBytes(m.protocols) + m.assignment.length;
+      const adding = memberMetadataBytes(req.protocols);
+      if (held + adding > MAX_GROUP_METADATA_BYTES) {
+        throw invalidRequest(`group '${req.group}' would hold ${held + adding} bytes of member metadata; at most ${MAX_GROUP_METADATA_BYTES} (a generation is written as one record): subscribe to fewer topics or use fewer members`);
+      }
+    }
     if (!g) this.groups.set(req.group, (g = new Group(req.group)));
     const now = this.host.now();
     if (req.memberId === '') {

@@ -9,6 +9,18 @@ import type { StoredRecord } from './offsets-log.js';
 export const MAX_OFFSET_METADATA_BYTES = 4096;
 export const MAX_GROUP_MEMBERS = 1000;
 export const MAX_PROTOCOL_METADATA_BYTES = 64 * 1024;
+/**
+ * A group's members' protocol metadata and assignments together. Its generation is written to the
+ * offsets topic as one record (base64 in JSON, 4/3 of this) that must stay well under the log's
+ * 64 MiB record limit; 1000 members × 64 KiB would not fit, and such a group could never form a
+ * generation (and would hold 64 MB of the leader's memory).
+ */
+export const MAX_GROUP_METADATA_BYTES = 16 * 1024 * 1024;
+
+/** Bytes a member's protocols take in its group's record. */
+export function memberMetadataBytes(protocols: readonly Protocol[]): number {
+  return protocols.reduce((sum, p) => sum + p.metadata.length + Buffer.byteLength(p.name), 0);
+}
 export const SESSION_TIMEOUT_MS = { min: 100, max: 30 * 60_000 } as const;
 export const REBALANCE_TIMEOUT_MS = { min: 100, max: 60 * 60_000 } as const;
 

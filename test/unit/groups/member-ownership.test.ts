@@ -78,3 +78,21 @@ test('without an auth file (no principals) members work as before', async () => 
   assert.equal(await code(() => c.heartbeat('g', a.memberId, a.generation)), 'ok');
   assert.equal(await code(() => c.leave('g', a.memberId)), 'ok');
 });
+
+test("a group's members' metadata cannot outgrow the one record its generation is written as (every join after the limit is refused, the group keeps working)", async () => {
+  const { groupRecord } = await import('../../../broker-runtime/src/groups/offsets-log.js');
+  const { MAX_RECORD_LENGTH } = await import('../../../broker-runtime/src/log/record-codec.js');
+  const w = world();
+  const c = await w.make();
+  const metadata = Buffer.alloc(60 * 1024, 7); // under the 64 KiB a protocol may carry
+  const refused: string[] = [];
+  for (let i = 0; i < 1000; i++) {
+    c.join({ group: 'big', memberId: '', clientId: 'c', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 1000, protocolType: 'consumer', protocols: [{ name: 'range', metadata }] }).catch((e: YakError) => refused.push(e.code));
+  }
+  await new Promise((r) => setImmediate(r));
+  assert.ok(refused.length > 0, 'some joins are refused');
+  assert.ok(refused.every((code) => code === 'INVALID_REQUEST'), refused.join());
+  const g = (c as unknown as { groups: Map<string, Parameters<typeof groupRecord>[0]> }).groups.get('big')!;
+  const record = groupRecord(g);
+  assert.ok(record.payload.length + record.key.length < MAX_RECORD_LENGTH / 2, `the generation record is ${record.payload.length} bytes`);
+});
