@@ -145,3 +145,13 @@ test('a Metadata request naming 5,000 unknown topics does not create 5,000 topic
   await handleMetadata({ topics: names, allowAutoCreate: true }, ctx(4));
   assert.ok(created.filter((n) => n.startsWith('spray-')).length <= 100, `created ${created.length} topics from one request`);
 });
+
+test('an HTTP request sent to the Kafka port (a web page, DNS rebinding) is closed at its first four bytes, read as a frame size over a billion', async () => {
+  const port = await listen(false);
+  for (const method of ['GET', 'POST', 'PUT', 'OPTIONS', 'HEAD', 'DELETE', 'PATCH']) {
+    const wire = await KafkaWire.connect(port);
+    wire.write(Buffer.from(`${method} / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: http://evil.example\r\n\r\n`));
+    assert.equal(await wire.closedWithin(5000), true, method);
+  }
+  assert.equal(produced.filter((r) => r.length === 0).length, 0);
+});
