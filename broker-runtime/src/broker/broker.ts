@@ -494,6 +494,11 @@ export class Broker implements BrokerService {
     if (!info) throw unknownTopic(name);
     const next = applyConfigChange(info.config ?? {}, change);
     if (typeof next === 'string') throw invalidRequest(next);
+    // Committed offsets are acknowledged writes that a new leader rebuilds groups from: retention
+    // must never delete them (the topic is kept whole, retention -1, since it is not compacted).
+    if (name === OFFSETS_TOPIC && (next['retention.ms'] !== info.config?.['retention.ms'] || next['retention.bytes'] !== info.config?.['retention.bytes'])) {
+      throw invalidRequest(`'${OFFSETS_TOPIC}' keeps every committed offset (retention.ms and retention.bytes -1): retention would delete acknowledged commits, so they cannot be changed`);
+    }
     await this.logs.setTopicConfig(name, next);
     this.refreshMetaVersion();
     this.log('info', `topic ${name}: config now ${JSON.stringify(next)}`);
