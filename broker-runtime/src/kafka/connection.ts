@@ -31,6 +31,8 @@ export interface ConnectionOptions {
   maxInFlightBytes: number;
   /** Fetches worked on at once (each may answer up to FETCH_MAX_BYTES); Kafka clients send one at a time. */
   maxInFlightFetches: number;
+  /** With an auth file: a connection not authenticated this long after it opened is closed. */
+  authDeadlineMs: number;
 }
 
 /** api_key int16, api_version int16, correlation_id int32, client_id length int16. */
@@ -75,6 +77,7 @@ export class KafkaConnection {
   /** Muted for a quota until this time (Date.now() ms); 0 when not. */
   private mutedUntil = 0;
   private muteTimer: NodeJS.Timeout | null = null;
+  private authTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private inFlightBytes = 0;
   private inFlightFetches = 0;
@@ -89,6 +92,14 @@ export class KafkaConnection {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.close());
     socket.on('close', () => (this.closed = true));
+    if (opts.auth !== null) {
+      // A stranger may not keep a connection (a file descriptor, buffers) open without ever authenticating.
+      this.authTimer = setTimeout(() => {
+        this.authTimer = null;
+        if (this.principal === null) this.refuse(new CloseConnection(`not authenticated within ${opts.authDeadlineMs} ms`));
+      }, opts.authDeadlineMs);
+      this.authTimer.unref();
+    }
   }
 
   private get authenticated(): boolean {
@@ -322,6 +333,7 @@ export class KafkaConnection {
 
   close(): void {
     if (this.muteTimer) clearTimeout(this.muteTimer);
+    if (this.authTimer) clearTimeout(this.authTimer);
     if (this.closed) return;
     this.closed = true;
     this.socket.destroy();

@@ -10,7 +10,12 @@ export interface KafkaListenerOptions {
   log: Logger;
   /** The same certificate as the REST API (--tls-cert), or plain TCP. */
   tls?: TlsOptions;
+  /** With an auth file, how long a connection may stay unauthenticated (default AUTH_DEADLINE_MS). */
+  authDeadlineMs?: number;
 }
+
+/** Time to finish SASL after connecting (Kafka clients authenticate first thing; a TLS handshake and a scrypt check fit easily). */
+export const AUTH_DEADLINE_MS = 30_000;
 
 /** Requests of one connection in the works at once (librdkafka pipelines 5 by default, max 1,000,000). */
 const MAX_IN_FLIGHT = 64;
@@ -31,7 +36,7 @@ export function createKafkaServer(o: KafkaListenerOptions): KafkaListener {
   const connections = new Set<KafkaConnection>();
   const maxRequestBytes = Math.max(MIN_REQUEST_CAP, 2 * o.backend.maxMessageBytes + REQUEST_SLACK_BYTES);
   const accept = (socket: Socket): void => {
-    const c = new KafkaConnection(socket, { backend: o.backend, auth: o.auth, log: o.log, maxRequestBytes, maxInFlight: MAX_IN_FLIGHT, maxInFlightBytes: maxRequestBytes, maxInFlightFetches: MAX_IN_FLIGHT_FETCHES });
+    const c = new KafkaConnection(socket, { backend: o.backend, auth: o.auth, log: o.log, maxRequestBytes, maxInFlight: MAX_IN_FLIGHT, maxInFlightBytes: maxRequestBytes, maxInFlightFetches: MAX_IN_FLIGHT_FETCHES, authDeadlineMs: o.authDeadlineMs ?? AUTH_DEADLINE_MS });
     connections.add(c);
     socket.on('close', () => connections.delete(c));
   };

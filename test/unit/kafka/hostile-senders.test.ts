@@ -57,8 +57,8 @@ const auth: KafkaAuth = {
 };
 
 const listeners: KafkaListener[] = [];
-async function listen(withAuth: boolean): Promise<number> {
-  const l = createKafkaServer({ backend, auth: withAuth ? auth : null, log: () => {} });
+async function listen(withAuth: boolean, authDeadlineMs?: number): Promise<number> {
+  const l = createKafkaServer({ backend, auth: withAuth ? auth : null, log: () => {}, ...(authDeadlineMs !== undefined ? { authDeadlineMs } : {}) });
   listeners.push(l);
   await new Promise<void>((r) => l.server.listen(0, '127.0.0.1', () => r()));
   return (l.server.address() as net.AddressInfo).port;
@@ -154,4 +154,22 @@ test('an HTTP request sent to the Kafka port (a web page, DNS rebinding) is clos
     assert.equal(await wire.closedWithin(5000), true, method);
   }
   assert.equal(produced.filter((r) => r.length === 0).length, 0);
+});
+
+test('a connection that does not authenticate within the deadline is closed (strangers cannot hold connections open with ApiVersions forever)', async () => {
+  const port = await listen(true, 300);
+  const idle = await KafkaWire.connect(port);
+  const versions = await idle.request(18, 0, Buffer.alloc(0));
+  assert.equal(versions.int16(), 0, 'ApiVersions is answered before SASL');
+  assert.equal(await idle.closedWithin(10_000), true, 'closed after the deadline');
+  // One that authenticates in time stays open past it.
+  const ok = await KafkaWire.connect(port);
+  await ok.request(SASL_HANDSHAKE, 1, Buffer.from([0, 5, ...Buffer.from('PLAIN')]));
+  const token = Buffer.from('\0app\0app-secret');
+  const body = Buffer.alloc(4 + token.length);
+  body.writeInt32BE(token.length);
+  token.copy(body, 4);
+  assert.equal((await ok.request(36, 0, body)).int16(), 0);
+  assert.equal(await ok.closedWithin(1000), false, 'an authenticated connection is kept');
+  ok.close();
 });
