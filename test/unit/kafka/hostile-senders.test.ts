@@ -5,6 +5,8 @@ import type { ProduceRecord } from '../../../broker-runtime/src/broker/service.j
 import type { KafkaAuth, KafkaBackend } from '../../../broker-runtime/src/kafka/backend.js';
 import { handleFetch, type FetchRequest } from '../../../broker-runtime/src/kafka/apis/fetch.js';
 import { handleMetadata } from '../../../broker-runtime/src/kafka/apis/metadata.js';
+import { handleListOffsets } from '../../../broker-runtime/src/kafka/apis/list-offsets.js';
+import { Reader } from '../../../broker-runtime/src/kafka/protocol/reader.js';
 import type { RequestContext } from '../../../broker-runtime/src/kafka/context.js';
 import { createKafkaServer, type KafkaListener } from '../../../broker-runtime/src/kafka/server.js';
 import { encodeBatch } from '../../../broker-runtime/src/kafka/protocol/record-batch.js';
@@ -172,4 +174,13 @@ test('a connection that does not authenticate within the deadline is closed (str
   assert.equal((await ok.request(36, 0, body)).int16(), 0);
   assert.equal(await ok.closedWithin(1000), false, 'an authenticated connection is kept');
   ok.close();
+});
+
+test('a ListOffsets naming one partition 5,000 times (each a timestamp search reading up to 4 MiB, all at once) answers it once and the repeats INVALID_REQUEST (42), as Kafka does', async () => {
+  const answer = await handleListOffsets({ topics: [{ name: 'big', partitions: Array.from({ length: 5000 }, () => ({ index: 0, timestamp: 1 })) }] }, ctx(1));
+  const r = new Reader(answer.toBuffer());
+  const errors = r.array((r) => { r.string(); return r.array((r) => { r.int32(); const e = r.int16(); r.int64(); r.int64(); return e; }); })[0]!;
+  assert.equal(errors[0], 0);
+  assert.equal(errors.length, 5000);
+  assert.ok(errors.slice(1).every((e) => e === 42), `repeats answered ${[...new Set(errors.slice(1))]}`);
 });

@@ -1,6 +1,6 @@
 import type { PartitionLog } from '../../log/types.js';
 import { denied, type RequestContext } from '../context.js';
-import { KafkaError, kafkaCodeOf } from '../protocol/error-codes.js';
+import { KAFKA_ERRORS, KafkaError, kafkaCodeOf } from '../protocol/error-codes.js';
 import type { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 
@@ -37,9 +37,21 @@ const SCAN_RECORDS = 5000;
 const SCAN_BYTES = 4 << 20;
 
 export async function handleListOffsets(req: ListOffsetsRequest, ctx: RequestContext): Promise<Writer> {
-  const topics = await Promise.all(
-    req.topics.map(async (t) => ({ name: t.name, partitions: await Promise.all(t.partitions.map((p) => answer(t.name, p.index, p.timestamp, ctx))) })),
-  );
+  // One partition at a time, each once: a search by timestamp reads up to SCAN_BYTES, so a request
+  // naming one partition thousands of times must not start thousands of reads at once. Repeats are
+  // answered INVALID_REQUEST, as Kafka answers duplicate partitions.
+  const seen = new Set<string>();
+  const topics: { name: string; partitions: PartitionAnswer[] }[] = [];
+  for (const t of req.topics) {
+    const partitions: PartitionAnswer[] = [];
+    for (const p of t.partitions) {
+      const key = `${p.index}:${t.name}`;
+      if (seen.has(key)) partitions.push({ index: p.index, error: KAFKA_ERRORS.INVALID_REQUEST, timestamp: -1, offset: -1 });
+      else partitions.push(await answer(t.name, p.index, p.timestamp, ctx));
+      seen.add(key);
+    }
+    topics.push({ name: t.name, partitions });
+  }
   const epoch = Math.min(ctx.backend.view().epoch, 0x7fffffff);
   const w = new Writer(128);
   if (ctx.apiVersion >= 2) w.int32(0);
