@@ -223,7 +223,7 @@ export class Broker implements BrokerService {
       topics: () => this.logs.topics(),
       partition: (topic, partition) => this.logs.partition(topic, partition),
       waitCommitted: (log, offset, waitMs) => this.reads.wait(log, offset, waitMs),
-      produce: (topic, records) => this.produce(topic, records),
+      produce: (topic, records, compression) => this.produce(topic, records, compression),
       createTopic: (name, partitions) => this.createTopic(name, partitions),
       defaultPartitions: this.config.defaultPartitions,
       maxMessageBytes: this.config.maxMessageBytes,
