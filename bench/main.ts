@@ -15,6 +15,7 @@ import { compressionWorkload } from './workloads/compression.js';
 import { endToEnd } from './workloads/end-to-end.js';
 import { failover } from './workloads/failover.js';
 import { partitions } from './workloads/partitions.js';
+import { groups } from './workloads/groups.js';
 import { singleProduce } from './workloads/single-produce.js';
 
 /**
@@ -27,6 +28,7 @@ const RUNNERS: Record<Workload, (ctx: WorkloadContext) => Promise<Row[]>> = {
   consume,
   e2e: endToEnd,
   compression: compressionWorkload,
+  groups,
   failover,
   partitions,
 };

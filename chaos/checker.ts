@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FinalReadOp, NemesisOp, Op, ProduceOp, ReadOp } from './history.js';
+import type { FinalReadOp, GroupAssignOp, GroupOffsetsOp, GroupProcessOp, NemesisOp, Op, ProduceOp, ReadOp } from './history.js';
 import { spread, type Spread } from './stats.js';
 
 /**
@@ -15,12 +15,15 @@ import { spread, type Spread } from './stats.js';
  *  - not-contiguous       a replica's offsets do not run 0, 1, 2, ...
  *  - replica-divergence   two replicas' committed prefixes differ (compared by hash)
  *  - crash                a broker exited without being told to
+ *  - group-unprocessed    the consumer group caught up, yet never processed an acknowledged record
+ *  - group-offset-backwards  a committed offset of the group went down (no reset was asked for)
+ *  - group-double-assign  two members of one generation were given the same partition
  *
  * Plus what is not a safety matter but is measured: duplicates from retries, high-water-mark
  * regressions seen by consumers (a restarted follower's checkpoint trails), unavailability per
  * fault, and liveness (the cluster not recovering, replicas not converging).
  */
-export const SAFETY_KINDS = ['lost', 'failed-visible', 'conflict', 'unexpected-duplicate', 'phantom', 'non-monotonic-read', 'not-contiguous', 'replica-divergence', 'crash'] as const;
+export const SAFETY_KINDS = ['lost', 'failed-visible', 'conflict', 'unexpected-duplicate', 'phantom', 'non-monotonic-read', 'not-contiguous', 'replica-divergence', 'crash', 'group-unprocessed', 'group-offset-backwards', 'group-double-assign'] as const;
 export type ViolationKind = (typeof SAFETY_KINDS)[number];
 
 export interface Violation {
@@ -50,6 +53,8 @@ export interface CheckResult {
   /** Faults asked for but not injected, with the reason (disk-full without a tmpfs). */
   skipped: Record<string, string>;
   liveness: string[];
+  /** The consumer group's run (all zero and drained null when the run had no group consumers). */
+  group: { members: number; generations: number; processed: number; reprocessed: number; offsetObservations: number; drained: boolean | null };
   safe: boolean;
 }
 
@@ -216,8 +221,45 @@ export function check(ops: readonly Op[]): CheckResult {
   const skipped: Record<string, string> = {};
   for (const s of nemesis) if (s.f === 'skip') skipped[s.fault ?? '?'] = String(s.value?.reason ?? '');
 
+  // 7. The consumer group: who held what in each generation, what it processed, what it committed.
+  const assigns = ops.filter((o): o is GroupAssignOp => o.f === 'group-assign');
+  const holders = new Map<string, string>(); // "generation/partition" -> member id
+  for (const a of assigns) {
+    for (const p of a.value) {
+      const at = `${a.generation}/${p}`;
+      const other = holders.get(at);
+      if (other !== undefined && other !== a.member) flag('group-double-assign', `generation ${a.generation}: p${p} given to ${other} and to ${a.member} (${a.process})`);
+      holders.set(at, a.member);
+    }
+  }
+  const committed = new Map<number, number>();
+  const offsetOps = ops.filter((o): o is GroupOffsetsOp => o.f === 'group-offsets');
+  for (const op of offsetOps) {
+    for (const [p, o] of op.value) {
+      const before = committed.get(p) ?? -1;
+      if (o < before) flag('group-offset-backwards', `p${p}: committed offset ${before}, later ${o} (at ${op.t} ms)`);
+      committed.set(p, Math.max(before, o));
+    }
+  }
+  const processed = new Map<string, number>();
+  for (const op of ops.filter((o): o is GroupProcessOp => o.f === 'group-process')) {
+    for (const [o, k] of op.value) {
+      witness(op.p, o, k, `group member ${op.process} at ${op.t} ms`);
+      processed.set(k, (processed.get(k) ?? 0) + 1);
+    }
+  }
+  let drained: boolean | null = null;
+  for (const op of ops) if (op.f === 'run' && typeof op.value.groupDrained === 'boolean') drained = op.value.groupDrained;
+  if (drained === false) liveness.push('the consumer group did not process every partition to its high-water mark after healing');
+  if (drained === true) {
+    for (const [k, s] of keys) if (s.state === 'ok' && !processed.has(k)) flag('group-unprocessed', `${k} acknowledged at p${s.p}@${s.o ?? '?'} was never processed by the group`);
+  }
+  let reprocessed = 0;
+  for (const n of processed.values()) reprocessed += n - 1;
+  const group = { members: new Set(assigns.map((a) => a.member)).size, generations: new Set(assigns.map((a) => a.generation)).size, processed: processed.size, reprocessed, offsetObservations: offsetOps.length, drained };
+
   const safe = SAFETY_KINDS.every((k) => violations[k] === 0);
-  return { produce, records, reads, violations, examples, duplicates, hwmRegressions, replicas, unavailability, baselineGapMs, faults, skipped, liveness, safe };
+  return { produce, records, reads, violations, examples, duplicates, hwmRegressions, replicas, unavailability, baselineGapMs, faults, skipped, liveness, group, safe };
 }
 
 /** The longest time in [from, to] with no acknowledgement (okTimes sorted ascending). */

@@ -13,6 +13,7 @@ import { DISK_FULL_FAULTS, type StorageFaultName } from './storage-faults.js';
 import { formatReport } from './report.js';
 import { Rng } from './rng.js';
 import { Workload } from './workload.js';
+import { GroupWorkload } from './group-workload.js';
 
 export const TOPIC = 'chaos';
 
@@ -45,6 +46,7 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = ()
   log(`seed ${o.seed}; run folder ${dir}`);
 
   let cluster: ChaosCluster | undefined;
+  let groups: GroupWorkload | undefined;
   try {
     cluster = await ChaosCluster.start({
       dir,
@@ -79,6 +81,8 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = ()
       thinkMs: [2, 15],
     });
     workload.start();
+    groups = new GroupWorkload(history, c.urls(), { topic: TOPIC, members: o.groupConsumers, requestTimeoutMs: Math.max(3000, leaseMs * 3) });
+    groups.start();
     await sleep(Math.max(1000, leaseMs));
     const counts = await runNemesis(c, history, rng.fork('nemesis'), {
       faults,
@@ -98,8 +102,17 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = ()
     const stable = await waitForStableHighWatermarks(c, TOPIC, 60_000);
     history.add({ f: 'run', process: 'harness', type: 'info', value: { stable } });
     if (!stable) log('high-water marks did not settle; reading anyway');
+    if (o.groupConsumers > 0) {
+      const { topics } = await new YakClient({ brokers: c.urls(), retry: { retries: 30 } }).topics();
+      const hwm = new Map((topics.find((t) => t.name === TOPIC)?.partitions ?? []).map((p) => [p.partition, p.high_watermark]));
+      const groupDrained = await groups.drain(hwm, 60_000);
+      history.add({ f: 'run', process: 'harness', type: 'info', value: { groupDrained } });
+      if (!groupDrained) log('the consumer group did not process every partition to its high-water mark in time');
+    }
+    await groups.stop();
     await finalReads(c, TOPIC, history);
   } finally {
+    await groups?.stop(2000);
     if (cluster && !cluster.brokers.every((b) => b.proc.running())) log(`at the end:\n${cluster.describe(10)}`);
     await cluster?.stop();
     await history.close();

@@ -75,7 +75,38 @@ export interface RunOp {
   value: Record<string, unknown>;
 }
 
-export type Op = ProduceOp | ReadOp | NemesisOp | FinalReadOp | RunOp;
+/** A group consumer learned its partitions for a generation (its onAssign). */
+export interface GroupAssignOp {
+  f: 'group-assign';
+  t: number;
+  process: string;
+  type: 'info';
+  member: string;
+  generation: number;
+  value: number[];
+}
+
+/** A group consumer's handler finished these records ([offset, key]) of partition p. */
+export interface GroupProcessOp {
+  f: 'group-process';
+  t: number;
+  process: string;
+  type: 'ok';
+  generation: number;
+  p: number;
+  value: [number, string][];
+}
+
+/** The group's committed offsets as the coordinator described them ([partition, offset]). */
+export interface GroupOffsetsOp {
+  f: 'group-offsets';
+  t: number;
+  process: string;
+  type: 'ok';
+  value: [number, number][];
+}
+
+export type Op = ProduceOp | ReadOp | NemesisOp | FinalReadOp | RunOp | GroupAssignOp | GroupProcessOp | GroupOffsetsOp;
 type NoTime<T> = T extends unknown ? Omit<T, 't'> : never;
 /** An operation as a caller hands it over: the history stamps the time. */
 export type OpInput = NoTime<Op>;

@@ -21,6 +21,8 @@ export interface ChaosOptions {
   producers: number;
   clientProducers: number;
   consumers: number;
+  /** Members of one consumer group (the client's GroupConsumer) reading the topic through every fault; 0: none. */
+  groupConsumers: number;
   /** The run's folder (history, broker logs, data); a fresh temp folder when unset. */
   out?: string;
   /** Keep the brokers' data folders even when the run passes. */
@@ -46,6 +48,7 @@ export const DEFAULT_OPTIONS: Omit<ChaosOptions, 'seed'> = {
   producers: 3,
   clientProducers: 1,
   consumers: 3,
+  groupConsumers: 2,
   keepData: false,
   quiet: false,
 };
@@ -69,6 +72,7 @@ Exits 1 on any safety violation (or if the cluster never recovers), printing the
   --tmpfs-mb N          with a disk-full fault: each broker's data on its own tmpfs of N MiB (default 64;
                         needs root, else the disk-full faults are skipped, saying why)
   --producers N (3)  --client-producers N (1)  --consumers N (3)  --partitions N (3)
+  --group-consumers N   members of one consumer group reading the topic (default 2; 0: none)
   --out DIR             where the history, broker logs and data go (default: a temp folder)
   --keep-data           keep the brokers' data folders even when the run passes
   --check FILE          only run the checker over an existing history.jsonl
@@ -126,6 +130,7 @@ export function parseChaosArgs(argv: readonly string[]): ChaosOptions | 'help' {
       case '--producers': o.producers = positive(flag, next()); break;
       case '--client-producers': o.clientProducers = Number(next() ?? NaN); break;
       case '--consumers': o.consumers = positive(flag, next()); break;
+      case '--group-consumers': o.groupConsumers = Number(next() ?? NaN); break;
       case '--out': o.out = next(); break;
       case '--keep-data': o.keepData = true; break;
       case '--check': o.check = next(); break;
@@ -135,6 +140,7 @@ export function parseChaosArgs(argv: readonly string[]): ChaosOptions | 'help' {
     }
   }
   if (!Number.isInteger(o.clientProducers) || o.clientProducers < 0) throw new Error('--client-producers needs a non-negative integer');
+  if (!Number.isInteger(o.groupConsumers) || o.groupConsumers < 0) throw new Error('--group-consumers needs a non-negative integer');
   if (o.renewSeconds >= o.leaseSeconds) throw new Error(`--renew-seconds (${o.renewSeconds}) must be below --lease-seconds (${o.leaseSeconds})`);
   return o;
 }
@@ -153,6 +159,7 @@ export function replayCommand(o: ChaosOptions): string {
     ['--producers', o.producers, d.producers],
     ['--client-producers', o.clientProducers, d.clientProducers],
     ['--consumers', o.consumers, d.consumers],
+    ['--group-consumers', o.groupConsumers, d.groupConsumers],
   ];
   const extra = flags.filter(([, v, dv]) => v !== dv).map(([f, v]) => ` ${f} ${String(v)}`).join('');
   const what = o.killLoop ? `--kill-loop ${o.killLoop}` : `--faults ${o.faults.join(',')} --seconds ${o.durationMs / 1000}`;

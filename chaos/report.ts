@@ -15,6 +15,9 @@ export function formatReport(r: CheckResult, run: { seed: number; seconds: numbe
   );
   lines.push(`reads: ${r.reads.ok} consumer reads (${r.reads.records} records), ${r.reads.info} failed`);
   lines.push(`safety: ${SAFETY_KINDS.map((k) => `${k} ${r.violations[k]}`).join(' | ')}`);
+  if (r.group.drained !== null) {
+    lines.push(`consumer group: ${r.group.members} member id(s) over ${r.group.generations} generation(s), ${r.group.processed} records processed (${r.group.reprocessed} again after a rebalance or failover: at-least-once), ${r.group.offsetObservations} looks at its committed offsets, ${r.group.drained ? 'caught up' : 'did NOT catch up'}`);
+  }
   lines.push(`also: duplicates from client retries ${r.duplicates.fromRetries}, high-water-mark regressions seen by consumers ${r.hwmRegressions}`);
   for (const p of r.replicas) {
     const same = new Set(p.brokers.map((b) => `${b.records}/${b.sha}`)).size === 1;

@@ -50,9 +50,42 @@ export interface PartitionSnapshot {
   replicas: ReplicaPartitionState[];
 }
 
+/** Kafka-named per-topic settings the brokers keep (GET/POST /topics/{name}/config). */
+export type TopicConfigKey = 'retention.ms' | 'retention.bytes' | 'min.insync.replicas';
+export type TopicConfigValues = Partial<Record<TopicConfigKey, number>>;
+/** A change: a number sets the key, null takes the broker's default back. */
+export type TopicConfigChange = Partial<Record<TopicConfigKey, number | null>>;
+
+export interface TopicConfigView {
+  name: string;
+  /** What applies: the topic's overrides over the brokers' defaults. */
+  config: TopicConfigValues;
+  /** The topic's own keys. */
+  overrides: TopicConfigValues;
+}
+
 export interface TopicSnapshot {
   name: string;
   partitions: PartitionSnapshot[];
+  /** The effective config as the leader (else any broker) last reported it in /topics; absent from older brokers. */
+  config?: TopicConfigValues;
+}
+
+/** A consumer group as the leader's coordinator lists it (GET /groups). */
+export interface GroupSnapshot {
+  group: string;
+  /** Empty, PreparingRebalance, CompletingRebalance or Stable (Kafka's names). */
+  state: string;
+  generation: number;
+  members: number;
+  /** Sum over its partitions of high-water mark − committed offset. */
+  lag: number;
+}
+
+/** Every group's lag at one moment (a point of the lag chart). */
+export interface GroupLagPoint {
+  at: number;
+  lag: Record<string, number>;
 }
 
 export interface BrokerSnapshot {
@@ -107,6 +140,10 @@ export interface ClusterSnapshot {
   epoch: number;
   brokers: BrokerSnapshot[];
   topics: TopicSnapshot[];
+  /** Consumer groups with their lag, as the leader last listed them (absent: not known yet). */
+  groups?: GroupSnapshot[];
+  /** Recent lag of every group, oldest first (about two minutes). */
+  groupLag?: GroupLagPoint[];
   /** Recent rate history, oldest first (about two minutes). */
   rates: RatePoint[];
 }
@@ -177,6 +214,15 @@ export interface ProduceRequest {
   payload: unknown;
   partition?: number;
   headers?: Record<string, string>;
+}
+
+/** Options of a produce call. */
+export interface ProduceCallOptions {
+  /**
+   * A name the caller picks (letters, digits, - and _), so that cancelCalls(cancelId) can abort the
+   * call and the client's retries at once. Records already sent may still commit.
+   */
+  cancelId?: string;
 }
 
 export interface ProduceResult {
@@ -254,11 +300,15 @@ export interface ClusterApi {
   getFailover(): Promise<FailoverTimeline | null>;
 
   // --- data, through broker-runtime's client (leader discovery and retries included)
-  produce(request: ProduceRequest): Promise<ProduceResult>;
-  produceBatch(topic: string, records: BatchRecord[]): Promise<BatchResult>;
+  produce(request: ProduceRequest, options?: ProduceCallOptions): Promise<ProduceResult>;
+  produceBatch(topic: string, records: BatchRecord[], options?: ProduceCallOptions): Promise<BatchResult>;
+  /** Aborts the produce calls made with this cancelId that are still running; resolves to how many. */
+  cancelCalls(cancelId: string): Promise<number>;
   consume(request: ConsumeRequest): Promise<ConsumeResult>;
   listTopics(): Promise<TopicSummary[]>;
   createTopic(name: string, partitions: number): Promise<void>;
+  /** Changes a topic's config on the leader (live: no restart); resolves once every in-sync replica has it. */
+  setTopicConfig(name: string, change: TopicConfigChange): Promise<TopicConfigView>;
 
   // --- push streams
   onSnapshot(listener: (snapshot: ClusterSnapshot) => void): Unsubscribe;
@@ -283,9 +333,11 @@ export const CLUSTER_API_CALLS = [
   'getFailover',
   'produce',
   'produceBatch',
+  'cancelCalls',
   'consume',
   'listTopics',
   'createTopic',
+  'setTopicConfig',
   'recentEvents',
 ] as const satisfies readonly (keyof ClusterApi)[];
 

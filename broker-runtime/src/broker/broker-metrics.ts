@@ -21,6 +21,8 @@ export interface MetricSources {
   storage(): StorageView;
   /** Set while this broker leads: brokers replicating its logs (itself included) and in-sync members. */
   leader(): { replicas: number; inSync: number } | null;
+  /** The consumer groups while this broker's coordinator serves them; null otherwise (a follower has none). */
+  groups?(): { group: string; members: number; lag: number }[] | null;
 }
 
 /**
@@ -68,6 +70,24 @@ export function createBrokerMetrics(src: MetricSources) {
   const failedWrites = follow(registry.counter('storage_failed_writes_total', 'Writes to the data folder that failed'));
   const faults = follow(registry.counter('storage_faults_total', 'Storage faults (conditions, not writes) since start'));
 
+  const groupLag = registry.gauge('group_lag', 'Leader: records committed to the topics but not yet committed as processed by the group (sum over its partitions of high-water mark - committed offset)', ['group']);
+  const groupMembers = registry.gauge('group_members', 'Leader: members of each consumer group', ['group']);
+  let groupsShown = new Set<string>();
+  registry.onCollect(() => {
+    // Groups live on the leader: a broker that stops leading drops their series.
+    const groups = src.groups?.() ?? [];
+    const now = new Set(groups.map((g) => g.group));
+    for (const name of groupsShown) {
+      if (now.has(name)) continue;
+      groupLag.remove({ group: name });
+      groupMembers.remove({ group: name });
+    }
+    for (const g of groups) {
+      groupLag.set({ group: g.group }, g.lag);
+      groupMembers.set({ group: g.group }, g.members);
+    }
+    groupsShown = now;
+  });
   registry.onCollect(() => {
     const all = src.logs.all();
     for (const log of all) {

@@ -8,8 +8,7 @@ import { clusterKeys } from '../election/keys.js';
 import { LeaseStore } from '../election/lease-store.js';
 import { describeRedis, redisTarget } from '../redis/connect.js';
 import { fromStorageError, invalidRequest, notCommitted, notEnoughReplicas, notLeader, offsetOutOfRange, timeout, topicExists, unknownPartition, unknownTopic, type LeaderRef, type NotLeaderHint } from '../errors/errors.js';
-import type { RetentionPolicy } from '../log/retention.js';
-import { applyConfigChange, effectiveConfig, sameConfig, type TopicConfig } from '../log/topic-config.js';
+import { applyConfigChange, effectiveConfig, minInsyncReplicas, sameConfig, type TopicConfig, type TopicDefaults } from '../log/topic-config.js';
 import { compressionFor } from '../log/compression/choice.js';
 import type { SupportedCodec } from '../log/compression/codecs.js';
 import { recordLayoutAt, recordSizeAt } from '../log/record-codec.js';
@@ -31,10 +30,14 @@ import { outboundTls } from '../config/tls.js';
 import { advertisedWarning, checkAdvertisedUrl, type AdvertisedCheck } from './advertised-check.js';
 import { createBrokerMetrics, type BrokerMetrics } from './broker-metrics.js';
 import { HwmMirror } from './hwm-mirror.js';
+import { createGroupHost } from './group-host.js';
+import { GroupCoordinator } from '../groups/coordinator.js';
+import { OFFSETS_TOPIC, type StoredRecord } from '../groups/offsets-log.js';
 import { RetentionRunner } from './retention-runner.js';
 import type { BrokerService, ClusterView, ConsumeResult, EncodedConsumeResult, HealthView, ProduceRecord, ProduceResult, ReadyView, TopicConfigView, TopicView } from './service.js';
 
 const MAX_CONSUME_BYTES = 4 << 20;
+const internalTopic = () => invalidRequest(`'${OFFSETS_TOPIC}' is internal: only the group coordinator writes it (commit offsets through /groups)`);
 /** Topics a follower creates at once from one replication frame. */
 const APPLY_TOPICS_CONCURRENCY = 16;
 /** While the data folder refuses writes: how often to probe it, and (as leader) to try handing over. */
@@ -52,6 +55,8 @@ const ADVERTISED_CHECK_TIMEOUT_MS = 3000;
  */
 export class Broker implements BrokerService {
   readonly stats: BrokerMetrics;
+  /** Consumer groups: active while this broker leads (groups/coordinator.ts). */
+  readonly groups: GroupCoordinator;
   private readonly store: LeaseStore;
   private readonly elector: Elector;
   private readonly commits = new HighWatermarkWaiters();
@@ -68,7 +73,7 @@ export class Broker implements BrokerService {
   private handingOver = false;
   private handOverRefusalLogged = false;
   private readonly retention: RetentionRunner;
-  private readonly retentionDefaults: RetentionPolicy;
+  private readonly topicDefaults: TopicDefaults;
   /** The other brokers as Redis last listed them (id → URL): still known while Redis is not. */
   private readonly peers = new Map<string, string>();
   /** The other brokers' Kafka listeners as Redis last listed them, and whether they were alive. */
@@ -97,6 +102,7 @@ export class Broker implements BrokerService {
       minInsync: config.minInsync,
       storage: () => storage.view(),
       leader: () => (this.leaderRep ? { replicas: this.leaderRep.replicaCount(), inSync: this.leaderRep.inSyncCount() } : null),
+      groups: () => (this.groups?.isActive() ? this.groups.list() : null),
     });
     this.refreshMetaVersion();
     // One set of TLS material for every connection this broker opens: to followers and to Redis.
@@ -144,10 +150,22 @@ export class Broker implements BrokerService {
       log,
     });
     this.mirror = new HwmMirror(logs, this.store, () => this.elector.fence(), log);
-    this.retentionDefaults = { retentionMs: config.retentionMs, retentionBytes: config.retentionBytes };
+    this.groups = new GroupCoordinator(
+      createGroupHost({
+        logs,
+        append: (records) => this.appendOffsets(records),
+        leading: () => this.leaderRep !== null,
+        notCoordinator: () => {
+          const leader = this.elector.isLeader() ? null : this.leaderRef();
+          return notLeader(leader, leader ? undefined : this.notLeaderHint());
+        },
+        log,
+      }),
+    );
+    this.topicDefaults = { retentionMs: config.retentionMs, retentionBytes: config.retentionBytes, minInsync: config.minInsync };
     this.retention = new RetentionRunner({
       logs,
-      defaults: this.retentionDefaults,
+      defaults: this.topicDefaults,
       intervalMs: config.retentionCheckMs,
       // Only a leader that may still write decides; its followers follow its log start.
       active: () => this.leaderRep !== null && this.elector.canWrite(),
@@ -262,6 +280,7 @@ export class Broker implements BrokerService {
     const rep = this.leaderRep;
     if (rep && (await rep.leave())) this.log('info', 'left the in-sync set before handing over');
     this.retention.stop();
+    this.groups.deactivate();
     await this.elector.stop();
     this.mirror.stop();
     this.reads.releaseAll();
@@ -284,7 +303,7 @@ export class Broker implements BrokerService {
       self: { id: this.config.id, url: this.config.advertisedUrl },
       transport: this.transport,
       initialIsr: isr,
-      minInsync: this.config.minInsync,
+      minInsync: (topic) => this.minInsyncFor(topic),
       replicaLagMs: this.config.replicaLagMs,
       renewMs: this.config.renewMs,
       fence: () => this.elector.fence(),
@@ -305,11 +324,13 @@ export class Broker implements BrokerService {
     this.stats.isrSize.set(rep.inSyncCount());
     rep.start();
     this.mirror.start(this.topicsForMirror());
+    this.groups.activate();
   }
 
   private becomeFollower(reason: string): void {
     this.stats.isLeader.set(0);
     this.mirror.stop();
+    this.groups.deactivate();
     const rep = this.leaderRep;
     this.leaderRep = null;
     rep?.stop(notCommitted('this broker stopped leading before the records committed; the next leader may still commit them'));
@@ -446,6 +467,7 @@ export class Broker implements BrokerService {
 
   async createTopic(name: string, partitions: number, config?: TopicConfig): Promise<void> {
     const rep = this.writable();
+    if (name === OFFSETS_TOPIC) throw internalTopic();
     if (this.logs.topic(name)) throw topicExists(name);
     await this.createTopicAsLeader(name, partitions, config);
     await this.metadataReplicated(rep, `topic ${name} was created on the leader but not every in-sync replica confirmed it in time`);
@@ -463,7 +485,7 @@ export class Broker implements BrokerService {
   topicConfig(name: string): TopicConfigView {
     const info = this.logs.topic(name);
     if (!info) throw unknownTopic(name);
-    return { name, config: effectiveConfig(this.retentionDefaults, info.config), overrides: info.config ?? {} };
+    return { name, config: effectiveConfig(this.topicDefaults, info.config), overrides: info.config ?? {} };
   }
 
   async setTopicConfig(name: string, change: unknown): Promise<TopicConfigView> {
@@ -475,8 +497,18 @@ export class Broker implements BrokerService {
     await this.logs.setTopicConfig(name, next);
     this.refreshMetaVersion();
     this.log('info', `topic ${name}: config now ${JSON.stringify(next)}`);
+    // A lowered min.insync.replicas may commit records that were waiting for more replicas: now.
+    for (let p = 0; p < info.partitions; p++) {
+      const log = this.logs.partition(name, p);
+      if (log) rep.afterAppend(log);
+    }
     await this.metadataReplicated(rep, `the config of topic ${name} was changed on the leader but not every in-sync replica confirmed it in time`);
     return this.topicConfig(name);
+  }
+
+  /** In-sync replicas a produce to `topic` needs now: its min.insync.replicas, else --min-insync. */
+  private minInsyncFor(topic: string): number {
+    return minInsyncReplicas(this.config.minInsync, this.logs.topic(topic)?.config);
   }
 
   topics(): TopicView[] {
@@ -486,13 +518,15 @@ export class Broker implements BrokerService {
         const log = this.logs.partition(t.name, p);
         return { partition: p, high_watermark: log?.highWatermark() ?? 0, log_end_offset: log?.logEndOffset() ?? 0, log_start_offset: log?.logStartOffset() ?? 0 };
       }),
-      config: effectiveConfig(this.retentionDefaults, t.config),
+      config: effectiveConfig(this.topicDefaults, t.config),
+      ...(t.name === OFFSETS_TOPIC ? { internal: true } : {}),
     }));
   }
 
   // ---- data
 
   async produce(topic: string, records: ProduceRecord[], compression?: SupportedCodec): Promise<ProduceResult[]> {
+    if (topic === OFFSETS_TOPIC) throw internalTopic();
     try {
       const results = await this.produceInner(topic, records, compression);
       this.stats.produceOk.inc();
@@ -512,7 +546,8 @@ export class Broker implements BrokerService {
     const count = info?.partitions ?? this.config.defaultPartitions;
     const spreader = this.spreader.for(topic);
     const targets = records.map((r) => choosePartition(r.key, r.partition, count, spreader, topic));
-    if (rep.inSyncCount() < this.config.minInsync) throw notEnoughReplicas(rep.inSyncCount(), this.config.minInsync);
+    const minInsync = this.minInsyncFor(topic);
+    if (rep.inSyncCount() < minInsync) throw notEnoughReplicas(rep.inSyncCount(), minInsync, topic);
     if (!info) {
       await this.createTopicAsLeader(topic, this.config.defaultPartitions);
       info = this.logs.topic(topic)!;
@@ -566,11 +601,22 @@ export class Broker implements BrokerService {
     if (outcomes.some((ok) => !ok)) {
       // Written but not committed: they may still commit, so this is a timeout, never a refusal.
       const isr = rep.inSyncCount();
-      const why = isr < this.config.minInsync ? `only ${isr} replica(s) in sync, ${this.config.minInsync} required` : 'not every in-sync replica confirmed them';
+      const required = this.minInsyncFor(topic);
+      const why = isr < required ? `only ${isr} replica(s) in sync, ${required} required by min.insync.replicas` : 'not every in-sync replica confirmed them';
       throw timeout(`records were written but not committed within ${this.config.produceTimeoutMs} ms (${why}); they may still commit`);
     }
     this.stats.commitLatency.observe((performance.now() - started) / 1000);
     return results;
+  }
+
+  /**
+   * The group coordinator's writes: through the same path as any produce (appended, replicated to
+   * every in-sync replica, then answered), to one partition kept forever (compaction may come later).
+   */
+  private async appendOffsets(records: StoredRecord[]): Promise<void> {
+    this.writable();
+    if (!this.logs.topic(OFFSETS_TOPIC)) await this.createTopicAsLeader(OFFSETS_TOPIC, 1, { 'retention.ms': -1, 'retention.bytes': -1 });
+    await this.produceInner(OFFSETS_TOPIC, records.map((r) => ({ key: r.key, payload: r.payload, headers: {}, partition: 0 })), undefined);
   }
 
   async consume(topic: string, partition: number, offset: number, max: number, waitMs: number): Promise<ConsumeResult> {

@@ -2,6 +2,7 @@ import type { LeaderRef } from '../errors/errors.js';
 import type { StorageView } from '../log/storage-health.js';
 import type { SupportedCodec } from '../log/compression/codecs.js';
 import type { TopicConfig } from '../log/topic-config.js';
+import type { GroupCoordinator } from '../groups/coordinator.js';
 
 /**
  * What the HTTP layer asks of a broker. The HTTP layer validates the shape of requests (types,
@@ -57,6 +58,8 @@ export interface TopicView {
   partitions: { partition: number; high_watermark: number; log_end_offset: number; log_start_offset: number }[];
   /** The effective config: the topic's overrides over the broker's defaults (-1 = unlimited). */
   config: Required<TopicConfig>;
+  /** The group coordinator's own topic (__consumer_offsets): GET /topics leaves it out unless ?internal=true. */
+  internal?: true;
 }
 
 /** GET /topics/{name}/config. */
@@ -140,6 +143,8 @@ export interface BrokerService {
   metrics(): Record<string, unknown>;
   /** The same metrics in the Prometheus text exposition format (GET /metrics?format=prometheus). */
   prometheus?(): string;
+  /** Consumer groups (the /groups routes); absent: those routes answer 404. */
+  readonly groups?: GroupCoordinator;
   /** Internal: the replication endpoint. Body and answer are binary frames (replication/wire.ts). */
   replicate(frame: Buffer, auth: string | string[] | undefined): Promise<Buffer>;
 }

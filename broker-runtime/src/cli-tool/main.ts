@@ -9,9 +9,10 @@ import { describeFailure, oneLine } from './failure.js';
 import { OutputClosed, type Io } from './io.js';
 import { ProduceFailed, produceCommand } from './produce.js';
 import { topicsCommand } from './topics.js';
+import { groupsCommand } from './groups.js';
 import { CommandError, UsageError } from './usage-error.js';
 
-const COMMANDS: readonly Command[] = [produceCommand, consumeCommand, topicsCommand, clusterCommand];
+const COMMANDS: readonly Command[] = [produceCommand, consumeCommand, topicsCommand, groupsCommand, clusterCommand];
 
 export const EXIT_OK = 0;
 /** A runtime failure: no broker reachable, a refused request, an unknown topic. */
@@ -33,6 +34,7 @@ Examples:
   printf 'customer-7:{"total":42}\\n' | yak produce orders -K:
   yak consume orders -K: --follow
   yak topics create audit --partitions 1
+  yak groups describe billing
   yak cluster -b http://127.0.0.1:5001,http://127.0.0.1:5002
 
 ${CONNECTION_HELP}

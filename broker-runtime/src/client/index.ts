@@ -1,4 +1,5 @@
 export { YakClient, type ConsumeOptions, type ProduceOptions, type YakClientOptions } from './yak-client.js';
+export { GroupConsumer, type GroupConsumerOptions, type GroupRecord, type GroupBatch, type RunHandlers } from './group-consumer.js';
 export {
   YakClientError,
   YakForbiddenError,

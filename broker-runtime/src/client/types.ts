@@ -57,12 +57,13 @@ export interface TopicsAnswer {
 /** How a producer asks its records to be stored (used when the topic's compression.type is `producer`). */
 export type Compression = 'none' | 'gzip' | 'lz4';
 
-/** Kafka-named topic config: retention.ms, retention.bytes (-1 = unlimited), compression.type. */
+/** Kafka-named topic config: retention.ms, retention.bytes (-1 = unlimited), compression.type, min.insync.replicas (>= 1). */
 export interface TopicConfigValues {
   'retention.ms'?: number;
   'retention.bytes'?: number;
   /** A codec every batch of the topic is stored with, or `producer` (the default): as each producer asks. */
   'compression.type'?: Compression | 'producer';
+  'min.insync.replicas'?: number;
 }
 
 export interface CreateTopicAnswer {
@@ -113,4 +114,69 @@ export interface ErrorAnswer {
   brokers?: LeaderRef[];
   retry_after_ms?: number;
   [extra: string]: unknown;
+}
+
+// ---- consumer groups (docs/consumer-groups.md)
+
+export interface TopicPartitionRef {
+  topic: string;
+  partition: number;
+}
+
+export type GroupStrategy = 'range' | 'roundrobin' | 'sticky';
+
+export interface JoinGroupInput {
+  topics: string[];
+  memberId?: string;
+  clientId?: string;
+  strategy?: GroupStrategy;
+  sessionTimeoutMs?: number;
+  rebalanceTimeoutMs?: number;
+}
+
+export interface JoinGroupAnswer {
+  group: string;
+  member_id: string;
+  generation: number;
+  strategy: string;
+  partitions: TopicPartitionRef[];
+  session_timeout_ms: number;
+  heartbeat_interval_ms: number;
+}
+
+export interface CommitOffsetsAnswer {
+  group: string;
+  /** What is committed now: never lower than before (a lower commit is not written). */
+  offsets: (TopicPartitionRef & { committed_offset: number })[];
+}
+
+export interface GroupOffsetsAnswer {
+  group: string;
+  offsets: (TopicPartitionRef & { offset: number; metadata: string })[];
+}
+
+export interface GroupsAnswer {
+  groups: { group: string; state: string; protocol_type: string; generation: number; members: number; lag: number }[];
+}
+
+export interface GroupAnswer {
+  group: string;
+  state: 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable';
+  protocol_type: string;
+  protocol: string;
+  generation: number;
+  leader: string | null;
+  members: { member_id: string; client_id: string; session_timeout_ms: number; rebalance_timeout_ms: number; topics: string[]; partitions: TopicPartitionRef[] }[];
+  offsets: (TopicPartitionRef & { committed_offset: number | null; high_watermark: number; lag: number | null; metadata: string; commit_timestamp: number | null; member_id: string | null })[];
+  lag: number;
+}
+
+export type ResetTarget = { to: 'earliest' } | { to: 'latest' } | { to: 'timestamp'; timestamp: number } | { to: 'offset'; offset: number };
+
+export type ResetOffsetsInput = ResetTarget & { topic?: string; partitions?: number[]; dryRun?: boolean };
+
+export interface ResetOffsetsAnswer {
+  group: string;
+  dry_run: boolean;
+  offsets: (TopicPartitionRef & { committed_offset: number })[];
 }

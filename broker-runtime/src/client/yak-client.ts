@@ -17,6 +17,15 @@ import type {
   ProduceAnswer,
   ProduceInput,
   TopicsAnswer,
+  CommitOffsetsAnswer,
+  GroupAnswer,
+  GroupOffsetsAnswer,
+  GroupsAnswer,
+  JoinGroupAnswer,
+  JoinGroupInput,
+  ResetOffsetsAnswer,
+  ResetOffsetsInput,
+  TopicPartitionRef,
 } from './types.js';
 
 /**
@@ -46,6 +55,18 @@ export interface ConsumeOptions {
   /** Ask this broker; otherwise the known leader, else any seed. */
   broker?: string;
   signal?: AbortSignal;
+}
+
+export interface ProduceOptions {
+  /** Store the records compressed with this codec, unless the topic's compression.type says otherwise. */
+  compression?: Compression;
+  /** Abort the produce, its retries and their waits (it then fails with ABORTED; records already sent may still commit). */
+  signal?: AbortSignal;
+  /**
+   * Error codes that end the produce at once instead of being retried, e.g. ['NOT_ENOUGH_REPLICAS']
+   * for a caller that would rather tell its user than wait for the in-sync set to grow back.
+   */
+  stopOn?: readonly string[];
 }
 
 /** Where a request goes: the leader (writes), any broker (reads), or one named broker. */
@@ -92,12 +113,12 @@ export class YakClient {
 
   /** `options.compression`: how to store the record when the topic leaves it to the producer (default none). */
   produce(topic: string, record: ProduceInput, options: ProduceOptions = {}): Promise<ProduceAnswer> {
-    return this.call({ kind: 'leader' }, { method: 'POST', path: '/produce', body: { topic, ...record, ...compressionField(options) } });
+    return this.call({ kind: 'leader' }, { method: 'POST', path: '/produce', body: { topic, ...record, ...compressionField(options) }, ...produceCall(options) }, options.stopOn);
   }
 
   /** `options.compression`: how to store the batch when the topic leaves it to the producer (default none). */
   produceBatch(topic: string, records: ProduceInput[], options: ProduceOptions = {}): Promise<BatchAnswer> {
-    return this.call({ kind: 'leader' }, { method: 'POST', path: '/produce/batch', body: { topic, records, ...compressionField(options) } });
+    return this.call({ kind: 'leader' }, { method: 'POST', path: '/produce/batch', body: { topic, records, ...compressionField(options) }, ...produceCall(options) }, options.stopOn);
   }
 
   consume<P = unknown>(topic: string, partition: number, offset: number, options: ConsumeOptions = {}): Promise<ConsumeAnswer<P>> {
@@ -138,6 +159,54 @@ export class YakClient {
     return this.call({ kind: 'any' }, { method: 'GET', path: '/metadata/cluster' });
   }
 
+  // ---- consumer groups (the coordinator is on the leader; docs/consumer-groups.md)
+
+  groups(): Promise<GroupsAnswer> {
+    return this.call({ kind: 'leader' }, { method: 'GET', path: '/groups' });
+  }
+
+  describeGroup(group: string): Promise<GroupAnswer> {
+    return this.call({ kind: 'leader' }, { method: 'GET', path: groupPath(group) });
+  }
+
+  groupOffsets(group: string): Promise<GroupOffsetsAnswer> {
+    return this.call({ kind: 'leader' }, { method: 'GET', path: groupPath(group, 'offsets') });
+  }
+
+  /** Waits for the rebalance to complete: the request timeout is this client's plus the rebalance timeout. */
+  joinGroup(group: string, input: JoinGroupInput, signal?: AbortSignal): Promise<JoinGroupAnswer> {
+    const body = {
+      topics: input.topics,
+      ...(input.memberId ? { member_id: input.memberId } : {}),
+      ...(input.clientId ? { client_id: input.clientId } : {}),
+      ...(input.strategy ? { strategy: input.strategy } : {}),
+      ...(input.sessionTimeoutMs !== undefined ? { session_timeout_ms: input.sessionTimeoutMs } : {}),
+      ...(input.rebalanceTimeoutMs !== undefined ? { rebalance_timeout_ms: input.rebalanceTimeoutMs } : {}),
+    };
+    const waitMs = input.rebalanceTimeoutMs ?? input.sessionTimeoutMs ?? 10_000;
+    return this.call({ kind: 'leader' }, { method: 'POST', path: groupPath(group, 'join'), body, timeoutMs: this.timeoutMs + waitMs, ...(signal ? { signal } : {}) });
+  }
+
+  heartbeat(group: string, memberId: string, generation: number): Promise<unknown> {
+    return this.call({ kind: 'leader' }, { method: 'POST', path: groupPath(group, 'heartbeat'), body: { member_id: memberId, generation } });
+  }
+
+  /** As a member (memberId and generation), or from outside the group (neither) while it has no members. */
+  commitOffsets(group: string, offsets: (TopicPartitionRef & { offset: number; metadata?: string })[], member?: { memberId: string; generation: number }): Promise<CommitOffsetsAnswer> {
+    const body = { offsets, ...(member ? { member_id: member.memberId, generation: member.generation } : {}) };
+    return this.call({ kind: 'leader' }, { method: 'POST', path: groupPath(group, 'commit'), body });
+  }
+
+  leaveGroup(group: string, memberId: string): Promise<unknown> {
+    return this.call({ kind: 'leader' }, { method: 'POST', path: groupPath(group, 'leave'), body: { member_id: memberId } });
+  }
+
+  /** Only while the group has no members (NON_EMPTY_GROUP otherwise); admin under --auth-file. */
+  resetOffsets(group: string, input: ResetOffsetsInput): Promise<ResetOffsetsAnswer> {
+    const { dryRun, ...rest } = input;
+    return this.call({ kind: 'leader' }, { method: 'POST', path: groupPath(group, 'reset'), body: { ...rest, ...(dryRun ? { dry_run: true } : {}) } });
+  }
+
   /** One try, no retries: a probe should report a dead broker, not wait for it. */
   health(url: string): Promise<HealthAnswer> {
     return this.send(normaliseUrl(url), { method: 'GET', path: '/health' });
@@ -149,7 +218,7 @@ export class YakClient {
   }
 
   /** A request under the retry policy, with leader discovery and NOT_LEADER redirects. */
-  private async call<T>(target: Target, call: Call): Promise<T> {
+  private async call<T>(target: Target, call: Call, stopOn: readonly string[] = []): Promise<T> {
     const what = `${call.method} ${call.path.split('?')[0]}`;
     const attempts: Attempt[] = [];
     const started = Date.now();
@@ -157,6 +226,7 @@ export class YakClient {
     let base = '';
     const decide = (err: unknown): RetryDecision => {
       if (!(err instanceof YakClientError)) return 'stop';
+      if (stopOn.includes(err.code)) return 'stop';
       if (err.code === 'NOT_LEADER' && target.kind !== 'url') {
         // A broker naming itself (or nothing) is mid-election: back off and ask again.
         const named = leaderUrlIn(err);
@@ -221,6 +291,14 @@ export class YakClient {
   }
 }
 
+function groupPath(group: string, action?: string): string {
+  return `/groups/${encodeURIComponent(group)}${action ? `/${action}` : ''}`;
+}
+
+function produceCall(options: ProduceOptions): { signal?: AbortSignal } {
+  return options.signal ? { signal: options.signal } : {};
+}
+
 function leaderUrlIn(err: YakClientError): string | null {
   const url = err.body?.leader?.url;
   if (typeof url !== 'string') return null;
@@ -251,11 +329,6 @@ function pickTls(o: ClientTlsOptions): ClientTlsOptions {
 }
 
 /** Options of produce() and produceBatch(). */
-export interface ProduceOptions {
-  /** Store the records compressed with this codec, unless the topic's compression.type says otherwise. */
-  compression?: Compression;
-}
-
 function compressionField(options: ProduceOptions): { compression?: Compression } {
   return options.compression === undefined ? {} : { compression: options.compression };
 }

@@ -79,8 +79,12 @@ export const notLeader = (leader: LeaderRef | null, hint?: NotLeaderHint) => {
     redis: hint.redis,
   });
 };
-export const notEnoughReplicas = (inSync: number, required: number) =>
-  YakError.of('NOT_ENOUGH_REPLICAS', `${inSync} in-sync replica(s), ${required} required (MIN_INSYNC_REPLICAS)`, { in_sync: inSync, min_insync: required });
+export const notEnoughReplicas = (inSync: number, required: number, topic?: string) =>
+  YakError.of(
+    'NOT_ENOUGH_REPLICAS',
+    `${inSync} in-sync replica(s), ${required} required (${topic === undefined ? '--min-insync' : `min.insync.replicas of topic ${topic}`}); nothing was written`,
+    { in_sync: inSync, min_insync: required },
+  );
 export const staleEpoch = (got: number, known: number) =>
   YakError.of('STALE_EPOCH', `epoch ${got} is older than the known epoch ${known}`, { epoch: known });
 /** The records were written but did not commit in time: they may still commit later (Kafka's REQUEST_TIMED_OUT). */

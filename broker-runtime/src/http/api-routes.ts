@@ -8,6 +8,7 @@ import type { HealthView, ReadyView } from '../broker/service.js';
 import type { HttpContext } from './context.js';
 import { parseConfigChange, parseCreateTopic, topicName } from './validate.js';
 import { unknownTopic } from '../errors/errors.js';
+import { groupRoutes } from './group-routes.js';
 
 /**
  * Everything that is not a hot path: topics, metadata, health, metrics, and the JSON 404/405
@@ -27,7 +28,9 @@ export function createApiApp(ctx: HttpContext): express.Express {
       GET: (req, res) => {
         // Like Kafka's Metadata under ACLs: a principal sees only the topics it may use.
         const principal = principalOf(req);
-        const topics = service.topics();
+        // The group coordinator's own topic is left out unless asked for, as Kafka's tools do.
+        const all = service.topics();
+        const topics = req.query['internal'] === 'true' ? all : all.filter((t) => !t.internal);
         send(res, 200, { topics: principal ? topics.filter((t) => maySee(principal, t.name)) : topics });
       },
       POST: async (req, res) => {
@@ -57,6 +60,7 @@ export function createApiApp(ctx: HttpContext): express.Express {
       },
     },
     '/metrics': { GET: (req, res) => metrics(ctx, req, res) },
+    ...groupRoutes(ctx, send, principalOf),
   };
 
   const app = express();
@@ -115,6 +119,10 @@ function apiAction(method: string, path: string): Action | undefined {
   if (route === '/topics' && method !== 'GET' && method !== 'HEAD') return { op: 'admin' };
   // Changing a topic's config (retention) is an admin's call, as creating it is.
   if (/^\/topics\/[^/]+\/config$/.test(route) && method !== 'GET' && method !== 'HEAD') return { op: 'admin' };
+  // Groups: moving a group's offsets is an admin's call; joining and committing need consume
+  // permission (per topic, checked by the route once the body names them).
+  if (/^\/groups\/[^/]+\/reset$/.test(route)) return { op: 'admin' };
+  if (route.startsWith('/groups/') && method !== 'GET' && method !== 'HEAD') return { op: 'consume' };
   return { op: 'describe' };
 }
 

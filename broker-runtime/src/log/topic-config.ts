@@ -3,8 +3,8 @@ import type { RetentionPolicy } from './retention.js';
 
 /**
  * Per-topic configuration overrides, under Kafka's names. A key that is absent takes the broker's
- * default (--retention-hours, --retention-bytes; `producer` for compression.type); -1 means
- * unlimited, as in Kafka.
+ * default (--retention-hours, --retention-bytes, --min-insync; `producer` for compression.type);
+ * for retention -1 means unlimited, as in Kafka.
  */
 export interface TopicConfig {
   /** Delete a segment once its newest record is older than this many ms. */
@@ -13,18 +13,33 @@ export interface TopicConfig {
   'retention.bytes'?: number;
   /** How records are stored: a codec (none, gzip, lz4), or `producer` (the default) = as each producer asks. */
   'compression.type'?: CompressionType;
+  /**
+   * In-sync replicas (leader included) a produce to this topic needs, and without which its
+   * high-water mark stands still (Kafka's min.insync.replicas). Changed live: the leader reads it
+   * on every produce and every high-water-mark decision.
+   */
+  'min.insync.replicas'?: number;
 }
 
-export const TOPIC_CONFIG_KEYS = ['retention.ms', 'retention.bytes', 'compression.type'] as const;
+export const TOPIC_CONFIG_KEYS = ['retention.ms', 'retention.bytes', 'compression.type', 'min.insync.replicas'] as const;
 export type TopicConfigKey = (typeof TOPIC_CONFIG_KEYS)[number];
+
+/** The broker's defaults for every key (its flags). */
+export interface TopicDefaults extends RetentionPolicy {
+  minInsync: number;
+}
 
 const isKey = (k: string): k is TopicConfigKey => (TOPIC_CONFIG_KEYS as readonly string[]).includes(k);
 
-/** A value for a config key: a safe integer >= -1 (-1 = unlimited), or a compression type; else why not. */
+/** A value for a config key, else why not: retention takes a safe integer >= -1 (-1 = unlimited), min.insync.replicas one >= 1, compression.type a codec name. */
 function checkValue(key: TopicConfigKey, value: unknown): string | undefined {
   if (key === 'compression.type') {
     if (typeof value === 'string' && (COMPRESSION_TYPES as readonly string[]).includes(value)) return undefined;
     return `compression.type must be one of ${COMPRESSION_TYPES.join(', ')}, got ${JSON.stringify(value)?.slice(0, 80)}`;
+  }
+  if (key === 'min.insync.replicas') {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) return `${key} must be an integer >= 1 (the leader counts), got ${JSON.stringify(value)}`;
+    return undefined;
   }
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < -1) return `${key} must be an integer >= -1 (-1 = unlimited), got ${JSON.stringify(value)}`;
   return undefined;
@@ -77,8 +92,18 @@ export function retentionPolicy(defaults: RetentionPolicy, config: TopicConfig |
   return { retentionMs: pick(config?.['retention.ms'], defaults.retentionMs), retentionBytes: pick(config?.['retention.bytes'], defaults.retentionBytes) };
 }
 
+/** In-sync replicas a produce to the topic needs: its override, else the broker's --min-insync. */
+export function minInsyncReplicas(defaultMin: number, config: TopicConfig | undefined): number {
+  return config?.['min.insync.replicas'] ?? defaultMin;
+}
+
 /** The effective config as Kafka's names show it (-1 = unlimited). */
-export function effectiveConfig(defaults: RetentionPolicy, config: TopicConfig | undefined): Required<TopicConfig> {
+export function effectiveConfig(defaults: TopicDefaults, config: TopicConfig | undefined): Required<TopicConfig> {
   const p = retentionPolicy(defaults, config);
-  return { 'retention.ms': p.retentionMs ?? -1, 'retention.bytes': p.retentionBytes ?? -1, 'compression.type': config?.['compression.type'] ?? 'producer' };
+  return {
+    'retention.ms': p.retentionMs ?? -1,
+    'retention.bytes': p.retentionBytes ?? -1,
+    'compression.type': config?.['compression.type'] ?? 'producer',
+    'min.insync.replicas': minInsyncReplicas(defaults.minInsync, config),
+  };
 }

@@ -20,7 +20,8 @@ export interface LeaderReplicationOptions {
   /** Carries frames to the followers (shared across leaderships: it holds the TLS material and pools). */
   transport: FrameTransport;
   initialIsr: string[];
-  minInsync: number;
+  /** In-sync replicas (leader included) the topic's commits need; read at every decision, so a config change applies at once. */
+  minInsync(topic: string): number;
   replicaLagMs: number;
   renewMs: number;
   /** The lease value while we hold it (fences every in-sync set write), else null. */
@@ -143,7 +144,7 @@ export class LeaderReplication {
       leaderEnd: log.logEndOffset(),
       followerEnds: this.commitFollowers().map((s) => s.matched(log.topic, log.partition)),
       inSyncCount: this.isr.size,
-      minInsync: this.o.minInsync,
+      minInsync: this.o.minInsync(log.topic),
     });
     if (next > current) {
       log.setHighWatermark(next);

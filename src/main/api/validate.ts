@@ -6,7 +6,10 @@ import type {
   ClusterSettings,
   ConsumeRequest,
   FailoverOptions,
+  ProduceCallOptions,
   ProduceRequest,
+  TopicConfigChange,
+  TopicConfigKey,
 } from '../../shared/cluster-api.js';
 import { MAX_RECORD_BYTES, recordBytes } from '../../shared/record-size.js';
 import * as c from './checks.js';
@@ -25,6 +28,39 @@ const BROKER_ACTIONS: readonly BrokerAction[] = ['start', 'stop', 'kill', 'pause
 const PROCESS_NAME_RE = /^(redis|broker-[1-9][0-9]{0,2})$/;
 const BROKER_ID_RE = /^broker-[1-9][0-9]{0,2}$/;
 export const MAX_BATCH_RECORDS = 10_000;
+
+const TOPIC_CONFIG_KEYS: readonly TopicConfigKey[] = ['retention.ms', 'retention.bytes', 'min.insync.replicas'];
+
+/** Known keys only, each a safe integer (the broker checks the range and says why) or null. */
+function topicConfigChange(value: unknown): TopicConfigChange {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidArgument('config must be an object of Kafka-named keys');
+  const out: TopicConfigChange = {};
+  const entries = Object.entries(value);
+  if (entries.length === 0) throw invalidArgument(`config must name at least one of ${TOPIC_CONFIG_KEYS.join(', ')}`);
+  for (const [k, v] of entries) {
+    if (!(TOPIC_CONFIG_KEYS as readonly string[]).includes(k)) throw invalidArgument(`unknown config key '${k.slice(0, 60)}'; known: ${TOPIC_CONFIG_KEYS.join(', ')}`);
+    if (v !== null && (typeof v !== 'number' || !Number.isSafeInteger(v))) throw invalidArgument(`config.${k} must be a whole number or null, got ${JSON.stringify(v)?.slice(0, 40)}`);
+    out[k as TopicConfigKey] = v as number | null;
+  }
+  return out;
+}
+
+const CANCEL_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+function cancelId(value: unknown, name: string): string {
+  if (typeof value !== 'string' || !CANCEL_ID_RE.test(value)) throw invalidArgument(`${name} must be 1-64 letters, digits, '-' or '_'`);
+  return value;
+}
+
+/** Absent, or {cancelId?}. */
+function produceCallOptions(value: unknown): ProduceCallOptions {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidArgument('options must be an object {cancelId?}');
+  const extra = Object.keys(value).filter((k) => k !== 'cancelId');
+  if (extra.length) throw invalidArgument(`options: unknown key '${extra[0]!.slice(0, 40)}' (known: cancelId)`);
+  const id = (value as { cancelId?: unknown }).cancelId;
+  return id === undefined ? {} : { cancelId: cancelId(id, 'options.cancelId') };
+}
 
 function arity(args: readonly unknown[], method: string, min: number, max = min): void {
   if (args.length < min || args.length > max) {
@@ -169,12 +205,16 @@ export const VALIDATORS: { [M in ClusterApiCall]: Validator<M> } = {
   },
   getFailover: none('getFailover'),
   produce: (args) => {
-    arity(args, 'produce', 1);
-    return [produceRequest(args[0])];
+    arity(args, 'produce', 1, 2);
+    return [produceRequest(args[0]), produceCallOptions(args[1])];
   },
   produceBatch: (args) => {
-    arity(args, 'produceBatch', 2);
-    return [c.topic(args[0]), batchRecords(args[1])];
+    arity(args, 'produceBatch', 2, 3);
+    return [c.topic(args[0]), batchRecords(args[1]), produceCallOptions(args[2])];
+  },
+  cancelCalls: (args) => {
+    arity(args, 'cancelCalls', 1);
+    return [cancelId(args[0], 'cancelId')];
   },
   consume: (args) => {
     arity(args, 'consume', 1);
@@ -184,6 +224,10 @@ export const VALIDATORS: { [M in ClusterApiCall]: Validator<M> } = {
   createTopic: (args) => {
     arity(args, 'createTopic', 2);
     return [c.topic(args[0], 'name'), c.integer(args[1], 'partitions', 1, SETTINGS_LIMITS.partitions.max)];
+  },
+  setTopicConfig: (args) => {
+    arity(args, 'setTopicConfig', 2);
+    return [c.topic(args[0], 'name'), topicConfigChange(args[1])];
   },
   recentEvents: none('recentEvents'),
 };

@@ -1,8 +1,12 @@
-import type { RatePoint } from '../../shared/cluster-api.js';
+import type { GroupLagPoint, RatePoint } from '../../shared/cluster-api.js';
+
+/** The lag chart: a point a second, two minutes of them (as the rate chart). */
+const LAG_SAMPLE_MS = 1000;
+const LAG_HISTORY_POINTS = 120;
 import type { ClusterProcesses } from './cluster-processes.js';
 import { ClusterWatch } from './cluster-watch.js';
 import type { EventLog } from './event-log.js';
-import { claimedLeader, mergeMembership, trustedMembership, type ClusterViewObs, type Observation, type TopicObs } from './observation.js';
+import { claimedLeader, mergeMembership, trustedMembership, type ClusterViewObs, type GroupObs, type Observation, type TopicObs } from './observation.js';
 import { observeCluster, PollLoop } from './poller.js';
 import { countersFrom, RateTracker } from './rates.js';
 import { pingRedis } from './redis-probe.js';
@@ -35,6 +39,10 @@ export class ClusterMonitor {
   /** Each broker's last /topics, kept after it stops answering (a dead replica's log is still there). */
   readonly replicaTopics = new Map<string, TopicObs[]>();
   lastObs: Observation | null = null;
+  /** The consumer groups the leader last listed (kept through rounds without a leader). */
+  lastGroups: GroupObs[] | null = null;
+  /** Every group's lag, one point a second at most, the last LAG_HISTORY_POINTS. */
+  readonly groupLag: GroupLagPoint[] = [];
   /** The last membership (ISR, registrations) a leader reaching Redis reported. */
   lastMembership: ClusterViewObs | null = null;
   /** The highest epoch any broker has reported. */
@@ -75,6 +83,8 @@ export class ClusterMonitor {
   /** After a wipe: nothing seen before means anything any more. */
   forgetAll(): void {
     this.replicaTopics.clear();
+    this.lastGroups = null;
+    this.groupLag.length = 0;
     this.rates.reset();
     this.lastMembership = null;
     this.lastEpoch = 0;
@@ -97,6 +107,14 @@ export class ClusterMonitor {
     if (redisUp) procs.redis?.markReady();
     for (const id of obs.health.keys()) procs.brokers.get(id)?.process.markReady();
     for (const [id, topics] of obs.topics) this.replicaTopics.set(id, topics);
+    if (obs.groups) {
+      this.lastGroups = obs.groups;
+      const last = this.groupLag.at(-1);
+      if (!last || obs.at - last.at >= LAG_SAMPLE_MS) {
+        this.groupLag.push({ at: obs.at, lag: Object.fromEntries(obs.groups.map((g) => [g.group, g.lag])) });
+        if (this.groupLag.length > LAG_HISTORY_POINTS) this.groupLag.splice(0, this.groupLag.length - LAG_HISTORY_POINTS);
+      }
+    }
     for (const e of this.watch.update(obs)) {
       events.emit(e.kind, e.message, { ...(e.brokerId ? { brokerId: e.brokerId } : {}), ...(e.epoch !== undefined ? { epoch: e.epoch } : {}) });
     }

@@ -6,6 +6,8 @@ import type {
   ConsumeResult,
   ProduceRequest,
   ProduceResult,
+  TopicConfigChange,
+  TopicConfigView,
   TopicSummary,
 } from '../../shared/cluster-api.js';
 
@@ -15,12 +17,19 @@ import type {
  * the ClusterApi's camelCase.
  */
 export interface DataClient {
-  produce(request: ProduceRequest): Promise<ProduceResult>;
-  produceBatch(topic: string, records: BatchRecord[]): Promise<BatchResult>;
+  produce(request: ProduceRequest, signal?: AbortSignal): Promise<ProduceResult>;
+  produceBatch(topic: string, records: BatchRecord[], signal?: AbortSignal): Promise<BatchResult>;
   consume(request: ConsumeRequest): Promise<ConsumeResult>;
   listTopics(): Promise<TopicSummary[]>;
   createTopic(name: string, partitions: number): Promise<void>;
+  setTopicConfig(name: string, change: TopicConfigChange): Promise<TopicConfigView>;
 }
+
+/**
+ * Produces end at the first NOT_ENOUGH_REPLICAS instead of retrying it for seconds: the in-sync set
+ * grows back only when a broker returns, and the user should hear at once that writes are blocked.
+ */
+const PRODUCE_OPTIONS = { stopOn: ['NOT_ENOUGH_REPLICAS'] } as const;
 
 function record(r: BatchRecord): { key?: string | null; payload: unknown; partition?: number; headers?: Record<string, string> } {
   return {
@@ -41,12 +50,12 @@ export function createDataClient(brokerUrls: string[], token: string | null = nu
     }));
   };
   return {
-    async produce(request) {
-      const answer = await client.produce(request.topic, record(request));
+    async produce(request, signal) {
+      const answer = await client.produce(request.topic, record(request), { ...PRODUCE_OPTIONS, ...(signal ? { signal } : {}) });
       return { topic: answer.topic, partition: answer.partition, offset: answer.offset };
     },
-    async produceBatch(topic, records) {
-      const answer = await client.produceBatch(topic, records.map(record));
+    async produceBatch(topic, records, signal) {
+      const answer = await client.produceBatch(topic, records.map(record), { ...PRODUCE_OPTIONS, ...(signal ? { signal } : {}) });
       return { topic: answer.topic, results: answer.results.map((r) => ({ partition: r.partition, offset: r.offset })) };
     },
     async consume(request) {
@@ -72,6 +81,10 @@ export function createDataClient(brokerUrls: string[], token: string | null = nu
     listTopics,
     async createTopic(name, partitions) {
       await client.createTopic(name, partitions);
+    },
+    async setTopicConfig(name, change) {
+      const answer = await client.setTopicConfig(name, change);
+      return { name: answer.name, config: answer.config, overrides: answer.overrides };
     },
   };
 }

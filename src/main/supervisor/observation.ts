@@ -24,6 +24,8 @@ export interface PartitionObs {
 export interface TopicObs {
   name: string;
   partitions: PartitionObs[];
+  /** The effective config the broker reports (Kafka names → numbers); empty from older brokers. */
+  config?: Record<string, number>;
 }
 
 export interface ClusterBrokerObs {
@@ -52,6 +54,8 @@ export interface Observation {
   metrics: Map<string, Record<string, unknown>>;
   /** The broker that claims leadership with the highest epoch, among those that answered. */
   leaderId: string | null;
+  /** The leader's GET /groups this round (unset: no leader answered it). */
+  groups?: GroupObs[];
   /** Whether the supervisor's own ping reached Redis this round (unset: not asked). */
   redisReachable?: boolean;
 }
@@ -115,6 +119,25 @@ export function mergeMembership(previous: ClusterViewObs | null, view: ClusterVi
   return { ...view, brokers: [...view.brokers, ...kept] };
 }
 
+export interface GroupObs {
+  group: string;
+  state: string;
+  generation: number;
+  members: number;
+  lag: number;
+}
+
+export function parseGroups(body: unknown): GroupObs[] | null {
+  const list = isObj(body) ? body['groups'] : null;
+  if (!Array.isArray(list)) return null;
+  const groups: GroupObs[] = [];
+  for (const g of list) {
+    if (!isObj(g) || !str(g['group'])) continue;
+    groups.push({ group: g['group'] as string, state: str(g['state']) ? (g['state'] as string) : '?', generation: num(g['generation']) ?? 0, members: num(g['members']) ?? 0, lag: num(g['lag']) ?? 0 });
+  }
+  return groups.sort((a, b) => a.group.localeCompare(b.group));
+}
+
 export function parseTopics(body: unknown): TopicObs[] | null {
   const list = isObj(body) ? body['topics'] : body;
   if (!Array.isArray(list)) return null;
@@ -130,7 +153,9 @@ export function parseTopics(body: unknown): TopicObs[] | null {
       partitions.push({ partition, highWatermark: hwm, logEndOffset: num(p['log_end_offset']) ?? hwm, logStartOffset: num(p['log_start_offset']) ?? 0 });
     }
     partitions.sort((a, b) => a.partition - b.partition);
-    topics.push({ name: t['name'] as string, partitions });
+    const config: Record<string, number> = {};
+    if (isObj(t['config'])) for (const [k, v] of Object.entries(t['config'] as Json)) if (typeof v === 'number') config[k] = v;
+    topics.push({ name: t['name'] as string, partitions, config });
   }
   return topics.sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -2,6 +2,7 @@ import { tryGetJson } from './http-json.js';
 import {
   parseClusterView,
   parseHealth,
+  parseGroups,
   parseMetrics,
   parseTopics,
   type HealthObs,
@@ -35,8 +36,10 @@ export async function observeCluster(targets: readonly PollTarget[], timeoutMs =
 
   const topics = new Map<string, TopicObs[]>();
   const metrics = new Map<string, Record<string, unknown>>();
-  const [clusterBody] = await Promise.all([
+  const [clusterBody, groupsBody] = await Promise.all([
     source ? tryGetJson(`${source.url}/metadata/cluster`, timeoutMs, token) : Promise.resolve(null),
+    // Consumer groups live on the leader's coordinator only.
+    leader ? tryGetJson(`${leader.url}/groups`, timeoutMs, token) : Promise.resolve(null),
     ...reachable.map(async (t) => {
       const parsed = parseTopics(await tryGetJson(`${t.url}/topics`, timeoutMs, token));
       if (parsed) topics.set(t.id, parsed);
@@ -46,10 +49,12 @@ export async function observeCluster(targets: readonly PollTarget[], timeoutMs =
       if (parsed) metrics.set(t.id, parsed);
     }),
   ]);
+  const groups = parseGroups(groupsBody);
   return {
     at: Date.now(),
     health,
     topics,
+    ...(groups ? { groups } : {}),
     cluster: parseClusterView(clusterBody),
     metrics,
     leaderId: leader?.id ?? null,

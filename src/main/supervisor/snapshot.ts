@@ -4,9 +4,12 @@ import type {
   ClusterSnapshot,
   PartitionSnapshot,
   ProcessInfo,
+  GroupLagPoint,
+  GroupSnapshot,
   RatePoint,
   RedisInfo,
   TopicSnapshot,
+  TopicConfigValues,
 } from '../../shared/cluster-api.js';
 import type { LastLease } from './cluster-monitor.js';
 import { claimedLeader, type ClusterViewObs, type Observation, type TopicObs } from './observation.js';
@@ -35,6 +38,9 @@ export interface SnapshotInput {
   /** The last claiming leader's last reported lease (ClusterMonitor.lastLease); optional for tests. */
   lastLease?: LastLease | null;
   rates: RatePoint[];
+  /** The consumer groups the leader last listed (ClusterMonitor.lastGroups); optional for tests. */
+  groups?: readonly GroupSnapshot[] | null;
+  groupLag?: readonly GroupLagPoint[];
 }
 
 /** The one picture the renderer draws. Pure: everything it needs is in the input. */
@@ -78,6 +84,8 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
     brokers,
     topics: buildTopics(input.replicaTopics, leader?.id ?? null),
     rates: input.rates,
+    ...(input.groups ? { groups: input.groups.map((g) => ({ ...g })) } : {}),
+    ...(input.groupLag && input.groupLag.length > 0 ? { groupLag: [...input.groupLag] } : {}),
   };
 }
 
@@ -90,8 +98,11 @@ function blockedReason(redis: RedisInfo): string {
 
 export function buildTopics(replicaTopics: ReadonlyMap<string, TopicObs[]>, leaderId: string | null): TopicSnapshot[] {
   const byTopic = new Map<string, Map<number, PartitionSnapshot>>();
+  // The leader's config wins (it decides); else the first broker's that reports one.
+  const configs = new Map<string, TopicConfigValues>();
   for (const [brokerId, topics] of [...replicaTopics].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))) {
     for (const t of topics) {
+      if (t.config && Object.keys(t.config).length > 0 && (brokerId === leaderId || !configs.has(t.name))) configs.set(t.name, t.config as TopicConfigValues);
       const partitions = byTopic.get(t.name) ?? new Map<number, PartitionSnapshot>();
       byTopic.set(t.name, partitions);
       for (const p of t.partitions) {
@@ -110,7 +121,8 @@ export function buildTopics(replicaTopics: ReadonlyMap<string, TopicObs[]>, lead
       p.highWatermark = fromLeader ? fromLeader.highWatermark : Math.max(0, ...p.replicas.map((r) => r.highWatermark));
       p.logStartOffset = fromLeader ? (fromLeader.logStartOffset ?? 0) : Math.max(0, ...p.replicas.map((r) => r.logStartOffset ?? 0));
     }
-    out.push({ name, partitions: list });
+    const config = configs.get(name);
+    out.push(config ? { name, partitions: list, config } : { name, partitions: list });
   }
   return out;
 }

@@ -15,6 +15,9 @@ import type {
   ProduceRequest,
   ProduceResult,
   TopicSummary,
+  TopicConfigChange,
+  TopicConfigView,
+  ProduceCallOptions,
 } from '../../shared/cluster-api.js';
 import { invalidState, unknownProcess } from '../api/errors.js';
 import { resolveBrokerEntry } from './broker-entry.js';
@@ -63,6 +66,8 @@ export class Supervisor implements ClusterApi {
   private readonly monitor: ClusterMonitor;
   private readonly failover: FailoverControl;
   private readonly clients: DataClientPool;
+  /** Produce calls that cancelCalls can abort, by the cancelId their caller gave. */
+  private readonly runningCalls = new Map<string, Set<AbortController>>();
   private readonly demoClient: DemoClient;
   private readonly serial = new Serial();
   private readonly snapshotListeners = new Set<(s: ClusterSnapshot) => void>();
@@ -265,15 +270,40 @@ export class Supervisor implements ClusterApi {
 
   // --- data
 
-  produce(request: ProduceRequest): Promise<ProduceResult> {
-    return this.produceThroughClient(request);
+  produce(request: ProduceRequest, options: ProduceCallOptions = {}): Promise<ProduceResult> {
+    return this.cancellable(options, (signal) => this.produceThroughClient(request, signal));
   }
 
-  async produceBatch(topic: string, records: BatchRecord[]): Promise<BatchResult> {
-    const sentAt = Date.now();
-    const result = await this.client().produceBatch(topic, records);
-    this.onAcked(result.results.length, sentAt);
-    return result;
+  async produceBatch(topic: string, records: BatchRecord[], options: ProduceCallOptions = {}): Promise<BatchResult> {
+    return this.cancellable(options, async (signal) => {
+      const sentAt = Date.now();
+      const result = await this.client().produceBatch(topic, records, signal);
+      this.onAcked(result.results.length, sentAt);
+      return result;
+    });
+  }
+
+  async cancelCalls(cancelId: string): Promise<number> {
+    const running = this.runningCalls.get(cancelId);
+    if (!running) return 0;
+    for (const c of running) c.abort(new Error(`cancelled (${cancelId})`));
+    return running.size;
+  }
+
+  /** Runs a call that cancelCalls(options.cancelId) may abort (the client's request and its retries). */
+  private async cancellable<T>(options: ProduceCallOptions, run: (signal?: AbortSignal) => Promise<T>): Promise<T> {
+    const id = options.cancelId;
+    if (id === undefined) return run();
+    const controller = new AbortController();
+    let set = this.runningCalls.get(id);
+    if (!set) this.runningCalls.set(id, (set = new Set()));
+    set.add(controller);
+    try {
+      return await run(controller.signal);
+    } finally {
+      set.delete(controller);
+      if (set.size === 0) this.runningCalls.delete(id);
+    }
   }
 
   async consume(request: ConsumeRequest): Promise<ConsumeResult> {
@@ -290,6 +320,13 @@ export class Supervisor implements ClusterApi {
     await this.client().createTopic(name, partitions);
     this.events.emit('info', `topic ${name} created with ${partitions} partition(s)`);
     this.monitor.poke();
+  }
+
+  async setTopicConfig(name: string, change: TopicConfigChange): Promise<TopicConfigView> {
+    const view = await this.client().setTopicConfig(name, change);
+    this.events.emit('info', `topic ${name}: ${Object.entries(change).map(([k, v]) => `${k} ${v === null ? 'back to the broker default' : `set to ${v}`}`).join(', ')}`);
+    this.monitor.poke();
+    return view;
   }
 
   // --- push streams
@@ -420,9 +457,9 @@ export class Supervisor implements ClusterApi {
     return client;
   }
 
-  private async produceThroughClient(request: ProduceRequest): Promise<ProduceResult> {
+  private async produceThroughClient(request: ProduceRequest, signal?: AbortSignal): Promise<ProduceResult> {
     const sentAt = Date.now();
-    const result = await this.client().produce(request);
+    const result = await this.client().produce(request, signal);
     this.onAcked(1, sentAt);
     return result;
   }
@@ -447,6 +484,8 @@ export class Supervisor implements ClusterApi {
       lastEpoch: this.monitor.lastEpoch,
       lastLease: this.monitor.lastLease,
       rates: this.monitor.rateHistory(),
+      groups: this.monitor.lastGroups,
+      groupLag: this.monitor.groupLag,
     });
   }
 

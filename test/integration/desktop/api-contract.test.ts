@@ -29,6 +29,8 @@ const BAD_ARGS: Record<ClusterApiCall, { args: unknown[]; says: RegExp }> = {
   consume: { args: [{ topic: 't', partition: 0, offset: -1 }], says: /request\.offset must be an integer/ },
   listTopics: { args: [[]], says: /listTopics takes 0 argument/ },
   createTopic: { args: ['t', 1.5], says: /partitions must be an integer/ },
+  cancelCalls: { args: ['no spaces'], says: /cancelId must be 1-64 letters/ },
+  setTopicConfig: { args: ['t', { 'cleanup.policy': 'compact' }], says: /unknown config key 'cleanup.policy'/ },
   recentEvents: { args: ['all'], says: /recentEvents takes 0 argument/ },
 };
 

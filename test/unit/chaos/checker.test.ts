@@ -100,4 +100,30 @@ describe('chaos checker', () => {
     assert.equal(r.unavailability['kill-leader']!.max, 500);
     assert.equal(r.faults['kill-leader'], 1);
   });
+
+  it('the consumer group: every acknowledged record processed once it caught up, offsets never backwards, one holder per partition and generation', () => {
+    const group = (): Op[] => [
+      ...base(),
+      { t: 11, f: 'group-assign', process: 'g1', type: 'info', member: 'm1', generation: 1, value: [0] },
+      { t: 12, f: 'group-process', process: 'g1', type: 'ok', generation: 1, p: 0, value: [[0, 'w1:0'], [1, 'w1:1'], [2, 'w2:0']] },
+      { t: 13, f: 'group-offsets', process: 'group-observer', type: 'ok', value: [[0, 3]] },
+      { t: 22, f: 'run', process: 'harness', type: 'info', value: { groupDrained: true } },
+    ];
+    const clean = check(group());
+    assert.equal(clean.safe, true);
+    assert.deepEqual(clean.group, { members: 1, generations: 1, processed: 3, reprocessed: 0, offsetObservations: 1, drained: true });
+
+    const bad = group();
+    (bad[base().length + 1] as { value: [number, string][] }).value.pop();
+    bad.push({ t: 14, f: 'group-offsets', process: 'group-observer', type: 'ok', value: [[0, 2]] });
+    bad.push({ t: 15, f: 'group-assign', process: 'g2', type: 'info', member: 'm2', generation: 1, value: [0] });
+    const r = check(bad);
+    assert.equal(r.violations['group-unprocessed'], 1);
+    assert.equal(r.violations['group-offset-backwards'], 1);
+    assert.equal(r.violations['group-double-assign'], 1);
+
+    const stuck = group();
+    (stuck[stuck.length - 1] as { value: Record<string, unknown> }).value = { groupDrained: false };
+    assert.match(check(stuck).liveness.join(), /did not process every partition/);
+  });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ProcessState } from '../../../src/shared/cluster-api.js';
 import { nextLastLease, type LastLease } from '../../../src/main/supervisor/cluster-monitor.js';
-import { sumCounter, type Observation } from '../../../src/main/supervisor/observation.js';
+import { parseGroups, sumCounter, type Observation } from '../../../src/main/supervisor/observation.js';
 import { RateTracker } from '../../../src/main/supervisor/rates.js';
 import { buildSnapshot, buildTopics, type SnapshotInput } from '../../../src/main/supervisor/snapshot.js';
 import { DEFAULT_SETTINGS } from '../../../src/main/supervisor/settings.js';
@@ -34,6 +34,19 @@ describe('snapshot pieces', () => {
       },
     ]);
     assert.equal(buildTopics(new Map([['broker-2', [{ name: 't', partitions: [{ partition: 0, highWatermark: 4, logEndOffset: 4 }] }]]]), null)[0]!.partitions[0]!.highWatermark, 4);
+  });
+
+  it("reads the leader's consumer groups defensively and carries them into the snapshot", () => {
+    const groups = parseGroups({ groups: [{ group: 'b', state: 'Stable', generation: 3, members: 2, lag: 7 }, { group: 'a', state: 'Empty' }, { nope: 1 }, 'x'] });
+    assert.deepEqual(groups, [
+      { group: 'a', state: 'Empty', generation: 0, members: 0, lag: 0 },
+      { group: 'b', state: 'Stable', generation: 3, members: 2, lag: 7 },
+    ]);
+    assert.equal(parseGroups({ error: 'NOT_LEADER' }), null);
+    const base = { at: 0, running: true, settings: DEFAULT_SETTINGS, redis: { mode: 'embedded' as const, url: 'redis://x', reachable: true, process: null, problem: null }, brokers: [], obs: null, replicaTopics: new Map(), lastMembership: null, lastEpoch: 0, rates: [] };
+    assert.deepEqual(buildSnapshot({ ...base, groups }).groups, groups);
+    assert.deepEqual(buildSnapshot({ ...base, groups, groupLag: [{ at: 1, lag: { b: 7 } }] }).groupLag, [{ at: 1, lag: { b: 7 } }]);
+    assert.equal(buildSnapshot(base).groups, undefined);
   });
 
   it('reads record counters defensively: any name with records_in, labels summed, replication left out', () => {

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { LOG_START_FILE, logStartAtOpen, segmentsBelowLogStart } from '../../../broker-runtime/src/log/log-start.js';
 import { openPartitionLog } from '../../../broker-runtime/src/log/partition-log.js';
 import { segmentsToDelete, type SegmentSummary } from '../../../broker-runtime/src/log/retention.js';
-import { applyConfigChange, checkTopicConfig, effectiveConfig, retentionPolicy } from '../../../broker-runtime/src/log/topic-config.js';
+import { applyConfigChange, checkTopicConfig, effectiveConfig, minInsyncReplicas, retentionPolicy } from '../../../broker-runtime/src/log/topic-config.js';
 import type { LogOptions } from '../../../broker-runtime/src/log/types.js';
 import { collectLines, logOptions, recs, tempDir } from './helpers.js';
 
@@ -61,7 +61,7 @@ describe('retention decisions (Kafka semantics)', () => {
 });
 
 describe('topic config', () => {
-  const defaults = { retentionMs: 168 * HOUR, retentionBytes: null };
+  const defaults = { retentionMs: 168 * HOUR, retentionBytes: null, minInsync: 1 };
 
   it('accepts Kafka names with integers >= -1 and refuses unknown keys and bad values', () => {
     assert.deepEqual(checkTopicConfig({ 'retention.ms': 1000, 'retention.bytes': -1 }), { 'retention.ms': 1000, 'retention.bytes': -1 });
@@ -78,10 +78,19 @@ describe('topic config', () => {
   });
 
   it('overrides win over the broker defaults; -1 is unlimited', () => {
-    assert.deepEqual(retentionPolicy(defaults, undefined), defaults);
+    assert.deepEqual(retentionPolicy(defaults, undefined), { retentionMs: defaults.retentionMs, retentionBytes: defaults.retentionBytes });
     assert.deepEqual(retentionPolicy(defaults, { 'retention.ms': -1, 'retention.bytes': 4096 }), { retentionMs: null, retentionBytes: 4096 });
-    assert.deepEqual(effectiveConfig(defaults, {}), { 'retention.ms': 168 * HOUR, 'retention.bytes': -1, 'compression.type': 'producer' });
+    assert.deepEqual(effectiveConfig(defaults, {}), { 'retention.ms': 168 * HOUR, 'retention.bytes': -1, 'compression.type': 'producer', 'min.insync.replicas': 1 });
     assert.deepEqual(effectiveConfig(defaults, { 'compression.type': 'gzip' })['compression.type'], 'gzip');
+  });
+
+  it('min.insync.replicas: an integer >= 1 over the broker default (--min-insync)', () => {
+    assert.deepEqual(checkTopicConfig({ 'min.insync.replicas': 2 }), { 'min.insync.replicas': 2 });
+    for (const bad of [0, -1, 1.5, '2', null]) assert.match(checkTopicConfig({ 'min.insync.replicas': bad }) as string, /min\.insync\.replicas must be an integer >= 1/);
+    assert.equal(minInsyncReplicas(2, undefined), 2);
+    assert.equal(minInsyncReplicas(2, { 'min.insync.replicas': 1 }), 1);
+    assert.deepEqual(applyConfigChange({ 'min.insync.replicas': 3 }, { 'min.insync.replicas': null }), {});
+    assert.deepEqual(effectiveConfig({ ...defaults, minInsync: 2 }, { 'min.insync.replicas': 3 })['min.insync.replicas'], 3);
   });
 });
 

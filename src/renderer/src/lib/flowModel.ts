@@ -38,12 +38,16 @@ const TRAVEL_MS = 650;
 const GLIDE_PER_MS = 0.004;
 // While the Dashboard is hidden nothing advances the dots; this keeps them from piling up meanwhile.
 const MAX_PARTICLES = 400;
+/** Closer than this to its slot (in 0..1 units, well under a pixel) a node counts as arrived. */
+const SETTLED = 0.0005;
 
 export class FlowModel {
   readonly nodes = new Map<string, FlowNode>();
   particles: Particle[] = [];
   centerId: string | null = null;
   leaderless = false;
+  /** Followers stacked in one column at most this many: the drawing is made tall enough for them. */
+  rows = 1;
   private lastLeo = new Map<string, number>();
   private lastUpdateAt = 0;
 
@@ -67,8 +71,10 @@ export class FlowModel {
     const ids = new Set(snapshot.brokers.map((b) => b.id));
     for (const id of [...this.nodes.keys()]) if (id !== PRODUCER_ID && !ids.has(id)) this.nodes.delete(id);
     const followers = snapshot.brokers.filter((b) => b.id !== this.centerId).map((b) => b.id).sort();
+    const layout = followerLayout(followers.length);
+    this.rows = layout.rows;
     for (const b of snapshot.brokers) {
-      const slot = b.id === this.centerId ? { x: 0.45, y: 0.5 } : { x: 0.84, y: spread(followers.indexOf(b.id), followers.length) };
+      const slot = b.id === this.centerId ? { x: layout.leaderX, y: 0.5 } : layout.slot(followers.indexOf(b.id));
       const node = this.nodes.get(b.id) ?? ({ ...slot, tx: slot.x, ty: slot.y, id: b.id, producer: false, leo: 0 } as FlowNode);
       Object.assign(node, {
         leader: b.id === leaderId, health: brokerHealth(b), inSync: b.inSync, epoch: b.epoch, tx: slot.x, ty: slot.y,
@@ -78,11 +84,35 @@ export class FlowModel {
     this.spawn(snapshot, leaderId, interval);
   }
 
+  /** Nothing moves: every node is at its slot and no dot is travelling. Then no frame needs drawing. */
+  settled(): boolean {
+    if (this.particles.length > 0) return false;
+    for (const n of this.nodes.values()) if (Math.abs(n.tx - n.x) > SETTLED || Math.abs(n.ty - n.y) > SETTLED) return false;
+    return true;
+  }
+
+  /** Every node at its slot at once (reduced motion: no gliding). */
+  snap(): void {
+    for (const n of this.nodes.values()) {
+      n.x = n.tx;
+      n.y = n.ty;
+    }
+  }
+
+  /** What the drawing shows, as a string: equal strings draw the same picture. */
+  signature(): string {
+    let out = `${this.centerId}|${this.leaderless}|${this.particles.length}`;
+    for (const n of this.nodes.values()) out += `|${n.id},${n.leader},${n.health},${n.inSync},${n.epoch},${n.tx},${n.ty}`;
+    return out;
+  }
+
   step(dtMs: number): void {
     for (const n of this.nodes.values()) {
       const k = Math.min(1, dtMs * GLIDE_PER_MS);
       n.x += (n.tx - n.x) * k;
       n.y += (n.ty - n.y) * k;
+      if (Math.abs(n.tx - n.x) <= SETTLED) n.x = n.tx;
+      if (Math.abs(n.ty - n.y) <= SETTLED) n.y = n.ty;
     }
     for (const p of this.particles) {
       if (p.delayMs > 0) p.delayMs -= dtMs;
@@ -115,8 +145,17 @@ export class FlowModel {
   }
 }
 
-function spread(index: number, count: number): number {
-  if (count <= 1) return 0.5;
-  const margin = count > 4 ? 0.1 : 0.2;
-  return margin + ((1 - 2 * margin) * index) / (count - 1);
+/**
+ * Where followers go: one column for up to 3, two columns beyond, each follower in its own band of
+ * the height (centred in it), so 7 brokers never overlap; the view sizes the canvas from `rows`.
+ */
+export function followerLayout(count: number): { rows: number; leaderX: number; slot(index: number): { x: number; y: number } } {
+  const cols = count > 3 ? 2 : 1;
+  const rows = Math.max(1, Math.ceil(count / cols));
+  const xs = cols === 1 ? [0.84] : [0.64, 0.88];
+  return {
+    rows,
+    leaderX: cols === 1 ? 0.45 : 0.38,
+    slot: (index) => ({ x: xs[Math.floor(index / rows)] ?? 0.84, y: (Math.max(0, index % rows) + 0.5) / rows }),
+  };
 }

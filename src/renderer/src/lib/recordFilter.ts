@@ -6,8 +6,12 @@ export interface RecordView {
   length: number;
 }
 
+/** Key, payload and headers (as `name=value`, the way the list shows them) are searched. */
 function searchTextOf(r: ViewRecord): string {
-  r.searchText ??= `${r.key ?? ''}\u0000${JSON.stringify(r.payload)}`.toLowerCase();
+  if (r.searchText === undefined) {
+    const headers = Object.entries(r.headers ?? {}).map(([k, v]) => `${k}=${v}`).join('\u0000');
+    r.searchText = `${r.key ?? ''}\u0000${JSON.stringify(r.payload)}\u0000${headers}`.toLowerCase();
+  }
   return r.searchText;
 }
 

@@ -6,6 +6,8 @@ import type {
   ClusterEvent,
   ClusterSettings,
   ClusterSnapshot,
+  TopicConfigChange,
+  TopicSnapshot,
   Unsubscribe,
 } from '../../../shared/cluster-api';
 import { clusterApi, describeError } from '../bridge';
@@ -54,6 +56,20 @@ export const useClusterStore = defineStore('cluster', () => {
   const leader = computed(() => snapshot.value?.leader ?? null);
   const topics = computed(() => snapshot.value?.topics ?? []);
   const topicNames = computed(() => topics.value.map((t) => t.name).sort());
+  /** Consumer groups with their lag, as the leader last listed them. */
+  const groups = computed(() => snapshot.value?.groups ?? []);
+  const groupLag = computed(() => snapshot.value?.groupLag ?? []);
+  /** Members of the in-sync set as the leader reports it (0 without a leader). */
+  const inSyncCount = computed(() => (leader.value ? brokers.value.filter((b) => b.inSync).length : 0));
+  /** In-sync replicas a produce to the topic needs: its min.insync.replicas, else the brokers' --min-insync. */
+  const minInsyncOf = (t: TopicSnapshot): number => t.config?.['min.insync.replicas'] ?? snapshot.value?.settings.minInsync ?? 1;
+  /**
+   * Topics the leader refuses writes to right now (NOT_ENOUGH_REPLICAS): fewer brokers in sync than
+   * their min.insync.replicas. Only with a leader: without one every write is blocked anyway.
+   */
+  const blockedTopics = computed(() =>
+    leader.value ? topics.value.filter((t) => minInsyncOf(t) > inSyncCount.value).map((t) => ({ name: t.name, required: minInsyncOf(t) })) : [],
+  );
   const connected = computed(() => lastContactAt.value > 0 && now.value - lastContactAt.value < DISCONNECTED_AFTER_MS);
 
   function acceptSnapshot(s: ClusterSnapshot): void {
@@ -147,6 +163,20 @@ export const useClusterStore = defineStore('cluster', () => {
     }
   }
 
+  /**
+   * Changes a topic's config on the leader, live. Returns null when the brokers took it, else the
+   * reason (shown next to the field that asked, not only as a toast).
+   */
+  async function setTopicConfig(name: string, change: TopicConfigChange): Promise<string | null> {
+    try {
+      await api.setTopicConfig(name, change);
+      void refresh();
+      return null;
+    } catch (error) {
+      return describeError(error);
+    }
+  }
+
   async function cluster(label: string, run: () => Promise<unknown>): Promise<void> {
     clusterBusy.value = label;
     try {
@@ -168,6 +198,12 @@ export const useClusterStore = defineStore('cluster', () => {
     leader,
     topics,
     topicNames,
+    groups,
+    groupLag,
+    inSyncCount,
+    minInsyncOf,
+    blockedTopics,
+    setTopicConfig,
     init,
     dispose,
     refresh,
@@ -180,6 +216,16 @@ export const useClusterStore = defineStore('cluster', () => {
     wipeData: () => cluster('Wipe data', () => api.wipeData()),
     getSettings: () => api.getSettings(),
     updateSettings: (patch: Partial<ClusterSettings>) => act('Save settings', () => api.updateSettings(patch)),
+    /** Saves settings; the refusal's reason, or null (the dialog shows it next to the field it names). */
+    saveSettings: async (patch: Partial<ClusterSettings>): Promise<string | null> => {
+      try {
+        await api.updateSettings(patch);
+        void refresh();
+        return null;
+      } catch (error) {
+        return describeError(error);
+      }
+    },
     processOutput: (name: string) => api.processOutput(name),
   };
 });

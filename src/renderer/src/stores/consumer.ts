@@ -9,6 +9,29 @@ import { Subscription, type SubscriptionSpec } from './subscription';
 const LONG_WAIT_MS = 4_000;
 const SHORT_WAIT_MS = 1_000;
 const LONG_WAIT_MAX_LOOPS = 3;
+/** Subscriptions (topic, partition, start, paused) are kept here so a reload brings them back. */
+const STORAGE_KEY = 'yak.consumer.subscriptions';
+
+interface SavedSubscription extends SubscriptionSpec {
+  paused: boolean;
+}
+
+function loadSaved(): SavedSubscription[] {
+  try {
+    const raw = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? '[]') as unknown;
+    if (!Array.isArray(raw)) return [];
+    // Only well-formed entries: storage is the user's to edit, and a bad one must not break the pane.
+    return raw.filter(
+      (x): x is SavedSubscription =>
+        typeof x === 'object' && x !== null && typeof x.topic === 'string' && x.topic.length > 0 && x.topic.length <= 249 &&
+        (x.partition === 'all' || (Number.isSafeInteger(x.partition) && x.partition >= 0)) &&
+        (x.from === 'earliest' || x.from === 'latest' || (Number.isSafeInteger(x.from) && x.from >= 0) ||
+          (typeof x.from === 'object' && x.from !== null && Number.isSafeInteger(x.from.timestamp))),
+    ).slice(0, 20);
+  } catch {
+    return [];
+  }
+}
 
 export const useConsumerStore = defineStore('consumer', () => {
   const api = clusterApi();
@@ -54,7 +77,9 @@ export const useConsumerStore = defineStore('consumer', () => {
   );
 
   function subscribe(spec: SubscriptionSpec): Subscription {
-    const sub = new Subscription(nextId++, spec, api, waitMs);
+    const logStartOf = (partition: number) =>
+      cluster.topics.find((t) => t.name === spec.topic)?.partitions.find((p) => p.partition === partition)?.logStartOffset ?? 0;
+    const sub = new Subscription(nextId++, spec, api, waitMs, logStartOf);
     subscriptions.value = [...subscriptions.value, sub];
     if (cluster.topics.some((t) => t.name === spec.topic)) attach(sub);
     else void resolveTopic(sub);
@@ -66,6 +91,21 @@ export const useConsumerStore = defineStore('consumer', () => {
     subscriptions.value = subscriptions.value.filter((s) => s.id !== id);
     waitingForTopic.delete(id);
     checking.delete(id);
+  }
+
+  function save(): void {
+    const saved: SavedSubscription[] = subscriptions.value.map((s) => ({ ...s.spec, paused: s.paused.value }));
+    try {
+      localStorage.setItem(STORAGE_KEY, JSON.stringify(saved));
+    } catch {
+      // Storage full or disabled: subscriptions then last as long as the page.
+    }
+  }
+  watch(() => subscriptions.value.map((s) => `${s.id}:${s.paused.value}`).join(','), save);
+
+  for (const saved of loadSaved()) {
+    const sub = subscribe({ topic: saved.topic, partition: saved.partition, from: saved.from });
+    if (saved.paused) sub.pause();
   }
 
   return { subscriptions, subscribe, unsubscribe };

@@ -3,6 +3,7 @@ import { computed, markRaw, ref, shallowRef } from 'vue';
 import type { BatchRecord } from '../../../shared/cluster-api';
 import { clusterApi, describeError } from '../bridge';
 import { parseCsv, type CsvRow } from '../lib/csv';
+import { isPerRecordRefusal, oneLineError } from '../lib/oneLine';
 import { useProducerStore } from './producer';
 
 export interface Refusal {
@@ -30,12 +31,15 @@ export const useCsvStore = defineStore('csv', () => {
   const refusedLine = ref<number | null>(null);
   const keyColumn = ref('');
   const topic = ref(producer.form.topic);
-  const status = ref<'empty' | 'parsing' | 'refused' | 'ready' | 'sending' | 'done' | 'cancelled'>('empty');
+  const status = ref<'empty' | 'parsing' | 'refused' | 'ready' | 'sending' | 'done' | 'cancelled' | 'stopped'>('empty');
+  /** The first file line not sent when the cluster refused the upload. */
+  const stoppedAtLine = ref<number | null>(null);
+  /** File lines of the batch waiting for its answer. */
+  const inFlight = ref<{ from: number; to: number; rows: number } | null>(null);
   const processed = ref(0);
   const delivered = ref(0);
   const refusals = shallowRef<Refusal[]>([]);
   const error = ref<string | null>(null);
-  let cancelRequested = false;
   let loadSeq = 0;
 
   const total = computed(() => rows.value.length);
@@ -80,19 +84,30 @@ export const useCsvStore = defineStore('csv', () => {
     };
   }
 
-  async function retryOneByOne(topic: string, batch: BatchRecord[], source: readonly CsvRow[]): Promise<void> {
+  /** Why the upload stopped early (one line), and from which file line nothing more was sent. */
+  function stopWith(err: unknown, fromLine: number): void {
+    const { text } = oneLineError(err);
+    status.value = 'stopped';
+    stoppedAtLine.value = fromLine;
+    error.value = text;
+  }
+
+  /** Rows of a refused batch, one at a time (a few in parallel), to name the guilty rows; false once the cluster refuses everything. */
+  async function retryOneByOne(topic: string, batch: BatchRecord[], source: readonly CsvRow[], run: number): Promise<boolean> {
     const refused: Refusal[] = [];
     let ok = 0;
     let next = 0;
+    const found: { clusterRefusal: { err: unknown; line: number } | null } = { clusterRefusal: null };
     const worker = async () => {
-      while (next < batch.length) {
+      while (next < batch.length && !found.clusterRefusal && !stale(run)) {
         const i = next++;
         const record = batch[i]!;
         try {
-          await api.produce({ topic, ...record });
+          await api.produce({ topic, ...record }, { cancelId });
           ok++;
         } catch (e) {
-          refused.push({ row: source[i]!.line, key: record.key ?? null, reason: describeError(e) });
+          if (!isPerRecordRefusal(oneLineError(e).code)) found.clusterRefusal ??= { err: e, line: source[i]!.line };
+          else refused.push({ row: source[i]!.line, key: record.key ?? null, reason: describeError(e) });
         }
       }
     };
@@ -101,39 +116,69 @@ export const useCsvStore = defineStore('csv', () => {
     refusals.value = [...refusals.value, ...refused];
     delivered.value += ok;
     producer.count(ok, refused.length);
+    const stop = found.clusterRefusal;
+    if (stop && !stale(run)) stopWith(stop.err, stop.line);
+    return !stop;
   }
+
+  /** A run ends when it finishes, stops, or is cancelled; answers of an ended run change nothing but the counts. */
+  let runSeq = 0;
+  /** Names this run's calls on the host, so Cancel aborts the one in flight and its retries. */
+  let cancelId = '';
+  const stale = (run: number) => run !== runSeq || status.value !== 'sending';
 
   async function upload(): Promise<void> {
     const target = topic.value.trim();
-    if (status.value !== 'ready' && status.value !== 'done' && status.value !== 'cancelled') return;
-    cancelRequested = false;
+    if (status.value !== 'ready' && status.value !== 'done' && status.value !== 'cancelled' && status.value !== 'stopped') return;
+    const run = ++runSeq;
+    cancelId = `csv-${Date.now().toString(36)}-${run}`;
     status.value = 'sending';
     processed.value = 0;
     delivered.value = 0;
     refusals.value = [];
     error.value = null;
+    stoppedAtLine.value = null;
+    inFlight.value = null;
     const all = rows.value;
     for (let start = 0; start < all.length; start += BATCH_SIZE) {
-      if (cancelRequested) {
-        status.value = 'cancelled';
-        return;
-      }
+      if (stale(run)) return;
       const source = all.slice(start, start + BATCH_SIZE);
       const batch = source.map(toRecord);
+      inFlight.value = { from: source[0]!.line, to: source[source.length - 1]!.line, rows: source.length };
       try {
-        await api.produceBatch(target, batch);
+        await api.produceBatch(target, batch, { cancelId });
         delivered.value += batch.length;
         producer.count(batch.length, 0);
-      } catch {
-        await retryOneByOne(target, batch, source);
+      } catch (e) {
+        // Cancelled: the batch was aborted, but it may have reached the leader first; say so (inFlight stays).
+        if (stale(run)) return;
+        // The cluster refuses every record alike (NOT_ENOUGH_REPLICAS, no leader…): say so once and stop,
+        // rather than retrying each row only to be refused the same way.
+        if (!isPerRecordRefusal(oneLineError(e).code)) {
+          inFlight.value = null;
+          stopWith(e, source[0]!.line);
+          return;
+        }
+        if (!(await retryOneByOne(target, batch, source, run))) {
+          inFlight.value = null;
+          return;
+        }
       }
+      inFlight.value = null;
+      if (stale(run)) return;
       processed.value = Math.min(start + BATCH_SIZE, all.length);
     }
     status.value = 'done';
   }
 
+  /**
+   * Stops at once: no further batch is sent, and the one in flight is aborted on the host (its
+   * request and the client's retries). It may have reached the leader already, so it may still commit.
+   */
   function cancel(): void {
-    cancelRequested = true;
+    if (status.value !== 'sending') return;
+    status.value = 'cancelled';
+    void api.cancelCalls(cancelId).catch(() => undefined);
   }
 
   function reset(): void {
@@ -143,14 +188,17 @@ export const useCsvStore = defineStore('csv', () => {
     skipped.value = [];
     refusedLine.value = null;
     refusals.value = [];
+    runSeq++;
     status.value = 'empty';
+    stoppedAtLine.value = null;
+    inFlight.value = null;
     processed.value = 0;
     delivered.value = 0;
     error.value = null;
   }
 
   return {
-    fileName, columns, keyColumn, topic, status, skipped, refusedLine, processed, delivered, refusals, error, total, progress,
+    fileName, columns, keyColumn, topic, status, stoppedAtLine, inFlight, skipped, refusedLine, processed, delivered, refusals, error, total, progress,
     load, upload, cancel, reset,
   };
 });

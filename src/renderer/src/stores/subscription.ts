@@ -1,8 +1,10 @@
 import { markRaw, reactive, ref } from 'vue';
 import type { ClusterApi, ConsumeRequest } from '../../../shared/cluster-api';
 import { describeError } from '../bridge';
+import { offsetForTimestamp } from '../lib/seekTimestamp';
 
-export type StartFrom = 'earliest' | 'latest' | number;
+/** Where a subscription starts: the ends, an offset, or the first record written at or after a time. */
+export type StartFrom = 'earliest' | 'latest' | number | { timestamp: number };
 
 export interface ViewRecord {
   partition: number;
@@ -11,7 +13,7 @@ export interface ViewRecord {
   timestamp: number;
   payload: unknown;
   headers: Record<string, string>;
-  /** Lower-cased key + payload text, filled the first time a filter looks at the record. */
+  /** Lower-cased key, payload text and headers, filled the first time a filter looks at the record. */
   searchText?: string;
 }
 
@@ -25,6 +27,9 @@ export interface PartitionPosition {
   nextOffset: number | null;
   highWatermark: number | null;
 }
+
+/** What the badge says: reading, paused by the user, or every partition's last poll failed. */
+export type SubscriptionState = 'live' | 'paused' | 'failing' | 'starting';
 
 const MAX_PER_POLL = 2_000;
 // A long list is what this pane is for, but memory is not infinite: past this, the oldest go.
@@ -43,9 +48,21 @@ export class Subscription {
   readonly paused = ref(false);
   readonly error = ref<string | null>(null);
   readonly positions = reactive(new Map<number, PartitionPosition>());
+  /** Partitions whose last poll failed, with why: "live" is claimed only while polls are answered. */
+  readonly failing = reactive(new Map<number, string>());
+  /**
+   * Partitions asked to start past their end: the broker answered no records and a high-water mark
+   * below the asked offset. Nothing arrives until the partition grows that far.
+   */
+  readonly beyondEnd = reactive(new Map<number, { offset: number; highWatermark: number }>());
   private closed = false;
   private resumeWaiters: (() => void)[] = [];
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** Records the user picked, as "partition:offset" (for export and re-produce). */
+  readonly selected = reactive(new Set<string>());
+  /** Per partition, the offset a timestamp start resolved to (shown, so the seek can be checked). */
+  readonly seekedTo = reactive(new Map<number, number>());
 
   constructor(
     readonly id: number,
@@ -53,6 +70,8 @@ export class Subscription {
     private readonly api: ClusterApi,
     /** Long-poll wait for the next request; the store lowers it when many loops share the host. */
     private readonly waitMs: () => number,
+    /** The leader's log start of a partition, as the cluster last reported it (where a timestamp search starts). */
+    private readonly logStartOf: (partition: number) => number = () => 0,
   ) {
     markRaw(this);
   }
@@ -72,6 +91,14 @@ export class Subscription {
     return this.closed ? 0 : this.positions.size;
   }
 
+  /** Paused by the user; failing when every partition's last poll failed; starting before any answer. */
+  state(): SubscriptionState {
+    if (this.paused.value) return 'paused';
+    if (this.positions.size > 0 && this.failing.size >= this.positions.size) return 'failing';
+    if (this.positions.size === 0) return 'starting';
+    return 'live';
+  }
+
   pause(): void {
     this.paused.value = true;
   }
@@ -81,7 +108,14 @@ export class Subscription {
     this.resumeWaiters.splice(0).forEach((wake) => wake());
   }
 
+  /** The selected records still in the list, in list order. */
+  selectedRecords(): ViewRecord[] {
+    if (this.selected.size === 0) return [];
+    return this.records.filter((r) => this.selected.has(`${r.partition}:${r.offset}`));
+  }
+
   clear(): void {
+    this.selected.clear();
     this.records.length = 0;
     this.generation++;
     this.version.value++;
@@ -93,7 +127,7 @@ export class Subscription {
   }
 
   private async loop(partition: number, from: StartFrom): Promise<void> {
-    let offset: ConsumeRequest['offset'] = from;
+    let offset: ConsumeRequest['offset'] | null = typeof from === 'object' ? null : from;
     let backoffMs = 500;
     // Reading a backlog is plain requests; only a reader that has caught up waits (long-polls) for
     // new records. That keeps the few long-poll slots for idle partitions and shows a backlog at once.
@@ -104,6 +138,13 @@ export class Subscription {
         continue;
       }
       try {
+        if (offset === null) {
+          const ts = (from as { timestamp: number }).timestamp;
+          const found = await offsetForTimestamp(this.api, this.spec.topic, partition, ts, this.logStartOf(partition));
+          offset = found.offset;
+          this.seekedTo.set(partition, found.offset);
+          continue;
+        }
         const res = await this.api.consume({
           topic: this.spec.topic,
           partition,
@@ -115,14 +156,19 @@ export class Subscription {
         // list really stands still from the moment Pause is pressed.
         if (this.closed || this.paused.value) continue;
         this.positions.set(partition, { nextOffset: res.nextOffset, highWatermark: res.highWatermark });
+        if (res.records.length === 0 && res.nextOffset > res.highWatermark) this.beyondEnd.set(partition, { offset: res.nextOffset, highWatermark: res.highWatermark });
+        else this.beyondEnd.delete(partition);
         offset = res.nextOffset;
         caughtUp = res.records.length === 0 || res.nextOffset >= res.highWatermark;
-        this.error.value = null;
+        this.failing.delete(partition);
+        if (this.failing.size === 0) this.error.value = null;
         backoffMs = 500;
         if (res.records.length) this.append(partition, res.records);
       } catch (error) {
         if (this.closed) return;
-        this.error.value = `Partition ${partition}: ${describeError(error)}`;
+        const why = `Partition ${partition}: ${describeError(error)}`;
+        this.failing.set(partition, why);
+        this.error.value = why;
         await new Promise((r) => setTimeout(r, backoffMs));
         backoffMs = Math.min(backoffMs * 2, 5_000);
       }

@@ -18,6 +18,22 @@ export function readPalette(el: Element): Palette {
 }
 
 const RADIUS = 24;
+/** Room above the drawing (the "no leader" line) and below it (two label lines under the last node). */
+export const FLOW_TOP = 40;
+export const FLOW_BOTTOM = 66;
+/** What one node takes, circle and the three label lines under it, in CSS pixels around its centre. */
+export const NODE_BOX = { width: 130, above: RADIUS + 6, below: RADIUS + 18 + 28 + 4 };
+/** Height each follower row needs so that one node's labels end before the next node's circle. */
+export const ROW_HEIGHT = NODE_BOX.above + NODE_BOX.below + 8;
+
+/** Where each node is drawn, as boxes in CSS pixels (for the layout test). */
+export function nodeBoxes(model: FlowModel, w: number, h: number): { id: string; left: number; top: number; right: number; bottom: number }[] {
+  return [...model.nodes.values()].map((n) => {
+    const x = n.x * w;
+    const y = FLOW_TOP + n.y * (h - FLOW_TOP - FLOW_BOTTOM);
+    return { id: n.id, left: x - NODE_BOX.width / 2, right: x + NODE_BOX.width / 2, top: y - NODE_BOX.above, bottom: y + NODE_BOX.below };
+  });
+}
 const ease = (t: number) => (t < 0.5 ? 2 * t * t : 1 - (-2 * t + 2) ** 2 / 2);
 
 function fillFor(n: FlowNode, p: Palette): string {
@@ -31,8 +47,8 @@ function fillFor(n: FlowNode, p: Palette): string {
 export function drawFlow(ctx: CanvasRenderingContext2D, model: FlowModel, p: Palette, w: number, h: number, leaseSeconds: number): void {
   ctx.clearRect(0, 0, w, h);
   // Room above for the "no leader" banner and below for the two label lines under each node.
-  const top = 40;
-  const bottom = 66;
+  const top = FLOW_TOP;
+  const bottom = FLOW_BOTTOM;
   const at = (n: FlowNode) => ({ x: n.x * w, y: top + n.y * (h - top - bottom) });
   const producer = model.nodes.get(PRODUCER_ID)!;
   const center = model.centerId ? model.nodes.get(model.centerId) : undefined;
