@@ -243,6 +243,7 @@ export class Broker implements BrokerService {
       waitCommitted: (log, offset, waitMs) => this.reads.wait(log, offset, waitMs),
       produce: (topic, records, compression) => this.produce(topic, records, compression),
       createTopic: (name, partitions) => this.createTopic(name, partitions),
+      groups: this.groups,
       defaultPartitions: this.config.defaultPartitions,
       maxMessageBytes: this.config.maxMessageBytes,
     };

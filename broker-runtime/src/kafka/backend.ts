@@ -1,5 +1,6 @@
 import type { Principal } from '../auth/principal.js';
 import type { ProduceRecord, ProduceResult } from '../broker/service.js';
+import type { GroupCoordinator } from '../groups/index.js';
 import type { SupportedCodec } from '../log/compression/index.js';
 import type { PartitionLog, TopicInfo } from '../log/types.js';
 
@@ -41,9 +42,14 @@ export interface KafkaBackend {
    */
   produce(topic: string, records: ProduceRecord[], compression: SupportedCodec): Promise<ProduceResult[]>;
   createTopic(name: string, partitions: number): Promise<void>;
+  /** The consumer-group coordinator (groups/): active on the cluster leader only. */
+  groups: KafkaGroups;
   defaultPartitions: number;
   maxMessageBytes: number;
 }
+
+/** What the Kafka group APIs call on the coordinator (the same methods the REST group routes call). */
+export type KafkaGroups = Pick<GroupCoordinator, 'join' | 'sync' | 'heartbeat' | 'leave' | 'commit' | 'fetchOffsets' | 'describeRaw' | 'list'>;
 
 /** The auth file's principals, as the listener checks them (auth/gate.ts); null = no --auth-file. */
 export interface KafkaAuth {
