@@ -269,6 +269,31 @@ export interface ConsumeResult {
   highWatermark: number;
 }
 
+/**
+ * What one broker itself answered to one POST /produce, sent to it alone: no leader discovery, no
+ * redirect, no retry. The lessons use it to show what a particular broker (a frozen old leader, a
+ * follower) says, epochs included, instead of what a client ends up with after retrying.
+ */
+export interface BrokerProduceAnswer {
+  brokerId: string;
+  /** Supervisor clock: when the request left and when its answer (or the failure) came back. */
+  sentAt: number;
+  answeredAt: number;
+  /** The HTTP status; 0 when no answer came (refused connection, timeout). */
+  status: number;
+  /** Set on a 2xx: the record was committed there. */
+  result: ProduceResult | null;
+  /** Set otherwise: the broker's error code and message, or UNREACHABLE / TIMEOUT from the supervisor. */
+  error: {
+    code: string;
+    message: string;
+    /** The epoch the broker reported with its refusal (a NOT_LEADER names the one it knows), if any. */
+    epoch: number | null;
+    /** The leader it pointed to, if any. */
+    leader: { id: string; url: string } | null;
+  } | null;
+}
+
 export interface TopicSummary {
   name: string;
   partitions: { partition: number; highWatermark: number }[];
@@ -309,6 +334,14 @@ export interface ClusterApi {
   createTopic(name: string, partitions: number): Promise<void>;
   /** Changes a topic's config on the leader (live: no restart); resolves once every in-sync replica has it. */
   setTopicConfig(name: string, change: TopicConfigChange): Promise<TopicConfigView>;
+  /**
+   * POST /produce to one broker only, once per request (1–100, all sent at once, each on its own
+   * connection), answered in request order as that broker answered (refusals included, never
+   * thrown); timeoutMs (100–60 000, default 10 000) bounds each wait, e.g. on a paused broker.
+   * One call for many requests, so writes left waiting on a frozen broker hold one browser
+   * connection of the web bridge, not one each.
+   */
+  produceOnBroker(brokerId: string, requests: ProduceRequest[], timeoutMs?: number): Promise<BrokerProduceAnswer[]>;
 
   // --- push streams
   onSnapshot(listener: (snapshot: ClusterSnapshot) => void): Unsubscribe;
@@ -338,6 +371,7 @@ export const CLUSTER_API_CALLS = [
   'listTopics',
   'createTopic',
   'setTopicConfig',
+  'produceOnBroker',
   'recentEvents',
 ] as const satisfies readonly (keyof ClusterApi)[];
 

@@ -56,14 +56,15 @@ const DOCS_DIR = join('docs', 'screenshots');
 
 /**
  * Saves a screenshot to test-results/screenshots/<name>.png and attaches it to the report.
- * With YAK_UPDATE_DOCS_SCREENSHOTS=1 it also refreshes docs/screenshots/ for the README.
+ * With YAK_UPDATE_SCREENSHOTS=1 (or the older YAK_UPDATE_DOCS_SCREENSHOTS=1) it also refreshes
+ * docs/screenshots/ for the README; never otherwise, so CI runs leave tracked files alone.
  */
 export async function savePaneScreenshot(page: Page, name: string, info: TestInfo): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const path = join(SCREENSHOT_DIR, `${name}.png`);
   await page.screenshot({ path });
   await info.attach(name, { path, contentType: 'image/png' });
-  if (process.env.YAK_UPDATE_DOCS_SCREENSHOTS === '1') {
+  if (process.env.YAK_UPDATE_SCREENSHOTS === '1' || process.env.YAK_UPDATE_DOCS_SCREENSHOTS === '1') {
     mkdirSync(DOCS_DIR, { recursive: true });
     copyFileSync(path, join(DOCS_DIR, `${name}.png`));
   }

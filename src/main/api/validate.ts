@@ -28,6 +28,9 @@ const BROKER_ACTIONS: readonly BrokerAction[] = ['start', 'stop', 'kill', 'pause
 const PROCESS_NAME_RE = /^(redis|broker-[1-9][0-9]{0,2})$/;
 const BROKER_ID_RE = /^broker-[1-9][0-9]{0,2}$/;
 export const MAX_BATCH_RECORDS = 10_000;
+/** How long produceOnBroker may wait for one broker (a paused one answers only once resumed). */
+export const DIRECT_PRODUCE_TIMEOUT = { min: 100, max: 60_000, default: 10_000 } as const;
+const MAX_DIRECT_REQUESTS = 100;
 
 const TOPIC_CONFIG_KEYS: readonly TopicConfigKey[] = ['retention.ms', 'retention.bytes', 'min.insync.replicas'];
 
@@ -228,6 +231,14 @@ export const VALIDATORS: { [M in ClusterApiCall]: Validator<M> } = {
   setTopicConfig: (args) => {
     arity(args, 'setTopicConfig', 2);
     return [c.topic(args[0], 'name'), topicConfigChange(args[1])];
+  },
+  produceOnBroker: (args) => {
+    arity(args, 'produceOnBroker', 2, 3);
+    const timeoutMs = args[2] === undefined ? DIRECT_PRODUCE_TIMEOUT.default : c.integer(args[2], 'timeoutMs', DIRECT_PRODUCE_TIMEOUT.min, DIRECT_PRODUCE_TIMEOUT.max);
+    if (!Array.isArray(args[1]) || args[1].length === 0 || args[1].length > MAX_DIRECT_REQUESTS) {
+      throw invalidArgument(`requests must be an array of 1 to ${MAX_DIRECT_REQUESTS} produce requests`);
+    }
+    return [brokerId(args[0], 'brokerId'), args[1].map((r) => produceRequest(r)), timeoutMs];
   },
   recentEvents: none('recentEvents'),
 };

@@ -4,6 +4,7 @@ import type {
   BatchRecord,
   BatchResult,
   BrokerAction,
+  BrokerProduceAnswer,
   ClusterApi,
   ClusterEvent,
   ClusterSettings,
@@ -26,6 +27,7 @@ import { ClusterProcesses } from './cluster-processes.js';
 import { ensureClusterCredential, type ClusterCredential } from './cluster-credential.js';
 import { DataClientPool, type DataClient } from './data-client.js';
 import { DemoClient } from './demo-client.js';
+import { produceOnOneBroker } from './direct-produce.js';
 import { EventLog } from './event-log.js';
 import { FailoverControl } from './failover-control.js';
 import type { ExitInfo, ManagedProcess } from './managed-process.js';
@@ -327,6 +329,14 @@ export class Supervisor implements ClusterApi {
     this.events.emit('info', `topic ${name}: ${Object.entries(change).map(([k, v]) => `${k} ${v === null ? 'back to the broker default' : `set to ${v}`}`).join(', ')}`);
     this.monitor.poke();
     return view;
+  }
+
+  async produceOnBroker(brokerId: string, requests: ProduceRequest[], timeoutMs = 10_000): Promise<BrokerProduceAnswer[]> {
+    const broker = this.procs.brokers.get(brokerId);
+    if (!broker) throw unknownProcess(brokerId);
+    if (!this.running || !broker.url) throw invalidState(`${brokerId} is not running: start the cluster first`);
+    const target = { id: brokerId, url: broker.url };
+    return Promise.all(requests.map((r) => produceOnOneBroker(target, r, timeoutMs, this.credential?.token ?? null)));
   }
 
   // --- push streams

@@ -31,6 +31,7 @@ const BAD_ARGS: Record<ClusterApiCall, { args: unknown[]; says: RegExp }> = {
   createTopic: { args: ['t', 1.5], says: /partitions must be an integer/ },
   cancelCalls: { args: ['no spaces'], says: /cancelId must be 1-64 letters/ },
   setTopicConfig: { args: ['t', { 'cleanup.policy': 'compact' }], says: /unknown config key 'cleanup.policy'/ },
+  produceOnBroker: { args: ['broker-1', [{ topic: 't', payload: 1 }], 5], says: /timeoutMs must be an integer from 100 to 60000/ },
   recentEvents: { args: ['all'], says: /recentEvents takes 0 argument/ },
 };
 

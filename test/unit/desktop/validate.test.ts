@@ -74,6 +74,11 @@ describe('ClusterApi argument validation (shared by the IPC and web hosts)', () 
     ['updateSettings', [{ externalRedisUrl: 'http://x' }], /must start with redis:\/\//],
     ['simulateFailover', [{ mode: 'nuke' }], /options\.mode must be one of 'kill', 'pause'/],
     ['createTopic', ['t', 0], /partitions must be an integer from 1 to 64/],
+    ['produceOnBroker', ['redis', [{ topic: 't', payload: 1 }]], /brokerId must be a broker id/],
+    ['produceOnBroker', ['broker-1', [{ topic: 't', payload: 1 }], 90_000], /timeoutMs must be an integer from 100 to 60000/],
+    ['produceOnBroker', ['broker-1', [{ topic: '../x', payload: 1 }]], /request\.topic must be/],
+    ['produceOnBroker', ['broker-1', { topic: 't', payload: 1 }], /requests must be an array of 1 to 100/],
+    ['produceOnBroker', ['broker-1', []], /requests must be an array of 1 to 100/],
     ['nonsense', [], /is not a ClusterApi call/],
   ];
   for (const [method, args, expected] of cases) {

@@ -79,18 +79,20 @@ export const useFailoverStore = defineStore('failover', () => {
     }
   }
 
-  async function simulate(): Promise<void> {
-    if (running.value) return;
+  /** Runs a failover with the Dashboard's options, or with `override` (the Lessons pane's). */
+  async function simulate(override?: FailoverOptions): Promise<FailoverTimeline | null> {
+    if (running.value) return null;
     starting.value = true;
     startPolling();
     try {
-      accept(await api.simulateFailover({ ...options }));
+      accept(await api.simulateFailover({ ...(override ?? options) }));
     } catch (error) {
       notices.push('error', `Simulate failover failed — ${describeError(error)}`);
     } finally {
       starting.value = false;
       if (timeline.value?.state === 'running') startPolling();
     }
+    return timeline.value;
   }
 
   return { timeline, options, running, expectedSteps, init, simulate };
