@@ -92,6 +92,8 @@ export interface BrokerSnapshot {
   id: string;
   url: string;
   port: number;
+  /** Its Kafka listener's port on 127.0.0.1 (0 before it was first started). */
+  kafkaPort: number;
   process: ProcessInfo;
   /** Answered its /health in the last poll. */
   reachable: boolean;
@@ -299,6 +301,19 @@ export interface TopicSummary {
   partitions: { partition: number; highWatermark: number }[];
 }
 
+/** How the developer's own Kafka clients connect to the desktop cluster (the Dashboard shows it). */
+export interface KafkaAccess {
+  /** Every broker's Kafka listener, `127.0.0.1:PORT,...` (empty while none was started). */
+  bootstrap: string;
+  securityProtocol: 'SASL_PLAINTEXT';
+  mechanism: 'PLAIN';
+  /** A principal of its own (produce and consume on every topic, no admin), not the app's. */
+  username: string;
+  password: string;
+  /** A ready kcat command line listing the topics (kcat -L) with these settings. */
+  kcat: string;
+}
+
 export type Unsubscribe = () => void;
 
 export interface ClusterApi {
@@ -348,6 +363,8 @@ export interface ClusterApi {
   onEvent(listener: (event: ClusterEvent) => void): Unsubscribe;
   /** Recent events, oldest first (for a renderer that starts late). */
   recentEvents(): Promise<ClusterEvent[]>;
+  /** Bootstrap servers and SASL credentials for Kafka clients (kcat, KafkaJS…); rejects before the first start. */
+  kafkaAccess(): Promise<KafkaAccess>;
 }
 
 /** The method names that are request/response calls (every host must serve each one). */
@@ -373,6 +390,7 @@ export const CLUSTER_API_CALLS = [
   'setTopicConfig',
   'produceOnBroker',
   'recentEvents',
+  'kafkaAccess',
 ] as const satisfies readonly (keyof ClusterApi)[];
 
 export type ClusterApiCall = (typeof CLUSTER_API_CALLS)[number];

@@ -241,4 +241,5 @@ export const VALIDATORS: { [M in ClusterApiCall]: Validator<M> } = {
     return [brokerId(args[0], 'brokerId'), args[1].map((r) => produceRequest(r)), timeoutMs];
   },
   recentEvents: none('recentEvents'),
+  kafkaAccess: none('kafkaAccess'),
 };

@@ -7,6 +7,7 @@ import type {
   BrokerProduceAnswer,
   ClusterApi,
   ClusterEvent,
+  KafkaAccess,
   ClusterSettings,
   ClusterSnapshot,
   ConsumeRequest,
@@ -25,6 +26,7 @@ import { resolveBrokerEntry } from './broker-entry.js';
 import { ClusterMonitor } from './cluster-monitor.js';
 import { ClusterProcesses } from './cluster-processes.js';
 import { ensureClusterCredential, type ClusterCredential } from './cluster-credential.js';
+import { kafkaAccessOf } from './kafka-access.js';
 import { DataClientPool, type DataClient } from './data-client.js';
 import { DemoClient } from './demo-client.js';
 import { produceOnOneBroker } from './direct-produce.js';
@@ -350,6 +352,12 @@ export class Supervisor implements ClusterApi {
     return this.events.subscribe(listener);
   }
 
+  async kafkaAccess(): Promise<KafkaAccess> {
+    const credential = this.credential;
+    if (!credential) throw invalidState('the cluster has not been started yet: start it to get Kafka bootstrap servers');
+    return kafkaAccessOf([...this.procs.brokers.values()].sort((a, b) => byNumber(a.id, b.id)).map((b) => b.kafkaPort), credential.kafkaClient);
+  }
+
   async recentEvents(): Promise<ClusterEvent[]> {
     return this.events.list();
   }
@@ -487,7 +495,7 @@ export class Supervisor implements ClusterApi {
       redis: this.redis.info(this.settings, this.monitor.redisReachable),
       brokers: [...this.procs.brokers.values()]
         .sort((a, b) => byNumber(a.id, b.id))
-        .map((b) => ({ id: b.id, url: b.url, port: b.port, process: b.process.info() })),
+        .map((b) => ({ id: b.id, url: b.url, port: b.port, kafkaPort: b.kafkaPort, process: b.process.info() })),
       obs: this.monitor.lastObs,
       replicaTopics: this.monitor.replicaTopics,
       lastMembership: this.monitor.lastMembership,

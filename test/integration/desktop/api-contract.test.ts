@@ -33,6 +33,7 @@ const BAD_ARGS: Record<ClusterApiCall, { args: unknown[]; says: RegExp }> = {
   setTopicConfig: { args: ['t', { 'cleanup.policy': 'compact' }], says: /unknown config key 'cleanup.policy'/ },
   produceOnBroker: { args: ['broker-1', [{ topic: 't', payload: 1 }], 5], says: /timeoutMs must be an integer from 100 to 60000/ },
   recentEvents: { args: ['all'], says: /recentEvents takes 0 argument/ },
+  kafkaAccess: { args: ['all'], says: /kafkaAccess takes 0 argument/ },
 };
 
 describe('ClusterApi contract: IPC handler table', () => {
