@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import { decodeBatches, encodeBatch } from '../../broker-runtime/src/kafka/protocol/record-batch.js';
@@ -64,6 +68,7 @@ export async function kafkaWorkload(ctx: WorkloadContext): Promise<Row[]> {
     xaddCpu.push(cpuUsPerRecord);
   };
 
+  let kcatRows: Row[] = [];
   const fetched: (number | null)[] = [];
   const xrange: (number | null)[] = [];
   const fetchCpu: (number | null)[] = [];
@@ -98,6 +103,7 @@ export async function kafkaWorkload(ctx: WorkloadContext): Promise<Row[]> {
     await fetchRound(false);
     await xrangeRound(false);
     await alternate(options.rounds, [() => fetchRound(true), () => xrangeRound(true)]);
+    kcatRows = await kcatRounds(ctx, median(present(xadd)), median(present(xrange)));
   } finally {
     for (const c of conns) c.close();
     await env.redis.del(...Array.from({ length: partitions }, (_, p) => `bench:kafka:${p}`));
@@ -138,7 +144,85 @@ export async function kafkaWorkload(ctx: WorkloadContext): Promise<Row[]> {
       rounds: { yak: fetched, comparison: xrange },
       notes: `Fetch v4, 1 MiB per partition per request; leader CPU per record ${fmt(median(present(fetchCpu)))} µs; both sides JSON-parse every value`,
     },
+    ...kcatRows,
   ];
+}
+
+const KCAT_TOPIC = 'bench-kafka-kcat';
+
+/**
+ * kcat (librdkafka), a client nobody here wrote: `-P` from a file of 100-byte lines with acks=all,
+ * then `-C -e` reading them all back, each timed from spawn to exit (process start and metadata
+ * included, as a user sees it). Compared with the same run's pipelined XADD and XRANGE medians.
+ */
+async function kcatRounds(ctx: WorkloadContext, xaddRate: number | null, xrangeRate: number | null): Promise<Row[]> {
+  const { env, options } = ctx;
+  const count = options.consumeRecords;
+  const dir = await mkdtemp(join(tmpdir(), 'yak-bench-kcat-'));
+  try {
+    const file = join(dir, 'records.txt');
+    await writeFile(file, Array.from({ length: count }, (_, i) => payloadText(i)).join('\n') + '\n');
+    const security: string[] = [];
+    if (env.connection.token) {
+      const [user, ...rest] = env.connection.token.split(':');
+      security.push('-X', `security.protocol=${env.connection.ca ? 'SASL_SSL' : 'SASL_PLAINTEXT'}`, '-X', 'sasl.mechanisms=PLAIN', '-X', `sasl.username=${user}`, '-X', `sasl.password=${rest.join(':')}`);
+    } else if (env.connection.ca) {
+      security.push('-X', 'security.protocol=SSL');
+    }
+    if (env.connection.ca) {
+      await writeFile(join(dir, 'ca.pem'), env.connection.ca);
+      security.push('-X', `ssl.ca.location=${join(dir, 'ca.pem')}`, '-X', 'ssl.endpoint.identification.algorithm=none');
+    }
+    const base = ['-b', env.cluster.bootstrap().join(','), '-t', KCAT_TOPIC, ...security];
+    const produced: number[] = [];
+    const consumed: number[] = [];
+    for (let round = 0; round < options.rounds; round++) {
+      const p = await timed(['-P', ...base, '-p', '0', '-X', 'acks=all', '-X', 'linger.ms=5', '-X', 'message.timeout.ms=60000', '-l', file]);
+      produced.push((count * 1000) / p);
+      const c = await timed(['-C', ...base, '-p', '0', '-o', String(round * count), '-c', String(count), '-e', '-q', '-f', '%s\n']);
+      consumed.push((count * 1000) / c);
+    }
+    ctx.log(`kcat: -P ${produced.map(Math.round).join(', ')} records/s; -C ${consumed.map(Math.round).join(', ')}`);
+    const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? null : a / b);
+    const pRate = median(produced);
+    const cRate = median(consumed);
+    return [
+      {
+        id: 'kafka.kcat_produce.records_per_s',
+        figure: `kcat -P from a file (${count} lines, acks=all)`,
+        unit: 'records/s',
+        yak: pRate,
+        comparison: { label: 'XADD pipelined × 1,000', value: xaddRate },
+        ratio: ratio(pRate, xaddRate),
+        rounds: { yak: produced },
+        notes: 'spawn to exit, one partition; the comparison is the median of the XADD rounds above (not paired)',
+      },
+      {
+        id: 'kafka.kcat_consume.records_per_s',
+        figure: `kcat -C -e (${count} records)`,
+        unit: 'records/s',
+        yak: cRate,
+        comparison: { label: 'XRANGE COUNT 10000', value: xrangeRate },
+        ratio: ratio(cRate, xrangeRate),
+        rounds: { yak: consumed },
+        notes: 'spawn to exit, one partition, values printed to a pipe; the comparison is the median of the XRANGE rounds above (not paired)',
+      },
+    ];
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs kcat with `args`; the milliseconds from spawn to a successful exit. */
+function timed(args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const p = spawn('kcat', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve(performance.now() - start) : reject(new Error(`kcat ${args[0]} exited ${code}: ${stderr.slice(0, 500)}`))));
+  });
 }
 
 const fmt = (v: number | null) => (v === null ? '—' : v.toFixed(2));
