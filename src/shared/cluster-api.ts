@@ -315,6 +315,8 @@ export interface GroupMembersRequest {
   sessionTimeoutMs?: number;
   /** Time spent "processing" each record (0–1000 ms), so lag can be watched falling. Default 10. */
   processDelayMs?: number;
+  /** Where a partition with no committed offset starts: 'earliest' (default) or 'latest' (its high-water mark). */
+  startFrom?: 'earliest' | 'latest';
 }
 
 /** stop = graceful close (commit, leave); freeze = stop heartbeating and processing (its session expires); resume = thaw a frozen one. */

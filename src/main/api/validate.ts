@@ -194,7 +194,7 @@ function groupName(value: unknown, what = 'group'): string {
 
 function groupMembersRequest(value: unknown): GroupMembersRequest {
   const L = GROUP_MEMBER_LIMITS;
-  const raw = c.object(value, 'request', ['group', 'topic', 'count', 'strategy', 'sessionTimeoutMs', 'processDelayMs']);
+  const raw = c.object(value, 'request', ['group', 'topic', 'count', 'strategy', 'sessionTimeoutMs', 'processDelayMs', 'startFrom']);
   const request: GroupMembersRequest = {
     group: groupName(raw['group'], 'request.group'),
     topic: c.topic(raw['topic'], 'request.topic'),
@@ -204,6 +204,7 @@ function groupMembersRequest(value: unknown): GroupMembersRequest {
   if (raw['strategy'] !== undefined) request.strategy = c.oneOf(raw['strategy'], 'request.strategy', GROUP_STRATEGIES);
   if (raw['sessionTimeoutMs'] !== undefined) request.sessionTimeoutMs = c.integer(raw['sessionTimeoutMs'], 'request.sessionTimeoutMs', L.sessionTimeoutMs.min, L.sessionTimeoutMs.max);
   if (raw['processDelayMs'] !== undefined) request.processDelayMs = c.integer(raw['processDelayMs'], 'request.processDelayMs', L.processDelayMs.min, L.processDelayMs.max);
+  if (raw['startFrom'] !== undefined) request.startFrom = c.oneOf(raw['startFrom'], 'request.startFrom', ['earliest', 'latest'] as const);
   return request;
 }
 

@@ -78,6 +78,7 @@ export class GroupMembers {
       ...(request.strategy ? { strategy: request.strategy } : {}),
       sessionTimeoutMs: request.sessionTimeoutMs ?? GROUP_MEMBER_DEFAULTS.sessionTimeoutMs,
       autoCommitIntervalMs: 500,
+      ...(request.startFrom ? { startFrom: request.startFrom } : {}),
       maxRecords: 100,
       onAssign: (_partitions, generation) => {
         view.generation = generation;
