@@ -1,7 +1,7 @@
 import { expect, test, type Locator } from '@playwright/test';
 import type { ClusterSnapshot } from '../../src/shared/cluster-api';
 import { brokerGet, clusterToken, type Health } from './broker-direct';
-import { callApi, openPane, uniqueTopic, waitForHealthyCluster } from './helpers';
+import { callApi, openPane, savePaneScreenshot, uniqueTopic, waitForHealthyCluster } from './helpers';
 
 /**
  * Issue 14 in the app: consumer-group members run by the app (Consumer pane) and the "consumer
@@ -156,6 +156,7 @@ test.describe('consumer groups run by the app', () => {
       const g4 = await expectPanelMatchesLeader(panel, url, token, group, topic, (g) => g.state === 'Stable' && g.generation > g3.generation && g.members.length === 1, `${stopped} stopped`);
       expect(g4.members[0]!.partitions).toHaveLength(4);
       await generationEntry(panel, g4.generation);
+      await savePaneScreenshot(page, 'consumer-group', test.info());
     } finally {
       await callApi(request, 'stopGroupMembers', group).catch(() => undefined);
     }
@@ -178,6 +179,8 @@ test.describe('consumer groups run by the app', () => {
     const error = card.getByTestId('lesson-groups-error');
     if (await error.isVisible()) throw new Error(`the lesson failed: ${await error.textContent()}`);
     await expect(card.getByTestId('lesson-groups-outcome')).not.toBeEmpty();
+    await card.scrollIntoViewIfNeeded();
+    await savePaneScreenshot(page, 'lesson-groups', test.info());
 
     const entries = await card.getByTestId('lesson-entry').evaluateAll((rows) =>
       rows.map((r) => ({ kind: (r as HTMLElement).dataset['kind'] ?? '', generation: (r as HTMLElement).dataset['generation'], text: r.querySelector('.text')?.textContent ?? '' })),

@@ -10,7 +10,7 @@ export const GROUPS_SESSION_MS = 4000;
 const FIRST_BATCH = 240;
 const SECOND_BATCH = 120;
 /** Per record, so that lag falls over a few seconds instead of at once. */
-const PROCESS_DELAY_MS = 15;
+const PROCESS_DELAY_MS = 25;
 const POLL_MS = 300;
 
 /**

@@ -34,6 +34,24 @@ export const useGroupRunStore = defineStore('groupRun', () => {
   let last: Assignment | null = null;
   let timer: ReturnType<typeof setInterval> | null = null;
   let polling = false;
+  /** The panel is on screen: only then is the leader asked. */
+  let shown = false;
+
+  function schedule(): void {
+    const want = shown && group.value !== null;
+    if (want && !timer) {
+      timer = setInterval(() => void poll(), POLL_MS);
+      void poll();
+    } else if (!want && timer) {
+      clearInterval(timer);
+      timer = null;
+    }
+  }
+
+  function setShown(value: boolean): void {
+    shown = value;
+    schedule();
+  }
 
   async function poll(): Promise<void> {
     const name = group.value;
@@ -69,7 +87,7 @@ export const useGroupRunStore = defineStore('groupRun', () => {
     }
     group.value = name;
     topic.value = topicName;
-    if (!timer) timer = setInterval(() => void poll(), POLL_MS);
+    schedule();
     void poll();
   }
 
@@ -94,6 +112,7 @@ export const useGroupRunStore = defineStore('groupRun', () => {
     error,
     busy,
     watchGroup,
+    setShown,
     start: (request: GroupMembersRequest) =>
       act(async () => {
         watchGroup(request.group, request.topic);
