@@ -22,7 +22,8 @@ const POLL_MS = 300;
  * generation and assignment in the timeline is the leader's own GET /groups/{group}.
  */
 export async function runGroups(ctx: LessonContext): Promise<string> {
-  await ensureTopic(ctx, GROUPS_TOPIC, GROUPS_PARTITIONS);
+  // A topic made elsewhere with another partition count is used as it is.
+  const partitions = await ensureTopic(ctx, GROUPS_TOPIC, GROUPS_PARTITIONS);
   const group = `lesson-groups-${runTag()}`;
   const describe = (): Promise<GroupDescription> => ctx.api.describeGroup(group);
 
@@ -71,9 +72,9 @@ export async function runGroups(ctx: LessonContext): Promise<string> {
   }
 
   async function produce(count: number, from: number): Promise<void> {
-    const records = Array.from({ length: count }, (_, i) => ({ partition: (from + i) % GROUPS_PARTITIONS, payload: { lesson: 'groups', group, n: from + i } }));
+    const records = Array.from({ length: count }, (_, i) => ({ partition: (from + i) % partitions, payload: { lesson: 'groups', group, n: from + i } }));
     const answer = await ctx.api.produceBatch(GROUPS_TOPIC, records);
-    ctx.record({ kind: 'produced', source: 'broker', tone: 'ok', text: `${answer.results.length} records committed to ${GROUPS_TOPIC}, spread over its ${GROUPS_PARTITIONS} partitions (the leader's answer)` });
+    ctx.record({ kind: 'produced', source: 'broker', tone: 'ok', text: `${answer.results.length} records committed to ${GROUPS_TOPIC}, spread over its ${partitions} partitions (the leader's answer)` });
   }
 
   const base = { group, topic: GROUPS_TOPIC, sessionTimeoutMs: GROUPS_SESSION_MS, processDelayMs: PROCESS_DELAY_MS, startFrom: 'latest' as const };
@@ -82,7 +83,7 @@ export async function runGroups(ctx: LessonContext): Promise<string> {
     const firstTwo = await ctx.api.startGroupMembers({ ...base, count: 2 });
     ctx.record({ kind: 'members-started', source: 'supervisor', tone: 'info', text: `${firstTwo.join(' and ')} started in group ${group} (range assignor, session ${GROUPS_SESSION_MS} ms)` });
     const g1 = await waitGroup(
-      (b) => b.state === 'Stable' && b.members.length === 2 && b.offsets.filter((o) => o.committedOffset !== null).length >= GROUPS_PARTITIONS,
+      (b) => b.state === 'Stable' && b.members.length === 2 && b.offsets.filter((o) => o.committedOffset !== null).length >= partitions,
       30_000,
       'two members in a stable generation with their starting offsets committed',
     );
