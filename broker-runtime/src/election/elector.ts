@@ -1,11 +1,11 @@
 import type { Logger } from '../logger.js';
 import { EventEmitter } from 'node:events';
-import { performance } from 'node:perf_hooks';
-import type { BrokerState } from './broker-state.js';
+import type { Clock, TimePorts, TimerHandle, Timers } from '../ports/clock.js';
 import { isStorableEpoch, storableOrZero } from './epoch-range.js';
 import { newFrameKey } from '../replication/frame-auth.js';
 import { acquireMode, clusterHasHistory, followerPollMs, leaseTooShortForRtt, nextLookDelay, nextRenewDelay, recoveryWaitMs, writableUntil } from './decisions.js';
-import type { Candidacy, InSyncSet, LeaseHolder, LeaseStore } from './lease-store.js';
+import type { AcquireMode, Candidacy, InSyncSet, LeaseHolder } from './lease-store.js';
+import type { ElectionMemory, ElectionStore, ElectorRules } from './ports.js';
 
 export interface ElectorOptions {
   id: string;
@@ -26,14 +26,12 @@ export interface ElectorOptions {
 
 export interface ElectorEvents {
   /** This broker won the lease with `epoch`; `isr` is the in-sync set recorded in Redis at that moment. */
-  elected: [epoch: number, isr: InSyncSet];
+  elected: [epoch: number, isr: InSyncSet, mode: AcquireMode];
   /** This broker stopped being leader (lease lost, could not renew, a newer epoch seen, shutdown). */
   demoted: [reason: string];
   /** The known leader changed (including to none). */
   leader: [holder: LeaseHolder | null];
 }
-
-const now = () => performance.now();
 
 /**
  * Runs this broker's side of the lease election: renews while leader, watches and competes while
@@ -57,19 +55,34 @@ export class Elector extends EventEmitter<ElectorEvents> {
   /** The reason of the current run of Redis failures (null while Redis answers), and its length. */
   private redisProblem: string | null = null;
   private redisFailures = 0;
-  private timer: NodeJS.Timeout | null = null;
-  private deadlineTimer: NodeJS.Timeout | null = null;
+  private timer: TimerHandle | null = null;
+  private deadlineTimer: TimerHandle | null = null;
   private stopped = false;
   private ticking = false;
   /** The slowest renew round trip since the last warning about it (ms); 0 when the lease has room. */
   private slowRttWarnedAt = 0;
 
+  private readonly clock: Clock;
+  private readonly timers: Timers;
+
+  /**
+   * `store` is the lease store (Redis), `state` what survives restarts (broker-state.json), `time`
+   * the clock and timers (systemTime in production); `rules` stays empty outside the simulator.
+   */
   constructor(
-    private readonly store: LeaseStore,
-    private readonly state: BrokerState,
+    private readonly store: ElectionStore,
+    private readonly state: ElectionMemory,
     private readonly opts: ElectorOptions,
+    time: TimePorts,
+    private readonly rules: ElectorRules = {},
   ) {
     super();
+    this.clock = time.clock;
+    this.timers = time.timers;
+  }
+
+  private now(): number {
+    return this.clock.now();
   }
 
   start(redisUrl: string): void {
@@ -83,7 +96,8 @@ export class Elector extends EventEmitter<ElectorEvents> {
 
   /** Leader, and its lease certainly still valid on our own clock. */
   canWrite(): boolean {
-    return this.role === 'leader' && now() < this.deadline;
+    if (this.rules.ignoreWriteDeadline) return this.role === 'leader';
+    return this.role === 'leader' && this.now() < this.deadline;
   }
 
   currentEpoch(): number {
@@ -100,7 +114,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
   }
 
   leaseMsLeft(): number | null {
-    return this.role === 'leader' ? Math.max(0, Math.round(this.deadline - now())) : null;
+    return this.role === 'leader' ? Math.max(0, Math.round(this.deadline - this.now())) : null;
   }
 
   lastIsr(): InSyncSet | null {
@@ -138,8 +152,8 @@ export class Elector extends EventEmitter<ElectorEvents> {
   /** Stop; a leader releases its lease at once so another broker takes over without waiting. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.timer?.cancel();
+    this.deadlineTimer?.cancel();
     const value = this.leaseValue;
     if (this.role === 'leader') this.demote('shutting down');
     if (value) {
@@ -170,8 +184,8 @@ export class Elector extends EventEmitter<ElectorEvents> {
 
   private schedule(delayMs: number): void {
     if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), delayMs);
+    this.timer?.cancel();
+    this.timer = this.timers.after(delayMs, () => void this.tick());
   }
 
   private async tick(): Promise<void> {
@@ -197,7 +211,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
         this.redisProblem = why;
       }
       this.redisOk = false;
-      this.isrMissingSince = null;
+      if (!this.rules.hastyRecovery) this.isrMissingSince = null;
       next = Math.min(next, 250);
     } finally {
       this.ticking = false;
@@ -212,7 +226,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
   private async leaderTick(): Promise<number> {
     const value = this.leaseValue;
     if (!value) return 0;
-    const sentAt = now();
+    const sentAt = this.now();
     // The registration and the in-sync set read go out right behind the renew (one connection
     // pipelines them): one round trip per period, and the renew never waits behind them.
     const renewing = this.store.renew(value, this.opts.leaseMs);
@@ -222,7 +236,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
     try {
       renewed = await renewing;
     } catch (err) {
-      if (now() >= this.deadline) this.demote(`could not renew the lease in time (${(err as Error).message})`);
+      if (this.now() >= this.deadline) this.demote(`could not renew the lease in time (${(err as Error).message})`);
       throw err;
     }
     if (this.role !== 'leader' || this.leaseValue !== value) return 0;
@@ -231,13 +245,13 @@ export class Elector extends EventEmitter<ElectorEvents> {
       return 0;
     }
     this.extendDeadline(sentAt);
-    this.checkRoundTrip(now() - sentAt);
+    this.checkRoundTrip(this.now() - sentAt);
     const [, { isr }] = await side;
     if (isr) {
       this.isr = isr;
       await this.state.rememberIsr(isr);
     }
-    return nextRenewDelay(sentAt, now(), this.opts.renewMs);
+    return nextRenewDelay(sentAt, this.now(), this.opts.renewMs);
   }
 
   /** One warning when the Redis round trip leaves the lease too little room, one when it is fine again. */
@@ -258,10 +272,10 @@ export class Elector extends EventEmitter<ElectorEvents> {
     const { holder, pttlMs, isr, epochCounter } = await this.store.readLeader();
     this.isr = isr;
     if (isr) await this.state.rememberIsr(isr);
-    const t = now();
+    const t = this.now();
     // The recovery wait counts from the first look at *this* Redis connection: a Redis restart
     // (a reconnect) or a failed read (tick() clears it) starts it over.
-    const generation = this.store.connectionGeneration();
+    const generation = this.rules.hastyRecovery ? this.isrMissingGeneration : this.store.connectionGeneration();
     if (isr || generation !== this.isrMissingGeneration) this.isrMissingSince = null;
     if (!isr) {
       this.isrMissingSince ??= t;
@@ -276,14 +290,16 @@ export class Elector extends EventEmitter<ElectorEvents> {
     }
     this.setKnownLeader(null);
     const candidates = isr ? [] : await this.store.listCandidates();
+    const history = clusterHasHistory(epochCounter, [...candidates, this.candidacy()]) && !this.rules.hastyRecovery;
+    const forget = this.rules.ignoreRememberedIsr === true;
     const mode = acquireMode({
       self: this.opts.id,
       unclean: this.opts.uncleanElection,
       isrMembers: isr ? isr.members : null,
-      rememberedIsr: this.state.lastIsr(),
+      rememberedIsr: forget ? null : this.state.lastIsr(),
       isrMissingForMs: this.isrMissingSince === null ? 0 : t - this.isrMissingSince,
-      recoveryWaitMs: recoveryWaitMs(this.opts.renewMs, this.opts.leaseMs, clusterHasHistory(epochCounter, [...candidates, this.candidacy()])),
-      candidates,
+      recoveryWaitMs: recoveryWaitMs(this.opts.renewMs, this.opts.leaseMs, history),
+      candidates: forget ? candidates.map((c) => ({ ...c, isr: null })) : candidates,
     });
     if (!mode) return followerPollMs(this.opts.renewMs);
     if (!this.opts.storageWritable()) {
@@ -302,9 +318,9 @@ export class Elector extends EventEmitter<ElectorEvents> {
       this.epoch,
       epochCounter,
       storableOrZero(this.opts.candidacy().lastLogEpoch),
-      ...candidates.map((c) => Math.max(c.highestEpoch, storableOrZero(c.lastLogEpoch))),
+      ...(this.rules.hastyRecovery ? [] : candidates.map((c) => Math.max(c.highestEpoch, storableOrZero(c.lastLogEpoch)))),
     );
-    const sentAt = now();
+    const sentAt = this.now();
     const frameKey = newFrameKey();
     const result = await this.store.acquire(this.opts.id, this.opts.url, this.opts.leaseMs, minEpoch, mode, frameKey);
     if (!result.won) {
@@ -318,7 +334,9 @@ export class Elector extends EventEmitter<ElectorEvents> {
     this.leaseValue = result.value;
     this.frameKeyBytes = Buffer.from(frameKey, 'hex');
     this.extendDeadline(sentAt);
-    this.isr = result.isr ?? { epoch: result.epoch, members: [this.opts.id] };
+    // The script answers the in-sync set it left in place: no second round trip that could fail.
+    const isrNow = this.rules.isrReadAfterAcquire ? (await this.store.readLeader()).isr : result.isr;
+    this.isr = isrNow ?? { epoch: result.epoch, members: [this.opts.id] };
     await this.state.rememberIsr(this.isr);
     this.opts.log('info', `elected leader with epoch ${result.epoch} (mode ${mode}); in-sync set [${this.isr.members.join(', ')}]`, 'leader.elected', {
       epoch: result.epoch,
@@ -327,19 +345,19 @@ export class Elector extends EventEmitter<ElectorEvents> {
     });
     this.lastLeaderSeen = { id: this.opts.id, url: this.opts.url, epoch: result.epoch };
     this.emit('leader', this.leader());
-    this.emit('elected', result.epoch, this.isr);
+    this.emit('elected', result.epoch, this.isr, mode);
     // The lease runs from when the acquire was sent: the first renew is due a renew period after that.
-    this.checkRoundTrip(now() - sentAt);
-    return nextRenewDelay(sentAt, now(), this.opts.renewMs);
+    this.checkRoundTrip(this.now() - sentAt);
+    return nextRenewDelay(sentAt, this.now(), this.opts.renewMs);
   }
 
   private extendDeadline(sentAt: number): void {
     this.deadline = writableUntil(sentAt, this.opts.leaseMs);
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer?.cancel();
     // Fires only if no renew succeeds before the deadline: step down even while Redis hangs.
-    this.deadlineTimer = setTimeout(() => {
-      if (this.role === 'leader' && now() >= this.deadline) this.demote('lease deadline passed without a successful renew');
-    }, Math.max(0, this.deadline - now()) + 1);
+    this.deadlineTimer = this.timers.after(Math.max(0, this.deadline - this.now()) + 1, () => {
+      if (this.role === 'leader' && this.now() >= this.deadline) this.demote('lease deadline passed without a successful renew');
+    });
   }
 
   private demote(reason: string): void {
@@ -348,7 +366,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
     this.leaseValue = null;
     this.frameKeyBytes = null;
     this.deadline = 0;
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer?.cancel();
     this.knownLeader = null;
     this.opts.log('warn', `stepped down as leader: ${reason}`, 'leader.stepped_down', { reason });
     this.emit('demoted', reason);
