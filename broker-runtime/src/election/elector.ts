@@ -1,9 +1,10 @@
 import type { Logger } from '../logger.js';
 import { EventEmitter } from 'node:events';
 import type { Clock, TimePorts, TimerHandle, Timers } from '../ports/clock.js';
-import { isStorableEpoch, storableOrZero } from './epoch-range.js';
+import { isStorableEpoch } from './epoch-range.js';
 import { newFrameKey } from '../replication/frame-auth.js';
-import { acquireMode, clusterHasHistory, followerPollMs, leaseTooShortForRtt, nextLookDelay, nextRenewDelay, recoveryWaitMs, writableUntil } from './decisions.js';
+import { acquireMode, clusterHasHistory, followerPollMs, leaseTooShortForRtt, nextLookDelay, nextRenewDelay, recoveryWaitMs } from './decisions.js';
+import { epochFloor, initialLease, initialRecoveryClock, leaseStep, mayWrite, missingForMs, recoveryClockAfterRead, type LeaseEvent, type LeaseState, type RecoveryClock } from './lease-machine.js';
 import type { AcquireMode, Candidacy, InSyncSet, LeaseHolder } from './lease-store.js';
 import type { ElectionMemory, ElectionStore, ElectorRules } from './ports.js';
 
@@ -39,18 +40,16 @@ export interface ElectorEvents {
  * ends before the lease can have expired in Redis.
  */
 export class Elector extends EventEmitter<ElectorEvents> {
-  private role: 'leader' | 'follower' = 'follower';
-  private epoch = 0;
+  /** Role, epoch and write deadline: changed only by lease-machine.ts's leaseStep (see apply). */
+  private lease: LeaseState = initialLease;
   private leaseValue: string | null = null;
   /** This leadership's frame key (replication/frame-auth.ts); null unless leader. */
   private frameKeyBytes: Buffer | null = null;
-  private deadline = 0;
   private knownLeader: LeaseHolder | null = null;
   /** The last leader this broker knew of (itself included), kept when it no longer knows one. */
   private lastLeaderSeen: LeaseHolder | null = null;
   private isr: InSyncSet | null = null;
-  private isrMissingSince: number | null = null;
-  private isrMissingGeneration = -1;
+  private recovery: RecoveryClock = initialRecoveryClock;
   private redisOk = false;
   /** The reason of the current run of Redis failures (null while Redis answers), and its length. */
   private redisProblem: string | null = null;
@@ -91,21 +90,21 @@ export class Elector extends EventEmitter<ElectorEvents> {
   }
 
   isLeader(): boolean {
-    return this.role === 'leader';
+    return this.lease.role === 'leader';
   }
 
   /** Leader, and its lease certainly still valid on our own clock. */
   canWrite(): boolean {
-    if (this.rules.ignoreWriteDeadline) return this.role === 'leader';
-    return this.role === 'leader' && this.now() < this.deadline;
+    if (this.rules.ignoreWriteDeadline) return this.lease.role === 'leader';
+    return mayWrite(this.lease, this.now());
   }
 
   currentEpoch(): number {
-    return this.epoch;
+    return this.lease.epoch;
   }
 
   leader(): LeaseHolder | null {
-    return this.role === 'leader' ? { id: this.opts.id, url: this.opts.url, epoch: this.epoch } : this.knownLeader;
+    return this.isLeader() ? { id: this.opts.id, url: this.opts.url, epoch: this.lease.epoch } : this.knownLeader;
   }
 
   /** The last leader this broker knew of, even if it knows none now (cut from Redis, mid-election). */
@@ -114,7 +113,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
   }
 
   leaseMsLeft(): number | null {
-    return this.role === 'leader' ? Math.max(0, Math.round(this.deadline - this.now())) : null;
+    return this.isLeader() ? Math.max(0, Math.round(this.lease.deadline - this.now())) : null;
   }
 
   lastIsr(): InSyncSet | null {
@@ -127,12 +126,12 @@ export class Elector extends EventEmitter<ElectorEvents> {
 
   /** The lease value, for writes fenced by it (in-sync set, mirrors). Null unless leader. */
   fence(): string | null {
-    return this.role === 'leader' ? this.leaseValue : null;
+    return this.isLeader() ? this.leaseValue : null;
   }
 
   /** The key this leadership signs replication frames with; null unless leader. */
   frameKey(): Buffer | null {
-    return this.role === 'leader' ? this.frameKeyBytes : null;
+    return this.isLeader() ? this.frameKeyBytes : null;
   }
 
   /** An epoch seen elsewhere (replication from a leader): remember it; a newer one deposes us. */
@@ -141,11 +140,8 @@ export class Elector extends EventEmitter<ElectorEvents> {
       this.opts.log('warn', `ignored leader epoch ${epoch}: outside the range a log can store`);
       return;
     }
-    if (epoch > this.epoch) {
-      if (this.role === 'leader') this.demote(`a newer leader epoch ${epoch} exists`);
-      this.epoch = epoch;
-    }
-    if (holder && holder.epoch >= (this.knownLeader?.epoch ?? 0) && this.role === 'follower') this.setKnownLeader(holder);
+    this.apply({ type: 'epoch-seen', epoch });
+    if (holder && holder.epoch >= (this.knownLeader?.epoch ?? 0) && !this.isLeader()) this.setKnownLeader(holder);
     await this.state.observe(epoch);
   }
 
@@ -155,7 +151,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
     this.timer?.cancel();
     this.deadlineTimer?.cancel();
     const value = this.leaseValue;
-    if (this.role === 'leader') this.demote('shutting down');
+    this.apply({ type: 'step-down', reason: 'shutting down' });
     if (value) {
       try {
         await this.store.release(value);
@@ -172,8 +168,8 @@ export class Elector extends EventEmitter<ElectorEvents> {
    */
   async stepDown(reason: string): Promise<void> {
     const value = this.leaseValue;
-    if (this.role !== 'leader' || !value) return;
-    this.demote(reason);
+    if (!this.isLeader() || !value) return;
+    this.apply({ type: 'step-down', reason });
     try {
       await this.store.release(value);
       this.opts.log('info', 'released the leader lease');
@@ -194,7 +190,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
     this.ticking = true;
     let next = followerPollMs(this.opts.renewMs);
     try {
-      next = this.role === 'leader' ? await this.leaderTick() : await this.followerTick();
+      next = this.isLeader() ? await this.leaderTick() : await this.followerTick();
       if (this.redisProblem !== null) {
         this.opts.log('info', `redis: reachable again after ${this.redisFailures} failed attempt(s) (last: ${this.redisProblem})`);
         this.redisProblem = null;
@@ -211,7 +207,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
         this.redisProblem = why;
       }
       this.redisOk = false;
-      if (!this.rules.hastyRecovery) this.isrMissingSince = null;
+      if (!this.rules.hastyRecovery) this.recovery = { ...this.recovery, since: null };
       next = Math.min(next, 250);
     } finally {
       this.ticking = false;
@@ -236,15 +232,15 @@ export class Elector extends EventEmitter<ElectorEvents> {
     try {
       renewed = await renewing;
     } catch (err) {
-      if (this.now() >= this.deadline) this.demote(`could not renew the lease in time (${(err as Error).message})`);
+      this.apply({ type: 'renew-failed', now: this.now(), why: (err as Error).message });
       throw err;
     }
-    if (this.role !== 'leader' || this.leaseValue !== value) return 0;
+    if (!this.isLeader() || this.leaseValue !== value) return 0;
     if (!renewed) {
-      this.demote('the lease is held by someone else or expired in Redis');
+      this.apply({ type: 'renew-refused' });
       return 0;
     }
-    this.extendDeadline(sentAt);
+    this.apply({ type: 'renewed', sentAt });
     this.checkRoundTrip(this.now() - sentAt);
     const [, { isr }] = await side;
     if (isr) {
@@ -275,12 +271,8 @@ export class Elector extends EventEmitter<ElectorEvents> {
     const t = this.now();
     // The recovery wait counts from the first look at *this* Redis connection: a Redis restart
     // (a reconnect) or a failed read (tick() clears it) starts it over.
-    const generation = this.rules.hastyRecovery ? this.isrMissingGeneration : this.store.connectionGeneration();
-    if (isr || generation !== this.isrMissingGeneration) this.isrMissingSince = null;
-    if (!isr) {
-      this.isrMissingSince ??= t;
-      this.isrMissingGeneration = generation;
-    }
+    const generation = this.rules.hastyRecovery ? this.recovery.generation : this.store.connectionGeneration();
+    this.recovery = recoveryClockAfterRead(this.recovery, isr !== null, generation, t);
     const mayLead = this.opts.mayLead();
     await this.store.register({ id: this.opts.id, url: this.opts.url }, this.opts.leaseMs, isr || !mayLead ? null : this.candidacy());
     if (holder) {
@@ -297,7 +289,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
       unclean: this.opts.uncleanElection,
       isrMembers: isr ? isr.members : null,
       rememberedIsr: forget ? null : this.state.lastIsr(),
-      isrMissingForMs: this.isrMissingSince === null ? 0 : t - this.isrMissingSince,
+      isrMissingForMs: missingForMs(this.recovery, t),
       recoveryWaitMs: recoveryWaitMs(this.opts.renewMs, this.opts.leaseMs, history),
       candidates: forget ? candidates.map((c) => ({ ...c, isr: null })) : candidates,
     });
@@ -310,16 +302,13 @@ export class Elector extends EventEmitter<ElectorEvents> {
       this.opts.log('debug', 'not taking the lease: a partition is unclean until re-fetched from a leader');
       return followerPollMs(this.opts.renewMs);
     }
-    // Above every epoch any live broker has seen, not only ours: an epoch must never be reused.
-    // The logs' own last epochs count too: Redis and the state files may have forgotten an epoch
-    // (an out-of-range one is dropped when read), the records written in it have not.
-    const minEpoch = Math.max(
-      this.state.highestEpoch(),
-      this.epoch,
+    const minEpoch = epochFloor({
+      ownHighest: this.state.highestEpoch(),
+      known: this.lease.epoch,
       epochCounter,
-      storableOrZero(this.opts.candidacy().lastLogEpoch),
-      ...(this.rules.hastyRecovery ? [] : candidates.map((c) => Math.max(c.highestEpoch, storableOrZero(c.lastLogEpoch)))),
-    );
+      ownLastLogEpoch: this.opts.candidacy().lastLogEpoch,
+      candidates: this.rules.hastyRecovery ? [] : candidates,
+    });
     const sentAt = this.now();
     const frameKey = newFrameKey();
     const result = await this.store.acquire(this.opts.id, this.opts.url, this.opts.leaseMs, minEpoch, mode, frameKey);
@@ -329,11 +318,9 @@ export class Elector extends EventEmitter<ElectorEvents> {
     }
     // Durable before acting on it: a restart must never reuse this epoch.
     await this.state.observe(result.epoch);
-    this.role = 'leader';
-    this.epoch = result.epoch;
     this.leaseValue = result.value;
     this.frameKeyBytes = Buffer.from(frameKey, 'hex');
-    this.extendDeadline(sentAt);
+    this.apply({ type: 'won', epoch: result.epoch, sentAt });
     // The script answers the in-sync set it left in place: no second round trip that could fail.
     const isrNow = this.rules.isrReadAfterAcquire ? (await this.store.readLeader()).isr : result.isr;
     this.isr = isrNow ?? { epoch: result.epoch, members: [this.opts.id] };
@@ -351,21 +338,26 @@ export class Elector extends EventEmitter<ElectorEvents> {
     return nextRenewDelay(sentAt, this.now(), this.opts.renewMs);
   }
 
-  private extendDeadline(sentAt: number): void {
-    this.deadline = writableUntil(sentAt, this.opts.leaseMs);
-    this.deadlineTimer?.cancel();
-    // Fires only if no renew succeeds before the deadline: step down even while Redis hangs.
-    this.deadlineTimer = this.timers.after(Math.max(0, this.deadline - this.now()) + 1, () => {
-      if (this.role === 'leader' && this.now() >= this.deadline) this.demote('lease deadline passed without a successful renew');
-    });
+  /** Feed one event to the lease machine, then perform its effects. */
+  private apply(event: LeaseEvent): void {
+    const { state, effects } = leaseStep(this.lease, event, this.opts.leaseMs);
+    this.lease = state;
+    for (const effect of effects) {
+      if (effect.type === 'arm-deadline') this.armDeadline(effect.at);
+      else this.demote(effect.reason);
+    }
   }
 
+  /** Fires only if no renew succeeds before the deadline: step down even while Redis hangs. */
+  private armDeadline(at: number): void {
+    this.deadlineTimer?.cancel();
+    this.deadlineTimer = this.timers.after(Math.max(0, at - this.now()) + 1, () => this.apply({ type: 'deadline-check', now: this.now() }));
+  }
+
+  /** The lease machine demoted this broker: drop what only a leader holds and tell the broker. */
   private demote(reason: string): void {
-    if (this.role !== 'leader') return;
-    this.role = 'follower';
     this.leaseValue = null;
     this.frameKeyBytes = null;
-    this.deadline = 0;
     this.deadlineTimer?.cancel();
     this.knownLeader = null;
     this.opts.log('warn', `stepped down as leader: ${reason}`, 'leader.stepped_down', { reason });
