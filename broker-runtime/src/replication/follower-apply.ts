@@ -7,6 +7,7 @@ import type { Clock } from '../ports/clock.js';
 import { decideTruncation, epochAt } from './divergence.js';
 import { continuesLog, decideFollowerLogStart } from './log-start.js';
 import type { HighWatermarkWaiters } from './hwm-waiters.js';
+import type { ReplicationRules } from './rules.js';
 import { FRAME_AUTH_HEADER, macMatches, parseFrameAuth } from './frame-auth.js';
 import { decodeFrame, encodeAnswer, type PartState, type ReplicateAnswer } from './wire.js';
 
@@ -24,6 +25,8 @@ export interface FollowerApplyOptions {
   log(level: 'debug' | 'info' | 'warn' | 'error', line: string): void;
   /** Monotonic time (systemClock in production). */
   clock: Clock;
+  /** Empty (the default) outside the simulator. */
+  rules?: ReplicationRules;
 }
 
 /**
@@ -107,7 +110,9 @@ export class FollowerApply {
         if (log.logStartOffset() > 0) state.logStart = log.logStartOffset();
         return state;
       };
-      const cut = decideTruncation({ epochs: log.epochs(), logEnd: log.logEndOffset(), highWatermark: log.highWatermark() }, { ...part, leaderEpoch: header.epoch });
+      // cutWhenTold: no epoch at the cut, so whatever is held there counts as a conflict.
+      const request = this.o.rules?.cutWhenTold ? { ...part, truncateEpoch: undefined } : part;
+      const cut = decideTruncation({ epochs: log.epochs(), logEnd: log.logEndOffset(), highWatermark: log.highWatermark() }, { ...request, leaderEpoch: header.epoch });
       if (cut.action === 'refuse') {
         this.o.log('warn', `${log.topic}/${log.partition}: refusing leader ${header.leader.id} (epoch ${header.epoch}): ${cut.reason}`);
         parts.push(mismatch(cut.reason));

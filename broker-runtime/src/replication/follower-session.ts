@@ -4,6 +4,7 @@ import { epochAt, epochsFrom } from './divergence.js';
 import { resumeAfterMismatch, sendFrom } from './log-start.js';
 import { FRAME_AUTH_HEADER, signFrame } from './frame-auth.js';
 import { TransportError, type FramePoster } from './transport.js';
+import type { ReplicationRules } from './rules.js';
 import { unreachableReason } from './unreachable.js';
 import { decodeAnswer, encodeFrame, type ReplicateAnswer, type ReplicateHeader, type ReplicatePart } from './wire.js';
 
@@ -40,6 +41,7 @@ export interface SessionContext {
   /** The follower knows a newer epoch: this leader is deposed. */
   onStaleEpoch(epoch: number): void;
   log(level: 'debug' | 'info' | 'warn' | 'error', line: string): void;
+  rules: ReplicationRules;
 }
 
 interface PartitionProgress {
@@ -314,10 +316,12 @@ export class FollowerSession {
           if (!this.refusalsLogged.has(k)) this.ctx.log('error', `follower ${this.id} refused to cut ${sent.topic}/${sent.partition}: ${state.refused}`);
           this.refusalsLogged.add(k);
         }
-        const resume = resumeAfterMismatch(
-          { epochs: log.epochs(), logEnd: log.logEndOffset(), logStart: log.logStartOffset() },
-          { epochs: state.epochs ?? [], logEnd: state.logEndOffset, logStart: state.logStart ?? 0 },
-        );
+        const resume = this.ctx.rules.skipDivergenceCheck
+          ? trustFollowerEnd(state.logEndOffset, log.logEndOffset())
+          : resumeAfterMismatch(
+              { epochs: log.epochs(), logEnd: log.logEndOffset(), logStart: log.logStartOffset() },
+              { epochs: state.epochs ?? [], logEnd: state.logEndOffset, logStart: state.logStart ?? 0 },
+            );
         p.truncateTo = resume.truncateTo;
         p.nextOffset = resume.nextOffset;
         p.matched = Math.min(resume.nextOffset, state.logEndOffset);
@@ -354,4 +358,10 @@ export class FollowerSession {
       this.wakeUp = wakeUp;
     });
   }
+}
+
+/** The rule `skipDivergenceCheck` puts in place of resumeAfterMismatch: the follower's records taken for the leader's. */
+function trustFollowerEnd(followerEnd: number, leaderEnd: number): { nextOffset: number; truncateTo: number | undefined } {
+  const at = Math.min(followerEnd, leaderEnd);
+  return { nextOffset: at, truncateTo: at < followerEnd ? at : undefined };
 }

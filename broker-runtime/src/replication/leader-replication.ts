@@ -4,6 +4,7 @@ import type { TimePorts, TimerHandle } from '../ports/clock.js';
 import type { LogManager, PartitionLog } from '../log/types.js';
 import { FollowerSession } from './follower-session.js';
 import type { FramePoster } from './transport.js';
+import type { ReplicationRules } from './rules.js';
 import type { HighWatermarkWaiters } from './hwm-waiters.js';
 import { laggingFollowers, mayRejoin, nextHighWatermark } from './isr.js';
 
@@ -47,6 +48,8 @@ export interface LeaderReplicationOptions {
   /** The write number of the in-sync set this leadership started from. */
   initialIsrVersion: number;
   log: Logger;
+  /** Empty (the default) outside the simulator. */
+  rules?: ReplicationRules;
 }
 
 /**
@@ -148,7 +151,7 @@ export class LeaderReplication {
     const next = nextHighWatermark({
       current,
       leaderEnd: log.logEndOffset(),
-      followerEnds: this.commitFollowers().map((s) => s.matched(log.topic, log.partition)),
+      followerEnds: this.o.rules?.hwmIgnoresFollowers ? [] : this.commitFollowers().map((s) => s.matched(log.topic, log.partition)),
       inSyncCount: this.isr.size,
       minInsync: this.o.minInsync,
     });
@@ -219,6 +222,7 @@ export class LeaderReplication {
       onProgress: (session, logs) => this.onProgress(session, logs),
       onStaleEpoch: (epoch) => this.o.onStaleEpoch(epoch),
       log: this.o.log,
+      rules: this.o.rules ?? {},
     });
     this.sessions.set(id, s);
     if (url) s.start();
@@ -288,7 +292,7 @@ export class LeaderReplication {
         this.o.log('warn', `could not record the in-sync set change (${change} ${id}): ${(err as Error).message}`);
         // Unknown outcome: Redis may list the new member already. Keep counting it for commits
         // (counting more members is always safe) until a shrink is recorded.
-        if (change === 'expand') this.isr.add(id);
+        if (change === 'expand' && !this.o.rules?.dropUnknownExpansion) this.isr.add(id);
       } finally {
         if (change === 'expand') this.joining.delete(id);
         else this.leaving.delete(id);
