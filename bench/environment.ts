@@ -146,6 +146,8 @@ export async function startCluster(settings: BrokerSettings, material: SecurityM
     leaseSeconds: settings.leaseSeconds,
     renewSeconds: settings.renewSeconds,
     minInsync: settings.minInsync,
+    // Every broker also speaks Kafka's protocol (the kafka workload; idle otherwise).
+    kafka: true,
     token: secured.token,
     tls: secured.tls,
     extra: [

@@ -16,6 +16,7 @@ import { endToEnd } from './workloads/end-to-end.js';
 import { failover } from './workloads/failover.js';
 import { partitions } from './workloads/partitions.js';
 import { groups } from './workloads/groups.js';
+import { kafkaWorkload } from './workloads/kafka.js';
 import { singleProduce } from './workloads/single-produce.js';
 
 /**
@@ -26,6 +27,7 @@ const RUNNERS: Record<Workload, (ctx: WorkloadContext) => Promise<Row[]>> = {
   single: singleProduce,
   batch: batchProduce,
   consume,
+  kafka: kafkaWorkload,
   e2e: endToEnd,
   compression: compressionWorkload,
   groups,
@@ -34,7 +36,7 @@ const RUNNERS: Record<Workload, (ctx: WorkloadContext) => Promise<Row[]>> = {
 };
 
 export const CLIENT_DESCRIPTION =
-  'a minimal HTTP/1.1 client on one keep-alive socket per concurrent client (bench/http-conn.ts; ~12 µs of client CPU per request, against ~50 µs for node:http with a keep-alive Agent and ~0.5 ms for fetch); ioredis 5 for Redis';
+  'a minimal HTTP/1.1 client on one keep-alive socket per concurrent client (bench/http-conn.ts; ~12 µs of client CPU per request, against ~50 µs for node:http with a keep-alive Agent and ~0.5 ms for fetch); a raw-wire pipelined Kafka client for the Kafka rows (bench/kafka-conn.ts); ioredis 5 for Redis';
 
 /** CPU and memory figures come from /proc: elsewhere they are skipped, not failed. */
 function explainMissingProc(row: Row): Row {

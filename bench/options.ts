@@ -1,6 +1,6 @@
 /** Command line of `npm run bench`, parsed once into one typed object. */
 
-export const WORKLOADS = ['single', 'batch', 'consume', 'e2e', 'compression', 'groups', 'failover', 'partitions'] as const;
+export const WORKLOADS = ['single', 'batch', 'consume', 'kafka', 'e2e', 'compression', 'groups', 'failover', 'partitions'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 export type Mode = 'full' | 'quick' | 'smoke';
 export type FsyncPolicy = 'always' | 'interval' | 'never';

@@ -134,7 +134,7 @@ export async function batchProduce(ctx: WorkloadContext): Promise<Row[]> {
 }
 
 /** 4 workers, each sending 1,000 XADDs as one pipeline and waiting for it; answers records/s and server CPU µs per record. */
-async function pipelinedXadd(redis: Redis, ms: number): Promise<{ rate: number; cpuUsPerRecord: number | null }> {
+export async function pipelinedXadd(redis: Redis, ms: number): Promise<{ rate: number; cpuUsPerRecord: number | null }> {
   const values = Array.from({ length: BATCH }, (_, i) => payloadText(i));
   let records = 0;
   const cpuBefore = await redisCpuMs(redis);

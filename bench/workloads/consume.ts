@@ -122,7 +122,7 @@ async function fillYak(url: string, total: number, partitions: number, security:
   }
 }
 
-async function fillRedis(redis: Redis, total: number, partitions: number): Promise<void> {
+export async function fillRedis(redis: Redis, total: number, partitions: number): Promise<void> {
   const values = Array.from({ length: FILL_BATCH }, (_, i) => payloadText(i));
   for (let done = 0; done < total; done += FILL_BATCH) {
     const p = redis.pipeline();
@@ -145,7 +145,7 @@ async function readPartition(conn: HttpConnection, partition: number, end: numbe
   return n;
 }
 
-async function readStream(redis: Redis, key: string): Promise<number> {
+export async function readStream(redis: Redis, key: string): Promise<number> {
   let start = '-';
   let n = 0;
   for (;;) {

@@ -92,6 +92,8 @@ export interface BrokerSnapshot {
   id: string;
   url: string;
   port: number;
+  /** Its Kafka listener's port on 127.0.0.1 (0 before it was first started). */
+  kafkaPort: number;
   process: ProcessInfo;
   /** Answered its /health in the last poll. */
   reachable: boolean;
@@ -299,6 +301,83 @@ export interface TopicSummary {
   partitions: { partition: number; highWatermark: number }[];
 }
 
+/** How the developer's own Kafka clients connect to the desktop cluster (the Dashboard shows it). */
+export interface KafkaAccess {
+  /** Every broker's Kafka listener, `127.0.0.1:PORT,...` (empty while none was started). */
+  bootstrap: string;
+  securityProtocol: 'SASL_PLAINTEXT';
+  mechanism: 'PLAIN';
+  /** A principal of its own (produce and consume on every topic, no admin), not the app's. */
+  username: string;
+  password: string;
+  /** A ready kcat command line listing the topics (kcat -L) with these settings. */
+  kcat: string;
+}
+
+// --- consumer groups run by the app (issue 14)
+
+export type GroupStrategyName = 'range' | 'roundrobin' | 'sticky';
+
+/** Start members of a group in the app's main process: real GroupConsumers over the cluster's credential. */
+export interface GroupMembersRequest {
+  group: string;
+  topic: string;
+  /** How many members to add (1–8). */
+  count: number;
+  /** How the coordinator assigns partitions. Default 'range' (the broker's default). */
+  strategy?: GroupStrategyName;
+  /** No heartbeat for this long and the coordinator removes the member (500–60 000 ms). Default 6000. */
+  sessionTimeoutMs?: number;
+  /** Time spent "processing" each record (0–1000 ms), so lag can be watched falling. Default 10. */
+  processDelayMs?: number;
+  /** Where a partition with no committed offset starts: 'earliest' (default) or 'latest' (its high-water mark). */
+  startFrom?: 'earliest' | 'latest';
+}
+
+/** stop = graceful close (commit, leave); freeze = stop heartbeating and processing (its session expires); resume = thaw a frozen one. */
+export type GroupMemberAction = 'stop' | 'freeze' | 'resume';
+
+/** One member the app runs, as the app itself knows it (what it processed); where it stands in the group comes from the leader. */
+export interface AppGroupMember {
+  /** The app's name for it, also sent as the member's client id (so the leader's describe names it). */
+  name: string;
+  group: string;
+  topic: string;
+  /** The id the coordinator gave it at its last join (null before the first). */
+  memberId: string | null;
+  /** The generation of its last join, as the member was told (-1 before the first). */
+  generation: number;
+  state: 'joining' | 'running' | 'frozen' | 'stopped' | 'failed';
+  /** Records handed to its handler, in all. */
+  processed: number;
+  /** Records processed per partition ("<partition>": count). */
+  processedByPartition: Record<string, number>;
+  startedAt: number;
+  error: string | null;
+}
+
+/** GET /groups/{group} on the leader, camelCased: the truth about who holds what. */
+export interface GroupBrokerView {
+  state: string;
+  protocol: string;
+  generation: number;
+  /** The member the coordinator made the group's leader. */
+  leader: string | null;
+  members: { memberId: string; clientId: string; sessionTimeoutMs: number; partitions: { topic: string; partition: number }[] }[];
+  offsets: { topic: string; partition: number; committedOffset: number | null; highWatermark: number; lag: number | null; memberId: string | null }[];
+  lag: number;
+}
+
+export interface GroupDescription {
+  group: string;
+  /** When the leader answered (supervisor clock). */
+  at: number;
+  /** The leader's answer; null when the coordinator knows no such group (404 UNKNOWN_GROUP). */
+  broker: GroupBrokerView | null;
+  /** The app's own members of this group (stopped ones included, newest last). */
+  members: AppGroupMember[];
+}
+
 export type Unsubscribe = () => void;
 
 export interface ClusterApi {
@@ -343,11 +422,23 @@ export interface ClusterApi {
    */
   produceOnBroker(brokerId: string, requests: ProduceRequest[], timeoutMs?: number): Promise<BrokerProduceAnswer[]>;
 
+  // --- consumer groups run by the app (members live in the main process, not in the page)
+  /** Starts `count` members of the group; resolves with their names (they join in the background). */
+  startGroupMembers(request: GroupMembersRequest): Promise<string[]>;
+  /** Stops, freezes or resumes one member by its name. */
+  groupMemberAction(name: string, action: GroupMemberAction): Promise<void>;
+  /** Stops every member the app runs in this group (gracefully: commit, leave); resolves to how many. */
+  stopGroupMembers(group: string): Promise<number>;
+  /** The leader's GET /groups/{group} with the app's own members of the group. */
+  describeGroup(group: string): Promise<GroupDescription>;
+
   // --- push streams
   onSnapshot(listener: (snapshot: ClusterSnapshot) => void): Unsubscribe;
   onEvent(listener: (event: ClusterEvent) => void): Unsubscribe;
   /** Recent events, oldest first (for a renderer that starts late). */
   recentEvents(): Promise<ClusterEvent[]>;
+  /** Bootstrap servers and SASL credentials for Kafka clients (kcat, KafkaJS…); rejects before the first start. */
+  kafkaAccess(): Promise<KafkaAccess>;
 }
 
 /** The method names that are request/response calls (every host must serve each one). */
@@ -372,7 +463,12 @@ export const CLUSTER_API_CALLS = [
   'createTopic',
   'setTopicConfig',
   'produceOnBroker',
+  'startGroupMembers',
+  'groupMemberAction',
+  'stopGroupMembers',
+  'describeGroup',
   'recentEvents',
+  'kafkaAccess',
 ] as const satisfies readonly (keyof ClusterApi)[];
 
 export type ClusterApiCall = (typeof CLUSTER_API_CALLS)[number];

@@ -1,10 +1,13 @@
+import { redisCommandTimeoutMs } from '../../broker-runtime/src/election/decisions.js';
+import { Elector } from '../../broker-runtime/src/election/elector.js';
 import type { AcquireMode } from '../../broker-runtime/src/election/lease-store.js';
+import type { ElectorRules } from '../../broker-runtime/src/election/ports.js';
 import type { Mutation } from './config.js';
 import { Disk, SimLog } from './disk.js';
-import { SimElector } from './elector.js';
 import { SimFollowerApply } from './follower.js';
 import { newerIsr } from '../../broker-runtime/src/election/decisions.js';
 import { SimLeaderReplication } from './leader.js';
+import { SimBrokerState, SimLeaseStore, simTime } from './ports.js';
 import type { SimIsr } from './redis.js';
 import type { Probe, Runtime, SimAnswer, SimFrame, Timer } from './runtime.js';
 import { SimWaiters } from './waiters.js';
@@ -25,13 +28,25 @@ export interface SimBrokerConfig {
 /** After an append the outcome is unknown (503 outcome unknown, 504): the next leader may still commit it. */
 export type ProduceOutcome = { ok: true; offset: number } | { ok: false; error: 'NOT_LEADER' | 'NOT_ENOUGH_REPLICAS' | 'NOT_COMMITTED' | 'TIMEOUT'; appended: boolean };
 
+/** The elector's rules under a mutation: the real Elector with one rule put back as it was. */
+export function electorRules(mutation: Mutation | null): ElectorRules {
+  return {
+    ignoreWriteDeadline: mutation === 'no-write-deadline',
+    isrReadAfterAcquire: mutation === 'revert-B',
+    hastyRecovery: mutation === 'revert-D',
+    ignoreRememberedIsr: mutation === 'revert-D2',
+  };
+}
+
 /**
- * broker/broker.ts for the simulation: the elector, the follower side, the leader side in
- * whichever role the broker has now, produce as produceInner does it, and the periodic fsync.
+ * broker/broker.ts for the simulation: the real elector (election/elector.ts over the fake Redis,
+ * clock and disk), the follower side, the leader side in whichever role the broker has now,
+ * produce as produceInner does it, and the periodic fsync.
  */
 export class SimBroker {
   readonly logs: SimLog[];
-  readonly elector: SimElector;
+  readonly elector: Elector;
+  private readonly store: SimLeaseStore;
   private readonly follower: SimFollowerApply;
   private readonly commits: SimWaiters;
   leaderRep: SimLeaderReplication | null = null;
@@ -46,20 +61,34 @@ export class SimBroker {
   ) {
     this.logs = disk.parts.map((d, i) => new SimLog(i, d));
     this.commits = new SimWaiters(rt);
-    this.elector = new SimElector(rt, disk, {
-      id: cfg.id,
-      leaseMs: cfg.leaseMs,
-      renewMs: cfg.renewMs,
-      uncleanElection: cfg.uncleanElection,
-      candidacy: () => ({
-        lastLogEpoch: Math.max(-1, ...this.logs.map((l) => l.lastEpoch())),
-        logEndTotal: this.logs.reduce((sum, l) => sum + l.logEndOffset(), 0),
-      }),
-      onElected: (epoch, isr, mode) => this.becomeLeader(epoch, isr, mode),
-      mayLead: () => true,
-      onDemoted: () => this.becomeFollower(),
-      mutation: cfg.mutation,
-    });
+    this.store = new SimLeaseStore(rt, redisCommandTimeoutMs(cfg.leaseMs, cfg.renewMs));
+    this.elector = new Elector(
+      this.store,
+      new SimBrokerState(disk),
+      {
+        id: cfg.id,
+        url: `sim://${cfg.id}`,
+        leaseMs: cfg.leaseMs,
+        renewMs: cfg.renewMs,
+        // any-broker-may-lead: every broker takes the lease by unclean election.
+        uncleanElection: cfg.uncleanElection || cfg.mutation === 'any-broker-may-lead',
+        candidacy: () => ({
+          lastLogEpoch: Math.max(-1, ...this.logs.map((l) => l.lastEpoch())),
+          logEndTotal: this.logs.reduce((sum, l) => sum + l.logEndOffset(), 0),
+        }),
+        // Storage corruption and full disks are not modelled: no partition is ever unclean.
+        mayLead: () => true,
+        storageWritable: () => true,
+        log: (level, line) => {
+          if (level !== 'debug') rt.note(line);
+        },
+        redisDisplay: 'redis',
+      },
+      simTime(rt),
+      electorRules(cfg.mutation),
+    );
+    this.elector.on('elected', (epoch, isr, mode) => this.becomeLeader(epoch, isr, mode));
+    this.elector.on('demoted', () => this.becomeFollower());
     this.follower = new SimFollowerApply({
       logs: this.logs,
       currentEpoch: () => this.elector.currentEpoch(),
@@ -81,7 +110,13 @@ export class SimBroker {
     this.flushTimer?.cancel();
     const rep = this.leaderRep;
     if (rep) await rep.leave();
-    return this.elector.stop();
+    await this.elector.stop();
+    return this.store.released;
+  }
+
+  /** The events channel said a leader released its lease. */
+  onReleased(): void {
+    this.store.deliverRelease();
   }
 
   replicate(frame: SimFrame): Promise<SimAnswer> {

@@ -263,7 +263,7 @@ export class World {
   publishRelease(): void {
     for (const p of this.procs.values()) {
       this.net.send('redis', p.id, () => {
-        if (p.up) p.broker?.elector.onReleased();
+        if (p.up) p.broker?.onReleased();
       }, p.id, p.inc);
     }
   }

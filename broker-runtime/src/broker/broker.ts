@@ -27,6 +27,7 @@ import { HighWatermarkWaiters } from '../replication/hwm-waiters.js';
 import { LeaderReplication } from '../replication/leader-replication.js';
 import { FrameTransport } from '../replication/transport.js';
 import { outboundTls } from '../config/tls.js';
+import { systemTime } from '../ports/clock.js';
 import { advertisedWarning, checkAdvertisedUrl, type AdvertisedCheck } from './advertised-check.js';
 import { createBrokerMetrics, type BrokerMetrics } from './broker-metrics.js';
 import { HwmMirror } from './hwm-mirror.js';
@@ -59,8 +60,8 @@ export class Broker implements BrokerService {
   readonly groups: GroupCoordinator;
   private readonly store: LeaseStore;
   private readonly elector: Elector;
-  private readonly commits = new HighWatermarkWaiters();
-  private readonly reads = new HighWatermarkWaiters();
+  private readonly commits = new HighWatermarkWaiters(systemTime.timers);
+  private readonly reads = new HighWatermarkWaiters(systemTime.timers);
   private readonly follower: FollowerApply;
   private readonly spreader = new RoundRobinByTopic();
   private readonly mirror: HwmMirror;
@@ -125,7 +126,7 @@ export class Broker implements BrokerService {
       storageWritable: () => !storage.faulted(),
       log,
       ...(config.kafkaAdvertised ? { kafka: this.kafkaAddress() } : {}),
-    });
+    }, systemTime);
     storage.on('change', (faulted) => this.onStorageChange(faulted));
     this.elector.on('elected', (epoch, isr) => this.becomeLeader(epoch, isr.members, isr.epoch === epoch ? (isr.version ?? 0) : 0));
     this.elector.on('demoted', (reason) => this.becomeFollower(reason));
@@ -148,6 +149,7 @@ export class Broker implements BrokerService {
         this.stats.replicatedRecords.inc(records);
       },
       log,
+      clock: systemTime.clock,
     });
     this.mirror = new HwmMirror(logs, this.store, () => this.elector.fence(), log);
     this.groups = new GroupCoordinator(
@@ -241,8 +243,9 @@ export class Broker implements BrokerService {
       topics: () => this.logs.topics(),
       partition: (topic, partition) => this.logs.partition(topic, partition),
       waitCommitted: (log, offset, waitMs) => this.reads.wait(log, offset, waitMs),
-      produce: (topic, records) => this.produce(topic, records),
+      produce: (topic, records, compression) => this.produce(topic, records, compression),
       createTopic: (name, partitions) => this.createTopic(name, partitions),
+      groups: this.groups,
       defaultPartitions: this.config.defaultPartitions,
       maxMessageBytes: this.config.maxMessageBytes,
     };
@@ -302,6 +305,7 @@ export class Broker implements BrokerService {
       frameKey: this.elector.frameKey()!,
       self: { id: this.config.id, url: this.config.advertisedUrl },
       transport: this.transport,
+      time: systemTime,
       initialIsr: isr,
       minInsync: (topic) => this.minInsyncFor(topic),
       replicaLagMs: this.config.replicaLagMs,

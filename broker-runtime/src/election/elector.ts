@@ -1,11 +1,12 @@
 import type { Logger } from '../logger.js';
 import { EventEmitter } from 'node:events';
-import { performance } from 'node:perf_hooks';
-import type { BrokerState } from './broker-state.js';
-import { isStorableEpoch, storableOrZero } from './epoch-range.js';
+import type { Clock, TimePorts, TimerHandle, Timers } from '../ports/clock.js';
+import { isStorableEpoch } from './epoch-range.js';
 import { newFrameKey } from '../replication/frame-auth.js';
-import { acquireMode, clusterHasHistory, followerPollMs, leaseTooShortForRtt, nextLookDelay, nextRenewDelay, recoveryWaitMs, writableUntil } from './decisions.js';
-import type { BrokerRegistration, Candidacy, InSyncSet, LeaseHolder, LeaseStore } from './lease-store.js';
+import { acquireMode, clusterHasHistory, followerPollMs, leaseTooShortForRtt, nextLookDelay, nextRenewDelay, recoveryWaitMs } from './decisions.js';
+import { epochFloor, initialLease, initialRecoveryClock, leaseStep, mayWrite, missingForMs, recoveryClockAfterRead, type LeaseEvent, type LeaseState, type RecoveryClock } from './lease-machine.js';
+import type { AcquireMode, BrokerRegistration, Candidacy, InSyncSet, LeaseHolder } from './lease-store.js';
+import type { ElectionMemory, ElectionStore, ElectorRules } from './ports.js';
 import type { KafkaAddress } from '../kafka/backend.js';
 
 export interface ElectorOptions {
@@ -29,14 +30,12 @@ export interface ElectorOptions {
 
 export interface ElectorEvents {
   /** This broker won the lease with `epoch`; `isr` is the in-sync set recorded in Redis at that moment. */
-  elected: [epoch: number, isr: InSyncSet];
+  elected: [epoch: number, isr: InSyncSet, mode: AcquireMode];
   /** This broker stopped being leader (lease lost, could not renew, a newer epoch seen, shutdown). */
   demoted: [reason: string];
   /** The known leader changed (including to none). */
   leader: [holder: LeaseHolder | null];
 }
-
-const now = () => performance.now();
 
 /**
  * Runs this broker's side of the lease election: renews while leader, watches and competes while
@@ -44,24 +43,22 @@ const now = () => performance.now();
  * ends before the lease can have expired in Redis.
  */
 export class Elector extends EventEmitter<ElectorEvents> {
-  private role: 'leader' | 'follower' = 'follower';
-  private epoch = 0;
+  /** Role, epoch and write deadline: changed only by lease-machine.ts's leaseStep (see apply). */
+  private lease: LeaseState = initialLease;
   private leaseValue: string | null = null;
   /** This leadership's frame key (replication/frame-auth.ts); null unless leader. */
   private frameKeyBytes: Buffer | null = null;
-  private deadline = 0;
   private knownLeader: LeaseHolder | null = null;
   /** The last leader this broker knew of (itself included), kept when it no longer knows one. */
   private lastLeaderSeen: LeaseHolder | null = null;
   private isr: InSyncSet | null = null;
-  private isrMissingSince: number | null = null;
-  private isrMissingGeneration = -1;
+  private recovery: RecoveryClock = initialRecoveryClock;
   private redisOk = false;
   /** The reason of the current run of Redis failures (null while Redis answers), and its length. */
   private redisProblem: string | null = null;
   private redisFailures = 0;
-  private timer: NodeJS.Timeout | null = null;
-  private deadlineTimer: NodeJS.Timeout | null = null;
+  private timer: TimerHandle | null = null;
+  private deadlineTimer: TimerHandle | null = null;
   private stopped = false;
   private ticking = false;
   /** A lease taken but not acknowledged by enough Redis replicas was warned about (until one is won). */
@@ -69,12 +66,27 @@ export class Elector extends EventEmitter<ElectorEvents> {
   /** The slowest renew round trip since the last warning about it (ms); 0 when the lease has room. */
   private slowRttWarnedAt = 0;
 
+  private readonly clock: Clock;
+  private readonly timers: Timers;
+
+  /**
+   * `store` is the lease store (Redis), `state` what survives restarts (broker-state.json), `time`
+   * the clock and timers (systemTime in production); `rules` stays empty outside the simulator.
+   */
   constructor(
-    private readonly store: LeaseStore,
-    private readonly state: BrokerState,
+    private readonly store: ElectionStore,
+    private readonly state: ElectionMemory,
     private readonly opts: ElectorOptions,
+    time: TimePorts,
+    private readonly rules: ElectorRules = {},
   ) {
     super();
+    this.clock = time.clock;
+    this.timers = time.timers;
+  }
+
+  private now(): number {
+    return this.clock.now();
   }
 
   start(): void {
@@ -83,20 +95,21 @@ export class Elector extends EventEmitter<ElectorEvents> {
   }
 
   isLeader(): boolean {
-    return this.role === 'leader';
+    return this.lease.role === 'leader';
   }
 
   /** Leader, and its lease certainly still valid on our own clock. */
   canWrite(): boolean {
-    return this.role === 'leader' && now() < this.deadline;
+    if (this.rules.ignoreWriteDeadline) return this.lease.role === 'leader';
+    return mayWrite(this.lease, this.now());
   }
 
   currentEpoch(): number {
-    return this.epoch;
+    return this.lease.epoch;
   }
 
   leader(): LeaseHolder | null {
-    return this.role === 'leader' ? { id: this.opts.id, url: this.opts.url, epoch: this.epoch } : this.knownLeader;
+    return this.isLeader() ? { id: this.opts.id, url: this.opts.url, epoch: this.lease.epoch } : this.knownLeader;
   }
 
   /** The last leader this broker knew of, even if it knows none now (cut from Redis, mid-election). */
@@ -105,7 +118,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
   }
 
   leaseMsLeft(): number | null {
-    return this.role === 'leader' ? Math.max(0, Math.round(this.deadline - now())) : null;
+    return this.isLeader() ? Math.max(0, Math.round(this.lease.deadline - this.now())) : null;
   }
 
   lastIsr(): InSyncSet | null {
@@ -118,12 +131,12 @@ export class Elector extends EventEmitter<ElectorEvents> {
 
   /** The lease value, for writes fenced by it (in-sync set, mirrors). Null unless leader. */
   fence(): string | null {
-    return this.role === 'leader' ? this.leaseValue : null;
+    return this.isLeader() ? this.leaseValue : null;
   }
 
   /** The key this leadership signs replication frames with; null unless leader. */
   frameKey(): Buffer | null {
-    return this.role === 'leader' ? this.frameKeyBytes : null;
+    return this.isLeader() ? this.frameKeyBytes : null;
   }
 
   /** An epoch seen elsewhere (replication from a leader): remember it; a newer one deposes us. */
@@ -132,21 +145,18 @@ export class Elector extends EventEmitter<ElectorEvents> {
       this.opts.log('warn', `ignored leader epoch ${epoch}: outside the range a log can store`);
       return;
     }
-    if (epoch > this.epoch) {
-      if (this.role === 'leader') this.demote(`a newer leader epoch ${epoch} exists`);
-      this.epoch = epoch;
-    }
-    if (holder && holder.epoch >= (this.knownLeader?.epoch ?? 0) && this.role === 'follower') this.setKnownLeader(holder);
+    this.apply({ type: 'epoch-seen', epoch });
+    if (holder && holder.epoch >= (this.knownLeader?.epoch ?? 0) && !this.isLeader()) this.setKnownLeader(holder);
     await this.state.observe(epoch);
   }
 
   /** Stop; a leader releases its lease at once so another broker takes over without waiting. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.timer?.cancel();
+    this.deadlineTimer?.cancel();
     const value = this.leaseValue;
-    if (this.role === 'leader') this.demote('shutting down');
+    this.apply({ type: 'step-down', reason: 'shutting down' });
     if (value) {
       try {
         await this.store.release(value);
@@ -163,8 +173,8 @@ export class Elector extends EventEmitter<ElectorEvents> {
    */
   async stepDown(reason: string): Promise<void> {
     const value = this.leaseValue;
-    if (this.role !== 'leader' || !value) return;
-    this.demote(reason);
+    if (!this.isLeader() || !value) return;
+    this.apply({ type: 'step-down', reason });
     try {
       await this.store.release(value);
       this.opts.log('info', 'released the leader lease');
@@ -175,8 +185,8 @@ export class Elector extends EventEmitter<ElectorEvents> {
 
   private schedule(delayMs: number): void {
     if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), delayMs);
+    this.timer?.cancel();
+    this.timer = this.timers.after(delayMs, () => void this.tick());
   }
 
   private async tick(): Promise<void> {
@@ -185,7 +195,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
     this.ticking = true;
     let next = followerPollMs(this.opts.renewMs);
     try {
-      next = this.role === 'leader' ? await this.leaderTick() : await this.followerTick();
+      next = this.isLeader() ? await this.leaderTick() : await this.followerTick();
       if (this.redisProblem !== null) {
         this.opts.log('info', `redis: reachable again after ${this.redisFailures} failed attempt(s) (last: ${this.redisProblem})`);
         this.redisProblem = null;
@@ -204,7 +214,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
         this.redisProblem = why;
       }
       this.redisOk = false;
-      this.isrMissingSince = null;
+      if (!this.rules.hastyRecovery) this.recovery = { ...this.recovery, since: null };
       next = Math.min(next, 250);
     } finally {
       this.ticking = false;
@@ -223,7 +233,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
   private async leaderTick(): Promise<number> {
     const value = this.leaseValue;
     if (!value) return 0;
-    const sentAt = now();
+    const sentAt = this.now();
     // The registration and the in-sync set read go out right behind the renew (one connection
     // pipelines them): one round trip per period, and the renew never waits behind them.
     const renewing = this.store.renew(value, this.opts.leaseMs);
@@ -233,22 +243,22 @@ export class Elector extends EventEmitter<ElectorEvents> {
     try {
       renewed = await renewing;
     } catch (err) {
-      if (now() >= this.deadline) this.demote(`could not renew the lease in time (${(err as Error).message})`);
+      this.apply({ type: 'renew-failed', now: this.now(), why: (err as Error).message });
       throw err;
     }
-    if (this.role !== 'leader' || this.leaseValue !== value) return 0;
+    if (!this.isLeader() || this.leaseValue !== value) return 0;
     if (!renewed) {
-      this.demote('the lease is held by someone else or expired in Redis');
+      this.apply({ type: 'renew-refused' });
       return 0;
     }
-    this.extendDeadline(sentAt);
-    this.checkRoundTrip(now() - sentAt);
+    this.apply({ type: 'renewed', sentAt });
+    this.checkRoundTrip(this.now() - sentAt);
     const [, { isr }] = await side;
     if (isr) {
       this.isr = isr;
       await this.state.rememberIsr(isr);
     }
-    return nextRenewDelay(sentAt, now(), this.opts.renewMs);
+    return nextRenewDelay(sentAt, this.now(), this.opts.renewMs);
   }
 
   /** One warning when the Redis round trip leaves the lease too little room, one when it is fine again. */
@@ -269,15 +279,11 @@ export class Elector extends EventEmitter<ElectorEvents> {
     const { holder, pttlMs, isr, epochCounter } = await this.store.readLeader();
     this.isr = isr;
     if (isr) await this.state.rememberIsr(isr);
-    const t = now();
+    const t = this.now();
     // The recovery wait counts from the first look at *this* Redis connection: a Redis restart
     // (a reconnect) or a failed read (tick() clears it) starts it over.
-    const generation = this.store.connectionGeneration();
-    if (isr || generation !== this.isrMissingGeneration) this.isrMissingSince = null;
-    if (!isr) {
-      this.isrMissingSince ??= t;
-      this.isrMissingGeneration = generation;
-    }
+    const generation = this.rules.hastyRecovery ? this.recovery.generation : this.store.connectionGeneration();
+    this.recovery = recoveryClockAfterRead(this.recovery, isr !== null, generation, t);
     const mayLead = this.opts.mayLead();
     await this.store.register(this.registration(), this.opts.leaseMs, isr || !mayLead ? null : this.candidacy());
     if (holder) {
@@ -287,15 +293,17 @@ export class Elector extends EventEmitter<ElectorEvents> {
     }
     this.setKnownLeader(null);
     const candidates = isr ? [] : await this.store.listCandidates();
+    const history = clusterHasHistory(epochCounter, [...candidates, this.candidacy()]) && !this.rules.hastyRecovery;
+    const forget = this.rules.ignoreRememberedIsr === true;
     const mode = acquireMode({
       self: this.opts.id,
       unclean: this.opts.uncleanElection,
       isrMembers: isr ? isr.members : null,
       recordedIsr: isr,
-      rememberedIsr: this.state.lastIsr(),
-      isrMissingForMs: this.isrMissingSince === null ? 0 : t - this.isrMissingSince,
-      recoveryWaitMs: recoveryWaitMs(this.opts.renewMs, this.opts.leaseMs, clusterHasHistory(epochCounter, [...candidates, this.candidacy()])),
-      candidates,
+      rememberedIsr: forget ? null : this.state.lastIsr(),
+      isrMissingForMs: missingForMs(this.recovery, t),
+      recoveryWaitMs: recoveryWaitMs(this.opts.renewMs, this.opts.leaseMs, history),
+      candidates: forget ? candidates.map((c) => ({ ...c, isr: null })) : candidates,
     });
     if (!mode) return followerPollMs(this.opts.renewMs);
     if (await this.store.legacyLeaseHeld()) {
@@ -310,17 +318,14 @@ export class Elector extends EventEmitter<ElectorEvents> {
       this.opts.log('debug', 'not taking the lease: a partition is unclean until re-fetched from a leader');
       return followerPollMs(this.opts.renewMs);
     }
-    // Above every epoch any live broker has seen, not only ours: an epoch must never be reused.
-    // The logs' own last epochs count too: Redis and the state files may have forgotten an epoch
-    // (an out-of-range one is dropped when read), the records written in it have not.
-    const minEpoch = Math.max(
-      this.state.highestEpoch(),
-      this.epoch,
+    const minEpoch = epochFloor({
+      ownHighest: this.state.highestEpoch(),
+      known: this.lease.epoch,
       epochCounter,
-      storableOrZero(this.opts.candidacy().lastLogEpoch),
-      ...candidates.map((c) => Math.max(c.highestEpoch, storableOrZero(c.lastLogEpoch))),
-    );
-    const sentAt = now();
+      ownLastLogEpoch: this.opts.candidacy().lastLogEpoch,
+      candidates: this.rules.hastyRecovery ? [] : candidates,
+    });
+    const sentAt = this.now();
     const frameKey = newFrameKey();
     const result = await this.store.acquire(this.opts.id, this.opts.url, this.opts.leaseMs, minEpoch, mode, frameKey);
     if (!result.won) {
@@ -334,12 +339,12 @@ export class Elector extends EventEmitter<ElectorEvents> {
     this.warnedNotReplicated = false;
     // Durable before acting on it: a restart must never reuse this epoch.
     await this.state.observe(result.epoch);
-    this.role = 'leader';
-    this.epoch = result.epoch;
     this.leaseValue = result.value;
     this.frameKeyBytes = Buffer.from(frameKey, 'hex');
-    this.extendDeadline(sentAt);
-    this.isr = result.isr ?? { epoch: result.epoch, members: [this.opts.id] };
+    this.apply({ type: 'won', epoch: result.epoch, sentAt });
+    // The script answers the in-sync set it left in place: no second round trip that could fail.
+    const isrNow = this.rules.isrReadAfterAcquire ? (await this.store.readLeader()).isr : result.isr;
+    this.isr = isrNow ?? { epoch: result.epoch, members: [this.opts.id] };
     await this.state.rememberIsr(this.isr);
     this.opts.log('info', `elected leader with epoch ${result.epoch} (mode ${mode}); in-sync set [${this.isr.members.join(', ')}]`, 'leader.elected', {
       epoch: result.epoch,
@@ -348,28 +353,33 @@ export class Elector extends EventEmitter<ElectorEvents> {
     });
     this.lastLeaderSeen = { id: this.opts.id, url: this.opts.url, epoch: result.epoch };
     this.emit('leader', this.leader());
-    this.emit('elected', result.epoch, this.isr);
+    this.emit('elected', result.epoch, this.isr, mode);
     // The lease runs from when the acquire was sent: the first renew is due a renew period after that.
-    this.checkRoundTrip(now() - sentAt);
-    return nextRenewDelay(sentAt, now(), this.opts.renewMs);
+    this.checkRoundTrip(this.now() - sentAt);
+    return nextRenewDelay(sentAt, this.now(), this.opts.renewMs);
   }
 
-  private extendDeadline(sentAt: number): void {
-    this.deadline = writableUntil(sentAt, this.opts.leaseMs);
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    // Fires only if no renew succeeds before the deadline: step down even while Redis hangs.
-    this.deadlineTimer = setTimeout(() => {
-      if (this.role === 'leader' && now() >= this.deadline) this.demote('lease deadline passed without a successful renew');
-    }, Math.max(0, this.deadline - now()) + 1);
+  /** Feed one event to the lease machine, then perform its effects. */
+  private apply(event: LeaseEvent): void {
+    const { state, effects } = leaseStep(this.lease, event, this.opts.leaseMs);
+    this.lease = state;
+    for (const effect of effects) {
+      if (effect.type === 'arm-deadline') this.armDeadline(effect.at);
+      else this.demote(effect.reason);
+    }
   }
 
+  /** Fires only if no renew succeeds before the deadline: step down even while Redis hangs. */
+  private armDeadline(at: number): void {
+    this.deadlineTimer?.cancel();
+    this.deadlineTimer = this.timers.after(Math.max(0, at - this.now()) + 1, () => this.apply({ type: 'deadline-check', now: this.now() }));
+  }
+
+  /** The lease machine demoted this broker: drop what only a leader holds and tell the broker. */
   private demote(reason: string): void {
-    if (this.role !== 'leader') return;
-    this.role = 'follower';
     this.leaseValue = null;
     this.frameKeyBytes = null;
-    this.deadline = 0;
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer?.cancel();
     this.knownLeader = null;
     this.opts.log('warn', `stepped down as leader: ${reason}`, 'leader.stepped_down', { reason });
     this.emit('demoted', reason);

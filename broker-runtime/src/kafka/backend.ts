@@ -1,5 +1,7 @@
 import type { Principal } from '../auth/principal.js';
 import type { ProduceRecord, ProduceResult } from '../broker/service.js';
+import type { GroupCoordinator } from '../groups/index.js';
+import type { SupportedCodec } from '../log/compression/index.js';
 import type { PartitionLog, TopicInfo } from '../log/types.js';
 
 /** Where Kafka clients reach a broker, as it registers it in Redis and Metadata tells clients. */
@@ -34,12 +36,20 @@ export interface KafkaBackend {
   partition(topic: string, partition: number): PartitionLog | undefined;
   /** Resolves true once the partition's high-water mark passes `offset`, false after `waitMs`. */
   waitCommitted(log: PartitionLog, offset: number, waitMs: number): Promise<boolean>;
-  /** The broker's produce: commits before it resolves; throws YakErrors (NOT_LEADER, ...). */
-  produce(topic: string, records: ProduceRecord[]): Promise<ProduceResult[]>;
+  /**
+   * The broker's produce: commits before it resolves; throws YakErrors (NOT_LEADER, ...).
+   * `compression` is the producer's codec (stored with when the topic's compression.type is `producer`).
+   */
+  produce(topic: string, records: ProduceRecord[], compression: SupportedCodec): Promise<ProduceResult[]>;
   createTopic(name: string, partitions: number): Promise<void>;
+  /** The consumer-group coordinator (groups/): active on the cluster leader only. */
+  groups: KafkaGroups;
   defaultPartitions: number;
   maxMessageBytes: number;
 }
+
+/** What the Kafka group APIs call on the coordinator (the same methods the REST group routes call). */
+export type KafkaGroups = Pick<GroupCoordinator, 'join' | 'sync' | 'heartbeat' | 'leave' | 'commit' | 'fetchOffsets' | 'describeRaw' | 'list'>;
 
 /** The auth file's principals, as the listener checks them (auth/gate.ts); null = no --auth-file. */
 export interface KafkaAuth {

@@ -4,6 +4,10 @@ import type { Logger } from '../logger.js';
 import { advertised, decodeApiVersions, encodeApiVersions } from './apis/api-versions.js';
 import { decodeCreateTopics, handleCreateTopics } from './apis/create-topics.js';
 import { decodeFetch, handleFetch } from './apis/fetch.js';
+import { decodeDescribeGroups, handleDescribeGroups, handleListGroups } from './apis/groups/describe.js';
+import { decodeFindCoordinator, handleFindCoordinator } from './apis/groups/find-coordinator.js';
+import { decodeHeartbeat, decodeJoinGroup, decodeLeaveGroup, decodeSyncGroup, handleHeartbeat, handleJoinGroup, handleLeaveGroup, handleSyncGroup } from './apis/groups/membership.js';
+import { decodeOffsetCommit, decodeOffsetFetch, handleOffsetCommit, handleOffsetFetch } from './apis/groups/offsets.js';
 import { decodeListOffsets, handleListOffsets } from './apis/list-offsets.js';
 import { decodeMetadata, handleMetadata } from './apis/metadata.js';
 import { AcksZeroRefused, decodeProduce, handleProduce } from './apis/produce.js';
@@ -227,6 +231,34 @@ export class KafkaConnection {
         this.push(correlationId, handleCreateTopics(req, ctx), false, frameBytes);
         return;
       }
+      case API.FindCoordinator:
+        this.push(correlationId, handleFindCoordinator(this.decodeWhole(r, (r) => decodeFindCoordinator(r, apiVersion)), ctx), false, frameBytes);
+        return;
+      case API.JoinGroup:
+        this.push(correlationId, handleJoinGroup(this.decodeWhole(r, (r) => decodeJoinGroup(r, apiVersion)), ctx), false, frameBytes);
+        return;
+      case API.SyncGroup:
+        this.push(correlationId, handleSyncGroup(this.decodeWhole(r, (r) => decodeSyncGroup(r, apiVersion)), ctx), false, frameBytes);
+        return;
+      case API.Heartbeat:
+        this.push(correlationId, handleHeartbeat(this.decodeWhole(r, (r) => decodeHeartbeat(r, apiVersion)), ctx), false, frameBytes);
+        return;
+      case API.LeaveGroup:
+        this.push(correlationId, handleLeaveGroup(this.decodeWhole(r, (r) => decodeLeaveGroup(r, apiVersion)), ctx), false, frameBytes);
+        return;
+      case API.OffsetCommit:
+        this.push(correlationId, handleOffsetCommit(this.decodeWhole(r, (r) => decodeOffsetCommit(r, apiVersion)), ctx), false, frameBytes);
+        return;
+      case API.OffsetFetch:
+        this.push(correlationId, handleOffsetFetch(this.decodeWhole(r, (r) => decodeOffsetFetch(r, apiVersion)), ctx), false, frameBytes);
+        return;
+      case API.DescribeGroups:
+        this.push(correlationId, handleDescribeGroups(this.decodeWhole(r, (r) => decodeDescribeGroups(r, apiVersion)), ctx), false, frameBytes);
+        return;
+      case API.ListGroups:
+        this.decodeWhole(r, () => undefined);
+        this.push(correlationId, handleListGroups(ctx));
+        return;
       default:
         throw new CloseConnection(`api key ${apiKey} has no handler`);
     }

@@ -1,4 +1,5 @@
-import type { Principal } from '../auth/principal.js';
+import { mayUseGroup, type Principal } from '../auth/principal.js';
+import { KafkaError } from './protocol/error-codes.js';
 import type { Logger } from '../logger.js';
 import type { KafkaAuth, KafkaBackend } from './backend.js';
 
@@ -31,6 +32,20 @@ export function chargeQuota(ctx: RequestContext, direction: 'in' | 'out', bytes:
 export function denied(ctx: RequestContext, action: { op: 'produce' | 'consume'; topic: string } | { op: 'admin' }): string | null {
   if (!ctx.auth || !ctx.principal) return null;
   return ctx.auth.check(ctx.principal, action);
+}
+
+/**
+ * Throws GROUP_AUTHORIZATION_FAILED unless the connection's principal may use `group` (its `groups`
+ * patterns, when it has them: Kafka's Group ACL). Nothing to check without an auth file.
+ */
+export function checkGroup(ctx: RequestContext, group: string): void {
+  if (!ctx.auth || !ctx.principal || mayUseGroup(ctx.principal, group)) return;
+  throw new KafkaError('GROUP_AUTHORIZATION_FAILED', `principal '${ctx.principal.name}' may not use group '${group}'`);
+}
+
+/** The principal's name for the coordinator (a member belongs to the principal that joined it); undefined when open. */
+export function principalName(ctx: RequestContext): { principal?: string } {
+  return ctx.principal ? { principal: ctx.principal.name } : {};
 }
 
 export const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;

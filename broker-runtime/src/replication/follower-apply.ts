@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { unauthenticated } from '../errors/errors.js';
 import type { LeaseHolder } from '../election/lease-store.js';
 import { isStorageError } from '../log/storage-error.js';
 import type { LogManager, TopicInfo } from '../log/types.js';
+import type { Clock } from '../ports/clock.js';
 import { decideTruncation, epochAt } from './divergence.js';
 import { continuesLog, decideFollowerLogStart } from './log-start.js';
 import type { HighWatermarkWaiters } from './hwm-waiters.js';
+import type { ReplicationRules } from './rules.js';
 import { FRAME_AUTH_HEADER, macMatches, parseFrameAuth } from './frame-auth.js';
 import { decodeFrame, encodeAnswer, type PartState, type ReplicateAnswer } from './wire.js';
 
@@ -22,6 +23,10 @@ export interface FollowerApplyOptions {
   /** The frame key of the leadership with `epoch` (from Redis, cached), or null if there is none. */
   frameKey(epoch: number): Promise<Buffer | null>;
   log(level: 'debug' | 'info' | 'warn' | 'error', line: string): void;
+  /** Monotonic time (systemClock in production). */
+  clock: Clock;
+  /** Empty (the default) outside the simulator. */
+  rules?: ReplicationRules;
 }
 
 /**
@@ -37,12 +42,12 @@ export class FollowerApply {
   constructor(private readonly o: FollowerApplyOptions) {}
 
   private refused = 0;
-  /** performance.now() of the last frame from a leader that this broker applied, or null. */
+  /** The clock's time of the last frame from a leader that this broker applied, or null. */
   private lastAppliedAt: number | null = null;
 
   /** Milliseconds since the last frame from a leader was applied, or null if none ever was. */
   msSinceLastFrame(): number | null {
-    return this.lastAppliedAt === null ? null : performance.now() - this.lastAppliedAt;
+    return this.lastAppliedAt === null ? null : this.o.clock.now() - this.lastAppliedAt;
   }
 
   /**
@@ -105,7 +110,9 @@ export class FollowerApply {
         if (log.logStartOffset() > 0) state.logStart = log.logStartOffset();
         return state;
       };
-      const cut = decideTruncation({ epochs: log.epochs(), logEnd: log.logEndOffset(), highWatermark: log.highWatermark() }, { ...part, leaderEpoch: header.epoch });
+      // cutWhenTold: no epoch at the cut, so whatever is held there counts as a conflict.
+      const request = this.o.rules?.cutWhenTold ? { ...part, truncateEpoch: undefined } : part;
+      const cut = decideTruncation({ epochs: log.epochs(), logEnd: log.logEndOffset(), highWatermark: log.highWatermark() }, { ...request, leaderEpoch: header.epoch });
       if (cut.action === 'refuse') {
         this.o.log('warn', `${log.topic}/${log.partition}: refusing leader ${header.leader.id} (epoch ${header.epoch}): ${cut.reason}`);
         parts.push(mismatch(cut.reason));
@@ -151,7 +158,7 @@ export class FollowerApply {
       if (advance.action === 'advance') await log.advanceLogStart(advance.to);
       parts.push({ topic: log.topic, partition: log.partition, status: 'ok', logEndOffset: log.logEndOffset() });
     }
-    this.lastAppliedAt = performance.now();
+    this.lastAppliedAt = this.o.clock.now();
     return { ok: true, metaVersion: this.appliedMeta, parts, incarnation: this.incarnation };
   }
 }

@@ -1,9 +1,10 @@
-import { performance } from 'node:perf_hooks';
 import type { LogManager, PartitionLog } from '../log/types.js';
+import type { TimePorts } from '../ports/clock.js';
 import { epochAt, epochsFrom } from './divergence.js';
 import { resumeAfterMismatch, sendFrom } from './log-start.js';
 import { FRAME_AUTH_HEADER, signFrame } from './frame-auth.js';
-import { TransportError, type FrameTransport } from './transport.js';
+import { TransportError, type FramePoster } from './transport.js';
+import type { ReplicationRules } from './rules.js';
 import { unreachableReason } from './unreachable.js';
 import { decodeAnswer, encodeFrame, type ReplicateAnswer, type ReplicateHeader, type ReplicatePart } from './wire.js';
 
@@ -32,12 +33,15 @@ export interface SessionContext {
   heartbeatMs: number;
   requestTimeoutMs: number;
   /** Carries the frames (http:// or https:// followers). */
-  transport: FrameTransport;
+  transport: FramePoster;
+  /** Monotonic clock and timers (systemTime in production). */
+  time: TimePorts;
   /** A follower answered: these partitions' replicated ends may have moved. */
   onProgress(session: FollowerSession, partitions: PartitionLog[]): void;
   /** The follower knows a newer epoch: this leader is deposed. */
   onStaleEpoch(epoch: number): void;
   log(level: 'debug' | 'info' | 'warn' | 'error', line: string): void;
+  rules: ReplicationRules;
 }
 
 interface PartitionProgress {
@@ -104,7 +108,7 @@ export class FollowerSession {
     public url: string,
     private readonly ctx: SessionContext,
   ) {
-    this.lastCaughtUpAt = performance.now();
+    this.lastCaughtUpAt = this.ctx.time.clock.now();
   }
 
   start(): void {
@@ -133,7 +137,7 @@ export class FollowerSession {
 
   /** How long every connection attempt has been refused (the follower's process is not listening), else 0. */
   refusedForMs(): number {
-    return this.refusedSince === null ? 0 : performance.now() - this.refusedSince;
+    return this.refusedSince === null ? 0 : this.ctx.time.clock.now() - this.refusedSince;
   }
 
   hasAnswered(): boolean {
@@ -148,14 +152,14 @@ export class FollowerSession {
     while (this.running) {
       // Let the produce requests already read off their sockets append first, so one frame
       // carries all of them (fewer, fuller frames: each one wakes the follower).
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await this.ctx.time.timers.turn();
       this.pendingWake = false;
       const built = await this.build();
       if (!built) {
-        await this.sleep(this.ctx.heartbeatMs - (performance.now() - this.lastSentAt));
+        await this.sleep(this.ctx.heartbeatMs - (this.ctx.time.clock.now() - this.lastSentAt));
         continue;
       }
-      this.lastSentAt = performance.now();
+      this.lastSentAt = this.ctx.time.clock.now();
       try {
         const auth = signFrame(this.ctx.epoch, this.ctx.frameKey, built.frame);
         const answer = decodeAnswer(await this.ctx.transport.post(this.url, '/replica/append', built.frame, this.ctx.requestTimeoutMs, { [FRAME_AUTH_HEADER]: auth }));
@@ -169,7 +173,7 @@ export class FollowerSession {
         else if (this.truncationRefused) await this.sleep(this.ctx.heartbeatMs);
       } catch (err) {
         this.failures++;
-        if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') this.refusedSince ??= performance.now();
+        if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') this.refusedSince ??= this.ctx.time.clock.now();
         else this.refusedSince = null;
         const unreachable = unreachableReason(err, this.url);
         if (unreachable) this.noteUnreachable(unreachable.kind, unreachable.why);
@@ -192,7 +196,7 @@ export class FollowerSession {
    * must not hide at debug level while the follower drifts out of the in-sync set.
    */
   private noteUnreachable(kind: string, why: string): void {
-    const now = performance.now();
+    const now = this.ctx.time.clock.now();
     const run = this.unreachable?.kind === kind ? this.unreachable : { kind, since: now, failures: 0, warned: false };
     run.failures++;
     this.unreachable = run;
@@ -211,7 +215,7 @@ export class FollowerSession {
   private reachedAgain(): void {
     const run = this.unreachable;
     this.unreachable = null;
-    if (run?.warned) this.ctx.log('info', `follower ${this.id} at ${this.url} answers again after ${run.failures} failed attempt(s) over ${Math.round(performance.now() - run.since)} ms`);
+    if (run?.warned) this.ctx.log('info', `follower ${this.id} at ${this.url} answers again after ${run.failures} failed attempt(s) over ${Math.round(this.ctx.time.clock.now() - run.since)} ms`);
   }
 
   private async build(): Promise<BuiltRequest | null> {
@@ -258,7 +262,7 @@ export class FollowerSession {
       total += bytes?.length ?? 0;
     }
     const metaNeeded = this.metaAcked !== meta;
-    const heartbeatDue = performance.now() - this.lastSentAt >= ctx.heartbeatMs;
+    const heartbeatDue = this.ctx.time.clock.now() - this.lastSentAt >= ctx.heartbeatMs;
     if (parts.length === 0 && !metaNeeded && !heartbeatDue) return null;
     const header: ReplicateHeader = { epoch: ctx.epoch, leader: ctx.self, metaVersion: meta, parts };
     if (metaNeeded) header.topics = this.topicsAckedSeq === undefined ? ctx.logs.topics() : ctx.logs.topicsChangedSince(this.topicsAckedSeq);
@@ -312,10 +316,12 @@ export class FollowerSession {
           if (!this.refusalsLogged.has(k)) this.ctx.log('error', `follower ${this.id} refused to cut ${sent.topic}/${sent.partition}: ${state.refused}`);
           this.refusalsLogged.add(k);
         }
-        const resume = resumeAfterMismatch(
-          { epochs: log.epochs(), logEnd: log.logEndOffset(), logStart: log.logStartOffset() },
-          { epochs: state.epochs ?? [], logEnd: state.logEndOffset, logStart: state.logStart ?? 0 },
-        );
+        const resume = this.ctx.rules.skipDivergenceCheck
+          ? trustFollowerEnd(state.logEndOffset, log.logEndOffset())
+          : resumeAfterMismatch(
+              { epochs: log.epochs(), logEnd: log.logEndOffset(), logStart: log.logStartOffset() },
+              { epochs: state.epochs ?? [], logEnd: state.logEndOffset, logStart: state.logStart ?? 0 },
+            );
         p.truncateTo = resume.truncateTo;
         p.nextOffset = resume.nextOffset;
         p.matched = Math.min(resume.nextOffset, state.logEndOffset);
@@ -329,7 +335,7 @@ export class FollowerSession {
       const p = this.progress.get(log);
       if (!p || p.matched < endAtBuild) caughtUp = false;
     }
-    if (caughtUp) this.lastCaughtUpAt = performance.now();
+    if (caughtUp) this.lastCaughtUpAt = this.ctx.time.clock.now();
     this.ctx.onProgress(this, built.logs);
   }
 
@@ -337,19 +343,25 @@ export class FollowerSession {
   private sleep(ms: number, wakeable = true): Promise<void> {
     if ((wakeable && this.pendingWake) || !this.running) return Promise.resolve();
     return new Promise((resolve) => {
-      const t = setTimeout(() => {
+      const t = this.ctx.time.timers.after(Math.max(1, ms), () => {
         this.wakeUp = null;
         resolve();
-      }, Math.max(1, ms));
+      });
       const wakeUp = () => {
         if (!wakeable && this.running) {
           this.wakeUp = wakeUp; // new records: keep waiting, but stay stoppable
           return;
         }
-        clearTimeout(t);
+        t.cancel();
         resolve();
       };
       this.wakeUp = wakeUp;
     });
   }
+}
+
+/** The rule `skipDivergenceCheck` puts in place of resumeAfterMismatch: the follower's records taken for the leader's. */
+function trustFollowerEnd(followerEnd: number, leaderEnd: number): { nextOffset: number; truncateTo: number | undefined } {
+  const at = Math.min(followerEnd, leaderEnd);
+  return { nextOffset: at, truncateTo: at < followerEnd ? at : undefined };
 }

@@ -1,10 +1,11 @@
 import type { PartitionLog } from '../log/types.js';
+import type { TimerHandle, Timers } from '../ports/clock.js';
 
 interface Waiter {
   offset: number;
   resolve: (reached: boolean) => void;
   reject: (err: Error) => void;
-  timer: NodeJS.Timeout | null;
+  timer: TimerHandle | null;
 }
 
 /**
@@ -14,16 +15,18 @@ interface Waiter {
 export class HighWatermarkWaiters {
   private readonly waiting = new Map<PartitionLog, Waiter[]>();
 
+  constructor(private readonly timers: Timers) {}
+
   /** Resolves true once hwm > offset, false after timeoutMs. */
   wait(log: PartitionLog, offset: number, timeoutMs: number): Promise<boolean> {
     if (log.highWatermark() > offset) return Promise.resolve(true);
     return new Promise((resolve, reject) => {
       const w: Waiter = { offset, resolve, reject, timer: null };
       if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
-        w.timer = setTimeout(() => {
+        w.timer = this.timers.after(timeoutMs, () => {
           this.remove(log, w);
           resolve(false);
-        }, timeoutMs);
+        });
       }
       let list = this.waiting.get(log);
       if (!list) this.waiting.set(log, (list = []));
@@ -39,7 +42,7 @@ export class HighWatermarkWaiters {
     const keep: Waiter[] = [];
     for (const w of list) {
       if (hwm > w.offset) {
-        if (w.timer) clearTimeout(w.timer);
+        w.timer?.cancel();
         w.resolve(true);
       } else keep.push(w);
     }
@@ -51,7 +54,7 @@ export class HighWatermarkWaiters {
   failAll(err: Error): void {
     for (const list of this.waiting.values()) {
       for (const w of list) {
-        if (w.timer) clearTimeout(w.timer);
+        w.timer?.cancel();
         w.reject(err);
       }
     }
@@ -62,7 +65,7 @@ export class HighWatermarkWaiters {
   releaseAll(): void {
     for (const list of this.waiting.values()) {
       for (const w of list) {
-        if (w.timer) clearTimeout(w.timer);
+        w.timer?.cancel();
         w.resolve(false);
       }
     }

@@ -1,24 +1,38 @@
 import type { Logger } from '../logger.js';
-import { performance } from 'node:perf_hooks';
-import type { InSyncSet, LeaseStore } from '../election/lease-store.js';
+import type { InSyncSet, IsrWrite } from '../election/lease-store.js';
+import type { TimePorts, TimerHandle } from '../ports/clock.js';
 import type { LogManager, PartitionLog } from '../log/types.js';
 import { FollowerSession } from './follower-session.js';
-import type { FrameTransport } from './transport.js';
+import type { FramePoster } from './transport.js';
+import type { ReplicationRules } from './rules.js';
 import type { HighWatermarkWaiters } from './hwm-waiters.js';
 import { laggingFollowers, mayRejoin, nextHighWatermark } from './isr.js';
 
 /** A follower refusing connections this long is out of the in-sync set. */
 const REFUSED_LIMIT_MS = 200;
 
+/** What the leader needs of the lease store (LeaseStore in production): each call one Redis round trip. */
+export interface ReplicationStore {
+  /** Every broker that ever registered; `alive` while its registration has not expired. */
+  listBrokers(): Promise<{ id: string; url: string | null; alive: boolean }[]>;
+  /**
+   * Write the in-sync set, fenced by the lease value: `lease-lost` when the lease is no longer ours,
+   * `not-replicated` when no Redis replica acknowledged it in time (with --redis-wait-replicas).
+   */
+  writeIsr(leaseValue: string, isr: InSyncSet): Promise<IsrWrite>;
+}
+
 export interface LeaderReplicationOptions {
   logs: LogManager;
-  store: LeaseStore;
+  store: ReplicationStore;
   epoch: number;
   /** This leadership's frame key: every frame is signed with it (frame-auth.ts). */
   frameKey: Buffer;
   self: { id: string; url: string };
   /** Carries frames to the followers (shared across leaderships: it holds the TLS material and pools). */
-  transport: FrameTransport;
+  transport: FramePoster;
+  /** Monotonic clock and timers (systemTime in production). */
+  time: TimePorts;
   initialIsr: string[];
   /** In-sync replicas (leader included) the topic's commits need; read at every decision, so a config change applies at once. */
   minInsync(topic: string): number;
@@ -38,6 +52,8 @@ export interface LeaderReplicationOptions {
   /** The write number of the in-sync set this leadership started from. */
   initialIsrVersion: number;
   log: Logger;
+  /** Empty (the default) outside the simulator. */
+  rules?: ReplicationRules;
 }
 
 /**
@@ -54,7 +70,7 @@ export class LeaderReplication {
   private readonly joining = new Set<string>();
   private readonly leaving = new Set<string>();
   private isrChanges: Promise<void> = Promise.resolve();
-  private timer: NodeJS.Timeout | null = null;
+  private timer: TimerHandle | null = null;
   private lastDiscovery = 0;
   private stopped = false;
   private readonly metaWaiters: { version: string; resolve: () => void }[] = [];
@@ -71,14 +87,13 @@ export class LeaderReplication {
 
   start(): void {
     void this.discover();
-    this.timer = setInterval(() => this.tick(), Math.min(100, this.o.renewMs));
-    this.timer.unref();
+    this.timer = this.o.time.timers.every(Math.min(100, this.o.renewMs), () => this.tick());
     for (const log of this.o.logs.all()) this.recompute(log);
   }
 
   stop(err: Error): void {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.cancel();
     for (const s of this.sessions.values()) s.stop();
     this.sessions.clear();
     this.o.commits.failAll(err);
@@ -117,7 +132,7 @@ export class LeaderReplication {
   }
 
   replicaProgress(): { id: string; partitions: Record<string, number>; lastCaughtUpMsAgo: number }[] {
-    const now = performance.now();
+    const now = this.o.time.clock.now();
     return [...this.sessions.values()].map((s) => {
       const partitions: Record<string, number> = {};
       for (const log of this.o.logs.all()) partitions[`${log.topic}/${log.partition}`] = s.matched(log.topic, log.partition);
@@ -142,7 +157,7 @@ export class LeaderReplication {
     const next = nextHighWatermark({
       current,
       leaderEnd: log.logEndOffset(),
-      followerEnds: this.commitFollowers().map((s) => s.matched(log.topic, log.partition)),
+      followerEnds: this.o.rules?.hwmIgnoresFollowers ? [] : this.commitFollowers().map((s) => s.matched(log.topic, log.partition)),
       inSyncCount: this.isr.size,
       minInsync: this.o.minInsync(log.topic),
     });
@@ -167,7 +182,7 @@ export class LeaderReplication {
 
   private tick(): void {
     if (this.stopped) return;
-    const now = performance.now();
+    const now = this.o.time.clock.now();
     const followers = [...this.isr].filter((id) => id !== this.o.self.id);
     const lagging = laggingFollowers(followers, (id) => this.sessions.get(id)?.lastCaughtUpAt ?? 0, now, this.o.replicaLagMs);
     for (const id of lagging) this.shrink(id);
@@ -178,7 +193,7 @@ export class LeaderReplication {
   }
 
   private async discover(): Promise<void> {
-    this.lastDiscovery = performance.now();
+    this.lastDiscovery = this.o.time.clock.now();
     try {
       for (const b of await this.o.store.listBrokers()) {
         if (b.id === this.o.self.id || this.stopped) continue;
@@ -209,9 +224,11 @@ export class LeaderReplication {
       heartbeatMs: Math.max(50, Math.min(this.o.renewMs, this.o.replicaLagMs / 4)),
       requestTimeoutMs: Math.max(500, Math.min(this.o.replicaLagMs, 5000)),
       transport: this.o.transport,
+      time: this.o.time,
       onProgress: (session, logs) => this.onProgress(session, logs),
       onStaleEpoch: (epoch) => this.o.onStaleEpoch(epoch),
       log: this.o.log,
+      rules: this.o.rules ?? {},
     });
     this.sessions.set(id, s);
     if (url) s.start();
@@ -293,7 +310,7 @@ export class LeaderReplication {
         this.o.log('warn', `could not record the in-sync set change (${change} ${id}): ${(err as Error).message}`);
         // Unknown outcome: Redis may list the new member already. Keep counting it for commits
         // (counting more members is always safe) until a shrink is recorded.
-        if (change === 'expand') this.isr.add(id);
+        if (change === 'expand' && !this.o.rules?.dropUnknownExpansion) this.isr.add(id);
       } finally {
         if (change === 'expand') this.joining.delete(id);
         else this.leaving.delete(id);

@@ -8,13 +8,18 @@ export class TransportError extends Error {
   }
 }
 
+/** What replication needs to carry a frame: one request, the answer's bytes (or a rejection). */
+export interface FramePoster {
+  post(baseUrl: string, path: string, body: Buffer, timeoutMs: number, extraHeaders?: Record<string, string>): Promise<Buffer>;
+}
+
 /**
  * Posts replication frames to followers, raw bytes in and out: replication never goes through
  * JSON bodies or express. One keep-alive pool per scheme (node pools per host within each):
  * https:// followers are verified against `tls.ca` (the system CAs without it) and shown this
  * broker's own certificate, so followers that demand client certificates accept their leader.
  */
-export class FrameTransport {
+export class FrameTransport implements FramePoster {
   private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   private readonly httpsAgent: https.Agent;
 

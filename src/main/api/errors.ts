@@ -44,6 +44,9 @@ export const invalidState = (message: string) => new ApiError('INVALID_STATE', m
 export const unknownProcess = (name: string) =>
   new ApiError('UNKNOWN_PROCESS', `no process named '${name}' (use 'redis' or a broker id such as 'broker-1')`);
 
+export const unknownMember = (name: string) =>
+  new ApiError('UNKNOWN_PROCESS', `the app runs no group member named '${name}' (names such as 'member-1' are listed by describeGroup)`);
+
 export interface CallFailure {
   status: number;
   body: { error: string; message: string };

@@ -6,6 +6,8 @@ import type {
   ClusterSettings,
   ConsumeRequest,
   FailoverOptions,
+  GroupMemberAction,
+  GroupMembersRequest,
   ProduceCallOptions,
   ProduceRequest,
   TopicConfigChange,
@@ -179,6 +181,39 @@ function consumeRequest(value: unknown): ConsumeRequest {
   return request;
 }
 
+const GROUP_MEMBER_ACTIONS: readonly GroupMemberAction[] = ['stop', 'freeze', 'resume'];
+const GROUP_STRATEGIES = ['range', 'roundrobin', 'sticky'] as const;
+const MEMBER_NAME_RE = /^member-[1-9][0-9]{0,6}$/;
+export const GROUP_MEMBER_LIMITS = { count: { min: 1, max: 8 }, sessionTimeoutMs: { min: 500, max: 60_000 }, processDelayMs: { min: 0, max: 1000 } } as const;
+
+/** A group's name: the characters a topic's name may have (it travels in the URL path /groups/{group}). */
+function groupName(value: unknown, what = 'group'): string {
+  if (typeof value !== 'string' || !c.TOPIC_RE.test(value)) throw invalidArgument(`${what} must be 1-249 characters of A-Z a-z 0-9 . _ - (not '.' or '..')`);
+  return value;
+}
+
+function groupMembersRequest(value: unknown): GroupMembersRequest {
+  const L = GROUP_MEMBER_LIMITS;
+  const raw = c.object(value, 'request', ['group', 'topic', 'count', 'strategy', 'sessionTimeoutMs', 'processDelayMs', 'startFrom']);
+  const request: GroupMembersRequest = {
+    group: groupName(raw['group'], 'request.group'),
+    topic: c.topic(raw['topic'], 'request.topic'),
+    count: c.integer(raw['count'], 'request.count', L.count.min, L.count.max),
+  };
+  if (request.topic.startsWith('__')) throw invalidArgument('request.topic: internal topics (__consumer_offsets) cannot be consumed by a group');
+  if (raw['strategy'] !== undefined) request.strategy = c.oneOf(raw['strategy'], 'request.strategy', GROUP_STRATEGIES);
+  if (raw['sessionTimeoutMs'] !== undefined) request.sessionTimeoutMs = c.integer(raw['sessionTimeoutMs'], 'request.sessionTimeoutMs', L.sessionTimeoutMs.min, L.sessionTimeoutMs.max);
+  if (raw['processDelayMs'] !== undefined) request.processDelayMs = c.integer(raw['processDelayMs'], 'request.processDelayMs', L.processDelayMs.min, L.processDelayMs.max);
+  if (raw['startFrom'] !== undefined) request.startFrom = c.oneOf(raw['startFrom'], 'request.startFrom', ['earliest', 'latest'] as const);
+  return request;
+}
+
+function memberName(value: unknown): string {
+  const name = c.string(value, 'name', 64);
+  if (!MEMBER_NAME_RE.test(name)) throw invalidArgument("name must be a member's name such as 'member-1'");
+  return name;
+}
+
 export const VALIDATORS: { [M in ClusterApiCall]: Validator<M> } = {
   getSnapshot: none('getSnapshot'),
   getSettings: none('getSettings'),
@@ -240,5 +275,22 @@ export const VALIDATORS: { [M in ClusterApiCall]: Validator<M> } = {
     }
     return [brokerId(args[0], 'brokerId'), args[1].map((r) => produceRequest(r)), timeoutMs];
   },
+  startGroupMembers: (args) => {
+    arity(args, 'startGroupMembers', 1);
+    return [groupMembersRequest(args[0])];
+  },
+  groupMemberAction: (args) => {
+    arity(args, 'groupMemberAction', 2);
+    return [memberName(args[0]), c.oneOf(args[1], 'action', GROUP_MEMBER_ACTIONS)];
+  },
+  stopGroupMembers: (args) => {
+    arity(args, 'stopGroupMembers', 1);
+    return [groupName(args[0])];
+  },
+  describeGroup: (args) => {
+    arity(args, 'describeGroup', 1);
+    return [groupName(args[0])];
+  },
   recentEvents: none('recentEvents'),
+  kafkaAccess: none('kafkaAccess'),
 };

@@ -8,6 +8,8 @@ import { brokerSpec, brokerUrl, redisSpec } from './process-specs.js';
 export interface BrokerProcess {
   id: string;
   port: number;
+  /** Its Kafka listener's port (0 until assigned), kept across restarts like `port`. */
+  kafkaPort: number;
   url: string;
   process: ManagedProcess;
 }
@@ -59,7 +61,7 @@ export class ClusterProcesses {
     const existing = this.brokers.get(id);
     if (existing) return existing;
     const spec = { name: id, kind: 'broker' as const, command: this.options.execPath, args: [], env: {}, port: null };
-    const entry: BrokerProcess = { id, port: 0, url: '', process: new ManagedProcess(spec, this.options.hooks) };
+    const entry: BrokerProcess = { id, port: 0, kafkaPort: 0, url: '', process: new ManagedProcess(spec, this.options.hooks) };
     this.brokers.set(id, entry);
     return entry;
   }
@@ -70,6 +72,7 @@ export class ClusterProcesses {
     if (!entry || entry.process.alive) return;
     this.brokers.delete(id);
     this.ports.delete(entry.port);
+    this.ports.delete(entry.kafkaPort);
   }
 
   /** Starts a broker with the current settings (they may have changed since its last run). */
@@ -80,11 +83,13 @@ export class ClusterProcesses {
       entry.port = await this.allocate();
       entry.url = brokerUrl(entry.port);
     }
+    if (entry.kafkaPort === 0) entry.kafkaPort = await this.allocate();
     const dataDir = this.brokerDataDir(id);
     await mkdir(dataDir, { recursive: true });
     entry.process.spec = brokerSpec({
       id,
       port: entry.port,
+      kafkaPort: entry.kafkaPort,
       dataDir,
       redisUrl,
       settings,
@@ -101,6 +106,7 @@ export class ClusterProcesses {
     await entry.process.stop(this.grace);
     this.brokers.delete(id);
     this.ports.delete(entry.port);
+    this.ports.delete(entry.kafkaPort);
   }
 
   /** Brokers first (they would only log Redis errors while Redis goes), then Redis. */
@@ -115,6 +121,7 @@ export class ClusterProcesses {
     this.redisPort = null;
     for (const entry of this.brokers.values()) {
       entry.port = 0;
+      entry.kafkaPort = 0;
       entry.url = '';
     }
   }
@@ -124,6 +131,7 @@ export class ClusterProcesses {
     for (const entry of this.brokers.values()) {
       if (entry.port !== 0) continue;
       entry.port = await this.allocate();
+      entry.kafkaPort = await this.allocate();
       entry.url = brokerUrl(entry.port);
       entry.process.spec = { ...entry.process.spec, port: entry.port };
     }

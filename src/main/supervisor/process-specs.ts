@@ -30,6 +30,8 @@ export function redisSpec(command: string, port: number, dataDir: string): Proce
 export interface BrokerSpecInput {
   id: string;
   port: number;
+  /** The broker's Kafka listener (--kafka-port), on loopback like its HTTP port. */
+  kafkaPort: number;
   dataDir: string;
   redisUrl: string;
   settings: ClusterSettings;
@@ -57,6 +59,7 @@ export function brokerSpec(input: BrokerSpecInput): ProcessSpec {
       '--id', input.id,
       '--host', '127.0.0.1',
       '--port', String(input.port),
+      '--kafka-port', String(input.kafkaPort),
       '--data-dir', input.dataDir,
       '--redis', input.redisUrl,
       '--cluster', DESKTOP_CLUSTER_ID,

@@ -18,6 +18,7 @@ export interface BrokerEntry {
   id: string;
   url: string;
   port: number;
+  kafkaPort: number;
   process: ProcessInfo;
 }
 
@@ -63,6 +64,7 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
       id: b.id,
       url: b.url,
       port: b.port,
+      kafkaPort: b.kafkaPort,
       process: b.process,
       reachable: health !== null,
       role: health?.role ?? null,

@@ -7,6 +7,7 @@ import type {
   BrokerProduceAnswer,
   ClusterApi,
   ClusterEvent,
+  KafkaAccess,
   ClusterSettings,
   ClusterSnapshot,
   ConsumeRequest,
@@ -16,6 +17,9 @@ import type {
   ProduceRequest,
   ProduceResult,
   TopicSummary,
+  GroupDescription,
+  GroupMemberAction,
+  GroupMembersRequest,
   TopicConfigChange,
   TopicConfigView,
   ProduceCallOptions,
@@ -25,11 +29,13 @@ import { resolveBrokerEntry } from './broker-entry.js';
 import { ClusterMonitor } from './cluster-monitor.js';
 import { ClusterProcesses } from './cluster-processes.js';
 import { ensureClusterCredential, type ClusterCredential } from './cluster-credential.js';
+import { kafkaAccessOf } from './kafka-access.js';
 import { DataClientPool, type DataClient } from './data-client.js';
 import { DemoClient } from './demo-client.js';
 import { produceOnOneBroker } from './direct-produce.js';
 import { EventLog } from './event-log.js';
 import { FailoverControl } from './failover-control.js';
+import { GroupMembers } from './group-members.js';
 import type { ExitInfo, ManagedProcess } from './managed-process.js';
 import { exitMessage, startedMessage } from './process-messages.js';
 import { RedisControl } from './redis-control.js';
@@ -71,6 +77,7 @@ export class Supervisor implements ClusterApi {
   /** Produce calls that cancelCalls can abort, by the cancelId their caller gave. */
   private readonly runningCalls = new Map<string, Set<AbortController>>();
   private readonly demoClient: DemoClient;
+  private readonly groupMembers: GroupMembers;
   private readonly serial = new Serial();
   private readonly snapshotListeners = new Set<(s: ClusterSnapshot) => void>();
   private readonly redis: RedisControl;
@@ -94,6 +101,15 @@ export class Supervisor implements ClusterApi {
       targets: () =>
         [...this.procs.brokers.values()].filter((b) => b.url && b.process.alive && b.process.currentState !== 'paused').map((b) => ({ id: b.id, url: b.url })),
       token: () => this.credential?.token ?? null,
+    });
+    this.groupMembers = new GroupMembers({
+      brokerUrls: () => [...this.procs.brokers.values()].filter((b) => b.url).map((b) => b.url),
+      token: () => this.credential?.token ?? null,
+      running: () => this.running,
+      info: (message) => this.events.emit('info', message),
+      onConsumed: (records) => {
+        this.ownConsumed += records;
+      },
     });
     this.procs = new ClusterProcesses({
       dataDir: options.dataDir,
@@ -339,6 +355,29 @@ export class Supervisor implements ClusterApi {
     return Promise.all(requests.map((r) => produceOnOneBroker(target, r, timeoutMs, this.credential?.token ?? null)));
   }
 
+  // --- consumer groups run by the app
+
+  async startGroupMembers(request: GroupMembersRequest): Promise<string[]> {
+    const names = this.groupMembers.start(request);
+    this.monitor.poke();
+    return names;
+  }
+
+  async groupMemberAction(name: string, action: GroupMemberAction): Promise<void> {
+    await this.groupMembers.action(name, action);
+    this.monitor.poke();
+  }
+
+  async stopGroupMembers(group: string): Promise<number> {
+    const n = await this.groupMembers.stopGroup(group);
+    this.monitor.poke();
+    return n;
+  }
+
+  describeGroup(group: string): Promise<GroupDescription> {
+    return this.groupMembers.describe(group);
+  }
+
   // --- push streams
 
   onSnapshot(listener: (snapshot: ClusterSnapshot) => void): () => void {
@@ -348,6 +387,12 @@ export class Supervisor implements ClusterApi {
 
   onEvent(listener: (event: ClusterEvent) => void): () => void {
     return this.events.subscribe(listener);
+  }
+
+  async kafkaAccess(): Promise<KafkaAccess> {
+    const credential = this.credential;
+    if (!credential) throw invalidState('the cluster has not been started yet: start it to get Kafka bootstrap servers');
+    return kafkaAccessOf([...this.procs.brokers.values()].sort((a, b) => byNumber(a.id, b.id)).map((b) => b.kafkaPort), credential.kafkaClient);
   }
 
   async recentEvents(): Promise<ClusterEvent[]> {
@@ -407,6 +452,8 @@ export class Supervisor implements ClusterApi {
     const wasRunning = this.running;
     this.running = false;
     this.failover.abort('the cluster was stopped');
+    // Members leave while the brokers can still hear it (their partitions are not held until a session expires).
+    await this.groupMembers.stopAll();
     await this.monitor.stop();
     await this.procs.stopAll();
     this.procs.releasePorts();
@@ -487,7 +534,7 @@ export class Supervisor implements ClusterApi {
       redis: this.redis.info(this.settings, this.monitor.redisReachable),
       brokers: [...this.procs.brokers.values()]
         .sort((a, b) => byNumber(a.id, b.id))
-        .map((b) => ({ id: b.id, url: b.url, port: b.port, process: b.process.info() })),
+        .map((b) => ({ id: b.id, url: b.url, port: b.port, kafkaPort: b.kafkaPort, process: b.process.info() })),
       obs: this.monitor.lastObs,
       replicaTopics: this.monitor.replicaTopics,
       lastMembership: this.monitor.lastMembership,

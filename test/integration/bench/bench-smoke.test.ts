@@ -20,7 +20,7 @@ test('npm run bench -- --smoke gives every row a figure (or a reason it was skip
     const report = JSON.parse(await readFile(out, 'utf8')) as BenchReport;
     t.diagnostic(`smoke run took ${report.durationMs} ms`);
     const ids = report.rows.map((r) => r.id);
-    for (const id of ['single.records_per_s', 'single.jetstream_records_per_s', 'batch.records_per_s', 'disk.mb_per_s', 'memory.leader_peak_rss_mb', 'consume.records_per_s', 'e2e.p50_ms', 'compression.gzip.bytes_per_record', 'compression.lz4.cpu_us_per_record', 'compression.codec.lz4.batch_100', 'failover.sigkill_ms', 'failover.sigterm_ms', 'partitions.create_s', 'partitions.produce_records_per_s', 'partitions.consume_records_per_s', 'partitions.open_files_leader', 'partitions.restart_clean_s', 'partitions.restart_sigkill_s', 'partitions.read_back_after_restarts']) {
+    for (const id of ['single.records_per_s', 'single.jetstream_records_per_s', 'batch.records_per_s', 'disk.mb_per_s', 'memory.leader_peak_rss_mb', 'consume.records_per_s', 'kafka.produce.records_per_s', 'kafka.produce.cpu_us_per_record', 'kafka.fetch.records_per_s', 'kafka.kcat_produce.records_per_s', 'kafka.kcat_consume.records_per_s', 'e2e.p50_ms', 'compression.gzip.bytes_per_record', 'compression.lz4.cpu_us_per_record', 'compression.codec.lz4.batch_100', 'failover.sigkill_ms', 'failover.sigterm_ms', 'partitions.create_s', 'partitions.produce_records_per_s', 'partitions.consume_records_per_s', 'partitions.open_files_leader', 'partitions.restart_clean_s', 'partitions.restart_sigkill_s', 'partitions.read_back_after_restarts']) {
       assert.ok(ids.includes(id), `row ${id} is in the report (have ${ids.join(', ')})`);
     }
     for (const row of report.rows) {

@@ -32,7 +32,12 @@ const BAD_ARGS: Record<ClusterApiCall, { args: unknown[]; says: RegExp }> = {
   cancelCalls: { args: ['no spaces'], says: /cancelId must be 1-64 letters/ },
   setTopicConfig: { args: ['t', { 'cleanup.policy': 'compact' }], says: /unknown config key 'cleanup.policy'/ },
   produceOnBroker: { args: ['broker-1', [{ topic: 't', payload: 1 }], 5], says: /timeoutMs must be an integer from 100 to 60000/ },
+  startGroupMembers: { args: [{ group: 'g', topic: 't', count: 50 }], says: /request\.count must be an integer from 1 to 8/ },
+  groupMemberAction: { args: ['member-1', 'explode'], says: /action must be one of 'stop', 'freeze', 'resume'/ },
+  stopGroupMembers: { args: ['no spaces'], says: /group must be 1-249 characters/ },
+  describeGroup: { args: [], says: /describeGroup takes 1 argument/ },
   recentEvents: { args: ['all'], says: /recentEvents takes 0 argument/ },
+  kafkaAccess: { args: ['all'], says: /kafkaAccess takes 0 argument/ },
 };
 
 describe('ClusterApi contract: IPC handler table', () => {

@@ -74,7 +74,7 @@ describe('snapshot pieces', () => {
       running: true,
       settings: DEFAULT_SETTINGS,
       redis: { mode: 'embedded', url: 'redis://x', reachable: redisReachable, process: null, problem: null },
-      brokers: ids.map((id, i) => ({ id, url: `http://127.0.0.1:${5001 + i}`, port: 5001 + i, process: { name: id, kind: 'broker', pid: 1, state: 'running', port: 5001 + i, exitCode: null, signal: null, startedAt: 0, restarts: 0 } })),
+      brokers: ids.map((id, i) => ({ id, url: `http://127.0.0.1:${5001 + i}`, port: 5001 + i, kafkaPort: 6001 + i, process: { name: id, kind: 'broker', pid: 1, state: 'running', port: 5001 + i, exitCode: null, signal: null, startedAt: 0, restarts: 0 } })),
       obs: o,
       replicaTopics: new Map(),
       lastMembership,
@@ -108,7 +108,7 @@ describe('a silent leader\'s lease (issue 11, item 7): counted down from its las
     settings: DEFAULT_SETTINGS,
     redis: { mode: 'embedded', url: 'redis://x', reachable: true, process: null, problem: null },
     brokers: ids.map((id, i) => ({
-      id, url: `http://127.0.0.1:${5001 + i}`, port: 5001 + i,
+      id, url: `http://127.0.0.1:${5001 + i}`, port: 5001 + i, kafkaPort: 6001 + i,
       process: { name: id, kind: 'broker', pid: 1, state: id === 'broker-2' ? state : 'running', port: 5001 + i, exitCode: null, signal: null, startedAt: 0, restarts: 0 },
     })),
     obs: o,

@@ -79,6 +79,16 @@ describe('ClusterApi argument validation (shared by the IPC and web hosts)', () 
     ['produceOnBroker', ['broker-1', [{ topic: '../x', payload: 1 }]], /request\.topic must be/],
     ['produceOnBroker', ['broker-1', { topic: 't', payload: 1 }], /requests must be an array of 1 to 100/],
     ['produceOnBroker', ['broker-1', []], /requests must be an array of 1 to 100/],
+    ['startGroupMembers', [{ group: 'g', topic: 't', count: 0 }], /request\.count must be an integer from 1 to 8/],
+    ['startGroupMembers', [{ group: 'a/b', topic: 't', count: 1 }], /request\.group must be 1-249 characters/],
+    ['startGroupMembers', [{ group: 'g', topic: '__consumer_offsets', count: 1 }], /internal topics/],
+    ['startGroupMembers', [{ group: 'g', topic: 't', count: 1, strategy: 'greedy' }], /request\.strategy must be one of 'range', 'roundrobin', 'sticky'/],
+    ['startGroupMembers', [{ group: 'g', topic: 't', count: 1, sessionTimeoutMs: 100 }], /request\.sessionTimeoutMs must be an integer from 500 to 60000/],
+    ['startGroupMembers', [{ group: 'g', topic: 't', count: 1, colour: 'red' }], /unknown field 'colour'/],
+    ['groupMemberAction', ['broker-1', 'stop'], /name must be a member's name/],
+    ['groupMemberAction', ['member-1', 'kill'], /action must be one of 'stop', 'freeze', 'resume'/],
+    ['stopGroupMembers', [''], /group must be 1-249 characters/],
+    ['describeGroup', ['..'], /group must be 1-249 characters/],
     ['nonsense', [], /is not a ClusterApi call/],
   ];
   for (const [method, args, expected] of cases) {

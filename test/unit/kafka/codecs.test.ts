@@ -78,7 +78,7 @@ test('a flipped bit anywhere after the CRC field is CORRUPT_MESSAGE', () => {
   }
 });
 
-test('compressed, old-format and control batches are refused with their own codes', () => {
+test('snappy-compressed, old-format and control batches are refused with their own codes', () => {
   const bytes = encodeBatch([{ offset: 0, timestamp: 5, key: null, value: Buffer.from('v'), headers: [] }], 0).toBuffer();
   const withAttributes = (attributes: number) => {
     const copy = Buffer.from(bytes);
@@ -86,7 +86,7 @@ test('compressed, old-format and control batches are refused with their own code
     copy.writeUInt32BE(crc32c(copy.subarray(21)), 17);
     return copy;
   };
-  assert.throws(() => decodeBatches(withAttributes(1), 0), (e: unknown) => e instanceof KafkaError && e.code === 76);
+  assert.throws(() => decodeBatches(withAttributes(2), 0), (e: unknown) => e instanceof KafkaError && e.code === 76);
   assert.throws(() => decodeBatches(withAttributes(0x20), 0), (e: unknown) => e instanceof KafkaError && e.kafka === 'INVALID_RECORD');
   const v1 = Buffer.from(bytes);
   v1.writeInt8(1, 16);

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import type { ProduceRecord } from '../../../broker-runtime/src/broker/service.js';
 import type { KafkaBackend } from '../../../broker-runtime/src/kafka/backend.js';
 import { createKafkaServer, type KafkaListener } from '../../../broker-runtime/src/kafka/server.js';
+import { GroupCoordinator, type CoordinatorHost } from '../../../broker-runtime/src/groups/index.js';
 import { SUPPORTED } from '../../../broker-runtime/src/kafka/protocol/api-keys.js';
 import { kafkaCodeOf, KAFKA_ERRORS } from '../../../broker-runtime/src/kafka/protocol/error-codes.js';
 import { YakError } from '../../../broker-runtime/src/errors/errors.js';
@@ -31,6 +32,8 @@ const backend: KafkaBackend = {
     return Promise.resolve(records.map((_, i) => ({ partition: 0, offset: i })));
   },
   createTopic: () => Promise.resolve(),
+  // A real coordinator that never leads here: every group request is answered NOT_COORDINATOR.
+  groups: new GroupCoordinator({ notCoordinator: () => YakError.of('NOT_LEADER', 'not the leader'), log: () => {} } as unknown as CoordinatorHost),
   defaultPartitions: 1,
   maxMessageBytes: 1 << 20,
 };

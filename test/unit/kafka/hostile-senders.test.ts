@@ -8,6 +8,8 @@ import { handleMetadata } from '../../../broker-runtime/src/kafka/apis/metadata.
 import { handleListOffsets } from '../../../broker-runtime/src/kafka/apis/list-offsets.js';
 import { Reader } from '../../../broker-runtime/src/kafka/protocol/reader.js';
 import type { RequestContext } from '../../../broker-runtime/src/kafka/context.js';
+import { GroupCoordinator, type CoordinatorHost } from '../../../broker-runtime/src/groups/index.js';
+import { YakError } from '../../../broker-runtime/src/errors/errors.js';
 import { createKafkaServer, type KafkaListener } from '../../../broker-runtime/src/kafka/server.js';
 import { encodeBatch } from '../../../broker-runtime/src/kafka/protocol/record-batch.js';
 import { openPartitionLog } from '../../../broker-runtime/src/log/partition-log.js';
@@ -45,6 +47,7 @@ const backend: KafkaBackend = {
   },
   defaultPartitions: 1,
   maxMessageBytes: 1 << 20,
+  groups: new GroupCoordinator({ notCoordinator: () => YakError.of('NOT_LEADER', 'not the leader'), log: () => {} } as unknown as CoordinatorHost),
 };
 
 /** Every principal may do everything; `authenticate` knows one: app / app-secret. */

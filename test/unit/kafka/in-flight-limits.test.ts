@@ -2,6 +2,8 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import type { KafkaBackend } from '../../../broker-runtime/src/kafka/backend.js';
+import { GroupCoordinator, type CoordinatorHost } from '../../../broker-runtime/src/groups/index.js';
+import { YakError } from '../../../broker-runtime/src/errors/errors.js';
 import { createKafkaServer, type KafkaListener } from '../../../broker-runtime/src/kafka/server.js';
 import { encodeBatch } from '../../../broker-runtime/src/kafka/protocol/record-batch.js';
 import { Writer } from '../../../broker-runtime/src/kafka/protocol/writer.js';
@@ -45,6 +47,7 @@ test('64 pipelined 900 KB produces that do not finish: only about a request budg
     view: () => view, topics: () => [], partition: () => undefined, waitCommitted: () => never(), createTopic: () => never(),
     produce: () => (produces++, never()),
     defaultPartitions: 1, maxMessageBytes: 1 << 20,
+  groups: new GroupCoordinator({ notCoordinator: () => YakError.of('NOT_LEADER', 'not the leader'), log: () => {} } as unknown as CoordinatorHost),
   };
   const wire = await KafkaWire.connect(await start(backend));
   const value = Buffer.from(JSON.stringify('z'.repeat(900_000)));
@@ -64,6 +67,7 @@ test('pipelined Fetches that long-poll: at most a few are worked on at once (eac
     partition: () => log as never,
     waitCommitted: () => (fetches++, never()),
     defaultPartitions: 1, maxMessageBytes: 1 << 20,
+  groups: new GroupCoordinator({ notCoordinator: () => YakError.of('NOT_LEADER', 'not the leader'), log: () => {} } as unknown as CoordinatorHost),
   };
   const wire = await KafkaWire.connect(await start(backend));
   const body = new Writer().int32(-1).int32(30_000).int32(1).int32(1 << 20).int8(1)

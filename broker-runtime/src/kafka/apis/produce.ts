@@ -1,7 +1,8 @@
 import type { ProduceRecord } from '../../broker/service.js';
 import { chargeQuota, denied, TOPIC_NAME, type RequestContext } from '../context.js';
 import { KAFKA_ERRORS, KafkaError, kafkaCodeOf } from '../protocol/error-codes.js';
-import { decodeBatches } from '../protocol/record-batch.js';
+import type { SupportedCodec } from '../../log/compression/index.js';
+import { decodeBatches, requestBudget, type DecompressionBudget } from '../protocol/record-batch.js';
 import type { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 import { toProduceRecord } from '../record-mapping.js';
@@ -46,9 +47,10 @@ export function handleProduce(req: ProduceRequest, ctx: RequestContext): Promise
   const now = Date.now();
   const bytesIn = req.topics.reduce((s, t) => s + t.partitions.reduce((s2, p) => s2 + (p.records?.length ?? 0), 0), 0);
   const throttleMs = chargeQuota(ctx, 'in', bytesIn);
+  const budget = requestBudget();
   const pending = req.topics.map((t) => ({
     name: t.name,
-    partitions: t.partitions.map((p) => producePartition(t.name, p.index, p.records, now, ctx)),
+    partitions: t.partitions.map((p) => producePartition(t.name, p.index, p.records, now, budget, ctx)),
   }));
   const all = Promise.all(pending.map(async (t) => ({ name: t.name, partitions: await Promise.all(t.partitions) })));
   if (req.acks === 0) {
@@ -76,8 +78,11 @@ function fail(index: number, err: unknown): PartitionAnswer {
   return { index, error: kafkaCodeOf(err), baseOffset: -1, message: (err as Error).message ?? null };
 }
 
-function producePartition(topic: string, index: number, bytes: Buffer | null, now: number, ctx: RequestContext): Promise<PartitionAnswer> {
+function producePartition(topic: string, index: number, bytes: Buffer | null, now: number, budget: DecompressionBudget, ctx: RequestContext): Promise<PartitionAnswer> {
   let records: ProduceRecord[];
+  // The producer's codec is the one a topic with compression.type=producer (the default) stores
+  // with: a Kafka lz4 frame becomes YAK's stored lz4 block, gzip stays gzip.
+  let codec: SupportedCodec = 'none';
   try {
     if (!TOPIC_NAME.test(topic)) throw new KafkaError('INVALID_TOPIC_EXCEPTION', `topic name '${topic}' does not match ^[A-Za-z0-9._-]{1,249}$`);
     const why = denied(ctx, { op: 'produce', topic });
@@ -86,7 +91,8 @@ function producePartition(topic: string, index: number, bytes: Buffer | null, no
     if (bytes.length > ctx.backend.maxMessageBytes) throw new KafkaError('MESSAGE_TOO_LARGE', `${bytes.length} bytes of records is over the limit of ${ctx.backend.maxMessageBytes} (--max-message-bytes)`);
     if (index < 0) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `partition ${index}`);
     records = [];
-    for (const batch of decodeBatches(bytes, now)) {
+    for (const batch of decodeBatches(bytes, now, budget)) {
+      if (batch.codec !== 'none') codec = batch.codec;
       for (const r of batch.records) {
         if (r.timestamp > now + MAX_TIMESTAMP_AHEAD_MS) {
           throw new KafkaError('INVALID_TIMESTAMP', `a record has timestamp ${r.timestamp}, more than ${MAX_TIMESTAMP_AHEAD_MS} ms ahead of the broker's clock (${now})`);
@@ -98,7 +104,7 @@ function producePartition(topic: string, index: number, bytes: Buffer | null, no
   } catch (err) {
     return Promise.resolve(fail(index, err));
   }
-  return ctx.backend.produce(topic, records).then(
+  return ctx.backend.produce(topic, records, codec).then(
     (results) => ({ index, error: 0, baseOffset: results[0]!.offset, message: null }),
     (err: unknown) => {
       const answer = fail(index, err);

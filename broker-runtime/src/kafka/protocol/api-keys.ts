@@ -4,13 +4,23 @@
  * fields), except ApiVersions v3, which librdkafka sends first. Chosen from what the clients need:
  * librdkafka 2.0 (rdkafka_request.c / rdkafka_feature.c: MsgVer2 needs Produce 3 and Fetch 4) and
  * KafkaJS 2.2.4 (src/protocol/requests/*: Produce ≤ 7, Fetch ≤ 11, Metadata ≤ 6, ListOffsets ≤ 3,
- * CreateTopics ≤ 3, ApiVersions ≤ 2). Consumer-group APIs are not advertised yet (next slice).
+ * CreateTopics ≤ 3, ApiVersions ≤ 2). Consumer groups: JoinGroup stops at v3 (v4 adds the
+ * MEMBER_ID_REQUIRED round); the others stop below their flexible versions.
  */
 export const API = {
   Produce: 0,
   Fetch: 1,
   ListOffsets: 2,
   Metadata: 3,
+  OffsetCommit: 8,
+  OffsetFetch: 9,
+  FindCoordinator: 10,
+  JoinGroup: 11,
+  Heartbeat: 12,
+  LeaveGroup: 13,
+  SyncGroup: 14,
+  DescribeGroups: 15,
+  ListGroups: 16,
   SaslHandshake: 17,
   ApiVersions: 18,
   CreateTopics: 19,
@@ -28,6 +38,15 @@ export const SUPPORTED: readonly VersionRange[] = [
   { key: API.Fetch, min: 4, max: 11 },
   { key: API.ListOffsets, min: 1, max: 5 },
   { key: API.Metadata, min: 1, max: 8 },
+  { key: API.OffsetCommit, min: 2, max: 7 },
+  { key: API.OffsetFetch, min: 1, max: 5 },
+  { key: API.FindCoordinator, min: 0, max: 2 },
+  { key: API.JoinGroup, min: 0, max: 3 },
+  { key: API.Heartbeat, min: 0, max: 3 },
+  { key: API.LeaveGroup, min: 0, max: 3 },
+  { key: API.SyncGroup, min: 0, max: 3 },
+  { key: API.DescribeGroups, min: 0, max: 4 },
+  { key: API.ListGroups, min: 0, max: 2 },
   { key: API.ApiVersions, min: 0, max: 3 },
   { key: API.CreateTopics, min: 0, max: 4 },
 ];

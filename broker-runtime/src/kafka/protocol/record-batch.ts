@@ -1,3 +1,4 @@
+import { CODEC_IDS, codecById, CompressionError, DecompressedTooLarge, MAX_UNCOMPRESSED_BATCH_BYTES, type Codec, type SupportedCodec } from '../../log/compression/index.js';
 import { crc32c } from './crc32c.js';
 import { KafkaDecodeError } from './decode-error.js';
 import { KafkaError } from './error-codes.js';
@@ -41,16 +42,32 @@ export interface KafkaRecord {
 export interface DecodedBatch {
   baseOffset: number;
   producerId: number;
+  /** The codec the producer compressed the batch with ('none' when it did not). */
+  codec: SupportedCodec;
   records: KafkaRecord[];
 }
 
 /**
- * The batches of one partition of a Produce request. Refusals are KafkaErrors with Kafka's code:
- * CORRUPT_MESSAGE for a bad CRC, a length past the data or a record that does not parse;
- * UNSUPPORTED_FOR_MESSAGE_FORMAT for magic 0/1; UNSUPPORTED_COMPRESSION_TYPE for compressed
- * batches (no codec wired yet); INVALID_RECORD for control batches. Nothing is stored for a refusal.
+ * How many uncompressed bytes decoding may still produce: one budget per request, shared by its
+ * partitions, so a request of small compressed batches cannot make the broker hold gigabytes.
  */
-export function decodeBatches(bytes: Buffer, nowMs: number): DecodedBatch[] {
+export interface DecompressionBudget {
+  left: number;
+}
+
+export function requestBudget(): DecompressionBudget {
+  return { left: MAX_UNCOMPRESSED_BATCH_BYTES };
+}
+
+/**
+ * The batches of one partition of a Produce request. Refusals are KafkaErrors with Kafka's code:
+ * CORRUPT_MESSAGE for a bad CRC, a length past the data, compressed bytes or a record that do not
+ * parse; UNSUPPORTED_FOR_MESSAGE_FORMAT for magic 0/1; UNSUPPORTED_COMPRESSION_TYPE for snappy and
+ * zstd (gzip and lz4 are decoded with the storage codecs, log/compression/); MESSAGE_TOO_LARGE for
+ * batches that decompress past the budget (refused before or while inflating, never after
+ * allocating it all); INVALID_RECORD for control batches. Nothing is stored for a refusal.
+ */
+export function decodeBatches(bytes: Buffer, nowMs: number, budget: DecompressionBudget = requestBudget()): DecodedBatch[] {
   const out: DecodedBatch[] = [];
   let pos = 0;
   while (pos < bytes.length) {
@@ -63,15 +80,15 @@ export function decodeBatches(bytes: Buffer, nowMs: number): DecodedBatch[] {
     if (magic !== MAGIC_V2) throw new KafkaError('UNSUPPORTED_FOR_MESSAGE_FORMAT', `record batch magic ${magic}: only v2 (magic 2) batches are accepted`);
     const crc = batch.readUInt32BE(CRC_AT);
     if (crc32c(batch.subarray(ATTRIBUTES_AT)) !== crc) throw new KafkaError('CORRUPT_MESSAGE', 'record batch CRC-32C does not match its bytes');
-    out.push(decodeBatch(batch, nowMs));
+    out.push(decodeBatch(batch, nowMs, budget));
     pos = end;
   }
   if (out.length === 0) throw new KafkaError('CORRUPT_MESSAGE', 'no record batch in the partition data');
   return out;
 }
 
-function decodeBatch(batch: Buffer, nowMs: number): DecodedBatch {
-  const r = new Reader(batch);
+function decodeBatch(batch: Buffer, nowMs: number, budget: DecompressionBudget): DecodedBatch {
+  let r = new Reader(batch);
   try {
     const baseOffset = r.int64();
     r.int32(); // batchLength, checked by the caller
@@ -79,8 +96,10 @@ function decodeBatch(batch: Buffer, nowMs: number): DecodedBatch {
     r.int8(); // magic
     r.uint32(); // crc, checked by the caller
     const attributes = r.int16();
-    if ((attributes & COMPRESSION_MASK) !== 0) {
-      throw new KafkaError('UNSUPPORTED_COMPRESSION_TYPE', `compression codec ${attributes & COMPRESSION_MASK} is not supported yet: produce uncompressed batches (compression.type=none)`);
+    const codecId = attributes & COMPRESSION_MASK;
+    const codec = codecId === CODEC_IDS.none ? undefined : codecById(codecId);
+    if (codecId !== CODEC_IDS.none && !codec) {
+      throw new KafkaError('UNSUPPORTED_COMPRESSION_TYPE', `compression codec ${codecId} is not supported: produce with compression.type gzip, lz4 or none`);
     }
     if (attributes & CONTROL_FLAG) throw new KafkaError('INVALID_RECORD', 'control batches (transactions) are not supported');
     const logAppendTime = (attributes & TIMESTAMP_TYPE_LOG_APPEND) !== 0;
@@ -91,6 +110,7 @@ function decodeBatch(batch: Buffer, nowMs: number): DecodedBatch {
     r.int16(); // producerEpoch
     r.int32(); // baseSequence
     const count = r.int32();
+    if (codec) r = new Reader(inflate(codec, batch.subarray(BATCH_OVERHEAD), budget));
     if (count < 0 || count > r.remaining()) throw new KafkaError('CORRUPT_MESSAGE', `record count ${count} with ${r.remaining()} byte(s) left`);
     const records = new Array<KafkaRecord>(count);
     for (let i = 0; i < count; i++) {
@@ -115,9 +135,22 @@ function decodeBatch(batch: Buffer, nowMs: number): DecodedBatch {
       records[i] = { timestamp: logAppendTime || !(ts >= 0) ? nowMs : ts, key, value, headers };
     }
     if (r.remaining() !== 0) throw new KafkaError('CORRUPT_MESSAGE', `${r.remaining()} byte(s) after the last record of a batch`);
-    return { baseOffset, producerId, records };
+    return { baseOffset, producerId, codec: (codec?.name ?? 'none') as SupportedCodec, records };
   } catch (err) {
     if (err instanceof KafkaDecodeError) throw new KafkaError('CORRUPT_MESSAGE', `record batch does not parse: ${err.message}`);
+    throw err;
+  }
+}
+
+/** The records section of a compressed batch, decompressed within the request's budget. */
+function inflate(codec: Codec, data: Buffer, budget: DecompressionBudget): Buffer {
+  try {
+    const plain = codec.kafka.decompress(data, budget.left);
+    budget.left -= plain.length;
+    return plain;
+  } catch (err) {
+    if (err instanceof DecompressedTooLarge) throw new KafkaError('MESSAGE_TOO_LARGE', `${err.message}: a request decompresses to at most ${MAX_UNCOMPRESSED_BATCH_BYTES} bytes in all`);
+    if (err instanceof CompressionError) throw new KafkaError('CORRUPT_MESSAGE', `compressed records do not decompress: ${err.message}`);
     throw err;
   }
 }

@@ -114,6 +114,10 @@ export class Writer {
     return this;
   }
 
+  bytes(b: Uint8Array): this {
+    return this.int32(b.length).raw(b);
+  }
+
   nullableBytes(b: Uint8Array | null): this {
     if (b === null) return this.int32(-1);
     return this.int32(b.length).raw(b);

@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { CompressionError, DecompressedTooLarge } from './errors.js';
+import { lz4FrameBound } from './lz4-frame.js';
 
 /**
  * The codecs a compressed batch can be stored with, under Kafka's ids (the `attributes` bits of a
@@ -26,13 +28,7 @@ export type SupportedCodec = (typeof SUPPORTED_CODECS)[number];
  */
 export const MAX_UNCOMPRESSED_BATCH_BYTES = 64 * 1024 * 1024;
 
-/** Compressed bytes that do not decompress to what their entry says. */
-export class CompressionError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CompressionError';
-  }
-}
+export { CompressionError, DecompressedTooLarge };
 
 export interface Codec {
   readonly id: number;
@@ -40,11 +36,22 @@ export interface Codec {
   compress(plain: Buffer): Buffer;
   /** Decompress `data`, which must give exactly `expectedBytes` (<= MAX_UNCOMPRESSED_BATCH_BYTES); throws CompressionError otherwise. */
   decompress(data: Buffer, expectedBytes: number): Buffer;
+  /**
+   * Kafka's wire form of the codec, as producers send it inside a record batch (gzip: the same
+   * gzip stream; lz4: the LZ4 frame format). Nothing states the uncompressed size there, so
+   * decompress takes a ceiling and throws DecompressedTooLarge past it, without allocating more.
+   */
+  readonly kafka: {
+    compress(plain: Buffer): Buffer;
+    decompress(data: Buffer, maxBytes: number): Buffer;
+  };
 }
 
 interface Lz4Module {
   compressSync(data: Buffer): Buffer;
   uncompressSync(data: Buffer): Buffer;
+  compressFrameSync(data: Buffer): Buffer;
+  decompressFrameSync(data: Buffer): Buffer;
 }
 
 // Loaded on first use: a broker that never meets lz4 never loads the native binding.
@@ -88,6 +95,21 @@ const gzip: Codec = {
     if (out.length !== expectedBytes) throw new CompressionError(`gzip: decompressed to ${out.length} bytes, the batch says ${expectedBytes}`);
     return out;
   },
+  kafka: {
+    compress: (plain) => gzipSync(plain, { level: GZIP_LEVEL }),
+    decompress(data, maxBytes) {
+      try {
+        // One byte over the ceiling is enough to know it is over: inflating stops there.
+        const out = gunzipSync(data, { maxOutputLength: maxBytes + 1 });
+        if (out.length > maxBytes) throw new DecompressedTooLarge(`gzip: decompresses past ${maxBytes} bytes`);
+        return out;
+      } catch (err) {
+        if (err instanceof CompressionError) throw err;
+        if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new DecompressedTooLarge(`gzip: decompresses past ${maxBytes} bytes`);
+        throw new CompressionError(`gzip: ${(err as Error).message}`);
+      }
+    },
+  },
 };
 
 const lz4Codec: Codec = {
@@ -107,6 +129,19 @@ const lz4Codec: Codec = {
     }
     if (out.length !== expectedBytes) throw new CompressionError(`lz4: decompressed to ${out.length} bytes, the batch says ${expectedBytes}`);
     return out;
+  },
+  kafka: {
+    compress: (plain) => lz4().compressFrameSync(plain),
+    decompress(data, maxBytes) {
+      // The frame's blocks bound its output; checked before lz4_flex allocates or decodes anything.
+      const bound = lz4FrameBound(data);
+      if (bound > maxBytes) throw new DecompressedTooLarge(`lz4: a frame of up to ${bound} bytes is over the ${maxBytes}-byte limit`);
+      try {
+        return lz4().decompressFrameSync(data);
+      } catch (err) {
+        throw new CompressionError(`lz4: ${(err as Error).message}`);
+      }
+    },
   },
 };
 

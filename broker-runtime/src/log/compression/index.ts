@@ -3,6 +3,7 @@ export {
   SUPPORTED_CODECS,
   MAX_UNCOMPRESSED_BATCH_BYTES,
   CompressionError,
+  DecompressedTooLarge,
   codecById,
   codecByName,
   isSupportedCodec,

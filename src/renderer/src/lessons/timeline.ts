@@ -4,7 +4,7 @@
  * poll of the brokers' /health, /topics and /metadata/cluster, or the supervisor's event log).
  */
 
-export type LessonId = 'routing' | 'failover' | 'zombie' | 'hwm' | 'isr' | 'diverge';
+export type LessonId = 'routing' | 'failover' | 'zombie' | 'hwm' | 'isr' | 'diverge' | 'groups';
 
 /** Who reported the fact: a broker's own answer, the supervisor's view, or the browser's computation. */
 export type EntrySource = 'broker' | 'cluster' | 'browser' | 'supervisor';
@@ -22,6 +22,8 @@ export interface TimelineEntry {
   epoch?: number;
   partition?: number;
   offset?: number;
+  /** A consumer group's generation, as its coordinator reported it. */
+  generation?: number;
   /** Which record the entry is about (`<run tag>#<n>`, as in the record's payload), when it is about one. */
   ref?: string;
 }

@@ -5,6 +5,7 @@ import { clusterApi, describeError } from '../bridge';
 import type { LessonContext } from '../lessons/context';
 import { runDivergence } from '../lessons/divergence';
 import { runFailover } from '../lessons/failover';
+import { runGroups } from '../lessons/groups';
 import { runHighWatermark } from '../lessons/highWatermark';
 import { runIsrShrink } from '../lessons/isrShrink';
 import { runRouting } from '../lessons/routing';
@@ -81,6 +82,7 @@ export const useLessonsStore = defineStore('lessons', () => {
     runHighWatermark: () => start('hwm', (ctx) => runHighWatermark(ctx)),
     runIsrShrink: () => start('isr', (ctx) => runIsrShrink(ctx)),
     runDivergence: () => start('diverge', (ctx) => runDivergence(ctx)),
+    runGroups: () => start('groups', (ctx) => runGroups(ctx)),
   };
 });
 

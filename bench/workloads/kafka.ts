@@ -1,0 +1,262 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Redis } from 'ioredis';
+import { decodeBatches, encodeBatch } from '../../broker-runtime/src/kafka/protocol/record-batch.js';
+import { fetchAnswer, fetchBody, produceAnswer, produceBody } from '../../test/helpers/kafka-wire.js';
+import { cpuMeter } from '../cpu.js';
+import { KafkaConnection } from '../kafka-conn.js';
+import { payloadText } from '../payload.js';
+import { alternate, runFor } from '../rounds.js';
+import { median, pairedRatios, present } from '../stats.js';
+import type { Row } from '../types.js';
+import { pipelinedXadd } from './batch-produce.js';
+import { readStream } from './consume.js';
+import { ensureTopic, type WorkloadContext } from './context.js';
+
+const TOPIC = 'bench-kafka';
+const CLIENTS = 4;
+const BATCH = 1000;
+
+/**
+ * The Kafka protocol beside the REST and Redis rows: Produce v3 of 1,000-record batches (100-byte
+ * JSON values, acks=all: answered once committed to every in-sync replica) from 4 pipelined
+ * connections, one batch in flight each, against XADD pipelined in groups of 1,000 (4 pipelines);
+ * then Fetch v4 (1 MiB per partition per request) reading records back from offset 0 — decoded
+ * and each value JSON-parsed, as a consumer would — against XRANGE COUNT 10000 over three streams
+ * holding as many records. The client is raw wire (bench/kafka-conn.ts), not KafkaJS: on two
+ * shared cores a client's own CPU would be most of what is measured.
+ */
+export async function kafkaWorkload(ctx: WorkloadContext): Promise<Row[]> {
+  const { env, options } = ctx;
+  const leader = (await env.cluster.waitForLeader()).broker;
+  const port = env.cluster.kafkaPorts.get(leader.id);
+  if (port === undefined) throw new Error('the bench cluster has no Kafka listener');
+  const partitions = env.settings.partitions;
+  await ensureTopic(leader.url, TOPIC, partitions, env.connection);
+  const now = Date.now();
+  const bodies = Array.from({ length: partitions }, (_, p) =>
+    produceBody(TOPIC, p, encodeBatch(Array.from({ length: BATCH }, (_, i) => ({ offset: i, timestamp: now, key: null, value: Buffer.from(payloadText(i)), headers: [] })), 0).toBuffer()),
+  );
+  const conns = await Promise.all(Array.from({ length: CLIENTS }, () => KafkaConnection.open(port, env.connection)));
+  const pids = env.cluster.brokers.map((b) => b.pid);
+
+  const produced: (number | null)[] = [];
+  const xadd: (number | null)[] = [];
+  const produceCpu: (number | null)[] = [];
+  const xaddCpu: (number | null)[] = [];
+  let next = 0;
+  const produceRound = async (ms: number, record: boolean) => {
+    const cpu = cpuMeter(pids);
+    let records = 0;
+    const elapsed = await runFor(ms, CLIENTS, async (w) => {
+      const answer = produceAnswer(await conns[w]!.request(0, 3, bodies[next++ % partitions]!));
+      if (answer.error !== 0) throw new Error(`Kafka produce answered error ${answer.error}`);
+      records += BATCH;
+    });
+    const cpuMs = cpu();
+    if (!record) return;
+    produced.push((records * 1000) / elapsed);
+    produceCpu.push(cpuMs === null ? null : (cpuMs * 1000) / records);
+  };
+  const xaddRound = async (ms: number, record: boolean) => {
+    const { rate, cpuUsPerRecord } = await pipelinedXadd(env.redis, ms);
+    if (!record) return;
+    xadd.push(rate);
+    xaddCpu.push(cpuUsPerRecord);
+  };
+
+  let kcatRows: Row[] = [];
+  const fetched: (number | null)[] = [];
+  const xrange: (number | null)[] = [];
+  const fetchCpu: (number | null)[] = [];
+  const perPartition = Math.ceil(options.consumeRecords / partitions);
+  const fetchRound = async (record: boolean) => {
+    const cpu = cpuMeter([leader.pid]);
+    const start = performance.now();
+    const counts = await Promise.all(Array.from({ length: partitions }, (_, p) => readPartition(conns[p % CLIENTS]!, p, perPartition)));
+    const elapsed = performance.now() - start;
+    const cpuMs = cpu();
+    const n = counts.reduce((a, b) => a + b, 0);
+    if (!record) return;
+    fetched.push((n * 1000) / elapsed);
+    fetchCpu.push(cpuMs === null ? null : (cpuMs * 1000) / n);
+  };
+  const xrangeRound = async (record: boolean) => {
+    const start = performance.now();
+    const counts = await Promise.all(Array.from({ length: partitions }, (_, p) => readStream(env.redis, `bench:kafka:${p}`)));
+    const elapsed = performance.now() - start;
+    if (!record) return;
+    xrange.push((counts.reduce((a, b) => a + b, 0) * 1000) / elapsed);
+  };
+
+  try {
+    const warm = Math.min(1500, options.roundMs);
+    await produceRound(warm, false);
+    await xaddRound(warm, false);
+    await alternate(options.rounds, [() => produceRound(options.roundMs, true), () => xaddRound(options.roundMs, true)]);
+    // Enough records in every partition for the reads (the produce rounds spread batches evenly).
+    while (Math.min(...(await highWatermarks(conns[0]!, partitions))) < perPartition) await produceRound(500, false);
+    await fillStreams(env.redis, perPartition, partitions);
+    await fetchRound(false);
+    await xrangeRound(false);
+    await alternate(options.rounds, [() => fetchRound(true), () => xrangeRound(true)]);
+    kcatRows = await kcatRounds(ctx, median(present(xadd)), median(present(xrange)));
+  } finally {
+    for (const c of conns) c.close();
+    await env.redis.del(...Array.from({ length: partitions }, (_, p) => `bench:kafka:${p}`));
+  }
+  ctx.log(`kafka: produce ${produced.map((v) => Math.round(v ?? 0)).join(', ')} records/s (XADD ${xadd.map((v) => Math.round(v ?? 0)).join(', ')}); fetch ${fetched.map((v) => Math.round(v ?? 0)).join(', ')} (XRANGE ${xrange.map((v) => Math.round(v ?? 0)).join(', ')})`);
+  const produceRatio = median(pairedRatios(produced, xadd));
+  const fetchRatio = median(pairedRatios(fetched, xrange));
+  return [
+    {
+      id: 'kafka.produce.records_per_s',
+      figure: 'Kafka produce (4 × 1,000, acks=all)',
+      unit: 'records/s',
+      yak: median(present(produced)),
+      comparison: { label: 'XADD pipelined × 1,000', value: median(present(xadd)) },
+      ratio: produceRatio,
+      target: { text: '≥ 1.0×', met: produceRatio === null ? null : produceRatio >= 1 },
+      rounds: { yak: produced, comparison: xadd },
+      notes: 'raw-wire Produce v3, RecordBatch v2 of 1,000 100-byte values, one batch in flight per connection',
+    },
+    {
+      id: 'kafka.produce.cpu_us_per_record',
+      figure: 'Kafka produce: server CPU per record',
+      unit: 'µs',
+      yak: median(present(produceCpu)),
+      comparison: { label: 'Redis server per XADD', value: median(present(xaddCpu)) },
+      ratio: median(pairedRatios(produceCpu, xaddCpu)),
+      rounds: { yak: produceCpu, comparison: xaddCpu },
+      notes: 'all three brokers together (leader + 2 followers) against the one Redis server',
+    },
+    {
+      id: 'kafka.fetch.records_per_s',
+      figure: `Kafka fetch (${partitions} × ${perPartition} from offset 0)`,
+      unit: 'records/s',
+      yak: median(present(fetched)),
+      comparison: { label: 'XRANGE COUNT 10000', value: median(present(xrange)) },
+      ratio: fetchRatio,
+      target: { text: '≥ 1.0×', met: fetchRatio === null ? null : fetchRatio >= 1 },
+      rounds: { yak: fetched, comparison: xrange },
+      notes: `Fetch v4, 1 MiB per partition per request; leader CPU per record ${fmt(median(present(fetchCpu)))} µs; both sides JSON-parse every value`,
+    },
+    ...kcatRows,
+  ];
+}
+
+const KCAT_TOPIC = 'bench-kafka-kcat';
+
+/**
+ * kcat (librdkafka), a client nobody here wrote: `-P` from a file of 100-byte lines with acks=all,
+ * then `-C -e` reading them all back, each timed from spawn to exit (process start and metadata
+ * included, as a user sees it). Compared with the same run's pipelined XADD and XRANGE medians.
+ */
+async function kcatRounds(ctx: WorkloadContext, xaddRate: number | null, xrangeRate: number | null): Promise<Row[]> {
+  const { env, options } = ctx;
+  const count = options.consumeRecords;
+  const dir = await mkdtemp(join(tmpdir(), 'yak-bench-kcat-'));
+  try {
+    const file = join(dir, 'records.txt');
+    await writeFile(file, Array.from({ length: count }, (_, i) => payloadText(i)).join('\n') + '\n');
+    const security: string[] = [];
+    if (env.connection.token) {
+      const [user, ...rest] = env.connection.token.split(':');
+      security.push('-X', `security.protocol=${env.connection.ca ? 'SASL_SSL' : 'SASL_PLAINTEXT'}`, '-X', 'sasl.mechanisms=PLAIN', '-X', `sasl.username=${user}`, '-X', `sasl.password=${rest.join(':')}`);
+    } else if (env.connection.ca) {
+      security.push('-X', 'security.protocol=SSL');
+    }
+    if (env.connection.ca) {
+      await writeFile(join(dir, 'ca.pem'), env.connection.ca);
+      security.push('-X', `ssl.ca.location=${join(dir, 'ca.pem')}`, '-X', 'ssl.endpoint.identification.algorithm=none');
+    }
+    const base = ['-b', env.cluster.bootstrap().join(','), '-t', KCAT_TOPIC, ...security];
+    const produced: number[] = [];
+    const consumed: number[] = [];
+    for (let round = 0; round < options.rounds; round++) {
+      const p = await timed(['-P', ...base, '-p', '0', '-X', 'acks=all', '-X', 'linger.ms=5', '-X', 'message.timeout.ms=60000', '-l', file]);
+      produced.push((count * 1000) / p);
+      const c = await timed(['-C', ...base, '-p', '0', '-o', String(round * count), '-c', String(count), '-e', '-q', '-f', '%s\n']);
+      consumed.push((count * 1000) / c);
+    }
+    ctx.log(`kcat: -P ${produced.map(Math.round).join(', ')} records/s; -C ${consumed.map(Math.round).join(', ')}`);
+    const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? null : a / b);
+    const pRate = median(produced);
+    const cRate = median(consumed);
+    return [
+      {
+        id: 'kafka.kcat_produce.records_per_s',
+        figure: `kcat -P from a file (${count} lines, acks=all)`,
+        unit: 'records/s',
+        yak: pRate,
+        comparison: { label: 'XADD pipelined × 1,000', value: xaddRate },
+        ratio: ratio(pRate, xaddRate),
+        rounds: { yak: produced },
+        notes: 'spawn to exit, one partition; the comparison is the median of the XADD rounds above (not paired)',
+      },
+      {
+        id: 'kafka.kcat_consume.records_per_s',
+        figure: `kcat -C -e (${count} records)`,
+        unit: 'records/s',
+        yak: cRate,
+        comparison: { label: 'XRANGE COUNT 10000', value: xrangeRate },
+        ratio: ratio(cRate, xrangeRate),
+        rounds: { yak: consumed },
+        notes: 'spawn to exit, one partition, values printed to a pipe; the comparison is the median of the XRANGE rounds above (not paired)',
+      },
+    ];
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs kcat with `args`; the milliseconds from spawn to a successful exit. */
+function timed(args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const p = spawn('kcat', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve(performance.now() - start) : reject(new Error(`kcat ${args[0]} exited ${code}: ${stderr.slice(0, 500)}`))));
+  });
+}
+
+const fmt = (v: number | null) => (v === null ? '—' : v.toFixed(2));
+
+/** Reads `count` records of `partition` from offset 0; decodes the batches (CRC-32C checked) and parses each value. */
+async function readPartition(conn: KafkaConnection, partition: number, count: number): Promise<number> {
+  let offset = 0;
+  let n = 0;
+  while (n < count) {
+    const answer = fetchAnswer(await conn.request(1, 4, fetchBody(TOPIC, partition, offset, 0)));
+    if (answer.error !== 0) throw new Error(`Kafka fetch answered error ${answer.error}`);
+    if (answer.records.length === 0) throw new Error(`Kafka fetch made no progress at ${offset} (high-water mark ${answer.hwm})`);
+    for (const batch of decodeBatches(answer.records, 0)) {
+      for (const r of batch.records) {
+        JSON.parse(r.value!.toString('utf8'));
+        n++;
+      }
+      offset = batch.baseOffset + batch.records.length;
+    }
+  }
+  return n;
+}
+
+async function highWatermarks(conn: KafkaConnection, partitions: number): Promise<number[]> {
+  return Promise.all(Array.from({ length: partitions }, async (_, p) => fetchAnswer(await conn.request(1, 4, fetchBody(TOPIC, p, 0, 0))).hwm));
+}
+
+async function fillStreams(redis: Redis, perStream: number, streams: number): Promise<void> {
+  const values = Array.from({ length: BATCH }, (_, i) => payloadText(i));
+  for (let s = 0; s < streams; s++) {
+    for (let done = 0; done < perStream; done += BATCH) {
+      const p = redis.pipeline();
+      for (let i = 0; i < Math.min(BATCH, perStream - done); i++) p.xadd(`bench:kafka:${s}`, '*', 'payload', values[i]!);
+      await p.exec();
+    }
+  }
+}

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
+import { TestCluster } from '../../helpers/cluster.js';
+import { get } from '../../helpers/http.js';
+import { gzipSync } from 'node:zlib';
+import { crc32c } from '../../../broker-runtime/src/kafka/protocol/crc32c.js';
+import { BATCH_OVERHEAD, encodeBatch } from '../../../broker-runtime/src/kafka/protocol/record-batch.js';
+import { KafkaWire, produceAnswer, produceBody } from '../../helpers/kafka-wire.js';
+import { kcat } from '../../helpers/kcat.js';
+
+/**
+ * Compressed Kafka batches from real clients: kcat (librdkafka 2.0) with gzip and lz4 (Kafka's LZ4
+ * frames) and KafkaJS 2.2.4 with GZIP are decoded and stored (with the producer's codec), and come
+ * back byte for byte to Kafka consumers and as JSON to REST; snappy and zstd are refused with
+ * UNSUPPORTED_COMPRESSION_TYPE and nothing is stored.
+ */
+const PRODUCE = 0;
+
+describe('Kafka compressed batches against a YAK cluster', () => {
+  let cluster: TestCluster;
+  let bootstrap: string;
+  let leaderUrl: string;
+
+  before(async () => {
+    cluster = await TestCluster.start({ brokers: 2, partitions: 1, kafka: true });
+    bootstrap = cluster.bootstrap().join(',');
+    leaderUrl = (await cluster.waitForLeader()).broker.url;
+  });
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  // Lines that compress well and lines that do not, some not UTF-8, separated by \x01 (kcat -D).
+  const values = Array.from({ length: 300 }, (_, i) =>
+    i % 3 === 0 ? Buffer.from(JSON.stringify({ n: i, text: 'repeated text '.repeat(5) })) : i % 3 === 1 ? Buffer.from(`plain line ${i}`) : Buffer.from([0xff, 0x40 | (i & 0x3f), 0x00, 0x80, 0x0a]),
+  );
+  const input = Buffer.concat(values.flatMap((v) => [v, Buffer.from([0x01])]));
+  const expected = Buffer.concat(values.flatMap((v) => [v, Buffer.from([0x02])]));
+
+  for (const codec of ['gzip', 'lz4']) {
+    test(`kcat -z ${codec}: every value, key and header comes back byte for byte, REST reads them too`, async () => {
+      const topic = `z-${codec}`;
+      // One big linger so librdkafka sends few large compressed batches.
+      const produced = await kcat(['-b', bootstrap, '-P', '-t', topic, '-p', '0', '-z', codec, '-D', '\x01', '-H', 'c=' + codec, '-X', 'linger.ms=50'], input);
+      assert.equal(produced.code, 0, produced.stderr);
+      const consumed = await kcat(['-b', bootstrap, '-C', '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-q', '-f', '%s\x02']);
+      assert.equal(consumed.code, 0, consumed.stderr);
+      assert.deepEqual(consumed.stdout, expected);
+      const headers = await kcat(['-b', bootstrap, '-C', '-t', topic, '-p', '0', '-o', '-1', '-e', '-q', '-f', '%o %h\n']);
+      assert.equal(headers.stdout.toString(), `299 c=${codec}\n`);
+      const rest = await get(leaderUrl, `/consume?topic=${topic}&partition=0&offset=0&max=3`);
+      assert.equal(rest.status, 200);
+      assert.deepEqual(rest.body.records.map((r: { payload: unknown }) => r.payload), [{ n: 0, text: 'repeated text '.repeat(5) }, 'plain line 1', values[2]!.toString('base64')]);
+    });
+  }
+
+  test('KafkaJS with CompressionTypes.GZIP: keys, values and headers come back byte for byte', async () => {
+    const producer = new Kafka({ clientId: 'yak-gzip', brokers: cluster.bootstrap(), logLevel: logLevel.NOTHING, retry: { retries: 10 } }).producer();
+    await producer.connect();
+    const messages = Array.from({ length: 50 }, (_, i) => ({ key: `key-${i}`, value: i % 2 ? `{"i":${i}}` : Buffer.from([0xc3, 0x28, i]), headers: { n: String(i) }, partition: 0 }));
+    try {
+      const answers = await producer.send({ topic: 'z-kafkajs', acks: -1, compression: CompressionTypes.GZIP, messages });
+      assert.ok(answers.every((a) => a.errorCode === 0));
+    } finally {
+      await producer.disconnect();
+    }
+    const consumed = await kcat(['-b', bootstrap, '-C', '-t', 'z-kafkajs', '-p', '0', '-o', 'beginning', '-e', '-q', '-f', '%k|%s|%h\x02']);
+    const want = Buffer.concat(messages.flatMap((m) => [Buffer.from(`${m.key}|`), Buffer.from(m.value), Buffer.from(`|n=${m.headers.n}\x02`)]));
+    assert.deepEqual(consumed.stdout, want);
+  });
+
+  // librdkafka 2.0 reads snappy support from the broker's ApiVersions and sends snappy batches
+  // uncompressed here; the raw-wire test below sends a snappy batch as it is.
+  for (const codec of ['zstd']) {
+    test(`kcat -z ${codec} is refused with UNSUPPORTED_COMPRESSION_TYPE and nothing is stored`, async () => {
+      const topic = `z-${codec}`;
+      // One compressible message: librdkafka sends a batch that compression does not shrink uncompressed.
+      const produced = await kcat(['-b', bootstrap, '-P', '-t', topic, '-p', '0', '-z', codec, '-X', 'message.timeout.ms=5000'], `${'the same words again '.repeat(200)}\n`);
+      assert.notEqual(produced.code, 0);
+      assert.match(produced.stderr, /[Uu]nsupported compression/);
+      const consumed = await kcat(['-b', bootstrap, '-C', '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-q']);
+      assert.equal(consumed.stdout.toString(), '');
+    });
+  }
+
+  test('raw wire: snappy gets 76, a gzip bomb MESSAGE_TOO_LARGE; the same connection then produces, nothing else is stored', async () => {
+    const { broker } = await cluster.waitForLeader();
+    const wire = await KafkaWire.connect(cluster.kafkaPorts.get(broker.id)!);
+    const records = [{ offset: 0, timestamp: Date.now(), key: null, value: Buffer.from('"x"'), headers: [] }];
+    const withCodec = (id: number, body: Buffer) => {
+      const plain = encodeBatch(records, 0).toBuffer();
+      const out = Buffer.concat([plain.subarray(0, BATCH_OVERHEAD), body]);
+      out.writeInt32BE(out.length - 12, 8);
+      out.writeInt16BE(id, 21);
+      out.writeUInt32BE(crc32c(out.subarray(21)), 17);
+      return out;
+    };
+    const snappy = produceAnswer(await wire.request(PRODUCE, 3, produceBody('z-wire', 0, withCodec(2, Buffer.from('whatever')))));
+    assert.equal(snappy.error, 76);
+    // 128 MiB of zeros in ~128 KiB: inflating stops at the request's 64 MiB budget.
+    const bomb = produceAnswer(await wire.request(PRODUCE, 3, produceBody('z-wire', 0, withCodec(1, gzipSync(Buffer.alloc(128 * 1024 * 1024))))));
+    assert.equal(bomb.error, 10);
+    const good = produceAnswer(await wire.request(PRODUCE, 3, produceBody('z-wire', 0, withCodec(1, gzipSync(encodeBatch(records, 0).toBuffer().subarray(BATCH_OVERHEAD))))));
+    assert.deepEqual(good, { error: 0, baseOffset: 0 });
+    wire.close();
+    const rest = await get(leaderUrl, '/consume?topic=z-wire&partition=0&offset=0');
+    assert.deepEqual(rest.body.records.map((r: { payload: unknown }) => r.payload), ['x']);
+  });
+});
