@@ -202,11 +202,13 @@ export class KafkaConnection {
       return;
     }
     if (!this.authenticated) throw new CloseConnection(`api key ${apiKey} before SASL authentication`);
-    const ctx: RequestContext = { backend: this.opts.backend, auth: this.opts.auth, principal: this.principal, apiVersion, clientId, log: this.opts.log, throttle: (ms) => this.mute(ms) };
+    let inflated = 0;
+    const ctx: RequestContext = { backend: this.opts.backend, auth: this.opts.auth, principal: this.principal, apiVersion, clientId, log: this.opts.log, throttle: (ms) => this.mute(ms), decompressed: (n) => (inflated += n) };
     switch (apiKey) {
       case API.Produce: {
         const req = this.decodeWhole(r, decodeProduce);
-        this.push(correlationId, handleProduce(req, ctx), false, frameBytes);
+        const answer = handleProduce(req, ctx);
+        this.push(correlationId, answer, false, frameBytes + inflated);
         return;
       }
       case API.Fetch: {

@@ -15,6 +15,8 @@ export interface RequestContext {
   log: Logger;
   /** Stop reading this connection's requests for `ms` (a quota's throttle time). */
   throttle(ms: number): void;
+  /** Bytes a request's compressed batches inflated to (held until its answer goes out). */
+  decompressed?(bytes: number): void;
 }
 
 /**

@@ -78,3 +78,29 @@ test('pipelined Fetches that long-poll: at most a few are worked on at once (eac
   assert.ok(held <= 4, `${held} fetches worked on at once by one connection`);
   wire.close();
 });
+
+test('64 pipelined gzip produces of ~40 KB that each inflate to 40 MB: what is held counts the inflated bytes (not 64 × 40 MB = 2.5 GB)', async () => {
+  const { gzipSync } = await import('node:zlib');
+  const { BATCH_OVERHEAD } = await import('../../../broker-runtime/src/kafka/protocol/record-batch.js');
+  const { crc32c } = await import('../../../broker-runtime/src/kafka/protocol/crc32c.js');
+  let produces = 0;
+  const backend: KafkaBackend = {
+    view: () => view, topics: () => [], partition: () => undefined, waitCommitted: () => never(), createTopic: () => never(),
+    produce: () => (produces++, never()),
+    defaultPartitions: 1, maxMessageBytes: 1 << 20,
+    groups: new GroupCoordinator({ notCoordinator: () => YakError.of('NOT_LEADER', 'not the leader'), log: () => {} } as unknown as CoordinatorHost),
+  };
+  const wire = await KafkaWire.connect(await start(backend));
+  // One record whose value is 40 MB of one letter: a few tens of KB gzipped.
+  const plain = encodeBatch([{ offset: 0, timestamp: Date.now(), key: null, value: Buffer.alloc(40_000_000, 0x61), headers: [] }], 0).toBuffer();
+  const bomb = Buffer.concat([plain.subarray(0, BATCH_OVERHEAD), gzipSync(plain.subarray(BATCH_OVERHEAD), { level: 9 })]);
+  bomb.writeInt32BE(bomb.length - 12, 8);
+  bomb.writeInt16BE(1, 21);
+  bomb.writeUInt32BE(crc32c(bomb.subarray(21)), 17);
+  assert.ok(bomb.length < 100_000, `${bomb.length} bytes compressed`);
+  for (let i = 0; i < 64; i++) wire.write(wire.frame(0, 3, produceBody('bombs', 0, bomb)));
+  const held = await settled(() => produces);
+  assert.ok(held >= 1, 'the first is worked on');
+  assert.ok(held <= 2, `${held} inflated produces of 40 MB held by one connection`);
+  wire.close();
+});

@@ -48,10 +48,14 @@ export function handleProduce(req: ProduceRequest, ctx: RequestContext): Promise
   const bytesIn = req.topics.reduce((s, t) => s + t.partitions.reduce((s2, p) => s2 + (p.records?.length ?? 0), 0), 0);
   const throttleMs = chargeQuota(ctx, 'in', bytesIn);
   const budget = requestBudget();
+  const budgetBefore = budget.left;
   const pending = req.topics.map((t) => ({
     name: t.name,
     partitions: t.partitions.map((p) => producePartition(t.name, p.index, p.records, now, budget, ctx)),
   }));
+  // Decoding happened just now (synchronously): the connection counts what was inflated as held
+  // until the answer goes out, so pipelined small compressed requests cannot hold gigabytes.
+  ctx.decompressed?.(budgetBefore - budget.left);
   const all = Promise.all(pending.map(async (t) => ({ name: t.name, partitions: await Promise.all(t.partitions) })));
   if (req.acks === 0) {
     return all.then((topics) => {
