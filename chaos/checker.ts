@@ -54,7 +54,7 @@ export interface CheckResult {
   skipped: Record<string, string>;
   liveness: string[];
   /** The consumer group's run (all zero and drained null when the run had no group consumers). */
-  group: { members: number; generations: number; processed: number; reprocessed: number; offsetObservations: number; drained: boolean | null };
+  group: { members: number; generations: number; processed: number; reprocessed: number; offsetObservations: number; drained: boolean | null; memberFaults: MemberFaultOutcome[] };
   safe: boolean;
 }
 
@@ -256,7 +256,7 @@ export function check(ops: readonly Op[]): CheckResult {
   }
   let reprocessed = 0;
   for (const n of processed.values()) reprocessed += n - 1;
-  const group = { members: new Set(assigns.map((a) => a.member)).size, generations: new Set(assigns.map((a) => a.generation)).size, processed: processed.size, reprocessed, offsetObservations: offsetOps.length, drained };
+  const group = { members: new Set(assigns.map((a) => a.member)).size, generations: new Set(assigns.map((a) => a.generation)).size, processed: processed.size, reprocessed, offsetObservations: offsetOps.length, drained, memberFaults: memberFaultOutcomes(ops) };
 
   const safe = SAFETY_KINDS.every((k) => violations[k] === 0);
   return { produce, records, reads, violations, examples, duplicates, hwmRegressions, replicas, unavailability, baselineGapMs, faults, skipped, liveness, group, safe };
@@ -277,4 +277,39 @@ export function longestGap(okTimes: readonly number[], from: number, to: number)
 
 function sha(keys: readonly string[]): string {
   return createHash('sha256').update(keys.join('\n')).digest('hex');
+}
+
+/** What became of a member fault's victim's partitions. */
+export interface MemberFaultOutcome {
+  fault: string;
+  member: string;
+  /** When the fault started (ms into the run). */
+  t: number;
+  /** Ms from the start until another member was given one of the victim's partitions in a later generation; null: never seen. */
+  movedAfterMs: number | null;
+}
+
+/**
+ * For each kill-member / pause-member: did the victim's partitions move to another member (a later
+ * generation's group-assign by a different member id), and how long after the fault began? Looked
+ * for up to the next fault's start. A victim that held nothing counts as moved at once.
+ */
+export function memberFaultOutcomes(ops: readonly Op[]): MemberFaultOutcome[] {
+  const out: MemberFaultOutcome[] = [];
+  const starts = ops.filter((o): o is NemesisOp => o.f === 'start');
+  for (const [i, s] of starts.entries()) {
+    if ((s.fault !== 'kill-member' && s.fault !== 'pause-member') || !s.target || s.target === 'none') continue;
+    const memberId = String(s.value?.memberId ?? '');
+    const generation = Number(s.value?.generation ?? -1);
+    const partitions = new Set(Array.isArray(s.value?.partitions) ? (s.value.partitions as number[]) : []);
+    const until = starts[i + 1]?.t ?? Number.POSITIVE_INFINITY;
+    let movedAfterMs: number | null = partitions.size === 0 ? 0 : null;
+    for (const o of ops) {
+      if (movedAfterMs !== null) break;
+      if (o.f !== 'group-assign' || o.t < s.t || o.t >= until) continue;
+      if (o.member !== memberId && o.generation > generation && o.value.some((p) => partitions.has(p))) movedAfterMs = Math.round(o.t - s.t);
+    }
+    out.push({ fault: s.fault, member: s.target, t: s.t, movedAfterMs });
+  }
+  return out;
 }
