@@ -1,4 +1,4 @@
-import { GroupConsumer, YakClient } from '../broker-runtime/src/client/index.js';
+import { GroupConsumer, YakClient, YakClientError } from '../broker-runtime/src/client/index.js';
 import { sleep } from '../test/helpers/ports.js';
 import type { History } from './history.js';
 import { MemberClient } from './member-client.js';
@@ -68,7 +68,7 @@ export class GroupWorkload implements GroupMembers {
     const name = slot.name;
     while (this.running) {
       const control = new MemberClient();
-      const consumer: GroupConsumer = new GroupConsumer(control.wrap(this.client()), {
+      const consumer: GroupConsumer = new GroupConsumer(control.wrap(this.loggingCommits(this.client(), name)), {
         group: CHAOS_GROUP,
         topics: [this.o.topic],
         clientId: name,
@@ -104,6 +104,26 @@ export class GroupWorkload implements GroupMembers {
       }
       if (slot.revive) await new Promise<void>((resolve) => (slot.revive = resolve));
     }
+  }
+
+  /** `client` with its commits logged (group-commit): a resumed zombie's stale-generation commits must be refused. */
+  private loggingCommits(client: YakClient, name: string): YakClient {
+    const commit = client.commitOffsets.bind(client);
+    const history = this.history;
+    const logged: YakClient['commitOffsets'] = async (...args) => {
+      const [, offsets, member] = args;
+      const base = { f: 'group-commit' as const, t0: history.now(), process: name, member: member?.memberId ?? '', generation: member?.generation ?? -1, value: offsets.map((o): [number, number] => [o.partition, o.offset]) };
+      try {
+        const answer = await commit(...args);
+        history.add({ ...base, type: 'ok' });
+        return answer;
+      } catch (err) {
+        const refused = err instanceof YakClientError && err.status >= 400 && err.status < 500;
+        history.add({ ...base, type: refused ? 'fail' : 'info', error: err instanceof YakClientError ? err.code : (err as Error).message });
+        throw err;
+      }
+    };
+    return new Proxy(client, { get: (target, prop, receiver) => (prop === 'commitOffsets' ? logged : Reflect.get(target, prop, receiver)) });
   }
 
   /** A running member to hit (none frozen, dead or waiting to be replaced); null when there is none. */

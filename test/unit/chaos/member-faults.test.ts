@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { YakClient } from '../../../broker-runtime/src/client/index.js';
-import { memberFaultOutcomes } from '../../../chaos/checker.js';
+import { check, countCommits, memberFaultOutcomes, staleCommits } from '../../../chaos/checker.js';
 import { DEFAULT_FAULTS } from '../../../chaos/faults.js';
 import type { Op } from '../../../chaos/history.js';
 import { MemberClient, MemberKilledError } from '../../../chaos/member-client.js';
@@ -89,5 +89,20 @@ describe('member faults', () => {
       { fault: 'pause-member', member: 'g1', t: 100, movedAfterMs: 4100 },
       { fault: 'kill-member', member: 'g2', t: 9000, movedAfterMs: null },
     ]);
+  });
+
+  it('a zombie\'s commit accepted after a later generation was handed out is a group-stale-commit; refused ones are counted', () => {
+    const ops: Op[] = [
+      { t: 0, f: 'group-assign', process: 'g1', type: 'info', member: 'A', generation: 1, value: [0] },
+      { t: 10, f: 'group-commit', process: 'g1', type: 'ok', t0: 5, member: 'A', generation: 1, value: [[0, 3]] },
+      { t: 100, f: 'group-assign', process: 'g2', type: 'info', member: 'B', generation: 2, value: [0] },
+      // Sent before generation 2 was seen: its acceptance is no proof of anything.
+      { t: 120, f: 'group-commit', process: 'g1', type: 'ok', t0: 90, member: 'A', generation: 1, value: [[0, 4]] },
+      { t: 210, f: 'group-commit', process: 'g1', type: 'fail', t0: 200, member: 'A', generation: 1, value: [[0, 5]], error: 'UNKNOWN_MEMBER_ID' },
+      { t: 310, f: 'group-commit', process: 'g1', type: 'ok', t0: 300, member: 'A', generation: 1, value: [[0, 6]] },
+    ];
+    assert.deepEqual(staleCommits(ops).map((o) => o.t0), [300]);
+    assert.deepEqual(countCommits(ops), { accepted: 3, refused: { UNKNOWN_MEMBER_ID: 1 }, unknown: 0 });
+    assert.equal(check(ops).violations['group-stale-commit'], 1);
   });
 });
