@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FinalReadOp, GroupAssignOp, GroupOffsetsOp, GroupProcessOp, NemesisOp, Op, ProduceOp, ReadOp } from './history.js';
+import type { FinalReadOp, GroupAssignOp, GroupCommitOp, GroupOffsetsOp, GroupProcessOp, NemesisOp, Op, ProduceOp, ReadOp } from './history.js';
 import { spread, type Spread } from './stats.js';
 
 /**
@@ -18,12 +18,14 @@ import { spread, type Spread } from './stats.js';
  *  - group-unprocessed    the consumer group caught up, yet never processed an acknowledged record
  *  - group-offset-backwards  a committed offset of the group went down (no reset was asked for)
  *  - group-double-assign  two members of one generation were given the same partition
+ *  - group-stale-commit   a member's commit was accepted though it was sent after a later generation had
+ *                         been handed out (a zombie — a paused member resumed — must be refused)
  *
  * Plus what is not a safety matter but is measured: duplicates from retries, high-water-mark
  * regressions seen by consumers (a restarted follower's checkpoint trails), unavailability per
  * fault, and liveness (the cluster not recovering, replicas not converging).
  */
-export const SAFETY_KINDS = ['lost', 'failed-visible', 'conflict', 'unexpected-duplicate', 'phantom', 'non-monotonic-read', 'not-contiguous', 'replica-divergence', 'crash', 'group-unprocessed', 'group-offset-backwards', 'group-double-assign'] as const;
+export const SAFETY_KINDS = ['lost', 'failed-visible', 'conflict', 'unexpected-duplicate', 'phantom', 'non-monotonic-read', 'not-contiguous', 'replica-divergence', 'crash', 'group-unprocessed', 'group-offset-backwards', 'group-double-assign', 'group-stale-commit'] as const;
 export type ViolationKind = (typeof SAFETY_KINDS)[number];
 
 export interface Violation {
@@ -54,7 +56,7 @@ export interface CheckResult {
   skipped: Record<string, string>;
   liveness: string[];
   /** The consumer group's run (all zero and drained null when the run had no group consumers). */
-  group: { members: number; generations: number; processed: number; reprocessed: number; offsetObservations: number; drained: boolean | null };
+  group: { members: number; generations: number; processed: number; reprocessed: number; offsetObservations: number; drained: boolean | null; memberFaults: MemberFaultOutcome[]; commits: CommitCounts };
   safe: boolean;
 }
 
@@ -248,6 +250,8 @@ export function check(ops: readonly Op[]): CheckResult {
       processed.set(k, (processed.get(k) ?? 0) + 1);
     }
   }
+  const commits = countCommits(ops);
+  for (const c of staleCommits(ops)) flag('group-stale-commit', `${c.process} (member ${c.member}) committed ${JSON.stringify(c.value)} at generation ${c.generation}, sent at ${c.t0} ms after a later generation was handed out; accepted`);
   let drained: boolean | null = null;
   for (const op of ops) if (op.f === 'run' && typeof op.value.groupDrained === 'boolean') drained = op.value.groupDrained;
   if (drained === false) liveness.push('the consumer group did not process every partition to its high-water mark after healing');
@@ -256,7 +260,7 @@ export function check(ops: readonly Op[]): CheckResult {
   }
   let reprocessed = 0;
   for (const n of processed.values()) reprocessed += n - 1;
-  const group = { members: new Set(assigns.map((a) => a.member)).size, generations: new Set(assigns.map((a) => a.generation)).size, processed: processed.size, reprocessed, offsetObservations: offsetOps.length, drained };
+  const group = { members: new Set(assigns.map((a) => a.member)).size, generations: new Set(assigns.map((a) => a.generation)).size, processed: processed.size, reprocessed, offsetObservations: offsetOps.length, drained, memberFaults: memberFaultOutcomes(ops), commits };
 
   const safe = SAFETY_KINDS.every((k) => violations[k] === 0);
   return { produce, records, reads, violations, examples, duplicates, hwmRegressions, replicas, unavailability, baselineGapMs, faults, skipped, liveness, group, safe };
@@ -277,4 +281,69 @@ export function longestGap(okTimes: readonly number[], from: number, to: number)
 
 function sha(keys: readonly string[]): string {
   return createHash('sha256').update(keys.join('\n')).digest('hex');
+}
+
+/** What became of a member fault's victim's partitions. */
+export interface MemberFaultOutcome {
+  fault: string;
+  member: string;
+  /** When the fault started (ms into the run). */
+  t: number;
+  /** Ms from the start until another member was given one of the victim's partitions in a later generation; null: never seen. */
+  movedAfterMs: number | null;
+}
+
+/**
+ * For each kill-member / pause-member: did the victim's partitions move to another member (a later
+ * generation's group-assign by a different member id), and how long after the fault began? Looked
+ * for up to the next fault's start. A victim that held nothing counts as moved at once.
+ */
+export function memberFaultOutcomes(ops: readonly Op[]): MemberFaultOutcome[] {
+  const out: MemberFaultOutcome[] = [];
+  const starts = ops.filter((o): o is NemesisOp => o.f === 'start');
+  for (const [i, s] of starts.entries()) {
+    if ((s.fault !== 'kill-member' && s.fault !== 'pause-member') || !s.target || s.target === 'none') continue;
+    const memberId = String(s.value?.memberId ?? '');
+    const generation = Number(s.value?.generation ?? -1);
+    const partitions = new Set(Array.isArray(s.value?.partitions) ? (s.value.partitions as number[]) : []);
+    const until = starts[i + 1]?.t ?? Number.POSITIVE_INFINITY;
+    let movedAfterMs: number | null = partitions.size === 0 ? 0 : null;
+    for (const o of ops) {
+      if (movedAfterMs !== null) break;
+      if (o.f !== 'group-assign' || o.t < s.t || o.t >= until) continue;
+      if (o.member !== memberId && o.generation > generation && o.value.some((p) => partitions.has(p))) movedAfterMs = Math.round(o.t - s.t);
+    }
+    out.push({ fault: s.fault, member: s.target, t: s.t, movedAfterMs });
+  }
+  return out;
+}
+
+/** The group members' commits by outcome; `refused` by the coordinator's code. */
+export interface CommitCounts {
+  accepted: number;
+  refused: Record<string, number>;
+  unknown: number;
+}
+
+export function countCommits(ops: readonly Op[]): CommitCounts {
+  const out: CommitCounts = { accepted: 0, refused: {}, unknown: 0 };
+  for (const o of ops) {
+    if (o.f !== 'group-commit') continue;
+    if (o.type === 'ok') out.accepted++;
+    else if (o.type === 'fail') out.refused[o.error ?? '?'] = (out.refused[o.error ?? '?'] ?? 0) + 1;
+    else out.unknown++;
+  }
+  return out;
+}
+
+/**
+ * Commits accepted although they were sent after a later generation had been handed out (some
+ * member logged its group-assign for it): the coordinator had moved on, so the committer was a
+ * zombie whose offsets must be refused (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID).
+ */
+export function staleCommits(ops: readonly Op[]): GroupCommitOp[] {
+  // Generations in the order they were first handed out, with when.
+  const firstSeen: [number, number][] = [];
+  for (const o of ops) if (o.f === 'group-assign' && !firstSeen.some(([g]) => g === o.generation)) firstSeen.push([o.generation, o.t]);
+  return ops.filter((o): o is GroupCommitOp => o.f === 'group-commit' && o.type === 'ok' && firstSeen.some(([g, t]) => g > o.generation && t < o.t0));
 }

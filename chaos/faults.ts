@@ -3,6 +3,7 @@ import { isCompressedAt, scanRecords } from '../broker-runtime/src/log/record-co
 import type { ChaosBroker } from './cluster.js';
 import type { LinkMode } from './proxy.js';
 import { startForger } from './forger.js';
+import { MEMBER_FAULTS } from './member-faults.js';
 import type { Rng } from './rng.js';
 import { STORAGE_FAULTS } from './storage-faults.js';
 import { follower, hold, lastSegments, leaderOrAny, restart, type FaultContext, type FaultStart } from './targets.js';
@@ -37,10 +38,16 @@ export const FAULT_NAMES = [
   'lose-last-segment',
   'truncate-last-segment',
   'checkpoint-ahead',
+  'kill-member',
+  'pause-member',
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
-/** What a default run injects. kill-restart is the kill loop's fault; corrupt-middle is opt-in (see README of chaos/). */
+/**
+ * What a default run injects. kill-restart is the kill loop's fault; corrupt-middle is opt-in (see
+ * README of chaos/). The member faults (kill-member, pause-member) are skipped when the run has no
+ * group consumers (harness.ts).
+ */
 export const DEFAULT_FAULTS: FaultName[] = FAULT_NAMES.filter((f) => f !== 'kill-restart' && f !== 'corrupt-middle');
 
 const cutMode = (rng: Rng): LinkMode => (rng.chance(0.5) ? { kind: 'drop' } : { kind: 'blackhole' });
@@ -235,6 +242,7 @@ export const FAULTS: Record<FaultName, FaultStart> = {
   },
 
   ...STORAGE_FAULTS,
+  ...MEMBER_FAULTS,
 };
 
 /** Flip one payload bit of a record that has valid records after it, in one of `files`. */

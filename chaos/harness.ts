@@ -14,6 +14,7 @@ import { formatReport } from './report.js';
 import { Rng } from './rng.js';
 import { Workload } from './workload.js';
 import { GroupWorkload } from './group-workload.js';
+import { MEMBER_FAULT_NAMES, type MemberFaultName } from './member-faults.js';
 
 export const TOPIC = 'chaos';
 
@@ -68,6 +69,12 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = ()
       for (const f of skipped) history.add({ f: 'skip', process: 'nemesis', type: 'info', fault: f, value: { reason: c.tmpfsUnavailable } });
       log(`skipping ${skipped.join(', ')}: no tmpfs for the brokers' data (${c.tmpfsUnavailable})`);
     }
+    if (o.groupConsumers === 0) {
+      const skipped = faults.filter((f) => MEMBER_FAULT_NAMES.includes(f as MemberFaultName));
+      faults = faults.filter((f) => !skipped.includes(f));
+      for (const f of skipped) history.add({ f: 'skip', process: 'nemesis', type: 'info', fault: f, value: { reason: 'no group consumers (--group-consumers 0)' } });
+      if (skipped.length) log(`skipping ${skipped.join(', ')}: the run has no group consumers`);
+    }
     log(`cluster up: ${c.brokers.map((b) => `${b.id} ${b.directUrl} (advertised ${b.url})`).join(', ')}; redis :${c.redis.port}`);
     await new YakClient({ brokers: c.urls(), retry: { retries: 30 } }).createTopic(TOPIC, o.partitions);
     const idOf = new Map(c.brokers.map((b) => [b.url, b.id]));
@@ -91,6 +98,7 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = ()
       leaseMs,
       recoveryTimeoutMs,
       quiet: o.killLoop ? [0.1, 0.5] : [0.3, 1],
+      members: groups,
       log,
     });
     log(`nemesis done: ${[...counts].map(([f, n]) => `${f}×${n}`).join(', ')}; healing`);

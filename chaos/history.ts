@@ -106,7 +106,21 @@ export interface GroupOffsetsOp {
   value: [number, number][];
 }
 
-export type Op = ProduceOp | ReadOp | NemesisOp | FinalReadOp | RunOp | GroupAssignOp | GroupProcessOp | GroupOffsetsOp;
+/** A group member's commit: sent at t0 with its generation; ok (accepted), fail (refused, `error` is the code) or info (unknown). */
+export interface GroupCommitOp {
+  f: 'group-commit';
+  t: number;
+  t0: number;
+  process: string;
+  type: 'ok' | 'fail' | 'info';
+  member: string;
+  generation: number;
+  /** [partition, offset] committed. */
+  value: [number, number][];
+  error?: string;
+}
+
+export type Op = ProduceOp | ReadOp | NemesisOp | FinalReadOp | RunOp | GroupAssignOp | GroupProcessOp | GroupOffsetsOp | GroupCommitOp;
 type NoTime<T> = T extends unknown ? Omit<T, 't'> : never;
 /** An operation as a caller hands it over: the history stamps the time. */
 export type OpInput = NoTime<Op>;

@@ -3,6 +3,7 @@ import type { ChaosCluster } from './cluster.js';
 import { FAULTS, type FaultName } from './faults.js';
 import type { History } from './history.js';
 import type { Rng } from './rng.js';
+import type { GroupMembers } from './targets.js';
 
 export interface NemesisOptions {
   faults: FaultName[];
@@ -15,6 +16,8 @@ export interface NemesisOptions {
   recoveryTimeoutMs: number;
   /** Pause between a recovery and the next fault, as a multiple of the lease. */
   quiet: [number, number];
+  /** The consumer group's members, for the member faults. */
+  members?: GroupMembers;
   log(line: string): void;
 }
 
@@ -34,7 +37,7 @@ export async function runNemesis(cluster: ChaosCluster, history: History, rng: R
   for (let n = 0; Date.now() < o.until && (o.maxFaults === undefined || n < o.maxFaults); n++) {
     if (round.length === 0) round = rng.shuffle(o.faults);
     const name = round.shift()!;
-    const fault = await FAULTS[name]({ cluster, rng, leaseMs: o.leaseMs });
+    const fault = await FAULTS[name]({ cluster, rng, leaseMs: o.leaseMs, ...(o.members && { members: o.members }) });
     counts.set(name, (counts.get(name) ?? 0) + 1);
     history.add({ f: 'start', process: 'nemesis', type: 'info', fault: name, target: fault.target, value: { holdMs: fault.holdMs, ...fault.detail } });
     o.log(`fault ${n + 1}: ${name} on ${fault.target}${fault.detail ? ` ${JSON.stringify(fault.detail)}` : ''}, held ${fault.holdMs} ms`);

@@ -15,6 +15,14 @@ export function formatReport(r: CheckResult, run: { seed: number; seconds: numbe
   );
   lines.push(`reads: ${r.reads.ok} consumer reads (${r.reads.records} records), ${r.reads.info} failed`);
   lines.push(`safety: ${SAFETY_KINDS.map((k) => `${k} ${r.violations[k]}`).join(' | ')}`);
+  if (r.group.memberFaults.length) {
+    const moved = r.group.memberFaults.filter((m) => m.movedAfterMs !== null);
+    const slowest = Math.max(0, ...moved.map((m) => m.movedAfterMs!));
+    lines.push(`member faults: ${moved.length} of ${r.group.memberFaults.length} saw the victim's partitions move to another member${moved.length ? ` (slowest after ${slowest} ms)` : ''}${moved.length < r.group.memberFaults.length ? `; not moved: ${r.group.memberFaults.filter((m) => m.movedAfterMs === null).map((m) => `${m.fault} ${m.member} at ${m.t} ms`).join(', ')}` : ''}`);
+  }
+  const c = r.group.commits;
+  const refused = Object.entries(c.refused);
+  if (c.accepted || refused.length || c.unknown) lines.push(`group commits: ${c.accepted} accepted, ${refused.reduce((n, [, k]) => n + k, 0)} refused${refused.length ? ` (${refused.map(([code, n]) => `${code} ${n}`).join(', ')})` : ''}, ${c.unknown} unknown`);
   if (r.group.drained !== null) {
     lines.push(`consumer group: ${r.group.members} member id(s) over ${r.group.generations} generation(s), ${r.group.processed} records processed (${r.group.reprocessed} again after a rebalance or failover: at-least-once), ${r.group.offsetObservations} looks at its committed offsets, ${r.group.drained ? 'caught up' : 'did NOT catch up'}`);
   }

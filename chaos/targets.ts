@@ -8,6 +8,27 @@ export interface FaultContext {
   cluster: ChaosCluster;
   rng: Rng;
   leaseMs: number;
+  /** The consumer group's members, for the member faults; absent when the run has none. */
+  members?: GroupMembers;
+}
+
+/** A group member a fault hit, as it stood then. */
+export interface MemberTarget {
+  member: string;
+  memberId: string;
+  generation: number;
+  partitions: number[];
+}
+
+/** What the member faults can do to the consumer group's members (group-workload.ts). */
+export interface GroupMembers {
+  readonly sessionTimeoutMs: number;
+  /** A running member's name, chosen with `choose`; null when none can be hit. */
+  pick(choose: <T>(xs: readonly T[]) => T): string | null;
+  kill(name: string): MemberTarget;
+  revive(name: string): void;
+  freeze(name: string): MemberTarget;
+  thaw(name: string): void;
 }
 
 export interface ActiveFault {

@@ -9,7 +9,8 @@ import { assertChaosVerdict } from './verdict.js';
  * The chaos harness, short: a 3-broker cluster with a real redis-server behind proxies, producers
  * and consumers, and the nemesis injecting the default faults one after another (kills, pauses,
  * SIGTERM, restarts, network cuts and delays, Redis killed, paused and wiped, garbled tails, full
- * disks and lost segment tails; storage-faults.test.ts runs those alone) for
+ * disks and lost segment tails, consumer-group members killed and paused; storage-faults.test.ts and
+ * member-faults.test.ts run those alone) for
  * 40 s; then heal, read every replica, check the history. `npm run chaos -- --minutes 10` soaks.
  * Set YAK_CHAOS_SEED to replay a seed.
  */

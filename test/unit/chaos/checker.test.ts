@@ -111,7 +111,7 @@ describe('chaos checker', () => {
     ];
     const clean = check(group());
     assert.equal(clean.safe, true);
-    assert.deepEqual(clean.group, { members: 1, generations: 1, processed: 3, reprocessed: 0, offsetObservations: 1, drained: true });
+    assert.deepEqual(clean.group, { members: 1, generations: 1, processed: 3, reprocessed: 0, offsetObservations: 1, drained: true, memberFaults: [], commits: { accepted: 0, refused: {}, unknown: 0 } });
 
     const bad = group();
     (bad[base().length + 1] as { value: [number, string][] }).value.pop();
