@@ -1,16 +1,47 @@
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
 
-/** A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports below the OS's ephemeral range: a listen(0) or an outgoing connection (which take their
+ * ports from that range) can never land on a port handed out here but not yet bound by the broker
+ * it is meant for. CI once lost a chaos run to exactly that: a proxy's listen(0) took a broker's port.
+ */
+const RANGE = ((): { low: number; high: number } => {
+  try {
+    const [ephemeralLow] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (ephemeralLow && ephemeralLow > 12_000) return { low: 10_000, high: ephemeralLow - 1 };
+  } catch {
+    // not Linux: fall back to the OS's choice below
+  }
+  return { low: 0, high: 0 };
+})();
+
+/** Ports this process handed out: never twice, even if the first is not bound yet. */
+const handedOut = new Set<number>();
+
+function bindable(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
     const srv = net.createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
+    srv.on('error', () => resolve(null));
+    srv.listen(port, '127.0.0.1', () => {
       const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : null));
     });
   });
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago and that this process has not handed out before. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const candidate = RANGE.high > RANGE.low ? RANGE.low + Math.floor(Math.random() * (RANGE.high - RANGE.low + 1)) : 0;
+    if (handedOut.has(candidate)) continue;
+    const port = await bindable(candidate);
+    if (port === null || handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error('no free TCP port found on 127.0.0.1');
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
