@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { YakClient } from '../../../broker-runtime/src/client/index.js';
 import { TestCluster } from '../../helpers/cluster.js';
-import { get, post } from '../../helpers/http.js';
+import { get } from '../../helpers/http.js';
 import { sleep, waitFor } from '../../helpers/ports.js';
 import { checkAcked, readAll, waitForEqualHwm, type Acked } from '../../helpers/verify.js';
 
