@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { GroupBrokerView, GroupDescription } from '../../../src/shared/cluster-api.js';
-import { Supervisor } from '../../../src/main/supervisor/index.js';
-import { tempDataDir, waitPidsGone } from '../../helpers/desktop.js';
+import type { Supervisor } from '../../../src/main/supervisor/index.js';
+import { startDesktopCluster, type DesktopCluster } from '../../helpers/desktop-cluster.js';
 import { waitFor } from '../../helpers/ports.js';
 
 /**
@@ -13,28 +13,18 @@ import { waitFor } from '../../helpers/ports.js';
  */
 describe('group members run by the supervisor', () => {
   let sup: Supervisor;
-  let cleanup: () => Promise<void>;
+  let cluster: DesktopCluster | undefined;
   const topic = 'members';
   const group = 'app-members';
 
   before(async () => {
-    const data = await tempDataDir();
-    cleanup = data.cleanup;
-    sup = await Supervisor.create({ dataDir: data.dir, stopGraceMs: 3000 });
-    await sup.updateSettings({ brokerCount: 2 });
-    await sup.startCluster();
-    await waitFor('two brokers in sync, one leader', async () => {
-      const snap = await sup.getSnapshot();
-      return snap.brokers.every((b) => b.reachable && b.inSync) && snap.brokers.filter((b) => b.role === 'leader').length === 1;
-    }, 30_000, 200);
+    cluster = await startDesktopCluster(2);
+    sup = cluster.sup;
     await sup.createTopic(topic, 4);
   });
 
   after(async () => {
-    const pids = sup.livePids();
-    await sup.shutdown();
-    await waitPidsGone(pids).catch(() => sup.killAllNow());
-    await cleanup();
+    await cluster?.stop();
   });
 
   async function until(what: string, test: (b: GroupBrokerView, d: GroupDescription) => boolean): Promise<GroupBrokerView> {

@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import type { ClusterSnapshot } from '../../../src/shared/cluster-api.js';
-import { Supervisor } from '../../../src/main/supervisor/index.js';
-import { tempDataDir, waitPidsGone } from '../../helpers/desktop.js';
+import type { Supervisor } from '../../../src/main/supervisor/index.js';
+import { startDesktopCluster, type DesktopCluster } from '../../helpers/desktop-cluster.js';
 import { kcat } from '../../helpers/kcat.js';
-import { waitFor } from '../../helpers/ports.js';
 
 /**
  * The desktop cluster's brokers run Kafka listeners on free ports, and kafkaAccess() tells a
@@ -14,26 +13,16 @@ import { waitFor } from '../../helpers/ports.js';
  */
 describe('Kafka access to the desktop cluster', () => {
   let sup: Supervisor;
-  let cleanup: () => Promise<void>;
+  let cluster: DesktopCluster | undefined;
   let snap: ClusterSnapshot;
 
   before(async () => {
-    const data = await tempDataDir();
-    cleanup = data.cleanup;
-    sup = await Supervisor.create({ dataDir: data.dir, stopGraceMs: 3000 });
-    await sup.updateSettings({ brokerCount: 2 });
-    await sup.startCluster();
-    await waitFor('two brokers in sync, one leader', async () => {
-      snap = await sup.getSnapshot();
-      return snap.brokers.every((b) => b.reachable && b.inSync) && snap.brokers.filter((b) => b.role === 'leader').length === 1;
-    }, 30_000, 200);
+    cluster = await startDesktopCluster(2);
+    ({ sup, snap } = cluster);
   });
 
   after(async () => {
-    const pids = sup.livePids();
-    await sup.shutdown();
-    await waitPidsGone(pids).catch(() => sup.killAllNow());
-    await cleanup();
+    await cluster?.stop();
   });
 
   it('every broker has a Kafka port of its own; the bootstrap servers list them all', async () => {

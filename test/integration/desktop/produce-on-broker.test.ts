@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterSnapshot } from '../../../src/shared/cluster-api.js';
-import { Supervisor } from '../../../src/main/supervisor/index.js';
-import { tempDataDir, waitPidsGone } from '../../helpers/desktop.js';
-import { waitFor } from '../../helpers/ports.js';
+import type { Supervisor } from '../../../src/main/supervisor/index.js';
+import { startDesktopCluster, type DesktopCluster } from '../../helpers/desktop-cluster.js';
 
 /**
  * ClusterApi.produceOnBroker against real brokers: each request goes to the named broker only and
@@ -12,26 +11,16 @@ import { waitFor } from '../../helpers/ports.js';
  */
 describe('produceOnBroker', () => {
   let sup: Supervisor;
-  let cleanup: () => Promise<void>;
+  let cluster: DesktopCluster | undefined;
   let snap: ClusterSnapshot;
 
   before(async () => {
-    const data = await tempDataDir();
-    cleanup = data.cleanup;
-    sup = await Supervisor.create({ dataDir: data.dir, stopGraceMs: 3000 });
-    await sup.updateSettings({ brokerCount: 2 });
-    await sup.startCluster();
-    await waitFor('two brokers in sync, one leader', async () => {
-      snap = await sup.getSnapshot();
-      return snap.brokers.every((b) => b.reachable && b.inSync) && snap.brokers.filter((b) => b.role === 'leader').length === 1;
-    }, 30_000, 200);
+    cluster = await startDesktopCluster(2);
+    ({ sup, snap } = cluster);
   });
 
   after(async () => {
-    const pids = sup.livePids();
-    await sup.shutdown();
-    await waitPidsGone(pids).catch(() => sup.killAllNow());
-    await cleanup();
+    await cluster?.stop();
   });
 
   it('the leader commits each request, in order of the answers', async () => {
