@@ -12,10 +12,10 @@
  */
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { hasPrlimit, type BrokerProcess } from '../test/helpers/broker-process.js';
-import { TestCluster } from '../test/helpers/cluster.js';
-import { get } from '../test/helpers/http.js';
-import { sleep, waitFor } from '../test/helpers/ports.js';
+import { hasPrlimit, type BrokerProcess } from '../testkit/broker/process.js';
+import { TestCluster } from '../testkit/broker/cluster.js';
+import { get } from '../testkit/http.js';
+import { sleep, waitFor } from '../testkit/wait.js';
 import { HttpConnection } from './http-conn.js';
 
 export interface PartitionsOptions {

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { Redis } from 'ioredis';
-import type { TestCluster } from '../test/helpers/cluster.js';
+import type { TestCluster } from '../testkit/broker/cluster.js';
 import { cpuMeter } from './cpu.js';
 import { brokerSettings, machineInfo, startCluster, type MachineInfo } from './environment.js';
 import type { ConnectionSecurity, HttpConnection } from './http-conn.js';

@@ -4,8 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashSecret } from '../broker-runtime/src/auth/secret-hash.js';
-import { makeTestCerts, type TestCerts } from '../test/helpers/certs.js';
-import type { TestClusterOptions } from '../test/helpers/cluster.js';
+import { makeTestCerts, type TestCerts } from '../testkit/certs.js';
+import type { TestClusterOptions } from '../testkit/broker/cluster.js';
 import type { ConnectionSecurity } from './http-conn.js';
 
 /** Which of the optional security features the brokers of one cluster run with. */
@@ -24,7 +24,7 @@ export function describeSecurity(s: SecuritySetting): string {
 
 /**
  * The files a secured cluster needs, made once per run in a temp folder: an auth file holding
- * one principal, and certificates made with openssl (test/helpers/certs.ts, as docs/security.md
+ * one principal, and certificates made with openssl (testkit/certs.ts, as docs/security.md
  * shows). Several clusters of one run (the security matrix) share them.
  */
 export class SecurityMaterial {

@@ -1,8 +1,9 @@
 import { join } from 'node:path';
-import { BrokerProcess } from '../test/helpers/broker-process.js';
-import { get } from '../test/helpers/http.js';
-import { freePort, sleep } from '../test/helpers/ports.js';
-import { RedisServer } from '../test/helpers/redis-server.js';
+import { BrokerProcess } from '../testkit/broker/process.js';
+import { get } from '../testkit/http.js';
+import { freePort } from '../testkit/ports.js';
+import { sleep } from '../testkit/wait.js';
+import { RedisServer } from '../testkit/redis/server.js';
 import { snapshotBroker } from './broker-snapshot.js';
 import { TcpProxy } from './proxy.js';
 import { connectionOwner } from './socket-owner.js';

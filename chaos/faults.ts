@@ -4,7 +4,7 @@ import type { ChaosBroker } from './cluster.js';
 import type { LinkMode } from './proxy.js';
 import { startForger } from './forger.js';
 import { MEMBER_FAULTS } from './member-faults.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../testkit/rng.js';
 import { STORAGE_FAULTS } from './storage-faults.js';
 import { follower, hold, lastSegments, leaderOrAny, restart, type FaultContext, type FaultStart } from './targets.js';
 
@@ -174,7 +174,7 @@ export const FAULTS: Record<FaultName, FaultStart> = {
 
   /** Forged replication frames at every broker while the workload runs (forger.ts). */
   'forge-frames': async (ctx) => {
-    const forger = startForger(ctx.cluster, ctx.rng.fork('forger'));
+    const forger = startForger(ctx.cluster, ctx.rng.stream('forger'));
     return { target: 'all', holdMs: hold(ctx, 2, 4), heal: async () => void (await forger.stop()) };
   },
 

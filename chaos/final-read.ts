@@ -1,6 +1,6 @@
-import { get } from '../test/helpers/http.js';
-import { sleep } from '../test/helpers/ports.js';
-import { readAll } from '../test/helpers/verify.js';
+import { get } from '../testkit/http.js';
+import { sleep } from '../testkit/wait.js';
+import { readAll } from '../testkit/broker/verify.js';
 import type { ChaosCluster } from './cluster.js';
 import type { History } from './history.js';
 import { keyOfPayload } from './workload.js';

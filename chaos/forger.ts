@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { encodeRecords } from '../broker-runtime/src/log/record-codec.js';
 import { FRAME_AUTH_HEADER, signFrame } from '../broker-runtime/src/replication/frame-auth.js';
 import { encodeFrame, type ReplicatePart } from '../broker-runtime/src/replication/wire.js';
-import { get } from '../test/helpers/http.js';
+import { get } from '../testkit/http.js';
 import type { ChaosCluster } from './cluster.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../testkit/rng.js';
 
 /**
  * The `forge-frames` fault: an attacker who can reach every broker's HTTP port (not Redis) sends

@@ -1,5 +1,5 @@
 import { GroupConsumer, YakClient, YakClientError } from '../broker-runtime/src/client/index.js';
-import { sleep } from '../test/helpers/ports.js';
+import { sleep } from '../testkit/wait.js';
 import type { History } from './history.js';
 import { MemberClient } from './member-client.js';
 import type { GroupMembers, MemberTarget } from './targets.js';

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { YakClient } from '../broker-runtime/src/client/index.js';
-import { sleep } from '../test/helpers/ports.js';
+import { sleep } from '../testkit/wait.js';
 import { check, type CheckResult } from './checker.js';
 import { ChaosCluster } from './cluster.js';
 import { finalReads, waitForStableHighWatermarks } from './final-read.js';
@@ -11,7 +11,7 @@ import { recover, runNemesis } from './nemesis.js';
 import { replayCommand, type ChaosOptions } from './options.js';
 import { DISK_FULL_FAULTS, type StorageFaultName } from './storage-faults.js';
 import { formatReport } from './report.js';
-import { Rng } from './rng.js';
+import { Rng } from '../testkit/rng.js';
 import { Workload } from './workload.js';
 import { GroupWorkload } from './group-workload.js';
 import { MEMBER_FAULT_NAMES, type MemberFaultName } from './member-faults.js';
@@ -78,7 +78,7 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = ()
     log(`cluster up: ${c.brokers.map((b) => `${b.id} ${b.directUrl} (advertised ${b.url})`).join(', ')}; redis :${c.redis.port}`);
     await new YakClient({ brokers: c.urls(), retry: { retries: 30 } }).createTopic(TOPIC, o.partitions);
     const idOf = new Map(c.brokers.map((b) => [b.url, b.id]));
-    const workload = new Workload(history, rng.fork('workload'), { urls: c.urls(), idOf: (u) => idOf.get(u) ?? u }, {
+    const workload = new Workload(history, rng.stream('workload'), { urls: c.urls(), idOf: (u) => idOf.get(u) ?? u }, {
       topic: TOPIC,
       partitions: o.partitions,
       producers: o.producers,
@@ -91,7 +91,7 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = ()
     groups = new GroupWorkload(history, c.urls(), { topic: TOPIC, members: o.groupConsumers, requestTimeoutMs: Math.max(3000, leaseMs * 3) });
     groups.start();
     await sleep(Math.max(1000, leaseMs));
-    const counts = await runNemesis(c, history, rng.fork('nemesis'), {
+    const counts = await runNemesis(c, history, rng.stream('nemesis'), {
       faults,
       until: o.killLoop ? Number.POSITIVE_INFINITY : Date.now() + o.durationMs,
       ...(o.killLoop !== undefined && { maxFaults: o.killLoop }),

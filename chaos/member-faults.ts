@@ -1,4 +1,4 @@
-import type { Rng } from './rng.js';
+import type { Rng } from '../testkit/rng.js';
 import type { ActiveFault, FaultContext, FaultStart, MemberTarget } from './targets.js';
 
 /**
@@ -19,7 +19,7 @@ export type MemberFaultName = (typeof MEMBER_FAULT_NAMES)[number];
 export const MEMBER_HOLD: Record<MemberFaultName, [number, number]> = { 'kill-member': [1, 2], 'pause-member': [1.5, 2.5] };
 
 export function memberHoldMs(fault: MemberFaultName, sessionTimeoutMs: number, rng: Rng): number {
-  return Math.round(sessionTimeoutMs * rng.between(...MEMBER_HOLD[fault]));
+  return Math.round(sessionTimeoutMs * rng.float(...MEMBER_HOLD[fault]));
 }
 
 const detail = (t: MemberTarget): Record<string, unknown> => ({ memberId: t.memberId, generation: t.generation, partitions: t.partitions });

@@ -1,8 +1,8 @@
-import { sleep } from '../test/helpers/ports.js';
+import { sleep } from '../testkit/wait.js';
 import type { ChaosCluster } from './cluster.js';
 import { FAULTS, type FaultName } from './faults.js';
 import type { History } from './history.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../testkit/rng.js';
 import type { GroupMembers } from './targets.js';
 
 export interface NemesisOptions {
@@ -45,7 +45,7 @@ export async function runNemesis(cluster: ChaosCluster, history: History, rng: R
     await fault.heal();
     history.add({ f: 'heal', process: 'nemesis', type: 'info', fault: name, target: fault.target });
     await recover(cluster, history, o, name);
-    await sleep(Math.round(o.leaseMs * rng.between(...o.quiet)));
+    await sleep(Math.round(o.leaseMs * rng.float(...o.quiet)));
   }
   return counts;
 }

@@ -1,6 +1,6 @@
 import { DEFAULT_FAULTS, FAULT_NAMES, type FaultName } from './faults.js';
 import { STORAGE_FAULT_NAMES } from './storage-faults.js';
-import { randomSeed } from './rng.js';
+import { randomSeed } from '../testkit/rng.js';
 
 export interface ChaosOptions {
   seed: number;

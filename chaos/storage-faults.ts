@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { HIGH_WATERMARK_FILE } from '../broker-runtime/src/log/high-watermark.js';
 import { scanRecords } from '../broker-runtime/src/log/record-codec.js';
 import type { ChaosBroker } from './cluster.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../testkit/rng.js';
 import { follower, hold, leaderOrAny, partitionFolders, restart, type FaultContext, type FaultStart, type PartitionFolder } from './targets.js';
 import { fillWithBallast } from './tmpfs.js';
 

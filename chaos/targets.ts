@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChaosBroker, ChaosCluster } from './cluster.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../testkit/rng.js';
 
 /** What every fault gets, and what it hands back (faults.ts, storage-faults.ts). */
 export interface FaultContext {
@@ -50,7 +50,7 @@ export async function follower(ctx: FaultContext): Promise<ChaosBroker> {
 }
 
 /** A hold time between `lo` and `hi` leases. */
-export const hold = (ctx: FaultContext, lo: number, hi: number): number => Math.round(ctx.leaseMs * ctx.rng.between(lo, hi));
+export const hold = (ctx: FaultContext, lo: number, hi: number): number => Math.round(ctx.leaseMs * ctx.rng.float(lo, hi));
 
 export function restart(b: ChaosBroker): void {
   if (!b.proc.running()) b.proc.start();

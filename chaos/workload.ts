@@ -1,8 +1,8 @@
 import { YakClient, YakClientError } from '../broker-runtime/src/client/index.js';
-import { call } from '../test/helpers/http.js';
-import { sleep } from '../test/helpers/ports.js';
+import { call } from '../testkit/http.js';
+import { sleep } from '../testkit/wait.js';
 import type { History, OpInput, RecordRef } from './history.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../testkit/rng.js';
 
 export interface WorkloadOptions {
   topic: string;
@@ -72,11 +72,11 @@ export class Workload {
   }
 
   private async rawProducer(name: string): Promise<void> {
-    const rng = this.rng.fork(name);
+    const rng = this.rng.stream(name);
     const { urls, idOf } = this.targets;
     let target = rng.pick(urls);
     // Its own stream, so the other choices of a seed stay as they were before batches were compressed.
-    const codecs = this.rng.fork(`${name}-compression`);
+    const codecs = this.rng.stream(`${name}-compression`);
     for (let seq = 0; this.running; ) {
       // Each request stored plain or as a gzip or lz4 batch (the topic leaves it to the producer).
       const compression = codecs.pick(['none', 'gzip', 'lz4'] as const);
@@ -110,7 +110,7 @@ export class Workload {
   }
 
   private async clientProducer(name: string): Promise<void> {
-    const rng = this.rng.fork(name);
+    const rng = this.rng.stream(name);
     const client = new YakClient({ brokers: this.targets.urls, timeoutMs: this.o.requestTimeoutMs, retry: { retries: 6, minDelayMs: 20, maxDelayMs: 300 } });
     for (let seq = 0; this.running; seq++) {
       const ref: RecordRef = { k: `${name}:${seq}`, p: rng.int(0, this.o.partitions - 1) };
@@ -128,7 +128,7 @@ export class Workload {
 
   /** Tails one partition from 0, asking a random broker each time (followers trail a little). */
   private async consumer(name: string, partition: number): Promise<void> {
-    const rng = this.rng.fork(name);
+    const rng = this.rng.stream(name);
     let position = 0;
     while (this.running) {
       const target = rng.pick(this.targets.urls);

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { BrokerProcess } from '../../test/helpers/broker-process.js';
+import type { BrokerProcess } from '../../testkit/broker/process.js';
 import type { HttpConnection } from '../http-conn.js';
 import { produceBody } from '../payload.js';
 import { sleep } from '../rounds.js';

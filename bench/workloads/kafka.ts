@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import { decodeBatches, encodeBatch } from '../../broker-runtime/src/kafka/protocol/record-batch.js';
-import { fetchAnswer, fetchBody, produceAnswer, produceBody } from '../../test/helpers/kafka-wire.js';
+import { fetchAnswer, fetchBody, produceAnswer, produceBody } from '../../testkit/kafka-wire.js';
+import { tempDir } from '../../testkit/temp-dir.js';
 import { cpuMeter } from '../cpu.js';
 import { KafkaConnection } from '../kafka-conn.js';
 import { payloadText } from '../payload.js';
@@ -158,7 +158,7 @@ const KCAT_TOPIC = 'bench-kafka-kcat';
 async function kcatRounds(ctx: WorkloadContext, xaddRate: number | null, xrangeRate: number | null): Promise<Row[]> {
   const { env, options } = ctx;
   const count = options.consumeRecords;
-  const dir = await mkdtemp(join(tmpdir(), 'yak-bench-kcat-'));
+  const { dir, cleanup } = await tempDir('yak-bench-kcat-');
   try {
     const file = join(dir, 'records.txt');
     await writeFile(file, Array.from({ length: count }, (_, i) => payloadText(i)).join('\n') + '\n');
@@ -209,7 +209,7 @@ async function kcatRounds(ctx: WorkloadContext, xaddRate: number | null, xrangeR
       },
     ];
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await cleanup();
   }
 }
 

@@ -1,4 +1,4 @@
-import { hasPrlimit } from '../../test/helpers/broker-process.js';
+import { hasPrlimit } from '../../testkit/broker/process.js';
 import { measurePartitions } from '../partitions.js';
 import type { Row } from '../types.js';
 import type { WorkloadContext } from './context.js';

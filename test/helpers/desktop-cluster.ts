@@ -1,7 +1,7 @@
 import type { ClusterSnapshot } from '../../src/shared/cluster-api.js';
 import { Supervisor } from '../../src/main/supervisor/index.js';
 import { tempDataDir, waitPidsGone } from './desktop.js';
-import { waitFor } from './ports.js';
+import { waitFor } from '../../testkit/wait.js';
 
 /** The desktop supervisor running a real cluster in a temp folder, for tests of its API. */
 export interface DesktopCluster {

@@ -1,16 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from './ports.js';
+import { tempDir, type TempDir } from '../../testkit/temp-dir.js';
+import { waitFor } from '../../testkit/wait.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-export async function tempDataDir(prefix = 'yak-desktop-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
-}
+/** A data folder for one desktop supervisor. */
+export const tempDataDir = (prefix = 'yak-desktop-'): Promise<TempDir> => tempDir(prefix);
 
 /** Whether a pid names a live process (signal 0 checks without signalling). */
 export function pidAlive(pid: number): boolean {

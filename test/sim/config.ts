@@ -1,5 +1,5 @@
 import type { NetworkOptions } from './network.js';
-import { Rng } from './rng.js';
+import { Rng } from '../../testkit/rng.js';
 
 /**
  * Deliberately broken rules, to show the checker catches them: four general ones, and the rules

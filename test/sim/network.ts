@@ -1,4 +1,4 @@
-import type { Rng } from './rng.js';
+import type { Rng } from '../../testkit/rng.js';
 import type { Scheduler } from './scheduler.js';
 
 export interface NetworkOptions {

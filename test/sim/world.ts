@@ -4,7 +4,7 @@ import type { SimConfig } from './config.js';
 import { Disk } from './disk.js';
 import { Network } from './network.js';
 import { FakeRedis } from './redis.js';
-import { Rng } from './rng.js';
+import { Rng } from '../../testkit/rng.js';
 import { TimeoutError, type Runtime, type SimAnswer, type SimFrame } from './runtime.js';
 import { ANY, Scheduler, type SimEvent } from './scheduler.js';
 import { Trace } from './trace.js';

@@ -9,7 +9,7 @@ import {
   parseConfig,
   type BrokerConfig,
 } from '../../broker-runtime/src/config/index.js';
-import { makeTestCerts } from '../helpers/certs.js';
+import { makeTestCerts } from '../../testkit/certs.js';
 import { defaultNodeId } from '../../broker-runtime/src/kafka/node-id.js';
 
 const HOST = 'box1';

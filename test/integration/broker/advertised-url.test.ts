@@ -3,10 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BrokerProcess } from '../../helpers/broker-process.js';
-import { get, post } from '../../helpers/http.js';
-import { freePort, waitFor } from '../../helpers/ports.js';
-import { RedisServer } from '../../helpers/redis-server.js';
+import { BrokerProcess } from '../../../testkit/broker/process.js';
+import { get, post } from '../../../testkit/http.js';
+import { freePort } from '../../../testkit/ports.js';
+import { waitFor } from '../../../testkit/wait.js';
+import { RedisServer } from '../../../testkit/redis/server.js';
 
 /**
  * Issue 16, item 3: a wrong advertised URL used to fail silently — the leader's replication to it

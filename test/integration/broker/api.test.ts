@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { partitionForKey } from '../../../broker-runtime/src/routing/partitioner.js';
-import { TestCluster } from '../../helpers/cluster.js';
-import { call, get, post } from '../../helpers/http.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
+import { call, get, post } from '../../../testkit/http.js';
 
 /** The HTTP contract of DESIGN.md against a real 3-broker cluster and a real redis-server. */
 describe('broker API on a 3-broker cluster', () => {

@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { hashSecret, parseSecretHash, verifySecret } from '../../../broker-runtime/src/auth/secret-hash.js';
 import { YakClient, YakForbiddenError, YakUnauthenticatedError } from '../../../broker-runtime/src/client/index.js';
-import { BROKER_BIN } from '../../helpers/broker-process.js';
-import { TestCluster } from '../../helpers/cluster.js';
-import { call, get } from '../../helpers/http.js';
-import { freePort, waitFor } from '../../helpers/ports.js';
-import { RedisServer } from '../../helpers/redis-server.js';
+import { BROKER_BIN } from '../../../testkit/broker/process.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
+import { call, get } from '../../../testkit/http.js';
+import { freePort } from '../../../testkit/ports.js';
+import { waitFor } from '../../../testkit/wait.js';
+import { RedisServer } from '../../../testkit/redis/server.js';
 
 const ADMIN = 'admin:admin-secret';
 const APP = 'app:app-secret';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { BROKER_BIN } from '../../helpers/broker-process.js';
+import { BROKER_BIN } from '../../../testkit/broker/process.js';
 
 test('--help lists every flag and exits 0', () => {
   const r = spawnSync(process.execPath, [BROKER_BIN, '--help'], { encoding: 'utf8' });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { YakClient } from '../../../broker-runtime/src/client/index.js';
-import { TestCluster } from '../../helpers/cluster.js';
-import { get } from '../../helpers/http.js';
-import { sleep, waitFor } from '../../helpers/ports.js';
-import { checkAcked, readAll, waitForEqualHwm, type Acked } from '../../helpers/verify.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
+import { get } from '../../../testkit/http.js';
+import { sleep, waitFor } from '../../../testkit/wait.js';
+import { checkAcked, readAll, waitForEqualHwm, type Acked } from '../../../testkit/broker/verify.js';
 
 /** A steady producer: `workers` loops producing unique payloads until stopped; keeps every acknowledgement. */
 function startProducer(client: YakClient, topic: string, workers = 4) {

@@ -3,10 +3,10 @@ import { appendFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { YakClient } from '../../../broker-runtime/src/client/index.js';
-import { TestCluster } from '../../helpers/cluster.js';
-import { get } from '../../helpers/http.js';
-import { sleep, waitFor } from '../../helpers/ports.js';
-import { checkAcked, readAll, waitForEqualHwm, type Acked } from '../../helpers/verify.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
+import { get } from '../../../testkit/http.js';
+import { sleep, waitFor } from '../../../testkit/wait.js';
+import { checkAcked, readAll, waitForEqualHwm, type Acked } from '../../../testkit/broker/verify.js';
 
 async function produceMany(client: YakClient, topic: string, n: number, tag: string): Promise<Acked[]> {
   const acked: Acked[] = [];

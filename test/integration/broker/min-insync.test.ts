@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { YakClient, YakClientError, YakRetriesExhaustedError } from '../../../broker-runtime/src/client/index.js';
-import { TestCluster } from '../../helpers/cluster.js';
-import { get, post } from '../../helpers/http.js';
-import { waitFor } from '../../helpers/ports.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
+import { get, post } from '../../../testkit/http.js';
+import { waitFor } from '../../../testkit/wait.js';
 
 /**
  * min.insync.replicas as a per-topic config (issue 11, item 5), on real processes: 2 brokers started

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { TcpProxy } from '../../../chaos/proxy.js';
 import { YakClient } from '../../../broker-runtime/src/client/index.js';
-import { BrokerProcess } from '../../helpers/broker-process.js';
-import { get } from '../../helpers/http.js';
-import { freePort, sleep, waitFor } from '../../helpers/ports.js';
-import { RedisServer } from '../../helpers/redis-server.js';
+import { BrokerProcess } from '../../../testkit/broker/process.js';
+import { get } from '../../../testkit/http.js';
+import { freePort } from '../../../testkit/ports.js';
+import { sleep, waitFor } from '../../../testkit/wait.js';
+import { RedisServer } from '../../../testkit/redis/server.js';
 
 /**
  * Issue 16: Redis across a slow link. With a 300 ms round trip to Redis (150 ms each way) and the

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { runChaos } from '../../../chaos/harness.js';
 import { DEFAULT_OPTIONS } from '../../../chaos/options.js';
-import { randomSeed } from '../../../chaos/rng.js';
+import { randomSeed } from '../../../testkit/rng.js';
 import { assertChaosVerdict } from './verdict.js';
 
 /**

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { TestCluster } from '../../helpers/cluster.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 

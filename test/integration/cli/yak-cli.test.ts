@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { hashSecret } from '../../../broker-runtime/src/auth/secret-hash.js';
-import { TestCluster } from '../../helpers/cluster.js';
-import { freePort, sleep } from '../../helpers/ports.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
+import { freePort } from '../../../testkit/ports.js';
+import { sleep } from '../../../testkit/wait.js';
 import { finished, startYak, yak, type CliResult } from '../../helpers/yak-cli.js';
 
 /** stderr is exactly one line, and it contains every one of `words`. */

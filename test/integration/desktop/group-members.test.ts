@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { GroupBrokerView, GroupDescription } from '../../../src/shared/cluster-api.js';
 import type { Supervisor } from '../../../src/main/supervisor/index.js';
 import { startDesktopCluster, type DesktopCluster } from '../../helpers/desktop-cluster.js';
-import { waitFor } from '../../helpers/ports.js';
+import { waitFor } from '../../../testkit/wait.js';
 
 /**
  * Group members run by the supervisor (the Consumer pane's and lesson 7's) against real brokers:

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManagedProcess, type ExitInfo, type ProcessSpec } from '../../../src/main/supervisor/managed-process.js';
 import { pidAlive } from '../../helpers/desktop.js';
-import { waitFor } from '../../helpers/ports.js';
+import { waitFor } from '../../../testkit/wait.js';
 
 function nodeProcess(script: string) {
   const exits: ExitInfo[] = [];

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ClusterEvent, ClusterSnapshot } from '../../../src/shared/cluster-api.js';
 import { Supervisor } from '../../../src/main/supervisor/index.js';
 import { tempDataDir, waitPidsGone } from '../../helpers/desktop.js';
-import { waitFor } from '../../helpers/ports.js';
+import { waitFor } from '../../../testkit/wait.js';
 
 /** The per-process and whole-cluster controls, against real processes. */
 describe('Supervisor controls', () => {

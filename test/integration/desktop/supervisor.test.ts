@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ClusterEvent, ClusterSnapshot } from '../../../src/shared/cluster-api.js';
 import { Supervisor } from '../../../src/main/supervisor/index.js';
 import { pidAlive, tempDataDir, waitPidsGone } from '../../helpers/desktop.js';
-import { waitFor } from '../../helpers/ports.js';
+import { waitFor } from '../../../testkit/wait.js';
 
 /**
  * The supervisor against real processes: an embedded redis-server and three yak-broker

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ClusterSnapshot } from '../../../src/shared/cluster-api.js';
 import { pidAlive, startWebHost, tempDataDir, waitPidsGone } from '../../helpers/desktop.js';
-import { waitFor } from '../../helpers/ports.js';
+import { waitFor } from '../../../testkit/wait.js';
 
 /**
  * Quit in web mode goes through the same code as the Electron app's SIGINT/SIGTERM hooks:

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { DESKTOP_CLUSTER_ID } from '../../../src/main/supervisor/process-specs.js';
 import { wipeExternalRedis } from '../../../src/main/supervisor/wipe.js';
-import { RedisServer } from '../../helpers/redis-server.js';
+import { RedisServer } from '../../../testkit/redis/server.js';
 
 describe('wiping the desktop cluster from an external Redis', () => {
   let redis: RedisServer;

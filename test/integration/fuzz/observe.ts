@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { get } from '../../helpers/http.js';
+import { get } from '../../../testkit/http.js';
 import type { Reply } from './raw-http.js';
 
 /**

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { GroupConsumer, YakClient } from '../../../broker-runtime/src/client/index.js';
-import { TestCluster } from '../../helpers/cluster.js';
-import { sleep, waitFor } from '../../helpers/ports.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
+import { sleep, waitFor } from '../../../testkit/wait.js';
 
 /** The client's group consumer against real brokers: sharing, at-least-once through a leader kill, pause/resume, manual commit. */
 describe('group consumer (client)', () => {

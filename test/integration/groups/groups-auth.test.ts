@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { hashSecret } from '../../../broker-runtime/src/auth/secret-hash.js';
-import { TestCluster } from '../../helpers/cluster.js';
-import { call } from '../../helpers/http.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
+import { call } from '../../../testkit/http.js';
 
 const ADMIN = 'admin:admin-secret';
 const APP = 'app:app-secret';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { TestCluster } from '../../helpers/cluster.js';
-import { call } from '../../helpers/http.js';
-import { waitFor } from '../../helpers/ports.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
+import { call } from '../../../testkit/http.js';
+import { waitFor } from '../../../testkit/wait.js';
 
 /**
  * Consumer groups against real brokers and a real redis-server: the coordinator on the leader,

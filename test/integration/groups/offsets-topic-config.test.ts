@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { TestCluster } from '../../helpers/cluster.js';
-import { get, post } from '../../helpers/http.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
+import { get, post } from '../../../testkit/http.js';
 
 /**
  * Security review: `__consumer_offsets` is deleted by nothing (retention -1), because committed

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { YakClient } from '../../../broker-runtime/src/client/index.js';
-import { TestCluster } from '../../helpers/cluster.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
 import { yak } from '../../helpers/yak-cli.js';
 
 /** `yak groups` against a real broker: list, describe, reset-offsets (dry run, then --execute). */

@@ -6,8 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { hashSecret } from '../../../broker-runtime/src/auth/secret-hash.js';
 import { Writer } from '../../../broker-runtime/src/kafka/protocol/writer.js';
-import { TestCluster } from '../../helpers/cluster.js';
-import { KafkaWire, produceAnswer, produceBody } from '../../helpers/kafka-wire.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
+import { KafkaWire, produceAnswer, produceBody } from '../../../testkit/kafka-wire.js';
 import { encodeBatch } from '../../../broker-runtime/src/kafka/protocol/record-batch.js';
 import { kcat } from '../../helpers/kcat.js';
 

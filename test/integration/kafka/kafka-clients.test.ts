@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
-import { TestCluster } from '../../helpers/cluster.js';
-import { get, post } from '../../helpers/http.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
+import { get, post } from '../../../testkit/http.js';
 import { kcat } from '../../helpers/kcat.js';
 
 /**

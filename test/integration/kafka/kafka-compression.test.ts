@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
-import { TestCluster } from '../../helpers/cluster.js';
-import { get } from '../../helpers/http.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
+import { get } from '../../../testkit/http.js';
 import { gzipSync } from 'node:zlib';
 import { crc32c } from '../../../broker-runtime/src/kafka/protocol/crc32c.js';
 import { BATCH_OVERHEAD, encodeBatch } from '../../../broker-runtime/src/kafka/protocol/record-batch.js';
-import { KafkaWire, produceAnswer, produceBody } from '../../helpers/kafka-wire.js';
+import { KafkaWire, produceAnswer, produceBody } from '../../../testkit/kafka-wire.js';
 import { kcat } from '../../helpers/kcat.js';
 
 /**

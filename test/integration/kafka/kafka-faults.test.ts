@@ -3,12 +3,12 @@ import { after, before, describe, test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { encodeBatch } from '../../../broker-runtime/src/kafka/protocol/record-batch.js';
 import { Writer } from '../../../broker-runtime/src/kafka/protocol/writer.js';
-import { TestCluster } from '../../helpers/cluster.js';
-import { get } from '../../helpers/http.js';
-import { KafkaWire, fetchAnswer, fetchBody, produceAnswer, produceBody } from '../../helpers/kafka-wire.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
+import { get } from '../../../testkit/http.js';
+import { KafkaWire, fetchAnswer, fetchBody, produceAnswer, produceBody } from '../../../testkit/kafka-wire.js';
 import { decodeBatches } from '../../../broker-runtime/src/kafka/protocol/record-batch.js';
-import { post } from '../../helpers/http.js';
-import { waitFor } from '../../helpers/ports.js';
+import { post } from '../../../testkit/http.js';
+import { waitFor } from '../../../testkit/wait.js';
 import { spawn } from 'node:child_process';
 
 const batch = (value: string) => encodeBatch([{ offset: 0, timestamp: Date.now(), key: null, value: Buffer.from(value), headers: [] }], 0).toBuffer();

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { AssignerProtocol, Kafka, logLevel, type Consumer } from 'kafkajs';
-import { TestCluster } from '../../helpers/cluster.js';
-import { get } from '../../helpers/http.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
+import { get } from '../../../testkit/http.js';
 import { Writer } from '../../../broker-runtime/src/kafka/protocol/writer.js';
 import type { Reader } from '../../../broker-runtime/src/kafka/protocol/reader.js';
-import { KafkaWire } from '../../helpers/kafka-wire.js';
+import { KafkaWire } from '../../../testkit/kafka-wire.js';
 import { kcat } from '../../helpers/kcat.js';
-import { waitFor } from '../../helpers/ports.js';
+import { waitFor } from '../../../testkit/wait.js';
 
 /**
  * Consumer groups over the Kafka protocol, with real clients nobody here wrote: kcat -G (librdkafka

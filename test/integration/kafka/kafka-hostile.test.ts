@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { encodeBatch } from '../../../broker-runtime/src/kafka/protocol/record-batch.js';
 import { Writer } from '../../../broker-runtime/src/kafka/protocol/writer.js';
-import { TestCluster } from '../../helpers/cluster.js';
-import { get, post } from '../../helpers/http.js';
-import { KafkaWire, produceAnswer, produceBody } from '../../helpers/kafka-wire.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
+import { get, post } from '../../../testkit/http.js';
+import { KafkaWire, produceAnswer, produceBody } from '../../../testkit/kafka-wire.js';
 
 const PRODUCE = 0;
 const FETCH = 1;

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { encodeBatch } from '../../../broker-runtime/src/kafka/protocol/record-batch.js';
-import { TestCluster } from '../../helpers/cluster.js';
-import { get } from '../../helpers/http.js';
-import { KafkaWire, produceAnswer, produceBody } from '../../helpers/kafka-wire.js';
-import { waitFor } from '../../helpers/ports.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
+import { get } from '../../../testkit/http.js';
+import { KafkaWire, produceAnswer, produceBody } from '../../../testkit/kafka-wire.js';
+import { waitFor } from '../../../testkit/wait.js';
 
 const PRODUCE = 0;
 const batch = (value: string) => encodeBatch([{ offset: 0, timestamp: Date.now(), key: null, value: Buffer.from(value), headers: [] }], 0).toBuffer();

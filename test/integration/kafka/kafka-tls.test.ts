@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { makeTestCerts, type TestCerts } from '../../helpers/certs.js';
-import { TestCluster } from '../../helpers/cluster.js';
+import { makeTestCerts, type TestCerts } from '../../../testkit/certs.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
 import { kcat } from '../../helpers/kcat.js';
 
 /** With --tls-cert the Kafka listener speaks TLS with the same certificate as REST and replication. */

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { parseMetrics, sumCounter } from '../../../src/main/supervisor/observation.js';
-import { TestCluster } from '../../helpers/cluster.js';
-import { call, get, post } from '../../helpers/http.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
+import { call, get, post } from '../../../testkit/http.js';
 
 const MONITORING = fileURLToPath(new URL('../../../deploy/monitoring/', import.meta.url));
 const PROMTOOL = process.env['PROMTOOL_BIN'] ?? 'promtool';

@@ -5,8 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BROKER_BIN } from '../../helpers/broker-process.js';
-import { sleep, waitFor } from '../../helpers/ports.js';
+import { BROKER_BIN } from '../../../testkit/broker/process.js';
+import { sleep, waitFor } from '../../../testkit/wait.js';
 import { Agent, Network, namespacesUnavailable } from './netns.js';
 
 /**

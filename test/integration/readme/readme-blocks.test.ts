@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../helpers/ports.js';
+import { freePort } from '../../../testkit/ports.js';
 
 /**
  * The README's shell blocks work when pasted: every ```sh block not marked

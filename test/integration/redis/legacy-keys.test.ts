@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { YakClient } from '../../../broker-runtime/src/client/index.js';
-import { TestCluster } from '../../helpers/cluster.js';
-import { get } from '../../helpers/http.js';
-import { waitFor } from '../../helpers/ports.js';
-import { checkAcked, readAll, waitForEqualHwm, type Acked } from '../../helpers/verify.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
+import { get } from '../../../testkit/http.js';
+import { waitFor } from '../../../testkit/wait.js';
+import { checkAcked, readAll, waitForEqualHwm, type Acked } from '../../../testkit/broker/verify.js';
 
 /**
  * Upgrading from the key names before hash tags (`<cluster>:…`) to `{<cluster>}:…`: the README

@@ -5,8 +5,8 @@ import { clusterKeys } from '../../../broker-runtime/src/election/keys.js';
 import { LeaseStore } from '../../../broker-runtime/src/election/lease-store.js';
 import { ACQUIRE_LUA } from '../../../broker-runtime/src/election/scripts.js';
 import { MAX_LEADER_EPOCH } from '../../../broker-runtime/src/election/epoch-range.js';
-import { keySlot } from '../../helpers/key-slot.js';
-import { RedisClusterWorld } from '../../helpers/redis-cluster.js';
+import { keySlot } from '../../../testkit/redis/key-slot.js';
+import { RedisClusterWorld } from '../../../testkit/redis/cluster.js';
 
 /**
  * The election's scripts and transactions on a real 3-master Redis Cluster (redis-server

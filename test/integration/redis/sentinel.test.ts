@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { YakClient } from '../../../broker-runtime/src/client/index.js';
-import { makeTestCerts } from '../../helpers/certs.js';
-import { TestCluster } from '../../helpers/cluster.js';
-import { sleep, waitFor } from '../../helpers/ports.js';
-import { probe, SentinelWorld } from '../../helpers/redis-sentinel.js';
-import { checkAcked, readAll, waitForEqualHwm, type Acked } from '../../helpers/verify.js';
+import { makeTestCerts } from '../../../testkit/certs.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
+import { sleep, waitFor } from '../../../testkit/wait.js';
+import { probe, SentinelWorld } from '../../../testkit/redis/sentinel.js';
+import { checkAcked, readAll, waitForEqualHwm, type Acked } from '../../../testkit/broker/verify.js';
 
 /** A steady producer: `workers` loops producing unique payloads until stopped; keeps every acknowledgement. */
 function startProducer(client: YakClient, topic: string, workers = 4) {

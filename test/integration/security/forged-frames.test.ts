@@ -8,10 +8,10 @@ import { YakClient } from '../../../broker-runtime/src/client/index.js';
 import { encodeRecords } from '../../../broker-runtime/src/log/record-codec.js';
 import { FRAME_AUTH_HEADER, signFrame } from '../../../broker-runtime/src/replication/frame-auth.js';
 import { encodeFrame, type ReplicateHeader } from '../../../broker-runtime/src/replication/wire.js';
-import { TestCluster } from '../../helpers/cluster.js';
-import { get } from '../../helpers/http.js';
-import { sleep } from '../../helpers/ports.js';
-import { checkAcked, readAll, waitForEqualHwm, type Acked } from '../../helpers/verify.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
+import { get } from '../../../testkit/http.js';
+import { sleep } from '../../../testkit/wait.js';
+import { checkAcked, readAll, waitForEqualHwm, type Acked } from '../../../testkit/broker/verify.js';
 
 /**
  * Issue 9's attacks, replayed against a real cluster: whoever can only reach a broker's HTTP port

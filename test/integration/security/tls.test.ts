@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { YakClient, YakClientError, YakRetriesExhaustedError } from '../../../broker-runtime/src/client/index.js';
-import { BROKER_BIN, BrokerProcess } from '../../helpers/broker-process.js';
-import { makeTestCerts, type TestCerts } from '../../helpers/certs.js';
-import { freePort, waitFor } from '../../helpers/ports.js';
-import { RedisServer } from '../../helpers/redis-server.js';
+import { BROKER_BIN, BrokerProcess } from '../../../testkit/broker/process.js';
+import { makeTestCerts, type TestCerts } from '../../../testkit/certs.js';
+import { freePort } from '../../../testkit/ports.js';
+import { waitFor } from '../../../testkit/wait.js';
+import { RedisServer } from '../../../testkit/redis/server.js';
 
 /**
  * TLS against real processes (issue 9): brokers serving HTTPS to clients and to each other,

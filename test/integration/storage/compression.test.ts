@@ -5,10 +5,10 @@ import { after, before, describe, test } from 'node:test';
 import { YakClient, type Compression } from '../../../broker-runtime/src/client/index.js';
 import { CODEC_IDS } from '../../../broker-runtime/src/log/compression/index.js';
 import { entryCountAt, isCompressedAt, scanRecords } from '../../../broker-runtime/src/log/record-codec.js';
-import type { BrokerProcess } from '../../helpers/broker-process.js';
-import { TestCluster } from '../../helpers/cluster.js';
-import { get, post } from '../../helpers/http.js';
-import { checkAcked, readAll, waitForEqualHwm, type Acked } from '../../helpers/verify.js';
+import type { BrokerProcess } from '../../../testkit/broker/process.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
+import { get, post } from '../../../testkit/http.js';
+import { checkAcked, readAll, waitForEqualHwm, type Acked } from '../../../testkit/broker/verify.js';
 import { yak } from '../../helpers/yak-cli.js';
 
 /**

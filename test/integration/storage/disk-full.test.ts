@@ -5,11 +5,12 @@ import { mkdtemp, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
-import { BrokerProcess } from '../../helpers/broker-process.js';
-import { call, get } from '../../helpers/http.js';
-import { freePort, sleep, waitFor } from '../../helpers/ports.js';
-import { RedisServer } from '../../helpers/redis-server.js';
-import { checkAcked, readAll, waitForEqualHwm, type Acked } from '../../helpers/verify.js';
+import { BrokerProcess } from '../../../testkit/broker/process.js';
+import { call, get } from '../../../testkit/http.js';
+import { freePort } from '../../../testkit/ports.js';
+import { sleep, waitFor } from '../../../testkit/wait.js';
+import { RedisServer } from '../../../testkit/redis/server.js';
+import { checkAcked, readAll, waitForEqualHwm, type Acked } from '../../../testkit/broker/verify.js';
 
 /**
  * Issue 10, items 2 and 4: a broker whose disk fills up. The data folder of one broker is a small

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
 import { YakClient } from '../../../broker-runtime/src/client/index.js';
 import { scanRecords } from '../../../broker-runtime/src/log/record-codec.js';
-import type { BrokerProcess } from '../../helpers/broker-process.js';
-import { TestCluster } from '../../helpers/cluster.js';
-import { get } from '../../helpers/http.js';
-import { sleep, waitFor } from '../../helpers/ports.js';
-import { checkAcked, readAll, waitForEqualHwm, type Acked } from '../../helpers/verify.js';
+import type { BrokerProcess } from '../../../testkit/broker/process.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
+import { get } from '../../../testkit/http.js';
+import { sleep, waitFor } from '../../../testkit/wait.js';
+import { checkAcked, readAll, waitForEqualHwm, type Acked } from '../../../testkit/broker/verify.js';
 
 /**
  * Issue 10, item 1. Invariant: no acknowledged record is lost or changed, and a replica that lost

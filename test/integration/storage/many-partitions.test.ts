@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { after, describe, test } from 'node:test';
-import { hasPrlimit, type BrokerProcess } from '../../helpers/broker-process.js';
-import { TestCluster } from '../../helpers/cluster.js';
-import { call, get } from '../../helpers/http.js';
-import { waitFor } from '../../helpers/ports.js';
+import { hasPrlimit, type BrokerProcess } from '../../../testkit/broker/process.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
+import { call, get } from '../../../testkit/http.js';
+import { waitFor } from '../../../testkit/wait.js';
 
 /**
  * Issue 10, item 3. Invariant: a broker holds 10,000 partitions at an open-file limit of 1,024 —

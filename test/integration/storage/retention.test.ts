@@ -3,10 +3,10 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { YakClient, YakOffsetOutOfRangeError } from '../../../broker-runtime/src/client/index.js';
-import type { BrokerProcess } from '../../helpers/broker-process.js';
-import { TestCluster } from '../../helpers/cluster.js';
-import { get, post } from '../../helpers/http.js';
-import { sleep, waitFor } from '../../helpers/ports.js';
+import type { BrokerProcess } from '../../../testkit/broker/process.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
+import { get, post } from '../../../testkit/http.js';
+import { sleep, waitFor } from '../../../testkit/wait.js';
 
 /**
  * Retention (issue 10, item 5). Invariants: only whole segments below the high-water mark are

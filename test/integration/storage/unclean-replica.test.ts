@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { YakClient } from '../../../broker-runtime/src/client/index.js';
 import { flipMiddleBit } from '../../../chaos/faults.js';
-import { Rng } from '../../../chaos/rng.js';
-import type { BrokerProcess } from '../../helpers/broker-process.js';
-import { TestCluster } from '../../helpers/cluster.js';
-import { get } from '../../helpers/http.js';
-import { sleep, waitFor } from '../../helpers/ports.js';
-import { checkAcked, readAll, waitForEqualHwm, type Acked } from '../../helpers/verify.js';
+import { Rng } from '../../../testkit/rng.js';
+import type { BrokerProcess } from '../../../testkit/broker/process.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
+import { get } from '../../../testkit/http.js';
+import { sleep, waitFor } from '../../../testkit/wait.js';
+import { checkAcked, readAll, waitForEqualHwm, type Acked } from '../../../testkit/broker/verify.js';
 
 /**
  * Issue 6, part 2: a bit flipped in the middle of committed data must not be silently cut away.

@@ -7,7 +7,7 @@ import type { Op } from '../../../chaos/history.js';
 import { MemberClient, MemberKilledError } from '../../../chaos/member-client.js';
 import { MEMBER_FAULT_NAMES, memberHoldMs } from '../../../chaos/member-faults.js';
 import { parseChaosArgs } from '../../../chaos/options.js';
-import { Rng } from '../../../chaos/rng.js';
+import { Rng } from '../../../testkit/rng.js';
 
 /** A stand-in with one method, counting calls: MemberClient only forwards methods. */
 function counter(): { client: YakClient; calls: () => number } {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { encodeRecords, scanRecords } from '../../../broker-runtime/src/log/record-codec.js';
 import { checkpointAhead, loseLast, truncateLast } from '../../../chaos/storage-faults.js';
-import { Rng } from '../../../chaos/rng.js';
+import { Rng } from '../../../testkit/rng.js';
 import { partitionFolders } from '../../../chaos/targets.js';
 
 /** The chaos harness's log-damage faults, on a partition folder laid out as a broker writes it. */

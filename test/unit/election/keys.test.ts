@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { clusterKeys } from '../../../broker-runtime/src/election/keys.js';
-import { keySlot as calculateSlot } from '../../helpers/key-slot.js';
+import { keySlot as calculateSlot } from '../../../testkit/redis/key-slot.js';
 
 const keys = clusterKeys('orders-prod.eu');
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Rng } from '../../../chaos/rng.js';
+import { Rng } from '../../../testkit/rng.js';
 import { YakError } from '../../../broker-runtime/src/errors/errors.js';
 import { GroupCoordinator, type CoordinatorHost } from '../../../broker-runtime/src/groups/coordinator.js';
 import type { StoredRecord } from '../../../broker-runtime/src/groups/offsets-log.js';

@@ -10,7 +10,7 @@ import { SUPPORTED } from '../../../broker-runtime/src/kafka/protocol/api-keys.j
 import { kafkaCodeOf, KAFKA_ERRORS } from '../../../broker-runtime/src/kafka/protocol/error-codes.js';
 import { YakError } from '../../../broker-runtime/src/errors/errors.js';
 import { Writer } from '../../../broker-runtime/src/kafka/protocol/writer.js';
-import { KafkaWire } from '../../helpers/kafka-wire.js';
+import { KafkaWire } from '../../../testkit/kafka-wire.js';
 
 /**
  * The listener's framing and decoders against random bytes: every frame is answered or the

@@ -14,7 +14,7 @@ import { createKafkaServer, type KafkaListener } from '../../../broker-runtime/s
 import { encodeBatch } from '../../../broker-runtime/src/kafka/protocol/record-batch.js';
 import { openPartitionLog } from '../../../broker-runtime/src/log/partition-log.js';
 import type { PartitionLog } from '../../../broker-runtime/src/log/types.js';
-import { KafkaWire, produceAnswer, produceBody } from '../../helpers/kafka-wire.js';
+import { KafkaWire, produceAnswer, produceBody } from '../../../testkit/kafka-wire.js';
 import { logOptions, tempDir } from '../log/helpers.js';
 
 /**

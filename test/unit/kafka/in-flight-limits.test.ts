@@ -7,7 +7,7 @@ import { YakError } from '../../../broker-runtime/src/errors/errors.js';
 import { createKafkaServer, type KafkaListener } from '../../../broker-runtime/src/kafka/server.js';
 import { encodeBatch } from '../../../broker-runtime/src/kafka/protocol/record-batch.js';
 import { Writer } from '../../../broker-runtime/src/kafka/protocol/writer.js';
-import { KafkaWire, produceBody } from '../../helpers/kafka-wire.js';
+import { KafkaWire, produceBody } from '../../../testkit/kafka-wire.js';
 
 /**
  * Security review: what one connection can make the broker hold at once. Requests are pipelined

@@ -4,8 +4,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort, waitFor } from './ports.js';
-import { RedisServer } from './redis-server.js';
+import { freePort } from '../ports.js';
+import { waitFor } from '../wait.js';
+import { RedisServer } from './server.js';
 
 export const MASTER_NAME = 'mymaster';
 

@@ -1,10 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BrokerProcess } from './broker-process.js';
-import { get } from './http.js';
-import { freePort, waitFor } from './ports.js';
-import { RedisServer } from './redis-server.js';
+import { BrokerProcess } from './process.js';
+import { get } from '../http.js';
+import { freePort } from '../ports.js';
+import { waitFor } from '../wait.js';
+import { RedisServer } from '../redis/server.js';
 
 export interface TestClusterOptions {
   brokers?: number;

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
-import { freePort, waitFor } from './ports.js';
-import { RedisServer } from './redis-server.js';
-import { probe } from './redis-sentinel.js';
+import { freePort } from '../ports.js';
+import { waitFor } from '../wait.js';
+import { RedisServer } from './server.js';
+import { probe } from './sentinel.js';
 
 /** A free port whose cluster bus port (port + 10000) is free and valid too. */
 async function freeClusterPort(): Promise<number> {

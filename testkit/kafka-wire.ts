@@ -1,6 +1,6 @@
 import net from 'node:net';
-import { Reader } from '../../broker-runtime/src/kafka/protocol/reader.js';
-import { Writer } from '../../broker-runtime/src/kafka/protocol/writer.js';
+import { Reader } from '../broker-runtime/src/kafka/protocol/reader.js';
+import { Writer } from '../broker-runtime/src/kafka/protocol/writer.js';
 
 /**
  * A raw Kafka connection for tests that must send what no well-behaved client sends (hostile

@@ -1,5 +1,5 @@
-import { get } from './http.js';
-import { waitFor } from './ports.js';
+import { get } from '../http.js';
+import { waitFor } from '../wait.js';
 
 export interface Acked {
   partition: number;

@@ -5,7 +5,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitFor } from './ports.js';
+import { freePort } from '../ports.js';
+import { waitFor } from '../wait.js';
 
 export interface RedisServerOptions {
   /** Keep data across kill + launch (append-only file, fsync always); default off: a restart comes back empty. */
