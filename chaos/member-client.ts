@@ -14,7 +14,7 @@ export class MemberKilledError extends Error {
  * (through `held()`) — a consumer process under SIGSTOP, which the cluster hears nothing from, until
  * thawed. Killed: every call and every processing step fails at once and for good — a SIGKILLed
  * consumer, which sends no LeaveGroup and commits nothing more. A call already on the wire finishes
- * in both cases, as it would from a real process. (The app's src/main/supervisor/freezable-client.ts
+ * in both cases, as it would from a real process. (The app's src/main/supervisor/clients/freezable-client.ts
  * freezes a member the same way.)
  */
 export class MemberClient {

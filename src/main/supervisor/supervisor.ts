@@ -25,24 +25,24 @@ import type {
   ProduceCallOptions,
 } from '../../shared/cluster-api.js';
 import { invalidState, unknownProcess } from '../api/errors.js';
-import { resolveBrokerEntry } from './broker-entry.js';
-import { ClusterMonitor } from './cluster-monitor.js';
-import { ClusterProcesses } from './cluster-processes.js';
-import { ensureClusterCredential, type ClusterCredential } from './cluster-credential.js';
-import { kafkaAccessOf } from './kafka-access.js';
-import { DataClientPool, type DataClient } from './data-client.js';
-import { DemoClient } from './demo-client.js';
-import { produceOnOneBroker } from './direct-produce.js';
-import { EventLog } from './event-log.js';
-import { FailoverControl } from './failover-control.js';
-import { GroupMembers } from './group-members.js';
-import type { ExitInfo, ManagedProcess } from './managed-process.js';
-import { exitMessage, startedMessage } from './process-messages.js';
-import { RedisControl } from './redis-control.js';
+import { resolveBrokerEntry } from './processes/broker-entry.js';
+import { ClusterMonitor } from './watch/cluster-monitor.js';
+import { ClusterProcesses } from './processes/cluster-processes.js';
+import { ensureClusterCredential, type ClusterCredential } from './access/cluster-credential.js';
+import { kafkaAccessOf } from './access/kafka-access.js';
+import { DataClientPool, type DataClient } from './clients/data-client.js';
+import { DemoClient } from './failover/demo-client.js';
+import { produceOnOneBroker } from './clients/direct-produce.js';
+import { EventLog } from './watch/event-log.js';
+import { FailoverControl } from './failover/control.js';
+import { GroupMembers } from './clients/group-members.js';
+import type { ExitInfo, ManagedProcess } from './processes/managed-process.js';
+import { exitMessage, startedMessage } from './processes/messages.js';
+import { RedisControl } from './redis/control.js';
 import { Serial } from './serial.js';
 import { loadSettings, mergeSettings, saveSettings } from './settings.js';
-import { buildSnapshot } from './snapshot.js';
-import { wipeDataFolders, wipeExternalRedis } from './wipe.js';
+import { buildSnapshot } from './watch/snapshot.js';
+import { wipeDataFolders, wipeExternalRedis } from './processes/wipe.js';
 
 export interface SupervisorOptions {
   /** Holds settings.json, brokers/<id>/ and redis/. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ManagedProcess, type ExitInfo, type ProcessSpec } from '../../../src/main/supervisor/managed-process.js';
+import { ManagedProcess, type ExitInfo, type ProcessSpec } from '../../../src/main/supervisor/processes/managed-process.js';
 import { pidAlive } from '../../helpers/desktop.js';
 import { waitFor } from '../../../testkit/wait.js';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { DESKTOP_CLUSTER_ID } from '../../../src/main/supervisor/process-specs.js';
-import { wipeExternalRedis } from '../../../src/main/supervisor/wipe.js';
+import { DESKTOP_CLUSTER_ID } from '../../../src/main/supervisor/processes/specs.js';
+import { wipeExternalRedis } from '../../../src/main/supervisor/processes/wipe.js';
 import { RedisServer } from '../../../testkit/redis/server.js';
 
 describe('wiping the desktop cluster from an external Redis', () => {

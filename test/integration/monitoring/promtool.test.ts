@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { parseMetrics, sumCounter } from '../../../src/main/supervisor/observation.js';
+import { parseMetrics, sumCounter } from '../../../src/main/supervisor/watch/observation.js';
 import { TestCluster } from '../../../testkit/broker/cluster.js';
 import { call, get, post } from '../../../testkit/http.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ClusterWatch } from '../../../src/main/supervisor/cluster-watch.js';
+import { ClusterWatch } from '../../../src/main/supervisor/watch/cluster-watch.js';
 import { obs } from './observations.js';
 
 const kinds = (events: { kind: string; brokerId?: string; epoch?: number }[]) => events.map((e) => `${e.kind}:${e.brokerId}@${e.epoch}`);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FailoverOptions, FailoverTimeline } from '../../../src/shared/cluster-api.js';
-import { FAILOVER_TIMEOUT_MS, FailoverRun, NO_COMMIT_GRACE_MS, type FailoverHost } from '../../../src/main/supervisor/failover.js';
+import { FAILOVER_TIMEOUT_MS, FailoverRun, NO_COMMIT_GRACE_MS, type FailoverHost } from '../../../src/main/supervisor/failover/run.js';
 import { obs } from './observations.js';
 
 function harness(options: Partial<FailoverOptions> = {}, baselineHwm = 10) {

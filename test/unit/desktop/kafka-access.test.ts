@@ -4,9 +4,9 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSecretHash, verifySecret } from '../../../broker-runtime/src/auth/index.js';
-import { ensureClusterCredential, KAFKA_CLIENT_PRINCIPAL } from '../../../src/main/supervisor/cluster-credential.js';
-import { kafkaAccessOf } from '../../../src/main/supervisor/kafka-access.js';
-import { brokerSpec } from '../../../src/main/supervisor/process-specs.js';
+import { ensureClusterCredential, KAFKA_CLIENT_PRINCIPAL } from '../../../src/main/supervisor/access/cluster-credential.js';
+import { kafkaAccessOf } from '../../../src/main/supervisor/access/kafka-access.js';
+import { brokerSpec } from '../../../src/main/supervisor/processes/specs.js';
 
 test('kafkaAccessOf: every started broker in the bootstrap list, a kcat line with SASL/PLAIN', () => {
   const a = kafkaAccessOf([6001, 0, 6003], { username: 'kafka-client', password: 'pw' });

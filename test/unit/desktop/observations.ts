@@ -1,4 +1,4 @@
-import type { HealthObs, Observation, TopicObs } from '../../../src/main/supervisor/observation.js';
+import type { HealthObs, Observation, TopicObs } from '../../../src/main/supervisor/watch/observation.js';
 
 /** A hand-made observation: who answered, who leads with which epoch, who is in sync, whose logs hold what. */
 export function obs(at: number, spec: {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Supervisor } from '../../../src/main/supervisor/index.js';
-import { locateRedisServer } from '../../../src/main/supervisor/redis-locate.js';
+import { locateRedisServer } from '../../../src/main/supervisor/redis/locate.js';
 
 const dirs: string[] = [];
 after(async () => {

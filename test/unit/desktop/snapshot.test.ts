@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ProcessState } from '../../../src/shared/cluster-api.js';
-import { nextLastLease, type LastLease } from '../../../src/main/supervisor/cluster-monitor.js';
-import { parseGroups, sumCounter, type Observation } from '../../../src/main/supervisor/observation.js';
-import { RateTracker } from '../../../src/main/supervisor/rates.js';
-import { buildSnapshot, buildTopics, type SnapshotInput } from '../../../src/main/supervisor/snapshot.js';
+import { nextLastLease, type LastLease } from '../../../src/main/supervisor/watch/cluster-monitor.js';
+import { parseGroups, sumCounter, type Observation } from '../../../src/main/supervisor/watch/observation.js';
+import { RateTracker } from '../../../src/main/supervisor/watch/rates.js';
+import { buildSnapshot, buildTopics, type SnapshotInput } from '../../../src/main/supervisor/watch/snapshot.js';
 import { DEFAULT_SETTINGS } from '../../../src/main/supervisor/settings.js';
 import { obs } from './observations.js';
 

@@ -1,5 +1,5 @@
-import type { FailoverOptions, FailoverStep, FailoverStepName, FailoverTimeline } from '../../shared/cluster-api.js';
-import { claimedLeader, trustedMembership, type Observation } from './observation.js';
+import type { FailoverOptions, FailoverStep, FailoverStepName, FailoverTimeline } from '../../../shared/cluster-api.js';
+import { claimedLeader, trustedMembership, type Observation } from '../watch/observation.js';
 
 /** What a failover run needs from the supervisor. */
 export interface FailoverHost {

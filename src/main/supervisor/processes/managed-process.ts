@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { ProcessInfo, ProcessKind, ProcessState } from '../../shared/cluster-api.js';
+import type { ProcessInfo, ProcessKind, ProcessState } from '../../../shared/cluster-api.js';
 import { OutputBuffer } from './output-buffer.js';
 
 export interface ProcessSpec {

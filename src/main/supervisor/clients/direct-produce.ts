@@ -1,4 +1,4 @@
-import type { BrokerProduceAnswer, ProduceRequest } from '../../shared/cluster-api.js';
+import type { BrokerProduceAnswer, ProduceRequest } from '../../../shared/cluster-api.js';
 
 type Json = Record<string, unknown>;
 

@@ -1,4 +1,4 @@
-import { YakClient } from '../../../broker-runtime/src/client/index.js';
+import { YakClient } from '../../../../broker-runtime/src/client/index.js';
 import type {
   BatchRecord,
   BatchResult,
@@ -9,7 +9,7 @@ import type {
   TopicConfigChange,
   TopicConfigView,
   TopicSummary,
-} from '../../shared/cluster-api.js';
+} from '../../../shared/cluster-api.js';
 
 /**
  * The renderer's data calls, carried by broker-runtime's own client so the UI sees what a real

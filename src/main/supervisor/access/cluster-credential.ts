@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { hashSecret } from '../../../broker-runtime/src/auth/index.js';
+import { hashSecret } from '../../../../broker-runtime/src/auth/index.js';
 
 /**
  * The desktop cluster's own credential: brokers run with an auth file that knows exactly one

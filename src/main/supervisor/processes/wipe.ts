@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DESKTOP_CLUSTER_ID } from './process-specs.js';
+import { DESKTOP_CLUSTER_ID } from './specs.js';
 
 /** Deletes the brokers' logs and the embedded Redis's files — only the folders we created. */
 export async function wipeDataFolders(dataDir: string): Promise<void> {

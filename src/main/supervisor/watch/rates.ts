@@ -1,4 +1,4 @@
-import type { RatePoint } from '../../shared/cluster-api.js';
+import type { RatePoint } from '../../../shared/cluster-api.js';
 import { sumCounter } from './observation.js';
 
 export interface CounterSample {

@@ -1,9 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ClusterSettings } from '../../shared/cluster-api.js';
+import type { ClusterSettings } from '../../../shared/cluster-api.js';
 import { freePort } from './free-port.js';
 import { ManagedProcess, STOP_GRACE_MS, type ProcessHooks } from './managed-process.js';
-import { brokerSpec, brokerUrl, redisSpec } from './process-specs.js';
+import { brokerSpec, brokerUrl, redisSpec } from './specs.js';
 
 export interface BrokerProcess {
   id: string;

@@ -1,4 +1,4 @@
-import type { ClusterEventKind } from '../../shared/cluster-api.js';
+import type { ClusterEventKind } from '../../../shared/cluster-api.js';
 import { claimedLeader, mergeMembership, trustedMembership, type ClusterViewObs, type Observation } from './observation.js';
 
 export interface WatchEvent {

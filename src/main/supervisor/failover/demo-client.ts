@@ -1,6 +1,6 @@
-import { tryGetJson } from './http-json.js';
-import { parseHealth } from './observation.js';
-import type { PollTarget } from './poller.js';
+import { tryGetJson } from '../watch/http-json.js';
+import { parseHealth } from '../watch/observation.js';
+import type { PollTarget } from '../watch/poller.js';
 
 /** Per request: a paused (SIGSTOP) broker accepts the connection and never answers. */
 export const DEMO_REQUEST_TIMEOUT_MS = 400;

@@ -1,7 +1,7 @@
-import { GroupConsumer, YakClient, YakClientError } from '../../../broker-runtime/src/client/index.js';
-import type { GroupAnswer } from '../../../broker-runtime/src/client/index.js';
-import type { AppGroupMember, GroupBrokerView, GroupDescription, GroupMemberAction, GroupMembersRequest } from '../../shared/cluster-api.js';
-import { invalidState, unknownMember } from '../api/errors.js';
+import { GroupConsumer, YakClient, YakClientError } from '../../../../broker-runtime/src/client/index.js';
+import type { GroupAnswer } from '../../../../broker-runtime/src/client/index.js';
+import type { AppGroupMember, GroupBrokerView, GroupDescription, GroupMemberAction, GroupMembersRequest } from '../../../shared/cluster-api.js';
+import { invalidState, unknownMember } from '../../api/errors.js';
 import { FreezableClient } from './freezable-client.js';
 
 /** At most this many members alive at once across every group (each one long-polls the brokers). */

@@ -10,7 +10,7 @@ import type {
   RedisInfo,
   TopicSnapshot,
   TopicConfigValues,
-} from '../../shared/cluster-api.js';
+} from '../../../shared/cluster-api.js';
 import type { LastLease } from './cluster-monitor.js';
 import { claimedLeader, type ClusterViewObs, type Observation, type TopicObs } from './observation.js';
 

@@ -1,15 +1,15 @@
-import type { GroupLagPoint, RatePoint } from '../../shared/cluster-api.js';
+import type { GroupLagPoint, RatePoint } from '../../../shared/cluster-api.js';
 
 /** The lag chart: a point a second, two minutes of them (as the rate chart). */
 const LAG_SAMPLE_MS = 1000;
 const LAG_HISTORY_POINTS = 120;
-import type { ClusterProcesses } from './cluster-processes.js';
+import type { ClusterProcesses } from '../processes/cluster-processes.js';
 import { ClusterWatch } from './cluster-watch.js';
 import type { EventLog } from './event-log.js';
 import { claimedLeader, mergeMembership, trustedMembership, type ClusterViewObs, type GroupObs, type Observation, type TopicObs } from './observation.js';
 import { observeCluster, PollLoop } from './poller.js';
 import { countersFrom, RateTracker } from './rates.js';
-import { pingRedis } from './redis-probe.js';
+import { pingRedis } from '../redis/probe.js';
 
 export interface MonitorDeps {
   procs: ClusterProcesses;

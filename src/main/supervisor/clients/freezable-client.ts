@@ -1,4 +1,4 @@
-import type { YakClient } from '../../../broker-runtime/src/client/index.js';
+import type { YakClient } from '../../../../broker-runtime/src/client/index.js';
 
 /**
  * A YakClient that can be frozen: while frozen, every call it is asked to make waits before it is

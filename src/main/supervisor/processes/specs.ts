@@ -1,4 +1,4 @@
-import type { ClusterSettings } from '../../shared/cluster-api.js';
+import type { ClusterSettings } from '../../../shared/cluster-api.js';
 import type { ProcessSpec } from './managed-process.js';
 
 /** Every Redis key of the desktop cluster starts with this, so it can share an external Redis. */

@@ -1,4 +1,4 @@
-import type { KafkaAccess } from '../../shared/cluster-api.js';
+import type { KafkaAccess } from '../../../shared/cluster-api.js';
 
 /**
  * How a developer's Kafka client reaches the desktop cluster: every broker's Kafka listener on
