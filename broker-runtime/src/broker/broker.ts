@@ -11,7 +11,6 @@ import { fromStorageError, invalidRequest, notCommitted, notEnoughReplicas, notL
 import { applyConfigChange, effectiveConfig, minInsyncReplicas, sameConfig, type TopicConfig, type TopicDefaults } from '../log/topic-config.js';
 import { compressionFor } from '../log/compression/choice.js';
 import type { SupportedCodec } from '../log/compression/codecs.js';
-import { recordLayoutAt, recordSizeAt } from '../log/record-codec.js';
 import { settleBounded } from '../log/bounded.js';
 import { isStorageError } from '../log/storage-error.js';
 import type { StorageHealth } from '../log/storage-health.js';
@@ -651,28 +650,17 @@ export class Broker implements BrokerService {
 
   async consumeEncoded(topic: string, partition: number, offset: number, max: number, waitMs: number): Promise<EncodedConsumeResult> {
     const log = await this.readableLog(topic, partition, offset, waitMs);
-    const hwm = log.highWatermark();
-    const records = offset < hwm ? await log.readEncoded(offset, hwm, max, MAX_CONSUME_BYTES) : [];
+    const highWatermark = log.highWatermark();
+    const records = offset < highWatermark ? await log.readEncoded(offset, highWatermark, max, MAX_CONSUME_BYTES) : [];
     if (records.length === 0) this.checkLogStart(log, offset);
     this.stats.consumeRequests.inc();
-    let count = 0;
-    let payloadBytes = 0;
-    for (const chunk of records) {
-      for (let pos = 0; pos < chunk.length; ) {
-        const size = recordSizeAt(chunk, pos);
-        if (size < 0) throw new Error(`partition log ${topic}/${partition} returned a partial record at byte ${pos}`);
-        const layout = recordLayoutAt(chunk, pos, size);
-        payloadBytes += layout.end - layout.payloadStart;
-        count++;
-        pos += size;
-      }
-    }
-    if (count) {
+    const served = (count: number, payloadBytes: number): void => {
+      if (count === 0) return;
       const counters = this.stats.topic(topic);
       counters.recordsOut.inc(count);
       counters.bytesOut.inc(payloadBytes);
-    }
-    return { topic, partition, records, count, next_offset: offset + count, high_watermark: hwm };
+    };
+    return { topic, partition, offset, records, high_watermark: highWatermark, served };
   }
 
   /** The partition to read, once it has records past `offset` or `waitMs` (a long poll) ran out. */

@@ -41,16 +41,20 @@ export interface ConsumeResult {
   high_watermark: number;
 }
 
-/** A consume answer with its records still encoded as stored (log/record-codec.ts), all committed. */
+/**
+ * A consume answer with its records still encoded as stored, all committed. The broker does not
+ * look inside them: the HTTP layer, which renders them (http/consume-render.ts), tells it through
+ * `served` how many records and payload bytes went out, for the topic's counters.
+ */
 export interface EncodedConsumeResult {
   topic: string;
   partition: number;
-  /** Whole encoded records, in offset order, split wherever the log's reads were. */
+  /** The offset asked for: the first record's, and the answer's next_offset when there is none. */
+  offset: number;
+  /** Whole encoded records with consecutive offsets from `offset`, split wherever the log's reads were. */
   records: Buffer[];
-  /** How many records `records` holds. */
-  count: number;
-  next_offset: number;
   high_watermark: number;
+  served(records: number, payloadBytes: number): void;
 }
 
 export interface TopicView {

@@ -30,9 +30,11 @@ describe('consume answer rendered from stored bytes', () => {
           offset += records.length;
           return chunk;
         });
-        const count = offset - base;
-        const encoded = renderEncodedConsume({ topic: 'orders.v1', partition: 2, records: chunks, count, next_offset: offset, high_watermark: offset + 5 });
+        const served: number[][] = [];
+        const encoded = renderEncodedConsume({ topic: 'orders.v1', partition: 2, offset: base, records: chunks, high_watermark: offset + 5, served: (n, bytes) => served.push([n, bytes]) });
         assert.deepEqual(encoded, reference('orders.v1', 2, chunks, offset, offset + 5));
+        const payloadBytes = groups.flat().reduce((sum, r) => sum + Buffer.byteLength(r.payload), 0);
+        assert.deepEqual(served, [[offset - base, payloadBytes]]);
         JSON.parse(encoded.toString('utf8'));
       }),
       { numRuns: 300 },
@@ -40,19 +42,19 @@ describe('consume answer rendered from stored bytes', () => {
   });
 
   test('an empty answer keeps the offset asked for', () => {
-    const body = renderEncodedConsume({ topic: 't', partition: 0, records: [], count: 0, next_offset: 7, high_watermark: 7 });
+    const body = renderEncodedConsume({ topic: 't', partition: 0, offset: 7, records: [], high_watermark: 7, served: () => {} });
     assert.equal(body.toString(), '{"topic":"t","partition":0,"records":[],"next_offset":7,"high_watermark":7}');
   });
 
   test('grows past its first estimate when keys need escaping', () => {
     const records = Array.from({ length: 50 }, (_, i) => ({ key: '\u0001'.repeat(40), payload: String(i), headers: {}, timestamp: 1 }));
     const chunk = encodeRecords(records, 0, 1);
-    const encoded = renderEncodedConsume({ topic: 't', partition: 0, records: [chunk], count: 50, next_offset: 50, high_watermark: 50 });
+    const encoded = renderEncodedConsume({ topic: 't', partition: 0, offset: 0, records: [chunk], high_watermark: 50, served: () => {} });
     assert.deepEqual(encoded, reference('t', 0, [chunk], 50, 50));
   });
 
   test('a chunk that ends inside a record is refused, not half-rendered', () => {
     const chunk = encodeRecords([{ key: null, payload: '1', headers: {}, timestamp: 1 }], 0, 1);
-    assert.throws(() => renderEncodedConsume({ topic: 't', partition: 0, records: [chunk.subarray(0, chunk.length - 1)], count: 1, next_offset: 1, high_watermark: 1 }));
+    assert.throws(() => renderEncodedConsume({ topic: 't', partition: 0, offset: 0, records: [chunk.subarray(0, chunk.length - 1)], high_watermark: 1, served: () => {} }));
   });
 });

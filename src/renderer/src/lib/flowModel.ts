@@ -1,5 +1,5 @@
 import type { ClusterSnapshot } from '../../../shared/cluster-api';
-import { brokerHealth, type BrokerHealth } from '../stores/cluster';
+import { brokerHealth, type BrokerHealth } from './brokerHealth';
 
 /**
  * The state behind the "records flowing" animation, kept free of canvas and Vue so it is easy to

@@ -1,5 +1,13 @@
 import { computed, ref, watch, type ComputedRef, type Ref } from 'vue';
-import type { Subscription, ViewRecord } from '../stores/subscription';
+import type { ViewRecord } from './viewRecord';
+
+/** What the filter reads of a subscription: its records, and the counters that say they changed. */
+export interface RecordSource {
+  readonly records: readonly ViewRecord[];
+  readonly version: Ref<number>;
+  /** Bumped when records are removed, so the filter starts over. */
+  readonly generation: number;
+}
 
 export interface RecordView {
   list: readonly ViewRecord[];
@@ -20,7 +28,7 @@ function searchTextOf(r: ViewRecord): string {
  * as they arrive, so filtering stays cheap while 100 000 records stream in. The returned object is
  * new on every change — the list array itself is mutated in place and would not notify anyone.
  */
-export function useRecordFilter(sub: Subscription, text: Ref<string>): ComputedRef<RecordView> {
+export function useRecordFilter(sub: RecordSource, text: Ref<string>): ComputedRef<RecordView> {
   const needle = ref('');
   let timer: ReturnType<typeof setTimeout> | null = null;
   watch(text, (t) => {

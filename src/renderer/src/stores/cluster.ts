@@ -2,7 +2,6 @@ import { defineStore } from 'pinia';
 import { computed, reactive, ref, shallowRef } from 'vue';
 import type {
   BrokerAction,
-  BrokerSnapshot,
   ClusterEvent,
   ClusterSettings,
   ClusterSnapshot,
@@ -18,25 +17,6 @@ const MAX_EVENTS = 500;
 // pushes on change (or a stream that is reconnecting) never leaves a stale dashboard.
 const STALE_AFTER_MS = 3_000;
 const DISCONNECTED_AFTER_MS = 8_000;
-
-export type BrokerHealth = 'alive' | 'paused' | 'dead' | 'starting' | 'unresponsive';
-
-/** What a learner should call this broker right now, from its process state and its /health. */
-export function brokerHealth(b: BrokerSnapshot): BrokerHealth {
-  switch (b.process.state) {
-    case 'paused':
-      return 'paused';
-    case 'starting':
-      return 'starting';
-    case 'stopped':
-    case 'exited':
-    case 'crashed':
-      return 'dead';
-    case 'stopping':
-    case 'running':
-      return b.reachable ? 'alive' : 'unresponsive';
-  }
-}
 
 export const useClusterStore = defineStore('cluster', () => {
   const api = clusterApi();

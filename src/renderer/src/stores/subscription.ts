@@ -2,20 +2,10 @@ import { markRaw, reactive, ref } from 'vue';
 import type { ClusterApi, ConsumeRequest } from '../../../shared/cluster-api';
 import { describeError } from '../bridge';
 import { offsetForTimestamp } from '../lib/seekTimestamp';
+import type { ViewRecord } from '../lib/viewRecord';
 
 /** Where a subscription starts: the ends, an offset, or the first record written at or after a time. */
 export type StartFrom = 'earliest' | 'latest' | number | { timestamp: number };
-
-export interface ViewRecord {
-  partition: number;
-  offset: number;
-  key: string | null;
-  timestamp: number;
-  payload: unknown;
-  headers: Record<string, string>;
-  /** Lower-cased key, payload text and headers, filled the first time a filter looks at the record. */
-  searchText?: string;
-}
 
 export interface SubscriptionSpec {
   topic: string;
