@@ -10,7 +10,7 @@ import {
   type BrokerConfig,
 } from '../../broker-runtime/src/config/index.js';
 import { makeTestCerts } from '../../testkit/certs.js';
-import { defaultNodeId } from '../../broker-runtime/src/kafka/node-id.js';
+import { defaultNodeId } from '../../broker-runtime/src/config/node-id.js';
 
 const HOST = 'box1';
 const certs = makeTestCerts();

@@ -7,7 +7,7 @@ import { FLAGS_BY_NAME } from './flags.js';
 import { helpText } from './help.js';
 import { parseTls } from './tls.js';
 import type { BrokerConfig, RedisSentinelAddress } from './types.js';
-import { defaultNodeId } from '../kafka/node-id.js';
+import { defaultNodeId } from './node-id.js';
 import {
   boolean,
   describe,

@@ -1,3 +1,2 @@
 export type { KafkaAddress, KafkaAuth, KafkaBackend, KafkaClusterView } from './backend.js';
 export { createKafkaServer, type KafkaListener, type KafkaListenerOptions } from './server.js';
-export { defaultNodeId } from './node-id.js';
