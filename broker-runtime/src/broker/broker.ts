@@ -29,7 +29,7 @@ import { outboundTls } from '../config/tls.js';
 import { systemTime } from '../ports/clock.js';
 import { advertisedWarning, checkAdvertisedUrl, type AdvertisedCheck } from './advertised-check.js';
 import { createBrokerMetrics, type BrokerMetrics } from './broker-metrics.js';
-import { HwmMirror } from './hwm-mirror.js';
+import { HighWatermarkMirror } from './high-watermark-mirror.js';
 import { createGroupHost } from './group-host.js';
 import { GroupCoordinator } from '../groups/coordinator.js';
 import { OFFSETS_TOPIC, type StoredRecord } from '../groups/offsets-log.js';
@@ -63,7 +63,7 @@ export class Broker implements BrokerService {
   private readonly reads = new HighWatermarkWaiters(systemTime.timers);
   private readonly follower: FollowerApply;
   private readonly spreader = new RoundRobinByTopic();
-  private readonly mirror: HwmMirror;
+  private readonly mirror: HighWatermarkMirror;
   private leaderRep: LeaderReplication | null = null;
   private metaVersionCache = '';
   private readonly creating = new Map<string, Promise<void>>();
@@ -150,7 +150,7 @@ export class Broker implements BrokerService {
       log,
       clock: systemTime.clock,
     });
-    this.mirror = new HwmMirror(logs, this.store, () => this.elector.fence(), log);
+    this.mirror = new HighWatermarkMirror(logs, this.store, () => this.elector.fence(), log);
     this.groups = new GroupCoordinator(
       createGroupHost({
         logs,
@@ -629,8 +629,8 @@ export class Broker implements BrokerService {
 
   async consume(topic: string, partition: number, offset: number, max: number, waitMs: number): Promise<ConsumeResult> {
     const log = await this.readableLog(topic, partition, offset, waitMs);
-    const hwm = log.highWatermark();
-    const records = offset < hwm ? await log.read(offset, hwm, max, MAX_CONSUME_BYTES) : [];
+    const highWatermark = log.highWatermark();
+    const records = offset < highWatermark ? await log.read(offset, highWatermark, max, MAX_CONSUME_BYTES) : [];
     if (records.length === 0) this.checkLogStart(log, offset);
     this.stats.consumeRequests.inc();
     if (records.length) {
@@ -644,7 +644,7 @@ export class Broker implements BrokerService {
       partition,
       records: records.map((r) => ({ offset: r.offset, key: r.key, payload: r.payload, timestamp: r.timestamp, headers: r.headers })),
       next_offset: last ? last.offset + 1 : offset,
-      high_watermark: hwm,
+      high_watermark: highWatermark,
     };
   }
 

@@ -64,13 +64,13 @@ async function* readBack(d: GroupHostDeps): AsyncGenerator<string> {
 async function offsetForTimestamp(logs: LogManager, topic: string, partition: number, ts: number): Promise<number> {
   const log = logs.partition(topic, partition);
   if (!log) return 0;
-  const hwm = log.highWatermark();
-  for (let next = log.logStartOffset(); next < hwm; ) {
-    const records = await log.read(next, hwm, READ_CHUNK_RECORDS, READ_CHUNK_BYTES);
+  const highWatermark = log.highWatermark();
+  for (let next = log.logStartOffset(); next < highWatermark; ) {
+    const records = await log.read(next, highWatermark, READ_CHUNK_RECORDS, READ_CHUNK_BYTES);
     if (records.length === 0) break;
     const hit = records.find((r) => r.timestamp >= ts);
     if (hit) return hit.offset;
     next = records[records.length - 1]!.offset + 1;
   }
-  return hwm;
+  return highWatermark;
 }

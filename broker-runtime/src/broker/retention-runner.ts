@@ -25,13 +25,13 @@ export class RetentionRunner {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
 
-  constructor(private readonly o: RetentionRunnerOptions) {}
+  constructor(private readonly options: RetentionRunnerOptions) {}
 
   start(): void {
     if (this.timer) return;
     this.timer = setInterval(() => {
-      if (!this.running && this.o.active()) this.running = this.pass().finally(() => (this.running = null));
-    }, this.o.intervalMs);
+      if (!this.running && this.options.active()) this.running = this.pass().finally(() => (this.running = null));
+    }, this.options.intervalMs);
     this.timer.unref();
   }
 
@@ -42,22 +42,22 @@ export class RetentionRunner {
 
   /** One pass over every partition; resolves when done. */
   async pass(): Promise<void> {
-    const now = (this.o.now ?? Date.now)();
-    for (const topic of this.o.logs.topics()) {
-      const policy = retentionPolicy(this.o.defaults, topic.config);
+    const now = (this.options.now ?? Date.now)();
+    for (const topic of this.options.logs.topics()) {
+      const policy = retentionPolicy(this.options.defaults, topic.config);
       if (policy.retentionMs === null && policy.retentionBytes === null) continue;
       for (let p = 0; p < topic.partitions; p++) {
-        if (!this.o.active()) return;
-        const log = this.o.logs.partition(topic.name, p);
+        if (!this.options.active()) return;
+        const log = this.options.logs.partition(topic.name, p);
         if (!log) continue;
         try {
-          const d = await log.applyRetention(policy, now);
-          if (d.deleteCount > 0) {
-            this.o.log('info', `retention: ${topic.name}/${p} now starts at offset ${d.logStartOffset} (${d.reasons.join('; ')})`);
-            this.o.onDeleted(log);
+          const deleted = await log.applyRetention(policy, now);
+          if (deleted.deleteCount > 0) {
+            this.options.log('info', `retention: ${topic.name}/${p} now starts at offset ${deleted.logStartOffset} (${deleted.reasons.join('; ')})`);
+            this.options.onDeleted(log);
           }
         } catch (err) {
-          this.o.log('warn', `retention of ${topic.name}/${p} failed (tried again next pass): ${(err as Error).message}`);
+          this.options.log('warn', `retention of ${topic.name}/${p} failed (tried again next pass): ${(err as Error).message}`);
         }
       }
     }

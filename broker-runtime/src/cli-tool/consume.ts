@@ -101,23 +101,23 @@ class TopicReader {
     private readonly topic: string,
     private readonly format: Formatter,
     private readonly out: Output,
-    private readonly o: ReadOptions,
+    private readonly options: ReadOptions,
   ) {}
 
   /** Up to the partition's high-water mark (or forever with follow), or until --count is reached. */
   async read(partition: number, offset: number): Promise<void> {
-    while (this.o.left > 0 && !this.stop.signal.aborted) {
+    while (this.options.left > 0 && !this.stop.signal.aborted) {
       const page = await this.client.consume(this.topic, partition, offset, {
-        max: Math.min(this.o.max, this.o.left),
-        ...(this.o.follow ? { waitMs: this.o.waitMs } : {}),
+        max: Math.min(this.options.max, this.options.left),
+        ...(this.options.follow ? { waitMs: this.options.waitMs } : {}),
         signal: this.stop.signal,
       });
-      const records = page.records.slice(0, this.o.left);
-      this.o.left -= records.length;
+      const records = page.records.slice(0, this.options.left);
+      this.options.left -= records.length;
       await this.out.write(records.map((record) => this.format({ topic: this.topic, partition, record })).join(''));
       offset = page.next_offset;
-      if (this.o.left <= 0) this.stop.abort();
-      if (!this.o.follow && (offset >= page.high_watermark || page.records.length === 0)) return;
+      if (this.options.left <= 0) this.stop.abort();
+      if (!this.options.follow && (offset >= page.high_watermark || page.records.length === 0)) return;
     }
   }
 

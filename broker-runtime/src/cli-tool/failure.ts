@@ -27,7 +27,7 @@ export function describeFailure(err: YakClientError, connection: Pick<Connection
     }
     // Leader discovery asks every seed; when none answered at all, say that rather than "no leader".
     const outcomes = new Set(err.attempts.map((a) => a.outcome));
-    if (outcomes.size > 0 && [...outcomes].every((o) => NO_ANSWER.has(o))) {
+    if (outcomes.size > 0 && [...outcomes].every((outcome) => NO_ANSWER.has(outcome))) {
       return `no broker reachable at ${connection.brokers.join(',')} (${tries}; every request: ${[...outcomes].join(' or ')}); check --brokers / YAK_BROKERS`;
     }
     if (last.code === 'NO_LEADER') return `the cluster has no leader (${tries}; ${last.message})`;

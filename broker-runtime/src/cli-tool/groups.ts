@@ -79,14 +79,14 @@ async function describe(group: string, values: Values, connection: Connection, o
   }
   const clients = new Map(g.members.map((m) => [m.member_id, m.client_id]));
   await out.write(`group ${g.group}: ${g.state}, generation ${g.generation}, ${g.members.length} member${g.members.length === 1 ? '' : 's'}${g.protocol ? `, strategy ${g.protocol}` : ''}, lag ${g.lag}\n`);
-  const rows = g.offsets.map((o) => [
-    o.topic,
-    String(o.partition),
-    o.committed_offset === null ? '-' : String(o.committed_offset),
-    String(o.high_watermark),
-    o.lag === null ? '-' : String(o.lag),
-    o.member_id ?? '-',
-    o.member_id ? (clients.get(o.member_id) ?? '-') : '-',
+  const rows = g.offsets.map((row) => [
+    row.topic,
+    String(row.partition),
+    row.committed_offset === null ? '-' : String(row.committed_offset),
+    String(row.high_watermark),
+    row.lag === null ? '-' : String(row.lag),
+    row.member_id ?? '-',
+    row.member_id ? (clients.get(row.member_id) ?? '-') : '-',
   ]);
   await out.write(table([['TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'HIGH-WATERMARK', 'LAG', 'MEMBER-ID', 'CLIENT-ID'], ...rows]));
 }
@@ -112,7 +112,7 @@ async function reset(group: string, values: Values, connection: Connection, out:
   });
   const execute = values['execute'] === true;
   const answer = await connect(connection).resetOffsets(group, { ...to, ...(topic ? { topic } : {}), ...(partitions ? { partitions } : {}), dryRun: !execute });
-  const rows = answer.offsets.map((o) => [o.topic, String(o.partition), String(o.committed_offset)]);
+  const rows = answer.offsets.map((committed) => [committed.topic, String(committed.partition), String(committed.committed_offset)]);
   await out.write(table([['TOPIC', 'PARTITION', 'NEW-OFFSET'], ...rows]));
   await out.write(execute ? `reset ${rows.length} offset${rows.length === 1 ? '' : 's'} of group ${group}\n` : 'dry run: nothing changed (add --execute to reset)\n');
 }

@@ -80,7 +80,7 @@ export class GroupConsumer<P = unknown> {
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private lastCommit = 0;
   private readonly abort = new AbortController();
-  private readonly o: Required<Omit<GroupConsumerOptions, 'onAssign' | 'clientId' | 'strategy' | 'rebalanceTimeoutMs'>> & Pick<GroupConsumerOptions, 'onAssign' | 'clientId' | 'strategy' | 'rebalanceTimeoutMs'>;
+  private readonly settings: Required<Omit<GroupConsumerOptions, 'onAssign' | 'clientId' | 'strategy' | 'rebalanceTimeoutMs'>> & Pick<GroupConsumerOptions, 'onAssign' | 'clientId' | 'strategy' | 'rebalanceTimeoutMs'>;
 
   constructor(
     private readonly client: YakClient,
@@ -88,7 +88,7 @@ export class GroupConsumer<P = unknown> {
   ) {
     if (!options.group) throw new TypeError('group is required');
     if (!Array.isArray(options.topics) || options.topics.length === 0) throw new TypeError('topics must name at least one topic');
-    this.o = { sessionTimeoutMs: 10_000, startFrom: 'earliest', autoCommit: true, autoCommitIntervalMs: 1000, maxRecords: 500, waitMs: 500, ...options };
+    this.settings = { sessionTimeoutMs: 10_000, startFrom: 'earliest', autoCommit: true, autoCommitIntervalMs: 1000, maxRecords: 500, waitMs: 500, ...options };
   }
 
   get member(): { memberId: string; generation: number } {
@@ -144,7 +144,7 @@ export class GroupConsumer<P = unknown> {
             continue;
           }
           await this.round(handlers);
-          if (this.o.autoCommit && Date.now() - this.lastCommit >= this.o.autoCommitIntervalMs) await this.commitProcessed();
+          if (this.settings.autoCommit && Date.now() - this.lastCommit >= this.settings.autoCommitIntervalMs) await this.commitProcessed();
         } catch (err) {
           if (err instanceof HandlerFailure) throw err;
           if (this.closing) break;
@@ -162,7 +162,7 @@ export class GroupConsumer<P = unknown> {
 
   private async finish(): Promise<void> {
     this.stopHeartbeats();
-    if (this.o.autoCommit) await this.commitProcessed().catch(() => {});
+    if (this.settings.autoCommit) await this.commitProcessed().catch(() => {});
     await this.leave();
   }
 
@@ -170,7 +170,7 @@ export class GroupConsumer<P = unknown> {
     if (!this.memberId) return;
     const id = this.memberId;
     this.memberId = '';
-    await this.client.leaveGroup(this.o.group, id).catch(() => {});
+    await this.client.leaveGroup(this.settings.group, id).catch(() => {});
   }
 
   private rejoinAfter(err: YakClientError): void {
@@ -183,14 +183,14 @@ export class GroupConsumer<P = unknown> {
     let answer: JoinGroupAnswer;
     try {
       answer = await this.client.joinGroup(
-        this.o.group,
+        this.settings.group,
         {
-          topics: this.o.topics,
+          topics: this.settings.topics,
           ...(this.memberId ? { memberId: this.memberId } : {}),
-          ...(this.o.clientId ? { clientId: this.o.clientId } : {}),
-          ...(this.o.strategy ? { strategy: this.o.strategy } : {}),
-          sessionTimeoutMs: this.o.sessionTimeoutMs,
-          ...(this.o.rebalanceTimeoutMs !== undefined ? { rebalanceTimeoutMs: this.o.rebalanceTimeoutMs } : {}),
+          ...(this.settings.clientId ? { clientId: this.settings.clientId } : {}),
+          ...(this.settings.strategy ? { strategy: this.settings.strategy } : {}),
+          sessionTimeoutMs: this.settings.sessionTimeoutMs,
+          ...(this.settings.rebalanceTimeoutMs !== undefined ? { rebalanceTimeoutMs: this.settings.rebalanceTimeoutMs } : {}),
         },
         this.abort.signal,
       );
@@ -206,8 +206,8 @@ export class GroupConsumer<P = unknown> {
     for (const map of [this.positions, this.processed, this.committed]) for (const k of [...map.keys()]) if (!mine.has(k)) map.delete(k);
     // Until the committed offsets are known nothing is fetched: a failure here joins again (at once,
     // the coordinator answers a known member of a stable group with its current generation).
-    const offsets = new Map((await this.client.groupOffsets(this.o.group)).offsets.map((o) => [key(o.topic, o.partition), o.offset]));
-    const latest = this.o.startFrom === 'latest' ? await this.highWatermarks() : new Map<string, number>();
+    const offsets = new Map((await this.client.groupOffsets(this.settings.group)).offsets.map((committed) => [key(committed.topic, committed.partition), committed.offset]));
+    const latest = this.settings.startFrom === 'latest' ? await this.highWatermarks() : new Map<string, number>();
     this.rejoin = false;
     for (const p of this.assigned) {
       const k = key(p.topic, p.partition);
@@ -218,7 +218,7 @@ export class GroupConsumer<P = unknown> {
       if (committed !== undefined) this.committed.set(k, committed);
       else this.committed.delete(k);
     }
-    this.o.onAssign?.(this.assignment(), this.generationId);
+    this.settings.onAssign?.(this.assignment(), this.generationId);
   }
 
   private async highWatermarks(): Promise<Map<string, number>> {
@@ -231,7 +231,7 @@ export class GroupConsumer<P = unknown> {
   private async round(handlers: RunHandlers<P>): Promise<void> {
     const active = this.assigned.filter((p) => !this.paused.has(key(p.topic, p.partition)));
     if (active.length === 0) {
-      await sleep(Math.min(this.o.waitMs, 200));
+      await sleep(Math.min(this.settings.waitMs, 200));
       return;
     }
     const generation = this.generationId;
@@ -248,7 +248,7 @@ export class GroupConsumer<P = unknown> {
     const k = key(p.topic, p.partition);
     const from = this.positions.get(k) ?? 0;
     try {
-      return await this.client.consume<P>(p.topic, p.partition, from, { max: this.o.maxRecords, waitMs: this.o.waitMs, signal: this.abort.signal });
+      return await this.client.consume<P>(p.topic, p.partition, from, { max: this.settings.maxRecords, waitMs: this.settings.waitMs, signal: this.abort.signal });
     } catch (err) {
       if (err instanceof YakOffsetOutOfRangeError) {
         // Retention deleted what was committed: go on from the log start, as Kafka's auto.offset.reset=earliest.
@@ -286,15 +286,15 @@ export class GroupConsumer<P = unknown> {
   /** Commits processed offsets above the committed ones; a refusal (rebalance, stale generation) is returned, not thrown. */
   private async commitProcessed(): Promise<YakClientError | null> {
     if (!this.memberId || this.generationId < 0) return null;
-    const offsets = [...this.processed].filter(([k, o]) => o > (this.committed.get(k) ?? -1)).map(([k, offset]) => {
+    const offsets = [...this.processed].filter(([k, processedUpTo]) => processedUpTo > (this.committed.get(k) ?? -1)).map(([k, offset]) => {
       const [topic, partition] = k.split('\u0000') as [string, string];
       return { topic, partition: Number(partition), offset };
     });
     this.lastCommit = Date.now();
     if (offsets.length === 0) return null;
     try {
-      const answer = await this.client.commitOffsets(this.o.group, offsets, { memberId: this.memberId, generation: this.generationId });
-      for (const o of answer.offsets) this.committed.set(key(o.topic, o.partition), o.committed_offset);
+      const answer = await this.client.commitOffsets(this.settings.group, offsets, { memberId: this.memberId, generation: this.generationId });
+      for (const committed of answer.offsets) this.committed.set(key(committed.topic, committed.partition), committed.committed_offset);
       return null;
     } catch (err) {
       if (err instanceof YakClientError && REJOIN_CODES.has(err.code)) {
@@ -313,7 +313,7 @@ export class GroupConsumer<P = unknown> {
       if (!memberId || this.rejoin || inFlight) return;
       inFlight = true;
       try {
-        await this.client.heartbeat(this.o.group, memberId, generationId);
+        await this.client.heartbeat(this.settings.group, memberId, generationId);
       } catch (err) {
         if (err instanceof YakClientError && REJOIN_CODES.has(err.code) && memberId === this.memberId) this.rejoinAfter(err);
       } finally {

@@ -319,13 +319,13 @@ function normaliseUrl(url: string): string {
   return url.replace(/\/+$/, '');
 }
 
-function usesTls(o: ClientTlsOptions): boolean {
-  return o.ca !== undefined || o.cert !== undefined || o.key !== undefined;
+function usesTls(tls: ClientTlsOptions): boolean {
+  return tls.ca !== undefined || tls.cert !== undefined || tls.key !== undefined;
 }
 
-function pickTls(o: ClientTlsOptions): ClientTlsOptions {
-  if ((o.cert === undefined) !== (o.key === undefined)) throw new TypeError('cert and key go together: give both for mutual TLS, or neither');
-  return { ...(o.ca !== undefined ? { ca: o.ca } : {}), ...(o.cert !== undefined ? { cert: o.cert } : {}), ...(o.key !== undefined ? { key: o.key } : {}) };
+function pickTls(tls: ClientTlsOptions): ClientTlsOptions {
+  if ((tls.cert === undefined) !== (tls.key === undefined)) throw new TypeError('cert and key go together: give both for mutual TLS, or neither');
+  return { ...(tls.ca !== undefined ? { ca: tls.ca } : {}), ...(tls.cert !== undefined ? { cert: tls.cert } : {}), ...(tls.key !== undefined ? { key: tls.key } : {}) };
 }
 
 /** Options of produce() and produceBatch(). */

@@ -34,7 +34,7 @@ export function memberPartitions(group: Group, member: Member): TopicPartition[]
   return [];
 }
 
-export function describeGroup(group: Group, highWatermark: (topic: string, partition: number) => number): GroupView {
+export function describeGroup(group: Group, highWatermarkOf: (topic: string, partition: number) => number): GroupView {
   const members = [...group.members.values()].map((m) => ({
     member_id: m.memberId,
     client_id: m.clientId,
@@ -47,13 +47,13 @@ export function describeGroup(group: Group, highWatermark: (topic: string, parti
   for (const m of members) for (const p of m.partitions) holder.set(offsetKey(p.topic, p.partition), m.member_id);
   const rows = new Map<string, GroupView['offsets'][number]>();
   for (const [key, c] of group.offsets) {
-    const hwm = highWatermark(c.topic, c.partition);
-    rows.set(key, { topic: c.topic, partition: c.partition, committed_offset: c.offset, high_watermark: hwm, lag: Math.max(0, hwm - c.offset), metadata: c.metadata, commit_timestamp: c.commitTimestamp, member_id: holder.get(key) ?? null });
+    const highWatermark = highWatermarkOf(c.topic, c.partition);
+    rows.set(key, { topic: c.topic, partition: c.partition, committed_offset: c.offset, high_watermark: highWatermark, lag: Math.max(0, highWatermark - c.offset), metadata: c.metadata, commit_timestamp: c.commitTimestamp, member_id: holder.get(key) ?? null });
   }
   for (const [key, memberId] of holder) {
     if (rows.has(key)) continue;
     const [topic, partition] = [key.slice(0, key.lastIndexOf('\u0000')), Number(key.slice(key.lastIndexOf('\u0000') + 1))];
-    rows.set(key, { topic, partition, committed_offset: null, high_watermark: highWatermark(topic, partition), lag: null, metadata: '', commit_timestamp: null, member_id: memberId });
+    rows.set(key, { topic, partition, committed_offset: null, high_watermark: highWatermarkOf(topic, partition), lag: null, metadata: '', commit_timestamp: null, member_id: memberId });
   }
   const offsets = [...rows.values()].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
   return {
@@ -65,7 +65,7 @@ export function describeGroup(group: Group, highWatermark: (topic: string, parti
     leader: group.leaderId || null,
     members,
     offsets,
-    lag: offsets.reduce((sum, o) => sum + (o.lag ?? 0), 0),
+    lag: offsets.reduce((sum, row) => sum + (row.lag ?? 0), 0),
   };
 }
 

@@ -19,11 +19,11 @@ export class OffsetStore {
 
   async commit(req: CommitRequest): Promise<OffsetAnswer[]> {
     if (req.offsets.length === 0) throw invalidRequest('offsets must not be empty');
-    for (const o of req.offsets) {
-      this.checkPartition(o.topic, o.partition);
-      const hwm = this.host.highWatermark(o.topic, o.partition);
-      if (o.offset > hwm) throw invalidCommitOffset(o.topic, o.partition, o.offset, `past the high-water mark ${hwm}`);
-      const bytes = Buffer.byteLength(o.metadata ?? '');
+    for (const asked of req.offsets) {
+      this.checkPartition(asked.topic, asked.partition);
+      const highWatermark = this.host.highWatermark(asked.topic, asked.partition);
+      if (asked.offset > highWatermark) throw invalidCommitOffset(asked.topic, asked.partition, asked.offset, `past the high-water mark ${highWatermark}`);
+      const bytes = Buffer.byteLength(asked.metadata ?? '');
       if (bytes > MAX_OFFSET_METADATA_BYTES) throw metadataTooLarge(bytes, MAX_OFFSET_METADATA_BYTES);
     }
     const g = this.groups().get(req.group);
@@ -39,14 +39,14 @@ export class OffsetStore {
       member.deadline = this.host.now() + member.sessionTimeoutMs;
     }
     const now = this.host.now();
-    const fresh = req.offsets.filter((o) => (g?.offsets.get(offsetKey(o.topic, o.partition))?.offset ?? -1) < o.offset);
-    const records = fresh.map((o) => offsetRecord({ group: req.group, topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? '', commit_timestamp: now }));
+    const fresh = req.offsets.filter((asked) => (g?.offsets.get(offsetKey(asked.topic, asked.partition))?.offset ?? -1) < asked.offset);
+    const records = fresh.map((asked) => offsetRecord({ group: req.group, topic: asked.topic, partition: asked.partition, offset: asked.offset, metadata: asked.metadata ?? '', commit_timestamp: now }));
     if (records.length > 0) await this.host.append(records);
     // Looked up again after the write: a group created before it could have been dropped as empty meanwhile.
     let live = this.groups().get(req.group);
     if (!live) this.groups().set(req.group, (live = new Group(req.group)));
-    for (const o of fresh) this.setOffset(live, o.topic, o.partition, o.offset, o.metadata ?? '', now, false);
-    return req.offsets.map((o) => ({ topic: o.topic, partition: o.partition, committed_offset: live.offsets.get(offsetKey(o.topic, o.partition))?.offset ?? o.offset }));
+    for (const asked of fresh) this.setOffset(live, asked.topic, asked.partition, asked.offset, asked.metadata ?? '', now, false);
+    return req.offsets.map((asked) => ({ topic: asked.topic, partition: asked.partition, committed_offset: live.offsets.get(offsetKey(asked.topic, asked.partition))?.offset ?? asked.offset }));
   }
 
   /** Committed offsets of the group (all, or those named); partitions without one are left out. */
@@ -90,16 +90,16 @@ export class OffsetStore {
 
   private async resetTarget(t: TopicPartition, to: ResetRequest['to']): Promise<number> {
     const start = this.host.logStartOffset(t.topic, t.partition);
-    const hwm = this.host.highWatermark(t.topic, t.partition);
+    const highWatermark = this.host.highWatermark(t.topic, t.partition);
     switch (to.kind) {
       case 'earliest':
         return start;
       case 'latest':
-        return hwm;
+        return highWatermark;
       case 'timestamp':
         return this.host.offsetForTimestamp(t.topic, t.partition, to.timestampMs);
       case 'offset':
-        if (to.offset > hwm) throw invalidCommitOffset(t.topic, t.partition, to.offset, `past the high-water mark ${hwm}`);
+        if (to.offset > highWatermark) throw invalidCommitOffset(t.topic, t.partition, to.offset, `past the high-water mark ${highWatermark}`);
         if (to.offset < start) throw invalidCommitOffset(t.topic, t.partition, to.offset, `below the log start offset ${start}`);
         return to.offset;
     }

@@ -94,7 +94,7 @@ export function groupRoutes(
       POST: async (req, res) => {
         const name = group(req);
         const c = parseCommit(await readJson(req, ctx.bodyLimit));
-        mayConsume(req, [...new Set(c.offsets.map((o) => o.topic))]);
+        mayConsume(req, [...new Set(c.offsets.map((offset) => offset.topic))]);
         const offsets = await coordinator().commit({ group: name, ...c, ...owner(req) });
         send(res, 200, { group: name, offsets });
       },

@@ -70,8 +70,8 @@ export function parseCommit(body: unknown): RestCommit {
   const obj = only(body, ['member_id', 'generation', 'offsets']);
   const list = obj['offsets'];
   if (!Array.isArray(list) || list.length === 0 || list.length > 10_000) throw invalidRequest('offsets is required: an array of 1 to 10000 {topic, partition, offset, metadata?}');
-  const offsets = list.map((o: unknown, i) => {
-    const e = only(o, ['topic', 'partition', 'offset', 'metadata'], `offsets[${i}]`);
+  const offsets = list.map((entry: unknown, i) => {
+    const e = only(entry, ['topic', 'partition', 'offset', 'metadata'], `offsets[${i}]`);
     const metadata = e['metadata'];
     if (metadata !== undefined && metadata !== null && typeof metadata !== 'string') throw invalidRequest(`offsets[${i}].metadata must be a string`);
     return {

@@ -32,15 +32,15 @@ export interface KafkaListener {
 }
 
 /** The Kafka listener: a TCP (or TLS) server whose connections speak Kafka's binary protocol. */
-export function createKafkaServer(o: KafkaListenerOptions): KafkaListener {
+export function createKafkaServer(options: KafkaListenerOptions): KafkaListener {
   const connections = new Set<KafkaConnection>();
-  const maxRequestBytes = Math.max(MIN_REQUEST_CAP, 2 * o.backend.maxMessageBytes + REQUEST_SLACK_BYTES);
+  const maxRequestBytes = Math.max(MIN_REQUEST_CAP, 2 * options.backend.maxMessageBytes + REQUEST_SLACK_BYTES);
   const accept = (socket: Socket): void => {
-    const c = new KafkaConnection(socket, { backend: o.backend, auth: o.auth, log: o.log, maxRequestBytes, maxInFlight: MAX_IN_FLIGHT, maxInFlightBytes: maxRequestBytes, maxInFlightFetches: MAX_IN_FLIGHT_FETCHES, authDeadlineMs: o.authDeadlineMs ?? AUTH_DEADLINE_MS });
+    const c = new KafkaConnection(socket, { backend: options.backend, auth: options.auth, log: options.log, maxRequestBytes, maxInFlight: MAX_IN_FLIGHT, maxInFlightBytes: maxRequestBytes, maxInFlightFetches: MAX_IN_FLIGHT_FETCHES, authDeadlineMs: options.authDeadlineMs ?? AUTH_DEADLINE_MS });
     connections.add(c);
     socket.on('close', () => connections.delete(c));
   };
-  const server = o.tls ? createTlsServer(o.tls, accept) : createTcpServer(accept);
+  const server = options.tls ? createTlsServer(options.tls, accept) : createTcpServer(accept);
   // Clients that vanish mid-handshake or reset: their sockets close, nothing else to do.
   server.on('tlsClientError', () => {});
   return {

@@ -54,7 +54,7 @@ const EMPTY = Buffer.alloc(0);
 interface PartitionAnswer {
   index: number;
   error: number;
-  hwm: number;
+  highWatermark: number;
   logStart: number;
   records: Buffer | null;
 }
@@ -124,16 +124,16 @@ async function readPartition(topic: string, index: number, offset: number, maxBy
     if (why) throw new KafkaError('TOPIC_AUTHORIZATION_FAILED', why);
     log = ctx.backend.partition(topic, index);
     if (!log) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `${topic}/${index}`);
-    const hwm = log.highWatermark();
+    const highWatermark = log.highWatermark();
     const logStart = log.logStartOffset();
     if (offset < logStart || offset > log.logEndOffset()) throw new KafkaError('OFFSET_OUT_OF_RANGE', `offset ${offset} of ${topic}/${index}`);
     // KIP-74: the first partition with data answers at least one record even over the byte limits.
     const limit = maxBytes > 0 ? maxBytes : first ? 1 : 0;
-    if (offset >= hwm || limit <= 0) return { index, error: 0, hwm, logStart, records: null };
-    const stored = await log.read(offset, hwm, MAX_RECORDS_PER_READ, limit);
-    return { index, error: 0, hwm, logStart, records: stored.length ? encodeRecords(stored.map(toOutgoingRecord), stored.map((s) => s.epoch)) : null };
+    if (offset >= highWatermark || limit <= 0) return { index, error: 0, highWatermark, logStart, records: null };
+    const stored = await log.read(offset, highWatermark, MAX_RECORDS_PER_READ, limit);
+    return { index, error: 0, highWatermark, logStart, records: stored.length ? encodeRecords(stored.map(toOutgoingRecord), stored.map((s) => s.epoch)) : null };
   } catch (err) {
-    return { index, error: kafkaCodeOf(err), hwm: log?.highWatermark() ?? -1, logStart: log?.logStartOffset() ?? -1, records: null };
+    return { index, error: kafkaCodeOf(err), highWatermark: log?.highWatermark() ?? -1, logStart: log?.logStartOffset() ?? -1, records: null };
   }
 }
 
@@ -157,8 +157,8 @@ export function encodeFetch(version: number, topics: readonly { name: string; pa
   w.array(topics, (w, t) => {
     w.string(t.name);
     w.array(t.partitions, (w, p) => {
-      w.int32(p.index).int16(p.error).int64(p.hwm);
-      w.int64(p.hwm); // last_stable_offset: no transactions, so the high-water mark
+      w.int32(p.index).int16(p.error).int64(p.highWatermark);
+      w.int64(p.highWatermark); // last_stable_offset: no transactions, so the high-water mark
       if (version >= 5) w.int64(p.logStart);
       w.int32(-1); // aborted_transactions: null
       if (version >= 11) w.int32(-1); // preferred_read_replica: none

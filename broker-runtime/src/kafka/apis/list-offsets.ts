@@ -85,10 +85,10 @@ async function answer(topic: string, index: number, timestamp: number, ctx: Requ
  * offsets, so no bisection is exact. Offset -1 when there is none (as Kafka answers).
  */
 async function firstAtOrAfter(log: PartitionLog, timestamp: number): Promise<{ timestamp: number; offset: number }> {
-  const hwm = log.highWatermark();
+  const highWatermark = log.highWatermark();
   let from = log.logStartOffset();
-  while (from < hwm) {
-    const records = await log.read(from, hwm, SCAN_RECORDS, SCAN_BYTES);
+  while (from < highWatermark) {
+    const records = await log.read(from, highWatermark, SCAN_RECORDS, SCAN_BYTES);
     if (records.length === 0) break;
     for (const r of records) if (r.timestamp >= timestamp) return { timestamp: r.timestamp, offset: r.offset };
     from = records[records.length - 1]!.offset + 1;

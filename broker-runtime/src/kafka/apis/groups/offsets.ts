@@ -61,7 +61,7 @@ export async function handleOffsetCommit(req: OffsetCommitRequest, ctx: RequestC
       await ctx.backend.groups.commit({ group: req.group, memberId: req.memberId, generation: req.generation, offsets, ...principalName(ctx) });
     } catch (err) {
       const code = groupCodeOf(err);
-      for (const o of offsets) errors.set(key(o.topic, o.partition), code);
+      for (const offset of offsets) errors.set(key(offset.topic, offset.partition), code);
     }
   }
   const w = new Writer(64);

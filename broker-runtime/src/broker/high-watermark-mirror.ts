@@ -9,7 +9,7 @@ const MIRROR_INTERVAL_MS = 250;
  * dashboards — coalesced on a timer, never a Redis round trip per record. Writes are fenced by the
  * lease, so a deposed leader cannot overwrite its successor's figures.
  */
-export class HwmMirror {
+export class HighWatermarkMirror {
   private timer: NodeJS.Timeout | null = null;
   /** Keyed by the log itself: no key string built per partition per tick (10,000 partitions, 4 ticks a second). */
   private readonly sent = new Map<PartitionLog, number>();
@@ -52,12 +52,12 @@ export class HwmMirror {
       }
       const changed = new Map<PartitionLog, number>();
       for (const log of this.logs.all()) {
-        const hwm = log.highWatermark();
-        if (this.sent.get(log) !== hwm) changed.set(log, hwm);
+        const highWatermark = log.highWatermark();
+        if (this.sent.get(log) !== highWatermark) changed.set(log, highWatermark);
       }
       if (changed.size === 0) return;
       const fields = new Map<string, number>();
-      for (const [log, hwm] of changed) fields.set(`${log.topic}/${log.partition}`, hwm);
+      for (const [log, highWatermark] of changed) fields.set(`${log.topic}/${log.partition}`, highWatermark);
       if (await this.store.mirrorHash(fence, 'hwm', fields)) for (const [log, v] of changed) this.sent.set(log, v);
     } catch (err) {
       this.log('debug', `mirroring to redis failed: ${(err as Error).message}`);
