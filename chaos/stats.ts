@@ -1,10 +1,6 @@
-/** Nearest-rank percentile of unsorted numbers (0 for none). */
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
-}
+/** Where a chaos run's figures spread (the report's unavailability per fault). */
+
+import { percentile } from '../testkit/stats.js';
 
 export interface Spread {
   n: number;
@@ -14,5 +10,5 @@ export interface Spread {
 }
 
 export function spread(values: readonly number[]): Spread {
-  return { n: values.length, p50: percentile(values, 50), p99: percentile(values, 99), max: values.reduce((m, v) => (v > m ? v : m), 0) };
+  return { n: values.length, p50: percentile(values, 50) ?? 0, p99: percentile(values, 99) ?? 0, max: values.reduce((m, v) => (v > m ? v : m), 0) };
 }
