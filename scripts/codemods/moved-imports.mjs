@@ -40,7 +40,6 @@ const MOVED = {
   'src/main/supervisor/cluster-watch.ts': 'src/main/supervisor/watch/cluster-watch.ts',
   'src/main/supervisor/cluster-monitor.ts': 'src/main/supervisor/watch/cluster-monitor.ts',
   'src/main/supervisor/rates.ts': 'src/main/supervisor/watch/rates.ts',
-  'src/main/supervisor/event-log.ts': 'src/main/supervisor/watch/event-log.ts',
   'src/main/supervisor/snapshot.ts': 'src/main/supervisor/watch/snapshot.ts',
   'src/main/supervisor/redis-control.ts': 'src/main/supervisor/redis/control.ts',
   'src/main/supervisor/redis-locate.ts': 'src/main/supervisor/redis/locate.ts',

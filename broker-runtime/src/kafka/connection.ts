@@ -89,25 +89,25 @@ export class KafkaConnection {
 
   constructor(
     private readonly socket: Socket,
-    private readonly opts: ConnectionOptions,
+    private readonly options: ConnectionOptions,
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.close());
     socket.on('close', () => (this.closed = true));
-    if (opts.auth !== null) {
+    if (options.auth !== null) {
       // A stranger may not keep a connection (a file descriptor, buffers) open without ever authenticating.
       this.authTimer = setTimeout(() => {
         this.authTimer = null;
-        if (this.principal === null) this.refuse(new CloseConnection(`not authenticated within ${opts.authDeadlineMs} ms`));
-      }, opts.authDeadlineMs);
+        if (this.principal === null) this.refuse(new CloseConnection(`not authenticated within ${options.authDeadlineMs} ms`));
+      }, options.authDeadlineMs);
       this.authTimer.unref();
     }
   }
 
   private get authenticated(): boolean {
-    return this.opts.auth === null || this.principal !== null;
+    return this.options.auth === null || this.principal !== null;
   }
 
   private onData(chunk: Buffer): void {
@@ -119,7 +119,7 @@ export class KafkaConnection {
 
   /** Over a limit of what one connection may hold: read no further request until answers go out. */
   private overLimits(): boolean {
-    return this.queue.length >= this.opts.maxInFlight || this.inFlightBytes >= this.opts.maxInFlightBytes || this.inFlightFetches >= this.opts.maxInFlightFetches;
+    return this.queue.length >= this.options.maxInFlight || this.inFlightBytes >= this.options.maxInFlightBytes || this.inFlightFetches >= this.options.maxInFlightFetches;
   }
 
   /** Works on the whole frames buffered, while the connection is under its limits (a chunk may hold many small frames). */
@@ -134,7 +134,7 @@ export class KafkaConnection {
         if (this.buffered < 4) return;
         const head = this.peek(4);
         const size = head.readInt32BE(0);
-        const max = this.authenticated ? this.opts.maxRequestBytes : MAX_UNAUTHENTICATED_FRAME_BYTES;
+        const max = this.authenticated ? this.options.maxRequestBytes : MAX_UNAUTHENTICATED_FRAME_BYTES;
         if (size < MIN_REQUEST_BYTES || size > max) {
           throw new CloseConnection(`a frame of ${size} bytes (allowed ${MIN_REQUEST_BYTES}..${max}${this.authenticated ? '' : ' before SASL authentication'})`);
         }
@@ -171,7 +171,7 @@ export class KafkaConnection {
     const apiVersion = r.int16();
     const correlationId = r.int32();
     const clientId = r.nullableString();
-    const sasl = this.opts.auth !== null;
+    const sasl = this.options.auth !== null;
     if (apiKey === API.ApiVersions) {
       // A version past ours is answered (v0 body, UNSUPPORTED_VERSION) so the client can step down.
       if (apiVersion === 3) r.skipTaggedFields();
@@ -194,7 +194,7 @@ export class KafkaConnection {
       if (!this.handshaken || this.principal) throw new CloseConnection('SaslAuthenticate out of turn');
       const token = this.decodeWhole(r, decodeSaslAuthenticate);
       this.handshaken = false;
-      const slot = this.push(correlationId, authenticatePlain(token, this.opts.auth!).then(({ principal, message }) => {
+      const slot = this.push(correlationId, authenticatePlain(token, this.options.auth!).then(({ principal, message }) => {
         this.principal = principal;
         if (!principal) slot.closeAfter = true;
         return encodeSaslAuthenticate(apiVersion, message);
@@ -203,7 +203,7 @@ export class KafkaConnection {
     }
     if (!this.authenticated) throw new CloseConnection(`api key ${apiKey} before SASL authentication`);
     let inflated = 0;
-    const ctx: RequestContext = { backend: this.opts.backend, auth: this.opts.auth, principal: this.principal, apiVersion, clientId, log: this.opts.log, throttle: (ms) => this.mute(ms), decompressed: (n) => (inflated += n) };
+    const ctx: RequestContext = { backend: this.options.backend, auth: this.options.auth, principal: this.principal, apiVersion, clientId, log: this.options.log, throttle: (ms) => this.mute(ms), decompressed: (n) => (inflated += n) };
     switch (apiKey) {
       case API.Produce: {
         const req = this.decodeWhole(r, decodeProduce);
@@ -273,7 +273,7 @@ export class KafkaConnection {
   private onBareToken(token: Buffer): void {
     this.bareToken = false;
     if (this.queue.length > 0) throw new CloseConnection('a SASL token while requests are pending');
-    void authenticatePlain(token, this.opts.auth!).then(({ principal }) => {
+    void authenticatePlain(token, this.options.auth!).then(({ principal }) => {
       if (this.closed) return;
       if (!principal) return this.refuse(new CloseConnection('SASL/PLAIN authentication failed'));
       this.principal = principal;
@@ -358,9 +358,9 @@ export class KafkaConnection {
 
   private refuse(err: unknown): void {
     if (err instanceof CloseConnection || err instanceof KafkaDecodeError) {
-      this.opts.log('debug', `kafka: closing connection from ${this.remote}: ${err.message}`, 'kafka.closed', { remote: this.remote, reason: err.message });
+      this.options.log('debug', `kafka: closing connection from ${this.remote}: ${err.message}`, 'kafka.closed', { remote: this.remote, reason: err.message });
     } else if (!(err instanceof AcksZeroRefused)) {
-      this.opts.log('error', `kafka: closing connection from ${this.remote} after an unexpected error: ${(err as Error).stack ?? String(err)}`);
+      this.options.log('error', `kafka: closing connection from ${this.remote} after an unexpected error: ${(err as Error).stack ?? String(err)}`);
     }
     this.close();
   }

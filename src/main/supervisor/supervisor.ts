@@ -33,7 +33,7 @@ import { kafkaAccessOf } from './access/kafka-access.js';
 import { DataClientPool, type DataClient } from './clients/data-client.js';
 import { DemoClient } from './failover/demo-client.js';
 import { produceOnOneBroker } from './clients/direct-produce.js';
-import { EventLog } from './watch/event-log.js';
+import { EventLog } from './event-log.js';
 import { FailoverControl } from './failover/control.js';
 import { GroupMembers } from './clients/group-members.js';
 import type { ExitInfo, ManagedProcess } from './processes/managed-process.js';

@@ -2,7 +2,7 @@ import type { FailoverOptions, FailoverTimeline, ProduceRequest } from '../../..
 import { invalidState } from '../../api/errors.js';
 import type { BrokerProcess } from '../processes/cluster-processes.js';
 import { DEMO_TOPIC, DemoProducer } from './demo-producer.js';
-import type { EventLog } from '../watch/event-log.js';
+import type { EventLog } from '../event-log.js';
 import { FailoverRun, totalHwm } from './run.js';
 import type { ManagedProcess } from '../processes/managed-process.js';
 import type { Observation } from '../watch/observation.js';

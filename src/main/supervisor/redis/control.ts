@@ -1,7 +1,7 @@
 import type { ClusterSettings, RedisInfo } from '../../../shared/cluster-api.js';
 import { ApiError, invalidState } from '../../api/errors.js';
 import type { ClusterProcesses } from '../processes/cluster-processes.js';
-import type { EventLog } from '../watch/event-log.js';
+import type { EventLog } from '../event-log.js';
 import { locateRedisServer } from './locate.js';
 import { pingRedis, waitForRedis } from './probe.js';
 

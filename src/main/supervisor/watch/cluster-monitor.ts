@@ -5,7 +5,7 @@ const LAG_SAMPLE_MS = 1000;
 const LAG_HISTORY_POINTS = 120;
 import type { ClusterProcesses } from '../processes/cluster-processes.js';
 import { ClusterWatch } from './cluster-watch.js';
-import type { EventLog } from './event-log.js';
+import type { EventLog } from '../event-log.js';
 import { claimedLeader, mergeMembership, trustedMembership, type ClusterViewObs, type GroupObs, type Observation, type TopicObs } from './observation.js';
 import { observeCluster, PollLoop } from './poller.js';
 import { countersFrom, RateTracker } from './rates.js';

@@ -1,4 +1,4 @@
-import type { ClusterEvent, ClusterEventKind } from '../../../shared/cluster-api.js';
+import type { ClusterEvent, ClusterEventKind } from '../../shared/cluster-api.js';
 
 export type EventListener = (event: ClusterEvent) => void;
 
