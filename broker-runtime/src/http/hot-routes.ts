@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ConsumeResult, ProduceResult } from '../broker/service.js';
+import type { ProduceResult } from '../broker/service.js';
 import { parseJson, readBody } from './body.js';
-import { renderEncodedConsume } from './consume-render.js';
+import { renderConsume, renderEncodedConsume } from './consume-render.js';
 import { methodNotAllowed, unsupportedMediaType, writeError, writeJson } from './errors.js';
 import type { HttpContext } from './context.js';
 import { parseBatch, parseConsume, parseProduce, type ProduceRequest } from './validate.js';
@@ -106,25 +106,6 @@ function checkResults(results: ProduceResult[], expected: number): ProduceResult
     throw new Error(`service.produce answered ${results.length} results for ${expected} records`);
   }
   return results;
-}
-
-/**
- * The consume answer as JSON text. Payloads are stored as JSON text already, so they are spliced
- * in as they are; only keys and headers go through JSON.stringify. Nothing is re-parsed.
- */
-export function renderConsume(result: ConsumeResult): string {
-  let records = '';
-  for (const r of result.records) {
-    if (records.length > 0) records += ',';
-    records +=
-      `{"offset":${num(r.offset)},"key":${r.key === null ? 'null' : JSON.stringify(r.key)}` +
-      `,"payload":${r.payload.length > 0 ? r.payload : 'null'},"timestamp":${num(r.timestamp)}` +
-      `,"headers":${JSON.stringify(r.headers)}}`;
-  }
-  return (
-    `{"topic":${JSON.stringify(result.topic)},"partition":${num(result.partition)},"records":[${records}]` +
-    `,"next_offset":${num(result.next_offset)},"high_watermark":${num(result.high_watermark)}}`
-  );
 }
 
 /** A number as JSON (NaN and Infinity are not JSON). */

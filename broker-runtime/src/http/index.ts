@@ -1,5 +1,5 @@
 export { createBrokerServer, type BrokerServerOptions, type RequestLogEntry } from './server.js';
 export { FRAMING_ALLOWANCE_BYTES } from './body.js';
 export { mapError } from './errors.js';
-export { renderConsume } from './hot-routes.js';
+export { renderConsume } from './consume-render.js';
 export { CONSUME_MAX, CONSUME_WAIT_MS, MAX_BATCH_RECORDS, MAX_TOPIC_PARTITIONS, TOPIC_NAME } from './validate.js';

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { renderEncodedConsume } from '../../../broker-runtime/src/http/consume-render.js';
-import { renderConsume } from '../../../broker-runtime/src/http/hot-routes.js';
+import { renderConsume, renderEncodedConsume } from '../../../broker-runtime/src/http/consume-render.js';
 import { decodeRecords, encodeRecords } from '../../../broker-runtime/src/log/record-codec.js';
 import type { RecordInput } from '../../../broker-runtime/src/log/types.js';
 
