@@ -24,6 +24,7 @@ export const API = {
   SaslHandshake: 17,
   ApiVersions: 18,
   CreateTopics: 19,
+  InitProducerId: 22,
   SaslAuthenticate: 36,
 } as const;
 
@@ -49,6 +50,8 @@ export const SUPPORTED: readonly VersionRange[] = [
   { key: API.ListGroups, min: 0, max: 2 },
   { key: API.ApiVersions, min: 0, max: 3 },
   { key: API.CreateTopics, min: 0, max: 4 },
+  // Idempotent producers (no transactions); v2 is flexible. KafkaJS speaks 0–1, librdkafka 0–4.
+  { key: API.InitProducerId, min: 0, max: 1 },
 ];
 
 /** Advertised only when the broker has --auth-file (SASL/PLAIN with the file's principals). */

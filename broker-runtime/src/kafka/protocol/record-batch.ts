@@ -41,7 +41,10 @@ export interface KafkaRecord {
 
 export interface DecodedBatch {
   baseOffset: number;
+  /** The idempotent producer's id, epoch and first sequence (-1, -1, -1 from a producer without idempotence). */
   producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
   /** The codec the producer compressed the batch with ('none' when it did not). */
   codec: SupportedCodec;
   records: KafkaRecord[];
@@ -107,8 +110,8 @@ function decodeBatch(batch: Buffer, nowMs: number, budget: DecompressionBudget):
     const baseTimestamp = r.int64();
     r.int64(); // maxTimestamp
     const producerId = r.int64();
-    r.int16(); // producerEpoch
-    r.int32(); // baseSequence
+    const producerEpoch = r.int16();
+    const baseSequence = r.int32();
     const count = r.int32();
     if (codec) r = new Reader(inflate(codec, batch.subarray(BATCH_OVERHEAD), budget));
     if (count < 0 || count > r.remaining()) throw new KafkaError('CORRUPT_MESSAGE', `record count ${count} with ${r.remaining()} byte(s) left`);
@@ -135,7 +138,7 @@ function decodeBatch(batch: Buffer, nowMs: number, budget: DecompressionBudget):
       records[i] = { timestamp: logAppendTime || !(ts >= 0) ? nowMs : ts, key, value, headers };
     }
     if (r.remaining() !== 0) throw new KafkaError('CORRUPT_MESSAGE', `${r.remaining()} byte(s) after the last record of a batch`);
-    return { baseOffset, producerId, codec: (codec?.name ?? 'none') as SupportedCodec, records };
+    return { baseOffset, producerId, producerEpoch, baseSequence, codec: (codec?.name ?? 'none') as SupportedCodec, records };
   } catch (err) {
     if (err instanceof KafkaDecodeError) throw new KafkaError('CORRUPT_MESSAGE', `record batch does not parse: ${err.message}`);
     throw err;
