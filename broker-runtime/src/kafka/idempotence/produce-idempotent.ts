@@ -64,6 +64,7 @@ export async function produceIdempotent(topic: string, partition: number, record
     if (!(await ctx.backend.waitCommitted(log, written.lastOffset, wait))) {
       throw new KafkaError('REQUEST_TIMED_OUT', `the batch (producer ${producer.producerId}, sequences ${producer.baseSequence}-${lastSequence(producer)}) is in the log at offset ${written.baseOffset} but not committed yet`);
     }
+    ctx.log('debug', `kafka: ${topic}/${partition} batch of producer ${producer.producerId} (sequences ${producer.baseSequence}-${lastSequence(producer)}) already at offset ${written.baseOffset}: answered, not appended again`, 'kafka.duplicate-batch', { topic, partition, producer_id: producer.producerId, offset: written.baseOffset });
     return written.baseOffset;
   }
   const results = await ctx.backend.produce(topic, records, codec, (_partition, appendingTo) => {
