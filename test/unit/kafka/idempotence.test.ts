@@ -145,3 +145,56 @@ describe('producer ids', () => {
     assert.ok(Number.isSafeInteger(0xffffffff * IDS_PER_EPOCH + IDS_PER_EPOCH - 1), 'the largest id is exact');
   });
 });
+
+describe('idempotent producers: property', () => {
+  it('after any run of batches, a table rebuilt from the log judges every batch as the table that followed the appends does', async () => {
+    const fc = (await import('fast-check')).default;
+    const op = fc.record({ pid: fc.integer({ min: 0, max: 2 }), epoch: fc.integer({ min: 0, max: 1 }), seq: fc.integer({ min: 0, max: 6 }), count: fc.integer({ min: 1, max: 3 }) });
+    const verdictOf = (t: PartitionProducers, b: ProducerBatch): string => {
+      try {
+        const v = t.check(b);
+        return v.kind;
+      } catch (err) {
+        return (err as KafkaError).kafka;
+      }
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 25 }), async (ops) => {
+        const { dir, cleanup } = await tempDir('yak-idem-prop-');
+        const log = await openPartitionLog(dir, 't', 0, logOptions());
+        try {
+          const live = new PartitionProducers(log);
+          await live.ready(1);
+          const appended = new Set<string>();
+          for (const o of ops) {
+            const b = batch(o.seq, o.count, o.epoch, P + o.pid);
+            const v = verdictOf(live, b);
+            if (v === 'append') {
+              await append(live, log, b);
+              const key = `${b.producerId}/${b.producerEpoch}/${b.baseSequence}/${b.count}`;
+              // A batch (producer, epoch, sequences) is never appended twice.
+              assert.ok(!appended.has(key), `appended twice: ${key}`);
+              appended.add(key);
+            }
+          }
+          const rebuilt = new PartitionProducers(log);
+          await rebuilt.ready(2);
+          for (let pid = 0; pid <= 2; pid++) {
+            for (let epoch = 0; epoch <= 1; epoch++) {
+              for (let seq = 0; seq <= 9; seq++) {
+                for (let count = 1; count <= 3; count++) {
+                  const b = batch(seq, count, epoch, P + pid);
+                  assert.equal(verdictOf(rebuilt, b), verdictOf(live, b), JSON.stringify(b));
+                }
+              }
+            }
+          }
+        } finally {
+          await log.close();
+          await cleanup();
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
