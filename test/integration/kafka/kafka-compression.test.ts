@@ -14,7 +14,7 @@ import { kcat } from '../../helpers/kcat.js';
 /**
  * Compressed Kafka batches from real clients: kcat (librdkafka 2.0) with gzip, snappy and lz4
  * (Kafka's LZ4 frames) and KafkaJS 2.2.4 with GZIP and Snappy (xerial-framed, as kafkajs-snappy and
- * Java clients send it) are decoded and stored (with the producer's codec; snappy as lz4), and come
+ * Java clients send it) are decoded and stored (with the producer's codec; snappy uncompressed), and come
  * back byte for byte to Kafka consumers and as JSON to REST; zstd is refused with
  * UNSUPPORTED_COMPRESSION_TYPE and nothing is stored.
  */

@@ -142,8 +142,8 @@ function decodeBatch(batch: Buffer, nowMs: number, budget: DecompressionBudget):
       records[i] = { timestamp: logAppendTime || !(ts >= 0) ? nowMs : ts, key, value, headers };
     }
     if (r.remaining() !== 0) throw new KafkaError('CORRUPT_MESSAGE', `${r.remaining()} byte(s) after the last record of a batch`);
-    // A snappy batch is kept with lz4 where the producer's codec applies (compression.type=producer).
-    return { baseOffset, producerId, producerEpoch, baseSequence, codec: (snappy ? 'lz4' : (codec?.name ?? 'none')) as SupportedCodec, records };
+    // A snappy batch is kept uncompressed where the producer's codec applies (protocol/snappy.ts says why).
+    return { baseOffset, producerId, producerEpoch, baseSequence, codec: (codec?.name ?? 'none') as SupportedCodec, records };
   } catch (err) {
     if (err instanceof KafkaDecodeError) throw new KafkaError('CORRUPT_MESSAGE', `record batch does not parse: ${err.message}`);
     throw err;

@@ -10,8 +10,10 @@ import { CompressionError, DecompressedTooLarge } from '../../log/compression/in
  * leading varint: all of them are added up and checked against the request's budget before
  * anything is decompressed, so a snappy bomb is refused without allocating it.
  *
- * Only the listener decodes snappy: YAK does not store it (a topic with compression.type=producer
- * keeps such a batch with lz4, YAK's measured pick among the fast codecs; README, Compression).
+ * Only the listener decodes snappy: YAK does not store it. A topic with compression.type=producer
+ * keeps such a batch uncompressed rather than in another codec, because Fetch answers carry stored
+ * batches in their stored codec: a consumer that reads snappy (its producer's choice) may not read
+ * lz4 (KafkaJS needs a codec package for each), while every client reads uncompressed batches.
  */
 
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
