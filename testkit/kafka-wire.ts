@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { Reader } from '../broker-runtime/src/kafka/protocol/reader.js';
 import { Writer } from '../broker-runtime/src/kafka/protocol/writer.js';
+import { crc32c } from '../broker-runtime/src/kafka/protocol/crc32c.js';
 
 /**
  * A raw Kafka connection for tests that must send what no well-behaved client sends (hostile
@@ -160,4 +161,29 @@ export function fetchAnswer(r: Reader): { error: number; hwm: number; records: B
   r.int64(); // last stable offset
   r.int32(); // aborted transactions (null)
   return { error, hwm, records: r.bytes() };
+}
+
+/**
+ * `batch` (a RecordBatch v2 from encodeBatch) as an idempotent producer's: producer id, epoch and
+ * base sequence written in, CRC-32C computed again, as KafkaJS and librdkafka send them.
+ */
+export function asIdempotent(batch: Buffer, producerId: number, producerEpoch: number, baseSequence: number): Buffer {
+  const out = Buffer.from(batch);
+  out.writeBigInt64BE(BigInt(producerId), 43);
+  out.writeInt16BE(producerEpoch, 51);
+  out.writeInt32BE(baseSequence, 53);
+  out.writeUInt32BE(crc32c(out.subarray(21)), 17);
+  return out;
+}
+
+/** An InitProducerId v1 body for an idempotent (not transactional) producer. */
+export function initProducerIdBody(): Buffer {
+  return new Writer().nullableString(null).int32(60_000).toBuffer();
+}
+
+/** An InitProducerId v0/v1 answer. */
+export function initProducerIdAnswer(r: Reader): { error: number; producerId: number; producerEpoch: number } {
+  r.int32(); // throttle
+  const error = r.int16();
+  return { error, producerId: r.int64(), producerEpoch: r.int16() };
 }

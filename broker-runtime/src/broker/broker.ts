@@ -17,7 +17,7 @@ import type { StorageHealth } from '../log/storage-health.js';
 import { probeWrite } from '../log/storage-probe.js';
 import type { LogManager, PartitionLog, RecordInput, TopicInfo } from '../log/types.js';
 import type { Logger } from '../logger.js';
-import type { KafkaAddress, KafkaBackend, KafkaClusterView } from '../kafka/backend.js';
+import type { BeforeAppend, KafkaAddress, KafkaBackend, KafkaClusterView } from '../kafka/backend.js';
 import { RoundRobinByTopic, choosePartition } from '../routing/partitioner.js';
 import { FollowerApply } from '../replication/follower-apply.js';
 import { decodeFrameKey } from '../replication/frame-auth.js';
@@ -242,7 +242,7 @@ export class Broker implements BrokerService {
       topics: () => this.logs.topics(),
       partition: (topic, partition) => this.logs.partition(topic, partition),
       waitCommitted: (log, offset, waitMs) => this.reads.wait(log, offset, waitMs),
-      produce: (topic, records, compression) => this.produce(topic, records, compression),
+      produce: (topic, records, compression, beforeAppend) => this.produce(topic, records, compression, beforeAppend),
       createTopic: (name, partitions) => this.createTopic(name, partitions),
       groups: this.groups,
       defaultPartitions: this.config.defaultPartitions,
@@ -533,10 +533,10 @@ export class Broker implements BrokerService {
 
   // ---- data
 
-  async produce(topic: string, records: ProduceRecord[], compression?: SupportedCodec): Promise<ProduceResult[]> {
+  async produce(topic: string, records: ProduceRecord[], compression?: SupportedCodec, beforeAppend?: BeforeAppend): Promise<ProduceResult[]> {
     if (topic === OFFSETS_TOPIC) throw internalTopic();
     try {
-      const results = await this.produceInner(topic, records, compression);
+      const results = await this.produceInner(topic, records, compression, beforeAppend);
       this.stats.produceOk.inc();
       return results;
     } catch (err) {
@@ -546,7 +546,7 @@ export class Broker implements BrokerService {
     }
   }
 
-  private async produceInner(topic: string, records: ProduceRecord[], producerCodec: SupportedCodec | undefined): Promise<ProduceResult[]> {
+  private async produceInner(topic: string, records: ProduceRecord[], producerCodec: SupportedCodec | undefined, beforeAppend?: BeforeAppend): Promise<ProduceResult[]> {
     let rep = this.writable();
     if (records.length === 0) throw invalidRequest('records must not be empty');
     let info = this.logs.topic(topic);
@@ -584,9 +584,12 @@ export class Broker implements BrokerService {
         return { key: r.key, payload: r.payload, headers: r.headers, timestamp: r.timestamp ?? now };
       });
       let written: { baseOffset: number; lastOffset: number };
+      const settled = beforeAppend?.(p, log);
       try {
         written = await log.append(inputs, epoch, codec);
+        settled?.(written);
       } catch (err) {
+        settled?.(null);
         // Records of other partitions are in their logs already and may commit: not a refusal any more.
         if (appended.length > 0) {
           const why = isStorageError(err) ? `storage ${err.kind}, ${err.errno}` : 'see the broker log';

@@ -3,6 +3,7 @@ import type { ProduceRecord } from '../broker/service.js';
 import { clip } from './errors.js';
 import { applyConfigChange, checkTopicConfig, type TopicConfig } from '../log/topic-config.js';
 import { SUPPORTED_CODECS, isSupportedCodec, type SupportedCodec } from '../log/compression/codecs.js';
+import { PRODUCER_MARKER } from '../kafka/idempotence/producer-marker.js';
 
 /**
  * Request shapes, checked completely before the service is asked anything. Every failure is
@@ -151,6 +152,8 @@ function parseHeaders(value: unknown, at: string): Record<string, string> {
   const headers = asObject(value, `${at}headers`);
   for (const name in headers) {
     if (typeof headers[name] !== 'string') throw invalidRequest(`${at}headers['${clip(name)}'] must be a string`);
+    // The idempotent producers' record of their batches: a forged one could make a new leader drop a real batch as a duplicate.
+    if (name === PRODUCER_MARKER) throw invalidRequest(`${at}headers['${PRODUCER_MARKER}'] is reserved for the Kafka listener's idempotent producers`);
   }
   // JSON.parse gives a plain object with own properties only, so it can be handed on as it is.
   return headers as Record<string, string>;

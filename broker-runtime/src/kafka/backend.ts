@@ -40,13 +40,21 @@ export interface KafkaBackend {
    * The broker's produce: commits before it resolves; throws YakErrors (NOT_LEADER, ...).
    * `compression` is the producer's codec (stored with when the topic's compression.type is `producer`).
    */
-  produce(topic: string, records: ProduceRecord[], compression: SupportedCodec): Promise<ProduceResult[]>;
+  produce(topic: string, records: ProduceRecord[], compression: SupportedCodec, beforeAppend?: BeforeAppend): Promise<ProduceResult[]>;
   createTopic(name: string, partitions: number): Promise<void>;
   /** The consumer-group coordinator (groups/): active on the cluster leader only. */
   groups: KafkaGroups;
   defaultPartitions: number;
   maxMessageBytes: number;
 }
+
+/**
+ * Called in the same synchronous step as a partition's log append, after every refusal the broker
+ * makes before writing (not leader, not enough replicas): it may refuse by throwing (nothing is
+ * written), and answers what to call once the append settles (where it went, or null if it failed).
+ * The idempotent producer's sequence check (kafka/idempotence/).
+ */
+export type BeforeAppend = (partition: number, log: PartitionLog) => (written: { baseOffset: number; lastOffset: number } | null) => void;
 
 /** What the Kafka group APIs call on the coordinator (the same methods the REST group routes call). */
 export type KafkaGroups = Pick<GroupCoordinator, 'join' | 'sync' | 'heartbeat' | 'leave' | 'commit' | 'fetchOffsets' | 'describeRaw' | 'list'>;

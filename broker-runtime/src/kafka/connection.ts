@@ -8,6 +8,7 @@ import { decodeDescribeGroups, handleDescribeGroups, handleListGroups } from './
 import { decodeFindCoordinator, handleFindCoordinator } from './apis/groups/find-coordinator.js';
 import { decodeHeartbeat, decodeJoinGroup, decodeLeaveGroup, decodeSyncGroup, handleHeartbeat, handleJoinGroup, handleLeaveGroup, handleSyncGroup } from './apis/groups/membership.js';
 import { decodeOffsetCommit, decodeOffsetFetch, handleOffsetCommit, handleOffsetFetch } from './apis/groups/offsets.js';
+import { decodeInitProducerId, handleInitProducerId } from './apis/init-producer-id.js';
 import { decodeListOffsets, handleListOffsets } from './apis/list-offsets.js';
 import { decodeMetadata, handleMetadata } from './apis/metadata.js';
 import { AcksZeroRefused, decodeProduce, handleProduce } from './apis/produce.js';
@@ -256,6 +257,9 @@ export class KafkaConnection {
         return;
       case API.DescribeGroups:
         this.push(correlationId, handleDescribeGroups(this.decodeWhole(r, (r) => decodeDescribeGroups(r, apiVersion)), ctx), false, frameBytes);
+        return;
+      case API.InitProducerId:
+        this.push(correlationId, handleInitProducerId(this.decodeWhole(r, decodeInitProducerId), ctx), false, frameBytes);
         return;
       case API.ListGroups:
         this.decodeWhole(r, () => undefined);

@@ -8,6 +8,7 @@ import { hashSecret } from '../../../broker-runtime/src/auth/secret-hash.js';
 import { Writer } from '../../../broker-runtime/src/kafka/protocol/writer.js';
 import { TestCluster } from '../../../testkit/broker/cluster.js';
 import { KafkaWire, produceAnswer, produceBody } from '../../../testkit/kafka-wire.js';
+import { call } from '../../../testkit/http.js';
 import { encodeBatch } from '../../../broker-runtime/src/kafka/protocol/record-batch.js';
 import { kcat } from '../../helpers/kcat.js';
 
@@ -30,6 +31,7 @@ describe('the Kafka listener of a broker with --auth-file', () => {
         admin: { secret_hash: await hashSecret('admin-secret'), produce: ['*'], consume: ['*'], admin: true },
         app: { secret_hash: await hashSecret('app-secret'), produce: ['orders.*'], consume: ['orders.*'] },
         slow: { secret_hash: await hashSecret('slow-secret'), produce: ['slow.*'], consume: ['slow.*'], quota: { in_bytes_per_second: 2000, out_bytes_per_second: 2000 } },
+        'team-b': { secret_hash: await hashSecret('team-b-secret'), produce: [], consume: ['*'], groups: ['b.*'] },
       },
     }));
     cluster = await TestCluster.start({ brokers: 1, partitions: 1, kafka: true, extra: ['--auth-file', path], token: 'admin:admin-secret' });
@@ -110,5 +112,22 @@ describe('the Kafka listener of a broker with --auth-file', () => {
     assert.equal(error, 0);
     assert.ok(throttleMs > 0, `throttle_time_ms ${throttleMs}`);
     wire.close();
+  });
+
+  test('KafkaJS admin listGroups and describeGroups show a principal with groups patterns only its groups', async () => {
+    const url = cluster.urls()[0]!;
+    for (const group of ['a.billing', 'b.orders']) {
+      const joined = await call(url, 'POST', `/groups/${group}/join`, { topics: ['orders.us'], session_timeout_ms: 30_000 }, undefined, 30_000, 'admin:admin-secret');
+      assert.equal(joined.status, 200, joined.text);
+    }
+    const admin = new Kafka({ clientId: 'groups', brokers: [`127.0.0.1:${port}`], sasl: { mechanism: 'plain', username: 'team-b', password: 'team-b-secret' }, logLevel: logLevel.NOTHING, retry: { retries: 1 } }).admin();
+    await admin.connect();
+    try {
+      assert.deepEqual((await admin.listGroups()).groups.map((g) => g.groupId).sort(), ['b.orders']);
+      assert.equal((await admin.describeGroups(['b.orders'])).groups[0]!.state, 'Stable');
+      await assert.rejects(admin.describeGroups(['a.billing']), (err: Error) => /Group authorization failed/.test(err.message));
+    } finally {
+      await admin.disconnect();
+    }
   });
 });

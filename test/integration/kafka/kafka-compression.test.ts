@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { createRequire } from 'node:module';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { TestCluster } from '../../../testkit/broker/cluster.js';
 import { get } from '../../../testkit/http.js';
@@ -7,12 +8,14 @@ import { gzipSync } from 'node:zlib';
 import { crc32c } from '../../../broker-runtime/src/kafka/protocol/crc32c.js';
 import { BATCH_OVERHEAD, encodeBatch } from '../../../broker-runtime/src/kafka/protocol/record-batch.js';
 import { KafkaWire, produceAnswer, produceBody } from '../../../testkit/kafka-wire.js';
+import { xerialSnappyCompress } from '../../../broker-runtime/src/kafka/protocol/snappy.js';
 import { kcat } from '../../helpers/kcat.js';
 
 /**
- * Compressed Kafka batches from real clients: kcat (librdkafka 2.0) with gzip and lz4 (Kafka's LZ4
- * frames) and KafkaJS 2.2.4 with GZIP are decoded and stored (with the producer's codec), and come
- * back byte for byte to Kafka consumers and as JSON to REST; snappy and zstd are refused with
+ * Compressed Kafka batches from real clients: kcat (librdkafka 2.0) with gzip, snappy and lz4
+ * (Kafka's LZ4 frames) and KafkaJS 2.2.4 with GZIP and Snappy (xerial-framed, as kafkajs-snappy and
+ * Java clients send it) are decoded and stored (with the producer's codec; snappy uncompressed), and come
+ * back byte for byte to Kafka consumers and as JSON to REST; zstd is refused with
  * UNSUPPORTED_COMPRESSION_TYPE and nothing is stored.
  */
 const PRODUCE = 0;
@@ -38,12 +41,15 @@ describe('Kafka compressed batches against a YAK cluster', () => {
   const input = Buffer.concat(values.flatMap((v) => [v, Buffer.from([0x01])]));
   const expected = Buffer.concat(values.flatMap((v) => [v, Buffer.from([0x02])]));
 
-  for (const codec of ['gzip', 'lz4']) {
+  for (const codec of ['gzip', 'snappy', 'lz4']) {
     test(`kcat -z ${codec}: every value, key and header comes back byte for byte, REST reads them too`, async () => {
       const topic = `z-${codec}`;
       // One big linger so librdkafka sends few large compressed batches.
-      const produced = await kcat(['-b', bootstrap, '-P', '-t', topic, '-p', '0', '-z', codec, '-D', '\x01', '-H', 'c=' + codec, '-X', 'linger.ms=50'], input);
+      const produced = await kcat(['-b', bootstrap, '-P', '-t', topic, '-p', '0', '-z', codec, '-D', '\x01', '-H', 'c=' + codec, '-X', 'linger.ms=50', '-d', 'msg'], input);
       assert.equal(produced.code, 0, produced.stderr);
+      // librdkafka before 2.10 sends batches uncompressed unless ApiVersions lists Produce v0 (KAFKA-18659).
+      assert.match(produced.stderr, new RegExp(`Produce MessageSet with \\d+ message\\(s\\) .*, ${codec}\\)`), 'the batches went compressed');
+      assert.doesNotMatch(produced.stderr, /does not support compression/);
       const consumed = await kcat(['-b', bootstrap, '-C', '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-q', '-f', '%s\x02']);
       assert.equal(consumed.code, 0, consumed.stderr);
       assert.deepEqual(consumed.stdout, expected);
@@ -70,8 +76,29 @@ describe('Kafka compressed batches against a YAK cluster', () => {
     assert.deepEqual(consumed.stdout, want);
   });
 
-  // librdkafka 2.0 reads snappy support from the broker's ApiVersions and sends snappy batches
-  // uncompressed here; the raw-wire test below sends a snappy batch as it is.
+  test('KafkaJS with CompressionTypes.Snappy (a xerial-framed codec, as kafkajs-snappy): values come back byte for byte', async () => {
+    // KafkaJS ships no snappy codec: one is registered, as kafkajs-snappy does (kafkajs is CommonJS: its table is reached through require).
+    const codecs = (createRequire(import.meta.url)('kafkajs') as { CompressionCodecs: Record<number, unknown> }).CompressionCodecs;
+    codecs[CompressionTypes.Snappy] = () => ({
+      compress: async (encoder: { buffer: Buffer }) => xerialSnappyCompress(encoder.buffer, 1024),
+      decompress: async () => {
+        throw new Error('not used: YAK answers Fetch uncompressed');
+      },
+    });
+    const producer = new Kafka({ clientId: 'yak-snappy', brokers: cluster.bootstrap(), logLevel: logLevel.NOTHING, retry: { retries: 10 } }).producer();
+    await producer.connect();
+    const messages = Array.from({ length: 200 }, (_, i) => ({ key: `key-${i}`, value: `{"i":${i},"text":"${'snappy '.repeat(i % 20)}"}`, partition: 0 }));
+    try {
+      const answers = await producer.send({ topic: 'z-kafkajs-snappy', acks: -1, compression: CompressionTypes.Snappy, messages });
+      assert.ok(answers.every((a) => a.errorCode === 0));
+    } finally {
+      await producer.disconnect();
+      delete codecs[CompressionTypes.Snappy];
+    }
+    const consumed = await kcat(['-b', bootstrap, '-C', '-t', 'z-kafkajs-snappy', '-p', '0', '-o', 'beginning', '-e', '-q', '-f', '%k|%s\n']);
+    assert.equal(consumed.stdout.toString(), messages.map((m) => `${m.key}|${m.value}\n`).join(''));
+  });
+
   for (const codec of ['zstd']) {
     test(`kcat -z ${codec} is refused with UNSUPPORTED_COMPRESSION_TYPE and nothing is stored`, async () => {
       const topic = `z-${codec}`;
@@ -84,7 +111,7 @@ describe('Kafka compressed batches against a YAK cluster', () => {
     });
   }
 
-  test('raw wire: snappy gets 76, a gzip bomb MESSAGE_TOO_LARGE; the same connection then produces, nothing else is stored', async () => {
+  test('raw wire: zstd gets 76, snappy that does not decompress 2, a gzip bomb MESSAGE_TOO_LARGE; the same connection then produces, nothing else is stored', async () => {
     const { broker } = await cluster.waitForLeader();
     const wire = await KafkaWire.connect(cluster.kafkaPorts.get(broker.id)!);
     const records = [{ offset: 0, timestamp: Date.now(), key: null, value: Buffer.from('"x"'), headers: [] }];
@@ -96,8 +123,13 @@ describe('Kafka compressed batches against a YAK cluster', () => {
       out.writeUInt32BE(crc32c(out.subarray(21)), 17);
       return out;
     };
+    const zstd = produceAnswer(await wire.request(PRODUCE, 3, produceBody('z-wire', 0, withCodec(4, Buffer.from('whatever')))));
+    assert.equal(zstd.error, 76);
     const snappy = produceAnswer(await wire.request(PRODUCE, 3, produceBody('z-wire', 0, withCodec(2, Buffer.from('whatever')))));
-    assert.equal(snappy.error, 76);
+    assert.equal(snappy.error, 2);
+    // A snappy block claiming 128 MiB (a 5-byte varint and no data): refused before decompressing.
+    const snappyBomb = produceAnswer(await wire.request(PRODUCE, 3, produceBody('z-wire', 0, withCodec(2, Buffer.from([0x80, 0x80, 0x80, 0x40, 0x00])))));
+    assert.equal(snappyBomb.error, 10);
     // 128 MiB of zeros in ~128 KiB: inflating stops at the request's 64 MiB budget.
     const bomb = produceAnswer(await wire.request(PRODUCE, 3, produceBody('z-wire', 0, withCodec(1, gzipSync(Buffer.alloc(128 * 1024 * 1024))))));
     assert.equal(bomb.error, 10);

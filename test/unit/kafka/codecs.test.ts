@@ -78,7 +78,7 @@ test('a flipped bit anywhere after the CRC field is CORRUPT_MESSAGE', () => {
   }
 });
 
-test('snappy-compressed, old-format and control batches are refused with their own codes', () => {
+test('zstd-compressed, old-format and control batches are refused with their own codes; bytes that are not snappy in a snappy batch are CORRUPT_MESSAGE', () => {
   const bytes = encodeBatch([{ offset: 0, timestamp: 5, key: null, value: Buffer.from('v'), headers: [] }], 0).toBuffer();
   const withAttributes = (attributes: number) => {
     const copy = Buffer.from(bytes);
@@ -86,7 +86,8 @@ test('snappy-compressed, old-format and control batches are refused with their o
     copy.writeUInt32BE(crc32c(copy.subarray(21)), 17);
     return copy;
   };
-  assert.throws(() => decodeBatches(withAttributes(2), 0), (e: unknown) => e instanceof KafkaError && e.code === 76);
+  assert.throws(() => decodeBatches(withAttributes(4), 0), (e: unknown) => e instanceof KafkaError && e.code === 76);
+  assert.throws(() => decodeBatches(withAttributes(2), 0), (e: unknown) => e instanceof KafkaError && e.kafka === 'CORRUPT_MESSAGE');
   assert.throws(() => decodeBatches(withAttributes(0x20), 0), (e: unknown) => e instanceof KafkaError && e.kafka === 'INVALID_RECORD');
   const v1 = Buffer.from(bytes);
   v1.writeInt8(1, 16);

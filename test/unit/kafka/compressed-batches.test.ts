@@ -5,11 +5,13 @@ import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { crc32c } from '../../../broker-runtime/src/kafka/protocol/crc32c.js';
 import { KafkaError } from '../../../broker-runtime/src/kafka/protocol/error-codes.js';
+import { kafkaSnappyCompress, xerialSnappyCompress } from '../../../broker-runtime/src/kafka/protocol/snappy.js';
 import { BATCH_OVERHEAD, decodeBatches, encodeBatch, type OutgoingRecord } from '../../../broker-runtime/src/kafka/protocol/record-batch.js';
 
 /**
  * Compressed Kafka batches (gzip, and lz4 in Kafka's LZ4 frame format) decode through the storage
- * codecs; snappy and zstd are refused with 76; a batch that would decompress past the request's
+ * codecs, snappy (raw as librdkafka sends it, xerial-framed as Java clients do) with the `snappy`
+ * package; zstd is refused with 76; a batch that would decompress past the request's
  * budget is refused before (lz4) or while (gzip) inflating, never after allocating it all.
  */
 const require = createRequire(import.meta.url);
@@ -60,8 +62,8 @@ test('a GZIP batch built by KafkaJS 2.2.4 own encoder decodes to the same record
   ]);
 });
 
-test('snappy (2) and zstd (4) are refused with UNSUPPORTED_COMPRESSION_TYPE (76), unknown ids too', () => {
-  for (const id of [2, 4, 5, 7]) {
+test('zstd (4) is refused with UNSUPPORTED_COMPRESSION_TYPE (76), unknown ids too', () => {
+  for (const id of [4, 5, 7]) {
     assert.throws(() => decodeBatches(compressedBatch(RECORDS, id, (b) => b), 0), (e: unknown) => e instanceof KafkaError && e.code === 76, `codec ${id}`);
   }
 });
@@ -97,9 +99,14 @@ test('compressed bytes that are not gzip or not an lz4 frame are CORRUPT_MESSAGE
 });
 
 test('fuzz: a compressed batch with bytes changed (CRC fixed, so the codec sees them) decodes or is refused with a KafkaError — never anything else', () => {
-  const batches = [compressedBatch(RECORDS, 1, (b) => gzipSync(b)), compressedBatch(RECORDS, 3, (b) => lz4.compressFrameSync(b))];
+  const batches = [
+    compressedBatch(RECORDS, 1, (b) => gzipSync(b)),
+    compressedBatch(RECORDS, 3, (b) => lz4.compressFrameSync(b)),
+    compressedBatch(RECORDS, 2, kafkaSnappyCompress),
+    compressedBatch(RECORDS, 2, (b) => xerialSnappyCompress(b, 16)),
+  ];
   fc.assert(
-    fc.property(fc.nat(1), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), fc.nat(), (which, changes, cut) => {
+    fc.property(fc.nat(batches.length - 1), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), fc.nat(), (which, changes, cut) => {
       const valid = batches[which]!;
       const copy = Buffer.from(valid);
       for (const [at, byte] of changes) copy[BATCH_OVERHEAD + (at % (valid.length - BATCH_OVERHEAD))] = byte;
@@ -115,4 +122,19 @@ test('fuzz: a compressed batch with bytes changed (CRC fixed, so the codec sees 
     }),
     { numRuns: 2000 },
   );
+});
+
+test('snappy (2), raw and xerial-framed, decodes to its records and is kept uncompressed; a block stating more than the budget is refused before decompressing', () => {
+  for (const compress of [kafkaSnappyCompress, (b: Buffer) => xerialSnappyCompress(b, 16)]) {
+    const [s] = decodeBatches(compressedBatch(RECORDS, 2, compress), 0);
+    assert.equal(s!.codec, 'none', 'YAK stores no snappy: a producer-codec topic keeps it uncompressed, which every consumer reads');
+    assert.deepEqual(s!.records, expected);
+  }
+  const big = kafkaSnappyCompress(Buffer.alloc(4 * 1024 * 1024));
+  assert.throws(() => decodeBatches(compressedBatch(RECORDS, 2, () => big), 0, { left: 1024 * 1024 }), (e: unknown) => e instanceof KafkaError && e.kafka === 'MESSAGE_TOO_LARGE');
+  for (const garbage of [Buffer.from('whatever'), Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), Buffer.concat([xerialSnappyCompress(Buffer.from('x')).subarray(0, 16), Buffer.from([0, 0, 0, 9, 1])])]) {
+    assert.throws(() => decodeBatches(compressedBatch(RECORDS, 2, () => garbage), 0), (e: unknown) => e instanceof KafkaError && e.kafka === 'CORRUPT_MESSAGE', garbage.toString('hex'));
+  }
+  // A block that states the right length but whose records do not add up is still CORRUPT_MESSAGE.
+  assert.throws(() => decodeBatches(compressedBatch(RECORDS, 2, (b) => kafkaSnappyCompress(b.subarray(1))), 0), (e: unknown) => e instanceof KafkaError && e.kafka === 'CORRUPT_MESSAGE');
 });

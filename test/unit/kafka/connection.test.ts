@@ -109,7 +109,7 @@ test("YAK's errors map to Kafka's codes in one place", () => {
   assert.equal(kafkaCodeOf(new Error('a bug')), KAFKA_ERRORS.UNKNOWN_SERVER_ERROR);
 });
 
-test('ApiVersions advertises exactly the served ranges (v0 and v3 forms); a newer version gets UNSUPPORTED_VERSION (35) and the list', async () => {
+test('ApiVersions advertises exactly the served ranges (v0 and v3 forms), Produce from v0 as Kafka 4 does; a newer version gets UNSUPPORTED_VERSION (35) and the list', async () => {
   const ask = async (version: number, body: Buffer = Buffer.alloc(0)) => {
     const wire = await KafkaWire.connect(port);
     try {
@@ -120,7 +120,8 @@ test('ApiVersions advertises exactly the served ranges (v0 and v3 forms); a newe
       wire.close();
     }
   };
-  const expected = SUPPORTED.map((a) => [a.key, a.min, a.max]);
+  const expected = SUPPORTED.map((a) => [a.key, a.advertisedMin ?? a.min, a.max]);
+  assert.deepEqual(expected[0], [0, 0, 7], 'Produce 0-7: librdkafka < 2.10 compresses only then (KAFKA-18659)');
   const v0 = await ask(0);
   assert.equal(v0.int16(), 0);
   assert.deepEqual(v0.array((r) => [r.int16(), r.int16(), r.int16()]), expected);
@@ -133,4 +134,10 @@ test('ApiVersions advertises exactly the served ranges (v0 and v3 forms); a newe
   const v9 = await ask(9);
   assert.equal(v9.int16(), 35);
   assert.deepEqual(v9.array((r) => [r.int16(), r.int16(), r.int16()]), expected);
+});
+
+test('a Produce v0-2 request closes the connection although ApiVersions advertises Produce from v0 (only v3+ is served, as in Kafka 4)', async () => {
+  const wire = await KafkaWire.connect(port);
+  wire.write(wire.frame(0, 2, new Writer().int16(-1).int32(1000).int32(0).toBuffer()));
+  assert.equal(await wire.closedWithin(5000), true);
 });

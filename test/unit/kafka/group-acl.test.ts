@@ -6,6 +6,7 @@ import { YakError } from '../../../broker-runtime/src/errors/errors.js';
 import { GroupCoordinator, type CoordinatorHost } from '../../../broker-runtime/src/groups/index.js';
 import type { StoredRecord } from '../../../broker-runtime/src/groups/offsets-log.js';
 import { handleHeartbeat, handleJoinGroup, handleLeaveGroup } from '../../../broker-runtime/src/kafka/apis/groups/membership.js';
+import { handleDescribeGroups, handleListGroups } from '../../../broker-runtime/src/kafka/apis/groups/describe.js';
 import type { KafkaAuth, KafkaBackend } from '../../../broker-runtime/src/kafka/backend.js';
 import type { RequestContext } from '../../../broker-runtime/src/kafka/context.js';
 import { Reader } from '../../../broker-runtime/src/kafka/protocol/reader.js';
@@ -57,5 +58,44 @@ test('Kafka group APIs: another principal cannot heartbeat or leave as a member 
   const teamB = new Reader((await handleJoinGroup({ ...joinReq, group: 'a.billing' }, ctx(principal('team-b', ['b.*'])))).toBuffer());
   teamB.int32();
   assert.equal(teamB.int16(), 30, 'a group outside its patterns');
+  groups.deactivate();
+});
+
+test('Kafka ListGroups and DescribeGroups show a principal only the groups its patterns allow (30 for the others, existing or not)', async () => {
+  const groups = new GroupCoordinator(host, { tickMs: 0 });
+  groups.activate();
+  while (!groups.isActive()) await new Promise((r) => setImmediate(r));
+  const backend = { groups } as unknown as KafkaBackend;
+  const ctx = (p: Principal | null, withAuth = true): RequestContext => ({ backend, auth: withAuth ? auth : null, principal: p, apiVersion: 1, clientId: 'c', log: () => {}, throttle: () => {} });
+  const joinReq = { sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 300, memberId: '', protocolType: 'consumer', protocols: [{ name: 'range', metadata: Buffer.from('x') }] };
+  for (const group of ['a.billing', 'b.orders']) await handleJoinGroup({ ...joinReq, group }, ctx(principal('alice'), false));
+  const listed = async (c: RequestContext) => {
+    const r = new Reader((await handleListGroups(c)).toBuffer());
+    r.int32();
+    assert.equal(r.int16(), 0);
+    return r.array((r) => [r.string(), r.string()][0]!);
+  };
+  const described = async (c: RequestContext, ids: string[]) => {
+    const r = new Reader((await handleDescribeGroups({ groups: ids }, c)).toBuffer());
+    r.int32();
+    return r.array((r) => {
+      const error = r.int16();
+      const id = r.string();
+      const state = r.string();
+      r.string();
+      r.string();
+      r.array((r) => [r.string(), r.string(), r.string(), r.bytes(), r.bytes()]);
+      return { id, error, state };
+    });
+  };
+  const teamB = principal('team-b', ['b.*']);
+  assert.deepEqual(await listed(ctx(teamB)), ['b.orders']);
+  assert.deepEqual(await listed(ctx(principal('everyone'))), ['a.billing', 'b.orders'], 'no groups patterns: every group');
+  assert.deepEqual(await listed(ctx(null, false)), ['a.billing', 'b.orders'], 'no auth file');
+  assert.deepEqual((await described(ctx(teamB), ['b.orders', 'a.billing', 'a.missing'])).map((g) => [g.id, g.error, g.state]), [
+    ['b.orders', 0, 'CompletingRebalance'],
+    ['a.billing', 30, ''],
+    ['a.missing', 30, ''],
+  ]);
   groups.deactivate();
 });

@@ -25,12 +25,12 @@ export function encodeApiVersions(version: number, sasl: boolean): Writer {
   const w = new Writer(128);
   if (version > 3) {
     w.int16(KAFKA_ERRORS.UNSUPPORTED_VERSION);
-    w.array(apis, (w, a) => w.int16(a.key).int16(a.min).int16(a.max));
+    w.array(apis, (w, a) => w.int16(a.key).int16(a.advertisedMin ?? a.min).int16(a.max));
     return w;
   }
   w.int16(KAFKA_ERRORS.NONE);
-  if (version >= 3) w.compactArray(apis, (w, a) => w.int16(a.key).int16(a.min).int16(a.max).emptyTaggedFields());
-  else w.array(apis, (w, a) => w.int16(a.key).int16(a.min).int16(a.max));
+  if (version >= 3) w.compactArray(apis, (w, a) => w.int16(a.key).int16(a.advertisedMin ?? a.min).int16(a.max).emptyTaggedFields());
+  else w.array(apis, (w, a) => w.int16(a.key).int16(a.advertisedMin ?? a.min).int16(a.max));
   if (version >= 1) w.int32(0);
   if (version >= 3) w.emptyTaggedFields();
   return w;

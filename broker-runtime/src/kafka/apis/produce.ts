@@ -6,22 +6,27 @@ import { decodeBatches, requestBudget, type DecompressionBudget } from '../proto
 import type { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 import { toProduceRecord } from '../record-mapping.js';
+import { encodeMarker, PRODUCER_MARKER, type ProducerBatch } from '../idempotence/index.js';
+import { produceIdempotent, producerOf } from '../idempotence/produce-idempotent.js';
 
 /** Produce 3–7 (RecordBatch v2). */
 export interface ProduceRequest {
   acks: number;
+  /** How long the client waits for the answer: bounds how long a duplicate waits for its original to commit. */
+  timeoutMs: number;
   topics: { name: string; partitions: { index: number; records: Buffer | null }[] }[];
 }
 
 export function decodeProduce(r: Reader): ProduceRequest {
   r.nullableString(); // transactional_id: transactions are not supported, the batches say so
   const acks = r.int16();
-  r.int32(); // timeout_ms: the broker's --produce-timeout-seconds applies
+  // timeout_ms: the broker's --produce-timeout-seconds applies to new records; a duplicate waits at most this.
+  const timeoutMs = r.int32();
   const topics = r.array((r) => ({
     name: r.string(),
     partitions: r.array((r) => ({ index: r.int32(), records: r.nullableBytes() })),
   }));
-  return { acks, topics };
+  return { acks, timeoutMs, topics };
 }
 
 interface PartitionAnswer {
@@ -51,7 +56,7 @@ export function handleProduce(req: ProduceRequest, ctx: RequestContext): Promise
   const budgetBefore = budget.left;
   const pending = req.topics.map((t) => ({
     name: t.name,
-    partitions: t.partitions.map((p) => producePartition(t.name, p.index, p.records, now, budget, ctx)),
+    partitions: t.partitions.map((p) => producePartition(t.name, p.index, p.records, now, budget, req.timeoutMs, ctx)),
   }));
   // Decoding happened just now (synchronously): the connection counts what was inflated as held
   // until the answer goes out, so pipelined small compressed requests cannot hold gigabytes.
@@ -82,11 +87,12 @@ function fail(index: number, err: unknown): PartitionAnswer {
   return { index, error: kafkaCodeOf(err), baseOffset: -1, message: (err as Error).message ?? null };
 }
 
-function producePartition(topic: string, index: number, bytes: Buffer | null, now: number, budget: DecompressionBudget, ctx: RequestContext): Promise<PartitionAnswer> {
+function producePartition(topic: string, index: number, bytes: Buffer | null, now: number, budget: DecompressionBudget, timeoutMs: number, ctx: RequestContext): Promise<PartitionAnswer> {
   let records: ProduceRecord[];
   // The producer's codec is the one a topic with compression.type=producer (the default) stores
   // with: a Kafka lz4 frame becomes YAK's stored lz4 block, gzip stays gzip.
   let codec: SupportedCodec = 'none';
+  let producer: ProducerBatch | null;
   try {
     if (!TOPIC_NAME.test(topic)) throw new KafkaError('INVALID_TOPIC_EXCEPTION', `topic name '${topic}' does not match ^[A-Za-z0-9._-]{1,249}$`);
     const why = denied(ctx, { op: 'produce', topic });
@@ -95,7 +101,9 @@ function producePartition(topic: string, index: number, bytes: Buffer | null, no
     if (bytes.length > ctx.backend.maxMessageBytes) throw new KafkaError('MESSAGE_TOO_LARGE', `${bytes.length} bytes of records is over the limit of ${ctx.backend.maxMessageBytes} (--max-message-bytes)`);
     if (index < 0) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `partition ${index}`);
     records = [];
-    for (const batch of decodeBatches(bytes, now, budget)) {
+    const batches = decodeBatches(bytes, now, budget);
+    producer = producerOf(batches);
+    for (const batch of batches) {
       if (batch.codec !== 'none') codec = batch.codec;
       for (const r of batch.records) {
         if (r.timestamp > now + MAX_TIMESTAMP_AHEAD_MS) {
@@ -105,11 +113,13 @@ function producePartition(topic: string, index: number, bytes: Buffer | null, no
       }
     }
     if (records.length === 0) throw new KafkaError('CORRUPT_MESSAGE', 'a batch without records');
+    if (producer) records[0]!.headers[PRODUCER_MARKER] = encodeMarker(producer);
   } catch (err) {
     return Promise.resolve(fail(index, err));
   }
-  return ctx.backend.produce(topic, records, codec).then(
-    (results) => ({ index, error: 0, baseOffset: results[0]!.offset, message: null }),
+  const answer = producer ? produceIdempotent(topic, index, records, codec, producer, timeoutMs, ctx) : ctx.backend.produce(topic, records, codec).then((results) => results[0]!.offset);
+  return answer.then(
+    (baseOffset) => ({ index, error: 0, baseOffset, message: null }),
     (err: unknown) => {
       const answer = fail(index, err);
       if (answer.error === KAFKA_ERRORS.UNKNOWN_SERVER_ERROR) ctx.log('error', `kafka produce to ${topic}/${index} failed: ${(err as Error).stack ?? String(err)}`);

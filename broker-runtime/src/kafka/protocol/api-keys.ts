@@ -24,6 +24,7 @@ export const API = {
   SaslHandshake: 17,
   ApiVersions: 18,
   CreateTopics: 19,
+  InitProducerId: 22,
   SaslAuthenticate: 36,
 } as const;
 
@@ -31,10 +32,16 @@ export interface VersionRange {
   key: number;
   min: number;
   max: number;
+  /** What ApiVersions says the minimum is, when that differs from `min` (Produce: see below). */
+  advertisedMin?: number;
 }
 
 export const SUPPORTED: readonly VersionRange[] = [
-  { key: API.Produce, min: 3, max: 7 },
+  // Advertised from v0, served from v3, as Kafka 4 does (KAFKA-18659): librdkafka before 2.10
+  // compresses only when the broker's Produce range includes v0 (librdkafka issue 4956), else it
+  // sends gzip/snappy/lz4 batches uncompressed. Clients use the highest version both speak (7);
+  // a Produce v0–2 request still closes the connection.
+  { key: API.Produce, min: 3, max: 7, advertisedMin: 0 },
   { key: API.Fetch, min: 4, max: 11 },
   { key: API.ListOffsets, min: 1, max: 5 },
   { key: API.Metadata, min: 1, max: 8 },
@@ -49,6 +56,8 @@ export const SUPPORTED: readonly VersionRange[] = [
   { key: API.ListGroups, min: 0, max: 2 },
   { key: API.ApiVersions, min: 0, max: 3 },
   { key: API.CreateTopics, min: 0, max: 4 },
+  // Idempotent producers (no transactions); v2 is flexible. KafkaJS speaks 0–1, librdkafka 0–4.
+  { key: API.InitProducerId, min: 0, max: 1 },
 ];
 
 /** Advertised only when the broker has --auth-file (SASL/PLAIN with the file's principals). */

@@ -1,5 +1,6 @@
 import { CODEC_IDS, codecById, CompressionError, DecompressedTooLarge, MAX_UNCOMPRESSED_BATCH_BYTES, type Codec, type SupportedCodec } from '../../log/compression/index.js';
 import { crc32c } from './crc32c.js';
+import { kafkaSnappyDecompress } from './snappy.js';
 import { KafkaDecodeError } from './decode-error.js';
 import { KafkaError } from './error-codes.js';
 import { Reader } from './reader.js';
@@ -41,7 +42,10 @@ export interface KafkaRecord {
 
 export interface DecodedBatch {
   baseOffset: number;
+  /** The idempotent producer's id, epoch and first sequence (-1, -1, -1 from a producer without idempotence). */
   producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
   /** The codec the producer compressed the batch with ('none' when it did not). */
   codec: SupportedCodec;
   records: KafkaRecord[];
@@ -62,8 +66,8 @@ export function requestBudget(): DecompressionBudget {
 /**
  * The batches of one partition of a Produce request. Refusals are KafkaErrors with Kafka's code:
  * CORRUPT_MESSAGE for a bad CRC, a length past the data, compressed bytes or a record that do not
- * parse; UNSUPPORTED_FOR_MESSAGE_FORMAT for magic 0/1; UNSUPPORTED_COMPRESSION_TYPE for snappy and
- * zstd (gzip and lz4 are decoded with the storage codecs, log/compression/); MESSAGE_TOO_LARGE for
+ * parse; UNSUPPORTED_FOR_MESSAGE_FORMAT for magic 0/1; UNSUPPORTED_COMPRESSION_TYPE for zstd (gzip
+ * and lz4 are decoded with the storage codecs, log/compression/, snappy by protocol/snappy.ts); MESSAGE_TOO_LARGE for
  * batches that decompress past the budget (refused before or while inflating, never after
  * allocating it all); INVALID_RECORD for control batches. Nothing is stored for a refusal.
  */
@@ -97,9 +101,11 @@ function decodeBatch(batch: Buffer, nowMs: number, budget: DecompressionBudget):
     r.uint32(); // crc, checked by the caller
     const attributes = r.int16();
     const codecId = attributes & COMPRESSION_MASK;
-    const codec = codecId === CODEC_IDS.none ? undefined : codecById(codecId);
-    if (codecId !== CODEC_IDS.none && !codec) {
-      throw new KafkaError('UNSUPPORTED_COMPRESSION_TYPE', `compression codec ${codecId} is not supported: produce with compression.type gzip, lz4 or none`);
+    // snappy is decoded here only (protocol/snappy.ts); YAK stores no snappy.
+    const snappy = codecId === CODEC_IDS.snappy;
+    const codec = codecId === CODEC_IDS.none || snappy ? undefined : codecById(codecId);
+    if (codecId !== CODEC_IDS.none && !snappy && !codec) {
+      throw new KafkaError('UNSUPPORTED_COMPRESSION_TYPE', `compression codec ${codecId} is not supported: produce with compression.type gzip, snappy, lz4 or none`);
     }
     if (attributes & CONTROL_FLAG) throw new KafkaError('INVALID_RECORD', 'control batches (transactions) are not supported');
     const logAppendTime = (attributes & TIMESTAMP_TYPE_LOG_APPEND) !== 0;
@@ -107,10 +113,11 @@ function decodeBatch(batch: Buffer, nowMs: number, budget: DecompressionBudget):
     const baseTimestamp = r.int64();
     r.int64(); // maxTimestamp
     const producerId = r.int64();
-    r.int16(); // producerEpoch
-    r.int32(); // baseSequence
+    const producerEpoch = r.int16();
+    const baseSequence = r.int32();
     const count = r.int32();
-    if (codec) r = new Reader(inflate(codec, batch.subarray(BATCH_OVERHEAD), budget));
+    if (codec) r = new Reader(inflate(codec.kafka.decompress, batch.subarray(BATCH_OVERHEAD), budget));
+    else if (snappy) r = new Reader(inflate(kafkaSnappyDecompress, batch.subarray(BATCH_OVERHEAD), budget));
     if (count < 0 || count > r.remaining()) throw new KafkaError('CORRUPT_MESSAGE', `record count ${count} with ${r.remaining()} byte(s) left`);
     const records = new Array<KafkaRecord>(count);
     for (let i = 0; i < count; i++) {
@@ -135,7 +142,8 @@ function decodeBatch(batch: Buffer, nowMs: number, budget: DecompressionBudget):
       records[i] = { timestamp: logAppendTime || !(ts >= 0) ? nowMs : ts, key, value, headers };
     }
     if (r.remaining() !== 0) throw new KafkaError('CORRUPT_MESSAGE', `${r.remaining()} byte(s) after the last record of a batch`);
-    return { baseOffset, producerId, codec: (codec?.name ?? 'none') as SupportedCodec, records };
+    // A snappy batch is kept uncompressed where the producer's codec applies (protocol/snappy.ts says why).
+    return { baseOffset, producerId, producerEpoch, baseSequence, codec: (codec?.name ?? 'none') as SupportedCodec, records };
   } catch (err) {
     if (err instanceof KafkaDecodeError) throw new KafkaError('CORRUPT_MESSAGE', `record batch does not parse: ${err.message}`);
     throw err;
@@ -143,9 +151,9 @@ function decodeBatch(batch: Buffer, nowMs: number, budget: DecompressionBudget):
 }
 
 /** The records section of a compressed batch, decompressed within the request's budget. */
-function inflate(codec: Codec, data: Buffer, budget: DecompressionBudget): Buffer {
+function inflate(decompress: (data: Buffer, maxBytes: number) => Buffer, data: Buffer, budget: DecompressionBudget): Buffer {
   try {
-    const plain = codec.kafka.decompress(data, budget.left);
+    const plain = decompress(data, budget.left);
     budget.left -= plain.length;
     return plain;
   } catch (err) {

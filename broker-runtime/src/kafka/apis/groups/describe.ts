@@ -1,10 +1,16 @@
-import type { RequestContext } from '../../context.js';
+import { mayUseGroup } from '../../../auth/principal.js';
+import { checkGroup, type RequestContext } from '../../context.js';
 import { KAFKA_ERRORS } from '../../protocol/error-codes.js';
 import type { Reader } from '../../protocol/reader.js';
 import { Writer } from '../../protocol/writer.js';
 import { groupCodeOf } from './group-codes.js';
 
-/** DescribeGroups 0–4 and ListGroups 0–2, from the coordinator's groups (REST groups too: protocol type `yak`). */
+/**
+ * DescribeGroups 0–4 and ListGroups 0–2, from the coordinator's groups (REST groups too: protocol
+ * type `yak`). With an auth file a principal sees only the groups its `groups` patterns allow (as
+ * Kafka's Describe ACL on groups): ListGroups leaves the others out, DescribeGroups answers them
+ * GROUP_AUTHORIZATION_FAILED (30) without saying whether they exist.
+ */
 
 export interface DescribeGroupsRequest {
   groups: string[];
@@ -22,6 +28,7 @@ const OPERATIONS_NOT_COMPUTED = -2147483648;
 export function handleDescribeGroups(req: DescribeGroupsRequest, ctx: RequestContext): Promise<Writer> {
   const groups = req.groups.map((id) => {
     try {
+      checkGroup(ctx, id);
       const g = ctx.backend.groups.describeRaw(id);
       // A group this coordinator does not know is "Dead" with no error, as Kafka answers.
       if (!g) return { error: 0, id, state: 'Dead', protocolType: '', protocol: '', members: [] };
@@ -51,6 +58,8 @@ export function handleListGroups(ctx: RequestContext): Promise<Writer> {
   let groups: { group: string; protocol_type: string }[] = [];
   try {
     groups = ctx.backend.groups.list();
+    const principal = ctx.auth ? ctx.principal : null;
+    if (principal) groups = groups.filter((g) => mayUseGroup(principal, g.group));
   } catch (err) {
     error = groupCodeOf(err);
     if (error === KAFKA_ERRORS.NOT_COORDINATOR) error = 0;

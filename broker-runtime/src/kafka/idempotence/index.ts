@@ -1,0 +1,33 @@
+import type { PartitionLog } from '../../log/types.js';
+import type { KafkaBackend } from '../backend.js';
+import { PartitionProducers } from './partition-producers.js';
+import { ProducerIds } from './producer-ids.js';
+
+export { PartitionProducers, type Verdict, type Written } from './partition-producers.js';
+export { encodeMarker, parseMarker, PRODUCER_MARKER, type ProducerBatch } from './producer-marker.js';
+
+/** One broker's idempotent-producer state: the ids it gives out and each partition's producers. */
+export interface Idempotence {
+  ids: ProducerIds;
+  producers(log: PartitionLog): PartitionProducers;
+}
+
+const byBackend = new WeakMap<KafkaBackend, Idempotence>();
+
+/** The state of the broker behind `backend` (one per broker process: every connection shares it). */
+export function idempotenceOf(backend: KafkaBackend): Idempotence {
+  let state = byBackend.get(backend);
+  if (!state) {
+    const tables = new WeakMap<PartitionLog, PartitionProducers>();
+    state = {
+      ids: new ProducerIds(),
+      producers(log) {
+        let t = tables.get(log);
+        if (!t) tables.set(log, (t = new PartitionProducers(log)));
+        return t;
+      },
+    };
+    byBackend.set(backend, state);
+  }
+  return state;
+}
