@@ -9,6 +9,7 @@ import { logOptions, tempDir } from './helpers.js';
 const NOW = 1_800_000_000_000;
 const DAY = 86_400_000;
 const STEPS = ['temp-written', 'index-removed', 'log-renamed', 'index-renamed', 'dir-synced'] as const;
+type Step = (typeof STEPS)[number];
 
 /** Record n of a run that writes `keys` keys round-robin: key k<n % keys>, value n. */
 function keyed(n: number, keys: number, timestamp = NOW - 1000): RecordInput {
@@ -117,7 +118,7 @@ describe('log compaction (cleanup.policy=compact)', () => {
   });
 
   it('a crash at every step of the swap leaves a readable log with the same latest values', async () => {
-    for (const [stop, nth] of STEPS.flatMap((s) => (s === 'dir-synced' ? [[s, 1] as const] : [[s, 1] as const, [s, 2] as const]))) {
+    for (const [stop, nth] of STEPS.flatMap((s): [Step, number][] => (s === 'dir-synced' ? [[s, 1]] : [[s, 1], [s, 2]]))) {
       const { dir: d, cleanup: c } = await tempDir('yak-compact-crash-');
       try {
         const log = await openPartitionLog(d, 't', 0, logOptions({ segmentBytes: 1500, indexIntervalBytes: 200, fsync: 'always' }));
