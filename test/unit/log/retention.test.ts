@@ -80,7 +80,7 @@ describe('topic config', () => {
   it('overrides win over the broker defaults; -1 is unlimited', () => {
     assert.deepEqual(retentionPolicy(defaults, undefined), { retentionMs: defaults.retentionMs, retentionBytes: defaults.retentionBytes });
     assert.deepEqual(retentionPolicy(defaults, { 'retention.ms': -1, 'retention.bytes': 4096 }), { retentionMs: null, retentionBytes: 4096 });
-    assert.deepEqual(effectiveConfig(defaults, {}), { 'retention.ms': 168 * HOUR, 'retention.bytes': -1, 'compression.type': 'producer', 'min.insync.replicas': 1 });
+    assert.deepEqual(effectiveConfig(defaults, {}), { 'retention.ms': 168 * HOUR, 'retention.bytes': -1, 'compression.type': 'producer', 'min.insync.replicas': 1, 'cleanup.policy': 'delete', 'delete.retention.ms': 86_400_000 });
     assert.deepEqual(effectiveConfig(defaults, { 'compression.type': 'gzip' })['compression.type'], 'gzip');
   });
 
