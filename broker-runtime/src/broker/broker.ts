@@ -165,6 +165,7 @@ export class Broker implements BrokerService {
         },
         log,
       }),
+      { limits: { maxGroups: config.maxGroups, maxMembers: config.maxGroupMembers } },
     );
     this.topicDefaults = { retentionMs: config.retentionMs, retentionBytes: config.retentionBytes, minInsync: config.minInsync };
     this.retention = new RetentionRunner({
