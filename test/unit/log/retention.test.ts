@@ -65,7 +65,10 @@ describe('topic config', () => {
 
   it('accepts Kafka names with integers >= -1 and refuses unknown keys and bad values', () => {
     assert.deepEqual(checkTopicConfig({ 'retention.ms': 1000, 'retention.bytes': -1 }), { 'retention.ms': 1000, 'retention.bytes': -1 });
-    assert.match(checkTopicConfig({ 'cleanup.policy': 'compact' }) as string, /unknown config key/);
+    assert.match(checkTopicConfig({ 'segment.ms': 1 }) as string, /unknown config key/);
+    assert.deepEqual(checkTopicConfig({ 'cleanup.policy': 'compact', 'delete.retention.ms': 0 }), { 'cleanup.policy': 'compact', 'delete.retention.ms': 0 });
+    assert.match(checkTopicConfig({ 'cleanup.policy': 'compact-all' }) as string, /cleanup.policy must be one of delete, compact, compact,delete/);
+    assert.match(checkTopicConfig({ 'delete.retention.ms': -1 }) as string, /integer >= 0/);
     assert.match(checkTopicConfig({ 'retention.ms': -2 }) as string, /integer >= -1/);
     assert.match(checkTopicConfig({ 'retention.ms': 1.5 }) as string, /integer >= -1/);
     assert.match(checkTopicConfig({ 'retention.bytes': '100' }) as string, /integer >= -1/);
