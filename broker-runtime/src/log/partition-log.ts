@@ -62,6 +62,7 @@ export class FilePartitionLog implements PartitionLog {
   private readonly files: FileHandleCache;
   /** End offset of the closed segments the last compaction looked at (it runs again only once more closed). */
   private compactedUpTo = -1;
+  private compacting = false;
 
   constructor(
     readonly topic: string,
@@ -291,6 +292,17 @@ export class FilePartitionLog implements PartitionLog {
 
   async compact(rule: CompactionRule, options: CompactionOptions): Promise<CompactionReport> {
     const none: CompactionReport = { segments: 0, removed: 0, bytesBefore: 0, bytesAfter: 0, logStartOffset: this.logStart };
+    // One pass at a time: two would write the same temp files.
+    if (this.compacting) return none;
+    this.compacting = true;
+    try {
+      return await this.compactOnce(rule, options, none);
+    } finally {
+      this.compacting = false;
+    }
+  }
+
+  private async compactOnce(rule: CompactionRule, options: CompactionOptions, none: CompactionReport): Promise<CompactionReport> {
     // Closed segments wholly below the high-water mark, as they are now (the swap checks they still are).
     const all = [...this.segments];
     const hwm = this.hwm;
