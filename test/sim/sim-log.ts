@@ -1,4 +1,4 @@
-import type { EpochEntry, LogManager, PartitionLog, RawBatch, RecordInput, RecoveryReport, StoredRecord, TopicInfo } from '../../broker-runtime/src/log/types.js';
+import type { CompactionReport, EpochEntry, LogManager, PartitionLog, RawBatch, RecordInput, RecoveryReport, StoredRecord, TopicInfo } from '../../broker-runtime/src/log/types.js';
 import type { RetentionDecision } from '../../broker-runtime/src/log/retention.js';
 import type { Entry, SimLog } from './disk.js';
 
@@ -81,6 +81,10 @@ export class SimPartitionLog implements PartitionLog {
 
   advanceLogStart(): Promise<void> {
     return notSimulated('a log start above 0');
+  }
+
+  compact(): Promise<CompactionReport> {
+    return notSimulated('compaction');
   }
 
   restartAt(): Promise<void> {

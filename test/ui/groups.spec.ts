@@ -34,5 +34,23 @@ test.describe('consumer groups on the dashboard', () => {
     await expect(row.getByTestId('group-members')).toHaveText('0');
     await expect(row.getByTestId('group-lag')).toHaveText('5');
     await expect(page.getByTestId('group-lag-chart')).toBeVisible();
+
+    // The chart's newest point for the group is what the brokers' own GET /groups says now; after
+    // a commit moves the lag, the chart follows (the supervisor's history gains a point).
+    const brokerLag = async () => {
+      const r = await fetch(`${leader}/groups`, { headers: { authorization: `Bearer ${token}` } });
+      const body = (await r.json()) as { groups: { group: string; lag: number }[] };
+      return body.groups.find((g) => g.group === group)?.lag;
+    };
+    const latest = page.getByTestId(`group-lag-latest-${group}`);
+    await expect(latest).toHaveAttribute('data-lag', String(await brokerLag()), { timeout: 15_000 });
+    const moved = await fetch(`${leader}/groups/${group}/commit`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ offsets: [{ topic, partition: 0, offset: 6 }] }),
+    });
+    expect(moved.status, await moved.text()).toBe(200);
+    expect(await brokerLag()).toBe(1);
+    await expect(latest).toHaveAttribute('data-lag', '1', { timeout: 15_000 });
   });
 });

@@ -32,8 +32,9 @@ import { createBrokerMetrics, type BrokerMetrics } from './broker-metrics.js';
 import { HighWatermarkMirror } from './high-watermark-mirror.js';
 import { createGroupHost } from './group-host.js';
 import { GroupCoordinator } from '../groups/coordinator.js';
-import { OFFSETS_TOPIC, type StoredRecord } from '../groups/offsets-log.js';
+import { OFFSETS_COMPACTION_RULE, OFFSETS_TOPIC, type StoredRecord } from '../groups/offsets-log.js';
 import { RetentionRunner } from './retention-runner.js';
+import { CompactionRunner } from './compaction-runner.js';
 import type { BrokerService, ClusterView, ConsumeResult, EncodedConsumeResult, HealthView, ProduceRecord, ProduceResult, ReadyView, TopicConfigView, TopicView } from './service.js';
 
 const MAX_CONSUME_BYTES = 4 << 20;
@@ -73,6 +74,7 @@ export class Broker implements BrokerService {
   private handingOver = false;
   private handOverRefusalLogged = false;
   private readonly retention: RetentionRunner;
+  private readonly compaction: CompactionRunner;
   private readonly topicDefaults: TopicDefaults;
   /** The other brokers as Redis last listed them (id → URL): still known while Redis is not. */
   private readonly peers = new Map<string, string>();
@@ -162,6 +164,7 @@ export class Broker implements BrokerService {
         },
         log,
       }),
+      { limits: { maxGroups: config.maxGroups, maxMembers: config.maxGroupMembers } },
     );
     this.topicDefaults = { retentionMs: config.retentionMs, retentionBytes: config.retentionBytes, minInsync: config.minInsync };
     this.retention = new RetentionRunner({
@@ -173,11 +176,19 @@ export class Broker implements BrokerService {
       onDeleted: (log) => this.leaderRep?.afterAppend(log),
       log,
     });
+    // Every replica compacts its own copy (as in Kafka), leader or not.
+    this.compaction = new CompactionRunner({
+      logs,
+      intervalMs: config.retentionCheckMs,
+      alwaysCompacted: new Map([[OFFSETS_TOPIC, OFFSETS_COMPACTION_RULE]]),
+      log,
+    });
   }
 
   start(): void {
     this.elector.start();
     this.retention.start();
+    this.compaction.start();
     void this.refreshPeers();
     this.peersTimer = setInterval(() => void this.refreshPeers(), PEERS_REFRESH_MS);
     this.peersTimer.unref();
@@ -282,6 +293,7 @@ export class Broker implements BrokerService {
     const rep = this.leaderRep;
     if (rep && (await rep.leave())) this.log('info', 'left the in-sync set before handing over');
     this.retention.stop();
+    this.compaction.stop();
     this.groups.deactivate();
     await this.elector.stop();
     this.mirror.stop();
@@ -502,6 +514,9 @@ export class Broker implements BrokerService {
     if (name === OFFSETS_TOPIC && (next['retention.ms'] !== info.config?.['retention.ms'] || next['retention.bytes'] !== info.config?.['retention.bytes'])) {
       throw invalidRequest(`'${OFFSETS_TOPIC}' keeps every committed offset (retention.ms and retention.bytes -1): retention would delete acknowledged commits, so they cannot be changed`);
     }
+    if (name === OFFSETS_TOPIC && next['cleanup.policy'] !== info.config?.['cleanup.policy'] && next['cleanup.policy'] !== 'compact') {
+      throw invalidRequest(`'${OFFSETS_TOPIC}' is compacted (cleanup.policy compact): a rebuild needs the latest record of every key, so cleanup.policy cannot be changed`);
+    }
     await this.logs.setTopicConfig(name, next);
     this.refreshMetaVersion();
     this.log('info', `topic ${name}: config now ${JSON.stringify(next)}`);
@@ -622,11 +637,12 @@ export class Broker implements BrokerService {
 
   /**
    * The group coordinator's writes: through the same path as any produce (appended, replicated to
-   * every in-sync replica, then answered), to one partition kept forever (compaction may come later).
+   * every in-sync replica, then answered), to one partition never cut by retention, compacted by key
+   * (compaction-runner.ts keeps what a rebuild needs).
    */
   private async appendOffsets(records: StoredRecord[]): Promise<void> {
     this.writable();
-    if (!this.logs.topic(OFFSETS_TOPIC)) await this.createTopicAsLeader(OFFSETS_TOPIC, 1, { 'retention.ms': -1, 'retention.bytes': -1 });
+    if (!this.logs.topic(OFFSETS_TOPIC)) await this.createTopicAsLeader(OFFSETS_TOPIC, 1, { 'retention.ms': -1, 'retention.bytes': -1, 'cleanup.policy': 'compact' });
     await this.produceInner(OFFSETS_TOPIC, records.map((r) => ({ key: r.key, payload: r.payload, headers: {}, partition: 0 })), undefined);
   }
 
@@ -646,7 +662,8 @@ export class Broker implements BrokerService {
       topic,
       partition,
       records: records.map((r) => ({ offset: r.offset, key: r.key, payload: r.payload, timestamp: r.timestamp, headers: r.headers })),
-      next_offset: last ? last.offset + 1 : offset,
+      // Nothing read below the high-water mark: only compaction's gaps lay there, skip them.
+      next_offset: last ? last.offset + 1 : Math.max(offset, highWatermark),
       high_watermark: highWatermark,
     };
   }

@@ -1,5 +1,5 @@
 import type { RetentionPolicy } from '../log/retention.js';
-import { retentionPolicy } from '../log/topic-config.js';
+import { deletes, retentionPolicy } from '../log/topic-config.js';
 import type { LogManager, PartitionLog } from '../log/types.js';
 import type { Logger } from '../logger.js';
 
@@ -44,6 +44,8 @@ export class RetentionRunner {
   async pass(): Promise<void> {
     const now = (this.options.now ?? Date.now)();
     for (const topic of this.options.logs.topics()) {
+      // cleanup.policy=compact alone: compaction, not retention, bounds the topic (Kafka).
+      if (!deletes(topic.config)) continue;
       const policy = retentionPolicy(this.options.defaults, topic.config);
       if (policy.retentionMs === null && policy.retentionBytes === null) continue;
       for (let p = 0; p < topic.partitions; p++) {

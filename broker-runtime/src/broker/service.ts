@@ -49,9 +49,9 @@ export interface ConsumeResult {
 export interface EncodedConsumeResult {
   topic: string;
   partition: number;
-  /** The offset asked for: the first record's, and the answer's next_offset when there is none. */
+  /** The offset asked for: the first record's; with no record read, next_offset is the larger of it and the high-water mark (only gaps lay below). */
   offset: number;
-  /** Whole encoded records with consecutive offsets from `offset`, split wherever the log's reads were. */
+  /** Whole encoded records with increasing offsets from `offset` (a compacted topic's have gaps), split wherever the log's reads were. */
   records: Buffer[];
   high_watermark: number;
   served(records: number, payloadBytes: number): void;

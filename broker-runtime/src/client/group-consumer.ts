@@ -237,7 +237,13 @@ export class GroupConsumer<P = unknown> {
     const generation = this.generationId;
     const answers = await Promise.all(active.map((p) => this.fetch(p)));
     for (const a of answers) {
-      if (!a || a.records.length === 0) continue;
+      if (!a) continue;
+      if (a.records.length === 0) {
+        // Only a compacted topic's gaps lay below the high-water mark: read on after them.
+        const k = key(a.topic, a.partition);
+        if (a.next_offset > (this.positions.get(k) ?? 0)) this.positions.set(k, a.next_offset);
+        continue;
+      }
       // A rebalance under way: stop handing out records of partitions that may be someone else's soon.
       if (this.rejoin || this.closing || generation !== this.generationId) return;
       await this.handle(handlers, a.topic, a.partition, a.records, a.high_watermark);

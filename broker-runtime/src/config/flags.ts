@@ -91,6 +91,14 @@ export const FLAGS: readonly FlagSpec[] = [
     name: 'max-open-files', env: ['YAK_MAX_OPEN_FILES'], arg: 'N', default: '512',
     help: 'segment files kept open at once (least recently used closed first); keep it well below the process open-file limit (ulimit -n), which sockets share',
   },
+  {
+    name: 'max-groups', env: ['YAK_MAX_GROUPS'], arg: 'N', default: '10000',
+    help: 'consumer groups the coordinator holds at most (a join, commit or reset that would create one more is refused 409 TOO_MANY_GROUPS)',
+  },
+  {
+    name: 'max-group-members', env: ['YAK_MAX_GROUP_MEMBERS'], arg: 'N', default: '1000',
+    help: 'members one consumer group may have (a join past it is refused 409 GROUP_MAX_SIZE_REACHED, as Kafka\'s group.max.size)',
+  },
   { name: 'max-message-bytes', env: ['YAK_MAX_MESSAGE_BYTES'], arg: 'BYTES', default: '1048576 (1 MiB)', help: 'largest accepted request body (413 above)' },
   {
     name: 'produce-timeout-seconds', env: ['YAK_PRODUCE_TIMEOUT_SECONDS'], arg: 'SECONDS', default: '30',

@@ -59,6 +59,8 @@ export const DEFAULTS = {
   fsync: 'interval',
   fsyncIntervalMs: 1000,
   maxOpenFiles: 512,
+  maxGroups: 10_000,
+  maxGroupMembers: 1000,
   maxMessageBytes: 1_048_576,
   produceTimeoutSeconds: 30,
   logLevel: 'info',
@@ -141,6 +143,8 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
   const fsyncIntervalRaw = raw('fsync-interval-ms');
   const maxMessageRaw = raw('max-message-bytes');
   const maxOpenFilesRaw = raw('max-open-files');
+  const maxGroupsRaw = raw('max-groups');
+  const maxGroupMembersRaw = raw('max-group-members');
   const produceTimeoutRaw = raw('produce-timeout-seconds');
   const logLevelRaw = raw('log-level');
   const logFormatRaw = raw('log-format');
@@ -184,6 +188,8 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
     fsync: fsyncRaw ? oneOf('fsync', fsyncRaw, FSYNC_POLICIES) : DEFAULTS.fsync,
     fsyncIntervalMs: fsyncIntervalRaw ? integer('fsync-interval-ms', fsyncIntervalRaw, 1, MAX_MS) : DEFAULTS.fsyncIntervalMs,
     maxOpenFiles: maxOpenFilesRaw ? integer('max-open-files', maxOpenFilesRaw, 16, 1_048_576) : DEFAULTS.maxOpenFiles,
+    maxGroups: maxGroupsRaw ? integer('max-groups', maxGroupsRaw, 1, 10_000_000) : DEFAULTS.maxGroups,
+    maxGroupMembers: maxGroupMembersRaw ? integer('max-group-members', maxGroupMembersRaw, 1, 100_000) : DEFAULTS.maxGroupMembers,
     maxMessageBytes: maxMessageRaw ? integer('max-message-bytes', maxMessageRaw, 1, 1_073_741_824) : DEFAULTS.maxMessageBytes,
     produceTimeoutMs: produceTimeoutRaw
       ? seconds('produce-timeout-seconds', produceTimeoutRaw)

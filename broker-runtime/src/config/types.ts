@@ -38,6 +38,10 @@ export interface BrokerConfig {
   fsyncIntervalMs: number;
   /** Segment data files kept open at once (log/file-handle-cache.ts). */
   maxOpenFiles: number;
+  /** --max-groups: consumer groups the coordinator holds at most (memory bound against hostile clients). */
+  maxGroups: number;
+  /** --max-group-members: members per group (Kafka's group.max.size). */
+  maxGroupMembers: number;
   /** Largest accepted request body (and so record) in bytes. */
   maxMessageBytes: number;
   /** How long a produce waits for its records to commit before answering 503/504. */

@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { invalidRequest } from '../errors/errors.js';
 import { assign, isStrategy } from './assignors.js';
 import { Group, sameProtocols, type JoinResult, type Member } from './group.js';
-import { illegalGeneration, inconsistentProtocol, loadInProgress, rebalanceInProgress, unknownGroup, unknownMember } from './group-errors.js';
+import { groupMaxSizeReached, illegalGeneration, inconsistentProtocol, loadInProgress, rebalanceInProgress, tooManyGroups, unknownGroup, unknownMember } from './group-errors.js';
 import { describeGroup, summarizeGroup, type GroupSummary, type GroupView } from './group-view.js';
 import { OffsetStore } from './offset-store.js';
 import { GroupRebuilder, groupRecord } from './offsets-log.js';
-import { checkJoin, checkOwner, memberMetadataBytes, settle, MAX_GROUP_MEMBERS, MAX_GROUP_METADATA_BYTES, type CommitRequest, type CoordinatorHost, type JoinRequest, type OffsetAnswer, type ResetRequest, type SyncRequest } from './requests.js';
+import { checkJoin, checkOwner, memberMetadataBytes, settle, DEFAULT_GROUP_LIMITS, MAX_GROUP_METADATA_BYTES, type GroupLimits, type CommitRequest, type CoordinatorHost, type JoinRequest, type OffsetAnswer, type ResetRequest, type SyncRequest } from './requests.js';
 import { YAK_PROTOCOL_TYPE, decodeAssignment, decodeSubscription, encodeAssignment } from './rest-protocol.js';
 
-export { MAX_GROUP_MEMBERS, MAX_OFFSET_METADATA_BYTES, MAX_PROTOCOL_METADATA_BYTES, REBALANCE_TIMEOUT_MS, SESSION_TIMEOUT_MS } from './requests.js';
-export type { CommitRequest, CoordinatorHost, JoinRequest, OffsetAnswer, ResetRequest, SyncRequest } from './requests.js';
+export { DEFAULT_GROUP_LIMITS, MAX_GROUP_MEMBERS, MAX_OFFSET_METADATA_BYTES, MAX_PROTOCOL_METADATA_BYTES, REBALANCE_TIMEOUT_MS, SESSION_TIMEOUT_MS } from './requests.js';
+export type { CommitRequest, CoordinatorHost, GroupLimits, JoinRequest, OffsetAnswer, ResetRequest, SyncRequest } from './requests.js';
 
 const TICK_MS = 100;
 
@@ -31,9 +31,22 @@ export class GroupCoordinator {
 
   constructor(
     private readonly host: CoordinatorHost,
-    private readonly options: { tickMs?: number } = {},
+    private readonly options: { tickMs?: number; limits?: Partial<GroupLimits> } = {},
   ) {
-    this.offsets = new OffsetStore(() => this.groups, host);
+    this.limits = { ...DEFAULT_GROUP_LIMITS, ...options.limits };
+    this.offsets = new OffsetStore(() => this.groups, host, (group) => this.checkRoomFor(group));
+  }
+
+  private readonly limits: GroupLimits;
+
+  /**
+   * Before anything creates a group (a join, a commit or a reset naming an unknown one): the
+   * coordinator holds at most limits.maxGroups, so a client inventing group names cannot fill the
+   * leader's memory (groups with committed offsets are kept until reset, as Kafka keeps them until
+   * offsets.retention.minutes, which YAK does not have yet). Groups read back at load are kept, however many.
+   */
+  private checkRoomFor(group: string): void {
+    if (!this.groups.has(group) && this.groups.size >= this.limits.maxGroups) throw tooManyGroups(group, this.limits.maxGroups);
   }
 
   // ---- leadership
@@ -112,7 +125,8 @@ export class GroupCoordinator {
     if (g && !g.supports(req.protocols, req.memberId || undefined)) {
       throw inconsistentProtocol(req.group, `none of the protocols ${req.protocols.map((p) => p.name).join(', ')} is supported by every member`);
     }
-    if (req.memberId === '' && g && g.members.size >= MAX_GROUP_MEMBERS) throw invalidRequest(`group '${req.group}' has ${MAX_GROUP_MEMBERS} members already (the most a group may have)`);
+    if (req.memberId === '' && g && g.members.size >= this.limits.maxMembers) throw groupMaxSizeReached(req.group, this.limits.maxMembers);
+    this.checkRoomFor(req.group);
     if (g) {
       let held = 0;
       for (const m of g.members.values()) if (m.memberId !== req.memberId) held += memberMetadataBytes(m.protocols) + m.assignment.length;

@@ -18,5 +18,9 @@ export const metadataTooLarge = (bytes: number, limit: number) =>
   YakError.of('OFFSET_METADATA_TOO_LARGE', `offset metadata of ${bytes} bytes is over the limit of ${limit} bytes`);
 export const invalidCommitOffset = (topic: string, partition: number, offset: number, why: string) =>
   YakError.of('INVALID_COMMIT_OFFSET', `offset ${offset} of ${topic}/${partition}: ${why}`);
+export const groupMaxSizeReached = (group: string, limit: number) =>
+  YakError.of('GROUP_MAX_SIZE_REACHED', `group '${group}' has ${limit} members already, the most a group may have (--max-group-members)`, { limit });
+export const tooManyGroups = (group: string, limit: number) =>
+  YakError.of('TOO_MANY_GROUPS', `cannot create group '${group}': the coordinator holds ${limit} groups already, the most it may (--max-groups)`, { limit });
 export const loadInProgress = () =>
   YakError.of('COORDINATOR_LOAD_IN_PROGRESS', 'this leader is still reading the committed offsets and groups back; ask again in a moment', { retry_after_ms: 200 });

@@ -15,6 +15,8 @@ export class OffsetStore {
     /** The coordinator's groups now (the map is replaced when leadership changes). */
     private readonly groups: () => Map<string, Group>,
     private readonly host: CoordinatorHost,
+    /** Throws when a group that does not exist yet may not be created (the coordinator's --max-groups). */
+    private readonly checkRoomFor: (group: string) => void = () => undefined,
   ) {}
 
   async commit(req: CommitRequest): Promise<OffsetAnswer[]> {
@@ -38,6 +40,7 @@ export class OffsetStore {
       if (g.state === 'CompletingRebalance') throw rebalanceInProgress(g.id);
       member.deadline = this.host.now() + member.sessionTimeoutMs;
     }
+    this.checkRoomFor(req.group);
     const now = this.host.now();
     const fresh = req.offsets.filter((asked) => (g?.offsets.get(offsetKey(asked.topic, asked.partition))?.offset ?? -1) < asked.offset);
     const records = fresh.map((asked) => offsetRecord({ group: req.group, topic: asked.topic, partition: asked.partition, offset: asked.offset, metadata: asked.metadata ?? '', commit_timestamp: now }));
@@ -79,6 +82,7 @@ export class OffsetStore {
     const g = this.groups().get(req.group);
     if (g && g.members.size > 0) throw nonEmptyGroup(req.group, g.members.size);
     if (req.dryRun) return answers;
+    this.checkRoomFor(req.group);
     const now = this.host.now();
     await this.host.append(answers.map((a) => offsetRecord({ group: req.group, topic: a.topic, partition: a.partition, offset: a.committed_offset, metadata: '', commit_timestamp: now, reset: true })));
     let live = this.groups().get(req.group);

@@ -1,3 +1,4 @@
+import type { CompactionRule } from '../log/compaction.js';
 import type { Group, Member, Protocol } from './group.js';
 import { offsetKey } from './group.js';
 
@@ -142,3 +143,33 @@ export class GroupRebuilder {
     g.state = g.members.size > 0 ? 'Stable' : 'Empty';
   }
 }
+
+/** What compaction needs to know of an offsets-topic record to pick the one standing for its key. */
+type OffsetsSummary = { kind: 'offset'; offset: number; reset: boolean } | { kind: 'group'; generation: number } | { kind: 'other' };
+
+/**
+ * Compaction of the offsets topic (log/compaction.ts) keeps, per key, the record a rebuild would
+ * end up with — not simply the latest: a rebuild keeps the largest committed offset unless a reset
+ * came after (two commits racing to the log can land in either order), and the highest generation
+ * of a group (the latest of equals). Folding the kept record alone gives the same state as folding
+ * them all, so the coordinator loaded after compaction holds what it held before.
+ */
+export const OFFSETS_COMPACTION_RULE: CompactionRule<OffsetsSummary> = {
+  summarize(payload) {
+    try {
+      const r = JSON.parse(payload) as Partial<OffsetRecord> & Partial<GroupRecord>;
+      if (r?.type === 'offset' && Number.isSafeInteger(r.offset)) return { kind: 'offset', offset: r.offset!, reset: r.reset === true };
+      if (r?.type === 'group' && Number.isSafeInteger(r.generation)) return { kind: 'group', generation: r.generation! };
+    } catch {
+      // not ours: the latest such record stays
+    }
+    return { kind: 'other' };
+  },
+  replaces(kept, next) {
+    if (kept.kind === 'offset' && next.kind === 'offset') return next.reset || next.offset > kept.offset;
+    if (kept.kind === 'group' && next.kind === 'group') return next.generation >= kept.generation;
+    // A record the rebuild skips never stands for the key in place of one it applies.
+    if (next.kind === 'other') return kept.kind === 'other';
+    return true;
+  },
+};

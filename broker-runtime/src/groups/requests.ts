@@ -7,7 +7,16 @@ import type { StoredRecord } from './offsets-log.js';
 
 /** Kafka's offset.metadata.max.bytes. */
 export const MAX_OFFSET_METADATA_BYTES = 4096;
+/** The default of --max-group-members (Kafka's group.max.size is unlimited by default; a bound is safer). */
 export const MAX_GROUP_MEMBERS = 1000;
+
+/** How much the coordinator holds at most (--max-groups, --max-group-members). */
+export interface GroupLimits {
+  maxGroups: number;
+  maxMembers: number;
+}
+
+export const DEFAULT_GROUP_LIMITS: GroupLimits = { maxGroups: 10_000, maxMembers: MAX_GROUP_MEMBERS };
 export const MAX_PROTOCOL_METADATA_BYTES = 64 * 1024;
 /**
  * A group's members' protocol metadata and assignments together. Its generation is written to the

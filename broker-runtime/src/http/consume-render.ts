@@ -41,7 +41,9 @@ export function renderEncodedConsume(result: EncodedConsumeResult): Buffer {
   let first = true;
   let count = 0;
   let payloadBytes = 0;
-  let next = result.offset;
+  // Compacted topics have gaps in their offsets: with no record read below the high-water mark
+  // (only gaps lay there), the next offset is the high-water mark; else it follows the last record read.
+  let next = Math.max(result.offset, result.high_watermark);
   for (const chunk of result.records) {
     for (let pos = 0; pos < chunk.length; ) {
       const size = recordSizeAt(chunk, pos);

@@ -8,7 +8,7 @@ import {
   LENGTH_FIELD_BYTES,
   entryCountAt,
   entryEndOffsetAt,
-  isCompressedAt,
+  isMultiEntryAt,
   recordOffsetAt,
   recordSizeAt,
   scanRecords,
@@ -57,7 +57,7 @@ export interface SegmentRead {
   /** Offset of the first entry (<= the offset asked for), and one past the last entry's last offset. */
   firstOffset: number;
   nextOffset: number;
-  /** Some entry is a compressed batch (readers that decode records must expand them). */
+  /** Some entry is a compressed batch or a compaction gap (readers that decode records must expand them). */
   compressed: boolean;
   /** Byte position of the entry holding the offset asked for (the segment's size if it is not in the segment). */
   position: number;
@@ -302,7 +302,7 @@ export class LogSegment {
       // Skip entries wholly below `offset` (a plain record's offset is below it; a batch ends at or below it).
       while (size > 0) {
         const o = recordOffsetAt(chunk, at);
-        if (o >= offset || (isCompressedAt(chunk, at) && entryEndOffsetAt(chunk, at, size) > offset)) break;
+        if (o >= offset || (isMultiEntryAt(chunk, at) && entryEndOffsetAt(chunk, at, size) > offset)) break;
         at += size;
         size = recordSizeAt(chunk, at);
       }
@@ -326,8 +326,8 @@ export class LogSegment {
         const o = recordOffsetAt(chunk, end);
         if (o >= endOffset) break;
         if (end - at + s > maxBytes && !(atLeastOne && entries === 0)) break;
-        // Plain records (the common case) cover one offset; only a batch's header is read further.
-        if (isCompressedAt(chunk, end)) {
+        // Plain records (the common case) cover one offset; only a batch's or a gap's header is read further.
+        if (isMultiEntryAt(chunk, end)) {
           compressed = true;
           next = o + Math.max(1, entryCountAt(chunk, end, s));
         } else {
@@ -444,6 +444,21 @@ export class LogSegment {
 
   async close(): Promise<void> {
     await this.closeHandle();
+  }
+
+  /**
+   * Stop using this segment object without touching the files: its file was replaced by a
+   * compacted one under the same name (log/compaction.ts). Readers still holding it finish on the
+   * old file (its handle stays open for them, as for a deleted segment); then the handle closes.
+   */
+  async retire(): Promise<void> {
+    this.deleted = true;
+    if (this.readers > 0 && !this.heldForReaders && !this.handleClosed) {
+      await this.file.acquire();
+      if (this.readers > 0) this.heldForReaders = true;
+      else this.file.release();
+    }
+    if (this.readers === 0) await this.closeHandle();
   }
 
   /** Walk every record from the start of the file, in chunks, until one is not valid. */

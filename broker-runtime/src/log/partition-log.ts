@@ -1,4 +1,4 @@
-import { mkdir, readdir, unlink } from 'node:fs/promises';
+import { mkdir, open as openFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TEMP_SUFFIX, fsyncDir } from './atomic-file.js';
 import { readHighWatermark, writeHighWatermark } from './high-watermark.js';
@@ -6,15 +6,16 @@ import { FileHandleCache } from './file-handle-cache.js';
 import { EPOCH_CHECKPOINT_FILE, LeaderEpochCache, reconcileEpochCache } from './leader-epoch-cache.js';
 import { LogSegment, parseSegmentFileName, segmentFileName, type RecoveredSegment } from './log-segment.js';
 import { checkIntegrity, type IntegrityResult } from './integrity.js';
+import { collectKeepers, compactSegment, indexFor, onlyGaps, type CompactionRule, type Keeper } from './compaction.js';
 import { logStartAtOpen, readLogStart, segmentsBelowLogStart, writeLogStart } from './log-start.js';
 import { findLostRecords, readEndEvidence, removeOrphanIndexes, type KnownCheckpoints } from './lost-records.js';
 import { segmentsToDelete, type RetentionDecision, type RetentionPolicy, type SegmentSummary } from './retention.js';
 import { largestTimestamp } from './segment-timestamps.js';
-import { decodeRecords, encodeCompressedBatch, encodeRecords, expandEntries, validateBatch } from './record-codec.js';
+import { decodeRecords, encodeCompressedBatch, encodeGap, encodeRecords, entryCountAt, expandEntries, isGapAt, recordEpochAt, recordSizeAt, validateBatch } from './record-codec.js';
 import { codecByName, type SupportedCodec } from './compression/codecs.js';
 import { classifyStorageError, isStorageError } from './storage-error.js';
 import { UncleanMarker } from './unclean-marker.js';
-import type { EpochEntry, LogOptions, PartitionLog, RawBatch, RecordInput, RecoveryReport, StoredRecord } from './types.js';
+import type { CompactionOptions, CompactionReport, EpochEntry, LogOptions, PartitionLog, RawBatch, RecordInput, RecoveryReport, StoredRecord } from './types.js';
 import { WriteQueue, type PendingAppend } from './write-queue.js';
 
 /** Appends queued behind a write are written together up to about this many bytes (or segmentBytes, if smaller). */
@@ -59,6 +60,9 @@ export class FilePartitionLog implements PartitionLog {
   /** Largest record timestamp of closed segments, computed once each (time retention). */
   private readonly largestTimestamps = new Map<LogSegment, number>();
   private readonly files: FileHandleCache;
+  /** End offset of the closed segments the last compaction looked at (it runs again only once more closed). */
+  private compactedUpTo = -1;
+  private compacting = false;
 
   constructor(
     readonly topic: string,
@@ -172,6 +176,14 @@ export class FilePartitionLog implements PartitionLog {
         // does not, the follower refuses the bytes: their first offset is not its log end).
         const r = await segment.readRecords(from, leo, maxBytes, true);
         if (r.entries === 0) return { bytes: Buffer.alloc(0), baseOffset: from, nextOffset: from, count: 0 };
+        if (r.firstOffset < from && isGapAt(r.bytes, 0)) {
+          // A gap this replica's compaction made across the follower's log end (replicas compact
+          // independently): ship the rest of it, from `from`, as a gap of its own.
+          const size = recordSizeAt(r.bytes, 0);
+          const gapEnd = r.firstOffset + entryCountAt(r.bytes, 0, size);
+          const rest = encodeGap(from, gapEnd - from, recordEpochAt(r.bytes, 0), r.bytes.readDoubleBE(20));
+          return { bytes: Buffer.concat([rest, r.bytes.subarray(size)]), baseOffset: from, nextOffset: r.nextOffset, count: r.nextOffset - from };
+        }
         return { bytes: r.bytes, baseOffset: r.firstOffset, nextOffset: r.nextOffset, count: r.nextOffset - r.firstOffset };
       } finally {
         segment.release();
@@ -276,6 +288,126 @@ export class FilePartitionLog implements PartitionLog {
       this.log(`retention: deleted ${doomed.length} segment(s) below offset ${decision.logStartOffset} (${decision.reasons.join('; ')}); the log starts at ${decision.logStartOffset}`);
       return decision;
     });
+  }
+
+  async compact(rule: CompactionRule, options: CompactionOptions): Promise<CompactionReport> {
+    const none: CompactionReport = { segments: 0, removed: 0, bytesBefore: 0, bytesAfter: 0, logStartOffset: this.logStart };
+    // One pass at a time: two would write the same temp files.
+    if (this.compacting) return none;
+    this.compacting = true;
+    try {
+      return await this.compactOnce(rule, options, none);
+    } finally {
+      this.compacting = false;
+    }
+  }
+
+  private async compactOnce(rule: CompactionRule, options: CompactionOptions, none: CompactionReport): Promise<CompactionReport> {
+    // Closed segments wholly below the high-water mark, as they are now (the swap checks they still are).
+    const all = [...this.segments];
+    const hwm = this.hwm;
+    const candidates: { segment: LogSegment; endOffset: number }[] = [];
+    for (let i = 0; i + 1 < all.length; i++) {
+      const endOffset = all[i + 1]!.baseOffset;
+      if (endOffset > hwm) break;
+      candidates.push({ segment: all[i]!, endOffset });
+    }
+    const last = candidates[candidates.length - 1];
+    // Nothing closed since the last pass: the same input gives the same output.
+    if (!last || (last.endOffset === this.compactedUpTo && options.force !== true)) return none;
+    const step = options.step ?? (() => undefined);
+
+    // Pass 1: the record standing for each key, over every candidate (one segment in memory at a time).
+    const keepers = new Map<string, Keeper>();
+    for (const c of candidates) collectKeepers(await this.readWhole(c.segment), keepers, rule);
+
+    // Pass 2: each segment's new contents, written beside it as temp files (removed at open if we stop here).
+    const durable = this.options.fsync !== 'never';
+    const plans: { segment: LogSegment; endOffset: number; logTemp: string; indexTemp: string; gapsOnly: boolean; bytes: number }[] = [];
+    let removed = 0;
+    let bytesBefore = 0;
+    let bytesAfter = 0;
+    try {
+      for (const c of candidates) {
+        const out = compactSegment(await this.readWhole(c.segment), keepers, options.nowMs, options.deleteRetentionMs);
+        if (!out) continue;
+        const logTemp = c.segment.logPath + COMPACT_SUFFIX + TEMP_SUFFIX;
+        const indexTemp = c.segment.index.path + COMPACT_SUFFIX + TEMP_SUFFIX;
+        plans.push({ segment: c.segment, endOffset: c.endOffset, logTemp, indexTemp, gapsOnly: onlyGaps(out.chunks), bytes: out.bytes });
+        const handle = await openFile(logTemp, 'w');
+        try {
+          await handle.writev(out.chunks);
+          if (durable) await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        await indexFor(indexTemp, c.segment.baseOffset, this.options.indexIntervalBytes, out.chunks).write(durable);
+        await step('temp-written');
+        removed += out.removed;
+        bytesBefore += c.segment.size;
+        bytesAfter += out.bytes;
+      }
+    } catch (err) {
+      for (const p of plans) await removeTemps(p.logTemp, p.indexTemp);
+      throw err;
+    }
+    if (plans.length === 0) {
+      this.compactedUpTo = last.endOffset;
+      return none;
+    }
+
+    return this.queue.task(async () => {
+      const live = plans.filter((p) => this.segments.indexOf(p.segment) >= 0 && this.segments.indexOf(p.segment) < this.segments.length - 1);
+      for (const p of plans) if (!live.includes(p)) await removeTemps(p.logTemp, p.indexTemp);
+      if (live.length === 0) return none;
+      // The swap, per segment: the old index goes first (a missing index is rebuilt from the data at
+      // open, while an old index beside new data could point at the wrong bytes), then the data is
+      // renamed over the old (atomic: a crash leaves the old or the new file, each whole), then the index.
+      this.generation++;
+      try {
+        for (const p of live) {
+          await unlink(p.segment.index.path).catch(ignoreMissing);
+          await step('index-removed');
+          await rename(p.logTemp, p.segment.logPath);
+          await step('log-renamed');
+          await rename(p.indexTemp, p.segment.index.path);
+          await step('index-renamed');
+        }
+        if (durable) await fsyncDir(this.dir);
+        await step('dir-synced');
+        for (const p of live) {
+          const i = this.segments.indexOf(p.segment);
+          const opened = await LogSegment.openClosed(this.dir, p.segment.baseOffset, p.endOffset, this.options.indexIntervalBytes, this.files, this.log);
+          this.segments[i] = opened.segment;
+          this.unflushed.delete(p.segment);
+          this.largestTimestamps.delete(p.segment);
+          await p.segment.retire();
+        }
+      } catch (err) {
+        // The files are each whole (old or new), but this object may no longer match them: reopening does.
+        this.failure = new Error(`compaction's swap of segment files failed halfway (reopen the log): ${errorText(err)}`);
+        throw err;
+      } finally {
+        this.generation++;
+      }
+      this.compactedUpTo = last.endOffset;
+      // Segments left holding only gaps at the front of the log hold nothing to read: the log starts after them.
+      let front = 0;
+      while (front + 1 < this.segments.length && live.some((p) => p.gapsOnly && p.segment.baseOffset === this.segments[front]!.baseOffset)) front++;
+      if (front > 0) await this.deleteFront(front, this.segments[front]!.baseOffset);
+      this.log(`compaction: ${live.length} segment(s) rewritten, ${removed} superseded record(s) removed, ${bytesBefore} -> ${bytesAfter} bytes${front > 0 ? `; the log now starts at ${this.logStart}` : ''}`);
+      return { segments: live.length, removed, bytesBefore, bytesAfter, logStartOffset: this.logStart };
+    });
+  }
+
+  /** A closed segment's bytes, whole. */
+  private async readWhole(segment: LogSegment): Promise<Buffer> {
+    segment.retain();
+    try {
+      return await segment.readAt(0, segment.size);
+    } finally {
+      segment.release();
+    }
   }
 
   advanceLogStart(offset: number): Promise<void> {
@@ -596,6 +728,17 @@ export class FilePartitionLog implements PartitionLog {
     await writeHighWatermark(this.dir, hwm, durable);
     this.checkpointedHwm = hwm;
   }
+}
+
+/** Compaction's temp files: `<base>.log.compact.tmp`, `<base>.index.compact.tmp` (open() deletes any *.tmp). */
+const COMPACT_SUFFIX = '.compact';
+
+async function removeTemps(...paths: string[]): Promise<void> {
+  for (const p of paths) await unlink(p).catch(() => undefined);
+}
+
+function ignoreMissing(err: unknown): void {
+  if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
 }
 
 /** Rough encoded size of records (string lengths, not UTF-8 bytes), to bound a write group. */

@@ -336,9 +336,17 @@ export function isCompressedAt(buf: Buffer, pos: number): boolean {
   return buf.readInt32BE(pos + KEY_LENGTH_AT) === COMPRESSED_KEY_LENGTH;
 }
 
-/** Records the whole entry at `pos` of `size` bytes covers: 1 for a plain record, a batch's count, 0 for an impossible batch header. */
+/** Whether the entry at `pos` covers more than its own offset: a compressed batch or a compaction gap (readers that decode records must expand it: expandEntries). */
+export function isMultiEntryAt(buf: Buffer, pos: number): boolean {
+  const k = buf.readInt32BE(pos + KEY_LENGTH_AT);
+  return k === COMPRESSED_KEY_LENGTH || k === GAP_KEY_LENGTH;
+}
+
+/** Records the whole entry at `pos` of `size` bytes covers: 1 for a plain record, a batch's or a gap's count, 0 for an impossible header. */
 export function entryCountAt(buf: Buffer, pos: number, size: number): number {
-  if (buf.readInt32BE(pos + KEY_LENGTH_AT) !== COMPRESSED_KEY_LENGTH) return 1;
+  const keyLength = buf.readInt32BE(pos + KEY_LENGTH_AT);
+  if (keyLength === GAP_KEY_LENGTH) return gapCountAt(buf, pos, size);
+  if (keyLength !== COMPRESSED_KEY_LENGTH) return 1;
   if (size < LENGTH_FIELD_BYTES + MIN_BATCH_LENGTH) return 0;
   const count = buf.readUInt32BE(pos + COUNT_AT);
   const plainBytes = buf.readUInt32BE(pos + PLAIN_BYTES_AT);
@@ -437,7 +445,7 @@ export function expandEntries(entries: Buffer, from: number, upTo: number, maxRe
     if (size < 0) throw new InvalidBatchError(`stored entries: ${size === -1 ? 'a partial entry' : 'an impossible length'} at byte ${pos}`);
     const offset = recordOffsetAt(entries, pos);
     if (offset >= upTo) break;
-    if (!isCompressedAt(entries, pos)) {
+    if (!isMultiEntryAt(entries, pos)) {
       if (offset >= from) {
         if (runStart < 0) runStart = pos;
         count++;
@@ -448,6 +456,10 @@ export function expandEntries(entries: Buffer, from: number, upTo: number, maxRe
       continue;
     }
     closeRun();
+    if (isGapAt(entries, pos)) {
+      pos += size; // offsets compaction removed: nothing to read
+      continue;
+    }
     const plain = decompressEntryAt(entries, pos, size);
     let start = -1;
     let end = 0;
@@ -467,4 +479,50 @@ export function expandEntries(entries: Buffer, from: number, upTo: number, maxRe
   }
   closeRun();
   return { buffers, count };
+}
+
+// ---- compaction gaps
+
+/**
+ * A compaction gap is one log entry standing for records that log compaction removed (log/compaction.ts),
+ * so every offset of a segment stays covered and offsets keep their numbers:
+ *
+ *   u32 length (32) | u32 crc | u64 baseOffset | u32 epoch | f64 timestamp | i32 -3 | u32 count
+ *
+ * It covers offsets [baseOffset, baseOffset + count), all written by `epoch` (a gap never spans an
+ * epoch change, so the epochs a scan finds are the ones the removed records had). Readers skip it;
+ * replication ships it like any entry, so a follower's offsets run on as the leader's do.
+ */
+export const GAP_KEY_LENGTH = -3;
+const GAP_COUNT_AT = KEY_AT;
+const GAP_LENGTH = MIN_RECORD_LENGTH;
+/** Bytes of one gap entry, length field included. */
+export const GAP_ENTRY_BYTES = LENGTH_FIELD_BYTES + GAP_LENGTH;
+
+/** Whether the entry at `pos` is a compaction gap. */
+export function isGapAt(buf: Buffer, pos: number): boolean {
+  return buf.readInt32BE(pos + KEY_LENGTH_AT) === GAP_KEY_LENGTH;
+}
+
+function gapCountAt(buf: Buffer, pos: number, size: number): number {
+  if (size !== GAP_ENTRY_BYTES) return 0;
+  const count = buf.readUInt32BE(pos + GAP_COUNT_AT);
+  return count >= 1 ? count : 0;
+}
+
+/** The gap entry for offsets [baseOffset, baseOffset + count), written by `epoch`; `timestamp` is the newest removed record's. */
+export function encodeGap(baseOffset: number, count: number, epoch: number, timestamp: number): Buffer {
+  if (!Number.isSafeInteger(baseOffset) || baseOffset < 0) throw new RangeError(`invalid base offset ${baseOffset}`);
+  if (!Number.isInteger(count) || count < 1 || count > 0xffffffff) throw new RangeError(`invalid gap length ${count}`);
+  if (!Number.isInteger(epoch) || epoch < 0 || epoch > MAX_EPOCH) throw new RangeError(`invalid leader epoch ${epoch}`);
+  const buf = Buffer.allocUnsafe(GAP_ENTRY_BYTES);
+  buf.writeUInt32BE(GAP_LENGTH, 0);
+  buf.writeUInt32BE(Math.floor(baseOffset / TWO_POW_32), OFFSET_AT);
+  buf.writeUInt32BE(baseOffset >>> 0, OFFSET_AT + 4);
+  buf.writeUInt32BE(epoch, EPOCH_AT);
+  buf.writeDoubleBE(timestamp, TIMESTAMP_AT);
+  buf.writeInt32BE(GAP_KEY_LENGTH, KEY_LENGTH_AT);
+  buf.writeUInt32BE(count, GAP_COUNT_AT);
+  buf.writeUInt32BE(crc32(buf.subarray(LENGTH_FIELD_BYTES + CRC_FIELD)), LENGTH_FIELD_BYTES);
+  return buf;
 }

@@ -19,9 +19,22 @@ export interface TopicConfig {
    * on every produce and every high-water-mark decision.
    */
   'min.insync.replicas'?: number;
+  /**
+   * What happens to old records (Kafka's names): `delete` (the default) = retention deletes old
+   * segments; `compact` = log compaction keeps the latest record per key and retention does not
+   * apply; `compact,delete` = both. __consumer_offsets is always `compact`.
+   */
+  'cleanup.policy'?: CleanupPolicy;
+  /** In a compacted topic, how long a tombstone (a record whose payload is JSON null) stays before compaction drops it. */
+  'delete.retention.ms'?: number;
 }
 
-export const TOPIC_CONFIG_KEYS = ['retention.ms', 'retention.bytes', 'compression.type', 'min.insync.replicas'] as const;
+export const CLEANUP_POLICIES = ['delete', 'compact', 'compact,delete'] as const;
+export type CleanupPolicy = (typeof CLEANUP_POLICIES)[number];
+/** Kafka's default delete.retention.ms: one day. */
+export const DEFAULT_DELETE_RETENTION_MS = 86_400_000;
+
+export const TOPIC_CONFIG_KEYS = ['retention.ms', 'retention.bytes', 'compression.type', 'min.insync.replicas', 'cleanup.policy', 'delete.retention.ms'] as const;
 export type TopicConfigKey = (typeof TOPIC_CONFIG_KEYS)[number];
 
 /** The broker's defaults for every key (its flags). */
@@ -36,6 +49,14 @@ function checkValue(key: TopicConfigKey, value: unknown): string | undefined {
   if (key === 'compression.type') {
     if (typeof value === 'string' && (COMPRESSION_TYPES as readonly string[]).includes(value)) return undefined;
     return `compression.type must be one of ${COMPRESSION_TYPES.join(', ')}, got ${JSON.stringify(value)?.slice(0, 80)}`;
+  }
+  if (key === 'cleanup.policy') {
+    if (typeof value === 'string' && (CLEANUP_POLICIES as readonly string[]).includes(value)) return undefined;
+    return `cleanup.policy must be one of ${CLEANUP_POLICIES.join(', ')}, got ${JSON.stringify(value)?.slice(0, 80)}`;
+  }
+  if (key === 'delete.retention.ms') {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) return `${key} must be an integer >= 0, got ${JSON.stringify(value)}`;
+    return undefined;
   }
   if (key === 'min.insync.replicas') {
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) return `${key} must be an integer >= 1 (the leader counts), got ${JSON.stringify(value)}`;
@@ -97,6 +118,16 @@ export function minInsyncReplicas(defaultMin: number, config: TopicConfig | unde
   return config?.['min.insync.replicas'] ?? defaultMin;
 }
 
+/** Whether retention applies to the topic (cleanup.policy includes delete). */
+export function deletes(config: TopicConfig | undefined): boolean {
+  return (config?.['cleanup.policy'] ?? 'delete') !== 'compact';
+}
+
+/** Whether log compaction applies to the topic (cleanup.policy includes compact). */
+export function compacts(config: TopicConfig | undefined): boolean {
+  return (config?.['cleanup.policy'] ?? 'delete').startsWith('compact');
+}
+
 /** The effective config as Kafka's names show it (-1 = unlimited). */
 export function effectiveConfig(defaults: TopicDefaults, config: TopicConfig | undefined): Required<TopicConfig> {
   const p = retentionPolicy(defaults, config);
@@ -105,5 +136,7 @@ export function effectiveConfig(defaults: TopicDefaults, config: TopicConfig | u
     'retention.bytes': p.retentionBytes ?? -1,
     'compression.type': config?.['compression.type'] ?? 'producer',
     'min.insync.replicas': minInsyncReplicas(defaults.minInsync, config),
+    'cleanup.policy': config?.['cleanup.policy'] ?? 'delete',
+    'delete.retention.ms': config?.['delete.retention.ms'] ?? DEFAULT_DELETE_RETENTION_MS,
   };
 }

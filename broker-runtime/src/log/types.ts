@@ -3,6 +3,7 @@ import type { FileHandleCache } from './file-handle-cache.js';
 import type { StorageError } from './storage-error.js';
 import type { RetentionDecision, RetentionPolicy } from './retention.js';
 import type { TopicConfig } from './topic-config.js';
+import type { CompactionRule } from './compaction.js';
 
 /**
  * The storage contract. Everything above log/ (replication, HTTP) talks to a partition's log only
@@ -137,6 +138,13 @@ export interface PartitionLog {
   /** Leader: delete the oldest whole segments `policy` lets go (log/retention.ts); checkpoints the new log start first. */
   applyRetention(policy: RetentionPolicy, nowMs: number): Promise<RetentionDecision>;
   /**
+   * Any replica (each compacts its own copy, as in Kafka): rewrite the closed segments wholly below
+   * the high-water mark keeping, per key, the record `rule` says stands for it (log/compaction.ts).
+   * Offsets keep their numbers; removed runs become gap entries that readers skip. Segments left
+   * holding only gaps at the front are deleted (the log start moves past them).
+   */
+  compact(rule: CompactionRule, options: CompactionOptions): Promise<CompactionReport>;
+  /**
    * Follower: the leader's log start is `offset`: raise ours to it (never past our high-water mark)
    * and delete the whole segments below it, never the active one.
    */
@@ -162,6 +170,26 @@ export interface PartitionLog {
   /** fsync whatever is written but not yet durable; also checkpoints the HWM. */
   flush(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface CompactionOptions {
+  nowMs: number;
+  /** A tombstone (payload `null`) that stands for its key is dropped once older than this (Kafka's delete.retention.ms). */
+  deleteRetentionMs: number;
+  /** Run even if no segment closed since the last run. */
+  force?: boolean;
+  /** Tests: called after each step of the file swap (throw to stop there, as a crash would). */
+  step?: (name: 'temp-written' | 'index-removed' | 'log-renamed' | 'index-renamed' | 'dir-synced') => void | Promise<void>;
+}
+
+export interface CompactionReport {
+  /** Segments rewritten. */
+  segments: number;
+  /** Records removed (superseded, or expired tombstones). */
+  removed: number;
+  bytesBefore: number;
+  bytesAfter: number;
+  logStartOffset: number;
 }
 
 export interface TopicInfo {

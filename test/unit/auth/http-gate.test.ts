@@ -34,8 +34,8 @@ describe('the HTTP layer behind an auth file', () => {
     );
     stub = stubService({
       topics: () => [
-        { name: 'orders', partitions: [], config: { 'retention.ms': 1, 'retention.bytes': -1, 'compression.type': 'producer', 'min.insync.replicas': 1 } },
-        { name: 'payroll', partitions: [], config: { 'retention.ms': 1, 'retention.bytes': -1, 'compression.type': 'producer', 'min.insync.replicas': 1 } },
+        { name: 'orders', partitions: [], config: { 'retention.ms': 1, 'retention.bytes': -1, 'compression.type': 'producer', 'min.insync.replicas': 1, 'cleanup.policy': 'delete', 'delete.retention.ms': 86_400_000 } },
+        { name: 'payroll', partitions: [], config: { 'retention.ms': 1, 'retention.bytes': -1, 'compression.type': 'producer', 'min.insync.replicas': 1, 'cleanup.policy': 'delete', 'delete.retention.ms': 86_400_000 } },
       ],
       leader: () => ({ leader: { id: 'b1', url: base }, epoch: 7 }),
     });

@@ -110,7 +110,7 @@ describe('HTTP routes', () => {
     assert.deepEqual((await request(`${server.base}/topics`)).json, { topics: stub.service.topics() });
     const created = await request(`${server.base}/topics`, { method: 'POST', body: JSON.stringify({ name: 'new.topic-1', partitions: 6 }) });
     assert.equal(created.status, 201);
-    assert.deepEqual(created.json, { name: 'new.topic-1', partitions: 6, config: { 'retention.ms': 604_800_000, 'retention.bytes': -1, 'compression.type': 'producer', 'min.insync.replicas': 1 } });
+    assert.deepEqual(created.json, { name: 'new.topic-1', partitions: 6, config: { 'retention.ms': 604_800_000, 'retention.bytes': -1, 'compression.type': 'producer', 'min.insync.replicas': 1, 'cleanup.policy': 'delete', 'delete.retention.ms': 86_400_000 } });
     assert.deepEqual(stub.calls.findLast((c) => c.method === 'createTopic'), { method: 'createTopic', args: ['new.topic-1', 6, undefined] });
     await request(`${server.base}/topics`, { method: 'POST', body: JSON.stringify({ name: 'short', partitions: 1, config: { 'retention.ms': 60000 } }) });
     assert.deepEqual(stub.calls.findLast((c) => c.method === 'createTopic'), { method: 'createTopic', args: ['short', 1, { 'retention.ms': 60000 }] });
@@ -125,7 +125,7 @@ describe('HTTP routes', () => {
     assert.equal(changed.status, 200);
     assert.deepEqual(lastCall(), { method: 'setTopicConfig', args: ['orders', { 'retention.ms': 1000, 'retention.bytes': null }] });
     const before = stub.calls.length;
-    for (const body of [{ config: { 'cleanup.policy': 'compact' } }, { config: { 'retention.ms': -2 } }, { config: { 'retention.bytes': 'big' } }, { config: [] }, {}, { config: {}, extra: 1 }]) {
+    for (const body of [{ config: { 'cleanup.policy': 'compact-all' } }, { config: { 'segment.ms': 1 } }, { config: { 'retention.ms': -2 } }, { config: { 'retention.bytes': 'big' } }, { config: [] }, {}, { config: {}, extra: 1 }]) {
       const res = await request(`${server.base}/topics/orders/config`, { method: 'POST', body: JSON.stringify(body) });
       assert.equal(res.status, 400, JSON.stringify(body));
       assert.equal(res.json['error'], 'INVALID_REQUEST');

@@ -22,11 +22,11 @@ export function stubService(overrides: Partial<BrokerService> = {}): StubBroker 
       const last = records.at(-1);
       return { topic, partition, records, next_offset: last ? last.offset + 1 : offset, high_watermark: stored.length };
     },
-    topics: () => [{ name: 'orders', partitions: [{ partition: 0, high_watermark: 3, log_end_offset: 3, log_start_offset: 0 }], config: { 'retention.ms': 604_800_000, 'retention.bytes': -1, 'compression.type': 'producer', 'min.insync.replicas': 1 } }],
+    topics: () => [{ name: 'orders', partitions: [{ partition: 0, high_watermark: 3, log_end_offset: 3, log_start_offset: 0 }], config: { 'retention.ms': 604_800_000, 'retention.bytes': -1, 'compression.type': 'producer', 'min.insync.replicas': 1, 'cleanup.policy': 'delete', 'delete.retention.ms': 86_400_000 } }],
     async createTopic() {},
-    topicConfig: (name: string) => ({ name, config: { 'retention.ms': 604_800_000, 'retention.bytes': -1, 'compression.type': 'producer', 'min.insync.replicas': 1 }, overrides: {} }),
+    topicConfig: (name: string) => ({ name, config: { 'retention.ms': 604_800_000, 'retention.bytes': -1, 'compression.type': 'producer', 'min.insync.replicas': 1, 'cleanup.policy': 'delete', 'delete.retention.ms': 86_400_000 }, overrides: {} }),
     async setTopicConfig(name: string) {
-      return { name, config: { 'retention.ms': 1000, 'retention.bytes': -1, 'compression.type': 'producer', 'min.insync.replicas': 1 }, overrides: { 'retention.ms': 1000 } };
+      return { name, config: { 'retention.ms': 1000, 'retention.bytes': -1, 'compression.type': 'producer', 'min.insync.replicas': 1, 'cleanup.policy': 'delete', 'delete.retention.ms': 86_400_000 }, overrides: { 'retention.ms': 1000 } };
     },
     leader: () => ({ leader: { id: 'b1', url: 'http://127.0.0.1:5001' }, epoch: 7 }),
     async cluster() {

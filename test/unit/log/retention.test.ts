@@ -65,7 +65,10 @@ describe('topic config', () => {
 
   it('accepts Kafka names with integers >= -1 and refuses unknown keys and bad values', () => {
     assert.deepEqual(checkTopicConfig({ 'retention.ms': 1000, 'retention.bytes': -1 }), { 'retention.ms': 1000, 'retention.bytes': -1 });
-    assert.match(checkTopicConfig({ 'cleanup.policy': 'compact' }) as string, /unknown config key/);
+    assert.match(checkTopicConfig({ 'segment.ms': 1 }) as string, /unknown config key/);
+    assert.deepEqual(checkTopicConfig({ 'cleanup.policy': 'compact', 'delete.retention.ms': 0 }), { 'cleanup.policy': 'compact', 'delete.retention.ms': 0 });
+    assert.match(checkTopicConfig({ 'cleanup.policy': 'compact-all' }) as string, /cleanup.policy must be one of delete, compact, compact,delete/);
+    assert.match(checkTopicConfig({ 'delete.retention.ms': -1 }) as string, /integer >= 0/);
     assert.match(checkTopicConfig({ 'retention.ms': -2 }) as string, /integer >= -1/);
     assert.match(checkTopicConfig({ 'retention.ms': 1.5 }) as string, /integer >= -1/);
     assert.match(checkTopicConfig({ 'retention.bytes': '100' }) as string, /integer >= -1/);
@@ -80,7 +83,7 @@ describe('topic config', () => {
   it('overrides win over the broker defaults; -1 is unlimited', () => {
     assert.deepEqual(retentionPolicy(defaults, undefined), { retentionMs: defaults.retentionMs, retentionBytes: defaults.retentionBytes });
     assert.deepEqual(retentionPolicy(defaults, { 'retention.ms': -1, 'retention.bytes': 4096 }), { retentionMs: null, retentionBytes: 4096 });
-    assert.deepEqual(effectiveConfig(defaults, {}), { 'retention.ms': 168 * HOUR, 'retention.bytes': -1, 'compression.type': 'producer', 'min.insync.replicas': 1 });
+    assert.deepEqual(effectiveConfig(defaults, {}), { 'retention.ms': 168 * HOUR, 'retention.bytes': -1, 'compression.type': 'producer', 'min.insync.replicas': 1, 'cleanup.policy': 'delete', 'delete.retention.ms': 86_400_000 });
     assert.deepEqual(effectiveConfig(defaults, { 'compression.type': 'gzip' })['compression.type'], 'gzip');
   });
 

@@ -1,7 +1,7 @@
 import type { PartitionLog } from '../../log/types.js';
 import { chargeQuota, denied, type RequestContext } from '../context.js';
 import { KAFKA_ERRORS, KafkaError, kafkaCodeOf } from '../protocol/error-codes.js';
-import { encodeBatch, type OutgoingRecord } from '../protocol/record-batch.js';
+import { encodeBatch, encodeEmptyBatch, type OutgoingRecord } from '../protocol/record-batch.js';
 import type { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 import { toOutgoingRecord } from '../record-mapping.js';
@@ -131,7 +131,10 @@ async function readPartition(topic: string, index: number, offset: number, maxBy
     const limit = maxBytes > 0 ? maxBytes : first ? 1 : 0;
     if (offset >= highWatermark || limit <= 0) return { index, error: 0, highWatermark, logStart, records: null };
     const stored = await log.read(offset, highWatermark, MAX_RECORDS_PER_READ, limit);
-    return { index, error: 0, highWatermark, logStart, records: stored.length ? encodeRecords(stored.map(toOutgoingRecord), stored.map((s) => s.epoch)) : null };
+    // Nothing below the high-water mark to read: compaction removed every record there (a compacted
+    // topic's gaps); an empty batch up to the high-water mark moves the consumer past them, as Kafka's does.
+    if (stored.length === 0) return { index, error: 0, highWatermark, logStart, records: encodeEmptyBatch(offset, highWatermark - 1, Math.min(Math.max(log.lastEpoch(), 0), 0x7fffffff), Date.now()).toBuffer() };
+    return { index, error: 0, highWatermark, logStart, records: encodeRecords(stored.map(toOutgoingRecord), stored.map((s) => s.epoch)) };
   } catch (err) {
     return { index, error: kafkaCodeOf(err), highWatermark: log?.highWatermark() ?? -1, logStart: log?.logStartOffset() ?? -1, records: null };
   }

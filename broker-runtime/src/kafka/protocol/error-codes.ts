@@ -49,6 +49,7 @@ export const KAFKA_ERRORS = {
   GROUP_ID_NOT_FOUND: 69,
   SASL_AUTHENTICATION_FAILED: 58,
   UNSUPPORTED_COMPRESSION_TYPE: 76,
+  GROUP_MAX_SIZE_REACHED: 81,
   INVALID_RECORD: 87,
 } as const;
 
@@ -91,6 +92,9 @@ const FROM_YAK: Record<string, KafkaErrorName> = {
   OFFSET_METADATA_TOO_LARGE: 'OFFSET_METADATA_TOO_LARGE',
   NON_EMPTY_GROUP: 'NON_EMPTY_GROUP',
   UNKNOWN_GROUP: 'GROUP_ID_NOT_FOUND',
+  GROUP_MAX_SIZE_REACHED: 'GROUP_MAX_SIZE_REACHED',
+  // Kafka has no cap on the number of groups: its nearest refusal that a client does not retry.
+  TOO_MANY_GROUPS: 'GROUP_MAX_SIZE_REACHED',
   // Kafka does not check committed offsets; YAK refuses one past the high-water mark.
   INVALID_COMMIT_OFFSET: 'OFFSET_OUT_OF_RANGE',
 };

@@ -227,3 +227,29 @@ function writeVarBytes(w: Writer, b: Buffer | null): void {
   if (b === null) w.varint(-1);
   else w.varint(b.length).raw(b);
 }
+
+/**
+ * A batch holding no records that covers offsets [baseOffset, lastOffset]: what Kafka answers where
+ * log compaction removed every record of a range, so consumers (Java's, librdkafka) move their
+ * fetch position past it (to lastOffset + 1) instead of asking for the same offset forever.
+ */
+export function encodeEmptyBatch(baseOffset: number, lastOffset: number, partitionLeaderEpoch: number, timestamp: number, w: Writer = new Writer(64)): Writer {
+  w.int64(baseOffset);
+  const lengthAt = w.length;
+  w.int32(0);
+  w.int32(partitionLeaderEpoch);
+  w.int8(MAGIC_V2);
+  const crcAt = w.length;
+  w.uint32(0);
+  w.int16(0);
+  w.int32(lastOffset - baseOffset);
+  w.int64(timestamp);
+  w.int64(timestamp);
+  w.int64(-1);
+  w.int16(-1);
+  w.int32(-1);
+  w.int32(0);
+  w.patchInt32(lengthAt, w.length - lengthAt - 4);
+  w.patchUint32(crcAt, crc32c(w.view(crcAt + 4)));
+  return w;
+}
