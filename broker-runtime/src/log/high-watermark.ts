@@ -5,8 +5,12 @@ import { writeFileAtomic } from './atomic-file.js';
 /** File in a partition folder holding the last checkpointed high-water mark, as decimal text. */
 export const HIGH_WATERMARK_FILE = 'high-watermark';
 
-/** The checkpointed high-water mark of the partition in `dir`, clamped to `logEndOffset` (0 when none). */
-export async function readHighWatermark(dir: string, logEndOffset: number, log: (line: string) => void): Promise<number> {
+/**
+ * The checkpointed high-water mark of the partition in `dir` as written (0 when missing or
+ * unreadable). Not clamped: a value past the log end is evidence of lost records, which the
+ * loader (log-loader.ts, highWatermarkAtOpen) weighs and clamps.
+ */
+export async function readHighWatermark(dir: string, log: (line: string) => void): Promise<number> {
   let text: string;
   try {
     text = await readFile(join(dir, HIGH_WATERMARK_FILE), 'utf8');
@@ -19,8 +23,7 @@ export async function readHighWatermark(dir: string, logEndOffset: number, log: 
     log(`ignoring unreadable high-water mark checkpoint ${JSON.stringify(text.slice(0, 40))}`);
     return 0;
   }
-  if (value > logEndOffset) log(`high-water mark checkpoint ${value} is past the log end ${logEndOffset}; clamped`);
-  return Math.min(value, logEndOffset);
+  return value;
 }
 
 /** Replace the checkpoint (write-temp + rename; fsynced when `durable`). */
