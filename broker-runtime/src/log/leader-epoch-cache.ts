@@ -144,9 +144,13 @@ export class LeaderEpochCache {
     return epochAt(this.list, offset);
   }
 
-  /** Write the checkpoint (temp file, fsync, rename). */
-  async persist(): Promise<void> {
-    await writeFileAtomic(this.path, JSON.stringify({ version: VERSION, epochs: this.list }) + '\n');
+  /**
+   * Write the checkpoint (temp file, fsync, rename, fsync of the folder). `syncFolder` false leaves
+   * the rename to the folder's next fsync: for a checkpoint that may lag behind the records (the
+   * loader adds the epochs the last segment shows), not one that must shrink (a truncation).
+   */
+  async persist(syncFolder = true): Promise<void> {
+    await writeFileAtomic(this.path, JSON.stringify({ version: VERSION, epochs: this.list }) + '\n', true, syncFolder);
   }
 }
 

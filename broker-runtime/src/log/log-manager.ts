@@ -308,14 +308,14 @@ export class FileLogManager implements LogManager {
     return this.closing;
   }
 
-  /** Flush (fsync policy 'interval') or checkpoint the high-water mark of every log that needs it; one tick at a time. */
+  /** Flush (fsync policy 'interval') or write the due checkpoints (high-water mark, epoch cache) of every log that needs it; one tick at a time. */
   private tick(): void {
     if (this.ticking || this.closing) return;
     const flushAll = this.options.fsync === 'interval';
-    const due = this.flat.filter((l) => (flushAll ? l.needsFlush() : l.needsHighWatermarkCheckpoint()));
+    const due = this.flat.filter((l) => (flushAll ? l.needsFlush() : l.checkpointsDue()));
     if (due.length === 0) return;
     this.ticking = settleBounded(due, PARTITION_CONCURRENCY, (l) =>
-      (flushAll ? l.flush() : l.checkpointHighWatermark()).catch((err: unknown) => {
+      (flushAll ? l.flush() : l.writeCheckpoints()).catch((err: unknown) => {
         // A storage fault is logged once per condition by the storage observer, not once per tick.
         if (isStorageError(err) && this.options.storage) return;
         this.options.logger?.(`[log ${l.topic}-${l.partition}] periodic flush failed: ${err instanceof Error ? err.message : String(err)}`);

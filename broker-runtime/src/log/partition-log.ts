@@ -38,6 +38,8 @@ export class FilePartitionLog implements PartitionLog {
   /** The high-water mark (highWatermark()): records below it are committed. Always <= end. */
   private committed: number;
   private checkpointedHighWatermark: number;
+  /** The epoch cache changed since its checkpoint was written (writeRecords defers it). */
+  private epochCheckpointDue = false;
   /** Bumped by truncations, so a read that raced one can retry. */
   private generation = 0;
   /** Segments written to since their last fsync. */
@@ -121,14 +123,14 @@ export class FilePartitionLog implements PartitionLog {
     return this.uncleanMark?.isSet() ?? false;
   }
 
-  /** Whether flush() has anything to do (unsynced writes or a moved high-water mark). */
+  /** Whether flush() has anything to do (unsynced writes, a checkpoint due). */
   needsFlush(): boolean {
-    return this.unflushed.size > 0 || this.needsHighWatermarkCheckpoint();
+    return this.unflushed.size > 0 || this.checkpointsDue();
   }
 
-  /** Whether the high-water mark moved since its last checkpoint. */
-  needsHighWatermarkCheckpoint(): boolean {
-    return this.committed !== this.checkpointedHighWatermark;
+  /** Whether the high-water mark moved, or the epoch cache changed, since their last checkpoint. */
+  checkpointsDue(): boolean {
+    return this.epochCheckpointDue || this.committed !== this.checkpointedHighWatermark;
   }
 
   append(records: RecordInput[], epoch: number, compression?: SupportedCodec): Promise<{ baseOffset: number; lastOffset: number }> {
@@ -228,7 +230,7 @@ export class FilePartitionLog implements PartitionLog {
       if (this.options.fsync === 'always') await active.flush();
       else this.unflushed.add(active);
       this.cache.truncateFromEnd(offset);
-      await this.cache.persist();
+      await this.writeEpochCheckpoint(true);
       this.unfinishedTruncation = undefined;
     } catch (err) {
       if (!isStorageError(classifyStorageError(err, 'truncate'))) this.failure = new Error(`truncation to offset ${offset} failed halfway: ${errorText(err)}`);
@@ -319,7 +321,7 @@ export class FilePartitionLog implements PartitionLog {
         }
         if (durable) await fsyncDir(this.dir);
         // Every epoch the cache knows started below `offset`; the leader's records bring theirs.
-        if (this.cache.truncateFromEnd(0)) await this.cache.persist();
+        if (this.cache.truncateFromEnd(0) || this.epochCheckpointDue) await this.writeEpochCheckpoint(true);
         await this.writeHighWatermarkCheckpoint(durable);
       } catch (err) {
         this.failure = new Error(`restarting the log at offset ${offset} failed halfway: ${errorText(err)}`);
@@ -335,9 +337,9 @@ export class FilePartitionLog implements PartitionLog {
     return this.queue.task(() => this.reportingStorage('flush', () => this.flushNow(true)));
   }
 
-  /** Write the high-water mark checkpoint if it moved, without fsyncing segments. */
-  checkpointHighWatermark(): Promise<void> {
-    return this.queue.task(() => this.reportingStorage('high-water mark checkpoint', () => this.writeHighWatermarkCheckpoint(this.options.fsync !== 'never')));
+  /** Write the checkpoints that are due (checkpointsDue), without fsyncing segments. */
+  writeCheckpoints(): Promise<void> {
+    return this.queue.task(() => this.reportingStorage('checkpoint', () => this.writeDueCheckpoints(this.options.fsync !== 'never')));
   }
 
   /**
@@ -538,9 +540,11 @@ export class FilePartitionLog implements PartitionLog {
     try {
       if (this.options.fsync === 'always') await active.flush();
       else this.unflushed.add(active);
-      let changed = false;
-      for (const e of newEpochs) changed = this.cache.assign(e.epoch, e.startOffset) || changed;
-      if (changed) await this.cache.persist();
+      // The epoch cache's checkpoint is written later (flush, roll, close), off the write path: a
+      // crash before it leaves it lagging behind the last segment, whose epochs the loader adds
+      // back from the records (reconcileEpochCache). It cost the first record into every
+      // partition two fsyncs on each replica, in the acknowledgement's path.
+      for (const e of newEpochs) if (this.cache.assign(e.epoch, e.startOffset)) this.epochCheckpointDue = true;
     } catch (err) {
       let undone = true;
       try {
@@ -550,7 +554,7 @@ export class FilePartitionLog implements PartitionLog {
         active.abandonTail(position, firstOffset);
         undone = false;
       }
-      if (this.cache.truncateFromEnd(firstOffset)) await this.cache.persist().catch(() => undefined);
+      this.cache.truncateFromEnd(firstOffset);
       throw classifyStorageError(err, `${this.topic}-${this.partition}: write at offset ${firstOffset}`, !undone) ?? err;
     }
     this.end = firstOffset + count;
@@ -575,6 +579,9 @@ export class FilePartitionLog implements PartitionLog {
       this.unflushed.delete(old);
     }
     await old.index.write(durable);
+    // Epochs may lag in the checkpoint only inside the last segment (where the loader finds them
+    // again): written before the roll; the folder's fsync below makes the rename durable.
+    if (this.epochCheckpointDue) await this.writeEpochCheckpoint(false);
     const segment = await LogSegment.create(this.dir, baseOffset, this.options.indexIntervalBytes, this.files);
     try {
       if (durable) await fsyncDir(this.dir);
@@ -591,7 +598,27 @@ export class FilePartitionLog implements PartitionLog {
       await s.flush();
       this.unflushed.delete(s);
     }
+    await this.writeDueCheckpoints(durable);
+  }
+
+  /**
+   * The checkpoints due, after the records they speak of (flushNow fsyncs those first). The epoch
+   * cache's rename is not fsynced here: lost to a power cut, it leaves the checkpoint lagging inside
+   * the last segment, which the loader repairs (a roll fsyncs the folder, so it never lags further).
+   */
+  private async writeDueCheckpoints(durable: boolean): Promise<void> {
+    if (this.epochCheckpointDue) await this.writeEpochCheckpoint(false);
     await this.writeHighWatermarkCheckpoint(durable);
+  }
+
+  private async writeEpochCheckpoint(syncFolder: boolean): Promise<void> {
+    this.epochCheckpointDue = false;
+    try {
+      await this.cache.persist(syncFolder);
+    } catch (err) {
+      this.epochCheckpointDue = true;
+      throw err;
+    }
   }
 
   private async writeHighWatermarkCheckpoint(durable: boolean): Promise<void> {
