@@ -26,7 +26,14 @@ export async function readHighWatermark(dir: string, log: (line: string) => void
   return value;
 }
 
-/** Replace the checkpoint (write-temp + rename; fsynced when `durable`). */
+/**
+ * Replace the checkpoint (write-temp, fsync it when `durable`, rename). The folder is not fsynced
+ * for the rename: the checkpoint is written lazily anyway (each tick), so a crash always may find
+ * an older one, and an older high-water mark is safe (it only ever grows, and the leader's is
+ * learnt again). A lost rename only makes it older still. That fsync was one of the two each
+ * partition paid per tick after its high-water mark moved: with thousands of partitions written
+ * for the first time, most of the disk's work.
+ */
 export async function writeHighWatermark(dir: string, value: number, durable: boolean): Promise<void> {
-  await writeFileAtomic(join(dir, HIGH_WATERMARK_FILE), `${value}\n`, durable);
+  await writeFileAtomic(join(dir, HIGH_WATERMARK_FILE), `${value}\n`, durable, false);
 }
