@@ -70,12 +70,12 @@ export async function checkIntegrity(dir: string, bases: readonly number[], log:
     await unlink(join(dir, segmentFileName(bases[j]!, '.index'))).catch(() => undefined);
     cutBytes += scans[j]!.size;
   }
-  const fh = await open(join(dir, segmentFileName(bases[damage.index]!, '.log')), 'r+');
+  const handle = await open(join(dir, segmentFileName(bases[damage.index]!, '.log')), 'r+');
   try {
-    await fh.truncate(damage.position);
-    await fh.sync();
+    await handle.truncate(damage.position);
+    await handle.sync();
   } finally {
-    await fh.close();
+    await handle.close();
   }
   cutBytes += scans[damage.index]!.size - damage.position;
   await fsyncDir(dir);

@@ -374,7 +374,7 @@ export async function openLogManager(dataDir: string, options: LogOptions): Prom
   if (options.fsync === 'interval' && !(options.fsyncIntervalMs > 0)) throw new RangeError(`fsyncIntervalMs must be positive under fsync 'interval', got ${options.fsyncIntervalMs}`);
   const t0 = performance.now();
   const logger = options.logger;
-  const opts = { ...options, files: options.files ?? new FileHandleCache(DEFAULT_MAX_OPEN_FILES) };
+  const withFiles = { ...options, files: options.files ?? new FileHandleCache(DEFAULT_MAX_OPEN_FILES) };
   await mkdir(join(dataDir, TOPICS_DIR), { recursive: true });
   const cleanShutdown = await takeCleanShutdownMarker(dataDir);
   let topics = await readTopics(dataDir);
@@ -384,7 +384,7 @@ export async function openLogManager(dataDir: string, options: LogOptions): Prom
     await writeTopics(dataDir, topics);
   }
   const all = topics.flatMap((info) => Array.from({ length: info.partitions }, (_, p) => ({ info, p })));
-  const results = await settleBounded(all, PARTITION_CONCURRENCY, ({ info, p }) => openPartitionLog(partitionDir(dataDir, info.name, p), info.name, p, opts, { cleanShutdown, parentSyncedByCaller: true }));
+  const results = await settleBounded(all, PARTITION_CONCURRENCY, ({ info, p }) => openPartitionLog(partitionDir(dataDir, info.name, p), info.name, p, withFiles, { cleanShutdown, parentSyncedByCaller: true }));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
     await settleBounded(results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])), PARTITION_CONCURRENCY, (l) => l.close());
@@ -411,5 +411,5 @@ export async function openLogManager(dataDir: string, options: LogOptions): Prom
   }
   const how = cleanShutdown ? 'after a clean shutdown: closed segments trusted, last segments checked' : 'every segment checked (no clean-shutdown marker)';
   logger?.(`[logs] opened ${partitions} partition(s) of ${opened.length} topic(s) in ${dataDir} in ${Math.round(performance.now() - t0)} ms, ${how}`);
-  return new FileLogManager(dataDir, opts, opened);
+  return new FileLogManager(dataDir, withFiles, opened);
 }

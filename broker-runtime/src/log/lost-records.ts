@@ -122,14 +122,14 @@ export async function removeOrphanIndexes(dir: string, evidence: EndEvidence): P
 }
 
 async function lastIndexedOffset(path: string, baseOffset: number): Promise<number | undefined> {
-  let buf: Buffer;
+  let buffer: Buffer;
   try {
-    buf = await readFile(path);
+    buffer = await readFile(path);
   } catch {
     return undefined;
   }
   // The interval does not matter for reading entries back.
-  const index = OffsetIndex.fromBuffer(path, baseOffset, 1, buf);
+  const index = OffsetIndex.fromBuffer(path, baseOffset, 1, buffer);
   if (typeof index === 'string' || index.entries === 0) return undefined;
   return index.entry(index.entries - 1).offset;
 }

@@ -504,11 +504,11 @@ export class FilePartitionLog implements PartitionLog {
       }
       try {
         const codec = call.item.compression === undefined ? undefined : codecByName(call.item.compression);
-        const buf = codec ? encodeCompressedBatch(records, offset, epoch, codec) : encodeRecords(records, offset, epoch);
-        chunks.push(buf);
+        const encoded = codec ? encodeCompressedBatch(records, offset, epoch, codec) : encodeRecords(records, offset, epoch);
+        chunks.push(encoded);
         written.push({ call, baseOffset: offset, count: records.length });
         offset += records.length;
-        bytes += buf.length;
+        bytes += encoded.length;
       } catch (err) {
         call.reject(err);
       }
