@@ -91,8 +91,8 @@ export async function openPartitionLog(dir: string, topic: string, partition: nu
 
 /**
  * The folder's file names, or 'created' when this call created it. A created folder's entry is made
- * durable (its parent fsynced) when `syncParent`, as are the files createdPartitionLog puts in it: a
- * record acknowledged into the partition later must not lose its folder or segment to a power cut.
+ * durable (its parent fsynced) when `syncParent`: a record acknowledged into the partition later
+ * must not lose its folder to a power cut (the files in it are the log's to sync: createdPartitionLog).
  */
 async function listOrCreateFolder(dir: string, syncParent: boolean): Promise<string[] | 'created'> {
   try {
@@ -107,20 +107,15 @@ async function listOrCreateFolder(dir: string, syncParent: boolean): Promise<str
 
 /**
  * The log of a partition folder this call just created: empty, with nothing on disk to read or
- * check. Its first segment is created now, so the first append only writes (the folder is
- * fsynced here once, under a durable policy, not on the write path).
+ * check. Its first segment is created now, so the first append only writes. The folder is not
+ * fsynced here: lost to a power cut while empty, it is created again just the same; the log
+ * fsyncs it with the first fsync of records (FilePartitionLog's folderSynced).
  */
 async function createdPartitionLog(dir: string, topic: string, partition: number, options: LogOptions & { files: FileHandleCache }): Promise<FilePartitionLog> {
   const segment = await LogSegment.create(dir, 0, options.indexIntervalBytes, options.files);
-  try {
-    if (options.fsync !== 'never') await fsyncDir(dir);
-  } catch (err) {
-    await segment.close();
-    throw err;
-  }
   // No checkpoint file yet reads at the next open as an empty cache (reconcileEpochCache).
   const cache = new LeaderEpochCache(join(dir, EPOCH_CHECKPOINT_FILE));
-  return new FilePartitionLog(topic, partition, dir, { truncatedBytes: 0, rebuiltIndexes: 0, state: 'created' }, options, [segment], cache, 0, 0, UncleanMarker.none(dir), 0);
+  return new FilePartitionLog(topic, partition, dir, { truncatedBytes: 0, rebuiltIndexes: 0, state: 'created' }, options, [segment], cache, 0, 0, UncleanMarker.none(dir), 0, false);
 }
 
 async function loadExistingLog(
@@ -141,7 +136,7 @@ async function loadExistingLog(
   const integrity = await checkIntegrity(dir, found, log, open.cleanShutdown === true, checkpoints.highWatermark);
   await markLostRecords(dir, names, integrity, log, { highWatermarkCheckpoint: checkpoints.highWatermark, epochCache: checkpoints.epochCache });
 
-  const { segments, last, rebuiltIndexes } = await openSegments(dir, integrity.bases, options, log);
+  const { segments, last, rebuiltIndexes, createdSegment } = await openSegments(dir, integrity.bases, options, log);
   const logEndOffset = last.nextOffset;
   try {
     const cache = await reconcileEpochCache(
@@ -166,7 +161,7 @@ async function loadExistingLog(
     // A log start inside the log counts as committed: the high-water mark is never below it.
     const logStart = start.kind === 'restart' ? 0 : start.logStart;
     const openingHighWatermark = Math.max(highWatermark.highWatermark, start.kind === 'restart' ? 0 : Math.min(start.logStart, logEndOffset));
-    const opened = new FilePartitionLog(topic, partition, dir, recovery, options, segments, cache, logEndOffset, openingHighWatermark, integrity.marker, logStart);
+    const opened = new FilePartitionLog(topic, partition, dir, recovery, options, segments, cache, logEndOffset, openingHighWatermark, integrity.marker, logStart, !createdSegment);
     if (start.kind === 'restart') {
       log(`every record left ends below the log start offset ${start.logStart}: finishing an interrupted restart of the log there`);
       await opened.restartAt(start.logStart);
@@ -188,7 +183,7 @@ async function readCheckpoints(dir: string, log: (line: string) => void): Promis
 }
 
 /** Pass 4: open the closed segments (data trusted) and recover the last one; a folder without segments gets an empty one at 0. */
-async function openSegments(dir: string, bases: readonly number[], options: LogOptions & { files: FileHandleCache }, log: (line: string) => void): Promise<{ segments: LogSegment[]; last: RecoveredSegment; rebuiltIndexes: number }> {
+async function openSegments(dir: string, bases: readonly number[], options: LogOptions & { files: FileHandleCache }, log: (line: string) => void): Promise<{ segments: LogSegment[]; last: RecoveredSegment; rebuiltIndexes: number; createdSegment: boolean }> {
   const segments: LogSegment[] = [];
   let rebuiltIndexes = 0;
   try {
@@ -204,8 +199,7 @@ async function openSegments(dir: string, bases: readonly number[], options: LogO
         : await LogSegment.recover(dir, lastBase, options.indexIntervalBytes, options.files, log);
     segments.push(last.segment);
     if (last.rebuiltIndex) rebuiltIndexes++;
-    if (lastBase === undefined && options.fsync !== 'never') await fsyncDir(dir);
-    return { segments, last, rebuiltIndexes };
+    return { segments, last, rebuiltIndexes, createdSegment: lastBase === undefined };
   } catch (err) {
     for (const s of segments) await s.close();
     throw err;

@@ -72,6 +72,13 @@ export class FilePartitionLog implements PartitionLog {
     highWatermark: number,
     private readonly uncleanMark?: UncleanMarker,
     logStartOffset = 0,
+    /**
+     * Whether the folder's entries (its segment files) are known durable. A folder the loader just
+     * created is not: an empty partition lost to a power cut is made again identically, so its
+     * folder is fsynced only once it holds records — with the first fsync of them (writeRecords
+     * under 'always', else the first flush), not when the topic is created.
+     */
+    private folderSynced = true,
   ) {
     this.files = options.files ?? new FileHandleCache(Number.MAX_SAFE_INTEGER);
     this.logStart = logStartOffset;
@@ -538,8 +545,12 @@ export class FilePartitionLog implements PartitionLog {
     const position = active.size;
     await active.append(chunks, firstOffset);
     try {
-      if (this.options.fsync === 'always') await active.flush();
-      else this.unflushed.add(active);
+      if (this.options.fsync === 'always') {
+        await active.flush();
+        await this.syncFolderOnce();
+      } else {
+        this.unflushed.add(active);
+      }
       // The epoch cache's checkpoint is written later (flush, roll, close), off the write path: a
       // crash before it leaves it lagging behind the last segment, whose epochs the loader adds
       // back from the records (reconcileEpochCache). It cost the first record into every
@@ -598,7 +609,15 @@ export class FilePartitionLog implements PartitionLog {
       await s.flush();
       this.unflushed.delete(s);
     }
+    if (durable) await this.syncFolderOnce();
     await this.writeDueCheckpoints(durable);
+  }
+
+  /** fsync the folder if its entries were never made durable (see the constructor's folderSynced). */
+  private async syncFolderOnce(): Promise<void> {
+    if (this.folderSynced) return;
+    await fsyncDir(this.dir);
+    this.folderSynced = true;
   }
 
   /**
