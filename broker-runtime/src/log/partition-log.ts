@@ -34,8 +34,8 @@ type AppendResult = { baseOffset: number; lastOffset: number };
  */
 export class FilePartitionLog implements PartitionLog {
   /** One past the last record written (logEndOffset()). */
-  private end: number;
-  /** The high-water mark (highWatermark()): records below it are committed. Always <= end. */
+  private logEnd: number;
+  /** The high-water mark (highWatermark()): records below it are committed. Always <= logEnd. */
   private committed: number;
   private checkpointedHighWatermark: number;
   /** The epoch cache changed since its checkpoint was written (writeRecords defers it). */
@@ -85,7 +85,7 @@ export class FilePartitionLog implements PartitionLog {
     // The loader clamps a checkpoint past the log end (and marks the partition unclean for it), so
     // a violation here is a bug in the caller, not bad disk content.
     assertHighWatermarkWithinLog(highWatermark, logEndOffset, `${topic}-${partition} opened`);
-    this.end = logEndOffset;
+    this.logEnd = logEndOffset;
     this.committed = highWatermark;
     this.checkpointedHighWatermark = highWatermark;
     const logger = options.logger;
@@ -100,7 +100,7 @@ export class FilePartitionLog implements PartitionLog {
   }
 
   logEndOffset(): number {
-    return this.end;
+    return this.logEnd;
   }
 
   highWatermark(): number {
@@ -113,9 +113,9 @@ export class FilePartitionLog implements PartitionLog {
 
   setHighWatermark(offset: number): void {
     // A follower is told the leader's high-water mark, which may be past its own log end: clamped.
-    const clamped = Math.min(offset, this.end);
+    const clamped = Math.min(offset, this.logEnd);
     if (clamped > this.committed) this.committed = clamped;
-    assertHighWatermarkWithinLog(this.committed, this.end, `${this.topic}-${this.partition} high-water mark set`);
+    assertHighWatermarkWithinLog(this.committed, this.logEnd, `${this.topic}-${this.partition} high-water mark set`);
   }
 
   epochs(): EpochEntry[] {
@@ -147,14 +147,14 @@ export class FilePartitionLog implements PartitionLog {
   appendRaw(bytes: Buffer): Promise<{ count: number; nextOffset: number }> {
     return this.queue.task(() => this.reportingStorage('append', async () => {
       await this.finishTruncation();
-      const batch = validateBatch(bytes, this.end);
-      if (batch.count === 0) return { count: 0, nextOffset: this.end };
+      const batch = validateBatch(bytes, this.logEnd);
+      if (batch.count === 0) return { count: 0, nextOffset: this.logEnd };
       const latest = this.cache.latestEpoch();
       const firstEpoch = batch.epochs[0]!.epoch;
-      if (firstEpoch < latest) throw new Error(`batch from offset ${this.end} has epoch ${firstEpoch}, older than the log's last epoch ${latest}`);
-      await this.writeRecords([bytes], bytes.length, this.end, batch.count, batch.epochs.filter((e) => e.epoch > latest));
+      if (firstEpoch < latest) throw new Error(`batch from offset ${this.logEnd} has epoch ${firstEpoch}, older than the log's last epoch ${latest}`);
+      await this.writeRecords([bytes], bytes.length, this.logEnd, batch.count, batch.epochs.filter((e) => e.epoch > latest));
       if (this.uncleanMark?.isSet()) await this.liftUncleanMark();
-      return { count: batch.count, nextOffset: this.end };
+      return { count: batch.count, nextOffset: this.logEnd };
     }, true));
   }
 
@@ -175,7 +175,7 @@ export class FilePartitionLog implements PartitionLog {
   async readRaw(from: number, maxBytes: number): Promise<RawBatch> {
     checkOffset(from, 'from');
     return this.readConsistently(async () => {
-      const logEnd = this.end;
+      const logEnd = this.logEnd;
       const segment = this.segmentFor(from);
       if (from >= logEnd || !segment) return { bytes: Buffer.alloc(0), baseOffset: from, nextOffset: from, count: 0 };
       segment.retain();
@@ -195,15 +195,15 @@ export class FilePartitionLog implements PartitionLog {
     checkOffset(offset, 'offset');
     return this.queue.task(() => this.reportingStorage('truncate', async () => {
       await this.finishTruncation();
-      if (offset >= this.end) return;
+      if (offset >= this.logEnd) return;
       if (offset < this.logStart) throw new RangeError(`cannot truncate to ${offset}, below the log start offset ${this.logStart}`);
       offset = await this.entryBoundary(offset);
-      const before = this.end;
+      const before = this.logEnd;
       // Shrink what readers may see first; segments are cut after.
       this.generation++;
-      this.end = offset;
+      this.logEnd = offset;
       if (this.committed > offset) this.committed = offset;
-      assertHighWatermarkWithinLog(this.committed, this.end, `${this.topic}-${this.partition} truncated`);
+      assertHighWatermarkWithinLog(this.committed, this.logEnd, `${this.topic}-${this.partition} truncated`);
       const dropped = this.segments.filter((s) => s.baseOffset > offset);
       this.segments = this.segments.filter((s) => s.baseOffset <= offset);
       try {
@@ -272,7 +272,7 @@ export class FilePartitionLog implements PartitionLog {
     const summaries: SegmentSummary[] = [];
     for (let i = 0; i < segments.length; i++) {
       const s = segments[i]!;
-      const endOffset = i + 1 < segments.length ? segments[i + 1]!.baseOffset : this.end;
+      const endOffset = i + 1 < segments.length ? segments[i + 1]!.baseOffset : this.logEnd;
       let largest = Number.NEGATIVE_INFINITY;
       if (policy.retentionMs !== null && i + 1 < segments.length && endOffset <= highWatermark) {
         largest = this.largestTimestamps.get(s) ?? (await largestTimestamp(s));
@@ -306,7 +306,7 @@ export class FilePartitionLog implements PartitionLog {
   restartAt(offset: number): Promise<void> {
     checkOffset(offset, 'offset');
     return this.queue.task(async () => {
-      if (this.end > offset) throw new RangeError(`cannot restart the log at ${offset}: it holds records up to ${this.end - 1}`);
+      if (this.logEnd > offset) throw new RangeError(`cannot restart the log at ${offset}: it holds records up to ${this.logEnd - 1}`);
       const durable = this.options.fsync !== 'never';
       // The checkpoint first: a crash after it leaves old segments that open() deletes (log-start.ts).
       await writeLogStart(this.dir, offset, durable);
@@ -317,7 +317,7 @@ export class FilePartitionLog implements PartitionLog {
       this.generation++;
       try {
         this.segments = [keep];
-        this.end = offset;
+        this.logEnd = offset;
         this.committed = offset;
         this.logStart = offset;
         for (const s of old) {
@@ -326,7 +326,7 @@ export class FilePartitionLog implements PartitionLog {
           this.largestTimestamps.delete(s);
           await s.delete();
         }
-        if (durable) await fsyncDir(this.dir);
+        if (durable) await this.syncFolder();
         // Every epoch the cache knows started below `offset`; the leader's records bring theirs.
         if (this.cache.truncateFromEnd(0) || this.epochCheckpointDue) await this.writeEpochCheckpoint(true);
         await this.writeHighWatermarkCheckpoint(durable);
@@ -387,7 +387,7 @@ export class FilePartitionLog implements PartitionLog {
       this.largestTimestamps.delete(s);
       await s.delete();
     }
-    if (durable) await fsyncDir(this.dir);
+    if (durable) await this.syncFolder();
   }
 
   private active(): LogSegment {
@@ -439,7 +439,7 @@ export class FilePartitionLog implements PartitionLog {
    * [from, upTo) cut away (a read starting inside a batch, a batch straddling the high-water mark).
    */
   private async readOnce(from: number, upTo: number, maxRecords: number, maxBytes: number): Promise<Buffer[]> {
-    const end = Math.min(upTo, this.end);
+    const end = Math.min(upTo, this.logEnd);
     const out: Buffer[] = [];
     let count = 0;
     let next = from;
@@ -500,7 +500,7 @@ export class FilePartitionLog implements PartitionLog {
     }
     const chunks: Buffer[] = [];
     const written: { call: PendingAppend<AppendRequest, AppendResult>; baseOffset: number; count: number }[] = [];
-    const firstOffset = this.end;
+    const firstOffset = this.logEnd;
     let offset = firstOffset;
     let bytes = 0;
     for (const call of calls) {
@@ -524,7 +524,7 @@ export class FilePartitionLog implements PartitionLog {
     try {
       await this.reportingStorage('append', async () => {
         await this.finishTruncation();
-        if (this.end !== firstOffset) throw new Error(`log end moved from ${firstOffset} to ${this.end} while finishing a truncation`);
+        if (this.logEnd !== firstOffset) throw new Error(`log end moved from ${firstOffset} to ${this.logEnd} while finishing a truncation`);
         await this.writeRecords(chunks, bytes, firstOffset, offset - firstOffset, epoch > latest ? [{ epoch, startOffset: firstOffset }] : []);
       }, true);
     } catch (err) {
@@ -568,14 +568,14 @@ export class FilePartitionLog implements PartitionLog {
       this.cache.truncateFromEnd(firstOffset);
       throw classifyStorageError(err, `${this.topic}-${this.partition}: write at offset ${firstOffset}`, !undone) ?? err;
     }
-    this.end = firstOffset + count;
+    this.logEnd = firstOffset + count;
     this.recordBytesEstimate = bytes / count;
   }
 
   /** Re-fetched past the damage found at open (only a leader's records count): this replica holds what it lost again. */
   private async liftUncleanMark(): Promise<void> {
     try {
-      if (await this.uncleanMark!.reached(this.end)) this.log(`clean again: re-fetched up to offset ${this.end}`);
+      if (await this.uncleanMark!.reached(this.logEnd)) this.log(`clean again: re-fetched up to offset ${this.logEnd}`);
     } catch (err) {
       this.log(`could not lift the unclean mark (tried again at the next write): ${errorText(err)}`);
     }
@@ -595,7 +595,7 @@ export class FilePartitionLog implements PartitionLog {
     if (this.epochCheckpointDue) await this.writeEpochCheckpoint(false);
     const segment = await LogSegment.create(this.dir, baseOffset, this.options.indexIntervalBytes, this.files);
     try {
-      if (durable) await fsyncDir(this.dir);
+      if (durable) await this.syncFolder();
     } catch (err) {
       await segment.delete().catch(() => undefined);
       throw err;
@@ -615,7 +615,10 @@ export class FilePartitionLog implements PartitionLog {
 
   /** fsync the folder if its entries were never made durable (see the constructor's folderSynced). */
   private async syncFolderOnce(): Promise<void> {
-    if (this.folderSynced) return;
+    if (!this.folderSynced) await this.syncFolder();
+  }
+
+  private async syncFolder(): Promise<void> {
     await fsyncDir(this.dir);
     this.folderSynced = true;
   }
