@@ -1,5 +1,6 @@
 import type { LeaseHolder } from '../../broker-runtime/src/election/lease-store.js';
-import { decideTruncation, epochAt } from '../../broker-runtime/src/replication/divergence.js';
+import { epochAt } from '../../broker-runtime/src/log/leader-epoch-cache.js';
+import { decideTruncation } from '../../broker-runtime/src/replication/divergence.js';
 import { continuesLog } from '../../broker-runtime/src/replication/log-start.js';
 import type { Mutation } from './config.js';
 import type { SimLog } from './disk.js';

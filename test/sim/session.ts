@@ -1,4 +1,5 @@
-import { epochAt, epochsFrom } from '../../broker-runtime/src/replication/divergence.js';
+import { epochAt } from '../../broker-runtime/src/log/leader-epoch-cache.js';
+import { epochsFrom } from '../../broker-runtime/src/replication/divergence.js';
 import { resumeAfterMismatch } from '../../broker-runtime/src/replication/log-start.js';
 import type { Mutation } from './config.js';
 import type { SimLog } from './disk.js';

@@ -16,7 +16,7 @@ const notSimulated = (what: string) => Promise.reject(new Error(`${what} is not 
 export class SimPartitionLog implements PartitionLog {
   readonly topic = SIM_TOPIC;
   readonly dir = '';
-  readonly recovery: RecoveryReport = { truncatedBytes: 0, rebuiltIndexes: 0 };
+  readonly recovery: RecoveryReport = { truncatedBytes: 0, rebuiltIndexes: 0, state: 'created' };
 
   constructor(
     readonly sim: SimLog,

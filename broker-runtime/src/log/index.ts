@@ -1,9 +1,10 @@
 /** The storage layer: partitioned, segmented, checksummed logs on disk. */
 export type * from './types.js';
 export { openLogManager, partitionDir, FileLogManager, TOPICS_FILE, TOPICS_DIR } from './log-manager.js';
-export { openPartitionLog, FilePartitionLog } from './partition-log.js';
+export { FilePartitionLog } from './partition-log.js';
+export { openPartitionLog, highWatermarkAtOpen, loadState, type OpenOptions, type HighWatermarkAtOpen } from './log-loader.js';
 export { HIGH_WATERMARK_FILE } from './high-watermark.js';
-export { LeaderEpochCache, endOffsetForEpoch, reconcileEpochCache, EPOCH_CHECKPOINT_FILE, type EpochEndOffset } from './leader-epoch-cache.js';
+export { LeaderEpochCache, endOffsetForEpoch, epochAt, reconcileEpochCache, EPOCH_CHECKPOINT_FILE, type EpochEndOffset } from './leader-epoch-cache.js';
 export { checkIntegrity, type IntegrityResult } from './integrity.js';
 export { UncleanMarker, UNCLEAN_FILE, type UncleanState } from './unclean-marker.js';
 export { scanSegmentFile, type SegmentScan } from './segment-scan.js';

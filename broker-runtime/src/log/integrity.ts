@@ -40,8 +40,8 @@ interface Damage {
  * segment here, the last one by LogSegment.recover as before) and the replica re-fetches from the
  * leader; the mark is lifted once it has the records again. A torn tail stays what it was.
  */
-export async function checkIntegrity(dir: string, bases: readonly number[], log: (line: string) => void, trustClosed = false, knownHwmCheckpoint?: number): Promise<IntegrityResult> {
-  const hwmCheckpoint = knownHwmCheckpoint ?? (await readHighWatermark(dir, Number.MAX_SAFE_INTEGER, () => {}));
+export async function checkIntegrity(dir: string, bases: readonly number[], log: (line: string) => void, trustClosed = false, knownHighWatermarkCheckpoint?: number): Promise<IntegrityResult> {
+  const highWatermarkCheckpoint = knownHighWatermarkCheckpoint ?? (await readHighWatermark(dir, () => {}));
   const scans: SegmentScan[] = [];
   for (let i = 0; i < bases.length; i++) {
     const base = bases[i]!;
@@ -53,13 +53,13 @@ export async function checkIntegrity(dir: string, bases: readonly number[], log:
   let seenEnd = 0;
   scans.forEach((s, i) => {
     seenEnd = Math.max(seenEnd, s.endOffset);
-    damage ??= damageIn(s, i, bases, hwmCheckpoint);
+    damage ??= damageIn(s, i, bases, highWatermarkCheckpoint);
   });
   const cleanEnd = damage?.offset ?? scans[scans.length - 1]?.cleanEndOffset ?? 0;
   const marker = await UncleanMarker.load(dir, cleanEnd + 1, log);
   if (!damage) return { marker, cutBytes: 0, bases: [...bases], logEnd: cleanEnd };
 
-  const until = Math.max(hwmCheckpoint, damage.offset + 1, seenEnd);
+  const until = Math.max(highWatermarkCheckpoint, damage.offset + 1, seenEnd);
   log(`UNCLEAN: ${damage.why}; cutting the log at offset ${damage.offset} and keeping this replica from leading until it has re-fetched up to offset ${until} from the leader`);
   await marker.set(damage.offset, until, damage.why);
   if (damage.index === bases.length - 1) return { marker, cutBytes: 0, bases: [...bases], logEnd: cleanEnd };
@@ -70,12 +70,12 @@ export async function checkIntegrity(dir: string, bases: readonly number[], log:
     await unlink(join(dir, segmentFileName(bases[j]!, '.index'))).catch(() => undefined);
     cutBytes += scans[j]!.size;
   }
-  const fh = await open(join(dir, segmentFileName(bases[damage.index]!, '.log')), 'r+');
+  const handle = await open(join(dir, segmentFileName(bases[damage.index]!, '.log')), 'r+');
   try {
-    await fh.truncate(damage.position);
-    await fh.sync();
+    await handle.truncate(damage.position);
+    await handle.sync();
   } finally {
-    await fh.close();
+    await handle.close();
   }
   cutBytes += scans[damage.index]!.size - damage.position;
   await fsyncDir(dir);
@@ -91,7 +91,7 @@ function trustedScan(base: number, next: number): SegmentScan {
   return { size: 0, validAfterFault: false, endOffset: next, cleanEndOffset: next };
 }
 
-function damageIn(s: SegmentScan, i: number, bases: readonly number[], hwmCheckpoint: number): Damage | undefined {
+function damageIn(s: SegmentScan, i: number, bases: readonly number[], highWatermarkCheckpoint: number): Damage | undefined {
   const next = bases[i + 1];
   const f = s.fault;
   if (next !== undefined) {
@@ -101,6 +101,6 @@ function damageIn(s: SegmentScan, i: number, bases: readonly number[], hwmCheckp
   }
   if (!f) return undefined;
   if (s.validAfterFault) return { index: i, position: f.position, offset: f.offset, why: `record ${f.offset} fails its ${f.stop} check and valid records follow it (up to offset ${s.endOffset - 1})` };
-  if (f.offset < hwmCheckpoint) return { index: i, position: f.position, offset: f.offset, why: `record ${f.offset}, below the checkpointed high-water mark ${hwmCheckpoint}, fails its ${f.stop} check` };
+  if (f.offset < highWatermarkCheckpoint) return { index: i, position: f.position, offset: f.offset, why: `record ${f.offset}, below the checkpointed high-water mark ${highWatermarkCheckpoint}, fails its ${f.stop} check` };
   return undefined;
 }

@@ -28,6 +28,28 @@ export function endOffsetForEpoch(entries: readonly EpochEntry[], epoch: number,
   return { epoch: floor ? floor.epoch : epoch, endOffset: entries[higher]!.startOffset };
 }
 
+/**
+ * The epoch that wrote the record at `offset`: that of the last entry starting at or before it
+ * (-1 before the first entry). Entries are sorted by startOffset, as the cache keeps them. The one
+ * definition: the cache, recovery and replication's divergence checks all ask this.
+ */
+export function epochAt(entries: readonly EpochEntry[], offset: number): number {
+  let lo = 0;
+  let hi = entries.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const e = entries[mid]!;
+    if (e.startOffset <= offset) {
+      found = e.epoch;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return found;
+}
+
 /** Entries sorted and strictly increasing in both epoch and start offset, else a reason. */
 function checkEntries(value: unknown): EpochEntry[] | string {
   if (typeof value !== 'object' || value === null) return 'not a JSON object';
@@ -119,25 +141,16 @@ export class LeaderEpochCache {
 
   /** The epoch that wrote `offset` (-1 before the first entry). */
   epochAt(offset: number): number {
-    let lo = 0;
-    let hi = this.list.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const e = this.list[mid]!;
-      if (e.startOffset <= offset) {
-        found = e.epoch;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
-      }
-    }
-    return found;
+    return epochAt(this.list, offset);
   }
 
-  /** Write the checkpoint (temp file, fsync, rename). */
-  async persist(): Promise<void> {
-    await writeFileAtomic(this.path, JSON.stringify({ version: VERSION, epochs: this.list }) + '\n');
+  /**
+   * Write the checkpoint (temp file, fsync, rename, fsync of the folder). `syncFolder` false leaves
+   * the rename to the folder's next fsync: for a checkpoint that may lag behind the records (the
+   * loader adds the epochs the last segment shows), not one that must shrink (a truncation).
+   */
+  async persist(syncFolder = true): Promise<void> {
+    await writeFileAtomic(this.path, JSON.stringify({ version: VERSION, epochs: this.list }) + '\n', true, syncFolder);
   }
 }
 

@@ -2,11 +2,12 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { invalidRequest, topicExists, unknownTopic } from '../errors/errors.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { fsyncDir, writeFileAtomic } from './atomic-file.js';
 import { settleBounded } from './bounded.js';
 import { takeCleanShutdownMarker, writeCleanShutdownMarker } from './clean-shutdown.js';
 import { DEFAULT_MAX_OPEN_FILES, FileHandleCache } from './file-handle-cache.js';
-import { openPartitionLog, type FilePartitionLog } from './partition-log.js';
+import { openPartitionLog } from './log-loader.js';
+import type { FilePartitionLog } from './partition-log.js';
 import { classifyStorageError, isStorageError } from './storage-error.js';
 import { checkTopicConfig, type TopicConfig } from './topic-config.js';
 import { TopicDigest } from './topic-digest.js';
@@ -20,7 +21,7 @@ const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 const MAX_PARTITIONS = 10_000;
 const VERSION = 1;
 /** How often the high-water marks are checkpointed when no fsync timer does it ('always', 'never'). */
-const HWM_CHECKPOINT_MS = 5000;
+const HIGH_WATERMARK_CHECKPOINT_MS = 5000;
 /**
  * Partitions opened, flushed or closed at once. Each holds a few files open for a moment
  * (checkpoint temp files, folders to fsync): unbounded, 10,000 partitions would pass a 1,024
@@ -72,6 +73,9 @@ async function readTopics(dataDir: string): Promise<TopicInfo[] | undefined> {
 
 /** One topic a line: a tenth of the indented form's bytes, still readable (the file is rewritten whole at each change). */
 async function writeTopics(dataDir: string, topics: TopicInfo[]): Promise<void> {
+  // The partition folders of topics being created are in topics/ by now (the loader leaves their
+  // entries to us): one fsync makes them all durable before topics.json names them.
+  await fsyncDir(join(dataDir, TOPICS_DIR));
   const lines = topics.map((t) => JSON.stringify(t));
   await writeFileAtomic(join(dataDir, TOPICS_FILE), `{"version":${VERSION},"topics":[\n${lines.join(',\n')}\n]}\n`);
 }
@@ -146,7 +150,7 @@ export class FileLogManager implements LogManager {
     }
     this.flat = [...this.logs.values()].flat();
     this.topicsFile = new GroupWriter(() => writeTopics(this.dataDir, this.topicsToWrite()));
-    const interval = options.fsync === 'interval' ? options.fsyncIntervalMs : HWM_CHECKPOINT_MS;
+    const interval = options.fsync === 'interval' ? options.fsyncIntervalMs : HIGH_WATERMARK_CHECKPOINT_MS;
     this.timer = setInterval(() => this.tick(), interval);
     this.timer.unref();
   }
@@ -304,14 +308,14 @@ export class FileLogManager implements LogManager {
     return this.closing;
   }
 
-  /** Flush (fsync policy 'interval') or checkpoint the HWM of every log that needs it; one tick at a time. */
+  /** Flush (fsync policy 'interval') or write the due checkpoints (high-water mark, epoch cache) of every log that needs it; one tick at a time. */
   private tick(): void {
     if (this.ticking || this.closing) return;
     const flushAll = this.options.fsync === 'interval';
-    const due = this.flat.filter((l) => (flushAll ? l.needsFlush() : l.needsHighWatermarkCheckpoint()));
+    const due = this.flat.filter((l) => (flushAll ? l.needsFlush() : l.checkpointsDue()));
     if (due.length === 0) return;
     this.ticking = settleBounded(due, PARTITION_CONCURRENCY, (l) =>
-      (flushAll ? l.flush() : l.checkpointHighWatermark()).catch((err: unknown) => {
+      (flushAll ? l.flush() : l.writeCheckpoints()).catch((err: unknown) => {
         // A storage fault is logged once per condition by the storage observer, not once per tick.
         if (isStorageError(err) && this.options.storage) return;
         this.options.logger?.(`[log ${l.topic}-${l.partition}] periodic flush failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -350,7 +354,7 @@ class GroupWriter {
 }
 
 async function openTopic(dataDir: string, name: string, partitions: number, options: LogOptions, cleanShutdown = false): Promise<FilePartitionLog[]> {
-  const results = await settleBounded(Array.from({ length: partitions }, (_, p) => p), PARTITION_CONCURRENCY, (p) => openPartitionLog(partitionDir(dataDir, name, p), name, p, options, { cleanShutdown }));
+  const results = await settleBounded(Array.from({ length: partitions }, (_, p) => p), PARTITION_CONCURRENCY, (p) => openPartitionLog(partitionDir(dataDir, name, p), name, p, options, { cleanShutdown, parentSyncedByCaller: true }));
   const logs = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
@@ -370,7 +374,7 @@ export async function openLogManager(dataDir: string, options: LogOptions): Prom
   if (options.fsync === 'interval' && !(options.fsyncIntervalMs > 0)) throw new RangeError(`fsyncIntervalMs must be positive under fsync 'interval', got ${options.fsyncIntervalMs}`);
   const t0 = performance.now();
   const logger = options.logger;
-  const opts = { ...options, files: options.files ?? new FileHandleCache(DEFAULT_MAX_OPEN_FILES) };
+  const withFiles = { ...options, files: options.files ?? new FileHandleCache(DEFAULT_MAX_OPEN_FILES) };
   await mkdir(join(dataDir, TOPICS_DIR), { recursive: true });
   const cleanShutdown = await takeCleanShutdownMarker(dataDir);
   let topics = await readTopics(dataDir);
@@ -380,12 +384,14 @@ export async function openLogManager(dataDir: string, options: LogOptions): Prom
     await writeTopics(dataDir, topics);
   }
   const all = topics.flatMap((info) => Array.from({ length: info.partitions }, (_, p) => ({ info, p })));
-  const results = await settleBounded(all, PARTITION_CONCURRENCY, ({ info, p }) => openPartitionLog(partitionDir(dataDir, info.name, p), info.name, p, opts, { cleanShutdown }));
+  const results = await settleBounded(all, PARTITION_CONCURRENCY, ({ info, p }) => openPartitionLog(partitionDir(dataDir, info.name, p), info.name, p, withFiles, { cleanShutdown, parentSyncedByCaller: true }));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
     await settleBounded(results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])), PARTITION_CONCURRENCY, (l) => l.close());
     throw failed.reason;
   }
+  // Partition folders the opening created (missing ones of listed topics): their entries, at once.
+  if (results.some((r) => r.status === 'fulfilled' && r.value.recovery.state === 'created')) await fsyncDir(join(dataDir, TOPICS_DIR));
   const opened: { info: TopicInfo; logs: FilePartitionLog[] }[] = [];
   let at = 0;
   for (const info of topics) {
@@ -405,5 +411,5 @@ export async function openLogManager(dataDir: string, options: LogOptions): Prom
   }
   const how = cleanShutdown ? 'after a clean shutdown: closed segments trusted, last segments checked' : 'every segment checked (no clean-shutdown marker)';
   logger?.(`[logs] opened ${partitions} partition(s) of ${opened.length} topic(s) in ${dataDir} in ${Math.round(performance.now() - t0)} ms, ${how}`);
-  return new FileLogManager(dataDir, opts, opened);
+  return new FileLogManager(dataDir, withFiles, opened);
 }

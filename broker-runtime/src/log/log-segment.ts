@@ -376,22 +376,22 @@ export class LogSegment {
   /** Up to `length` bytes from `position` (fewer at the end of the file). */
   async readAt(position: number, length: number): Promise<Buffer> {
     if (length <= 0) return EMPTY;
-    const buf = Buffer.allocUnsafe(length);
+    const buffer = Buffer.allocUnsafe(length);
     const hot = position >= this.bytes - HOT_TAIL_BYTES;
     let got = 0;
     const handle = this.file.tryAcquire() ?? (await this.file.acquire());
     try {
       while (got < length) {
         const bytesRead = hot
-          ? fs.readSync(handle.fd, buf, got, length - got, position + got)
-          : (await handle.read(buf, got, length - got, position + got)).bytesRead;
+          ? fs.readSync(handle.fd, buffer, got, length - got, position + got)
+          : (await handle.read(buffer, got, length - got, position + got)).bytesRead;
         if (bytesRead === 0) break;
         got += bytesRead;
       }
     } finally {
       this.file.release();
     }
-    return got === length ? buf : buf.subarray(0, got);
+    return got === length ? buffer : buffer.subarray(0, got);
   }
 
   /** The first record's epoch and every later change, by a header walk (no CRC check). */
@@ -510,14 +510,14 @@ export class LogSegment {
 
   /** For the last segment: undefined when its index file holds (a prefix of) the scanned index. */
   private async compareIndexFile(): Promise<string | undefined> {
-    let buf: Buffer;
+    let buffer: Buffer;
     try {
-      buf = await readFile(this.index.path);
+      buffer = await readFile(this.index.path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
       throw err;
     }
-    const onDisk = OffsetIndex.fromBuffer(this.index.path, this.baseOffset, this.index.intervalBytes, buf);
+    const onDisk = OffsetIndex.fromBuffer(this.index.path, this.baseOffset, this.index.intervalBytes, buffer);
     if (typeof onDisk === 'string') return onDisk;
     if (!onDisk.isPrefixOf(this.index)) return 'entries disagree with the records';
     this.index.markPersisted(onDisk.entries);

@@ -59,10 +59,10 @@ export interface LostRecords {
 export function findLostRecords(evidence: EndEvidence, logEndOffset: number): LostRecords | undefined {
   const reasons: string[] = [];
   let until = logEndOffset;
-  const hwm = evidence.highWatermarkCheckpoint;
-  if (hwm > logEndOffset) {
-    reasons.push(`the high-water mark checkpoint ${hwm} is past the log end ${logEndOffset}`);
-    until = Math.max(until, hwm);
+  const highWatermark = evidence.highWatermarkCheckpoint;
+  if (highWatermark > logEndOffset) {
+    reasons.push(`the high-water mark checkpoint ${highWatermark} is past the log end ${logEndOffset}`);
+    until = Math.max(until, highWatermark);
   }
   const epochs = evidence.epochEntries.filter((e) => e.startOffset >= logEndOffset);
   if (epochs.length > 0) {
@@ -95,7 +95,7 @@ export interface KnownCheckpoints {
 /** Read the evidence of the folder `dir`, whose segment data files start at `bases` (sorted). Read-only. */
 export async function readEndEvidence(dir: string, names: readonly string[], bases: readonly number[], known?: KnownCheckpoints): Promise<EndEvidence> {
   // 0 when missing or unreadable, which is past no log end.
-  const highWatermarkCheckpoint = known?.highWatermarkCheckpoint ?? (await readHighWatermark(dir, Number.MAX_SAFE_INTEGER, () => {}));
+  const highWatermarkCheckpoint = known?.highWatermarkCheckpoint ?? (await readHighWatermark(dir, () => {}));
   const cache = known?.epochCache ?? (await LeaderEpochCache.load(dir));
   const lastBase = bases[bases.length - 1] ?? -1;
   const logs = new Set(bases);
@@ -122,14 +122,14 @@ export async function removeOrphanIndexes(dir: string, evidence: EndEvidence): P
 }
 
 async function lastIndexedOffset(path: string, baseOffset: number): Promise<number | undefined> {
-  let buf: Buffer;
+  let buffer: Buffer;
   try {
-    buf = await readFile(path);
+    buffer = await readFile(path);
   } catch {
     return undefined;
   }
   // The interval does not matter for reading entries back.
-  const index = OffsetIndex.fromBuffer(path, baseOffset, 1, buf);
+  const index = OffsetIndex.fromBuffer(path, baseOffset, 1, buffer);
   if (typeof index === 'string' || index.entries === 0) return undefined;
   return index.entry(index.entries - 1).offset;
 }

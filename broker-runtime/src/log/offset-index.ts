@@ -89,12 +89,12 @@ export class OffsetIndex {
 
   /** The entries in file format. */
   toBuffer(): Buffer {
-    const buf = Buffer.allocUnsafe(this.count * INDEX_ENTRY_BYTES);
+    const buffer = Buffer.allocUnsafe(this.count * INDEX_ENTRY_BYTES);
     for (let i = 0; i < this.count; i++) {
-      buf.writeUInt32BE(this.relOffsets[i]!, i * INDEX_ENTRY_BYTES);
-      buf.writeUInt32BE(this.positions[i]!, i * INDEX_ENTRY_BYTES + 4);
+      buffer.writeUInt32BE(this.relOffsets[i]!, i * INDEX_ENTRY_BYTES);
+      buffer.writeUInt32BE(this.positions[i]!, i * INDEX_ENTRY_BYTES + 4);
     }
-    return buf;
+    return buffer;
   }
 
   /** Replace the file with the in-memory entries (fsynced when `durable`). */
@@ -118,14 +118,14 @@ export class OffsetIndex {
    * pointing past the segment).
    */
   static async load(path: string, baseOffset: number, intervalBytes: number, segmentSize: number, endOffset: number): Promise<OffsetIndex | string> {
-    let buf: Buffer;
+    let buffer: Buffer;
     try {
-      buf = await readFile(path);
+      buffer = await readFile(path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
       throw err;
     }
-    const index = OffsetIndex.fromBuffer(path, baseOffset, intervalBytes, buf);
+    const index = OffsetIndex.fromBuffer(path, baseOffset, intervalBytes, buffer);
     if (typeof index === 'string') return index;
     const n = index.count;
     if (n > 0) {
@@ -140,14 +140,14 @@ export class OffsetIndex {
   }
 
   /** Parse file content; a reason string when it is not a strictly increasing list of entries. */
-  static fromBuffer(path: string, baseOffset: number, intervalBytes: number, buf: Buffer): OffsetIndex | string {
-    if (buf.length % INDEX_ENTRY_BYTES !== 0) return `size ${buf.length} is not a multiple of ${INDEX_ENTRY_BYTES}`;
+  static fromBuffer(path: string, baseOffset: number, intervalBytes: number, buffer: Buffer): OffsetIndex | string {
+    if (buffer.length % INDEX_ENTRY_BYTES !== 0) return `size ${buffer.length} is not a multiple of ${INDEX_ENTRY_BYTES}`;
     const index = new OffsetIndex(path, baseOffset, intervalBytes);
     let prevRel = 0;
     let prevPos = 0;
-    for (let at = 0; at < buf.length; at += INDEX_ENTRY_BYTES) {
-      const rel = buf.readUInt32BE(at);
-      const pos = buf.readUInt32BE(at + 4);
+    for (let at = 0; at < buffer.length; at += INDEX_ENTRY_BYTES) {
+      const rel = buffer.readUInt32BE(at);
+      const pos = buffer.readUInt32BE(at + 4);
       if (rel <= prevRel || pos <= prevPos) return `entry ${at / INDEX_ENTRY_BYTES} (${rel} @ ${pos}) does not increase`;
       index.add(rel, pos);
       prevRel = rel;

@@ -1,20 +1,18 @@
 import { mkdir, open as openFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TEMP_SUFFIX, fsyncDir } from './atomic-file.js';
-import { readHighWatermark, writeHighWatermark } from './high-watermark.js';
+import { writeHighWatermark } from './high-watermark.js';
 import { FileHandleCache } from './file-handle-cache.js';
-import { EPOCH_CHECKPOINT_FILE, LeaderEpochCache, reconcileEpochCache } from './leader-epoch-cache.js';
-import { LogSegment, parseSegmentFileName, segmentFileName, type RecoveredSegment } from './log-segment.js';
-import { checkIntegrity, type IntegrityResult } from './integrity.js';
+import type { LeaderEpochCache } from './leader-epoch-cache.js';
+import { LogSegment } from './log-segment.js';
 import { collectKeepers, compactSegment, indexFor, onlyGaps, type CompactionRule, type Keeper } from './compaction.js';
-import { logStartAtOpen, readLogStart, segmentsBelowLogStart, writeLogStart } from './log-start.js';
-import { findLostRecords, readEndEvidence, removeOrphanIndexes, type KnownCheckpoints } from './lost-records.js';
+import { writeLogStart } from './log-start.js';
 import { segmentsToDelete, type RetentionDecision, type RetentionPolicy, type SegmentSummary } from './retention.js';
 import { largestTimestamp } from './segment-timestamps.js';
 import { decodeRecords, encodeCompressedBatch, encodeGap, encodeRecords, entryCountAt, expandEntries, isGapAt, recordEpochAt, recordSizeAt, validateBatch } from './record-codec.js';
 import { codecByName, type SupportedCodec } from './compression/codecs.js';
 import { classifyStorageError, isStorageError } from './storage-error.js';
-import { UncleanMarker } from './unclean-marker.js';
+import type { UncleanMarker } from './unclean-marker.js';
 import type { CompactionOptions, CompactionReport, EpochEntry, LogOptions, PartitionLog, RawBatch, RecordInput, RecoveryReport, StoredRecord } from './types.js';
 import { WriteQueue, type PendingAppend } from './write-queue.js';
 
@@ -38,9 +36,13 @@ type AppendResult = { baseOffset: number; lastOffset: number };
  * which moves only after a write completed.
  */
 export class FilePartitionLog implements PartitionLog {
-  private leo: number;
-  private hwm: number;
-  private checkpointedHwm: number;
+  /** One past the last record written (logEndOffset()). */
+  private logEnd: number;
+  /** The high-water mark (highWatermark()): records below it are committed. Always <= logEnd. */
+  private committed: number;
+  private checkpointedHighWatermark: number;
+  /** The epoch cache changed since its checkpoint was written (writeRecords defers it). */
+  private epochCheckpointDue = false;
   /** Bumped by truncations, so a read that raced one can retry. */
   private generation = 0;
   /** Segments written to since their last fsync. */
@@ -76,12 +78,22 @@ export class FilePartitionLog implements PartitionLog {
     highWatermark: number,
     private readonly uncleanMark?: UncleanMarker,
     logStartOffset = 0,
+    /**
+     * Whether the folder's entries (its segment files) are known durable. A folder the loader just
+     * created is not: an empty partition lost to a power cut is made again identically, so its
+     * folder is fsynced only once it holds records — with the first fsync of them (writeRecords
+     * under 'always', else the first flush), not when the topic is created.
+     */
+    private folderSynced = true,
   ) {
     this.files = options.files ?? new FileHandleCache(Number.MAX_SAFE_INTEGER);
     this.logStart = logStartOffset;
-    this.leo = logEndOffset;
-    this.hwm = highWatermark;
-    this.checkpointedHwm = highWatermark;
+    // The loader clamps a checkpoint past the log end (and marks the partition unclean for it), so
+    // a violation here is a bug in the caller, not bad disk content.
+    assertHighWatermarkWithinLog(highWatermark, logEndOffset, `${topic}-${partition} opened`);
+    this.logEnd = logEndOffset;
+    this.committed = highWatermark;
+    this.checkpointedHighWatermark = highWatermark;
     const logger = options.logger;
     this.log = (line) => logger?.(`[log ${topic}-${partition}] ${line}`);
     const maxGroupBytes = Math.min(options.segmentBytes, MAX_GROUP_BYTES);
@@ -94,11 +106,11 @@ export class FilePartitionLog implements PartitionLog {
   }
 
   logEndOffset(): number {
-    return this.leo;
+    return this.logEnd;
   }
 
   highWatermark(): number {
-    return this.hwm;
+    return this.committed;
   }
 
   logStartOffset(): number {
@@ -106,8 +118,10 @@ export class FilePartitionLog implements PartitionLog {
   }
 
   setHighWatermark(offset: number): void {
-    const clamped = Math.min(offset, this.leo);
-    if (clamped > this.hwm) this.hwm = clamped;
+    // A follower is told the leader's high-water mark, which may be past its own log end: clamped.
+    const clamped = Math.min(offset, this.logEnd);
+    if (clamped > this.committed) this.committed = clamped;
+    assertHighWatermarkWithinLog(this.committed, this.logEnd, `${this.topic}-${this.partition} high-water mark set`);
   }
 
   epochs(): EpochEntry[] {
@@ -122,14 +136,14 @@ export class FilePartitionLog implements PartitionLog {
     return this.uncleanMark?.isSet() ?? false;
   }
 
-  /** Whether flush() has anything to do (unsynced writes or a moved high-water mark). */
+  /** Whether flush() has anything to do (unsynced writes, a checkpoint due). */
   needsFlush(): boolean {
-    return this.unflushed.size > 0 || this.needsHighWatermarkCheckpoint();
+    return this.unflushed.size > 0 || this.checkpointsDue();
   }
 
-  /** Whether the high-water mark moved since its last checkpoint. */
-  needsHighWatermarkCheckpoint(): boolean {
-    return this.hwm !== this.checkpointedHwm;
+  /** Whether the high-water mark moved, or the epoch cache changed, since their last checkpoint. */
+  checkpointsDue(): boolean {
+    return this.epochCheckpointDue || this.committed !== this.checkpointedHighWatermark;
   }
 
   append(records: RecordInput[], epoch: number, compression?: SupportedCodec): Promise<{ baseOffset: number; lastOffset: number }> {
@@ -139,14 +153,14 @@ export class FilePartitionLog implements PartitionLog {
   appendRaw(bytes: Buffer): Promise<{ count: number; nextOffset: number }> {
     return this.queue.task(() => this.reportingStorage('append', async () => {
       await this.finishTruncation();
-      const batch = validateBatch(bytes, this.leo);
-      if (batch.count === 0) return { count: 0, nextOffset: this.leo };
+      const batch = validateBatch(bytes, this.logEnd);
+      if (batch.count === 0) return { count: 0, nextOffset: this.logEnd };
       const latest = this.cache.latestEpoch();
       const firstEpoch = batch.epochs[0]!.epoch;
-      if (firstEpoch < latest) throw new Error(`batch from offset ${this.leo} has epoch ${firstEpoch}, older than the log's last epoch ${latest}`);
-      await this.writeRecords([bytes], bytes.length, this.leo, batch.count, batch.epochs.filter((e) => e.epoch > latest));
+      if (firstEpoch < latest) throw new Error(`batch from offset ${this.logEnd} has epoch ${firstEpoch}, older than the log's last epoch ${latest}`);
+      await this.writeRecords([bytes], bytes.length, this.logEnd, batch.count, batch.epochs.filter((e) => e.epoch > latest));
       if (this.uncleanMark?.isSet()) await this.liftUncleanMark();
-      return { count: batch.count, nextOffset: this.leo };
+      return { count: batch.count, nextOffset: this.logEnd };
     }, true));
   }
 
@@ -167,14 +181,14 @@ export class FilePartitionLog implements PartitionLog {
   async readRaw(from: number, maxBytes: number): Promise<RawBatch> {
     checkOffset(from, 'from');
     return this.readConsistently(async () => {
-      const leo = this.leo;
+      const logEnd = this.logEnd;
       const segment = this.segmentFor(from);
-      if (from >= leo || !segment) return { bytes: Buffer.alloc(0), baseOffset: from, nextOffset: from, count: 0 };
+      if (from >= logEnd || !segment) return { bytes: Buffer.alloc(0), baseOffset: from, nextOffset: from, count: 0 };
       segment.retain();
       try {
         // Whole entries: a follower's log ends on an entry boundary, so `from` starts one (when it
         // does not, the follower refuses the bytes: their first offset is not its log end).
-        const r = await segment.readRecords(from, leo, maxBytes, true);
+        const r = await segment.readRecords(from, logEnd, maxBytes, true);
         if (r.entries === 0) return { bytes: Buffer.alloc(0), baseOffset: from, nextOffset: from, count: 0 };
         if (r.firstOffset < from && isGapAt(r.bytes, 0)) {
           // A gap this replica's compaction made across the follower's log end (replicas compact
@@ -195,14 +209,15 @@ export class FilePartitionLog implements PartitionLog {
     checkOffset(offset, 'offset');
     return this.queue.task(() => this.reportingStorage('truncate', async () => {
       await this.finishTruncation();
-      if (offset >= this.leo) return;
+      if (offset >= this.logEnd) return;
       if (offset < this.logStart) throw new RangeError(`cannot truncate to ${offset}, below the log start offset ${this.logStart}`);
       offset = await this.entryBoundary(offset);
-      const before = this.leo;
+      const before = this.logEnd;
       // Shrink what readers may see first; segments are cut after.
       this.generation++;
-      this.leo = offset;
-      if (this.hwm > offset) this.hwm = offset;
+      this.logEnd = offset;
+      if (this.committed > offset) this.committed = offset;
+      assertHighWatermarkWithinLog(this.committed, this.logEnd, `${this.topic}-${this.partition} truncated`);
       const dropped = this.segments.filter((s) => s.baseOffset > offset);
       this.segments = this.segments.filter((s) => s.baseOffset <= offset);
       try {
@@ -236,7 +251,7 @@ export class FilePartitionLog implements PartitionLog {
       if (this.options.fsync === 'always') await active.flush();
       else this.unflushed.add(active);
       this.cache.truncateFromEnd(offset);
-      await this.cache.persist();
+      await this.writeEpochCheckpoint(true);
       this.unfinishedTruncation = undefined;
     } catch (err) {
       if (!isStorageError(classifyStorageError(err, 'truncate'))) this.failure = new Error(`truncation to offset ${offset} failed halfway: ${errorText(err)}`);
@@ -267,19 +282,19 @@ export class FilePartitionLog implements PartitionLog {
     // Summaries outside the write queue (a time scan reads whole segments); the deletion checks
     // in the queue that the front of the log is still what was decided on.
     const segments = [...this.segments];
-    const hwm = this.hwm;
+    const highWatermark = this.committed;
     const summaries: SegmentSummary[] = [];
     for (let i = 0; i < segments.length; i++) {
       const s = segments[i]!;
-      const endOffset = i + 1 < segments.length ? segments[i + 1]!.baseOffset : this.leo;
+      const endOffset = i + 1 < segments.length ? segments[i + 1]!.baseOffset : this.logEnd;
       let largest = Number.NEGATIVE_INFINITY;
-      if (policy.retentionMs !== null && i + 1 < segments.length && endOffset <= hwm) {
+      if (policy.retentionMs !== null && i + 1 < segments.length && endOffset <= highWatermark) {
         largest = this.largestTimestamps.get(s) ?? (await largestTimestamp(s));
         this.largestTimestamps.set(s, largest);
       }
       summaries.push({ baseOffset: s.baseOffset, endOffset, bytes: s.size, largestTimestamp: largest });
     }
-    const decision = segmentsToDelete(summaries, hwm, policy, nowMs);
+    const decision = segmentsToDelete(summaries, highWatermark, policy, nowMs);
     if (decision.deleteCount === 0) return decision;
     return this.queue.task(async () => {
       const doomed = segments.slice(0, decision.deleteCount);
@@ -305,11 +320,11 @@ export class FilePartitionLog implements PartitionLog {
   private async compactOnce(rule: CompactionRule, options: CompactionOptions, none: CompactionReport): Promise<CompactionReport> {
     // Closed segments wholly below the high-water mark, as they are now (the swap checks they still are).
     const all = [...this.segments];
-    const hwm = this.hwm;
+    const highWatermark = this.committed;
     const candidates: { segment: LogSegment; endOffset: number }[] = [];
     for (let i = 0; i + 1 < all.length; i++) {
       const endOffset = all[i + 1]!.baseOffset;
-      if (endOffset > hwm) break;
+      if (endOffset > highWatermark) break;
       candidates.push({ segment: all[i]!, endOffset });
     }
     const last = candidates[candidates.length - 1];
@@ -413,7 +428,7 @@ export class FilePartitionLog implements PartitionLog {
   advanceLogStart(offset: number): Promise<void> {
     checkOffset(offset, 'offset');
     return this.queue.task(async () => {
-      const target = Math.min(offset, this.hwm);
+      const target = Math.min(offset, this.committed);
       if (target <= this.logStart) return;
       let n = 0;
       while (n + 1 < this.segments.length && this.segments[n + 1]!.baseOffset <= target) n++;
@@ -425,7 +440,7 @@ export class FilePartitionLog implements PartitionLog {
   restartAt(offset: number): Promise<void> {
     checkOffset(offset, 'offset');
     return this.queue.task(async () => {
-      if (this.leo > offset) throw new RangeError(`cannot restart the log at ${offset}: it holds records up to ${this.leo - 1}`);
+      if (this.logEnd > offset) throw new RangeError(`cannot restart the log at ${offset}: it holds records up to ${this.logEnd - 1}`);
       const durable = this.options.fsync !== 'never';
       // The checkpoint first: a crash after it leaves old segments that open() deletes (log-start.ts).
       await writeLogStart(this.dir, offset, durable);
@@ -436,8 +451,8 @@ export class FilePartitionLog implements PartitionLog {
       this.generation++;
       try {
         this.segments = [keep];
-        this.leo = offset;
-        this.hwm = offset;
+        this.logEnd = offset;
+        this.committed = offset;
         this.logStart = offset;
         for (const s of old) {
           if (s === keep) continue;
@@ -445,10 +460,10 @@ export class FilePartitionLog implements PartitionLog {
           this.largestTimestamps.delete(s);
           await s.delete();
         }
-        if (durable) await fsyncDir(this.dir);
+        if (durable) await this.syncFolder();
         // Every epoch the cache knows started below `offset`; the leader's records bring theirs.
-        if (this.cache.truncateFromEnd(0)) await this.cache.persist();
-        await this.checkpointHwm(durable);
+        if (this.cache.truncateFromEnd(0) || this.epochCheckpointDue) await this.writeEpochCheckpoint(true);
+        await this.writeHighWatermarkCheckpoint(durable);
       } catch (err) {
         this.failure = new Error(`restarting the log at offset ${offset} failed halfway: ${errorText(err)}`);
         throw err;
@@ -463,9 +478,9 @@ export class FilePartitionLog implements PartitionLog {
     return this.queue.task(() => this.reportingStorage('flush', () => this.flushNow(true)));
   }
 
-  /** Write the high-water mark checkpoint if it moved, without fsyncing segments. */
-  checkpointHighWatermark(): Promise<void> {
-    return this.queue.task(() => this.reportingStorage('high-water mark checkpoint', () => this.checkpointHwm(this.options.fsync !== 'never')));
+  /** Write the checkpoints that are due (checkpointsDue), without fsyncing segments. */
+  writeCheckpoints(): Promise<void> {
+    return this.queue.task(() => this.reportingStorage('checkpoint', () => this.writeDueCheckpoints(this.options.fsync !== 'never')));
   }
 
   /**
@@ -506,7 +521,7 @@ export class FilePartitionLog implements PartitionLog {
       this.largestTimestamps.delete(s);
       await s.delete();
     }
-    if (durable) await fsyncDir(this.dir);
+    if (durable) await this.syncFolder();
   }
 
   private active(): LogSegment {
@@ -547,7 +562,7 @@ export class FilePartitionLog implements PartitionLog {
       segment.release();
     }
     if (start === offset) return offset;
-    if (start < this.hwm) throw new RangeError(`cannot truncate to ${offset}: it lies inside the compressed batch starting at ${start}, and cutting there would drop records below the high-water mark ${this.hwm}`);
+    if (start < this.committed) throw new RangeError(`cannot truncate to ${offset}: it lies inside the compressed batch starting at ${start}, and cutting there would drop records below the high-water mark ${this.committed}`);
     this.log(`truncation to offset ${offset} rounded down to ${start}, the start of the compressed batch holding it`);
     return start;
   }
@@ -558,7 +573,7 @@ export class FilePartitionLog implements PartitionLog {
    * [from, upTo) cut away (a read starting inside a batch, a batch straddling the high-water mark).
    */
   private async readOnce(from: number, upTo: number, maxRecords: number, maxBytes: number): Promise<Buffer[]> {
-    const end = Math.min(upTo, this.leo);
+    const end = Math.min(upTo, this.logEnd);
     const out: Buffer[] = [];
     let count = 0;
     let next = from;
@@ -619,7 +634,7 @@ export class FilePartitionLog implements PartitionLog {
     }
     const chunks: Buffer[] = [];
     const written: { call: PendingAppend<AppendRequest, AppendResult>; baseOffset: number; count: number }[] = [];
-    const firstOffset = this.leo;
+    const firstOffset = this.logEnd;
     let offset = firstOffset;
     let bytes = 0;
     for (const call of calls) {
@@ -630,11 +645,11 @@ export class FilePartitionLog implements PartitionLog {
       }
       try {
         const codec = call.item.compression === undefined ? undefined : codecByName(call.item.compression);
-        const buf = codec ? encodeCompressedBatch(records, offset, epoch, codec) : encodeRecords(records, offset, epoch);
-        chunks.push(buf);
+        const encoded = codec ? encodeCompressedBatch(records, offset, epoch, codec) : encodeRecords(records, offset, epoch);
+        chunks.push(encoded);
         written.push({ call, baseOffset: offset, count: records.length });
         offset += records.length;
-        bytes += buf.length;
+        bytes += encoded.length;
       } catch (err) {
         call.reject(err);
       }
@@ -643,7 +658,7 @@ export class FilePartitionLog implements PartitionLog {
     try {
       await this.reportingStorage('append', async () => {
         await this.finishTruncation();
-        if (this.leo !== firstOffset) throw new Error(`log end moved from ${firstOffset} to ${this.leo} while finishing a truncation`);
+        if (this.logEnd !== firstOffset) throw new Error(`log end moved from ${firstOffset} to ${this.logEnd} while finishing a truncation`);
         await this.writeRecords(chunks, bytes, firstOffset, offset - firstOffset, epoch > latest ? [{ epoch, startOffset: firstOffset }] : []);
       }, true);
     } catch (err) {
@@ -664,11 +679,17 @@ export class FilePartitionLog implements PartitionLog {
     const position = active.size;
     await active.append(chunks, firstOffset);
     try {
-      if (this.options.fsync === 'always') await active.flush();
-      else this.unflushed.add(active);
-      let changed = false;
-      for (const e of newEpochs) changed = this.cache.assign(e.epoch, e.startOffset) || changed;
-      if (changed) await this.cache.persist();
+      if (this.options.fsync === 'always') {
+        await active.flush();
+        await this.syncFolderOnce();
+      } else {
+        this.unflushed.add(active);
+      }
+      // The epoch cache's checkpoint is written later (flush, roll, close), off the write path: a
+      // crash before it leaves it lagging behind the last segment, whose epochs the loader adds
+      // back from the records (reconcileEpochCache). It cost the first record into every
+      // partition two fsyncs on each replica, in the acknowledgement's path.
+      for (const e of newEpochs) if (this.cache.assign(e.epoch, e.startOffset)) this.epochCheckpointDue = true;
     } catch (err) {
       let undone = true;
       try {
@@ -678,17 +699,17 @@ export class FilePartitionLog implements PartitionLog {
         active.abandonTail(position, firstOffset);
         undone = false;
       }
-      if (this.cache.truncateFromEnd(firstOffset)) await this.cache.persist().catch(() => undefined);
+      this.cache.truncateFromEnd(firstOffset);
       throw classifyStorageError(err, `${this.topic}-${this.partition}: write at offset ${firstOffset}`, !undone) ?? err;
     }
-    this.leo = firstOffset + count;
+    this.logEnd = firstOffset + count;
     this.recordBytesEstimate = bytes / count;
   }
 
   /** Re-fetched past the damage found at open (only a leader's records count): this replica holds what it lost again. */
   private async liftUncleanMark(): Promise<void> {
     try {
-      if (await this.uncleanMark!.reached(this.leo)) this.log(`clean again: re-fetched up to offset ${this.leo}`);
+      if (await this.uncleanMark!.reached(this.logEnd)) this.log(`clean again: re-fetched up to offset ${this.logEnd}`);
     } catch (err) {
       this.log(`could not lift the unclean mark (tried again at the next write): ${errorText(err)}`);
     }
@@ -703,9 +724,12 @@ export class FilePartitionLog implements PartitionLog {
       this.unflushed.delete(old);
     }
     await old.index.write(durable);
+    // Epochs may lag in the checkpoint only inside the last segment (where the loader finds them
+    // again): written before the roll; the folder's fsync below makes the rename durable.
+    if (this.epochCheckpointDue) await this.writeEpochCheckpoint(false);
     const segment = await LogSegment.create(this.dir, baseOffset, this.options.indexIntervalBytes, this.files);
     try {
-      if (durable) await fsyncDir(this.dir);
+      if (durable) await this.syncFolder();
     } catch (err) {
       await segment.delete().catch(() => undefined);
       throw err;
@@ -719,14 +743,45 @@ export class FilePartitionLog implements PartitionLog {
       await s.flush();
       this.unflushed.delete(s);
     }
-    await this.checkpointHwm(durable);
+    if (durable) await this.syncFolderOnce();
+    await this.writeDueCheckpoints(durable);
   }
 
-  private async checkpointHwm(durable: boolean): Promise<void> {
-    const hwm = this.hwm;
-    if (hwm === this.checkpointedHwm) return;
-    await writeHighWatermark(this.dir, hwm, durable);
-    this.checkpointedHwm = hwm;
+  /** fsync the folder if its entries were never made durable (see the constructor's folderSynced). */
+  private async syncFolderOnce(): Promise<void> {
+    if (!this.folderSynced) await this.syncFolder();
+  }
+
+  private async syncFolder(): Promise<void> {
+    await fsyncDir(this.dir);
+    this.folderSynced = true;
+  }
+
+  /**
+   * The checkpoints due, after the records they speak of (flushNow fsyncs those first). The epoch
+   * cache's rename is not fsynced here: lost to a power cut, it leaves the checkpoint lagging inside
+   * the last segment, which the loader repairs (a roll fsyncs the folder, so it never lags further).
+   */
+  private async writeDueCheckpoints(durable: boolean): Promise<void> {
+    if (this.epochCheckpointDue) await this.writeEpochCheckpoint(false);
+    await this.writeHighWatermarkCheckpoint(durable);
+  }
+
+  private async writeEpochCheckpoint(syncFolder: boolean): Promise<void> {
+    this.epochCheckpointDue = false;
+    try {
+      await this.cache.persist(syncFolder);
+    } catch (err) {
+      this.epochCheckpointDue = true;
+      throw err;
+    }
+  }
+
+  private async writeHighWatermarkCheckpoint(durable: boolean): Promise<void> {
+    const highWatermark = this.committed;
+    if (highWatermark === this.checkpointedHighWatermark) return;
+    await writeHighWatermark(this.dir, highWatermark, durable);
+    this.checkpointedHighWatermark = highWatermark;
   }
 }
 
@@ -748,6 +803,15 @@ function estimateBytes(records: readonly RecordInput[]): number {
   return n;
 }
 
+/**
+ * The invariant high-water mark <= log end offset, in memory: nothing can be committed that the
+ * log does not hold. Bad disk content never reaches here (the loader clamps and marks it), so a
+ * violation is a bug in this layer and throws rather than letting a reader see missing offsets.
+ */
+function assertHighWatermarkWithinLog(highWatermark: number, logEndOffset: number, where: string): void {
+  if (highWatermark > logEndOffset) throw new Error(`invariant broken (${where}): high-water mark ${highWatermark} is past the log end offset ${logEndOffset}`);
+}
+
 function checkOffset(value: number, name: string): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer, got ${value}`);
 }
@@ -756,145 +820,9 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function checkOptions(options: LogOptions): void {
+/** Refuses options no log can run with (the loader checks them before opening anything). */
+export function checkLogOptions(options: LogOptions): void {
   const { segmentBytes, indexIntervalBytes } = options;
   if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1 || segmentBytes > MAX_SEGMENT_BYTES) throw new RangeError(`segmentBytes must be an integer in 1..${MAX_SEGMENT_BYTES}, got ${segmentBytes}`);
   if (!Number.isSafeInteger(indexIntervalBytes) || indexIntervalBytes < 1) throw new RangeError(`indexIntervalBytes must be a positive integer, got ${indexIntervalBytes}`);
-}
-
-/**
- * Pass 1b: segments wholly below the checkpointed log start offset were being deleted (retention,
- * or a restart at the leader's log start) when the broker stopped: finish the job, so the integrity
- * check never sees the gap they leave as damage. Returns the base offsets left.
- */
-async function dropSegmentsBelowLogStart(dir: string, bases: number[], logStart: number, log: (line: string) => void): Promise<number[]> {
-  const below = segmentsBelowLogStart(bases, logStart);
-  if (below.length === 0) return bases;
-  for (const base of below) {
-    await unlink(join(dir, segmentFileName(base, '.log'))).catch(() => undefined);
-    await unlink(join(dir, segmentFileName(base, '.index'))).catch(() => undefined);
-  }
-  await fsyncDir(dir);
-  log(`deleted ${below.length} segment(s) left below the log start offset ${logStart} (a deletion interrupted by a stop)`);
-  return bases.slice(below.length);
-}
-
-/**
- * Pass 3: records lost past the log end (a missing or emptied last segment, a lost tail) leave
- * evidence behind that recovery would otherwise tidy away; mark the partition unclean, durably,
- * before recovery changes any of it. See findLostRecords.
- */
-async function markLostRecords(dir: string, names: readonly string[], integrity: IntegrityResult, log: (line: string) => void, known: KnownCheckpoints): Promise<void> {
-  const evidence = await readEndEvidence(dir, names, integrity.bases, known);
-  const lost = findLostRecords(evidence, integrity.logEnd);
-  if (!lost) return;
-  const why = `records past the log end ${integrity.logEnd} are lost: ${lost.reasons.join('; ')}`;
-  log(`UNCLEAN: ${why}; keeping this replica from leading until it has re-fetched up to offset ${lost.until} from the leader`);
-  await integrity.marker.set(integrity.logEnd, lost.until, why);
-  await removeOrphanIndexes(dir, evidence);
-}
-
-export interface OpenOptions {
-  /**
-   * The data folder was closed cleanly (clean-shutdown.ts): closed segments are trusted without
-   * the CRC scan of every record (as Kafka does after a clean shutdown).
-   */
-  cleanShutdown?: boolean;
-}
-
-/** The log of a partition folder this call just created: empty, with nothing on disk to read or check. */
-async function createdPartitionLog(dir: string, topic: string, partition: number, options: LogOptions & { files: FileHandleCache }): Promise<FilePartitionLog> {
-  const segment = await LogSegment.create(dir, 0, options.indexIntervalBytes, options.files);
-  // No checkpoint file yet reads at the next open as an empty cache (reconcileEpochCache).
-  const cache = new LeaderEpochCache(join(dir, EPOCH_CHECKPOINT_FILE));
-  return new FilePartitionLog(topic, partition, dir, { truncatedBytes: 0, rebuiltIndexes: 0 }, options, [segment], cache, 0, 0, UncleanMarker.none(dir), 0);
-}
-
-/**
- * Open (creating if needed) the log in `dir`, in passes: (1) drop temp files; (2) check every
- * segment's records (checkIntegrity: damage to committed data marks the partition unclean);
- * (3) look for evidence of records lost past the log end (markLostRecords); (4) open closed
- * segments trusting their data and recover the last one (cut a torn or corrupt tail); (5) reconcile
- * the epoch cache with the records; (6) read the high-water mark checkpoint, clamped to the log end;
- * (7) the log start offset (log-start.ts): segments wholly below its checkpoint are deleted before
- * pass 2 (an interrupted deletion), a log that ends at or below it restarts empty there (an
- * interrupted restart), and a first segment above it is reported as data loss.
- */
-export async function openPartitionLog(dir: string, topic: string, partition: number, options: LogOptions, open: OpenOptions = {}): Promise<FilePartitionLog> {
-  checkOptions(options);
-  // One cache per broker (log-manager.ts); a log opened by itself gets its own, unbounded.
-  const files = options.files ?? new FileHandleCache(Number.MAX_SAFE_INTEGER);
-  const log = (line: string) => options.logger?.(`[log ${topic}-${partition}] ${line}`);
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    if ((await mkdir(dir, { recursive: true })) !== undefined) return createdPartitionLog(dir, topic, partition, { ...options, files });
-    names = await readdir(dir); // created meanwhile by someone else: open what is there
-  }
-  for (const name of names) {
-    if (name.endsWith(TEMP_SUFFIX)) await unlink(join(dir, name)).catch(() => undefined);
-  }
-  const listed = names.map(parseSegmentFileName).filter((b): b is number => b !== undefined).sort((a, b) => a - b);
-  const logStartCheckpoint = await readLogStart(dir, log);
-  const found = await dropSegmentsBelowLogStart(dir, listed, logStartCheckpoint, log);
-  // Each checkpoint is read once (the passes below all want them, as written, unclamped).
-  const hwmCheckpoint = await readHighWatermark(dir, Number.MAX_SAFE_INTEGER, log);
-  const epochCheckpoint = await LeaderEpochCache.load(dir);
-  const integrity = await checkIntegrity(dir, found, log, open.cleanShutdown === true, hwmCheckpoint);
-  const bases = integrity.bases;
-  await markLostRecords(dir, names, integrity, log, { highWatermarkCheckpoint: hwmCheckpoint, epochCache: epochCheckpoint });
-
-  const segments: LogSegment[] = [];
-  let rebuiltIndexes = 0;
-  let last: RecoveredSegment;
-  try {
-    for (let i = 0; i + 1 < bases.length; i++) {
-      const opened = await LogSegment.openClosed(dir, bases[i]!, bases[i + 1]!, options.indexIntervalBytes, files, log);
-      segments.push(opened.segment);
-      if (opened.rebuiltIndex) rebuiltIndexes++;
-    }
-    const lastBase = bases[bases.length - 1];
-    last =
-      lastBase === undefined
-        ? { segment: await LogSegment.create(dir, 0, options.indexIntervalBytes, files), nextOffset: 0, truncatedBytes: 0, rebuiltIndex: false, epochs: [] }
-        : await LogSegment.recover(dir, lastBase, options.indexIntervalBytes, files, log);
-    segments.push(last.segment);
-    if (last.rebuiltIndex) rebuiltIndexes++;
-  } catch (err) {
-    for (const s of segments) await s.close();
-    throw err;
-  }
-  const leo = last.nextOffset;
-
-  try {
-    const cache = await reconcileEpochCache(
-      dir,
-      {
-        logEndOffset: leo,
-        lastSegmentBase: last.segment.baseOffset,
-        lastSegmentEpochs: last.epochs,
-        olderSegmentEpochs: () => Promise.all(segments.slice(0, -1).map((s) => s.epochChanges())),
-      },
-      log,
-      epochCheckpoint,
-    );
-    if (hwmCheckpoint > leo) log(`high-water mark checkpoint ${hwmCheckpoint} is past the log end ${leo}; clamped`);
-    const hwm = Math.min(hwmCheckpoint, leo);
-    const recovery = { truncatedBytes: last.truncatedBytes + integrity.cutBytes, rebuiltIndexes };
-    const start = logStartAtOpen(logStartCheckpoint, segments[0]!.baseOffset, leo);
-    if (start.kind === 'missing-front') {
-      log(`DATA LOSS: the log start offset is ${start.lostFrom} but the first segment starts at ${start.logStart}: records ${start.lostFrom}..${start.logStart - 1} are missing and were not deleted by retention; the log now starts at ${start.logStart}`);
-    }
-    const opened = new FilePartitionLog(topic, partition, dir, recovery, { ...options, files }, segments, cache, leo, Math.max(hwm, start.kind === 'restart' ? 0 : Math.min(start.logStart, leo)), integrity.marker, start.kind === 'restart' ? 0 : start.logStart);
-    if (start.kind === 'restart') {
-      log(`every record left ends below the log start offset ${start.logStart}: finishing an interrupted restart of the log there`);
-      await opened.restartAt(start.logStart);
-    }
-    return opened;
-  } catch (err) {
-    for (const s of segments) await s.close();
-    throw err;
-  }
 }

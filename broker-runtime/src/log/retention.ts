@@ -4,7 +4,7 @@
  * the I/O. Only whole segments go, oldest first, and only while every one of these holds:
  *
  *  - it is not the active (last) segment;
- *  - it lies wholly below the high-water mark (its end offset <= hwm): nothing uncommitted, and
+ *  - it lies wholly below the high-water mark (its end offset <= the high-water mark): nothing uncommitted, and
  *    nothing a consumer has not been able to read, is ever deleted;
  *  - it breaches a limit: its newest record is older than retention.ms (by the largest record
  *    timestamp in it, as Kafka), or the partition would still hold at least retention.bytes

@@ -35,11 +35,11 @@ export interface SegmentScan {
   cleanEndOffset: number;
 }
 
-async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
+async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(length);
   let got = 0;
   while (got < length) {
-    const { bytesRead } = await fh.read(buf, got, length - got, position + got);
+    const { bytesRead } = await handle.read(buf, got, length - got, position + got);
     if (bytesRead === 0) break;
     got += bytesRead;
   }
@@ -53,9 +53,9 @@ async function readAt(fh: FileHandle, position: number, length: number): Promise
  * at the point of failure. Read-only.
  */
 export async function scanSegmentFile(path: string, baseOffset: number): Promise<SegmentScan> {
-  const fh = await open(path, 'r');
+  const handle = await open(path, 'r');
   try {
-    const size = (await fh.stat()).size;
+    const size = (await handle.stat()).size;
     let pos = 0;
     let expected = baseOffset;
     let window = WINDOW_BYTES;
@@ -63,7 +63,7 @@ export async function scanSegmentFile(path: string, baseOffset: number): Promise
     let validAfterFault = false;
     let endOffset = baseOffset;
     while (pos < size) {
-      const chunk = await readAt(fh, pos, Math.min(window, size - pos));
+      const chunk = await readAt(handle, pos, Math.min(window, size - pos));
       const scan = scanRecords(chunk, { expectedOffset: expected, onRecord: (_p, _s, offset, _e, n) => (endOffset = Math.max(endOffset, offset + n)) });
       if (fault && scan.count > 0) validAfterFault = true;
       pos += scan.validBytes;
@@ -76,7 +76,7 @@ export async function scanSegmentFile(path: string, baseOffset: number): Promise
         continue;
       }
       fault ??= { position: pos, offset: expected, stop: scan.stop };
-      const next = await resync(fh, size, pos + 1, expected);
+      const next = await resync(handle, size, pos + 1, expected);
       if (!next) break;
       validAfterFault = true;
       pos = next.position;
@@ -84,15 +84,15 @@ export async function scanSegmentFile(path: string, baseOffset: number): Promise
     }
     return { size, ...(fault && { fault }), validAfterFault, endOffset, cleanEndOffset: fault ? fault.offset : expected };
   } finally {
-    await fh.close();
+    await handle.close();
   }
 }
 
 /** The first position at or after `from` holding a whole record with a good CRC and an offset >= minOffset. */
-async function resync(fh: FileHandle, size: number, from: number, minOffset: number): Promise<{ position: number; offset: number } | undefined> {
+async function resync(handle: FileHandle, size: number, from: number, minOffset: number): Promise<{ position: number; offset: number } | undefined> {
   const end = Math.min(size, from + RESYNC_BYTES);
   if (from >= end) return undefined;
-  const buf = await readAt(fh, from, end - from);
+  const buf = await readAt(handle, from, end - from);
   for (let p = 0; p + LENGTH_FIELD_BYTES + MIN_RECORD_LENGTH <= buf.length; p++) {
     const length = buf.readUInt32BE(p);
     if (length < MIN_RECORD_LENGTH || length > MAX_RECORD_LENGTH || p + LENGTH_FIELD_BYTES + length > buf.length) continue;

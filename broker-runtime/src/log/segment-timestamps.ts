@@ -13,12 +13,12 @@ const CHUNK_BYTES = 1 << 20;
 export async function largestTimestamp(segment: LogSegment): Promise<number> {
   let largest = Number.NEGATIVE_INFINITY;
   const limit = segment.size;
-  let pos = 0;
+  let position = 0;
   let want = CHUNK_BYTES;
   segment.retain();
   try {
-    while (pos < limit) {
-      const chunk = await segment.readAt(pos, Math.min(want, limit - pos));
+    while (position < limit) {
+      const chunk = await segment.readAt(position, Math.min(want, limit - position));
       if (chunk.length === 0) break;
       let at = 0;
       for (let size = recordSizeAt(chunk, at); size > 0; size = recordSizeAt(chunk, at)) {
@@ -28,13 +28,13 @@ export async function largestTimestamp(segment: LogSegment): Promise<number> {
       }
       if (at === 0) {
         // One record larger than the chunk: read it whole next time.
-        if (chunk.length >= LENGTH_FIELD_BYTES && want < limit - pos) {
+        if (chunk.length >= LENGTH_FIELD_BYTES && want < limit - position) {
           want = LENGTH_FIELD_BYTES + chunk.readUInt32BE(0);
           continue;
         }
         break;
       }
-      pos += at;
+      position += at;
       want = CHUNK_BYTES;
     }
   } finally {

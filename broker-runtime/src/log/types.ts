@@ -81,11 +81,23 @@ export interface RawBatch {
   count: number;
 }
 
+/** What the loader (log-loader.ts) decided about a partition folder when it opened it. */
+export type LoadState =
+  /** The folder did not exist and was created: an empty log. */
+  | 'created'
+  /** Opened as it was found: nothing cut, nothing rebuilt, no evidence of loss. */
+  | 'clean'
+  /** A torn tail was cut or an index rebuilt, with no evidence that anything committed was lost. */
+  | 'recovered'
+  /** Committed records are damaged or lost (or were, and are not re-fetched yet): the replica must not lead until it re-fetched them. */
+  | 'unclean';
+
 export interface RecoveryReport {
   /** Bytes cut from the tail of the last segment because they were torn or failed the CRC. */
   truncatedBytes: number;
   /** Index files rebuilt because they were missing or disagreed with their segment. */
   rebuiltIndexes: number;
+  state: LoadState;
 }
 
 export interface PartitionLog {
@@ -132,7 +144,7 @@ export interface PartitionLog {
    */
   readRaw(from: number, maxBytes: number): Promise<RawBatch>;
 
-  /** Drop every record with offset >= `offset` (segments, index, epoch cache); the HWM is clamped too. */
+  /** Drop every record with offset >= `offset` (segments, index, epoch cache); the high-water mark is clamped too. */
   truncateTo(offset: number): Promise<void>;
 
   /** Leader: delete the oldest whole segments `policy` lets go (log/retention.ts); checkpoints the new log start first. */
@@ -167,7 +179,7 @@ export interface PartitionLog {
    */
   unclean(): boolean;
 
-  /** fsync whatever is written but not yet durable; also checkpoints the HWM. */
+  /** fsync whatever is written but not yet durable; also checkpoints the high-water mark. */
   flush(): Promise<void>;
   close(): Promise<void>;
 }

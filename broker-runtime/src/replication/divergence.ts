@@ -1,3 +1,4 @@
+import { epochAt } from '../log/leader-epoch-cache.js';
 import type { EpochEntry } from '../log/types.js';
 
 /**
@@ -5,22 +6,6 @@ import type { EpochEntry } from '../log/types.js';
  * Raft's log-matching property: one epoch has one leader, who assigns each offset once, so equal
  * epochs at an offset mean equal records up to there).
  */
-
-/** Epoch of the record at `offset`, or -1 before the first entry. Entries are sorted by startOffset. */
-export function epochAt(entries: readonly EpochEntry[], offset: number): number {
-  let lo = 0;
-  let hi = entries.length - 1;
-  let found = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const e = entries[mid]!;
-    if (e.startOffset <= offset) {
-      found = e.epoch;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  return found;
-}
 
 /**
  * The first offset at which the logs differ (= the length of their common prefix), looking only

@@ -1,6 +1,7 @@
 import type { LogManager, PartitionLog } from '../log/types.js';
 import type { TimePorts } from '../ports/clock.js';
-import { epochAt, epochsFrom } from './divergence.js';
+import { epochAt } from '../log/leader-epoch-cache.js';
+import { epochsFrom } from './divergence.js';
 import { resumeAfterMismatch, sendFrom } from './log-start.js';
 import { FRAME_AUTH_HEADER, signFrame } from './frame-auth.js';
 import { TransportError, type FramePoster } from './transport.js';

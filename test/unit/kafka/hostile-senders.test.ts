@@ -12,7 +12,7 @@ import { GroupCoordinator, type CoordinatorHost } from '../../../broker-runtime/
 import { YakError } from '../../../broker-runtime/src/errors/errors.js';
 import { createKafkaServer, type KafkaListener } from '../../../broker-runtime/src/kafka/server.js';
 import { encodeBatch } from '../../../broker-runtime/src/kafka/protocol/record-batch.js';
-import { openPartitionLog } from '../../../broker-runtime/src/log/partition-log.js';
+import { openPartitionLog } from '../../../broker-runtime/src/log/log-loader.js';
 import type { PartitionLog } from '../../../broker-runtime/src/log/types.js';
 import { KafkaWire, produceAnswer, produceBody } from '../../../testkit/kafka-wire.js';
 import { logOptions, tempDir } from '../log/helpers.js';

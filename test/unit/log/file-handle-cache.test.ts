@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FileHandleCache } from '../../../broker-runtime/src/log/file-handle-cache.js';
 import { openLogManager } from '../../../broker-runtime/src/log/log-manager.js';
-import { openPartitionLog, type FilePartitionLog } from '../../../broker-runtime/src/log/partition-log.js';
+import { openPartitionLog } from '../../../broker-runtime/src/log/log-loader.js';
+import type { FilePartitionLog } from '../../../broker-runtime/src/log/partition-log.js';
 import { logOptions, recs, tempDir } from './helpers.js';
 
 /**

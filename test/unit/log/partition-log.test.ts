@@ -3,7 +3,7 @@ import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { HIGH_WATERMARK_FILE } from '../../../broker-runtime/src/log/high-watermark.js';
-import { openPartitionLog } from '../../../broker-runtime/src/log/partition-log.js';
+import { openPartitionLog } from '../../../broker-runtime/src/log/log-loader.js';
 import { encodeRecords } from '../../../broker-runtime/src/log/record-codec.js';
 import type { LogOptions } from '../../../broker-runtime/src/log/types.js';
 import { logOptions, rec, recs, tempDir } from './helpers.js';

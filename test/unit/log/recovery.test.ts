@@ -3,7 +3,7 @@ import { readFile, readdir, stat, truncate, unlink, writeFile } from 'node:fs/pr
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { segmentFileName } from '../../../broker-runtime/src/log/log-segment.js';
-import { openPartitionLog } from '../../../broker-runtime/src/log/partition-log.js';
+import { openPartitionLog } from '../../../broker-runtime/src/log/log-loader.js';
 import { scanRecords } from '../../../broker-runtime/src/log/record-codec.js';
 import type { LogOptions, StoredRecord } from '../../../broker-runtime/src/log/types.js';
 import { collectLines, logOptions, rec, recs, tempDir } from './helpers.js';

@@ -3,7 +3,7 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { LOG_START_FILE, logStartAtOpen, segmentsBelowLogStart } from '../../../broker-runtime/src/log/log-start.js';
-import { openPartitionLog } from '../../../broker-runtime/src/log/partition-log.js';
+import { openPartitionLog } from '../../../broker-runtime/src/log/log-loader.js';
 import { segmentsToDelete, type SegmentSummary } from '../../../broker-runtime/src/log/retention.js';
 import { applyConfigChange, checkTopicConfig, effectiveConfig, minInsyncReplicas, retentionPolicy } from '../../../broker-runtime/src/log/topic-config.js';
 import type { LogOptions } from '../../../broker-runtime/src/log/types.js';

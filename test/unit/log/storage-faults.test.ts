@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { fromStorageError } from '../../../broker-runtime/src/errors/errors.js';
 import { mapError } from '../../../broker-runtime/src/http/errors.js';
-import { openPartitionLog } from '../../../broker-runtime/src/log/partition-log.js';
+import { openPartitionLog } from '../../../broker-runtime/src/log/log-loader.js';
 import { StorageError, classifyStorageError, isStorageError } from '../../../broker-runtime/src/log/storage-error.js';
 import { StorageHealth } from '../../../broker-runtime/src/log/storage-health.js';
 import type { StorageObserver } from '../../../broker-runtime/src/log/types.js';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { acquireMode, clusterHasHistory, mayRecover, newerIsr, leaseSafetyMarginMs, nextLookDelay, rankCandidates, recoveryWaitMs, writableUntil } from '../../../broker-runtime/src/election/decisions.js';
-import { divergencePoint, epochAt, truncationConflicts } from '../../../broker-runtime/src/replication/divergence.js';
+import { epochAt } from '../../../broker-runtime/src/log/leader-epoch-cache.js';
+import { divergencePoint, truncationConflicts } from '../../../broker-runtime/src/replication/divergence.js';
 import { laggingFollowers, mayRejoin, nextHighWatermark } from '../../../broker-runtime/src/replication/isr.js';
 
 describe('lease decisions', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { epochAt } from '../../../broker-runtime/src/replication/divergence.js';
+import { epochAt } from '../../../broker-runtime/src/log/leader-epoch-cache.js';
 import { continuesLog, decideFollowerLogStart, resumeAfterMismatch, sendFrom } from '../../../broker-runtime/src/replication/log-start.js';
 import { decodeFrame, encodeFrame, type ReplicateHeader } from '../../../broker-runtime/src/replication/wire.js';
 

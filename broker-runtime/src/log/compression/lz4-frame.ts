@@ -33,21 +33,21 @@ export function lz4FrameBound(frame: Buffer): number {
   const contentChecksum = (flg & 0x04) !== 0;
   const dictionary = (flg & 0x01) !== 0;
   const blockMax = BLOCK_MAX.get((frame[5]! >> 4) & 0x07) ?? fail(`block size id ${(frame[5]! >> 4) & 0x07}`);
-  let pos = 6 + (contentSize ? 8 : 0) + (dictionary ? 4 : 0) + 1;
+  let position = 6 + (contentSize ? 8 : 0) + (dictionary ? 4 : 0) + 1;
   let bound = 0;
   for (;;) {
-    if (pos + 4 > frame.length) fail('cut short before its end mark');
-    const word = frame.readUInt32LE(pos);
-    pos += 4;
+    if (position + 4 > frame.length) fail('cut short before its end mark');
+    const word = frame.readUInt32LE(position);
+    position += 4;
     if (word === 0) break;
     const size = word & 0x7fffffff;
     const stored = word !== size;
     if (size > blockMax) fail(`a block of ${size} bytes in a frame of ${blockMax}-byte blocks`);
-    pos += size + (blockChecksums ? 4 : 0);
-    if (pos > frame.length) fail('a block runs past the end');
+    position += size + (blockChecksums ? 4 : 0);
+    if (position > frame.length) fail('a block runs past the end');
     bound += stored ? size : blockMax;
   }
-  if (contentChecksum) pos += 4;
-  if (pos !== frame.length) fail(`${frame.length - pos} byte(s) where the frame should end`);
+  if (contentChecksum) position += 4;
+  if (position !== frame.length) fail(`${frame.length - position} byte(s) where the frame should end`);
   return bound;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { crc32 } from 'node:zlib';
 import { segmentFileName } from '../../../../broker-runtime/src/log/log-segment.js';
-import { openPartitionLog } from '../../../../broker-runtime/src/log/partition-log.js';
+import { openPartitionLog } from '../../../../broker-runtime/src/log/log-loader.js';
 import { largestTimestamp } from '../../../../broker-runtime/src/log/segment-timestamps.js';
 import { scanRecords } from '../../../../broker-runtime/src/log/record-codec.js';
 import type { StoredRecord } from '../../../../broker-runtime/src/log/types.js';

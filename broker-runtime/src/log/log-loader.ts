@@ -1,0 +1,241 @@
+import { mkdir, readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TEMP_SUFFIX, fsyncDir } from './atomic-file.js';
+import { FileHandleCache } from './file-handle-cache.js';
+import { readHighWatermark } from './high-watermark.js';
+import { checkIntegrity, type IntegrityResult } from './integrity.js';
+import { EPOCH_CHECKPOINT_FILE, LeaderEpochCache, reconcileEpochCache } from './leader-epoch-cache.js';
+import { LogSegment, parseSegmentFileName, segmentFileName, type RecoveredSegment } from './log-segment.js';
+import { logStartAtOpen, readLogStart, segmentsBelowLogStart } from './log-start.js';
+import { findLostRecords, readEndEvidence, removeOrphanIndexes, type KnownCheckpoints, type LostRecords } from './lost-records.js';
+import { FilePartitionLog, checkLogOptions } from './partition-log.js';
+import type { LoadState, LogOptions, RecoveryReport } from './types.js';
+import { UncleanMarker } from './unclean-marker.js';
+
+/**
+ * The log loader (Kafka's LogLoader): the one place that turns a partition folder into an open
+ * FilePartitionLog. It reads the segments, checks their checksums, cuts a torn tail, reads the
+ * high-water mark checkpoint, the log start offset checkpoint and the leader-epoch cache, and
+ * decides whether the partition is clean — whether this replica may hold every record it once
+ * acknowledged, or must re-fetch from a leader before it may lead (the unclean mark).
+ *
+ * Bad content on disk never crashes the broker here: a damaged or contradictory checkpoint is read
+ * as evidence (a high-water mark past the log end means committed records were lost: the
+ * partition is marked unclean and the mark clamped), an unreadable one as missing.
+ */
+
+export interface OpenOptions {
+  /**
+   * The data folder was closed cleanly (clean-shutdown.ts): closed segments are trusted without
+   * the CRC scan of every record (as Kafka does after a clean shutdown).
+   */
+  cleanShutdown?: boolean;
+  /**
+   * The caller makes the entry of a folder this call creates durable itself (the log manager: one
+   * fsync of the topics folder for every partition created, not one each). Else the loader fsyncs
+   * the parent folder after creating one, under a durable fsync policy.
+   */
+  parentSyncedByCaller?: boolean;
+}
+
+/** The checkpoints of a partition folder as written (unclamped), each read once per open. */
+interface Checkpoints {
+  logStart: number;
+  /** 0 when missing or unreadable. */
+  highWatermark: number;
+  /** As LeaderEpochCache.load: the cache, or why it cannot be used. */
+  epochCache: LeaderEpochCache | string;
+}
+
+/** What the high-water mark checkpoint says once held against the log end (the invariant: high-water mark <= log end offset). */
+export type HighWatermarkAtOpen =
+  | { kind: 'within-log'; highWatermark: number }
+  /** The checkpoint is past the log end: committed records below it are gone (the storage faults' "checkpoint-ahead"). */
+  | { kind: 'ahead-of-log'; highWatermark: number; checkpoint: number };
+
+/**
+ * Pure: the high-water mark a log opens with. A checkpoint past the log end breaks the invariant
+ * on disk, never in memory: it is clamped to the log end and reported, and the loader has already
+ * marked the partition unclean for it (findLostRecords reads the same checkpoint as evidence).
+ */
+export function highWatermarkAtOpen(checkpoint: number, logEndOffset: number): HighWatermarkAtOpen {
+  if (checkpoint <= logEndOffset) return { kind: 'within-log', highWatermark: checkpoint };
+  return { kind: 'ahead-of-log', highWatermark: logEndOffset, checkpoint };
+}
+
+/** Pure: the loader's verdict on a folder it opened (see LoadState). */
+export function loadState(found: { truncatedBytes: number; rebuiltIndexes: number; unclean: boolean }): LoadState {
+  if (found.unclean) return 'unclean';
+  return found.truncatedBytes > 0 || found.rebuiltIndexes > 0 ? 'recovered' : 'clean';
+}
+
+/**
+ * Open (creating if needed) the log in `dir`, in passes: (1) drop temp files; (2) check every
+ * segment's records (checkIntegrity: damage to committed data marks the partition unclean);
+ * (3) look for evidence of records lost past the log end (markLostRecords); (4) open closed
+ * segments trusting their data and recover the last one (cut a torn or corrupt tail); (5) reconcile
+ * the epoch cache with the records; (6) hold the high-water mark checkpoint against the log end
+ * (highWatermarkAtOpen); (7) the log start offset (log-start.ts): segments wholly below its
+ * checkpoint are deleted before pass 2 (an interrupted deletion), a log that ends at or below it
+ * restarts empty there (an interrupted restart), and a first segment above it is reported as data loss.
+ */
+export async function openPartitionLog(dir: string, topic: string, partition: number, options: LogOptions, open: OpenOptions = {}): Promise<FilePartitionLog> {
+  checkLogOptions(options);
+  // One cache per broker (log-manager.ts); a log opened by itself gets its own, unbounded.
+  const withFiles = { ...options, files: options.files ?? new FileHandleCache(Number.MAX_SAFE_INTEGER) };
+  const log = (line: string) => options.logger?.(`[log ${topic}-${partition}] ${line}`);
+  const names = await listOrCreateFolder(dir, withFiles.fsync !== 'never' && open.parentSyncedByCaller !== true);
+  if (names === 'created') return createdPartitionLog(dir, topic, partition, withFiles);
+  return loadExistingLog(dir, names, topic, partition, withFiles, open, log);
+}
+
+/**
+ * The folder's file names, or 'created' when this call created it. A created folder's entry is made
+ * durable (its parent fsynced) when `syncParent`: a record acknowledged into the partition later
+ * must not lose its folder to a power cut (the files in it are the log's to sync: createdPartitionLog).
+ */
+async function listOrCreateFolder(dir: string, syncParent: boolean): Promise<string[] | 'created'> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if ((await mkdir(dir, { recursive: true })) === undefined) return readdir(dir); // created meanwhile by someone else: open what is there
+  if (syncParent) await fsyncDir(join(dir, '..'));
+  return 'created';
+}
+
+/**
+ * The log of a partition folder this call just created: empty, with nothing on disk to read or
+ * check. Its first segment is created now, so the first append only writes. The folder is not
+ * fsynced here: lost to a power cut while empty, it is created again just the same; the log
+ * fsyncs it with the first fsync of records (FilePartitionLog's folderSynced).
+ */
+async function createdPartitionLog(dir: string, topic: string, partition: number, options: LogOptions & { files: FileHandleCache }): Promise<FilePartitionLog> {
+  const segment = await LogSegment.create(dir, 0, options.indexIntervalBytes, options.files);
+  // No checkpoint file yet reads at the next open as an empty cache (reconcileEpochCache).
+  const cache = new LeaderEpochCache(join(dir, EPOCH_CHECKPOINT_FILE));
+  return new FilePartitionLog(topic, partition, dir, { truncatedBytes: 0, rebuiltIndexes: 0, state: 'created' }, options, [segment], cache, 0, 0, UncleanMarker.none(dir), 0, false);
+}
+
+async function loadExistingLog(
+  dir: string,
+  names: string[],
+  topic: string,
+  partition: number,
+  options: LogOptions & { files: FileHandleCache },
+  open: OpenOptions,
+  log: (line: string) => void,
+): Promise<FilePartitionLog> {
+  for (const name of names) {
+    if (name.endsWith(TEMP_SUFFIX)) await unlink(join(dir, name)).catch(() => undefined);
+  }
+  const listed = names.map(parseSegmentFileName).filter((b): b is number => b !== undefined).sort((a, b) => a - b);
+  const checkpoints = await readCheckpoints(dir, log);
+  const found = await dropSegmentsBelowLogStart(dir, listed, checkpoints.logStart, log);
+  const integrity = await checkIntegrity(dir, found, log, open.cleanShutdown === true, checkpoints.highWatermark);
+  await markLostRecords(dir, names, integrity, log, { highWatermarkCheckpoint: checkpoints.highWatermark, epochCache: checkpoints.epochCache });
+
+  const { segments, last, rebuiltIndexes, createdSegment } = await openSegments(dir, integrity.bases, options, log);
+  const logEndOffset = last.nextOffset;
+  try {
+    const cache = await reconcileEpochCache(
+      dir,
+      {
+        logEndOffset,
+        lastSegmentBase: last.segment.baseOffset,
+        lastSegmentEpochs: last.epochs,
+        olderSegmentEpochs: () => Promise.all(segments.slice(0, -1).map((s) => s.epochChanges())),
+      },
+      log,
+      checkpoints.epochCache,
+    );
+    const highWatermark = highWatermarkAtOpen(checkpoints.highWatermark, logEndOffset);
+    if (highWatermark.kind === 'ahead-of-log') log(`high-water mark checkpoint ${highWatermark.checkpoint} is past the log end ${logEndOffset}; clamped`);
+    const truncatedBytes = last.truncatedBytes + integrity.cutBytes;
+    const recovery: RecoveryReport = { truncatedBytes, rebuiltIndexes, state: loadState({ truncatedBytes, rebuiltIndexes, unclean: integrity.marker.isSet() }) };
+    const start = logStartAtOpen(checkpoints.logStart, segments[0]!.baseOffset, logEndOffset);
+    if (start.kind === 'missing-front') {
+      log(`DATA LOSS: the log start offset is ${start.lostFrom} but the first segment starts at ${start.logStart}: records ${start.lostFrom}..${start.logStart - 1} are missing and were not deleted by retention; the log now starts at ${start.logStart}`);
+    }
+    // A log start inside the log counts as committed: the high-water mark is never below it.
+    const logStart = start.kind === 'restart' ? 0 : start.logStart;
+    const openingHighWatermark = Math.max(highWatermark.highWatermark, start.kind === 'restart' ? 0 : Math.min(start.logStart, logEndOffset));
+    const opened = new FilePartitionLog(topic, partition, dir, recovery, options, segments, cache, logEndOffset, openingHighWatermark, integrity.marker, logStart, !createdSegment);
+    if (start.kind === 'restart') {
+      log(`every record left ends below the log start offset ${start.logStart}: finishing an interrupted restart of the log there`);
+      await opened.restartAt(start.logStart);
+    }
+    return opened;
+  } catch (err) {
+    for (const s of segments) await s.close();
+    throw err;
+  }
+}
+
+async function readCheckpoints(dir: string, log: (line: string) => void): Promise<Checkpoints> {
+  return {
+    logStart: await readLogStart(dir, log),
+    // Unclamped: the integrity check and the search for lost records want it as written.
+    highWatermark: await readHighWatermark(dir, log),
+    epochCache: await LeaderEpochCache.load(dir),
+  };
+}
+
+/** Pass 4: open the closed segments (data trusted) and recover the last one; a folder without segments gets an empty one at 0. */
+async function openSegments(dir: string, bases: readonly number[], options: LogOptions & { files: FileHandleCache }, log: (line: string) => void): Promise<{ segments: LogSegment[]; last: RecoveredSegment; rebuiltIndexes: number; createdSegment: boolean }> {
+  const segments: LogSegment[] = [];
+  let rebuiltIndexes = 0;
+  try {
+    for (let i = 0; i + 1 < bases.length; i++) {
+      const opened = await LogSegment.openClosed(dir, bases[i]!, bases[i + 1]!, options.indexIntervalBytes, options.files, log);
+      segments.push(opened.segment);
+      if (opened.rebuiltIndex) rebuiltIndexes++;
+    }
+    const lastBase = bases[bases.length - 1];
+    const last: RecoveredSegment =
+      lastBase === undefined
+        ? { segment: await LogSegment.create(dir, 0, options.indexIntervalBytes, options.files), nextOffset: 0, truncatedBytes: 0, rebuiltIndex: false, epochs: [] }
+        : await LogSegment.recover(dir, lastBase, options.indexIntervalBytes, options.files, log);
+    segments.push(last.segment);
+    if (last.rebuiltIndex) rebuiltIndexes++;
+    return { segments, last, rebuiltIndexes, createdSegment: lastBase === undefined };
+  } catch (err) {
+    for (const s of segments) await s.close();
+    throw err;
+  }
+}
+
+/**
+ * Pass 1b: segments wholly below the checkpointed log start offset were being deleted (retention,
+ * or a restart at the leader's log start) when the broker stopped: finish the job, so the integrity
+ * check never sees the gap they leave as damage. Returns the base offsets left.
+ */
+async function dropSegmentsBelowLogStart(dir: string, bases: number[], logStart: number, log: (line: string) => void): Promise<number[]> {
+  const below = segmentsBelowLogStart(bases, logStart);
+  if (below.length === 0) return bases;
+  for (const base of below) {
+    await unlink(join(dir, segmentFileName(base, '.log'))).catch(() => undefined);
+    await unlink(join(dir, segmentFileName(base, '.index'))).catch(() => undefined);
+  }
+  await fsyncDir(dir);
+  log(`deleted ${below.length} segment(s) left below the log start offset ${logStart} (a deletion interrupted by a stop)`);
+  return bases.slice(below.length);
+}
+
+/**
+ * Pass 3: records lost past the log end (a missing or emptied last segment, a lost tail, a
+ * high-water mark checkpoint ahead of the log end) leave evidence behind that recovery would
+ * otherwise tidy away; mark the partition unclean, durably, before recovery changes any of it.
+ * See findLostRecords. Returns what was found.
+ */
+async function markLostRecords(dir: string, names: readonly string[], integrity: IntegrityResult, log: (line: string) => void, known: KnownCheckpoints): Promise<LostRecords | undefined> {
+  const evidence = await readEndEvidence(dir, names, integrity.bases, known);
+  const lost = findLostRecords(evidence, integrity.logEnd);
+  if (!lost) return undefined;
+  const why = `records past the log end ${integrity.logEnd} are lost: ${lost.reasons.join('; ')}`;
+  log(`UNCLEAN: ${why}; keeping this replica from leading until it has re-fetched up to offset ${lost.until} from the leader`);
+  await integrity.marker.set(integrity.logEnd, lost.until, why);
+  await removeOrphanIndexes(dir, evidence);
+  return lost;
+}
