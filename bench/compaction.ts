@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { offsetRecord, OFFSETS_COMPACTION_RULE } from '../broker-runtime/src/groups/offsets-log.js';
-import { openPartitionLog, type FilePartitionLog } from '../broker-runtime/src/log/partition-log.js';
+import { openPartitionLog } from '../broker-runtime/src/log/log-loader.js';
+import type { FilePartitionLog } from '../broker-runtime/src/log/partition-log.js';
 
 async function readAll(log: FilePartitionLog): Promise<number> {
   let n = 0;

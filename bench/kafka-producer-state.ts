@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PartitionProducers } from '../broker-runtime/src/kafka/idempotence/partition-producers.js';
 import { encodeMarker, PRODUCER_MARKER } from '../broker-runtime/src/kafka/idempotence/producer-marker.js';
-import { openPartitionLog } from '../broker-runtime/src/log/partition-log.js';
+import { openPartitionLog } from '../broker-runtime/src/log/log-loader.js';
 
 const RECORDS = 200_000;
 const PER_BATCH = 100;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { TestCluster } from '../../helpers/cluster.js';
-import { call, get } from '../../helpers/http.js';
-import { waitFor } from '../../helpers/ports.js';
+import { TestCluster } from '../../../testkit/broker/cluster.js';
+import { call, get } from '../../../testkit/http.js';
+import { waitFor } from '../../../testkit/wait.js';
 
 /**
  * Invariant: a record acknowledged is found after a crash — also the first record into a partition

@@ -6,7 +6,7 @@ import { IDS_PER_EPOCH, ProducerIds } from '../../../broker-runtime/src/kafka/id
 import { encodeMarker, parseMarker, PRODUCER_MARKER, type ProducerBatch } from '../../../broker-runtime/src/kafka/idempotence/producer-marker.js';
 import { KafkaError } from '../../../broker-runtime/src/kafka/protocol/error-codes.js';
 import type { DecodedBatch } from '../../../broker-runtime/src/kafka/protocol/record-batch.js';
-import { openPartitionLog } from '../../../broker-runtime/src/log/partition-log.js';
+import { openPartitionLog } from '../../../broker-runtime/src/log/log-loader.js';
 import type { PartitionLog } from '../../../broker-runtime/src/log/types.js';
 import { logOptions, tempDir } from '../log/helpers.js';
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { LATEST_WINS } from '../../../broker-runtime/src/log/compaction.js';
-import { openPartitionLog, type FilePartitionLog } from '../../../broker-runtime/src/log/partition-log.js';
+import { openPartitionLog } from '../../../broker-runtime/src/log/log-loader.js';
+import type { FilePartitionLog } from '../../../broker-runtime/src/log/partition-log.js';
 import type { CompactionOptions, RecordInput, StoredRecord } from '../../../broker-runtime/src/log/types.js';
 import { logOptions, tempDir } from './helpers.js';
 
