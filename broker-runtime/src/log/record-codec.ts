@@ -336,6 +336,11 @@ export function isCompressedAt(buf: Buffer, pos: number): boolean {
   return buf.readInt32BE(pos + KEY_LENGTH_AT) === COMPRESSED_KEY_LENGTH;
 }
 
+/** Kafka's id of the codec the compressed batch at `pos` (header in `buf`) is stored with (compression/codecs.ts). */
+export function entryCodecIdAt(buf: Buffer, pos: number): number {
+  return buf.readUInt8(pos + CODEC_AT);
+}
+
 /** Records the whole entry at `pos` of `size` bytes covers: 1 for a plain record, a batch's count, 0 for an impossible batch header. */
 export function entryCountAt(buf: Buffer, pos: number, size: number): number {
   if (buf.readInt32BE(pos + KEY_LENGTH_AT) !== COMPRESSED_KEY_LENGTH) return 1;
