@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import { decodeBatches, encodeBatch } from '../../broker-runtime/src/kafka/protocol/record-batch.js';
+import { Writer } from '../../broker-runtime/src/kafka/protocol/writer.js';
 import { fetchAnswer, fetchBody, produceAnswer, produceBody } from '../../test/helpers/kafka-wire.js';
 import { cpuMeter, redisCpuMs } from '../cpu.js';
 import { KafkaConnection } from '../kafka-conn.js';
@@ -281,8 +282,29 @@ async function readPartition(conn: KafkaConnection, partition: number, count: nu
   return n;
 }
 
+/**
+ * Each partition's high-water mark by ListOffsets v1 (latest), not by a Fetch: a Fetch would read
+ * (and cache) the records the "first read" row is meant to find cold.
+ */
 async function highWatermarks(conn: KafkaConnection, partitions: number): Promise<number[]> {
-  return Promise.all(Array.from({ length: partitions }, async (_, p) => fetchAnswer(await conn.request(1, 4, fetchBody(TOPIC, p, 0, 0))).hwm));
+  const body = new Writer()
+    .int32(-1)
+    .array([TOPIC], (w, t) => w.string(t).array(Array.from({ length: partitions }, (_, p) => p), (w, p) => w.int32(p).int64(-1)))
+    .toBuffer();
+  const r = await conn.request(2, 1, body);
+  const out = new Array<number>(partitions).fill(0);
+  for (let t = r.int32(); t > 0; t--) {
+    r.string();
+    for (let n = r.int32(); n > 0; n--) {
+      const p = r.int32();
+      const error = r.int16();
+      r.int64(); // timestamp
+      const offset = r.int64();
+      if (error !== 0) throw new Error(`Kafka ListOffsets answered error ${error}`);
+      out[p] = offset;
+    }
+  }
+  return out;
 }
 
 async function fillStreams(redis: Redis, perStream: number, streams: number): Promise<void> {
