@@ -150,6 +150,19 @@ test('cached blocks: the same bytes as encoding afresh, from any starting offset
   assert.deepEqual(consumed(kafkaBatchesOf(rewritten, n, 0, n, 100_000, { cache, log: 1 })), viaObjects(rewritten));
 });
 
+test('an answer cut by its byte limit ends at a block boundary when something precedes it, so the next Fetch starts on one', () => {
+  const n = 2 * CACHE_BLOCK;
+  const records = Array.from({ length: n }, (_, i): RecordInput => ({ key: null, payload: `{"i":${i}}`, headers: {}, timestamp: T0 + i }));
+  const read = (from: number, to: number) => encodeRecords(records.slice(from, to), from, 1);
+  const offsets = (b: Buffer | null) => consumed(b).map((r) => r.offset);
+  // Entries up to 700 of 1,024 committed: the block from 512 is not whole, so it waits for the next Fetch.
+  assert.deepEqual(offsets(kafkaBatchesOf(read(0, 700), 700, 0, n, 100_000)), Array.from({ length: CACHE_BLOCK }, (_, i) => i));
+  assert.deepEqual(offsets(kafkaBatchesOf(read(300, 700), 700, 300, n, 100_000)), Array.from({ length: CACHE_BLOCK - 300 }, (_, i) => 300 + i));
+  // Nothing before it: the partial block is the answer (progress), and at the high-water mark nothing is held back.
+  assert.deepEqual(offsets(kafkaBatchesOf(read(600, 700), 700, 600, n, 100_000)).length, 100);
+  assert.deepEqual(offsets(kafkaBatchesOf(read(0, 700), 700, 0, 700, 100_000)).length, 700);
+});
+
 test('the cache holds at most its bytes, least recently used out first', () => {
   const cache = new EncodedBatchCache(8000);
   for (let i = 0; i < 10; i++) cache.set(`k${i}`, Buffer.alloc(900, i));

@@ -54,6 +54,9 @@ export function kafkaBatchesOf(entries: Buffer, entriesEnd: number, from: number
     }
     pos += size;
   }
+  // The read stopped at its byte limit with more committed records after it: end the answer at the
+  // last block boundary, so the consumer's next Fetch starts on one and finds whole blocks cached.
+  if (pos >= entries.length && entriesEnd < upTo) out.dropPartialBlock();
   return out.finish();
 }
 
@@ -257,6 +260,15 @@ class FetchBatches {
       if (o >= from) this.plain(plain, p, s);
       p += s;
     }
+  }
+
+  /** Takes back the open batch when it is the start of a block not read whole and something precedes it. */
+  dropPartialBlock(): void {
+    if (this.open <= 0 || this.base % CACHE_BLOCK !== 0 || this.count >= CACHE_BLOCK) return;
+    this.out.pos = this.open;
+    this.records -= this.count;
+    this.open = -1;
+    this.blockKey = null;
   }
 
   /** The batches written, or null when there are none. */
