@@ -376,12 +376,12 @@ function writeStoredRecord(out: Out, buf: Buffer, pos: number, size: number, off
 }
 
 /**
- * The header names and values of a stored headers object as byte ranges of `buf` (start, end pairs),
- * when it is what JSON.stringify writes with no escapes (`{"name":"value",...}`, no backslash: the
- * bytes between the quotes are then the strings' UTF-8) and no name is reserved; null otherwise,
- * for JSON.parse to read.
+ * The header names and values of a stored headers object as byte ranges of `buf` (name start, name
+ * end, value start, value end, ...), when it is what JSON.stringify writes with no escapes
+ * (`{"name":"value",...}`, no backslash: the bytes between the quotes are then the strings' UTF-8,
+ * in the object's own order); null otherwise, for JSON.parse to read.
  */
-function plainHeaderRanges(buf: Buffer, start: number, end: number): number[] | null {
+function headerRanges(buf: Buffer, start: number, end: number): number[] | null {
   if (buf[start] !== 0x7b || buf[end - 1] !== 0x7d) return null; // { }
   const ranges: number[] = [];
   let p = start + 1;
@@ -396,14 +396,8 @@ function plainHeaderRanges(buf: Buffer, start: number, end: number): number[] | 
         q++;
       }
       if (q >= end) return null;
-      if (field === 0) {
-        // yak.* names are markers: toOutgoingRecord's mapping applies.
-        if (q - from >= 4 && buf[from] === 0x79 && buf[from + 1] === 0x61 && buf[from + 2] === 0x6b && buf[from + 3] === 0x2e) return null;
-        if (buf[q + 1] !== 0x3a) return null; // :
-        p = q + 2;
-      } else {
-        p = q + 1;
-      }
+      if (field === 0 && buf[q + 1] !== 0x3a) return null; // :
+      p = field === 0 ? q + 2 : q + 1;
       ranges.push(from, q);
     }
     if (buf[p] === 0x7d && p === end - 1) return ranges;
@@ -412,29 +406,90 @@ function plainHeaderRanges(buf: Buffer, start: number, end: number): number[] | 
   }
 }
 
-/** A stored record with headers: copied as bytes unless a `yak.*` marker asks for toOutgoingRecord's mapping. */
-function writeWithHeaders(out: Out, buf: Buffer, pos: number, keyLength: number, headersStart: number, valueStart: number, end: number, offsetDelta: number, tsDelta: number): void {
-  const ranges = plainHeaderRanges(buf, headersStart, valueStart);
-  if (ranges !== null) {
-    const keyBytes = Math.max(keyLength, 0);
-    const valueLength = end - valueStart;
-    let length = 1 + varintSize(tsDelta) + varintSize(offsetDelta) + varintSize(keyLength) + keyBytes + varintSize(valueLength) + valueLength + varintSize(ranges.length / 4);
-    for (let i = 0; i < ranges.length; i += 2) length += varintSize(ranges[i + 1]! - ranges[i]!) + ranges[i + 1]! - ranges[i]!;
-    out.ensure(length + 5);
-    out.varint(length);
-    out.buf[out.pos++] = 0;
-    out.varint(tsDelta);
-    out.varint(offsetDelta);
-    out.varint(keyLength);
-    if (keyBytes > 0) out.copy(buf, pos + KEY_AT, pos + KEY_AT + keyBytes);
-    out.varint(valueLength);
-    out.copy(buf, valueStart, end);
-    out.varint(ranges.length / 4); // header count: a name and a value range each
-    for (let i = 0; i < ranges.length; i += 2) {
-      out.varint(ranges[i + 1]! - ranges[i]!);
-      out.copy(buf, ranges[i]!, ranges[i + 1]!);
+/** Whether buf[start, end) is the ASCII text `s`. */
+function bytesAre(buf: Buffer, start: number, end: number, s: string): boolean {
+  if (end - start !== s.length) return false;
+  for (let i = 0; i < s.length; i++) if (buf[start + i] !== s.charCodeAt(i)) return false;
+  return true;
+}
+
+/** The content of the JSON string buf[start, end) when it has no escapes (its bytes are then the string's UTF-8), else null. */
+function plainJsonString(buf: Buffer, start: number, end: number): [number, number] | null {
+  if (end - start < 2 || buf[start] !== 0x22 || buf[end - 1] !== 0x22) return null;
+  for (let i = start + 1; i < end - 1; i++) if (buf[i] === 0x5c || buf[i] === 0x22) return null;
+  return [start + 1, end - 1];
+}
+
+const NO_VALUE = Symbol('the general mapping');
+
+/**
+ * A record's Kafka key and value from its stored bytes and header ranges, as toOutgoingRecord maps
+ * them (record-mapping.ts): `yak.value` text/base64/null and `yak.key` base64 undone, any other
+ * `yak.*` name dropped. NO_VALUE when only the general mapping can say (`yak.headers`, an escaped
+ * JSON string).
+ */
+function markedFields(buf: Buffer, ranges: number[], keyStart: number, keyLength: number, valueStart: number, end: number): [Uint8Array | null, Uint8Array | null] | typeof NO_VALUE {
+  let key: Uint8Array | null = keyLength < 0 ? null : buf.subarray(keyStart, keyStart + keyLength);
+  let value: Uint8Array | null = buf.subarray(valueStart, end);
+  for (let i = 0; i < ranges.length; i += 4) {
+    const n0 = ranges[i]!;
+    const n1 = ranges[i + 1]!;
+    const v0 = ranges[i + 2]!;
+    const v1 = ranges[i + 3]!;
+    if (bytesAre(buf, n0, n1, 'yak.headers')) return NO_VALUE;
+    if (bytesAre(buf, n0, n1, 'yak.value')) {
+      if (bytesAre(buf, v0, v1, 'null')) value = null;
+      else if (bytesAre(buf, v0, v1, 'text') || bytesAre(buf, v0, v1, 'base64')) {
+        const text = plainJsonString(buf, valueStart, end);
+        if (text === null) return NO_VALUE;
+        value = bytesAre(buf, v0, v1, 'text') ? buf.subarray(text[0], text[1]) : Buffer.from(buf.toString('utf8', text[0], text[1]), 'base64');
+      }
+    } else if (bytesAre(buf, n0, n1, 'yak.key') && key !== null && bytesAre(buf, v0, v1, 'base64')) {
+      key = Buffer.from(buf.toString('utf8', keyStart, keyStart + keyLength), 'base64');
     }
-    return;
+  }
+  return [key, value];
+}
+
+/** Whether the header name buf[start, end) is reserved (`yak.*`): a marker, never sent to Kafka consumers. */
+function reserved(buf: Buffer, start: number, end: number): boolean {
+  return end - start >= 4 && buf[start] === 0x79 && buf[start + 1] === 0x61 && buf[start + 2] === 0x6b && buf[start + 3] === 0x2e;
+}
+
+/** A stored record with headers: copied as bytes, markers undone (markedFields); anything unusual through toOutgoingRecord. */
+function writeWithHeaders(out: Out, buf: Buffer, pos: number, keyLength: number, headersStart: number, valueStart: number, end: number, offsetDelta: number, tsDelta: number): void {
+  const ranges = headerRanges(buf, headersStart, valueStart);
+  if (ranges !== null) {
+    let marked = false;
+    for (let i = 0; i < ranges.length && !marked; i += 4) marked = reserved(buf, ranges[i]!, ranges[i + 1]!);
+    const fields = marked ? markedFields(buf, ranges, pos + KEY_AT, keyLength, valueStart, end) : ([keyLength < 0 ? null : buf.subarray(pos + KEY_AT, pos + KEY_AT + keyLength), buf.subarray(valueStart, end)] as const);
+    if (fields !== NO_VALUE) {
+      const [key, value] = fields;
+      let count = 0;
+      let length = 1 + varintSize(tsDelta) + varintSize(offsetDelta) + bytesSize(key) + bytesSize(value);
+      for (let i = 0; i < ranges.length; i += 4) {
+        if (marked && reserved(buf, ranges[i]!, ranges[i + 1]!)) continue;
+        count++;
+        length += varintSize(ranges[i + 1]! - ranges[i]!) + ranges[i + 1]! - ranges[i]! + varintSize(ranges[i + 3]! - ranges[i + 2]!) + ranges[i + 3]! - ranges[i + 2]!;
+      }
+      length += varintSize(count);
+      out.ensure(length + 5);
+      out.varint(length);
+      out.buf[out.pos++] = 0;
+      out.varint(tsDelta);
+      out.varint(offsetDelta);
+      writeBytes(out, key);
+      writeBytes(out, value);
+      out.varint(count);
+      for (let i = 0; i < ranges.length; i += 4) {
+        if (marked && reserved(buf, ranges[i]!, ranges[i + 1]!)) continue;
+        for (let r = i; r < i + 4; r += 2) {
+          out.varint(ranges[r + 1]! - ranges[r]!);
+          out.copy(buf, ranges[r]!, ranges[r + 1]!);
+        }
+      }
+      return;
+    }
   }
   const stored = JSON.parse(buf.toString('utf8', headersStart, valueStart)) as Record<string, string>;
   let key: Uint8Array | null = keyLength < 0 ? null : buf.subarray(pos + KEY_AT, pos + KEY_AT + keyLength);
