@@ -147,6 +147,9 @@ test('cached blocks: the same bytes as encoding afresh, from any starting offset
   // Another log with other records at the same offsets does not hit.
   const other = encodeRecords(records.map((r) => ({ ...r, payload: '"other"' })), 0, 1);
   assert.deepEqual(consumed(kafkaBatchesOf(other, n, 0, n, 100_000, { cache, log: 2 })), viaObjects(other));
+  // A suffix of the block rewritten (an unclean election), its first record kept: no hit.
+  const suffix = Buffer.concat([encodeRecords(records.slice(0, 10), 0, 1), encodeRecords(records.slice(10).map((r) => ({ ...r, payload: '"new"' })), 10, 2)]);
+  assert.deepEqual(consumed(kafkaBatchesOf(suffix, n, 0, n, 100_000, { cache, log: 1 })), viaObjects(suffix));
   // The same log object with records rewritten at the same offsets (another epoch or CRC): no hit either.
   const rewritten = encodeRecords(records.map((r) => ({ ...r, payload: '"rewritten"' })), 0, 1);
   assert.deepEqual(consumed(kafkaBatchesOf(rewritten, n, 0, n, 100_000, { cache, log: 1 })), viaObjects(rewritten));

@@ -38,19 +38,20 @@ export function kafkaBatchesOf(entries: Buffer, entriesEnd: number, from: number
   const held = Math.min(upTo, entriesEnd);
   const out = new FetchBatches(new Out(Math.max(256, entries.length + BATCH_OVERHEAD)), cache);
   let pos = 0;
-  let skipUntil = -1;
   while (pos < entries.length && out.records < maxRecords) {
     const size = recordSizeAt(entries, pos);
     if (size < 0) throw new InvalidBatchError(`stored entries: ${size === -1 ? 'a partial entry' : 'an impossible length'} at byte ${pos}`);
     const offset = recordOffsetAt(entries, pos);
     if (offset >= upTo) break;
-    if (offset < skipUntil) {
-      // Inside a block that came from the cache.
-    } else if (isCompressedAt(entries, pos)) {
+    if (isCompressedAt(entries, pos)) {
       out.compressed(entries, pos, size, from, upTo);
     } else if (offset >= from) {
-      if (offset % CACHE_BLOCK === 0 && out.records + CACHE_BLOCK <= maxRecords && out.cachedBlock(entries, pos, held)) skipUntil = offset + CACHE_BLOCK;
-      else out.plain(entries, pos, size);
+      const after = offset % CACHE_BLOCK === 0 && out.records + CACHE_BLOCK <= maxRecords ? out.cachedBlock(entries, pos, held) : -1;
+      if (after >= 0) {
+        pos = after; // the whole block came from the cache
+        continue;
+      }
+      out.plain(entries, pos, size);
     }
     pos += size;
   }
@@ -73,7 +74,7 @@ export interface CacheUse {
   log: number;
 }
 
-/** A stored entry's cache key: log, first offset, leader epoch, stored CRC (so rewritten offsets never match). */
+/** A stored entry's cache key: log, first offset, leader epoch, stored CRC (a compressed batch's covers all its records). */
 function cacheKey(use: CacheUse, kind: string, buf: Buffer, pos: number): string {
   return `${use.log}:${kind}${recordOffsetAt(buf, pos)}:${recordEpochAt(buf, pos)}:${buf.readUInt32BE(pos + CRC_FIELD_AT)}`;
 }
@@ -194,22 +195,37 @@ class FetchBatches {
 
   /**
    * At a plain record starting a block (offset a multiple of CACHE_BLOCK): the block's cached batch
-   * when the whole block is committed and cached (true: the caller skips the block's entries).
-   * Otherwise false, and the batch begun here is cached once it holds the whole block.
+   * when the whole block is committed and cached; then the position in `buf` after the block's
+   * entries. Otherwise -1, and the batch begun here is cached once it holds the whole block.
    */
-  cachedBlock(buf: Buffer, pos: number, upTo: number): boolean {
-    if (!this.cache || recordOffsetAt(buf, pos) + CACHE_BLOCK > upTo) return false;
-    const key = cacheKey(this.cache, 'b', buf, pos);
+  cachedBlock(buf: Buffer, pos: number, upTo: number): number {
+    const first = recordOffsetAt(buf, pos);
+    if (!this.cache || first + CACHE_BLOCK > upTo) return -1;
+    // The block's last record names it too: records rewritten at these offsets (only ever a suffix
+    // of the log, after an unclean election) change the last one, whatever else stays.
+    const last = first + CACHE_BLOCK - 1;
+    let lastAt = -1;
+    for (let p = pos; p < buf.length; ) {
+      const s = recordSizeAt(buf, p);
+      if (s < 0 || isCompressedAt(buf, p) || recordOffsetAt(buf, p) > last) break;
+      if (recordOffsetAt(buf, p) === last) {
+        lastAt = p;
+        break;
+      }
+      p += s;
+    }
+    if (lastAt < 0) return -1;
+    const key = `${cacheKey(this.cache, 'b', buf, pos)}:${buf.readUInt32BE(lastAt + CRC_FIELD_AT)}`;
     const hit = this.cache.cache.get(key);
     if (hit === undefined) {
       this.close();
       this.blockKey = key;
-      return false;
+      return -1;
     }
     this.close();
     this.out.raw(hit);
     this.records += CACHE_BLOCK;
-    return true;
+    return lastAt + recordSizeAt(buf, lastAt);
   }
 
   /** A plain stored record: joins the open batch unless its leader epoch differs (one epoch per batch) or a block starts. */

@@ -6,9 +6,10 @@
  * figures, the README ("One log for both worlds") the choice.
  *
  * Only committed records are cached (below the high-water mark, which never moves back), and every
- * key names the log object, the first offset, its leader epoch and the stored CRC of its first
- * entry, so records rewritten at the same offsets (a log opened again, a topic re-created, a
- * follower's log restarted) never match an old entry. Least recently used entries go first.
+ * key names the log object, the first offset, its leader epoch and the stored CRCs of the entry (a
+ * compressed batch's covers all its records) or of a block's first and last records, so records
+ * rewritten at the same offsets (a topic re-created, a follower's log restarted, a suffix replaced
+ * after an unclean election) never match an old entry. Least recently used entries go first.
  */
 export class EncodedBatchCache {
   private readonly entries = new Map<string, Buffer>();
