@@ -26,8 +26,9 @@ const BATCH = 1000;
  * The Kafka protocol beside the REST and Redis rows: Produce v3 of 1,000-record batches (100-byte
  * JSON values, acks=all: answered once committed to every in-sync replica) from 4 pipelined
  * connections, one batch in flight each, against XADD pipelined in groups of 1,000 (4 pipelines);
- * then Fetch v4 (1 MiB per partition per request) reading records back from offset 0 — decoded
- * and each value JSON-parsed, as a consumer would — against XRANGE COUNT 10000 over three streams
+ * then Fetch v4 (1 MiB per partition per request) reading records back from offset 0 — the next
+ * Fetch prefetched as librdkafka does, then decoded and each value JSON-parsed, as a consumer
+ * would; once cold, then re-reading — against XRANGE COUNT 10000 over three streams
  * holding as many records. The client is raw wire (bench/kafka-conn.ts), not KafkaJS: on two
  * shared cores a client's own CPU would be most of what is measured.
  */
