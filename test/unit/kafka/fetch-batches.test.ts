@@ -123,6 +123,9 @@ for (const codec of ['gzip', 'lz4'] as const) {
     const cut = kafkaBatchesOf(batch, 51, 10, 30, 10_000)!;
     assert.equal(cut.readInt16BE(21) & 0x07, 0);
     assert.deepEqual(consumed(cut).map((r) => r.offset), Array.from({ length: 20 }, (_, i) => 10 + i));
+    // ... and within the answer's byte limit (a small stored batch may unpack to far more), at least one record.
+    assert.ok(consumed(kafkaBatchesOf(batch, 51, 1, 30, 10_000, undefined, 200)).length < 10);
+    assert.equal(consumed(kafkaBatchesOf(batch, 51, 1, 30, 10_000, undefined, 1)).length, 1);
   });
 }
 

@@ -29,14 +29,15 @@ import { writeStoredRecord } from './stored-to-kafka-record.js';
  * below the offset they asked for, as they do with Kafka's own batches. A batch reaching past
  * `upTo` (the high-water mark) is sent as its plain records below it instead.
  *
- * `entries` are whole stored entries covering offsets up to `entriesEnd` (RawBatch.nextOffset);
+ * `entries` are whole stored entries covering offsets up to `entriesEnd` (RawBatch.nextOffset),
+ * read within the answer's byte limit, which `maxBytes` repeats for a compressed batch unpacked;
  * with a `cache`, whole committed blocks of plain records and converted compressed batches are
  * taken from it and put in it (fetch-cache.ts).
  */
-export function kafkaBatchesOf(entries: Buffer, entriesEnd: number, from: number, upTo: number, maxRecords: number, cache?: CacheUse): Buffer | null {
+export function kafkaBatchesOf(entries: Buffer, entriesEnd: number, from: number, upTo: number, maxRecords: number, cache?: CacheUse, maxBytes = Number.POSITIVE_INFINITY): Buffer | null {
   // A cached block is used only when the entries read hold all of it: an answer never carries more than was read.
   const held = Math.min(upTo, entriesEnd);
-  const out = new FetchBatches(new Out(Math.max(256, entries.length + BATCH_OVERHEAD)), cache);
+  const out = new FetchBatches(new Out(Math.max(256, entries.length + BATCH_OVERHEAD)), cache, maxBytes);
   let pos = 0;
   while (pos < entries.length && out.records < maxRecords) {
     const size = recordSizeAt(entries, pos);
@@ -111,6 +112,8 @@ class FetchBatches {
   constructor(
     private readonly out: Out,
     private readonly cache: CacheUse | undefined,
+    /** Past this many bytes written, records unpacked from a compressed batch stop (one always goes). */
+    private readonly maxBytes: number,
   ) {}
 
   /**
@@ -192,7 +195,8 @@ class FetchBatches {
     for (let p = 0; p < plain.length; ) {
       const s = recordSizeAt(plain, p);
       const o = recordOffsetAt(plain, p);
-      if (o >= upTo) break;
+      // A small stored batch may unpack to 64 MiB: the answer's byte limit holds for it too.
+      if (o >= upTo || (this.records > 0 && this.out.pos >= this.maxBytes)) break;
       if (o >= from) this.plain(plain, p, s);
       p += s;
     }

@@ -134,7 +134,7 @@ async function readPartition(topic: string, index: number, offset: number, maxBy
     if (offset >= hwm || limit <= 0) return { index, error: 0, hwm, logStart, records: null };
     // Stored entries as they are (one segment's worth), encoded as Kafka batches from their bytes.
     const raw = await log.readRaw(offset, limit);
-    return { index, error: 0, hwm, logStart, records: kafkaBatchesOf(raw.bytes, raw.nextOffset, offset, hwm, MAX_RECORDS_PER_READ, { cache: FETCH_CACHE, log: FETCH_CACHE.idOf(log) }) };
+    return { index, error: 0, hwm, logStart, records: kafkaBatchesOf(raw.bytes, raw.nextOffset, offset, hwm, MAX_RECORDS_PER_READ, { cache: FETCH_CACHE, log: FETCH_CACHE.idOf(log) }, limit) };
   } catch (err) {
     return { index, error: kafkaCodeOf(err), hwm: log?.highWatermark() ?? -1, logStart: log?.logStartOffset() ?? -1, records: null };
   }
