@@ -145,6 +145,7 @@ async function startKafka(config: BrokerConfig, broker: Broker, gate: Gate, log:
     backend: broker.kafkaBackend(),
     auth: gate instanceof AuthGate ? kafkaAuth(gate) : null,
     log,
+    maxConnections: config.kafkaMaxConnections,
     ...(tls ? { tls } : {}),
   });
   await listen(listener.server, { ...config, port: config.kafkaPort! }, '--kafka-port / KAFKA_PORT');

@@ -79,6 +79,7 @@ test('defaults follow DESIGN.md', () => {
     kafkaPort: null,
     kafkaAdvertised: null,
     nodeId: defaultNodeId('broker-box1'),
+    kafkaMaxConnections: 256,
   } satisfies BrokerConfig);
 });
 
@@ -183,6 +184,7 @@ test('every flag has an environment twin', () => {
     kafkaPort: null,
     kafkaAdvertised: null,
     nodeId: defaultNodeId('env-b'),
+    kafkaMaxConnections: 256,
   } satisfies BrokerConfig);
 });
 
@@ -543,6 +545,9 @@ test('--kafka-port turns the Kafka listener on; it advertises the advertised URL
   assert.deepEqual(d.kafkaAdvertised, { host: '::1', port: 19092 });
   assert.equal(d.nodeId, 7);
   assert.equal(config([], { KAFKA_PORT: '9093', NODE_ID: '3' }).kafkaPort, 9093);
+  assert.equal(c.kafkaMaxConnections, 256);
+  assert.equal(config(['--kafka-port', '9092', '--kafka-max-connections', '10']).kafkaMaxConnections, 10);
+  assert.equal(config([], { KAFKA_PORT: '9093', KAFKA_MAX_CONNECTIONS: '1000' }).kafkaMaxConnections, 1000);
 });
 
 test('a bad Kafka flag stops the start naming it', () => {
@@ -551,6 +556,9 @@ test('a bad Kafka flag stops the start naming it', () => {
   rejects(['--kafka-advertised', 'h:1'], {}, '--kafka-advertised');
   rejects(['--kafka-port', '9092', '--kafka-advertised', 'no-port'], {}, '--kafka-advertised');
   rejects(['--node-id', '-1'], {}, '--node-id');
+  rejects(['--kafka-port', '9092', '--kafka-max-connections', '0'], {}, '--kafka-max-connections');
+  rejects(['--kafka-port', '9092', '--kafka-max-connections', 'lots'], {}, '--kafka-max-connections');
+  rejects(['--kafka-max-connections', '10'], {}, '--kafka-max-connections');
 });
 
 test('the default node id is stable and positive', () => {

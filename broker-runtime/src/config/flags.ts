@@ -142,6 +142,10 @@ export const FLAGS: readonly FlagSpec[] = [
     name: 'kafka-advertised', env: ['KAFKA_ADVERTISED'], arg: 'HOST:PORT', default: '<URL host>:<kafka-port>',
     help: 'the address Kafka clients are told (Metadata) to reach this broker at',
   },
+  {
+    name: 'kafka-max-connections', env: ['KAFKA_MAX_CONNECTIONS'], arg: 'N', default: '256',
+    help: 'Kafka connections open at once; past it a new one is closed at accept (logged); they share ulimit -n with segment files and REST',
+  },
   { name: 'node-id', env: ['NODE_ID'], arg: 'N', default: 'derived from --id', help: 'the int32 broker id Kafka clients see, 0-2147483647, unique in the cluster' },
 ];
 

@@ -7,6 +7,7 @@ import { FLAGS_BY_NAME } from './flags.js';
 import { helpText } from './help.js';
 import { parseTls } from './tls.js';
 import type { BrokerConfig, RedisSentinelAddress } from './types.js';
+import { DEFAULT_MAX_CONNECTIONS } from '../kafka/connection-limit.js';
 import { defaultNodeId } from './node-id.js';
 import {
   boolean,
@@ -160,6 +161,9 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
   const kafkaAdvertisedRaw = raw('kafka-advertised');
   if (kafkaAdvertisedRaw && kafkaPort === null) throw invalid('kafka-advertised', kafkaAdvertisedRaw, 'given together with --kafka-port');
   const kafkaAdvertised = kafkaPort === null ? null : kafkaAdvertisedRaw ? hostPort('kafka-advertised', kafkaAdvertisedRaw) : { host: new URL(advertisedUrl).hostname.replace(/^\[|\]$/g, ''), port: kafkaPort };
+  const kafkaMaxConnectionsRaw = raw('kafka-max-connections');
+  if (kafkaMaxConnectionsRaw && kafkaPort === null) throw invalid('kafka-max-connections', kafkaMaxConnectionsRaw, 'given together with --kafka-port');
+  const kafkaMaxConnections = kafkaMaxConnectionsRaw ? integer('kafka-max-connections', kafkaMaxConnectionsRaw, 1, 1_048_576) : DEFAULT_MAX_CONNECTIONS;
   const nodeIdRaw = raw('node-id');
   const nodeId = nodeIdRaw ? integer('node-id', nodeIdRaw, 0, 2_147_483_647) : defaultNodeId(id);
 
@@ -203,6 +207,7 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
     tlsCa,
     kafkaPort,
     kafkaAdvertised,
+    kafkaMaxConnections,
     nodeId,
   };
 }

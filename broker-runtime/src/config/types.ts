@@ -63,6 +63,8 @@ export interface BrokerConfig {
   kafkaAdvertised: { host: string; port: number } | null;
   /** --node-id, or derived from --id (kafka/node-id.ts). */
   nodeId: number;
+  /** --kafka-max-connections: Kafka connections open at once; past it new ones are closed at accept. */
+  kafkaMaxConnections: number;
   /** --tls-ca: CAs trusted for other brokers, rediss:// and client certificates; null = the system CAs. */
   tlsCa: PemFile | null;
 }

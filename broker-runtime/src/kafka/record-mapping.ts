@@ -29,7 +29,7 @@ import type { KafkaHeader, KafkaRecord, OutgoingRecord } from './protocol/record
 export const VALUE_MARKER = 'yak.value';
 export const KEY_MARKER = 'yak.key';
 export const HEADERS_MARKER = 'yak.headers';
-const RESERVED_PREFIX = 'yak.';
+export const RESERVED_PREFIX = 'yak.';
 const ARRAY_INDEX = /^(0|[1-9]\d*)$/;
 
 export function toProduceRecord(r: KafkaRecord, partition: number): ProduceRecord {

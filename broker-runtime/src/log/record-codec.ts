@@ -342,6 +342,11 @@ export function isMultiEntryAt(buf: Buffer, pos: number): boolean {
   return k === COMPRESSED_KEY_LENGTH || k === GAP_KEY_LENGTH;
 }
 
+/** Kafka's id of the codec the compressed batch at `pos` (header in `buf`) is stored with (compression/codecs.ts). */
+export function entryCodecIdAt(buf: Buffer, pos: number): number {
+  return buf.readUInt8(pos + CODEC_AT);
+}
+
 /** Records the whole entry at `pos` of `size` bytes covers: 1 for a plain record, a batch's or a gap's count, 0 for an impossible header. */
 export function entryCountAt(buf: Buffer, pos: number, size: number): number {
   const keyLength = buf.readInt32BE(pos + KEY_LENGTH_AT);

@@ -5,9 +5,11 @@ import { Writer } from '../../../broker-runtime/src/kafka/protocol/writer.js';
 import { TestCluster } from '../../../testkit/broker/cluster.js';
 import { get, post } from '../../../testkit/http.js';
 import { KafkaWire, produceAnswer, produceBody } from '../../../testkit/kafka-wire.js';
+import net from 'node:net';
 
 const PRODUCE = 0;
 const FETCH = 1;
+const MAX_CONNECTIONS = 16;
 const batch = (value: string, timestamp = Date.now()) => encodeBatch([{ offset: 0, timestamp, key: null, value: Buffer.from(value), headers: [] }], 0).toBuffer();
 
 /**
@@ -20,7 +22,7 @@ describe('hostile Kafka clients against a real broker', () => {
   let wire: KafkaWire;
 
   before(async () => {
-    cluster = await TestCluster.start({ brokers: 1, partitions: 1, kafka: true });
+    cluster = await TestCluster.start({ brokers: 1, partitions: 1, kafka: true, extra: ['--kafka-max-connections', String(MAX_CONNECTIONS)] });
     const l = (await cluster.waitForLeader()).broker;
     url = l.url;
     wire = await KafkaWire.connect(cluster.kafkaPorts.get(l.id)!);
@@ -48,6 +50,23 @@ describe('hostile Kafka clients against a real broker', () => {
     const before = await hwm('times');
     assert.equal(produceAnswer(await wire.request(PRODUCE, 3, produceBody('times', 0, batch('2', Date.now() + 365 * 86_400_000)))).error, 32);
     assert.equal(await hwm('times'), before);
+  });
+
+  test('a flood of connections past --kafka-max-connections: the excess is closed at accept and logged, the broker goes on answering', async () => {
+    const port = cluster.kafkaPorts.get(cluster.brokers[0]!.id)!;
+    const flood = Array.from({ length: 3 * MAX_CONNECTIONS }, () => net.connect(port, '127.0.0.1'));
+    const closed = await Promise.all(
+      flood.map((s) => new Promise<boolean>((resolve) => {
+        s.on('error', () => {});
+        s.once('close', () => resolve(true));
+        setTimeout(() => resolve(false), 5000);
+      })),
+    );
+    // The test's own connection holds one slot: at most MAX_CONNECTIONS - 1 of the flood stay open.
+    assert.ok(closed.filter(Boolean).length >= 2 * MAX_CONNECTIONS + 1, `${closed.filter(Boolean).length} of ${flood.length} closed`);
+    assert.equal(produceAnswer(await wire.request(PRODUCE, 3, produceBody('after-flood', 0, batch('1')))).error, 0);
+    assert.match(cluster.brokers[0]!.output.join('\n'), /closed a new connection from 127\.0\.0\.1:\d+ at accept: 16 connections are open \(--kafka-max-connections\)/);
+    for (const s of flood) s.destroy();
   });
 
   test('a Fetch naming one partition 2,000 times with max_bytes 0 is answered with its records once', async () => {

@@ -1,10 +1,10 @@
 import type { PartitionLog } from '../../log/types.js';
 import { chargeQuota, denied, type RequestContext } from '../context.js';
 import { KAFKA_ERRORS, KafkaError, kafkaCodeOf } from '../protocol/error-codes.js';
-import { encodeBatch, encodeEmptyBatch, type OutgoingRecord } from '../protocol/record-batch.js';
 import type { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
-import { toOutgoingRecord } from '../record-mapping.js';
+import { kafkaBatchesOf } from './fetch-batches.js';
+import { EncodedBatchCache, FETCH_CACHE_BYTES } from './fetch-cache.js';
 
 /** Fetch 4–11. No fetch sessions (session_id 0 answers every partition in full), no isolation levels beyond committed. */
 export interface FetchRequest {
@@ -50,6 +50,8 @@ export const FETCH_MAX_BYTES = 16 << 20;
 /** A long poll never waits longer than this, whatever the client asks. */
 const MAX_WAIT_MS = 30_000;
 const EMPTY = Buffer.alloc(0);
+/** Encoded batches kept for re-reads, for every partition of this broker (fetch-cache.ts). */
+const FETCH_CACHE = new EncodedBatchCache(FETCH_CACHE_BYTES);
 
 interface PartitionAnswer {
   index: number;
@@ -130,27 +132,12 @@ async function readPartition(topic: string, index: number, offset: number, maxBy
     // KIP-74: the first partition with data answers at least one record even over the byte limits.
     const limit = maxBytes > 0 ? maxBytes : first ? 1 : 0;
     if (offset >= highWatermark || limit <= 0) return { index, error: 0, highWatermark, logStart, records: null };
-    const stored = await log.read(offset, highWatermark, MAX_RECORDS_PER_READ, limit);
-    // Nothing below the high-water mark to read: compaction removed every record there (a compacted
-    // topic's gaps); an empty batch up to the high-water mark moves the consumer past them, as Kafka's does.
-    if (stored.length === 0) return { index, error: 0, highWatermark, logStart, records: encodeEmptyBatch(offset, highWatermark - 1, Math.min(Math.max(log.lastEpoch(), 0), 0x7fffffff), Date.now()).toBuffer() };
-    return { index, error: 0, highWatermark, logStart, records: encodeRecords(stored.map(toOutgoingRecord), stored.map((s) => s.epoch)) };
+    // Stored entries as they are (one segment's worth), encoded as Kafka batches from their bytes.
+    const raw = await log.readRaw(offset, limit);
+    return { index, error: 0, highWatermark, logStart, records: kafkaBatchesOf(raw.bytes, raw.nextOffset, offset, highWatermark, MAX_RECORDS_PER_READ, { cache: FETCH_CACHE, log: FETCH_CACHE.idOf(log) }, limit) };
   } catch (err) {
     return { index, error: kafkaCodeOf(err), highWatermark: log?.highWatermark() ?? -1, logStart: log?.logStartOffset() ?? -1, records: null };
   }
-}
-
-/** One batch per run of records written by the same leader epoch (the batch's partitionLeaderEpoch). */
-function encodeRecords(records: OutgoingRecord[], epochs: number[]): Buffer {
-  const w = new Writer(1024);
-  let from = 0;
-  for (let i = 1; i <= records.length; i++) {
-    if (i === records.length || epochs[i] !== epochs[from]) {
-      encodeBatch(records.slice(from, i), Math.min(epochs[from]!, 0x7fffffff), w);
-      from = i;
-    }
-  }
-  return w.toBuffer();
 }
 
 export function encodeFetch(version: number, topics: readonly { name: string; partitions: readonly PartitionAnswer[] }[], throttleMs = 0): Writer {
