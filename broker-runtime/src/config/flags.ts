@@ -134,6 +134,10 @@ export const FLAGS: readonly FlagSpec[] = [
     name: 'kafka-advertised', env: ['KAFKA_ADVERTISED'], arg: 'HOST:PORT', default: '<URL host>:<kafka-port>',
     help: 'the address Kafka clients are told (Metadata) to reach this broker at',
   },
+  {
+    name: 'replication-stream', env: ['YAK_REPLICATION_STREAM'], arg: 'on|off', default: 'on',
+    help: 'replicate over one upgraded connection per follower on --port; off: one HTTP POST per frame',
+  },
   { name: 'node-id', env: ['NODE_ID'], arg: 'N', default: 'derived from --id', help: 'the int32 broker id Kafka clients see, 0-2147483647, unique in the cluster' },
 ];
 

@@ -156,6 +156,7 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
   const kafkaAdvertisedRaw = raw('kafka-advertised');
   if (kafkaAdvertisedRaw && kafkaPort === null) throw invalid('kafka-advertised', kafkaAdvertisedRaw, 'given together with --kafka-port');
   const kafkaAdvertised = kafkaPort === null ? null : kafkaAdvertisedRaw ? hostPort('kafka-advertised', kafkaAdvertisedRaw) : { host: new URL(advertisedUrl).hostname.replace(/^\[|\]$/g, ''), port: kafkaPort };
+  const replicationStreamRaw = raw('replication-stream');
   const nodeIdRaw = raw('node-id');
   const nodeId = nodeIdRaw ? integer('node-id', nodeIdRaw, 0, 2_147_483_647) : defaultNodeId(id);
 
@@ -198,6 +199,7 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
     kafkaPort,
     kafkaAdvertised,
     nodeId,
+    replicationStream: replicationStreamRaw ? boolean('replication-stream', replicationStreamRaw) : true,
   };
 }
 

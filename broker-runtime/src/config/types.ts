@@ -59,6 +59,11 @@ export interface BrokerConfig {
   kafkaAdvertised: { host: string; port: number } | null;
   /** --node-id, or derived from --id (kafka/node-id.ts). */
   nodeId: number;
+  /**
+   * --replication-stream: as leader, send frames over one upgraded connection per follower
+   * (replication/stream-transport.ts); as follower, accept such connections. Off: POST per frame.
+   */
+  replicationStream: boolean;
   /** --tls-ca: CAs trusted for other brokers, rediss:// and client certificates; null = the system CAs. */
   tlsCa: PemFile | null;
 }
