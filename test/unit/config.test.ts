@@ -77,6 +77,7 @@ test('defaults follow DESIGN.md', () => {
     kafkaPort: null,
     kafkaAdvertised: null,
     nodeId: defaultNodeId('broker-box1'),
+    replicationStream: true,
   } satisfies BrokerConfig);
 });
 
@@ -179,6 +180,7 @@ test('every flag has an environment twin', () => {
     kafkaPort: null,
     kafkaAdvertised: null,
     nodeId: defaultNodeId('env-b'),
+    replicationStream: true,
   } satisfies BrokerConfig);
 });
 
@@ -539,6 +541,14 @@ test('--kafka-port turns the Kafka listener on; it advertises the advertised URL
   assert.deepEqual(d.kafkaAdvertised, { host: '::1', port: 19092 });
   assert.equal(d.nodeId, 7);
   assert.equal(config([], { KAFKA_PORT: '9093', NODE_ID: '3' }).kafkaPort, 9093);
+});
+
+test('--replication-stream is on unless turned off (flag or YAK_REPLICATION_STREAM); anything else stops the start naming it', () => {
+  assert.equal(config([]).replicationStream, true);
+  assert.equal(config(['--replication-stream', 'off']).replicationStream, false);
+  assert.equal(config([], { YAK_REPLICATION_STREAM: '0' }).replicationStream, false);
+  assert.equal(config(['--replication-stream', 'on']).replicationStream, true);
+  rejects(['--replication-stream', 'sometimes'], {}, '--replication-stream');
 });
 
 test('a bad Kafka flag stops the start naming it', () => {

@@ -18,7 +18,11 @@ interface Peer {
 
 export interface StreamTransportOptions {
   tls?: OutboundTls;
+  /** false (--replication-stream off): every frame by POST, as before streams. Default true. */
+  streams?: boolean;
   log?: (level: 'debug' | 'info' | 'warn', line: string) => void;
+  /** Called once per frame sent, with how it went. */
+  onFrame?: (via: 'stream' | 'post') => void;
   /** Monotonic ms; performance.now() by default. */
   now?: () => number;
 }
@@ -39,24 +43,33 @@ export class StreamTransport implements FramePoster {
   private readonly tls: OutboundTls;
   private readonly now: () => number;
   private readonly log: NonNullable<StreamTransportOptions['log']>;
-  private closed = false;
+  private readonly onFrame: NonNullable<StreamTransportOptions['onFrame']>;
+  private closed: boolean;
 
   constructor(options: StreamTransportOptions = {}) {
     this.tls = options.tls ?? {};
     this.http = new FrameTransport(this.tls);
     this.now = options.now ?? (() => performance.now());
     this.log = options.log ?? (() => {});
+    this.onFrame = options.onFrame ?? (() => {});
+    this.closed = options.streams === false;
   }
 
   async post(baseUrl: string, path: string, body: Buffer, timeoutMs: number, extraHeaders: Record<string, string> = {}): Promise<Buffer> {
     const auth = extraHeaders[FRAME_AUTH_HEADER];
     const onlyAuth = Object.keys(extraHeaders).every((h) => h === FRAME_AUTH_HEADER);
-    if (path !== APPEND_PATH || auth === undefined || !onlyAuth || this.closed) return this.http.post(baseUrl, path, body, timeoutMs, extraHeaders);
+    if (path !== APPEND_PATH || auth === undefined || !onlyAuth || this.closed) return this.viaPost(baseUrl, path, body, timeoutMs, extraHeaders);
     const started = this.now();
     const conn = await this.connection(baseUrl, timeoutMs);
     // The follower's limit: a longer frame by POST, which refuses it with 413 exactly as before.
-    if (!conn || body.length + auth.length > conn.maxMessageBytes) return this.http.post(baseUrl, path, body, timeoutMs, extraHeaders);
-    return conn.send(auth, body, Math.max(1, timeoutMs - (this.now() - started)));
+    if (!conn || body.length + auth.length > conn.maxMessageBytes) return this.viaPost(baseUrl, path, body, timeoutMs, extraHeaders);
+    this.onFrame('stream');
+    return conn.send(auth, body, Math.max(1, timeoutMs - (this.now() - started)), timeoutMs);
+  }
+
+  private viaPost(baseUrl: string, path: string, body: Buffer, timeoutMs: number, extraHeaders: Record<string, string>): Promise<Buffer> {
+    this.onFrame('post');
+    return this.http.post(baseUrl, path, body, timeoutMs, extraHeaders);
   }
 
   /** The open stream to `baseUrl`, a new one, or null when the follower gets POSTs. */
