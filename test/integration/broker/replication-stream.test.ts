@@ -166,7 +166,8 @@ describe('replication over the stream', () => {
       s.send(1, '', frame);
       s.send(2, signFrame(epoch + 1, randomBytes(32), frame), frame);
       s.send(3, signFrame(epoch, randomBytes(32), rewriteFrame(epoch)), rewriteFrame(epoch));
-      s.send(4, `${2 ** 32}.${'A'.repeat(43)}`, rewriteFrame(2 ** 32));
+      const outOfRange = encodeFrame({ epoch: 2 ** 32, leader: { id: 'evil', url: 'http://127.0.0.1:1' }, metaVersion: 'x', parts: [] }, []);
+      s.send(4, `${2 ** 32}.${'A'.repeat(43)}`, outOfRange);
       for (const id of [1, 2, 3, 4]) {
         const a = await s.answer(id);
         assert.equal(a.meta.toString(), '401', `${b.id} frame ${id}: ${a.body.toString()}`);
