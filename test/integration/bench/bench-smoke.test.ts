@@ -11,11 +11,12 @@ import type { BenchReport } from '../../../bench/types.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-test('npm run bench -- --smoke gives every row a figure (or a reason it was skipped) and writes the JSON report', { timeout: 90_000 }, async (t) => {
+test('npm run bench -- --smoke gives every row a figure (or a reason it was skipped) and writes the JSON report', { timeout: 150_000 }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'yak-bench-smoke-'));
   try {
     const out = join(dir, 'results.json');
-    const { code, stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', out]);
+    // The transport workload starts a second 3-broker cluster: allow for it on a loaded machine.
+    const { code, stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', out], 130_000);
     assert.equal(code, 0, `bench exited ${code}\n${stderr.slice(-3000)}`);
     const report = JSON.parse(await readFile(out, 'utf8')) as BenchReport;
     t.diagnostic(`smoke run took ${report.durationMs} ms`);
