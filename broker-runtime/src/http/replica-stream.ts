@@ -124,8 +124,9 @@ function serveStream(socket: Duplex, head: Buffer, ctx: HttpContext, maxMessageB
   };
   const handle = (m: StreamMessage) => {
     inFlight++;
-    // The same call, and so the same checks, as POST /replica/append.
-    ctx.service.replicate(m.body, m.meta.toString('latin1')).then(
+    // The same call, and so the same checks, as POST /replica/append; a synchronous throw becomes
+    // an answer too, never an exception in this 'data' handler.
+    new Promise<Buffer>((resolve) => resolve(ctx.service.replicate(m.body, m.meta.toString('latin1')))).then(
       (bytes) => answer(m.id, 200, bytes),
       (err: unknown) => {
         const { status, body } = mapError(err, ctx.log);

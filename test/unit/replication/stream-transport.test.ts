@@ -249,3 +249,42 @@ test('upgrades other than the replication stream, and from web pages, are refuse
   });
   assert.match(text, /^HTTP\/1.1 400[\s\S]*INVALID_REQUEST/);
 });
+
+/** A hostile or broken "follower": accepts the upgrade, then answers each frame with `reply(id)`. */
+async function rogueFollower(reply: (id: number) => Buffer): Promise<string> {
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    let head = '';
+    const reader = new MessageReader(1 << 20);
+    let upgraded = false;
+    socket.on('data', (d: Buffer) => {
+      if (!upgraded) {
+        head += d.toString('latin1');
+        if (!head.includes('\r\n\r\n')) return;
+        upgraded = true;
+        socket.write(`HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: ${STREAM_PROTOCOL}\r\nx-yak-max-message-bytes: 1048576\r\nx-yak-max-in-flight: 16\r\n\r\n`);
+        return;
+      }
+      for (const m of reader.push(d)) socket.write(reply(m.id));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+test('a follower that answers a frame nobody sent, a status that is not one, or an oversize answer loses its stream; the frame fails as a reset', async () => {
+  const wrongId = await rogueFollower((id) => Buffer.concat(encodeMessage(id + 1000, '200', Buffer.from('x'))));
+  const badStatus = await rogueFollower((id) => Buffer.concat(encodeMessage(id, 'OK!', Buffer.from('x'))));
+  const oversize = await rogueFollower(() => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(0xffffffff);
+    return b;
+  });
+  for (const url of [wrongId, badStatus, oversize]) {
+    const { t } = transport();
+    const err = (await t.post(url, '/replica/append', Buffer.from('frame'), 5000, AUTH).catch((e: unknown) => e)) as NodeJS.ErrnoException;
+    assert.equal(err.code, 'ECONNRESET', `${url}: ${String(err)}`);
+    assert.equal(t.openStreams(), 0, 'the stream is dropped');
+  }
+});
