@@ -65,7 +65,13 @@ function checkUpgrade(req: http.IncomingMessage): YakError | null {
   const path = (req.url ?? '').split('?')[0]!;
   const upgrade = String(req.headers.upgrade ?? '').trim().toLowerCase();
   if (path !== STREAM_PATH || upgrade !== STREAM_PROTOCOL) {
-    return YakError.of('INVALID_REQUEST', `this broker switches protocols only to ${STREAM_PROTOCOL} at GET ${STREAM_PATH} (asked: ${clip(upgrade || '(none)')} at ${clip(path)})`);
+    // Node hands every request with Upgrade to this listener; a client asking for h2c or websocket
+    // gets a clear refusal instead of the HTTP/1.1 answer it would get from a server without one.
+    return YakError.of(
+      'INVALID_REQUEST',
+      `this broker speaks HTTP/1.1 and switches protocols only to ${STREAM_PROTOCOL} at GET ${STREAM_PATH} ` +
+        `(asked: ${clip(upgrade || '(none)')} at ${clip(path)}); send the request without an Upgrade header (curl: without --http2)`,
+    );
   }
   if (req.method !== 'GET') return YakError.of('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${STREAM_PATH}; use GET`, { allow: ['GET'] });
   if (req.headers.origin !== undefined || req.headers['sec-fetch-site'] !== undefined) {
