@@ -113,22 +113,18 @@ export class StreamConnection {
     return this.pending.size;
   }
 
-  /**
-   * Sends one frame (signed: `auth` is its x-yak-frame-auth value) and answers the follower's
-   * answer. `timeoutMs` is what is left of the frame's `budgetMs` (opening the stream took the rest):
-   * the error names the budget, as the POST's does.
-   */
-  async send(auth: string, frame: Buffer, timeoutMs: number, budgetMs = timeoutMs): Promise<Buffer> {
+  /** Sends one frame (signed: `auth` is its x-yak-frame-auth value) and answers the follower's answer. */
+  async send(auth: string, frame: Buffer, timeoutMs: number): Promise<Buffer> {
     while (this.pending.size >= this.maxInFlight && !this.closedWith) await new Promise<void>((r) => this.waiting.push(r));
     if (this.closedWith) throw this.closedWith;
     const id = this.nextId;
     this.nextId = id === MAX_MESSAGE_ID ? 1 : id + 1;
     return new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => {
-        const err = new TransportError(`no answer within ${budgetMs} ms`);
+        const err = new TransportError(`no answer within ${timeoutMs} ms`);
         this.settle(id)?.reject(err);
         // As req.destroy() did for one request: a follower that does not answer loses the stream.
-        this.close(connectionLost(`the replication stream to ${this.url} was closed: a frame got no answer within ${budgetMs} ms`));
+        this.close(connectionLost(`the replication stream to ${this.url} was closed: a frame got no answer within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       this.socket.cork();

@@ -59,12 +59,15 @@ export class StreamTransport implements FramePoster {
     const auth = extraHeaders[FRAME_AUTH_HEADER];
     const onlyAuth = Object.keys(extraHeaders).every((h) => h === FRAME_AUTH_HEADER);
     if (path !== APPEND_PATH || auth === undefined || !onlyAuth || this.closed) return this.viaPost(baseUrl, path, body, timeoutMs, extraHeaders);
-    const started = this.now();
     const conn = await this.connection(baseUrl, timeoutMs);
     // The follower's limit: a longer frame by POST, which refuses it with 413 exactly as before.
     if (!conn || body.length + auth.length > conn.maxMessageBytes) return this.viaPost(baseUrl, path, body, timeoutMs, extraHeaders);
     this.onFrame('stream');
-    return conn.send(auth, body, Math.max(1, timeoutMs - (this.now() - started)), timeoutMs);
+    // The whole timeout for the frame itself, even when opening the stream took part of it: opening
+    // costs a round trip through the follower's event loop that a POST's TCP connect does not, and a
+    // loaded follower that needs most of the timeout for each would otherwise fail every frame on
+    // every new stream, and get a new stream each time (seen in the SIGKILL loop at load 29).
+    return conn.send(auth, body, timeoutMs);
   }
 
   private viaPost(baseUrl: string, path: string, body: Buffer, timeoutMs: number, extraHeaders: Record<string, string>): Promise<Buffer> {
