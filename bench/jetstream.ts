@@ -72,14 +72,22 @@ export class JetStreamServer {
   /** Reads `n` messages of `subject` from the start with an ordered consumer, each payload JSON.parsed; records/s. */
   async consume(subject: string, n: number): Promise<number> {
     const t0 = performance.now();
-    const consumer = await this.js.consumers.get(STREAM, { filterSubjects: [subject] });
+    // One subject as a string, not a list: servers before 2.10 (Debian 12 has 2.9) know only filter_subject.
+    const consumer = await this.js.consumers.get(STREAM, { filterSubjects: subject });
     const messages = await consumer.consume({ max_messages: 10_000 });
+    // A consumer that stops delivering must fail the row, not hang the run.
+    const watchdog = setTimeout(() => messages.stop(), 30_000 + n);
     let count = 0;
-    for await (const m of messages) {
-      JSON.parse(m.string());
-      if (++count >= n) break;
+    try {
+      for await (const m of messages) {
+        JSON.parse(m.string());
+        if (++count >= n) break;
+      }
+    } finally {
+      clearTimeout(watchdog);
+      await messages.close();
     }
-    await messages.close();
+    if (count < n) throw new Error(`JetStream delivered ${count} of ${n} messages of ${subject}`);
     return (count * 1000) / (performance.now() - t0);
   }
 
