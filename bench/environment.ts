@@ -92,6 +92,15 @@ export class BenchEnvironment {
     return machineInfo(this.redis);
   }
 
+  /**
+   * Another 3-broker cluster with this run's settings and security, plus `extraFlags` (e.g.
+   * `--replication-stream off`), for a workload that compares two configurations side by side.
+   * The caller stops it.
+   */
+  startSiblingCluster(extraFlags: string[]): Promise<TestCluster> {
+    return startCluster(this.settings, this.material, extraFlags);
+  }
+
   /** A new ioredis connection to the streams server (for workloads that want their own). */
   connectRedis(): Redis {
     return new Redis(this.streamsServer.url, { maxRetriesPerRequest: 1 });
@@ -138,7 +147,7 @@ export function brokerSettings(o: BenchOptions, security: SecuritySetting): Brok
 }
 
 /** A 3-broker cluster (its own lease Redis) with these settings; `material` holds the auth file and certificates. */
-export async function startCluster(settings: BrokerSettings, material: SecurityMaterial): Promise<TestCluster> {
+export async function startCluster(settings: BrokerSettings, material: SecurityMaterial, extraFlags: string[] = []): Promise<TestCluster> {
   const secured = material.clusterOptions(settings);
   return TestCluster.start({
     brokers: settings.brokers,
@@ -156,6 +165,7 @@ export async function startCluster(settings: BrokerSettings, material: SecurityM
       '--replica-lag-seconds', String(settings.replicaLagSeconds),
       '--log-level', 'warn',
       ...secured.extra,
+      ...extraFlags,
     ],
   });
 }

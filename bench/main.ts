@@ -18,6 +18,7 @@ import { partitions } from './workloads/partitions.js';
 import { groups } from './workloads/groups.js';
 import { kafkaWorkload } from './workloads/kafka.js';
 import { singleProduce } from './workloads/single-produce.js';
+import { transport } from './workloads/transport.js';
 
 /**
  * In the order they run: failover after the others, because it restarts brokers (and so resets
@@ -25,6 +26,7 @@ import { singleProduce } from './workloads/single-produce.js';
  */
 const RUNNERS: Record<Workload, (ctx: WorkloadContext) => Promise<Row[]>> = {
   single: singleProduce,
+  transport,
   batch: batchProduce,
   consume,
   kafka: kafkaWorkload,

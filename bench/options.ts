@@ -1,6 +1,6 @@
 /** Command line of `npm run bench`, parsed once into one typed object. */
 
-export const WORKLOADS = ['single', 'batch', 'consume', 'kafka', 'e2e', 'compression', 'groups', 'failover', 'partitions'] as const;
+export const WORKLOADS = ['single', 'transport', 'batch', 'consume', 'kafka', 'e2e', 'compression', 'groups', 'failover', 'partitions'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 export type Mode = 'full' | 'quick' | 'smoke';
 export type FsyncPolicy = 'always' | 'interval' | 'never';
@@ -50,7 +50,8 @@ export const USAGE = `usage: npm run bench -- [--quick | --smoke] [--out PATH] [
   --quick      fewer, shorter rounds, 600 partitions (about a minute)
   --smoke      one tiny round of everything, 30 partitions (~25 s; the test suite runs it)
   --out PATH   where the JSON results go (default bench/results.json)
-  --only LIST  run only these workloads (batch includes the disk and memory rows)
+  --only LIST  run only these workloads (batch includes the disk and memory rows; transport starts
+               a second cluster with --replication-stream off and compares single and batch produce)
   --rounds N   measured rounds per workload (median of N)
   --partitions N
                partitions the "partitions" workload creates (topics of 3) on a cluster of its own, at an

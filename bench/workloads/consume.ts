@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { ConnectionSecurity, HttpConnection } from '../http-conn.js';
 import { batchBody, payloadText } from '../payload.js';
 import { cpuMeter, redisCpuMs } from '../cpu.js';
+import { JetStreamServer, jetStreamMissing } from '../jetstream.js';
 import { alternate } from '../rounds.js';
 import { median, pairedRatios, present } from '../stats.js';
 import type { Row } from '../types.js';
@@ -33,6 +34,22 @@ export async function consume(ctx: WorkloadContext): Promise<Row[]> {
   const conns = await openConnections(url, partitions, env.connection);
   const yak: (number | null)[] = [];
   const xrange: (number | null)[] = [];
+  const jet: (number | null)[] = [];
+  // JetStream beside them where nats-server is installed: the same records on 3 subjects, read back
+  // by 3 ordered consumers at once, each payload JSON.parsed.
+  const natsMissing = jetStreamMissing();
+  const nats = natsMissing === null ? await JetStreamServer.start() : null;
+  const perSubject = ends.map(() => Math.floor(total / partitions));
+  perSubject[0]! += total - perSubject.reduce((a, b) => a + b, 0);
+  if (nats) await Promise.all(perSubject.map((n, p) => nats.fill(`bench.consume.${p}`, n, payloadText)));
+  const jetRound = async (record: boolean) => {
+    if (!nats) return;
+    const start = performance.now();
+    const rates = await Promise.all(perSubject.map((n, p) => nats.consume(`bench.consume.${p}`, n)));
+    const elapsed = performance.now() - start;
+    if (rates.length !== partitions) throw new Error('JetStream consume did not finish');
+    if (record) jet.push((total * 1000) / elapsed);
+  };
 
   const yakCpu: (number | null)[] = [];
   const redisCpu: (number | null)[] = [];
@@ -65,10 +82,12 @@ export async function consume(ctx: WorkloadContext): Promise<Row[]> {
   try {
     await yakRound(false);
     await redisRound(false);
-    await alternate(options.rounds, [() => yakRound(true), () => redisRound(true)]);
+    await jetRound(false);
+    await alternate(options.rounds, [() => yakRound(true), () => redisRound(true), ...(nats ? [() => jetRound(true)] : [])]);
   } finally {
     closeAll(conns);
     await env.redis.del(...ends.map((_, p) => `bench:consume:${p}`));
+    await nats?.stop();
   }
   ctx.log(`consume: YAK ${yak.map((v) => Math.round(v ?? 0)).join(', ')} records/s; XRANGE ${xrange.map((v) => Math.round(v ?? 0)).join(', ')}`);
   const ratio = median(pairedRatios(yak, xrange));
@@ -94,6 +113,26 @@ export async function consume(ctx: WorkloadContext): Promise<Row[]> {
       rounds: { yak: yakCpu, comparison: redisCpu },
       notes: 'the leader (it serves the reads) against the Redis server',
     },
+    nats
+      ? {
+          id: 'consume.records_per_s_vs_jetstream',
+          figure: `consume ${total.toLocaleString('en')} from 0 vs JetStream`,
+          unit: 'records/s',
+          yak: median(present(yak)),
+          comparison: { label: 'JetStream ordered consumers', value: median(present(jet)) },
+          ratio: median(pairedRatios(yak, jet)),
+          rounds: { yak, comparison: jet },
+          notes: 'the same records on 3 subjects of one JetStream stream (file storage), read from the start by 3 ordered consumers at once (the `nats` client), each payload JSON.parsed',
+        }
+      : {
+          id: 'consume.records_per_s_vs_jetstream',
+          figure: `consume ${total.toLocaleString('en')} from 0 vs JetStream`,
+          unit: 'records/s',
+          yak: null,
+          comparison: { label: 'JetStream ordered consumers', value: null },
+          ratio: null,
+          skipped: natsMissing!,
+        },
   ];
 }
 

@@ -1,8 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import { execFileSync } from 'node:child_process';
 import type { Redis } from 'ioredis';
 import { produceBody, payloadText } from '../payload.js';
 import { cpuMeter, redisCpuMs } from '../cpu.js';
+import { EchoServer } from '../echo-server.js';
+import { HttpConnection } from '../http-conn.js';
+import { JetStreamServer, jetStreamMissing } from '../jetstream.js';
 import { alternate, runFor } from '../rounds.js';
 import { median, pairedRatios, percentile, present } from '../stats.js';
 import type { Row } from '../types.js';
@@ -38,6 +40,13 @@ export async function singleProduce(ctx: WorkloadContext): Promise<Row[]> {
   const yak: RoundFigures[] = [];
   const xadd: RoundFigures[] = [];
   const xaddConns: RoundFigures[] = [];
+  const echo: RoundFigures[] = [];
+  const jet: RoundFigures[] = [];
+  // The node:http ceiling: the same client and connections against a server that only answers.
+  const echoServer = await EchoServer.start();
+  const echoConns = await Promise.all(Array.from({ length: CLIENTS }, () => HttpConnection.open(echoServer.url)));
+  const natsMissing = jetStreamMissing();
+  const nats = natsMissing === null ? await JetStreamServer.start() : null;
 
   const pids = ctx.env.cluster.brokers.map((b) => b.pid);
   const yakRound = async (ms: number, into?: RoundFigures[]) => {
@@ -64,23 +73,53 @@ export async function singleProduce(ctx: WorkloadContext): Promise<Row[]> {
     await redis.del('bench:single:0', 'bench:single:1', 'bench:single:2');
   };
 
+  const echoRound = async (ms: number, into?: RoundFigures[]) => {
+    const lat: number[] = [];
+    const cpu = cpuMeter([echoServer.pid]);
+    const elapsed = await runFor(ms, CLIENTS, async (w) => {
+      const t = performance.now();
+      const r = await echoConns[w]!.request('POST', '/produce', bodies[w]!);
+      lat.push(performance.now() - t);
+      expectOk(r.status, r.body, 'POST to the echo server');
+    });
+    into?.push(figures(lat, elapsed, cpu()));
+  };
+  const jetRound = async (ms: number, into?: RoundFigures[]) => {
+    if (!nats) return;
+    const lat: number[] = [];
+    const cpu = cpuMeter([nats.pid]);
+    const elapsed = await runFor(ms, CLIENTS, async (w) => {
+      const t = performance.now();
+      await nats.js.publish(`bench.single.${w % 3}`, values[w]!);
+      lat.push(performance.now() - t);
+    });
+    into?.push(figures(lat, elapsed, cpu()));
+  };
+
   try {
     // Unmeasured first: V8 compiles the hot paths of the brokers and of this client during it.
     const warm = Math.min(1500, ctx.options.roundMs);
     await yakRound(warm);
     await redisRound(warm);
     await redisRound(warm, undefined, perClient);
+    await echoRound(warm);
+    await jetRound(warm);
     await alternate(ctx.options.rounds, [
       () => yakRound(ctx.options.roundMs, yak),
       () => redisRound(ctx.options.roundMs, xadd),
       () => redisRound(ctx.options.roundMs, xaddConns, perClient),
+      () => echoRound(ctx.options.roundMs, echo),
+      ...(nats ? [() => jetRound(ctx.options.roundMs, jet)] : []),
     ]);
   } finally {
     closeAll(conns);
+    closeAll(echoConns);
     for (const r of perClient) r.disconnect();
+    await echoServer.stop();
+    await nats?.stop();
   }
   const rates = (list: RoundFigures[]) => list.map((f) => Math.round(f.rate ?? 0)).join(', ');
-  ctx.log(`single produce: YAK ${rates(yak)} records/s; XADD ${rates(xadd)} ops/s; XADD on 32 connections ${rates(xaddConns)} ops/s`);
+  ctx.log(`single produce: YAK ${rates(yak)} records/s; XADD ${rates(xadd)} ops/s; XADD on 32 connections ${rates(xaddConns)} ops/s; node:http echo ${rates(echo)} requests/s${nats ? `; JetStream ${rates(jet)} publishes/s` : ''}`);
 
   const pick = (list: RoundFigures[], k: keyof RoundFigures) => list.map((f) => f[k]);
   const row = (k: keyof RoundFigures, figure: string, unit: string, label: string, target?: (ratio: number | null) => Row['target'], against = xadd): Row => {
@@ -88,7 +127,7 @@ export async function singleProduce(ctx: WorkloadContext): Promise<Row[]> {
     const b = pick(against, k);
     const ratio = median(pairedRatios(a, b));
     return {
-      id: `single.${k === 'rate' ? 'records_per_s' : k === 'cpu' ? 'cpu_us_per_record' : `${k}_ms`}${against === xadd ? '' : '_vs_32_connections'}`,
+      id: `single.${k === 'rate' ? 'records_per_s' : k === 'cpu' ? 'cpu_us_per_record' : `${k}_ms`}${against === xadd ? '' : against === xaddConns ? '_vs_32_connections' : against === echo ? '_vs_http_ceiling' : '_vs_jetstream'}`,
       figure,
       unit,
       yak: median(present(a)),
@@ -104,7 +143,17 @@ export async function singleProduce(ctx: WorkloadContext): Promise<Row[]> {
     row('p99', 'single produce p99', 'ms', 'XADD p99'),
     row('rate', 'single produce, other Redis setup', 'records/s', 'XADD, 32 connections', undefined, xaddConns),
     { ...row('cpu', 'single produce: server CPU per record', 'µs', 'Redis server per XADD'), notes: 'all three brokers together (leader + 2 followers) against the one Redis server; CPU time from /proc and INFO cpu' },
-    jetStreamRow(),
+    {
+      ...row('rate', 'single produce vs the node:http ceiling', 'records/s', 'node:http echo server, same client', undefined, echo),
+      notes: 'a node:http process that only reads each request and answers its body back, measured with the same client and 32 connections: how much of what node:http can do on this machine YAK reaches',
+    },
+    { ...row('cpu', 'node:http ceiling: server CPU per request', 'µs', 'echo server per request', undefined, echo), notes: 'YAK: all three brokers per record; the echo server: its one process per request' },
+    ...(nats
+      ? [
+          { ...row('rate', 'single produce vs NATS JetStream', 'records/s', 'JetStream acked publish, 32 in flight', undefined, jet), notes: 'nats-server -js, file storage, one replica (no peers), the `nats` client; each publish awaited until stored (PubAck)' },
+          { ...row('cpu', 'single produce vs JetStream: server CPU per record', 'µs', 'nats-server per publish', undefined, jet) },
+        ]
+      : [jetStreamSkipped(natsMissing!)]),
   ];
 }
 
@@ -118,17 +167,10 @@ function figures(lat: number[], elapsedMs: number, cpuMs: number | null): RoundF
   };
 }
 
-/** NATS JetStream runs only where nats-server is installed and the `nats` client is available; neither is a dependency. */
-function jetStreamRow(): Row {
-  let reason: string;
-  try {
-    execFileSync('nats-server', ['--version'], { stdio: 'ignore' });
-    reason = 'nats-server is installed, but the npm `nats` client is not a dependency of this project';
-  } catch {
-    reason = 'nats-server is not on PATH (Debian: apt-get install nats-server)';
-  }
+/** NATS JetStream runs only where nats-server is installed (the `nats` client is a devDependency). */
+function jetStreamSkipped(reason: string): Row {
   return {
-    id: 'single.jetstream_records_per_s',
+    id: 'single.records_per_s_vs_jetstream',
     figure: 'single produce vs NATS JetStream',
     unit: 'records/s',
     yak: null,

@@ -98,6 +98,7 @@ async function run(config: BrokerConfig, log: Logger, gate: Gate): Promise<void>
   const server = createBrokerServer(broker, {
     maxMessageBytes: config.maxMessageBytes,
     allowedOrigins: config.allowOrigins,
+    replicationStreams: config.replicationStream,
     logger: (line) => log('error', line, 'http.error'),
     gate,
     ...(config.logLevel === 'debug'

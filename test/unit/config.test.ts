@@ -80,6 +80,7 @@ test('defaults follow DESIGN.md', () => {
     kafkaAdvertised: null,
     nodeId: defaultNodeId('broker-box1'),
     kafkaMaxConnections: 256,
+    replicationStream: true,
   } satisfies BrokerConfig);
 });
 
@@ -185,6 +186,7 @@ test('every flag has an environment twin', () => {
     kafkaAdvertised: null,
     nodeId: defaultNodeId('env-b'),
     kafkaMaxConnections: 256,
+    replicationStream: true,
   } satisfies BrokerConfig);
 });
 
@@ -548,6 +550,14 @@ test('--kafka-port turns the Kafka listener on; it advertises the advertised URL
   assert.equal(c.kafkaMaxConnections, 256);
   assert.equal(config(['--kafka-port', '9092', '--kafka-max-connections', '10']).kafkaMaxConnections, 10);
   assert.equal(config([], { KAFKA_PORT: '9093', KAFKA_MAX_CONNECTIONS: '1000' }).kafkaMaxConnections, 1000);
+});
+
+test('--replication-stream is on unless turned off (flag or YAK_REPLICATION_STREAM); anything else stops the start naming it', () => {
+  assert.equal(config([]).replicationStream, true);
+  assert.equal(config(['--replication-stream', 'off']).replicationStream, false);
+  assert.equal(config([], { YAK_REPLICATION_STREAM: '0' }).replicationStream, false);
+  assert.equal(config(['--replication-stream', 'on']).replicationStream, true);
+  rejects(['--replication-stream', 'sometimes'], {}, '--replication-stream');
 });
 
 test('a bad Kafka flag stops the start naming it', () => {

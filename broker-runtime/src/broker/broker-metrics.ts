@@ -44,6 +44,7 @@ export function createBrokerMetrics(src: MetricSources) {
     consumeRequests: registry.counter('consume_requests_total', 'Consume requests answered'),
     replicatedRecords: registry.counter('replicated_records_total', 'Records appended as a follower from the leader'),
     replicatedBytes: registry.counter('replicated_bytes_total', 'Record bytes appended as a follower from the leader'),
+    framesSent: registry.counter('replication_frames_sent_total', 'Leader: replication frames sent to followers, by how (stream: the upgraded connection; post: POST /replica/append)', ['via']),
     commitLatency: registry.histogram(
       'commit_latency_seconds',
       'Leader: append to commit (replicated to every in-sync replica), per produce request, in seconds',

@@ -24,7 +24,7 @@ import { decodeFrameKey } from '../replication/frame-auth.js';
 import { FrameKeyCache } from '../replication/frame-key-cache.js';
 import { HighWatermarkWaiters } from '../replication/hwm-waiters.js';
 import { LeaderReplication } from '../replication/leader-replication.js';
-import { FrameTransport } from '../replication/transport.js';
+import { StreamTransport } from '../replication/stream-transport.js';
 import { outboundTls } from '../config/tls.js';
 import { systemTime } from '../ports/clock.js';
 import { advertisedWarning, checkAdvertisedUrl, type AdvertisedCheck } from './advertised-check.js';
@@ -69,7 +69,7 @@ export class Broker implements BrokerService {
   private metaVersionCache = '';
   private readonly creating = new Map<string, Promise<void>>();
   private readonly frameKeys: FrameKeyCache;
-  private readonly transport: FrameTransport;
+  private readonly transport: StreamTransport;
   private storageTimer: NodeJS.Timeout | null = null;
   private handingOver = false;
   private handOverRefusalLogged = false;
@@ -109,7 +109,13 @@ export class Broker implements BrokerService {
     this.refreshMetaVersion();
     // One set of TLS material for every connection this broker opens: to followers and to Redis.
     const tls = outboundTls(config);
-    this.transport = new FrameTransport(tls);
+    const framesSent = { stream: this.stats.framesSent.labels({ via: 'stream' }), post: this.stats.framesSent.labels({ via: 'post' }) };
+    this.transport = new StreamTransport({
+      tls,
+      streams: config.replicationStream,
+      log: (level, line) => this.log(level, line),
+      onFrame: (via) => framesSent[via].inc(),
+    });
     const redis = redisTarget(config, tls);
     this.store = new LeaseStore(redis, clusterKeys(config.cluster), redisCommandTimeoutMs(config.leaseMs, config.renewMs), config.redisWaitReplicas);
     this.elector = new Elector(this.store, state, {

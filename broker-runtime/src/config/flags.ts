@@ -146,6 +146,10 @@ export const FLAGS: readonly FlagSpec[] = [
     name: 'kafka-max-connections', env: ['KAFKA_MAX_CONNECTIONS'], arg: 'N', default: '256',
     help: 'Kafka connections open at once; past it a new one is closed at accept (logged); they share ulimit -n with segment files and REST',
   },
+  {
+    name: 'replication-stream', env: ['YAK_REPLICATION_STREAM'], arg: 'on|off', default: 'on',
+    help: 'replicate over one upgraded connection per follower on --port; off: one HTTP POST per frame',
+  },
   { name: 'node-id', env: ['NODE_ID'], arg: 'N', default: 'derived from --id', help: 'the int32 broker id Kafka clients see, 0-2147483647, unique in the cluster' },
 ];
 

@@ -164,6 +164,7 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
   const kafkaMaxConnectionsRaw = raw('kafka-max-connections');
   if (kafkaMaxConnectionsRaw && kafkaPort === null) throw invalid('kafka-max-connections', kafkaMaxConnectionsRaw, 'given together with --kafka-port');
   const kafkaMaxConnections = kafkaMaxConnectionsRaw ? integer('kafka-max-connections', kafkaMaxConnectionsRaw, 1, 1_048_576) : DEFAULT_MAX_CONNECTIONS;
+  const replicationStreamRaw = raw('replication-stream');
   const nodeIdRaw = raw('node-id');
   const nodeId = nodeIdRaw ? integer('node-id', nodeIdRaw, 0, 2_147_483_647) : defaultNodeId(id);
 
@@ -209,6 +210,7 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
     kafkaAdvertised,
     kafkaMaxConnections,
     nodeId,
+    replicationStream: replicationStreamRaw ? boolean('replication-stream', replicationStreamRaw) : true,
   };
 }
 

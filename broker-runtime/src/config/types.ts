@@ -65,6 +65,11 @@ export interface BrokerConfig {
   nodeId: number;
   /** --kafka-max-connections: Kafka connections open at once; past it new ones are closed at accept. */
   kafkaMaxConnections: number;
+  /**
+   * --replication-stream: as leader, send frames over one upgraded connection per follower
+   * (replication/stream-transport.ts); as follower, accept such connections. Off: POST per frame.
+   */
+  replicationStream: boolean;
   /** --tls-ca: CAs trusted for other brokers, rediss:// and client certificates; null = the system CAs. */
   tlsCa: PemFile | null;
 }

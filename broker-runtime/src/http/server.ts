@@ -10,6 +10,7 @@ import { ERROR_TABLE, type ErrorCode } from '../errors/error-table.js';
 import { YakError } from '../errors/errors.js';
 import { JSON_CONTENT_TYPE, clip, writeError, type Logger } from './errors.js';
 import { createHotRoutes } from './hot-routes.js';
+import { createReplicaStreams } from './replica-stream.js';
 
 export interface BrokerServerOptions {
   /** Largest record (payload + key + headers) in bytes; request bodies may add FRAMING_ALLOWANCE_BYTES. */
@@ -24,6 +25,8 @@ export interface BrokerServerOptions {
   gate?: Gate;
   /** Serve HTTPS with these (cert and key; for mutual TLS also ca, requestCert, rejectUnauthorized); default plain HTTP. */
   tls?: TlsServerOptions;
+  /** Accept replication streams (GET /replica/stream, Upgrade: yak-replication/1); default true. */
+  replicationStreams?: boolean;
   /** Called once per request when it ends (the request log, at --log-level debug); unset costs nothing. */
   requestLog?: (entry: RequestLogEntry) => void;
 }
@@ -91,6 +94,19 @@ export function createBrokerServer(service: BrokerService, options: BrokerServer
     },
   );
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket));
+  // Replication streams from the leader (replication/stream-protocol.ts). Upgraded sockets leave
+  // node's connection tracking, so close() must drop them itself or it would wait for them.
+  // Without an 'upgrade' listener node serves an upgrade request as a plain request: GET
+  // /replica/stream answers 404, as on brokers from before streams, and leaders fall back to POST.
+  if (options.replicationStreams ?? true) {
+    const streams = createReplicaStreams(ctx);
+    server.on('upgrade', streams.onUpgrade);
+    const close = server.close.bind(server);
+    server.close = (callback?: (err?: Error) => void) => {
+      streams.closeAll();
+      return close(callback);
+    };
+  }
   // Without a listener node answers an unknown Expect with a bare 417; answer it in JSON like every error.
   server.on('checkExpectation', (req, res) => {
     res.shouldKeepAlive = false; // the body was never asked for, so the connection cannot be reused

@@ -1,0 +1,55 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+
+/**
+ * The ceiling of a node:http service on this machine: a process that reads each request's body
+ * and answers it back (200, application/json), nothing else. Measured with the same client and
+ * the same 32 connections as single produce, it shows how much of what node:http can do at all
+ * the broker reaches (the broker parses, appends, replicates to two followers, waits for them).
+ * Its own process, like a broker, so it does not share the bench's event loop.
+ */
+const SERVER = `
+const http = require('node:http');
+const server = http.createServer({ keepAliveTimeout: 65000, noDelay: true }, (req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const body = Buffer.concat(chunks);
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+    res.end(body);
+  });
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+export class EchoServer {
+  private constructor(
+    private readonly proc: ChildProcess,
+    readonly url: string,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
+  static async start(): Promise<EchoServer> {
+    const proc = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const port = await new Promise<number>((resolve, reject) => {
+      let text = '';
+      proc.stdout!.on('data', (d: Buffer) => {
+        text += d.toString();
+        if (text.includes('\n')) resolve(Number(text.trim()));
+      });
+      proc.once('exit', (code) => reject(new Error(`the echo server exited (${code}) before listening`)));
+    });
+    return new EchoServer(proc, `http://127.0.0.1:${port}`);
+  }
+
+  async stop(): Promise<void> {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    const exited = once(this.proc, 'exit');
+    this.proc.kill('SIGTERM');
+    await exited;
+  }
+}

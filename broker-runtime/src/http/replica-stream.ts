@@ -1,0 +1,157 @@
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { YakError } from '../errors/errors.js';
+import { MessageReader, StreamProtocolError, encodeMessage, type StreamMessage } from '../replication/stream-framing.js';
+import {
+  FOLLOWER_MAX_IN_FLIGHT,
+  MAX_IN_FLIGHT_HEADER,
+  MAX_MESSAGE_HEADER,
+  STREAM_IDLE_TIMEOUT_MS,
+  STREAM_PATH,
+  STREAM_PROTOCOL,
+} from '../replication/stream-protocol.js';
+import { MAX_META_BYTES } from '../replication/stream-framing.js';
+import type { HttpContext } from './context.js';
+import { JSON_CONTENT_TYPE, clip, mapError } from './errors.js';
+
+/** The server's 'upgrade' listener, and a way to drop every open stream (at shutdown). */
+export interface ReplicaStreams {
+  onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void;
+  closeAll(): void;
+  /** Streams open now (for tests and /metrics). */
+  count(): number;
+}
+
+/**
+ * The follower's end of the replication stream (replication/stream-protocol.ts). Every frame is
+ * handled exactly as POST /replica/append would handle it: `service.replicate(frame, auth)`, which
+ * checks the frame's HMAC before it decodes, waits for or changes anything. Switching protocols
+ * proves nothing by itself, so the stream is never trusted more than a single POST.
+ *
+ * Against a hostile peer: a message longer than the replication body limit closes the stream
+ * before it is buffered; at most FOLLOWER_MAX_IN_FLIGHT frames are worked on at once and reading
+ * stops while answers wait to be written (TCP pushes back on the sender); a stream silent for
+ * STREAM_IDLE_TIMEOUT_MS is closed. Web pages cannot open one: browsers do not let pages set
+ * `Upgrade`, and a request carrying a browser's marks (Origin, Sec-Fetch-Site) is refused anyway.
+ */
+export function createReplicaStreams(ctx: HttpContext): ReplicaStreams {
+  const open = new Set<Duplex>();
+  const maxMessageBytes = ctx.replicaBodyLimit + MAX_META_BYTES;
+  return {
+    onUpgrade(req, socket, head) {
+      const refusal = checkUpgrade(req);
+      if (refusal) {
+        refuse(socket, refusal, ctx);
+        return;
+      }
+      socket.write(
+        `HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: ${STREAM_PROTOCOL}\r\n` +
+          `${MAX_MESSAGE_HEADER}: ${maxMessageBytes}\r\n${MAX_IN_FLIGHT_HEADER}: ${FOLLOWER_MAX_IN_FLIGHT}\r\n\r\n`,
+      );
+      open.add(socket);
+      socket.once('close', () => open.delete(socket));
+      serveStream(socket, head, ctx, maxMessageBytes);
+    },
+    closeAll() {
+      for (const s of open) s.destroy();
+      open.clear();
+    },
+    count: () => open.size,
+  };
+}
+
+function checkUpgrade(req: http.IncomingMessage): YakError | null {
+  const path = (req.url ?? '').split('?')[0]!;
+  const upgrade = String(req.headers.upgrade ?? '').trim().toLowerCase();
+  if (path !== STREAM_PATH || upgrade !== STREAM_PROTOCOL) {
+    // Node hands every request with Upgrade to this listener; a client asking for h2c or websocket
+    // gets a clear refusal instead of the HTTP/1.1 answer it would get from a server without one.
+    return YakError.of(
+      'INVALID_REQUEST',
+      `this broker speaks HTTP/1.1 and switches protocols only to ${STREAM_PROTOCOL} at GET ${STREAM_PATH} ` +
+        `(asked: ${clip(upgrade || '(none)')} at ${clip(path)}); send the request without an Upgrade header (curl: without --http2)`,
+    );
+  }
+  if (req.method !== 'GET') return YakError.of('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${STREAM_PATH}; use GET`, { allow: ['GET'] });
+  if (req.headers.origin !== undefined || req.headers['sec-fetch-site'] !== undefined) {
+    return YakError.of('FORBIDDEN', 'replication streams are not opened by web pages');
+  }
+  const length = req.headers['content-length'];
+  if (req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')) {
+    return YakError.of('INVALID_REQUEST', `GET ${STREAM_PATH} carries no body`);
+  }
+  return null;
+}
+
+/** A JSON error answer, then the connection is closed (nothing after the request is read). */
+function refuse(socket: Duplex, err: YakError, ctx: HttpContext): void {
+  const { status, body } = mapError(err, ctx.log);
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: ${JSON_CONTENT_TYPE}\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** Protocol errors are logged once per 1,000, so a flood of garbage cannot flood the log too. */
+let protocolErrors = 0;
+
+function serveStream(socket: Duplex, head: Buffer, ctx: HttpContext, maxMessageBytes: number): void {
+  const reader = new MessageReader(maxMessageBytes);
+  /** Read but not started yet: one read can hold many small messages; only FOLLOWER_MAX_IN_FLIGHT run at once. */
+  const queued: StreamMessage[] = [];
+  let inFlight = 0;
+  let waitingForDrain = false;
+  const net = socket as Socket;
+  net.setNoDelay?.(true);
+  net.setTimeout?.(STREAM_IDLE_TIMEOUT_MS, () => socket.destroy());
+
+  const pump = () => {
+    while (queued.length > 0 && inFlight < FOLLOWER_MAX_IN_FLIGHT && !socket.destroyed) handle(queued.shift()!);
+    if (queued.length > 0 || inFlight >= FOLLOWER_MAX_IN_FLIGHT || waitingForDrain) socket.pause();
+    else if (!socket.destroyed) socket.resume();
+  };
+  const answer = (id: number, status: number, body: Buffer) => {
+    inFlight--;
+    if (socket.destroyed) return;
+    const parts = encodeMessage(id, String(status), body);
+    socket.cork();
+    for (const p of parts) socket.write(p);
+    socket.uncork();
+    // The leader is not reading its answers: stop reading its frames until it does.
+    if (socket.writableNeedDrain && !waitingForDrain) {
+      waitingForDrain = true;
+      socket.once('drain', () => {
+        waitingForDrain = false;
+        pump();
+      });
+    }
+    pump();
+  };
+  const handle = (m: StreamMessage) => {
+    inFlight++;
+    // The same call, and so the same checks, as POST /replica/append; a synchronous throw becomes
+    // an answer too, never an exception in this 'data' handler.
+    new Promise<Buffer>((resolve) => resolve(ctx.service.replicate(m.body, m.meta.toString('latin1')))).then(
+      (bytes) => answer(m.id, 200, bytes),
+      (err: unknown) => {
+        const { status, body } = mapError(err, ctx.log);
+        answer(m.id, status, Buffer.from(body));
+      },
+    );
+  };
+  const onData = (chunk: Buffer) => {
+    try {
+      queued.push(...reader.push(chunk));
+    } catch (err) {
+      if (!(err instanceof StreamProtocolError)) throw err;
+      if (protocolErrors++ % 1000 === 0) ctx.log(`replication stream from ${net.remoteAddress ?? '?'} closed (${protocolErrors} so far): ${err.message}`);
+      socket.destroy();
+      return;
+    }
+    pump();
+  };
+  socket.on('data', onData);
+  socket.on('error', () => socket.destroy());
+  if (head.length > 0) onData(head);
+}

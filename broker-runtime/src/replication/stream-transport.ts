@@ -1,0 +1,126 @@
+import type { OutboundTls } from '../config/tls.js';
+import { FRAME_AUTH_HEADER } from './frame-auth.js';
+import { StreamConnection } from './stream-connection.js';
+import { FrameTransport, type FramePoster } from './transport.js';
+
+/** The one path whose frames travel on the stream; any other post goes by HTTP as before. */
+const APPEND_PATH = '/replica/append';
+/** After a follower refused the upgrade (an older version), POST for this long before asking again. */
+export const UPGRADE_RETRY_MS = 30_000;
+
+interface Peer {
+  connection: StreamConnection | null;
+  /** The upgrade under way, shared by every frame that waits for it. */
+  opening: Promise<StreamConnection | null> | null;
+  /** Monotonic time until which this follower gets POSTs (it refused the upgrade). */
+  postUntil: number;
+}
+
+export interface StreamTransportOptions {
+  tls?: OutboundTls;
+  /** false (--replication-stream off): every frame by POST, as before streams. Default true. */
+  streams?: boolean;
+  log?: (level: 'debug' | 'info' | 'warn', line: string) => void;
+  /** Called once per frame sent, with how it went. */
+  onFrame?: (via: 'stream' | 'post') => void;
+  /** Monotonic ms; performance.now() by default. */
+  now?: () => number;
+}
+
+/**
+ * FramePoster over one persistent replication stream per follower (stream-connection.ts): an HTTP
+ * connection to the follower's own port switched to length-prefixed frames, so a frame costs one
+ * socket write instead of an HTTP request and answer. The stream is opened on the first frame and
+ * again after any failure; the frame that finds it broken fails as an HTTP post would have
+ * (FollowerSession retries with its back-off). A follower that does not speak the stream (an
+ * older broker in a rolling upgrade) gets every frame by POST /replica/append, and is asked again
+ * every UPGRADE_RETRY_MS. Each frame is signed exactly as before and checked by the follower
+ * exactly as a POST is.
+ */
+export class StreamTransport implements FramePoster {
+  private readonly peers = new Map<string, Peer>();
+  private readonly http: FrameTransport;
+  private readonly tls: OutboundTls;
+  private readonly now: () => number;
+  private readonly log: NonNullable<StreamTransportOptions['log']>;
+  private readonly onFrame: NonNullable<StreamTransportOptions['onFrame']>;
+  private closed: boolean;
+
+  constructor(options: StreamTransportOptions = {}) {
+    this.tls = options.tls ?? {};
+    this.http = new FrameTransport(this.tls);
+    this.now = options.now ?? (() => performance.now());
+    this.log = options.log ?? (() => {});
+    this.onFrame = options.onFrame ?? (() => {});
+    this.closed = options.streams === false;
+  }
+
+  async post(baseUrl: string, path: string, body: Buffer, timeoutMs: number, extraHeaders: Record<string, string> = {}): Promise<Buffer> {
+    const auth = extraHeaders[FRAME_AUTH_HEADER];
+    const onlyAuth = Object.keys(extraHeaders).every((h) => h === FRAME_AUTH_HEADER);
+    if (path !== APPEND_PATH || auth === undefined || !onlyAuth || this.closed) return this.viaPost(baseUrl, path, body, timeoutMs, extraHeaders);
+    const conn = await this.connection(baseUrl, timeoutMs);
+    // The follower's limit: a longer frame by POST, which refuses it with 413 exactly as before.
+    if (!conn || body.length + auth.length > conn.maxMessageBytes) return this.viaPost(baseUrl, path, body, timeoutMs, extraHeaders);
+    this.onFrame('stream');
+    // The whole timeout for the frame itself, even when opening the stream took part of it: opening
+    // costs a round trip through the follower's event loop that a POST's TCP connect does not, and a
+    // loaded follower that needs most of the timeout for each would otherwise fail every frame on
+    // every new stream, and get a new stream each time (the likely cause of one SIGKILL-loop run at
+    // load 29 in which a leader reached no follower for 24 s; not seen since).
+    return conn.send(auth, body, timeoutMs);
+  }
+
+  private viaPost(baseUrl: string, path: string, body: Buffer, timeoutMs: number, extraHeaders: Record<string, string>): Promise<Buffer> {
+    this.onFrame('post');
+    return this.http.post(baseUrl, path, body, timeoutMs, extraHeaders);
+  }
+
+  /** The open stream to `baseUrl`, a new one, or null when the follower gets POSTs. */
+  private async connection(baseUrl: string, timeoutMs: number): Promise<StreamConnection | null> {
+    let peer = this.peers.get(baseUrl);
+    if (!peer) {
+      peer = { connection: null, opening: null, postUntil: 0 };
+      this.peers.set(baseUrl, peer);
+    }
+    if (peer.connection && !peer.connection.closed) return peer.connection;
+    peer.connection = null;
+    if (this.now() < peer.postUntil) return null;
+    if (!peer.opening) {
+      const p = peer;
+      p.opening = StreamConnection.open(baseUrl, this.tls, timeoutMs)
+        .then((opened) => {
+          if ('refused' in opened) {
+            p.postUntil = this.now() + UPGRADE_RETRY_MS;
+            this.log('info', `follower at ${baseUrl} does not open replication streams (HTTP ${opened.status}): posting frames to ${APPEND_PATH}; asking again in ${UPGRADE_RETRY_MS / 1000} s`);
+            return null;
+          }
+          if (this.closed) {
+            opened.close();
+            return null;
+          }
+          p.connection = opened;
+          return opened;
+        })
+        .finally(() => {
+          p.opening = null;
+        });
+    }
+    return peer.opening;
+  }
+
+  /** Streams open now (for tests). */
+  openStreams(): number {
+    let n = 0;
+    for (const p of this.peers.values()) if (p.connection && !p.connection.closed) n++;
+    return n;
+  }
+
+  /** Closes every stream and pooled connection (at stop). */
+  close(): void {
+    this.closed = true;
+    for (const p of this.peers.values()) p.connection?.close();
+    this.peers.clear();
+    this.http.close();
+  }
+}
