@@ -2,7 +2,7 @@
 // Runs node's test runner over every *.test.ts below the given folders (Node 20's --test takes no
 // globs), with tsx for TypeScript.
 //
-//   node scripts/run-tests.mjs folder-or-file...             one node --test over all of them
+//   node scripts/run-tests.mjs folder-or-file...             one node --test over all of them (the unit tests)
 //   node scripts/run-tests.mjs --serial folder-or-file...    one file at a time
 //   node scripts/run-tests.mjs --jobs=N folder-or-file...    N files at a time (the integration suite)
 //
@@ -15,6 +15,7 @@
 // range (YAK_TEST_PORT_SLOT, read by test/helpers/ports.ts): two files never pick the same port.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 
 const args = process.argv.slice(2);
@@ -42,7 +43,10 @@ if (files.length === 0) {
 }
 const nodeArgs = ['--import', 'tsx', '--test', '--test-reporter=spec'];
 if (jobs === 0) {
-  const res = spawnSync(process.execPath, [...nodeArgs, ...files], { stdio: 'inherit' });
+  // Node's default is one file fewer than the cores (1 on a 2-core machine), which leaves a core
+  // idle while tsx compiles the next file; the runner itself hardly needs one.
+  const concurrency = `--test-concurrency=${Math.max(2, availableParallelism())}`;
+  const res = spawnSync(process.execPath, [...nodeArgs, concurrency, ...files], { stdio: 'inherit' });
   process.exit(res.status ?? 1);
 }
 
