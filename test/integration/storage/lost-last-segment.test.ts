@@ -152,6 +152,8 @@ describe('a replica that lost the end of its log does not lead and does not dest
       b3.start();
       const line = await waitFor('the unclean report', () => b3.output.find((l) => l.includes('UNCLEAN')), 15_000);
       t.diagnostic(line);
+      // The report comes while the logs open, before the broker listens (later still on a loaded machine).
+      await waitFor(`${b3.id} answering /health`, async () => (await get(b3.url, '/health')).status === 200, 15_000);
       for (let i = 0; i < 6; i++) {
         await sleep((LEASE_SECONDS * 1000) / 2);
         const h = (await get(b3.url, '/health')).body as HealthSample;
