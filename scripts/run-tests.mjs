@@ -6,8 +6,9 @@
 //   node scripts/run-tests.mjs --serial folder-or-file...    one file at a time
 //   node scripts/run-tests.mjs --jobs=N folder-or-file...    N files at a time (the integration suite)
 //
-// --serial and --jobs run each file in its own `node --test` and print its output whole when it
-// ends, then a table of the files' durations. With --jobs, a file whose first lines hold the marker
+// --serial and --jobs run each file in its own `node --test` (--serial streams its output, --jobs
+// prints each file's whole when it ends), then a table of the files' durations; --write-durations
+// saves them for the order below. With --jobs, a file whose first lines hold the marker
 // `run-tests: alone` (with the reason) runs with no other file beside it: the ones whose checks
 // lean on timing (a lease kept through a fixed window, a workload's throughput). Those run first,
 // then the rest longest first (test/integration/durations.json, written with --write-durations), so
