@@ -93,8 +93,9 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = ()
     await sleep(Math.max(1000, leaseMs));
     const counts = await runNemesis(c, history, rng.stream('nemesis'), {
       faults,
-      until: o.killLoop ? Number.POSITIVE_INFINITY : Date.now() + o.durationMs,
+      until: o.killLoop || o.rounds ? Number.POSITIVE_INFINITY : Date.now() + o.durationMs,
       ...(o.killLoop !== undefined && { maxFaults: o.killLoop }),
+      ...(o.killLoop === undefined && o.rounds !== undefined && { maxFaults: o.rounds * faults.length }),
       leaseMs,
       recoveryTimeoutMs,
       quiet: o.killLoop ? [0.1, 0.5] : [0.3, 1],

@@ -9,6 +9,12 @@ export interface ChaosOptions {
   durationMs: number;
   /** Instead of a duration: exactly this many kill-restart faults (SIGKILL a writing broker, restart it at once). */
   killLoop?: number;
+  /**
+   * Instead of a duration: go through the fault list (less the faults skipped) this many times, so
+   * every kind is injected exactly that often however slow the machine — a timed run on a loaded one
+   * can end before some kinds came up.
+   */
+  rounds?: number;
   brokers: number;
   partitions: number;
   leaseSeconds: number;
@@ -66,6 +72,7 @@ Exits 1 on any safety violation (or if the cluster never recovers), printing the
   --seconds S           inject faults for S seconds (default 60)
   --minutes M           the same in minutes (a soak: --minutes 10)
   --kill-loop N         instead: SIGKILL a writing broker and restart it, N times in a row
+  --rounds N            instead: inject every fault of the list N times (a shuffled round each), then stop
   --lease-seconds S     broker lease (default 1); --renew-seconds S (default 0.2)
   --min-insync N        (default 1)    --fsync always|interval|never (default interval)
   --segment-bytes N     (default 65536)
@@ -114,6 +121,7 @@ export function parseChaosArgs(argv: readonly string[]): ChaosOptions | 'help' {
       case '--seconds': o.durationMs = positive(flag, next(), false) * 1000; break;
       case '--minutes': o.durationMs = positive(flag, next(), false) * 60_000; break;
       case '--kill-loop': o.killLoop = positive(flag, next()); o.faults = ['kill-restart']; break;
+      case '--rounds': o.rounds = positive(flag, next()); break;
       case '--brokers': o.brokers = positive(flag, next()); break;
       case '--partitions': o.partitions = positive(flag, next()); break;
       case '--lease-seconds': o.leaseSeconds = positive(flag, next(), false); break;
@@ -162,6 +170,8 @@ export function replayCommand(o: ChaosOptions): string {
     ['--group-consumers', o.groupConsumers, d.groupConsumers],
   ];
   const extra = flags.filter(([, v, dv]) => v !== dv).map(([f, v]) => ` ${f} ${String(v)}`).join('');
-  const what = o.killLoop ? `--kill-loop ${o.killLoop}` : `--faults ${o.faults.join(',')} --seconds ${o.durationMs / 1000}`;
+  const what = o.killLoop
+    ? `--kill-loop ${o.killLoop}`
+    : `--faults ${o.faults.join(',')} ${o.rounds ? `--rounds ${o.rounds}` : `--seconds ${o.durationMs / 1000}`}`;
   return `npm run chaos -- --seed ${o.seed} ${what}${extra}`;
 }

@@ -1,21 +1,39 @@
 #!/usr/bin/env node
 // Runs node's test runner over every *.test.ts below the given folders (Node 20's --test takes no
-// globs), with tsx for TypeScript. Usage: node scripts/run-tests.mjs [--serial] folder...
-import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+// globs), with tsx for TypeScript.
+//
+//   node scripts/run-tests.mjs folder-or-file...             one node --test over all of them (the unit tests)
+//   node scripts/run-tests.mjs --serial folder-or-file...    one file at a time
+//   node scripts/run-tests.mjs --jobs=N folder-or-file...    N files at a time (the integration suite)
+//
+// --serial and --jobs run each file in its own `node --test` (--serial streams its output, --jobs
+// prints each file's whole when it ends), then a table of the files' durations; --write-durations
+// saves them for the order below. With --jobs, a file whose first lines hold the marker
+// `run-tests: alone` (with the reason) runs with no other file beside it: the ones whose checks
+// lean on timing (a lease kept through a fixed window, a workload's throughput). Those run first,
+// then the rest longest first (test/integration/durations.json, written with --write-durations), so
+// the last files to finish are short ones. Each concurrent slot gets its own share of the free-port
+// range (YAK_TEST_PORT_SLOT, read by testkit/ports.ts): two files never pick the same port.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, relative } from 'node:path';
 
 const args = process.argv.slice(2);
 const serial = args.includes('--serial');
+const jobsArg = args.find((a) => a.startsWith('--jobs='));
+const jobs = serial ? 1 : jobsArg ? Number(jobsArg.slice('--jobs='.length)) : 0;
+const writeDurations = args.includes('--write-durations');
 const roots = args.filter((a) => !a.startsWith('--'));
+if (jobsArg && (!Number.isInteger(jobs) || jobs < 1)) {
+  console.error(`--jobs needs a positive integer, got ${jobsArg}`);
+  process.exit(2);
+}
 
-function find(dir) {
+function find(path) {
+  if (!statSync(path).isDirectory()) return path.endsWith('.test.ts') ? [path] : [];
   const out = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...find(p));
-    else if (name.endsWith('.test.ts')) out.push(p);
-  }
+  for (const name of readdirSync(path).sort()) out.push(...find(join(path, name)));
   return out;
 }
 
@@ -25,6 +43,77 @@ if (files.length === 0) {
   process.exit(1);
 }
 const nodeArgs = ['--import', 'tsx', '--test', '--test-reporter=spec'];
-if (serial) nodeArgs.push('--test-concurrency=1');
-const res = spawnSync(process.execPath, [...nodeArgs, ...files], { stdio: 'inherit' });
-process.exit(res.status ?? 1);
+if (jobs === 0) {
+  // Node's default is one file fewer than the cores (1 on a 2-core machine), which leaves a core
+  // idle while tsx compiles the next file; the runner itself hardly needs one.
+  const concurrency = `--test-concurrency=${Math.max(2, availableParallelism())}`;
+  const res = spawnSync(process.execPath, [...nodeArgs, concurrency, ...files], { stdio: 'inherit' });
+  process.exit(res.status ?? 1);
+}
+
+// Known durations (seconds) of the integration files, for the longest-first order.
+const DURATIONS = 'test/integration/durations.json';
+const known = existsSync(DURATIONS) ? JSON.parse(readFileSync(DURATIONS, 'utf8')) : {};
+const key = (f) => relative('.', f).split('\\').join('/');
+// A file not measured yet goes early: it may be long, and a short one costs little there.
+const expected = (f) => known[key(f)] ?? 60;
+const alone = (f) => /run-tests: alone\b/.test(readFileSync(f, 'utf8').split('\n').slice(0, 40).join('\n'));
+
+const byLength = [...files].sort((a, b) => expected(b) - expected(a));
+const queue = jobs > 1 ? byLength : files;
+
+const results = [];
+const totals = { tests: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
+const started = Date.now();
+
+function runFile(file, slot) {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const env = { ...process.env, YAK_TEST_PORT_SLOT: String(slot), YAK_TEST_PORT_SLOTS: String(jobs) };
+    const child = spawn(process.execPath, [...nodeArgs, file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // One at a time, the output streams as it comes; side by side, each file's comes whole at its end.
+    const chunks = [];
+    const live = jobs === 1;
+    if (live) process.stdout.write(`\n━━ ${key(file)}\n`);
+    const take = (c) => (chunks.push(c), live && process.stdout.write(c));
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    child.on('close', (code, signal) => {
+      const seconds = (Date.now() - t0) / 1000;
+      const text = Buffer.concat(chunks).toString();
+      for (const k of Object.keys(totals)) {
+        const m = text.match(new RegExp(`^ℹ ${k} (\\d+)$`, 'm'));
+        if (m) totals[k] += Number(m[1]);
+      }
+      const ok = code === 0;
+      const verdict = `━━ ${key(file)} — ${ok ? 'passed' : `FAILED (${signal ?? `exit ${code}`})`} in ${seconds.toFixed(1)} s`;
+      process.stdout.write(live ? `${verdict}\n` : `\n${verdict}\n${text}`);
+      results.push({ file: key(file), seconds, ok });
+      resolve();
+    });
+  });
+}
+
+// The files marked alone, one by one with nothing beside them; then the rest, `jobs` at a time.
+for (const file of queue.filter((f) => jobs > 1 && alone(f))) await runFile(file, 0);
+const shared = queue.filter((f) => !(jobs > 1 && alone(f)));
+let next = 0;
+await Promise.all(
+  Array.from({ length: jobs }, async (_, slot) => {
+    while (next < shared.length) await runFile(shared[next++], slot);
+  }),
+);
+
+const wall = (Date.now() - started) / 1000;
+console.log(`\n━━ durations (wall ${wall.toFixed(1)} s, ${jobs} at a time)`);
+for (const r of [...results].sort((a, b) => b.seconds - a.seconds)) console.log(`${r.seconds.toFixed(1).padStart(7)} s  ${r.ok ? '  ' : '✖ '}${r.file}`);
+console.log(Object.entries(totals).map(([k, v]) => `ℹ ${k} ${v}`).join('\n'));
+const failed = results.filter((r) => !r.ok);
+if (failed.length) console.log(`\n✖ failing files:\n${failed.map((r) => `  ${r.file}`).join('\n')}`);
+if (writeDurations) {
+  const out = { ...known };
+  for (const r of results) out[r.file] = Math.round(r.seconds);
+  writeFileSync(DURATIONS, `${JSON.stringify(Object.fromEntries(Object.entries(out).sort()), null, 2)}\n`);
+  console.log(`durations written to ${DURATIONS}`);
+}
+process.exit(failed.length ? 1 : 0);

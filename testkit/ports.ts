@@ -16,6 +16,19 @@ const RANGE = ((): { low: number; high: number } => {
   return { low: 0, high: 0 };
 })();
 
+/**
+ * Test files that run side by side (scripts/run-tests.mjs --jobs) are separate processes, each
+ * with its own `handedOut`: the runner gives each concurrent slot its own share of the range, so two
+ * files never pick the same port and race to bind it.
+ */
+const SLICE = ((): { low: number; high: number } => {
+  const slot = Number(process.env.YAK_TEST_PORT_SLOT ?? 0);
+  const slots = Number(process.env.YAK_TEST_PORT_SLOTS ?? 1);
+  if (RANGE.high <= RANGE.low || !Number.isInteger(slots) || slots < 2 || !Number.isInteger(slot) || slot < 0 || slot >= slots) return RANGE;
+  const size = Math.floor((RANGE.high - RANGE.low + 1) / slots);
+  return { low: RANGE.low + slot * size, high: RANGE.low + (slot + 1) * size - 1 };
+})();
+
 /** Ports this process handed out: never twice, even if the first is not bound yet. */
 const handedOut = new Set<number>();
 
@@ -34,7 +47,7 @@ function bindable(port: number): Promise<number | null> {
 /** A TCP port on 127.0.0.1 that was free a moment ago and that this process has not handed out before. */
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const candidate = RANGE.high > RANGE.low ? RANGE.low + Math.floor(Math.random() * (RANGE.high - RANGE.low + 1)) : 0;
+    const candidate = SLICE.high > SLICE.low ? SLICE.low + Math.floor(Math.random() * (SLICE.high - SLICE.low + 1)) : 0;
     if (handedOut.has(candidate)) continue;
     const port = await bindable(candidate);
     if (port === null || handedOut.has(port)) continue;

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Locator } from '@playwright/test';
 import { clusterToken } from './broker-direct';
 import { callApi, openPane, subscribe, uniqueTopic, waitForHealthyCluster } from './helpers';
 
@@ -21,6 +21,30 @@ async function brokerHwm(url: string, token: string, topic: string): Promise<num
   const res = await fetch(`${url}/topics`, { headers: { authorization: `Bearer ${token}` } });
   const body = (await res.json()) as { topics: { name: string; partitions: { high_watermark: number }[] }[] };
   return body.topics.find((t) => t.name === topic)!.partitions[0]!.high_watermark;
+}
+
+/** The record at the top of a record list's view, and how far below the list's top edge it starts. */
+function topRecord(list: Locator): Promise<{ offset: string; dy: number }> {
+  return list.evaluate((el) => {
+    const top = el.getBoundingClientRect().top;
+    const rows = Array.from(el.querySelectorAll<HTMLElement>('[data-testid="record"]')).map((r) => ({ offset: r.dataset.offset ?? '', rect: r.getBoundingClientRect() }));
+    const first = rows.filter((r) => r.rect.bottom > top + 1).sort((a, b) => a.rect.top - b.rect.top)[0];
+    return { offset: first?.offset ?? 'none', dy: Math.round((first?.rect.top ?? top) - top) };
+  });
+}
+
+/** The top record once the list has stopped moving (rows scrolled into view are measured and placed). */
+async function settledTopRecord(list: Locator): Promise<{ offset: string; dy: number }> {
+  let last = await topRecord(list);
+  await expect
+    .poll(async () => {
+      const now = await topRecord(list);
+      const same = now.offset === last.offset && now.dy === last.dy;
+      last = now;
+      return same;
+    })
+    .toBe(true);
+  return last;
 }
 
 test('the Consumer pane tells the truth: pane switches, huge payloads, past-the-end offsets, reload, pause, failing polls, header search', async ({ page, request }) => {
@@ -52,11 +76,26 @@ test('the Consumer pane tells the truth: pane switches, huge payloads, past-the-
   expect((await big.boundingBox())!.height).toBeLessThan(700);
   await big.getByTestId('record-expand').click();
 
-  // Away to the Dashboard and back: the list still shows its records.
+  // Away to the Dashboard and back: the list is where the reader left it. Following the tail, the
+  // latest record is on screen (not merely rendered: inside the list's scrolled view) and "↓ Latest"
+  // is not offered.
+  const list = column.getByTestId('record-list');
+  const latest = column.getByRole('button', { name: '↓ Latest' });
   await openPane(page, 'dashboard');
   await openPane(page, 'consumer');
-  await expect(column.locator('[data-testid="record"][data-offset="30"]')).toBeVisible();
-  await expect(column.getByTestId('record').first()).toBeVisible();
+  await expect(column.locator('[data-testid="record"][data-offset="30"]')).toBeInViewport();
+  await expect(latest).toHaveCount(0);
+  // Scrolled up into the middle: back on the same record at the same height, not at the top, not at the end.
+  await list.evaluate((el) => el.scrollTo({ top: 600 }));
+  const before = await settledTopRecord(list);
+  expect(Number(before.offset)).toBeGreaterThan(0);
+  await expect(latest).toBeVisible();
+  await openPane(page, 'dashboard');
+  await openPane(page, 'consumer');
+  await expect.poll(() => topRecord(list)).toEqual(before);
+  await expect(latest).toBeVisible();
+  await latest.click();
+  await expect(column.locator('[data-testid="record"][data-offset="30"]')).toBeInViewport();
 
   // The filter finds a header value.
   await column.getByTestId('sub-filter').fill('trace=abc-7');

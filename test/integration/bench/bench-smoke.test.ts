@@ -1,3 +1,5 @@
+// run-tests: alone — a benchmark, stopped by a watchdog when it runs past 75 s: a second file's
+// processes on the same 2 cores would both skew its figures and push it towards the watchdog.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';

@@ -1,3 +1,5 @@
+// run-tests: alone — it checks that a leader keeps its 2 s lease through a fixed window over a
+// 300 ms link: a second file's processes on the same 2 cores could starve a renewal.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

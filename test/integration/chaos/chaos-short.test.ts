@@ -1,3 +1,5 @@
+// run-tests: alone — the workload's progress (acknowledged records) is measured against a 1 s lease;
+// a second file's processes on the same 2 cores slow it down.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { runChaos } from '../../../chaos/harness.js';
@@ -9,8 +11,8 @@ import { assertChaosVerdict } from './verdict.js';
  * The chaos harness, short: a 3-broker cluster with a real redis-server behind proxies, producers
  * and consumers, and the nemesis injecting the default faults one after another (kills, pauses,
  * SIGTERM, restarts, network cuts and delays, Redis killed, paused and wiped, garbled tails, full
- * disks and lost segment tails, consumer-group members killed and paused; storage-faults.test.ts and
- * member-faults.test.ts run those alone) for
+ * disks and lost segment tails, consumer-group members killed and paused;
+ * storage-and-member-faults.test.ts runs a round of those alone) for
  * 40 s; then heal, read every replica, check the history. `npm run chaos -- --minutes 10` soaks.
  * Set YAK_CHAOS_SEED to replay a seed.
  */

@@ -1,3 +1,5 @@
+// run-tests: alone — the workload's progress (acknowledged records) is measured against a 1 s lease;
+// a second file's processes on the same 2 cores slow it down.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { runChaos } from '../../../chaos/harness.js';

@@ -184,7 +184,8 @@ describe('Kafka consumer groups against a YAK cluster', () => {
       return r.int16();
     };
 
-    const onFollower = await KafkaWire.connect(cluster.kafkaPorts.get(follower.id)!);
+    // The broker the previous test restarted may still be opening its listeners (slow on a loaded machine).
+    const onFollower = await waitFor(`${follower.id}'s Kafka listener`, () => KafkaWire.connect(cluster.kafkaPorts.get(follower.id)!), 30_000);
     // Right after a start the follower may not know the leader's Kafka address: 15, retried as clients do.
     const found = await waitFor('FindCoordinator answered without error', async () => {
       const r = await onFollower.request(FIND, 1, new Writer().string('wire-group').int8(0).toBuffer());

@@ -1,3 +1,5 @@
+// run-tests: alone — it checks that no leader changes through fixed windows at 100 and 300 ms round
+// trips to Redis: a second file's processes on the same 2 cores could starve a renewal.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

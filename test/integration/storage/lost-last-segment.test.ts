@@ -3,6 +3,7 @@ import { readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
 import { YakClient } from '../../../broker-runtime/src/client/index.js';
+import { HIGH_WATERMARK_FILE } from '../../../broker-runtime/src/log/high-watermark.js';
 import { scanRecords } from '../../../broker-runtime/src/log/record-codec.js';
 import type { BrokerProcess } from '../../../testkit/broker/process.js';
 import { TestCluster } from '../../../testkit/broker/cluster.js';
@@ -31,6 +32,26 @@ interface PartitionFiles {
 async function partitionFiles(b: BrokerProcess): Promise<PartitionFiles> {
   const dir = join(b.opts.dataDir, 'topics', `${TOPIC}-${PARTITION}`);
   return { dir, logs: (await readdir(dir)).filter((n) => n.endsWith('.log')).sort() };
+}
+
+/**
+ * Waits until every broker's high-water mark checkpoint of every partition of TOPIC names that
+ * partition's high-water mark (the checkpoint is written with each fsync, every second): the
+ * damage below must meet a checkpoint that is up to date, as it is after a broker ran a while.
+ */
+async function waitForCheckpoints(c: TestCluster): Promise<void> {
+  const { topics } = await new YakClient({ brokers: c.urls() }).topics();
+  const partitions = topics.find((x) => x.name === TOPIC)!.partitions;
+  await waitFor('every high-water mark checkpoint written', async () => {
+    for (const b of c.brokers) {
+      for (const p of partitions) {
+        const file = join(b.opts.dataDir, 'topics', `${TOPIC}-${p.partition}`, HIGH_WATERMARK_FILE);
+        const saved = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+        if (saved !== p.high_watermark) return false;
+      }
+    }
+    return true;
+  }, 15_000);
 }
 
 const baseOf = (name: string) => Number(name.slice(0, 20));
@@ -117,7 +138,7 @@ describe('a replica that lost the end of its log does not lead and does not dest
     if (scenario.prepare) acked.push(...(await scenario.prepare(c, client, t)));
     await waitForEqualHwm(c.urls(), TOPIC);
     await c.waitForInSync(3);
-    await sleep(1500); // the high-water mark checkpoint is written with each fsync (every second)
+    await waitForCheckpoints(c);
     // All at once, so nobody records a smaller in-sync set: every broker stays a member in Redis.
     await Promise.all(c.brokers.map((b) => b.kill()));
     const [b1, b2, b3] = c.brokers as [BrokerProcess, BrokerProcess, BrokerProcess];
@@ -131,6 +152,8 @@ describe('a replica that lost the end of its log does not lead and does not dest
       b3.start();
       const line = await waitFor('the unclean report', () => b3.output.find((l) => l.includes('UNCLEAN')), 15_000);
       t.diagnostic(line);
+      // The report comes while the logs open, before the broker listens (later still on a loaded machine).
+      await waitFor(`${b3.id} answering /health`, async () => (await get(b3.url, '/health')).status === 200, 15_000);
       for (let i = 0; i < 6; i++) {
         await sleep((LEASE_SECONDS * 1000) / 2);
         const h = (await get(b3.url, '/health')).body as HealthSample;
@@ -235,7 +258,7 @@ describe('a replica that lost the end of its log does not lead and does not dest
     const acked = await produce(new YakClient({ brokers: c.urls() }), 900);
     await waitForEqualHwm(c.urls(), TOPIC);
     await c.waitForInSync(3);
-    await sleep(1500);
+    await waitForCheckpoints(c);
     await Promise.all(c.brokers.map((b) => b.kill()));
     const [b1, b2, b3] = c.brokers as [BrokerProcess, BrokerProcess, BrokerProcess];
     const files = await partitionFiles(b3);

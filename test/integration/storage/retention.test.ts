@@ -131,11 +131,15 @@ describe('retention', () => {
     await consumer;
 
     const urls = cluster.urls();
+    // Retention deletes on each broker's own schedule: wait until every replica has settled on one log
+    // start with its folder's first segment there, or a deletion landing between two reads below
+    // (seen on a loaded machine: log start 1400 read, first segment 1420 a moment later) fails them.
     await waitFor('every replica deleted down to the leader\'s log start, within retention.bytes', async () => {
       const views = await Promise.all(urls.map((u) => view(u, sizeTopic)));
       const sizes = await Promise.all(cluster.brokers.map((b) => partitionBytes(b, sizeTopic)));
+      const firsts = await Promise.all(cluster.brokers.map(async (b) => (await segmentBases(b, sizeTopic))[0]));
       const equal = views.every((v) => v.log_start_offset > 0 && v.log_start_offset === views[0]!.log_start_offset && v.high_watermark === 1500);
-      return equal && sizes.every((n) => n <= 6 * SEGMENT_BYTES);
+      return equal && firsts.every((f) => f === views[0]!.log_start_offset) && sizes.every((n) => n <= 6 * SEGMENT_BYTES);
     }, 15_000);
     const leader = await view(leaderUrl, sizeTopic);
     for (const b of cluster.brokers) {

@@ -6,7 +6,7 @@ import { DEFAULT_FAULTS } from '../../../chaos/faults.js';
 import type { Op } from '../../../chaos/history.js';
 import { MemberClient, MemberKilledError } from '../../../chaos/member-client.js';
 import { MEMBER_FAULT_NAMES, memberHoldMs } from '../../../chaos/member-faults.js';
-import { parseChaosArgs } from '../../../chaos/options.js';
+import { parseChaosArgs, replayCommand } from '../../../chaos/options.js';
 import { Rng } from '../../../testkit/rng.js';
 
 /** A stand-in with one method, counting calls: MemberClient only forwards methods. */
@@ -71,6 +71,14 @@ describe('member faults', () => {
     const o = parseChaosArgs(['--faults', 'kill-member,pause-member,kill-leader']);
     assert.notEqual(o, 'help');
     assert.deepEqual(o !== 'help' && o.faults, ['kill-member', 'pause-member', 'kill-leader']);
+  });
+
+  it('--rounds N replaces the duration: the replay command names the rounds, a bad N is refused', () => {
+    const o = parseChaosArgs(['--seed', '7', '--faults', 'kill-member,kill-leader', '--rounds', '2']);
+    assert.ok(o !== 'help');
+    assert.equal(o.rounds, 2);
+    assert.equal(replayCommand(o), 'npm run chaos -- --seed 7 --faults kill-member,kill-leader --rounds 2');
+    assert.throws(() => parseChaosArgs(['--rounds', '0']), /--rounds needs a positive integer, got 0/);
   });
 
   it('the checker sees whether the victim\'s partitions moved before the next fault', () => {
