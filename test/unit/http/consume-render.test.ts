@@ -31,7 +31,8 @@ describe('consume answer rendered from stored bytes', () => {
         });
         const served: number[][] = [];
         const encoded = renderEncodedConsume({ topic: 'orders.v1', partition: 2, offset: base, records: chunks, high_watermark: offset + 5, served: (n, bytes) => served.push([n, bytes]) });
-        assert.deepEqual(encoded, reference('orders.v1', 2, chunks, offset, offset + 5));
+        // No record read below the high-water mark means only compaction's gaps lay there: next is the high-water mark.
+        assert.deepEqual(encoded, reference('orders.v1', 2, chunks, offset === base ? offset + 5 : offset, offset + 5));
         const payloadBytes = groups.flat().reduce((sum, r) => sum + Buffer.byteLength(r.payload), 0);
         assert.deepEqual(served, [[offset - base, payloadBytes]]);
         JSON.parse(encoded.toString('utf8'));
@@ -43,6 +44,11 @@ describe('consume answer rendered from stored bytes', () => {
   test('an empty answer keeps the offset asked for', () => {
     const body = renderEncodedConsume({ topic: 't', partition: 0, offset: 7, records: [], high_watermark: 7, served: () => {} });
     assert.equal(body.toString(), '{"topic":"t","partition":0,"records":[],"next_offset":7,"high_watermark":7}');
+  });
+
+  test('an empty answer below the high-water mark (only compaction gaps there) moves on to it', () => {
+    const body = renderEncodedConsume({ topic: 't', partition: 0, offset: 7, records: [], high_watermark: 12, served: () => {} });
+    assert.equal(body.toString(), '{"topic":"t","partition":0,"records":[],"next_offset":12,"high_watermark":12}');
   });
 
   test('grows past its first estimate when keys need escaping', () => {
