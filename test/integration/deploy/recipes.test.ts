@@ -172,7 +172,7 @@ describe('deploy/docker/Dockerfile', () => {
     assert.match(dockerfile, /^ENTRYPOINT \["node", "\/app\/broker-runtime\/bin\/yak-broker\.js"\]$/m);
   });
 
-  test('copies what package.json ships for the broker, and the broker needs only express, ioredis and lz4-napi', () => {
+  test('copies what package.json ships for the broker, and the broker needs only express, ioredis, lz4-napi and snappy', () => {
     const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as {
       bin: Record<string, string>; files: string[]; dependencies: Record<string, string>;
     };
@@ -181,14 +181,14 @@ describe('deploy/docker/Dockerfile', () => {
       assert.ok(pkg.files.includes(dir));
       assert.ok(runtime.some((l) => l.startsWith('COPY ') && l.includes(` ${dir}`)), `the final stage copies ${dir}`);
     }
-    assert.deepEqual(Object.keys(pkg.dependencies).sort(), ['express', 'ioredis', 'lz4-napi']);
+    assert.deepEqual(Object.keys(pkg.dependencies).sort(), ['express', 'ioredis', 'lz4-napi', 'snappy']);
     // Every bare import in the broker's sources is a node: builtin or a production dependency.
     const src = spawnSync('grep', ['-rhoE', "from '[^.][^']*'", fileURLToPath(new URL('../../../broker-runtime/src/', import.meta.url))], { encoding: 'utf8' }).stdout;
     const bare = new Set([...src.matchAll(/from '([^']+)'/g)].map((m) => m[1]!).filter((m) => !m.startsWith('node:')));
     assert.deepEqual([...bare].sort(), ['express', 'ioredis']);
-    // lz4-napi is loaded on first use (log/compression/codecs.ts), by createRequire, not imported.
+    // lz4-napi (log/compression/codecs.ts) and snappy (kafka/protocol/snappy.ts) are loaded on first use, by createRequire, not imported.
     const required = spawnSync('grep', ['-rhoE', "createRequire\\(import\\.meta\\.url\\)\\('[^']+'\\)", fileURLToPath(new URL('../../../broker-runtime/src/', import.meta.url))], { encoding: 'utf8' }).stdout;
-    assert.deepEqual([...required.matchAll(/\('([^']+)'\)/g)].map((m) => m[1]), ['lz4-napi']);
+    assert.deepEqual([...required.matchAll(/\('([^']+)'\)/g)].map((m) => m[1]).sort(), ['lz4-napi', 'snappy']);
   });
 
   test('the build context lets in only what the Dockerfile copies', () => {
