@@ -17,3 +17,22 @@ export function kcat(args: string[], input?: Buffer | string, timeoutMs = 30_000
     p.stdin.end(input ?? '');
   });
 }
+
+/**
+ * Feeds `lines` to a running `kcat -P` (one line every 10 ms, as a steady producer would) and calls
+ * `midway` once half are written (the tests kill the leader there); resolves with kcat's exit code
+ * and stderr once it has delivered or given up on everything.
+ */
+export async function kcatProduceAcross(args: string[], lines: string[], midway: () => Promise<unknown>): Promise<{ code: number | null; stderr: string }> {
+  const p = spawn('kcat', args, { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => p.on('close', resolve));
+  for (let i = 0; i < lines.length; i++) {
+    p.stdin.write(`${lines[i]}\n`);
+    if (i === Math.floor(lines.length / 2)) await midway();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  p.stdin.end();
+  return { code: await exited, stderr };
+}

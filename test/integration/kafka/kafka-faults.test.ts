@@ -9,7 +9,7 @@ import { KafkaWire, fetchAnswer, fetchBody, produceAnswer, produceBody } from '.
 import { decodeBatches } from '../../../broker-runtime/src/kafka/protocol/record-batch.js';
 import { post } from '../../../testkit/http.js';
 import { waitFor } from '../../../testkit/wait.js';
-import { spawn } from 'node:child_process';
+import { kcatProduceAcross } from '../../helpers/kcat.js';
 
 const batch = (value: string) => encodeBatch([{ offset: 0, timestamp: Date.now(), key: null, value: Buffer.from(value), headers: [] }], 0).toBuffer();
 const PRODUCE = 0;
@@ -188,17 +188,9 @@ describe('Kafka listener faults', () => {
   test('kcat -P (librdkafka, acks all) keeps going across a SIGKILL of the leader and delivers every line', async () => {
     const old = await leader();
     const total = 200;
-    const kc = spawn('kcat', ['-b', cluster.bootstrap().join(','), '-P', '-t', 'kcat-failover', '-p', '0', '-X', 'acks=all', '-X', 'message.timeout.ms=60000', '-X', 'linger.ms=0'], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    kc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((r) => kc.on('close', r));
-    for (let i = 0; i < total; i++) {
-      kc.stdin.write(`{"line":${i}}\n`);
-      if (i === total / 2) await old.kill();
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    kc.stdin.end();
-    assert.equal(await exited, 0, `kcat reports every line delivered: ${stderr}`);
+    const lines = Array.from({ length: total }, (_, i) => `{"line":${i}}`);
+    const sent = await kcatProduceAcross(['-b', cluster.bootstrap().join(','), '-P', '-t', 'kcat-failover', '-p', '0', '-X', 'acks=all', '-X', 'message.timeout.ms=60000', '-X', 'linger.ms=0'], lines, () => old.kill());
+    assert.equal(sent.code, 0, `kcat reports every line delivered: ${sent.stderr}`);
     const now = await cluster.waitForLeader(20_000, old.id);
     const values = await waitFor('every line on the new leader', async () => {
       const res = await get(now.broker.url, '/consume?topic=kcat-failover&partition=0&offset=0&max=2000');

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { encodeBatch } from '../../../broker-runtime/src/kafka/protocol/record-batch.js';
@@ -7,6 +6,7 @@ import { TestCluster } from '../../../testkit/broker/cluster.js';
 import { get } from '../../../testkit/http.js';
 import { asIdempotent, initProducerIdAnswer, initProducerIdBody, KafkaWire, produceAnswer, produceBody } from '../../../testkit/kafka-wire.js';
 import { waitFor } from '../../../testkit/wait.js';
+import { kcatProduceAcross } from '../../helpers/kcat.js';
 
 const PRODUCE = 0;
 const INIT_PRODUCER_ID = 22;
@@ -156,17 +156,9 @@ describe('Kafka idempotent producers', () => {
   test('kcat -X enable.idempotence=true delivers every line exactly once across a SIGKILL of the leader', async () => {
     const old = await leader();
     const total = 200;
-    const kc = spawn('kcat', ['-b', cluster.bootstrap().join(','), '-P', '-t', 'idem-kcat', '-p', '0', '-X', 'enable.idempotence=true', '-X', 'message.timeout.ms=60000', '-X', 'linger.ms=5'], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    kc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((r) => kc.on('close', r));
-    for (let i = 0; i < total; i++) {
-      kc.stdin.write(`{"line":${i}}\n`);
-      if (i === total / 2) await old.kill();
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    kc.stdin.end();
-    assert.equal(await exited, 0, `kcat reports every line delivered: ${stderr}`);
+    const lines = Array.from({ length: total }, (_, i) => `{"line":${i}}`);
+    const sent = await kcatProduceAcross(['-b', cluster.bootstrap().join(','), '-P', '-t', 'idem-kcat', '-p', '0', '-X', 'enable.idempotence=true', '-X', 'message.timeout.ms=60000', '-X', 'linger.ms=5'], lines, () => old.kill());
+    assert.equal(sent.code, 0, `kcat reports every line delivered: ${sent.stderr}`);
     const now = (await cluster.waitForLeader(20_000, old.id)).broker;
     const records = await waitFor('every line on the new leader', async () => {
       const rs = await consume(now.url, 'idem-kcat');
