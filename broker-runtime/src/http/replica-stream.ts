@@ -15,6 +15,15 @@ import { MAX_META_BYTES } from '../replication/stream-framing.js';
 import type { HttpContext } from './context.js';
 import { JSON_CONTENT_TYPE, clip, mapError } from './errors.js';
 
+/**
+ * Streams open that have not yet carried one authenticated frame. Anyone who reaches the port can
+ * open a stream and start a message of up to the replication body limit: without a bound, many
+ * such streams would hold that much memory each, and a file descriptor, before any frame is
+ * authenticated. Past this many, opening one closes the oldest unproven one (never a proven one:
+ * the leader's stream proves itself with its first frame, within milliseconds of opening).
+ */
+export const MAX_UNPROVEN_STREAMS = 8;
+
 /** The server's 'upgrade' listener, and a way to drop every open stream (at shutdown). */
 export interface ReplicaStreams {
   onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void;
@@ -32,12 +41,17 @@ export interface ReplicaStreams {
  * Against a hostile peer: a message longer than the replication body limit closes the stream
  * before it is buffered; at most FOLLOWER_MAX_IN_FLIGHT frames are worked on at once and reading
  * stops while answers wait to be written (TCP pushes back on the sender); a stream silent for
- * STREAM_IDLE_TIMEOUT_MS is closed. Web pages cannot open one: browsers do not let pages set
- * `Upgrade`, and a request carrying a browser's marks (Origin, Sec-Fetch-Site) is refused anyway.
+ * STREAM_IDLE_TIMEOUT_MS is closed; at most MAX_UNPROVEN_STREAMS streams without an authenticated
+ * frame are open at once, so unauthenticated peers hold bounded memory. Web pages cannot open one:
+ * browsers do not let pages set `Upgrade`, and a request carrying a browser's marks (Origin,
+ * Sec-Fetch-Site) is refused anyway.
  */
 export function createReplicaStreams(ctx: HttpContext): ReplicaStreams {
   const open = new Set<Duplex>();
+  /** Open streams with no authenticated frame yet, oldest first (a Set keeps insertion order). */
+  const unproven = new Set<Duplex>();
   const maxMessageBytes = ctx.replicaBodyLimit + MAX_META_BYTES;
+  let evicted = 0;
   return {
     onUpgrade(req, socket, head) {
       const refusal = checkUpgrade(req);
@@ -49,9 +63,21 @@ export function createReplicaStreams(ctx: HttpContext): ReplicaStreams {
         `HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: ${STREAM_PROTOCOL}\r\n` +
           `${MAX_MESSAGE_HEADER}: ${maxMessageBytes}\r\n${MAX_IN_FLIGHT_HEADER}: ${FOLLOWER_MAX_IN_FLIGHT}\r\n\r\n`,
       );
+      if (unproven.size >= MAX_UNPROVEN_STREAMS) {
+        const oldest = unproven.values().next().value!;
+        unproven.delete(oldest);
+        if (evicted++ % 1000 === 0) {
+          ctx.log(`replication stream closed before any authenticated frame: ${MAX_UNPROVEN_STREAMS} unproven streams were open (${evicted} so far)`);
+        }
+        oldest.destroy();
+      }
       open.add(socket);
-      socket.once('close', () => open.delete(socket));
-      serveStream(socket, head, ctx, maxMessageBytes);
+      unproven.add(socket);
+      socket.once('close', () => {
+        open.delete(socket);
+        unproven.delete(socket);
+      });
+      serveStream(socket, head, ctx, maxMessageBytes, () => unproven.delete(socket));
     },
     closeAll() {
       for (const s of open) s.destroy();
@@ -96,7 +122,8 @@ function refuse(socket: Duplex, err: YakError, ctx: HttpContext): void {
 /** Protocol errors are logged once per 1,000, so a flood of garbage cannot flood the log too. */
 let protocolErrors = 0;
 
-function serveStream(socket: Duplex, head: Buffer, ctx: HttpContext, maxMessageBytes: number): void {
+/** `proven` is called when a frame on the stream was authenticated (service.replicate answered). */
+function serveStream(socket: Duplex, head: Buffer, ctx: HttpContext, maxMessageBytes: number, proven: () => void): void {
   const reader = new MessageReader(maxMessageBytes);
   /** Read but not started yet: one read can hold many small messages; only FOLLOWER_MAX_IN_FLIGHT run at once. */
   const queued: StreamMessage[] = [];
@@ -133,7 +160,11 @@ function serveStream(socket: Duplex, head: Buffer, ctx: HttpContext, maxMessageB
     // The same call, and so the same checks, as POST /replica/append; a synchronous throw becomes
     // an answer too, never an exception in this 'data' handler.
     new Promise<Buffer>((resolve) => resolve(ctx.service.replicate(m.body, m.meta.toString('latin1')))).then(
-      (bytes) => answer(m.id, 200, bytes),
+      (bytes) => {
+        // replicate() answers only frames whose MAC matched (a refused one throws UNAUTHENTICATED).
+        proven();
+        answer(m.id, 200, bytes);
+      },
       (err: unknown) => {
         const { status, body } = mapError(err, ctx.log);
         answer(m.id, status, Buffer.from(body));

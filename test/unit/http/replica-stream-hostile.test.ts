@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
+import { after, test } from 'node:test';
+import type http from 'node:http';
+import type { BrokerService } from '../../../broker-runtime/src/broker/service.js';
+import { unauthenticated } from '../../../broker-runtime/src/errors/errors.js';
+import { createBrokerServer } from '../../../broker-runtime/src/http/index.js';
+import { MAX_UNPROVEN_STREAMS } from '../../../broker-runtime/src/http/replica-stream.js';
+import { MessageReader, encodeMessage, type StreamMessage } from '../../../broker-runtime/src/replication/stream-framing.js';
+import { STREAM_PATH, STREAM_PROTOCOL } from '../../../broker-runtime/src/replication/stream-protocol.js';
+import { stubService } from './stub-service.js';
+
+/**
+ * The follower's end of the replication stream against a hostile peer that can reach the port but
+ * cannot sign frames: what it can hold (sockets, buffered bytes) must stay bounded.
+ */
+const cleanups: (() => Promise<void> | void)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+const GOOD = '7.' + 'A'.repeat(43);
+
+async function follower(replicate: BrokerService['replicate']) {
+  const { service } = stubService({ replicate });
+  const server = createBrokerServer(service, { maxMessageBytes: 1024, maxReplicaFrameBytes: 64 * 1024, logger: () => {} });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+/** Only frames authenticated as GOOD are obeyed; anything else is a 401, as FollowerApply answers. */
+const onlyGood: BrokerService['replicate'] = async (frame, auth) => {
+  if (auth !== GOOD) throw unauthenticated('not signed');
+  return Buffer.from(frame);
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(ok: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+function connections(server: http.Server): Promise<number> {
+  return new Promise((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+}
+
+interface Raw {
+  socket: net.Socket;
+  status: string;
+  answers: StreamMessage[];
+  closed: () => boolean;
+}
+
+/** Sends an upgrade request (extra header lines allowed) and answers the status line and a reader. */
+function upgrade(port: number, extra = '', upgradeTo = STREAM_PROTOCOL): Promise<Raw> {
+  const socket = net.connect(port, '127.0.0.1');
+  cleanups.push(() => void socket.destroy());
+  let closed = false;
+  socket.on('close', () => (closed = true));
+  socket.on('error', () => {});
+  // Half-open on our side: a hostile client never sends its FIN.
+  socket.on('end', () => {});
+  socket.write(`GET ${STREAM_PATH} HTTP/1.1\r\nhost: x\r\nconnection: Upgrade\r\nupgrade: ${upgradeTo}\r\n${extra}\r\n`);
+  return new Promise((resolve) => {
+    let head = Buffer.alloc(0);
+    const onData = (d: Buffer) => {
+      head = Buffer.concat([head, d]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      socket.off('data', onData);
+      const reader = new MessageReader(1 << 20);
+      const raw: Raw = { socket, status: head.subarray(0, 12).toString('latin1'), answers: [], closed: () => closed };
+      if (raw.status.endsWith('101')) {
+        socket.on('data', (more: Buffer) => raw.answers.push(...reader.push(more)));
+        if (head.length > end + 4) raw.answers.push(...reader.push(head.subarray(end + 4)));
+      }
+      resolve(raw);
+    };
+    socket.on('data', onData);
+  });
+}
+
+test('a refused upgrade (a WebSocket from a page, another protocol) is closed by the broker even when the client never closes its side', async () => {
+  const { server, port } = await follower(onlyGood);
+  const ws = await upgrade(port, 'origin: https://evil.example\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n', 'websocket');
+  assert.match(ws.status, /HTTP\/1.1 400/);
+  const fromPage = await upgrade(port, 'origin: https://evil.example\r\n');
+  assert.match(fromPage.status, /HTTP\/1.1 403/);
+  const fetchMeta = await upgrade(port, 'sec-fetch-site: cross-site\r\n');
+  assert.match(fetchMeta.status, /HTTP\/1.1 403/);
+  // Before the fix the server only sent its FIN: each socket stayed open (a file descriptor) for as
+  // long as the client kept its side open.
+  await until(async () => (await connections(server)) === 0, 'the broker to drop refused upgrades');
+});
+
+test(`streams that never sent an authenticated frame are at most ${MAX_UNPROVEN_STREAMS}: a new one evicts the oldest, so their buffered bytes stay bounded`, async () => {
+  const { server, port } = await follower(onlyGood);
+  const hostile: Raw[] = [];
+  for (let i = 0; i < MAX_UNPROVEN_STREAMS + 4; i++) {
+    const s = await upgrade(port);
+    assert.match(s.status, /101/);
+    // Declares a message of the largest size and sends only its start: held in memory unauthenticated.
+    const header = Buffer.alloc(10);
+    header.writeUInt32BE(6 + 60 * 1024, 0);
+    s.socket.write(Buffer.concat([header, Buffer.alloc(1000)]));
+    hostile.push(s);
+  }
+  await until(() => hostile.filter((s) => !s.closed()).length === MAX_UNPROVEN_STREAMS, `only ${MAX_UNPROVEN_STREAMS} unproven streams left open`);
+  assert.ok(hostile.slice(0, 4).every((s) => s.closed()), 'the oldest ones were closed');
+  assert.ok(await connections(server) <= MAX_UNPROVEN_STREAMS);
+
+  // A stream whose first frame is authenticated is the leader's: unproven newcomers never evict it.
+  const leader = await upgrade(port);
+  for (const part of encodeMessage(1, GOOD, Buffer.from('frame'))) leader.socket.write(part);
+  await until(() => leader.answers.length === 1, 'the answer to the signed frame');
+  assert.equal(leader.answers[0]!.meta.toString(), '200');
+  for (let i = 0; i < MAX_UNPROVEN_STREAMS + 2; i++) await upgrade(port);
+  await sleep(200);
+  assert.equal(leader.closed(), false, 'the proven stream stays open');
+  for (const part of encodeMessage(2, GOOD, Buffer.from('again'))) leader.socket.write(part);
+  await until(() => leader.answers.length === 2, 'the second answer');
+  assert.equal(leader.answers[1]!.body.toString(), 'again');
+});
+
+test('forged frames on a stream are answered 401 and do not prove it: it can still be evicted', async () => {
+  const { port } = await follower(onlyGood);
+  const forger = await upgrade(port);
+  for (const part of encodeMessage(1, '7.' + 'B'.repeat(43), Buffer.from('forged'))) forger.socket.write(part);
+  await until(() => forger.answers.length === 1, 'the 401');
+  assert.equal(forger.answers[0]!.meta.toString(), '401');
+  for (let i = 0; i < MAX_UNPROVEN_STREAMS; i++) await upgrade(port);
+  await until(() => forger.closed(), 'the forger evicted');
+});
