@@ -99,8 +99,8 @@ test('a refused upgrade (a WebSocket from a page, another protocol) is closed by
   assert.match(fromPage.status, /HTTP\/1.1 403/);
   const fetchMeta = await upgrade(port, 'sec-fetch-site: cross-site\r\n');
   assert.match(fetchMeta.status, /HTTP\/1.1 403/);
-  // Before the fix the server only sent its FIN: each socket stayed open (a file descriptor) for as
-  // long as the client kept its side open.
+  // Not only a FIN: a socket kept open by a client that never closes its side would hold a file
+  // descriptor for ever (node's http server does not allow half-open sockets; this keeps it so).
   await until(async () => (await connections(server)) === 0, 'the broker to drop refused upgrades');
 });
 
