@@ -39,8 +39,9 @@ export interface ReplicaStreams {
  * proves nothing by itself, so the stream is never trusted more than a single POST.
  *
  * Against a hostile peer: a message longer than the replication body limit closes the stream
- * before it is buffered; at most FOLLOWER_MAX_IN_FLIGHT frames are worked on at once and reading
- * stops while answers wait to be written (TCP pushes back on the sender); a stream silent for
+ * before it is buffered; at most FOLLOWER_MAX_IN_FLIGHT frames (one, until a frame on the stream
+ * was authenticated) are worked on at once and reading stops while answers wait to be written
+ * (TCP pushes back on the sender); a stream silent for
  * STREAM_IDLE_TIMEOUT_MS is closed; at most MAX_UNPROVEN_STREAMS streams without an authenticated
  * frame are open at once, so unauthenticated peers hold bounded memory. Web pages cannot open one:
  * browsers do not let pages set `Upgrade`, and a request carrying a browser's marks (Origin,
@@ -128,14 +129,21 @@ function serveStream(socket: Duplex, head: Buffer, ctx: HttpContext, maxMessageB
   /** Read but not started yet: one read can hold many small messages; only FOLLOWER_MAX_IN_FLIGHT run at once. */
   const queued: StreamMessage[] = [];
   let inFlight = 0;
+  /**
+   * One frame at a time until one was authenticated: each frame in flight holds up to the body limit
+   * while its key is looked up (a slow Redis makes that seconds), so an unauthenticated peer holds
+   * one such frame per stream, not FOLLOWER_MAX_IN_FLIGHT. The leader's first frame proves its
+   * stream within one round trip; its later frames then go FOLLOWER_MAX_IN_FLIGHT at a time.
+   */
+  let maxInFlight = 1;
   let waitingForDrain = false;
   const net = socket as Socket;
   net.setNoDelay?.(true);
   net.setTimeout?.(STREAM_IDLE_TIMEOUT_MS, () => socket.destroy());
 
   const pump = () => {
-    while (queued.length > 0 && inFlight < FOLLOWER_MAX_IN_FLIGHT && !socket.destroyed) handle(queued.shift()!);
-    if (queued.length > 0 || inFlight >= FOLLOWER_MAX_IN_FLIGHT || waitingForDrain) socket.pause();
+    while (queued.length > 0 && inFlight < maxInFlight && !socket.destroyed) handle(queued.shift()!);
+    if (queued.length > 0 || inFlight >= maxInFlight || waitingForDrain) socket.pause();
     else if (!socket.destroyed) socket.resume();
   };
   const answer = (id: number, status: number, body: Buffer) => {
@@ -162,7 +170,10 @@ function serveStream(socket: Duplex, head: Buffer, ctx: HttpContext, maxMessageB
     new Promise<Buffer>((resolve) => resolve(ctx.service.replicate(m.body, m.meta.toString('latin1')))).then(
       (bytes) => {
         // replicate() answers only frames whose MAC matched (a refused one throws UNAUTHENTICATED).
-        proven();
+        if (maxInFlight === 1) {
+          maxInFlight = FOLLOWER_MAX_IN_FLIGHT;
+          proven();
+        }
         answer(m.id, 200, bytes);
       },
       (err: unknown) => {

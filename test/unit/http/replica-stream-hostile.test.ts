@@ -142,3 +142,32 @@ test('forged frames on a stream are answered 401 and do not prove it: it can sti
   for (let i = 0; i < MAX_UNPROVEN_STREAMS; i++) await upgrade(port);
   await until(() => forger.closed(), 'the forger evicted');
 });
+
+test('an unproven stream has one frame worked on at a time; once a frame is authenticated, up to the advertised limit', async () => {
+  let running = 0;
+  let most = 0;
+  const release: (() => void)[] = [];
+  const { port } = await follower(async (frame, auth) => {
+    running++;
+    most = Math.max(most, running);
+    // Held, as a frame is while its epoch's key is looked up in a slow Redis: its bytes stay in memory.
+    await new Promise<void>((r) => release.push(r));
+    running--;
+    if (auth !== GOOD) throw unauthenticated('not signed');
+    return Buffer.from(frame);
+  });
+  const s = await upgrade(port);
+  const big = Buffer.alloc(32 * 1024, 1);
+  for (let id = 1; id <= 6; id++) for (const part of encodeMessage(id, id === 1 ? GOOD : '7.' + 'B'.repeat(43), big)) s.socket.write(part);
+  await until(() => release.length >= 1, 'the first frame at the service');
+  await sleep(200);
+  assert.equal(most, 1, 'before any frame was authenticated, one at a time');
+  release.shift()!();
+  await until(() => s.answers.length === 1, 'the first answer');
+  assert.equal(s.answers[0]!.meta.toString(), '200');
+  await until(() => release.length === 5, 'the other five at the service together, now that the stream is proven');
+  assert.equal(most, 5);
+  for (const r of release.splice(0)) r();
+  await until(() => s.answers.length === 6, 'every answer');
+  assert.deepEqual(s.answers.slice(1).map((a) => a.meta.toString()), Array(5).fill('401'));
+});
