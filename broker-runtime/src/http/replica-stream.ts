@@ -19,8 +19,10 @@ import { JSON_CONTENT_TYPE, clip, mapError } from './errors.js';
  * Streams open that have not yet carried one authenticated frame. Anyone who reaches the port can
  * open a stream and start a message of up to the replication body limit: without a bound, many
  * such streams would hold that much memory each, and a file descriptor, before any frame is
- * authenticated. Past this many, opening one closes the oldest unproven one (never a proven one:
- * the leader's stream proves itself with its first frame, within milliseconds of opening).
+ * authenticated. Past this many, an upgrade is refused with 429 THROTTLED. The leader then posts
+ * its frames (as to a broker without streams) and asks again later: refusing the newcomer, rather
+ * than closing an older unproven stream, means a flood of upgrades can slow replication down to
+ * POSTs but never keep closing the leader's new stream before its first frame proves it.
  */
 export const MAX_UNPROVEN_STREAMS = 8;
 
@@ -43,16 +45,16 @@ export interface ReplicaStreams {
  * was authenticated) are worked on at once and reading stops while answers wait to be written
  * (TCP pushes back on the sender); a stream silent for
  * STREAM_IDLE_TIMEOUT_MS is closed; at most MAX_UNPROVEN_STREAMS streams without an authenticated
- * frame are open at once, so unauthenticated peers hold bounded memory. Web pages cannot open one:
+ * frame are open at once (more are refused 429), so unauthenticated peers hold bounded memory. Web pages cannot open one:
  * browsers do not let pages set `Upgrade`, and a request carrying a browser's marks (Origin,
  * Sec-Fetch-Site) is refused anyway.
  */
 export function createReplicaStreams(ctx: HttpContext): ReplicaStreams {
   const open = new Set<Duplex>();
-  /** Open streams with no authenticated frame yet, oldest first (a Set keeps insertion order). */
+  /** Open streams with no authenticated frame yet. */
   const unproven = new Set<Duplex>();
   const maxMessageBytes = ctx.replicaBodyLimit + MAX_META_BYTES;
-  let evicted = 0;
+  let throttled = 0;
   return {
     onUpgrade(req, socket, head) {
       const refusal = checkUpgrade(req);
@@ -60,18 +62,17 @@ export function createReplicaStreams(ctx: HttpContext): ReplicaStreams {
         refuse(socket, refusal, ctx);
         return;
       }
+      if (unproven.size >= MAX_UNPROVEN_STREAMS) {
+        if (throttled++ % 1000 === 0) {
+          ctx.log(`replication stream refused: ${MAX_UNPROVEN_STREAMS} streams without an authenticated frame are open (${throttled} refused so far)`);
+        }
+        refuse(socket, YakError.of('THROTTLED', `${MAX_UNPROVEN_STREAMS} replication streams without an authenticated frame are open; post frames to /replica/append, or try again later`), ctx);
+        return;
+      }
       socket.write(
         `HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: ${STREAM_PROTOCOL}\r\n` +
           `${MAX_MESSAGE_HEADER}: ${maxMessageBytes}\r\n${MAX_IN_FLIGHT_HEADER}: ${FOLLOWER_MAX_IN_FLIGHT}\r\n\r\n`,
       );
-      if (unproven.size >= MAX_UNPROVEN_STREAMS) {
-        const oldest = unproven.values().next().value!;
-        unproven.delete(oldest);
-        if (evicted++ % 1000 === 0) {
-          ctx.log(`replication stream closed before any authenticated frame: ${MAX_UNPROVEN_STREAMS} unproven streams were open (${evicted} so far)`);
-        }
-        oldest.destroy();
-      }
       open.add(socket);
       unproven.add(socket);
       socket.once('close', () => {
@@ -195,5 +196,9 @@ function serveStream(socket: Duplex, head: Buffer, ctx: HttpContext, maxMessageB
   };
   socket.on('data', onData);
   socket.on('error', () => socket.destroy());
+  // node:http accepts half-open sockets, so a peer that closed its side would leave this one open
+  // (a file descriptor, and a place among the unproven streams) until the idle timeout: no more
+  // frames can come, and answers are not waited for, so close it at once.
+  socket.on('end', () => socket.destroy());
   if (head.length > 0) onData(head);
 }

@@ -43,9 +43,12 @@ const onlyGood: BrokerService['replicate'] = async (frame, auth) => {
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(ok: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
+/** Polls until `ok()` answers something truthy, and answers it (no timing assumption). */
+async function until<T>(ok: () => T | Promise<T>, what: string, ms = 20_000): Promise<NonNullable<T>> {
   const end = Date.now() + ms;
-  while (!(await ok())) {
+  for (;;) {
+    const v = await ok();
+    if (v) return v as NonNullable<T>;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
   }
@@ -104,10 +107,10 @@ test('a refused upgrade (a WebSocket from a page, another protocol) is closed by
   await until(async () => (await connections(server)) === 0, 'the broker to drop refused upgrades');
 });
 
-test(`streams that never sent an authenticated frame are at most ${MAX_UNPROVEN_STREAMS}: a new one evicts the oldest, so their buffered bytes stay bounded`, async () => {
+test(`streams that never sent an authenticated frame are at most ${MAX_UNPROVEN_STREAMS}: more are refused 429, so their buffered bytes stay bounded; a proven stream is not counted`, async () => {
   const { server, port } = await follower(onlyGood);
   const hostile: Raw[] = [];
-  for (let i = 0; i < MAX_UNPROVEN_STREAMS + 4; i++) {
+  for (let i = 0; i < MAX_UNPROVEN_STREAMS; i++) {
     const s = await upgrade(port);
     assert.match(s.status, /101/);
     // Declares a message of the largest size and sends only its start: held in memory unauthenticated.
@@ -116,31 +119,36 @@ test(`streams that never sent an authenticated frame are at most ${MAX_UNPROVEN_
     s.socket.write(Buffer.concat([header, Buffer.alloc(1000)]));
     hostile.push(s);
   }
-  await until(() => hostile.filter((s) => !s.closed()).length === MAX_UNPROVEN_STREAMS, `only ${MAX_UNPROVEN_STREAMS} unproven streams left open`);
-  assert.ok(hostile.slice(0, 4).every((s) => s.closed()), 'the oldest ones were closed');
-  assert.ok(await connections(server) <= MAX_UNPROVEN_STREAMS);
+  for (let i = 0; i < 4; i++) assert.match((await upgrade(port)).status, /HTTP\/1.1 429/, 'one more unproven stream is refused');
+  await until(async () => (await connections(server)) === MAX_UNPROVEN_STREAMS, 'the refused ones closed');
+  assert.ok(hostile.every((s) => !s.closed()), 'the open ones are left alone');
 
-  // A stream whose first frame is authenticated is the leader's: unproven newcomers never evict it.
-  const leader = await upgrade(port);
+  // One closes: the leader's stream gets its place and proves itself with its first frame.
+  hostile.shift()!.socket.destroy();
+  const leader = await until(async () => {
+    const s = await upgrade(port);
+    return s.status.endsWith('101') ? s : null;
+  }, 'a place for the leader');
   for (const part of encodeMessage(1, GOOD, Buffer.from('frame'))) leader.socket.write(part);
   await until(() => leader.answers.length === 1, 'the answer to the signed frame');
   assert.equal(leader.answers[0]!.meta.toString(), '200');
-  for (let i = 0; i < MAX_UNPROVEN_STREAMS + 2; i++) await upgrade(port);
-  await sleep(200);
-  assert.equal(leader.closed(), false, 'the proven stream stays open');
+  // Proven, it no longer counts: one more unproven stream fits, then none.
+  assert.match((await upgrade(port)).status, /101/);
+  assert.match((await upgrade(port)).status, /429/);
   for (const part of encodeMessage(2, GOOD, Buffer.from('again'))) leader.socket.write(part);
   await until(() => leader.answers.length === 2, 'the second answer');
   assert.equal(leader.answers[1]!.body.toString(), 'again');
+  assert.equal(leader.closed(), false);
 });
 
-test('forged frames on a stream are answered 401 and do not prove it: it can still be evicted', async () => {
+test('forged frames on a stream are answered 401 and do not prove it: it still counts as unproven', async () => {
   const { port } = await follower(onlyGood);
   const forger = await upgrade(port);
   for (const part of encodeMessage(1, '7.' + 'B'.repeat(43), Buffer.from('forged'))) forger.socket.write(part);
   await until(() => forger.answers.length === 1, 'the 401');
   assert.equal(forger.answers[0]!.meta.toString(), '401');
-  for (let i = 0; i < MAX_UNPROVEN_STREAMS; i++) await upgrade(port);
-  await until(() => forger.closed(), 'the forger evicted');
+  for (let i = 1; i < MAX_UNPROVEN_STREAMS; i++) assert.match((await upgrade(port)).status, /101/);
+  assert.match((await upgrade(port)).status, /429/);
 });
 
 test('an unproven stream has one frame worked on at a time; once a frame is authenticated, up to the advertised limit', async () => {
@@ -170,4 +178,13 @@ test('an unproven stream has one frame worked on at a time; once a frame is auth
   for (const r of release.splice(0)) r();
   await until(() => s.answers.length === 6, 'every answer');
   assert.deepEqual(s.answers.slice(1).map((a) => a.meta.toString()), Array(5).fill('401'));
+});
+
+test('a peer that closes its side of a stream (FIN) gets the stream closed at once, not after the 65 s idle timeout', async () => {
+  const { server, port } = await follower(onlyGood);
+  const s = await upgrade(port);
+  assert.match(s.status, /101/);
+  s.socket.end();
+  await until(() => s.closed(), 'the broker to close its side');
+  assert.equal(await connections(server), 0);
 });
