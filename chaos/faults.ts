@@ -175,7 +175,16 @@ export const FAULTS: Record<FaultName, FaultStart> = {
   /** Forged replication frames at every broker while the workload runs (forger.ts). */
   'forge-frames': async (ctx) => {
     const forger = startForger(ctx.cluster, ctx.rng.stream('forger'));
-    return { target: 'all', holdMs: hold(ctx, 2, 4), heal: async () => void (await forger.stop()) };
+    return {
+      target: 'all',
+      holdMs: hold(ctx, 2, 4),
+      heal: async () => {
+        // A 200 (by POST or on a stream) means a broker authenticated a forged frame: whatever the
+        // checker finds later, that alone is a broken guarantee, so the run stops loudly here.
+        const { sent, obeyed, sentByStream } = await forger.stop();
+        if (obeyed > 0) throw new Error(`forge-frames: ${obeyed} of ${sent} forged frames were answered 200 (${sentByStream} sent over streams)`);
+      },
+    };
   },
 
   'pause-redis': async (ctx) => {

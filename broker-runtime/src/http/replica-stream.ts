@@ -15,6 +15,17 @@ import { MAX_META_BYTES } from '../replication/stream-framing.js';
 import type { HttpContext } from './context.js';
 import { JSON_CONTENT_TYPE, clip, mapError } from './errors.js';
 
+/**
+ * Streams open that have not yet carried one authenticated frame. Anyone who reaches the port can
+ * open a stream and start a message of up to the replication body limit: without a bound, many
+ * such streams would hold that much memory each, and a file descriptor, before any frame is
+ * authenticated. Past this many, an upgrade is refused with 429 THROTTLED. The leader then posts
+ * its frames (as to a broker without streams) and asks again later: refusing the newcomer, rather
+ * than closing an older unproven stream, means a flood of upgrades can slow replication down to
+ * POSTs but never keep closing the leader's new stream before its first frame proves it.
+ */
+export const MAX_UNPROVEN_STREAMS = 8;
+
 /** The server's 'upgrade' listener, and a way to drop every open stream (at shutdown). */
 export interface ReplicaStreams {
   onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void;
@@ -30,14 +41,20 @@ export interface ReplicaStreams {
  * proves nothing by itself, so the stream is never trusted more than a single POST.
  *
  * Against a hostile peer: a message longer than the replication body limit closes the stream
- * before it is buffered; at most FOLLOWER_MAX_IN_FLIGHT frames are worked on at once and reading
- * stops while answers wait to be written (TCP pushes back on the sender); a stream silent for
- * STREAM_IDLE_TIMEOUT_MS is closed. Web pages cannot open one: browsers do not let pages set
- * `Upgrade`, and a request carrying a browser's marks (Origin, Sec-Fetch-Site) is refused anyway.
+ * before it is buffered; at most FOLLOWER_MAX_IN_FLIGHT frames (one, until a frame on the stream
+ * was authenticated) are worked on at once and reading stops while answers wait to be written
+ * (TCP pushes back on the sender); a stream silent for
+ * STREAM_IDLE_TIMEOUT_MS is closed; at most MAX_UNPROVEN_STREAMS streams without an authenticated
+ * frame are open at once (more are refused 429), so unauthenticated peers hold bounded memory. Web pages cannot open one:
+ * browsers do not let pages set `Upgrade`, and a request carrying a browser's marks (Origin,
+ * Sec-Fetch-Site) is refused anyway.
  */
 export function createReplicaStreams(ctx: HttpContext): ReplicaStreams {
   const open = new Set<Duplex>();
+  /** Open streams with no authenticated frame yet. */
+  const unproven = new Set<Duplex>();
   const maxMessageBytes = ctx.replicaBodyLimit + MAX_META_BYTES;
+  let throttled = 0;
   return {
     onUpgrade(req, socket, head) {
       const refusal = checkUpgrade(req);
@@ -45,13 +62,24 @@ export function createReplicaStreams(ctx: HttpContext): ReplicaStreams {
         refuse(socket, refusal, ctx);
         return;
       }
+      if (unproven.size >= MAX_UNPROVEN_STREAMS) {
+        if (throttled++ % 1000 === 0) {
+          ctx.log(`replication stream refused: ${MAX_UNPROVEN_STREAMS} streams without an authenticated frame are open (${throttled} refused so far)`);
+        }
+        refuse(socket, YakError.of('THROTTLED', `${MAX_UNPROVEN_STREAMS} replication streams without an authenticated frame are open; post frames to /replica/append, or try again later`), ctx);
+        return;
+      }
       socket.write(
         `HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: ${STREAM_PROTOCOL}\r\n` +
           `${MAX_MESSAGE_HEADER}: ${maxMessageBytes}\r\n${MAX_IN_FLIGHT_HEADER}: ${FOLLOWER_MAX_IN_FLIGHT}\r\n\r\n`,
       );
       open.add(socket);
-      socket.once('close', () => open.delete(socket));
-      serveStream(socket, head, ctx, maxMessageBytes);
+      unproven.add(socket);
+      socket.once('close', () => {
+        open.delete(socket);
+        unproven.delete(socket);
+      });
+      serveStream(socket, head, ctx, maxMessageBytes, () => unproven.delete(socket));
     },
     closeAll() {
       for (const s of open) s.destroy();
@@ -96,19 +124,27 @@ function refuse(socket: Duplex, err: YakError, ctx: HttpContext): void {
 /** Protocol errors are logged once per 1,000, so a flood of garbage cannot flood the log too. */
 let protocolErrors = 0;
 
-function serveStream(socket: Duplex, head: Buffer, ctx: HttpContext, maxMessageBytes: number): void {
+/** `proven` is called when a frame on the stream was authenticated (service.replicate answered). */
+function serveStream(socket: Duplex, head: Buffer, ctx: HttpContext, maxMessageBytes: number, proven: () => void): void {
   const reader = new MessageReader(maxMessageBytes);
   /** Read but not started yet: one read can hold many small messages; only FOLLOWER_MAX_IN_FLIGHT run at once. */
   const queued: StreamMessage[] = [];
   let inFlight = 0;
+  /**
+   * One frame at a time until one was authenticated: each frame in flight holds up to the body limit
+   * while its key is looked up (a slow Redis makes that seconds), so an unauthenticated peer holds
+   * one such frame per stream, not FOLLOWER_MAX_IN_FLIGHT. The leader's first frame proves its
+   * stream within one round trip; its later frames then go FOLLOWER_MAX_IN_FLIGHT at a time.
+   */
+  let maxInFlight = 1;
   let waitingForDrain = false;
   const net = socket as Socket;
   net.setNoDelay?.(true);
   net.setTimeout?.(STREAM_IDLE_TIMEOUT_MS, () => socket.destroy());
 
   const pump = () => {
-    while (queued.length > 0 && inFlight < FOLLOWER_MAX_IN_FLIGHT && !socket.destroyed) handle(queued.shift()!);
-    if (queued.length > 0 || inFlight >= FOLLOWER_MAX_IN_FLIGHT || waitingForDrain) socket.pause();
+    while (queued.length > 0 && inFlight < maxInFlight && !socket.destroyed) handle(queued.shift()!);
+    if (queued.length > 0 || inFlight >= maxInFlight || waitingForDrain) socket.pause();
     else if (!socket.destroyed) socket.resume();
   };
   const answer = (id: number, status: number, body: Buffer) => {
@@ -133,7 +169,14 @@ function serveStream(socket: Duplex, head: Buffer, ctx: HttpContext, maxMessageB
     // The same call, and so the same checks, as POST /replica/append; a synchronous throw becomes
     // an answer too, never an exception in this 'data' handler.
     new Promise<Buffer>((resolve) => resolve(ctx.service.replicate(m.body, m.meta.toString('latin1')))).then(
-      (bytes) => answer(m.id, 200, bytes),
+      (bytes) => {
+        // replicate() answers only frames whose MAC matched (a refused one throws UNAUTHENTICATED).
+        if (maxInFlight === 1) {
+          maxInFlight = FOLLOWER_MAX_IN_FLIGHT;
+          proven();
+        }
+        answer(m.id, 200, bytes);
+      },
       (err: unknown) => {
         const { status, body } = mapError(err, ctx.log);
         answer(m.id, status, Buffer.from(body));
@@ -153,5 +196,9 @@ function serveStream(socket: Duplex, head: Buffer, ctx: HttpContext, maxMessageB
   };
   socket.on('data', onData);
   socket.on('error', () => socket.destroy());
+  // node:http accepts half-open sockets, so a peer that closed its side would leave this one open
+  // (a file descriptor, and a place among the unproven streams) until the idle timeout: no more
+  // frames can come, and answers are not waited for, so close it at once.
+  socket.on('end', () => socket.destroy());
   if (head.length > 0) onData(head);
 }

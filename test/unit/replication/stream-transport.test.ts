@@ -60,10 +60,14 @@ test('frames travel on one stream, several in flight; answers come back matched 
   const held: { n: number; answer: () => void }[] = [];
   const f = await follower(async (frame, auth) => {
     assert.equal(auth, AUTH[FRAME_AUTH_HEADER], 'the auth value reaches the service unchanged');
+    if (frame[0] === 255) return Buffer.from('proven');
     await new Promise<void>((answer) => held.push({ n: frame[0]!, answer }));
     return Buffer.from(`answer ${frame[0]}`);
   });
   const { t, via } = transport();
+  // The follower works on one frame at a time until one was authenticated (http/replica-stream.ts).
+  assert.equal((await t.post(f.url, '/replica/append', Buffer.from([255]), 20_000, AUTH)).toString(), 'proven');
+  via.length = 0;
   const posts = Array.from({ length: 6 }, (_, n) => t.post(f.url, '/replica/append', Buffer.from([n, 1, 2, 3]), 20_000, AUTH));
   // All six reach the follower before any is answered: they are in flight together.
   await until(() => held.length === 6, 'six frames at the follower');
@@ -212,7 +216,8 @@ test('the follower works on at most 16 frames of one stream at once; the rest wa
   let concurrent = 0;
   let most = 0;
   const waiting: (() => void)[] = [];
-  const f = await follower(async () => {
+  const f = await follower(async (frame) => {
+    if (frame.toString() === 'p') return Buffer.from('proven');
     concurrent++;
     most = Math.max(most, concurrent);
     await new Promise<void>((r) => waiting.push(r));
@@ -221,6 +226,9 @@ test('the follower works on at most 16 frames of one stream at once; the rest wa
   });
   const s = await rawStream(f.url);
   assert.match(s.head, /x-yak-max-in-flight: 16/);
+  // One frame at a time until one was authenticated (http/replica-stream.ts): prove the stream first.
+  s.socket.write(Buffer.concat(encodeMessage(100, '1.x', Buffer.from('p'))));
+  await until(() => new MessageReader(1 << 20).push(Buffer.concat(s.received)).length === 1, 'the first answer');
   const all = Buffer.concat(Array.from({ length: 40 }, (_, i) => Buffer.concat(encodeMessage(i + 1, '1.x', Buffer.from('f')))));
   s.socket.write(all);
   await until(() => concurrent === 16, '16 frames in the service');
@@ -231,7 +239,7 @@ test('the follower works on at most 16 frames of one stream at once; the rest wa
     await sleep(20);
   }
   assert.equal(most, 16);
-  await until(() => new MessageReader(1 << 20).push(Buffer.concat(s.received)).length === 40, 'every frame answered in the end');
+  await until(() => new MessageReader(1 << 20).push(Buffer.concat(s.received)).length === 41, 'every frame answered in the end');
   s.socket.destroy();
 });
 
