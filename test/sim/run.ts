@@ -120,7 +120,7 @@ function state(w: World): string {
   const brokers = w.live().map((x) => {
     const b = x.broker;
     const role = b.writable() ? 'LEADER' : b.elector.isLeader() ? 'leader(not writable)' : 'follower';
-    const isr = b.leaderRep ? ` isr [${[...b.leaderRep.isr].sort().join(',')}]` : '';
+    const isr = b.leaderRep ? ` isr [${b.leaderRep.inSyncMembers().join(',')}]` : '';
     return `${x.id} ${role} e${b.elector.currentEpoch()}${isr} logs ${b.logs.map((l) => `${l.highWatermark()}/${l.logEndOffset()}`).join(' ')}`;
   });
   return `redis: holder ${r.holder ? `${r.holder.id}@e${r.holder.epoch}` : 'none'}, isr ${r.isr ? `[${r.isr.members.join(',')}]` : 'none'}, epoch ${r.epoch}; ${brokers.join('; ')}`;

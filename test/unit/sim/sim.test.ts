@@ -35,13 +35,15 @@ describe('seeded simulation of the election and replication decisions', () => {
   });
 
   test('the checker catches each deliberately broken rule', async (t) => {
+    // no-write-deadline needs a leader woken from a pause at its deadline: the first short seed
+    // that shows it is 90 since the simulation runs the real replication classes.
     for (const mutation of MUTATIONS.filter((m) => !m.startsWith('revert-'))) {
       let caught: string | null = null;
-      for (let seed = 1; seed <= 60 && !caught; seed++) {
+      for (let seed = 1; seed <= 120 && !caught; seed++) {
         const r = await runSeed(seed, { short: true, config: { mutation } });
         if (!r.ok) caught = `seed ${seed}: ${r.violations[0]!.invariant}`;
       }
-      assert.ok(caught, `mutation ${mutation} went unnoticed in 60 seeds`);
+      assert.ok(caught, `mutation ${mutation} went unnoticed in 120 seeds`);
       t.diagnostic(`${mutation} → ${caught}`);
     }
   });
@@ -52,17 +54,22 @@ describe('seeded simulation of the election and replication decisions', () => {
   // A change of timing re-deals every seed's schedule: the seeds were found again (the first seed
   // from 1 that shows the bug under the mutation and passes without it) when renewals started
   // counting from the send (issue 16); the README's "Bugs found" names the seeds of the time.
-  // With the real Elector in the simulation (issue 13; B, D and D2 are now its ElectorRules) every
-  // seed below was checked again: each still fails under its mutation and passes without it.
+  // Since the simulation runs the real Elector and replication classes (issue 13: the mutations are
+  // ElectorRules and ReplicationRules injected into them) B, E were found again with
+  // test/sim/hunt.ts and D's 1098 still shows it. WORK IN PROGRESS: A (6) and D2 (746) are the
+  // seeds of the mirror and no longer show their bug; hunt.ts found none yet for A in 1..1800 (about
+  // 800 seeds looked at) nor for D2 in 1..300, 1000..1100, 3000..3200. Note revert-A is now the
+  // original bug only (the unknown outcome's catch path): the mirror's mutation also dropped
+  // expansions that succeeded, a stronger fault that was easier to find.
   const FOUND = [
     { mutation: 'revert-A', seed: 6, invariant: 'a new leader has every committed record', what: 'an in-sync set expansion that timed out but was applied' },
-    { mutation: 'revert-B', seed: 89, invariant: 'the cluster settles after the faults heal', what: 'a failed read right after winning the lease' },
+    { mutation: 'revert-B', seed: 67, invariant: 'the cluster settles after the faults heal', what: 'a failed read right after winning the lease' },
     { mutation: 'revert-D', seed: 1098, invariant: 'one leader per epoch', what: 'a recovery election reusing an epoch after Redis restarted empty' },
     // revert-D's second face (seed 450 before: a recovery election while the old leader could still
     // write, "at most one broker can write at a time") was not found again in 35 CPU-minutes of seeds
     // from 1 and from 1200 after the renewal-timing change; the seed above still catches revert-D.
     { mutation: 'revert-D2', seed: 746, invariant: 'a new leader has every committed record', what: 'a broker outside the in-sync set recovering while the in-sync one is cut off' },
-    { mutation: 'revert-E', seed: 315, invariant: 'a replica never truncates below its high-water mark', what: 'a retried truncating request' },
+    { mutation: 'revert-E', seed: 68, invariant: 'a replica never truncates below its high-water mark', what: 'a retried truncating request' },
   ] as const;
   for (const f of FOUND) {
     test(`${f.mutation.replace('revert-', '')} stays fixed: seed ${f.seed} (${f.what}) breaks "${f.invariant}" only under ${f.mutation}`, async () => {
