@@ -172,7 +172,7 @@ export class SimBroker {
       transport: this.transport,
       time: this.time,
       initialIsr: isr.members,
-      minInsync: this.cfg.minInsync,
+      minInsync: () => this.cfg.minInsync,
       replicaLagMs: this.cfg.replicaLagMs,
       renewMs: this.cfg.renewMs,
       fence: () => this.elector.fence(),

@@ -1,6 +1,6 @@
 import type { ElectionMemory, ElectionStore } from '../../broker-runtime/src/election/ports.js';
 import { newerIsr } from '../../broker-runtime/src/election/decisions.js';
-import type { AcquireMode, AcquireResult, BrokerRegistration, Candidacy, InSyncSet, LeaseHolder } from '../../broker-runtime/src/election/lease-store.js';
+import type { AcquireMode, AcquireResult, BrokerRegistration, Candidacy, InSyncSet, IsrWrite, LeaseHolder } from '../../broker-runtime/src/election/lease-store.js';
 import type { TimePorts } from '../../broker-runtime/src/ports/clock.js';
 import { FRAME_AUTH_HEADER } from '../../broker-runtime/src/replication/frame-auth.js';
 import type { FramePoster } from '../../broker-runtime/src/replication/transport.js';
@@ -87,8 +87,9 @@ export class SimLeaseStore implements ElectionStore {
     return brokers.map((b) => ({ ...b, url: `sim://${b.id}` }));
   }
 
-  writeIsr(value: string, isr: InSyncSet): Promise<boolean> {
-    return this.rt.redis((r) => r.writeIsr(value, isr), this.commandTimeoutMs);
+  /** The fake Redis has no replicas to WAIT for: a fenced write is recorded or finds the lease lost. */
+  async writeIsr(value: string, isr: InSyncSet): Promise<IsrWrite> {
+    return (await this.rt.redis((r) => r.writeIsr(value, isr), this.commandTimeoutMs)) ? 'recorded' : 'lease-lost';
   }
 
   /** The fake Redis has no connection errors to explain a failure with. */
