@@ -133,13 +133,16 @@ export class Nemesis {
         w.net.cut(cut.id, 'redis');
         w.redis.up = false;
         w.trace.add(`nemesis: ${cut.id} cut from redis; redis killed`);
-        this.later(r.float(0.05, 0.5) * lease, () => {
+        const down = r.float(0.05, 0.5) * lease;
+        this.later(down, () => {
           w.isrBeforeRedisLoss = w.redis.peek().isr?.members ?? w.isrBeforeRedisLoss;
           w.redis.restartEmpty();
           w.redis.up = true;
           w.trace.add('nemesis: redis back, empty');
         });
-        this.later(r.float(0.8, 2.5) * lease, () => {
+        // The others recover about a lease after Redis is back: heal mostly within the last
+        // command timeout before that, when a command sent during the cut still hangs.
+        this.later(down + r.float(0.4, 1.1) * lease, () => {
           w.net.heal(cut.id, 'redis');
           w.trace.add(`nemesis: ${cut.id} reaches redis again`);
         });
