@@ -56,10 +56,10 @@ describe('seeded simulation of the election and replication decisions', () => {
   // without it); the README's "Bugs found" names the seeds of the time. The simulation now runs the
   // real Elector and replication classes (issue 13: the mutations are ElectorRules and
   // ReplicationRules injected into them), and every run's first election waits for every
-  // candidacy (seed 1579), so A, B, E (and D2) were found again; `short` seeds run the shorter runs
+  // candidacy (seed 1579), so A, B and D2 were found again (E not yet); `short` seeds run the shorter runs
   // of the subset above. revert-A is the original bug only (the unknown outcome's catch path): it
   // takes a leader losing Redis's answers (the redis-flaky fault) to show up.
-  const FOUND: readonly { mutation: Mutation; seed: number; short?: boolean; invariant: string; what: string }[] = [
+  const FOUND: readonly { mutation: Mutation; seed: number; short?: boolean; invariant: string; what: string; pending?: string }[] = [
     { mutation: 'revert-A', seed: 37, short: true, invariant: 'a new leader has every committed record', what: 'an in-sync set expansion that timed out but was applied' },
     { mutation: 'revert-B', seed: 13, short: true, invariant: 'the cluster settles after the faults heal', what: 'a failed read right after winning the lease' },
     { mutation: 'revert-D', seed: 1098, invariant: 'one leader per epoch', what: 'a recovery election reusing an epoch after Redis restarted empty' },
@@ -74,10 +74,15 @@ describe('seeded simulation of the election and replication decisions', () => {
     // Found again through redis-restart-cut as an epoch reused: b3 recovered while b2, which led
     // epoch 2 and is a member of the newest in-sync set b3 remembers ([b2, b3]), was down.
     { mutation: 'revert-D2', seed: 214, invariant: 'one leader per epoch', what: 'a recovery while a member of the newest remembered in-sync set is missing' },
-    { mutation: 'revert-E', seed: 68, invariant: 'a replica never truncates below its high-water mark', what: 'a retried truncating request' },
+    // NOT FOUND AGAIN YET: 68 no longer shows E since every first election waits for every
+    // candidacy; hunt.ts looked at about 2800 short and 300 long seeds from 1, plus 1000 short and
+    // 240 long seeds with a message loss rate of at least 1 % (E needs a truncating request whose
+    // answer is lost), without finding one. The rule itself is specified in
+    // test/unit/replication (truncation on conflict only).
+    { mutation: 'revert-E', seed: 68, invariant: 'a replica never truncates below its high-water mark', what: 'a retried truncating request', pending: 'no seed found again yet (see above)' },
   ];
   for (const f of FOUND) {
-    test(`${f.mutation.replace('revert-', '')} stays fixed: ${f.short ? 'short ' : ''}seed ${f.seed} (${f.what}) breaks "${f.invariant}" only under ${f.mutation}`, async () => {
+    test(`${f.mutation.replace('revert-', '')} stays fixed: ${f.short ? 'short ' : ''}seed ${f.seed} (${f.what}) breaks "${f.invariant}" only under ${f.mutation}`, { skip: f.pending ?? false }, async () => {
       const broken = await runSeed(f.seed, { short: f.short ?? false, config: { mutation: f.mutation } });
       assert.equal(broken.violations[0]?.invariant, f.invariant, `${f.mutation} on seed ${f.seed}: ${report(broken, false)}`);
       const fixed = await runSeed(f.seed, { short: f.short ?? false });
