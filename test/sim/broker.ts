@@ -1,16 +1,20 @@
 import { redisCommandTimeoutMs } from '../../broker-runtime/src/election/decisions.js';
 import { Elector } from '../../broker-runtime/src/election/elector.js';
-import type { AcquireMode } from '../../broker-runtime/src/election/lease-store.js';
+import type { AcquireMode, InSyncSet } from '../../broker-runtime/src/election/lease-store.js';
 import type { ElectorRules } from '../../broker-runtime/src/election/ports.js';
+import type { Logger } from '../../broker-runtime/src/logger.js';
+import type { TimePorts } from '../../broker-runtime/src/ports/clock.js';
+import { FollowerApply } from '../../broker-runtime/src/replication/follower-apply.js';
+import { decodeFrameKey } from '../../broker-runtime/src/replication/frame-auth.js';
+import { FrameKeyCache } from '../../broker-runtime/src/replication/frame-key-cache.js';
+import { HighWatermarkWaiters } from '../../broker-runtime/src/replication/hwm-waiters.js';
+import { LeaderReplication } from '../../broker-runtime/src/replication/leader-replication.js';
+import type { ReplicationRules } from '../../broker-runtime/src/replication/rules.js';
 import type { Mutation } from './config.js';
 import { Disk, SimLog } from './disk.js';
-import { SimFollowerApply } from './follower.js';
-import { newerIsr } from '../../broker-runtime/src/election/decisions.js';
-import { SimLeaderReplication } from './leader.js';
-import { SimBrokerState, SimLeaseStore, simTime } from './ports.js';
-import type { SimIsr } from './redis.js';
-import type { Probe, Runtime, SimAnswer, SimFrame, Timer } from './runtime.js';
-import { SimWaiters } from './waiters.js';
+import { SimBrokerState, SimFramePoster, SimLeaseStore, simTime } from './ports.js';
+import type { Probe, Runtime, Timer } from './runtime.js';
+import { SimLogManager, SimPartitionLog } from './sim-log.js';
 
 export interface SimBrokerConfig {
   id: string;
@@ -38,18 +42,35 @@ export function electorRules(mutation: Mutation | null): ElectorRules {
   };
 }
 
+/** Replication's rules under a mutation. */
+export function replicationRules(mutation: Mutation | null): ReplicationRules {
+  return {
+    hwmIgnoresFollowers: mutation === 'hwm-ignores-followers',
+    dropUnknownExpansion: mutation === 'revert-A',
+    skipDivergenceCheck: mutation === 'skip-divergence-check',
+    cutWhenTold: mutation === 'revert-E',
+  };
+}
+
 /**
- * broker/broker.ts for the simulation: the real elector (election/elector.ts over the fake Redis,
- * clock and disk), the follower side, the leader side in whichever role the broker has now,
- * produce as produceInner does it, and the periodic fsync.
+ * broker/broker.ts for the simulation, wiring the real classes over the simulated world: the
+ * Elector, LeaderReplication (with its FollowerSessions) in whichever role the broker has now,
+ * FollowerApply and HighWatermarkWaiters — given the fake clock, Redis, network and disk as ports.
+ * What remains here is broker.ts's own part: produce as produceInner does it, and the fsync timer.
  */
 export class SimBroker {
   readonly logs: SimLog[];
   readonly elector: Elector;
+  private readonly partitions: SimLogManager;
   private readonly store: SimLeaseStore;
-  private readonly follower: SimFollowerApply;
-  private readonly commits: SimWaiters;
-  leaderRep: SimLeaderReplication | null = null;
+  private readonly state: SimBrokerState;
+  private readonly time: TimePorts;
+  private readonly transport: SimFramePoster;
+  private readonly follower: FollowerApply;
+  private readonly commits: HighWatermarkWaiters;
+  private readonly reads: HighWatermarkWaiters;
+  private readonly log: Logger;
+  leaderRep: LeaderReplication | null = null;
   private flushTimer: Timer | null = null;
 
   constructor(
@@ -57,14 +78,21 @@ export class SimBroker {
     private readonly disk: Disk,
     private readonly cfg: SimBrokerConfig,
     private readonly probe: Probe,
-    incarnation: string,
   ) {
     this.logs = disk.parts.map((d, i) => new SimLog(i, d));
-    this.commits = new SimWaiters(rt);
+    this.partitions = new SimLogManager(this.logs.map((l) => new SimPartitionLog(l, cfg.maxEntries)));
+    this.time = simTime(rt);
+    this.log = (level, line) => {
+      if (level !== 'debug' || process.env.SIM_DEBUG) rt.note(line);
+    };
+    this.commits = new HighWatermarkWaiters(this.time.timers);
+    this.reads = new HighWatermarkWaiters(this.time.timers);
+    this.transport = new SimFramePoster(rt);
     this.store = new SimLeaseStore(rt, redisCommandTimeoutMs(cfg.leaseMs, cfg.renewMs));
+    this.state = new SimBrokerState(disk);
     this.elector = new Elector(
       this.store,
-      new SimBrokerState(disk),
+      this.state,
       {
         id: cfg.id,
         url: `sim://${cfg.id}`,
@@ -79,24 +107,27 @@ export class SimBroker {
         // Storage corruption and full disks are not modelled: no partition is ever unclean.
         mayLead: () => true,
         storageWritable: () => true,
-        log: (level, line) => {
-          if (level !== 'debug') rt.note(line);
-        },
+        log: this.log,
         redisDisplay: 'redis',
       },
-      simTime(rt),
+      this.time,
       electorRules(cfg.mutation),
     );
     this.elector.on('elected', (epoch, isr, mode) => this.becomeLeader(epoch, isr, mode));
-    this.elector.on('demoted', () => this.becomeFollower());
-    this.follower = new SimFollowerApply({
-      logs: this.logs,
+    this.elector.on('demoted', (reason) => this.becomeFollower(reason));
+    const frameKeys = new FrameKeyCache(async (epoch) => decodeFrameKey(await this.store.frameKey(epoch)), () => this.time.clock.now());
+    this.follower = new FollowerApply({
+      logs: this.partitions,
       currentEpoch: () => this.elector.currentEpoch(),
       isLeader: () => this.elector.isLeader(),
       observeEpoch: (epoch, holder) => this.elector.observeEpoch(epoch, holder),
-      note: (line) => rt.note(line),
-      incarnation,
-      mutation: cfg.mutation,
+      applyTopics: () => Promise.resolve(), // the one topic exists everywhere
+      reads: this.reads,
+      frameKey: (epoch) => frameKeys.get(epoch),
+      onApplied: () => {},
+      log: this.log,
+      clock: this.time.clock,
+      rules: replicationRules(cfg.mutation),
     });
   }
 
@@ -105,7 +136,7 @@ export class SimBroker {
     this.scheduleFlush();
   }
 
-  /** SIGTERM: release the lease (the caller ends the process once this settles). */
+  /** SIGTERM: leave the in-sync set, release the lease (the caller ends the process once this settles). */
   async stop(): Promise<boolean> {
     this.flushTimer?.cancel();
     const rep = this.leaderRep;
@@ -119,8 +150,9 @@ export class SimBroker {
     this.store.deliverRelease();
   }
 
-  replicate(frame: SimFrame): Promise<SimAnswer> {
-    return this.follower.handle(frame);
+  /** POST /replica/append: the answer's bytes, or a rejection carrying the HTTP status (401). */
+  replicate(frame: Buffer, auth: string): Promise<Buffer> {
+    return this.follower.handle(frame, auth);
   }
 
   /** Acting as leader: holds leadership and its lease is certainly valid on its own clock. */
@@ -128,34 +160,41 @@ export class SimBroker {
     return this.leaderRep !== null && this.elector.canWrite();
   }
 
-  private becomeLeader(epoch: number, isr: SimIsr, mode: AcquireMode): void {
+  private becomeLeader(epoch: number, isr: InSyncSet, mode: AcquireMode): void {
     this.rt.note(`leads epoch ${epoch}; logs (hwm/end) ${this.logs.map((l) => `${l.highWatermark()}/${l.logEndOffset()}`).join(' ')}`);
     this.probe.elected(this.cfg.id, epoch, mode);
-    const rep: SimLeaderReplication = new SimLeaderReplication(this.rt, {
-      logs: this.logs,
+    const rep: LeaderReplication = new LeaderReplication({
+      logs: this.partitions,
+      store: this.store,
       epoch,
-      self: this.cfg.id,
-      initialIsr: isr,
-      minInsync: this.cfg.minInsync,
+      frameKey: this.elector.frameKey()!,
+      self: { id: this.cfg.id, url: `sim://${this.cfg.id}` },
+      transport: this.transport,
+      time: this.time,
+      initialIsr: isr.members,
+      minInsync: () => this.cfg.minInsync,
       replicaLagMs: this.cfg.replicaLagMs,
       renewMs: this.cfg.renewMs,
-      maxEntries: this.cfg.maxEntries,
       fence: () => this.elector.fence(),
       canWrite: () => this.elector.canWrite() && this.leaderRep === rep,
+      metaVersion: () => this.partitions.topicsVersion(),
       commits: this.commits,
+      reads: this.reads,
       onStaleEpoch: (newer) => void this.elector.observeEpoch(newer),
+      rememberIsr: (doc) => this.state.rememberIsr(doc),
+      initialIsrVersion: isr.epoch === epoch ? (isr.version ?? 0) : 0,
       onIsrChange: () => {},
-      remember: (written) => (this.disk.lastIsr = newerIsr(this.disk.lastIsr, written)),
-      mutation: this.cfg.mutation,
+      log: this.log,
+      rules: replicationRules(this.cfg.mutation),
     });
     this.leaderRep = rep;
     rep.start();
   }
 
-  private becomeFollower(): void {
+  private becomeFollower(reason: string): void {
     const rep = this.leaderRep;
     this.leaderRep = null;
-    rep?.stop();
+    rep?.stop(new Error(`not the leader any more: ${reason}`));
   }
 
   /** produceInner for one record to an explicit partition. The write itself takes `writeMs`. */
@@ -163,9 +202,9 @@ export class SimBroker {
     const rep = this.leaderRep;
     if (!rep || !this.elector.canWrite()) return this.refuse(value, 'NOT_LEADER', false);
     if (rep.inSyncCount() < this.cfg.minInsync) return this.refuse(value, 'NOT_ENOUGH_REPLICAS', false);
-    const log = this.logs[partition]!;
+    const log = this.partitions.all()[partition]!;
     const epoch = this.elector.currentEpoch();
-    const { lastOffset } = log.append([value], epoch);
+    const { lastOffset } = log.sim.append([value], epoch);
     await new Promise<void>((resolve) => this.rt.timer(writeMs, resolve)); // the write queue's I/O: other things run meanwhile
     rep.afterAppend(log);
     if (!rep.isActive()) return this.refuse(value, 'NOT_COMMITTED', true);

@@ -19,7 +19,7 @@ export const MUTATIONS = [
 ] as const;
 export type Mutation = (typeof MUTATIONS)[number];
 
-export type FaultKind = 'crash' | 'sigterm' | 'pause' | 'isolate' | 'cut-redis' | 'cut-link' | 'redis-restart' | 'redis-down' | 'power-loss';
+export type FaultKind = 'crash' | 'sigterm' | 'pause' | 'isolate' | 'cut-redis' | 'cut-link' | 'redis-restart' | 'redis-down' | 'power-loss' | 'redis-flaky' | 'redis-restart-cut';
 
 export interface SimConfig {
   seed: number;
@@ -91,5 +91,13 @@ export function configFor(seed: number, overrides: Partial<SimConfig> = {}): Sim
     clientGapMs: r.float(2, 50),
     mutation: null,
   };
+  // Drawn last, so the runs without it are dealt exactly as before it existed. Answers lost on a
+  // broker's Redis connection (applied, but the broker cannot know: an in-sync set change, a
+  // renew) — only in runs where Redis keeps its data: a broker whose answers keep getting lost may
+  // not state its candidacy within any recovery wait, which no rule can cover.
+  if (faults['redis-restart'] === 0 && r.chance(0.5)) faults['redis-flaky'] = 6;
+  // Redis restarting empty while a broker (mostly the leader) is cut from it, reconnecting about
+  // when the others' recovery wait ends: who states a candidacy in time, who does not.
+  if ((faults['redis-restart'] ?? 0) > 0 && r.chance(0.24)) faults['redis-restart-cut'] = 3;
   return { ...cfg, ...overrides };
 }

@@ -5,7 +5,7 @@ import type { Proc, World } from './world.js';
 /**
  * Injects the run's faults at random moments, each undone after a random while: kills, SIGTERMs,
  * pauses past the lease, network cuts between brokers and to Redis, Redis restarts (empty) and
- * outages, power loss. heal() undoes everything still in effect.
+ * outages, power loss, a Redis connection that loses answers. heal() undoes everything still in effect.
  */
 export class Nemesis {
   private readonly undo = new Map<SimEvent, () => void>();
@@ -106,6 +106,45 @@ export class Nemesis {
         this.later(r.float(0.3, 3) * lease, () => {
           w.net.heal(target.id, 'redis');
           w.trace.add(`nemesis: ${target.id} reaches redis again`);
+        });
+        return;
+      }
+      case 'redis-flaky': {
+        // Mostly the leader: its in-sync set changes and renewals are what an unknown outcome hurts.
+        const leader = up.find((p) => p.broker?.writable());
+        const flaky = leader && r.chance(0.7) ? leader : target;
+        if (!flaky) return;
+        const loss = r.pick([0.2, 0.5]);
+        w.trace.add(`nemesis: ${flaky.id} loses ${loss * 100} % of Redis's answers`);
+        w.net.flakyRedis(flaky.id, loss);
+        this.later(r.float(0.3, 3) * lease, () => {
+          w.net.flakyRedis(flaky.id, null);
+          w.trace.add(`nemesis: ${flaky.id} gets every Redis answer again`);
+        });
+        return;
+      }
+      case 'redis-restart-cut': {
+        // Redis restarts empty while one broker (mostly the leader, which holds every committed
+        // record) is cut from it; the cut heals about when the others' recovery wait ends.
+        if (!w.redis.up) return;
+        const leader = up.find((p) => p.broker?.writable());
+        const cut = leader && r.chance(0.7) ? leader : target;
+        if (!cut) return;
+        w.net.cut(cut.id, 'redis');
+        w.redis.up = false;
+        w.trace.add(`nemesis: ${cut.id} cut from redis; redis killed`);
+        const down = r.float(0.05, 0.5) * lease;
+        this.later(down, () => {
+          w.isrBeforeRedisLoss = w.redis.peek().isr?.members ?? w.isrBeforeRedisLoss;
+          w.redis.restartEmpty();
+          w.redis.up = true;
+          w.trace.add('nemesis: redis back, empty');
+        });
+        // The others recover about a lease after Redis is back: heal mostly within the last
+        // command timeout before that, when a command sent during the cut still hangs.
+        this.later(down + r.float(0.4, 1.1) * lease, () => {
+          w.net.heal(cut.id, 'redis');
+          w.trace.add(`nemesis: ${cut.id} reaches redis again`);
         });
         return;
       }

@@ -19,6 +19,8 @@ export interface NetworkOptions {
  */
 export class Network {
   private readonly cuts = new Map<string, number>();
+  /** Brokers whose Redis answers are lost at this rate (a connection that keeps resetting). */
+  private readonly flaky = new Map<string, number>();
   private readonly lastAt = new Map<string, number>();
 
   constructor(
@@ -46,6 +48,13 @@ export class Network {
 
   healAll(): void {
     this.cuts.clear();
+    this.flaky.clear();
+  }
+
+  /** Lose this share of Redis's answers to `broker` (the commands themselves are applied), or stop (null). */
+  flakyRedis(broker: string, lossRate: number | null): void {
+    if (lossRate === null) this.flaky.delete(broker);
+    else this.flaky.set(broker, lossRate);
   }
 
   isCut(a: string, b: string): boolean {
@@ -59,6 +68,8 @@ export class Network {
   /** Deliver `fn` at `to` after a delay, unless the message is lost or the link is cut at either end of its flight. */
   send(from: string, to: string, fn: () => void, owner: string | null, inc: number): void {
     if (this.isCut(from, to) || this.rng.chance(this.o.dropRate)) return;
+    const loss = from === 'redis' ? this.flaky.get(to) : undefined; // no draw unless flaky: other runs stay as dealt
+    if (loss !== undefined && this.rng.chance(loss)) return;
     let delay = this.rng.float(this.o.minDelayMs, this.o.maxDelayMs);
     if (this.rng.chance(this.o.slowRate)) delay += this.rng.float(0, this.o.slowMaxMs);
     let at = this.sched.now + delay;

@@ -1,7 +1,9 @@
 import type { ElectionMemory, ElectionStore } from '../../broker-runtime/src/election/ports.js';
 import { newerIsr } from '../../broker-runtime/src/election/decisions.js';
-import type { AcquireMode, AcquireResult, BrokerRegistration, Candidacy, InSyncSet, LeaseHolder } from '../../broker-runtime/src/election/lease-store.js';
+import type { AcquireMode, AcquireResult, BrokerRegistration, Candidacy, InSyncSet, IsrWrite, LeaseHolder } from '../../broker-runtime/src/election/lease-store.js';
 import type { TimePorts } from '../../broker-runtime/src/ports/clock.js';
+import { FRAME_AUTH_HEADER } from '../../broker-runtime/src/replication/frame-auth.js';
+import type { FramePoster } from '../../broker-runtime/src/replication/transport.js';
 import type { Disk } from './disk.js';
 import type { Runtime } from './runtime.js';
 
@@ -48,8 +50,12 @@ export class SimLeaseStore implements ElectionStore {
     return this.runId;
   }
 
-  acquire(id: string, _url: string, leaseMs: number, minEpoch: number, mode: AcquireMode, _frameKey: string): Promise<AcquireResult> {
-    return this.rt.redis((r) => r.acquire(id, leaseMs, minEpoch, mode), this.commandTimeoutMs);
+  acquire(id: string, _url: string, leaseMs: number, minEpoch: number, mode: AcquireMode, frameKey: string): Promise<AcquireResult> {
+    return this.rt.redis((r) => r.acquire(id, leaseMs, minEpoch, mode, frameKey), this.commandTimeoutMs);
+  }
+
+  frameKey(epoch: number): Promise<string | null> {
+    return this.rt.redis((r) => r.frameKey(epoch), this.commandTimeoutMs);
   }
 
   renew(value: string, leaseMs: number): Promise<boolean> {
@@ -81,8 +87,9 @@ export class SimLeaseStore implements ElectionStore {
     return brokers.map((b) => ({ ...b, url: `sim://${b.id}` }));
   }
 
-  writeIsr(value: string, isr: InSyncSet): Promise<boolean> {
-    return this.rt.redis((r) => r.writeIsr(value, isr), this.commandTimeoutMs);
+  /** The fake Redis has no replicas to WAIT for: a fenced write is recorded or finds the lease lost. */
+  async writeIsr(value: string, isr: InSyncSet): Promise<IsrWrite> {
+    return (await this.rt.redis((r) => r.writeIsr(value, isr), this.commandTimeoutMs)) ? 'recorded' : 'lease-lost';
   }
 
   /** The fake Redis has no connection errors to explain a failure with. */
@@ -103,6 +110,16 @@ export class SimLeaseStore implements ElectionStore {
   /** The events channel delivered a release (World.publishRelease). */
   deliverRelease(): void {
     this.onReleased?.();
+  }
+}
+
+/** FrameTransport over the fake network: `sim://b2` is broker b2; only the frame route exists. */
+export class SimFramePoster implements FramePoster {
+  constructor(private readonly rt: Runtime) {}
+
+  post(baseUrl: string, path: string, body: Buffer, timeoutMs: number, extraHeaders: Record<string, string> = {}): Promise<Buffer> {
+    if (path !== '/replica/append') return Promise.reject(new Error(`${path}: not simulated`));
+    return this.rt.post(new URL(baseUrl).hostname, body, extraHeaders[FRAME_AUTH_HEADER] ?? '', timeoutMs);
   }
 }
 

@@ -21,6 +21,8 @@ export class FakeRedis {
   private readonly brokers = new Set<string>();
   private readonly regs = new Map<string, number>();
   private readonly candidates = new Map<string, { c: SimCandidacy; expiresAt: number }>();
+  /** Each leadership's frame key (hex), stored with the lease: followers check frames against it. */
+  private readonly frameKeys = new Map<number, string>();
 
   constructor(private readonly clock: () => number) {}
 
@@ -32,10 +34,11 @@ export class FakeRedis {
     this.brokers.clear();
     this.regs.clear();
     this.candidates.clear();
+    this.frameKeys.clear();
   }
 
   /** ACQUIRE_LUA: take the lease if free and allowed; the epoch is above the counter and minEpoch. */
-  acquire(id: string, leaseMs: number, minEpoch: number, mode: AcquireMode): SimAcquireResult {
+  acquire(id: string, leaseMs: number, minEpoch: number, mode: AcquireMode, frameKey = ''): SimAcquireResult {
     this.expire();
     if (this.leader) return { won: false, reason: 'held' };
     const isr = this.isr;
@@ -46,6 +49,7 @@ export class FakeRedis {
     }
     const e = Math.max(this.epoch ?? 0, minEpoch) + 1;
     this.epoch = e;
+    this.frameKeys.set(e, frameKey);
     // The real value is JSON {id, url, epoch}: unique exactly when (id, epoch) is.
     const value = `${id}@${e}`;
     this.leader = { value, holder: { id, url: `sim://${id}`, epoch: e }, expiresAt: this.clock() + Math.round(leaseMs) };
@@ -84,6 +88,11 @@ export class FakeRedis {
       epochCounter: this.epoch ?? 0,
       runId: this.runId,
     };
+  }
+
+  /** HGET frame-keys epoch. */
+  frameKey(epoch: number): string | null {
+    return this.frameKeys.get(epoch) ?? null;
   }
 
   /** FENCED_SET_LUA on the isr key. */

@@ -95,7 +95,7 @@ function converged(w: World): boolean {
     if (log.highWatermark() !== end) return false;
     return live.every((x) => {
       const mine = x.broker.logs[p]!;
-      return (mine.logEndOffset() === end && mine.highWatermark() === end) || keepsWhatThePowerLossTook(w, log, mine, p);
+      return (mine.logEndOffset() === end && mine.highWatermark() === end) || keepsWhatThePowerLossTook(w, log, mine, p) || keepsWhatAnUnguardedRecoveryLost(w, log, mine);
     });
   });
 }
@@ -115,12 +115,25 @@ function keepsWhatThePowerLossTook(w: World, leader: SimLog, follower: SimLog, p
   return true;
 }
 
+/**
+ * After a recovery election no in-sync replica survived (checker.unguarded: outside the
+ * guarantees), the new leader may lack records a follower holds as committed; that follower is
+ * right to refuse cutting them (decideTruncation) and so does not converge (seeds 243 and 751).
+ */
+function keepsWhatAnUnguardedRecoveryLost(w: World, leader: SimLog, follower: SimLog): boolean {
+  if (!w.checker.unguarded) return false;
+  const hwm = follower.highWatermark();
+  let first = 0;
+  while (first < hwm && leader.entry(first)?.value === follower.entry(first)?.value && leader.entry(first)?.epoch === follower.entry(first)?.epoch) first++;
+  return first < hwm;
+}
+
 function state(w: World): string {
   const r = w.redis.peek();
   const brokers = w.live().map((x) => {
     const b = x.broker;
     const role = b.writable() ? 'LEADER' : b.elector.isLeader() ? 'leader(not writable)' : 'follower';
-    const isr = b.leaderRep ? ` isr [${[...b.leaderRep.isr].sort().join(',')}]` : '';
+    const isr = b.leaderRep ? ` isr [${b.leaderRep.inSyncMembers().join(',')}]` : '';
     return `${x.id} ${role} e${b.elector.currentEpoch()}${isr} logs ${b.logs.map((l) => `${l.highWatermark()}/${l.logEndOffset()}`).join(' ')}`;
   });
   return `redis: holder ${r.holder ? `${r.holder.id}@e${r.holder.epoch}` : 'none'}, isr ${r.isr ? `[${r.isr.members.join(',')}]` : 'none'}, epoch ${r.epoch}; ${brokers.join('; ')}`;

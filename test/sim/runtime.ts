@@ -1,10 +1,8 @@
-import type { EpochEntry } from '../../broker-runtime/src/log/types.js';
-import type { Entry } from './disk.js';
 import type { FakeRedis } from './redis.js';
 
 /**
  * What a simulated broker sees of the world, in place of performance.now, setTimeout, ioredis
- * and HTTP. Every call goes through the fake clock and the fake network.
+ * and HTTP (the ports in ports.ts are built over it). Every call goes through the fake clock and the fake network.
  */
 export interface Runtime {
   readonly id: string;
@@ -13,8 +11,8 @@ export interface Runtime {
   timer(ms: number, fn: () => void): Timer;
   /** One Redis round trip; rejects after `timeoutMs` (ioredis commandTimeout) without knowing whether Redis applied it. */
   redis<T>(op: (r: FakeRedis) => T, timeoutMs: number): Promise<T>;
-  /** POST /replica/append to another broker. */
-  post(to: string, frame: SimFrame, timeoutMs: number): Promise<SimAnswer>;
+  /** POST /replica/append to another broker: the frame's bytes and its x-yak-frame-auth header, the answer's bytes. */
+  post(to: string, frame: Buffer, auth: string, timeoutMs: number): Promise<Buffer>;
   note(line: string): void;
 }
 
@@ -31,41 +29,6 @@ export interface Probe {
   /** A produce was refused (definite: before anything was appended) or ended unknown (after appending). */
   refused(node: string, value: string, appended: boolean, why: string): void;
 }
-
-/** A replication request (wire.ts's ReplicateHeader, with records as entries instead of bytes). */
-export interface SimPart {
-  partition: number;
-  prevOffset: number;
-  prevEpoch: number;
-  hwm: number;
-  entries: Entry[];
-  truncateTo?: number;
-  /** The epoch of the leader's record at truncateTo (-1 if none): the follower cuts only on a conflict. */
-  truncateEpoch?: number;
-  /** Sent with truncateTo: the leader's log end and epoch cache from the entry covering truncateTo (divergence.ts, decideTruncation). */
-  leaderEnd?: number;
-  leaderEpochs?: EpochEntry[];
-}
-
-export interface SimFrame {
-  epoch: number;
-  leader: string;
-  metaVersion: string;
-  /** The topic list rides along when the follower's metadata version differs (topics are fixed here). */
-  topics?: true;
-  parts: SimPart[];
-}
-
-export interface SimPartState {
-  partition: number;
-  status: 'ok' | 'mismatch';
-  logEndOffset: number;
-  epochs?: EpochEntry[];
-  /** The follower refused the truncation (it would have cut committed records). */
-  refused?: string;
-}
-
-export type SimAnswer = { ok: true; metaVersion: string; parts: SimPartState[]; incarnation: string } | { ok: false; error: string; epoch?: number };
 
 /** A promise that rejects when the caller's process is gone never settles; so does this one. */
 export class TimeoutError extends Error {}

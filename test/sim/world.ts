@@ -5,7 +5,8 @@ import { Disk } from './disk.js';
 import { Network } from './network.js';
 import { FakeRedis } from './redis.js';
 import { Rng } from '../../testkit/rng.js';
-import { TimeoutError, type Runtime, type SimAnswer, type SimFrame } from './runtime.js';
+import { TransportError } from '../../broker-runtime/src/replication/transport.js';
+import { TimeoutError, type Runtime } from './runtime.js';
 import { ANY, Scheduler, type SimEvent } from './scheduler.js';
 import { Trace } from './trace.js';
 
@@ -121,7 +122,6 @@ export class World {
         acked: (node, partition, offset, value) => this.checker.acked_(node, partition, offset, value),
         refused: (_node, value, appended) => this.checker.refused(value, appended),
       },
-      `${p.id}#${inc}`,
     );
     this.trace.add(`${p.id} starts (process ${inc}); logs end at [${p.broker.logs.map((l) => l.logEndOffset()).join(', ')}], hwm [${p.broker.logs.map((l) => l.highWatermark()).join(', ')}]`);
     p.broker.start();
@@ -210,7 +210,7 @@ export class World {
         return { cancel: () => (ev.cancelled = true) };
       },
       redis: (op, timeoutMs) => this.redisCall(p, inc, op, timeoutMs),
-      post: (to, frame, timeoutMs) => this.post(p, inc, to, frame, timeoutMs),
+      post: (to, frame, auth, timeoutMs) => this.post(p, inc, to, frame, auth, timeoutMs),
       note: (line) => this.trace.add(`${p.id}: ${line}`),
     };
   }
@@ -237,8 +237,9 @@ export class World {
     });
   }
 
-  private post(p: Proc, inc: number, to: string, frame: SimFrame, timeoutMs: number): Promise<SimAnswer> {
-    return new Promise<SimAnswer>((resolve, reject) => {
+  /** An HTTP request carrying one replication frame; the follower's route answers 200 with the answer's bytes, or its error's status. */
+  private post(p: Proc, inc: number, to: string, frame: Buffer, auth: string, timeoutMs: number): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
       let done = false;
       const settle = (fn: () => void) => {
         if (done) return;
@@ -246,7 +247,7 @@ export class World {
         t.cancelled = true;
         fn();
       };
-      const t = this.sched.after(timeoutMs / p.rate, () => settle(() => reject(new TimeoutError(`no answer within ${timeoutMs} ms`))), p.id, inc);
+      const t = this.sched.after(timeoutMs / p.rate, () => settle(() => reject(new TransportError(`no answer within ${timeoutMs} ms`))), p.id, inc);
       this.net.send(p.id, to, () => {
         const target = this.procs.get(to);
         if (!target?.up || !target.broker) {
@@ -254,7 +255,13 @@ export class World {
           this.net.send(to, p.id, () => settle(() => reject(refused)), p.id, inc);
           return;
         }
-        void target.broker.replicate(frame).then((answer) => this.net.send(to, p.id, () => settle(() => resolve(answer)), p.id, inc));
+        target.broker.replicate(frame, auth).then(
+          (answer) => this.net.send(to, p.id, () => settle(() => resolve(answer)), p.id, inc),
+          (err: Error & { status?: number }) => {
+            const refused = new TransportError(`HTTP ${err.status ?? 500}: ${err.message}`, err.status ?? 500);
+            this.net.send(to, p.id, () => settle(() => reject(refused)), p.id, inc);
+          },
+        );
       }, to, ANY);
     });
   }

@@ -62,14 +62,37 @@ export function nextLookDelay(pttlMs: number, renewMs: number): number {
   return poll;
 }
 
+/** After a failed Redis command the elector tries again this soon (`Elector.tick`). */
+export const REDIS_RETRY_MS = 250;
+
 /**
- * With no in-sync set recorded, wait this long for every live broker to state its candidacy.
- * A brand-new cluster (no epoch ever taken, no record anywhere) has nothing to lose: a few polls.
- * Otherwise (Redis lost its data) a full lease plus a poll, so that a live broker holding the
- * committed records — possibly slowed by a command timeout — is heard before anyone recovers.
+ * Within this long of a broker's first look at a Redis that has no in-sync set, every other live
+ * broker that reaches that Redis has stated its candidacy: the command it sent just before may
+ * hang for a whole command timeout, its retry follows 250 ms later, and a leader's next renew
+ * (which finds the lease gone, so it steps down and registers) is up to a renew period after its
+ * last one; a poll covers the round trips.
+ */
+export function candidaciesHeardWithinMs(leaseMs: number, renewMs: number): number {
+  return Math.max(redisCommandTimeoutMs(leaseMs, renewMs) + REDIS_RETRY_MS, renewMs) + followerPollMs(renewMs);
+}
+
+/**
+ * With no in-sync set recorded, wait this long (from the first look at this Redis connection)
+ * before recovering. Nobody can tell a brand-new cluster from one whose Redis lost its data while
+ * the broker holding the committed records is still waiting out a command timeout: a broker with
+ * an empty data folder, or one that sees only such brokers, knows nothing either way. So always
+ * until every live broker reaching Redis has stated its candidacy — then the history it states
+ * decides. With any history (an epoch taken, a record written), also a full lease plus a poll, so
+ * that a leader's lease renewed just before Redis lost it has run out before anyone else leads.
  */
 export function recoveryWaitMs(renewMs: number, leaseMs: number, anyHistory: boolean): number {
-  return anyHistory ? leaseMs + followerPollMs(renewMs) : 3 * followerPollMs(renewMs);
+  const heard = candidaciesHeardWithinMs(leaseMs, renewMs);
+  return anyHistory ? Math.max(heard, leaseMs + followerPollMs(renewMs)) : heard;
+}
+
+/** revert-D (ElectorRules.hastyRecovery): the wait as it was, a few polls whatever the cluster has seen. */
+export function hastyRecoveryWaitMs(renewMs: number): number {
+  return 3 * followerPollMs(renewMs);
 }
 
 /** Whether anything could be lost by a careless recovery: some epoch was ever taken, or some broker has records. */

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { Clock, TimePorts, TimerHandle, Timers } from '../ports/clock.js';
 import { isStorableEpoch } from './epoch-range.js';
 import { newFrameKey } from '../replication/frame-auth.js';
-import { acquireMode, clusterHasHistory, followerPollMs, leaseTooShortForRtt, nextLookDelay, nextRenewDelay, recoveryWaitMs } from './decisions.js';
+import { acquireMode, clusterHasHistory, followerPollMs, hastyRecoveryWaitMs, REDIS_RETRY_MS, leaseTooShortForRtt, nextLookDelay, nextRenewDelay, recoveryWaitMs } from './decisions.js';
 import { epochFloor, initialLease, initialRecoveryClock, leaseStep, mayWrite, missingForMs, recoveryClockAfterRead, type LeaseEvent, type LeaseState, type RecoveryClock } from './lease-machine.js';
 import type { AcquireMode, BrokerRegistration, Candidacy, InSyncSet, LeaseHolder } from './lease-store.js';
 import type { ElectionMemory, ElectionStore, ElectorRules } from './ports.js';
@@ -215,7 +215,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
       }
       this.redisOk = false;
       if (!this.rules.hastyRecovery) this.recovery = { ...this.recovery, since: null };
-      next = Math.min(next, 250);
+      next = Math.min(next, REDIS_RETRY_MS);
     } finally {
       this.ticking = false;
     }
@@ -293,7 +293,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
     }
     this.setKnownLeader(null);
     const candidates = isr ? [] : await this.store.listCandidates();
-    const history = clusterHasHistory(epochCounter, [...candidates, this.candidacy()]) && !this.rules.hastyRecovery;
+    const history = clusterHasHistory(epochCounter, [...candidates, this.candidacy()]);
     const forget = this.rules.ignoreRememberedIsr === true;
     const mode = acquireMode({
       self: this.opts.id,
@@ -302,7 +302,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
       recordedIsr: isr,
       rememberedIsr: forget ? null : this.state.lastIsr(),
       isrMissingForMs: missingForMs(this.recovery, t),
-      recoveryWaitMs: recoveryWaitMs(this.opts.renewMs, this.opts.leaseMs, history),
+      recoveryWaitMs: this.rules.hastyRecovery ? hastyRecoveryWaitMs(this.opts.renewMs) : recoveryWaitMs(this.opts.renewMs, this.opts.leaseMs, history),
       candidates: forget ? candidates.map((c) => ({ ...c, isr: null })) : candidates,
     });
     if (!mode) return followerPollMs(this.opts.renewMs);

@@ -72,11 +72,15 @@ async function settle(): Promise<void> {
 export const LEASE_MS = 1000;
 export const RENEW_MS = 250;
 
-/** One Redis shared by the brokers of a spec; `down` makes every command fail at once, `hang` never answer (until the command timeout). */
+/**
+ * One Redis shared by the brokers of a spec; `down` makes every command fail at once, `hang` never
+ * answer (until the command timeout); `hanging` does that for the commands of some brokers only.
+ */
 export class SpecRedis {
   readonly fake: FakeRedis;
   down = false;
   hang = false;
+  readonly hanging = new Set<string>();
 
   constructor(readonly time: ManualTime) {
     this.fake = new FakeRedis(() => time.now());
@@ -98,7 +102,7 @@ export class SpecRedis {
       timer: (ms, fn) => time.timers.after(ms, fn),
       redis: <T>(op: (r: FakeRedis) => T, timeoutMs: number) => {
         if (this.down) return Promise.reject(new Error('Connection is closed.'));
-        if (this.hang) return new Promise<T>((_, reject) => time.timers.after(timeoutMs, () => reject(new TimeoutError('Command timed out'))));
+        if (this.hang || this.hanging.has(id)) return new Promise<T>((_, reject) => time.timers.after(timeoutMs, () => reject(new TimeoutError('Command timed out'))));
         return Promise.resolve(op(this.fake));
       },
       post: () => Promise.reject(new Error('no replication in these specs')),

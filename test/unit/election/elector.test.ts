@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { followerPollMs, leaseSafetyMarginMs, recoveryWaitMs } from '../../../broker-runtime/src/election/decisions.js';
+import { followerPollMs, hastyRecoveryWaitMs, leaseSafetyMarginMs, recoveryWaitMs, REDIS_RETRY_MS, redisCommandTimeoutMs } from '../../../broker-runtime/src/election/decisions.js';
 import { Disk } from '../../sim/disk.js';
 import { LEASE_MS, ManualTime, RENEW_MS, SpecRedis, specBroker } from './elector-harness.js';
 
@@ -150,13 +150,33 @@ describe('election: the lease and the write deadline', () => {
 });
 
 describe('election: recovery when Redis lost its in-sync set', () => {
-  test('in a brand-new cluster the best candidate leads after a few polls (nothing can be lost)', async () => {
+  test('in a brand-new cluster the best candidate leads once every live broker can have stated its candidacy', async () => {
     const { time, redis } = world();
     const b1 = specBroker(redis, 'b1');
     await time.advance(recoveryWaitMs(RENEW_MS, LEASE_MS, false) - 1);
     assert.equal(b1.elections.length, 0);
     await time.advance(2 * POLL);
     assert.deepEqual(b1.elections.map((e) => e.mode), ['recover']);
+  });
+
+  test('a broker that knows nothing does not lead while the broker holding the records waits out a command timeout (sim seed 1579)', async () => {
+    // Redis restarted empty. b1 led epoch 1 and holds its records; the command it sent just before
+    // reaching Redis again hangs for a whole command timeout. b2 starts with an empty disk: it sees
+    // no epoch and no candidate with history, exactly as in a brand-new cluster.
+    const { time, redis } = world();
+    const disk = new Disk(1);
+    disk.highestEpoch = 1;
+    disk.lastIsr = { epoch: 1, members: ['b1'], version: 0 };
+    redis.hanging.add('b1');
+    const b1 = specBroker(redis, 'b1', { disk, logEpoch: 1, logEnd: 837 });
+    await time.advance(1);
+    redis.hanging.delete('b1'); // b1 reaches Redis again; its command in flight still times out
+    const b2 = specBroker(redis, 'b2');
+    await time.advance(redisCommandTimeoutMs(LEASE_MS, RENEW_MS) + REDIS_RETRY_MS + 2 * POLL);
+    assert.equal(b2.elections.length, 0, 'b2 waited for every candidacy: b1 states epoch 1 and the in-sync set [b1]');
+    await time.advance(10 * LEASE_MS);
+    assert.equal(b2.elections.length, 0, 'b2 is not in the in-sync set b1 remembers');
+    assert.deepEqual(b1.elections.map((e) => [e.epoch, e.mode]), [[2, 'recover']], 'b1 recovers, above the epoch it used');
   });
 
   test('with any history, nobody recovers before a lease plus a poll has passed since the first look', async () => {
@@ -226,7 +246,7 @@ describe('election: rules the simulator can put back (ElectorRules), off in prod
       disk.highestEpoch = 5;
       disk.lastIsr = { epoch: 5, members: ['b1'], version: 0 };
       const b1 = specBroker(redis, 'b1', { disk, logEpoch: 5, logEnd: 10, rules: { hastyRecovery: hasty } });
-      await time.advance(recoveryWaitMs(RENEW_MS, LEASE_MS, false) + POLL);
+      await time.advance(hastyRecoveryWaitMs(RENEW_MS) + POLL);
       assert.equal(b1.elections.length, hasty ? 1 : 0);
     }
   });

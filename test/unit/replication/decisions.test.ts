@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { acquireMode, clusterHasHistory, mayRecover, newerIsr, leaseSafetyMarginMs, nextLookDelay, rankCandidates, recoveryWaitMs, writableUntil } from '../../../broker-runtime/src/election/decisions.js';
+import { acquireMode, candidaciesHeardWithinMs, clusterHasHistory, hastyRecoveryWaitMs, mayRecover, newerIsr, leaseSafetyMarginMs, nextLookDelay, rankCandidates, recoveryWaitMs, redisCommandTimeoutMs, writableUntil } from '../../../broker-runtime/src/election/decisions.js';
 import { epochAt } from '../../../broker-runtime/src/log/leader-epoch-cache.js';
 import { divergencePoint, truncationConflicts } from '../../../broker-runtime/src/replication/divergence.js';
 import { laggingFollowers, mayRejoin, nextHighWatermark } from '../../../broker-runtime/src/replication/isr.js';
@@ -56,9 +56,21 @@ describe('lease decisions', () => {
 });
 
 describe('recovery after Redis lost its data', () => {
-  test('a brand-new cluster recovers after a few polls; one with history waits a full lease', () => {
-    assert.equal(recoveryWaitMs(200, 1000, false), 600);
+  test('nobody recovers before every live broker reaching Redis can have stated its candidacy; with history, not before a lease either', () => {
+    // lease 10 s, renew 5 s: a command may hang 5 s (the command timeout), the retry comes 250 ms
+    // later, plus a poll. A broker with an empty disk cannot tell a brand-new cluster from one whose
+    // Redis lost its data while the broker holding the records waits out a timeout (sim seed 1579).
+    assert.equal(redisCommandTimeoutMs(10_000, 5000), 5000);
+    assert.equal(candidaciesHeardWithinMs(10_000, 5000), 5000 + 250 + 500);
+    assert.equal(recoveryWaitMs(5000, 10_000, false), 5750, 'no history seen: until every candidacy can be heard');
+    assert.equal(recoveryWaitMs(5000, 10_000, true), 10_500, 'history: a full lease plus a poll, the old leader\'s lease has run out');
+    // A lease of 30 s renewed every 20 s: the renew period, not the (capped) timeout, is the longer wait.
+    assert.equal(candidaciesHeardWithinMs(30_000, 20_000), 20_000 + 500);
+    // Short leases: the command timeout's floor (200 ms) and the retry outlast a lease plus a poll.
+    assert.equal(recoveryWaitMs(150, 300, true), Math.max(200 + 250, 150) + 150);
     assert.equal(recoveryWaitMs(500, 2000, true), 2500);
+    assert.equal(recoveryWaitMs(500, 2000, false), 1500 + 250 + 500);
+    assert.equal(hastyRecoveryWaitMs(200), 600, 'revert-D: a few polls');
     assert.equal(clusterHasHistory(0, [{ id: 'b1', highestEpoch: 0, lastLogEpoch: -1, logEndTotal: 0 }]), false);
     assert.equal(clusterHasHistory(3, []), true, 'Redis still counts epochs');
     assert.equal(clusterHasHistory(0, [{ id: 'b1', highestEpoch: 4, lastLogEpoch: 4, logEndTotal: 0 }]), true);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { report } from '../../sim/report.js';
-import { MUTATIONS } from '../../sim/config.js';
+import { MUTATIONS, type Mutation } from '../../sim/config.js';
 import { runSeed } from '../../sim/run.js';
 
 /**
@@ -35,13 +35,15 @@ describe('seeded simulation of the election and replication decisions', () => {
   });
 
   test('the checker catches each deliberately broken rule', async (t) => {
+    // no-write-deadline needs a leader woken from a pause at its deadline: the first short seed
+    // that shows it is 23 since every first election waits for every candidacy (seed 1579).
     for (const mutation of MUTATIONS.filter((m) => !m.startsWith('revert-'))) {
       let caught: string | null = null;
-      for (let seed = 1; seed <= 60 && !caught; seed++) {
+      for (let seed = 1; seed <= 120 && !caught; seed++) {
         const r = await runSeed(seed, { short: true, config: { mutation } });
         if (!r.ok) caught = `seed ${seed}: ${r.violations[0]!.invariant}`;
       }
-      assert.ok(caught, `mutation ${mutation} went unnoticed in 60 seeds`);
+      assert.ok(caught, `mutation ${mutation} went unnoticed in 120 seeds`);
       t.diagnostic(`${mutation} → ${caught}`);
     }
   });
@@ -49,26 +51,41 @@ describe('seeded simulation of the election and replication decisions', () => {
   // The protocol bugs this simulation found (test/sim/README.md, "Bugs found") are fixed in
   // election/ and replication/. Each mutation `revert-X` puts the old rule back: on the seed below
   // the checker must catch it again, and the same seed must pass with the rule as it is now.
-  // A change of timing re-deals every seed's schedule: the seeds were found again (the first seed
-  // from 1 that shows the bug under the mutation and passes without it) when renewals started
-  // counting from the send (issue 16); the README's "Bugs found" names the seeds of the time.
-  // With the real Elector in the simulation (issue 13; B, D and D2 are now its ElectorRules) every
-  // seed below was checked again: each still fails under its mutation and passes without it.
-  const FOUND = [
-    { mutation: 'revert-A', seed: 6, invariant: 'a new leader has every committed record', what: 'an in-sync set expansion that timed out but was applied' },
-    { mutation: 'revert-B', seed: 89, invariant: 'the cluster settles after the faults heal', what: 'a failed read right after winning the lease' },
+  // A change of timing re-deals every seed's schedule: the seeds are found again with
+  // test/sim/hunt.ts (the first seed from 1 that shows the bug under the mutation and passes
+  // without it); the README's "Bugs found" names the seeds of the time. The simulation now runs the
+  // real Elector and replication classes (issue 13: the mutations are ElectorRules and
+  // ReplicationRules injected into them), and every run's first election waits for every
+  // candidacy (seed 1579), so A, B and D2 were found again (E not yet); `short` seeds run the shorter runs
+  // of the subset above. revert-A is the original bug only (the unknown outcome's catch path): it
+  // takes a leader losing Redis's answers (the redis-flaky fault) to show up.
+  const FOUND: readonly { mutation: Mutation; seed: number; short?: boolean; invariant: string; what: string; pending?: string }[] = [
+    { mutation: 'revert-A', seed: 37, short: true, invariant: 'a new leader has every committed record', what: 'an in-sync set expansion that timed out but was applied' },
+    { mutation: 'revert-B', seed: 13, short: true, invariant: 'the cluster settles after the faults heal', what: 'a failed read right after winning the lease' },
     { mutation: 'revert-D', seed: 1098, invariant: 'one leader per epoch', what: 'a recovery election reusing an epoch after Redis restarted empty' },
     // revert-D's second face (seed 450 before: a recovery election while the old leader could still
     // write, "at most one broker can write at a time") was not found again in 35 CPU-minutes of seeds
     // from 1 and from 1200 after the renewal-timing change; the seed above still catches revert-D.
-    { mutation: 'revert-D2', seed: 746, invariant: 'a new leader has every committed record', what: 'a broker outside the in-sync set recovering while the in-sync one is cut off' },
-    { mutation: 'revert-E', seed: 315, invariant: 'a replica never truncates below its high-water mark', what: 'a retried truncating request' },
-  ] as const;
+    // Found unmutated once the simulation ran the real replication classes: Redis restarted empty,
+    // the broker holding epoch 1's records waited out a 5 s command timeout, and one with an empty
+    // disk (a "brand-new cluster" to its eyes) led epoch 1 again after 3 polls. Fixed in
+    // decisions.ts (recoveryWaitMs: every candidacy heard first); revert-D keeps the 3 polls.
+    { mutation: 'revert-D', seed: 1579, invariant: 'one leader per epoch', what: 'a broker with an empty disk recovering while the one holding the records waits out a command timeout' },
+    // Found again through redis-restart-cut as an epoch reused: b3 recovered while b2, which led
+    // epoch 2 and is a member of the newest in-sync set b3 remembers ([b2, b3]), was down.
+    { mutation: 'revert-D2', seed: 214, invariant: 'one leader per epoch', what: 'a recovery while a member of the newest remembered in-sync set is missing' },
+    // NOT FOUND AGAIN YET: 68 no longer shows E since every first election waits for every
+    // candidacy; hunt.ts looked at about 2800 short and 300 long seeds from 1, plus 1000 short and
+    // 240 long seeds with a message loss rate of at least 1 % (E needs a truncating request whose
+    // answer is lost), without finding one. The rule itself is specified in
+    // test/unit/replication (truncation on conflict only).
+    { mutation: 'revert-E', seed: 68, invariant: 'a replica never truncates below its high-water mark', what: 'a retried truncating request', pending: 'no seed found again yet (see above)' },
+  ];
   for (const f of FOUND) {
-    test(`${f.mutation.replace('revert-', '')} stays fixed: seed ${f.seed} (${f.what}) breaks "${f.invariant}" only under ${f.mutation}`, async () => {
-      const broken = await runSeed(f.seed, { config: { mutation: f.mutation } });
+    test(`${f.mutation.replace('revert-', '')} stays fixed: ${f.short ? 'short ' : ''}seed ${f.seed} (${f.what}) breaks "${f.invariant}" only under ${f.mutation}`, { skip: f.pending ?? false }, async () => {
+      const broken = await runSeed(f.seed, { short: f.short ?? false, config: { mutation: f.mutation } });
       assert.equal(broken.violations[0]?.invariant, f.invariant, `${f.mutation} on seed ${f.seed}: ${report(broken, false)}`);
-      const fixed = await runSeed(f.seed);
+      const fixed = await runSeed(f.seed, { short: f.short ?? false });
       if (!fixed.ok) assert.fail(report(fixed, true));
     });
   }
