@@ -261,6 +261,7 @@ export class Broker implements BrokerService {
       waitCommitted: (log, offset, waitMs) => this.reads.wait(log, offset, waitMs),
       produce: (topic, records, compression, beforeAppend) => this.produce(topic, records, compression, beforeAppend),
       createTopic: (name, partitions) => this.createTopic(name, partitions),
+      nextProducerId: () => this.store.nextProducerId(),
       groups: this.groups,
       defaultPartitions: this.config.defaultPartitions,
       maxMessageBytes: this.config.maxMessageBytes,

@@ -21,6 +21,8 @@ export interface ClusterKeys {
   topics: string;
   /** Hash epoch -> the frame key of that leadership (replication/frame-auth.ts); the newest 8 epochs. */
   frameKeys: string;
+  /** Hash {epoch, next}: producer ids counted within the lease's epoch (PRODUCER_ID_LUA). */
+  producerIds: string;
   /** Pub/sub channel: lease released, leader elected. */
   events: string;
   /** A broker's liveness registration: JSON {id, url}, with a PX expiry. */
@@ -46,6 +48,7 @@ export function clusterKeys(cluster: string): ClusterKeys {
     hwm: `${p}hwm`,
     topics: `${p}topics`,
     frameKeys: `${p}frame-keys`,
+    producerIds: `${p}producer-ids`,
     events: `${p}events`,
     broker: (id) => `${p}broker:${id}`,
     candidate: (id) => `${p}candidate:${id}`,

@@ -3,7 +3,7 @@ import type { KafkaAddress } from '../kafka/backend.js';
 import { closeRedis, connectRedis, type RedisTarget } from '../redis/connect.js';
 import { MAX_LEADER_EPOCH, isStorableEpoch, storableOrZero } from './epoch-range.js';
 import type { ClusterKeys } from './keys.js';
-import { ACQUIRE_LUA, FENCED_HSET_LUA, FENCED_SET_LUA, RELEASE_LUA, RENEW_LUA } from './scripts.js';
+import { ACQUIRE_LUA, FENCED_HSET_LUA, FENCED_SET_LUA, PRODUCER_ID_LUA, RELEASE_LUA, RENEW_LUA } from './scripts.js';
 
 export interface LeaseHolder {
   id: string;
@@ -49,6 +49,7 @@ function defineScripts(redis: Redis): Scripted {
   redis.defineCommand('yakRelease', { numberOfKeys: 2, lua: RELEASE_LUA });
   redis.defineCommand('yakFencedSet', { numberOfKeys: 2, lua: FENCED_SET_LUA });
   redis.defineCommand('yakFencedHset', { numberOfKeys: 2, lua: FENCED_HSET_LUA });
+  redis.defineCommand('yakProducerId', { numberOfKeys: 2, lua: PRODUCER_ID_LUA });
   return redis as Scripted;
 }
 
@@ -58,6 +59,7 @@ type Scripted = Redis & {
   yakRelease(k1: string, k2: string, value: string): Promise<number>;
   yakFencedSet(k1: string, k2: string, value: string, target: string): Promise<number>;
   yakFencedHset(k1: string, k2: string, ...args: string[]): Promise<number>;
+  yakProducerId(k1: string, k2: string): Promise<[number, number | string]>;
 };
 
 /**
@@ -152,6 +154,18 @@ export class LeaseStore {
   private async replicated(conn: Redis): Promise<boolean> {
     if (this.waitReplicas === 0) return true;
     return (await conn.wait(this.waitReplicas, this.waitMs)) >= this.waitReplicas;
+  }
+
+  /**
+   * The next (epoch, n) pair for a producer id (PRODUCER_ID_LUA), on the connection that WAITs:
+   * with --redis-wait-replicas, a pair is answered only once replicas hold the count, so a Redis
+   * failover cannot count it again. Throws with the reason when no lease is held or replicas lag.
+   */
+  async nextProducerId(): Promise<{ epoch: number; n: number }> {
+    const [epoch, n] = await this.durable.yakProducerId(this.keys.leader, this.keys.producerIds);
+    if (epoch <= 0 || typeof n !== 'number') throw new Error(String(n));
+    if (!(await this.replicated(this.durable))) throw new Error(`fewer than ${this.waitReplicas} Redis replica(s) acknowledged the producer id count within ${this.waitMs} ms`);
+    return { epoch, n };
   }
 
   /** Whether a broker of a version before the hash-tagged key names holds the lease (LEGACY_LEASE_KEY). */

@@ -94,3 +94,21 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
 return 1
 `;
+
+/**
+ * A producer id block for idempotent Kafka producers (kafka/idempotence/producer-ids.ts), on any
+ * broker: the epoch of the lease held now and the next number counted within it. The counter
+ * restarts at 0 when the lease's epoch moves on; epochs only grow while Redis keeps its data, and
+ * after it lost them the election raises the epoch above every one a broker has seen, so no
+ * (epoch, n) pair is handed out twice.
+ * KEYS: leader, producer ids hash {epoch, next}. Returns {epoch, n}, or {0, reason} when no lease is held.
+ */
+export const PRODUCER_ID_LUA = `
+local lease = redis.call('GET', KEYS[1])
+if not lease then return {0, 'no broker holds the leader lease'} end
+local epoch = tonumber(cjson.decode(lease).epoch)
+local counted = tonumber(redis.call('HGET', KEYS[2], 'epoch') or '-1')
+if counted > epoch then return {0, 'producer ids were counted at a newer epoch than the lease'} end
+if counted < epoch then redis.call('HSET', KEYS[2], 'epoch', epoch, 'next', 0) end
+return {epoch, redis.call('HINCRBY', KEYS[2], 'next', 1) - 1}
+`;

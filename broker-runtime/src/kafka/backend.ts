@@ -42,6 +42,8 @@ export interface KafkaBackend {
    */
   produce(topic: string, records: ProduceRecord[], compression: SupportedCodec, beforeAppend?: BeforeAppend): Promise<ProduceResult[]>;
   createTopic(name: string, partitions: number): Promise<void>;
+  /** The next (lease epoch, n) pair for a producer id, counted in Redis so any broker can give ids out (idempotence/producer-ids.ts). */
+  nextProducerId(): Promise<{ epoch: number; n: number }>;
   /** The consumer-group coordinator (groups/): active on the cluster leader only. */
   groups: KafkaGroups;
   defaultPartitions: number;

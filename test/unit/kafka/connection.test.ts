@@ -32,6 +32,7 @@ const backend: KafkaBackend = {
     return Promise.resolve(records.map((_, i) => ({ partition: 0, offset: i })));
   },
   createTopic: () => Promise.resolve(),
+  nextProducerId: () => Promise.resolve({ epoch: 1, n: 0 }),
   // A real coordinator that never leads here: every group request is answered NOT_COORDINATOR.
   groups: new GroupCoordinator({ notCoordinator: () => YakError.of('NOT_LEADER', 'not the leader'), log: () => {} } as unknown as CoordinatorHost),
   defaultPartitions: 1,

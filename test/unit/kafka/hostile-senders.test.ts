@@ -41,6 +41,7 @@ const backend: KafkaBackend = {
     produced.push(records);
     return Promise.resolve(records.map((_, i) => ({ partition: 0, offset: i })));
   },
+  nextProducerId: () => Promise.resolve({ epoch: 1, n: 0 }),
   createTopic: (name) => {
     created.push(name);
     return Promise.resolve();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PartitionProducers, type Written } from '../../../broker-runtime/src/kafka/idempotence/partition-producers.js';
 import { producerOf } from '../../../broker-runtime/src/kafka/idempotence/produce-idempotent.js';
-import { IDS_PER_EPOCH, ProducerIds } from '../../../broker-runtime/src/kafka/idempotence/producer-ids.js';
+import { IDS_PER_EPOCH, producerIdOf } from '../../../broker-runtime/src/kafka/idempotence/producer-ids.js';
 import { encodeMarker, parseMarker, PRODUCER_MARKER, type ProducerBatch } from '../../../broker-runtime/src/kafka/idempotence/producer-marker.js';
 import { KafkaError } from '../../../broker-runtime/src/kafka/protocol/error-codes.js';
 import type { DecodedBatch } from '../../../broker-runtime/src/kafka/protocol/record-batch.js';
@@ -137,12 +137,14 @@ describe('producerOf', () => {
 
 describe('producer ids', () => {
   it('are unique across leaderships: the epoch is in the high bits', () => {
-    const a = new ProducerIds();
-    const b = new ProducerIds();
-    const ids = new Set([a.allocate(5), a.allocate(5), b.allocate(6), b.allocate(6), a.allocate(7)]);
+    const ids = new Set([producerIdOf({ epoch: 5, n: 0 }), producerIdOf({ epoch: 5, n: 1 }), producerIdOf({ epoch: 6, n: 0 }), producerIdOf({ epoch: 6, n: 1 }), producerIdOf({ epoch: 7, n: 0 })]);
     assert.equal(ids.size, 5);
-    assert.equal(a.allocate(7), 7 * IDS_PER_EPOCH + 1);
-    assert.ok(Number.isSafeInteger(0xffffffff * IDS_PER_EPOCH + IDS_PER_EPOCH - 1), 'the largest id is exact');
+    assert.equal(producerIdOf({ epoch: 7, n: 1 }), 7 * IDS_PER_EPOCH + 1);
+    assert.ok(Number.isSafeInteger(producerIdOf({ epoch: 0xffffffff, n: IDS_PER_EPOCH - 1 })), 'the largest id is exact');
+  });
+
+  it('past 2^20 in one epoch, none is given (COORDINATOR_NOT_AVAILABLE) rather than one of the next epoch', () => {
+    assert.throws(() => producerIdOf({ epoch: 5, n: IDS_PER_EPOCH }), /all 1048576 producer ids/);
   });
 });
 

@@ -44,7 +44,7 @@ async function settled(count: () => number): Promise<number> {
 test('64 pipelined 900 KB produces that do not finish: only about a request budget of them is held, not 64 (57 MB)', async () => {
   let produces = 0;
   const backend: KafkaBackend = {
-    view: () => view, topics: () => [], partition: () => undefined, waitCommitted: () => never(), createTopic: () => never(),
+    view: () => view, topics: () => [], partition: () => undefined, waitCommitted: () => never(), createTopic: () => never(), nextProducerId: () => never(),
     produce: () => (produces++, never()),
     defaultPartitions: 1, maxMessageBytes: 1 << 20,
   groups: new GroupCoordinator({ notCoordinator: () => YakError.of('NOT_LEADER', 'not the leader'), log: () => {} } as unknown as CoordinatorHost),
@@ -63,7 +63,7 @@ test('pipelined Fetches that long-poll: at most a few are worked on at once (eac
   let fetches = 0;
   const log = { highWatermark: () => 0, logStartOffset: () => 0, logEndOffset: () => 0 };
   const backend: KafkaBackend = {
-    view: () => view, topics: () => [{ name: 't', partitions: 1 }], createTopic: () => never(), produce: () => never(),
+    view: () => view, topics: () => [{ name: 't', partitions: 1 }], createTopic: () => never(), nextProducerId: () => never(), produce: () => never(),
     partition: () => log as never,
     waitCommitted: () => (fetches++, never()),
     defaultPartitions: 1, maxMessageBytes: 1 << 20,
@@ -85,7 +85,7 @@ test('64 pipelined gzip produces of ~40 KB that each inflate to 40 MB: what is h
   const { crc32c } = await import('../../../broker-runtime/src/kafka/protocol/crc32c.js');
   let produces = 0;
   const backend: KafkaBackend = {
-    view: () => view, topics: () => [], partition: () => undefined, waitCommitted: () => never(), createTopic: () => never(),
+    view: () => view, topics: () => [], partition: () => undefined, waitCommitted: () => never(), createTopic: () => never(), nextProducerId: () => never(),
     produce: () => (produces++, never()),
     defaultPartitions: 1, maxMessageBytes: 1 << 20,
     groups: new GroupCoordinator({ notCoordinator: () => YakError.of('NOT_LEADER', 'not the leader'), log: () => {} } as unknown as CoordinatorHost),

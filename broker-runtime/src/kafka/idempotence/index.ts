@@ -1,14 +1,12 @@
 import type { PartitionLog } from '../../log/types.js';
 import type { KafkaBackend } from '../backend.js';
 import { PartitionProducers } from './partition-producers.js';
-import { ProducerIds } from './producer-ids.js';
 
 export { PartitionProducers, type Verdict, type Written } from './partition-producers.js';
 export { encodeMarker, parseMarker, PRODUCER_MARKER, type ProducerBatch } from './producer-marker.js';
 
-/** One broker's idempotent-producer state: the ids it gives out and each partition's producers. */
+/** One broker's idempotent-producer state: each partition's producers. */
 export interface Idempotence {
-  ids: ProducerIds;
   producers(log: PartitionLog): PartitionProducers;
 }
 
@@ -20,7 +18,6 @@ export function idempotenceOf(backend: KafkaBackend): Idempotence {
   if (!state) {
     const tables = new WeakMap<PartitionLog, PartitionProducers>();
     state = {
-      ids: new ProducerIds(),
       producers(log) {
         let t = tables.get(log);
         if (!t) tables.set(log, (t = new PartitionProducers(log)));

@@ -1,32 +1,23 @@
 import { KafkaError } from '../protocol/error-codes.js';
 
-/** Producer ids one leadership may give out: the low bits of an id count within its epoch. */
+/** Producer ids one leadership's epoch may count: the low bits of an id count within its epoch. */
 export const IDS_PER_EPOCH = 2 ** 20;
 
 /**
- * Gives out producer ids on the cluster leader: `epoch * 2^20 + n`, n counting from 0 within the
- * leadership's fencing epoch.
+ * A producer id from the pair Redis counted (LeaseStore.nextProducerId): `epoch * 2^20 + n`, the
+ * epoch of the lease held when it was counted and n counting from 0 within that epoch.
  *
- * Why from the epoch rather than a Redis counter: the fencing epoch is already unique to one
- * leadership and only grows — the election script raises it above both Redis's counter and every
- * epoch a broker has seen, so it keeps growing even when Redis lost its data, where an INCR key
- * would start again at 1 and hand out ids already in use. It also costs no round trip. Only the
- * leader gives ids out (followers answer NOT_COORDINATOR and clients ask again), so two brokers
- * never count within the same epoch. Epochs are below 2^32, so ids stay below 2^52: exact as
- * JavaScript numbers and as Kafka's int64.
+ * Why any broker may give ids out: librdkafka asks whichever broker it is connected to (kcat with
+ * enable.idempotence=true, left connected only to a follower after its leader died, asked that
+ * follower for 60 s while it answered NOT_COORDINATOR), and Kafka's brokers all answer. Why the
+ * epoch in the id: the fencing epoch only grows — the election raises it above both Redis's counter
+ * and every epoch a broker has seen, even when Redis lost its data — so a count that Redis lost
+ * with its data starts again under a new epoch, never under one whose ids are in use. Epochs are
+ * below 2^32, so ids stay below 2^52: exact as JavaScript numbers and as Kafka's int64.
  */
-export class ProducerIds {
-  private epoch = -1;
-  private next = 0;
-
-  allocate(epoch: number): number {
-    if (epoch !== this.epoch) {
-      this.epoch = epoch;
-      this.next = 0;
-    }
-    if (this.next >= IDS_PER_EPOCH) {
-      throw new KafkaError('COORDINATOR_NOT_AVAILABLE', `this leadership (epoch ${epoch}) has given out all ${IDS_PER_EPOCH} producer ids; the next leader will give more`);
-    }
-    return epoch * IDS_PER_EPOCH + this.next++;
+export function producerIdOf(counted: { epoch: number; n: number }): number {
+  if (counted.n >= IDS_PER_EPOCH) {
+    throw new KafkaError('COORDINATOR_NOT_AVAILABLE', `this leadership (epoch ${counted.epoch}) has given out all ${IDS_PER_EPOCH} producer ids; the next leader will give more`);
   }
+  return counted.epoch * IDS_PER_EPOCH + counted.n;
 }
