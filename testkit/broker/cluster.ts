@@ -7,6 +7,9 @@ import { freePort } from '../ports.js';
 import { waitFor } from '../wait.js';
 import { RedisServer } from '../redis/server.js';
 
+/** How long a new cluster may take to elect a leader and bring every broker in sync. */
+const CLUSTER_START_MS = 45_000;
+
 export interface TestClusterOptions {
   brokers?: number;
   leaseSeconds?: number;
@@ -76,8 +79,10 @@ export class TestCluster {
     c.kafkaPorts = kafkaPorts;
     for (const b of brokers) b.start();
     try {
-      await c.waitForLeader();
-      await c.waitForInSync(brokers.length);
+      // Generous: on a loaded machine (CI runs two files at a time) spawning and the first election
+      // (which waits until every broker can have stated its candidacy) took over 20 s once.
+      await c.waitForLeader(CLUSTER_START_MS);
+      await c.waitForInSync(brokers.length, CLUSTER_START_MS);
     } catch (err) {
       await c.stop();
       throw err;

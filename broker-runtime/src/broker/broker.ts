@@ -244,7 +244,13 @@ export class Broker implements BrokerService {
 
   private rememberPeers(brokers: { id: string; url: string | null; alive: boolean; kafka?: KafkaAddress }[]): void {
     for (const b of brokers) if (b.url && b.id !== this.config.id) this.peers.set(b.id, b.url);
-    for (const b of brokers) if (b.kafka && b.id !== this.config.id) this.kafkaPeers.set(b.id, { kafka: b.kafka, alive: b.alive });
+    for (const b of brokers) {
+      if (b.id === this.config.id) continue;
+      if (b.kafka) this.kafkaPeers.set(b.id, { kafka: b.kafka, alive: b.alive });
+      // An expired registration names no Kafka address: the broker is gone (or has no listener now),
+      // and Kafka clients must stop being told of it (it was listed for as long as this broker ran).
+      else if (this.kafkaPeers.has(b.id)) this.kafkaPeers.get(b.id)!.alive = false;
+    }
   }
 
   private kafkaAddress(): KafkaAddress {
