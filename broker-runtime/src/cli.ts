@@ -100,6 +100,9 @@ async function run(config: BrokerConfig, log: Logger, gate: Gate): Promise<void>
     allowedOrigins: config.allowOrigins,
     replicationStreams: config.replicationStream,
     logger: (line) => log('error', line, 'http.error'),
+    maxConnections: config.maxConnections,
+    warn: (line, event, fields) => log('warn', line, event, fields),
+    onRefused: (reason) => broker.stats.httpRefused.labels({ reason }).inc(),
     gate,
     ...(config.logLevel === 'debug'
       ? { requestLog: (e: RequestLogEntry) => log('debug', `${e.method} ${e.path} ${e.status}${e.aborted ? ' (aborted)' : ''} ${e.duration_ms} ms ${e.remote}`, 'http.request', { ...e }) }

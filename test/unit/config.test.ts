@@ -80,6 +80,7 @@ test('defaults follow DESIGN.md', () => {
     kafkaAdvertised: null,
     nodeId: defaultNodeId('broker-box1'),
     kafkaMaxConnections: 256,
+    maxConnections: 1024,
     replicationStream: true,
   } satisfies BrokerConfig);
 });
@@ -186,6 +187,7 @@ test('every flag has an environment twin', () => {
     kafkaAdvertised: null,
     nodeId: defaultNodeId('env-b'),
     kafkaMaxConnections: 256,
+    maxConnections: 1024,
     replicationStream: true,
   } satisfies BrokerConfig);
 });
@@ -550,6 +552,16 @@ test('--kafka-port turns the Kafka listener on; it advertises the advertised URL
   assert.equal(c.kafkaMaxConnections, 256);
   assert.equal(config(['--kafka-port', '9092', '--kafka-max-connections', '10']).kafkaMaxConnections, 10);
   assert.equal(config([], { KAFKA_PORT: '9093', KAFKA_MAX_CONNECTIONS: '1000' }).kafkaMaxConnections, 1000);
+});
+
+test('--max-connections caps HTTP connections (1024 unless set, flag or YAK_MAX_CONNECTIONS); a bad value stops the start naming it', () => {
+  assert.equal(config([]).maxConnections, 1024);
+  assert.equal(config(['--max-connections', '16']).maxConnections, 16);
+  assert.equal(config([], { YAK_MAX_CONNECTIONS: '4096' }).maxConnections, 4096);
+  assert.equal(config(['--max-connections', '8'], { YAK_MAX_CONNECTIONS: '4096' }).maxConnections, 8);
+  rejects(['--max-connections', '0'], {}, '--max-connections');
+  rejects(['--max-connections', 'lots'], {}, '--max-connections');
+  rejects([], { YAK_MAX_CONNECTIONS: '-3' }, 'YAK_MAX_CONNECTIONS');
 });
 
 test('--replication-stream is on unless turned off (flag or YAK_REPLICATION_STREAM); anything else stops the start naming it', () => {

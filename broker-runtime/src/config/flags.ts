@@ -99,6 +99,10 @@ export const FLAGS: readonly FlagSpec[] = [
     name: 'max-group-members', env: ['YAK_MAX_GROUP_MEMBERS'], arg: 'N', default: '1000',
     help: 'members one consumer group may have (a join past it is refused 409 GROUP_MAX_SIZE_REACHED, as Kafka\'s group.max.size)',
   },
+  {
+    name: 'max-connections', env: ['YAK_MAX_CONNECTIONS'], arg: 'N', default: '1024',
+    help: 'HTTP connections open at once (clients, replication, streams); past it a new one is closed at accept (logged); they share ulimit -n with segment files and Kafka',
+  },
   { name: 'max-message-bytes', env: ['YAK_MAX_MESSAGE_BYTES'], arg: 'BYTES', default: '1048576 (1 MiB)', help: 'largest accepted request body (413 above)' },
   {
     name: 'produce-timeout-seconds', env: ['YAK_PRODUCE_TIMEOUT_SECONDS'], arg: 'SECONDS', default: '30',

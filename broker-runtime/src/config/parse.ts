@@ -8,6 +8,7 @@ import { helpText } from './help.js';
 import { parseTls } from './tls.js';
 import type { BrokerConfig, RedisSentinelAddress } from './types.js';
 import { DEFAULT_MAX_CONNECTIONS } from '../kafka/connection-limit.js';
+import { DEFAULT_MAX_HTTP_CONNECTIONS } from '../http/connection-limit.js';
 import { defaultNodeId } from './node-id.js';
 import {
   boolean,
@@ -161,6 +162,7 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
   const kafkaAdvertisedRaw = raw('kafka-advertised');
   if (kafkaAdvertisedRaw && kafkaPort === null) throw invalid('kafka-advertised', kafkaAdvertisedRaw, 'given together with --kafka-port');
   const kafkaAdvertised = kafkaPort === null ? null : kafkaAdvertisedRaw ? hostPort('kafka-advertised', kafkaAdvertisedRaw) : { host: new URL(advertisedUrl).hostname.replace(/^\[|\]$/g, ''), port: kafkaPort };
+  const maxConnectionsRaw = raw('max-connections');
   const kafkaMaxConnectionsRaw = raw('kafka-max-connections');
   if (kafkaMaxConnectionsRaw && kafkaPort === null) throw invalid('kafka-max-connections', kafkaMaxConnectionsRaw, 'given together with --kafka-port');
   const kafkaMaxConnections = kafkaMaxConnectionsRaw ? integer('kafka-max-connections', kafkaMaxConnectionsRaw, 1, 1_048_576) : DEFAULT_MAX_CONNECTIONS;
@@ -195,6 +197,7 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
     maxOpenFiles: maxOpenFilesRaw ? integer('max-open-files', maxOpenFilesRaw, 16, 1_048_576) : DEFAULTS.maxOpenFiles,
     maxGroups: maxGroupsRaw ? integer('max-groups', maxGroupsRaw, 1, 10_000_000) : DEFAULTS.maxGroups,
     maxGroupMembers: maxGroupMembersRaw ? integer('max-group-members', maxGroupMembersRaw, 1, 100_000) : DEFAULTS.maxGroupMembers,
+    maxConnections: maxConnectionsRaw ? integer('max-connections', maxConnectionsRaw, 1, 1_048_576) : DEFAULT_MAX_HTTP_CONNECTIONS,
     maxMessageBytes: maxMessageRaw ? integer('max-message-bytes', maxMessageRaw, 1, 1_073_741_824) : DEFAULTS.maxMessageBytes,
     produceTimeoutMs: produceTimeoutRaw
       ? seconds('produce-timeout-seconds', produceTimeoutRaw)

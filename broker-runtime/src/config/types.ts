@@ -42,6 +42,8 @@ export interface BrokerConfig {
   maxGroups: number;
   /** --max-group-members: members per group (Kafka's group.max.size). */
   maxGroupMembers: number;
+  /** --max-connections: HTTP connections open at once; past it new ones are closed at accept. */
+  maxConnections: number;
   /** Largest accepted request body (and so record) in bytes. */
   maxMessageBytes: number;
   /** How long a produce waits for its records to commit before answering 503/504. */

@@ -1,4 +1,5 @@
-export { createBrokerServer, type BrokerServerOptions, type RequestLogEntry } from './server.js';
+export { createBrokerServer, type BrokerServerOptions, type RefusedReason, type RequestLogEntry } from './server.js';
+export { DEFAULT_MAX_HTTP_CONNECTIONS } from './connection-limit.js';
 export { FRAMING_ALLOWANCE_BYTES } from './body.js';
 export { mapError } from './errors.js';
 export { renderConsume } from './consume-render.js';

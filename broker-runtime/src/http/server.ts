@@ -11,6 +11,7 @@ import { YakError } from '../errors/errors.js';
 import { JSON_CONTENT_TYPE, clip, writeError, type Logger } from './errors.js';
 import { createHotRoutes } from './hot-routes.js';
 import { createReplicaStreams } from './replica-stream.js';
+import { DEFAULT_MAX_HTTP_CONNECTIONS, limitConnections } from './connection-limit.js';
 
 export interface BrokerServerOptions {
   /** Largest record (payload + key + headers) in bytes; request bodies may add FRAMING_ALLOWANCE_BYTES. */
@@ -29,7 +30,15 @@ export interface BrokerServerOptions {
   replicationStreams?: boolean;
   /** Called once per request when it ends (the request log, at --log-level debug); unset costs nothing. */
   requestLog?: (entry: RequestLogEntry) => void;
+  /** Connections open at once (--max-connections; default DEFAULT_MAX_HTTP_CONNECTIONS); past it new ones are closed at accept. */
+  maxConnections?: number;
+  /** Where refused connections are reported (at most one line per 10 s); default `logger`. */
+  warn?: (line: string, event: string, fields: Record<string, string | number>) => void;
+  /** Counts what was refused to protect the broker (for /metrics): a connection past the cap, a replication POST past its cap. */
+  onRefused?: (reason: RefusedReason) => void;
 }
+
+export type RefusedReason = 'connection_limit' | 'replica_throttled';
 
 /** One line of the request log. Never a header or a body: tokens stay out of logs. */
 export interface RequestLogEntry {
@@ -45,7 +54,16 @@ export interface RequestLogEntry {
 
 export type TlsServerOptions = Pick<https.ServerOptions, 'cert' | 'key' | 'ca' | 'requestCert' | 'rejectUnauthorized'>;
 
-/** Above the idle timeouts of common clients and load balancers (60 s), so they close first. */
+/**
+ * Slow clients (slowloris) cannot hold a connection for long: one that sends nothing, or its headers
+ * a byte at a time, is answered 408 and closed HEADERS_TIMEOUT_MS after it began (node checks every
+ * 30 s, so within ~96 s); one that trickles its body, REQUEST_TIMEOUT_MS after it began; an idle
+ * keep-alive connection after KEEP_ALIVE_TIMEOUT_MS. Together with --max-connections this bounds
+ * what a client that cannot be served holds. Upgraded replication streams leave node's tracking and
+ * are bounded by their own idle timeout (replica-stream.ts), so they stay open for as long as frames flow.
+ *
+ * Above the idle timeouts of common clients and load balancers (60 s), so they close first.
+ */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 const HEADERS_TIMEOUT_MS = 66_000;
 /** Bounds a slow sender (slowloris); Node requires it to be at least HEADERS_TIMEOUT_MS. Long polls are unaffected: it ends once the request is read. */
@@ -94,6 +112,12 @@ export function createBrokerServer(service: BrokerService, options: BrokerServer
     },
   );
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket));
+  const warn = options.warn ?? ((line: string) => ctx.log(line));
+  limitConnections(server, options.maxConnections ?? DEFAULT_MAX_HTTP_CONNECTIONS, (line, fields) => warn(line, 'http.connection_refused', fields));
+  if (options.onRefused) {
+    const onRefused = options.onRefused;
+    server.on('drop', () => onRefused('connection_limit'));
+  }
   // Replication streams from the leader (replication/stream-protocol.ts). Upgraded sockets leave
   // node's connection tracking, so close() must drop them itself or it would wait for them.
   // Without an 'upgrade' listener node serves an upgrade request as a plain request: GET
