@@ -717,8 +717,12 @@ export class Broker implements BrokerService {
     if (offset < start) throw offsetOutOfRange(log.topic, log.partition, offset, start);
   }
 
-  replicate(frame: Buffer, auth: string | string[] | undefined): Promise<Buffer> {
-    return this.follower.handle(frame, auth);
+  replicate(frame: Buffer, auth: string | string[] | undefined, onAuthenticated?: () => void): Promise<Buffer> {
+    return this.follower.handle(frame, auth, onAuthenticated);
+  }
+
+  admitFrame(auth: string | string[] | undefined, sender: string | string[] | undefined, length: number): Promise<boolean> {
+    return this.follower.admit(auth, sender, length);
   }
 
   // ---- metadata

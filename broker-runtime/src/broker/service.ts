@@ -149,6 +149,16 @@ export interface BrokerService {
   prometheus?(): string;
   /** Consumer groups (the /groups routes); absent: those routes answer 404. */
   readonly groups?: GroupCoordinator;
-  /** Internal: the replication endpoint. Body and answer are binary frames (replication/wire.ts). */
-  replicate(frame: Buffer, auth: string | string[] | undefined): Promise<Buffer>;
+  /**
+   * Internal: the replication endpoint. Body and answer are binary frames (replication/wire.ts).
+   * `onAuthenticated` is called once the frame's MAC matched, before it is applied.
+   */
+  replicate(frame: Buffer, auth: string | string[] | undefined, onAuthenticated?: () => void): Promise<Buffer>;
+  /**
+   * Internal: before a POSTed frame's body is read, rejects (401 UNAUTHENTICATED) a frame that can
+   * never authenticate (x-yak-frame-auth missing, malformed, or naming an epoch without a frame key)
+   * and answers whether x-yak-frame-sender proves the poster holds the key (replication/sender-proof.ts).
+   * Optional: without it only the header's form is checked and no sender counts as proven.
+   */
+  admitFrame?(auth: string | string[] | undefined, sender: string | string[] | undefined, length: number): Promise<boolean>;
 }

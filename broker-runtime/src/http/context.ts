@@ -1,6 +1,7 @@
 import type { Gate } from '../auth/gate.js';
 import type { BrokerService } from '../broker/service.js';
 import type { Logger } from './errors.js';
+import type { ReplicaAdmission } from './replica-admission.js';
 
 /** What every route handler gets: the service, the limits, the logger. */
 export interface HttpContext {
@@ -12,5 +13,7 @@ export interface HttpContext {
   replicaBodyLimit: number;
   log: Logger;
   gate: Gate;
+  /** Which POST /replica/append bodies are read, and how many at once (replica-admission.ts). */
+  replicaAdmission: ReplicaAdmission;
 }
 

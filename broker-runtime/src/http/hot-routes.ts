@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ProduceResult } from '../broker/service.js';
-import { parseJson, readBody } from './body.js';
+import { FRAME_AUTH_HEADER } from '../replication/frame-auth.js';
+import { MAX_DISCARD_BYTES, parseJson, readBody } from './body.js';
+import type { Release } from './replica-admission.js';
 import { renderConsume, renderEncodedConsume } from './consume-render.js';
 import { methodNotAllowed, unsupportedMediaType, writeError, writeJson } from './errors.js';
 import type { HttpContext } from './context.js';
@@ -96,9 +98,25 @@ async function replicaAppend(ctx: HttpContext, req: IncomingMessage, res: Server
   if (type === undefined || type.split(';')[0]!.trim().toLowerCase() !== 'application/octet-stream') {
     throw unsupportedMediaType(type ?? '(none)', 'application/octet-stream');
   }
-  const answer = await ctx.service.replicate(await readBody(req, ctx.replicaBodyLimit), req.headers['x-yak-frame-auth']);
-  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': answer.length });
-  res.end(answer);
+  // Refused before the body is read (no auth, an epoch without a key, too many unauthenticated
+  // bodies being read): node then reads and drops the body without buffering it, or the connection
+  // closes when the declared body is too large to be worth reading.
+  let release: Release;
+  try {
+    release = await ctx.replicaAdmission.admit(req);
+  } catch (err) {
+    if (Number(req.headers['content-length'] ?? 0) > MAX_DISCARD_BYTES) res.shouldKeepAlive = false;
+    throw err;
+  }
+  try {
+    const frame = await readBody(req, ctx.replicaBodyLimit);
+    // The place among unauthenticated bodies is given back as soon as the MAC matched.
+    const answer = await ctx.service.replicate(frame, req.headers[FRAME_AUTH_HEADER], release);
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': answer.length });
+    res.end(answer);
+  } finally {
+    release();
+  }
 }
 
 function checkResults(results: ProduceResult[], expected: number): ProduceResult[] {

@@ -12,6 +12,7 @@ import { JSON_CONTENT_TYPE, clip, writeError, type Logger } from './errors.js';
 import { createHotRoutes } from './hot-routes.js';
 import { createReplicaStreams } from './replica-stream.js';
 import { DEFAULT_MAX_HTTP_CONNECTIONS, limitConnections } from './connection-limit.js';
+import { createReplicaAdmission } from './replica-admission.js';
 
 export interface BrokerServerOptions {
   /** Largest record (payload + key + headers) in bytes; request bodies may add FRAMING_ALLOWANCE_BYTES. */
@@ -78,14 +79,15 @@ export function createBrokerServer(service: BrokerService, options: BrokerServer
   if (!Number.isSafeInteger(maxMessageBytes) || maxMessageBytes <= 0) {
     throw new RangeError(`maxMessageBytes must be a positive integer; got ${maxMessageBytes}`);
   }
-  const ctx: HttpContext = {
+  const base = {
     service,
     maxMessageBytes,
     bodyLimit: maxMessageBytes + FRAMING_ALLOWANCE_BYTES,
     replicaBodyLimit: options.maxReplicaFrameBytes ?? Math.max(4 * maxMessageBytes, 16 * 1024 * 1024),
-    log: options.logger ?? ((line) => process.stderr.write(`${line}\n`)),
+    log: options.logger ?? ((line: string) => process.stderr.write(`${line}\n`)),
     gate: options.gate ?? OPEN_GATE,
   };
+  const ctx: HttpContext = { ...base, replicaAdmission: createReplicaAdmission(base, () => options.onRefused?.('replica_throttled')) };
   const hot = createHotRoutes(ctx);
   const api = createApiApp(ctx);
   const guard = createBrowserGuard(options.allowedOrigins ?? []);

@@ -10,6 +10,7 @@ import { continuesLog, decideFollowerLogStart } from './log-start.js';
 import type { HighWatermarkWaiters } from './hwm-waiters.js';
 import type { ReplicationRules } from './rules.js';
 import { FRAME_AUTH_HEADER, macMatches, parseFrameAuth } from './frame-auth.js';
+import { SenderSeqs, senderProven } from './sender-proof.js';
 import { decodeFrame, encodeAnswer, type PartState, type ReplicateAnswer } from './wire.js';
 
 export interface FollowerApplyOptions {
@@ -43,6 +44,7 @@ export class FollowerApply {
   constructor(private readonly o: FollowerApplyOptions) {}
 
   private refused = 0;
+  private readonly senderSeqs = new SenderSeqs();
   /** The clock's time of the last frame from a leader that this broker applied, or null. */
   private lastAppliedAt: number | null = null;
 
@@ -54,13 +56,30 @@ export class FollowerApply {
   /**
    * Obey `frame` only if `auth` (the x-yak-frame-auth header) proves it was signed by the
    * leadership of the epoch it names: otherwise it is refused with 401 before anything is
-   * decoded, waited for or changed.
+   * decoded, waited for or changed. `onAuthenticated` is called once the MAC matched (before the
+   * frame is applied): the HTTP layer then stops counting the body among the unauthenticated ones.
    */
-  async handle(frame: Buffer, auth: string | string[] | undefined): Promise<Buffer> {
+  async handle(frame: Buffer, auth: string | string[] | undefined, onAuthenticated?: () => void): Promise<Buffer> {
     const signedEpoch = await this.authenticate(frame, auth);
+    onAuthenticated?.();
     const run = this.chain.then(() => this.apply(frame, signedEpoch));
     this.chain = run.catch(() => {});
     return run.then(encodeAnswer);
+  }
+
+  /**
+   * Before a POSTed frame's body is read: refuse at once (401) what can never authenticate, a
+   * missing or malformed x-yak-frame-auth or an epoch with no frame key in Redis, so no body is read
+   * for it. Answers whether `sender` (x-yak-frame-sender, sender-proof.ts) proves the poster holds
+   * that epoch's key: the HTTP layer lets such a body skip the queue of unauthenticated ones. The
+   * frame's own MAC is still checked by handle() once the body is read.
+   */
+  async admit(auth: string | string[] | undefined, sender: string | string[] | undefined, length: number): Promise<boolean> {
+    const claim = parseFrameAuth(auth);
+    if (!claim) throw this.refuse(`a replication frame needs a valid ${FRAME_AUTH_HEADER} header`);
+    const key = await this.o.frameKey(claim.epoch);
+    if (!key) throw this.refuse(`no leadership with epoch ${claim.epoch} is known in Redis`);
+    return senderProven(sender, claim.epoch, key, length, this.senderSeqs);
   }
 
   private async authenticate(frame: Buffer, auth: string | string[] | undefined): Promise<number> {

@@ -4,6 +4,7 @@ import { epochAt } from '../log/leader-epoch-cache.js';
 import { epochsFrom } from './divergence.js';
 import { resumeAfterMismatch, sendFrom } from './log-start.js';
 import { FRAME_AUTH_HEADER, signFrame } from './frame-auth.js';
+import { FRAME_SENDER_HEADER, signSender } from './sender-proof.js';
 import { TransportError, type FramePoster } from './transport.js';
 import type { ReplicationRules } from './rules.js';
 import { unreachableReason } from './unreachable.js';
@@ -163,7 +164,10 @@ export class FollowerSession {
       this.lastSentAt = this.ctx.time.clock.now();
       try {
         const auth = signFrame(this.ctx.epoch, this.ctx.frameKey, built.frame);
-        const answer = decodeAnswer(await this.ctx.transport.post(this.url, '/replica/append', built.frame, this.ctx.requestTimeoutMs, { [FRAME_AUTH_HEADER]: auth }));
+        // The sender proof lets a POSTed frame skip the follower's queue of unauthenticated bodies
+        // (sender-proof.ts); a frame that travels on the stream leaves it behind.
+        const sender = signSender(this.ctx.epoch, this.ctx.frameKey, built.frame.length);
+        const answer = decodeAnswer(await this.ctx.transport.post(this.url, '/replica/append', built.frame, this.ctx.requestTimeoutMs, { [FRAME_AUTH_HEADER]: auth, [FRAME_SENDER_HEADER]: sender }));
         this.failures = 0;
         this.refusedSince = null;
         this.reachedAgain();

@@ -1,5 +1,6 @@
 import type { OutboundTls } from '../config/tls.js';
 import { FRAME_AUTH_HEADER } from './frame-auth.js';
+import { FRAME_SENDER_HEADER } from './sender-proof.js';
 import { StreamConnection } from './stream-connection.js';
 import { FrameTransport, type FramePoster } from './transport.js';
 
@@ -57,7 +58,8 @@ export class StreamTransport implements FramePoster {
 
   async post(baseUrl: string, path: string, body: Buffer, timeoutMs: number, extraHeaders: Record<string, string> = {}): Promise<Buffer> {
     const auth = extraHeaders[FRAME_AUTH_HEADER];
-    const onlyAuth = Object.keys(extraHeaders).every((h) => h === FRAME_AUTH_HEADER);
+    // The sender proof matters only to a POST (it lets the body skip the follower's unauthenticated queue).
+    const onlyAuth = Object.keys(extraHeaders).every((h) => h === FRAME_AUTH_HEADER || h === FRAME_SENDER_HEADER);
     if (path !== APPEND_PATH || auth === undefined || !onlyAuth || this.closed) return this.viaPost(baseUrl, path, body, timeoutMs, extraHeaders);
     const conn = await this.connection(baseUrl, timeoutMs);
     // The follower's limit: a longer frame by POST, which refuses it with 413 exactly as before.

@@ -1,6 +1,7 @@
 import type { InSyncSet, IsrWrite } from '../../../broker-runtime/src/election/lease-store.js';
 import { FollowerApply } from '../../../broker-runtime/src/replication/follower-apply.js';
 import { FRAME_AUTH_HEADER, newFrameKey } from '../../../broker-runtime/src/replication/frame-auth.js';
+import { FRAME_SENDER_HEADER } from '../../../broker-runtime/src/replication/sender-proof.js';
 import { HighWatermarkWaiters } from '../../../broker-runtime/src/replication/hwm-waiters.js';
 import { LeaderReplication, type ReplicationStore } from '../../../broker-runtime/src/replication/leader-replication.js';
 import type { ReplicationRules } from '../../../broker-runtime/src/replication/rules.js';
@@ -88,6 +89,8 @@ export class Cluster {
   readonly store = new SpecStore();
   readonly replicas = new Map<string, Replica>();
   readonly staleEpochs: number[] = [];
+  /** Every frame posted, with whether its sender proof admitted it (FollowerApply.admit). */
+  readonly posts: { to: string; proven: boolean; headers: Record<string, string>; length: number }[] = [];
 
   add(id: string, rules: ReplicationRules = {}): Replica {
     const r = new Replica(id, this, rules);
@@ -102,6 +105,9 @@ export class Cluster {
       const target = this.replicas.get(new URL(baseUrl).hostname);
       if (!target || target.down) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
       try {
+        // As POST /replica/append does: admitted by its headers before the body counts, then handled.
+        const proven = await target.follower.admit(headers[FRAME_AUTH_HEADER], headers[FRAME_SENDER_HEADER], body.length);
+        this.posts.push({ to: target.id, proven, headers, length: body.length });
         return await target.follower.handle(body, headers[FRAME_AUTH_HEADER]);
       } catch (err) {
         throw new TransportError((err as Error).message, (err as { status?: number }).status ?? 500);

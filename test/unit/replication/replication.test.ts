@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { FRAME_AUTH_HEADER } from '../../../broker-runtime/src/replication/frame-auth.js';
+import { FRAME_SENDER_HEADER } from '../../../broker-runtime/src/replication/sender-proof.js';
 import { encodeFrame } from '../../../broker-runtime/src/replication/wire.js';
 import { Cluster, LAG_MS, RENEW_MS } from './replication-harness.js';
 
@@ -131,6 +133,26 @@ describe('replication: fencing and divergence', () => {
     await assert.rejects(b2.follower.handle(frame, `1.${'0'.repeat(64)}`), (err: Error & { status?: number }) => err.status === 401);
     await assert.rejects(b2.follower.handle(frame, undefined), (err: Error & { status?: number }) => err.status === 401);
     assert.equal(b2.epoch, 0);
+  });
+
+  test('before a POSTed body is read: a frame without a proof or naming an epoch without a key is refused (401); the leader\'s sender proof admits its frames, each proof once', async () => {
+    const c = new Cluster();
+    const b1 = c.add('b1');
+    const b2 = c.add('b2');
+    const rep = c.lead(b1, 3, ['b1', 'b2']);
+    c.append(b1, rep, ['x', 'y']);
+    await c.time.advance(RENEW_MS);
+    assert.equal(b2.held().length, 2);
+    const posts = c.posts.filter((p) => p.to === 'b2');
+    assert.ok(posts.length > 0 && posts.every((p) => p.proven), 'every frame of the leader was admitted as proven');
+    const unauthorized = (err: Error & { status?: number }) => err.status === 401;
+    await assert.rejects(b2.follower.admit(undefined, undefined, 10), unauthorized);
+    await assert.rejects(b2.follower.admit('3.garbage', undefined, 10), unauthorized);
+    await assert.rejects(b2.follower.admit(`4.${'A'.repeat(43)}`, undefined, 10), unauthorized, 'no key for epoch 4');
+    // A proof seen on the wire, replayed: the form is right and the epoch has a key, but it admits nothing twice.
+    const { headers: last, length } = posts.at(-1)!;
+    assert.equal(await b2.follower.admit(last[FRAME_AUTH_HEADER], last[FRAME_SENDER_HEADER], length), false);
+    assert.equal(await b2.follower.admit(last[FRAME_AUTH_HEADER], undefined, length), false);
   });
 
   test('a follower\'s divergent uncommitted tail is cut where it leaves the leader\'s log, and replaced', async () => {
