@@ -107,11 +107,26 @@ export interface CompactedSegment {
 }
 
 /**
- * Pass 2: the segment rewritten. A record is kept when it has no key, or it stands for its key
- * (`keepers`) and is not a tombstone older than `deleteRetentionMs` at `nowMs`. Removed runs (and
- * gaps already there) become one gap entry per run of one epoch. Undefined when nothing changes.
+ * When a tombstone of a segment last modified at `segmentModifiedMs` counts as written, for
+ * delete.retention.ms: its own timestamp, but never before its segment was last written to. A
+ * record's timestamp is the producer's (a Kafka client's CreateTime: any value from 0 on, as
+ * MirrorMaker and replays of old data send), so by itself it let a tombstone stamped in 1970 be
+ * dropped at the first compaction after it was written — before consumers that had read the key
+ * ever saw it deleted, which is what delete.retention.ms is for. The segment file's modification
+ * time is the broker's clock, at or after the append of every record in it (Kafka measured the
+ * same from the segment's last-modified time before KIP-534). Compaction keeps it on rewrites.
  */
-export function compactSegment(segment: Buffer, keepers: ReadonlyMap<string, Keeper>, nowMs: number, deleteRetentionMs: number): CompactedSegment | undefined {
+export function tombstoneTime(recordTimestamp: number, segmentModifiedMs: number): number {
+  return Math.max(recordTimestamp, segmentModifiedMs);
+}
+
+/**
+ * Pass 2: the segment rewritten. A record is kept when it has no key, or it stands for its key
+ * (`keepers`) and is not a tombstone older than `deleteRetentionMs` at `nowMs` (its age taken from
+ * tombstoneTime, with the segment file's `segmentModifiedMs`). Removed runs (and gaps already
+ * there) become one gap entry per run of one epoch. Undefined when nothing changes.
+ */
+export function compactSegment(segment: Buffer, keepers: ReadonlyMap<string, Keeper>, nowMs: number, deleteRetentionMs: number, segmentModifiedMs = Number.NEGATIVE_INFINITY): CompactedSegment | undefined {
   const chunks: Buffer[] = [];
   let bytes = 0;
   let removed = 0;
@@ -148,7 +163,7 @@ export function compactSegment(segment: Buffer, keepers: ReadonlyMap<string, Kee
     }
     const r = e.record;
     const keeper = r.key === null ? undefined : keepers.get(r.key);
-    const keep = r.key === null || (keeper !== undefined && keeper.offset === r.offset && !(keeper.tombstone && nowMs - keeper.timestamp > deleteRetentionMs));
+    const keep = r.key === null || (keeper !== undefined && keeper.offset === r.offset && !(keeper.tombstone && nowMs - tombstoneTime(keeper.timestamp, segmentModifiedMs) > deleteRetentionMs));
     if (!keep) {
       removed++;
       changed = true;

@@ -414,6 +414,11 @@ export class LogSegment {
     return got === length ? buffer : buffer.subarray(0, got);
   }
 
+  /** When the data file was last written to (the broker's clock): compaction's measure of a tombstone's age. */
+  async lastModifiedMs(): Promise<number> {
+    return (await this.file.with((h) => h.stat())).mtimeMs;
+  }
+
   /** The first record's epoch and every later change, by a header walk (no CRC check). */
   async epochChanges(): Promise<EpochEntry[]> {
     const epochs: EpochEntry[] = [];
