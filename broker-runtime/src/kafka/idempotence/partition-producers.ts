@@ -7,10 +7,10 @@ export const RETAINED_BATCHES = 5;
 /** Producers remembered per partition; past it the one unused longest is forgotten (then treated as new, as Kafka after producer.id.expiration.ms). */
 export const MAX_PRODUCERS = 10_000;
 /**
- * Producers remembered by one broker over all its partitions (each one's last batches, ~0.3 KB).
- * A Produce may carry any producer id — none has to come from InitProducerId, as in Kafka — so
+ * Producers remembered by one broker over all its partitions (each ~0.6 KB of heap with its last
+ * batch: 100,000 took 62 MB, measured with process.memoryUsage() after gc). A Produce may carry any producer id — none has to come from InitProducerId, as in Kafka — so
  * without it a client inventing ids filled MAX_PRODUCERS on every partition: 10,000 × 1,000
- * partitions is gigabytes (Kafka's KIP-936 is the same problem). Past it the producer unused
+ * partitions is 6 GB (Kafka's KIP-936 is the same problem). Past it the producer unused
  * longest, on whatever partition, is forgotten, as past MAX_PRODUCERS.
  */
 export const MAX_BROKER_PRODUCERS = 100_000;
