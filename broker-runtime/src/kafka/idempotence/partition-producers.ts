@@ -8,10 +8,11 @@ export const RETAINED_BATCHES = 5;
 export const MAX_PRODUCERS = 10_000;
 /**
  * Producers remembered by one broker over all its partitions (each ~0.6 KB of heap with its last
- * batch: 100,000 took 62 MB, measured with process.memoryUsage() after gc). A Produce may carry any producer id — none has to come from InitProducerId, as in Kafka — so
- * without it a client inventing ids filled MAX_PRODUCERS on every partition: 10,000 × 1,000
- * partitions is 6 GB (Kafka's KIP-936 is the same problem). Past it the producer unused
- * longest, on whatever partition, is forgotten, as past MAX_PRODUCERS.
+ * batch: 100,000 took 62 MB, measured with process.memoryUsage() after gc). A Produce may carry
+ * any producer id — none has to come from InitProducerId, as in Kafka — so without it a client
+ * inventing ids filled MAX_PRODUCERS on every partition: 10,000 × 1,000 partitions is 6 GB
+ * (Kafka's KIP-936 is the same problem). Past it the producer unused longest, on whatever
+ * partition, is forgotten, as past MAX_PRODUCERS.
  */
 export const MAX_BROKER_PRODUCERS = 100_000;
 
