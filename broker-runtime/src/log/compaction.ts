@@ -44,11 +44,26 @@ export interface Keeper {
   timestamp: number;
 }
 
+/** The header with which the Kafka listener marks a key it stored as the base64 of its bytes (kafka/record-mapping.ts). */
+export const BASE64_KEY_HEADER = 'yak.key';
+
+/**
+ * A record's key as compaction tells keys apart: the stored key string *and* how it is stored. A
+ * Kafka key that is not UTF-8 is stored as its base64 text (marked BASE64_KEY_HEADER), so the
+ * bytes ff fe and the UTF-8 key "//4=" are stored as the same string: compared as strings, a
+ * client producing the key "//4=" made compaction delete the latest value of the binary key —
+ * another key's record, which Kafka consumers read with other bytes. Tagged, they differ.
+ */
+export function compactionKey(key: string, headers: Readonly<Record<string, string>>): string {
+  return headers[BASE64_KEY_HEADER] === 'base64' ? `b:${key}` : `t:${key}`;
+}
+
 /** One record as the planner sees it: where it is in the segment's bytes, decoded key and payload. */
 interface PlainRecord {
   offset: number;
   epoch: number;
   timestamp: number;
+  /** compactionKey of the stored key (null: no key). */
   key: string | null;
   payload: string;
   /** Its encoded bytes (a view into the segment, or into a decompressed batch). */
@@ -81,7 +96,8 @@ export function forEachEntry(segment: Buffer, visit: (e: { record: PlainRecord }
 
 function plainRecord(buf: Buffer, pos: number, size: number): PlainRecord {
   const r = decodeRecordAt(buf, pos, size);
-  return { offset: r.offset, epoch: r.epoch, timestamp: r.timestamp, key: r.key, payload: r.payload, bytes: buf.subarray(pos, pos + size) };
+  const key = r.key === null ? null : compactionKey(r.key, r.headers);
+  return { offset: r.offset, epoch: r.epoch, timestamp: r.timestamp, key, payload: r.payload, bytes: buf.subarray(pos, pos + size) };
 }
 
 /** Pass 1, one segment at a time, oldest first: the record standing for each key so far. */

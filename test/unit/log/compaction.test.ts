@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { LATEST_WINS } from '../../../broker-runtime/src/log/compaction.js';
 import { openPartitionLog } from '../../../broker-runtime/src/log/log-loader.js';
+import { toProduceRecord } from '../../../broker-runtime/src/kafka/record-mapping.js';
 import type { FilePartitionLog } from '../../../broker-runtime/src/log/partition-log.js';
 import type { CompactionOptions, RecordInput, StoredRecord } from '../../../broker-runtime/src/log/types.js';
 import { logOptions, tempDir } from './helpers.js';
@@ -175,6 +176,26 @@ describe('log compaction (cleanup.policy=compact)', () => {
     const after = await everything(log);
     assert.ok(!after.some((r) => r.key === 'k0'), 'old tombstone and what it deleted are gone');
     assert.ok(after.some((r) => r.key === 'k1'));
+    await log.close();
+  });
+
+  it('a binary Kafka key and the UTF-8 key spelling its base64 are different keys: neither compacts the other away', async () => {
+    // A Kafka key that is not UTF-8 is stored as its base64 text, marked yak.key: base64. Compared as
+    // strings, a client producing the UTF-8 key "//4=" deleted the latest value of the key ff fe.
+    const binary = toProduceRecord({ timestamp: NOW, key: Buffer.from([0xff, 0xfe]), value: Buffer.from('"binary"'), headers: [] }, 0);
+    const lookalike = toProduceRecord({ timestamp: NOW, key: Buffer.from('//4='), value: Buffer.from('"text"'), headers: [] }, 0);
+    assert.equal(binary.key, lookalike.key, 'the same stored key string');
+    const log = await openPartitionLog(dir, 't', 0, logOptions({ segmentBytes: 600 }));
+    const stored = (r: typeof binary): RecordInput => ({ key: r.key, payload: r.payload, headers: r.headers, timestamp: NOW });
+    await log.append([stored(binary)], 1);
+    await log.append([stored(lookalike)], 1);
+    for (let i = 0; i < 20; i++) await log.append([keyed(i, 5)], 1);
+    log.setHighWatermark(log.logEndOffset());
+    await log.compact(LATEST_WINS, options());
+    const left = await everything(log);
+    assert.ok(left.some((r) => r.offset === 0 && r.payload === '"binary"'), 'the binary key keeps its value');
+    assert.ok(left.some((r) => r.offset === 1 && r.payload === '"text"'));
+    assert.ok(!left.some((r) => r.key === 'k0' && r.offset < 5), 'other superseded keys are still compacted');
     await log.close();
   });
 
