@@ -7,7 +7,7 @@ import { Elector } from '../election/elector.js';
 import { clusterKeys } from '../election/keys.js';
 import { LeaseStore } from '../election/lease-store.js';
 import { describeRedis, redisTarget } from '../redis/connect.js';
-import { fromStorageError, invalidRequest, notCommitted, notEnoughReplicas, notLeader, offsetOutOfRange, timeout, topicExists, unknownPartition, unknownTopic, type LeaderRef, type NotLeaderHint } from '../errors/errors.js';
+import { YakError, fromStorageError, invalidRequest, notCommitted, notEnoughReplicas, notLeader, offsetOutOfRange, timeout, topicExists, unknownPartition, unknownTopic, type LeaderRef, type NotLeaderHint } from '../errors/errors.js';
 import { applyConfigChange, effectiveConfig, minInsyncReplicas, sameConfig, type TopicConfig, type TopicDefaults } from '../log/topic-config.js';
 import { compressionFor } from '../log/compression/choice.js';
 import type { SupportedCodec } from '../log/compression/codecs.js';
@@ -68,6 +68,8 @@ export class Broker implements BrokerService {
   private leaderRep: LeaderReplication | null = null;
   private metaVersionCache = '';
   private readonly creating = new Map<string, Promise<void>>();
+  /** Partitions of the topics in `creating`: counted against --max-partitions before they exist. */
+  private creatingPartitions = 0;
   private readonly frameKeys: FrameKeyCache;
   private readonly transport: StreamTransport;
   private storageTimer: NodeJS.Timeout | null = null;
@@ -480,10 +482,26 @@ export class Broker implements BrokerService {
   private createTopicAsLeader(name: string, partitions: number, config?: TopicConfig): Promise<void> {
     let pending = this.creating.get(name);
     if (!pending) {
-      pending = this.doCreateTopic(name, partitions, config).finally(() => this.creating.delete(name));
+      // Checked and counted in one synchronous step: concurrent creations cannot pass the cap together.
+      if (name !== OFFSETS_TOPIC) this.checkPartitionRoom(name, partitions);
+      this.creatingPartitions += partitions;
+      pending = this.doCreateTopic(name, partitions, config).finally(() => {
+        this.creating.delete(name);
+        this.creatingPartitions -= partitions;
+      });
       this.creating.set(name, pending);
     }
     return pending;
+  }
+
+  /** Throws TOO_MANY_PARTITIONS when creating `partitions` more would pass --max-partitions (the internal offsets topic not counted). */
+  private checkPartitionRoom(name: string, partitions: number): void {
+    let held = this.creatingPartitions;
+    for (const t of this.logs.topics()) if (t.name !== OFFSETS_TOPIC) held += t.partitions;
+    const limit = this.config.maxPartitions;
+    if (held + partitions > limit) {
+      throw YakError.of('TOO_MANY_PARTITIONS', `cannot create topic '${name}' with ${partitions} partition(s): the topics hold ${held} partitions, and the cluster holds at most ${limit} (--max-partitions)`, { limit });
+    }
   }
 
   private async doCreateTopic(name: string, partitions: number, config?: TopicConfig): Promise<void> {

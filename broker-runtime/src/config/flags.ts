@@ -96,6 +96,10 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'consumer groups the coordinator holds at most (a join, commit or reset that would create one more is refused 409 TOO_MANY_GROUPS)',
   },
   {
+    name: 'max-partitions', env: ['YAK_MAX_PARTITIONS'], arg: 'N', default: '20000',
+    help: 'partitions the cluster holds at most over all topics (a topic creation, explicit or by a first produce, that would pass it is refused 409 TOO_MANY_PARTITIONS)',
+  },
+  {
     name: 'max-group-members', env: ['YAK_MAX_GROUP_MEMBERS'], arg: 'N', default: '1000',
     help: 'members one consumer group may have (a join past it is refused 409 GROUP_MAX_SIZE_REACHED, as Kafka\'s group.max.size)',
   },

@@ -62,6 +62,7 @@ export const DEFAULTS = {
   fsyncIntervalMs: 1000,
   maxOpenFiles: 512,
   maxGroups: 10_000,
+  maxPartitions: 20_000,
   maxGroupMembers: 1000,
   maxMessageBytes: 1_048_576,
   produceTimeoutSeconds: 30,
@@ -146,6 +147,7 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
   const maxMessageRaw = raw('max-message-bytes');
   const maxOpenFilesRaw = raw('max-open-files');
   const maxGroupsRaw = raw('max-groups');
+  const maxPartitionsRaw = raw('max-partitions');
   const maxGroupMembersRaw = raw('max-group-members');
   const produceTimeoutRaw = raw('produce-timeout-seconds');
   const logLevelRaw = raw('log-level');
@@ -196,6 +198,7 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
     fsyncIntervalMs: fsyncIntervalRaw ? integer('fsync-interval-ms', fsyncIntervalRaw, 1, MAX_MS) : DEFAULTS.fsyncIntervalMs,
     maxOpenFiles: maxOpenFilesRaw ? integer('max-open-files', maxOpenFilesRaw, 16, 1_048_576) : DEFAULTS.maxOpenFiles,
     maxGroups: maxGroupsRaw ? integer('max-groups', maxGroupsRaw, 1, 10_000_000) : DEFAULTS.maxGroups,
+    maxPartitions: maxPartitionsRaw ? integer('max-partitions', maxPartitionsRaw, 1, 10_000_000) : DEFAULTS.maxPartitions,
     maxGroupMembers: maxGroupMembersRaw ? integer('max-group-members', maxGroupMembersRaw, 1, 100_000) : DEFAULTS.maxGroupMembers,
     maxConnections: maxConnectionsRaw ? integer('max-connections', maxConnectionsRaw, 1, 1_048_576) : DEFAULT_MAX_HTTP_CONNECTIONS,
     maxMessageBytes: maxMessageRaw ? integer('max-message-bytes', maxMessageRaw, 1, 1_073_741_824) : DEFAULTS.maxMessageBytes,

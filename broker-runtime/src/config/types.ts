@@ -40,6 +40,12 @@ export interface BrokerConfig {
   maxOpenFiles: number;
   /** --max-groups: consumer groups the coordinator holds at most (memory bound against hostile clients). */
   maxGroups: number;
+  /**
+   * --max-partitions: partitions of all topics together, at most (every broker holds each one: a
+   * folder, files, memory). Any produce to a new topic name creates one, so without it a client
+   * inventing names filled the disks and the brokers' memory.
+   */
+  maxPartitions: number;
   /** --max-group-members: members per group (Kafka's group.max.size). */
   maxGroupMembers: number;
   /** --max-connections: HTTP connections open at once; past it new ones are closed at accept. */

@@ -24,6 +24,7 @@ export const ERROR_TABLE = {
   INCONSISTENT_GROUP_PROTOCOL: { status: 409, retriable: false, meaning: "the member's protocol type or protocols match none of the group's" },
   NON_EMPTY_GROUP: { status: 409, retriable: false, meaning: "the group has members: offsets are reset only when it has none" },
   GROUP_MAX_SIZE_REACHED: { status: 409, retriable: false, meaning: 'the group has --max-group-members members already (Kafka: GROUP_MAX_SIZE_REACHED, group.max.size); nothing was changed' },
+  TOO_MANY_PARTITIONS: { status: 409, retriable: false, meaning: 'the topics hold --max-partitions partitions already: a topic creation (POST /topics, Kafka CreateTopics or a first produce to a new name) that would pass it is refused; nothing was changed' },
   TOO_MANY_GROUPS: { status: 409, retriable: false, meaning: 'the coordinator holds --max-groups groups already: a join, commit or reset that would create another is refused; nothing was changed' },
   STALE_EPOCH: { status: 409, retriable: false, meaning: 'a replication frame from an older leadership' },
   OFFSET_METADATA_TOO_LARGE: { status: 413, retriable: false, meaning: "a committed offset's metadata is over 4096 bytes" },

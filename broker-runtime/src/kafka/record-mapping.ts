@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { ProduceRecord } from '../broker/service.js';
+import { BASE64_KEY_HEADER } from '../log/compaction.js';
 import type { StoredRecord } from '../log/types.js';
 import type { KafkaHeader, KafkaRecord, OutgoingRecord } from './protocol/record-batch.js';
 
@@ -27,7 +28,7 @@ import type { KafkaHeader, KafkaRecord, OutgoingRecord } from './protocol/record
  */
 
 export const VALUE_MARKER = 'yak.value';
-export const KEY_MARKER = 'yak.key';
+export const KEY_MARKER = BASE64_KEY_HEADER; // 'yak.key': compaction tells base64-stored keys apart by it
 export const HEADERS_MARKER = 'yak.headers';
 export const RESERVED_PREFIX = 'yak.';
 const ARRAY_INDEX = /^(0|[1-9]\d*)$/;

@@ -44,11 +44,26 @@ export interface Keeper {
   timestamp: number;
 }
 
+/** The header with which the Kafka listener marks a key it stored as the base64 of its bytes (kafka/record-mapping.ts). */
+export const BASE64_KEY_HEADER = 'yak.key';
+
+/**
+ * A record's key as compaction tells keys apart: the stored key string *and* how it is stored. A
+ * Kafka key that is not UTF-8 is stored as its base64 text (marked BASE64_KEY_HEADER), so the
+ * bytes ff fe and the UTF-8 key "//4=" are stored as the same string: compared as strings, a
+ * client producing the key "//4=" made compaction delete the latest value of the binary key —
+ * another key's record, which Kafka consumers read with other bytes. Tagged, they differ.
+ */
+export function compactionKey(key: string, headers: Readonly<Record<string, string>>): string {
+  return headers[BASE64_KEY_HEADER] === 'base64' ? `b:${key}` : `t:${key}`;
+}
+
 /** One record as the planner sees it: where it is in the segment's bytes, decoded key and payload. */
 interface PlainRecord {
   offset: number;
   epoch: number;
   timestamp: number;
+  /** compactionKey of the stored key (null: no key). */
   key: string | null;
   payload: string;
   /** Its encoded bytes (a view into the segment, or into a decompressed batch). */
@@ -81,7 +96,8 @@ export function forEachEntry(segment: Buffer, visit: (e: { record: PlainRecord }
 
 function plainRecord(buf: Buffer, pos: number, size: number): PlainRecord {
   const r = decodeRecordAt(buf, pos, size);
-  return { offset: r.offset, epoch: r.epoch, timestamp: r.timestamp, key: r.key, payload: r.payload, bytes: buf.subarray(pos, pos + size) };
+  const key = r.key === null ? null : compactionKey(r.key, r.headers);
+  return { offset: r.offset, epoch: r.epoch, timestamp: r.timestamp, key, payload: r.payload, bytes: buf.subarray(pos, pos + size) };
 }
 
 /** Pass 1, one segment at a time, oldest first: the record standing for each key so far. */
@@ -107,11 +123,26 @@ export interface CompactedSegment {
 }
 
 /**
- * Pass 2: the segment rewritten. A record is kept when it has no key, or it stands for its key
- * (`keepers`) and is not a tombstone older than `deleteRetentionMs` at `nowMs`. Removed runs (and
- * gaps already there) become one gap entry per run of one epoch. Undefined when nothing changes.
+ * When a tombstone of a segment last modified at `segmentModifiedMs` counts as written, for
+ * delete.retention.ms: its own timestamp, but never before its segment was last written to. A
+ * record's timestamp is the producer's (a Kafka client's CreateTime: any value from 0 on, as
+ * MirrorMaker and replays of old data send), so by itself it let a tombstone stamped in 1970 be
+ * dropped at the first compaction after it was written — before consumers that had read the key
+ * ever saw it deleted, which is what delete.retention.ms is for. The segment file's modification
+ * time is the broker's clock, at or after the append of every record in it (Kafka measured the
+ * same from the segment's last-modified time before KIP-534). Compaction keeps it on rewrites.
  */
-export function compactSegment(segment: Buffer, keepers: ReadonlyMap<string, Keeper>, nowMs: number, deleteRetentionMs: number): CompactedSegment | undefined {
+export function tombstoneTime(recordTimestamp: number, segmentModifiedMs: number): number {
+  return Math.max(recordTimestamp, segmentModifiedMs);
+}
+
+/**
+ * Pass 2: the segment rewritten. A record is kept when it has no key, or it stands for its key
+ * (`keepers`) and is not a tombstone older than `deleteRetentionMs` at `nowMs` (its age taken from
+ * tombstoneTime, with the segment file's `segmentModifiedMs`). Removed runs (and gaps already
+ * there) become one gap entry per run of one epoch. Undefined when nothing changes.
+ */
+export function compactSegment(segment: Buffer, keepers: ReadonlyMap<string, Keeper>, nowMs: number, deleteRetentionMs: number, segmentModifiedMs = Number.NEGATIVE_INFINITY): CompactedSegment | undefined {
   const chunks: Buffer[] = [];
   let bytes = 0;
   let removed = 0;
@@ -148,7 +179,7 @@ export function compactSegment(segment: Buffer, keepers: ReadonlyMap<string, Kee
     }
     const r = e.record;
     const keeper = r.key === null ? undefined : keepers.get(r.key);
-    const keep = r.key === null || (keeper !== undefined && keeper.offset === r.offset && !(keeper.tombstone && nowMs - keeper.timestamp > deleteRetentionMs));
+    const keep = r.key === null || (keeper !== undefined && keeper.offset === r.offset && !(keeper.tombstone && nowMs - tombstoneTime(keeper.timestamp, segmentModifiedMs) > deleteRetentionMs));
     if (!keep) {
       removed++;
       changed = true;

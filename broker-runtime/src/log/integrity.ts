@@ -4,6 +4,7 @@ import { fsyncDir } from './atomic-file.js';
 import { readHighWatermark } from './high-watermark.js';
 import { segmentFileName } from './log-segment.js';
 import { scanSegmentFile, type SegmentScan } from './segment-scan.js';
+import type { EpochEntry } from './types.js';
 import { UncleanMarker } from './unclean-marker.js';
 
 export interface IntegrityResult {
@@ -14,6 +15,12 @@ export interface IntegrityResult {
   bases: number[];
   /** Where the log ends once recovery has cut any damage or torn tail: one past the last good record left. */
   logEnd: number;
+  /**
+   * The epoch changes the records of each segment left in `bases` show, read by this check: null
+   * when it did not read every record of every closed segment (after a clean shutdown they are
+   * trusted unread). The last segment's are read again by its recovery.
+   */
+  closedSegmentEpochs: EpochEntry[][] | null;
 }
 
 interface Damage {
@@ -57,12 +64,15 @@ export async function checkIntegrity(dir: string, bases: readonly number[], log:
   });
   const cleanEnd = damage?.offset ?? scans[scans.length - 1]?.cleanEndOffset ?? 0;
   const marker = await UncleanMarker.load(dir, cleanEnd + 1, log);
-  if (!damage) return { marker, cutBytes: 0, bases: [...bases], logEnd: cleanEnd };
+  // Closed segments left: those before the damage's (that one is cut and becomes the last).
+  const closedLeft = damage && damage.index < bases.length - 1 ? damage.index : Math.max(0, bases.length - 1);
+  const closedSegmentEpochs = trustClosed ? null : scans.slice(0, closedLeft).map((s) => s.epochs);
+  if (!damage) return { marker, cutBytes: 0, bases: [...bases], logEnd: cleanEnd, closedSegmentEpochs };
 
   const until = Math.max(highWatermarkCheckpoint, damage.offset + 1, seenEnd);
   log(`UNCLEAN: ${damage.why}; cutting the log at offset ${damage.offset} and keeping this replica from leading until it has re-fetched up to offset ${until} from the leader`);
   await marker.set(damage.offset, until, damage.why);
-  if (damage.index === bases.length - 1) return { marker, cutBytes: 0, bases: [...bases], logEnd: cleanEnd };
+  if (damage.index === bases.length - 1) return { marker, cutBytes: 0, bases: [...bases], logEnd: cleanEnd, closedSegmentEpochs };
 
   let cutBytes = 0;
   for (let j = bases.length - 1; j > damage.index; j--) {
@@ -79,7 +89,7 @@ export async function checkIntegrity(dir: string, bases: readonly number[], log:
   }
   cutBytes += scans[damage.index]!.size - damage.position;
   await fsyncDir(dir);
-  return { marker, cutBytes, bases: bases.slice(0, damage.index + 1), logEnd: cleanEnd };
+  return { marker, cutBytes, bases: bases.slice(0, damage.index + 1), logEnd: cleanEnd, closedSegmentEpochs };
 }
 
 /**
@@ -88,7 +98,7 @@ export async function checkIntegrity(dir: string, bases: readonly number[], log:
  * to count the bytes of segments cut *after* damage, and damage can then only be in the last one.
  */
 function trustedScan(base: number, next: number): SegmentScan {
-  return { size: 0, validAfterFault: false, endOffset: next, cleanEndOffset: next };
+  return { size: 0, validAfterFault: false, endOffset: next, cleanEndOffset: next, epochs: [] };
 }
 
 function damageIn(s: SegmentScan, i: number, bases: readonly number[], highWatermarkCheckpoint: number): Damage | undefined {

@@ -163,6 +163,12 @@ export interface EpochEvidence {
   lastSegmentEpochs: readonly EpochEntry[];
   /** The same for every earlier segment, in order: read only if the checkpoint cannot be used. */
   olderSegmentEpochs: () => Promise<EpochEntry[][]>;
+  /**
+   * The same for every earlier segment when the open already read all their records (the
+   * integrity check after a stop that was not clean), with the first segment's base: then the
+   * checkpoint is held against every record, not only the last segment's.
+   */
+  scannedOlder?: { firstSegmentBase: number; epochs: readonly EpochEntry[][] };
 }
 
 /**
@@ -177,7 +183,7 @@ export async function reconcileEpochCache(dir: string, evidence: EpochEvidence, 
     let changed = loaded.truncateFromEnd(evidence.logEndOffset);
     try {
       for (const e of evidence.lastSegmentEpochs) if (e.epoch > loaded.latestEpoch()) changed = loaded.assign(e.epoch, e.startOffset) || changed;
-      if (agreesWithLastSegment(loaded, evidence)) {
+      if (agreesWithLastSegment(loaded, evidence) && agreesWithOlderSegments(loaded, evidence)) {
         if (changed) await loaded.persist();
         return loaded;
       }
@@ -186,7 +192,8 @@ export async function reconcileEpochCache(dir: string, evidence: EpochEvidence, 
     }
   }
   const rebuilt = new LeaderEpochCache(join(dir, EPOCH_CHECKPOINT_FILE));
-  for (const changes of [...(await evidence.olderSegmentEpochs()), evidence.lastSegmentEpochs]) {
+  const older = evidence.scannedOlder?.epochs ?? (await evidence.olderSegmentEpochs());
+  for (const changes of [...older, evidence.lastSegmentEpochs]) {
     for (const e of changes) if (e.epoch > rebuilt.latestEpoch()) rebuilt.assign(e.epoch, e.startOffset);
   }
   const fresh = loaded === 'missing' && rebuilt.latestEpoch() < 0;
@@ -194,6 +201,20 @@ export async function reconcileEpochCache(dir: string, evidence: EpochEvidence, 
   if (!fresh) await rebuilt.persist();
   if (!fresh) log(`leader-epoch cache rebuilt from the records (${typeof loaded === 'string' ? loaded : 'it disagreed with them'}): ${JSON.stringify(rebuilt.entries())}`);
   return rebuilt;
+}
+
+/**
+ * The same as agreesWithLastSegment for the closed segments, when their records were read: a
+ * checkpoint entry there that the records contradict (an epoch moved to another offset, one
+ * missing or invented) would answer a follower's divergence check wrongly — an epoch's end offset
+ * past where that epoch really ended lets a follower keep records the leader does not have.
+ */
+function agreesWithOlderSegments(cache: LeaderEpochCache, evidence: EpochEvidence): boolean {
+  const scanned = evidence.scannedOlder;
+  if (!scanned) return true;
+  const seen = scanned.epochs.flat();
+  if (seen.some((e) => cache.epochAt(e.startOffset) !== e.epoch)) return false;
+  return cache.entries().every((e) => e.startOffset < scanned.firstSegmentBase || e.startOffset >= evidence.lastSegmentBase || seen.some((x) => x.startOffset === e.startOffset));
 }
 
 /** Every epoch change the last segment shows is in the cache, and the cache starts no epoch inside it that the records do not. */

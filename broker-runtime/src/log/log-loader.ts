@@ -146,6 +146,7 @@ async function loadExistingLog(
         lastSegmentBase: last.segment.baseOffset,
         lastSegmentEpochs: last.epochs,
         olderSegmentEpochs: () => Promise.all(segments.slice(0, -1).map((s) => s.epochChanges())),
+        ...(integrity.closedSegmentEpochs !== null && integrity.closedSegmentEpochs.length === segments.length - 1 && { scannedOlder: { firstSegmentBase: segments[0]!.baseOffset, epochs: integrity.closedSegmentEpochs } }),
       },
       log,
       checkpoints.epochCache,

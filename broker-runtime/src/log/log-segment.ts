@@ -98,6 +98,11 @@ export class LogSegment {
    * they are cut before the next append, so a record written later never follows garbage.
    */
   private tornTail = false;
+  /** The index was rebuilt from the records after a read found it pointing at the wrong bytes (once is enough). */
+  private indexRebuilt = false;
+  private indexRebuilding: Promise<boolean> | undefined;
+  /** Where a rebuild of the index is told (set when the segment is opened from disk). */
+  private log: ((line: string) => void) | undefined;
 
   private constructor(
     readonly baseOffset: number,
@@ -144,12 +149,14 @@ export class LogSegment {
       const loaded = await OffsetIndex.load(indexPath, baseOffset, indexIntervalBytes, size, endOffset);
       const index = loaded instanceof OffsetIndex ? loaded : new OffsetIndex(indexPath, baseOffset, indexIntervalBytes);
       const segment = new LogSegment(baseOffset, logPath, handle, index, size);
+      segment.log = log;
       const problem = typeof loaded === 'string' ? loaded : await segment.checkLastIndexEntry();
       if (problem === undefined) return { segment, rebuiltIndex: false };
 
       const rebuilt = new OffsetIndex(indexPath, baseOffset, indexIntervalBytes);
       const walk = await segment.walk({ expectedOffset: baseOffset, verifyCrc: false, onRecord: (pos, sz, off) => rebuilt.onRecord(off, pos, sz) });
       const fresh = new LogSegment(baseOffset, logPath, handle, rebuilt, size);
+      fresh.log = log;
       await rebuilt.write(true);
       log(`${indexPath}: index rebuilt (${problem}), ${rebuilt.entries} entries`);
       if (walk.stop !== 'end') log(`${logPath}: records stop being valid at byte ${walk.end} of ${size} (${walk.stop}); reads past offset ${walk.nextOffset - 1} will fail`);
@@ -172,6 +179,7 @@ export class LogSegment {
       const fileSize = (await handle.with((h) => h.stat())).size;
       const index = new OffsetIndex(indexPath, baseOffset, indexIntervalBytes);
       const segment = new LogSegment(baseOffset, logPath, handle, index, fileSize);
+      segment.log = log;
       const epochs: EpochEntry[] = [];
       let lastEpoch = -1;
       const walk = await segment.walk({
@@ -291,11 +299,23 @@ export class LogSegment {
    */
   async readRecords(offset: number, endOffset: number, maxBytes: number, atLeastOne: boolean, readHint = maxBytes): Promise<SegmentRead> {
     const limit = this.bytes;
-    let pos = this.index.lookup(offset);
+    const entry = this.index.lookupEntry(offset);
+    let pos = entry.position;
     let want = Math.max(MIN_READ_BYTES, Math.ceil(this.index.intervalBytes + Math.max(0, Math.min(maxBytes, readHint))));
+    let atEntry = true;
     while (pos < limit) {
       const chunk = await this.readAt(pos, Math.min(want, limit - pos));
       if (chunk.length === 0) break; // the file is shorter than we knew: a truncation raced this read
+      if (atEntry && pos > 0 && !this.startsRecord(chunk, entry.offset)) {
+        // The index file was loaded trusting its middle entries (only the last is checked at open):
+        // this one points into the wrong bytes. Scanning from there reads garbage as lengths — an
+        // error on every read of these offsets, or an empty answer for records that exist.
+        if (!(await this.rebuildIndex(`its entry for offset ${entry.offset} points at byte ${pos}, which does not start that record`))) {
+          throw new InvalidBatchError(`${this.logPath}: the index entry for offset ${entry.offset} points at byte ${pos}, which does not start that record`);
+        }
+        return this.readRecords(offset, endOffset, maxBytes, atLeastOne, readHint);
+      }
+      atEntry = false;
       const complete = pos + chunk.length >= limit;
       let at = 0;
       let size = recordSizeAt(chunk, at);
@@ -392,6 +412,11 @@ export class LogSegment {
       this.file.release();
     }
     return got === length ? buffer : buffer.subarray(0, got);
+  }
+
+  /** When the data file was last written to (the broker's clock): compaction's measure of a tombstone's age. */
+  async lastModifiedMs(): Promise<number> {
+    return (await this.file.with((h) => h.stat())).mtimeMs;
   }
 
   /** The first record's epoch and every later change, by a header walk (no CRC check). */
@@ -493,6 +518,35 @@ export class LogSegment {
       return { end: pos, count, nextOffset: expected, stop: scan.stop };
     }
     return { end: pos, count, nextOffset: expected, stop: 'end' };
+  }
+
+  /** Whether `chunk` (read at an index entry's position) starts with a record or batch whose first offset is `offset`. */
+  private startsRecord(chunk: Buffer, offset: number): boolean {
+    if (chunk.length < 16 || recordSizeAt(chunk, 0) === -2) return false;
+    return recordOffsetAt(chunk, 0) === offset;
+  }
+
+  /**
+   * Rebuild the index in memory by a walk of the records (as openClosed does for an index it
+   * cannot use), after a read found an entry pointing at the wrong bytes. The damaged file is
+   * removed, so the next open rebuilds it too rather than trusting it again (the index of the
+   * active segment is written from memory at roll and close anyway). False when the index was
+   * already rebuilt and still disagrees, or the segment shrank meanwhile: the caller fails the read.
+   */
+  private rebuildIndex(why: string): Promise<boolean> {
+    if (this.indexRebuilt) return Promise.resolve(false);
+    this.indexRebuilding ??= (async () => {
+      const size = this.bytes;
+      const rebuilt = new OffsetIndex(this.index.path, this.baseOffset, this.index.intervalBytes);
+      const walk = await this.walk({ expectedOffset: this.baseOffset, verifyCrc: false, onRecord: (pos, sz, off) => rebuilt.onRecord(off, pos, sz) });
+      if (this.bytes < size) return false; // a truncation raced the walk: its entries may point past the data
+      this.index.replaceEntries(rebuilt, walk.end, this.bytes);
+      this.indexRebuilt = true;
+      if (!this.deleted) await unlink(this.index.path).catch(() => undefined);
+      this.log?.(`${this.index.path}: index rebuilt while reading (${why}), ${rebuilt.entries} entries; the damaged file was removed`);
+      return true;
+    })().finally(() => (this.indexRebuilding = undefined));
+    return this.indexRebuilding;
   }
 
   /** Undefined when the index's last entry points at the record it names, else why not. */

@@ -47,6 +47,15 @@ export class OffsetIndex {
 
   /** Byte position to start scanning from for `offset`: the last entry at or below it, else 0. */
   lookup(offset: number): number {
+    return this.lookupEntry(offset).position;
+  }
+
+  /**
+   * The last entry at or below `offset` (where a scan for it starts), or the segment's start when
+   * there is none: the offset the record at that position must have, so a reader can tell an entry
+   * that points at the wrong bytes (a damaged index file) from the record it names.
+   */
+  lookupEntry(offset: number): { offset: number; position: number } {
     const rel = offset - this.baseOffset;
     let lo = 0;
     let hi = this.count - 1;
@@ -60,7 +69,26 @@ export class OffsetIndex {
         hi = mid - 1;
       }
     }
-    return found < 0 ? 0 : this.positions[found]!;
+    return found < 0 ? { offset: this.baseOffset, position: 0 } : { offset: this.baseOffset + this.relOffsets[found]!, position: this.positions[found]! };
+  }
+
+  /**
+   * Take the entries of `rebuilt` (an index built by scanning the segment's first `scannedBytes`),
+   * keeping this index's own entries from `scannedBytes` on (records appended during the scan).
+   * The file no longer matches memory: it is rewritten at the next write().
+   */
+  replaceEntries(rebuilt: OffsetIndex, scannedBytes: number, segmentSize: number): void {
+    const tail: [number, number][] = [];
+    const lastRel = rebuilt.count > 0 ? rebuilt.relOffsets[rebuilt.count - 1]! : -1;
+    for (let i = 0; i < this.count; i++) {
+      if (this.positions[i]! >= scannedBytes && this.relOffsets[i]! > lastRel) tail.push([this.relOffsets[i]!, this.positions[i]!]);
+    }
+    this.count = 0;
+    for (let i = 0; i < rebuilt.count; i++) this.add(rebuilt.relOffsets[i]!, rebuilt.positions[i]!);
+    for (const [rel, pos] of tail) this.add(rel, pos);
+    this.persisted = 0;
+    this.fileKnown = false;
+    this.resume(segmentSize);
   }
 
   /** Drop entries for offsets >= `offset`; the segment now ends at `segmentSize`. Shortens the file too. */

@@ -344,7 +344,8 @@ export class FilePartitionLog implements PartitionLog {
     let bytesAfter = 0;
     try {
       for (const c of candidates) {
-        const out = compactSegment(await this.readWhole(c.segment), keepers, options.nowMs, options.deleteRetentionMs);
+        const modifiedMs = await c.segment.lastModifiedMs();
+        const out = compactSegment(await this.readWhole(c.segment), keepers, options.nowMs, options.deleteRetentionMs, modifiedMs);
         if (!out) continue;
         const logTemp = c.segment.logPath + COMPACT_SUFFIX + TEMP_SUFFIX;
         const indexTemp = c.segment.index.path + COMPACT_SUFFIX + TEMP_SUFFIX;
@@ -352,6 +353,8 @@ export class FilePartitionLog implements PartitionLog {
         const handle = await openFile(logTemp, 'w');
         try {
           await handle.writev(out.chunks);
+          // The rewritten file keeps the old one's modification time: the tombstones' clock (tombstoneTime) must not restart.
+          await handle.utimes(new Date(), new Date(modifiedMs));
           if (durable) await handle.sync();
         } finally {
           await handle.close();

@@ -8,6 +8,7 @@ import {
   scanRecords,
   type ScanStop,
 } from './record-codec.js';
+import type { EpochEntry } from './types.js';
 
 /** Bytes read at a time. */
 const WINDOW_BYTES = 4 << 20;
@@ -33,6 +34,8 @@ export interface SegmentScan {
   endOffset: number;
   /** One past the last record of the clean run from the start (= the fault's offset when there is one). */
   cleanEndOffset: number;
+  /** The clean run's first epoch and every later change (as the epoch cache holds them). */
+  epochs: EpochEntry[];
 }
 
 async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
@@ -62,9 +65,16 @@ export async function scanSegmentFile(path: string, baseOffset: number): Promise
     let fault: FirstFault | undefined;
     let validAfterFault = false;
     let endOffset = baseOffset;
+    const epochs: EpochEntry[] = [];
     while (pos < size) {
       const chunk = await readAt(handle, pos, Math.min(window, size - pos));
-      const scan = scanRecords(chunk, { expectedOffset: expected, onRecord: (_p, _s, offset, _e, n) => (endOffset = Math.max(endOffset, offset + n)) });
+      const scan = scanRecords(chunk, {
+        expectedOffset: expected,
+        onRecord: (_p, _s, offset, epoch, n) => {
+          endOffset = Math.max(endOffset, offset + n);
+          if (!fault && epoch !== epochs[epochs.length - 1]?.epoch) epochs.push({ epoch, startOffset: offset });
+        },
+      });
       if (fault && scan.count > 0) validAfterFault = true;
       pos += scan.validBytes;
       expected = scan.nextOffset;
@@ -82,7 +92,7 @@ export async function scanSegmentFile(path: string, baseOffset: number): Promise
       pos = next.position;
       expected = next.offset;
     }
-    return { size, ...(fault && { fault }), validAfterFault, endOffset, cleanEndOffset: fault ? fault.offset : expected };
+    return { size, ...(fault && { fault }), validAfterFault, endOffset, cleanEndOffset: fault ? fault.offset : expected, epochs };
   } finally {
     await handle.close();
   }

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { PartitionProducers, type Written } from '../../../broker-runtime/src/kafka/idempotence/partition-producers.js';
+import { join } from 'node:path';
+import type { KafkaBackend } from '../../../broker-runtime/src/kafka/backend.js';
+import { idempotenceOf } from '../../../broker-runtime/src/kafka/idempotence/index.js';
+import { MAX_BROKER_PRODUCERS, MAX_PRODUCERS, PartitionProducers, type Written } from '../../../broker-runtime/src/kafka/idempotence/partition-producers.js';
 import { producerOf } from '../../../broker-runtime/src/kafka/idempotence/produce-idempotent.js';
 import { IDS_PER_EPOCH, producerIdOf } from '../../../broker-runtime/src/kafka/idempotence/producer-ids.js';
 import { encodeMarker, parseMarker, PRODUCER_MARKER, type ProducerBatch } from '../../../broker-runtime/src/kafka/idempotence/producer-marker.js';
@@ -94,6 +97,40 @@ describe('idempotent producers: sequence rules and the state a new leader rebuil
     assert.notEqual(pending, null);
     await pending;
     assert.equal(table.check(batch(5, 1, 0, P + 3)).kind, 'append', 'nothing of it is in the log: unknown again');
+  });
+});
+
+describe('idempotent producers: memory', () => {
+  it('a client inventing producer ids on every partition fills one broker-wide budget, not MAX_PRODUCERS per partition', async () => {
+    // Any producer id is taken (none has to come from InitProducerId): 10,000 invented ids on each of
+    // 1,000 partitions were 10 million remembered producers, gigabytes. Now the broker remembers
+    // MAX_BROKER_PRODUCERS in all, forgetting the one unused longest, wherever it is.
+    const { dir, cleanup } = await tempDir('yak-idem-mem-');
+    const logs: PartitionLog[] = [];
+    try {
+      const state = idempotenceOf({} as KafkaBackend);
+      const partitions = Math.ceil((MAX_BROKER_PRODUCERS * 1.2) / MAX_PRODUCERS);
+      const tables: PartitionProducers[] = [];
+      for (let p = 0; p < partitions; p++) {
+        const log = await openPartitionLog(join(dir, `t-${p}`), 't', p, logOptions());
+        logs.push(log);
+        const table = state.producers(log);
+        await table.ready(1);
+        tables.push(table);
+        for (let i = 0; i < MAX_PRODUCERS; i++) {
+          const settle = table.reserve(batch(0, 1, 0, P + i));
+          settle({ baseOffset: i, lastOffset: i });
+        }
+      }
+      const remembered = tables.reduce((n, t) => n + t.size, 0);
+      assert.ok(remembered <= MAX_BROKER_PRODUCERS, `${remembered} producers remembered over ${partitions} partitions`);
+      assert.equal(tables[0]!.check(batch(5, 1, 0, P)).kind, 'append', 'the producer unused longest (first on partition 0) is forgotten: judged as new');
+      assert.throws(() => tables.at(-1)!.check(batch(5, 1, 0, P + MAX_PRODUCERS - 1)), refusedWith('OUT_OF_ORDER_SEQUENCE_NUMBER'), 'the last one used is still known');
+      assert.equal(tables.at(-1)!.check(batch(0, 1, 0, P + MAX_PRODUCERS - 1)).kind, 'duplicate');
+    } finally {
+      for (const l of logs) await l.close();
+      await cleanup();
+    }
   });
 });
 

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { readdir, stat, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { LATEST_WINS } from '../../../broker-runtime/src/log/compaction.js';
 import { openPartitionLog } from '../../../broker-runtime/src/log/log-loader.js';
+import { toProduceRecord } from '../../../broker-runtime/src/kafka/record-mapping.js';
 import type { FilePartitionLog } from '../../../broker-runtime/src/log/partition-log.js';
 import type { CompactionOptions, RecordInput, StoredRecord } from '../../../broker-runtime/src/log/types.js';
 import { logOptions, tempDir } from './helpers.js';
@@ -169,10 +171,53 @@ describe('log compaction (cleanup.policy=compact)', () => {
     log.setHighWatermark(log.logEndOffset());
     await log.compact(LATEST_WINS, options({ deleteRetentionMs: 3 * DAY }));
     assert.ok((await everything(log)).some((r) => r.key === 'k0' && r.payload === 'null'), 'young tombstone kept');
-    await log.compact(LATEST_WINS, options({ deleteRetentionMs: DAY, force: true }));
+    // A tombstone's age counts from its segment file's last write too (tombstoneTime): past both.
+    await log.compact(LATEST_WINS, options({ nowMs: Math.max(NOW, Date.now()) + DAY + 60_000, deleteRetentionMs: DAY, force: true }));
     const after = await everything(log);
     assert.ok(!after.some((r) => r.key === 'k0'), 'old tombstone and what it deleted are gone');
     assert.ok(after.some((r) => r.key === 'k1'));
+    await log.close();
+  });
+
+  it('a binary Kafka key and the UTF-8 key spelling its base64 are different keys: neither compacts the other away', async () => {
+    // A Kafka key that is not UTF-8 is stored as its base64 text, marked yak.key: base64. Compared as
+    // strings, a client producing the UTF-8 key "//4=" deleted the latest value of the key ff fe.
+    const binary = toProduceRecord({ timestamp: NOW, key: Buffer.from([0xff, 0xfe]), value: Buffer.from('"binary"'), headers: [] }, 0);
+    const lookalike = toProduceRecord({ timestamp: NOW, key: Buffer.from('//4='), value: Buffer.from('"text"'), headers: [] }, 0);
+    assert.equal(binary.key, lookalike.key, 'the same stored key string');
+    const log = await openPartitionLog(dir, 't', 0, logOptions({ segmentBytes: 600 }));
+    const stored = (r: typeof binary): RecordInput => ({ key: r.key, payload: r.payload, headers: r.headers, timestamp: NOW });
+    await log.append([stored(binary)], 1);
+    await log.append([stored(lookalike)], 1);
+    for (let i = 0; i < 20; i++) await log.append([keyed(i, 5)], 1);
+    log.setHighWatermark(log.logEndOffset());
+    await log.compact(LATEST_WINS, options());
+    const left = await everything(log);
+    assert.ok(left.some((r) => r.offset === 0 && r.payload === '"binary"'), 'the binary key keeps its value');
+    assert.ok(left.some((r) => r.offset === 1 && r.payload === '"text"'));
+    assert.ok(!left.some((r) => r.key === 'k0' && r.offset < 5), 'other superseded keys are still compacted');
+    await log.close();
+  });
+
+  it("a tombstone's delete.retention.ms counts from when the broker wrote it, not from the producer's timestamp", async () => {
+    // A Kafka producer's CreateTime can be anything from 0 (MirrorMaker and replays keep the source's):
+    // a tombstone stamped in 1970 was dropped by the first compaction, before lagging consumers saw the delete.
+    const log = await openPartitionLog(dir, 't', 0, logOptions({ segmentBytes: 600 }));
+    await log.append([keyed(0, 2), keyed(1, 2)], 1);
+    await log.append([{ key: 'k0', payload: 'null', headers: {}, timestamp: 0 }], 1);
+    for (let i = 0; i < 20; i++) await log.append([{ key: `other${i}`, payload: '1', headers: {}, timestamp: 0 }], 1);
+    log.setHighWatermark(log.logEndOffset());
+    const tombstoneSegment = join(dir, (await readdir(dir)).filter((n) => n.endsWith('.log')).sort()[0]!);
+    // Written 18 hours ago by the broker's clock.
+    const written = Date.now() - 0.75 * DAY;
+    await utimes(tombstoneSegment, new Date(written), new Date(written));
+    const first = await log.compact(LATEST_WINS, options({ nowMs: Date.now(), deleteRetentionMs: DAY }));
+    assert.ok(first.removed >= 1, 'the record the tombstone deletes is compacted away (the segment is rewritten)');
+    assert.ok((await everything(log)).some((r) => r.key === 'k0' && r.payload === 'null'), 'a tombstone written 18 h ago is kept for a day');
+    assert.ok(Math.abs((await stat(tombstoneSegment)).mtimeMs - written) < 1000, 'the rewritten segment keeps its modification time');
+    // A day after the broker wrote it (not after the rewrite) it goes.
+    await log.compact(LATEST_WINS, options({ nowMs: written + DAY + 60_000, deleteRetentionMs: DAY, force: true }));
+    assert.ok(!(await everything(log)).some((r) => r.key === 'k0'), 'dropped once a day old');
     await log.close();
   });
 });

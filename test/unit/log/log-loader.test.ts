@@ -3,7 +3,7 @@ import { appendFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { HIGH_WATERMARK_FILE } from '../../../broker-runtime/src/log/high-watermark.js';
-import { EPOCH_CHECKPOINT_FILE } from '../../../broker-runtime/src/log/leader-epoch-cache.js';
+import { EPOCH_CHECKPOINT_FILE, endOffsetForEpoch } from '../../../broker-runtime/src/log/leader-epoch-cache.js';
 import { highWatermarkAtOpen, loadState, openPartitionLog } from '../../../broker-runtime/src/log/log-loader.js';
 import { segmentFileName } from '../../../broker-runtime/src/log/log-segment.js';
 import type { FilePartitionLog } from '../../../broker-runtime/src/log/partition-log.js';
@@ -188,6 +188,36 @@ describe('the log loader decides', () => {
     assert.deepEqual(log.epochs(), crashed.epochs());
     assert.equal(log.logEndOffset(), crashed.logEndOffset());
     await log.close();
+  });
+
+  it('an epoch checkpoint that contradicts the records of a closed segment (an entry moved): rebuilt from the records, so divergence answers stay true', async () => {
+    // Only the last segment used to be held against the checkpoint: an epoch start moved inside an
+    // older segment (a flipped digit still parses) answered a follower that epoch 1 ended later than
+    // it did, so the follower kept records of epoch 1 that the leader had replaced.
+    const { log: first } = await open(small);
+    for (let i = 0; i < 6; i++) await first.append([rec(i)], 1);
+    for (let i = 6; i < 12; i++) await first.append([rec(i)], 2);
+    for (let i = 12; (await segmentsOnDisk()).length < 6; i++) await first.append([rec(i)], 3);
+    const truth = first.epochs();
+    assert.deepEqual(truth.slice(0, 2), [{ epoch: 1, startOffset: 0 }, { epoch: 2, startOffset: 6 }]);
+    const end = first.logEndOffset();
+    await first.close();
+    const lastBase = Number((await segmentsOnDisk()).at(-1)!.slice(0, 20));
+    assert.ok(truth[2]!.startOffset < lastBase, 'every epoch change is in a closed segment');
+    for (const moved of [{ epoch: 2, startOffset: 9 }, { epoch: 2, startOffset: 3 }]) {
+      const garbled = { version: 1, epochs: truth.map((e) => (e.epoch === 2 ? moved : e)) };
+      await writeFile(join(dir, EPOCH_CHECKPOINT_FILE), JSON.stringify(garbled) + '\n');
+      const { log, lines } = await open(small);
+      try {
+        assert.deepEqual(log.epochs(), truth, `checkpoint with ${JSON.stringify(moved)}`);
+        assert.deepEqual(endOffsetForEpoch(log.epochs(), 1, log.logEndOffset()), { epoch: 1, endOffset: 6 });
+        assert.equal(log.logEndOffset(), end);
+        assert.ok(lines.some((l) => l.includes('leader-epoch cache rebuilt from the records')), lines.join(' | '));
+      } finally {
+        await log.close();
+      }
+      assert.deepEqual(JSON.parse(await readFile(join(dir, EPOCH_CHECKPOINT_FILE), 'utf8')).epochs, truth, 'the checkpoint is rewritten');
+    }
   });
 });
 

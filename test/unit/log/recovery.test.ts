@@ -169,6 +169,43 @@ describe('offset index', () => {
     await checkAllReadable();
   });
 
+  it('rebuilds an index whose middle entry points at the wrong bytes at the first read through it, and never serves a wrong answer', async () => {
+    // Only the last entry is checked at open: a middle one moved into another record (or onto the
+    // start of a different one) made every read of its offsets fail, or answer no records at all.
+    const base = (await segmentBases())[0]!;
+    const path = join(dir, segmentFileName(base, '.index'));
+    const original = await readFile(path);
+    assert.ok(original.length >= 24, 'the first segment needs a middle entry');
+    const entryOffset = base + original.readUInt32BE(8);
+    const entryPosition = original.readUInt32BE(12);
+    const previous = original.readUInt32BE(4);
+    const next = original.readUInt32BE(20);
+    for (const delta of [-9, -1, 1, 5, 17, 25]) {
+      const position = entryPosition + delta;
+      assert.ok(position > previous && position < next, `delta ${delta} keeps the entries increasing`);
+      const bad = Buffer.from(original);
+      bad.writeUInt32BE(position, 12);
+      await writeFile(path, bad);
+      const { lines, logger } = collectLines();
+      const log = await openPartitionLog(dir, 't', 0, { ...options, logger });
+      try {
+        assert.equal(log.recovery.rebuiltIndexes, 0, 'the entry looks plausible at open');
+        const got = await log.read(entryOffset, 120, 3, 1 << 20);
+        assert.deepEqual(got.map((r) => r.offset), [entryOffset, entryOffset + 1, entryOffset + 2], `delta ${delta}`);
+        assert.deepEqual(payloads(got), [rec(entryOffset).payload, rec(entryOffset + 1).payload, rec(entryOffset + 2).payload]);
+        assert.ok(lines.some((l) => l.includes('index rebuilt while reading')), `delta ${delta}: ${lines.join(' | ')}`);
+      } finally {
+        await log.close();
+      }
+      // The damaged file is gone: the next open rebuilds it from the records instead of trusting it again.
+      const reopened = await openPartitionLog(dir, 't', 0, options);
+      assert.equal(reopened.recovery.rebuiltIndexes, 1, `delta ${delta}`);
+      await reopened.close();
+      assert.deepEqual(await readFile(path), original);
+    }
+    await checkAllReadable();
+  });
+
   it('rebuilds the active segment index when it disagrees, without counting a lagging one', async () => {
     const bases = await segmentBases();
     const path = join(dir, segmentFileName(bases[bases.length - 1]!, '.index'));

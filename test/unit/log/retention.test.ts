@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { LOG_START_FILE, logStartAtOpen, segmentsBelowLogStart } from '../../../broker-runtime/src/log/log-start.js';
+import { LOG_START_FILE, logStartAtOpen, readLogStart, segmentsBelowLogStart } from '../../../broker-runtime/src/log/log-start.js';
 import { openPartitionLog } from '../../../broker-runtime/src/log/log-loader.js';
 import { segmentsToDelete, type SegmentSummary } from '../../../broker-runtime/src/log/retention.js';
 import { applyConfigChange, checkTopicConfig, effectiveConfig, minInsyncReplicas, retentionPolicy } from '../../../broker-runtime/src/log/topic-config.js';
@@ -137,7 +137,7 @@ describe('partition log retention', () => {
     assert.equal(d.deleteCount, 2);
     assert.equal(log.logStartOffset(), before[2]);
     assert.deepEqual(await bases(), before.slice(2));
-    assert.equal((await readFile(join(dir, LOG_START_FILE), 'utf8')).trim(), String(before[2]));
+    assert.equal(await readLogStart(dir, () => {}), before[2]);
     assert.deepEqual((await log.read(before[2]!, ALL, 1000, 1 << 20))[0]?.offset, before[2]);
     assert.deepEqual(await log.read(0, ALL, 1000, 1 << 20), []);
     await log.close();
@@ -160,6 +160,39 @@ describe('partition log retention', () => {
     const left = await bases();
     assert.ok(left[0]! <= 10 && d.logStartOffset === left[0], `log start ${d.logStartOffset}, segments ${left.join(',')}`);
     await log.close();
+  });
+
+  it('a damaged log start checkpoint (one digit changed) deletes nothing and empties nothing: every committed record stays', async () => {
+    // The loader acts on this checkpoint (deletes segments below it, empties a log that ends below
+    // it): a flipped digit in the bare number it used to be deleted committed segments, or the whole
+    // partition, which then opened clean and could lead.
+    const log = await openPartitionLog(dir, 't', 0, logOptions(small));
+    for (let i = 0; i < 60; i += 5) await log.append(recs(i, 5), 1);
+    const before = await bases();
+    assert.ok(before.length >= 5, `segments: ${before.join(',')}`);
+    log.setHighWatermark(before[1]!);
+    assert.equal((await log.applyRetention({ retentionMs: 0, retentionBytes: null }, NOW)).deleteCount, 1);
+    log.setHighWatermark(60);
+    await log.close();
+    const kept = await bases();
+    const written = await readFile(join(dir, LOG_START_FILE), 'utf8');
+    const start = String(kept[0]);
+    assert.ok(written.includes(start), written);
+    // One digit more (start x10) lands inside the log; 9 in front lands past its end (a restart).
+    for (const damaged of [written.replace(start, `${start}0`), written.replace(start, `9${start}`)]) {
+      await writeFile(join(dir, LOG_START_FILE), damaged);
+      const { lines, logger } = collectLines();
+      const reopened = await openPartitionLog(dir, 't', 0, logOptions({ ...small, logger }));
+      try {
+        assert.deepEqual(await bases(), kept, `checkpoint ${JSON.stringify(damaged)}: no segment deleted`);
+        assert.equal(reopened.logStartOffset(), kept[0]);
+        assert.equal(reopened.logEndOffset(), 60);
+        assert.deepEqual((await reopened.read(kept[0]!, ALL, 1000, 1 << 20)).map((r) => r.offset), Array.from({ length: 60 - kept[0]! }, (_, k) => kept[0]! + k));
+        assert.ok(lines.some((l) => l.includes('damaged log start offset checkpoint')), lines.join(' | '));
+      } finally {
+        await reopened.close();
+      }
+    }
   });
 
   it('an open after a crash between the checkpoint and the deletion finishes the deletion, not an unclean mark', async () => {

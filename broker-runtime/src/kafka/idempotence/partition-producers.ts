@@ -7,6 +7,49 @@ export const RETAINED_BATCHES = 5;
 /** Producers remembered per partition; past it the one unused longest is forgotten (then treated as new, as Kafka after producer.id.expiration.ms). */
 export const MAX_PRODUCERS = 10_000;
 /**
+ * Producers remembered by one broker over all its partitions (each ~0.6 KB of heap with its last
+ * batch: 100,000 took 62 MB, measured with process.memoryUsage() after gc). A Produce may carry
+ * any producer id — none has to come from InitProducerId, as in Kafka — so without it a client
+ * inventing ids filled MAX_PRODUCERS on every partition: 10,000 × 1,000 partitions is 6 GB
+ * (Kafka's KIP-936 is the same problem). Past it the producer unused longest, on whatever
+ * partition, is forgotten, as past MAX_PRODUCERS.
+ */
+export const MAX_BROKER_PRODUCERS = 100_000;
+
+/**
+ * The broker-wide count of remembered producers and which was used least recently, over every
+ * partition's table (one per broker: idempotence/index.ts).
+ */
+export class ProducerBudget {
+  /** `${table id}:${producer id}` in least recently used order (a Map keeps insertion order). */
+  private readonly order = new Map<string, { table: PartitionProducers; producerId: number }>();
+
+  constructor(readonly limit = MAX_BROKER_PRODUCERS) {}
+
+  get size(): number {
+    return this.order.size;
+  }
+
+  /** `producerId` of `table` was just used: last to be forgotten; forgets the least recently used producers past the limit. */
+  used(table: PartitionProducers, producerId: number): void {
+    const key = `${table.id}:${producerId}`;
+    this.order.delete(key);
+    this.order.set(key, { table, producerId });
+    while (this.order.size > this.limit) {
+      const [oldest, e] = this.order.entries().next().value!;
+      this.order.delete(oldest);
+      e.table.forget(e.producerId);
+    }
+  }
+
+  /** `table` no longer remembers `producerId`. */
+  dropped(table: PartitionProducers, producerId: number): void {
+    this.order.delete(`${table.id}:${producerId}`);
+  }
+}
+
+let nextTableId = 0;
+/**
  * How far back a new leader reads its log for producers' batches: the dedup window across a
  * failover. A producer whose last batch is further back is unknown to it and its next batch is
  * accepted with any sequence (Kafka does the same once a producer's state has expired).
@@ -54,8 +97,23 @@ export class PartitionProducers {
   private stale = true;
   private rebuilding: { epoch: number; done: Promise<void> } | null = null;
   private readonly inflight = new Set<Promise<Written>>();
+  readonly id = nextTableId++;
 
-  constructor(readonly log: PartitionLog) {}
+  constructor(
+    readonly log: PartitionLog,
+    /** Shared by every partition of the broker; a table of its own when none is given (tests). */
+    private readonly budget: ProducerBudget = new ProducerBudget(),
+  ) {}
+
+  /** Producers this table remembers. */
+  get size(): number {
+    return this.producers.size;
+  }
+
+  /** Forget `producerId` (the broker-wide budget is full and it was used least recently): its next batch is judged as a new producer's. */
+  forget(producerId: number): void {
+    this.producers.delete(producerId);
+  }
 
   /** Null when the table is current for leader epoch `epoch`; else a promise that resolves once it is. */
   ready(epoch: number): Promise<void> | null {
@@ -125,7 +183,12 @@ export class PartitionProducers {
     e.batches.push({ baseSequence: b.baseSequence, lastSequence: e.lastSequence, written });
     if (e.batches.length > RETAINED_BATCHES) e.batches.shift();
     into.set(b.producerId, e);
-    if (into.size > MAX_PRODUCERS) into.delete(into.keys().next().value!);
+    if (into.size > MAX_PRODUCERS) {
+      const oldest = into.keys().next().value!;
+      into.delete(oldest);
+      if (into === this.producers) this.budget.dropped(this, oldest);
+    }
+    if (into === this.producers) this.budget.used(this, b.producerId);
   }
 
   /** Reads the log's last SCAN_RECORDS records for markers, once every append in flight has settled. */
@@ -147,7 +210,10 @@ export class PartitionProducers {
     } catch (err) {
       throw new KafkaError('NOT_LEADER_OR_FOLLOWER', `could not read the log for producer state: ${(err as Error).message}; retry`);
     }
+    for (const id of this.producers.keys()) if (!producers.has(id)) this.budget.dropped(this, id);
     this.producers = producers;
+    // In the table's order (least recently used first); past the broker's budget the oldest go.
+    for (const id of [...producers.keys()]) if (producers.has(id)) this.budget.used(this, id);
     this.builtFor = epoch;
     this.stale = false;
   }

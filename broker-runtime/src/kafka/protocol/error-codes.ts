@@ -95,6 +95,8 @@ const FROM_YAK: Record<string, KafkaErrorName> = {
   GROUP_MAX_SIZE_REACHED: 'GROUP_MAX_SIZE_REACHED',
   // Kafka has no cap on the number of groups: its nearest refusal that a client does not retry.
   TOO_MANY_GROUPS: 'GROUP_MAX_SIZE_REACHED',
+  // Kafka has no cap on partitions either; its refusal of a partition count, which clients do not retry.
+  TOO_MANY_PARTITIONS: 'INVALID_PARTITIONS',
   // Kafka does not check committed offsets; YAK refuses one past the high-water mark.
   INVALID_COMMIT_OFFSET: 'OFFSET_OUT_OF_RANGE',
 };
