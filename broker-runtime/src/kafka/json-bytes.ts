@@ -10,8 +10,8 @@
  */
 export function isJsonBytes(buf: Uint8Array, start = 0, end = buf.length): boolean {
   let p = skipWs(buf, start, end);
-  // Open containers, innermost last: OBJECT or ARRAY.
-  let stack: Uint8Array = EMPTY_STACK;
+  // Open containers, innermost last ({ or [): one stack for every call (a call never yields), grown as needed.
+  let stack = sharedStack;
   let depth = 0;
   for (;;) {
     // A value is expected at p.
@@ -27,7 +27,7 @@ export function isJsonBytes(buf: Uint8Array, start = 0, end = buf.length): boole
       if (buf[p] === close) {
         p++; // {} or []
       } else {
-        if (depth === stack.length) stack = grow(stack);
+        if (depth === stack.length) stack = sharedStack = grow(stack);
         stack[depth++] = c;
         if (c === LBRACE) {
           p = member(buf, p, end);
@@ -88,7 +88,7 @@ const NINE = 0x39;
 const TRUE = [0x74, 0x72, 0x75, 0x65];
 const FALSE = [0x66, 0x61, 0x6c, 0x73, 0x65];
 const NULL = [0x6e, 0x75, 0x6c, 0x6c];
-const EMPTY_STACK = new Uint8Array(0);
+let sharedStack: Uint8Array = new Uint8Array(64);
 /** 1 for a byte that stands for itself inside a string: not a quote, a backslash or a control character. */
 const STRING_PLAIN = new Uint8Array(256).map((_, b) => (b >= 0x20 && b !== QUOTE && b !== BACKSLASH ? 1 : 0));
 
