@@ -5,7 +5,7 @@
 // phases cuts its profile, so each phase gets files of its own. Prints each phase's wall time and
 // each broker's CPU per record; summarise the files with bench/profile-summary.ts.
 //
-// node --import tsx bench/kafka-profile.ts [--records 300000] [--out /tmp/kafka-prof] [--no-profile]
+// node --import tsx bench/kafka-profile.ts [--records 300000] [--out /tmp/kafka-prof] [--no-profile] [--kafkajs]
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { tempDir } from '../testkit/temp-dir.js';
 import { processCpuMs } from './cpu.js';
+import { KafkajsProducer } from './kafkajs-producer.js';
 import { startCluster } from './environment.js';
 import { payloadText } from './payload.js';
 import { SecurityMaterial } from './security.js';
@@ -63,6 +64,18 @@ try {
   await phase('produce', ['-P', ...base, '-X', 'acks=all', '-X', 'linger.ms=5', '-l', file]);
   await phase('fetch-cold', ['-C', ...base, '-o', 'beginning', '-c', String(records), '-e', '-q', '-f', '%s\n']);
   await phase('fetch-warm', ['-C', ...base, '-o', 'beginning', '-c', String(records), '-e', '-q', '-f', '%s\n']);
+  if (args.includes('--kafkajs')) {
+    const producer = await KafkajsProducer.connect(cluster.bootstrap(), {}, TOPIC, 1, 1);
+    try {
+      await producer.round(1000, [], 32, 1); // warm-up, not profiled apart
+      if (profiling) await cut('kafkajs-warmup');
+      const r = await producer.round(5000, cluster.brokers.map((b) => b.pid), 32, 1);
+      process.stdout.write(`kafkajs-single: ${Math.round(r.rate)} records/s; CPU µs/record all brokers ${r.brokerCpuUs?.toFixed(1)}, client ${r.clientCpuUs.toFixed(1)}\n`);
+      if (profiling) await cut('kafkajs-single');
+    } finally {
+      await producer.close();
+    }
+  }
 } finally {
   if (profiling) await Promise.all(cluster.brokers.map((b) => b.stop(10_000)));
   await cluster.stop();
