@@ -16,9 +16,18 @@ if (dir) {
   session.post('Profiler.start');
   const i = process.argv.indexOf('--id');
   const id = i >= 0 ? process.argv[i + 1] : 'broker';
-  process.on('exit', () => {
+  let part = 0;
+  const write = (suffix) => {
     session.post('Profiler.stop', (err, result) => {
-      if (!err) writeFileSync(join(dir, `${id}-${process.pid}.cpuprofile`), JSON.stringify(result.profile));
+      if (!err) writeFileSync(join(dir, `${id}-${process.pid}${suffix}.cpuprofile`), JSON.stringify(result.profile));
     });
+  };
+  process.on('exit', () => write(''));
+  // SIGUSR2 cuts the profile: what ran since the start (or the last cut) is written as
+  // <id>-<pid>-cut<N>.cpuprofile and a new profile begins, so a script can profile one phase
+  // (bench/kafka-profile.ts) instead of the broker's whole life.
+  process.on('SIGUSR2', () => {
+    write(`-cut${++part}`);
+    session.post('Profiler.start');
   });
 }

@@ -150,6 +150,8 @@ export function brokerSettings(o: BenchOptions, security: SecuritySetting): Brok
 export async function startCluster(settings: BrokerSettings, material: SecurityMaterial, extraFlags: string[] = []): Promise<TestCluster> {
   const secured = material.clusterOptions(settings);
   return TestCluster.start({
+    // Another build's broker (a copy of an older broker-runtime/{bin,dist}), for before/after figures in one tree's bench.
+    ...(process.env.YAK_BENCH_BROKER_BIN ? { bin: process.env.YAK_BENCH_BROKER_BIN } : {}),
     brokers: settings.brokers,
     partitions: settings.partitions,
     leaseSeconds: settings.leaseSeconds,

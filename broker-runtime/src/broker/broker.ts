@@ -627,7 +627,7 @@ export class Broker implements BrokerService {
       const inputs: RecordInput[] = idxs.map((i) => {
         const r = records[i]!;
         bytes += r.payload.length;
-        return { key: r.key, payload: r.payload, headers: r.headers, timestamp: r.timestamp ?? now };
+        return { key: r.key, payload: r.payload, headers: r.headers, timestamp: r.timestamp ?? now, payloadBytes: r.payloadBytes };
       });
       let written: { baseOffset: number; lastOffset: number };
       const settled = beforeAppend?.(p, log);

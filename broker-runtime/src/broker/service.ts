@@ -14,6 +14,8 @@ export interface ProduceRecord {
   /** The payload as JSON text (the HTTP layer re-serialises the parsed value once). */
   payload: string;
   headers: Record<string, string>;
+  /** The payload's UTF-8 bytes exactly, when the caller has them (a Kafka value stored as it is): RecordInput.payloadBytes. */
+  payloadBytes?: Buffer;
   partition?: number;
   /** ms since the Unix epoch: a Kafka producer's record timestamp (CreateTime); the broker's clock when absent. */
   timestamp?: number;

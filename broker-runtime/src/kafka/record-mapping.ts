@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { ProduceRecord } from '../broker/service.js';
 import { BASE64_KEY_HEADER } from '../log/compaction.js';
+import { isJsonBytes } from './json-bytes.js';
 import type { StoredRecord } from '../log/types.js';
 import type { KafkaHeader, KafkaRecord, OutgoingRecord } from './protocol/record-batch.js';
 
@@ -36,13 +37,16 @@ const ARRAY_INDEX = /^(0|[1-9]\d*)$/;
 export function toProduceRecord(r: KafkaRecord, partition: number): ProduceRecord {
   const headers = storedHeaders(r.headers);
   let payload: string;
+  let payloadBytes: Buffer | undefined;
   if (r.value === null) {
     payload = 'null';
     headers[VALUE_MARKER] = 'null';
   } else if (isUtf8(r.value)) {
     const text = r.value.toString('utf8');
-    if (isJson(text)) payload = text;
-    else {
+    if (isJsonBytes(r.value)) {
+      payload = text;
+      payloadBytes = r.value;
+    } else {
       payload = JSON.stringify(text);
       headers[VALUE_MARKER] = 'text';
     }
@@ -58,20 +62,7 @@ export function toProduceRecord(r: KafkaRecord, partition: number): ProduceRecor
       headers[KEY_MARKER] = 'base64';
     }
   }
-  return { key, payload, headers, partition, timestamp: r.timestamp };
-}
-
-/** What a JSON text may start with (after whitespace): checked first, because a failed JSON.parse throws, and throwing per record is slow. */
-const JSON_START = /^[\s]*[{["\-0-9tfn]/;
-
-function isJson(text: string): boolean {
-  if (!JSON_START.test(text)) return false;
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
+  return { key, payload, headers, partition, timestamp: r.timestamp, payloadBytes };
 }
 
 function storedHeaders(list: readonly KafkaHeader[]): Record<string, string> {

@@ -55,7 +55,7 @@ export function encodeRecords(records: readonly RecordInput[], baseOffset: numbe
     const keyLength = r.key === null ? -1 : Buffer.byteLength(r.key, 'utf8');
     const text = headersText(r.headers);
     const headerLength = text.length === 0 ? 0 : Buffer.byteLength(text, 'utf8');
-    const length = MIN_RECORD_LENGTH + Math.max(keyLength, 0) + headerLength + Buffer.byteLength(r.payload, 'utf8');
+    const length = MIN_RECORD_LENGTH + Math.max(keyLength, 0) + headerLength + (r.payloadBytes !== undefined ? r.payloadBytes.length : Buffer.byteLength(r.payload, 'utf8'));
     if (length > MAX_RECORD_LENGTH) throw new RangeError(`record of ${length} bytes is over the ${MAX_RECORD_LENGTH}-byte limit`);
     headerTexts[i] = text;
     keyLengths[i] = keyLength;
@@ -84,7 +84,10 @@ export function encodeRecords(records: readonly RecordInput[], baseOffset: numbe
     buf.writeUInt32BE(headerLength, p);
     p += 4;
     if (headerLength > 0) p += buf.write(headerTexts[i]!, p, headerLength, 'utf8');
-    if (end > p) buf.write(r.payload, p, end - p, 'utf8');
+    if (end > p) {
+      if (r.payloadBytes !== undefined) r.payloadBytes.copy(buf, p);
+      else buf.write(r.payload, p, end - p, 'utf8');
+    }
     buf.writeUInt32BE(crc32(buf.subarray(pos + LENGTH_FIELD_BYTES + CRC_FIELD, end)), pos + LENGTH_FIELD_BYTES);
     pos = end;
   }

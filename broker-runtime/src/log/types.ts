@@ -35,6 +35,11 @@ export interface RecordInput {
   payload: string;
   headers: Record<string, string>;
   timestamp: number;
+  /**
+   * The payload's UTF-8 bytes, exactly, when the caller holds them already (a Kafka value stored as
+   * it is): the encoder copies them instead of measuring and encoding the string again.
+   */
+  payloadBytes?: Buffer;
 }
 
 export interface StoredRecord extends RecordInput {

@@ -156,6 +156,13 @@ test('cached blocks: the same bytes as encoding afresh, from any starting offset
   // The same log object with records rewritten at the same offsets (another epoch or CRC): no hit either.
   const rewritten = encodeRecords(records.map((r) => ({ ...r, payload: '"rewritten"' })), 0, 1);
   assert.deepEqual(consumed(kafkaBatchesOf(rewritten, n, 0, n, 100_000, { cache, log: 1 })), viaObjects(rewritten));
+  // Only a block's last record differs, same epoch: its first record's key hits, the check does not.
+  const fresh2 = new EncodedBatchCache(32 << 20);
+  const lastChanged = encodeRecords(records.map((r, i) => (i === CACHE_BLOCK - 1 ? { ...r, payload: '"last"' } : r)), 0, 1);
+  kafkaBatchesOf(stored, n, 0, n, 100_000, { cache: fresh2, log: 1 });
+  assert.deepEqual(kafkaBatchesOf(lastChanged, n, 0, n, 100_000, { cache: fresh2, log: 1 }), kafkaBatchesOf(lastChanged, n, 0, n, 100_000));
+  assert.deepEqual(kafkaBatchesOf(stored, n, 0, n, 100_000, { cache: fresh2, log: 1 }), fresh, 'and the original again, after the other replaced it');
+  assert.equal(fresh2.size, 3);
 });
 
 test('an answer cut by its byte limit ends at a block boundary when something precedes it, so the next Fetch starts on one', () => {
@@ -176,7 +183,10 @@ test('the cache holds at most its bytes, least recently used out first', () => {
   for (let i = 0; i < 10; i++) cache.set(`k${i}`, Buffer.alloc(900, i));
   assert.ok(cache.bytes <= 8000);
   assert.equal(cache.get('k0'), undefined);
-  assert.deepEqual(cache.get('k9'), Buffer.alloc(900, 9));
+  assert.deepEqual(cache.get('k9'), { bytes: Buffer.alloc(900, 9), check: 0 });
+  cache.set('k9', Buffer.alloc(900, 1), 5);
+  assert.deepEqual(cache.get('k9'), { bytes: Buffer.alloc(900, 1), check: 5 }, 'another check replaces the entry');
+  assert.ok(cache.bytes <= 8000);
   cache.set('big', Buffer.alloc(1001));
   assert.equal(cache.get('big'), undefined, 'one entry holds at most an eighth');
 });

@@ -110,3 +110,14 @@ function boundaries(buf: Buffer): number[] {
   scanRecords(buf, { onRecord: (pos) => out.push(pos) });
   return out;
 }
+
+it('encodeRecords copies payloadBytes when given: the same bytes as encoding the payload string', () => {
+  const records: RecordInput[] = [
+    { key: null, payload: '{"a":1}', headers: {}, timestamp: 1 },
+    { key: 'k', payload: '"é日本"', headers: { h: 'v' }, timestamp: 2 },
+    { key: '', payload: '[]', headers: {}, timestamp: 3 },
+  ];
+  const withBytes = records.map((r) => ({ ...r, payloadBytes: Buffer.from(r.payload, 'utf8') }));
+  assert.deepEqual(encodeRecords(withBytes, 40, 3), encodeRecords(records, 40, 3));
+  assert.deepEqual(decodeRecords(encodeRecords(withBytes, 40, 3)).map((r) => r.payload), records.map((r) => r.payload));
+});

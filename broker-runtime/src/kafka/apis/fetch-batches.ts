@@ -135,6 +135,14 @@ class FetchBatches {
   cachedBlock(buf: Buffer, pos: number, upTo: number): number {
     const first = recordOffsetAt(buf, pos);
     if (!this.cache || first + CACHE_BLOCK > upTo) return -1;
+    const key = cacheKey(this.cache, 'b', buf, pos);
+    const hit = this.cache.cache.get(key);
+    if (hit === undefined) {
+      // Not cached: no need to find the block's last record now (a first read finds no block).
+      this.close();
+      this.blockKey = key;
+      return -1;
+    }
     // The block's last record names it too: records rewritten at these offsets (only ever a suffix
     // of the log, after an unclean election) change the last one, whatever else stays.
     const last = first + CACHE_BLOCK - 1;
@@ -150,15 +158,14 @@ class FetchBatches {
       p += s;
     }
     if (lastAt < 0) return -1;
-    const key = `${cacheKey(this.cache, 'b', buf, pos)}:${buf.readUInt32BE(lastAt + CRC_FIELD_AT)}`;
-    const hit = this.cache.cache.get(key);
-    if (hit === undefined) {
+    if (buf.readUInt32BE(lastAt + CRC_FIELD_AT) !== hit.check) {
+      // Other records at these offsets than the cached block's: encode them, and cache them instead.
       this.close();
       this.blockKey = key;
       return -1;
     }
     this.close();
-    this.out.raw(hit);
+    this.out.raw(hit.bytes);
     this.records += CACHE_BLOCK;
     return lastAt + recordSizeAt(buf, lastAt);
   }
@@ -180,7 +187,7 @@ class FetchBatches {
       const start = this.open;
       const key = this.blockKey;
       this.close();
-      this.cache!.cache.set(key, this.out.buf.subarray(start, this.out.pos));
+      this.cache!.cache.set(key, this.out.buf.subarray(start, this.out.pos), buf.readUInt32BE(pos + CRC_FIELD_AT));
     }
   }
 
@@ -192,7 +199,7 @@ class FetchBatches {
     const hit = key === null ? undefined : this.cache!.cache.get(key);
     if (hit !== undefined) {
       this.close();
-      this.out.raw(hit);
+      this.out.raw(hit.bytes);
       this.records += entryEndOffsetAt(buf, pos, size) - recordOffsetAt(buf, pos);
       return;
     }

@@ -6,13 +6,15 @@
  * figures, the README ("One log for both worlds") the choice.
  *
  * Only committed records are cached (below the high-water mark, which never moves back), and every
- * key names the log object, the first offset, its leader epoch and the stored CRCs of the entry (a
- * compressed batch's covers all its records) or of a block's first and last records, so records
- * rewritten at the same offsets (a topic re-created, a follower's log restarted, a suffix replaced
- * after an unclean election) never match an old entry. Least recently used entries go first.
+ * key names the log object, the first offset, its leader epoch and the stored CRC of the entry (a
+ * compressed batch's covers all its records) or of a block's first record, with the block's last
+ * record's CRC kept beside it as `check` (the reader compares it before using the entry: a first
+ * read finds no key and so never has to look for the block's last record), so records rewritten at
+ * the same offsets (a topic re-created, a follower's log restarted, a suffix replaced after an
+ * unclean election) never match an old entry. Least recently used entries go first.
  */
 export class EncodedBatchCache {
-  private readonly entries = new Map<string, Buffer>();
+  private readonly entries = new Map<string, CachedBatch>();
   private held = 0;
   private readonly ids = new WeakMap<object, number>();
   private nextId = 1;
@@ -29,7 +31,7 @@ export class EncodedBatchCache {
     return id;
   }
 
-  get(key: string): Buffer | undefined {
+  get(key: string): CachedBatch | undefined {
     const hit = this.entries.get(key);
     if (hit !== undefined) {
       // Most recently used last: Map keeps insertion order.
@@ -39,16 +41,25 @@ export class EncodedBatchCache {
     return hit;
   }
 
-  /** Keeps a copy of `bytes` (the caller's buffer is reused); one entry holds at most an eighth of the cache. */
-  set(key: string, bytes: Buffer): void {
-    if (bytes.length > this.maxBytes / 8 || this.entries.has(key)) return;
+  /**
+   * Keeps a copy of `bytes` (the caller's buffer is reused) under `key` with its `check`, replacing
+   * an entry of the same key with another check; one entry holds at most an eighth of the cache.
+   */
+  set(key: string, bytes: Buffer, check = 0): void {
+    if (bytes.length > this.maxBytes / 8) return;
+    const old = this.entries.get(key);
+    if (old !== undefined) {
+      if (old.check === check) return;
+      this.entries.delete(key);
+      this.held -= old.bytes.length;
+    }
     const copy = Buffer.from(bytes);
-    this.entries.set(key, copy);
+    this.entries.set(key, { bytes: copy, check });
     this.held += copy.length;
     for (const [k, v] of this.entries) {
       if (this.held <= this.maxBytes) break;
       this.entries.delete(k);
-      this.held -= v.length;
+      this.held -= v.bytes.length;
     }
   }
 
@@ -59,6 +70,12 @@ export class EncodedBatchCache {
   get size(): number {
     return this.entries.size;
   }
+}
+
+/** An encoded batch and what its user checks before using it (a block's last stored CRC; 0 when the key says everything). */
+export interface CachedBatch {
+  bytes: Buffer;
+  check: number;
 }
 
 /** What a broker keeps of encoded Fetch batches, in all (about 0.4 % of the 8 GiB a Kafka broker is often given). */

@@ -141,7 +141,13 @@ async function readPartition(topic: string, index: number, offset: number, maxBy
 }
 
 export function encodeFetch(version: number, topics: readonly { name: string; partitions: readonly PartitionAnswer[] }[], throttleMs = 0): Writer {
-  const w = new Writer(1024);
+  // Sized for the whole answer up front: the records are copied in once, never again as it grows.
+  let size = 64;
+  for (const t of topics) {
+    size += 8 + Buffer.byteLength(t.name);
+    for (const p of t.partitions) size += 64 + (p.records?.length ?? 0);
+  }
+  const w = new Writer(size);
   w.int32(throttleMs);
   if (version >= 7) w.int16(KAFKA_ERRORS.NONE).int32(0); // error_code, session_id
   w.array(topics, (w, t) => {
