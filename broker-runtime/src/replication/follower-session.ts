@@ -24,8 +24,8 @@ interface BuiltRequest {
   sentTopics: boolean;
   /** Whether some part asks the follower to cut its log (a resync under way). */
   cuts: boolean;
-  /** Appends (produce requests) on the leader since the frame before it was sent: how full it is. */
-  appends: number;
+  /** Records it carries (all partitions). */
+  records: number;
 }
 
 /** How a frame in flight ended: the follower's answer, or why there is none. */
@@ -93,6 +93,8 @@ interface PartitionProgress {
 }
 
 const MAX_PART_BYTES = 1 << 20;
+/** A frame carrying this many records lets the next one go ahead of its answer (see maySendAhead). */
+export const BULK_RECORDS = 256;
 /**
  * A follower unreachable this long is named in a warning (a name that does not resolve at once:
  * that never heals by itself). Shorter runs are a restart or a blip, logged at debug level.
@@ -109,7 +111,9 @@ const key = (topic: string, partition: number) => `${topic}/${partition}`;
  *
  * Pipelining (Raft's): on a replication stream (transport.inFlightLimit > 1) frames are sent ahead
  * of their answers, each starting where the previous one ended (`sendOffset`), up to the limit in
- * flight; a record then waits about one round trip for its commit instead of 1.5. Answers are
+ * flight, where that does not make frames smaller (maySendAhead): behind frames that carry no
+ * records (the high-water mark sent after each commit), which new records no longer wait for, and
+ * behind big ones (bulk produce). Answers are
  * dealt with strictly in the order the frames were sent, and only they move what the follower is
  * known to hold (`matched`, hence the in-sync set and the high-water mark). Every frame names the
  * offset and epoch it continues (prevOffset/prevEpoch), so the follower appends only what extends
@@ -125,7 +129,7 @@ export class FollowerSession {
   private readonly progress = new Map<PartitionLog, PartitionProgress>();
   /** Frames sent and not yet dealt with, in the order sent (at most transport.inFlightLimit). */
   private inFlight: InFlight[] = [];
-  /** Appends on the leader (wake(true)) since the last frame was sent. */
+  /** Appends on the leader (wake(true)) since the last frame was sent: something to send ahead. */
   private appendsSinceSend = 0;
   private metaAcked = '';
   /**
@@ -249,20 +253,23 @@ export class FollowerSession {
   }
 
   /**
-   * Whether a frame may be sent before the ones in flight are answered: only in steady state —
-   * after the follower first answered (it says where its logs end), and not while a frame in
-   * flight cuts a log or carries the topic list (the next frame depends on their outcome) — and
-   * only once it would be about as full as the newest frame in flight: at least as many appends
-   * have arrived since that one was sent as it carried. Every frame costs a socket write that
-   * wakes the follower and an answer that wakes the leader, whatever it carries; sending each
-   * append on its own the moment it arrives made single-record produce cost more CPU per record
-   * and, on a machine short of CPU, fewer records/s than one frame at a time (measured: 1.18× the
-   * CPU per record). So frames go ahead when records arrive faster than answers come back (a big
-   * batch, a slow follower), and otherwise as before, each carrying what arrived meanwhile.
+   * Whether a frame may be sent before the ones in flight are answered: only in steady state (see
+   * steady()), once records were appended since the last frame, and only where it does not make
+   * frames smaller. Every frame costs a socket write that wakes the follower and an answer that
+   * wakes the leader, whatever it carries; sending each append the moment it arrives made single
+   * produce cost 1.18× the CPU per record, and fewer records/s on a machine short of CPU, than one
+   * frame at a time (measured), where each frame carries everything that arrived meanwhile. So a
+   * frame goes ahead when what is in flight carries no records (the high-water mark sent after
+   * each commit, a heartbeat: the records no longer wait for its answer, and there are no more
+   * frames than before), or when the newest frame in flight carried at least BULK_RECORDS (big
+   * batches: each frame's cost is spread over many records, and the follower's round trip no
+   * longer idles the leader between them).
    */
   private maySendAhead(): boolean {
-    const newest = this.inFlight[this.inFlight.length - 1];
-    return this.steady() && newest !== undefined && this.appendsSinceSend > 0 && this.appendsSinceSend >= newest.built.appends;
+    if (this.appendsSinceSend === 0 || !this.steady()) return false;
+    let newestWithRecords: BuiltRequest | null = null;
+    for (const f of this.inFlight) if (f.built.records > 0) newestWithRecords = f.built;
+    return newestWithRecords === null || newestWithRecords.records >= BULK_RECORDS;
   }
 
   /** The first conditions of maySendAhead: what is in flight does not decide what the next frame holds. */
@@ -397,6 +404,7 @@ export class FollowerSession {
     const endsAtBuild = new Map<PartitionLog, number>();
     const topicsSeq = ctx.logs.topicsSeq();
     let total = 0;
+    let records = 0;
     for (const log of ctx.logs.all()) {
       let p = this.progress.get(log);
       const end = log.logEndOffset();
@@ -419,6 +427,7 @@ export class FollowerSession {
         if (raw.count > 0) {
           bytes = raw.bytes;
           sentTo = raw.nextOffset;
+          records += raw.count;
         }
       }
       const needed = bytes !== null || p.truncateTo !== undefined || hwm !== p.aheadHwm || logStart !== p.aheadLogStart || !this.everAnswered;
@@ -456,7 +465,7 @@ export class FollowerSession {
       topicsSeq,
       sentTopics: metaNeeded,
       cuts: parts.some((part) => part.truncateTo !== undefined),
-      appends: this.appendsSinceSend,
+      records,
     };
   }
 

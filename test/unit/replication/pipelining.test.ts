@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FRAME_AUTH_HEADER } from '../../../broker-runtime/src/replication/frame-auth.js';
+import { BULK_RECORDS } from '../../../broker-runtime/src/replication/follower-session.js';
 import { TransportError, type FramePoster } from '../../../broker-runtime/src/replication/transport.js';
 import { decodeAnswer, decodeFrame } from '../../../broker-runtime/src/replication/wire.js';
 import { Cluster, RENEW_MS, type Replica } from './replication-harness.js';
@@ -99,49 +100,69 @@ async function pipelined(committed: string[], limit = 4) {
   return { c, stream, b1, b2, rep };
 }
 
-/** One append of one record on the leader, and one turn of its event loop. */
-async function produce(ctx: Awaited<ReturnType<typeof pipelined>>, value: string): Promise<void> {
-  ctx.c.append(ctx.b1, ctx.rep, [value]);
+/** One append on the leader (one record, or `count` named value-0, value-1, …), and one turn of its event loop. */
+async function produce(ctx: Awaited<ReturnType<typeof pipelined>>, value: string, count = 1): Promise<void> {
+  ctx.c.append(ctx.b1, ctx.rep, count === 1 ? [value] : Array.from({ length: count }, (_, i) => `${value}-${i}`));
   await ctx.c.time.advance(0);
 }
 
+/** A batch big enough that the frame carrying it lets the next one go ahead (BULK_RECORDS). */
+const BULK = BULK_RECORDS;
+/** "offset:epoch" for offsets from..to-1, as Replica.held() writes them. */
+const span = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `${from + i}:1`);
+
 describe('replication: pipelining on a stream (FollowerSession)', () => {
-  test('frames go ahead of their answers, each starting where the previous one ended', async () => {
+  test('frames go ahead of their answers behind big frames, each starting where the previous one ended', async () => {
     const ctx = await pipelined(['a', 'b']);
-    await produce(ctx, 'c');
-    await produce(ctx, 'd');
+    await produce(ctx, 'c', BULK);
+    await produce(ctx, 'd', BULK);
     await produce(ctx, 'e');
     assert.deepEqual(
       ctx.stream.sent.map((s) => s.prevOffset),
-      [2, 3, 4],
-      'three frames in flight, from 2, 3 and 4',
+      [2, 2 + BULK, 2 + 2 * BULK],
+      'three frames in flight, each from where the previous one ended',
     );
     assert.equal(ctx.stream.frames.length, 3);
   });
 
+  test('records go ahead of a frame that carries none (the high-water mark after a commit), not of small frames with records', async () => {
+    const ctx = await pipelined(['a']);
+    await produce(ctx, 'b');
+    await ctx.stream.answer(); // b committed: the leader sends the new high-water mark, no records
+    assert.deepEqual(ctx.stream.sent.map((s) => [s.prevOffset, s.length > 0]), [[1, true], [2, false]]);
+    await produce(ctx, 'c');
+    assert.equal(ctx.stream.frames.length, 2, 'c went without waiting for that answer');
+    await produce(ctx, 'd');
+    await produce(ctx, 'e');
+    assert.equal(ctx.stream.frames.length, 2, 'd and e wait for the frame carrying c: one frame for both, not one each');
+    await ctx.stream.answer();
+    await ctx.stream.answer();
+    assert.deepEqual(ctx.stream.sent.at(-1), { prevOffset: 3, length: ctx.stream.sent.at(-1)!.length, via: 'stream' });
+    while (ctx.stream.frames.length > 0) await ctx.stream.answer();
+    assert.deepEqual(ctx.b2.held(), span(0, 5));
+    assert.equal(ctx.b1.log.highWatermark(), 5);
+  });
+
   test('no more frames in flight than the stream allows', async () => {
     const ctx = await pipelined([], 2);
-    for (const v of ['a', 'b', 'c', 'd']) await produce(ctx, v);
+    for (const v of ['a', 'b', 'c', 'd']) await produce(ctx, v, BULK);
     assert.equal(ctx.stream.frames.length, 2);
-    while (ctx.stream.frames.length > 0) {
-      await ctx.stream.answer();
-      await ctx.c.time.advance(0);
-    }
-    assert.deepEqual(ctx.b2.held(), ['0:1', '1:1', '2:1', '3:1']);
-    assert.equal(ctx.b1.log.highWatermark(), 4);
+    while (ctx.stream.frames.length > 0) await ctx.stream.answer();
+    assert.deepEqual(ctx.b2.held(), span(0, 4 * BULK));
+    assert.equal(ctx.b1.log.highWatermark(), 4 * BULK);
   });
 
   test('the high-water mark moves only on answers, in the order the frames were sent', async () => {
     const ctx = await pipelined(['a']);
-    await produce(ctx, 'b');
+    await produce(ctx, 'b', BULK);
     await produce(ctx, 'c');
     await ctx.stream.deliver();
-    assert.deepEqual(ctx.b2.held(), ['0:1', '1:1', '2:1'], 'the follower applied both frames');
+    assert.deepEqual(ctx.b2.held(), span(0, BULK + 2), 'the follower applied both frames');
     assert.equal(ctx.b1.log.highWatermark(), 1, 'nothing more is committed before an answer says so');
     await ctx.stream.answer();
-    assert.equal(ctx.b1.log.highWatermark(), 2);
+    assert.equal(ctx.b1.log.highWatermark(), 1 + BULK);
     await ctx.stream.answer();
-    assert.equal(ctx.b1.log.highWatermark(), 3);
+    assert.equal(ctx.b1.log.highWatermark(), 2 + BULK);
   });
 
   test('a mismatch answer forgets the frames sent after it, and sending resumes where the follower really ends', async () => {
@@ -149,27 +170,25 @@ describe('replication: pipelining on a stream (FollowerSession)', () => {
     // The follower lost its last record behind the leader's back (an unsynced write, say): frames
     // continuing from 3 no longer fit.
     ctx.b2.sim.truncateTo(2);
-    await produce(ctx, 'd');
+    await produce(ctx, 'd', BULK);
     await produce(ctx, 'e');
-    assert.deepEqual(ctx.stream.sent.map((s) => s.prevOffset), [3, 4]);
+    assert.deepEqual(ctx.stream.sent.map((s) => s.prevOffset), [3, 3 + BULK]);
     await ctx.stream.answer(); // mismatch: b2 ends at 2
     assert.equal(ctx.b1.log.highWatermark(), 3, 'a mismatch commits nothing');
     assert.deepEqual(Object.values(ctx.rep.replicaProgress()[0]!.partitions), [2], 'the follower is known to hold 2 records');
     assert.equal(ctx.stream.sent[2]?.prevOffset, 2, 'resent at once from the follower\'s log end, the frame after the mismatch forgotten');
     await ctx.stream.answer(); // the forgotten frame's answer (a mismatch too): ignored
     assert.equal(ctx.b1.log.highWatermark(), 3);
-    while (ctx.stream.frames.length > 0) {
-      await ctx.stream.answer();
-      await ctx.c.time.advance(0);
-    }
-    assert.deepEqual(ctx.b2.held(), ['0:1', '1:1', '2:1', '3:1', '4:1']);
-    assert.equal(ctx.b1.log.highWatermark(), 5);
+    while (ctx.stream.frames.length > 0) await ctx.stream.answer();
+    assert.deepEqual(ctx.b2.held(), span(0, 4 + BULK));
+    assert.equal(ctx.b1.log.highWatermark(), 4 + BULK);
   });
 
   test('a broken stream with frames in flight: sending resumes from the last answer; frames the follower applied are not applied twice', async () => {
     const ctx = await pipelined(['a', 'b']);
-    await produce(ctx, 'c');
+    await produce(ctx, 'c', BULK);
     await produce(ctx, 'd');
+    assert.equal(ctx.stream.frames.length, 2);
     await ctx.stream.deliver(); // applied, answers lost with the connection
     ctx.stream.break();
     await ctx.c.time.advance(0);
@@ -178,14 +197,15 @@ describe('replication: pipelining on a stream (FollowerSession)', () => {
     const resent = ctx.stream.sent.slice(2);
     assert.equal(resent[0]?.prevOffset, 2, 'resent from the last acknowledged offset');
     assert.equal(resent[0]?.via, 'post', 'one frame at a time without the stream');
-    assert.deepEqual(ctx.b2.held(), ['0:1', '1:1', '2:1', '3:1'], 'each record once');
-    assert.equal(ctx.b1.log.highWatermark(), 4);
+    assert.deepEqual(ctx.b2.held(), span(0, 3 + BULK), 'each record once');
+    assert.equal(ctx.b1.log.highWatermark(), 3 + BULK);
   });
 
   test('a follower that moved to a newer epoch answers STALE_EPOCH: the leader learns it and sends nothing more', async () => {
     const ctx = await pipelined(['a']);
-    await produce(ctx, 'b');
+    await produce(ctx, 'b', BULK);
     await produce(ctx, 'c');
+    assert.equal(ctx.stream.frames.length, 2);
     ctx.b2.epoch = 7;
     await ctx.stream.answer();
     await ctx.c.time.advance(0);
