@@ -302,11 +302,21 @@ export class FollowerSession {
     this.inFlight.push(entry);
   }
 
-  /** Resolves when `head` is settled or the session is woken (new records, stop). */
+  /**
+   * Resolves when `head` is settled, or when a wake (new records, stop) finds a frame may go ahead
+   * now. A wake that finds none costs nothing more here (no turn of the loop per produce): the
+   * records go with the frame built after the head's answer.
+   */
   private answerOrWake(head: InFlight): Promise<void> {
-    if (this.pendingWake || !this.running) return Promise.resolve();
+    if ((this.pendingWake && this.maySendAhead()) || !this.running) return Promise.resolve();
     return new Promise((resolve) => {
-      const wakeUp = () => resolve();
+      const wakeUp = () => {
+        if (this.running && !this.maySendAhead()) {
+          this.wakeUp = wakeUp; // nothing may go ahead yet: keep waiting for the answer
+          return;
+        }
+        resolve();
+      };
       this.wakeUp = wakeUp;
       void head.settled.then(() => {
         if (this.wakeUp === wakeUp) this.wakeUp = null;
