@@ -113,9 +113,9 @@ const key = (topic: string, partition: number) => `${topic}/${partition}`;
  * of their answers, each starting where the previous one ended (`sendOffset`), up to the limit in
  * flight, where that does not make frames smaller (maySendAhead): behind frames that carry no
  * records (the high-water mark sent after each commit), which new records no longer wait for, and
- * behind big ones (bulk produce). Answers are
- * dealt with strictly in the order the frames were sent, and only they move what the follower is
- * known to hold (`matched`, hence the in-sync set and the high-water mark). Every frame names the
+ * behind big ones (bulk produce). Answers are dealt with strictly in the order the frames were
+ * sent, and only they move what the follower is known to hold (`matched`, hence the in-sync set
+ * and the high-water mark). Every frame names the
  * offset and epoch it continues (prevOffset/prevEpoch), so the follower appends only what extends
  * its log exactly: a frame arriving after a lost one, twice, or late is refused ("mismatch"), never
  * misapplied. Whenever an answer is anything but "every part ok" (a mismatch, a refused cut, a
@@ -129,7 +129,7 @@ export class FollowerSession {
   private readonly progress = new Map<PartitionLog, PartitionProgress>();
   /** Frames sent and not yet dealt with, in the order sent (at most transport.inFlightLimit). */
   private inFlight: InFlight[] = [];
-  /** Appends on the leader (wake(true)) since the last frame was sent: something to send ahead. */
+  /** Appends on the leader (wake(true)) since the last frame was built: something to send ahead. */
   private appendsSinceSend = 0;
   private metaAcked = '';
   /**
@@ -215,6 +215,8 @@ export class FollowerSession {
       this.pendingWake = false;
       const limit = this.inFlightLimit();
       if (this.inFlight.length < limit && (this.inFlight.length === 0 || this.maySendAhead())) {
+        // Counted from here: an append while the frame is being built may miss it, and then counts for the next.
+        this.appendsSinceSend = 0;
         const built = await this.build();
         if (built) {
           this.send(built);
@@ -281,7 +283,6 @@ export class FollowerSession {
   /** Signs and sends `built`; its outcome is recorded on its entry (the promise never rejects). */
   private send(built: BuiltRequest): void {
     this.lastSentAt = this.ctx.time.clock.now();
-    this.appendsSinceSend = 0;
     let posted: Promise<Buffer>;
     try {
       const auth = signFrame(this.ctx.epoch, this.ctx.frameKey, built.frame);
