@@ -4,12 +4,13 @@ import { report } from './report.js';
 import { runSeed, type RunResult } from './run.js';
 
 /**
- * npm run sim -- [--seeds N] [--from S] [--seed S] [--trace] [--quiet] [--short] [--mutate name]
+ * npm run sim -- [--seeds N] [--from S] [--seed S] [--trace] [--quiet] [--short] [--mutate name] [--streams K]
  *
  * Runs seeds from S (default 1) through S+N-1, or one seed; prints every failure with its seed,
  * the broken invariant, the trace leading to it and the command that replays it. Exit code 1 if
  * any seed failed. --mutate breaks a rule on purpose (the checker must notice); --short runs the
- * shorter runs of the npm test subset.
+ * shorter runs of the npm test subset; --streams K carries frames on replication streams with up to
+ * K in flight per follower (FollowerSession pipelining; 1, the default, is a POST per frame).
  */
 interface Args {
   seeds: number;
@@ -19,10 +20,11 @@ interface Args {
   quiet: boolean;
   short: boolean;
   mutation: Mutation | null;
+  streams: number;
 }
 
 function parse(argv: string[]): Args {
-  const a: Args = { seeds: 200, from: 1, seed: null, trace: false, quiet: false, short: false, mutation: null };
+  const a: Args = { seeds: 200, from: 1, seed: null, trace: false, quiet: false, short: false, mutation: null, streams: 1 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = () => {
@@ -36,12 +38,13 @@ function parse(argv: string[]): Args {
     else if (flag === '--trace') a.trace = true;
     else if (flag === '--quiet') a.quiet = true;
     else if (flag === '--short') a.short = true;
+    else if (flag === '--streams') a.streams = Math.max(1, value());
     else if (flag === '--mutate') {
       const n = String(argv[++i] ?? '');
       if (!(MUTATIONS as readonly string[]).includes(n)) throw new Error(`--mutate: unknown mutation '${n}' (${MUTATIONS.join(', ')})`);
       a.mutation = n as Mutation;
     }
-    else throw new Error(`unknown flag ${flag} (use --seeds N, --from S, --seed S, --trace, --quiet, --short, --mutate)`);
+    else throw new Error(`unknown flag ${flag} (use --seeds N, --from S, --seed S, --trace, --quiet, --short, --mutate, --streams K)`);
   }
   return a;
 }
@@ -54,7 +57,7 @@ async function main(): Promise<void> {
   let simMs = 0;
   const failed: RunResult[] = [];
   for (const seed of seeds) {
-    const r = await runSeed(seed, { trace: args.trace, short: args.short, config: { mutation: args.mutation } });
+    const r = await runSeed(seed, { trace: args.trace, short: args.short, config: { mutation: args.mutation, streams: args.streams } });
     steps += r.steps;
     simMs += r.simMs;
     if (args.seed !== null) {

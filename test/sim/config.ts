@@ -44,6 +44,12 @@ export interface SimConfig {
   settleMs: number;
   clientGapMs: number;
   mutation: Mutation | null;
+  /**
+   * Frames a leader keeps in flight to each follower: 1 = a POST per frame, one at a time (the
+   * default, which the regression seeds were found with); more = a replication stream each
+   * (in-order connections that can break) and FollowerSession pipelining (`--streams K`).
+   */
+  streams: number;
 }
 
 /** Everything about a run, drawn from its seed (a separate stream from the run's own draws). */
@@ -90,6 +96,7 @@ export function configFor(seed: number, overrides: Partial<SimConfig> = {}): Sim
     settleMs: Math.max(15_000, leaseMs * 8),
     clientGapMs: r.float(2, 50),
     mutation: null,
+    streams: 1,
   };
   // Drawn last, so the runs without it are dealt exactly as before it existed. Answers lost on a
   // broker's Redis connection (applied, but the broker cannot know: an in-sync set change, a

@@ -65,20 +65,25 @@ export class Network {
     return [...this.cuts.keys()];
   }
 
-  /** Deliver `fn` at `to` after a delay, unless the message is lost or the link is cut at either end of its flight. */
-  send(from: string, to: string, fn: () => void, owner: string | null, inc: number): void {
-    if (this.isCut(from, to) || this.rng.chance(this.o.dropRate)) return;
+  /**
+   * Deliver `fn` at `to` after a delay, unless the message is lost or the link is cut at either end
+   * of its flight. With `conn` the message travels on one TCP connection (a replication stream):
+   * in order with the others on it whatever `reorder` says (a slow one holds up those behind it),
+   * and a loss is a reset of that connection, reported by `conn.lost` (nothing later on it arrives).
+   */
+  send(from: string, to: string, fn: () => void, owner: string | null, inc: number, conn?: { order: string; lost: () => void }): void {
+    if (this.isCut(from, to) || this.rng.chance(this.o.dropRate)) return conn?.lost();
     const loss = from === 'redis' ? this.flaky.get(to) : undefined; // no draw unless flaky: other runs stay as dealt
     if (loss !== undefined && this.rng.chance(loss)) return;
     let delay = this.rng.float(this.o.minDelayMs, this.o.maxDelayMs);
     if (this.rng.chance(this.o.slowRate)) delay += this.rng.float(0, this.o.slowMaxMs);
     let at = this.sched.now + delay;
-    if (!this.o.reorder || from === 'redis' || to === 'redis') {
-      const k = `${from}>${to}`;
+    if (conn || !this.o.reorder || from === 'redis' || to === 'redis') {
+      const k = conn ? conn.order : `${from}>${to}`;
       at = Math.max(at, (this.lastAt.get(k) ?? 0) + 1e-3);
       this.lastAt.set(k, at);
     }
-    this.sched.at(at, () => (this.isCut(from, to) ? undefined : fn()), owner, inc);
+    this.sched.at(at, () => (this.isCut(from, to) ? conn?.lost() : fn()), owner, inc);
   }
 }
 

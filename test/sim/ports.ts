@@ -121,6 +121,10 @@ export class SimFramePoster implements FramePoster {
     if (path !== '/replica/append') return Promise.reject(new Error(`${path}: not simulated`));
     return this.rt.post(new URL(baseUrl).hostname, body, extraHeaders[FRAME_AUTH_HEADER] ?? '', timeoutMs);
   }
+
+  inFlightLimit(baseUrl: string): number {
+    return this.rt.inFlightLimit(new URL(baseUrl).hostname);
+  }
 }
 
 /**

@@ -144,6 +144,7 @@ export function describe(cfg: SimConfig): string {
   return (
     `${cfg.nodes.length} brokers, ${cfg.partitions} partition(s), lease ${cfg.leaseMs}/renew ${cfg.renewMs}/lag ${cfg.replicaLagMs} ms, min-insync ${cfg.minInsync}, ` +
     `net ${cfg.net.maxDelayMs} ms drop ${cfg.net.dropRate} slow ${cfg.net.slowRate}${cfg.net.reorder ? ' reorder' : ''}, drift ${cfg.clockDrift}, ` +
+    (cfg.streams > 1 ? `replication streams (${cfg.streams} in flight), ` : '') +
     `faults every ~${Math.round(cfg.meanFaultGapMs)} ms for ${Math.round(cfg.chaosMs)} ms (${faults})`
   );
 }

@@ -13,6 +13,8 @@ export interface Runtime {
   redis<T>(op: (r: FakeRedis) => T, timeoutMs: number): Promise<T>;
   /** POST /replica/append to another broker: the frame's bytes and its x-yak-frame-auth header, the answer's bytes. */
   post(to: string, frame: Buffer, auth: string, timeoutMs: number): Promise<Buffer>;
+  /** Frames that may be in flight to `to` now: the run's `streams` on an open stream, else 1 (see World.postOnStream). */
+  inFlightLimit(to: string): number;
   note(line: string): void;
 }
 

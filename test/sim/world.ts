@@ -33,6 +33,17 @@ export class Proc {
   }
 }
 
+/** A simulated replication stream: one TCP connection from a leader process to a follower. */
+interface SimStream {
+  /** Names the connection's direction keys for in-order delivery. */
+  id: number;
+  broken: boolean;
+  /** The follower process the first frame reached: another one (a restart) means a reset. */
+  targetInc: number | null;
+  /** Frames in flight on it: a reset fails them all. */
+  pending: Set<(err: Error) => void>;
+}
+
 /**
  * The simulated cluster: brokers on fake machines, a fake Redis, a fake network, a client, all
  * driven by one scheduler from one seed. Faults are applied through the methods below.
@@ -50,6 +61,9 @@ export class World {
   private clientInflight = 0;
   private leaderHint: string | null = null;
   clientOn = true;
+  /** Open replication streams by `from#inc>to` (only when cfg.streams > 1). */
+  private readonly streams = new Map<string, SimStream>();
+  private streamSeq = 0;
 
   constructor(
     readonly cfg: SimConfig,
@@ -210,7 +224,11 @@ export class World {
         return { cancel: () => (ev.cancelled = true) };
       },
       redis: (op, timeoutMs) => this.redisCall(p, inc, op, timeoutMs),
-      post: (to, frame, auth, timeoutMs) => this.post(p, inc, to, frame, auth, timeoutMs),
+      post: (to, frame, auth, timeoutMs) => (this.cfg.streams > 1 ? this.postOnStream(p, inc, to, frame, auth, timeoutMs) : this.post(p, inc, to, frame, auth, timeoutMs)),
+      inFlightLimit: (to) => {
+        const s = this.streams.get(`${p.id}#${inc}>${to}`);
+        return this.cfg.streams > 1 && s && !s.broken ? this.cfg.streams : 1;
+      },
       note: (line) => this.trace.add(`${p.id}: ${line}`),
     };
   }
@@ -264,6 +282,68 @@ export class World {
         );
       }, to, ANY);
     });
+  }
+
+  /**
+   * A frame on the replication stream from `p` to `to` (stream-connection.ts, replica-stream.ts):
+   * frames and answers each travel in order on one connection; a lost message, a cut, the
+   * follower's restart or a frame's timeout resets the connection, which fails every frame in
+   * flight on it (ECONNRESET, noticed a network delay later) and delivers nothing more; the next
+   * frame opens a new one. ECONNREFUSED when the first frame finds nobody listening.
+   */
+  private postOnStream(p: Proc, inc: number, to: string, frame: Buffer, auth: string, timeoutMs: number): Promise<Buffer> {
+    const key = `${p.id}#${inc}>${to}`;
+    let s = this.streams.get(key);
+    if (!s || s.broken) {
+      s = { id: ++this.streamSeq, broken: false, targetInc: null, pending: new Set() };
+      this.streams.set(key, s);
+    }
+    const stream = s;
+    const reset = () => this.resetStream(stream, p, inc);
+    return new Promise<Buffer>((resolve, reject) => {
+      let done = false;
+      const settle = (fn: () => void) => {
+        if (done) return;
+        done = true;
+        t.cancelled = true;
+        stream.pending.delete(fail);
+        fn();
+      };
+      const fail = (err: Error) => settle(() => reject(err));
+      stream.pending.add(fail);
+      const t = this.sched.after(timeoutMs / p.rate, () => {
+        fail(new TransportError(`no answer within ${timeoutMs} ms`));
+        reset();
+      }, p.id, inc);
+      const answerBack = (fn: () => void) =>
+        this.net.send(to, p.id, () => (stream.broken ? undefined : settle(fn)), p.id, inc, { order: `s${stream.id}<`, lost: reset });
+      this.net.send(p.id, to, () => {
+        if (stream.broken) return;
+        const target = this.procs.get(to);
+        if (!target?.up || !target.broker || (stream.targetInc !== null && stream.targetInc !== target.inc)) {
+          if (stream.targetInc === null) {
+            const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+            answerBack(() => reject(refused));
+          } else reset();
+          return;
+        }
+        stream.targetInc = target.inc;
+        target.broker.replicate(frame, auth).then(
+          (answer) => answerBack(() => resolve(answer)),
+          (err: Error & { status?: number }) => answerBack(() => reject(new TransportError(`HTTP ${err.status ?? 500}: ${err.message}`, err.status ?? 500))),
+        );
+      }, to, ANY, { order: `s${stream.id}>`, lost: reset });
+    });
+  }
+
+  /** The connection is gone: nothing more arrives on it, and its sender learns a network delay later. */
+  private resetStream(s: SimStream, p: Proc, inc: number): void {
+    if (s.broken) return;
+    s.broken = true;
+    this.sched.after(this.cfg.net.maxDelayMs / p.rate, () => {
+      const err = Object.assign(new Error('the replication stream was reset'), { code: 'ECONNRESET' });
+      for (const fail of [...s.pending]) fail(err);
+    }, p.id, inc);
   }
 
   /** Redis PUBLISH on the events channel: every subscribed broker looks at the lease at once. */

@@ -121,7 +121,7 @@ export class LeaderReplication {
   /** Records were appended to the leader's log: try to commit, and push them out. */
   afterAppend(log: PartitionLog): void {
     this.recompute(log);
-    for (const s of this.sessions.values()) s.wake();
+    for (const s of this.sessions.values()) s.wake(true);
   }
 
   /** Topic metadata changed: resolves once every follower counted for commits has it. */

@@ -45,7 +45,8 @@ export class StreamConnection {
   private nextId = 1;
   private closedWith: Error | null = null;
   private readonly reader = new MessageReader(MAX_ANSWER_BYTES);
-  private readonly maxInFlight: number;
+  /** Frames this stream carries at once (the smaller of LEADER_MAX_IN_FLIGHT and the follower's limit). */
+  readonly maxInFlight: number;
   /** The follower's largest accepted message: a longer frame must go by POST, which answers 413 as before. */
   readonly maxMessageBytes: number;
 

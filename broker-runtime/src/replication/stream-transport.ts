@@ -73,6 +73,12 @@ export class StreamTransport implements FramePoster {
     return conn.send(auth, body, timeoutMs);
   }
 
+  /** The open stream's limit (the smaller of the leader's and the follower's); 1 without an open stream (POSTs, or none opened yet). */
+  inFlightLimit(baseUrl: string): number {
+    const conn = this.closed ? null : this.peers.get(baseUrl)?.connection;
+    return conn && !conn.closed ? conn.maxInFlight : 1;
+  }
+
   private viaPost(baseUrl: string, path: string, body: Buffer, timeoutMs: number, extraHeaders: Record<string, string>): Promise<Buffer> {
     this.onFrame('post');
     return this.http.post(baseUrl, path, body, timeoutMs, extraHeaders);

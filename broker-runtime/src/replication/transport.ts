@@ -11,6 +11,12 @@ export class TransportError extends Error {
 /** What replication needs to carry a frame: one request, the answer's bytes (or a rejection). */
 export interface FramePoster {
   post(baseUrl: string, path: string, body: Buffer, timeoutMs: number, extraHeaders?: Record<string, string>): Promise<Buffer>;
+  /**
+   * How many frames to `baseUrl` may be in flight at once now: more than 1 only on an open ordered
+   * connection (a replication stream), where frames arrive in the order sent and a break fails
+   * every one in flight. Absent, or 1: one frame at a time (a POST each).
+   */
+  inFlightLimit?(baseUrl: string): number;
 }
 
 /**

@@ -106,6 +106,7 @@ export class SpecRedis {
         return Promise.resolve(op(this.fake));
       },
       post: () => Promise.reject(new Error('no replication in these specs')),
+      inFlightLimit: () => 1,
       note: () => {},
     };
   }

@@ -99,8 +99,11 @@ export class Cluster {
     return r;
   }
 
-  /** Frames go straight to the follower's FollowerApply; a refusal comes back as its HTTP status. */
-  readonly transport: FramePoster = {
+  /**
+   * Frames go straight to the follower's FollowerApply; a refusal comes back as its HTTP status.
+   * Replaceable before lead() (pipelining.test.ts puts a replication stream in its place).
+   */
+  transport: FramePoster = {
     post: async (baseUrl, _path, body, _timeoutMs, headers = {}) => {
       const target = this.replicas.get(new URL(baseUrl).hostname);
       if (!target || target.down) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });

@@ -65,8 +65,10 @@ test('frames travel on one stream, several in flight; answers come back matched 
     return Buffer.from(`answer ${frame[0]}`);
   });
   const { t, via } = transport();
+  assert.equal(t.inFlightLimit(f.url), 1, 'one frame at a time until a stream is open (FollowerSession sends nothing ahead)');
   // The follower works on one frame at a time until one was authenticated (http/replica-stream.ts).
   assert.equal((await t.post(f.url, '/replica/append', Buffer.from([255]), 20_000, AUTH)).toString(), 'proven');
+  assert.equal(t.inFlightLimit(f.url), 8, 'the smaller of the leader\'s 8 and the follower\'s 16');
   via.length = 0;
   const posts = Array.from({ length: 6 }, (_, n) => t.post(f.url, '/replica/append', Buffer.from([n, 1, 2, 3]), 20_000, AUTH));
   // All six reach the follower before any is answered: they are in flight together.
@@ -100,6 +102,7 @@ test('a follower that does not upgrade (an older broker: 404) gets the frame by 
   assert.equal((await t.post(f.url, '/replica/append', Buffer.from('b'), 5000, AUTH)).toString(), 'posted b');
   assert.deepEqual(via, ['post', 'post']);
   assert.equal(t.openStreams(), 0);
+  assert.equal(t.inFlightLimit(f.url), 1, 'POSTs: one frame at a time');
 });
 
 test('--replication-stream off: every frame by POST', async () => {
