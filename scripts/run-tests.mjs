@@ -2,7 +2,7 @@
 // Runs node's test runner over every *.test.ts below the given folders (Node 20's --test takes no
 // globs), with tsx for TypeScript.
 //
-//   node scripts/run-tests.mjs folder-or-file...             one node --test over all of them (the unit tests)
+//   node scripts/run-tests.mjs folder-or-file...             one test run over all of them (the unit tests)
 //   node scripts/run-tests.mjs --serial folder-or-file...    one file at a time
 //   node scripts/run-tests.mjs --jobs=N folder-or-file...    N files at a time (the integration suite)
 //
@@ -14,10 +14,14 @@
 // then the rest longest first (test/integration/durations.json, written with --write-durations), so
 // the last files to finish are short ones. Each concurrent slot gets its own share of the free-port
 // range (YAK_TEST_PORT_SLOT, read by testkit/ports.ts): two files never pick the same port.
+//
+// The durations live in the folder given (test/integration/durations.json, test/unit/durations.json;
+// --jobs=2 --write-durations measures each file alone). The unit tests too go longest first, in one
+// run (scripts/run-in-order.mjs) rather than `node --test`, which sorts its files by path: the
+// longest file (test/unit/sim, ~30 s of 72) came last but one and ran on alone, a core idle.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 
 const args = process.argv.slice(2);
 const serial = args.includes('--serial');
@@ -43,23 +47,29 @@ if (files.length === 0) {
   process.exit(1);
 }
 const nodeArgs = ['--import', 'tsx', '--test', '--test-reporter=spec'];
-if (jobs === 0) {
-  // Node's default is one file fewer than the cores (1 on a 2-core machine), which leaves a core
-  // idle while tsx compiles the next file; the runner itself hardly needs one.
-  const concurrency = `--test-concurrency=${Math.max(2, availableParallelism())}`;
-  const res = spawnSync(process.execPath, [...nodeArgs, concurrency, ...files], { stdio: 'inherit' });
-  process.exit(res.status ?? 1);
-}
 
-// Known durations (seconds) of the integration files, for the longest-first order.
-const DURATIONS = 'test/integration/durations.json';
+// Known durations (seconds) of the files, for the longest-first order: the durations.json in the
+// first folder given or the nearest one above it (test/integration/kafka uses test/integration's).
+function durationsFile() {
+  let dir = roots.find((r) => statSync(r).isDirectory()) ?? dirname(roots[0]);
+  for (; dir !== '.' && dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'durations.json'))) return join(dir, 'durations.json');
+  return 'test/integration/durations.json';
+}
+const DURATIONS = durationsFile();
 const known = existsSync(DURATIONS) ? JSON.parse(readFileSync(DURATIONS, 'utf8')) : {};
 const key = (f) => relative('.', f).split('\\').join('/');
 // A file not measured yet goes early: it may be long, and a short one costs little there.
 const expected = (f) => known[key(f)] ?? 60;
+const byLength = [...files].sort((a, b) => expected(b) - expected(a));
+
+if (jobs === 0) {
+  // One run over every file, each still in its own process, in the order given (scripts/run-in-order.mjs).
+  const res = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'run-in-order.mjs'), ...byLength], { stdio: 'inherit' });
+  process.exit(res.status ?? 1);
+}
+
 const alone = (f) => /run-tests: alone\b/.test(readFileSync(f, 'utf8').split('\n').slice(0, 40).join('\n'));
 
-const byLength = [...files].sort((a, b) => expected(b) - expected(a));
 const queue = jobs > 1 ? byLength : files;
 
 const results = [];
