@@ -72,6 +72,22 @@ const alone = (f) => /run-tests: alone\b/.test(readFileSync(f, 'utf8').split('\n
 
 const queue = jobs > 1 ? byLength : files;
 
+/**
+ * CPU seconds used so far by this runner's finished children and their descendants (Linux's
+ * cutime + cstime in /proc/self/stat; null elsewhere). Read as each file's process is reaped, the
+ * difference is that file's CPU, brokers and Redis included: set against the wall time, it says
+ * how busy the cores were, and so whether more or fewer files at a time would pay.
+ */
+function childCpuSeconds() {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return null;
+  }
+}
+let cpuSeen = childCpuSeconds();
+
 const results = [];
 const totals = { tests: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
 const started = Date.now();
@@ -90,15 +106,18 @@ function runFile(file, slot) {
     child.stderr.on('data', take);
     child.on('close', (code, signal) => {
       const seconds = (Date.now() - t0) / 1000;
+      const cpuNow = childCpuSeconds();
+      const cpu = cpuNow === null || cpuSeen === null ? null : cpuNow - cpuSeen;
+      cpuSeen = cpuNow;
       const text = Buffer.concat(chunks).toString();
       for (const k of Object.keys(totals)) {
         const m = text.match(new RegExp(`^ℹ ${k} (\\d+)$`, 'm'));
         if (m) totals[k] += Number(m[1]);
       }
       const ok = code === 0;
-      const verdict = `━━ ${key(file)} — ${ok ? 'passed' : `FAILED (${signal ?? `exit ${code}`})`} in ${seconds.toFixed(1)} s`;
+      const verdict = `━━ ${key(file)} — ${ok ? 'passed' : `FAILED (${signal ?? `exit ${code}`})`} in ${seconds.toFixed(1)} s${cpu === null ? '' : ` (${cpu.toFixed(1)} s of CPU)`}`;
       process.stdout.write(live ? `${verdict}\n` : `\n${verdict}\n${text}`);
-      results.push({ file: key(file), seconds, ok });
+      results.push({ file: key(file), seconds, cpu, ok });
       resolve();
     });
   });
@@ -115,8 +134,10 @@ await Promise.all(
 );
 
 const wall = (Date.now() - started) / 1000;
-console.log(`\n━━ durations (wall ${wall.toFixed(1)} s, ${jobs} at a time)`);
-for (const r of [...results].sort((a, b) => b.seconds - a.seconds)) console.log(`${r.seconds.toFixed(1).padStart(7)} s  ${r.ok ? '  ' : '✖ '}${r.file}`);
+const cpuTotal = results.every((r) => r.cpu !== null) ? results.reduce((sum, r) => sum + r.cpu, 0) : null;
+const busy = cpuTotal === null ? '' : `; ${cpuTotal.toFixed(0)} s of CPU, ${(cpuTotal / wall).toFixed(2)} cores busy on average`;
+console.log(`\n━━ durations (wall ${wall.toFixed(1)} s, ${jobs} at a time${busy}); wall s, CPU s, file`);
+for (const r of [...results].sort((a, b) => b.seconds - a.seconds)) console.log(`${r.seconds.toFixed(1).padStart(7)} ${r.cpu === null ? '' : r.cpu.toFixed(1).padStart(6)}  ${r.ok ? '  ' : '✖ '}${r.file}`);
 console.log(Object.entries(totals).map(([k, v]) => `ℹ ${k} ${v}`).join('\n'));
 const failed = results.filter((r) => !r.ok);
 if (failed.length) console.log(`\n✖ failing files:\n${failed.map((r) => `  ${r.file}`).join('\n')}`);
