@@ -5,6 +5,8 @@
 //   node scripts/run-tests.mjs folder-or-file...             one test run over all of them (the unit tests)
 //   node scripts/run-tests.mjs --serial folder-or-file...    one file at a time
 //   node scripts/run-tests.mjs --jobs=N folder-or-file...    N files at a time (the integration suite)
+//   node scripts/run-tests.mjs --jobs=N --beside="command" folder-or-file...
+//                                                            and the command beside the files not alone
 //
 // --serial and --jobs run each file in its own `node --test` (--serial streams its output, --jobs
 // prints each file's whole when it ends), then a table of the files' durations; --write-durations
@@ -14,6 +16,12 @@
 // then the rest longest first (test/integration/durations.json, written with --write-durations), so
 // the last files to finish are short ones. Each concurrent slot gets its own share of the free-port
 // range (YAK_TEST_PORT_SLOT, read by testkit/ports.ts): two files never pick the same port.
+//
+// --beside runs a shell command (npm test: the Playwright suite) from the moment the alone files are
+// done until it ends, beside the other files; its output comes whole at its end and its failure
+// fails the run. The UI suite keeps about a third of one core busy (its one worker waits on the
+// page) and the files side by side leave room: run one after the other, CI spent ~200 s on it with
+// the cores mostly idle. Its ports come from the OS (listen(0)), above testkit's range.
 //
 // The durations live in the folder given (test/integration/durations.json, test/unit/durations.json;
 // --jobs=2 --write-durations measures each file alone). The unit tests too go longest first, in one
@@ -28,6 +36,7 @@ const serial = args.includes('--serial');
 const jobsArg = args.find((a) => a.startsWith('--jobs='));
 const jobs = serial ? 1 : jobsArg ? Number(jobsArg.slice('--jobs='.length)) : 0;
 const writeDurations = args.includes('--write-durations');
+const beside = args.find((a) => a.startsWith('--beside='))?.slice('--beside='.length);
 const roots = args.filter((a) => !a.startsWith('--'));
 if (jobsArg && (!Number.isInteger(jobs) || jobs < 1)) {
   console.error(`--jobs needs a positive integer, got ${jobsArg}`);
@@ -93,14 +102,17 @@ const totals = { tests: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 }
 const started = Date.now();
 
 function runFile(file, slot) {
+  const env = { ...process.env, YAK_TEST_PORT_SLOT: String(slot), YAK_TEST_PORT_SLOTS: String(jobs) };
+  return runChild(spawn(process.execPath, [...nodeArgs, file], { env, stdio: ['ignore', 'pipe', 'pipe'] }), key(file), jobs === 1);
+}
+
+/** Waits for a child (a test file, or the --beside command), collecting its output, counts and times into results. */
+function runChild(child, name, live) {
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const env = { ...process.env, YAK_TEST_PORT_SLOT: String(slot), YAK_TEST_PORT_SLOTS: String(jobs) };
-    const child = spawn(process.execPath, [...nodeArgs, file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     // One at a time, the output streams as it comes; side by side, each file's comes whole at its end.
     const chunks = [];
-    const live = jobs === 1;
-    if (live) process.stdout.write(`\n━━ ${key(file)}\n`);
+    if (live) process.stdout.write(`\n━━ ${name}\n`);
     const take = (c) => (chunks.push(c), live && process.stdout.write(c));
     child.stdout.on('data', take);
     child.stderr.on('data', take);
@@ -115,9 +127,9 @@ function runFile(file, slot) {
         if (m) totals[k] += Number(m[1]);
       }
       const ok = code === 0;
-      const verdict = `━━ ${key(file)} — ${ok ? 'passed' : `FAILED (${signal ?? `exit ${code}`})`} in ${seconds.toFixed(1)} s${cpu === null ? '' : ` (${cpu.toFixed(1)} s of CPU)`}`;
+      const verdict = `━━ ${name} — ${ok ? 'passed' : `FAILED (${signal ?? `exit ${code}`})`} in ${seconds.toFixed(1)} s${cpu === null ? '' : ` (${cpu.toFixed(1)} s of CPU)`}`;
       process.stdout.write(live ? `${verdict}\n` : `\n${verdict}\n${text}`);
-      results.push({ file: key(file), seconds, cpu, ok });
+      results.push({ file: name, seconds, cpu, ok });
       resolve();
     });
   });
@@ -126,12 +138,14 @@ function runFile(file, slot) {
 // The files marked alone, one by one with nothing beside them; then the rest, `jobs` at a time.
 for (const file of queue.filter((f) => jobs > 1 && alone(f))) await runFile(file, 0);
 const shared = queue.filter((f) => !(jobs > 1 && alone(f)));
+const besideDone = beside ? runChild(spawn(beside, { shell: true, stdio: ['ignore', 'pipe', 'pipe'] }), `beside: ${beside}`, false) : null;
 let next = 0;
 await Promise.all(
   Array.from({ length: jobs }, async (_, slot) => {
     while (next < shared.length) await runFile(shared[next++], slot);
   }),
 );
+await besideDone;
 
 const wall = (Date.now() - started) / 1000;
 const cpuTotal = results.every((r) => r.cpu !== null) ? results.reduce((sum, r) => sum + r.cpu, 0) : null;
@@ -143,7 +157,7 @@ const failed = results.filter((r) => !r.ok);
 if (failed.length) console.log(`\n✖ failing files:\n${failed.map((r) => `  ${r.file}`).join('\n')}`);
 if (writeDurations) {
   const out = { ...known };
-  for (const r of results) out[r.file] = Math.round(r.seconds);
+  for (const r of results) if (!r.file.startsWith('beside: ')) out[r.file] = Math.round(r.seconds);
   writeFileSync(DURATIONS, `${JSON.stringify(Object.fromEntries(Object.entries(out).sort()), null, 2)}\n`);
   console.log(`durations written to ${DURATIONS}`);
 }
