@@ -1,5 +1,5 @@
 import { GroupConsumer, YakClient, YakClientError } from '../broker-runtime/src/client/index.js';
-import { sleep } from '../testkit/wait.js';
+import { atMost, sleep } from '../testkit/wait.js';
 import type { History } from './history.js';
 import { MemberClient } from './member-client.js';
 import type { GroupMembers, MemberTarget } from './targets.js';
@@ -206,7 +206,7 @@ export class GroupWorkload implements GroupMembers {
       slot.control?.thaw();
       this.revive(slot.name);
     }
-    await Promise.race([Promise.all([...this.consumers].map((c) => c.close())), sleep(graceMs)]);
-    await Promise.race([Promise.all(this.loops), sleep(graceMs)]);
+    await atMost(Promise.all([...this.consumers].map((c) => c.close())), graceMs);
+    await atMost(Promise.all(this.loops), graceMs);
   }
 }

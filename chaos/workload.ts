@@ -1,6 +1,6 @@
 import { YakClient, YakClientError } from '../broker-runtime/src/client/index.js';
 import { call } from '../testkit/http.js';
-import { sleep } from '../testkit/wait.js';
+import { atMost, sleep } from '../testkit/wait.js';
 import type { History, OpInput, RecordRef } from './history.js';
 import type { Rng } from '../testkit/rng.js';
 
@@ -63,7 +63,7 @@ export class Workload {
   /** Stop issuing operations and wait (at most `graceMs`) for those in flight. */
   async stop(graceMs = 8000): Promise<void> {
     this.running = false;
-    await Promise.race([Promise.all(this.loops), sleep(graceMs)]);
+    await atMost(Promise.all(this.loops), graceMs);
     this.closed = true;
   }
 

@@ -2,9 +2,11 @@
 // Runs node's test runner over every *.test.ts below the given folders (Node 20's --test takes no
 // globs), with tsx for TypeScript.
 //
-//   node scripts/run-tests.mjs folder-or-file...             one node --test over all of them (the unit tests)
+//   node scripts/run-tests.mjs folder-or-file...             one test run over all of them (the unit tests)
 //   node scripts/run-tests.mjs --serial folder-or-file...    one file at a time
 //   node scripts/run-tests.mjs --jobs=N folder-or-file...    N files at a time (the integration suite)
+//   node scripts/run-tests.mjs --jobs=N --beside="command" folder-or-file...
+//                                                            and the command beside the files not alone
 //
 // --serial and --jobs run each file in its own `node --test` (--serial streams its output, --jobs
 // prints each file's whole when it ends), then a table of the files' durations; --write-durations
@@ -14,16 +16,27 @@
 // then the rest longest first (test/integration/durations.json, written with --write-durations), so
 // the last files to finish are short ones. Each concurrent slot gets its own share of the free-port
 // range (YAK_TEST_PORT_SLOT, read by testkit/ports.ts): two files never pick the same port.
+//
+// --beside runs a shell command (npm test: the Playwright suite) from the moment the alone files are
+// done until it ends, beside the other files; its output comes whole at its end and its failure
+// fails the run. The UI suite keeps about a third of one core busy (its one worker waits on the
+// page) and the files side by side leave room: run one after the other, CI spent ~200 s on it with
+// the cores mostly idle. Its ports come from the OS (listen(0)), above testkit's range.
+//
+// The durations live in the folder given (test/integration/durations.json, test/unit/durations.json;
+// --jobs=2 --write-durations measures each file alone). The unit tests too go longest first, in one
+// run (scripts/run-in-order.mjs) rather than `node --test`, which sorts its files by path: the
+// longest file (test/unit/sim, ~30 s of 72) came last but one and ran on alone, a core idle.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 
 const args = process.argv.slice(2);
 const serial = args.includes('--serial');
 const jobsArg = args.find((a) => a.startsWith('--jobs='));
 const jobs = serial ? 1 : jobsArg ? Number(jobsArg.slice('--jobs='.length)) : 0;
 const writeDurations = args.includes('--write-durations');
+const beside = args.find((a) => a.startsWith('--beside='))?.slice('--beside='.length);
 const roots = args.filter((a) => !a.startsWith('--'));
 if (jobsArg && (!Number.isInteger(jobs) || jobs < 1)) {
   console.error(`--jobs needs a positive integer, got ${jobsArg}`);
@@ -43,52 +56,80 @@ if (files.length === 0) {
   process.exit(1);
 }
 const nodeArgs = ['--import', 'tsx', '--test', '--test-reporter=spec'];
-if (jobs === 0) {
-  // Node's default is one file fewer than the cores (1 on a 2-core machine), which leaves a core
-  // idle while tsx compiles the next file; the runner itself hardly needs one.
-  const concurrency = `--test-concurrency=${Math.max(2, availableParallelism())}`;
-  const res = spawnSync(process.execPath, [...nodeArgs, concurrency, ...files], { stdio: 'inherit' });
-  process.exit(res.status ?? 1);
-}
 
-// Known durations (seconds) of the integration files, for the longest-first order.
-const DURATIONS = 'test/integration/durations.json';
+// Known durations (seconds) of the files, for the longest-first order: the durations.json in the
+// first folder given or the nearest one above it (test/integration/kafka uses test/integration's).
+function durationsFile() {
+  let dir = roots.find((r) => statSync(r).isDirectory()) ?? dirname(roots[0]);
+  for (; dir !== '.' && dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'durations.json'))) return join(dir, 'durations.json');
+  return 'test/integration/durations.json';
+}
+const DURATIONS = durationsFile();
 const known = existsSync(DURATIONS) ? JSON.parse(readFileSync(DURATIONS, 'utf8')) : {};
 const key = (f) => relative('.', f).split('\\').join('/');
 // A file not measured yet goes early: it may be long, and a short one costs little there.
 const expected = (f) => known[key(f)] ?? 60;
+const byLength = [...files].sort((a, b) => expected(b) - expected(a));
+
+if (jobs === 0) {
+  // One run over every file, each still in its own process, in the order given (scripts/run-in-order.mjs).
+  const res = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'run-in-order.mjs'), ...byLength], { stdio: 'inherit' });
+  process.exit(res.status ?? 1);
+}
+
 const alone = (f) => /run-tests: alone\b/.test(readFileSync(f, 'utf8').split('\n').slice(0, 40).join('\n'));
 
-const byLength = [...files].sort((a, b) => expected(b) - expected(a));
 const queue = jobs > 1 ? byLength : files;
+
+/**
+ * CPU seconds used so far by this runner's finished children and their descendants (Linux's
+ * cutime + cstime in /proc/self/stat; null elsewhere). Read as each file's process is reaped, the
+ * difference is that file's CPU, brokers and Redis included: set against the wall time, it says
+ * how busy the cores were, and so whether more or fewer files at a time would pay.
+ */
+function childCpuSeconds() {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return null;
+  }
+}
+let cpuSeen = childCpuSeconds();
 
 const results = [];
 const totals = { tests: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
 const started = Date.now();
 
 function runFile(file, slot) {
+  const env = { ...process.env, YAK_TEST_PORT_SLOT: String(slot), YAK_TEST_PORT_SLOTS: String(jobs) };
+  return runChild(spawn(process.execPath, [...nodeArgs, file], { env, stdio: ['ignore', 'pipe', 'pipe'] }), key(file), jobs === 1);
+}
+
+/** Waits for a child (a test file, or the --beside command), collecting its output, counts and times into results. */
+function runChild(child, name, live) {
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const env = { ...process.env, YAK_TEST_PORT_SLOT: String(slot), YAK_TEST_PORT_SLOTS: String(jobs) };
-    const child = spawn(process.execPath, [...nodeArgs, file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     // One at a time, the output streams as it comes; side by side, each file's comes whole at its end.
     const chunks = [];
-    const live = jobs === 1;
-    if (live) process.stdout.write(`\n━━ ${key(file)}\n`);
+    if (live) process.stdout.write(`\n━━ ${name}\n`);
     const take = (c) => (chunks.push(c), live && process.stdout.write(c));
     child.stdout.on('data', take);
     child.stderr.on('data', take);
     child.on('close', (code, signal) => {
       const seconds = (Date.now() - t0) / 1000;
+      const cpuNow = childCpuSeconds();
+      const cpu = cpuNow === null || cpuSeen === null ? null : cpuNow - cpuSeen;
+      cpuSeen = cpuNow;
       const text = Buffer.concat(chunks).toString();
       for (const k of Object.keys(totals)) {
         const m = text.match(new RegExp(`^ℹ ${k} (\\d+)$`, 'm'));
         if (m) totals[k] += Number(m[1]);
       }
       const ok = code === 0;
-      const verdict = `━━ ${key(file)} — ${ok ? 'passed' : `FAILED (${signal ?? `exit ${code}`})`} in ${seconds.toFixed(1)} s`;
+      const verdict = `━━ ${name} — ${ok ? 'passed' : `FAILED (${signal ?? `exit ${code}`})`} in ${seconds.toFixed(1)} s${cpu === null ? '' : ` (${cpu.toFixed(1)} s of CPU)`}`;
       process.stdout.write(live ? `${verdict}\n` : `\n${verdict}\n${text}`);
-      results.push({ file: key(file), seconds, ok });
+      results.push({ file: name, seconds, cpu, ok });
       resolve();
     });
   });
@@ -97,22 +138,26 @@ function runFile(file, slot) {
 // The files marked alone, one by one with nothing beside them; then the rest, `jobs` at a time.
 for (const file of queue.filter((f) => jobs > 1 && alone(f))) await runFile(file, 0);
 const shared = queue.filter((f) => !(jobs > 1 && alone(f)));
+const besideDone = beside ? runChild(spawn(beside, { shell: true, stdio: ['ignore', 'pipe', 'pipe'] }), `beside: ${beside}`, false) : null;
 let next = 0;
 await Promise.all(
   Array.from({ length: jobs }, async (_, slot) => {
     while (next < shared.length) await runFile(shared[next++], slot);
   }),
 );
+await besideDone;
 
 const wall = (Date.now() - started) / 1000;
-console.log(`\n━━ durations (wall ${wall.toFixed(1)} s, ${jobs} at a time)`);
-for (const r of [...results].sort((a, b) => b.seconds - a.seconds)) console.log(`${r.seconds.toFixed(1).padStart(7)} s  ${r.ok ? '  ' : '✖ '}${r.file}`);
+const cpuTotal = results.every((r) => r.cpu !== null) ? results.reduce((sum, r) => sum + r.cpu, 0) : null;
+const busy = cpuTotal === null ? '' : `; ${cpuTotal.toFixed(0)} s of CPU, ${(cpuTotal / wall).toFixed(2)} cores busy on average`;
+console.log(`\n━━ durations (wall ${wall.toFixed(1)} s, ${jobs} at a time${busy}); wall s, CPU s, file`);
+for (const r of [...results].sort((a, b) => b.seconds - a.seconds)) console.log(`${r.seconds.toFixed(1).padStart(7)} ${r.cpu === null ? '' : r.cpu.toFixed(1).padStart(6)}  ${r.ok ? '  ' : '✖ '}${r.file}`);
 console.log(Object.entries(totals).map(([k, v]) => `ℹ ${k} ${v}`).join('\n'));
 const failed = results.filter((r) => !r.ok);
 if (failed.length) console.log(`\n✖ failing files:\n${failed.map((r) => `  ${r.file}`).join('\n')}`);
 if (writeDurations) {
   const out = { ...known };
-  for (const r of results) out[r.file] = Math.round(r.seconds);
+  for (const r of results) if (!r.file.startsWith('beside: ')) out[r.file] = Math.round(r.seconds);
   writeFileSync(DURATIONS, `${JSON.stringify(Object.fromEntries(Object.entries(out).sort()), null, 2)}\n`);
   console.log(`durations written to ${DURATIONS}`);
 }

@@ -63,7 +63,11 @@ export class KafkaWire {
         clearTimeout(t);
         resolve(f);
       };
-      this.closed.then(() => reject(new Error('connection closed')));
+      // The timer goes with the connection: left running, it kept the test's process alive for up to timeoutMs.
+      this.closed.then(() => {
+        clearTimeout(t);
+        reject(new Error('connection closed'));
+      });
     });
     this.write(this.frame(apiKey, version, body));
     this.deliver();
@@ -80,7 +84,11 @@ export class KafkaWire {
         clearTimeout(t);
         resolve(f);
       };
-      this.closed.then(() => reject(new Error('connection closed')));
+      // The timer goes with the connection: left running, it kept the test's process alive for up to timeoutMs.
+      this.closed.then(() => {
+        clearTimeout(t);
+        reject(new Error('connection closed'));
+      });
     });
     const head = Buffer.alloc(4);
     head.writeInt32BE(payload.length);
@@ -109,7 +117,9 @@ export class KafkaWire {
 
   /** Resolves true when the broker closes the connection within `ms`. */
   async closedWithin(ms: number): Promise<boolean> {
-    return Promise.race([this.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)));
+    return Promise.race([this.closed.then(() => true), late]).finally(() => clearTimeout(timer));
   }
 
   close(): void {

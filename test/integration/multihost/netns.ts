@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { atMost } from '../../../testkit/wait.js';
 
 /**
  * A private network of network namespaces for the multi-host test: one namespace per "host", each
@@ -103,7 +104,7 @@ export class Network {
   async destroy(): Promise<void> {
     const exits = [...this.procs].map((p) => new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r(null) : p.once('exit', r))));
     for (const p of this.procs) p.kill('SIGKILL');
-    await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 3000))]);
+    await atMost(Promise.all(exits), 3000);
     this.destroySync();
   }
 
