@@ -4,7 +4,8 @@ import { Rng } from '../../testkit/rng.js';
 /**
  * Deliberately broken rules, to show the checker catches them: four general ones, and the rules
  * as they were before the fixes of the bugs this simulation found ("revert-A" puts bug A back;
- * "revert-D2" lets any best-ranked candidate recover, as before remembered in-sync sets).
+ * "revert-D2" lets any best-ranked candidate recover, as before remembered in-sync sets; "revert-D3"
+ * forgets what an expired candidacy stated, as before the stated history).
  */
 export const MUTATIONS = [
   'hwm-ignores-followers',
@@ -15,6 +16,7 @@ export const MUTATIONS = [
   'revert-B',
   'revert-D',
   'revert-D2',
+  'revert-D3',
   'revert-E',
 ] as const;
 export type Mutation = (typeof MUTATIONS)[number];
