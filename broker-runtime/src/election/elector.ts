@@ -294,8 +294,8 @@ export class Elector extends EventEmitter<ElectorEvents> {
     this.setKnownLeader(null);
     const listed = isr ? { candidates: [], stated: { highestEpoch: 0, isr: null } } : await this.store.listCandidates();
     const candidates = listed.candidates;
-    // Old rules (revert-D, forget-stated) decide on the live candidacies only.
-    const stated = this.rules.hastyRecovery || this.rules.forgetStatedHistory ? null : listed.stated;
+    // The old rules (revert-D, D2, D3) came before the stated history: they decide on the live candidacies only.
+    const stated = this.rules.hastyRecovery || this.rules.ignoreRememberedIsr || this.rules.forgetStatedHistory ? null : listed.stated;
     const history = clusterHasHistory(epochCounter, [...candidates, this.candidacy()], stated);
     const forget = this.rules.ignoreRememberedIsr === true;
     const mode = acquireMode({
