@@ -21,7 +21,7 @@ export const MUTATIONS = [
 ] as const;
 export type Mutation = (typeof MUTATIONS)[number];
 
-export type FaultKind = 'crash' | 'sigterm' | 'pause' | 'isolate' | 'cut-redis' | 'cut-link' | 'redis-restart' | 'redis-down' | 'power-loss' | 'redis-flaky' | 'redis-restart-cut';
+export type FaultKind = 'crash' | 'sigterm' | 'pause' | 'isolate' | 'cut-redis' | 'cut-link' | 'redis-restart' | 'redis-down' | 'power-loss' | 'redis-flaky' | 'redis-restart-cut' | 'lossy-follower';
 
 export interface SimConfig {
   seed: number;
@@ -101,5 +101,9 @@ export function configFor(seed: number, overrides: Partial<SimConfig> = {}): Sim
   // Redis restarting empty while a broker (mostly the leader) is cut from it, reconnecting about
   // when the others' recovery wait ends: who states a candidacy in time, who does not.
   if ((faults['redis-restart'] ?? 0) > 0 && r.chance(0.24)) faults['redis-restart-cut'] = 3;
+  // The leader crashes while a follower's answers are lost (a one-way fault): the next leader may
+  // find that follower's tail divergent, drop it from the in-sync set while it seems silent, commit
+  // past the divergence and send the same truncation again and again (bug E's precondition).
+  if (r.chance(0.3)) faults['lossy-follower'] = 3;
   return { ...cfg, ...overrides };
 }

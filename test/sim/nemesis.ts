@@ -148,6 +148,26 @@ export class Nemesis {
         });
         return;
       }
+      case 'lossy-follower': {
+        // The leader crashes (what it sent one follower alone becomes a divergent tail if another
+        // follower leads next) while one follower's answers are lost: the requests it gets are
+        // applied, the next leader cannot know — it resends them, truncation included, and drops
+        // the follower from the in-sync set if it stays silent past the replica lag.
+        const leader = up.find((p) => p.broker?.writable());
+        const followers = up.filter((p) => p !== leader);
+        if (!leader || followers.length === 0) return;
+        const lossy = r.pick(followers);
+        const loss = r.pick([0.5, 1]);
+        w.crash(leader);
+        this.later(r.float(0.5, 3) * lease, () => w.restart(leader));
+        w.trace.add(`nemesis: ${lossy.id} loses ${loss * 100} % of its answers to the other brokers`);
+        w.net.lossyAnswers(lossy.id, loss);
+        this.later(r.float(1, 4) * lease, () => {
+          w.net.lossyAnswers(lossy.id, null);
+          w.trace.add(`nemesis: ${lossy.id}'s answers arrive again`);
+        });
+        return;
+      }
       case 'cut-link': {
         if (procs.length < 2) return;
         const a = r.pick(procs);
