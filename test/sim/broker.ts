@@ -39,6 +39,7 @@ export function electorRules(mutation: Mutation | null): ElectorRules {
     isrReadAfterAcquire: mutation === 'revert-B',
     hastyRecovery: mutation === 'revert-D',
     ignoreRememberedIsr: mutation === 'revert-D2',
+    forgetStatedHistory: mutation === 'revert-D3',
   };
 }
 

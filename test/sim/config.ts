@@ -4,7 +4,8 @@ import { Rng } from '../../testkit/rng.js';
 /**
  * Deliberately broken rules, to show the checker catches them: four general ones, and the rules
  * as they were before the fixes of the bugs this simulation found ("revert-A" puts bug A back;
- * "revert-D2" lets any best-ranked candidate recover, as before remembered in-sync sets).
+ * "revert-D2" lets any best-ranked candidate recover, as before remembered in-sync sets; "revert-D3"
+ * forgets what an expired candidacy stated, as before the stated history).
  */
 export const MUTATIONS = [
   'hwm-ignores-followers',
@@ -15,11 +16,12 @@ export const MUTATIONS = [
   'revert-B',
   'revert-D',
   'revert-D2',
+  'revert-D3',
   'revert-E',
 ] as const;
 export type Mutation = (typeof MUTATIONS)[number];
 
-export type FaultKind = 'crash' | 'sigterm' | 'pause' | 'isolate' | 'cut-redis' | 'cut-link' | 'redis-restart' | 'redis-down' | 'power-loss' | 'redis-flaky' | 'redis-restart-cut';
+export type FaultKind = 'crash' | 'sigterm' | 'pause' | 'isolate' | 'cut-redis' | 'cut-link' | 'redis-restart' | 'redis-down' | 'power-loss' | 'redis-flaky' | 'redis-restart-cut' | 'lossy-follower';
 
 export interface SimConfig {
   seed: number;
@@ -106,5 +108,10 @@ export function configFor(seed: number, overrides: Partial<SimConfig> = {}): Sim
   // Redis restarting empty while a broker (mostly the leader) is cut from it, reconnecting about
   // when the others' recovery wait ends: who states a candidacy in time, who does not.
   if ((faults['redis-restart'] ?? 0) > 0 && r.chance(0.24)) faults['redis-restart-cut'] = 3;
+  // The leader crashes while a follower's answers are lost (a one-way fault): the next leader may
+  // find that follower's tail divergent, drop it from the in-sync set while it seems silent, commit
+  // past the divergence and resend a truncation whose answer was lost (bug E's precondition). Only
+  // in runs with neither Redis fault above, so the runs that show bugs A and D keep their schedules.
+  if (faults['redis-restart'] === 0 && !faults['redis-flaky'] && r.chance(0.5)) faults['lossy-follower'] = 3;
   return { ...cfg, ...overrides };
 }

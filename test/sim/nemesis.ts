@@ -148,6 +148,31 @@ export class Nemesis {
         });
         return;
       }
+      case 'lossy-follower': {
+        // The leader crashes (what it sent one follower alone becomes a divergent tail if another
+        // follower leads next) while that follower's answers are lost, the requests it gets still
+        // applied: first all of them, past the replica lag, so the next leader drops it from the
+        // in-sync set and commits past the divergence; then half, so a mismatch gets through and
+        // the truncation it brings is resent when its answer is lost.
+        const leader = up.find((p) => p.broker?.writable());
+        const followers = up.filter((p) => p !== leader);
+        if (!leader || followers.length === 0) return;
+        const lossy = r.pick(followers);
+        w.crash(leader);
+        this.later(r.float(0.5, 3) * lease, () => w.restart(leader));
+        w.trace.add(`nemesis: ${lossy.id} loses every answer to the other brokers`);
+        w.net.lossyAnswers(lossy.id, 1);
+        const silent = lease + w.cfg.replicaLagMs * r.float(1.1, 2);
+        this.later(silent, () => {
+          w.net.lossyAnswers(lossy.id, 0.5);
+          w.trace.add(`nemesis: ${lossy.id} loses half of its answers`);
+        });
+        this.later(silent + r.float(1, 3) * lease, () => {
+          w.net.lossyAnswers(lossy.id, null);
+          w.trace.add(`nemesis: ${lossy.id}'s answers arrive again`);
+        });
+        return;
+      }
       case 'cut-link': {
         if (procs.length < 2) return;
         const a = r.pick(procs);

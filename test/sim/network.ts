@@ -21,6 +21,8 @@ export class Network {
   private readonly cuts = new Map<string, number>();
   /** Brokers whose Redis answers are lost at this rate (a connection that keeps resetting). */
   private readonly flaky = new Map<string, number>();
+  /** Brokers whose messages to other brokers (a follower's answers) are lost at this rate: a one-way fault. */
+  private readonly lossy = new Map<string, number>();
   private readonly lastAt = new Map<string, number>();
 
   constructor(
@@ -49,12 +51,19 @@ export class Network {
   healAll(): void {
     this.cuts.clear();
     this.flaky.clear();
+    this.lossy.clear();
   }
 
   /** Lose this share of Redis's answers to `broker` (the commands themselves are applied), or stop (null). */
   flakyRedis(broker: string, lossRate: number | null): void {
     if (lossRate === null) this.flaky.delete(broker);
     else this.flaky.set(broker, lossRate);
+  }
+
+  /** Lose this share of what `broker` sends other brokers (the requests it answers are applied), or stop (null). */
+  lossyAnswers(broker: string, lossRate: number | null): void {
+    if (lossRate === null) this.lossy.delete(broker);
+    else this.lossy.set(broker, lossRate);
   }
 
   isCut(a: string, b: string): boolean {
@@ -73,8 +82,9 @@ export class Network {
    */
   send(from: string, to: string, fn: () => void, owner: string | null, inc: number, conn?: { order: string; lost: () => void }): void {
     if (this.isCut(from, to) || this.rng.chance(this.o.dropRate)) return conn?.lost();
-    const loss = from === 'redis' ? this.flaky.get(to) : undefined; // no draw unless flaky: other runs stay as dealt
-    if (loss !== undefined && this.rng.chance(loss)) return;
+    // No draw unless flaky or lossy: other runs stay as dealt.
+    const loss = from === 'redis' ? this.flaky.get(to) : to !== 'redis' && to !== 'client' ? this.lossy.get(from) : undefined;
+    if (loss !== undefined && this.rng.chance(loss)) return conn?.lost();
     let delay = this.rng.float(this.o.minDelayMs, this.o.maxDelayMs);
     if (this.rng.chance(this.o.slowRate)) delay += this.rng.float(0, this.o.slowMaxMs);
     let at = this.sched.now + delay;

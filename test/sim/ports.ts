@@ -1,6 +1,6 @@
 import type { ElectionMemory, ElectionStore } from '../../broker-runtime/src/election/ports.js';
 import { newerIsr } from '../../broker-runtime/src/election/decisions.js';
-import type { AcquireMode, AcquireResult, BrokerRegistration, Candidacy, InSyncSet, IsrWrite, LeaseHolder } from '../../broker-runtime/src/election/lease-store.js';
+import type { AcquireMode, AcquireResult, BrokerRegistration, CandidateList, Candidacy, InSyncSet, IsrWrite, LeaseHolder } from '../../broker-runtime/src/election/lease-store.js';
 import type { TimePorts } from '../../broker-runtime/src/ports/clock.js';
 import { FRAME_AUTH_HEADER } from '../../broker-runtime/src/replication/frame-auth.js';
 import type { FramePoster } from '../../broker-runtime/src/replication/transport.js';
@@ -32,7 +32,7 @@ export function simTime(rt: Runtime): TimePorts {
 
 /**
  * LeaseStore over the fake Redis: each call one round trip that may time out after the command
- * timeout without knowing whether Redis applied it (listCandidates: SMEMBERS, then MGET — two).
+ * timeout without knowing whether Redis applied it (listCandidates: SMEMBERS with the stated history, then MGET — two).
  */
 export class SimLeaseStore implements ElectionStore {
   /** Redis's run id as last read: a restart is what a new connection generation means. */
@@ -77,7 +77,7 @@ export class SimLeaseStore implements ElectionStore {
     await this.rt.redis((r) => r.register(reg.id, ttlMs, candidacy), this.commandTimeoutMs);
   }
 
-  async listCandidates(): Promise<Candidacy[]> {
+  async listCandidates(): Promise<CandidateList> {
     await this.rt.redis((r) => r.listBrokers(), this.commandTimeoutMs);
     return this.rt.redis((r) => r.listCandidates(), this.commandTimeoutMs);
   }

@@ -1,4 +1,6 @@
-import type { AcquireMode, AcquireResult, Candidacy, InSyncSet, LeaseHolder } from '../../broker-runtime/src/election/lease-store.js';
+import { newerIsr } from '../../broker-runtime/src/election/decisions.js';
+import { candidacyEpoch } from '../../broker-runtime/src/election/lease-machine.js';
+import type { AcquireMode, AcquireResult, Candidacy, CandidateList, InSyncSet, LeaseHolder, StatedHistory } from '../../broker-runtime/src/election/lease-store.js';
 
 /** The in-sync set as written: `version` orders the writes within one epoch. */
 export type SimIsr = InSyncSet;
@@ -21,6 +23,8 @@ export class FakeRedis {
   private readonly brokers = new Set<string>();
   private readonly regs = new Map<string, number>();
   private readonly candidates = new Map<string, { c: SimCandidacy; expiresAt: number }>();
+  /** The stated-history hash (STATE_HISTORY_LUA): no expiry, only a restart empties it. */
+  private stated: StatedHistory = { highestEpoch: 0, isr: null };
   /** Each leadership's frame key (hex), stored with the lease: followers check frames against it. */
   private readonly frameKeys = new Map<number, string>();
 
@@ -34,6 +38,7 @@ export class FakeRedis {
     this.brokers.clear();
     this.regs.clear();
     this.candidates.clear();
+    this.stated = { highestEpoch: 0, isr: null };
     this.frameKeys.clear();
   }
 
@@ -107,7 +112,11 @@ export class FakeRedis {
     const until = this.clock() + Math.round(ttlMs);
     this.regs.set(id, until);
     this.brokers.add(id);
-    if (candidacy) this.candidates.set(id, { c: { ...candidacy, isr: candidacy.isr ? copyIsr(candidacy.isr) : candidacy.isr }, expiresAt: until });
+    if (!candidacy) return;
+    this.candidates.set(id, { c: { ...candidacy, isr: candidacy.isr ? copyIsr(candidacy.isr) : candidacy.isr }, expiresAt: until });
+    // STATE_HISTORY_LUA, in the same MULTI: a max epoch and the newest set (ties keep the old one).
+    const isr = candidacy.isr ? { ...copyIsr(candidacy.isr), version: candidacy.isr.version ?? 0 } : null;
+    this.stated = { highestEpoch: Math.max(this.stated.highestEpoch, candidacyEpoch(candidacy)), isr: newerIsr(this.stated.isr, isr) };
   }
 
   deregister(id: string): void {
@@ -120,9 +129,11 @@ export class FakeRedis {
     return [...this.brokers].sort().map((id) => ({ id, alive: this.regs.has(id) }));
   }
 
-  listCandidates(): SimCandidacy[] {
+  /** SMEMBERS + HGETALL stated-history, then MGET of the candidacies. */
+  listCandidates(): CandidateList {
     this.expire();
-    return [...this.brokers].map((id) => this.candidates.get(id)?.c).filter((c): c is SimCandidacy => c !== undefined).map((c) => ({ ...c }));
+    const candidates = [...this.brokers].map((id) => this.candidates.get(id)?.c).filter((c): c is SimCandidacy => c !== undefined).map((c) => ({ ...c }));
+    return { candidates, stated: { highestEpoch: this.stated.highestEpoch, isr: this.stated.isr ? copyIsr(this.stated.isr) : null } };
   }
 
   /** For the checker and traces. */

@@ -1,4 +1,4 @@
-import type { AcquireMode, Candidacy, InSyncSet } from './lease-store.js';
+import type { AcquireMode, Candidacy, InSyncSet, StatedHistory } from './lease-store.js';
 
 /**
  * Election decisions as plain functions over plain data (no Redis, no clock inside), so every
@@ -95,9 +95,12 @@ export function hastyRecoveryWaitMs(renewMs: number): number {
   return 3 * followerPollMs(renewMs);
 }
 
-/** Whether anything could be lost by a careless recovery: some epoch was ever taken, or some broker has records. */
-export function clusterHasHistory(epochCounter: number, candidates: Candidacy[]): boolean {
-  return epochCounter > 0 || candidates.some((c) => c.highestEpoch > 0 || c.logEndTotal > 0);
+/**
+ * Whether anything could be lost by a careless recovery: some epoch was ever taken, some broker has
+ * records, or some candidacy stated either since Redis started (`stated`, kept after it expired).
+ */
+export function clusterHasHistory(epochCounter: number, candidates: Candidacy[], stated: StatedHistory | null = null): boolean {
+  return epochCounter > 0 || (stated !== null && (stated.highestEpoch > 0 || stated.isr !== null)) || candidates.some((c) => c.highestEpoch > 0 || c.logEndTotal > 0);
 }
 
 /** Best first: the log with the newest epoch, then the longest log, then the most epochs seen, then the smallest id. */
@@ -125,13 +128,15 @@ function isOlder(a: InSyncSet, b: InSyncSet): boolean {
 }
 
 /**
- * Recovery when Redis has no in-sync set: lead only as a member of the newest in-sync set any live
- * broker remembers, once every member of it has stated its candidacy, and only if best ranked among
- * them — every member of that set holds every committed record. With no set remembered anywhere
+ * Recovery when Redis has no in-sync set: lead only as a member of the newest in-sync set any
+ * broker remembers — this one, a live candidate, or any candidacy stated since Redis started
+ * (`statedIsr`: one whose broker's link stalled after stating it has expired, but what it stated
+ * still holds) — once every member of it is a live candidate, and only if best ranked among
+ * them: every member of that set holds every committed record. With no set remembered anywhere
  * (a brand-new cluster) the best-ranked candidate leads.
  */
-export function mayRecover(self: string, own: InSyncSet | null, candidates: Candidacy[]): boolean {
-  let known = own;
+export function mayRecover(self: string, own: InSyncSet | null, candidates: Candidacy[], statedIsr: InSyncSet | null = null): boolean {
+  let known = newerIsr(own, statedIsr);
   for (const c of candidates) known = newerIsr(known, c.isr ?? null);
   if (!known) {
     const best = rankCandidates(candidates)[0];
@@ -158,6 +163,8 @@ export interface EligibilityInput {
   isrMissingForMs: number;
   recoveryWaitMs: number;
   candidates: Candidacy[];
+  /** The newest in-sync set any candidacy stated since Redis started (StatedHistory.isr). */
+  statedIsr?: InSyncSet | null;
 }
 
 /** Whether this broker should try to take the lease, and in which mode (null: do not try). */
@@ -176,5 +183,5 @@ export function acquireMode(input: EligibilityInput): AcquireMode | null {
     return 'isr';
   }
   if (input.isrMissingForMs < input.recoveryWaitMs) return null;
-  return mayRecover(input.self, input.rememberedIsr ?? null, input.candidates) ? 'recover' : null;
+  return mayRecover(input.self, input.rememberedIsr ?? null, input.candidates, input.statedIsr ?? null) ? 'recover' : null;
 }

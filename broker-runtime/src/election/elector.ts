@@ -292,8 +292,11 @@ export class Elector extends EventEmitter<ElectorEvents> {
       return nextLookDelay(pttlMs, this.opts.renewMs);
     }
     this.setKnownLeader(null);
-    const candidates = isr ? [] : await this.store.listCandidates();
-    const history = clusterHasHistory(epochCounter, [...candidates, this.candidacy()]);
+    const listed = isr ? { candidates: [], stated: { highestEpoch: 0, isr: null } } : await this.store.listCandidates();
+    const candidates = listed.candidates;
+    // The old rules (revert-D, D2, D3) came before the stated history: they decide on the live candidacies only.
+    const stated = this.rules.hastyRecovery || this.rules.ignoreRememberedIsr || this.rules.forgetStatedHistory ? null : listed.stated;
+    const history = clusterHasHistory(epochCounter, [...candidates, this.candidacy()], stated);
     const forget = this.rules.ignoreRememberedIsr === true;
     const mode = acquireMode({
       self: this.opts.id,
@@ -304,6 +307,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
       isrMissingForMs: missingForMs(this.recovery, t),
       recoveryWaitMs: this.rules.hastyRecovery ? hastyRecoveryWaitMs(this.opts.renewMs) : recoveryWaitMs(this.opts.renewMs, this.opts.leaseMs, history),
       candidates: forget ? candidates.map((c) => ({ ...c, isr: null })) : candidates,
+      statedIsr: forget ? null : (stated?.isr ?? null),
     });
     if (!mode) return followerPollMs(this.opts.renewMs);
     if (await this.store.legacyLeaseHeld()) {
@@ -324,6 +328,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
       epochCounter,
       ownLastLogEpoch: this.opts.candidacy().lastLogEpoch,
       candidates: this.rules.hastyRecovery ? [] : candidates,
+      statedEpoch: stated?.highestEpoch ?? 0,
     });
     const sentAt = this.now();
     const frameKey = newFrameKey();

@@ -29,6 +29,12 @@ export interface ClusterKeys {
   broker(id: string): string;
   /** A broker's claim to be the best new leader when the in-sync set was lost (Redis restarted empty). */
   candidate(id: string): string;
+  /**
+   * Hash {epoch, isr}: the highest epoch and the newest in-sync set any candidacy stated since this
+   * Redis started, with no expiry (STATE_HISTORY_LUA), so what a broker stated is not forgotten when
+   * its candidacy expires while its link stalls.
+   */
+  statedHistory: string;
   /** The lease key of versions before the hash tag: if it exists, an old broker is running. */
   legacyLeader: string;
 }
@@ -52,6 +58,7 @@ export function clusterKeys(cluster: string): ClusterKeys {
     events: `${p}events`,
     broker: (id) => `${p}broker:${id}`,
     candidate: (id) => `${p}candidate:${id}`,
+    statedHistory: `${p}stated-history`,
     legacyLeader: `${cluster}:leader`,
   };
 }

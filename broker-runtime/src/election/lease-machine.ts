@@ -116,14 +116,21 @@ export function missingForMs(c: RecoveryClock, now: number): number {
  * The epoch a new leadership must be above: every epoch any live broker has seen, not only ours —
  * an epoch must never be reused. The logs' own last epochs count too: Redis and the state files
  * may have forgotten an epoch (an out-of-range one is dropped when read), the records written in
- * it have not.
+ * it have not. `statedEpoch` is the highest any candidacy stated since Redis started (StatedHistory):
+ * a broker whose candidacy expired while its link stalled still counts.
  */
-export function epochFloor(input: { ownHighest: number; known: number; epochCounter: number; ownLastLogEpoch: number; candidates: Candidacy[] }): number {
+export function epochFloor(input: { ownHighest: number; known: number; epochCounter: number; ownLastLogEpoch: number; candidates: Candidacy[]; statedEpoch?: number }): number {
   return Math.max(
     input.ownHighest,
     input.known,
     input.epochCounter,
     storableOrZero(input.ownLastLogEpoch),
-    ...input.candidates.map((c) => Math.max(c.highestEpoch, storableOrZero(c.lastLogEpoch))),
+    input.statedEpoch ?? 0,
+    ...input.candidates.map(candidacyEpoch),
   );
+}
+
+/** The highest epoch a candidacy shows: the broker's highest seen, or its log's last (whichever is higher). */
+export function candidacyEpoch(c: Candidacy): number {
+  return Math.max(storableOrZero(c.highestEpoch), storableOrZero(c.lastLogEpoch));
 }

@@ -3,7 +3,8 @@ import type { KafkaAddress } from '../kafka/backend.js';
 import { closeRedis, connectRedis, type RedisTarget } from '../redis/connect.js';
 import { MAX_LEADER_EPOCH, isStorableEpoch, storableOrZero } from './epoch-range.js';
 import type { ClusterKeys } from './keys.js';
-import { ACQUIRE_LUA, FENCED_HSET_LUA, FENCED_SET_LUA, PRODUCER_ID_LUA, RELEASE_LUA, RENEW_LUA } from './scripts.js';
+import { candidacyEpoch } from './lease-machine.js';
+import { ACQUIRE_LUA, FENCED_HSET_LUA, FENCED_SET_LUA, PRODUCER_ID_LUA, RELEASE_LUA, RENEW_LUA, STATE_HISTORY_LUA } from './scripts.js';
 
 export interface LeaseHolder {
   id: string;
@@ -34,6 +35,23 @@ export interface Candidacy {
   isr?: InSyncSet | null;
 }
 
+/**
+ * What the candidacies stated about the past since this Redis started (STATE_HISTORY_LUA): kept
+ * after they expire, so a broker that went quiet after stating its candidacy still counts.
+ */
+export interface StatedHistory {
+  /** The highest epoch any candidacy stated (its broker's highest, or its log's last). */
+  highestEpoch: number;
+  /** The newest in-sync set any candidacy stated. */
+  isr: InSyncSet | null;
+}
+
+/** The live candidacies, and what every candidacy since this Redis started stated. */
+export interface CandidateList {
+  candidates: Candidacy[];
+  stated: StatedHistory;
+}
+
 export type AcquireMode = 'isr' | 'recover' | 'unclean';
 export type AcquireResult =
   | { won: true; epoch: number; value: string; isr: InSyncSet | null }
@@ -50,6 +68,7 @@ function defineScripts(redis: Redis): Scripted {
   redis.defineCommand('yakFencedSet', { numberOfKeys: 2, lua: FENCED_SET_LUA });
   redis.defineCommand('yakFencedHset', { numberOfKeys: 2, lua: FENCED_HSET_LUA });
   redis.defineCommand('yakProducerId', { numberOfKeys: 2, lua: PRODUCER_ID_LUA });
+  redis.defineCommand('yakStateHistory', { numberOfKeys: 1, lua: STATE_HISTORY_LUA });
   return redis as Scripted;
 }
 
@@ -61,6 +80,9 @@ type Scripted = Redis & {
   yakFencedHset(k1: string, k2: string, ...args: string[]): Promise<number>;
   yakProducerId(k1: string, k2: string): Promise<[number, number | string]>;
 };
+
+/** A MULTI also carries the scripts defined on its connection (ioredis adds them to pipelines). */
+type ScriptedMulti = ReturnType<Redis['multi']> & { yakStateHistory(k1: string, epoch: number, isrJson: string): ScriptedMulti };
 
 /**
  * The thin Redis adapter for election and cluster membership. Every call is one round trip;
@@ -221,9 +243,18 @@ export class LeaseStore {
     return (await this.redis.yakFencedHset(this.keys.leader, this.keys[hash], leaseValue, ...args)) === 1;
   }
 
+  /**
+   * Register (liveness, with a PX expiry) and, given a candidacy, state it: the candidacy expires
+   * with the registration, what it says about the past (the highest epoch, the newest in-sync set)
+   * is kept in the stated history in the same step (STATE_HISTORY_LUA).
+   */
   async register(reg: BrokerRegistration, ttlMs: number, candidacy: Candidacy | null): Promise<void> {
-    const m = this.redis.multi().set(this.keys.broker(reg.id), JSON.stringify(reg), 'PX', Math.round(ttlMs)).sadd(this.keys.brokers, reg.id);
-    if (candidacy) m.set(this.keys.candidate(reg.id), JSON.stringify(candidacy), 'PX', Math.round(ttlMs));
+    const m = this.redis.multi().set(this.keys.broker(reg.id), JSON.stringify(reg), 'PX', Math.round(ttlMs)).sadd(this.keys.brokers, reg.id) as ScriptedMulti;
+    if (candidacy) {
+      m.set(this.keys.candidate(reg.id), JSON.stringify(candidacy), 'PX', Math.round(ttlMs));
+      const isr = candidacy.isr && isStorableEpoch(candidacy.isr.epoch) ? JSON.stringify({ epoch: candidacy.isr.epoch, members: candidacy.isr.members, version: candidacy.isr.version ?? 0 }) : '';
+      m.yakStateHistory(this.keys.statedHistory, candidacyEpoch(candidacy), isr);
+    }
     await m.exec();
   }
 
@@ -243,14 +274,22 @@ export class LeaseStore {
     });
   }
 
-  async listCandidates(): Promise<Candidacy[]> {
-    const ids = await this.redis.smembers(this.keys.brokers);
-    if (ids.length === 0) return [];
+  /** The live candidacies (two round trips: the broker ids with the stated history, then MGET), and the stated history. */
+  async listCandidates(): Promise<CandidateList> {
+    const res = await this.redis.multi().smembers(this.keys.brokers).hgetall(this.keys.statedHistory).exec();
+    const failed = res?.find(([err]) => err)?.[0];
+    if (!res || failed) throw failed ?? new Error('the candidate listing was aborted');
+    const ids = res[0]![1] as string[];
+    const hash = res[1]![1] as Record<string, string>;
+    const isr = hash.isr ? parseIsr(hash.isr) : null;
+    const stated: StatedHistory = { highestEpoch: storableOrZero(Number(hash.epoch ?? 0)), isr: isr && isr.epoch > 0 ? isr : null };
+    if (ids.length === 0) return { candidates: [], stated };
     const raws = await this.redis.mget(...ids.map((id) => this.keys.candidate(id)));
-    return raws
+    const candidates = raws
       .filter((r): r is string => r !== null)
       .map((r) => JSON.parse(r) as Candidacy)
       .map((c) => ({ ...c, highestEpoch: storableOrZero(c.highestEpoch), isr: c.isr && isStorableEpoch(c.isr.epoch) ? c.isr : null }));
+    return { candidates, stated };
   }
 
   /** Calls `onReleased` whenever a leader gives its lease up, so candidates need not wait a poll. */

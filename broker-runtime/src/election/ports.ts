@@ -1,4 +1,4 @@
-import type { AcquireMode, AcquireResult, BrokerRegistration, Candidacy, InSyncSet, LeaseHolder } from './lease-store.js';
+import type { AcquireMode, AcquireResult, BrokerRegistration, CandidateList, Candidacy, InSyncSet, LeaseHolder } from './lease-store.js';
 
 /**
  * What the elector needs of the lease store: each call one Redis round trip (listCandidates two)
@@ -12,8 +12,9 @@ export interface ElectionStore {
   renew(value: string, leaseMs: number): Promise<boolean>;
   release(value: string): Promise<boolean>;
   readLeader(): Promise<{ holder: LeaseHolder | null; pttlMs: number; isr: InSyncSet | null; epochCounter: number }>;
+  /** A candidacy expires with the registration; what it states about the past is kept (StatedHistory). */
   register(reg: BrokerRegistration, ttlMs: number, candidacy: Candidacy | null): Promise<void>;
-  listCandidates(): Promise<Candidacy[]>;
+  listCandidates(): Promise<CandidateList>;
   /** Calls `onReleased` whenever a leader gives its lease up, so candidates need not wait a poll. */
   subscribeReleases(onReleased: () => void): Promise<void>;
   /** The connection's own last error (e.g. NOAUTH from a Sentinel), to explain a failed command; null when none. */
@@ -49,6 +50,11 @@ export interface ElectorRules {
    * restarts and failed reads, and the new epoch is above only this broker's own history.
    */
   hastyRecovery?: boolean;
-  /** revert-D2: recover as the best-ranked candidate, whatever in-sync sets anyone remembers. */
+  /** revert-D2: recover as the best-ranked candidate, whatever in-sync sets anyone remembers or stated. */
   ignoreRememberedIsr?: boolean;
+  /**
+   * forget-stated (sim seed 111): decide on the live candidacies only, as before the stated history:
+   * what a broker whose candidacy expired (its Redis link stalled) stated is forgotten.
+   */
+  forgetStatedHistory?: boolean;
 }

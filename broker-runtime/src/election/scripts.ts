@@ -112,3 +112,30 @@ if counted > epoch then return {0, 'producer ids were counted at a newer epoch t
 if counted < epoch then redis.call('HSET', KEYS[2], 'epoch', epoch, 'next', 0) end
 return {epoch, redis.call('HINCRBY', KEYS[2], 'next', 1) - 1}
 `;
+
+/**
+ * Keep what a candidacy states about the past for as long as this Redis keeps its data: the highest
+ * epoch (a max) and the newest in-sync set (by epoch, then version). Candidacies expire with their
+ * broker's registration, and a broker whose Redis link stalls after stating its candidacy (the
+ * answers held up in one TCP connection) stops renewing it: without this, a broker with an empty
+ * disk that waited out the recovery wait saw nobody's history and led epoch 1 again (sim seed 111).
+ * Nothing lowers either field, so a broker restarted with a wiped disk under the same id cannot
+ * take back what it stated before.
+ * KEYS: stated-history hash. ARGV: highest epoch, in-sync set JSON {epoch, members, version} or ''.
+ */
+export const STATE_HISTORY_LUA = `
+local e = tonumber(ARGV[1])
+local cur = tonumber(redis.call('HGET', KEYS[1], 'epoch') or '0') or 0
+if e and e > cur then redis.call('HSET', KEYS[1], 'epoch', e) end
+if ARGV[2] ~= '' then
+  local new = cjson.decode(ARGV[2])
+  local raw = redis.call('HGET', KEYS[1], 'isr')
+  local newer = true
+  if raw then
+    local old = cjson.decode(raw)
+    if old.epoch > new.epoch or (old.epoch == new.epoch and old.version >= new.version) then newer = false end
+  end
+  if newer then redis.call('HSET', KEYS[1], 'isr', ARGV[2]) end
+end
+return 1
+`;

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { appendFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { clusterKeys } from '../../../broker-runtime/src/election/keys.js';
 import { YakClient } from '../../../broker-runtime/src/client/index.js';
 import { TestCluster } from '../../../testkit/broker/cluster.js';
 import { get } from '../../../testkit/http.js';
@@ -115,6 +117,15 @@ describe('faults', () => {
     await cluster.redis.launch();
     const next = await cluster.waitForLeader(20_000);
     assert.ok(next.epoch > epoch, `epoch ${next.epoch} > ${epoch} although Redis forgot everything`);
+    // The candidacies' history (STATE_HISTORY_LUA, run in the registration's MULTI) outlives them.
+    const redis = new Redis(cluster.redis.url);
+    try {
+      const stated = await redis.hgetall(clusterKeys(cluster.brokers[0]!.opts.cluster).statedHistory);
+      assert.ok(Number(stated.epoch) >= epoch, `stated history ${JSON.stringify(stated)} holds epoch ${epoch}`);
+      assert.ok(stated.isr && JSON.parse(stated.isr).epoch >= 1, `stated history ${JSON.stringify(stated)} holds an in-sync set`);
+    } finally {
+      redis.disconnect();
+    }
     // Through the client, which follows the leader: on a loaded machine (a 1 s lease) the first
     // leader after the restart may lose its lease again before one request reaches it.
     const after = await client.produce('redis', { payload: 'after' });

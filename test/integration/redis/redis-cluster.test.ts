@@ -69,7 +69,9 @@ describe('Redis Cluster', () => {
       await s.register({ id: 'b2', url: 'http://b2' }, 5000, { id: 'b2', highestEpoch: 1, lastLogEpoch: 1, logEndTotal: 7 });
       await s.register({ id: 'b1', url: 'http://b1' }, 5000, null);
       assert.deepEqual(await s.listBrokers(), [{ id: 'b1', url: 'http://b1', alive: true }, { id: 'b2', url: 'http://b2', alive: true }]);
-      assert.deepEqual((await s.listCandidates()).map((c) => c.id), ['b2']);
+      const listed = await s.listCandidates();
+      assert.deepEqual(listed.candidates.map((c) => c.id), ['b2']);
+      assert.deepEqual(listed.stated, { highestEpoch: 1, isr: null }, 'the stated history (STATE_HISTORY_LUA) runs in the MULTI on a Redis Cluster too');
       const seen = await s.readLeader();
       assert.equal(seen.holder?.id, 'b1');
       assert.equal(seen.epochCounter, 1);

@@ -179,6 +179,54 @@ describe('election: recovery when Redis lost its in-sync set', () => {
     assert.deepEqual(b1.elections.map((e) => [e.epoch, e.mode]), [[2, 'recover']], 'b1 recovers, above the epoch it used');
   });
 
+  test('what a candidacy stated outlives it: a broker whose Redis link stalls after stating still counts (sim seed 111)', async () => {
+    // Redis restarted empty. b1 led epoch 1 and holds its records; it states its candidacy, then
+    // its Redis link stalls (every command hangs until it times out) for many leases, so its
+    // candidacy expires. b2 starts with an empty disk. Before the stated history, b2 then saw
+    // nobody's past and recovered epoch 1 again once the recovery wait was over.
+    for (const forgetStatedHistory of [false, true]) {
+      const { time, redis } = world();
+      const disk = new Disk(1);
+      disk.highestEpoch = 1;
+      disk.lastIsr = { epoch: 1, members: ['b1'], version: 0 };
+      const b1 = specBroker(redis, 'b1', { disk, logEpoch: 1, logEnd: 837, rules: { forgetStatedHistory } });
+      const b2 = specBroker(redis, 'b2', { rules: { forgetStatedHistory } });
+      await time.advance(1);
+      redis.hanging.add('b1');
+      await time.advance(10 * LEASE_MS);
+      if (forgetStatedHistory) {
+        assert.deepEqual(b2.elections.map((e) => e.epoch), [1], 'the old rule: b2 reuses epoch 1');
+        continue;
+      }
+      assert.equal(b2.elections.length, 0, 'b2 is not in the in-sync set b1 stated, though b1 is silent');
+      redis.hanging.delete('b1');
+      await time.advance(10 * LEASE_MS);
+      assert.equal(b2.elections.length, 0);
+      assert.deepEqual(b1.elections.map((e) => [e.epoch, e.mode]), [[2, 'recover']], 'b1 recovers once heard again, above its epoch');
+    }
+  });
+
+  test('the stated history never goes back: a broker restarted with a wiped disk under the same id cannot erase what it stated', async () => {
+    const { time, redis } = world();
+    const disk = new Disk(1);
+    disk.highestEpoch = 4;
+    disk.lastIsr = { epoch: 4, members: ['b1', 'b3'], version: 2 };
+    const before = specBroker(redis, 'b1', { disk, logEpoch: 4, logEnd: 90 });
+    await time.advance(1);
+    await before.elector.stop();
+    const wiped = specBroker(redis, 'b1');
+    const b2 = specBroker(redis, 'b2');
+    await time.advance(10 * LEASE_MS);
+    assert.equal(wiped.elections.length + b2.elections.length, 0, 'b3 (a member of the stated set [b1, b3]) has not been heard');
+    const kept = new Disk(1);
+    kept.highestEpoch = 4;
+    kept.lastIsr = { epoch: 4, members: ['b1', 'b3'], version: 2 };
+    const b3 = specBroker(redis, 'b3', { disk: kept, logEpoch: 4, logEnd: 90 });
+    await time.advance(10 * LEASE_MS);
+    assert.equal(wiped.elections.length + b2.elections.length, 0, 'b1 with a wiped disk ranks below b3');
+    assert.deepEqual(b3.elections.map((e) => [e.epoch, e.mode]), [[5, 'recover']]);
+  });
+
   test('with any history, nobody recovers before a lease plus a poll has passed since the first look', async () => {
     const { time, redis } = world();
     const disk = new Disk(1);

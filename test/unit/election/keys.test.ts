@@ -14,7 +14,8 @@ const touched: Record<string, string[]> = {
   'hwm mirror (FENCED_HSET_LUA)': [keys.leader, keys.hwm],
   'topics mirror (FENCED_HSET_LUA)': [keys.leader, keys.topics],
   'readLeader (MULTI)': [keys.leader, keys.isr, keys.epoch],
-  'register (MULTI)': [keys.broker('b-1'), keys.brokers, keys.candidate('b-1')],
+  'register (MULTI, with STATE_HISTORY_LUA)': [keys.broker('b-1'), keys.brokers, keys.candidate('b-1'), keys.statedHistory],
+  'listCandidates (MULTI)': [keys.brokers, keys.statedHistory],
   'listBrokers / listCandidates (MGET)': [keys.broker('b-1'), keys.broker('b.2'), keys.candidate('b-1'), keys.candidate('b_3')],
 };
 

@@ -75,5 +75,7 @@ describe('lease machine (election/lease-machine.ts): events in, state and effect
       candidates: [{ id: 'b2', highestEpoch: 6, lastLogEpoch: 8, logEndTotal: 1 }],
     });
     assert.equal(floor, 8);
+    const stated = epochFloor({ ownHighest: 0, known: 0, epochCounter: 0, ownLastLogEpoch: -1, candidates: [], statedEpoch: 7 });
+    assert.equal(stated, 7, 'an epoch a candidacy stated counts after the candidacy expired (StatedHistory)');
   });
 });

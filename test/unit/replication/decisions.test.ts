@@ -101,6 +101,19 @@ describe('recovery only by members of the newest remembered in-sync set', () => 
     // nothing remembered anywhere (a brand-new cluster): the best ranked candidate
     assert.equal(mayRecover('b1', null, [c('b1', null), c('b2', null)]), true);
   });
+
+  test('what a candidacy stated counts after it expired: its in-sync set, and its epochs as history (sim seed 111)', () => {
+    const c = (id: string) => ({ id, highestEpoch: 0, lastLogEpoch: -1, logEndTotal: 0, isr: null });
+    const stated = { epoch: 2, version: 1, members: ['b2', 'b3'] };
+    // b1 (an empty disk) is the only live candidate; b2 and b3 stated [b2, b3] before going silent
+    assert.equal(mayRecover('b1', null, [c('b1')]), true, 'without the stated history: a brand-new cluster to its eyes');
+    assert.equal(mayRecover('b1', null, [c('b1')], stated), false);
+    assert.equal(mayRecover('b2', null, [c('b1'), c('b2')], stated), false, 'b3, a member of the stated set, is not present');
+    assert.equal(clusterHasHistory(0, [c('b1')]), false);
+    assert.equal(clusterHasHistory(0, [c('b1')], { highestEpoch: 2, isr: null }), true);
+    assert.equal(clusterHasHistory(0, [c('b1')], { highestEpoch: 0, isr: stated }), true);
+    assert.equal(clusterHasHistory(0, [c('b1')], { highestEpoch: 0, isr: null }), false, 'a brand-new cluster stays one');
+  });
 });
 
 describe('replication decisions', () => {
