@@ -187,21 +187,7 @@ export function encodeBatch(records: readonly OutgoingRecord[], partitionLeaderE
   const baseTimestamp = first.timestamp;
   let maxTimestamp = baseTimestamp;
   for (const r of records) if (r.timestamp > maxTimestamp) maxTimestamp = r.timestamp;
-  w.int64(baseOffset);
-  const lengthAt = w.length;
-  w.int32(0);
-  w.int32(partitionLeaderEpoch);
-  w.int8(MAGIC_V2);
-  const crcAt = w.length;
-  w.uint32(0);
-  w.int16(0);
-  w.int32(records[records.length - 1]!.offset - baseOffset);
-  w.int64(baseTimestamp);
-  w.int64(maxTimestamp);
-  w.int64(-1);
-  w.int16(-1);
-  w.int32(-1);
-  w.int32(records.length);
+  const at = writeBatchHeader(w, { baseOffset, lastOffset: records[records.length - 1]!.offset, partitionLeaderEpoch, baseTimestamp, maxTimestamp, count: records.length });
   const body = new Writer(128);
   for (const r of records) {
     body.int8(0);
@@ -218,8 +204,45 @@ export function encodeBatch(records: readonly OutgoingRecord[], partitionLeaderE
     w.raw(body.view());
     body.reset();
   }
-  w.patchInt32(lengthAt, w.length - lengthAt - 4);
-  w.patchUint32(crcAt, crc32c(w.view(crcAt + 4)));
+  return finishBatch(w, at);
+}
+
+interface BatchHeader {
+  baseOffset: number;
+  lastOffset: number;
+  partitionLeaderEpoch: number;
+  baseTimestamp: number;
+  maxTimestamp: number;
+  count: number;
+}
+
+/**
+ * A v2 batch header for an uncompressed, non-transactional batch with no producer (id -1), the
+ * length and CRC left as zeros for finishBatch to patch once the records are written after it.
+ */
+function writeBatchHeader(w: Writer, h: BatchHeader): { lengthAt: number; crcAt: number } {
+  w.int64(h.baseOffset);
+  const lengthAt = w.length;
+  w.int32(0);
+  w.int32(h.partitionLeaderEpoch);
+  w.int8(MAGIC_V2);
+  const crcAt = w.length;
+  w.uint32(0);
+  w.int16(0); // attributes: no compression, not transactional, not a control batch
+  w.int32(h.lastOffset - h.baseOffset);
+  w.int64(h.baseTimestamp);
+  w.int64(h.maxTimestamp);
+  w.int64(-1); // producer id
+  w.int16(-1); // producer epoch
+  w.int32(-1); // base sequence
+  w.int32(h.count);
+  return { lengthAt, crcAt };
+}
+
+/** Patches the batch length and the CRC-32C (over everything after the CRC field). */
+function finishBatch(w: Writer, at: { lengthAt: number; crcAt: number }): Writer {
+  w.patchInt32(at.lengthAt, w.length - at.lengthAt - 4);
+  w.patchUint32(at.crcAt, crc32c(w.view(at.crcAt + 4)));
   return w;
 }
 
@@ -234,22 +257,6 @@ function writeVarBytes(w: Writer, b: Buffer | null): void {
  * fetch position past it (to lastOffset + 1) instead of asking for the same offset forever.
  */
 export function encodeEmptyBatch(baseOffset: number, lastOffset: number, partitionLeaderEpoch: number, timestamp: number, w: Writer = new Writer(64)): Writer {
-  w.int64(baseOffset);
-  const lengthAt = w.length;
-  w.int32(0);
-  w.int32(partitionLeaderEpoch);
-  w.int8(MAGIC_V2);
-  const crcAt = w.length;
-  w.uint32(0);
-  w.int16(0);
-  w.int32(lastOffset - baseOffset);
-  w.int64(timestamp);
-  w.int64(timestamp);
-  w.int64(-1);
-  w.int16(-1);
-  w.int32(-1);
-  w.int32(0);
-  w.patchInt32(lengthAt, w.length - lengthAt - 4);
-  w.patchUint32(crcAt, crc32c(w.view(crcAt + 4)));
-  return w;
+  const at = writeBatchHeader(w, { baseOffset, lastOffset, partitionLeaderEpoch, baseTimestamp: timestamp, maxTimestamp: timestamp, count: 0 });
+  return finishBatch(w, at);
 }
