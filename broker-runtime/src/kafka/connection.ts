@@ -77,6 +77,14 @@ export class KafkaConnection {
   private handshaken = false;
   /** SaslHandshake v0 succeeded: the next frame is the bare SASL token. */
   private bareToken = false;
+  /**
+   * A SASL token was received (SaslAuthenticate, or the bare v0 token): one password check per
+   * connection, as in Kafka. `handshaken` is cleared when the token arrives, before its check
+   * settles, so without this a client pipelining SaslHandshake + SaslAuthenticate pairs had each
+   * pair accepted while the first check was pending: many password guesses on one connection.
+   * A failure closes the connection, a success sets `principal`: either way there is no second.
+   */
+  private tokenReceived = false;
   /** The socket's write buffer is full: no new requests are read until it drains. */
   private draining = false;
   /** Muted for a quota until this time (Date.now() ms); 0 when not. */
@@ -184,7 +192,7 @@ export class KafkaConnection {
     if (!range) throw new CloseConnection(`api key ${apiKey} is not served here`);
     if (apiVersion < range.min || apiVersion > range.max) throw new CloseConnection(`api key ${apiKey} version ${apiVersion} (served: ${range.min}-${range.max})`);
     if (apiKey === API.SaslHandshake) {
-      if (this.handshaken || this.bareToken || this.principal) throw new CloseConnection('a second SaslHandshake');
+      if (this.handshaken || this.bareToken || this.tokenReceived || this.principal) throw new CloseConnection('a second SaslHandshake');
       const { ok, body } = encodeSaslHandshake(this.decodeWhole(r, decodeSaslHandshake));
       this.handshaken = ok && apiVersion >= 1;
       this.bareToken = ok && apiVersion === 0;
@@ -192,9 +200,10 @@ export class KafkaConnection {
       return;
     }
     if (apiKey === API.SaslAuthenticate) {
-      if (!this.handshaken || this.principal) throw new CloseConnection('SaslAuthenticate out of turn');
+      if (!this.handshaken || this.tokenReceived || this.principal) throw new CloseConnection('SaslAuthenticate out of turn');
       const token = this.decodeWhole(r, decodeSaslAuthenticate);
       this.handshaken = false;
+      this.tokenReceived = true;
       const slot = this.push(correlationId, authenticatePlain(token, this.options.auth!).then(({ principal, message }) => {
         this.principal = principal;
         if (!principal) slot.closeAfter = true;
@@ -276,6 +285,7 @@ export class KafkaConnection {
    */
   private onBareToken(token: Buffer): void {
     this.bareToken = false;
+    this.tokenReceived = true;
     if (this.queue.length > 0) throw new CloseConnection('a SASL token while requests are pending');
     void authenticatePlain(token, this.options.auth!).then(({ principal }) => {
       if (this.closed) return;

@@ -1,3 +1,4 @@
+import { parseMarker, PRODUCER_MARKER, RETAINED_BATCHES } from '../kafka/idempotence/producer-marker.js';
 import { OffsetIndex } from './offset-index.js';
 import {
   LENGTH_FIELD_BYTES,
@@ -22,6 +23,10 @@ import {
  * segment keeping those records (and every record without a key) and replacing each run of removed
  * records by one gap entry (record-codec.ts): offsets keep their numbers, every offset of the segment
  * stays covered, and readers skip the gaps.
+ *
+ * Idempotent producers' markers are kept whatever their key (ProducerMarkers): a new leader
+ * rebuilds the producers' last sequences from them, as Kafka's LogCleaner keeps each producer's
+ * last batch.
  */
 
 /** Which record of a key stands for the key's state. The default: the latest. */
@@ -66,6 +71,8 @@ interface PlainRecord {
   /** compactionKey of the stored key (null: no key). */
   key: string | null;
   payload: string;
+  /** The producer id of the idempotent batch it is the first record of (its PRODUCER_MARKER header), else null. */
+  producer: number | null;
   /** Its encoded bytes (a view into the segment, or into a decompressed batch). */
   bytes: Buffer;
 }
@@ -97,13 +104,73 @@ export function forEachEntry(segment: Buffer, visit: (e: { record: PlainRecord }
 function plainRecord(buf: Buffer, pos: number, size: number): PlainRecord {
   const r = decodeRecordAt(buf, pos, size);
   const key = r.key === null ? null : compactionKey(r.key, r.headers);
-  return { offset: r.offset, epoch: r.epoch, timestamp: r.timestamp, key, payload: r.payload, bytes: buf.subarray(pos, pos + size) };
+  const producer = parseMarker(r.headers[PRODUCER_MARKER])?.producerId ?? null;
+  return { offset: r.offset, epoch: r.epoch, timestamp: r.timestamp, key, payload: r.payload, producer, bytes: buf.subarray(pos, pos + size) };
 }
 
-/** Pass 1, one segment at a time, oldest first: the record standing for each key so far. */
-export function collectKeepers(segment: Buffer, keepers: Map<string, Keeper>, rule: CompactionRule): void {
+/**
+ * The records carrying each idempotent producer's last RETAINED_BATCHES markers: compaction keeps
+ * them even when a later record of the same key supersedes them. A leader's producer table is
+ * rebuilt from the markers in its log (kafka/idempotence/partition-producers.ts) and depends only
+ * on each producer's last RETAINED_BATCHES of them (epoch, last sequence, and the batches a retry
+ * is answered from, with their offsets: the marker's own offset and its count). Removing a marker
+ * because its key was written again made a new leader forget a producer's last sequence, and the
+ * producer's retry of its last batch after the failover was appended a second time.
+ *
+ * Counted over the segments being compacted only: markers of the same producer in later segments
+ * could make some of these unnecessary, but keeping them is always safe, and the next compaction
+ * that covers the later ones drops them. At most RETAINED_BATCHES records per producer stay.
+ */
+export class ProducerMarkers {
+  /** Producer id → its newest markers so far, oldest first: the record's offset and compaction key. */
+  private readonly newest = new Map<number, { offset: number; key: string | null }[]>();
+  private settled: { kept: Set<number>; pinned: Set<string> } | null = null;
+
+  /** Pass 1 saw the marker of `producer` at `offset` (offsets come in increasing order), on a record of compaction key `key`. */
+  saw(producer: number, offset: number, key: string | null): void {
+    this.settled = null;
+    let markers = this.newest.get(producer);
+    if (!markers) this.newest.set(producer, (markers = []));
+    markers.push({ offset, key });
+    if (markers.length > RETAINED_BATCHES) markers.shift();
+  }
+
+  /** Whether the record at `offset` carries one of its producer's newest markers. */
+  keeps(offset: number, keepers: ReadonlyMap<string, Keeper>): boolean {
+    return this.settle(keepers).kept.has(offset);
+  }
+
+  /**
+   * Whether `key`'s tombstone must stay past delete.retention.ms: an older value of the key is kept
+   * for its marker, and without the tombstone after it a reader folding the log would see that
+   * value again (the key brought back to life). It may go once the marker does.
+   */
+  pins(key: string, keepers: ReadonlyMap<string, Keeper>): boolean {
+    return this.settle(keepers).pinned.has(key);
+  }
+
+  private settle(keepers: ReadonlyMap<string, Keeper>): { kept: Set<number>; pinned: Set<string> } {
+    if (!this.settled) {
+      const kept = new Set<number>();
+      const pinned = new Set<string>();
+      for (const markers of this.newest.values()) {
+        for (const m of markers) {
+          kept.add(m.offset);
+          if (m.key !== null && keepers.get(m.key)?.offset !== m.offset) pinned.add(m.key);
+        }
+      }
+      this.settled = { kept, pinned };
+    }
+    return this.settled;
+  }
+}
+
+/** Pass 1, one segment at a time, oldest first: the record standing for each key so far, and the producers' newest markers. */
+export function collectKeepers(segment: Buffer, keepers: Map<string, Keeper>, rule: CompactionRule, producers: ProducerMarkers): void {
   forEachEntry(segment, (e) => {
-    if (!('record' in e) || e.record.key === null) return;
+    if (!('record' in e)) return;
+    if (e.record.producer !== null) producers.saw(e.record.producer, e.record.offset, e.record.key);
+    if (e.record.key === null) return;
     const r = e.record;
     const summary = rule.summarize(r.payload);
     const kept = keepers.get(r.key!);
@@ -137,12 +204,13 @@ export function tombstoneTime(recordTimestamp: number, segmentModifiedMs: number
 }
 
 /**
- * Pass 2: the segment rewritten. A record is kept when it has no key, or it stands for its key
- * (`keepers`) and is not a tombstone older than `deleteRetentionMs` at `nowMs` (its age taken from
- * tombstoneTime, with the segment file's `segmentModifiedMs`). Removed runs (and gaps already
- * there) become one gap entry per run of one epoch. Undefined when nothing changes.
+ * Pass 2: the segment rewritten. A record is kept when it has no key, or it carries one of its
+ * producer's newest markers (`producers`), or it stands for its key (`keepers`) and is not a
+ * tombstone older than `deleteRetentionMs` at `nowMs` (its age taken from tombstoneTime, with the
+ * segment file's `segmentModifiedMs`) — unless an older value of its key is kept for a marker. Removed runs (and gaps already there) become one gap entry
+ * per run of one epoch. Undefined when nothing changes.
  */
-export function compactSegment(segment: Buffer, keepers: ReadonlyMap<string, Keeper>, nowMs: number, deleteRetentionMs: number, segmentModifiedMs = Number.NEGATIVE_INFINITY): CompactedSegment | undefined {
+export function compactSegment(segment: Buffer, keepers: ReadonlyMap<string, Keeper>, producers: ProducerMarkers, nowMs: number, deleteRetentionMs: number, segmentModifiedMs = Number.NEGATIVE_INFINITY): CompactedSegment | undefined {
   const chunks: Buffer[] = [];
   let bytes = 0;
   let removed = 0;
@@ -179,7 +247,9 @@ export function compactSegment(segment: Buffer, keepers: ReadonlyMap<string, Kee
     }
     const r = e.record;
     const keeper = r.key === null ? undefined : keepers.get(r.key);
-    const keep = r.key === null || (keeper !== undefined && keeper.offset === r.offset && !(keeper.tombstone && nowMs - tombstoneTime(keeper.timestamp, segmentModifiedMs) > deleteRetentionMs));
+    const stands = keeper !== undefined && keeper.offset === r.offset;
+    const expired = stands && keeper.tombstone && nowMs - tombstoneTime(keeper.timestamp, segmentModifiedMs) > deleteRetentionMs && !producers.pins(r.key!, keepers);
+    const keep = r.key === null || (r.producer !== null && producers.keeps(r.offset, keepers)) || (stands && !expired);
     if (!keep) {
       removed++;
       changed = true;

@@ -6,7 +6,7 @@ import { readHighWatermark } from './high-watermark.js';
 import { checkIntegrity, type IntegrityResult } from './integrity.js';
 import { EPOCH_CHECKPOINT_FILE, LeaderEpochCache, reconcileEpochCache } from './leader-epoch-cache.js';
 import { LogSegment, parseSegmentFileName, segmentFileName, type RecoveredSegment } from './log-segment.js';
-import { logStartAtOpen, readLogStart, segmentsBelowLogStart } from './log-start.js';
+import { bareLogStartAtOpen, logStartAtOpen, readLogStartCheckpoint, segmentsBelowLogStart, writeLogStart } from './log-start.js';
 import { findLostRecords, readEndEvidence, removeOrphanIndexes, type KnownCheckpoints, type LostRecords } from './lost-records.js';
 import { FilePartitionLog, checkLogOptions } from './partition-log.js';
 import type { LoadState, LogOptions, RecoveryReport } from './types.js';
@@ -41,6 +41,8 @@ export interface OpenOptions {
 /** The checkpoints of a partition folder as written (unclamped), each read once per open. */
 interface Checkpoints {
   logStart: number;
+  /** `bare`: a number without its checksum, acted on only where the segments agree (bareLogStartAtOpen). */
+  logStartForm: 'checked' | 'bare' | 'none';
   /** 0 when missing or unreadable. */
   highWatermark: number;
   /** As LeaderEpochCache.load: the cache, or why it cannot be used. */
@@ -132,7 +134,8 @@ async function loadExistingLog(
   }
   const listed = names.map(parseSegmentFileName).filter((b): b is number => b !== undefined).sort((a, b) => a - b);
   const checkpoints = await readCheckpoints(dir, log);
-  const found = await dropSegmentsBelowLogStart(dir, listed, checkpoints.logStart, log);
+  // A bare checkpoint deletes nothing on its own say: it may be a damaged number.
+  const found = checkpoints.logStartForm === 'bare' ? listed : await dropSegmentsBelowLogStart(dir, listed, checkpoints.logStart, log);
   const integrity = await checkIntegrity(dir, found, log, open.cleanShutdown === true, checkpoints.highWatermark);
   await markLostRecords(dir, names, integrity, log, { highWatermarkCheckpoint: checkpoints.highWatermark, epochCache: checkpoints.epochCache });
 
@@ -155,7 +158,13 @@ async function loadExistingLog(
     if (highWatermark.kind === 'ahead-of-log') log(`high-water mark checkpoint ${highWatermark.checkpoint} is past the log end ${logEndOffset}; clamped`);
     const truncatedBytes = last.truncatedBytes + integrity.cutBytes;
     const recovery: RecoveryReport = { truncatedBytes, rebuiltIndexes, state: loadState({ truncatedBytes, rebuiltIndexes, unclean: integrity.marker.isSet() }) };
-    const start = logStartAtOpen(checkpoints.logStart, segments[0]!.baseOffset, logEndOffset);
+    let checkpoint = checkpoints.logStart;
+    if (checkpoints.logStartForm === 'bare') {
+      const bare = bareLogStartAtOpen(checkpoint, segments.map((s) => s.baseOffset), logEndOffset);
+      if (!bare.trusted) log(`the log start offset checkpoint ${checkpoint} has no checksum (an old format) and disagrees with the segments (${segments[0]!.baseOffset}..${logEndOffset}): not acted on, keeping every segment; the log starts at ${bare.logStart}`);
+      checkpoint = bare.logStart;
+    }
+    const start = logStartAtOpen(checkpoint, segments[0]!.baseOffset, logEndOffset);
     if (start.kind === 'missing-front') {
       log(`DATA LOSS: the log start offset is ${start.lostFrom} but the first segment starts at ${start.logStart}: records ${start.lostFrom}..${start.logStart - 1} are missing and were not deleted by retention; the log now starts at ${start.logStart}`);
     }
@@ -167,6 +176,8 @@ async function loadExistingLog(
       log(`every record left ends below the log start offset ${start.logStart}: finishing an interrupted restart of the log there`);
       await opened.restartAt(start.logStart);
     }
+    // The value settled on, in the checked form: a bare number is never read again.
+    if (checkpoints.logStartForm === 'bare') await writeLogStart(dir, opened.logStartOffset(), options.fsync !== 'never');
     return opened;
   } catch (err) {
     for (const s of segments) await s.close();
@@ -175,8 +186,10 @@ async function loadExistingLog(
 }
 
 async function readCheckpoints(dir: string, log: (line: string) => void): Promise<Checkpoints> {
+  const logStart = await readLogStartCheckpoint(dir, log);
   return {
-    logStart: await readLogStart(dir, log),
+    logStart: logStart.value,
+    logStartForm: logStart.form,
     // Unclamped: the integrity check and the search for lost records want it as written.
     highWatermark: await readHighWatermark(dir, log),
     epochCache: await LeaderEpochCache.load(dir),

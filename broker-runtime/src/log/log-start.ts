@@ -21,7 +21,8 @@ export const LOG_START_FILE = 'log-start-offset';
  * written on purpose: a flipped digit in a bare number (`120` read as `920`, or as `1200000`)
  * deleted committed segments, or emptied the whole partition, which then looked clean and could
  * lead. The checksum tells a damaged file from a written one. A bare number (written before the
- * checksum) is still read as it is; the next change of the log start writes the checked form.
+ * checksum) is taken at open only where the segments agree with it (bareLogStartAtOpen), and
+ * rewritten there in the checked form.
  */
 const CHECKED = /^v1 (\d{1,16}) (\d{1,10})$/;
 
@@ -31,28 +32,56 @@ function checksum(value: number): number {
 
 /** The checkpointed log start offset of the partition in `dir` (0 when none: a log from before retention starts at 0). */
 export async function readLogStart(dir: string, log: (line: string) => void): Promise<number> {
+  return (await readLogStartCheckpoint(dir, log)).value;
+}
+
+/**
+ * The checkpoint and its form: `checked` (v1, its checksum matched), `bare` (a number written
+ * before the checksum existed: nothing tells a damaged one from a written one, so open() acts on it
+ * only where the segments agree: bareLogStartAtOpen) or `none` (no file, or an unreadable or
+ * damaged one: 0, which keeps every segment).
+ */
+export async function readLogStartCheckpoint(dir: string, log: (line: string) => void): Promise<{ value: number; form: 'checked' | 'bare' | 'none' }> {
   let text: string;
   try {
     text = await readFile(join(dir, LOG_START_FILE), 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { value: 0, form: 'none' };
     throw err;
   }
   const trimmed = text.trim();
   const checked = CHECKED.exec(trimmed);
   let value = Number.NaN;
+  let form: 'checked' | 'bare' = 'checked';
   if (checked) {
     const v = Number(checked[1]);
     if (checksum(v) === Number(checked[2])) value = v;
   } else if (/^\d{1,16}$/.test(trimmed)) {
     value = Number(trimmed);
+    form = 'bare';
   }
   if (!Number.isSafeInteger(value) || value < 0) {
     // 0 keeps every segment there is: the safe reading of an unreadable or damaged checkpoint.
     log(`ignoring unreadable or damaged log start offset checkpoint ${JSON.stringify(text.slice(0, 40))}: keeping every segment`);
-    return 0;
+    return { value: 0, form: 'none' };
   }
-  return value;
+  return { value, form };
+}
+
+/**
+ * What open() takes from a bare checkpoint (no checksum: written before it existed, or damaged —
+ * nothing tells which): never a reason to delete or empty anything by itself. It is taken only
+ * where the segments agree with it: at or below the first segment's base (a first segment above it
+ * is then reported missing, as for a checked one), or inside the first segment — never with whole
+ * segments below it (they would be deleted) nor at or past the log end (the log would be emptied).
+ * Otherwise the log starts at its first segment and every segment stays. open() then rewrites the
+ * checkpoint in the checked form, so the value it settled on is the one trusted from then on.
+ */
+export function bareLogStartAtOpen(value: number, bases: readonly number[], logEnd: number): { logStart: number; trusted: boolean } {
+  const firstBase = bases[0] ?? 0;
+  if (value <= firstBase) return { logStart: value, trusted: true };
+  if (value < logEnd && segmentsBelowLogStart(bases, value).length === 0) return { logStart: value, trusted: true };
+  return { logStart: firstBase, trusted: false };
 }
 
 /** Replace the checkpoint (write-temp + rename; fsynced when `durable`). */

@@ -5,7 +5,7 @@ import { writeHighWatermark } from './high-watermark.js';
 import { FileHandleCache } from './file-handle-cache.js';
 import type { LeaderEpochCache } from './leader-epoch-cache.js';
 import { LogSegment } from './log-segment.js';
-import { collectKeepers, compactSegment, indexFor, onlyGaps, type CompactionRule, type Keeper } from './compaction.js';
+import { collectKeepers, compactSegment, indexFor, onlyGaps, ProducerMarkers, type CompactionRule, type Keeper } from './compaction.js';
 import { writeLogStart } from './log-start.js';
 import { segmentsToDelete, type RetentionDecision, type RetentionPolicy, type SegmentSummary } from './retention.js';
 import { largestTimestamp } from './segment-timestamps.js';
@@ -332,9 +332,10 @@ export class FilePartitionLog implements PartitionLog {
     if (!last || (last.endOffset === this.compactedUpTo && options.force !== true)) return none;
     const step = options.step ?? (() => undefined);
 
-    // Pass 1: the record standing for each key, over every candidate (one segment in memory at a time).
+    // Pass 1: the record standing for each key, and each idempotent producer's newest markers, over every candidate (one segment in memory at a time).
     const keepers = new Map<string, Keeper>();
-    for (const c of candidates) collectKeepers(await this.readWhole(c.segment), keepers, rule);
+    const producers = new ProducerMarkers();
+    for (const c of candidates) collectKeepers(await this.readWhole(c.segment), keepers, rule, producers);
 
     // Pass 2: each segment's new contents, written beside it as temp files (removed at open if we stop here).
     const durable = this.options.fsync !== 'never';
@@ -345,7 +346,7 @@ export class FilePartitionLog implements PartitionLog {
     try {
       for (const c of candidates) {
         const modifiedMs = await c.segment.lastModifiedMs();
-        const out = compactSegment(await this.readWhole(c.segment), keepers, options.nowMs, options.deleteRetentionMs, modifiedMs);
+        const out = compactSegment(await this.readWhole(c.segment), keepers, producers, options.nowMs, options.deleteRetentionMs, modifiedMs);
         if (!out) continue;
         const logTemp = c.segment.logPath + COMPACT_SUFFIX + TEMP_SUFFIX;
         const indexTemp = c.segment.index.path + COMPACT_SUFFIX + TEMP_SUFFIX;

@@ -188,3 +188,63 @@ test('a ListOffsets naming one partition 5,000 times (each a timestamp search re
   assert.equal(errors.length, 5000);
   assert.ok(errors.slice(1).every((e) => e === 42), `repeats answered ${[...new Set(errors.slice(1))]}`);
 });
+
+test('SASL handshake + authenticate pairs pipelined on one connection get one password check, then the connection closes (v1 and the v0 bare-token flow)', async () => {
+  // A slow check, as a real scrypt one is: every pair arrives while the first is still pending.
+  let checks = 0;
+  const slow: KafkaAuth = {
+    ...auth,
+    authenticate: () => {
+      checks++;
+      return new Promise((_, reject) => setTimeout(() => reject(new Error('no')), 100));
+    },
+  };
+  const l = createKafkaServer({ backend, auth: slow, log: () => {} });
+  listeners.push(l);
+  await new Promise<void>((r) => l.server.listen(0, '127.0.0.1', () => r()));
+  const port = (l.server.address() as net.AddressInfo).port;
+  const sized = (b: Buffer) => {
+    const head = Buffer.alloc(4);
+    head.writeInt32BE(b.length);
+    return Buffer.concat([head, b]);
+  };
+  const plain = Buffer.from([0, 5, ...Buffer.from('PLAIN')]);
+  const guess = (n: number) => Buffer.from(`\0app\0guess-${n}`);
+
+  const v1 = await KafkaWire.connect(port);
+  const pairs: Buffer[] = [];
+  for (let n = 0; n < 20; n++) pairs.push(v1.frame(SASL_HANDSHAKE, 1, plain), v1.frame(36, 1, sized(guess(n))));
+  v1.write(Buffer.concat(pairs));
+  assert.equal(await v1.closedWithin(10_000), true, 'the connection is closed');
+  assert.equal(checks, 1, 'one password checked, not 20');
+
+  // v0: the bare token must follow the handshake's answer, so the client waits for each answer
+  // while the checks before are pending.
+  checks = 0;
+  const v0 = await KafkaWire.connect(port);
+  let rounds = 0;
+  try {
+    for (let n = 0; n < 5; n++) {
+      assert.equal((await v0.request(SASL_HANDSHAKE, 0, plain)).int16(), 0);
+      rounds++;
+      v0.write(sized(guess(n)));
+    }
+  } catch (err) {
+    assert.match((err as Error).message, /connection closed/);
+  }
+  assert.equal(await v0.closedWithin(10_000), true, 'the connection is closed');
+  assert.equal(rounds, 1, 'no second handshake while the first token is checked');
+  assert.equal(checks, 1, 'one password checked (bare tokens)');
+});
+
+test('after a failed SaslAuthenticate the connection is closed, after the answer (SASL_AUTHENTICATION_FAILED) is sent', async () => {
+  const port = await listen(true);
+  const wire = await KafkaWire.connect(port);
+  assert.equal((await wire.request(SASL_HANDSHAKE, 1, Buffer.from([0, 5, ...Buffer.from('PLAIN')]))).int16(), 0);
+  const token = Buffer.from('\0app\0wrong');
+  const body = Buffer.alloc(4 + token.length);
+  body.writeInt32BE(token.length);
+  token.copy(body, 4);
+  assert.equal((await wire.request(36, 1, body)).int16(), 58, 'SASL_AUTHENTICATION_FAILED');
+  assert.equal(await wire.closedWithin(5000), true);
+});

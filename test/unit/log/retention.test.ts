@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { LOG_START_FILE, logStartAtOpen, readLogStart, segmentsBelowLogStart } from '../../../broker-runtime/src/log/log-start.js';
+import { bareLogStartAtOpen, LOG_START_FILE, logStartAtOpen, readLogStart, segmentsBelowLogStart, writeLogStart } from '../../../broker-runtime/src/log/log-start.js';
 import { openPartitionLog } from '../../../broker-runtime/src/log/log-loader.js';
 import { segmentsToDelete, type SegmentSummary } from '../../../broker-runtime/src/log/retention.js';
 import { applyConfigChange, checkTopicConfig, effectiveConfig, minInsyncReplicas, retentionPolicy } from '../../../broker-runtime/src/log/topic-config.js';
@@ -195,6 +195,43 @@ describe('partition log retention', () => {
     }
   });
 
+  it('an old-format (bare number) checkpoint deletes and empties nothing on its own say, is taken where the segments agree, and is rewritten checked', async () => {
+    const log = await openPartitionLog(dir, 't', 0, logOptions(small));
+    for (let i = 0; i < 60; i += 5) await log.append(recs(i, 5), 1);
+    log.setHighWatermark(60);
+    await log.close();
+    const all = await bases();
+    assert.ok(all.length >= 4, all.join(','));
+    const inFirst = all[0]! + 1;
+    // Whole segments below it (an interrupted deletion, or a damaged digit); past the log end (an
+    // interrupted restart, or a damaged digit); inside the first segment (agrees: taken).
+    for (const [bare, expected] of [[all[2]!, 0], [700, 0], [inFirst, inFirst]] as const) {
+      await writeFile(join(dir, LOG_START_FILE), `${bare}\n`);
+      const { lines, logger } = collectLines();
+      const reopened = await openPartitionLog(dir, 't', 0, logOptions({ ...small, logger }));
+      try {
+        assert.deepEqual(await bases(), all, `bare ${bare}: no segment deleted`);
+        assert.equal(reopened.logEndOffset(), 60, `bare ${bare}: nothing emptied`);
+        assert.equal(reopened.unclean(), false);
+        assert.equal(reopened.logStartOffset(), expected, `bare ${bare}`);
+        assert.equal(lines.some((l) => l.includes('has no checksum')), expected !== bare, lines.join(' | '));
+        assert.match(await readFile(join(dir, LOG_START_FILE), 'utf8'), new RegExp(`^v1 ${expected} \\d+\n$`), 'rewritten in the checked form');
+        assert.equal(await readLogStart(dir, () => {}), expected);
+      } finally {
+        await reopened.close();
+      }
+    }
+  });
+
+  it('bareLogStartAtOpen: taken at or below the first base, or inside the first segment below the log end; else the first base', () => {
+    assert.deepEqual(bareLogStartAtOpen(100, [100, 200, 300], 350), { logStart: 100, trusted: true });
+    assert.deepEqual(bareLogStartAtOpen(50, [100, 200], 350), { logStart: 50, trusted: true }, 'a first segment above it: reported missing, as for a checked one');
+    assert.deepEqual(bareLogStartAtOpen(150, [100, 200], 350), { logStart: 150, trusted: true });
+    assert.deepEqual(bareLogStartAtOpen(200, [100, 200], 350), { logStart: 100, trusted: false }, 'a whole segment below it');
+    assert.deepEqual(bareLogStartAtOpen(120, [100], 120), { logStart: 100, trusted: false }, 'at the log end: it would empty the log');
+    assert.deepEqual(bareLogStartAtOpen(500, [], 0), { logStart: 0, trusted: false });
+  });
+
   it('an open after a crash between the checkpoint and the deletion finishes the deletion, not an unclean mark', async () => {
     const { lines, logger } = collectLines();
     const log = await openPartitionLog(dir, 't', 0, logOptions(small));
@@ -202,7 +239,7 @@ describe('partition log retention', () => {
     log.setHighWatermark(60);
     await log.close();
     const before = await bases();
-    await writeFile(join(dir, LOG_START_FILE), `${before[2]}\n`);
+    await writeLogStart(dir, before[2]!, false);
     const reopened = await openPartitionLog(dir, 't', 0, logOptions({ ...small, logger }));
     assert.equal(reopened.logStartOffset(), before[2]);
     assert.deepEqual(await bases(), before.slice(2));
@@ -280,7 +317,7 @@ describe('partition log retention', () => {
     const log = await openPartitionLog(dir, 't', 0, logOptions(small));
     for (let i = 0; i < 20; i += 5) await log.append(recs(i, 5), 3);
     await log.close();
-    await writeFile(join(dir, LOG_START_FILE), '700\n');
+    await writeLogStart(dir, 700, false);
     const reopened = await openPartitionLog(dir, 't', 0, logOptions(small));
     assert.equal(reopened.logStartOffset(), 700);
     assert.equal(reopened.logEndOffset(), 700);

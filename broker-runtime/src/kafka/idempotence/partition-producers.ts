@@ -1,9 +1,8 @@
 import type { PartitionLog } from '../../log/types.js';
 import { KafkaError } from '../protocol/error-codes.js';
-import { addSequence, lastSequence, parseMarker, PRODUCER_MARKER, type ProducerBatch } from './producer-marker.js';
+import { addSequence, lastSequence, parseMarker, PRODUCER_MARKER, RETAINED_BATCHES, type ProducerBatch } from './producer-marker.js';
 
-/** Batches remembered per producer: Kafka's too (an idempotent producer has at most 5 requests in flight). */
-export const RETAINED_BATCHES = 5;
+export { RETAINED_BATCHES } from './producer-marker.js';
 /** Producers remembered per partition; past it the one unused longest is forgotten (then treated as new, as Kafka after producer.id.expiration.ms). */
 export const MAX_PRODUCERS = 10_000;
 /**
@@ -168,6 +167,17 @@ export class PartitionProducers {
       if (!w) this.stale = true;
       settle(w);
     };
+  }
+
+  /** What the table knows, in its order (least recently used first): to compare two tables (tests, diagnostics). */
+  async snapshot(): Promise<{ producerId: number; epoch: number; lastSequence: number; batches: { baseSequence: number; lastSequence: number; written: Written | null }[] }[]> {
+    const out = [];
+    for (const [producerId, e] of this.producers) {
+      const batches = [];
+      for (const b of e.batches) batches.push({ baseSequence: b.baseSequence, lastSequence: b.lastSequence, written: await b.written.catch(() => null) });
+      out.push({ producerId, epoch: e.epoch, lastSequence: e.lastSequence, batches });
+    }
+    return out;
   }
 
   /** After a duplicate's original append turned out to have failed: the log says what is there. */

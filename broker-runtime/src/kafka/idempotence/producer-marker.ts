@@ -14,6 +14,13 @@
  */
 export const PRODUCER_MARKER = 'yak.producer';
 
+/**
+ * Batches remembered per producer: Kafka's too (an idempotent producer has at most 5 requests in
+ * flight). A table rebuilt from the log depends only on each producer's last RETAINED_BATCHES
+ * markers, which is what log compaction keeps (log/compaction.ts).
+ */
+export const RETAINED_BATCHES = 5;
+
 export interface ProducerBatch {
   producerId: number;
   producerEpoch: number;
