@@ -1,3 +1,4 @@
+import type { BrokerProcess, PortMove } from './cluster-processes.js';
 import { describeExit, type ExitInfo } from './managed-process.js';
 
 /** "broker-2 started (pid 123, port 5002)". */
@@ -18,4 +19,14 @@ export function exitMessage(exit: ExitInfo, output: readonly string[]): string {
     if (last) text += `; last output: ${last.slice(0, 300)}`;
   }
   return text;
+}
+
+/**
+ * "broker-2: its port 37139 was taken by another program while it was down; it starts on port
+ * 12345 instead (URL now http://127.0.0.1:12345)": why a broker's URL or bootstrap server changed.
+ */
+export function portMovedMessage(name: string, move: PortMove, broker: Pick<BrokerProcess, 'url'>): string {
+  const what = move.listener === 'http' ? 'port' : 'Kafka port';
+  const now = move.listener === 'http' ? `URL now ${broker.url}` : `Kafka bootstrap server now 127.0.0.1:${move.to}`;
+  return `${name}: its ${what} ${move.from} was taken by another program while it was down; it starts on ${what} ${move.to} instead (${now})`;
 }
