@@ -80,6 +80,30 @@ describe('A broker whose port was taken while it was down', () => {
     assert.ok(said, `the activity log names the taken Kafka port and the new one:\n${explain(seq)}`);
   });
 
+  it('starts it again on a new port when the port is taken after the check, before the broker listens', async (t) => {
+    await waitFor('settled', async () => settled(await snapshot()), 30_000, 200);
+    const before = broker(await snapshot(), 'broker-2');
+    const seq = lastSeq();
+    await cluster.sup.brokerAction('broker-2', 'stop');
+    await cluster.sup.brokerAction('broker-2', 'start');
+    // The supervisor checked the port and spawned the broker, which needs a few hundred ms of
+    // Node start-up before its listen: taking the port now makes its listen fail.
+    const holder = await listenOn(before.port).catch(() => null);
+    if (!holder) return t.skip('the broker was listening already: the race did not happen');
+    holders.push(holder);
+    const moved = await waitFor('broker-2 back in sync on another port', async () => {
+      const s = await snapshot();
+      const b = broker(s, 'broker-2');
+      return settled(s) && b.port !== before.port ? b : null;
+    }, 30_000, 200).catch((err: Error) => {
+      throw new Error(`${err.message}\nactivity log:\n${explain(seq)}`);
+    });
+    const log = eventsSince(seq);
+    const crashed = log.findIndex((e) => e.kind === 'process-exited' && e.brokerId === 'broker-2' && e.message.includes(`port ${before.port} on 127.0.0.1 is already in use`));
+    const said = log.findIndex((e) => e.brokerId === 'broker-2' && e.message.includes(`port ${before.port} was taken`) && e.message.includes(String(moved.port)));
+    assert.ok(crashed >= 0 && said > crashed, `the log shows the failed listen, then the move:\n${explain(seq)}`);
+  });
+
   it('refuses to start Redis on a port another program took, says why, and starts it once the port is free', async () => {
     const before = await snapshot();
     const port = Number(new URL(before.redis.url!).port);
