@@ -22,11 +22,13 @@ export function exitMessage(exit: ExitInfo, output: readonly string[]): string {
 }
 
 /**
- * "broker-2: its port 37139 was taken by another program while it was down; it starts on port
- * 12345 instead (URL now http://127.0.0.1:12345)": why a broker's URL or bootstrap server changed.
+ * "broker-2 starts on port 12345: its port 37139 was taken by another program while it was down
+ * (URL now http://127.0.0.1:12345)": why a broker's URL or bootstrap server changed. It starts
+ * with the name and a space, as the activity log shows the name apart and drops it from the text.
  */
 export function portMovedMessage(name: string, move: PortMove, broker: Pick<BrokerProcess, 'url'>): string {
-  const what = move.listener === 'http' ? 'port' : 'Kafka port';
-  const now = move.listener === 'http' ? `URL now ${broker.url}` : `Kafka bootstrap server now 127.0.0.1:${move.to}`;
-  return `${name}: its ${what} ${move.from} was taken by another program while it was down; it starts on ${what} ${move.to} instead (${now})`;
+  if (move.listener === 'http') {
+    return `${name} starts on port ${move.to}: its port ${move.from} was taken by another program while it was down (URL now ${broker.url})`;
+  }
+  return `${name} starts its Kafka listener on port ${move.to}: its Kafka port ${move.from} was taken by another program while it was down (bootstrap server now 127.0.0.1:${move.to})`;
 }
