@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:net';
 import { expect, test, type Locator } from '@playwright/test';
 import type { ClusterSnapshot } from '../../src/shared/cluster-api';
 import { callApi, savePaneScreenshot, waitForHealthyCluster } from './helpers';
@@ -50,3 +51,41 @@ test('kill and restart a follower from its card changes its state on the Dashboa
   await expect(card).toHaveAttribute('data-role', 'follower');
   await expect(card).toHaveAttribute('data-insync', 'true', { timeout: 60_000 });
 });
+
+test('a follower whose ports another program took while it was stopped starts on new ones: its card, the bootstrap servers and the activity log say so', async ({ page, request }) => {
+  const card = await followerCard(page, request);
+  const id = (await card.getAttribute('data-testid'))!.replace('broker-card-', '');
+  const before = (await callApi<ClusterSnapshot>(request, 'getSnapshot')).brokers.find((b) => b.id === id)!;
+  await card.getByTestId('broker-stop').click();
+  await expect(card).toHaveAttribute('data-health', 'dead');
+  // Another program listens on both of the stopped broker's ports (the web host runs on this machine).
+  const holders = await Promise.all([listenOn(before.port), listenOn(before.kafkaPort)]);
+  try {
+    await card.getByTestId('broker-start').click();
+    await expect(card).toHaveAttribute('data-health', 'alive', { timeout: 60_000 });
+    let after = before;
+    await expect
+      .poll(async () => {
+        after = (await callApi<ClusterSnapshot>(request, 'getSnapshot')).brokers.find((b) => b.id === id)!;
+        return after.port !== before.port && after.kafkaPort !== before.kafkaPort && after.port > 0;
+      }, { timeout: 30_000 })
+      .toBe(true);
+    await expect(card.getByTestId('broker-address')).toContainText(`:${after.port}`);
+    await expect(page.getByTestId('kafka-bootstrap')).toContainText(`127.0.0.1:${after.kafkaPort}`);
+    await expect(page.getByTestId('kafka-bootstrap')).not.toContainText(`127.0.0.1:${before.kafkaPort}`);
+    const log = page.getByTestId('activity-log');
+    await expect(log).toContainText(`starts on port ${after.port}: its port ${before.port} was taken by another program`);
+    await expect(log).toContainText(`its Kafka port ${before.kafkaPort} was taken by another program`);
+    await expect(card).toHaveAttribute('data-insync', 'true', { timeout: 60_000 });
+  } finally {
+    await Promise.all(holders.map((h) => new Promise<void>((resolve) => h.close(() => resolve()))));
+  }
+});
+
+function listenOn(port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer((socket) => socket.destroy());
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}

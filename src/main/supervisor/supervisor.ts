@@ -28,6 +28,7 @@ import { invalidState, unknownProcess } from '../api/errors.js';
 import { resolveBrokerEntry } from './processes/broker-entry.js';
 import { ClusterMonitor } from './watch/cluster-monitor.js';
 import { ClusterProcesses } from './processes/cluster-processes.js';
+import { portMovedMessage } from './processes/messages.js';
 import { ensureClusterCredential, type ClusterCredential } from './access/cluster-credential.js';
 import { kafkaAccessOf } from './access/kafka-access.js';
 import { DataClientPool, type DataClient } from './clients/data-client.js';
@@ -89,6 +90,8 @@ export class Supervisor implements ClusterApi {
   private credential: ClusterCredential | null = null;
   private ownProduced = 0;
   private ownConsumed = 0;
+  /** When each broker was last started again because its port was taken (moveOffTakenPort). */
+  private readonly portRetries = new Map<string, number[]>();
 
   private constructor(
     private readonly options: SupervisorOptions,
@@ -469,7 +472,9 @@ export class Supervisor implements ClusterApi {
       await this.redis.restart();
       return;
     }
-    await this.procs.startBroker(name, this.redisUrl, this.settings, this.credential?.authFile ?? null);
+    const moves = await this.procs.startBroker(name, this.redisUrl, this.settings, this.credential?.authFile ?? null);
+    const broker = this.procs.brokers.get(name);
+    if (broker) for (const move of moves) this.events.emit('info', portMovedMessage(name, move, broker), brokerRef(name));
   }
 
   /** On start, the broker list follows settings.brokerCount: lowest free ids added, highest removed. */
@@ -568,6 +573,31 @@ export class Supervisor implements ClusterApi {
     this.events.emit('process-exited', exitMessage(exit, proc?.output.snapshot() ?? []), brokerRef(exit.name));
     if (this.running) this.monitor.poke();
     this.publish();
+    if (!exit.expected && exit.kind === 'broker' && this.running && saysPortInUse(proc?.output.snapshot() ?? [])) void this.moveOffTakenPort(exit.name);
+  }
+
+  /**
+   * A broker exited because its port was taken between our check and its listen (startBroker
+   * checks first, so this is the rare race): start it again, on a new port. At most a few times a
+   * minute, so a machine that takes every port we pick shows the crashes instead of a loop.
+   */
+  private moveOffTakenPort(name: string): Promise<void> {
+    return this.serial.run(async () => {
+      const broker = this.procs.brokers.get(name);
+      if (!this.running || !broker || broker.process.alive || !(await this.procs.brokerPortTaken(name))) return;
+      const now = Date.now();
+      const recent = (this.portRetries.get(name) ?? []).filter((at) => now - at < 60_000);
+      if (recent.length >= 3) {
+        this.events.emit('error', `${name} could not listen: the ports picked for it were taken ${recent.length} times within a minute; start it again once fewer ports are in use`, brokerRef(name));
+        return;
+      }
+      this.portRetries.set(name, [...recent, now]);
+      await this.startProcess(name);
+      this.monitor.poke();
+      this.publish();
+    }).catch((err: unknown) => {
+      this.events.emit('error', `${name} could not be started again: ${message(err)}`, brokerRef(name));
+    });
   }
 
   private settingsFile(): string {
@@ -581,6 +611,11 @@ function brokerRef(name: string): { brokerId?: string } {
 
 function byNumber(a: string, b: string): number {
   return a.localeCompare(b, 'en', { numeric: true });
+}
+
+/** The broker's own start-up line for EADDRINUSE (broker-runtime/src/cli.ts, exit 2). */
+function saysPortInUse(output: readonly string[]): boolean {
+  return output.slice(-5).some((line) => /port \d+ on \S+ is already in use/.test(line));
 }
 
 function message(err: unknown): string {

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClusterSettings } from '../../../shared/cluster-api.js';
-import { freePort } from './free-port.js';
+import { freePort, portIsFree } from './free-port.js';
 import { ManagedProcess, STOP_GRACE_MS, type ProcessHooks } from './managed-process.js';
 import { brokerSpec, brokerUrl, redisSpec } from './specs.js';
 
@@ -12,6 +12,20 @@ export interface BrokerProcess {
   kafkaPort: number;
   url: string;
   process: ManagedProcess;
+}
+
+/** A port of a broker's that another program took while the broker was down, and its new one. */
+export interface PortMove {
+  listener: 'http' | 'kafka';
+  from: number;
+  to: number;
+}
+
+/** The embedded Redis's port is held by another program: Redis cannot start on it again. */
+export class RedisPortTakenError extends Error {
+  constructor(readonly port: number) {
+    super(`port ${port} of the embedded Redis is taken by another program`);
+  }
 }
 
 export interface ClusterProcessesOptions {
@@ -47,6 +61,9 @@ export class ClusterProcesses {
 
   /** Starts (or restarts) the embedded redis-server; returns its URL. */
   async startRedis(command: string): Promise<string> {
+    // The brokers know Redis by its URL (--redis): a restart has to be on the same port, and when
+    // another program holds it the caller says so rather than let redis-server exit on the bind.
+    if (this.redisPort !== null && !this.redis?.alive && !(await portIsFree(this.redisPort))) throw new RedisPortTakenError(this.redisPort);
     this.redisPort ??= await this.allocate();
     await mkdir(this.redisDataDir(), { recursive: true });
     const spec = redisSpec(command, this.redisPort, this.redisDataDir());
@@ -75,14 +92,27 @@ export class ClusterProcesses {
     this.ports.delete(entry.kafkaPort);
   }
 
-  /** Starts a broker with the current settings (they may have changed since its last run). */
-  async startBroker(id: string, redisUrl: string, settings: ClusterSettings, authFile: string | null = null): Promise<void> {
+  /**
+   * Starts a broker with the current settings (they may have changed since its last run), on the
+   * ports it had. A port another program took while the broker was down (its listen would fail
+   * with EADDRINUSE) is replaced by a free one: the moves are returned, for the activity log.
+   */
+  async startBroker(id: string, redisUrl: string, settings: ClusterSettings, authFile: string | null = null): Promise<PortMove[]> {
     const entry = this.brokers.get(id);
-    if (!entry || entry.process.alive) return;
-    if (entry.port === 0) {
-      entry.port = await this.allocate();
-      entry.url = brokerUrl(entry.port);
+    if (!entry || entry.process.alive) return [];
+    const moves: PortMove[] = [];
+    if (entry.port !== 0 && !(await portIsFree(entry.port))) {
+      const from = entry.port;
+      entry.port = await this.reallocate(from);
+      moves.push({ listener: 'http', from, to: entry.port });
     }
+    if (entry.kafkaPort !== 0 && !(await portIsFree(entry.kafkaPort))) {
+      const from = entry.kafkaPort;
+      entry.kafkaPort = await this.reallocate(from);
+      moves.push({ listener: 'kafka', from, to: entry.kafkaPort });
+    }
+    if (entry.port === 0) entry.port = await this.allocate();
+    entry.url = brokerUrl(entry.port);
     if (entry.kafkaPort === 0) entry.kafkaPort = await this.allocate();
     const dataDir = this.brokerDataDir(id);
     await mkdir(dataDir, { recursive: true });
@@ -98,6 +128,15 @@ export class ClusterProcesses {
       authFile,
     });
     entry.process.start();
+    return moves;
+  }
+
+  /** Whether another program holds one of a stopped broker's ports (its start failed on it). */
+  async brokerPortTaken(id: string): Promise<boolean> {
+    const entry = this.brokers.get(id);
+    if (!entry || entry.process.alive) return false;
+    for (const port of [entry.port, entry.kafkaPort]) if (port !== 0 && !(await portIsFree(port))) return true;
+    return false;
   }
 
   async removeBroker(id: string): Promise<void> {
@@ -150,6 +189,13 @@ export class ClusterProcesses {
 
   get gracePeriodMs(): number {
     return this.grace;
+  }
+
+  /** A new port in place of `old`, which another program holds now: it is no longer ours. */
+  private async reallocate(old: number): Promise<number> {
+    const port = await this.allocate();
+    this.ports.delete(old);
+    return port;
   }
 
   private async allocate(): Promise<number> {

@@ -1,6 +1,6 @@
 import type { ClusterSettings, RedisInfo } from '../../../shared/cluster-api.js';
 import { ApiError, invalidState } from '../../api/errors.js';
-import type { ClusterProcesses } from '../processes/cluster-processes.js';
+import { RedisPortTakenError, type ClusterProcesses } from '../processes/cluster-processes.js';
 import type { EventLog } from '../event-log.js';
 import { locateRedisServer } from './locate.js';
 import { pingRedis, waitForRedis } from './probe.js';
@@ -57,7 +57,15 @@ export class RedisControl {
 
   /** Starts the embedded server again on its port (the "start"/"restart" process actions). */
   async restart(): Promise<void> {
-    await this.procs.startRedis(this.locate());
+    try {
+      await this.procs.startRedis(this.locate());
+    } catch (err) {
+      if (!(err instanceof RedisPortTakenError)) throw err;
+      // Moving Redis would strand every running broker on the old URL: say what happened and what fixes it.
+      const text = `redis cannot start again: its port ${err.port} was taken by another program while it was down; stop and start the cluster to move Redis and the brokers to free ports`;
+      this.events.emit('error', text);
+      throw invalidState(text);
+    }
   }
 
   /** The cluster stopped: the next start reads the settings again. */
