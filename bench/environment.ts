@@ -165,7 +165,7 @@ export async function startCluster(settings: BrokerSettings, material: SecurityM
       '--fsync', settings.fsync,
       '--fsync-interval-ms', String(settings.fsyncIntervalMs),
       '--replica-lag-seconds', String(settings.replicaLagSeconds),
-      '--log-level', 'warn',
+      '--log-level', process.env.YAK_BENCH_DEBUG ? 'debug' : 'warn',
       ...secured.extra,
       ...extraFlags,
     ],

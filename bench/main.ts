@@ -88,6 +88,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
         rows.push(...(await RUNNERS[w](ctx)).map(explainMissingProc));
       } catch (err) {
         log(`${w} failed: ${(err as Error).stack ?? String(err)}`);
+        if (process.env.YAK_BENCH_DEBUG) log(env.cluster.describe());
         rows.push({ id: w, figure: w, unit: '', yak: null, comparison: null, ratio: null, error: (err as Error).message });
       }
     }

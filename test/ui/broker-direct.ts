@@ -58,12 +58,21 @@ export class ProbeProducer {
   }
 
   /** The longest time without a commit around `at`: from the last ack at or before it to the first after it. */
-  gapAround(at: number): { from: number; to: number; ms: number } | null {
+  gapAround(at: number, withinMs = 30_000): { from: number; to: number; ms: number } | null {
+    // The longest stretch without an acknowledgement that ends after `at` and starts within
+    // `withinMs` of it. Not simply the stretch around `at`: a request the leader answered just
+    // before it froze can arrive after the supervisor noted the pause, and the stretch around `at`
+    // is then two acknowledgements of the running leader (27 ms, seen at load 19).
     const sorted = [...this.acks].sort((a, b) => a - b);
-    const before = sorted.filter((t) => t <= at).at(-1);
-    const after = sorted.find((t) => t > at);
-    if (before === undefined || after === undefined) return null;
-    return { from: before, to: after, ms: after - before };
+    if (!sorted.some((t) => t <= at)) return null;
+    let longest: { from: number; to: number; ms: number } | null = null;
+    for (let i = 1; i < sorted.length; i++) {
+      const from = sorted[i - 1]!;
+      const to = sorted[i]!;
+      if (to <= at || from > at + withinMs) continue;
+      if (!longest || to - from > longest.ms) longest = { from, to, ms: to - from };
+    }
+    return longest;
   }
 
   private async loop(url: string): Promise<void> {

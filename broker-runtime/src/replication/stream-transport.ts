@@ -6,6 +6,17 @@ import { FrameTransport, type FramePoster } from './transport.js';
 
 /** The one path whose frames travel on the stream; any other post goes by HTTP as before. */
 const APPEND_PATH = '/replica/append';
+
+/**
+ * Frames a follower session sends ahead on a stream. 1 (no sending ahead) until a failure is
+ * understood: with 8, concurrent batch produces over TLS had the leader's HTTPS server fail client
+ * connections with the parser error HPE_PAUSED (the client sees read ECONNRESET; 3 runs of 4 of
+ * test/integration/security/tls-batch.test.ts, and `npm run bench -- --smoke --tls --only batch`),
+ * none with 1. Sending ahead measured no gain on a 2-core machine (bench/README.md, "Pipelining"),
+ * and the session's code for it stays tested by test/unit/replication/pipelining.test.ts and the
+ * simulator (`--streams K`).
+ */
+export const SEND_AHEAD_LIMIT = 1;
 /** After a follower refused the upgrade (an older version), POST for this long before asking again. */
 export const UPGRADE_RETRY_MS = 30_000;
 
@@ -73,10 +84,13 @@ export class StreamTransport implements FramePoster {
     return conn.send(auth, body, timeoutMs);
   }
 
-  /** The open stream's limit (the smaller of the leader's and the follower's); 1 without an open stream (POSTs, or none opened yet). */
+  /**
+   * Frames a session may have in flight to `baseUrl`: the open stream's limit (the smaller of the
+   * leader's and the follower's), capped by SEND_AHEAD_LIMIT; 1 without an open stream.
+   */
   inFlightLimit(baseUrl: string): number {
     const conn = this.closed ? null : this.peers.get(baseUrl)?.connection;
-    return conn && !conn.closed ? conn.maxInFlight : 1;
+    return conn && !conn.closed ? Math.min(conn.maxInFlight, SEND_AHEAD_LIMIT) : 1;
   }
 
   private viaPost(baseUrl: string, path: string, body: Buffer, timeoutMs: number, extraHeaders: Record<string, string>): Promise<Buffer> {

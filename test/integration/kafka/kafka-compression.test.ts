@@ -32,12 +32,13 @@ function codecsOf(records: Buffer): number[] {
 describe('Kafka compressed batches against a YAK cluster', () => {
   let cluster: TestCluster;
   let bootstrap: string;
-  let leaderUrl: string;
+  // Asked each time: on a loaded machine a lease can lapse and move between tests.
+  const leaderUrl = async (): Promise<string> => (await cluster.waitForLeader()).broker.url;
 
   before(async () => {
     cluster = await TestCluster.start({ brokers: 2, partitions: 1, kafka: true });
     bootstrap = cluster.bootstrap().join(',');
-    leaderUrl = (await cluster.waitForLeader()).broker.url;
+    await cluster.waitForLeader();
   });
   after(async () => {
     await cluster?.stop();
@@ -64,7 +65,7 @@ describe('Kafka compressed batches against a YAK cluster', () => {
       assert.deepEqual(consumed.stdout, expected);
       const headers = await kcat(['-b', bootstrap, '-C', '-t', topic, '-p', '0', '-o', '-1', '-e', '-q', '-f', '%o %h\n']);
       assert.equal(headers.stdout.toString(), `299 c=${codec}\n`);
-      const rest = await get(leaderUrl, `/consume?topic=${topic}&partition=0&offset=0&max=3`);
+      const rest = await get(await leaderUrl(), `/consume?topic=${topic}&partition=0&offset=0&max=3`);
       assert.equal(rest.status, 200);
       assert.deepEqual(rest.body.records.map((r: { payload: unknown }) => r.payload), [{ n: 0, text: 'repeated text '.repeat(5) }, 'plain line 1', values[2]!.toString('base64')]);
     });
@@ -73,10 +74,10 @@ describe('Kafka compressed batches against a YAK cluster', () => {
   for (const codec of ['gzip', 'lz4'] as const) {
     test(`a batch stored ${codec} (REST, compression.type ${codec}) reaches Kafka consumers as a ${codec} batch: raw wire, kcat${codec === 'gzip' ? ' and KafkaJS' : ''} read it`, async () => {
       const topic = `zf-${codec}`;
-      const created = await post(leaderUrl, '/topics', { name: topic, partitions: 1, config: { 'compression.type': codec } });
+      const created = await post(await leaderUrl(), '/topics', { name: topic, partitions: 1, config: { 'compression.type': codec } });
       assert.equal(created.status, 201, JSON.stringify(created.body));
       const records = Array.from({ length: 100 }, (_, i) => ({ key: `k${i}`, partition: 0, payload: { n: i, text: 'same words again '.repeat(3) }, headers: { i: String(i) } }));
-      const produced = await post(leaderUrl, '/produce/batch', { topic, records });
+      const produced = await post(await leaderUrl(), '/produce/batch', { topic, records });
       assert.equal(produced.status, 200, JSON.stringify(produced.body));
       const { broker } = await cluster.waitForLeader();
       const wire = await KafkaWire.connect(cluster.kafkaPorts.get(broker.id)!);

@@ -8,7 +8,7 @@ import { createBrokerServer } from '../../../broker-runtime/src/http/index.js';
 import { FRAME_AUTH_HEADER } from '../../../broker-runtime/src/replication/frame-auth.js';
 import { MessageReader, encodeMessage } from '../../../broker-runtime/src/replication/stream-framing.js';
 import { STREAM_PATH, STREAM_PROTOCOL } from '../../../broker-runtime/src/replication/stream-protocol.js';
-import { StreamTransport } from '../../../broker-runtime/src/replication/stream-transport.js';
+import { SEND_AHEAD_LIMIT, StreamTransport } from '../../../broker-runtime/src/replication/stream-transport.js';
 import { TransportError } from '../../../broker-runtime/src/replication/transport.js';
 import { unreachableReason } from '../../../broker-runtime/src/replication/unreachable.js';
 import { stubService } from '../http/stub-service.js';
@@ -68,7 +68,7 @@ test('frames travel on one stream, several in flight; answers come back matched 
   assert.equal(t.inFlightLimit(f.url), 1, 'one frame at a time until a stream is open (FollowerSession sends nothing ahead)');
   // The follower works on one frame at a time until one was authenticated (http/replica-stream.ts).
   assert.equal((await t.post(f.url, '/replica/append', Buffer.from([255]), 20_000, AUTH)).toString(), 'proven');
-  assert.equal(t.inFlightLimit(f.url), 8, 'the smaller of the leader\'s 8 and the follower\'s 16');
+  assert.equal(t.inFlightLimit(f.url), Math.min(8, SEND_AHEAD_LIMIT), 'the smaller of the leader\'s 8 and the follower\'s 16, capped by SEND_AHEAD_LIMIT');
   via.length = 0;
   const posts = Array.from({ length: 6 }, (_, n) => t.post(f.url, '/replica/append', Buffer.from([n, 1, 2, 3]), 20_000, AUTH));
   // All six reach the follower before any is answered: they are in flight together.
