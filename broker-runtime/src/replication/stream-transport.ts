@@ -8,13 +8,16 @@ import { FrameTransport, type FramePoster } from './transport.js';
 const APPEND_PATH = '/replica/append';
 
 /**
- * Frames a follower session sends ahead on a stream. 1 (no sending ahead) until a failure is
- * understood: with 8, concurrent batch produces over TLS had the leader's HTTPS server fail client
- * connections with the parser error HPE_PAUSED (the client sees read ECONNRESET; 3 runs of 4 of
- * test/integration/security/tls-batch.test.ts, and `npm run bench -- --smoke --tls --only batch`),
- * none with 1. Sending ahead measured no gain on a 2-core machine (bench/README.md, "Pipelining"),
- * and the session's code for it stays tested by test/unit/replication/pipelining.test.ts and the
- * simulator (`--streams K`).
+ * Frames a follower session sends ahead on a stream. 1 (no sending ahead) for now: with 8,
+ * concurrent batch produces over TLS had the leader's HTTPS server reset client connections with the
+ * parser error HPE_PAUSED (the client sees read ECONNRESET; 1-3 runs of 4 of
+ * test/integration/security/tls-batch.test.ts, and `npm run bench -- --smoke --tls --only batch`).
+ * Node pauses a keep-alive connection whose last answer has not drained (over 16 KiB still queued)
+ * when the next request's head arrives; over TLS the request's body still arrives, and the paused
+ * parser fails. A busier leader makes that likelier. With the TLS sockets' writable high-water mark
+ * raised to 1 MiB (private state; node:tls's server passes no option for it) 4 runs of 4 passed at 8.
+ * Sending ahead measured no gain on a 2-core machine (bench/README.md, "Pipelining"); its code stays
+ * tested by test/unit/replication/pipelining.test.ts and the simulator (`--streams K`).
  */
 export const SEND_AHEAD_LIMIT = 1;
 /** After a follower refused the upgrade (an older version), POST for this long before asking again. */

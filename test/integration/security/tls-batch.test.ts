@@ -65,4 +65,37 @@ describe('batch produce over TLS', () => {
       agent.destroy();
     }
   });
+
+  test('a large answer followed at once by a request with a body on the same keep-alive connection: answered, not reset', async () => {
+    // Node pauses a connection whose last answer has not drained when the next request's head
+    // arrives; over TLS the body still arrives, and the paused parser failed with HPE_PAUSED.
+    const { broker } = await cluster.waitForLeader();
+    const agent = new https.Agent({ keepAlive: true, ca, maxSockets: 1 });
+    const call = (method: 'GET' | 'POST', path: string, body?: unknown) =>
+      new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const data = body === undefined ? undefined : JSON.stringify(body);
+        const headers: Record<string, string | number> = data === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) };
+        const req = https.request(`${broker.url}${path}`, { method, agent, headers }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode!, text: Buffer.concat(chunks).toString('utf8') }));
+        });
+        req.on('error', reject);
+        req.end(data);
+      });
+    try {
+      assert.equal((await call('POST', '/topics', { name: 'tls-large', partitions: 1 })).status, 201);
+      const records = Array.from({ length: 1000 }, (_, i) => ({ payload: { i, pad: 'y'.repeat(900) } }));
+      for (let i = 0; i < 5; i++) assert.equal((await call('POST', '/produce/batch', { topic: 'tls-large', partition: 0, records })).status, 200);
+      for (let round = 0; round < 10; round++) {
+        const read = await call('GET', '/consume?topic=tls-large&partition=0&offset=0&max=5000');
+        assert.equal(read.status, 200);
+        assert.ok(read.text.length > 1_000_000, `a large answer (${read.text.length} bytes)`);
+        const write = await call('POST', '/produce/batch', { topic: 'tls-large', partition: 0, records: records.slice(0, 200) });
+        assert.equal(write.status, 200, write.text.slice(0, 300));
+      }
+    } finally {
+      agent.destroy();
+    }
+  });
 });
