@@ -11,7 +11,10 @@ const GAP_TOLERANCE_MS = 600;
  * gap the UI reports must be the one an independent producer sees, not the time the demo producer
  * spent waiting on the frozen broker.
  */
-test('pause-mode failover reports the gap an independent producer measures against the brokers', async ({ page, request }) => {
+// @alone: npm test runs it after the integration files, not beside them. It compares two clocks of
+// the same gap (the app's and an independent producer's), and a producer starved of CPU by the
+// files beside it came back 780 ms late (CI, 2026-11-29).
+test('pause-mode failover reports the gap an independent producer measures against the brokers', { tag: '@alone' }, async ({ page, request }) => {
   test.setTimeout(150_000);
   const token = clusterToken();
   test.skip(!token, 'needs the data folder of the web host this run started (not YAK_UI_BASE_URL)');
