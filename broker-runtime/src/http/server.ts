@@ -11,7 +11,7 @@ import { YakError } from '../errors/errors.js';
 import { JSON_CONTENT_TYPE, clip, writeError, type Logger } from './errors.js';
 import { createHotRoutes } from './hot-routes.js';
 import { createReplicaStreams } from './replica-stream.js';
-import { DEFAULT_MAX_HTTP_CONNECTIONS, limitConnections } from './connection-limit.js';
+import { DEFAULT_MAX_HTTP_CONNECTIONS, limitHttpConnections } from './connection-limit.js';
 import { createReplicaAdmission } from './replica-admission.js';
 
 export interface BrokerServerOptions {
@@ -115,7 +115,7 @@ export function createBrokerServer(service: BrokerService, options: BrokerServer
   );
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket));
   const warn = options.warn ?? ((line: string) => ctx.log(line));
-  limitConnections(server, options.maxConnections ?? DEFAULT_MAX_HTTP_CONNECTIONS, (line, fields) => warn(line, 'http.connection_refused', fields));
+  limitHttpConnections(server, options.maxConnections ?? DEFAULT_MAX_HTTP_CONNECTIONS, (line, fields) => warn(line, 'http.connection_refused', fields));
   if (options.onRefused) {
     const onRefused = options.onRefused;
     server.on('drop', () => onRefused('connection_limit'));

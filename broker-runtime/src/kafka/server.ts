@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import type { KafkaAuth, KafkaBackend } from './backend.js';
 import { KafkaConnection } from './connection.js';
 import { DEFAULT_MAX_CONNECTIONS } from './connection-limit.js';
+import { limitConnections } from '../net/accept-limit.js';
 
 export interface KafkaListenerOptions {
   backend: KafkaBackend;
@@ -17,8 +18,6 @@ export interface KafkaListenerOptions {
   maxConnections?: number;
 }
 
-/** At most one log line per this many ms about refused connections (a flood must not flood the log too). */
-const REFUSED_LOG_EVERY_MS = 10_000;
 
 /** Time to finish SASL after connecting (Kafka clients authenticate first thing; a TLS handshake and a scrypt check fit easily). */
 export const AUTH_DEADLINE_MS = 30_000;
@@ -52,21 +51,9 @@ export function createKafkaServer(options: KafkaListenerOptions): KafkaListener 
   // Node closes a connection past maxConnections as it is accepted (before any TLS handshake) and
   // says so with 'drop'; TCP connections are counted, TLS ones still shaking hands included.
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-  server.maxConnections = maxConnections;
-  let refused = 0;
-  let lastLog = 0;
-  server.on('drop', (dropped?: { remoteAddress?: string; remotePort?: number }) => {
-    refused++;
-    const now = Date.now();
-    if (now - lastLog < REFUSED_LOG_EVERY_MS) return;
-    lastLog = now;
-    const from = dropped?.remoteAddress ? `${dropped.remoteAddress}:${dropped.remotePort}` : 'a client';
-    options.log('warn', `kafka: closed a new connection from ${from} at accept: ${maxConnections} connections are open (--kafka-max-connections); ${refused} refused in all`, 'kafka.connection_refused', {
-      remote: from,
-      max_connections: maxConnections,
-      refused_total: refused,
-    });
-  });
+  limitConnections(server, maxConnections, (r) =>
+    options.log('warn', `kafka: closed a new connection from ${r.remote} at accept: ${maxConnections} connections are open (--kafka-max-connections); ${r.refused_total} refused in all`, 'kafka.connection_refused', { ...r }),
+  );
   return {
     server,
     close: () => {
