@@ -55,9 +55,9 @@ export class KafkaWire {
     return Buffer.concat([head, payload]);
   }
 
-  /** Sends a request and reads its answer's body (after the correlation id). */
-  async request(apiKey: number, version: number, body: Buffer, timeoutMs = 15_000): Promise<Reader> {
-    const answer = new Promise<Buffer>((resolve, reject) => {
+  /** The next frame's bytes, or a rejection after `timeoutMs` or when the connection closes. */
+  private nextFrame(timeoutMs: number): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error('no answer in time')), timeoutMs);
       this.waiting = (f) => {
         clearTimeout(t);
@@ -69,6 +69,11 @@ export class KafkaWire {
         reject(new Error('connection closed'));
       });
     });
+  }
+
+  /** Sends a request and reads its answer's body (after the correlation id). */
+  async request(apiKey: number, version: number, body: Buffer, timeoutMs = 15_000): Promise<Reader> {
+    const answer = this.nextFrame(timeoutMs);
     this.write(this.frame(apiKey, version, body));
     this.deliver();
     const r = new Reader(await answer);
@@ -78,18 +83,7 @@ export class KafkaWire {
 
   /** Sends `payload` size-prefixed as it is (no request header) and resolves with the next frame's bytes. */
   async bare(payload: Buffer, timeoutMs = 15_000): Promise<Buffer> {
-    const answer = new Promise<Buffer>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('no answer in time')), timeoutMs);
-      this.waiting = (f) => {
-        clearTimeout(t);
-        resolve(f);
-      };
-      // The timer goes with the connection: left running, it kept the test's process alive for up to timeoutMs.
-      this.closed.then(() => {
-        clearTimeout(t);
-        reject(new Error('connection closed'));
-      });
-    });
+    const answer = this.nextFrame(timeoutMs);
     const head = Buffer.alloc(4);
     head.writeInt32BE(payload.length);
     this.write(Buffer.concat([head, payload]));

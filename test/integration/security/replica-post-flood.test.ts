@@ -9,6 +9,7 @@ import type { BrokerProcess } from '../../../testkit/broker/process.js';
 import { checkAcked, readAll, waitForEqualHwm, type Acked } from '../../../testkit/broker/verify.js';
 import { get, post } from '../../../testkit/http.js';
 import { waitFor } from '../../../testkit/wait.js';
+import { rawAnswer } from '../../helpers/raw-answer.js';
 
 const TOPIC = 'flooded';
 /** What each attacker declares: the body it would make the follower hold if it were read before being checked. */
@@ -24,24 +25,13 @@ interface Raw {
 function forgedPost(url: string, epoch: number, first: Buffer): Raw {
   const socket = net.connect(Number(new URL(url).port), '127.0.0.1');
   socket.on('error', () => {});
-  socket.setEncoding('latin1');
-  let text = '';
-  const answer = new Promise<{ status: number; head: string; body: string } | null>((resolve) => {
-    socket.on('data', (d: string) => {
-      text += d;
-      const end = text.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      const length = Number(/content-length: (\d+)/i.exec(text.slice(0, end))?.[1] ?? 0);
-      if (text.length >= end + 4 + length) resolve({ status: Number(text.slice(9, 12)), head: text.slice(0, end), body: text.slice(end + 4, end + 4 + length) });
-    });
-    socket.on('close', () => resolve(null));
-  });
+  const { answer, received } = rawAnswer(socket);
   socket.write(
     `POST /replica/append HTTP/1.1\r\nhost: x\r\ncontent-type: application/octet-stream\r\ncontent-length: ${DECLARED}\r\n` +
       `${FRAME_AUTH_HEADER}: ${epoch}.${randomBytes(32).toString('base64url')}\r\n\r\n`,
   );
   socket.write(first);
-  return { socket, answer, received: () => text };
+  return { socket, answer, received };
 }
 
 async function metric(url: string, line: RegExp): Promise<number> {

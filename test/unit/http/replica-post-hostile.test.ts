@@ -10,6 +10,7 @@ import { MAX_PROVEN_POSTS, MAX_UNPROVEN_POSTS } from '../../../broker-runtime/sr
 import { FRAME_AUTH_HEADER, macMatches, parseFrameAuth, signFrame } from '../../../broker-runtime/src/replication/frame-auth.js';
 import { FRAME_SENDER_HEADER, SenderSeqs, senderProven, signSender } from '../../../broker-runtime/src/replication/sender-proof.js';
 import { stubService } from './stub-service.js';
+import { rawAnswer } from '../../helpers/raw-answer.js';
 
 /**
  * POST /replica/append against a peer that can reach the port but does not hold the frame key: the
@@ -93,22 +94,11 @@ function post(port: number, headers: Record<string, string | number>, body: Buff
   const socket = net.connect(port, '127.0.0.1');
   cleanups.push(() => void socket.destroy());
   socket.on('error', () => {});
-  let text = '';
-  socket.setEncoding('latin1');
-  const answer = new Promise<{ status: number; head: string; body: string } | null>((resolve) => {
-    socket.on('data', (d: string) => {
-      text += d;
-      const end = text.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      const length = Number(/content-length: (\d+)/i.exec(text.slice(0, end))?.[1] ?? 0);
-      if (text.length >= end + 4 + length) resolve({ status: Number(text.slice(9, 12)), head: text.slice(0, end), body: text.slice(end + 4, end + 4 + length) });
-    });
-    socket.on('close', () => resolve(null));
-  });
+  const { answer, received } = rawAnswer(socket);
   const lines = Object.entries({ host: 'x', 'content-type': 'application/octet-stream', ...headers }).map(([k, v]) => `${k}: ${v}\r\n`);
   socket.write(`POST /replica/append HTTP/1.1\r\n${lines.join('')}\r\n`);
   if (body.length > 0) socket.write(body);
-  return { socket, answer, received: () => text };
+  return { socket, answer, received };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -145,13 +145,7 @@ function writeWithHeaders(out: Out, buf: Buffer, pos: number, keyLength: number,
         length += varintSize(ranges[i + 1]! - ranges[i]!) + ranges[i + 1]! - ranges[i]! + varintSize(ranges[i + 3]! - ranges[i + 2]!) + ranges[i + 3]! - ranges[i + 2]!;
       }
       length += varintSize(count);
-      out.ensure(length + 5);
-      out.varint(length);
-      out.buf[out.pos++] = 0;
-      out.varint(tsDelta);
-      out.varint(offsetDelta);
-      writeBytes(out, key);
-      writeBytes(out, value);
+      writeRecordHead(out, length, tsDelta, offsetDelta, key, value);
       out.varint(count);
       for (let i = 0; i < ranges.length; i += 4) {
         if (marked && reserved(buf, ranges[i]!, ranges[i + 1]!)) continue;
@@ -182,18 +176,23 @@ function writeWithHeaders(out: Out, buf: Buffer, pos: number, keyLength: number,
   }
   let length = 1 + varintSize(tsDelta) + varintSize(offsetDelta) + bytesSize(key) + bytesSize(value) + varintSize(headers.length);
   for (const h of headers) length += bytesSize(h.key) + bytesSize(h.value);
-  out.ensure(length + 5);
-  out.varint(length);
-  out.buf[out.pos++] = 0;
-  out.varint(tsDelta);
-  out.varint(offsetDelta);
-  writeBytes(out, key);
-  writeBytes(out, value);
+  writeRecordHead(out, length, tsDelta, offsetDelta, key, value);
   out.varint(headers.length);
   for (const h of headers) {
     writeBytes(out, h.key);
     writeBytes(out, h.value);
   }
+}
+
+/** A v2 record's length, attributes, deltas, key and value (its headers follow), room made for all of `length`. */
+function writeRecordHead(out: Out, length: number, tsDelta: number, offsetDelta: number, key: Uint8Array | null, value: Uint8Array | null): void {
+  out.ensure(length + 5);
+  out.varint(length);
+  out.buf[out.pos++] = 0; // attributes
+  out.varint(tsDelta);
+  out.varint(offsetDelta);
+  writeBytes(out, key);
+  writeBytes(out, value);
 }
 
 function writeBytes(out: Out, b: Uint8Array | null): void {
