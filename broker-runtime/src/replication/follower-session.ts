@@ -288,8 +288,11 @@ export class FollowerSession {
     try {
       const auth = signFrame(this.ctx.epoch, this.ctx.frameKey, built.frame);
       // The sender proof lets a POSTed frame skip the follower's queue of unauthenticated bodies
-      // (sender-proof.ts); a frame that travels on the stream leaves it behind.
-      const sender = signSender(this.ctx.epoch, this.ctx.frameKey, built.frame.length);
+      // (sender-proof.ts); a frame that travels on the stream leaves it behind, so it is signed
+      // (a second HMAC) only if the transport POSTs the frame.
+      const { epoch, frameKey } = this.ctx;
+      const length = built.frame.length;
+      const sender = () => signSender(epoch, frameKey, length);
       posted = this.ctx.transport.post(this.url, '/replica/append', built.frame, this.ctx.requestTimeoutMs, { [FRAME_AUTH_HEADER]: auth, [FRAME_SENDER_HEADER]: sender });
     } catch (err) {
       posted = Promise.reject(err);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FRAME_AUTH_HEADER } from '../../../broker-runtime/src/replication/frame-auth.js';
 import { BULK_RECORDS } from '../../../broker-runtime/src/replication/follower-session.js';
-import { TransportError, type FramePoster } from '../../../broker-runtime/src/replication/transport.js';
+import { TransportError, type FrameHeaders, type FramePoster } from '../../../broker-runtime/src/replication/transport.js';
 import { decodeAnswer, decodeFrame } from '../../../broker-runtime/src/replication/wire.js';
 import { Cluster, RENEW_MS, type Replica } from './replication-harness.js';
 
@@ -39,11 +39,12 @@ class ManualStream implements FramePoster {
     return this.open ? this.limit : 1;
   }
 
-  post(baseUrl: string, _path: string, body: Buffer, _timeoutMs: number, headers: Record<string, string> = {}): Promise<Buffer> {
+  post(baseUrl: string, _path: string, body: Buffer, _timeoutMs: number, headers: FrameHeaders = {}): Promise<Buffer> {
     const to = this.cluster.replicas.get(new URL(baseUrl).hostname)!;
     const part = decodeFrame(body).header.parts[0];
     this.sent.push({ prevOffset: part?.prevOffset ?? -1, length: part?.length ?? 0, via: this.open ? 'stream' : 'post' });
-    const auth = headers[FRAME_AUTH_HEADER] ?? '';
+    const auth = headers[FRAME_AUTH_HEADER];
+    if (typeof auth !== 'string') throw new Error('a frame without its signature');
     if (!this.open) return refusalAsStatus(to.follower.handle(body, auth)); // a POST: answered in one go
     return new Promise<Buffer>((resolve, reject) => this.frames.push({ to, body, auth, applied: null, resolve, reject }));
   }
