@@ -27,6 +27,8 @@ interface BuiltRequest {
   cuts: boolean;
   /** Records it carries (all partitions). */
   records: number;
+  /** Appends on the leader it was built after (counted since the previous frame was built). */
+  appends: number;
 }
 
 /** How a frame in flight ended: the follower's answer, or why there is none. */
@@ -102,6 +104,14 @@ export const BULK_RECORDS = 256;
  */
 const UNREACHABLE_WARN_MS = 1000;
 const MAX_FRAME_BYTES = 8 << 20;
+/**
+ * On a stream, how long a frame that would only tell new high-water marks (or log starts) waits
+ * for records to ride with (see build). Followers need the high-water mark only to serve committed
+ * reads (which may trail the leader's by a moment) and for nothing that acknowledges a record.
+ */
+export const HWM_HOLD_MS = 5;
+/** On a stream, how long the next frame waits for the producers just answered to send again (see gatherTarget). */
+export const GATHER_MS = 1;
 const key = (topic: string, partition: number) => `${topic}/${partition}`;
 
 /**
@@ -125,6 +135,13 @@ const key = (topic: string, partition: number) => `${topic}/${partition}`;
  * resync logic says) and nothing is sent ahead until the follower answers cleanly again. Sending
  * ahead is only done in steady state: not before the first answer, nor while a frame carrying a
  * cut or the topic list is in flight. Over POSTs (limit 1) it is the one-frame loop it always was.
+ *
+ * Fewer, fuller frames (on a stream, in steady state; timing only, never what a frame may carry):
+ * after a frame of several appends is answered, the next one waits up to GATHER_MS for the
+ * producers just answered (gather), and a frame that would tell only new high-water marks waits up
+ * to HWM_HOLD_MS for records to ride with (holdHwm). Each frame is a socket write that wakes the
+ * follower and an answer that wakes the leader; on a machine short of CPU that, not the round
+ * trip, bounds single produce.
  */
 export class FollowerSession {
   private readonly progress = new Map<PartitionLog, PartitionProgress>();
@@ -132,6 +149,8 @@ export class FollowerSession {
   private inFlight: InFlight[] = [];
   /** Appends on the leader (wake(true)) since the last frame was built: something to send ahead. */
   private appendsSinceSend = 0;
+  /** Appends the next frame waits for (up to GATHER_MS) before it is built; 0: none (see conclude). */
+  private gatherTarget = 0;
   private metaAcked = '';
   /**
    * The leader's topic change count (LogManager.topicsSeq) up to which the follower has confirmed
@@ -156,6 +175,10 @@ export class FollowerSession {
   private truncationRefused = false;
   /** The last answer said the follower's storage refused the records (a full disk): back off. */
   private storageRefused = false;
+  /** Monotonic time since which a frame telling only high-water marks is held back (see build), else null. */
+  private hwmHeldSince: number | null = null;
+  /** Wakes the loop when the held high-water marks are due. */
+  private hwmTimer: { cancel(): void } | null = null;
   /** Partitions whose refused truncation was already logged (once per session, not per retry). */
   private readonly refusalsLogged = new Set<string>();
   /** The current run of "could not reach the follower at all": its kind, start, length, and whether it was warned about. */
@@ -177,6 +200,7 @@ export class FollowerSession {
 
   stop(): void {
     this.running = false;
+    this.releaseHwm();
     this.wake();
   }
 
@@ -215,10 +239,16 @@ export class FollowerSession {
       await this.ctx.time.timers.turn();
       this.pendingWake = false;
       const limit = this.inFlightLimit();
+      if (this.gatherTarget > 0) {
+        if (this.inFlight.length === 0 && this.onStream() && this.steady()) await this.gather();
+        this.gatherTarget = 0;
+        if (!this.running) break;
+      }
       if (this.inFlight.length < limit && (this.inFlight.length === 0 || this.maySendAhead())) {
         // Counted from here: an append while the frame is being built may miss it, and then counts for the next.
+        const appends = this.appendsSinceSend;
         this.appendsSinceSend = 0;
-        const built = await this.build();
+        const built = await this.build(appends);
         if (built) {
           this.send(built);
           // Room for more: look again at once (new records may have arrived while building).
@@ -247,6 +277,15 @@ export class FollowerSession {
       const pause = this.conclude(head.built, outcome);
       if (pause) await this.sleep(pause.ms, pause.wakeable);
     }
+  }
+
+  /**
+   * Whether frames to this follower go on an open replication stream now (whatever its limit in
+   * flight): only then do frames wait to be fuller (gather, holdHwm). Over POSTs the loop is the
+   * one it always was (the simulator's POST schedules depend on it).
+   */
+  private onStream(): boolean {
+    return this.ctx.transport.streaming?.(this.url) ?? this.inFlightLimit() > 1;
   }
 
   /** Frames the transport lets be in flight to this follower now (1: POSTs, or no stream yet). */
@@ -345,7 +384,12 @@ export class FollowerSession {
       this.reachedAgain();
       const clean = this.handle(outcome.answer, built);
       if (!clean) this.rollBack();
-      else if (this.inFlight.length === 0) this.catchUpSendOffsets();
+      else if (this.inFlight.length === 0) {
+        this.catchUpSendOffsets();
+        // Producers answered after this commit send again a moment later: their records and the
+        // ones that waited meanwhile go in one frame (see gather).
+        if (built.appends > 1) this.gatherTarget = built.appends + this.appendsSinceSend;
+      }
       // Nothing will change by asking again at once: a refused cut, or a follower whose disk
       // refuses writes (new records must not wake it early, or a busy leader retries per produce).
       if (this.storageRefused) return { ms: this.ctx.heartbeatMs, wakeable: false };
@@ -413,7 +457,37 @@ export class FollowerSession {
     if (run?.warned) this.ctx.log('info', `follower ${this.id} at ${this.url} answers again after ${run.failures} failed attempt(s) over ${Math.round(this.ctx.time.clock.now() - run.since)} ms`);
   }
 
-  private async build(): Promise<BuiltRequest | null> {
+  /**
+   * Waits (up to GATHER_MS, on a stream) until as many appends as the frame just answered carried
+   * plus those that waited meanwhile have arrived. With many producers each waiting for its commit
+   * (one record per request), the producers split into groups that take turns: while one group's
+   * frame is in flight the other's records wait, then go in the next frame, so each frame carried
+   * about half the producers (17 records with 32, measured). The producers of the frame just
+   * answered send their next records within a client's round trip of their answers; waiting that
+   * long for them puts every producer in one frame: half the frames, socket writes, follower
+   * wake-ups and answers per record. Only after a frame that carried more than one append (one
+   * producer never waits here) and only until the appends arrive: GATHER_MS bounds the wait.
+   */
+  private gather(): Promise<void> {
+    if (this.appendsSinceSend >= this.gatherTarget || !this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = this.ctx.time.timers.after(GATHER_MS, () => {
+        this.wakeUp = null;
+        resolve();
+      });
+      const wakeUp = () => {
+        if (this.running && this.appendsSinceSend < this.gatherTarget) {
+          this.wakeUp = wakeUp; // not all of them yet
+          return;
+        }
+        t.cancel();
+        resolve();
+      };
+      this.wakeUp = wakeUp;
+    });
+  }
+
+  private async build(appends = 0): Promise<BuiltRequest | null> {
     const ctx = this.ctx;
     const meta = ctx.metaVersion();
     const parts: ReplicatePart[] = [];
@@ -423,6 +497,10 @@ export class FollowerSession {
     const topicsSeq = ctx.logs.topicsSeq();
     let total = 0;
     let records = 0;
+    /** Whether some part carries records or a cut, or must be sent anyway (first contact). */
+    let urgent = false;
+    /** Where each part's partition stands once the frame is sent (applied only if it is). */
+    const ahead: { p: PartitionProgress; sendOffset: number; hwm: number; logStart: number }[] = [];
     for (const log of ctx.logs.all()) {
       let p = this.progress.get(log);
       const end = log.logEndOffset();
@@ -450,10 +528,8 @@ export class FollowerSession {
       }
       const needed = bytes !== null || p.truncateTo !== undefined || hwm !== p.aheadHwm || logStart !== p.aheadLogStart || !this.everAnswered;
       if (!needed) continue;
-      // The next frame, if sent before this one is answered, starts where this one ends.
-      p.sendOffset = sentTo;
-      p.aheadHwm = hwm;
-      p.aheadLogStart = logStart;
+      if (bytes !== null || p.truncateTo !== undefined || !this.everAnswered) urgent = true;
+      ahead.push({ p, sendOffset: sentTo, hwm, logStart });
       const prevEpoch = from > 0 ? epochAt(log.epochs(), from - 1) : -1;
       const part: ReplicatePart = { topic: log.topic, partition: log.partition, prevOffset: from, prevEpoch, hwm, length: bytes?.length ?? 0 };
       if (logStart > 0) part.logStart = logStart;
@@ -470,8 +546,17 @@ export class FollowerSession {
       total += bytes?.length ?? 0;
     }
     const metaNeeded = this.metaAcked !== meta;
-    const heartbeatDue = this.ctx.time.clock.now() - this.lastSentAt >= ctx.heartbeatMs;
+    const now = this.ctx.time.clock.now();
+    const heartbeatDue = now - this.lastSentAt >= ctx.heartbeatMs;
     if (parts.length === 0 && !metaNeeded && !heartbeatDue) return null;
+    if (!urgent && !metaNeeded && !heartbeatDue && this.holdHwm(now)) return null;
+    this.releaseHwm();
+    // The next frame, if sent before this one is answered, starts where this one ends.
+    for (const a of ahead) {
+      a.p.sendOffset = a.sendOffset;
+      a.p.aheadHwm = a.hwm;
+      a.p.aheadLogStart = a.logStart;
+    }
     const header: ReplicateHeader = { epoch: ctx.epoch, leader: ctx.self, metaVersion: meta, parts };
     if (metaNeeded) header.topics = this.topicsAckedSeq === undefined ? ctx.logs.topics() : ctx.logs.topicsChangedSince(this.topicsAckedSeq);
     return {
@@ -484,7 +569,38 @@ export class FollowerSession {
       sentTopics: metaNeeded,
       cuts: parts.some((part) => part.truncateTo !== undefined),
       records,
+      appends,
     };
+  }
+
+  /**
+   * Whether to hold back a frame that would only tell new high-water marks or log starts (no
+   * records, cut, topics or heartbeat): on a stream in steady state, for up to HWM_HOLD_MS, so it
+   * rides with the next records. After each commit the leader would otherwise send such a frame
+   * to every follower, and with many producers the next records arrive a moment later in a frame
+   * of their own: two frames per commit, each a socket write, a follower woken and an answer read.
+   * Nothing waits for it: a commit needs the followers' answers about records, never this.
+   */
+  private holdHwm(now: number): boolean {
+    if (!this.onStream() || !this.steady()) return false;
+    if (this.hwmHeldSince === null) {
+      this.hwmHeldSince = now;
+      this.hwmTimer = this.ctx.time.timers.after(HWM_HOLD_MS, () => {
+        this.hwmTimer = null;
+        // Due now, whatever the clock says (a timer may fire a fraction of a millisecond early).
+        this.hwmHeldSince = -Infinity;
+        this.wake();
+      });
+      return true;
+    }
+    return now - this.hwmHeldSince < HWM_HOLD_MS;
+  }
+
+  /** A frame goes (it carries every high-water mark held): nothing is held any more. */
+  private releaseHwm(): void {
+    this.hwmHeldSince = null;
+    this.hwmTimer?.cancel();
+    this.hwmTimer = null;
   }
 
   /** Learns from one answer; true when it was clean (every part 'ok'), so frames sent after it stand. */

@@ -97,6 +97,12 @@ export class StreamTransport implements FramePoster {
     return conn && !conn.closed ? Math.min(conn.maxInFlight, SEND_AHEAD_LIMIT) : 1;
   }
 
+  /** Whether frames to `baseUrl` go on an open stream now (the next one opens it if need be, and may still go by POST). */
+  streaming(baseUrl: string): boolean {
+    const conn = this.closed ? null : this.peers.get(baseUrl)?.connection;
+    return !!conn && !conn.closed;
+  }
+
   private viaPost(baseUrl: string, path: string, body: Buffer, timeoutMs: number, extraHeaders: FrameHeaders): Promise<Buffer> {
     this.onFrame('post');
     return this.http.post(baseUrl, path, body, timeoutMs, extraHeaders);

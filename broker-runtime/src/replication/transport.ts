@@ -31,6 +31,11 @@ export interface FramePoster {
    * every one in flight. Absent, or 1: one frame at a time (a POST each).
    */
   inFlightLimit?(baseUrl: string): number;
+  /**
+   * Whether frames to `baseUrl` go on an open replication stream now, whatever its inFlightLimit.
+   * Absent: inFlightLimit(baseUrl) > 1 says it.
+   */
+  streaming?(baseUrl: string): boolean;
 }
 
 /**
