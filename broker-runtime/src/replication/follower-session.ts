@@ -110,7 +110,7 @@ const MAX_FRAME_BYTES = 8 << 20;
  * reads (which may trail the leader's by a moment) and for nothing that acknowledges a record.
  */
 export const HWM_HOLD_MS = 5;
-/** On a stream, how long the next frame waits for the producers just answered to send again (see gatherTarget). */
+/** Where frames may go ahead on a stream, how long the next frame waits for the producers just answered to send again (see gather). */
 export const GATHER_MS = 1;
 const key = (topic: string, partition: number) => `${topic}/${partition}`;
 
@@ -136,10 +136,11 @@ const key = (topic: string, partition: number) => `${topic}/${partition}`;
  * ahead is only done in steady state: not before the first answer, nor while a frame carrying a
  * cut or the topic list is in flight. Over POSTs (limit 1) it is the one-frame loop it always was.
  *
- * Fewer, fuller frames (on a stream, in steady state; timing only, never what a frame may carry):
- * after a frame of several appends is answered, the next one waits up to GATHER_MS for the
- * producers just answered (gather), and a frame that would tell only new high-water marks waits up
- * to HWM_HOLD_MS for records to ride with (holdHwm). Each frame is a socket write that wakes the
+ * Fewer, fuller frames (in steady state; timing only, never what a frame may carry): on an open
+ * stream, whatever its limit in flight, a frame that would tell only new high-water marks waits up
+ * to HWM_HOLD_MS for records to ride with (holdHwm); where frames may go ahead (limit > 1), after a
+ * frame of several appends is answered, the next one waits up to GATHER_MS for the producers just
+ * answered (gather). Each frame is a socket write that wakes the
  * follower and an answer that wakes the leader; on a machine short of CPU that, not the round
  * trip, bounds single produce.
  */
@@ -240,7 +241,7 @@ export class FollowerSession {
       this.pendingWake = false;
       const limit = this.inFlightLimit();
       if (this.gatherTarget > 0) {
-        if (this.inFlight.length === 0 && this.onStream() && this.steady()) await this.gather();
+        if (this.inFlight.length === 0 && limit > 1 && this.steady()) await this.gather();
         this.gatherTarget = 0;
         if (!this.running) break;
       }
@@ -467,6 +468,10 @@ export class FollowerSession {
    * long for them puts every producer in one frame: half the frames, socket writes, follower
    * wake-ups and answers per record. Only after a frame that carried more than one append (one
    * producer never waits here) and only until the appends arrive: GATHER_MS bounds the wait.
+   * Only where frames may go ahead (inFlightLimit > 1, as measured on branch single-produce): with
+   * one frame in flight (SEND_AHEAD_LIMIT 1) it made frames fuller (0.137 -> 0.095 frames per
+   * record) but cost records/s and leader CPU per record on a loaded 2-core machine (bench/README.md,
+   * "Single produce, second pass").
    */
   private gather(): Promise<void> {
     if (this.appendsSinceSend >= this.gatherTarget || !this.running) return Promise.resolve();
