@@ -4,7 +4,8 @@
 // per record and the server side's (YAK: all three brokers; null: the null broker).
 //
 // node --import tsx bench/kafkajs-ceiling.ts [--rounds 5] [--round-ms 3000] [--single]
-//   [--variants yak-bench,null-bench,yak-child,null-child,yak-child-nodelay,null-child-nodelay,...]
+//   [--variants yak-bench,null-bench,yak-child,null-child,yak-child-nodelay,yak-bench-s16,...]
+//   (target-where[-nodelay][-sN]: N sends in flight instead of 4 batched / 32 single)
 //   [--client-profile DIR]   (child variants under --cpu-prof; summarise with bench/profile-summary.ts)
 //   [--broker-profile DIR]   (the brokers under the CPU profiler, as kafka-profile.ts does)
 import { mkdir } from 'node:fs/promises';
@@ -58,21 +59,22 @@ try {
   const brokerPids = cluster.brokers.map((b) => b.pid);
   const results = new Map<string, KafkajsRound[]>();
   for (const v of variants) {
-    const [target, where, option] = v.split('-') as [string, string, string | undefined];
+    const [target, where, ...options] = v.split('-') as [string, string, ...string[]];
     const bootstrap = target === 'yak' ? cluster.bootstrap() : nullBroker.bootstrap;
-    const noDelay = option === 'nodelay';
+    const noDelay = options.includes('nodelay');
     const c = where === 'child' ? await KafkajsChild.connect(bootstrap, {}, TOPIC, PARTITIONS, BATCH, noDelay, clientProfile) : await KafkajsProducer.connect(bootstrap, {}, TOPIC, PARTITIONS, BATCH, noDelay);
     clients.set(v, c);
     results.set(v, []);
   }
   const pidsOf = (v: string) => (v.startsWith('yak') ? brokerPids : [nullBroker.pid]);
-  for (const v of variants) await clients.get(v)!.round(Math.min(1500, roundMs), pidsOf(v), senders, perSend); // warm-up
+  const sendersOf = (v: string) => Number(/-s(\d+)/.exec(v)?.[1] ?? senders);
+  for (const v of variants) await clients.get(v)!.round(Math.min(1500, roundMs), pidsOf(v), sendersOf(v), perSend); // warm-up
   const loads: string[] = [];
   await alternate(
     rounds,
     variants.map((v) => async () => {
       loads.push(loadavg()[0]!.toFixed(1));
-      results.get(v)!.push(await clients.get(v)!.round(roundMs, pidsOf(v), senders, perSend));
+      results.get(v)!.push(await clients.get(v)!.round(roundMs, pidsOf(v), sendersOf(v), perSend));
     }),
   );
   process.stdout.write(`KafkaJS ${senders} × send of ${perSend}, acks=all, ${rounds} rounds of ${roundMs} ms; load average (1 min) during the rounds ${loads.join(' ')}\n`);
