@@ -1,7 +1,9 @@
 // KafkaJS against YAK and against the null Kafka broker (its ceiling on this machine), side by
 // side in alternating rounds, in the bench process or a child process of its own, with and without
 // TCP no-delay: what bounds KafkaJS here. Prints each variant's median records/s, KafkaJS's own CPU
-// per record and the server side's (YAK: all three brokers; null: the null broker).
+// per record and the server side's (YAK: all three brokers; null: the null broker); for variants in
+// the bench process, the requests KafkaJS made over all rounds (its instrumentation events); and
+// the brokers' CPU while idle, the part of their CPU per record that is per second, not per record.
 //
 // node --import tsx bench/kafkajs-ceiling.ts [--rounds 5] [--round-ms 3000] [--single]
 //   [--variants yak-bench,null-bench,yak-child,null-child,yak-child-nodelay,yak-bench-s16,...]
@@ -16,7 +18,8 @@ import { KafkajsChild } from './kafkajs-child.js';
 import { KAFKAJS_BATCH_SENDERS, KAFKAJS_SINGLE_SENDERS, KafkajsProducer, type KafkajsRound } from './kafkajs-producer.js';
 import { startCluster } from './environment.js';
 import { NullKafkaBroker } from './null-kafka-broker.js';
-import { alternate } from './rounds.js';
+import { alternate, sleep } from './rounds.js';
+import { cpuMeter } from './cpu.js';
 import { median } from './stats.js';
 import { SecurityMaterial } from './security.js';
 import { ensureTopic } from './workloads/context.js';
@@ -50,6 +53,7 @@ const nullBroker = await NullKafkaBroker.start(PARTITIONS);
 interface Client {
   round(ms: number, pids: (number | undefined)[], senders: number, perSend: number): Promise<KafkajsRound>;
   close(): Promise<void>;
+  watch?(): () => string;
 }
 const clients = new Map<string, Client>();
 try {
@@ -69,6 +73,14 @@ try {
   const pidsOf = (v: string) => (v.startsWith('yak') ? brokerPids : [nullBroker.pid]);
   const sendersOf = (v: string) => Number(/-s(\d+)/.exec(v)?.[1] ?? senders);
   for (const v of variants) await clients.get(v)!.round(Math.min(1500, roundMs), pidsOf(v), sendersOf(v), perSend); // warm-up
+  const idle = cpuMeter(brokerPids);
+  await sleep(3000);
+  const idleMs = idle();
+  const watches = new Map<string, () => string>();
+  for (const v of variants) {
+    const stop = clients.get(v)!.watch?.();
+    if (stop) watches.set(v, stop);
+  }
   const loads: string[] = [];
   await alternate(
     rounds,
@@ -77,6 +89,7 @@ try {
       results.get(v)!.push(await clients.get(v)!.round(roundMs, pidsOf(v), sendersOf(v), perSend));
     }),
   );
+  process.stdout.write(`brokers idle (3 s before the rounds): ${idleMs === null ? '—' : ((idleMs * 1000) / 3000).toFixed(0)} ms of CPU per second, all three\n`);
   process.stdout.write(`KafkaJS ${senders} × send of ${perSend}, acks=all, ${rounds} rounds of ${roundMs} ms; load average (1 min) during the rounds ${loads.join(' ')}\n`);
   for (const v of variants) {
     const rs = results.get(v)!;
@@ -86,6 +99,8 @@ try {
     process.stdout.write(
       `${v.padEnd(20)} ${String(Math.round(rate ?? 0)).padStart(8)} records/s [${rs.map((r) => Math.round(r.rate)).join(', ')}]  KafkaJS CPU ${client?.toFixed(2)} µs/record  ${v.startsWith('yak') ? 'brokers' : 'null broker'} ${server?.toFixed(2)} µs/record\n`,
     );
+    const watch = watches.get(v);
+    if (watch) process.stdout.write(`${' '.repeat(21)}requests over the rounds: ${watch()}\n`);
   }
 } finally {
   for (const c of clients.values()) await c.close().catch(() => {});

@@ -59,6 +59,28 @@ export class KafkajsProducer {
     return new KafkajsProducer(producer, topic, partitions, batch);
   }
 
+  /**
+   * Counts, until the returned function is called, what KafkaJS's own instrumentation events say it
+   * did: requests per API (with the average answer size) and request timeouts. A broker that made
+   * KafkaJS refresh metadata, retry or time out shows here.
+   */
+  watch(): () => string {
+    const apis = new Map<string, { n: number; bytes: number }>();
+    let timeouts = 0;
+    const offRequest = this.producer.on(this.producer.events.REQUEST, (e) => {
+      const a = apis.get(e.payload.apiName) ?? { n: 0, bytes: 0 };
+      a.n++;
+      a.bytes += e.payload.size;
+      apis.set(e.payload.apiName, a);
+    });
+    const offTimeout = this.producer.on(this.producer.events.REQUEST_TIMEOUT, () => timeouts++);
+    return () => {
+      offRequest();
+      offTimeout();
+      return [...[...apis].map(([api, a]) => `${api} ${a.n} (answers ${Math.round(a.bytes / a.n)} B)`), `request timeouts ${timeouts}`].join(', ');
+    };
+  }
+
   /** `senders` loops, each awaiting one `send` of `perSend` records (a whole prepared batch, or its first record) at a time. */
   async round(ms: number, pids: (number | undefined)[], senders: number, perSend: number): Promise<KafkajsRound> {
     const cpu = cpuMeter(pids);
