@@ -95,3 +95,6 @@ const server = net.createServer((socket) => {
 });
 server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as net.AddressInfo).port}\n`));
 process.on('SIGTERM', () => process.exit(0));
+// The bench holds our stdin open: when it exits, however it exits, so does this process.
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();

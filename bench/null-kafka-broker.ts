@@ -27,7 +27,7 @@ export class NullKafkaBroker {
   }
 
   static async start(partitions: number): Promise<NullKafkaBroker> {
-    const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_OPTIONS: '', NULL_KAFKA_PARTITIONS: String(partitions) } });
+    const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, NODE_OPTIONS: '', NULL_KAFKA_PARTITIONS: String(partitions) } });
     const port = await new Promise<number>((resolve, reject) => {
       let text = '';
       proc.stdout!.on('data', (d: Buffer) => {
