@@ -3,7 +3,7 @@ import tls from 'node:tls';
 export interface PipelinedOutcome {
   /** Status of each answer received, in order. */
   statuses: number[];
-  /** The connection closed before both answers came. */
+  /** The connection closed before every answer came. */
   reset: boolean;
 }
 
@@ -11,10 +11,11 @@ export interface PipelinedOutcome {
  * Legal HTTP/1.1 pipelining on one TLS connection, placed so that the second request arrives while
  * the first one's answer cannot drain: sends `first` (a request with a large answer), stops reading
  * as soon as that answer begins, sends `second` (head and body in one write, so its TLS records reach
- * the server together), then reads on until both answers came (content-length answers only) or the
- * connection closed.
+ * the server together), then reads on until every answer came (content-length answers only) or the
+ * connection closed. `first` may hold several requests (several large answers); `answers` is how many
+ * answers all the requests get.
  */
-export function pipelineBehindLargeAnswer(target: { host: string; port: number; ca: Buffer | string }, first: string, second: Buffer): Promise<PipelinedOutcome> {
+export function pipelineBehindLargeAnswer(target: { host: string; port: number; ca: Buffer | string }, first: string, second: Buffer, answers = 2): Promise<PipelinedOutcome> {
   return new Promise((resolve) => {
     let buffered: Buffer = Buffer.alloc(0);
     const statuses: number[] = [];
@@ -34,7 +35,7 @@ export function pipelineBehindLargeAnswer(target: { host: string; port: number; 
         if (buffered.length < end + 4 + length) return;
         statuses.push(Number(head.slice(9, 12)));
         buffered = buffered.subarray(end + 4 + length);
-        if (statuses.length === 2) return finish(false);
+        if (statuses.length === answers) return finish(false);
       }
     };
     const socket = tls.connect({ host: target.host, port: target.port, ca: target.ca, servername: 'localhost' }, () => {
