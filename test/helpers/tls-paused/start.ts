@@ -14,6 +14,7 @@ export interface ReproServerOptions {
 
 export interface ReproServer {
   port: number;
+  pid: number;
   /** The codes of every clientError the server saw so far (HPE_PAUSED …). */
   errors(): string[];
   stop(): void;
@@ -36,7 +37,7 @@ export function startReproServer(options: ReproServerOptions): Promise<ReproServ
         const line = out.slice(0, nl);
         out = out.slice(nl + 1);
         if (line.startsWith('clientError ')) errors.push(line.slice('clientError '.length));
-        else resolve({ port: Number(line), errors: () => [...errors], stop: () => child.kill() });
+        else resolve({ port: Number(line), pid: child.pid!, errors: () => [...errors], stop: () => child.kill() });
       }
     });
   });
