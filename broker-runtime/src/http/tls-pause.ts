@@ -26,6 +26,14 @@ const noop = (): void => {};
  * reading). So a request whose head and body span several TLS records that arrived together has its
  * head parsed (the pause), and its next record fed to the paused parser: HPE_PAUSED.
  *
+ * Who meets it: a pipelining client at will (its own connection only: it need only not read a large
+ * answer). A plain sequential client too: when the kernel takes an answer's TLS bytes at once,
+ * node:tls reports the write done only from a native setImmediate (TLSWrap::EncOut: "Simulate
+ * asynchronous finishing, TLS cannot handle this at the moment"), so an answer (> 16 KiB, which set
+ * needDrain) written outside the poll phase is still "not drained" when the next poll phase reads
+ * the client's next request, which it sent on reading the answer
+ * (test/helpers/tls-paused/repro.mts: 20 of 20 rounds reset before, 0 after).
+ *
  * Fix: take the socket out of consumed mode, as node:http itself does when anyone listens for 'data'
  * (generateSocketListenerWrapper: `if (ev === 'data' || ev === 'readable') unconsume(this.parser, this)`).
  * The decrypted data then reaches the parser through the socket's own 'data' events (socketOnData),
