@@ -169,7 +169,11 @@ function createServer(tls: TlsServerOptions | undefined, options: http.ServerOpt
 
 /** Requests node:http cannot parse or that time out still get a JSON answer, never a bare status line. */
 function answerClientError(err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) {
+  // An answer already under way (its head sent) on this connection would be cut by our 400 in the
+  // middle of its body, so the client could not tell where one answer ends: close instead, as
+  // node:http's own default clientError handler does (it checks `_httpMessage._headerSent`).
+  const answering = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage?.headersSent === true;
+  if (err.code === 'ECONNRESET' || !socket.writable || answering) {
     socket.destroy();
     return;
   }
