@@ -39,6 +39,13 @@ export interface ReplicaPartitionState {
   highWatermark: number;
   /** First offset the replica still holds (records below were deleted by retention); 0 from brokers without retention. */
   logStartOffset?: number;
+  /**
+   * True when this broker did not answer /topics in the latest poll (stopped, killed, paused,
+   * partitioned): the numbers are the last it reported, at `seenAt`, not what its log holds now.
+   */
+  stale?: boolean;
+  /** When this broker last answered /topics (supervisor clock). */
+  seenAt?: number;
 }
 
 export interface PartitionSnapshot {
@@ -47,6 +54,8 @@ export interface PartitionSnapshot {
   highWatermark: number;
   /** The leader's log start offset: consumes below it answer 416 (retention deleted them). */
   logStartOffset?: number;
+  /** True when the high-water mark above comes from no broker that answered the latest poll (last seen, not current). */
+  stale?: boolean;
   replicas: ReplicaPartitionState[];
 }
 
