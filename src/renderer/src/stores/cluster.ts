@@ -59,11 +59,39 @@ export const useClusterStore = defineStore('cluster', () => {
     loadError.value = null;
   }
 
+  /**
+   * Merges events by their sequence number: each once, in the host's order, whichever way they
+   * came (live stream or history). Not "only newer than the last one": the history asked for at
+   * start can arrive after a live event, and was then dropped whole (issue: a page opened during a
+   * failover showed its last events only). The host numbers events 1, 2, 3…: a hole before a live
+   * event (the stream reconnected, the history is not in yet) asks for the history again.
+   */
   function acceptEvents(incoming: ClusterEvent[]): void {
-    const last = events.value.at(-1)?.seq ?? -1;
-    const fresh = incoming.filter((e) => e.seq > last);
+    const known = new Set(events.value.map((e) => e.seq));
+    const fresh = incoming.filter((e) => !known.has(e.seq));
     if (fresh.length === 0) return;
-    events.value = [...events.value, ...fresh].slice(-MAX_EVENTS);
+    const merged = [...events.value, ...fresh].sort((a, b) => a.seq - b.seq).slice(-MAX_EVENTS);
+    events.value = merged;
+    if (hasHole(merged)) backfillEvents();
+  }
+
+  function hasHole(list: readonly ClusterEvent[]): boolean {
+    // Below the oldest kept event nothing is missing (the host keeps 500 as this store does).
+    for (let i = 1; i < list.length; i++) if (list[i]!.seq !== list[i - 1]!.seq + 1) return true;
+    return false;
+  }
+
+  let backfilling = false;
+  function backfillEvents(): void {
+    if (backfilling) return;
+    backfilling = true;
+    api.recentEvents().then(
+      (recent) => {
+        backfilling = false;
+        acceptEvents(recent);
+      },
+      () => (backfilling = false),
+    );
   }
 
   let unsubscribers: Unsubscribe[] = [];
