@@ -73,6 +73,9 @@ describe('snapshot pieces', () => {
     assert.equal(sumCounter(metrics, 'records_in'), 7);
     assert.equal(sumCounter(metrics, 'records_out'), 2);
     assert.equal(sumCounter({ something_else: 1 }, 'records_in'), null);
+    // The coordinator's committed offsets are not produced records; the series still says "counted".
+    assert.equal(sumCounter({ 'records_in_total{topic="__consumer_offsets"}': 9, 'records_in_total{topic="a"}': 2 }, 'records_in'), 2);
+    assert.equal(sumCounter({ 'records_in_total{topic="__consumer_offsets"}': 9 }, 'records_in'), 0);
   });
 
   it('turns counters into rates, falling back to its own counts when brokers report none', () => {
