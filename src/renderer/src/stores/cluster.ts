@@ -17,6 +17,23 @@ const MAX_EVENTS = 500;
 // pushes on change (or a stream that is reconnecting) never leaves a stale dashboard.
 const STALE_AFTER_MS = 3_000;
 const DISCONNECTED_AFTER_MS = 8_000;
+const REFRESH_TIMEOUT_MS = 5_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the YAK host did not answer within ${ms / 1000} s`)), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
 
 export const useClusterStore = defineStore('cluster', () => {
   const api = clusterApi();
@@ -51,6 +68,11 @@ export const useClusterStore = defineStore('cluster', () => {
     leader.value ? topics.value.filter((t) => minInsyncOf(t) > inSyncCount.value).map((t) => ({ name: t.name, required: minInsyncOf(t) })) : [],
   );
   const connected = computed(() => lastContactAt.value > 0 && now.value - lastContactAt.value < DISCONNECTED_AFTER_MS);
+  /**
+   * A picture is shown but the host has not sent one for a while (stopped, hung, unreachable): the
+   * brokers may have moved on, so everything drawn is "as of lastContactAt", never current.
+   */
+  const stale = computed(() => snapshot.value !== null && !connected.value);
 
   function acceptSnapshot(s: ClusterSnapshot): void {
     snapshot.value = s;
@@ -102,7 +124,9 @@ export const useClusterStore = defineStore('cluster', () => {
     if (polling) return;
     polling = true;
     try {
-      acceptSnapshot(await api.getSnapshot());
+      // A host that accepts the request and never answers (hung, SIGSTOP) must not hold every
+      // later refresh up behind this one: give up after a while and ask again.
+      acceptSnapshot(await withTimeout(api.getSnapshot(), REFRESH_TIMEOUT_MS));
     } catch (error) {
       loadError.value = describeError(error);
     } finally {
@@ -202,6 +226,8 @@ export const useClusterStore = defineStore('cluster', () => {
     pending,
     clusterBusy,
     connected,
+    stale,
+    lastContactAt,
     brokers,
     leader,
     topics,
