@@ -119,6 +119,11 @@ export interface BrokerSnapshot {
   lastLease: { msLeft: number; at: number; epoch: number } | null;
   /** Member of the in-sync replica set, as last reported by a leader that reached Redis. */
   inSync: boolean;
+  /**
+   * True when no such leader answered the latest poll (no leader, Redis down, the leader silent):
+   * inSync and alive are the last known, not current. Absent from older hosts.
+   */
+  membershipStale?: boolean;
   /** Registered as alive in Redis, as last reported by a leader that reached Redis. */
   alive: boolean;
 }

@@ -132,3 +132,47 @@ test('the topic table shows each broker\'s own log end offset and the leader\'s 
   const after = await callApi<ClusterSnapshot>(request, 'getSnapshot');
   expect(after.leader?.id).toBe(leader.id);
 });
+
+test('with Redis down no leader can say who is in sync: the cards mark their ISR state as last known; once a leader answers again, they show its /metadata/cluster', async ({ page, request }) => {
+  test.setTimeout(180_000);
+  const token = clusterToken()!;
+  const snapshot = await waitForHealthyCluster(request);
+  const urls = snapshot.brokers.map((b) => b.url);
+  await page.goto('/');
+  await openPane(page, 'dashboard');
+  const badges = page.getByTestId('insync-badge');
+  await expect(badges).toHaveCount(snapshot.brokers.length);
+  for (const b of snapshot.brokers) await expect(page.getByTestId(`broker-card-${b.id}`).getByTestId('insync-badge')).toHaveAttribute('data-stale', 'false');
+
+  await callApi(request, 'brokerAction', 'redis', 'kill');
+  try {
+    // The brokers' word: nobody leads, so nobody keeps the in-sync set.
+    await expect
+      .poll(async () => (await Promise.all(urls.map((u) => brokerGet<{ role: string }>(`${u}/health`, token)))).filter((h) => h?.role === 'leader').length, { timeout: 30_000 })
+      .toBe(0);
+    for (const b of snapshot.brokers) {
+      const badge = page.getByTestId(`broker-card-${b.id}`).getByTestId('insync-badge');
+      await expect(badge).toHaveAttribute('data-stale', 'true');
+      await expect(badge).toContainText('last known');
+    }
+  } finally {
+    await page.getByTestId('redis-restart').click();
+  }
+
+  let leaderUrl: string | null = null;
+  await expect
+    .poll(async () => {
+      const answers = await Promise.all(urls.map(async (u) => ({ u, h: await brokerGet<{ role: string }>(`${u}/health`, token) })));
+      const claims = answers.filter((a) => a.h?.role === 'leader');
+      leaderUrl = claims.length === 1 ? claims[0]!.u : null;
+      return leaderUrl;
+    }, { timeout: 60_000, message: 'a broker leads again once Redis is back' })
+    .not.toBeNull();
+  await waitForHealthyCluster(request);
+  const view = await brokerGet<ClusterAnswer>(`${leaderUrl}/metadata/cluster`, token, 2_000);
+  for (const b of view!.brokers) {
+    const card = page.getByTestId(`broker-card-${b.id}`);
+    await expect(card).toHaveAttribute('data-insync', String(b.in_sync));
+    await expect(card.getByTestId('insync-badge')).toHaveAttribute('data-stale', 'false');
+  }
+});

@@ -13,7 +13,7 @@ import type {
   TopicConfigValues,
 } from '../../../shared/cluster-api.js';
 import type { LastLease } from './cluster-monitor.js';
-import { claimedLeader, type ClusterViewObs, type Observation, type TopicObs } from './observation.js';
+import { claimedLeader, trustedMembership, type ClusterViewObs, type Observation, type TopicObs } from './observation.js';
 
 export interface BrokerEntry {
   id: string;
@@ -58,6 +58,8 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
   const epoch = claim?.epoch ?? Math.max(input.lastEpoch, ...(obs ? [...obs.health.values()].map((h) => h.epoch) : []));
   // Kept up to date by the monitor from trusted views only (observation.ts, trustedMembership).
   const view = input.lastMembership;
+  // Current only when a leader that reaches Redis told us this round; else the last it told.
+  const membershipStale = !(obs && trustedMembership(obs));
   const brokers: BrokerSnapshot[] = input.brokers.map((b) => {
     // An answer from before a kill, pause or restart must not show: only a process that answered
     // since its latest start is 'running' (the supervisor marks it so from a fresh poll).
@@ -76,6 +78,7 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
       lastLease: lastLeaseOf(b, health === null, claim === null, input.lastLease ?? null),
       inSync: member?.inSync ?? false,
       alive: member?.alive ?? false,
+      membershipStale,
     };
   });
   return {
