@@ -158,6 +158,8 @@ export interface ClusterSnapshot {
   topics: TopicSnapshot[];
   /** Consumer groups with their lag, as the leader last listed them (absent: not known yet). */
   groups?: GroupSnapshot[];
+  /** True when no leader answered GET /groups in the latest poll: `groups` is the last list, not current. */
+  groupsStale?: boolean;
   /** Recent lag of every group, oldest first (about two minutes). */
   groupLag?: GroupLagPoint[];
   /** Recent rate history, oldest first (about two minutes). */

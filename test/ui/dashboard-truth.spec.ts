@@ -133,7 +133,7 @@ test('the topic table shows each broker\'s own log end offset and the leader\'s 
   expect(after.leader?.id).toBe(leader.id);
 });
 
-test('with Redis down no leader can say who is in sync: the cards mark their ISR state as last known; once a leader answers again, they show its /metadata/cluster', async ({ page, request }) => {
+test('with Redis down no leader can say who is in sync nor list the groups: the cards mark their ISR state as last known, the group table as last seen; once a leader answers again, they show its /metadata/cluster and /groups', async ({ page, request }) => {
   test.setTimeout(180_000);
   const token = clusterToken()!;
   const snapshot = await waitForHealthyCluster(request);
@@ -143,6 +143,15 @@ test('with Redis down no leader can say who is in sync: the cards mark their ISR
   const badges = page.getByTestId('insync-badge');
   await expect(badges).toHaveCount(snapshot.brokers.length);
   for (const b of snapshot.brokers) await expect(page.getByTestId(`broker-card-${b.id}`).getByTestId('insync-badge')).toHaveAttribute('data-stale', 'false');
+  // A consumer group the leader lists: its row is current while the leader answers.
+  const topic = uniqueTopic('ui-dash-groups');
+  const group = uniqueTopic('ui-dash-group');
+  await callApi(request, 'createTopic', topic, 1);
+  await callApi(request, 'startGroupMembers', { group, topic, count: 1 });
+  const groups = page.getByTestId('group-table');
+  await expect(groups.getByTestId(`group-${group}`)).toBeVisible({ timeout: 30_000 });
+  await expect(groups).toHaveAttribute('data-stale', 'false');
+  await callApi(request, 'stopGroupMembers', group);
 
   await callApi(request, 'brokerAction', 'redis', 'kill');
   try {
@@ -155,6 +164,9 @@ test('with Redis down no leader can say who is in sync: the cards mark their ISR
       await expect(badge).toHaveAttribute('data-stale', 'true');
       await expect(badge).toContainText('last known');
     }
+    // Groups live on the leader's coordinator: with no leader, the list shown is the last one.
+    await expect(groups).toHaveAttribute('data-stale', 'true');
+    await expect(groups.getByTestId('groups-stale')).toHaveText('last seen');
   } finally {
     await page.getByTestId('redis-restart').click();
   }
@@ -175,4 +187,15 @@ test('with Redis down no leader can say who is in sync: the cards mark their ISR
     await expect(card).toHaveAttribute('data-insync', String(b.in_sync));
     await expect(card.getByTestId('insync-badge')).toHaveAttribute('data-stale', 'false');
   }
+  // The leader lists the groups again: the table is current, and shows the group as it says.
+  await expect(groups).toHaveAttribute('data-stale', 'false');
+  await expect
+    .poll(async () => {
+      const listed = await brokerGet<{ groups: { group: string; members: number }[] }>(`${leaderUrl}/groups`, token, 2_000);
+      const truth = listed?.groups.find((g) => g.group === group);
+      const row = groups.getByTestId(`group-${group}`);
+      const shown = (await row.count()) ? (await row.getByTestId('group-members').textContent())?.trim() : 'no row';
+      return shown === (truth ? String(truth.members) : 'no row') ? 'same' : `shown ${shown}, leader ${JSON.stringify(truth ?? null)}`;
+    }, { timeout: 20_000 })
+    .toBe('same');
 });

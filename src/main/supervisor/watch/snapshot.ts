@@ -93,7 +93,7 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
     // Only the brokers that answered /topics this round are current; the others' numbers are marked stale.
     topics: buildTopics(input.replicaTopics, leader?.id ?? null, input.replicaSeenAt ? { fresh: new Set(obs?.topics.keys() ?? []), seenAt: input.replicaSeenAt } : undefined),
     rates: input.rates,
-    ...(input.groups ? { groups: input.groups.map((g) => ({ ...g })) } : {}),
+    ...(input.groups ? { groups: input.groups.map((g) => ({ ...g })), groupsStale: !obs?.groups } : {}),
     ...(input.groupLag && input.groupLag.length > 0 ? { groupLag: [...input.groupLag] } : {}),
   };
 }
