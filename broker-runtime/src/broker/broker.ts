@@ -6,6 +6,7 @@ import { redisCommandTimeoutMs } from '../election/decisions.js';
 import { Elector } from '../election/elector.js';
 import { clusterKeys } from '../election/keys.js';
 import { LeaseStore } from '../election/lease-store.js';
+import { missingCommitted } from '../election/mirrored-commits.js';
 import { describeRedis, redisTarget } from '../redis/connect.js';
 import { YakError, fromStorageError, invalidRequest, notCommitted, notEnoughReplicas, notLeader, offsetOutOfRange, timeout, topicExists, unknownPartition, unknownTopic, type LeaderRef, type NotLeaderHint } from '../errors/errors.js';
 import { applyConfigChange, effectiveConfig, minInsyncReplicas, sameConfig, type TopicConfig, type TopicDefaults } from '../log/topic-config.js';
@@ -132,6 +133,15 @@ export class Broker implements BrokerService {
         logEndTotal: logs.all().reduce((sum, l) => sum + l.logEndOffset(), 0),
       }),
       mayLead: () => !logs.all().some((l) => l.unclean()),
+      missingCommitted: async () => {
+        const missing = missingCommitted(await this.store.mirroredHighWatermarks(), (topic, partition) => logs.partition(topic, partition)?.logEndOffset() ?? 0);
+        if (!missing) return null;
+        return (
+          `${missing.partitions} partition(s) here end below the high-water mark the leader mirrored into Redis (${missing.examples.join(', ')}): ` +
+          'records the cluster acknowledged are missing from this data folder (deleted or replaced?), so this broker follows until it has re-fetched them. ' +
+          'If the data was wiped on purpose, delete the cluster\'s Redis keys too, or start one broker with --unclean-election'
+        );
+      },
       storageWritable: () => !storage.faulted(),
       log,
       ...(config.kafkaAdvertised ? { kafka: this.kafkaAddress() } : {}),

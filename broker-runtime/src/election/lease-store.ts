@@ -274,6 +274,11 @@ export class LeaseStore {
     });
   }
 
+  /** The high-water marks the leaders mirrored (HGETALL of `{cluster}:hwm`): field `topic/partition`, value the mark. */
+  async mirroredHighWatermarks(): Promise<Record<string, string>> {
+    return this.redis.hgetall(this.keys.hwm);
+  }
+
   /** The live candidacies (two round trips: the broker ids with the stated history, then MGET), and the stated history. */
   async listCandidates(): Promise<CandidateList> {
     const res = await this.redis.multi().smembers(this.keys.brokers).hgetall(this.keys.statedHistory).exec();
