@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
 import { Redis } from 'ioredis';
@@ -92,6 +92,43 @@ describe('a replica whose data folder is gone does not lead and does not destroy
       await rm(b3.opts.dataDir, { recursive: true, force: true });
       return `deleted ${b3.id}'s whole data folder`;
     });
+  });
+
+  test('the first segment of a partition deleted (not by retention): never leads, so no replica deletes its copies', async (t) => {
+    // Its log end still reaches every mirrored high-water mark: only the front is gone. Before the
+    // fix b3 led with its log start at the second segment's base, and b1 and b2, following the
+    // leader's log start, deleted their own first segments: records 0.. gone from every replica.
+    await cluster?.stop();
+    cluster = await TestCluster.start({ brokers: 3, leaseSeconds: LEASE_SECONDS, renewSeconds: 0.2, extra: ['--segment-bytes', '4096'] });
+    const c = cluster;
+    const client = new YakClient({ brokers: c.urls() });
+    const acked = await produce(client, 300);
+    await waitForEqualHwm(c.urls(), TOPIC);
+    await c.waitForInSync(3);
+    await waitForMirror(c, c.brokers[0]!.opts.cluster);
+    await Promise.all(c.brokers.map((b) => b.kill()));
+    const [b1, b2, b3] = c.brokers as [BrokerProcess, BrokerProcess, BrokerProcess];
+    const dir = join(b3.opts.dataDir, 'topics', `${TOPIC}-1`);
+    const segments = (await readdir(dir)).filter((n) => n.endsWith('.log')).sort();
+    assert.ok(segments.length >= 2, `several segments: ${segments.join(', ')}`);
+    await rm(join(dir, segments[0]!));
+    t.diagnostic(`${acked.length} records acknowledged; killed all brokers; deleted ${segments[0]} of ${TOPIC}-1 on ${b3.id} (next segment ${segments[1]}); starting ${b3.id} alone`);
+    b3.start();
+    await waitFor(`${b3.id} answering /health`, async () => (await get(b3.url, '/health')).status === 200, 15_000);
+    for (let i = 0; i < 8; i++) {
+      await sleep((LEASE_SECONDS * 1000) / 2);
+      const h = (await get(b3.url, '/health')).body as { role: string; unclean_partitions: string[] };
+      assert.equal(h.role, 'follower', `${b3.id} took the lease with its first segment gone\n${b3.tail(20)}`);
+      assert.deepEqual(h.unclean_partitions, [`${TOPIC}/1`]);
+    }
+    b1.start();
+    b2.start();
+    const { broker: leader } = await c.waitForLeader();
+    assert.notEqual(leader.id, b3.id);
+    acked.push(...(await produce(client, 30, 10_000)));
+    await waitForEqualHwm([b1.url, b2.url], TOPIC);
+    for (const b of [b1, b2]) assert.deepEqual(checkAcked(b.id, await readAll(b.url, TOPIC), acked), [], `${b.id} holds every acknowledged record at its offset`);
+    assert.deepEqual(((await get(b3.url, '/health')).body as { unclean_partitions: string[] }).unclean_partitions, [`${TOPIC}/1`], 'still unclean: the leader holds what it lost');
   });
 
   test('one partition folder deleted: never leads; nothing acknowledged lost or changed', async (t) => {
