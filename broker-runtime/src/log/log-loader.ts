@@ -167,7 +167,7 @@ async function loadExistingLog(
       // Never to lead while they are missing: a leader's log start is followed by every replica,
       // which would delete its own copies of them (replication/log-start.ts).
       const why = `records ${start.lostFrom}..${start.logStart - 1} are missing (the first segment starts at ${start.logStart}, the log start offset is ${start.lostFrom}) and were not deleted by retention`;
-      log(`DATA LOSS, UNCLEAN: ${why}; the log now starts at ${start.logStart}, and this replica does not lead until a leader's log start has passed them`);
+      log(`DATA LOSS, UNCLEAN: ${why}; the log now starts at ${start.logStart}, and this replica does not lead until a leader's log start has passed them (where no replica has them any more — a single broker whose log start checkpoint was lost after retention — --unclean-election lets it lead as it is)`);
       await integrity.marker.set(logEndOffset, logEndOffset, why, start.logStart);
     }
     const truncatedBytes = last.truncatedBytes + integrity.cutBytes;
