@@ -24,7 +24,9 @@ export interface ElectorOptions {
    * below a mirrored high-water mark: election/mirrored-commits.ts), or null. Asked just before
    * taking the lease other than by unclean election; a broker it answers for does not lead.
    */
-  missingCommitted?: () => Promise<string | null>;
+  missingCommitted?: (isrMembers: string[] | null) => Promise<string | null>;
+  /** Added to this broker's registration (the `short` report of missingCommitted). */
+  registrationExtra?: () => Partial<BrokerRegistration>;
   /** False while this broker's storage refuses writes: it must not take the lease, not even by unclean election. */
   storageWritable: () => boolean;
   log: Logger;
@@ -235,7 +237,8 @@ export class Elector extends EventEmitter<ElectorEvents> {
   }
 
   private registration(): BrokerRegistration {
-    return this.opts.kafka ? { id: this.opts.id, url: this.opts.url, kafka: this.opts.kafka } : { id: this.opts.id, url: this.opts.url };
+    const base = this.opts.kafka ? { id: this.opts.id, url: this.opts.url, kafka: this.opts.kafka } : { id: this.opts.id, url: this.opts.url };
+    return this.opts.registrationExtra ? { ...this.opts.registrationExtra(), ...base } : base;
   }
 
   private async leaderTick(): Promise<number> {
@@ -331,7 +334,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
       return followerPollMs(this.opts.renewMs);
     }
     if (mode !== 'unclean' && this.opts.missingCommitted) {
-      const missing = await this.opts.missingCommitted();
+      const missing = await this.opts.missingCommitted(isr ? isr.members : null);
       if (missing !== null) {
         // Once per run of refusals (one comes every poll), again after the logs caught up once.
         this.opts.log(this.warnedMissing ? 'debug' : 'warn', `not taking the lease: ${missing}`);

@@ -39,3 +39,26 @@ export function missingCommitted(mirrored: Record<string, string>, logEnd: (topi
   }
   return partitions === 0 ? null : { partitions, examples };
 }
+
+/**
+ * Pure: whether `self`, short of mirrored high-water marks, may lead anyway: only when every
+ * member of the in-sync set (with none recorded, every live broker) is alive and short too, and
+ * `self` holds the most (the largest sum of log ends; ties to the smallest id). Then no copy of the
+ * missing records exists anywhere (a power cut took every replica's unsynced tail), and refusing
+ * would keep the cluster leaderless for good; while one member is down or whole, it may hold them.
+ */
+export function leadsShortAnyway(
+  self: { id: string; logEndTotal: number },
+  isrMembers: readonly string[] | null,
+  brokers: readonly { id: string; alive: boolean; short?: { logEndTotal: number } }[],
+): boolean {
+  const byId = new Map(brokers.map((b) => [b.id, b]));
+  const members = isrMembers ?? brokers.filter((b) => b.alive).map((b) => b.id);
+  for (const id of members) {
+    if (id === self.id) continue;
+    const b = byId.get(id);
+    if (!b || !b.alive || !b.short) return false;
+    if (b.short.logEndTotal > self.logEndTotal || (b.short.logEndTotal === self.logEndTotal && id < self.id)) return false;
+  }
+  return true;
+}

@@ -131,6 +131,42 @@ describe('a replica whose data folder is gone does not lead and does not destroy
     assert.deepEqual(((await get(b3.url, '/health')).body as { unclean_partitions: string[] }).unclean_partitions, [`${TOPIC}/1`], 'still unclean: the leader holds what it lost');
   });
 
+  test('a partition folder deleted on every broker (no copy left anywhere): the cluster is not leaderless for good, the one holding most leads', async (t) => {
+    // As a power cut that took every replica's unsynced tail: nobody may wait for a copy that no
+    // longer exists. Only once every in-sync replica is up and short does the best one lead.
+    await cluster?.stop();
+    cluster = await TestCluster.start({ brokers: 3, leaseSeconds: LEASE_SECONDS, renewSeconds: 0.2 });
+    const c = cluster;
+    const client = new YakClient({ brokers: c.urls() });
+    const acked = await produce(client, 300);
+    await waitForEqualHwm(c.urls(), TOPIC);
+    await c.waitForInSync(3);
+    await waitForMirror(c, c.brokers[0]!.opts.cluster);
+    await Promise.all(c.brokers.map((b) => b.kill()));
+    for (const b of c.brokers) await rm(join(b.opts.dataDir, 'topics', `${TOPIC}-1`), { recursive: true });
+    const [b1, b2, b3] = c.brokers as [BrokerProcess, BrokerProcess, BrokerProcess];
+    t.diagnostic(`deleted ${TOPIC}-1 on every broker; starting b1 and b2, then b3`);
+    b1.start();
+    b2.start();
+    for (const b of [b1, b2]) await waitFor(`${b.id} answering /health`, async () => (await get(b.url, '/health')).status === 200, 15_000);
+    for (let i = 0; i < 4; i++) {
+      await sleep((LEASE_SECONDS * 1000) / 2);
+      for (const b of [b1, b2]) assert.equal(((await get(b.url, '/health')).body as { role: string }).role, 'follower', `${b.id} led while b3, which may hold the records, is down`);
+    }
+    b3.start();
+    const { broker: leader } = await c.waitForLeader(20_000);
+    t.diagnostic(`${leader.id} leads: ${leader.output.find((l) => l.includes('leading with the most records')) ?? '(no line)'}`);
+    assert.ok(leader.output.some((l) => l.includes('leading with the most records')), leader.tail(20));
+    // The other partitions kept every acknowledged record.
+    const kept = acked.filter((a) => a.partition !== 1);
+    await waitForEqualHwm(c.urls(), TOPIC);
+    for (const b of c.brokers) {
+      const data = await readAll(b.url, TOPIC);
+      data.delete(1);
+      assert.deepEqual(checkAcked(b.id, data, kept), [], `${b.id} holds every acknowledged record of the other partitions`);
+    }
+  });
+
   test('one partition folder deleted: never leads; nothing acknowledged lost or changed', async (t) => {
     await run(t, async (b3) => {
       const dir = join(b3.opts.dataDir, 'topics', `${TOPIC}-1`);
