@@ -60,6 +60,14 @@ describe('a data folder that cannot be opened stops the start with an error nami
     assert.match(err.message, /cannot open .*topics\.json: EISDIR/);
   });
 
+  it('the clean-shutdown marker replaced by a folder', async () => {
+    const err = await withLog(async (_dir, data) => {
+      await rm(join(data, 'clean-shutdown'), { force: true });
+      await mkdir(join(data, 'clean-shutdown'));
+    });
+    assert.match(err.message, /cannot open .*clean-shutdown: EISDIR/);
+  });
+
   it('a file in the way of a partition folder', async () => {
     const err = await withLog(async (dir) => {
       await rm(dir, { recursive: true });
