@@ -248,7 +248,7 @@ async function dropSegmentsBelowLogStart(dir: string, bases: number[], logStart:
  * See findLostRecords. Returns what was found.
  */
 async function markLostRecords(dir: string, names: readonly string[], integrity: IntegrityResult, log: (line: string) => void, known: KnownCheckpoints): Promise<LostRecords | undefined> {
-  const evidence = await readEndEvidence(dir, names, integrity.bases, known);
+  const evidence = await readEndEvidence(dir, names, integrity.bases, known, integrity.logEnd);
   const lost = findLostRecords(evidence, integrity.logEnd);
   if (!lost) return undefined;
   const why = `records past the log end ${integrity.logEnd} are lost: ${lost.reasons.join('; ')}`;

@@ -94,7 +94,7 @@ export interface KnownCheckpoints {
 }
 
 /** Read the evidence of the folder `dir`, whose segment data files start at `bases` (sorted). Read-only. */
-export async function readEndEvidence(dir: string, names: readonly string[], bases: readonly number[], known?: KnownCheckpoints): Promise<EndEvidence> {
+export async function readEndEvidence(dir: string, names: readonly string[], bases: readonly number[], known?: KnownCheckpoints, logEnd = 0): Promise<EndEvidence> {
   // 0 when missing or unreadable, which is past no log end.
   const highWatermarkCheckpoint = known?.highWatermarkCheckpoint ?? (await readHighWatermark(dir, () => {}));
   const cache = known?.epochCache ?? (await LeaderEpochCache.load(dir));
@@ -108,7 +108,7 @@ export async function readEndEvidence(dir: string, names: readonly string[], bas
     if (!Number.isSafeInteger(baseOffset) || baseOffset < lastBase) continue;
     const orphan = !logs.has(baseOffset);
     const data = orphan ? null : join(dir, segmentFileName(baseOffset, '.log'));
-    indexes.push({ baseOffset, lastEntryOffset: await lastIndexedOffset(join(dir, name), baseOffset, data), orphan });
+    indexes.push({ baseOffset, lastEntryOffset: await lastIndexedOffset(join(dir, name), baseOffset, data, logEnd), orphan });
   }
   indexes.sort((a, b) => a.baseOffset - b.baseOffset);
   return { highWatermarkCheckpoint, epochEntries: typeof cache === 'string' ? [] : cache.entries(), indexes };
@@ -124,7 +124,7 @@ export async function removeOrphanIndexes(dir: string, evidence: EndEvidence): P
   if (orphans.length > 0) await fsyncDir(dir);
 }
 
-async function lastIndexedOffset(path: string, baseOffset: number, dataPath: string | null): Promise<number | undefined> {
+async function lastIndexedOffset(path: string, baseOffset: number, dataPath: string | null, logEnd: number): Promise<number | undefined> {
   let buffer: Buffer;
   try {
     buffer = await readFile(path);
@@ -140,7 +140,8 @@ async function lastIndexedOffset(path: string, baseOffset: number, dataPath: str
   // field (offset 1,509,949,498 in a 60-record log) kept the partition unclean for good: no leader
   // ever reaches such an offset. An entry pointing past the data, or at bytes that are no record,
   // still counts: that is what a lost tail leaves.
-  if (dataPath !== null && (await otherRecordAt(dataPath, last.position, last.offset))) return undefined;
+  // Looked at only where the entry would be evidence (past the log end): one more file open per partition at every start otherwise.
+  if (dataPath !== null && last.offset >= logEnd && (await otherRecordAt(dataPath, last.position, last.offset))) return undefined;
   return last.offset;
 }
 
