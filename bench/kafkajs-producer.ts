@@ -1,4 +1,6 @@
-import { Kafka, logLevel, type Producer, type SASLOptions } from 'kafkajs';
+import net from 'node:net';
+import tls from 'node:tls';
+import { Kafka, logLevel, type ISocketFactory, type Producer, type SASLOptions } from 'kafkajs';
 import { cpuMeter } from './cpu.js';
 import type { ConnectionSecurity } from './http-conn.js';
 import { payloadText } from './payload.js';
@@ -10,6 +12,7 @@ export const KAFKAJS_SINGLE_SENDERS = 32;
 
 export interface KafkajsRound {
   rate: number;
+  records: number;
   /** CPU of all three brokers per record, µs. */
   brokerCpuUs: number | null;
   /** CPU of this process (KafkaJS itself) per record, µs: it shares the two cores with the brokers. */
@@ -35,7 +38,7 @@ export class KafkajsProducer {
     this.batches = Array.from({ length: partitions }, (_, p) => Array.from({ length: batch }, (_, i) => ({ value: payloadText(i), partition: p })));
   }
 
-  static async connect(bootstrap: string[], security: ConnectionSecurity, topic: string, partitions: number, batch: number): Promise<KafkajsProducer> {
+  static async connect(bootstrap: string[], security: ConnectionSecurity, topic: string, partitions: number, batch: number, noDelay = false): Promise<KafkajsProducer> {
     let sasl: SASLOptions | undefined;
     if (security.token) {
       const [username, ...rest] = security.token.split(':');
@@ -48,11 +51,34 @@ export class KafkajsProducer {
       ssl: security.ca ? { ca: [security.ca.toString()], rejectUnauthorized: true } : undefined,
       sasl,
       retry: { retries: 5 },
+      ...(noDelay ? { socketFactory: noDelaySocketFactory } : {}),
     });
     // Not idempotent, no compression: what the raw-wire row sends too.
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     return new KafkajsProducer(producer, topic, partitions, batch);
+  }
+
+  /**
+   * Counts, until the returned function is called, what KafkaJS's own instrumentation events say it
+   * did: requests per API (with the average answer size) and request timeouts. A broker that made
+   * KafkaJS refresh metadata, retry or time out shows here.
+   */
+  watch(): () => string {
+    const apis = new Map<string, { n: number; bytes: number }>();
+    let timeouts = 0;
+    const offRequest = this.producer.on(this.producer.events.REQUEST, (e) => {
+      const a = apis.get(e.payload.apiName) ?? { n: 0, bytes: 0 };
+      a.n++;
+      a.bytes += e.payload.size;
+      apis.set(e.payload.apiName, a);
+    });
+    const offTimeout = this.producer.on(this.producer.events.REQUEST_TIMEOUT, () => timeouts++);
+    return () => {
+      offRequest();
+      offTimeout();
+      return [...[...apis].map(([api, a]) => `${api} ${a.n} (answers ${Math.round(a.bytes / a.n)} B)`), `request timeouts ${timeouts}`].join(', ');
+    };
   }
 
   /** `senders` loops, each awaiting one `send` of `perSend` records (a whole prepared batch, or its first record) at a time. */
@@ -69,6 +95,7 @@ export class KafkajsProducer {
     const used = process.cpuUsage(client);
     return {
       rate: (records * 1000) / elapsed,
+      records,
       brokerCpuUs: cpuMs === null ? null : (cpuMs * 1000) / records,
       clientCpuUs: (used.user + used.system) / records,
     };
@@ -78,3 +105,15 @@ export class KafkajsProducer {
     await this.producer.disconnect();
   }
 }
+
+/**
+ * KafkaJS's own socket factory (kafkajs/src/network/socketFactory.js) plus `setNoDelay(true)`:
+ * KafkaJS leaves Nagle's algorithm on, so a small request written while an earlier one is
+ * unacknowledged waits for that ACK (up to the peer's delayed-ACK time).
+ */
+export const noDelaySocketFactory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
+  const socket = ssl ? tls.connect({ host, port, ...(!net.isIP(host) ? { servername: host } : {}), ...ssl }, onConnect) : net.connect({ host, port }, onConnect);
+  socket.setKeepAlive(true, 60_000);
+  socket.setNoDelay(true);
+  return socket;
+};

@@ -11,6 +11,7 @@ import { tempDir } from '../../testkit/temp-dir.js';
 import { cpuMeter, redisCpuMs } from '../cpu.js';
 import { KafkaConnection } from '../kafka-conn.js';
 import { KAFKAJS_BATCH_SENDERS, KAFKAJS_SINGLE_SENDERS, KafkajsProducer, type KafkajsRound } from '../kafkajs-producer.js';
+import { NullKafkaBroker } from '../null-kafka-broker.js';
 import { payloadText } from '../payload.js';
 import { alternate, runFor } from '../rounds.js';
 import { median, pairedRatios, present } from '../stats.js';
@@ -78,14 +79,34 @@ export async function kafkaWorkload(ctx: WorkloadContext): Promise<Row[]> {
     for (const c of conns) c.close();
     throw err;
   });
+  // Its ceiling: the same KafkaJS workload against a null Kafka broker (its own process, answering
+  // at once and discarding the records), in the same rounds. Plain TCP only: under --auth/--tls the
+  // ceiling rows are skipped rather than compared with a broker that does neither.
+  const plain = !env.connection.token && !env.connection.ca;
+  let nullBroker: NullKafkaBroker | null = null;
+  let ceiling: KafkajsProducer | null = null;
+  try {
+    if (plain) {
+      nullBroker = await NullKafkaBroker.start(partitions);
+      ceiling = await KafkajsProducer.connect(nullBroker.bootstrap, {}, TOPIC, partitions, BATCH);
+    }
+  } catch (err) {
+    for (const c of conns) c.close();
+    await kafkajs.close();
+    await nullBroker?.stop();
+    throw err;
+  }
   const kjsBatch: (KafkajsRound | null)[] = [];
   const kjsSingle: (KafkajsRound | null)[] = [];
-  const kafkajsRound = (into: (KafkajsRound | null)[], senders: number, perSend: number) => async (ms: number, record: boolean) => {
-    const r = await kafkajs.round(ms, pids, senders, perSend);
+  const ceilBatch: (KafkajsRound | null)[] = [];
+  const ceilSingle: (KafkajsRound | null)[] = [];
+  const kafkajsRound = (into: (KafkajsRound | null)[], senders: number, perSend: number, producer = kafkajs, serverPids = pids) => async (ms: number, record: boolean) => {
+    const r = await producer.round(ms, serverPids, senders, perSend);
     if (record) into.push(r);
   };
   const kjsBatchRound = kafkajsRound(kjsBatch, KAFKAJS_BATCH_SENDERS, BATCH);
   const kjsSingleRound = kafkajsRound(kjsSingle, KAFKAJS_SINGLE_SENDERS, 1);
+  const ceilingRounds = ceiling && nullBroker ? [kafkajsRound(ceilBatch, KAFKAJS_BATCH_SENDERS, BATCH, ceiling, [nullBroker.pid]), kafkajsRound(ceilSingle, KAFKAJS_SINGLE_SENDERS, 1, ceiling, [nullBroker.pid])] : [];
 
   let kcatRows: Row[] = [];
   const fetched: (number | null)[] = [];
@@ -132,11 +153,13 @@ export async function kafkaWorkload(ctx: WorkloadContext): Promise<Row[]> {
     await xaddRound(warm, false);
     await kjsBatchRound(warm, false);
     await kjsSingleRound(warm, false);
+    for (const r of ceilingRounds) await r(warm, false);
     await alternate(options.rounds, [
       () => produceRound(options.roundMs, true),
       () => xaddRound(options.roundMs, true),
       () => kjsBatchRound(options.roundMs, true),
       () => kjsSingleRound(options.roundMs, true),
+      ...ceilingRounds.map((r) => () => r(options.roundMs, true)),
     ]);
     // Enough records in every partition for the reads (the produce rounds spread batches evenly).
     while (Math.min(...(await highWatermarks(conns[0]!, partitions))) < perPartition) await produceRound(500, false);
@@ -155,9 +178,12 @@ export async function kafkaWorkload(ctx: WorkloadContext): Promise<Row[]> {
   } finally {
     for (const c of conns) c.close();
     await kafkajs.close();
+    await ceiling?.close();
+    await nullBroker?.stop();
     await env.redis.del(...Array.from({ length: partitions }, (_, p) => `bench:kafka:${p}`));
   }
-  ctx.log(`kafkajs: batched ${kjsBatch.map((r) => Math.round(r?.rate ?? 0)).join(', ')} records/s; one per send ${kjsSingle.map((r) => Math.round(r?.rate ?? 0)).join(', ')}`);
+  const rates = (rs: (KafkajsRound | null)[]) => rs.map((r) => Math.round(r?.rate ?? 0)).join(', ');
+  ctx.log(`kafkajs: batched ${rates(kjsBatch)} records/s (null broker ${rates(ceilBatch)}); one per send ${rates(kjsSingle)} (null broker ${rates(ceilSingle)})`);
   ctx.log(`kafka: produce ${produced.map((v) => Math.round(v ?? 0)).join(', ')} records/s (XADD ${xadd.map((v) => Math.round(v ?? 0)).join(', ')}); fetch ${fetched.map((v) => Math.round(v ?? 0)).join(', ')} (XRANGE ${xrange.map((v) => Math.round(v ?? 0)).join(', ')})`);
   const produceRatio = median(pairedRatios(produced, xadd));
   const fetchRatio = median(pairedRatios(fetched, xrange));
@@ -216,6 +242,8 @@ export async function kafkaWorkload(ctx: WorkloadContext): Promise<Row[]> {
     },
     ...kafkajsRows('kafkajs_batch', `KafkaJS produce (${KAFKAJS_BATCH_SENDERS} × send of ${BATCH}, acks=all)`, kjsBatch, xadd, xaddCpu),
     ...kafkajsRows('kafkajs_single', `KafkaJS produce (${KAFKAJS_SINGLE_SENDERS} × send of 1, acks=all)`, kjsSingle, xadd, xaddCpu),
+    ...ceilingRows('kafkajs_ceiling', `KafkaJS batched vs its ceiling (${KAFKAJS_BATCH_SENDERS} × send of ${BATCH})`, kjsBatch, ceilBatch, xadd, plain),
+    ...ceilingRows('kafkajs_ceiling_single', `KafkaJS one per send vs its ceiling (${KAFKAJS_SINGLE_SENDERS} × send of 1)`, kjsSingle, ceilSingle, xadd, plain),
     ...kcatRows,
   ];
 }
@@ -248,6 +276,44 @@ function kafkajsRows(id: string, figure: string, rounds: (KafkajsRound | null)[]
       ratio: median(pairedRatios(cpu, xaddCpu)),
       rounds: { yak: cpu, comparison: xaddCpu },
       notes: 'all three brokers together (leader + 2 followers) against the one Redis server',
+    },
+  ];
+}
+
+/**
+ * KafkaJS against YAK beside the same KafkaJS workload against the null Kafka broker
+ * (bench/null-kafka-broker.ts), paired by round: records/s (YAK ÷ ceiling: what the broker costs a
+ * KafkaJS producer here) and KafkaJS's own CPU per record against each (≈ 1.0×: YAK makes KafkaJS
+ * do no work a broker that only answers does not).
+ */
+function ceilingRows(id: string, figure: string, yak: (KafkajsRound | null)[], ceiling: (KafkajsRound | null)[], xadd: (number | null)[], measured: boolean): Row[] {
+  const ids = [`kafka.${id}.records_per_s`, `kafka.${id}.client_cpu_us_per_record`];
+  if (!measured) return ids.map((rowId) => ({ id: rowId, figure, unit: '', yak: null, comparison: null, ratio: null, skipped: 'plain TCP only (the null broker has no SASL or TLS)' }));
+  const rate = yak.map((r) => r?.rate ?? null);
+  const ceil = ceiling.map((r) => r?.rate ?? null);
+  const client = yak.map((r) => r?.clientCpuUs ?? null);
+  const ceilClient = ceiling.map((r) => r?.clientCpuUs ?? null);
+  const nullCpu = median(present(ceiling.map((r) => r?.brokerCpuUs ?? null)));
+  return [
+    {
+      id: ids[0]!,
+      figure,
+      unit: 'records/s',
+      yak: median(present(rate)),
+      comparison: { label: 'KafkaJS → null Kafka broker', value: median(present(ceil)) },
+      ratio: median(pairedRatios(rate, ceil)),
+      rounds: { yak: rate, comparison: ceil },
+      notes: `the same KafkaJS workload against a process that answers ApiVersions/Metadata/Produce at once and discards the records (bench/null-kafka-broker.ts; ${fmt(nullCpu)} µs of its CPU per record): what KafkaJS can do on this machine at all; the ceiling itself is ${fmt(median(pairedRatios(ceil, xadd)))}× pipelined XADD (paired by round)`,
+    },
+    {
+      id: ids[1]!,
+      figure: `${figure.replace(/ vs its ceiling.*/, '')}: KafkaJS's own CPU per record`,
+      unit: 'µs',
+      yak: median(present(client)),
+      comparison: { label: 'KafkaJS → null Kafka broker', value: median(present(ceilClient)) },
+      ratio: median(pairedRatios(client, ceilClient)),
+      rounds: { yak: client, comparison: ceilClient },
+      notes: 'the bench process (KafkaJS) per record, producing to YAK against producing to the null broker: ≈ 1.0× means YAK makes KafkaJS do no work of its own (no retries, metadata refreshes, errors or costlier answers)',
     },
   ];
 }

@@ -39,6 +39,13 @@ export interface ReplicaPartitionState {
   highWatermark: number;
   /** First offset the replica still holds (records below were deleted by retention); 0 from brokers without retention. */
   logStartOffset?: number;
+  /**
+   * True when this broker did not answer /topics in the latest poll (stopped, killed, paused,
+   * partitioned): the numbers are the last it reported, at `seenAt`, not what its log holds now.
+   */
+  stale?: boolean;
+  /** When this broker last answered /topics (supervisor clock). */
+  seenAt?: number;
 }
 
 export interface PartitionSnapshot {
@@ -47,6 +54,8 @@ export interface PartitionSnapshot {
   highWatermark: number;
   /** The leader's log start offset: consumes below it answer 416 (retention deleted them). */
   logStartOffset?: number;
+  /** True when the high-water mark above comes from no broker that answered the latest poll (last seen, not current). */
+  stale?: boolean;
   replicas: ReplicaPartitionState[];
 }
 
@@ -110,6 +119,11 @@ export interface BrokerSnapshot {
   lastLease: { msLeft: number; at: number; epoch: number } | null;
   /** Member of the in-sync replica set, as last reported by a leader that reached Redis. */
   inSync: boolean;
+  /**
+   * True when no such leader answered the latest poll (no leader, Redis down, the leader silent):
+   * inSync and alive are the last known, not current. Absent from older hosts.
+   */
+  membershipStale?: boolean;
   /** Registered as alive in Redis, as last reported by a leader that reached Redis. */
   alive: boolean;
 }
@@ -144,6 +158,8 @@ export interface ClusterSnapshot {
   topics: TopicSnapshot[];
   /** Consumer groups with their lag, as the leader last listed them (absent: not known yet). */
   groups?: GroupSnapshot[];
+  /** True when no leader answered GET /groups in the latest poll: `groups` is the last list, not current. */
+  groupsStale?: boolean;
   /** Recent lag of every group, oldest first (about two minutes). */
   groupLag?: GroupLagPoint[];
   /** Recent rate history, oldest first (about two minutes). */

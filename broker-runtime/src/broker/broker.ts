@@ -6,6 +6,7 @@ import { redisCommandTimeoutMs } from '../election/decisions.js';
 import { Elector } from '../election/elector.js';
 import { clusterKeys } from '../election/keys.js';
 import { LeaseStore } from '../election/lease-store.js';
+import { leadsShortAnyway, missingCommitted } from '../election/mirrored-commits.js';
 import { describeRedis, redisTarget } from '../redis/connect.js';
 import { YakError, fromStorageError, invalidRequest, notCommitted, notEnoughReplicas, notLeader, offsetOutOfRange, timeout, topicExists, unknownPartition, unknownTopic, type LeaderRef, type NotLeaderHint } from '../errors/errors.js';
 import { applyConfigChange, effectiveConfig, minInsyncReplicas, sameConfig, type TopicConfig, type TopicDefaults } from '../log/topic-config.js';
@@ -68,6 +69,8 @@ export class Broker implements BrokerService {
   private leaderRep: LeaderReplication | null = null;
   private metaVersionCache = '';
   private readonly creating = new Map<string, Promise<void>>();
+  /** This broker's logs end below a mirrored high-water mark (set by the election's check, published with its registration). */
+  private shortReport: { logEndTotal: number } | null = null;
   /** Partitions of the topics in `creating`: counted against --max-partitions before they exist. */
   private creatingPartitions = 0;
   private readonly frameKeys: FrameKeyCache;
@@ -132,6 +135,22 @@ export class Broker implements BrokerService {
         logEndTotal: logs.all().reduce((sum, l) => sum + l.logEndOffset(), 0),
       }),
       mayLead: () => !logs.all().some((l) => l.unclean()),
+      missingCommitted: async (isrMembers) => {
+        const missing = missingCommitted(await this.store.mirroredHighWatermarks(), (topic, partition) => logs.partition(topic, partition)?.logEndOffset() ?? 0);
+        const logEndTotal = logs.all().reduce((sum, l) => sum + l.logEndOffset(), 0);
+        this.shortReport = missing ? { logEndTotal } : null;
+        if (!missing) return null;
+        const what = `${missing.partitions} partition(s) here end below the high-water mark the leader mirrored into Redis (${missing.examples.join(', ')})`;
+        if (leadsShortAnyway({ id: config.id, logEndTotal }, isrMembers, await this.store.listBrokers())) {
+          log('warn', `${what}, and so do those of every other in-sync replica, each alive: no copy of the missing records is left (unsynced records lost to a power cut?); leading with the most records`);
+          return null;
+        }
+        return (
+          `${what}: records the cluster acknowledged are missing from this data folder (deleted, replaced, or unsynced when the power went), so this broker follows until it has re-fetched them ` +
+          '(it leads only once every in-sync replica is up and short too, if it holds the most). If the data was wiped on purpose, delete the cluster\'s Redis keys too, or start one broker with --unclean-election'
+        );
+      },
+      registrationExtra: () => (this.shortReport ? { short: this.shortReport } : {}),
       storageWritable: () => !storage.faulted(),
       log,
       ...(config.kafkaAdvertised ? { kafka: this.kafkaAddress() } : {}),
@@ -140,6 +159,8 @@ export class Broker implements BrokerService {
     this.elector.on('elected', (epoch, isr) => this.becomeLeader(epoch, isr.members, isr.epoch === epoch ? (isr.version ?? 0) : 0));
     this.elector.on('demoted', (reason) => this.becomeFollower(reason));
     this.elector.on('leader', (holder) => {
+      // Following or leading: the short report was for an election, and is stale once one is over.
+      if (holder) this.shortReport = null;
       this.stats.epoch.set(this.elector.currentEpoch());
       this.leaderKnownAt = performance.now();
       if (holder && holder.id !== config.id) log('info', `following leader ${holder.id} (epoch ${holder.epoch})`, 'leader.following', { leader_id: holder.id, epoch: holder.epoch });

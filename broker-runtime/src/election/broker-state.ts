@@ -23,8 +23,19 @@ export class BrokerState {
   static async open(dataDir: string): Promise<BrokerState> {
     await mkdir(dataDir, { recursive: true });
     const state = new BrokerState(join(dataDir, 'broker-state.json'));
+    let text: string | undefined;
     try {
-      const doc = JSON.parse(await readFile(state.file, 'utf8')) as { highestEpoch?: unknown; isr?: InSyncSet };
+      text = await readFile(state.file, 'utf8');
+    } catch (err) {
+      // Missing: a first start. Anything else (a folder in its place, no permission) would also
+      // fail every write of it, silently: the epochs this broker takes would not survive a restart.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw new Error(`cannot read ${state.file}: ${(err as Error).message}; move it aside (the broker then starts remembering from nothing, Redis still has its copy) and start again`, { cause: err });
+      }
+    }
+    if (text === undefined) return state;
+    try {
+      const doc = JSON.parse(text) as { highestEpoch?: unknown; isr?: InSyncSet };
       if (isStorableEpoch(doc.highestEpoch)) state.highest = doc.highestEpoch;
       else if (doc.highestEpoch !== undefined && doc.highestEpoch !== 0) state.repairs.push(`highest epoch ${String(doc.highestEpoch)} is outside the range a log can store; forgotten (the next epoch follows the logs and the other brokers)`);
       if (doc.isr && Array.isArray(doc.isr.members)) {

@@ -19,6 +19,14 @@ export interface ElectorOptions {
   candidacy: () => Omit<Candidacy, 'id' | 'highestEpoch'>;
   /** False while this broker knows its logs miss committed records (an unclean partition): it must not lead. */
   mayLead: () => boolean;
+  /**
+   * Why this broker's logs miss records the cluster committed, as far as Redis shows (a log ending
+   * below a mirrored high-water mark: election/mirrored-commits.ts), or null. Asked just before
+   * taking the lease other than by unclean election; a broker it answers for does not lead.
+   */
+  missingCommitted?: (isrMembers: string[] | null) => Promise<string | null>;
+  /** Added to this broker's registration (the `short` report of missingCommitted). */
+  registrationExtra?: () => Partial<BrokerRegistration>;
   /** False while this broker's storage refuses writes: it must not take the lease, not even by unclean election. */
   storageWritable: () => boolean;
   log: Logger;
@@ -63,6 +71,8 @@ export class Elector extends EventEmitter<ElectorEvents> {
   private ticking = false;
   /** A lease taken but not acknowledged by enough Redis replicas was warned about (until one is won). */
   private warnedNotReplicated = false;
+  /** A refusal to lead for missing committed records was warned about (until the logs reach them). */
+  private warnedMissing = false;
   /** The slowest renew round trip since the last warning about it (ms); 0 when the lease has room. */
   private slowRttWarnedAt = 0;
 
@@ -227,7 +237,8 @@ export class Elector extends EventEmitter<ElectorEvents> {
   }
 
   private registration(): BrokerRegistration {
-    return this.opts.kafka ? { id: this.opts.id, url: this.opts.url, kafka: this.opts.kafka } : { id: this.opts.id, url: this.opts.url };
+    const base = this.opts.kafka ? { id: this.opts.id, url: this.opts.url, kafka: this.opts.kafka } : { id: this.opts.id, url: this.opts.url };
+    return this.opts.registrationExtra ? { ...this.opts.registrationExtra(), ...base } : base;
   }
 
   private async leaderTick(): Promise<number> {
@@ -321,6 +332,16 @@ export class Elector extends EventEmitter<ElectorEvents> {
     if (mode !== 'unclean' && !mayLead) {
       this.opts.log('debug', 'not taking the lease: a partition is unclean until re-fetched from a leader');
       return followerPollMs(this.opts.renewMs);
+    }
+    if (mode !== 'unclean' && this.opts.missingCommitted) {
+      const missing = await this.opts.missingCommitted(isr ? isr.members : null);
+      if (missing !== null) {
+        // Once per run of refusals (one comes every poll), again after the logs caught up once.
+        this.opts.log(this.warnedMissing ? 'debug' : 'warn', `not taking the lease: ${missing}`);
+        this.warnedMissing = true;
+        return followerPollMs(this.opts.renewMs);
+      }
+      this.warnedMissing = false;
     }
     const minEpoch = epochFloor({
       ownHighest: this.state.highestEpoch(),

@@ -24,6 +24,12 @@ export interface BrokerRegistration {
   url: string;
   /** The broker's Kafka listener (--kafka-port), when it has one. */
   kafka?: KafkaAddress;
+  /**
+   * Present while the broker's logs end below a high-water mark mirrored into Redis
+   * (election/mirrored-commits.ts): the sum of its log end offsets, so that when every in-sync
+   * replica is short (a power cut took every copy's unsynced tail) the one holding most may lead.
+   */
+  short?: { logEndTotal: number };
 }
 
 export interface Candidacy {
@@ -263,15 +269,20 @@ export class LeaseStore {
   }
 
   /** Every broker that ever registered; `alive` while its registration has not expired. */
-  async listBrokers(): Promise<{ id: string; url: string | null; alive: boolean; kafka?: KafkaAddress }[]> {
+  async listBrokers(): Promise<{ id: string; url: string | null; alive: boolean; kafka?: KafkaAddress; short?: { logEndTotal: number } }[]> {
     const ids = (await this.redis.smembers(this.keys.brokers)).sort();
     if (ids.length === 0) return [];
     const regs = await this.redis.mget(...ids.map((id) => this.keys.broker(id)));
     return ids.map((id, i) => {
       const raw = regs[i];
       const reg = raw ? (JSON.parse(raw) as BrokerRegistration) : null;
-      return { id, url: reg?.url ?? null, alive: reg !== null, ...(reg?.kafka ? { kafka: reg.kafka } : {}) };
+      return { id, url: reg?.url ?? null, alive: reg !== null, ...(reg?.kafka ? { kafka: reg.kafka } : {}), ...(reg && Number.isSafeInteger(reg.short?.logEndTotal) ? { short: { logEndTotal: reg.short!.logEndTotal } } : {}) };
     });
+  }
+
+  /** The high-water marks the leaders mirrored (HGETALL of `{cluster}:hwm`): field `topic/partition`, value the mark. */
+  async mirroredHighWatermarks(): Promise<Record<string, string>> {
+    return this.redis.hgetall(this.keys.hwm);
   }
 
   /** The live candidacies (two round trips: the broker ids with the stated history, then MGET), and the stated history. */

@@ -13,6 +13,7 @@ import { createHotRoutes } from './hot-routes.js';
 import { createReplicaStreams } from './replica-stream.js';
 import { DEFAULT_MAX_HTTP_CONNECTIONS, limitHttpConnections } from './connection-limit.js';
 import { createReplicaAdmission } from './replica-admission.js';
+import { keepPausedTlsConnectionsPaused } from './tls-pause.js';
 
 export interface BrokerServerOptions {
   /** Largest record (payload + key + headers) in bytes; request bodies may add FRAMING_ALLOWANCE_BYTES. */
@@ -158,12 +159,21 @@ function logWhenDone(req: http.IncomingMessage, res: http.ServerResponse, log: (
 
 /** node:http, or node:https when TLS is configured: same options (timeouts included), same handler. */
 function createServer(tls: TlsServerOptions | undefined, options: http.ServerOptions, handler: http.RequestListener): http.Server | https.Server {
-  return tls ? https.createServer({ ...options, ...tls }, handler) : http.createServer(options, handler);
+  if (!tls) return http.createServer(options, handler);
+  const server = https.createServer({ ...options, ...tls }, handler);
+  // Without it, a keep-alive client that sends a request with a body while its previous answer is
+  // still draining (a busy broker, or a pipelining client) has its connection reset (HPE_PAUSED).
+  keepPausedTlsConnectionsPaused(server);
+  return server;
 }
 
 /** Requests node:http cannot parse or that time out still get a JSON answer, never a bare status line. */
 function answerClientError(err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) {
+  // An answer already under way (its head sent) on this connection would be cut by our 400 in the
+  // middle of its body, so the client could not tell where one answer ends: close instead, as
+  // node:http's own default clientError handler does (it checks `_httpMessage._headerSent`).
+  const answering = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage?.headersSent === true;
+  if (err.code === 'ECONNRESET' || !socket.writable || answering) {
     socket.destroy();
     return;
   }

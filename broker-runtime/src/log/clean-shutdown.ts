@@ -18,7 +18,8 @@ export async function takeCleanShutdownMarker(dataDir: string): Promise<boolean>
     await readFile(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
+    // Node's EISDIR names no path: say which file is in the way.
+    throw new Error(`cannot open ${path}: ${(err as Error).message}`, { cause: err });
   }
   await unlink(path);
   // A crash after this open must not find the marker again: the removal reaches the disk first.

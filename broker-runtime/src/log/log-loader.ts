@@ -156,8 +156,6 @@ async function loadExistingLog(
     );
     const highWatermark = highWatermarkAtOpen(checkpoints.highWatermark, logEndOffset);
     if (highWatermark.kind === 'ahead-of-log') log(`high-water mark checkpoint ${highWatermark.checkpoint} is past the log end ${logEndOffset}; clamped`);
-    const truncatedBytes = last.truncatedBytes + integrity.cutBytes;
-    const recovery: RecoveryReport = { truncatedBytes, rebuiltIndexes, state: loadState({ truncatedBytes, rebuiltIndexes, unclean: integrity.marker.isSet() }) };
     let checkpoint = checkpoints.logStart;
     if (checkpoints.logStartForm === 'bare') {
       const bare = bareLogStartAtOpen(checkpoint, segments.map((s) => s.baseOffset), logEndOffset);
@@ -166,8 +164,14 @@ async function loadExistingLog(
     }
     const start = logStartAtOpen(checkpoint, segments[0]!.baseOffset, logEndOffset);
     if (start.kind === 'missing-front') {
-      log(`DATA LOSS: the log start offset is ${start.lostFrom} but the first segment starts at ${start.logStart}: records ${start.lostFrom}..${start.logStart - 1} are missing and were not deleted by retention; the log now starts at ${start.logStart}`);
+      // Never to lead while they are missing: a leader's log start is followed by every replica,
+      // which would delete its own copies of them (replication/log-start.ts).
+      const why = `records ${start.lostFrom}..${start.logStart - 1} are missing (the first segment starts at ${start.logStart}, the log start offset is ${start.lostFrom}) and were not deleted by retention`;
+      log(`DATA LOSS, UNCLEAN: ${why}; the log now starts at ${start.logStart}, and this replica does not lead until a leader's log start has passed them (where no replica has them any more — a single broker whose log start checkpoint was lost after retention — --unclean-election lets it lead as it is)`);
+      await integrity.marker.set(logEndOffset, logEndOffset, why, start.logStart);
     }
+    const truncatedBytes = last.truncatedBytes + integrity.cutBytes;
+    const recovery: RecoveryReport = { truncatedBytes, rebuiltIndexes, state: loadState({ truncatedBytes, rebuiltIndexes, unclean: integrity.marker.isSet() }) };
     // A log start inside the log counts as committed: the high-water mark is never below it.
     const logStart = start.kind === 'restart' ? 0 : start.logStart;
     const openingHighWatermark = Math.max(highWatermark.highWatermark, start.kind === 'restart' ? 0 : Math.min(start.logStart, logEndOffset));
@@ -244,7 +248,7 @@ async function dropSegmentsBelowLogStart(dir: string, bases: number[], logStart:
  * See findLostRecords. Returns what was found.
  */
 async function markLostRecords(dir: string, names: readonly string[], integrity: IntegrityResult, log: (line: string) => void, known: KnownCheckpoints): Promise<LostRecords | undefined> {
-  const evidence = await readEndEvidence(dir, names, integrity.bases, known);
+  const evidence = await readEndEvidence(dir, names, integrity.bases, known, integrity.logEnd);
   const lost = findLostRecords(evidence, integrity.logEnd);
   if (!lost) return undefined;
   const why = `records past the log end ${integrity.logEnd} are lost: ${lost.reasons.join('; ')}`;

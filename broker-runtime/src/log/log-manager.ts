@@ -46,7 +46,7 @@ async function readTopics(dataDir: string): Promise<TopicInfo[] | undefined> {
     text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    throw cannotOpen(path, err);
   }
   const fail = (why: string) => new Error(`${path} is unreadable (${why}); fix or remove it (it is rebuilt from the partition folders when missing)`);
   let parsed: { version?: unknown; topics?: unknown };
@@ -69,6 +69,18 @@ async function readTopics(dataDir: string): Promise<TopicInfo[] | undefined> {
     if (typeof checked === 'string') throw fail(`topic ${name}: ${checked}`);
     return withConfig({ name, partitions }, checked);
   });
+}
+
+/**
+ * A start-up failure that names what could not be opened. Node's errors for a file replaced by a
+ * folder (EISDIR) or a dangling link name no path ("illegal operation on a directory, read"): the
+ * broker stopped with that line alone, and nobody could tell which of thousands of files to look at.
+ */
+function cannotOpen(what: string, err: unknown): Error {
+  const e = err as NodeJS.ErrnoException;
+  const out = new Error(`cannot open ${what}: ${e?.message ?? String(err)}`, { cause: err });
+  if (e?.code) (out as NodeJS.ErrnoException).code = e.code;
+  return out;
 }
 
 /** One topic a line: a tenth of the indented form's bytes, still readable (the file is rewritten whole at each change). */
@@ -385,10 +397,11 @@ export async function openLogManager(dataDir: string, options: LogOptions): Prom
   }
   const all = topics.flatMap((info) => Array.from({ length: info.partitions }, (_, p) => ({ info, p })));
   const results = await settleBounded(all, PARTITION_CONCURRENCY, ({ info, p }) => openPartitionLog(partitionDir(dataDir, info.name, p), info.name, p, withFiles, { cleanShutdown, parentSyncedByCaller: true }));
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) {
+  const failedAt = results.findIndex((r) => r.status === 'rejected');
+  if (failedAt >= 0) {
     await settleBounded(results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])), PARTITION_CONCURRENCY, (l) => l.close());
-    throw failed.reason;
+    const { info, p } = all[failedAt]!;
+    throw cannotOpen(`partition ${info.name}/${p} (${partitionDir(dataDir, info.name, p)})`, (results[failedAt] as PromiseRejectedResult).reason);
   }
   // Partition folders the opening created (missing ones of listed topics): their entries, at once.
   if (results.some((r) => r.status === 'fulfilled' && r.value.recovery.state === 'created')) await fsyncDir(join(dataDir, TOPICS_DIR));

@@ -710,10 +710,16 @@ export class FilePartitionLog implements PartitionLog {
     this.recordBytesEstimate = bytes / count;
   }
 
+  /** Follower: the leader's log start is `offset`; records lost at our front below it are no loss any more (UncleanState.logStartUntil). */
+  async leaderLogStartSeen(offset: number): Promise<void> {
+    if (!this.uncleanMark?.current?.logStartUntil) return;
+    await this.queue.task(() => this.liftUncleanMark(offset));
+  }
+
   /** Re-fetched past the damage found at open (only a leader's records count): this replica holds what it lost again. */
-  private async liftUncleanMark(): Promise<void> {
+  private async liftUncleanMark(leaderLogStart = -1): Promise<void> {
     try {
-      if (await this.uncleanMark!.reached(this.logEnd)) this.log(`clean again: re-fetched up to offset ${this.logEnd}`);
+      if (await this.uncleanMark!.reached(this.logEnd, leaderLogStart)) this.log(`clean again: re-fetched up to offset ${this.logEnd}${leaderLogStart >= 0 ? `, the leader's log start is ${leaderLogStart}` : ''}`);
     } catch (err) {
       this.log(`could not lift the unclean mark (tried again at the next write): ${errorText(err)}`);
     }

@@ -183,6 +183,11 @@ export interface PartitionLog {
    * once the log has grown past the damage again (integrity.ts).
    */
   unclean(): boolean;
+  /**
+   * Follower: a leader's log start is `offset`. A replica that lost records at its front (its first
+   * segment gone, not by retention) stays unclean until a leader's log start has passed them.
+   */
+  leaderLogStartSeen?(offset: number): Promise<void>;
 
   /** fsync whatever is written but not yet durable; also checkpoints the high-water mark. */
   flush(): Promise<void>;

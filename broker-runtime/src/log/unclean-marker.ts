@@ -11,6 +11,12 @@ export interface UncleanState {
   /** The log must hold records up to here again, re-fetched from a leader, before the mark is lifted. */
   until: number;
   reason: string;
+  /**
+   * Records missing at the *front* of the log (its first segment gone, not by retention): they
+   * never come back by appending, so the mark stays until a leader's log start reaches this offset
+   * (retention dropped them there too). Absent when only the end was damaged.
+   */
+  logStartUntil?: number;
   /** ISO time the damage was found. */
   since: string;
 }
@@ -44,7 +50,7 @@ export class UncleanMarker {
     }
     try {
       const s = JSON.parse(text) as UncleanState;
-      if (Number.isSafeInteger(s.until) && Number.isSafeInteger(s.cutAt)) return new UncleanMarker(path, s);
+      if (Number.isSafeInteger(s.until) && Number.isSafeInteger(s.cutAt) && (s.logStartUntil === undefined || Number.isSafeInteger(s.logStartUntil))) return new UncleanMarker(path, s);
     } catch {
       // fall through: the mark stays, with the most cautious reading we can give it
     }
@@ -60,19 +66,26 @@ export class UncleanMarker {
     return this.state !== undefined;
   }
 
-  /** Set (or widen) the mark, durably. */
-  async set(cutAt: number, until: number, reason: string): Promise<void> {
+  /** Set (or widen) the mark, durably; `logStartUntil` for records lost at the front (UncleanState). */
+  async set(cutAt: number, until: number, reason: string, logStartUntil?: number): Promise<void> {
     const old = this.state;
     const next: UncleanState = old
       ? { cutAt: Math.min(old.cutAt, cutAt), until: Math.max(old.until, until), reason: old.reason.includes(reason) ? old.reason : `${old.reason}; ${reason}`, since: old.since }
       : { cutAt, until, reason, since: new Date().toISOString() };
+    const front = Math.max(old?.logStartUntil ?? 0, logStartUntil ?? 0);
+    if (front > 0) next.logStartUntil = front;
     await writeFileAtomic(this.path, JSON.stringify(next) + '\n');
     this.state = next;
   }
 
-  /** The log now ends at `logEndOffset`: lift the mark if it has re-fetched past the damage. Returns true when lifted. */
-  async reached(logEndOffset: number): Promise<boolean> {
+  /**
+   * The log now ends at `logEndOffset`, and a leader's log start is `leaderLogStart` (-1 when not
+   * known): lift the mark if the log has re-fetched past the damage, and a front gap is below the
+   * leader's log start. Returns true when lifted.
+   */
+  async reached(logEndOffset: number, leaderLogStart = -1): Promise<boolean> {
     if (!this.state || logEndOffset < this.state.until) return false;
+    if (this.state.logStartUntil !== undefined && leaderLogStart < this.state.logStartUntil) return false;
     await unlink(this.path).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
     });

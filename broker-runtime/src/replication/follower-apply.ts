@@ -176,6 +176,7 @@ export class FollowerApply {
       }
       const advance = decideFollowerLogStart({ logStart: log.logStartOffset(), logEnd: log.logEndOffset(), highWatermark: log.highWatermark() }, part.logStart);
       if (advance.action === 'advance') await log.advanceLogStart(advance.to);
+      await log.leaderLogStartSeen?.(part.logStart ?? 0);
       parts.push({ topic: log.topic, partition: log.partition, status: 'ok', logEndOffset: log.logEndOffset() });
     }
     this.lastAppliedAt = this.o.clock.now();

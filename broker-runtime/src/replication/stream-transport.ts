@@ -8,18 +8,14 @@ import { FrameTransport, type FrameHeaders, type FramePoster } from './transport
 const APPEND_PATH = '/replica/append';
 
 /**
- * Frames a follower session sends ahead on a stream. 1 (no sending ahead) for now: with 8,
- * concurrent batch produces over TLS had the leader's HTTPS server reset client connections with the
- * parser error HPE_PAUSED (the client sees read ECONNRESET; 1-3 runs of 4 of
- * test/integration/security/tls-batch.test.ts, and `npm run bench -- --smoke --tls --only batch`).
- * Node pauses a keep-alive connection whose last answer has not drained (over 16 KiB still queued)
- * when the next request's head arrives; over TLS the request's body still arrives, and the paused
- * parser fails. A busier leader makes that likelier. With the TLS sockets' writable high-water mark
- * raised to 1 MiB (private state; node:tls's server passes no option for it) 4 runs of 4 passed at 8.
- * Sending ahead measured no gain on a 2-core machine (bench/README.md, "Pipelining"); its code stays
- * tested by test/unit/replication/pipelining.test.ts and the simulator (`--streams K`).
+ * Frames a follower session sends ahead on a stream. It was 1 while sending ahead made the leader's
+ * HTTPS server reset client connections (HPE_PAUSED; the client saw read ECONNRESET): a produce's
+ * answer was then often written outside the poll phase, node learnt that its TLS write had completed
+ * only after it had read the client's next request, paused that connection, and over TLS the pause
+ * did not stop the request's later records reaching the parser. http/tls-pause.ts makes that pause
+ * work; test/integration/security/tls-batch.test.ts (16 of 20 sequential connections reset before it).
  */
-export const SEND_AHEAD_LIMIT = 1;
+export const SEND_AHEAD_LIMIT = 8;
 /** After a follower refused the upgrade (an older version), POST for this long before asking again. */
 export const UPGRADE_RETRY_MS = 30_000;
 

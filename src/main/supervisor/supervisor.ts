@@ -266,6 +266,7 @@ export class Supervisor implements ClusterApi {
       if (this.failover.active) throw invalidState('a failover simulation is running; remove brokers once it is over');
       await this.procs.removeBroker(brokerId);
       this.monitor.replicaTopics.delete(brokerId);
+      this.monitor.replicaSeenAt.delete(brokerId);
       await this.saveBrokerCount();
       this.events.emit('info', `${brokerId} removed (its data folder is kept until the data is wiped)`, { brokerId });
       this.publish();
@@ -484,6 +485,7 @@ export class Supervisor implements ClusterApi {
       const id = ids.pop()!;
       this.procs.unregister(id);
       this.monitor.replicaTopics.delete(id);
+      this.monitor.replicaSeenAt.delete(id);
     }
     while (this.procs.brokers.size < this.settings.brokerCount) this.procs.register(this.freeBrokerId());
   }
@@ -542,6 +544,7 @@ export class Supervisor implements ClusterApi {
         .map((b) => ({ id: b.id, url: b.url, port: b.port, kafkaPort: b.kafkaPort, process: b.process.info() })),
       obs: this.monitor.lastObs,
       replicaTopics: this.monitor.replicaTopics,
+      replicaSeenAt: this.monitor.replicaSeenAt,
       lastMembership: this.monitor.lastMembership,
       lastEpoch: this.monitor.lastEpoch,
       lastLease: this.monitor.lastLease,

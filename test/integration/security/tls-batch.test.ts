@@ -4,12 +4,15 @@ import https from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import { TestCluster } from '../../../testkit/broker/cluster.js';
 import { makeTestCerts } from '../../../testkit/certs.js';
+import { jsonPost, pipelineBehindLargeAnswer } from '../../helpers/tls-paused/pipeline.js';
 
 /**
  * Concurrent batch produces over TLS, four keep-alive connections at a time: every one answered
- * 200. With replication frames sent ahead on the streams (8 in flight), the leader's HTTPS server
- * failed client connections with the parser error HPE_PAUSED in 3 runs of 4 (the client saw read
- * ECONNRESET); see SEND_AHEAD_LIMIT in broker-runtime/src/replication/stream-transport.ts.
+ * 200. Before broker-runtime/src/http/tls-pause.ts, with replication frames sent ahead on the
+ * streams (8 in flight), the leader's HTTPS server reset client connections with the parser error
+ * HPE_PAUSED in 1-3 runs of 4 (the client saw read ECONNRESET): node:http pauses a connection whose
+ * last answer (here ~30 KB of offsets) has not drained when the next request arrives, and over TLS
+ * the request's later TLS records still reached the paused parser.
  */
 describe('batch produce over TLS', () => {
   let cluster: TestCluster;
@@ -96,6 +99,83 @@ describe('batch produce over TLS', () => {
       }
     } finally {
       agent.destroy();
+    }
+  });
+
+  test('one plain sequential client, 20 keep-alive connections of 10 batches each: every batch 200, no connection reset', async () => {
+    // No concurrency and no pipelining: each batch is sent once the last answer (~30 KB of offsets)
+    // has been read to its end. Before tls-pause.ts, with frames sent ahead (8 in flight), 16 of 20
+    // connections were reset: the broker wrote the answer outside the poll phase, and node learnt
+    // that the TLS write had completed only after it had read (and paused on) the next request.
+    const { broker } = await cluster.waitForLeader();
+    const post = (agent: https.Agent, path: string, body: unknown) =>
+      new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const data = JSON.stringify(body);
+        const req = https.request(`${broker.url}${path}`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode!, text }));
+        });
+        req.on('error', reject);
+        req.end(data);
+      });
+    const setup = new https.Agent({ keepAlive: true, ca, maxSockets: 1 });
+    try {
+      assert.equal((await post(setup, '/topics', { name: 'tls-sequential', partitions: 1 })).status, 201);
+    } finally {
+      setup.destroy();
+    }
+    const records = Array.from({ length: 1000 }, (_, i) => ({ payload: { i, pad: 'x'.repeat(80) } }));
+    const failures: string[] = [];
+    for (let conn = 0; conn < 20; conn++) {
+      const agent = new https.Agent({ keepAlive: true, ca, maxSockets: 1 });
+      try {
+        for (let batch = 0; batch < 10; batch++) {
+          const answer = await post(agent, '/produce/batch', { topic: 'tls-sequential', partition: 0, records });
+          assert.equal(answer.status, 200, answer.text.slice(0, 300));
+        }
+      } catch (err) {
+        failures.push(`connection ${conn}: ${(err as Error).message}`);
+      } finally {
+        agent.destroy();
+      }
+    }
+    assert.deepEqual(failures, []);
+  });
+
+  test('a produce pipelined behind two large consume answers the client does not read yet: answered, not reset', async () => {
+    // Legal HTTP/1.1 pipelining that makes the pause certain: the first answers cannot drain while
+    // the produce's head and body (TLS records that arrive together) are read. Reset before the fix.
+    const { broker } = await cluster.waitForLeader();
+    const url = new URL(broker.url);
+    const agent = new https.Agent({ keepAlive: true, ca, maxSockets: 1 });
+    const post = (path: string, body: unknown) =>
+      new Promise<number>((resolve, reject) => {
+        const data = JSON.stringify(body);
+        const req = https.request(`${broker.url}${path}`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        });
+        req.on('error', reject);
+        req.end(data);
+      });
+    try {
+      assert.equal(await post('/topics', { name: 'tls-pipelined', partitions: 1 }), 201);
+      const records = Array.from({ length: 1000 }, (_, i) => ({ payload: { i, pad: 'w'.repeat(900) } }));
+      for (let i = 0; i < 10; i++) assert.equal(await post('/produce/batch', { topic: 'tls-pipelined', partition: 0, records }), 200);
+    } finally {
+      agent.destroy();
+    }
+    const consume = (offset: number) => `GET /consume?topic=tls-pipelined&partition=0&offset=${offset}&max=10000 HTTP/1.1\r\nhost: localhost\r\n\r\n`;
+    for (let round = 0; round < 3; round++) {
+      const outcome = await pipelineBehindLargeAnswer(
+        { host: url.hostname, port: Number(url.port), ca },
+        consume(0) + consume(4000),
+        jsonPost('/produce/batch', { topic: 'tls-pipelined', partition: 0, records: Array.from({ length: 200 }, (_, i) => ({ payload: { i, pad: 'v'.repeat(900) } })) }),
+        3,
+      );
+      assert.deepEqual(outcome, { statuses: [200, 200, 200], reset: false }, `round ${round}`);
     }
   });
 });

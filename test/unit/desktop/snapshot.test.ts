@@ -36,6 +36,25 @@ describe('snapshot pieces', () => {
     assert.equal(buildTopics(new Map([['broker-2', [{ name: 't', partitions: [{ partition: 0, highWatermark: 4, logEndOffset: 4 }] }]]]), null)[0]!.partitions[0]!.highWatermark, 4);
   });
 
+  it('marks the replicas of brokers that did not answer the latest poll as stale, with when they last did, and takes the HWM from current ones', () => {
+    const topics = buildTopics(
+      new Map([
+        ['broker-1', [{ name: 't', partitions: [{ partition: 0, highWatermark: 9, logEndOffset: 9 }] }]],
+        ['broker-2', [{ name: 't', partitions: [{ partition: 0, highWatermark: 6, logEndOffset: 7 }] }]],
+      ]),
+      'broker-1',
+      { fresh: new Set(['broker-2']), seenAt: new Map([['broker-1', 100], ['broker-2', 900]]) },
+    );
+    const p = topics[0]!.partitions[0]!;
+    assert.deepEqual(p.replicas.map((r) => [r.brokerId, r.stale, r.seenAt]), [['broker-1', true, 100], ['broker-2', false, 900]]);
+    // The leader's own answer is old: the HWM is the best a current replica knows, and not stale.
+    assert.equal(p.highWatermark, 6);
+    assert.equal(p.stale, false);
+    const none = buildTopics(new Map([['broker-1', [{ name: 't', partitions: [{ partition: 0, highWatermark: 9, logEndOffset: 9 }] }]]]), null, { fresh: new Set(), seenAt: new Map() });
+    assert.equal(none[0]!.partitions[0]!.stale, true);
+    assert.equal(none[0]!.partitions[0]!.highWatermark, 9);
+  });
+
   it("reads the leader's consumer groups defensively and carries them into the snapshot", () => {
     const groups = parseGroups({ groups: [{ group: 'b', state: 'Stable', generation: 3, members: 2, lag: 7 }, { group: 'a', state: 'Empty' }, { nope: 1 }, 'x'] });
     assert.deepEqual(groups, [
@@ -54,6 +73,9 @@ describe('snapshot pieces', () => {
     assert.equal(sumCounter(metrics, 'records_in'), 7);
     assert.equal(sumCounter(metrics, 'records_out'), 2);
     assert.equal(sumCounter({ something_else: 1 }, 'records_in'), null);
+    // The coordinator's committed offsets are not produced records; the series still says "counted".
+    assert.equal(sumCounter({ 'records_in_total{topic="__consumer_offsets"}': 9, 'records_in_total{topic="a"}': 2 }, 'records_in'), 2);
+    assert.equal(sumCounter({ 'records_in_total{topic="__consumer_offsets"}': 9 }, 'records_in'), 0);
   });
 
   it('turns counters into rates, falling back to its own counts when brokers report none', () => {

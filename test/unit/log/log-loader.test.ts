@@ -147,7 +147,16 @@ describe('the log loader decides', () => {
     assert.equal(log.logStartOffset(), Number(segments[1]!.slice(0, 20)));
     assert.equal(log.logEndOffset(), 40);
     assert.ok(lines.some((l) => l.includes('DATA LOSS')), lines.join('\n'));
+    // It must not lead: every replica follows a leader's log start and would delete its copies.
+    assert.equal(log.unclean(), true, 'unclean while records at its front are missing');
+    await log.leaderLogStartSeen(Number(segments[1]!.slice(0, 20)) - 1);
+    assert.equal(log.unclean(), true, 'a leader still holding some of them keeps it unclean');
     await log.close();
+    const again = await open(small);
+    assert.equal(again.log.unclean(), true, 'the mark survives a restart');
+    await again.log.leaderLogStartSeen(Number(segments[1]!.slice(0, 20)));
+    assert.equal(again.log.unclean(), false, 'lifted once a leader\'s log start has passed them');
+    await again.log.close();
   });
 
   it('a crash right after the first record into a new partition (fsync always): the record is there, its epoch found from the records', async () => {

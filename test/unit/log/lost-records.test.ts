@@ -167,6 +167,19 @@ describe('records lost past the log end mark the partition unclean at open', () 
     await log.close();
   });
 
+  it('an index entry whose offset field is damaged (it points at a whole record of another offset) is no evidence: clean, not unclean for good', async () => {
+    // The last entry's relative offset (its first 4 bytes) garbled: it names an offset no leader
+    // will ever reach, so taken as evidence the mark could never be lifted.
+    const { log, lines } = await reopen((f) => {
+      const index = f.get(indexOf(last))!;
+      assert.ok(index.length >= 8, 'the last segment has index entries');
+      index.writeUInt32BE(0x5a000000, index.length - 8);
+    });
+    assert.equal(log.logEndOffset(), RECORDS);
+    assert.equal(log.unclean(), false, lines.join('\n'));
+    await log.close();
+  });
+
   it('(c) only the high-water mark checkpoint is ahead of the log end: unclean until re-fetched to it', async () => {
     const cutAt = baseOf(last) + 1;
     const { log, lines } = await reopen((f) => {

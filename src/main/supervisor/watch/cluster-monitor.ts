@@ -38,6 +38,8 @@ export class ClusterMonitor {
   private active = false;
   /** Each broker's last /topics, kept after it stops answering (a dead replica's log is still there). */
   readonly replicaTopics = new Map<string, TopicObs[]>();
+  /** When each broker last answered /topics (its entry in replicaTopics is that old). */
+  readonly replicaSeenAt = new Map<string, number>();
   lastObs: Observation | null = null;
   /** The consumer groups the leader last listed (kept through rounds without a leader). */
   lastGroups: GroupObs[] | null = null;
@@ -83,6 +85,7 @@ export class ClusterMonitor {
   /** After a wipe: nothing seen before means anything any more. */
   forgetAll(): void {
     this.replicaTopics.clear();
+    this.replicaSeenAt.clear();
     this.lastGroups = null;
     this.groupLag.length = 0;
     this.rates.reset();
@@ -106,7 +109,10 @@ export class ClusterMonitor {
     if (redisUrl) obs.redisReachable = redisUp;
     if (redisUp) procs.redis?.markReady();
     for (const id of obs.health.keys()) procs.brokers.get(id)?.process.markReady();
-    for (const [id, topics] of obs.topics) this.replicaTopics.set(id, topics);
+    for (const [id, topics] of obs.topics) {
+      this.replicaTopics.set(id, topics);
+      this.replicaSeenAt.set(id, obs.at);
+    }
     if (obs.groups) {
       this.lastGroups = obs.groups;
       const last = this.groupLag.at(-1);

@@ -183,14 +183,20 @@ export function parseMetrics(body: unknown): Record<string, unknown> | null {
 /**
  * A counter summed over every series whose metric name contains `needle`: names may still change,
  * and a counter may be split by labels (`records_in_total{topic="t"}`). Replication counters are
- * left out: they count copies, not what producers and consumers did.
+ * left out: they count copies, not what producers and consumers did. So are internal topics
+ * (`__consumer_offsets`): the group coordinator's own writes of committed offsets are not records
+ * anybody produced (a group reading an idle topic showed ~1 record/s "in").
  */
 export function sumCounter(values: Record<string, unknown>, needle: string): number | null {
   let total: number | null = null;
   for (const [key, value] of Object.entries(values)) {
     const name = key.split('{')[0] ?? key;
     if (typeof value !== 'number' || !Number.isFinite(value)) continue;
-    if (name.includes(needle) && !name.includes('replic')) total = (total ?? 0) + value;
+    if (!name.includes(needle) || name.includes('replic')) continue;
+    // The series still counts towards "has a counter" (0), so rates do not fall back to the supervisor's own counts.
+    total = (total ?? 0) + (INTERNAL_TOPIC_LABEL.test(key) ? 0 : value);
   }
   return total;
 }
+
+const INTERNAL_TOPIC_LABEL = /[{,]topic="__/;

@@ -8,11 +8,12 @@ import type {
   GroupSnapshot,
   RatePoint,
   RedisInfo,
+  ReplicaPartitionState,
   TopicSnapshot,
   TopicConfigValues,
 } from '../../../shared/cluster-api.js';
 import type { LastLease } from './cluster-monitor.js';
-import { claimedLeader, type ClusterViewObs, type Observation, type TopicObs } from './observation.js';
+import { claimedLeader, trustedMembership, type ClusterViewObs, type Observation, type TopicObs } from './observation.js';
 
 export interface BrokerEntry {
   id: string;
@@ -32,6 +33,8 @@ export interface SnapshotInput {
   obs: Observation | null;
   /** Each broker's last known /topics (kept for brokers that stopped answering). */
   replicaTopics: ReadonlyMap<string, TopicObs[]>;
+  /** When each broker last answered /topics (ClusterMonitor.replicaSeenAt); optional for tests. */
+  replicaSeenAt?: ReadonlyMap<string, number>;
   /** The last in-sync set and registrations a leader reaching Redis reported (see trustedMembership). */
   lastMembership: ClusterViewObs | null;
   /** The highest epoch any broker reported, for rounds in which none answered. */
@@ -55,6 +58,8 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
   const epoch = claim?.epoch ?? Math.max(input.lastEpoch, ...(obs ? [...obs.health.values()].map((h) => h.epoch) : []));
   // Kept up to date by the monitor from trusted views only (observation.ts, trustedMembership).
   const view = input.lastMembership;
+  // Current only when a leader that reaches Redis told us this round; else the last it told.
+  const membershipStale = !(obs && trustedMembership(obs));
   const brokers: BrokerSnapshot[] = input.brokers.map((b) => {
     // An answer from before a kill, pause or restart must not show: only a process that answered
     // since its latest start is 'running' (the supervisor marks it so from a fresh poll).
@@ -73,6 +78,7 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
       lastLease: lastLeaseOf(b, health === null, claim === null, input.lastLease ?? null),
       inSync: member?.inSync ?? false,
       alive: member?.alive ?? false,
+      membershipStale,
     };
   });
   return {
@@ -84,9 +90,10 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
     leader,
     epoch,
     brokers,
-    topics: buildTopics(input.replicaTopics, leader?.id ?? null),
+    // Only the brokers that answered /topics this round are current; the others' numbers are marked stale.
+    topics: buildTopics(input.replicaTopics, leader?.id ?? null, input.replicaSeenAt ? { fresh: new Set(obs?.topics.keys() ?? []), seenAt: input.replicaSeenAt } : undefined),
     rates: input.rates,
-    ...(input.groups ? { groups: input.groups.map((g) => ({ ...g })) } : {}),
+    ...(input.groups ? { groups: input.groups.map((g) => ({ ...g })), groupsStale: !obs?.groups } : {}),
     ...(input.groupLag && input.groupLag.length > 0 ? { groupLag: [...input.groupLag] } : {}),
   };
 }
@@ -98,7 +105,18 @@ function blockedReason(redis: RedisInfo): string {
   return 'No broker holds the leader lease: writes are refused until a leader is elected.';
 }
 
-export function buildTopics(replicaTopics: ReadonlyMap<string, TopicObs[]>, leaderId: string | null): TopicSnapshot[] {
+/** Which brokers answered /topics in the latest poll, and when each last did. */
+export interface Freshness {
+  fresh: ReadonlySet<string>;
+  seenAt: ReadonlyMap<string, number>;
+}
+
+/**
+ * Every topic's partitions with each replica's last reported numbers. With `freshness`, a replica
+ * whose broker did not answer the latest poll is marked stale (issue: a paused follower's log end
+ * offset was shown, unmarked, as if it were read a moment ago).
+ */
+export function buildTopics(replicaTopics: ReadonlyMap<string, TopicObs[]>, leaderId: string | null, freshness?: Freshness): TopicSnapshot[] {
   const byTopic = new Map<string, Map<number, PartitionSnapshot>>();
   // The leader's config wins (it decides); else the first broker's that reports one.
   const configs = new Map<string, TopicConfigValues>();
@@ -110,7 +128,13 @@ export function buildTopics(replicaTopics: ReadonlyMap<string, TopicObs[]>, lead
       for (const p of t.partitions) {
         const entry = partitions.get(p.partition) ?? { partition: p.partition, highWatermark: 0, replicas: [] };
         partitions.set(p.partition, entry);
-        entry.replicas.push({ brokerId, logEndOffset: p.logEndOffset, highWatermark: p.highWatermark, logStartOffset: p.logStartOffset ?? 0 });
+        const replica: ReplicaPartitionState = { brokerId, logEndOffset: p.logEndOffset, highWatermark: p.highWatermark, logStartOffset: p.logStartOffset ?? 0 };
+        if (freshness) {
+          replica.stale = !freshness.fresh.has(brokerId);
+          const seenAt = freshness.seenAt.get(brokerId);
+          if (seenAt !== undefined) replica.seenAt = seenAt;
+        }
+        entry.replicas.push(replica);
       }
     }
   }
@@ -119,9 +143,13 @@ export function buildTopics(replicaTopics: ReadonlyMap<string, TopicObs[]>, lead
     const list = [...partitions.values()].sort((a, b) => a.partition - b.partition);
     for (const p of list) {
       // The leader's high-water mark is the committed boundary; without it, the best any replica knows.
-      const fromLeader = p.replicas.find((r) => r.brokerId === leaderId);
-      p.highWatermark = fromLeader ? fromLeader.highWatermark : Math.max(0, ...p.replicas.map((r) => r.highWatermark));
-      p.logStartOffset = fromLeader ? (fromLeader.logStartOffset ?? 0) : Math.max(0, ...p.replicas.map((r) => r.logStartOffset ?? 0));
+      // Without a leader (or its answer this round), the best any replica knows — current ones first.
+      const fromLeader = p.replicas.find((r) => r.brokerId === leaderId && !r.stale);
+      const current = p.replicas.filter((r) => !r.stale);
+      const pool = current.length > 0 ? current : p.replicas;
+      p.highWatermark = fromLeader ? fromLeader.highWatermark : Math.max(0, ...pool.map((r) => r.highWatermark));
+      p.logStartOffset = fromLeader ? (fromLeader.logStartOffset ?? 0) : Math.max(0, ...pool.map((r) => r.logStartOffset ?? 0));
+      if (freshness) p.stale = current.length === 0;
     }
     const config = configs.get(name);
     out.push(config ? { name, partitions: list, config } : { name, partitions: list });

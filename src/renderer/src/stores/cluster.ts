@@ -17,6 +17,23 @@ const MAX_EVENTS = 500;
 // pushes on change (or a stream that is reconnecting) never leaves a stale dashboard.
 const STALE_AFTER_MS = 3_000;
 const DISCONNECTED_AFTER_MS = 8_000;
+const REFRESH_TIMEOUT_MS = 5_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the YAK host did not answer within ${ms / 1000} s`)), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
 
 export const useClusterStore = defineStore('cluster', () => {
   const api = clusterApi();
@@ -51,6 +68,11 @@ export const useClusterStore = defineStore('cluster', () => {
     leader.value ? topics.value.filter((t) => minInsyncOf(t) > inSyncCount.value).map((t) => ({ name: t.name, required: minInsyncOf(t) })) : [],
   );
   const connected = computed(() => lastContactAt.value > 0 && now.value - lastContactAt.value < DISCONNECTED_AFTER_MS);
+  /**
+   * A picture is shown but the host has not sent one for a while (stopped, hung, unreachable): the
+   * brokers may have moved on, so everything drawn is "as of lastContactAt", never current.
+   */
+  const stale = computed(() => snapshot.value !== null && !connected.value);
 
   function acceptSnapshot(s: ClusterSnapshot): void {
     snapshot.value = s;
@@ -59,11 +81,39 @@ export const useClusterStore = defineStore('cluster', () => {
     loadError.value = null;
   }
 
+  /**
+   * Merges events by their sequence number: each once, in the host's order, whichever way they
+   * came (live stream or history). Not "only newer than the last one": the history asked for at
+   * start can arrive after a live event, and was then dropped whole (issue: a page opened during a
+   * failover showed its last events only). The host numbers events 1, 2, 3…: a hole before a live
+   * event (the stream reconnected, the history is not in yet) asks for the history again.
+   */
   function acceptEvents(incoming: ClusterEvent[]): void {
-    const last = events.value.at(-1)?.seq ?? -1;
-    const fresh = incoming.filter((e) => e.seq > last);
+    const known = new Set(events.value.map((e) => e.seq));
+    const fresh = incoming.filter((e) => !known.has(e.seq));
     if (fresh.length === 0) return;
-    events.value = [...events.value, ...fresh].slice(-MAX_EVENTS);
+    const merged = [...events.value, ...fresh].sort((a, b) => a.seq - b.seq).slice(-MAX_EVENTS);
+    events.value = merged;
+    if (hasHole(merged)) backfillEvents();
+  }
+
+  function hasHole(list: readonly ClusterEvent[]): boolean {
+    // Below the oldest kept event nothing is missing (the host keeps 500 as this store does).
+    for (let i = 1; i < list.length; i++) if (list[i]!.seq !== list[i - 1]!.seq + 1) return true;
+    return false;
+  }
+
+  let backfilling = false;
+  function backfillEvents(): void {
+    if (backfilling) return;
+    backfilling = true;
+    api.recentEvents().then(
+      (recent) => {
+        backfilling = false;
+        acceptEvents(recent);
+      },
+      () => (backfilling = false),
+    );
   }
 
   let unsubscribers: Unsubscribe[] = [];
@@ -74,7 +124,9 @@ export const useClusterStore = defineStore('cluster', () => {
     if (polling) return;
     polling = true;
     try {
-      acceptSnapshot(await api.getSnapshot());
+      // A host that accepts the request and never answers (hung, SIGSTOP) must not hold every
+      // later refresh up behind this one: give up after a while and ask again.
+      acceptSnapshot(await withTimeout(api.getSnapshot(), REFRESH_TIMEOUT_MS));
     } catch (error) {
       loadError.value = describeError(error);
     } finally {
@@ -174,6 +226,8 @@ export const useClusterStore = defineStore('cluster', () => {
     pending,
     clusterBusy,
     connected,
+    stale,
+    lastContactAt,
     brokers,
     leader,
     topics,
