@@ -27,8 +27,6 @@ interface BuiltRequest {
   cuts: boolean;
   /** Records it carries (all partitions). */
   records: number;
-  /** Appends on the leader it was built after (counted since the previous frame was built). */
-  appends: number;
 }
 
 /** How a frame in flight ended: the follower's answer, or why there is none. */
@@ -110,8 +108,6 @@ const MAX_FRAME_BYTES = 8 << 20;
  * reads (which may trail the leader's by a moment) and for nothing that acknowledges a record.
  */
 export const HWM_HOLD_MS = 5;
-/** Where frames may go ahead on a stream, how long the next frame waits for the producers just answered to send again (see gather). */
-export const GATHER_MS = 1;
 const key = (topic: string, partition: number) => `${topic}/${partition}`;
 
 /**
@@ -136,13 +132,12 @@ const key = (topic: string, partition: number) => `${topic}/${partition}`;
  * ahead is only done in steady state: not before the first answer, nor while a frame carrying a
  * cut or the topic list is in flight. Over POSTs (limit 1) it is the one-frame loop it always was.
  *
- * Fewer, fuller frames (in steady state; timing only, never what a frame may carry): on an open
- * stream, whatever its limit in flight, a frame that would tell only new high-water marks waits up
- * to HWM_HOLD_MS for records to ride with (holdHwm); where frames may go ahead (limit > 1), after a
- * frame of several appends is answered, the next one waits up to GATHER_MS for the producers just
- * answered (gather). Each frame is a socket write that wakes the
- * follower and an answer that wakes the leader; on a machine short of CPU that, not the round
- * trip, bounds single produce.
+ * Fewer frames (in steady state; timing only, never what a frame may carry): on an open stream,
+ * whatever its limit in flight, a frame that would tell only new high-water marks waits up to
+ * HWM_HOLD_MS for records to ride with (holdHwm). Each frame is a socket write that wakes the
+ * follower and an answer that wakes the leader. (Waiting up to 1 ms for the producers just answered,
+ * to gather them into one frame, made frames fuller but single produce slower on a loaded 2-core
+ * machine, at 1 and at 8 frames in flight: bench/README.md, "Single produce, second pass".)
  */
 export class FollowerSession {
   private readonly progress = new Map<PartitionLog, PartitionProgress>();
@@ -150,8 +145,6 @@ export class FollowerSession {
   private inFlight: InFlight[] = [];
   /** Appends on the leader (wake(true)) since the last frame was built: something to send ahead. */
   private appendsSinceSend = 0;
-  /** Appends the next frame waits for (up to GATHER_MS) before it is built; 0: none (see conclude). */
-  private gatherTarget = 0;
   private metaAcked = '';
   /**
    * The leader's topic change count (LogManager.topicsSeq) up to which the follower has confirmed
@@ -240,16 +233,10 @@ export class FollowerSession {
       await this.ctx.time.timers.turn();
       this.pendingWake = false;
       const limit = this.inFlightLimit();
-      if (this.gatherTarget > 0) {
-        if (this.inFlight.length === 0 && limit > 1 && this.steady()) await this.gather();
-        this.gatherTarget = 0;
-        if (!this.running) break;
-      }
       if (this.inFlight.length < limit && (this.inFlight.length === 0 || this.maySendAhead())) {
         // Counted from here: an append while the frame is being built may miss it, and then counts for the next.
-        const appends = this.appendsSinceSend;
         this.appendsSinceSend = 0;
-        const built = await this.build(appends);
+        const built = await this.build();
         if (built) {
           this.send(built);
           // Room for more: look again at once (new records may have arrived while building).
@@ -282,7 +269,7 @@ export class FollowerSession {
 
   /**
    * Whether frames to this follower go on an open replication stream now (whatever its limit in
-   * flight): only then do frames wait to be fuller (gather, holdHwm). Over POSTs the loop is the
+   * flight): only then does a frame wait to be fuller (holdHwm). Over POSTs the loop is the
    * one it always was (the simulator's POST schedules depend on it).
    */
   private onStream(): boolean {
@@ -385,12 +372,7 @@ export class FollowerSession {
       this.reachedAgain();
       const clean = this.handle(outcome.answer, built);
       if (!clean) this.rollBack();
-      else if (this.inFlight.length === 0) {
-        this.catchUpSendOffsets();
-        // Producers answered after this commit send again a moment later: their records and the
-        // ones that waited meanwhile go in one frame (see gather).
-        if (built.appends > 1) this.gatherTarget = built.appends + this.appendsSinceSend;
-      }
+      else if (this.inFlight.length === 0) this.catchUpSendOffsets();
       // Nothing will change by asking again at once: a refused cut, or a follower whose disk
       // refuses writes (new records must not wake it early, or a busy leader retries per produce).
       if (this.storageRefused) return { ms: this.ctx.heartbeatMs, wakeable: false };
@@ -458,41 +440,7 @@ export class FollowerSession {
     if (run?.warned) this.ctx.log('info', `follower ${this.id} at ${this.url} answers again after ${run.failures} failed attempt(s) over ${Math.round(this.ctx.time.clock.now() - run.since)} ms`);
   }
 
-  /**
-   * Waits (up to GATHER_MS, on a stream) until as many appends as the frame just answered carried
-   * plus those that waited meanwhile have arrived. With many producers each waiting for its commit
-   * (one record per request), the producers split into groups that take turns: while one group's
-   * frame is in flight the other's records wait, then go in the next frame, so each frame carried
-   * about half the producers (17 records with 32, measured). The producers of the frame just
-   * answered send their next records within a client's round trip of their answers; waiting that
-   * long for them puts every producer in one frame: half the frames, socket writes, follower
-   * wake-ups and answers per record. Only after a frame that carried more than one append (one
-   * producer never waits here) and only until the appends arrive: GATHER_MS bounds the wait.
-   * Only where frames may go ahead (inFlightLimit > 1, as measured on branch single-produce): with
-   * one frame in flight (SEND_AHEAD_LIMIT 1) it made frames fuller (0.137 -> 0.095 frames per
-   * record) but cost records/s and leader CPU per record on a loaded 2-core machine (bench/README.md,
-   * "Single produce, second pass").
-   */
-  private gather(): Promise<void> {
-    if (this.appendsSinceSend >= this.gatherTarget || !this.running) return Promise.resolve();
-    return new Promise((resolve) => {
-      const t = this.ctx.time.timers.after(GATHER_MS, () => {
-        this.wakeUp = null;
-        resolve();
-      });
-      const wakeUp = () => {
-        if (this.running && this.appendsSinceSend < this.gatherTarget) {
-          this.wakeUp = wakeUp; // not all of them yet
-          return;
-        }
-        t.cancel();
-        resolve();
-      };
-      this.wakeUp = wakeUp;
-    });
-  }
-
-  private async build(appends = 0): Promise<BuiltRequest | null> {
+  private async build(): Promise<BuiltRequest | null> {
     const ctx = this.ctx;
     const meta = ctx.metaVersion();
     const parts: ReplicatePart[] = [];
@@ -574,7 +522,6 @@ export class FollowerSession {
       sentTopics: metaNeeded,
       cuts: parts.some((part) => part.truncateTo !== undefined),
       records,
-      appends,
     };
   }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FRAME_AUTH_HEADER } from '../../../broker-runtime/src/replication/frame-auth.js';
-import { BULK_RECORDS, GATHER_MS, HWM_HOLD_MS } from '../../../broker-runtime/src/replication/follower-session.js';
+import { BULK_RECORDS, HWM_HOLD_MS } from '../../../broker-runtime/src/replication/follower-session.js';
 import { TransportError, type FrameHeaders, type FramePoster } from '../../../broker-runtime/src/replication/transport.js';
 import { decodeAnswer, decodeFrame } from '../../../broker-runtime/src/replication/wire.js';
 import { Cluster, RENEW_MS, type Replica } from './replication-harness.js';
@@ -166,35 +166,7 @@ describe('replication: pipelining on a stream (FollowerSession)', () => {
     assert.equal(ctx.b1.log.highWatermark(), 3, 'c committed on its answer');
   });
 
-  test('after a frame of several appends, the next one waits (up to GATHER_MS) for as many more, then goes at once', async () => {
-    const ctx = await pipelined(['a']);
-    await produce(ctx, 'b');
-    await produce(ctx, 'c'); // c and d wait for the frame carrying b
-    await produce(ctx, 'd');
-    await ctx.stream.answer(); // b committed; c and d go at once (the frame before carried one append)
-    assert.equal(ctx.stream.frames.length, 1);
-    await produce(ctx, 'e'); // waits for the frame carrying c and d
-    await ctx.stream.answer(); // c, d committed: their producers send again soon, e waited: gather 3 appends
-    assert.equal(ctx.b1.log.highWatermark(), 4);
-    assert.equal(ctx.stream.frames.length, 0, 'e waits for the producers just answered');
-    await produce(ctx, 'f');
-    assert.equal(ctx.stream.frames.length, 0, 'and f too');
-    await produce(ctx, 'g');
-    assert.equal(ctx.stream.frames.length, 1, 'the third append sends the frame at once');
-    const part = decodeFrame(ctx.stream.frames[0]!.body).header.parts[0]!;
-    assert.equal(part.prevOffset, 4, 'e, f and g in one frame');
-    await ctx.stream.answer();
-    assert.equal(ctx.b1.log.highWatermark(), 7);
-    // Fewer appends than waited for (3): the frame goes after GATHER_MS.
-    await produce(ctx, 'h');
-    assert.equal(ctx.stream.frames.length, 0);
-    await ctx.c.time.advance(GATHER_MS);
-    assert.equal(ctx.stream.frames.length, 1, 'h went after GATHER_MS');
-    await ctx.stream.answer();
-    assert.equal(ctx.b1.log.highWatermark(), 8);
-  });
-
-  test('one frame at a time on a stream (limit 1): the high-water mark still waits for records and rides with them; nothing gathers', async () => {
+  test('one frame at a time on a stream (limit 1): the high-water mark still waits for records and rides with them; the next frame does not wait for more records', async () => {
     const ctx = await pipelined(['a'], 1);
     await produce(ctx, 'b');
     await ctx.stream.answer(); // b committed on the leader; its high-water mark waits for records
@@ -210,7 +182,7 @@ describe('replication: pipelining on a stream (FollowerSession)', () => {
     await ctx.stream.answer(); // c committed; d and e go at once
     assert.equal(ctx.b1.log.highWatermark(), 3);
     assert.equal(ctx.stream.frames.length, 1);
-    await ctx.stream.answer(); // d and e committed: with one frame in flight the next does not wait for more (no gather)
+    await ctx.stream.answer(); // d and e committed: the next frame does not wait for more records
     assert.equal(ctx.b1.log.highWatermark(), 5);
     await produce(ctx, 'f');
     assert.equal(ctx.stream.frames.length, 1, 'f went at once');
