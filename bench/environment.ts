@@ -97,8 +97,8 @@ export class BenchEnvironment {
    * `--replication-stream off`), for a workload that compares two configurations side by side.
    * The caller stops it.
    */
-  startSiblingCluster(extraFlags: string[]): Promise<TestCluster> {
-    return startCluster(this.settings, this.material, extraFlags);
+  startSiblingCluster(extraFlags: string[], bin?: string): Promise<TestCluster> {
+    return startCluster(this.settings, this.material, extraFlags, bin);
   }
 
   /** A new ioredis connection to the streams server (for workloads that want their own). */
@@ -147,11 +147,11 @@ export function brokerSettings(o: BenchOptions, security: SecuritySetting): Brok
 }
 
 /** A 3-broker cluster (its own lease Redis) with these settings; `material` holds the auth file and certificates. */
-export async function startCluster(settings: BrokerSettings, material: SecurityMaterial, extraFlags: string[] = []): Promise<TestCluster> {
+export async function startCluster(settings: BrokerSettings, material: SecurityMaterial, extraFlags: string[] = [], bin = process.env.YAK_BENCH_BROKER_BIN): Promise<TestCluster> {
   const secured = material.clusterOptions(settings);
   return TestCluster.start({
     // Another build's broker (a copy of an older broker-runtime/{bin,dist}), for before/after figures in one tree's bench.
-    ...(process.env.YAK_BENCH_BROKER_BIN ? { bin: process.env.YAK_BENCH_BROKER_BIN } : {}),
+    ...(bin ? { bin } : {}),
     brokers: settings.brokers,
     partitions: settings.partitions,
     leaseSeconds: settings.leaseSeconds,

@@ -15,6 +15,19 @@ const SINGLE_TOPIC = 'bench-transport-single';
 const BATCH_TOPIC = 'bench-transport-batch';
 const POST_LABEL = 'POST per frame (--replication-stream off)';
 
+/**
+ * The second cluster: by default this build with --replication-stream off. For before/after
+ * figures of a change in one run, YAK_BENCH_SIBLING_BIN (another build's yak-broker.js) and
+ * YAK_BENCH_SIBLING_FLAGS (its flags, space-separated; '' for none) replace it, and the rows name it.
+ */
+function sibling(): { bin: string | undefined; flags: string[]; label: string } {
+  const bin = process.env.YAK_BENCH_SIBLING_BIN || undefined;
+  const given = process.env.YAK_BENCH_SIBLING_FLAGS;
+  if (bin === undefined && given === undefined) return { bin, flags: ['--replication-stream', 'off'], label: POST_LABEL };
+  const flags = (given ?? '--replication-stream off').split(' ').filter(Boolean);
+  return { bin, flags, label: `sibling: ${bin ?? 'this build'} ${flags.join(' ')}`.trim() };
+}
+
 interface Side {
   cluster: TestCluster;
   single: HttpConnection[];
@@ -38,8 +51,9 @@ interface Figures {
  */
 export async function transport(ctx: WorkloadContext): Promise<Row[]> {
   const { env, options } = ctx;
-  ctx.log('starting a second 3-broker cluster with --replication-stream off');
-  const postCluster = await env.startSiblingCluster(['--replication-stream', 'off']);
+  const second = sibling();
+  ctx.log(`starting a second 3-broker cluster: ${second.label}`);
+  const postCluster = await env.startSiblingCluster(second.flags, second.bin);
   const sides: Side[] = [];
   try {
     for (const cluster of [env.cluster, postCluster]) {
@@ -85,8 +99,10 @@ export async function transport(ctx: WorkloadContext): Promise<Row[]> {
       await batch(side, warm, false);
     }
     await alternate(options.rounds, [() => single(sides[0]!, options.roundMs, true), () => single(sides[1]!, options.roundMs, true)]);
-    await alternate(options.rounds, [() => batch(sides[0]!, options.roundMs, true), () => batch(sides[1]!, options.roundMs, true)]);
-    await alternate(options.rounds, [() => single(sides[0]!, options.roundMs, true, 1), () => single(sides[1]!, options.roundMs, true, 1)]);
+    if (!process.env.YAK_BENCH_TRANSPORT_SINGLE_ONLY) {
+      await alternate(options.rounds, [() => batch(sides[0]!, options.roundMs, true), () => batch(sides[1]!, options.roundMs, true)]);
+      await alternate(options.rounds, [() => single(sides[0]!, options.roundMs, true, 1), () => single(sides[1]!, options.roundMs, true, 1)]);
+    }
   } finally {
     for (const s of sides) {
       closeAll(s.single);
@@ -107,7 +123,7 @@ export async function transport(ctx: WorkloadContext): Promise<Row[]> {
       figure,
       unit,
       yak: median(present(a)),
-      comparison: { label: POST_LABEL, value: median(present(b)) },
+      comparison: { label: second.label, value: median(present(b)) },
       ratio,
       ...(target ? { target: target(ratio) } : {}),
       rounds: { yak: a, comparison: b },

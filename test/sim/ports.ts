@@ -3,7 +3,7 @@ import { newerIsr } from '../../broker-runtime/src/election/decisions.js';
 import type { AcquireMode, AcquireResult, BrokerRegistration, CandidateList, Candidacy, InSyncSet, IsrWrite, LeaseHolder } from '../../broker-runtime/src/election/lease-store.js';
 import type { TimePorts } from '../../broker-runtime/src/ports/clock.js';
 import { FRAME_AUTH_HEADER } from '../../broker-runtime/src/replication/frame-auth.js';
-import type { FramePoster } from '../../broker-runtime/src/replication/transport.js';
+import type { FrameHeaders, FramePoster } from '../../broker-runtime/src/replication/transport.js';
 import type { Disk } from './disk.js';
 import type { Runtime } from './runtime.js';
 
@@ -117,9 +117,10 @@ export class SimLeaseStore implements ElectionStore {
 export class SimFramePoster implements FramePoster {
   constructor(private readonly rt: Runtime) {}
 
-  post(baseUrl: string, path: string, body: Buffer, timeoutMs: number, extraHeaders: Record<string, string> = {}): Promise<Buffer> {
+  post(baseUrl: string, path: string, body: Buffer, timeoutMs: number, extraHeaders: FrameHeaders = {}): Promise<Buffer> {
     if (path !== '/replica/append') return Promise.reject(new Error(`${path}: not simulated`));
-    return this.rt.post(new URL(baseUrl).hostname, body, extraHeaders[FRAME_AUTH_HEADER] ?? '', timeoutMs);
+    const auth = extraHeaders[FRAME_AUTH_HEADER];
+    return this.rt.post(new URL(baseUrl).hostname, body, typeof auth === 'string' ? auth : '', timeoutMs);
   }
 
   inFlightLimit(baseUrl: string): number {

@@ -102,6 +102,12 @@ export const BULK_RECORDS = 256;
  */
 const UNREACHABLE_WARN_MS = 1000;
 const MAX_FRAME_BYTES = 8 << 20;
+/**
+ * On a stream, how long a frame that would only tell new high-water marks (or log starts) waits
+ * for records to ride with (see build). Followers need the high-water mark only to serve committed
+ * reads (which may trail the leader's by a moment) and for nothing that acknowledges a record.
+ */
+export const HWM_HOLD_MS = 5;
 const key = (topic: string, partition: number) => `${topic}/${partition}`;
 
 /**
@@ -125,6 +131,13 @@ const key = (topic: string, partition: number) => `${topic}/${partition}`;
  * resync logic says) and nothing is sent ahead until the follower answers cleanly again. Sending
  * ahead is only done in steady state: not before the first answer, nor while a frame carrying a
  * cut or the topic list is in flight. Over POSTs (limit 1) it is the one-frame loop it always was.
+ *
+ * Fewer frames (in steady state; timing only, never what a frame may carry): on an open stream,
+ * whatever its limit in flight, a frame that would tell only new high-water marks waits up to
+ * HWM_HOLD_MS for records to ride with (holdHwm). Each frame is a socket write that wakes the
+ * follower and an answer that wakes the leader. (Waiting up to 1 ms for the producers just answered,
+ * to gather them into one frame, made frames fuller but single produce slower on a loaded 2-core
+ * machine, at 1 and at 8 frames in flight: bench/README.md, "Single produce, second pass".)
  */
 export class FollowerSession {
   private readonly progress = new Map<PartitionLog, PartitionProgress>();
@@ -156,6 +169,10 @@ export class FollowerSession {
   private truncationRefused = false;
   /** The last answer said the follower's storage refused the records (a full disk): back off. */
   private storageRefused = false;
+  /** Monotonic time since which a frame telling only high-water marks is held back (see build), else null. */
+  private hwmHeldSince: number | null = null;
+  /** Wakes the loop when the held high-water marks are due. */
+  private hwmTimer: { cancel(): void } | null = null;
   /** Partitions whose refused truncation was already logged (once per session, not per retry). */
   private readonly refusalsLogged = new Set<string>();
   /** The current run of "could not reach the follower at all": its kind, start, length, and whether it was warned about. */
@@ -177,6 +194,7 @@ export class FollowerSession {
 
   stop(): void {
     this.running = false;
+    this.releaseHwm();
     this.wake();
   }
 
@@ -249,6 +267,15 @@ export class FollowerSession {
     }
   }
 
+  /**
+   * Whether frames to this follower go on an open replication stream now (whatever its limit in
+   * flight): only then does a frame wait to be fuller (holdHwm). Over POSTs the loop is the
+   * one it always was (the simulator's POST schedules depend on it).
+   */
+  private onStream(): boolean {
+    return this.ctx.transport.streaming?.(this.url) ?? this.inFlightLimit() > 1;
+  }
+
   /** Frames the transport lets be in flight to this follower now (1: POSTs, or no stream yet). */
   private inFlightLimit(): number {
     const limit = this.ctx.transport.inFlightLimit?.(this.url) ?? 1;
@@ -288,8 +315,11 @@ export class FollowerSession {
     try {
       const auth = signFrame(this.ctx.epoch, this.ctx.frameKey, built.frame);
       // The sender proof lets a POSTed frame skip the follower's queue of unauthenticated bodies
-      // (sender-proof.ts); a frame that travels on the stream leaves it behind.
-      const sender = signSender(this.ctx.epoch, this.ctx.frameKey, built.frame.length);
+      // (sender-proof.ts); a frame that travels on the stream leaves it behind, so it is signed
+      // (a second HMAC) only if the transport POSTs the frame.
+      const { epoch, frameKey } = this.ctx;
+      const length = built.frame.length;
+      const sender = () => signSender(epoch, frameKey, length);
       posted = this.ctx.transport.post(this.url, '/replica/append', built.frame, this.ctx.requestTimeoutMs, { [FRAME_AUTH_HEADER]: auth, [FRAME_SENDER_HEADER]: sender });
     } catch (err) {
       posted = Promise.reject(err);
@@ -420,6 +450,10 @@ export class FollowerSession {
     const topicsSeq = ctx.logs.topicsSeq();
     let total = 0;
     let records = 0;
+    /** Whether some part carries records or a cut, or must be sent anyway (first contact). */
+    let urgent = false;
+    /** Where each part's partition stands once the frame is sent (applied only if it is). */
+    const ahead: { p: PartitionProgress; sendOffset: number; hwm: number; logStart: number }[] = [];
     for (const log of ctx.logs.all()) {
       let p = this.progress.get(log);
       const end = log.logEndOffset();
@@ -447,10 +481,8 @@ export class FollowerSession {
       }
       const needed = bytes !== null || p.truncateTo !== undefined || hwm !== p.aheadHwm || logStart !== p.aheadLogStart || !this.everAnswered;
       if (!needed) continue;
-      // The next frame, if sent before this one is answered, starts where this one ends.
-      p.sendOffset = sentTo;
-      p.aheadHwm = hwm;
-      p.aheadLogStart = logStart;
+      if (bytes !== null || p.truncateTo !== undefined || !this.everAnswered) urgent = true;
+      ahead.push({ p, sendOffset: sentTo, hwm, logStart });
       const prevEpoch = from > 0 ? epochAt(log.epochs(), from - 1) : -1;
       const part: ReplicatePart = { topic: log.topic, partition: log.partition, prevOffset: from, prevEpoch, hwm, length: bytes?.length ?? 0 };
       if (logStart > 0) part.logStart = logStart;
@@ -467,8 +499,17 @@ export class FollowerSession {
       total += bytes?.length ?? 0;
     }
     const metaNeeded = this.metaAcked !== meta;
-    const heartbeatDue = this.ctx.time.clock.now() - this.lastSentAt >= ctx.heartbeatMs;
+    const now = this.ctx.time.clock.now();
+    const heartbeatDue = now - this.lastSentAt >= ctx.heartbeatMs;
     if (parts.length === 0 && !metaNeeded && !heartbeatDue) return null;
+    if (!urgent && !metaNeeded && !heartbeatDue && this.holdHwm(now)) return null;
+    this.releaseHwm();
+    // The next frame, if sent before this one is answered, starts where this one ends.
+    for (const a of ahead) {
+      a.p.sendOffset = a.sendOffset;
+      a.p.aheadHwm = a.hwm;
+      a.p.aheadLogStart = a.logStart;
+    }
     const header: ReplicateHeader = { epoch: ctx.epoch, leader: ctx.self, metaVersion: meta, parts };
     if (metaNeeded) header.topics = this.topicsAckedSeq === undefined ? ctx.logs.topics() : ctx.logs.topicsChangedSince(this.topicsAckedSeq);
     return {
@@ -482,6 +523,36 @@ export class FollowerSession {
       cuts: parts.some((part) => part.truncateTo !== undefined),
       records,
     };
+  }
+
+  /**
+   * Whether to hold back a frame that would only tell new high-water marks or log starts (no
+   * records, cut, topics or heartbeat): on a stream in steady state, for up to HWM_HOLD_MS, so it
+   * rides with the next records. After each commit the leader would otherwise send such a frame
+   * to every follower, and with many producers the next records arrive a moment later in a frame
+   * of their own: two frames per commit, each a socket write, a follower woken and an answer read.
+   * Nothing waits for it: a commit needs the followers' answers about records, never this.
+   */
+  private holdHwm(now: number): boolean {
+    if (!this.onStream() || !this.steady()) return false;
+    if (this.hwmHeldSince === null) {
+      this.hwmHeldSince = now;
+      this.hwmTimer = this.ctx.time.timers.after(HWM_HOLD_MS, () => {
+        this.hwmTimer = null;
+        // Due now, whatever the clock says (a timer may fire a fraction of a millisecond early).
+        this.hwmHeldSince = -Infinity;
+        this.wake();
+      });
+      return true;
+    }
+    return now - this.hwmHeldSince < HWM_HOLD_MS;
+  }
+
+  /** A frame goes (it carries every high-water mark held): nothing is held any more. */
+  private releaseHwm(): void {
+    this.hwmHeldSince = null;
+    this.hwmTimer?.cancel();
+    this.hwmTimer = null;
   }
 
   /** Learns from one answer; true when it was clean (every part 'ok'), so frames sent after it stand. */

@@ -2,7 +2,7 @@ import type { OutboundTls } from '../config/tls.js';
 import { FRAME_AUTH_HEADER } from './frame-auth.js';
 import { FRAME_SENDER_HEADER } from './sender-proof.js';
 import { StreamConnection } from './stream-connection.js';
-import { FrameTransport, type FramePoster } from './transport.js';
+import { FrameTransport, type FrameHeaders, type FramePoster } from './transport.js';
 
 /** The one path whose frames travel on the stream; any other post goes by HTTP as before. */
 const APPEND_PATH = '/replica/append';
@@ -66,11 +66,12 @@ export class StreamTransport implements FramePoster {
     this.closed = options.streams === false;
   }
 
-  async post(baseUrl: string, path: string, body: Buffer, timeoutMs: number, extraHeaders: Record<string, string> = {}): Promise<Buffer> {
+  async post(baseUrl: string, path: string, body: Buffer, timeoutMs: number, extraHeaders: FrameHeaders = {}): Promise<Buffer> {
     const auth = extraHeaders[FRAME_AUTH_HEADER];
-    // The sender proof matters only to a POST (it lets the body skip the follower's unauthenticated queue).
+    // The sender proof matters only to a POST (it lets the body skip the follower's unauthenticated
+    // queue): on the stream it is left behind, and a lazy one is never computed.
     const onlyAuth = Object.keys(extraHeaders).every((h) => h === FRAME_AUTH_HEADER || h === FRAME_SENDER_HEADER);
-    if (path !== APPEND_PATH || auth === undefined || !onlyAuth || this.closed) return this.viaPost(baseUrl, path, body, timeoutMs, extraHeaders);
+    if (path !== APPEND_PATH || typeof auth !== 'string' || !onlyAuth || this.closed) return this.viaPost(baseUrl, path, body, timeoutMs, extraHeaders);
     const conn = await this.connection(baseUrl, timeoutMs);
     // The follower's limit: a longer frame by POST, which refuses it with 413 exactly as before.
     if (!conn || body.length + auth.length > conn.maxMessageBytes) return this.viaPost(baseUrl, path, body, timeoutMs, extraHeaders);
@@ -92,7 +93,13 @@ export class StreamTransport implements FramePoster {
     return conn && !conn.closed ? Math.min(conn.maxInFlight, SEND_AHEAD_LIMIT) : 1;
   }
 
-  private viaPost(baseUrl: string, path: string, body: Buffer, timeoutMs: number, extraHeaders: Record<string, string>): Promise<Buffer> {
+  /** Whether frames to `baseUrl` go on an open stream now (the next one opens it if need be, and may still go by POST). */
+  streaming(baseUrl: string): boolean {
+    const conn = this.closed ? null : this.peers.get(baseUrl)?.connection;
+    return !!conn && !conn.closed;
+  }
+
+  private viaPost(baseUrl: string, path: string, body: Buffer, timeoutMs: number, extraHeaders: FrameHeaders): Promise<Buffer> {
     this.onFrame('post');
     return this.http.post(baseUrl, path, body, timeoutMs, extraHeaders);
   }

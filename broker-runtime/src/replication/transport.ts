@@ -8,15 +8,34 @@ export class TransportError extends Error {
   }
 }
 
+/**
+ * A frame's headers. A function stands for a value only an HTTP POST needs (the sender proof,
+ * sender-proof.ts: a second HMAC, ~15 µs): the transport, which alone knows whether a frame goes
+ * by POST or on a replication stream, calls it only for a POST (postHeaders).
+ */
+export type FrameHeaders = Record<string, string | (() => string)>;
+
+/** The headers of a frame sent by HTTP POST: every lazy value computed. */
+export function postHeaders(headers: FrameHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) out[name] = typeof value === 'function' ? value() : value;
+  return out;
+}
+
 /** What replication needs to carry a frame: one request, the answer's bytes (or a rejection). */
 export interface FramePoster {
-  post(baseUrl: string, path: string, body: Buffer, timeoutMs: number, extraHeaders?: Record<string, string>): Promise<Buffer>;
+  post(baseUrl: string, path: string, body: Buffer, timeoutMs: number, extraHeaders?: FrameHeaders): Promise<Buffer>;
   /**
    * How many frames to `baseUrl` may be in flight at once now: more than 1 only on an open ordered
    * connection (a replication stream), where frames arrive in the order sent and a break fails
    * every one in flight. Absent, or 1: one frame at a time (a POST each).
    */
   inFlightLimit?(baseUrl: string): number;
+  /**
+   * Whether frames to `baseUrl` go on an open replication stream now, whatever its inFlightLimit.
+   * Absent: inFlightLimit(baseUrl) > 1 says it.
+   */
+  streaming?(baseUrl: string): boolean;
 }
 
 /**
@@ -33,7 +52,7 @@ export class FrameTransport implements FramePoster {
     this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 4, ...tls });
   }
 
-  post(baseUrl: string, path: string, body: Buffer, timeoutMs: number, extraHeaders: Record<string, string> = {}): Promise<Buffer> {
+  post(baseUrl: string, path: string, body: Buffer, timeoutMs: number, extraHeaders: FrameHeaders = {}): Promise<Buffer> {
     const url = new URL(path, baseUrl);
     const secure = url.protocol === 'https:';
     const request = secure ? https.request : http.request;
@@ -43,7 +62,7 @@ export class FrameTransport implements FramePoster {
         {
           method: 'POST',
           agent: secure ? this.httpsAgent : this.httpAgent,
-          headers: { ...extraHeaders, 'content-type': 'application/octet-stream', 'content-length': body.length },
+          headers: { ...postHeaders(extraHeaders), 'content-type': 'application/octet-stream', 'content-length': body.length },
           timeout: timeoutMs,
         },
         (res) => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FRAME_AUTH_HEADER } from '../../../broker-runtime/src/replication/frame-auth.js';
-import { BULK_RECORDS } from '../../../broker-runtime/src/replication/follower-session.js';
-import { TransportError, type FramePoster } from '../../../broker-runtime/src/replication/transport.js';
+import { BULK_RECORDS, HWM_HOLD_MS } from '../../../broker-runtime/src/replication/follower-session.js';
+import { TransportError, type FrameHeaders, type FramePoster } from '../../../broker-runtime/src/replication/transport.js';
 import { decodeAnswer, decodeFrame } from '../../../broker-runtime/src/replication/wire.js';
 import { Cluster, RENEW_MS, type Replica } from './replication-harness.js';
 
@@ -39,11 +39,16 @@ class ManualStream implements FramePoster {
     return this.open ? this.limit : 1;
   }
 
-  post(baseUrl: string, _path: string, body: Buffer, _timeoutMs: number, headers: Record<string, string> = {}): Promise<Buffer> {
+  streaming(): boolean {
+    return this.open;
+  }
+
+  post(baseUrl: string, _path: string, body: Buffer, _timeoutMs: number, headers: FrameHeaders = {}): Promise<Buffer> {
     const to = this.cluster.replicas.get(new URL(baseUrl).hostname)!;
     const part = decodeFrame(body).header.parts[0];
     this.sent.push({ prevOffset: part?.prevOffset ?? -1, length: part?.length ?? 0, via: this.open ? 'stream' : 'post' });
-    const auth = headers[FRAME_AUTH_HEADER] ?? '';
+    const auth = headers[FRAME_AUTH_HEADER];
+    if (typeof auth !== 'string') throw new Error('a frame without its signature');
     if (!this.open) return refusalAsStatus(to.follower.handle(body, auth)); // a POST: answered in one go
     return new Promise<Buffer>((resolve, reject) => this.frames.push({ to, body, auth, applied: null, resolve, reject }));
   }
@@ -128,7 +133,9 @@ describe('replication: pipelining on a stream (FollowerSession)', () => {
   test('records go ahead of a frame that carries none (the high-water mark after a commit), not of small frames with records', async () => {
     const ctx = await pipelined(['a']);
     await produce(ctx, 'b');
-    await ctx.stream.answer(); // b committed: the leader sends the new high-water mark, no records
+    await ctx.stream.answer(); // b committed: the new high-water mark waits for records to ride with
+    assert.deepEqual(ctx.stream.sent.map((s) => [s.prevOffset, s.length > 0]), [[1, true]]);
+    await ctx.c.time.advance(HWM_HOLD_MS); // none came: it goes alone, no records
     assert.deepEqual(ctx.stream.sent.map((s) => [s.prevOffset, s.length > 0]), [[1, true], [2, false]]);
     await produce(ctx, 'c');
     assert.equal(ctx.stream.frames.length, 2, 'c went without waiting for that answer');
@@ -141,6 +148,54 @@ describe('replication: pipelining on a stream (FollowerSession)', () => {
     while (ctx.stream.frames.length > 0) await ctx.stream.answer();
     assert.deepEqual(ctx.b2.held(), span(0, 5));
     assert.equal(ctx.b1.log.highWatermark(), 5);
+  });
+
+  test('the high-water mark after a commit waits (up to HWM_HOLD_MS) for records and rides with them', async () => {
+    const ctx = await pipelined(['a']);
+    await produce(ctx, 'b');
+    await ctx.stream.answer(); // b committed on the leader
+    assert.equal(ctx.b1.log.highWatermark(), 2);
+    await ctx.c.time.advance(HWM_HOLD_MS - 1);
+    assert.equal(ctx.stream.frames.length, 0, 'no frame for the high-water mark alone yet');
+    assert.equal(ctx.b2.log.highWatermark(), 1, 'the follower has not been told');
+    await produce(ctx, 'c');
+    assert.deepEqual(ctx.stream.sent.map((s) => [s.prevOffset, s.length > 0]), [[1, true], [2, true]], 'one frame: c and the high-water mark');
+    await ctx.stream.deliver();
+    assert.equal(ctx.b2.log.highWatermark(), 2, 'the follower learnt it with c');
+    await ctx.stream.answer();
+    assert.equal(ctx.b1.log.highWatermark(), 3, 'c committed on its answer');
+  });
+
+  test('one frame at a time on a stream (limit 1): the high-water mark still waits for records and rides with them; the next frame does not wait for more records', async () => {
+    const ctx = await pipelined(['a'], 1);
+    await produce(ctx, 'b');
+    await ctx.stream.answer(); // b committed on the leader; its high-water mark waits for records
+    assert.equal(ctx.b1.log.highWatermark(), 2);
+    assert.equal(ctx.stream.frames.length, 0, 'no frame for the high-water mark alone');
+    await produce(ctx, 'c');
+    assert.deepEqual(ctx.stream.sent.map((s) => [s.prevOffset, s.length > 0]), [[1, true], [2, true]], 'c went at once, with the high-water mark');
+    await ctx.stream.deliver();
+    assert.equal(ctx.b2.log.highWatermark(), 2, 'the follower learnt it with c');
+    await produce(ctx, 'd'); // one frame at a time: d and e wait for c's answer
+    await produce(ctx, 'e');
+    assert.equal(ctx.stream.frames.length, 1);
+    await ctx.stream.answer(); // c committed; d and e go at once
+    assert.equal(ctx.b1.log.highWatermark(), 3);
+    assert.equal(ctx.stream.frames.length, 1);
+    await ctx.stream.answer(); // d and e committed: the next frame does not wait for more records
+    assert.equal(ctx.b1.log.highWatermark(), 5);
+    await produce(ctx, 'f');
+    assert.equal(ctx.stream.frames.length, 1, 'f went at once');
+    assert.equal(decodeFrame(ctx.stream.frames[0]!.body).header.parts[0]!.prevOffset, 5);
+    await ctx.stream.answer();
+    assert.equal(ctx.b1.log.highWatermark(), 6);
+    // Nothing more is produced: the high-water mark is held, then goes alone after HWM_HOLD_MS.
+    await ctx.c.time.advance(HWM_HOLD_MS - 1);
+    assert.equal(ctx.stream.frames.length, 0);
+    await ctx.c.time.advance(1);
+    assert.equal(ctx.stream.frames.length, 1, 'the high-water mark went alone after HWM_HOLD_MS');
+    await ctx.stream.deliver();
+    assert.equal(ctx.b2.log.highWatermark(), 6);
   });
 
   test('no more frames in flight than the stream allows', async () => {

@@ -5,7 +5,7 @@ import { FRAME_SENDER_HEADER } from '../../../broker-runtime/src/replication/sen
 import { HighWatermarkWaiters } from '../../../broker-runtime/src/replication/hwm-waiters.js';
 import { LeaderReplication, type ReplicationStore } from '../../../broker-runtime/src/replication/leader-replication.js';
 import type { ReplicationRules } from '../../../broker-runtime/src/replication/rules.js';
-import { TransportError, type FramePoster } from '../../../broker-runtime/src/replication/transport.js';
+import { TransportError, postHeaders, type FramePoster } from '../../../broker-runtime/src/replication/transport.js';
 import { Disk, SimLog } from '../../sim/disk.js';
 import { SimLogManager, SimPartitionLog } from '../../sim/sim-log.js';
 import { ManualTime } from '../election/elector-harness.js';
@@ -104,7 +104,8 @@ export class Cluster {
    * Replaceable before lead() (pipelining.test.ts puts a replication stream in its place).
    */
   transport: FramePoster = {
-    post: async (baseUrl, _path, body, _timeoutMs, headers = {}) => {
+    post: async (baseUrl, _path, body, _timeoutMs, lazyHeaders = {}) => {
+      const headers = postHeaders(lazyHeaders);
       const target = this.replicas.get(new URL(baseUrl).hostname);
       if (!target || target.down) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
       try {

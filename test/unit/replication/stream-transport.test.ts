@@ -8,6 +8,7 @@ import { createBrokerServer } from '../../../broker-runtime/src/http/index.js';
 import { FRAME_AUTH_HEADER } from '../../../broker-runtime/src/replication/frame-auth.js';
 import { MessageReader, encodeMessage } from '../../../broker-runtime/src/replication/stream-framing.js';
 import { STREAM_PATH, STREAM_PROTOCOL } from '../../../broker-runtime/src/replication/stream-protocol.js';
+import { FRAME_SENDER_HEADER } from '../../../broker-runtime/src/replication/sender-proof.js';
 import { SEND_AHEAD_LIMIT, StreamTransport } from '../../../broker-runtime/src/replication/stream-transport.js';
 import { TransportError } from '../../../broker-runtime/src/replication/transport.js';
 import { unreachableReason } from '../../../broker-runtime/src/replication/unreachable.js';
@@ -103,6 +104,21 @@ test('a follower that does not upgrade (an older broker: 404) gets the frame by 
   assert.deepEqual(via, ['post', 'post']);
   assert.equal(t.openStreams(), 0);
   assert.equal(t.inFlightLimit(f.url), 1, 'POSTs: one frame at a time');
+});
+
+test('the sender proof (a lazy header) is computed only for a frame that goes by POST, never for one on the stream', async () => {
+  let signed = 0;
+  const headers = { ...AUTH, [FRAME_SENDER_HEADER]: () => `${++signed}` };
+  const streamed = await follower(async () => Buffer.from('ok'));
+  const { t, via } = transport();
+  await t.post(streamed.url, '/replica/append', Buffer.from('a'), 5000, headers);
+  await t.post(streamed.url, '/replica/append', Buffer.from('b'), 5000, headers);
+  assert.deepEqual(via, ['stream', 'stream']);
+  assert.equal(signed, 0);
+  const posted = await follower(async () => Buffer.from('ok'), false);
+  await t.post(posted.url, '/replica/append', Buffer.from('c'), 5000, headers);
+  assert.deepEqual(via, ['stream', 'stream', 'post']);
+  assert.equal(signed, 1, 'computed once, for the POST');
 });
 
 test('--replication-stream off: every frame by POST', async () => {
