@@ -26,13 +26,13 @@ describe('a request that arrives while the last answer drains, over TLS', () => 
 
   test('a bare node:https server (own process) resets a plain sequential keep-alive client when busy after a large answer; with keepPausedTlsConnectionsPaused it answers', async () => {
     const body = Buffer.alloc(256 * 1024, 'b');
-    const rounds = async (fix: boolean) => {
+    const rounds = async (fix: boolean, count: number, stopAtReset: boolean) => {
       // The answer is written from a timer, then the server stays busy: node learns that the write
       // completed only after it has read the next request (see test/helpers/tls-paused/server.mts).
       const server = await startReproServer({ cert: certs.serverCert, key: certs.serverKey, answer: 'timer', busyMs: 20, bytes: 64 * 1024, fix });
       let resets = 0;
       try {
-        for (let round = 0; round < 3; round++) {
+        for (let round = 0; round < count && !(stopAtReset && resets > 0); round++) {
           const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca });
           const call = (method: string, path: string, data?: Buffer) =>
             new Promise<number>((resolve, reject) => {
@@ -58,11 +58,13 @@ describe('a request that arrives while the last answer drains, over TLS', () => 
         server.stop();
       }
     };
-    const without = await rounds(false);
+    // A reset needs the client's next request to arrive within the server's busy 20 ms; on a loaded
+    // machine a round can miss that window, so the repro counts as working after one reset in 10.
+    const without = await rounds(false, 10, true);
     // If this fails, node:http no longer resets these connections: tls-pause.ts may be unnecessary.
-    assert.equal(without.resets, 3, 'node:https without the fix resets every round');
+    assert.ok(without.resets > 0, 'node:https without the fix resets a sequential client');
     assert.ok(without.paused > 0);
-    assert.deepEqual(await rounds(true), { resets: 0, paused: 0 });
+    assert.deepEqual(await rounds(true, 5, false), { resets: 0, paused: 0 });
   });
 
   test("the broker's HTTPS server answers a pipelined produce sent while a large consume answer cannot drain", async () => {
