@@ -25,43 +25,59 @@ test('a killed leader\'s card counts its lease down from its last /health answer
   await page.goto('/');
   const card = page.getByTestId(`broker-card-${old.id}`);
   await expect(card).toHaveAttribute('data-role', 'leader');
-  const ownHealth = await brokerGet<Health>(`${old.url}/health`, token);
   const askedAt = Date.now();
+  const ownHealth = await brokerGet<Health>(`${old.url}/health`, token);
   expect(ownHealth?.role).toBe('leader');
-  // The lease certainly lasts until then (a renewal before the kill only moves it later).
+  // The lease certainly lasts until then: the broker answered after the ask was sent, and a renewal
+  // before the kill only moves it later.
   const surelyUntil = askedAt + ownHealth!.lease_ms_left!;
 
   await card.getByTestId('broker-kill').click();
   const killedAt = Date.now();
   try {
-
-    // Sample the card and the survivors' own /health until one of them claims the lead.
+    // Sample the card and the survivors' own /health until one of them claims the lead. Each sample
+    // is timed by the page's clock as it is read, and each look at the brokers by when it was sent,
+    // so a test process starved of CPU (npm test runs this suite beside the integration files)
+    // widens what it knows, never what it asserts.
     const samples: { at: number; left: number | null; silent: boolean }[] = [];
+    /** The last send of a look at which both survivors answered as followers: no new leader before it. */
+    let noLeaderAt = killedAt;
+    /** When the first look that found a new leader was answered: the brokers had elected one by then. */
     let electedAt: number | null = null;
     const watchBrokers = (async () => {
       while (electedAt === null && Date.now() - killedAt < 30_000) {
+        const sentAt = Date.now();
         const h = await Promise.all(survivors.map((u) => brokerGet<Health>(`${u}/health`, token, 300)));
         if (h.some((x) => x?.role === 'leader')) electedAt = Date.now();
-        else await new Promise((r) => setTimeout(r, 50));
+        else {
+          if (h.every((x) => x?.role === 'follower')) noLeaderAt = Math.max(noLeaderAt, sentAt);
+          await new Promise((r) => setTimeout(r, 50));
+        }
       }
     })();
     while (electedAt === null && Date.now() - killedAt < 30_000) {
-      const state = await card.evaluate((el) => {
-        const lease = el.querySelector('[data-testid="lease"]');
-        return { left: lease ? Number(lease.getAttribute('data-left-ms')) : null, silent: lease?.getAttribute('data-silent') === 'true' };
-      });
-      samples.push({ at: Date.now(), ...state });
+      samples.push(
+        await card.evaluate((el) => {
+          const lease = el.querySelector('[data-testid="lease"]');
+          return { at: Date.now(), left: lease ? Number(lease.getAttribute('data-left-ms')) : null, silent: lease?.getAttribute('data-silent') === 'true' };
+        }),
+      );
       await page.waitForTimeout(40);
     }
     await watchBrokers;
     expect(electedAt, 'a survivor claims the lead').not.toBeNull();
 
-    // Once the page knows the broker is gone (silent), every sample is a countdown: never dropped…
+    // Once the page knows the broker is gone (silent), every sample is a countdown: never dropped
+    // while the brokers had surely not elected anyone (the page may drop it once they have)…
     const firstSilent = samples.findIndex((s) => s.silent);
     expect(firstSilent, 'the card shows the silent leader\'s lease').toBeGreaterThanOrEqual(0);
-    const counting = samples.slice(firstSilent);
+    const afterSilent = samples.slice(firstSilent);
+    for (const s of afterSilent.filter((x) => x.at <= noLeaderAt)) {
+      expect(s.left, `lease shown at +${s.at - killedAt} ms (no leader elected at +${noLeaderAt - killedAt} ms)`).not.toBeNull();
+      expect(s.silent).toBe(true);
+    }
+    const counting = afterSilent.filter((s) => s.left !== null);
     for (const s of counting) {
-      expect(s.left, `lease shown at +${s.at - killedAt} ms`).not.toBeNull();
       expect(s.silent).toBe(true);
       // …never more than an unrenewed lease can have left (slack for the 4 Hz clock, the poll and a
       // loaded CI machine: the lie this guards against was a whole lease, not a few hundred ms)…
@@ -73,8 +89,10 @@ test('a killed leader\'s card counts its lease down from its last /health answer
     // …not run out before the lease surely had…
     const atZero = counting.find((s) => s.left === 0);
     if (atZero) expect(atZero.at).toBeGreaterThanOrEqual(surelyUntil - SLACK_MS);
-    // …and (about) at 0 when the brokers elected a new leader (they cannot before it runs out).
-    expect(counting.at(-1)!.left!).toBeLessThanOrEqual(SLACK_MS);
+    // …and (about) at 0 when the brokers elected a new leader (they cannot before it runs out): the
+    // last count shown, run on to the moment the election was known, is within the slack of 0.
+    const last = counting.at(-1)!;
+    expect(Math.max(0, last.left! - Math.max(0, electedAt! - last.at)), `left at +${last.at - killedAt} ms: ${last.left} ms; elected by +${electedAt! - killedAt} ms`).toBeLessThanOrEqual(SLACK_MS);
 
     // After the election the old card no longer shows a lease.
     await expect(card.getByTestId('lease')).toHaveCount(0);
