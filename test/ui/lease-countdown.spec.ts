@@ -32,51 +32,65 @@ test('a killed leader\'s card counts its lease down from its last /health answer
   // before the kill only moves it later.
   const surelyUntil = askedAt + ownHealth!.lease_ms_left!;
 
+  // The page samples its own card, by its own clock, every 40 ms and at every change of the card:
+  // what it showed and when, however late the test process gets to ask (npm test runs this suite
+  // beside the integration files; a Playwright round trip to a starved browser once took 2.5 s,
+  // the whole countdown).
+  await page.evaluate((cardId) => {
+    const w = window as unknown as { leaseSamples: { at: number; left: number | null; silent: boolean }[]; stopLeaseSamples: () => void };
+    w.leaseSamples = [];
+    const read = () => {
+      const lease = document.querySelector(`[data-testid="broker-card-${cardId}"] [data-testid="lease"]`);
+      w.leaseSamples.push({ at: Date.now(), left: lease ? Number(lease.getAttribute('data-left-ms')) : null, silent: lease?.getAttribute('data-silent') === 'true' });
+    };
+    const timer = window.setInterval(read, 40);
+    const observer = new MutationObserver(read);
+    observer.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-left-ms', 'data-silent'] });
+    w.stopLeaseSamples = () => {
+      window.clearInterval(timer);
+      observer.disconnect();
+    };
+    read();
+  }, old.id);
+
   // Before the click the old leader holds its lease: no new leader can exist yet.
   const clickedAt = Date.now();
+  // The survivors' own /health, looked at until one of them claims the lead; each look is timed by
+  // when it was sent, so a starved test process widens what it knows, never what it asserts.
+  /** The last send of a look at which both survivors answered as followers: no new leader before it. */
+  let noLeaderAt = clickedAt;
+  /** When the first look that found a new leader was answered: the brokers had elected one by then. */
+  let electedAt: number | null = null;
+  /** When the old leader's port first refused a connection: it was dead (renewing nothing) by then. */
+  let deadBy: number | null = null;
+  const watchBrokers = (async () => {
+    while (electedAt === null && Date.now() - clickedAt < 30_000) {
+      const sentAt = Date.now();
+      const [h] = await Promise.all([
+        Promise.all(survivors.map((u) => brokerGet<Health>(`${u}/health`, token, 300))),
+        deadBy !== null ? null : fetch(`${old.url}/health`, { signal: AbortSignal.timeout(300) }).then(
+          (res) => res.body?.cancel(),
+          (err: Error & { cause?: { code?: string } }) => {
+            if (err.cause?.code === 'ECONNREFUSED') deadBy ??= Date.now();
+          },
+        ),
+      ]);
+      if (h.some((x) => x?.role === 'leader')) electedAt = Date.now();
+      else {
+        if (h.every((x) => x?.role === 'follower')) noLeaderAt = Math.max(noLeaderAt, sentAt);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  })();
   await card.getByTestId('broker-kill').click();
   const killedAt = Date.now();
   try {
-    // Sample the card and the survivors' own /health until one of them claims the lead. Each sample
-    // is timed by the page's clock as it is read, and each look at the brokers by when it was sent,
-    // so a test process starved of CPU (npm test runs this suite beside the integration files)
-    // widens what it knows, never what it asserts.
-    const samples: { at: number; left: number | null; silent: boolean }[] = [];
-    /** The last send of a look at which both survivors answered as followers: no new leader before it. */
-    let noLeaderAt = clickedAt;
-    /** When the first look that found a new leader was answered: the brokers had elected one by then. */
-    let electedAt: number | null = null;
-    /** When the old leader's port first refused a connection: it was dead (renewing nothing) by then. */
-    let deadBy: number | null = null;
-    const watchBrokers = (async () => {
-      while (electedAt === null && Date.now() - killedAt < 30_000) {
-        const sentAt = Date.now();
-        const [h] = await Promise.all([
-          Promise.all(survivors.map((u) => brokerGet<Health>(`${u}/health`, token, 300))),
-          deadBy !== null ? null : fetch(`${old.url}/health`, { signal: AbortSignal.timeout(300) }).then(
-            (res) => res.body?.cancel(),
-            (err: Error & { cause?: { code?: string } }) => {
-              if (err.cause?.code === 'ECONNREFUSED') deadBy ??= Date.now();
-            },
-          ),
-        ]);
-        if (h.some((x) => x?.role === 'leader')) electedAt = Date.now();
-        else {
-          if (h.every((x) => x?.role === 'follower')) noLeaderAt = Math.max(noLeaderAt, sentAt);
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      }
-    })();
-    while (electedAt === null && Date.now() - killedAt < 30_000) {
-      samples.push(
-        await card.evaluate((el) => {
-          const lease = el.querySelector('[data-testid="lease"]');
-          return { at: Date.now(), left: lease ? Number(lease.getAttribute('data-left-ms')) : null, silent: lease?.getAttribute('data-silent') === 'true' };
-        }),
-      );
-      await page.waitForTimeout(40);
-    }
     await watchBrokers;
+    const samples = await page.evaluate(() => {
+      const w = window as unknown as { leaseSamples: { at: number; left: number | null; silent: boolean }[]; stopLeaseSamples: () => void };
+      w.stopLeaseSamples();
+      return w.leaseSamples;
+    });
     expect(electedAt, 'a survivor claims the lead').not.toBeNull();
     // The old leader renewed nothing after it died: by the refused connection, or at the latest by
     // the election (which needs its lease run out). Not the click's time: the kill follows it, later
@@ -86,6 +100,7 @@ test('a killed leader\'s card counts its lease down from its last /health answer
     // Once the page knows the broker is gone (silent), every sample is a countdown: never dropped
     // while the brokers had surely not elected anyone (the page may drop it once they have)…
     const firstSilent = samples.findIndex((s) => s.silent);
+    console.log(`lease countdown: ${samples.length} samples by the page; silent from +${firstSilent < 0 ? '?' : samples[firstSilent]!.at - killedAt} ms; no leader at +${noLeaderAt - killedAt} ms, elected by +${electedAt! - killedAt} ms, the old leader dead by +${diedBy - killedAt} ms (after the click returned; it took ${killedAt - clickedAt} ms)`);
     expect(firstSilent, 'the card shows the silent leader\'s lease').toBeGreaterThanOrEqual(0);
     const afterSilent = samples.slice(firstSilent);
     for (const s of afterSilent.filter((x) => x.at <= noLeaderAt)) {
