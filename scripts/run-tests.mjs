@@ -26,7 +26,8 @@
 // files are done until it ends, beside the other files; its output comes whole at its end and its
 // failure fails the run. The UI suite keeps about a third of one core busy (its one worker waits on
 // the page) and the files side by side leave room: run one after the other, CI spent ~200 s on it
-// with the cores mostly idle. Its ports come from the OS (listen(0)), above testkit's range.
+// with the cores mostly idle. Its web host picks its Redis and brokers' ports in a share of
+// testkit's range that no file beside it uses (YAK_PORT_RANGE, below).
 //
 // The durations live in the folder given (test/integration/durations.json, test/unit/durations.json;
 // --jobs=2 --write-durations measures each file alone). The unit tests too go longest first, in one
@@ -107,8 +108,26 @@ const results = [];
 const totals = { tests: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
 const started = Date.now();
 
+/**
+ * With --beside, the free-port range (testkit/ports.ts: 10000 up to the ephemeral ports) is cut in
+ * jobs + 1 shares and the last goes to the command beside the files, as YAK_PORT_RANGE: the UI
+ * suite's web host picks its Redis and brokers' ports there (src/main/supervisor/processes/free-port.ts
+ * picks from the same range otherwise, and a broker restarted on its port could find it taken).
+ */
+const portSlots = beside ? jobs + 1 : jobs;
+function besidePortRange() {
+  try {
+    const [ephemeralLow] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (!(ephemeralLow > 12_000)) return null;
+    const size = Math.floor((ephemeralLow - 10_000) / portSlots);
+    return `${10_000 + jobs * size}-${10_000 + (jobs + 1) * size - 1}`;
+  } catch {
+    return null; // not Linux: testkit and the app both take the OS's choice (listen(0))
+  }
+}
+
 function runFile(file, slot) {
-  const env = { ...process.env, YAK_TEST_PORT_SLOT: String(slot), YAK_TEST_PORT_SLOTS: String(jobs) };
+  const env = { ...process.env, YAK_TEST_PORT_SLOT: String(slot), YAK_TEST_PORT_SLOTS: String(portSlots) };
   return runChild(spawn(process.execPath, [...nodeArgs, file], { env, stdio: ['ignore', 'pipe', 'pipe'] }), key(file), jobs === 1);
 }
 
@@ -166,7 +185,9 @@ await phase('alone', queue.filter((f) => kinds.get(f) === 'alone'), async (list)
 });
 await phase('quiet', queue.filter((f) => kinds.get(f) === 'quiet'), (list) => runPool(list, jobs));
 const shared = queue.filter((f) => kinds.get(f) === null);
-const besideDone = beside ? runChild(spawn(beside, { shell: true, stdio: ['ignore', 'pipe', 'pipe'] }), `beside: ${beside}`, false) : null;
+const besideRange = beside ? besidePortRange() : null;
+const besideEnv = besideRange ? { ...process.env, YAK_PORT_RANGE: besideRange } : process.env;
+const besideDone = beside ? runChild(spawn(beside, { shell: true, env: besideEnv, stdio: ['ignore', 'pipe', 'pipe'] }), `beside: ${beside}${besideRange ? ` (ports ${besideRange})` : ''}`, false) : null;
 await phase(jobs > 1 ? 'shared' : 'all', shared, (list) => runPool(list, jobs));
 await besideDone;
 
