@@ -10,18 +10,24 @@
 //
 // --serial and --jobs run each file in its own `node --test` (--serial streams its output, --jobs
 // prints each file's whole when it ends), then a table of the files' durations; --write-durations
-// saves them for the order below. With --jobs, a file whose first lines hold the marker
-// `run-tests: alone` (with the reason) runs with no other file beside it: the ones whose checks
-// lean on timing (a lease kept through a fixed window, a workload's throughput). Those run first,
-// then the rest longest first (test/integration/durations.json, written with --write-durations), so
-// the last files to finish are short ones. Each concurrent slot gets its own share of the free-port
-// range (YAK_TEST_PORT_SLOT, read by testkit/ports.ts): two files never pick the same port.
+// saves them for the order below. With --jobs, two markers in a file's first lines (each with the
+// reason) keep timing-sensitive files off a busy machine:
+// - `run-tests: alone`: the file runs with no other file beside it (the chaos runs: ~1.2 cores each
+//   against a 1 s lease).
+// - `run-tests: quiet`: the file runs beside other quiet files only, `jobs` at a time: files whose
+//   checks lean on timing (a lease kept through a fixed window) but that use under half a core each,
+//   so two of them leave the cores room (slow Redis, multi-host).
+// The alone files run first, then the quiet ones, then the rest, longest first
+// (test/integration/durations.json, written with --write-durations), so the last files to finish
+// are short ones. Each concurrent slot gets its own share of the free-port range
+// (YAK_TEST_PORT_SLOT, read by testkit/ports.ts): two files never pick the same port.
 //
-// --beside runs a shell command (npm test: the Playwright suite) from the moment the alone files are
-// done until it ends, beside the other files; its output comes whole at its end and its failure
-// fails the run. The UI suite keeps about a third of one core busy (its one worker waits on the
-// page) and the files side by side leave room: run one after the other, CI spent ~200 s on it with
-// the cores mostly idle. Its ports come from the OS (listen(0)), above testkit's range.
+// --beside runs a shell command (npm test: the Playwright suite) from the moment the alone and quiet
+// files are done until it ends, beside the other files; its output comes whole at its end and its
+// failure fails the run. The UI suite keeps about a third of one core busy (its one worker waits on
+// the page) and the files side by side leave room: run one after the other, CI spent ~200 s on it
+// with the cores mostly idle. Its web host picks its Redis and brokers' ports in a share of
+// testkit's range that no file beside it uses (YAK_PORT_RANGE, below).
 //
 // The durations live in the folder given (test/integration/durations.json, test/unit/durations.json;
 // --jobs=2 --write-durations measures each file alone). The unit tests too go longest first, in one
@@ -77,7 +83,8 @@ if (jobs === 0) {
   process.exit(res.status ?? 1);
 }
 
-const alone = (f) => /run-tests: alone\b/.test(readFileSync(f, 'utf8').split('\n').slice(0, 40).join('\n'));
+/** The file's `run-tests: alone` or `run-tests: quiet` marker (in its first 40 lines), or null. */
+const marker = (f) => readFileSync(f, 'utf8').split('\n').slice(0, 40).join('\n').match(/run-tests: (alone|quiet)\b/)?.[1] ?? null;
 
 const queue = jobs > 1 ? byLength : files;
 
@@ -101,8 +108,26 @@ const results = [];
 const totals = { tests: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
 const started = Date.now();
 
+/**
+ * With --beside, the free-port range (testkit/ports.ts: 10000 up to the ephemeral ports) is cut in
+ * jobs + 1 shares and the last goes to the command beside the files, as YAK_PORT_RANGE: the UI
+ * suite's web host picks its Redis and brokers' ports there (src/main/supervisor/processes/free-port.ts
+ * picks from the same range otherwise, and a broker restarted on its port could find it taken).
+ */
+const portSlots = beside ? jobs + 1 : jobs;
+function besidePortRange() {
+  try {
+    const [ephemeralLow] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (!(ephemeralLow > 12_000)) return null;
+    const size = Math.floor((ephemeralLow - 10_000) / portSlots);
+    return `${10_000 + jobs * size}-${10_000 + (jobs + 1) * size - 1}`;
+  } catch {
+    return null; // not Linux: testkit and the app both take the OS's choice (listen(0))
+  }
+}
+
 function runFile(file, slot) {
-  const env = { ...process.env, YAK_TEST_PORT_SLOT: String(slot), YAK_TEST_PORT_SLOTS: String(jobs) };
+  const env = { ...process.env, YAK_TEST_PORT_SLOT: String(slot), YAK_TEST_PORT_SLOTS: String(portSlots) };
   return runChild(spawn(process.execPath, [...nodeArgs, file], { env, stdio: ['ignore', 'pipe', 'pipe'] }), key(file), jobs === 1);
 }
 
@@ -135,22 +160,41 @@ function runChild(child, name, live) {
   });
 }
 
-// The files marked alone, one by one with nothing beside them; then the rest, `jobs` at a time.
-for (const file of queue.filter((f) => jobs > 1 && alone(f))) await runFile(file, 0);
-const shared = queue.filter((f) => !(jobs > 1 && alone(f)));
-const besideDone = beside ? runChild(spawn(beside, { shell: true, stdio: ['ignore', 'pipe', 'pipe'] }), `beside: ${beside}`, false) : null;
-let next = 0;
-await Promise.all(
-  Array.from({ length: jobs }, async (_, slot) => {
-    while (next < shared.length) await runFile(shared[next++], slot);
-  }),
-);
+/** Runs the files `width` at a time, each slot taking the next file as its last one ends. */
+async function runPool(list, width) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, list.length) }, async (_, slot) => {
+      while (next < list.length) await runFile(list[next++], slot);
+    }),
+  );
+}
+
+// The files marked alone, one by one with nothing beside them; then the quiet ones beside each
+// other; then the rest, `jobs` at a time (with --beside's command beside them).
+const kinds = new Map(queue.map((f) => [f, jobs > 1 ? marker(f) : null]));
+const phases = [];
+const phase = async (name, list, run) => {
+  if (list.length === 0) return;
+  const t0 = Date.now();
+  await run(list);
+  phases.push(`${name} ${list.length} file(s) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+};
+await phase('alone', queue.filter((f) => kinds.get(f) === 'alone'), async (list) => {
+  for (const file of list) await runFile(file, 0);
+});
+await phase('quiet', queue.filter((f) => kinds.get(f) === 'quiet'), (list) => runPool(list, jobs));
+const shared = queue.filter((f) => kinds.get(f) === null);
+const besideRange = beside ? besidePortRange() : null;
+const besideEnv = besideRange ? { ...process.env, YAK_PORT_RANGE: besideRange } : process.env;
+const besideDone = beside ? runChild(spawn(beside, { shell: true, env: besideEnv, stdio: ['ignore', 'pipe', 'pipe'] }), `beside: ${beside}${besideRange ? ` (ports ${besideRange})` : ''}`, false) : null;
+await phase(jobs > 1 ? 'shared' : 'all', shared, (list) => runPool(list, jobs));
 await besideDone;
 
 const wall = (Date.now() - started) / 1000;
 const cpuTotal = results.every((r) => r.cpu !== null) ? results.reduce((sum, r) => sum + r.cpu, 0) : null;
 const busy = cpuTotal === null ? '' : `; ${cpuTotal.toFixed(0)} s of CPU, ${(cpuTotal / wall).toFixed(2)} cores busy on average`;
-console.log(`\n━━ durations (wall ${wall.toFixed(1)} s, ${jobs} at a time${busy}); wall s, CPU s, file`);
+console.log(`\n━━ durations (wall ${wall.toFixed(1)} s, ${jobs} at a time${busy}${phases.length > 1 ? `; ${phases.join(', ')}` : ''}); wall s, CPU s, file`);
 for (const r of [...results].sort((a, b) => b.seconds - a.seconds)) console.log(`${r.seconds.toFixed(1).padStart(7)} ${r.cpu === null ? '' : r.cpu.toFixed(1).padStart(6)}  ${r.ok ? '  ' : '✖ '}${r.file}`);
 console.log(Object.entries(totals).map(([k, v]) => `ℹ ${k} ${v}`).join('\n'));
 const failed = results.filter((r) => !r.ok);

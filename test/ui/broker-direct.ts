@@ -31,15 +31,32 @@ export interface Health {
   redis: boolean;
 }
 
+const TICK_MS = 10;
+
+/** One POST /produce of the probe: when it left (the test's clock) and how it was answered (null: no answer in time). */
+export interface ProbeAttempt {
+  url: string;
+  sentAt: number;
+  status: number | null;
+}
+
 /**
  * An independent producer: one loop per broker, each POSTing /produce with a short timeout, so a
  * paused broker holds up only its own loop. Followers refuse (421); every 2xx is a commit, and its
- * arrival time is recorded.
+ * arrival time is recorded, with its offset. Every attempt is kept too (when it was sent, how it was
+ * answered): on a loaded machine this process may be starved of CPU, and the attempts bound how late
+ * it was around a moment (see gapFromLog).
  */
 export class ProbeProducer {
   readonly acks: number[] = [];
+  /** Each acknowledged record's offset (partition 0) and when its answer arrived. */
+  readonly committed: { offset: number; at: number }[] = [];
+  readonly attempts: ProbeAttempt[] = [];
   private running = false;
   private loops: Promise<void>[] = [];
+  /** When a 10 ms ticker ran: a gap longer than 10 ms is time this process could not run. */
+  private readonly ticks: number[] = [];
+  private ticker: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly brokerUrls: string[],
@@ -49,35 +66,60 @@ export class ProbeProducer {
 
   start(): void {
     this.running = true;
+    this.ticker = setInterval(() => this.ticks.push(Date.now()), TICK_MS);
     this.loops = this.brokerUrls.map((url) => this.loop(url));
   }
 
   async stop(): Promise<void> {
     this.running = false;
     await Promise.all(this.loops);
+    clearInterval(this.ticker);
   }
 
-  /** The longest time without a commit around `at`: from the last ack at or before it to the first after it. */
-  gapAround(at: number, withinMs = 30_000): { from: number; to: number; ms: number } | null {
-    // The longest stretch without an acknowledgement that ends after `at` and starts within
-    // `withinMs` of it. Not simply the stretch around `at`: a request the leader answered just
-    // before it froze can arrive after the supervisor noted the pause, and the stretch around `at`
-    // is then two acknowledgements of the running leader (27 ms, seen at load 19).
-    const sorted = [...this.acks].sort((a, b) => a - b);
-    if (!sorted.some((t) => t <= at)) return null;
-    let longest: { from: number; to: number; ms: number } | null = null;
-    for (let i = 1; i < sorted.length; i++) {
-      const from = sorted[i - 1]!;
-      const to = sorted[i]!;
-      if (to <= at || from > at + withinMs) continue;
-      if (!longest || to - from > longest.ms) longest = { from, to, ms: to - from };
+  /**
+   * The stretch without a commit around `at` (a moment the old leader was certainly frozen by, e.g.
+   * the supervisor's own note of the pause, taken after the signal), given the probe's records as
+   * the new leader serves them. On a loaded machine this process may be starved of CPU: an answer
+   * then reaches it late, and its next send leaves late. So the stretch comes with what bounds it:
+   * - `from`: the old leader's last append of a probe record (the broker's timestamp, ≤ `at`).
+   * - `to`: when the first answer acknowledging a probe record of the new leader (its first, or a
+   *   later one: a partition commits in offset order) reached this process. The commit came before;
+   *   lateBetween says by how much this process may have run late meanwhile.
+   * - `refusedAt`: when the probe's last attempt that `newLeaderUrl` refused was sent — it refused
+   *   after that moment, so it committed nothing before. Null when no refusal was seen there.
+   */
+  gapFromLog(records: { offset: number; timestamp: number; payload: unknown }[], at: number, newLeaderUrl: string): { from: number; to: number; refusedAt: number | null } | null {
+    const probes = records.filter((r) => typeof r.payload === 'object' && r.payload !== null && 'probe' in r.payload);
+    const before = probes.filter((r) => r.timestamp <= at);
+    const after = probes.filter((r) => r.timestamp > at);
+    if (before.length === 0 || after.length === 0) return null;
+    const from = Math.max(...before.map((r) => r.timestamp));
+    const firstAfter = Math.min(...after.map((r) => r.offset));
+    const answered = this.committed.filter((c) => c.offset >= firstAfter).map((c) => c.at);
+    if (answered.length === 0) return null;
+    const to = Math.min(...answered);
+    const refused = this.attempts.filter((a) => a.url === newLeaderUrl && a.status !== null && (a.status < 200 || a.status > 299) && a.sentAt < to).map((a) => a.sentAt);
+    return { from, to, refusedAt: refused.length > 0 ? Math.max(...refused) : null };
+  }
+
+  /**
+   * How long this process could not run between two moments (the tick just after `to` included):
+   * the sum of a 10 ms ticker's overruns. Time it spent starved of CPU, or blocked, shows there.
+   */
+  lateBetween(from: number, to: number): number {
+    let late = 0;
+    for (let i = 1; i < this.ticks.length; i++) {
+      const t = this.ticks[i]!;
+      if (t > from && this.ticks[i - 1]! < to + TICK_MS) late += Math.max(0, t - this.ticks[i - 1]! - TICK_MS);
     }
-    return longest;
+    return late;
   }
 
   private async loop(url: string): Promise<void> {
     let seq = 0;
     while (this.running) {
+      const attempt: ProbeAttempt = { url, sentAt: Date.now(), status: null };
+      this.attempts.push(attempt);
       try {
         const res = await fetch(`${url}/produce`, {
           method: 'POST',
@@ -85,9 +127,16 @@ export class ProbeProducer {
           body: JSON.stringify({ topic: this.topic, partition: 0, payload: { probe: seq++ } }),
           signal: AbortSignal.timeout(300),
         });
-        await res.body?.cancel();
-        if (res.ok) this.acks.push(Date.now());
-        else await new Promise((r) => setTimeout(r, 20));
+        attempt.status = res.status;
+        if (res.ok) {
+          const { offset } = (await res.json()) as { offset: number };
+          const at = Date.now();
+          this.acks.push(at);
+          this.committed.push({ offset, at });
+        } else {
+          await res.body?.cancel();
+          await new Promise((r) => setTimeout(r, 20));
+        }
       } catch {
         await new Promise((r) => setTimeout(r, 20));
       }
@@ -99,6 +148,8 @@ export interface ConsumedRecord {
   offset: number;
   key: string | null;
   payload: unknown;
+  /** Set by the leader as it appended the record (its clock: the same host's as the test's here). */
+  timestamp: number;
   headers: Record<string, string>;
 }
 

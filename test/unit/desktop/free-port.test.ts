@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort, portIsFree, portRangeBelow, readAppPortRange } from '../../../src/main/supervisor/processes/free-port.js';
+import { freePort, portIsFree, portRangeBelow, portRangeFromEnv, readAppPortRange } from '../../../src/main/supervisor/processes/free-port.js';
 import { tempDir, type TempDir } from '../../../testkit/temp-dir.js';
 
 /** The desktop app's ports: below the OS's ephemeral range, where no outgoing connection lands. */
@@ -15,6 +15,13 @@ describe('the app port range', () => {
   it('is everything from 10000 up to just below the ephemeral range', () => {
     assert.deepEqual(portRangeBelow('32768\t60999\n'), { low: 10_000, high: 32_767 });
     assert.deepEqual(portRangeBelow('49152 65535'), { low: 10_000, high: 49_151 });
+  });
+
+  it('is YAK_PORT_RANGE when set (npm test gives the UI suite its own share), and a malformed one is refused', () => {
+    assert.equal(portRangeFromEnv(undefined), null);
+    assert.equal(portRangeFromEnv(''), null);
+    assert.deepEqual(portRangeFromEnv('25000-32767'), { low: 25_000, high: 32_767 });
+    for (const bad of ['25000', '32767-25000', '80-1000', '25000-70000', 'a-b']) assert.throws(() => portRangeFromEnv(bad), /YAK_PORT_RANGE/, bad);
   });
 
   it('is none (the OS picks, listen(0)) when the ephemeral range leaves no room below it or cannot be read', async () => {

@@ -33,7 +33,21 @@ export function readAppPortRange(file = EPHEMERAL_RANGE_FILE): PortRange | null 
   }
 }
 
-const APP_RANGE = readAppPortRange();
+/**
+ * YAK_PORT_RANGE=low-high picks the app's ports there instead: npm test gives the UI suite's web
+ * host a share of the range that the integration files running beside it never hand out. Null when
+ * unset; a malformed value is an error, not a silent fallback.
+ */
+export function portRangeFromEnv(text: string | undefined): PortRange | null {
+  if (text === undefined || text === '') return null;
+  const m = /^(\d+)-(\d+)$/.exec(text.trim());
+  const low = m ? Number(m[1]) : NaN;
+  const high = m ? Number(m[2]) : NaN;
+  if (!(low >= 1024 && high <= 65_535 && low <= high)) throw new Error(`YAK_PORT_RANGE must be LOW-HIGH within 1024-65535 (got ${JSON.stringify(text)})`);
+  return { low, high };
+}
+
+const APP_RANGE = portRangeFromEnv(process.env.YAK_PORT_RANGE) ?? readAppPortRange();
 
 /** Whether 127.0.0.1:port can be listened on right now (as the broker or redis-server will). */
 export function portIsFree(port: number): Promise<boolean> {
