@@ -111,6 +111,11 @@ export interface BrokerSnapshot {
   /** Lease time left as the leader measures it; null on followers. */
   leaseMsLeft: number | null;
   /**
+   * When (supervisor clock, like `at` of the snapshot) leaseMsLeft was asked for: it was measured
+   * after this, so it counts down from here. null with leaseMsLeft null; absent from older hosts.
+   */
+  leaseMeasuredAt?: number | null;
+  /**
    * For a broker whose last answer claimed the lead and that has not answered since (killed,
    * paused, unreachable — not stopped, which releases the lease) while no other broker claims it:
    * the lease_ms_left of that last /health answer, when it arrived (supervisor clock) and its epoch.

@@ -141,9 +141,19 @@ describe('a silent leader\'s lease (issue 11, item 7): counted down from its las
     rates: [],
   });
 
+  it('says when the leader\'s lease_ms_left was asked for (the /health request\'s send time), so the page counts down from then', () => {
+    const leading = obs(1000, { leader: 'broker-2', epoch: 4 });
+    leading.health.get('broker-2')!.askedAt = 640;
+    const s = buildSnapshot(input(leading, null, 'running'));
+    const leader = s.brokers.find((b) => b.id === 'broker-2')!;
+    assert.equal(leader.leaseMsLeft, 1500);
+    assert.equal(leader.leaseMeasuredAt, 640);
+    assert.equal(s.brokers.find((b) => b.id === 'broker-1')!.leaseMeasuredAt, null);
+  });
+
   it('keeps the last claim\'s lease_ms_left and arrival time while nobody else claims the lead; drops it when it does', () => {
     const leading = obs(1000, { leader: 'broker-2', epoch: 4 });
-    leading.health.get('broker-2')!.answeredAt = 990;
+    leading.health.get('broker-2')!.askedAt = 990;
     let last = nextLastLease(null, leading);
     assert.deepEqual(last, { brokerId: 'broker-2', epoch: 4, msLeft: 1500, at: 990 });
     // broker-2 killed: it no longer answers, the others follow.

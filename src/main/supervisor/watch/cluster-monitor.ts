@@ -141,7 +141,7 @@ export interface LastLease {
   brokerId: string;
   epoch: number;
   msLeft: number;
-  /** When that /health answer arrived. */
+  /** When that /health request was sent (HealthObs.askedAt): the lease runs out no earlier than at + msLeft. */
   at: number;
 }
 
@@ -154,7 +154,7 @@ export function nextLastLease(last: LastLease | null, obs: Observation): LastLea
   if (claim) {
     const h = obs.health.get(claim.id);
     const msLeft = h?.leaseMsLeft ?? null;
-    return msLeft === null ? null : { brokerId: claim.id, epoch: claim.epoch, msLeft, at: h?.answeredAt ?? obs.at };
+    return msLeft === null ? null : { brokerId: claim.id, epoch: claim.epoch, msLeft, at: h?.askedAt ?? obs.at };
   }
   if (last && obs.health.has(last.brokerId)) return null;
   return last;

@@ -7,8 +7,14 @@ export interface HealthObs {
   role: 'leader' | 'follower';
   epoch: number;
   leaseMsLeft: number | null;
-  /** When the answer arrived (set by the poller): lease_ms_left was measured just before. */
-  answeredAt?: number;
+  /**
+   * When the /health request was sent (set by the poller). The broker measured lease_ms_left after
+   * that, so the lease ends no earlier than askedAt + leaseMsLeft, and no later than that plus the
+   * request's round trip. Counting down from askedAt never shows more lease than is left; counting
+   * from the answer's arrival showed a starved machine's round trip as lease (1917 ms shown where at
+   * most 1295 ms could remain).
+   */
+  askedAt?: number;
   /** Whether the broker itself reaches Redis (null: it did not say). */
   redis: boolean | null;
 }

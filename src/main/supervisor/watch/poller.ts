@@ -26,8 +26,9 @@ export async function observeCluster(targets: readonly PollTarget[], timeoutMs =
   const health = new Map<string, HealthObs>();
   await Promise.all(
     targets.map(async (t) => {
+      const askedAt = Date.now();
       const h = parseHealth(await tryGetJson(`${t.url}/health`, timeoutMs, token));
-      if (h) health.set(t.id, { ...h, answeredAt: Date.now() });
+      if (h) health.set(t.id, { ...h, askedAt });
     }),
   );
   const reachable = targets.filter((t) => health.has(t.id));

@@ -75,6 +75,7 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
       role: health?.role ?? null,
       epoch: health?.epoch ?? null,
       leaseMsLeft: health?.role === 'leader' ? health.leaseMsLeft : null,
+      leaseMeasuredAt: health?.role === 'leader' && health.leaseMsLeft !== null ? (health.askedAt ?? input.at) : null,
       lastLease: lastLeaseOf(b, health === null, claim === null, input.lastLease ?? null),
       inSync: member?.inSync ?? false,
       alive: member?.alive ?? false,
