@@ -6,6 +6,21 @@ import { TestCluster } from '../../../testkit/broker/cluster.js';
 import { makeTestCerts } from '../../../testkit/certs.js';
 import { jsonPost, pipelineBehindLargeAnswer } from '../../helpers/tls-paused/pipeline.js';
 
+/** A POST of `body` as JSON on one of `agent`'s keep-alive connections: the answer's status and text. */
+function postJson(base: string, agent: https.Agent, path: string, body: unknown): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const data = JSON.stringify(body);
+    const req = https.request(`${base}${path}`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode!, text }));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
 /**
  * Concurrent batch produces over TLS, four keep-alive connections at a time: every one answered
  * 200. Before broker-runtime/src/http/tls-pause.ts, with replication frames sent ahead on the
@@ -34,18 +49,7 @@ describe('batch produce over TLS', () => {
   test('40 rounds of 4 concurrent batches of 1,000 records on keep-alive connections: every one 200, every record read back', async () => {
     const { broker } = await cluster.waitForLeader();
     const agent = new https.Agent({ keepAlive: true, ca, maxSockets: 4 });
-    const post = (path: string, body: unknown) =>
-      new Promise<{ status: number; text: string }>((resolve, reject) => {
-        const data = JSON.stringify(body);
-        const req = https.request(`${broker.url}${path}`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (text += c));
-          res.on('end', () => resolve({ status: res.statusCode!, text }));
-        });
-        req.on('error', reject);
-        req.end(data);
-      });
+    const post = (path: string, body: unknown) => postJson(broker.url, agent, path, body);
     try {
       assert.equal((await post('/topics', { name: 'tls-batch', partitions: 3 })).status, 201);
       const records = Array.from({ length: 1000 }, (_, i) => ({ payload: { i, pad: 'x'.repeat(80) } }));
@@ -108,18 +112,7 @@ describe('batch produce over TLS', () => {
     // connections were reset: the broker wrote the answer outside the poll phase, and node learnt
     // that the TLS write had completed only after it had read (and paused on) the next request.
     const { broker } = await cluster.waitForLeader();
-    const post = (agent: https.Agent, path: string, body: unknown) =>
-      new Promise<{ status: number; text: string }>((resolve, reject) => {
-        const data = JSON.stringify(body);
-        const req = https.request(`${broker.url}${path}`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (text += c));
-          res.on('end', () => resolve({ status: res.statusCode!, text }));
-        });
-        req.on('error', reject);
-        req.end(data);
-      });
+    const post = (agent: https.Agent, path: string, body: unknown) => postJson(broker.url, agent, path, body);
     const setup = new https.Agent({ keepAlive: true, ca, maxSockets: 1 });
     try {
       assert.equal((await post(setup, '/topics', { name: 'tls-sequential', partitions: 1 })).status, 201);

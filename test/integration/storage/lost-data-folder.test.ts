@@ -50,21 +50,30 @@ async function waitForMirror(c: TestCluster, cluster: string): Promise<void> {
   }
 }
 
+/**
+ * A 3-broker cluster with 300 acknowledged records (`acked`), every broker in sync and the commits
+ * mirrored in Redis, then every broker killed at once, so nobody records a smaller in-sync set:
+ * every broker stays a member in Redis.
+ */
+async function filledThenKilled(extra: string[] = []): Promise<{ cluster: TestCluster; client: YakClient; acked: Acked[] }> {
+  const cluster = await TestCluster.start({ brokers: 3, leaseSeconds: LEASE_SECONDS, renewSeconds: 0.2, extra });
+  const client = new YakClient({ brokers: cluster.urls() });
+  const acked = await produce(client, 300);
+  await waitForEqualHwm(cluster.urls(), TOPIC);
+  await cluster.waitForInSync(3);
+  await waitForMirror(cluster, cluster.brokers[0]!.opts.cluster);
+  await Promise.all(cluster.brokers.map((b) => b.kill()));
+  return { cluster, client, acked };
+}
+
 describe('a replica whose data folder is gone does not lead and does not destroy acknowledged records', () => {
   let cluster: TestCluster | undefined;
   after(async () => cluster?.stop());
 
   async function run(t: TestContext, damage: (b3: BrokerProcess) => Promise<string>): Promise<void> {
     await cluster?.stop();
-    cluster = await TestCluster.start({ brokers: 3, leaseSeconds: LEASE_SECONDS, renewSeconds: 0.2 });
-    const c = cluster;
-    const client = new YakClient({ brokers: c.urls() });
-    const acked = await produce(client, 300);
-    await waitForEqualHwm(c.urls(), TOPIC);
-    await c.waitForInSync(3);
-    await waitForMirror(c, c.brokers[0]!.opts.cluster);
-    // All at once, so nobody records a smaller in-sync set: every broker stays a member in Redis.
-    await Promise.all(c.brokers.map((b) => b.kill()));
+    const { cluster: c, client, acked } = await filledThenKilled();
+    cluster = c;
     const [b1, b2, b3] = c.brokers as [BrokerProcess, BrokerProcess, BrokerProcess];
     t.diagnostic(`${acked.length} records acknowledged; killed all brokers; ${await damage(b3)}; starting ${b3.id} alone`);
 
@@ -99,14 +108,8 @@ describe('a replica whose data folder is gone does not lead and does not destroy
     // fix b3 led with its log start at the second segment's base, and b1 and b2, following the
     // leader's log start, deleted their own first segments: records 0.. gone from every replica.
     await cluster?.stop();
-    cluster = await TestCluster.start({ brokers: 3, leaseSeconds: LEASE_SECONDS, renewSeconds: 0.2, extra: ['--segment-bytes', '4096'] });
-    const c = cluster;
-    const client = new YakClient({ brokers: c.urls() });
-    const acked = await produce(client, 300);
-    await waitForEqualHwm(c.urls(), TOPIC);
-    await c.waitForInSync(3);
-    await waitForMirror(c, c.brokers[0]!.opts.cluster);
-    await Promise.all(c.brokers.map((b) => b.kill()));
+    const { cluster: c, client, acked } = await filledThenKilled(['--segment-bytes', '4096']);
+    cluster = c;
     const [b1, b2, b3] = c.brokers as [BrokerProcess, BrokerProcess, BrokerProcess];
     const dir = join(b3.opts.dataDir, 'topics', `${TOPIC}-1`);
     const segments = (await readdir(dir)).filter((n) => n.endsWith('.log')).sort();
@@ -135,14 +138,8 @@ describe('a replica whose data folder is gone does not lead and does not destroy
     // As a power cut that took every replica's unsynced tail: nobody may wait for a copy that no
     // longer exists. Only once every in-sync replica is up and short does the best one lead.
     await cluster?.stop();
-    cluster = await TestCluster.start({ brokers: 3, leaseSeconds: LEASE_SECONDS, renewSeconds: 0.2 });
-    const c = cluster;
-    const client = new YakClient({ brokers: c.urls() });
-    const acked = await produce(client, 300);
-    await waitForEqualHwm(c.urls(), TOPIC);
-    await c.waitForInSync(3);
-    await waitForMirror(c, c.brokers[0]!.opts.cluster);
-    await Promise.all(c.brokers.map((b) => b.kill()));
+    const { cluster: c, client, acked } = await filledThenKilled();
+    cluster = c;
     for (const b of c.brokers) await rm(join(b.opts.dataDir, 'topics', `${TOPIC}-1`), { recursive: true });
     const [b1, b2, b3] = c.brokers as [BrokerProcess, BrokerProcess, BrokerProcess];
     t.diagnostic(`deleted ${TOPIC}-1 on every broker; starting b1 and b2, then b3`);
