@@ -205,6 +205,28 @@ export class SentinelWorld {
     }, timeoutMs, 100);
   }
 
+  /**
+   * Every Sentinel sees at least `n` replicas of the current master that it could promote: flagged
+   * plain `slave` (not s_down or disconnected) with their link to the master up. Right after a
+   * failover the Sentinels still learn the new master's replicas (from its INFO, every 10 s when
+   * nothing fails); a master killed before that has no replica they would promote, and no failover
+   * follows (seen in CI: a second failover that never came in 30 s).
+   */
+  async waitForPromotableReplicas(n: number, timeoutMs = 30_000): Promise<void> {
+    for (const s of this.sentinels) {
+      await waitFor(`Sentinel ${s.port} to see ${n} promotable replicas`, async () => {
+        const r = await probe(s.port, s.password, s.tls);
+        try {
+          const replicas = (await r.call('SENTINEL', 'replicas', MASTER_NAME)) as string[][];
+          const fields = replicas.map((flat) => new Map(flat.map((v, i, a) => [v, a[i + 1]] as const).filter((_, i) => i % 2 === 0)));
+          return fields.filter((f) => f.get('flags') === 'slave' && f.get('master-link-status') === 'ok').length >= n;
+        } finally {
+          r.disconnect();
+        }
+      }, timeoutMs, 200);
+    }
+  }
+
   /** Every Sentinel knows the `n` replicas (they learn them from the master's INFO). */
   private async waitForReplicasKnown(n: number): Promise<void> {
     for (const s of this.sentinels) {

@@ -87,6 +87,7 @@ describe('Redis Sentinel', () => {
     try {
       for (let round = 1; round <= 2; round++) {
         await waitFor('records flowing', () => producer.acked.length >= round * 80, 30_000);
+        await world.waitForPromotableReplicas(2);
         const old = await world.master();
         await old.kill();
         const next = await world.waitForFailover(old.port);
