@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { ChildServer } from './child-server.js';
 
 /**
  * The ceiling of a node:http service on this machine: a process that reads each request's body
@@ -24,32 +23,21 @@ process.on('SIGTERM', () => process.exit(0));
 `;
 
 export class EchoServer {
-  private constructor(
-    private readonly proc: ChildProcess,
-    readonly url: string,
-  ) {}
+  private constructor(private readonly server: ChildServer) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.server.port}`;
+  }
 
   get pid(): number | undefined {
-    return this.proc.pid;
+    return this.server.pid;
   }
 
   static async start(): Promise<EchoServer> {
-    const proc = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const port = await new Promise<number>((resolve, reject) => {
-      let text = '';
-      proc.stdout!.on('data', (d: Buffer) => {
-        text += d.toString();
-        if (text.includes('\n')) resolve(Number(text.trim()));
-      });
-      proc.once('exit', (code) => reject(new Error(`the echo server exited (${code}) before listening`)));
-    });
-    return new EchoServer(proc, `http://127.0.0.1:${port}`);
+    return new EchoServer(await ChildServer.start('the echo server', ['-e', SERVER]));
   }
 
-  async stop(): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    const exited = once(this.proc, 'exit');
-    this.proc.kill('SIGTERM');
-    await exited;
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 }

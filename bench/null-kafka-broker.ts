@@ -1,6 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { ChildServer } from './child-server.js';
 
 const MAIN = fileURLToPath(new URL('./null-kafka-broker-main.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -13,36 +12,23 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
  * like a broker, so it does not share the client's event loop.
  */
 export class NullKafkaBroker {
-  private constructor(
-    private readonly proc: ChildProcess,
-    readonly port: number,
-  ) {}
+  private constructor(private readonly server: ChildServer) {}
 
   get pid(): number | undefined {
-    return this.proc.pid;
+    return this.server.pid;
   }
 
   get bootstrap(): string[] {
-    return [`127.0.0.1:${this.port}`];
+    return [`127.0.0.1:${this.server.port}`];
   }
 
   static async start(partitions: number): Promise<NullKafkaBroker> {
-    const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, NODE_OPTIONS: '', NULL_KAFKA_PARTITIONS: String(partitions) } });
-    const port = await new Promise<number>((resolve, reject) => {
-      let text = '';
-      proc.stdout!.on('data', (d: Buffer) => {
-        text += d.toString();
-        if (text.includes('\n')) resolve(Number(text.trim()));
-      });
-      proc.once('exit', (code) => reject(new Error(`the null Kafka broker exited (${code}) before listening`)));
-    });
-    return new NullKafkaBroker(proc, port);
+    // Its stdin stays open while the bench runs: when the bench exits, however it exits, so does it.
+    const options = { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] as ('pipe' | 'inherit')[], env: { ...process.env, NODE_OPTIONS: '', NULL_KAFKA_PARTITIONS: String(partitions) } };
+    return new NullKafkaBroker(await ChildServer.start('the null Kafka broker', ['--import', 'tsx', MAIN], options));
   }
 
-  async stop(): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    const exited = once(this.proc, 'exit');
-    this.proc.kill('SIGTERM');
-    await exited;
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 }
