@@ -1,6 +1,7 @@
 import type { Gate } from '../auth/gate.js';
 import type { BrokerService } from '../broker/service.js';
 import type { Logger } from './errors.js';
+import type { ConnectionStanding } from './connection-limit.js';
 import type { ReplicaAdmission } from './replica-admission.js';
 
 /** What every route handler gets: the service, the limits, the logger. */
@@ -15,5 +16,7 @@ export interface HttpContext {
   gate: Gate;
   /** Which POST /replica/append bodies are read, and how many at once (replica-admission.ts). */
   replicaAdmission: ReplicaAdmission;
+  /** Whether a request's connection is past --max-connections and must prove the frame key (connection-limit.ts); absent: never. */
+  connections?: ConnectionStanding;
 }
 

@@ -49,9 +49,23 @@ export function createReplicaAdmission(ctx: Omit<HttpContext, 'replicaAdmission'
       const length = declaredLength(req, ctx.replicaBodyLimit);
       const auth = req.headers[FRAME_AUTH_HEADER];
       const sender = req.headers[FRAME_SENDER_HEADER];
-      const senderProven = ctx.service.admitFrame
-        ? await ctx.service.admitFrame(auth, sender, length)
-        : checkAuthForm(auth);
+      // Past --max-connections (connection-limit.ts) this POST is its connection's first request:
+      // the connection is kept only if the sender proves the frame key, closed unanswered otherwise.
+      const probation = ctx.connections?.onProbation(req.socket) ? ctx.connections : undefined;
+      let senderProven: boolean;
+      try {
+        senderProven = ctx.service.admitFrame ? await ctx.service.admitFrame(auth, sender, length) : checkAuthForm(auth);
+      } catch (err) {
+        probation?.refuse(req.socket);
+        throw err;
+      }
+      if (probation) {
+        if (!senderProven) {
+          probation.refuse(req.socket);
+          throw unauthenticated(`past --max-connections a replication POST must prove the frame key (${FRAME_SENDER_HEADER})`);
+        }
+        probation.promote(req.socket);
+      }
       // Counted from here on (after any await), so the check and the count cannot interleave.
       if (senderProven && proven < MAX_PROVEN_POSTS) {
         proven++;
@@ -69,6 +83,11 @@ export function createReplicaAdmission(ctx: Omit<HttpContext, 'replicaAdmission'
     },
     reading: () => ({ unproven, proven }),
   };
+}
+
+/** POST /replica/append: the one request, with the stream's upgrade, that a connection past --max-connections may send. */
+export function isReplicaAppend(req: IncomingMessage): boolean {
+  return req.method === 'POST' && (req.url ?? '').split('?')[0] === '/replica/append';
 }
 
 /** The body's declared length: a frame must say it up front (no chunked body), within the limit. */

@@ -12,6 +12,8 @@ import {
   STREAM_PROTOCOL,
 } from '../replication/stream-protocol.js';
 import { MAX_META_BYTES } from '../replication/stream-framing.js';
+import { FRAME_AUTH_HEADER } from '../replication/frame-auth.js';
+import { FRAME_SENDER_HEADER } from '../replication/sender-proof.js';
 import type { HttpContext } from './context.js';
 import { JSON_CONTENT_TYPE, clip, mapError } from './errors.js';
 
@@ -87,6 +89,22 @@ export function createReplicaStreams(ctx: HttpContext): ReplicaStreams {
     },
     count: () => open.size,
   };
+}
+
+/**
+ * Whether an upgrade proves that its sender holds the frame key: a well-formed upgrade whose
+ * x-yak-frame-auth names an epoch with a key, and whose x-yak-frame-sender is a fresh proof for an
+ * empty body (sender-proof.ts; the leader sends both, StreamConnection.open). Asked only of a
+ * connection past --max-connections (connection-limit.ts), which is kept only if it does: below
+ * the cap a stream is proven by its first frame, as before, and the headers are not looked at.
+ */
+export async function proveUpgrade(ctx: HttpContext, req: http.IncomingMessage): Promise<boolean> {
+  if (checkUpgrade(req) || !ctx.service.admitFrame) return false;
+  try {
+    return await ctx.service.admitFrame(req.headers[FRAME_AUTH_HEADER], req.headers[FRAME_SENDER_HEADER], 0);
+  } catch {
+    return false; // an epoch without a key, a malformed claim: 401 on a POST, closed here
+  }
 }
 
 function checkUpgrade(req: http.IncomingMessage): YakError | null {

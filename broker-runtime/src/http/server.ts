@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import type { Duplex } from 'node:stream';
 import { OPEN_GATE, type Gate } from '../auth/gate.js';
 import type { BrokerService } from '../broker/service.js';
 import { createApiApp } from './api-routes.js';
@@ -10,9 +11,9 @@ import { ERROR_TABLE, type ErrorCode } from '../errors/error-table.js';
 import { YakError } from '../errors/errors.js';
 import { JSON_CONTENT_TYPE, clip, writeError, type Logger } from './errors.js';
 import { createHotRoutes } from './hot-routes.js';
-import { createReplicaStreams } from './replica-stream.js';
-import { DEFAULT_MAX_HTTP_CONNECTIONS, limitHttpConnections } from './connection-limit.js';
-import { createReplicaAdmission } from './replica-admission.js';
+import { createReplicaStreams, proveUpgrade } from './replica-stream.js';
+import { DEFAULT_MAX_HTTP_CONNECTIONS, createHttpConnectionLimit } from './connection-limit.js';
+import { createReplicaAdmission, isReplicaAppend } from './replica-admission.js';
 import { keepPausedTlsConnectionsPaused } from './tls-pause.js';
 
 export interface BrokerServerOptions {
@@ -88,7 +89,13 @@ export function createBrokerServer(service: BrokerService, options: BrokerServer
     log: options.logger ?? ((line: string) => process.stderr.write(`${line}\n`)),
     gate: options.gate ?? OPEN_GATE,
   };
-  const ctx: HttpContext = { ...base, replicaAdmission: createReplicaAdmission(base, () => options.onRefused?.('replica_throttled')) };
+  const warn = options.warn ?? ((line: string) => base.log(line));
+  const connections = createHttpConnectionLimit(
+    options.maxConnections ?? DEFAULT_MAX_HTTP_CONNECTIONS,
+    (line, fields) => warn(line, 'http.connection_refused', fields),
+    () => options.onRefused?.('connection_limit'),
+  );
+  const ctx: HttpContext = { ...base, connections, replicaAdmission: createReplicaAdmission({ ...base, connections }, () => options.onRefused?.('replica_throttled')) };
   const hot = createHotRoutes(ctx);
   const api = createApiApp(ctx);
   const guard = createBrowserGuard(options.allowedOrigins ?? []);
@@ -102,6 +109,12 @@ export function createBrokerServer(service: BrokerService, options: BrokerServer
       noDelay: true,
     },
     (req, res) => {
+      // Past --max-connections only a replication POST is read (replica-admission.ts decides); any
+      // other first request is closed unanswered, as the connection would have been at accept.
+      if (connections.onProbation(req.socket) && !isReplicaAppend(req)) {
+        connections.refuse(req.socket);
+        return;
+      }
       if (requestLog) logWhenDone(req, res, requestLog);
       const verdict = guard(req, res);
       if (verdict === 'answered') return;
@@ -115,19 +128,26 @@ export function createBrokerServer(service: BrokerService, options: BrokerServer
     },
   );
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket));
-  const warn = options.warn ?? ((line: string) => ctx.log(line));
-  limitHttpConnections(server, options.maxConnections ?? DEFAULT_MAX_HTTP_CONNECTIONS, (line, fields) => warn(line, 'http.connection_refused', fields));
-  if (options.onRefused) {
-    const onRefused = options.onRefused;
-    server.on('drop', () => onRefused('connection_limit'));
-  }
+  connections.attach(server);
   // Replication streams from the leader (replication/stream-protocol.ts). Upgraded sockets leave
   // node's connection tracking, so close() must drop them itself or it would wait for them.
   // Without an 'upgrade' listener node serves an upgrade request as a plain request: GET
   // /replica/stream answers 404, as on brokers from before streams, and leaders fall back to POST.
   if (options.replicationStreams ?? true) {
     const streams = createReplicaStreams(ctx);
-    server.on('upgrade', streams.onUpgrade);
+    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (!connections.onProbation(socket)) return streams.onUpgrade(req, socket, head);
+      // Past --max-connections the upgrade itself must prove the frame key (x-yak-frame-sender):
+      // nothing is read from the socket meanwhile (the leader sends frames only after the 101).
+      socket.pause();
+      void proveUpgrade(ctx, req).then((proven) => {
+        if (socket.destroyed) return;
+        if (!proven) return connections.refuse(socket);
+        connections.promote(socket);
+        socket.resume(); // flows once the stream's 'data' listener is on (resume acts on the next tick)
+        streams.onUpgrade(req, socket, head);
+      });
+    });
     const close = server.close.bind(server);
     server.close = (callback?: (err?: Error) => void) => {
       streams.closeAll();

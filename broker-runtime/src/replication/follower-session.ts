@@ -5,7 +5,7 @@ import { epochsFrom } from './divergence.js';
 import { resumeAfterMismatch, sendFrom } from './log-start.js';
 import { FRAME_AUTH_HEADER, signFrame } from './frame-auth.js';
 import { FRAME_SENDER_HEADER, signSender } from './sender-proof.js';
-import { TransportError, type FramePoster } from './transport.js';
+import { TransportError, type FramePoster, type SenderProof } from './transport.js';
 import type { ReplicationRules } from './rules.js';
 import { unreachableReason } from './unreachable.js';
 import { decodeAnswer, encodeFrame, type ReplicateAnswer, type ReplicateHeader, type ReplicatePart } from './wire.js';
@@ -319,7 +319,7 @@ export class FollowerSession {
       // (a second HMAC) only if the transport POSTs the frame.
       const { epoch, frameKey } = this.ctx;
       const length = built.frame.length;
-      const sender = () => signSender(epoch, frameKey, length);
+      const sender: SenderProof = (forLength = length) => signSender(epoch, frameKey, forLength);
       posted = this.ctx.transport.post(this.url, '/replica/append', built.frame, this.ctx.requestTimeoutMs, { [FRAME_AUTH_HEADER]: auth, [FRAME_SENDER_HEADER]: sender });
     } catch (err) {
       posted = Promise.reject(err);

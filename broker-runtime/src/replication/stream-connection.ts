@@ -70,16 +70,17 @@ export class StreamConnection {
   /**
    * Asks the broker at `baseUrl` to switch a fresh connection to the stream. Resolves with the
    * stream, or with `refused` when it answers anything but 101 (an older broker: 404); rejects
+   * (`proof`: the frame key's proof, which a follower past --max-connections asks of the upgrade)
    * as http.request does when it cannot be reached (ECONNREFUSED …) or does not answer in time.
    */
-  static open(baseUrl: string, tls: OutboundTls, timeoutMs: number): Promise<StreamConnection | UpgradeRefused> {
+  static open(baseUrl: string, tls: OutboundTls, timeoutMs: number, proof: Record<string, string> = {}): Promise<StreamConnection | UpgradeRefused> {
     const url = new URL(STREAM_PATH, baseUrl);
     const secure = url.protocol === 'https:';
     return new Promise((resolve, reject) => {
       const options: https.RequestOptions = {
         method: 'GET',
         agent: false,
-        headers: { connection: 'Upgrade', upgrade: STREAM_PROTOCOL },
+        headers: { ...proof, connection: 'Upgrade', upgrade: STREAM_PROTOCOL },
         timeout: timeoutMs,
         ...(secure ? tls : {}),
       };

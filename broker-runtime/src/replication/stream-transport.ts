@@ -2,7 +2,7 @@ import type { OutboundTls } from '../config/tls.js';
 import { FRAME_AUTH_HEADER } from './frame-auth.js';
 import { FRAME_SENDER_HEADER } from './sender-proof.js';
 import { StreamConnection } from './stream-connection.js';
-import { FrameTransport, type FrameHeaders, type FramePoster } from './transport.js';
+import { FrameTransport, type FrameHeaders, type FramePoster, type SenderProof } from './transport.js';
 
 /** The one path whose frames travel on the stream; any other post goes by HTTP as before. */
 const APPEND_PATH = '/replica/append';
@@ -72,7 +72,7 @@ export class StreamTransport implements FramePoster {
     // queue): on the stream it is left behind, and a lazy one is never computed.
     const onlyAuth = Object.keys(extraHeaders).every((h) => h === FRAME_AUTH_HEADER || h === FRAME_SENDER_HEADER);
     if (path !== APPEND_PATH || typeof auth !== 'string' || !onlyAuth || this.closed) return this.viaPost(baseUrl, path, body, timeoutMs, extraHeaders);
-    const conn = await this.connection(baseUrl, timeoutMs);
+    const conn = await this.connection(baseUrl, timeoutMs, () => upgradeProof(auth, extraHeaders[FRAME_SENDER_HEADER]));
     // The follower's limit: a longer frame by POST, which refuses it with 413 exactly as before.
     if (!conn || body.length + auth.length > conn.maxMessageBytes) return this.viaPost(baseUrl, path, body, timeoutMs, extraHeaders);
     this.onFrame('stream');
@@ -105,7 +105,7 @@ export class StreamTransport implements FramePoster {
   }
 
   /** The open stream to `baseUrl`, a new one, or null when the follower gets POSTs. */
-  private async connection(baseUrl: string, timeoutMs: number): Promise<StreamConnection | null> {
+  private async connection(baseUrl: string, timeoutMs: number, proof: () => Record<string, string>): Promise<StreamConnection | null> {
     let peer = this.peers.get(baseUrl);
     if (!peer) {
       peer = { connection: null, opening: null, postUntil: 0 };
@@ -116,7 +116,7 @@ export class StreamTransport implements FramePoster {
     if (this.now() < peer.postUntil) return null;
     if (!peer.opening) {
       const p = peer;
-      p.opening = StreamConnection.open(baseUrl, this.tls, timeoutMs)
+      p.opening = StreamConnection.open(baseUrl, this.tls, timeoutMs, proof())
         .then((opened) => {
           if ('refused' in opened) {
             p.postUntil = this.now() + UPGRADE_RETRY_MS;
@@ -151,4 +151,15 @@ export class StreamTransport implements FramePoster {
     this.peers.clear();
     this.http.close();
   }
+}
+
+/**
+ * What an upgrade carries to prove the frame key: the frame's x-yak-frame-auth (its epoch names the
+ * key) and a sender proof for an empty body (sender-proof.ts: good once, so a copy proves nothing
+ * again). A follower whose --max-connections slots are all taken keeps a connection past the cap
+ * only if its first request proves this (http/connection-limit.ts); below the cap it is not looked at.
+ */
+function upgradeProof(auth: string, sender: FrameHeaders[string] | undefined): Record<string, string> {
+  if (typeof sender !== 'function') return { [FRAME_AUTH_HEADER]: auth };
+  return { [FRAME_AUTH_HEADER]: auth, [FRAME_SENDER_HEADER]: (sender as SenderProof)(0) };
 }

@@ -15,6 +15,12 @@ export class TransportError extends Error {
  */
 export type FrameHeaders = Record<string, string | (() => string)>;
 
+/**
+ * The lazy x-yak-frame-sender value: signed for the frame's own length when called without one,
+ * or for `length` bytes (StreamTransport asks for 0: the proof an upgrade to a stream carries).
+ */
+export type SenderProof = (length?: number) => string;
+
 /** The headers of a frame sent by HTTP POST: every lazy value computed. */
 export function postHeaders(headers: FrameHeaders): Record<string, string> {
   const out: Record<string, string> = {};

@@ -1,18 +1,32 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import { after, test } from 'node:test';
+import type { BrokerService } from '../../../broker-runtime/src/broker/service.js';
+import { unauthenticated } from '../../../broker-runtime/src/errors/errors.js';
+import { PROBATION_SLOTS } from '../../../broker-runtime/src/http/connection-limit.js';
 import { DEFAULT_MAX_HTTP_CONNECTIONS, createBrokerServer, type RefusedReason } from '../../../broker-runtime/src/http/index.js';
+import { FRAME_AUTH_HEADER, macMatches, parseFrameAuth, signFrame } from '../../../broker-runtime/src/replication/frame-auth.js';
+import { FRAME_SENDER_HEADER, SenderSeqs, senderProven, signSender } from '../../../broker-runtime/src/replication/sender-proof.js';
+import { StreamConnection } from '../../../broker-runtime/src/replication/stream-connection.js';
+import { StreamTransport } from '../../../broker-runtime/src/replication/stream-transport.js';
 import { makeTestCerts } from '../../../testkit/certs.js';
+import { rawAnswer } from '../../helpers/raw-answer.js';
 import { stubService } from './stub-service.js';
 
 /**
- * --max-connections on the REST listener: past the cap a new connection is closed as it is accepted
- * (with TLS, before any handshake), with one warn line per burst and a count per connection; the
- * open ones go on being served, and a freed slot is taken again.
+ * --max-connections on the REST listener, which replication shares: past the cap a connection is
+ * kept on probation (http/connection-limit.ts) and served only if its first request is a
+ * replication request that proves the frame key; anything else is closed unanswered (a silent one
+ * at the probation deadline; with TLS, without a handshake if it never began one), with one warn
+ * line per burst and a count per connection; the open ones go on being served, a freed slot is
+ * taken again, and the leader's POST or stream gets in however many others hold the port.
  */
+const EPOCH = 7;
+const KEY = randomBytes(32);
 const cleanups: (() => void | Promise<void>)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();
@@ -27,7 +41,20 @@ async function start(maxConnections: number, withTls = false) {
     cleanups.push(() => certs.remove());
     serverTls = { cert: readFileSync(certs.serverCert), key: readFileSync(certs.serverKey) };
   }
-  const server = createBrokerServer(stubService().service, {
+  // A follower that knows the key of EPOCH only, and checks MACs and sender proofs as the broker does.
+  const seqs = new SenderSeqs();
+  const admitFrame: BrokerService['admitFrame'] = async (auth, sender, length) => {
+    const claim = parseFrameAuth(auth);
+    if (!claim || claim.epoch !== EPOCH) throw unauthenticated('no such epoch');
+    return senderProven(sender, EPOCH, KEY, length, seqs);
+  };
+  const replicate: BrokerService['replicate'] = async (frame, auth, onAuthenticated) => {
+    const claim = parseFrameAuth(auth);
+    if (!claim || claim.epoch !== EPOCH || !macMatches(KEY, frame, claim.mac)) throw unauthenticated('the frame is not signed by the leader');
+    onAuthenticated?.();
+    return Buffer.from('applied');
+  };
+  const server = createBrokerServer(stubService({ admitFrame, replicate }).service, {
     maxMessageBytes: 1024,
     maxConnections,
     logger: () => {},
@@ -43,7 +70,28 @@ async function start(maxConnections: number, withTls = false) {
         server.close(() => resolve());
       }),
   );
-  return { port: (server.address() as net.AddressInfo).port, warned, refused };
+  const connections = () => new Promise<number>((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+  return { port: (server.address() as net.AddressInfo).port, warned, refused, connections };
+}
+
+/** Waits until `ok()` holds (polling), failing with `what` after a long while. */
+async function until(ok: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A replication POST as the leader sends it (auth, and the sender proof unless `proof` is false): its answer, or null if closed first. */
+function replicaPost(s: net.Socket, proof = true) {
+  const frame = randomBytes(100);
+  const headers: Record<string, string | number> = { host: 'x', 'content-type': 'application/octet-stream', 'content-length': frame.length, [FRAME_AUTH_HEADER]: signFrame(EPOCH, KEY, frame) };
+  if (proof) headers[FRAME_SENDER_HEADER] = signSender(EPOCH, KEY, frame.length);
+  const { answer } = rawAnswer(s);
+  s.write(`POST /replica/append HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+  s.write(frame);
+  return answer;
 }
 
 /** Resolves true when the broker closes `socket` (without sending a byte) within `ms`, false if it is still open then. */
@@ -86,36 +134,94 @@ test('the default cap is 1024 connections', () => {
   assert.equal(DEFAULT_MAX_HTTP_CONNECTIONS, 1024);
 });
 
-test('past --max-connections a connection is closed at accept, unanswered, and logged once per burst; the open ones are served; a freed slot is taken again', async () => {
+test('past --max-connections a connection that asks anything but a proven replication request is closed unanswered, a silent one at the probation deadline; logged once per burst; the open ones are served; a freed slot is taken again', async () => {
   const { port, warned, refused } = await start(3);
   const open = await Promise.all([1, 2, 3].map(() => raw(port)));
   for (const s of open) assert.equal(await health(s), 'HTTP/1.1 200 OK');
   const extra = await Promise.all([1, 2, 3, 4].map(() => raw(port)));
-  assert.deepEqual(await Promise.all(extra.map((s) => closedUnanswered(s, 5000))), [true, true, true, true]);
+  // Two ask for /health (closed as soon as their request is read), two send nothing (closed at the deadline).
+  const outcomes = extra.map((s) => closedUnanswered(s, 60_000));
+  for (const s of extra.slice(0, 2)) s.write('GET /health HTTP/1.1\r\nhost: x\r\n\r\n');
+  assert.deepEqual(await Promise.all(outcomes), [true, true, true, true]);
   assert.deepEqual(refused, ['connection_limit', 'connection_limit', 'connection_limit', 'connection_limit']);
   assert.equal(warned.length, 1, 'one line for a burst');
   assert.equal(warned[0]!.event, 'http.connection_refused');
-  assert.match(warned[0]!.line, /^http: closed a new connection from 127\.0\.0\.1:\d+ at accept: 3 connections are open \(--max-connections\); 1 refused in all$/);
+  assert.match(warned[0]!.line, /^http: closed a connection from 127\.0\.0\.1:\d+ past --max-connections \(3 open\): its first request was not a replication request that proves the frame key; 1 refused in all$/);
   assert.deepEqual({ ...warned[0]!.fields, remote: '' }, { remote: '', max_connections: 3, refused_total: 1 });
   for (const s of open) assert.equal(await health(s), 'HTTP/1.1 200 OK', 'the open connections are untouched');
 
   open[0]!.destroy();
-  // The broker sees the close asynchronously: a new connection is accepted once it has.
+  // The broker sees the close asynchronously: a new connection is served once it has.
   for (let i = 0; ; i++) {
     const s = await raw(port);
-    const answer = await Promise.race([health(s), closedUnanswered(s, 5000).then(() => 'closed')]);
+    const answer = await Promise.race([health(s), closedUnanswered(s, 60_000).then(() => 'closed')]);
     if (answer === 'HTTP/1.1 200 OK') break;
     assert.ok(i < 100, 'a freed slot is never taken again');
     await new Promise((r) => setTimeout(r, 20));
   }
 });
 
-test('with TLS the excess is closed before any handshake: no ServerHello, just a closed socket', async () => {
+test("past --max-connections the leader's POST that proves the frame key is served, and its connection kept; one without the proof is closed unanswered", async () => {
+  const { port, refused } = await start(2);
+  const holders = await Promise.all([1, 2].map(() => raw(port)));
+  for (const s of holders) assert.equal(await health(s), 'HTTP/1.1 200 OK');
+
+  const forged = await raw(port);
+  assert.equal(await replicaPost(forged, false), null, 'a POST without the sender proof is closed unanswered');
+  assert.deepEqual(refused, ['connection_limit']);
+
+  const leader = await raw(port);
+  const answer = await replicaPost(leader);
+  assert.equal(answer?.status, 200, answer?.body);
+  assert.equal(answer?.body, 'applied');
+  // Kept past the probation deadline, and its next requests are served as any connection's.
+  await new Promise((r) => setTimeout(r, 2500));
+  const again = await replicaPost(leader, false);
+  assert.equal(again?.status, 200, again?.body);
+  assert.equal(await health(leader), 'HTTP/1.1 200 OK');
+  assert.deepEqual(refused, ['connection_limit']);
+});
+
+test("past --max-connections the leader's stream opens (its upgrade proves the frame key) even with every probation slot taken; an upgrade without the proof is closed", async () => {
+  const { port, refused, connections } = await start(2);
+  const url = `http://127.0.0.1:${port}`;
+  const holders = await Promise.all([1, 2].map(() => raw(port)));
+  for (const s of holders) assert.equal(await health(s), 'HTTP/1.1 200 OK');
+  // Every probation slot taken by connections that send nothing, older than the grace.
+  const flood = await Promise.all(Array.from({ length: PROBATION_SLOTS }, () => raw(port)));
+  await until(async () => (await connections()) === 2 + PROBATION_SLOTS, 'the flood accepted');
+  await new Promise((r) => setTimeout(r, 300));
+
+  // An older leader's upgrade carries no proof: closed (it asks again after its back-off).
+  await assert.rejects(StreamConnection.open(url, {}, 10_000), /socket hang up|ECONNRESET/);
+  assert.ok(refused.length >= 1);
+
+  const transport = new StreamTransport();
+  try {
+    const frame = randomBytes(100);
+    const auth = signFrame(EPOCH, KEY, frame);
+    const answer = await transport.post(url, '/replica/append', frame, 10_000, {
+      [FRAME_AUTH_HEADER]: auth,
+      [FRAME_SENDER_HEADER]: (length = frame.length) => signSender(EPOCH, KEY, length),
+    });
+    assert.equal(answer.toString(), 'applied');
+    assert.equal(transport.streaming(url), true, 'the frame went on a stream');
+    // The stream stays past the deadline; the silent flood does not.
+    await until(() => flood.every((s) => s.destroyed || s.closed), 'the flood closed at the deadline');
+    const next = randomBytes(10);
+    assert.equal((await transport.post(url, '/replica/append', next, 10_000, { [FRAME_AUTH_HEADER]: signFrame(EPOCH, KEY, next) })).toString(), 'applied');
+    assert.equal(transport.streaming(url), true);
+  } finally {
+    transport.close();
+  }
+});
+
+test('with TLS a connection past the cap that never starts its handshake is closed at the probation deadline: no ServerHello, just a closed socket', async () => {
   const { port, refused } = await start(2, true);
   // Two connections that have not started their handshake hold both places.
   const holders = await Promise.all([1, 2].map(() => raw(port)));
   const extra = await raw(port);
-  assert.equal(await closedUnanswered(extra, 5000), true);
+  assert.equal(await closedUnanswered(extra, 60_000), true);
   assert.deepEqual(refused, ['connection_limit']);
   // The holders can still shake hands and be served.
   const secure = tls.connect({ socket: holders[1]!, rejectUnauthorized: false, servername: 'localhost' });
