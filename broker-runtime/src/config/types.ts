@@ -48,7 +48,7 @@ export interface BrokerConfig {
   maxPartitions: number;
   /** --max-group-members: members per group (Kafka's group.max.size). */
   maxGroupMembers: number;
-  /** --max-connections: HTTP connections open at once; past it new ones are closed at accept. */
+  /** --max-connections: HTTP connections served at once; past it only proven replication connections are kept (http/connection-limit.ts). */
   maxConnections: number;
   /** Largest accepted request body (and so record) in bytes. */
   maxMessageBytes: number;

@@ -33,7 +33,7 @@ export interface BrokerServerOptions {
   replicationStreams?: boolean;
   /** Called once per request when it ends (the request log, at --log-level debug); unset costs nothing. */
   requestLog?: (entry: RequestLogEntry) => void;
-  /** Connections open at once (--max-connections; default DEFAULT_MAX_HTTP_CONNECTIONS); past it new ones are closed at accept. */
+  /** Connections served at once (--max-connections; default DEFAULT_MAX_HTTP_CONNECTIONS); past it only proven replication connections are kept (connection-limit.ts). */
   maxConnections?: number;
   /** Where refused connections are reported (at most one line per 10 s); default `logger`. */
   warn?: (line: string, event: string, fields: Record<string, string | number>) => void;

@@ -106,19 +106,28 @@ test('a follower that does not upgrade (an older broker: 404) gets the frame by 
   assert.equal(t.inFlightLimit(f.url), 1, 'POSTs: one frame at a time');
 });
 
-test('the sender proof (a lazy header) is computed only for a frame that goes by POST, never for one on the stream', async () => {
+test('the sender proof (a lazy header) is computed for a frame that goes by POST and once per stream opened (its upgrade carries one), never per frame on the stream', async () => {
   let signed = 0;
-  const headers = { ...AUTH, [FRAME_SENDER_HEADER]: () => `${++signed}` };
+  const lengths: (number | undefined)[] = [];
+  const headers = {
+    ...AUTH,
+    [FRAME_SENDER_HEADER]: (length?: number) => {
+      lengths.push(length);
+      return `${++signed}`;
+    },
+  };
   const streamed = await follower(async () => Buffer.from('ok'));
   const { t, via } = transport();
   await t.post(streamed.url, '/replica/append', Buffer.from('a'), 5000, headers);
   await t.post(streamed.url, '/replica/append', Buffer.from('b'), 5000, headers);
-  assert.deepEqual(via, ['stream', 'stream']);
-  assert.equal(signed, 0);
+  await t.post(streamed.url, '/replica/append', Buffer.from('c'), 5000, headers);
+  assert.deepEqual(via, ['stream', 'stream', 'stream']);
+  assert.equal(signed, 1, 'once, for the upgrade');
+  assert.deepEqual(lengths, [0], 'the upgrade proves the key for an empty body');
   const posted = await follower(async () => Buffer.from('ok'), false);
-  await t.post(posted.url, '/replica/append', Buffer.from('c'), 5000, headers);
-  assert.deepEqual(via, ['stream', 'stream', 'post']);
-  assert.equal(signed, 1, 'computed once, for the POST');
+  await t.post(posted.url, '/replica/append', Buffer.from('d'), 5000, headers);
+  assert.deepEqual(via, ['stream', 'stream', 'stream', 'post']);
+  assert.deepEqual(lengths, [0, 0, undefined], 'the refused upgrade, then the POST (for its own length)');
 });
 
 test('--replication-stream off: every frame by POST', async () => {
