@@ -240,3 +240,33 @@ test('with TLS a connection past the cap that never starts its handshake is clos
   });
   assert.equal(status, 'HTTP/1.1 200 OK');
 });
+
+test('with TLS, one connection more than the probation slots closes one unanswered (the newcomer at once, or the oldest once it had its grace), and the listener serves on', async () => {
+  const { port, refused, connections } = await start(1, true);
+  const holder = await raw(port);
+  await until(async () => (await connections()) === 1, 'the holder accepted');
+  const waiting = await Promise.all(Array.from({ length: PROBATION_SLOTS }, () => raw(port)));
+  await until(async () => (await connections()) === 1 + PROBATION_SLOTS, 'the probationers accepted');
+  const extra = await raw(port);
+  const all = [...waiting, extra];
+  // Which one depends on how long the accepts took (the grace); either way it got no byte, not even a ServerHello.
+  const outcomes = all.map((s) => closedUnanswered(s, 60_000));
+  assert.equal(await Promise.race(outcomes), true);
+  assert.ok(refused.length >= 1);
+  // The holder still shakes hands and is served.
+  const secure = tls.connect({ socket: holder, rejectUnauthorized: false, servername: 'localhost' });
+  cleanups.push(() => void secure.destroy());
+  await new Promise<void>((resolve, reject) => {
+    secure.once('secureConnect', () => resolve());
+    secure.once('error', reject);
+  });
+  const status = await new Promise<string>((resolve) => {
+    let text = '';
+    secure.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+      if (text.includes('\r\n')) resolve(text.slice(0, text.indexOf('\r\n')));
+    });
+    secure.write('GET /health HTTP/1.1\r\nhost: x\r\n\r\n');
+  });
+  assert.equal(status, 'HTTP/1.1 200 OK');
+});
