@@ -192,24 +192,23 @@ describe('REST connection cap and replication', () => {
     const port = Number(new URL(follower.url).port);
     assert.equal((await post(leader.url, '/produce', { topic: 'held', payload: 'before', partition: 0 })).status, 200);
 
+    const inSync = async () => {
+      const view = (await get(leader.url, '/metadata/cluster', 5000)).body as { brokers: { id: string; in_sync: boolean }[] };
+      return view.brokers.find((b) => b.id === follower.id)?.in_sync === true;
+    };
+
     // Every slot of the follower's port and more: the excess is reopened as soon as it is closed.
     flood = new Flood(port, 2 * MAX_CONNECTIONS, 20);
     await follower.kill();
+    // Out of the in-sync set first, so that being in it again below means it rejoined.
+    await waitFor('the killed follower out of the in-sync set', async () => !(await inSync()), 60_000, 100);
     follower.start();
     // The restarted follower's port is taken by the flood (its sockets were refused while it was
     // down and are reopened every 20 ms) before the leader, which retries every 250 ms at most, asks.
     await waitFor('the flood holds the restarted follower\'s slots', () => flood!.held >= MAX_CONNECTIONS - 2, 60_000);
 
     // The leader opens a new stream to it all the same, and it rejoins the in-sync set.
-    await waitFor(
-      'the restarted follower back in the in-sync set',
-      async () => {
-        const view = (await get(leader.url, '/metadata/cluster', 5000)).body as { brokers: { id: string; in_sync: boolean }[] };
-        return view.brokers.find((b) => b.id === follower.id)?.in_sync === true;
-      },
-      60_000,
-      250,
-    );
+    await waitFor('the restarted follower back in the in-sync set', inSync, 60_000, 250);
     // With --min-insync 3 a write is acknowledged only once the restarted follower has it too.
     const written = await post(leader.url, '/produce', { topic: 'held', payload: 'during the flood', partition: 0 });
     assert.equal(written.status, 200, written.text);
