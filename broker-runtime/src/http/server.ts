@@ -127,7 +127,12 @@ export function createBrokerServer(service: BrokerService, options: BrokerServer
       if (!hot(req, res)) api(req, res);
     },
   );
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket));
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // Past --max-connections a request node cannot parse is no proven replication request either:
+    // closed unanswered and counted, as any other first request there.
+    if (connections.onProbation(socket)) return connections.refuse(socket);
+    answerClientError(err, socket);
+  });
   connections.attach(server);
   // Replication streams from the leader (replication/stream-protocol.ts). Upgraded sockets leave
   // node's connection tracking, so close() must drop them itself or it would wait for them.
@@ -156,6 +161,7 @@ export function createBrokerServer(service: BrokerService, options: BrokerServer
   }
   // Without a listener node answers an unknown Expect with a bare 417; answer it in JSON like every error.
   server.on('checkExpectation', (req, res) => {
+    if (connections.onProbation(req.socket)) return connections.refuse(req.socket);
     res.shouldKeepAlive = false; // the body was never asked for, so the connection cannot be reused
     writeError(res, YakError.of('EXPECTATION_FAILED', `Expect: '${clip(String(req.headers.expect))}' is not supported (only 100-continue)`), ctx.log);
   });

@@ -134,14 +134,15 @@ test('the default cap is 1024 connections', () => {
   assert.equal(DEFAULT_MAX_HTTP_CONNECTIONS, 1024);
 });
 
-test('past --max-connections a connection that asks anything but a proven replication request is closed unanswered, a silent one at the probation deadline; logged once per burst; the open ones are served; a freed slot is taken again', async () => {
+test('past --max-connections a connection that asks anything but a proven replication request (or sends what is not HTTP) is closed unanswered, a silent one at the probation deadline; logged once per burst; the open ones are served; a freed slot is taken again', async () => {
   const { port, warned, refused } = await start(3);
   const open = await Promise.all([1, 2, 3].map(() => raw(port)));
   for (const s of open) assert.equal(await health(s), 'HTTP/1.1 200 OK');
   const extra = await Promise.all([1, 2, 3, 4].map(() => raw(port)));
-  // Two ask for /health (closed as soon as their request is read), two send nothing (closed at the deadline).
+  // One asks for /health and one sends what is not HTTP (each closed as soon as it is read), two send nothing (closed at the deadline).
   const outcomes = extra.map((s) => closedUnanswered(s, 60_000));
-  for (const s of extra.slice(0, 2)) s.write('GET /health HTTP/1.1\r\nhost: x\r\n\r\n');
+  extra[0]!.write('GET /health HTTP/1.1\r\nhost: x\r\n\r\n');
+  extra[1]!.write('NOT HTTP AT ALL\r\n\r\n');
   assert.deepEqual(await Promise.all(outcomes), [true, true, true, true]);
   assert.deepEqual(refused, ['connection_limit', 'connection_limit', 'connection_limit', 'connection_limit']);
   assert.equal(warned.length, 1, 'one line for a burst');
