@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { TOPICS_FILE, openLogManager, partitionDir } from '../../../broker-runtime/src/log/log-manager.js';
+import { highWatermarkText } from '../../../broker-runtime/src/log/high-watermark.js';
 import { collectLines, logOptions, recs, tempDir } from './helpers.js';
 
 describe('log manager', () => {
@@ -89,10 +90,10 @@ describe('log manager', () => {
       const hwmFile = join(partitionDir(dir, 't', 0), 'high-watermark');
       for (let i = 0; i < 100; i++) {
         const text = await readFile(hwmFile, 'utf8').catch(() => '');
-        if (text.trim() === '3') break;
+        if (text === highWatermarkText(3)) break;
         await sleep(10);
       }
-      assert.equal((await readFile(hwmFile, 'utf8')).trim(), '3');
+      assert.equal(await readFile(hwmFile, 'utf8'), highWatermarkText(3));
       await manager.close();
       await assert.rejects(manager.createTopic('u', 1), /closed/);
     } finally {
