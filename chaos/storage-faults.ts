@@ -1,5 +1,6 @@
 import { readFile, rm, truncate } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { parseCheckedNumber } from '../broker-runtime/src/log/checkpoint-checksum.js';
 import { HIGH_WATERMARK_FILE } from '../broker-runtime/src/log/high-watermark.js';
 import { scanRecords } from '../broker-runtime/src/log/record-codec.js';
 import type { ChaosBroker } from './cluster.js';
@@ -62,8 +63,8 @@ export const truncateLast: Damage = async (rng, partitions) => {
 };
 
 async function checkpointOf(dir: string): Promise<number> {
-  const n = Number((await readFile(join(dir, HIGH_WATERMARK_FILE), 'utf8').catch(() => '0')).trim());
-  return Number.isSafeInteger(n) && n > 0 ? n : 0;
+  const parsed = parseCheckedNumber(await readFile(join(dir, HIGH_WATERMARK_FILE), 'utf8').catch(() => '0'));
+  return parsed.form !== 'damaged' && parsed.value > 0 ? parsed.value : 0;
 }
 
 /** Byte position of record `offset` in a segment file, or -1. */
