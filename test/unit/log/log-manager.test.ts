@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFile, readFile, readdir, rm } from 'node:fs/promises';
+import { appendFile, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
@@ -55,6 +55,27 @@ describe('log manager', () => {
       assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected']);
       assert.equal(manager.all().length, 2);
       await manager.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('writes topics.json with a checksum; refuses a damaged one, naming it; reads one without (older)', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const manager = await openLogManager(dir, logOptions());
+      await manager.createTopic('orders', 3);
+      await manager.close();
+      const path = join(dir, TOPICS_FILE);
+      const text = await readFile(path, 'utf8');
+      assert.match(text, /^\{"version":1,"topics":\[\n\{"name":"orders","partitions":3\}\n\],"crc32":\d+\}\n$/);
+      // One bit: 3 partitions read as 1 (the folders of partitions 1 and 2 would be left out).
+      await writeFile(path, text.replace('"partitions":3', '"partitions":1'));
+      await assert.rejects(openLogManager(dir, logOptions()), /topics\.json is unreadable \(damaged: its checksum fails/);
+      await writeFile(path, '{"version":1,"topics":[\n{"name":"orders","partitions":3}\n]}\n');
+      const older = await openLogManager(dir, logOptions());
+      assert.deepEqual(older.topics(), [{ name: 'orders', partitions: 3 }]);
+      await older.close();
     } finally {
       await cleanup();
     }
