@@ -137,7 +137,7 @@ async function loadExistingLog(
     if (name.endsWith(TEMP_SUFFIX)) await unlink(join(dir, name)).catch(() => undefined);
   }
   const listed = names.map(parseSegmentFileName).filter((b): b is number => b !== undefined).sort((a, b) => a - b);
-  const checkpoints = await readCheckpoints(dir, log, warn);
+  const checkpoints = await readCheckpoints(dir, warn);
   // A bare checkpoint deletes nothing on its own say: it may be a damaged number.
   const found = checkpoints.logStartForm === 'bare' ? listed : await dropSegmentsBelowLogStart(dir, listed, checkpoints.logStart, log);
   const integrity = await checkIntegrity(dir, found, log, open.cleanShutdown === true, checkpoints.highWatermark, warn);
@@ -196,8 +196,9 @@ async function loadExistingLog(
   }
 }
 
-async function readCheckpoints(dir: string, log: (line: string) => void, warn: (line: string) => void): Promise<Checkpoints> {
-  const logStart = await readLogStartCheckpoint(dir, log);
+/** Each checkpoint file read once; `warn` names a damaged one. */
+async function readCheckpoints(dir: string, warn: (line: string) => void): Promise<Checkpoints> {
+  const logStart = await readLogStartCheckpoint(dir, warn);
   return {
     logStart: logStart.value,
     logStartForm: logStart.form,

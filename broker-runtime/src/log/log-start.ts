@@ -47,7 +47,7 @@ export async function readLogStartCheckpoint(dir: string, log: (line: string) =>
   const parsed = parseCheckedNumber(text);
   if (parsed.form === 'damaged') {
     // 0 keeps every segment there is: the safe reading of an unreadable or damaged checkpoint.
-    log(`ignoring unreadable or damaged log start offset checkpoint ${JSON.stringify(text.slice(0, 40))}: keeping every segment`);
+    log(`${join(dir, LOG_START_FILE)} is damaged or unreadable (${JSON.stringify(text.slice(0, 40))}): ignored, keeping every segment`);
     return { value: 0, form: 'none' };
   }
   return { value: parsed.value, form: parsed.form };
