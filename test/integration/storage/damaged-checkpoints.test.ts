@@ -8,8 +8,8 @@ import { EPOCH_CHECKPOINT_FILE } from '../../../broker-runtime/src/log/leader-ep
 import type { BrokerProcess } from '../../../testkit/broker/process.js';
 import { TestCluster } from '../../../testkit/broker/cluster.js';
 import { checkAcked, readAll, type Acked } from '../../../testkit/broker/verify.js';
-import { get } from '../../../testkit/http.js';
-import { waitFor } from '../../../testkit/wait.js';
+import { call, get } from '../../../testkit/http.js';
+import { sleep, waitFor } from '../../../testkit/wait.js';
 
 /**
  * Storage faults in the small checkpoint files. Invariant: one bit flipped in a partition's
@@ -22,7 +22,9 @@ import { waitFor } from '../../../testkit/wait.js';
  * which the loader reads as evidence of lost committed records: the partition was marked unclean
  * "until offset 9xx", an offset no leader ever reaches on an idle topic, so a single broker never
  * led again (every produce and consume refused) until an operator intervened. In a bigger cluster
- * that replica could never lead again either (the cluster leads with one broker fewer).
+ * that replica could never lead again either (the cluster leads with one broker fewer). Raised
+ * inside the log of a follower holding records never committed, the mark served them to
+ * consumers (the third test; 5 records never acknowledged read back before the fix).
  */
 const TOPIC = 'checkpoints';
 
@@ -109,5 +111,72 @@ describe('a bit flipped in a checkpoint file while the broker is stopped', () =>
     assert.ok(at >= '"startOffset":'.length, `a newer epoch starts at 100: ${text}`);
     t.diagnostic(`150 records acknowledged over two epochs, clean stop; ${EPOCH_CHECKPOINT_FILE}: ${await flipBit(path, at)}`);
     await restartAndCheck(t, c, b, acked, EPOCH_CHECKPOINT_FILE);
+  });
+
+  test('a follower whose high-water mark checkpoint was raised inside its log: serves no record never acknowledged, and converges', async (t) => {
+    // The worst case of a raised high-water mark: on a replica holding records that were never
+    // committed (written by a leader that died before its follower had them), it turned them into
+    // "committed" ones. Before the checksum the restarted replica served them to consumers at once
+    // (reads go to any broker, up to its high-water mark), and refused the new leader's cut of
+    // them for good (a cut below its high-water mark without the leader's proof), so it never
+    // rejoined the in-sync set either.
+    await cluster?.stop();
+    // --min-insync 2: the old leader's last records are never committed once its follower is frozen.
+    // A 3 s lease: the frozen follower's registration outlives the old leader (killed well before it
+    // expires), so it stays in the in-sync set and may lead next.
+    cluster = await TestCluster.start({ brokers: 2, partitions: 1, leaseSeconds: 3, renewSeconds: 0.5, minInsync: 2 });
+    const c = cluster;
+    const { broker: old } = await c.waitForLeader();
+    const next = c.brokers.find((b) => b !== old)!;
+    const acked = await produce(new YakClient({ brokers: [old.url] }), 100, 0);
+    const path = join(partitionDir(old), HIGH_WATERMARK_FILE);
+    await waitFor('the old leader checkpointing high-water mark 100', async () => /(^|\s)100\s/.test(await readFile(path, 'utf8').catch(() => '')), 15_000);
+    await c.waitForInSync(2);
+    // Paused, not killed: a closed connection takes a follower out of the in-sync set at once.
+    next.signal('SIGSTOP');
+    // Appended by the old leader, never committed: its only follower is frozen (and still in sync).
+    const unacked = call(old.url, 'POST', '/produce/batch', { topic: TOPIC, records: Array.from({ length: 10 }, (_, k) => ({ partition: 0, payload: { neverAcknowledged: k } })) }, undefined, 20_000).catch((err: Error) => ({ status: 0, text: err.message }));
+    await waitFor('the old leader holding the 10 records, uncommitted', async () => {
+      const topics = (await get(old.url, '/topics')).body as { topics: { name: string; partitions: { log_end_offset: number; high_watermark: number }[] }[] };
+      const p = topics.topics.find((x) => x.name === TOPIC)!.partitions[0]!;
+      return p.log_end_offset === 110 && p.high_watermark === 100;
+    }, 10_000, 20);
+    await old.kill();
+    const answer = await unacked;
+    assert.notEqual(answer.status, 200, `the produce must not be acknowledged: ${answer.text}\n${old.tail(15)}`);
+    // Killed while frozen: what the old leader had sent it is still unread in its socket, and goes with it.
+    await next.kill();
+    next.start();
+    const { broker: leader } = await c.waitForLeader(30_000);
+    assert.equal(leader.id, next.id);
+    const text = await readFile(path, 'utf8');
+    const flipped = text.replace(/^(v1 )?100(?=\s)/, (_m, v: string | undefined) => `${v ?? ''}105`);
+    assert.notEqual(flipped, text, text);
+    await writeFile(path, flipped);
+    t.diagnostic(`${old.id} led, wrote 10 records it could not commit, was killed; ${next.id} leads with log end 100; ${old.id}'s ${HIGH_WATERMARK_FILE}: ${JSON.stringify(text)} -> ${JSON.stringify(flipped)}`);
+
+    old.start();
+    const served: unknown[] = [];
+    const deadline = Date.now() + 20_000;
+    let inSync = false;
+    while (Date.now() < deadline && !inSync) {
+      const r = await get(old.url, `/consume?topic=${TOPIC}&partition=0&offset=100&max=100`, 1000).catch(() => undefined);
+      if (r?.status === 200) served.push(...(r.body as { records: { payload: unknown }[] }).records.map((x) => x.payload));
+      inSync = (await c.waitForInSync(2, 500).then(() => true).catch(() => false));
+      await sleep(100);
+    }
+    const phantoms = served.filter((p) => JSON.stringify(p).includes('neverAcknowledged'));
+    const refusals = old.output.filter((l) => l.includes('refusing leader'));
+    t.diagnostic(`${old.id} served ${phantoms.length} record(s) never acknowledged; in sync again: ${inSync}; refused cuts: ${refusals.length}${refusals[0] ? ` (${refusals[0]})` : ''}`);
+    assert.deepEqual(phantoms, [], `${old.id} served records never acknowledged`);
+    assert.ok(inSync, `${old.id} rejoined the in-sync set:\n${old.tail(20)}`);
+    acked.push(...(await produce(new YakClient({ brokers: c.urls() }), 10, 100)));
+    for (const b of c.brokers) {
+      await waitFor(`${b.id} at high-water mark 110`, async () => {
+        const topics = (await get(b.url, '/topics')).body as { topics: { name: string; partitions: { high_watermark: number }[] }[] };
+        return topics.topics.find((x) => x.name === TOPIC)?.partitions[0]?.high_watermark === 110;
+      }, 15_000);
+      assert.deepEqual(checkAcked(b.id, await readAll(b.url, TOPIC), acked), [], `${b.id} holds exactly the acknowledged records`);
+    }
   });
 });
