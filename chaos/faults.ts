@@ -38,6 +38,7 @@ export const FAULT_NAMES = [
   'lose-last-segment',
   'truncate-last-segment',
   'checkpoint-ahead',
+  'flip-checkpoint-bit',
   'kill-member',
   'pause-member',
 ] as const;

@@ -1,6 +1,10 @@
-import { readFile, rm, truncate } from 'node:fs/promises';
+import { readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { parseCheckedNumber } from '../broker-runtime/src/log/checkpoint-checksum.js';
 import { HIGH_WATERMARK_FILE } from '../broker-runtime/src/log/high-watermark.js';
+import { EPOCH_CHECKPOINT_FILE } from '../broker-runtime/src/log/leader-epoch-cache.js';
+import { LOG_START_FILE } from '../broker-runtime/src/log/log-start.js';
+import { UNCLEAN_FILE } from '../broker-runtime/src/log/unclean-marker.js';
 import { scanRecords } from '../broker-runtime/src/log/record-codec.js';
 import type { ChaosBroker } from './cluster.js';
 import type { Rng } from '../testkit/rng.js';
@@ -14,9 +18,10 @@ import { fillWithBallast } from './tmpfs.js';
  * (the last segment deleted, or truncated to zero bytes, or the tail cut while the high-water mark
  * checkpoint still names it), restart it — it must notice, stay out of leadership and re-fetch.
  * A third of the time every broker is killed and the damaged one starts alone for a few leases
- * (the case where it used to lead and make the others cut their correct copies).
+ * (the case where it used to lead and make the others cut their correct copies). A flipped bit in
+ * one of a partition's checkpoint files: the checksum must tell, and nothing be lost or hidden.
  */
-export const STORAGE_FAULT_NAMES = ['disk-full-leader', 'disk-full-follower', 'lose-last-segment', 'truncate-last-segment', 'checkpoint-ahead'] as const;
+export const STORAGE_FAULT_NAMES = ['disk-full-leader', 'disk-full-follower', 'lose-last-segment', 'truncate-last-segment', 'checkpoint-ahead', 'flip-checkpoint-bit'] as const;
 export type StorageFaultName = (typeof STORAGE_FAULT_NAMES)[number];
 export const DISK_FULL_FAULTS: readonly StorageFaultName[] = ['disk-full-leader', 'disk-full-follower'];
 
@@ -62,8 +67,8 @@ export const truncateLast: Damage = async (rng, partitions) => {
 };
 
 async function checkpointOf(dir: string): Promise<number> {
-  const n = Number((await readFile(join(dir, HIGH_WATERMARK_FILE), 'utf8').catch(() => '0')).trim());
-  return Number.isSafeInteger(n) && n > 0 ? n : 0;
+  const parsed = parseCheckedNumber(await readFile(join(dir, HIGH_WATERMARK_FILE), 'utf8').catch(() => '0'));
+  return parsed.form !== 'damaged' && parsed.value > 0 ? parsed.value : 0;
 }
 
 /** Byte position of record `offset` in a segment file, or -1. */
@@ -96,6 +101,27 @@ export const checkpointAhead: Damage = async (rng, partitions) => {
   return { partition: basename(p.dir), checkpoint: hwm, keptBelow: cutAt, cutIn: holding, segmentsDeleted: later.length, found: at >= 0 };
 };
 
+const CHECKPOINT_FILES = [HIGH_WATERMARK_FILE, EPOCH_CHECKPOINT_FILE, LOG_START_FILE, UNCLEAN_FILE];
+
+/** One bit flipped in one checkpoint file of a partition (a bad sector, a stray write): the loader must see its checksum fail. */
+export const flipCheckpointBit: Damage = async (rng, partitions) => {
+  const candidates: string[] = [];
+  for (const p of partitions) {
+    const names = await readdir(p.dir).catch(() => [] as string[]);
+    for (const n of CHECKPOINT_FILES) if (names.includes(n)) candidates.push(join(p.dir, n));
+  }
+  if (candidates.length === 0) return { skipped: 'no checkpoint written yet' };
+  const file = rng.pick(candidates);
+  const bytes = await readFile(file);
+  if (bytes.length === 0) return { skipped: `${file} is empty` };
+  const at = rng.int(0, bytes.length - 1);
+  const bit = rng.int(0, 7);
+  const before = bytes.toString('latin1');
+  bytes[at] = bytes[at]! ^ (1 << bit);
+  await writeFile(file, bytes);
+  return { partition: basename(join(file, '..')), file: basename(file), before, after: bytes.toString('latin1') };
+};
+
 function damaged(damage: Damage): FaultStart {
   return async (ctx) => {
     const b = ctx.rng.pick(ctx.cluster.brokers);
@@ -125,4 +151,5 @@ export const STORAGE_FAULTS: Record<StorageFaultName, FaultStart> = {
   'lose-last-segment': damaged(loseLast),
   'truncate-last-segment': damaged(truncateLast),
   'checkpoint-ahead': damaged(checkpointAhead),
+  'flip-checkpoint-bit': damaged(flipCheckpointBit),
 };

@@ -87,7 +87,7 @@ async function run(config: BrokerConfig, log: Logger, gate: Gate): Promise<void>
     indexIntervalBytes: 4096,
     fsync: config.fsync,
     fsyncIntervalMs: config.fsyncIntervalMs,
-    logger: (line) => log('info', line),
+    logger: (line, level) => log(level ?? 'info', line),
     storage,
     files: new FileHandleCache(config.maxOpenFiles),
   });

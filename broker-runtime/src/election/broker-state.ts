@@ -1,5 +1,6 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { jsonChecksum } from '../log/checkpoint-checksum.js';
 import { newerIsr } from './decisions.js';
 import { isStorableEpoch } from './epoch-range.js';
 import type { InSyncSet } from './lease-store.js';
@@ -35,7 +36,15 @@ export class BrokerState {
     }
     if (text === undefined) return state;
     try {
-      const doc = JSON.parse(text) as { highestEpoch?: unknown; isr?: InSyncSet };
+      const { crc32, ...doc } = JSON.parse(text) as { highestEpoch?: unknown; isr?: InSyncSet; crc32?: unknown };
+      if (crc32 !== undefined && crc32 !== jsonChecksum(doc)) {
+        // A flipped bit that still parses: an in-sync set that is not the one seen (a wrong member,
+        // a higher epoch making it look newest) must not decide who may lead after Redis lost its
+        // data; a higher epoch is harmless (epochs only grow), a lower one no worse than none.
+        if (isStorableEpoch(doc.highestEpoch)) state.highest = doc.highestEpoch;
+        state.repairs.push(`${state.file} is damaged (its checksum fails): the remembered in-sync set is forgotten${isStorableEpoch(doc.highestEpoch) ? `, the highest epoch ${doc.highestEpoch} kept` : ''} (Redis and the other brokers still have theirs)`);
+        return state;
+      }
       if (isStorableEpoch(doc.highestEpoch)) state.highest = doc.highestEpoch;
       else if (doc.highestEpoch !== undefined && doc.highestEpoch !== 0) state.repairs.push(`highest epoch ${String(doc.highestEpoch)} is outside the range a log can store; forgotten (the next epoch follows the logs and the other brokers)`);
       if (doc.isr && Array.isArray(doc.isr.members)) {
@@ -81,7 +90,9 @@ export class BrokerState {
     const tmp = `${this.file}.tmp`;
     const fh = await open(tmp, 'w');
     try {
-      await fh.writeFile(JSON.stringify({ highestEpoch: this.highest, isr: this.isr }));
+      const doc = { highestEpoch: this.highest, isr: this.isr };
+      // A checksum, as the partition checkpoints have (checkpoint-checksum.ts); a file without one (older) still loads.
+      await fh.writeFile(JSON.stringify({ ...doc, crc32: jsonChecksum(doc) }));
       await fh.sync();
     } finally {
       await fh.close();

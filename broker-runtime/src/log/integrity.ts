@@ -1,7 +1,7 @@
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir } from './atomic-file.js';
-import { readHighWatermark } from './high-watermark.js';
+import { readHighWatermarkCheckpoint, type HighWatermarkCheckpoint } from './high-watermark.js';
 import { segmentFileName } from './log-segment.js';
 import { scanSegmentFile, type SegmentScan } from './segment-scan.js';
 import type { EpochEntry } from './types.js';
@@ -38,7 +38,8 @@ interface Damage {
  *
  *  - it is in a closed segment (those were fsynced before the roll: no crash tears them), or
  *  - records with a good CRC follow it in the last segment (a torn write is always the end), or
- *  - the bad record lies below the checkpointed high-water mark (it was committed).
+ *  - the bad record lies below the checkpointed high-water mark (it was committed), or that
+ *    checkpoint is damaged (nothing says it was not committed: a needless re-fetch at worst).
  *
  * After a clean shutdown (`trustClosed`) closed segments are trusted unread, as Kafka does: only
  * the last segment is checked.
@@ -47,8 +48,16 @@ interface Damage {
  * segment here, the last one by LogSegment.recover as before) and the replica re-fetches from the
  * leader; the mark is lifted once it has the records again. A torn tail stays what it was.
  */
-export async function checkIntegrity(dir: string, bases: readonly number[], log: (line: string) => void, trustClosed = false, knownHighWatermarkCheckpoint?: number): Promise<IntegrityResult> {
-  const highWatermarkCheckpoint = knownHighWatermarkCheckpoint ?? (await readHighWatermark(dir, () => {}));
+export async function checkIntegrity(
+  dir: string,
+  bases: readonly number[],
+  log: (line: string) => void,
+  trustClosed = false,
+  knownHighWatermark?: HighWatermarkCheckpoint,
+  warn: (line: string) => void = log,
+): Promise<IntegrityResult> {
+  const checkpoint = knownHighWatermark ?? (await readHighWatermarkCheckpoint(dir, () => {}));
+  const highWatermarkCheckpoint = checkpoint.value;
   const scans: SegmentScan[] = [];
   for (let i = 0; i < bases.length; i++) {
     const base = bases[i]!;
@@ -60,10 +69,11 @@ export async function checkIntegrity(dir: string, bases: readonly number[], log:
   let seenEnd = 0;
   scans.forEach((s, i) => {
     seenEnd = Math.max(seenEnd, s.endOffset);
-    damage ??= damageIn(s, i, bases, highWatermarkCheckpoint);
+    damage ??= damageIn(s, i, bases, checkpoint);
   });
   const cleanEnd = damage?.offset ?? scans[scans.length - 1]?.cleanEndOffset ?? 0;
-  const marker = await UncleanMarker.load(dir, cleanEnd + 1, log);
+  // A mark that cannot be read keeps the partition unclean up to everything known committed too.
+  const marker = await UncleanMarker.load(dir, Math.max(cleanEnd + 1, highWatermarkCheckpoint), log, warn);
   // Closed segments left: those before the damage's (that one is cut and becomes the last).
   const closedLeft = damage && damage.index < bases.length - 1 ? damage.index : Math.max(0, bases.length - 1);
   const closedSegmentEpochs = trustClosed ? null : scans.slice(0, closedLeft).map((s) => s.epochs);
@@ -101,7 +111,7 @@ function trustedScan(base: number, next: number): SegmentScan {
   return { size: 0, validAfterFault: false, endOffset: next, cleanEndOffset: next, epochs: [] };
 }
 
-function damageIn(s: SegmentScan, i: number, bases: readonly number[], highWatermarkCheckpoint: number): Damage | undefined {
+function damageIn(s: SegmentScan, i: number, bases: readonly number[], checkpoint: HighWatermarkCheckpoint): Damage | undefined {
   const next = bases[i + 1];
   const f = s.fault;
   if (next !== undefined) {
@@ -111,6 +121,7 @@ function damageIn(s: SegmentScan, i: number, bases: readonly number[], highWater
   }
   if (!f) return undefined;
   if (s.validAfterFault) return { index: i, position: f.position, offset: f.offset, why: `record ${f.offset} fails its ${f.stop} check and valid records follow it (up to offset ${s.endOffset - 1})` };
-  if (f.offset < highWatermarkCheckpoint) return { index: i, position: f.position, offset: f.offset, why: `record ${f.offset}, below the checkpointed high-water mark ${highWatermarkCheckpoint}, fails its ${f.stop} check` };
+  if (f.offset < checkpoint.value) return { index: i, position: f.position, offset: f.offset, why: `record ${f.offset}, below the checkpointed high-water mark ${checkpoint.value}, fails its ${f.stop} check` };
+  if (checkpoint.form === 'damaged') return { index: i, position: f.position, offset: f.offset, why: `record ${f.offset} fails its ${f.stop} check and the high-water mark checkpoint is damaged (it may have been committed)` };
   return undefined;
 }

@@ -1,11 +1,28 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
+import { jsonChecksum } from './checkpoint-checksum.js';
 import type { EpochEntry } from './types.js';
 
 /** File name of the cache's checkpoint inside a partition folder, as in Kafka. */
 export const EPOCH_CHECKPOINT_FILE = 'leader-epoch-checkpoint';
-const VERSION = 1;
+/**
+ * The checkpoint's format: `{"version":2,"epochs":[{"epoch":..,"startOffset":..},..],"crc32":..}`,
+ * one line, the checksum over JSON.stringify(epochs) (checkpoint-checksum.ts). Version 1 (no
+ * checksum, written before it) is still read, and replaced at the next write. A flipped digit in an
+ * unchecked entry passes every other check: an epoch start moved past the log end reads as
+ * committed records lost (the partition stayed unclean until an offset no leader reached), one
+ * moved inside a closed segment (not compared with the records after a clean stop) answers a
+ * follower's divergence check with a wrong end offset for that epoch.
+ */
+const VERSION = 2;
+const UNCHECKED_VERSION = 1;
+
+/** Pure: the checkpoint's text for `entries`. */
+export function epochCheckpointText(entries: readonly EpochEntry[]): string {
+  const epochs = entries.map((e) => ({ epoch: e.epoch, startOffset: e.startOffset }));
+  return JSON.stringify({ version: VERSION, epochs, crc32: jsonChecksum(epochs) }) + '\n';
+}
 
 /** Kafka's answer to OffsetsForLeaderEpoch: -1/-1 when the epoch is unknown. */
 export interface EpochEndOffset {
@@ -50,12 +67,18 @@ export function epochAt(entries: readonly EpochEntry[], offset: number): number 
   return found;
 }
 
-/** Entries sorted and strictly increasing in both epoch and start offset, else a reason. */
-function checkEntries(value: unknown): EpochEntry[] | string {
+/**
+ * Entries sorted and strictly increasing in both epoch and start offset, else a reason. A checksum,
+ * when there is one (always in version 2), must match the epochs list as written: a reason starting
+ * with `damaged` when it does not.
+ */
+export function checkEntries(value: unknown): EpochEntry[] | string {
   if (typeof value !== 'object' || value === null) return 'not a JSON object';
-  const { version, epochs } = value as { version?: unknown; epochs?: unknown };
-  if (version !== VERSION) return `unknown version ${String(version)}`;
+  const { version, epochs, crc32 } = value as { version?: unknown; epochs?: unknown; crc32?: unknown };
+  if (version !== VERSION && version !== UNCHECKED_VERSION) return `unknown version ${String(version)}`;
+  if (version === VERSION && crc32 === undefined) return 'damaged: version 2 without its checksum';
   if (!Array.isArray(epochs)) return 'no epochs list';
+  if (crc32 !== undefined && crc32 !== jsonChecksum(epochs)) return `damaged: its checksum fails (crc32 ${JSON.stringify(crc32)}, the epochs list gives ${jsonChecksum(epochs)})`;
   const out: EpochEntry[] = [];
   for (const e of epochs as unknown[]) {
     const { epoch, startOffset } = (e ?? {}) as { epoch?: unknown; startOffset?: unknown };
@@ -150,7 +173,7 @@ export class LeaderEpochCache {
    * loader adds the epochs the last segment shows), not one that must shrink (a truncation).
    */
   async persist(syncFolder = true): Promise<void> {
-    await writeFileAtomic(this.path, JSON.stringify({ version: VERSION, epochs: this.list }) + '\n', true, syncFolder);
+    await writeFileAtomic(this.path, epochCheckpointText(this.list), true, syncFolder);
   }
 }
 
@@ -177,7 +200,7 @@ export interface EpochEvidence {
  * and its checkpoint); when the file is missing, unreadable or still disagrees with the last
  * segment, rebuild it from the records' epochs. Persists whatever it changed.
  */
-export async function reconcileEpochCache(dir: string, evidence: EpochEvidence, log: (line: string) => void, alreadyLoaded?: LeaderEpochCache | string): Promise<LeaderEpochCache> {
+export async function reconcileEpochCache(dir: string, evidence: EpochEvidence, log: (line: string) => void, alreadyLoaded?: LeaderEpochCache | string, warn: (line: string) => void = log): Promise<LeaderEpochCache> {
   const loaded = alreadyLoaded ?? (await LeaderEpochCache.load(dir));
   if (loaded instanceof LeaderEpochCache) {
     let changed = loaded.truncateFromEnd(evidence.logEndOffset);
@@ -199,7 +222,8 @@ export async function reconcileEpochCache(dir: string, evidence: EpochEvidence, 
   const fresh = loaded === 'missing' && rebuilt.latestEpoch() < 0;
   // A missing checkpoint reads as this same empty cache: writing it would cost an fsync per new partition.
   if (!fresh) await rebuilt.persist();
-  if (!fresh) log(`leader-epoch cache rebuilt from the records (${typeof loaded === 'string' ? loaded : 'it disagreed with them'}): ${JSON.stringify(rebuilt.entries())}`);
+  if (typeof loaded === 'string' && loaded !== 'missing') warn(`${rebuilt.path} is ${loaded.startsWith('damaged') ? '' : 'unusable, '}${loaded}: ignored, the leader-epoch cache is rebuilt from the records' epochs: ${JSON.stringify(rebuilt.entries())}`);
+  else if (!fresh) log(`leader-epoch cache rebuilt from the records (${typeof loaded === 'string' ? loaded : 'it disagreed with them'}): ${JSON.stringify(rebuilt.entries())}`);
   return rebuilt;
 }
 

@@ -2,7 +2,7 @@ import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TEMP_SUFFIX, fsyncDir } from './atomic-file.js';
 import { FileHandleCache } from './file-handle-cache.js';
-import { readHighWatermark } from './high-watermark.js';
+import { readHighWatermarkCheckpoint, type HighWatermarkCheckpoint } from './high-watermark.js';
 import { checkIntegrity, type IntegrityResult } from './integrity.js';
 import { EPOCH_CHECKPOINT_FILE, LeaderEpochCache, reconcileEpochCache } from './leader-epoch-cache.js';
 import { LogSegment, parseSegmentFileName, segmentFileName, type RecoveredSegment } from './log-segment.js';
@@ -19,9 +19,11 @@ import { UncleanMarker } from './unclean-marker.js';
  * decides whether the partition is clean — whether this replica may hold every record it once
  * acknowledged, or must re-fetch from a leader before it may lead (the unclean mark).
  *
- * Bad content on disk never crashes the broker here: a damaged or contradictory checkpoint is read
- * as evidence (a high-water mark past the log end means committed records were lost: the
- * partition is marked unclean and the mark clamped), an unreadable one as missing.
+ * Bad content on disk never crashes the broker here: a contradictory checkpoint is read as
+ * evidence (a high-water mark past the log end means committed records were lost: the partition
+ * is marked unclean and the mark clamped), an unreadable one — or one whose checksum fails
+ * (checkpoint-checksum.ts): a flipped digit must not pass for such evidence — as missing, with a
+ * warning naming the file.
  */
 
 export interface OpenOptions {
@@ -43,8 +45,8 @@ interface Checkpoints {
   logStart: number;
   /** `bare`: a number without its checksum, acted on only where the segments agree (bareLogStartAtOpen). */
   logStartForm: 'checked' | 'bare' | 'none';
-  /** 0 when missing or unreadable. */
-  highWatermark: number;
+  /** As written (0 when missing or damaged), and its form: a damaged one is no evidence of anything. */
+  highWatermark: HighWatermarkCheckpoint;
   /** As LeaderEpochCache.load: the cache, or why it cannot be used. */
   epochCache: LeaderEpochCache | string;
 }
@@ -86,9 +88,10 @@ export async function openPartitionLog(dir: string, topic: string, partition: nu
   // One cache per broker (log-manager.ts); a log opened by itself gets its own, unbounded.
   const withFiles = { ...options, files: options.files ?? new FileHandleCache(Number.MAX_SAFE_INTEGER) };
   const log = (line: string) => options.logger?.(`[log ${topic}-${partition}] ${line}`);
+  const warn = (line: string) => options.logger?.(`[log ${topic}-${partition}] ${line}`, 'warn');
   const names = await listOrCreateFolder(dir, withFiles.fsync !== 'never' && open.parentSyncedByCaller !== true);
   if (names === 'created') return createdPartitionLog(dir, topic, partition, withFiles);
-  return loadExistingLog(dir, names, topic, partition, withFiles, open, log);
+  return loadExistingLog(dir, names, topic, partition, withFiles, open, log, warn);
 }
 
 /**
@@ -128,16 +131,17 @@ async function loadExistingLog(
   options: LogOptions & { files: FileHandleCache },
   open: OpenOptions,
   log: (line: string) => void,
+  warn: (line: string) => void,
 ): Promise<FilePartitionLog> {
   for (const name of names) {
     if (name.endsWith(TEMP_SUFFIX)) await unlink(join(dir, name)).catch(() => undefined);
   }
   const listed = names.map(parseSegmentFileName).filter((b): b is number => b !== undefined).sort((a, b) => a - b);
-  const checkpoints = await readCheckpoints(dir, log);
+  const checkpoints = await readCheckpoints(dir, warn);
   // A bare checkpoint deletes nothing on its own say: it may be a damaged number.
   const found = checkpoints.logStartForm === 'bare' ? listed : await dropSegmentsBelowLogStart(dir, listed, checkpoints.logStart, log);
-  const integrity = await checkIntegrity(dir, found, log, open.cleanShutdown === true, checkpoints.highWatermark);
-  await markLostRecords(dir, names, integrity, log, { highWatermarkCheckpoint: checkpoints.highWatermark, epochCache: checkpoints.epochCache });
+  const integrity = await checkIntegrity(dir, found, log, open.cleanShutdown === true, checkpoints.highWatermark, warn);
+  await markLostRecords(dir, names, integrity, log, { highWatermarkCheckpoint: checkpoints.highWatermark.value, epochCache: checkpoints.epochCache });
 
   const { segments, last, rebuiltIndexes, createdSegment } = await openSegments(dir, integrity.bases, options, log);
   const logEndOffset = last.nextOffset;
@@ -153,8 +157,9 @@ async function loadExistingLog(
       },
       log,
       checkpoints.epochCache,
+      warn,
     );
-    const highWatermark = highWatermarkAtOpen(checkpoints.highWatermark, logEndOffset);
+    const highWatermark = highWatermarkAtOpen(checkpoints.highWatermark.value, logEndOffset);
     if (highWatermark.kind === 'ahead-of-log') log(`high-water mark checkpoint ${highWatermark.checkpoint} is past the log end ${logEndOffset}; clamped`);
     let checkpoint = checkpoints.logStart;
     if (checkpoints.logStartForm === 'bare') {
@@ -180,6 +185,8 @@ async function loadExistingLog(
       log(`every record left ends below the log start offset ${start.logStart}: finishing an interrupted restart of the log there`);
       await opened.restartAt(start.logStart);
     }
+    // Replaced at the next flush, so the damage is not reported again at every start.
+    if (checkpoints.highWatermark.form === 'damaged') opened.highWatermarkCheckpointDue();
     // The value settled on, in the checked form: a bare number is never read again.
     if (checkpoints.logStartForm === 'bare') await writeLogStart(dir, opened.logStartOffset(), options.fsync !== 'never');
     return opened;
@@ -189,13 +196,14 @@ async function loadExistingLog(
   }
 }
 
-async function readCheckpoints(dir: string, log: (line: string) => void): Promise<Checkpoints> {
-  const logStart = await readLogStartCheckpoint(dir, log);
+/** Each checkpoint file read once; `warn` names a damaged one. */
+async function readCheckpoints(dir: string, warn: (line: string) => void): Promise<Checkpoints> {
+  const logStart = await readLogStartCheckpoint(dir, warn);
   return {
     logStart: logStart.value,
     logStartForm: logStart.form,
     // Unclamped: the integrity check and the search for lost records want it as written.
-    highWatermark: await readHighWatermark(dir, log),
+    highWatermark: await readHighWatermarkCheckpoint(dir, warn),
     epochCache: await LeaderEpochCache.load(dir),
   };
 }

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { invalidRequest, topicExists, unknownTopic } from '../errors/errors.js';
 import { fsyncDir, writeFileAtomic } from './atomic-file.js';
 import { settleBounded } from './bounded.js';
+import { jsonChecksum } from './checkpoint-checksum.js';
 import { takeCleanShutdownMarker, writeCleanShutdownMarker } from './clean-shutdown.js';
 import { DEFAULT_MAX_OPEN_FILES, FileHandleCache } from './file-handle-cache.js';
 import { openPartitionLog } from './log-loader.js';
@@ -56,6 +57,10 @@ async function readTopics(dataDir: string): Promise<TopicInfo[] | undefined> {
     throw fail('not valid JSON');
   }
   if (parsed.version !== VERSION || !Array.isArray(parsed.topics)) throw fail('not a version 1 topic list');
+  // Refused, as an unreadable file is: a flipped digit in a partition count or a name would open
+  // other partitions than the folder holds (and a leader tells its followers its topics).
+  const { crc32 } = parsed as { crc32?: unknown };
+  if (crc32 !== undefined && crc32 !== jsonChecksum(parsed.topics)) throw fail(`damaged: its checksum fails (crc32 ${JSON.stringify(crc32)}, the topics list gives ${jsonChecksum(parsed.topics)})`);
   const names = new Set<string>();
   return (parsed.topics as unknown[]).map((t) => {
     const { name, partitions, config } = (t ?? {}) as { name?: unknown; partitions?: unknown; config?: unknown };
@@ -89,7 +94,8 @@ async function writeTopics(dataDir: string, topics: TopicInfo[]): Promise<void> 
   // entries to us): one fsync makes them all durable before topics.json names them.
   await fsyncDir(join(dataDir, TOPICS_DIR));
   const lines = topics.map((t) => JSON.stringify(t));
-  await writeFileAtomic(join(dataDir, TOPICS_FILE), `{"version":${VERSION},"topics":[\n${lines.join(',\n')}\n]}\n`);
+  // The checksum over the list as JSON.stringify writes it (checkpoint-checksum.ts); a file without one (older) still loads.
+  await writeFileAtomic(join(dataDir, TOPICS_FILE), `{"version":${VERSION},"topics":[\n${lines.join(',\n')}\n],"crc32":${jsonChecksum(topics)}}\n`);
 }
 
 /** The topic with `config` (left out when it has no keys, so topics.json stays as before retention). */

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
+import { checkedNumberText, parseCheckedNumber } from './checkpoint-checksum.js';
 
 /**
  * The log start offset of a partition (Kafka's logStartOffset): records below it were deleted on
@@ -14,9 +14,9 @@ import { writeFileAtomic } from './atomic-file.js';
  */
 export const LOG_START_FILE = 'log-start-offset';
 
-/**
- * The checkpoint's text: `v1 <offset> <crc32 of the offset's digits>`. Unlike the other
- * checkpoints, this one is acted on at open — segments wholly below it are deleted, and a log that
+/*
+ * The checkpoint's text: `v1 <offset> <crc32 of the offset's digits>` (checkpoint-checksum.ts).
+ * It is acted on at open — segments wholly below it are deleted, and a log that
  * ends at or below it is emptied (log-loader.ts) — so a damaged value must not be taken for one
  * written on purpose: a flipped digit in a bare number (`120` read as `920`, or as `1200000`)
  * deleted committed segments, or emptied the whole partition, which then looked clean and could
@@ -24,11 +24,6 @@ export const LOG_START_FILE = 'log-start-offset';
  * checksum) is taken at open only where the segments agree with it (bareLogStartAtOpen), and
  * rewritten there in the checked form.
  */
-const CHECKED = /^v1 (\d{1,16}) (\d{1,10})$/;
-
-function checksum(value: number): number {
-  return crc32(String(value));
-}
 
 /** The checkpointed log start offset of the partition in `dir` (0 when none: a log from before retention starts at 0). */
 export async function readLogStart(dir: string, log: (line: string) => void): Promise<number> {
@@ -49,23 +44,13 @@ export async function readLogStartCheckpoint(dir: string, log: (line: string) =>
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { value: 0, form: 'none' };
     throw err;
   }
-  const trimmed = text.trim();
-  const checked = CHECKED.exec(trimmed);
-  let value = Number.NaN;
-  let form: 'checked' | 'bare' = 'checked';
-  if (checked) {
-    const v = Number(checked[1]);
-    if (checksum(v) === Number(checked[2])) value = v;
-  } else if (/^\d{1,16}$/.test(trimmed)) {
-    value = Number(trimmed);
-    form = 'bare';
-  }
-  if (!Number.isSafeInteger(value) || value < 0) {
+  const parsed = parseCheckedNumber(text);
+  if (parsed.form === 'damaged') {
     // 0 keeps every segment there is: the safe reading of an unreadable or damaged checkpoint.
-    log(`ignoring unreadable or damaged log start offset checkpoint ${JSON.stringify(text.slice(0, 40))}: keeping every segment`);
+    log(`${join(dir, LOG_START_FILE)} is damaged or unreadable (${JSON.stringify(text.slice(0, 40))}): ignored, keeping every segment`);
     return { value: 0, form: 'none' };
   }
-  return { value, form };
+  return { value: parsed.value, form: parsed.form };
 }
 
 /**
@@ -86,7 +71,7 @@ export function bareLogStartAtOpen(value: number, bases: readonly number[], logE
 
 /** Replace the checkpoint (write-temp + rename; fsynced when `durable`). */
 export async function writeLogStart(dir: string, value: number, durable: boolean): Promise<void> {
-  await writeFileAtomic(join(dir, LOG_START_FILE), `v1 ${value} ${checksum(value)}\n`, durable);
+  await writeFileAtomic(join(dir, LOG_START_FILE), checkedNumberText(value), durable);
 }
 
 /**

@@ -87,7 +87,7 @@ export function findLostRecords(evidence: EndEvidence, logEndOffset: number): Lo
 
 /** Checkpoints the open has read already (each file is read once per open: 10,000 partitions open at start). */
 export interface KnownCheckpoints {
-  /** As readHighWatermark with no clamp: 0 when missing or unreadable. */
+  /** As readHighWatermark with no clamp: 0 when missing or damaged (a damaged one is no evidence). */
   highWatermarkCheckpoint: number;
   /** As LeaderEpochCache.load. */
   epochCache: LeaderEpochCache | string;

@@ -146,6 +146,11 @@ export class FilePartitionLog implements PartitionLog {
     return this.epochCheckpointDue || this.committed !== this.checkpointedHighWatermark;
   }
 
+  /** Write the high-water mark checkpoint at the next flush even if the mark has not moved (the loader found the file damaged). */
+  highWatermarkCheckpointDue(): void {
+    this.checkpointedHighWatermark = -1;
+  }
+
   append(records: RecordInput[], epoch: number, compression?: SupportedCodec): Promise<{ baseOffset: number; lastOffset: number }> {
     return this.queue.append({ records, epoch, compression });
   }

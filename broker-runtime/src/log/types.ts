@@ -63,8 +63,11 @@ export interface LogOptions {
   /** always: fsync before append() resolves; interval: LogManager fsyncs dirty logs every fsyncIntervalMs; never: leave it to the OS. */
   fsync: FsyncPolicy;
   fsyncIntervalMs: number;
-  /** Called with a human-readable line for recovery events (truncated tail, rebuilt index). */
-  logger?: (line: string) => void;
+  /**
+   * Called with a human-readable line for recovery events (truncated tail, rebuilt index); `warn`
+   * for damage found and worked around (a checkpoint whose checksum fails).
+   */
+  logger?: (line: string, level?: 'info' | 'warn') => void;
   /** Told of every storage fault (ENOSPC, EIO, ...) a change meets, and of every change that succeeds. */
   storage?: StorageObserver;
   /** The open segment files of the broker, bounded (file-handle-cache.ts); a log opened alone gets an unbounded one. */

@@ -16,7 +16,8 @@ import { assertChaosVerdict } from './verdict.js';
  * - the storage faults (issue 10): a full disk on the leader and on a follower (each broker's data
  *   on its own tmpfs, filled with a ballast file and freed again), and a broker SIGKILLed with the
  *   end of one partition's log lost — the last segment deleted, truncated to zero bytes, or cut
- *   below the high-water mark checkpoint — sometimes started alone. Without root the disk-full
+ *   below the high-water mark checkpoint — or a bit flipped in one of its checkpoint files,
+ *   sometimes started alone. Without root the disk-full
  *   faults are skipped and the report says why.
  * - the faults aimed at the consumer group's members (issue 14): a member SIGKILLed without leaving
  *   and replaced after a hold, a member frozen past its session timeout that resumes as a zombie

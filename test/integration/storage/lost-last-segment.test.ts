@@ -3,6 +3,7 @@ import { readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
 import { YakClient } from '../../../broker-runtime/src/client/index.js';
+import { parseCheckedNumber } from '../../../broker-runtime/src/log/checkpoint-checksum.js';
 import { HIGH_WATERMARK_FILE } from '../../../broker-runtime/src/log/high-watermark.js';
 import { scanRecords } from '../../../broker-runtime/src/log/record-codec.js';
 import type { BrokerProcess } from '../../../testkit/broker/process.js';
@@ -46,8 +47,8 @@ async function waitForCheckpoints(c: TestCluster): Promise<void> {
     for (const b of c.brokers) {
       for (const p of partitions) {
         const file = join(b.opts.dataDir, 'topics', `${TOPIC}-${p.partition}`, HIGH_WATERMARK_FILE);
-        const saved = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-        if (saved !== p.high_watermark) return false;
+        const saved = parseCheckedNumber(await readFile(file, 'utf8').catch(() => ''));
+        if (saved.form === 'damaged' || saved.value !== p.high_watermark) return false;
       }
     }
     return true;
@@ -66,7 +67,9 @@ async function positionOf(path: string, offset: number): Promise<number> {
 }
 
 async function checkpointOf(dir: string): Promise<number> {
-  return Number((await readFile(join(dir, 'high-watermark'), 'utf8')).trim());
+  const saved = parseCheckedNumber(await readFile(join(dir, HIGH_WATERMARK_FILE), 'utf8'));
+  assert.notEqual(saved.form, 'damaged');
+  return saved.form === 'damaged' ? Number.NaN : saved.value;
 }
 
 /** Keep only records below `offset`: segments after the one holding it deleted (with their indexes), that one cut at the record. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { encodeRecords, scanRecords } from '../../../broker-runtime/src/log/record-codec.js';
-import { checkpointAhead, loseLast, truncateLast } from '../../../chaos/storage-faults.js';
+import { checkpointAhead, flipCheckpointBit, loseLast, truncateLast } from '../../../chaos/storage-faults.js';
 import { Rng } from '../../../testkit/rng.js';
 import { partitionFolders } from '../../../chaos/targets.js';
 
@@ -68,5 +68,18 @@ describe('storage faults: damage to the end of a log', () => {
     const d = await checkpointAhead(new Rng(1), await partitionFolders(data));
     assert.ok(d.skipped);
     assert.equal((await offsets(part)).length, 20);
+  });
+
+  it('flip-checkpoint-bit flips exactly one bit of one checkpoint file', async () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      await writeFile(join(part, 'high-watermark'), 'v1 18 1');
+      const before = await readFile(join(part, 'high-watermark'));
+      const d = await flipCheckpointBit(new Rng(seed), await partitionFolders(data));
+      assert.equal(d.file, 'high-watermark', 'the only checkpoint there');
+      const after = await readFile(join(part, 'high-watermark'));
+      let bits = 0;
+      for (let i = 0; i < before.length; i++) for (let x = before[i]! ^ after[i]!; x; x >>= 1) bits += x & 1;
+      assert.equal(bits, 1);
+    }
   });
 });

@@ -70,12 +70,13 @@ describe('leader-epoch cache', () => {
       const loaded = await LeaderEpochCache.load(dir);
       assert.ok(loaded instanceof LeaderEpochCache);
       assert.deepEqual(loaded.entries(), cache.entries());
-      assert.match(await readFile(join(dir, EPOCH_CHECKPOINT_FILE), 'utf8'), /"version":1/);
+      assert.match(await readFile(join(dir, EPOCH_CHECKPOINT_FILE), 'utf8'), /^\{"version":2,"epochs":\[\{"epoch":1,"startOffset":0\},.*\],"crc32":\d+\}\n$/);
 
       const path = join(dir, EPOCH_CHECKPOINT_FILE);
       for (const [text, reason] of [
         ['{not json', /JSON/],
-        ['{"version":2,"epochs":[]}', /version/],
+        ['{"version":3,"epochs":[]}', /version/],
+        ['{"version":2,"epochs":[]}', /^damaged: version 2 without its checksum/],
         ['{"version":1,"epochs":[{"epoch":2,"startOffset":5},{"epoch":1,"startOffset":9}]}', /do not increase/],
         ['{"version":1,"epochs":[{"epoch":"2","startOffset":5}]}', /bad entry/],
       ] as const) {

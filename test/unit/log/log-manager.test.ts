@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { appendFile, readFile, readdir, rm } from 'node:fs/promises';
+import { appendFile, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { TOPICS_FILE, openLogManager, partitionDir } from '../../../broker-runtime/src/log/log-manager.js';
+import { highWatermarkText } from '../../../broker-runtime/src/log/high-watermark.js';
 import { collectLines, logOptions, recs, tempDir } from './helpers.js';
 
 describe('log manager', () => {
@@ -59,6 +60,27 @@ describe('log manager', () => {
     }
   });
 
+  it('writes topics.json with a checksum; refuses a damaged one, naming it; reads one without (older)', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const manager = await openLogManager(dir, logOptions());
+      await manager.createTopic('orders', 3);
+      await manager.close();
+      const path = join(dir, TOPICS_FILE);
+      const text = await readFile(path, 'utf8');
+      assert.match(text, /^\{"version":1,"topics":\[\n\{"name":"orders","partitions":3\}\n\],"crc32":\d+\}\n$/);
+      // One bit: 3 partitions read as 1 (the folders of partitions 1 and 2 would be left out).
+      await writeFile(path, text.replace('"partitions":3', '"partitions":1'));
+      await assert.rejects(openLogManager(dir, logOptions()), /topics\.json is unreadable \(damaged: its checksum fails/);
+      await writeFile(path, '{"version":1,"topics":[\n{"name":"orders","partitions":3}\n]}\n');
+      const older = await openLogManager(dir, logOptions());
+      assert.deepEqual(older.topics(), [{ name: 'orders', partitions: 3 }]);
+      await older.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('rebuilds a missing topics.json from the partition folders', async () => {
     const { dir, cleanup } = await tempDir();
     try {
@@ -89,10 +111,10 @@ describe('log manager', () => {
       const hwmFile = join(partitionDir(dir, 't', 0), 'high-watermark');
       for (let i = 0; i < 100; i++) {
         const text = await readFile(hwmFile, 'utf8').catch(() => '');
-        if (text.trim() === '3') break;
+        if (text === highWatermarkText(3)) break;
         await sleep(10);
       }
-      assert.equal((await readFile(hwmFile, 'utf8')).trim(), '3');
+      assert.equal(await readFile(hwmFile, 'utf8'), highWatermarkText(3));
       await manager.close();
       await assert.rejects(manager.createTopic('u', 1), /closed/);
     } finally {

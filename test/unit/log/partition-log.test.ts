@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { HIGH_WATERMARK_FILE } from '../../../broker-runtime/src/log/high-watermark.js';
+import { HIGH_WATERMARK_FILE, highWatermarkText } from '../../../broker-runtime/src/log/high-watermark.js';
 import { openPartitionLog } from '../../../broker-runtime/src/log/log-loader.js';
 import { encodeRecords } from '../../../broker-runtime/src/log/record-codec.js';
 import type { LogOptions } from '../../../broker-runtime/src/log/types.js';
@@ -184,14 +184,14 @@ describe('partition log', () => {
     log.setHighWatermark(7);
     assert.equal(log.highWatermark(), 10);
     await log.flush();
-    assert.equal((await readFile(join(dir, HIGH_WATERMARK_FILE), 'utf8')).trim(), '10');
+    assert.equal(await readFile(join(dir, HIGH_WATERMARK_FILE), 'utf8'), 'v1 10 2707236321\n', 'the value and its CRC-32');
     await log.close();
 
     let reopened = await openPartitionLog(dir, 't', 0, logOptions());
     assert.equal(reopened.highWatermark(), 10);
     await reopened.close();
 
-    await writeFile(join(dir, HIGH_WATERMARK_FILE), '12345\n');
+    await writeFile(join(dir, HIGH_WATERMARK_FILE), highWatermarkText(12345));
     reopened = await openPartitionLog(dir, 't', 0, logOptions());
     assert.equal(reopened.highWatermark(), 10);
     await reopened.close();

@@ -188,7 +188,7 @@ describe('partition log retention', () => {
         assert.equal(reopened.logStartOffset(), kept[0]);
         assert.equal(reopened.logEndOffset(), 60);
         assert.deepEqual((await reopened.read(kept[0]!, ALL, 1000, 1 << 20)).map((r) => r.offset), Array.from({ length: 60 - kept[0]! }, (_, k) => kept[0]! + k));
-        assert.ok(lines.some((l) => l.includes('damaged log start offset checkpoint')), lines.join(' | '));
+        assert.ok(lines.some((l) => l.includes(`${LOG_START_FILE} is damaged`)), lines.join(' | '));
       } finally {
         await reopened.close();
       }
