@@ -8,6 +8,7 @@
 //
 // A side is LABEL=BIN|FLAGS (BIN empty: this tree's build; FLAGS space-separated). Medians per side
 // at the end, and each side's median of per-round ratios to the first side.
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { cpuMeter } from './cpu.js';
 import { brokerSettings, startCluster } from './environment.js';
@@ -26,7 +27,14 @@ interface Side {
   followerPids: (number | undefined)[];
   leaderUrl: string;
   conns: HttpConnection[];
-  rounds: { rate: number; leader: number; followers: number; frames: number }[];
+  rounds: { rate: number; leader: number; followers: number; frames: number; leaderSys: number }[];
+}
+
+/** The kernel's share of a process's CPU (stime, ms), to tell syscalls from JavaScript. */
+function systemMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[12]) * 1000) / 100;
 }
 
 const args = process.argv.slice(2);
@@ -60,6 +68,7 @@ try {
     const c = await HttpConnection.open(broker.url);
     await c.request('POST', '/topics', JSON.stringify({ name: TOPIC, partitions: settings.partitions }));
     c.close();
+    console.log(`${label}: leader pid ${broker.pid}, followers ${cluster.brokers.filter((b) => b !== broker).map((b) => b.pid).join(' ')}`);
     const conns = await Promise.all(Array.from({ length: clients }, () => HttpConnection.open(broker.url)));
     sides.push({
       label,
@@ -77,6 +86,7 @@ try {
     const frames0 = await framesSent(side.leaderUrl);
     const leader = cpuMeter([side.leaderPid]);
     const followers = cpuMeter(side.followerPids);
+    const sys0 = systemMs(side.leaderPid);
     const elapsed = await runFor(roundMs, clients, async (w) => {
       const r = await side.conns[w]!.request('POST', '/produce', bodies[w]!);
       if (r.status !== 200) throw new Error(`produce: HTTP ${r.status} ${r.body.toString().slice(0, 200)}`);
@@ -84,18 +94,19 @@ try {
     });
     const l = leader() ?? NaN;
     const f = followers() ?? NaN;
+    const sys = systemMs(side.leaderPid) - sys0;
     const frames = (await framesSent(side.leaderUrl)) - frames0;
-    if (record) side.rounds.push({ rate: (n * 1000) / elapsed, leader: (l * 1000) / n, followers: (f * 1000) / n, frames: frames / n });
+    if (record) side.rounds.push({ rate: (n * 1000) / elapsed, leader: (l * 1000) / n, followers: (f * 1000) / n, frames: frames / n, leaderSys: (sys * 1000) / n });
   };
   for (const s of sides) await round(s, false, 1500);
   const t0 = performance.now();
   await alternate(rounds, sides.map((s) => () => round(s, true, ms)));
   const fmt = (v: number, d = 1) => v.toFixed(d).padStart(8);
   console.log(`load ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}; ${rounds} rounds of ${ms} ms, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-  console.log('side         records/s  leader µs  follow µs   total µs  frames/rec');
+  console.log('side         records/s  leader µs  follow µs   total µs  frames/rec  leader sys µs');
   for (const s of sides) {
     const m = (k: keyof Side['rounds'][number]) => median(s.rounds.map((r) => r[k]))!;
-    console.log(`${s.label.padEnd(12)} ${fmt(m('rate'), 0)}  ${fmt(m('leader'))}   ${fmt(m('followers'))}   ${fmt(median(s.rounds.map((r) => r.leader + r.followers))!)}  ${fmt(m('frames'), 3)}`);
+    console.log(`${s.label.padEnd(12)} ${fmt(m('rate'), 0)}  ${fmt(m('leader'))}   ${fmt(m('followers'))}   ${fmt(median(s.rounds.map((r) => r.leader + r.followers))!)}  ${fmt(m('frames'), 3)}  ${fmt(m('leaderSys'))}`);
   }
   const base = sides[0]!;
   for (const s of sides.slice(1)) {

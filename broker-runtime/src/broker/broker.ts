@@ -675,8 +675,12 @@ export class Broker implements BrokerService {
     const counters = this.stats.topic(topic);
     counters.recordsIn.inc(records.length);
     counters.bytesIn.inc(bytes);
-    const outcomes = await Promise.all(appended.map((a) => this.commits.wait(a.log, a.last, this.config.produceTimeoutMs)));
-    if (outcomes.some((ok) => !ok)) {
+    // One partition (every single-record produce): its wait alone, without Promise.all's array and promises.
+    const committed =
+      appended.length === 1
+        ? await this.commits.wait(appended[0]!.log, appended[0]!.last, this.config.produceTimeoutMs)
+        : (await Promise.all(appended.map((a) => this.commits.wait(a.log, a.last, this.config.produceTimeoutMs)))).every((ok) => ok);
+    if (!committed) {
       // Written but not committed: they may still commit, so this is a timeout, never a refusal.
       const isr = rep.inSyncCount();
       const required = this.minInsyncFor(topic);
