@@ -6,7 +6,7 @@ import type { LogOptions, RecordInput } from '../../../broker-runtime/src/log/ty
 /** A fresh folder under the OS temp dir; call the returned cleanup when done. */
 export async function tempDir(prefix = 'yak-log-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }) };
 }
 
 /** Small segments and a dense index, so few records exercise rolls and index lookups. */
