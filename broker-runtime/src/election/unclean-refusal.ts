@@ -13,7 +13,9 @@ export function uncleanRefusal(logs: readonly Pick<PartitionLog, 'topic' | 'part
     const s = l.uncleanState?.();
     if (!s) return `${l.topic}/${l.partition}`;
     const front = s.logStartUntil ? `, and a leader's log start past ${s.logStartUntil}` : '';
-    return `${l.topic}/${l.partition} (cut at ${s.cutAt}: ${s.reason}; needs records up to ${s.until} again${front})`;
+    // The first cause only (a mark widened later adds its own after '; '): the UNCLEAN lines at start-up have them all.
+    const cause = s.reason.split('; ')[0]!;
+    return `${l.topic}/${l.partition} (cut at ${s.cutAt}: ${cause.length > 120 ? `${cause.slice(0, 119)}…` : cause}; needs records up to ${s.until} again${front})`;
   });
   const more = unclean.length > maxExamples ? ` and ${unclean.length - maxExamples} more` : '';
   return (
