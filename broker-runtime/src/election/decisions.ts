@@ -155,7 +155,7 @@ export function recoveryBlocker(self: string, own: InSyncSet | null, candidates:
   for (const c of candidates) known = newerIsr(known, c.isr ?? null);
   if (!known) {
     const best = rankCandidates(candidates)[0];
-    return !best || best.id === self ? null : `Redis holds no in-sync set and no broker remembers one; ${best.id} ranks first (newest log epoch, then most records) and leads the recovery`;
+    return !best || best.id === self ? null : `Redis holds no in-sync set and no broker remembers one; ${best.id} ranks first (newest log epoch, then most records, most epochs seen, smallest id) and leads the recovery`;
   }
   const members = known.members;
   if (!members.includes(self)) {
@@ -164,10 +164,10 @@ export function recoveryBlocker(self: string, own: InSyncSet | null, candidates:
   const present = new Set([self, ...candidates.map((c) => c.id)]);
   const missing = members.filter((m) => !present.has(m));
   if (missing.length > 0) {
-    return `Redis holds no in-sync set; waiting for ${missing.join(', ')} of the newest one remembered, ${describeIsr(known)}, to state its candidacy: the best-ranked member leads, and only the members can tell which holds the most (start ${missing.length > 1 ? 'them' : 'it'}; ${UNCLEAN_HINT})`;
+    return `Redis holds no in-sync set; waiting for ${missing.join(', ')} of the newest one remembered, ${describeIsr(known)}, to state ${missing.length > 1 ? 'their candidacies' : 'its candidacy'}: the best-ranked member leads, and only the members can tell which holds the most (start ${missing.length > 1 ? 'them' : 'it'}; ${UNCLEAN_HINT})`;
   }
   const best = rankCandidates(candidates.filter((c) => members.includes(c.id)))[0];
-  return !best || best.id === self ? null : `Redis holds no in-sync set; ${best.id}, also a member of the newest one remembered, ${describeIsr(known)}, ranks first (newest log epoch, then most records) and leads the recovery`;
+  return !best || best.id === self ? null : `Redis holds no in-sync set; ${best.id}, also a member of the newest one remembered, ${describeIsr(known)}, ranks first (newest log epoch, then most records, most epochs seen, smallest id) and leads the recovery`;
 }
 
 export interface EligibilityInput {
