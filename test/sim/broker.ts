@@ -106,7 +106,7 @@ export class SimBroker {
           logEndTotal: this.logs.reduce((sum, l) => sum + l.logEndOffset(), 0),
         }),
         // Storage corruption and full disks are not modelled: no partition is ever unclean.
-        mayLead: () => true,
+        whyNotLead: () => null,
         storageWritable: () => true,
         log: this.log,
         redisDisplay: 'redis',

@@ -72,6 +72,7 @@ export class TestCluster {
           tls: o.tls !== undefined,
           ...(o.maxOpenFiles !== undefined && { maxOpenFiles: o.maxOpenFiles }),
           ...(o.bin !== undefined && { bin: o.bin }),
+          ...(process.env.YAK_TEST_LOG_DIR && { logFile: join(process.env.YAK_TEST_LOG_DIR, `${cluster}-b${i}.log`) }),
         }),
       );
     }

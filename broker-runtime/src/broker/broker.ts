@@ -7,6 +7,7 @@ import { Elector } from '../election/elector.js';
 import { clusterKeys } from '../election/keys.js';
 import { LeaseStore } from '../election/lease-store.js';
 import { leadsShortAnyway, missingCommitted } from '../election/mirrored-commits.js';
+import { uncleanRefusal } from '../election/unclean-refusal.js';
 import { describeRedis, redisTarget } from '../redis/connect.js';
 import { YakError, fromStorageError, invalidRequest, notCommitted, notEnoughReplicas, notLeader, offsetOutOfRange, timeout, topicExists, unknownPartition, unknownTopic, type LeaderRef, type NotLeaderHint } from '../errors/errors.js';
 import { applyConfigChange, effectiveConfig, minInsyncReplicas, sameConfig, type TopicConfig, type TopicDefaults } from '../log/topic-config.js';
@@ -134,7 +135,7 @@ export class Broker implements BrokerService {
         lastLogEpoch: logs.all().reduce((max, l) => Math.max(max, l.lastEpoch()), -1),
         logEndTotal: logs.all().reduce((sum, l) => sum + l.logEndOffset(), 0),
       }),
-      mayLead: () => !logs.all().some((l) => l.unclean()),
+      whyNotLead: () => uncleanRefusal(logs.all()),
       missingCommitted: async (isrMembers) => {
         const missing = missingCommitted(await this.store.mirroredHighWatermarks(), (topic, partition) => logs.partition(topic, partition)?.logEndOffset() ?? 0);
         const logEndTotal = logs.all().reduce((sum, l) => sum + l.logEndOffset(), 0);

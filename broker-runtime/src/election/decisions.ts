@@ -136,18 +136,38 @@ function isOlder(a: InSyncSet, b: InSyncSet): boolean {
  * (a brand-new cluster) the best-ranked candidate leads.
  */
 export function mayRecover(self: string, own: InSyncSet | null, candidates: Candidacy[], statedIsr: InSyncSet | null = null): boolean {
+  return recoveryBlocker(self, own, candidates, statedIsr) === null;
+}
+
+/** `[b1, b2] (epoch 3)`: an in-sync set as the refusal reasons name it. */
+function describeIsr(isr: InSyncSet): string {
+  return `[${isr.members.join(', ')}] (epoch ${isr.epoch}${isr.version ? `, version ${isr.version}` : ''})`;
+}
+
+const UNCLEAN_HINT = '--unclean-election on one broker forces it, and may lose acknowledged records';
+
+/**
+ * Why mayRecover says no (null when it says yes): what keeps this broker from a recovery election
+ * and what would end it, in words an operator can act on (the elector logs it).
+ */
+export function recoveryBlocker(self: string, own: InSyncSet | null, candidates: Candidacy[], statedIsr: InSyncSet | null = null): string | null {
   let known = newerIsr(own, statedIsr);
   for (const c of candidates) known = newerIsr(known, c.isr ?? null);
   if (!known) {
     const best = rankCandidates(candidates)[0];
-    return !best || best.id === self;
+    return !best || best.id === self ? null : `Redis holds no in-sync set and no broker remembers one; ${best.id} ranks first (newest log epoch, then most records, most epochs seen, smallest id) and leads the recovery`;
   }
   const members = known.members;
-  if (!members.includes(self)) return false;
+  if (!members.includes(self)) {
+    return `Redis holds no in-sync set, and the newest one remembered, ${describeIsr(known)}, leaves this broker out: only its members are known to hold every acknowledged record, so one of them must lead (start it; ${UNCLEAN_HINT})`;
+  }
   const present = new Set([self, ...candidates.map((c) => c.id)]);
-  if (!members.every((m) => present.has(m))) return false;
+  const missing = members.filter((m) => !present.has(m));
+  if (missing.length > 0) {
+    return `Redis holds no in-sync set; waiting for ${missing.join(', ')} of the newest one remembered, ${describeIsr(known)}, to state ${missing.length > 1 ? 'their candidacies' : 'its candidacy'}: the best-ranked member leads, and only the members can tell which holds the most (start ${missing.length > 1 ? 'them' : 'it'}; ${UNCLEAN_HINT})`;
+  }
   const best = rankCandidates(candidates.filter((c) => members.includes(c.id)))[0];
-  return !best || best.id === self;
+  return !best || best.id === self ? null : `Redis holds no in-sync set; ${best.id}, also a member of the newest one remembered, ${describeIsr(known)}, ranks first (newest log epoch, then most records, most epochs seen, smallest id) and leads the recovery`;
 }
 
 export interface EligibilityInput {
@@ -169,19 +189,42 @@ export interface EligibilityInput {
 
 /** Whether this broker should try to take the lease, and in which mode (null: do not try). */
 export function acquireMode(input: EligibilityInput): AcquireMode | null {
-  if (input.unclean) return 'unclean';
+  return acquireDecision(input).mode;
+}
+
+/** acquireMode with, when it says no, the reason and what would end it (the elector logs it). */
+export type AcquireDecision = { mode: AcquireMode; why?: undefined } | { mode: null; why: string };
+
+export function acquireDecision(input: EligibilityInput): AcquireDecision {
+  if (input.unclean) return { mode: 'unclean' };
   if (input.isrMembers) {
-    if (!input.isrMembers.includes(input.self)) return null;
+    const recorded = input.recordedIsr ?? null;
+    const shown = recorded ? describeIsr(recorded) : `[${input.isrMembers.join(', ')}]`;
+    if (!input.isrMembers.includes(input.self)) {
+      return {
+        mode: null,
+        why: `this broker is not in the in-sync set recorded in Redis, ${shown}: a leader left it out, and records may have been acknowledged without it since; it leads again once a leader has it caught up and adds it back (start a member; ${UNCLEAN_HINT})`,
+      };
+    }
     // Redis's set is older than one this broker saw (a Sentinel failover to a replica that missed
     // the last writes brings back an older set, maybe larger): the newer set decides, so a broker
     // that left it does not lead on the strength of the forgotten one.
     const remembered = input.rememberedIsr ?? null;
-    const recorded = input.recordedIsr ?? null;
     if (remembered && recorded && isOlder(recorded, remembered)) {
-      return remembered.members.includes(input.self) ? 'isr' : null;
+      if (remembered.members.includes(input.self)) return { mode: 'isr' };
+      return {
+        mode: null,
+        why: `the in-sync set recorded in Redis, ${shown}, is older than the one this broker saw, ${describeIsr(remembered)}, which leaves it out (a Redis failover lost the newer one): a member of the newer set must lead (start one; ${UNCLEAN_HINT})`,
+      };
     }
-    return 'isr';
+    return { mode: 'isr' };
   }
-  if (input.isrMissingForMs < input.recoveryWaitMs) return null;
-  return mayRecover(input.self, input.rememberedIsr ?? null, input.candidates, input.statedIsr ?? null) ? 'recover' : null;
+  if (input.isrMissingForMs < input.recoveryWaitMs) {
+    return {
+      mode: null,
+      why: `Redis holds no in-sync set (a new cluster, or Redis lost its data): waiting ${input.recoveryWaitMs} ms from the first look at this Redis for every live broker to state its candidacy before a recovery election`,
+    };
+  }
+  const blocker = recoveryBlocker(input.self, input.rememberedIsr ?? null, input.candidates, input.statedIsr ?? null);
+  return blocker === null ? { mode: 'recover' } : { mode: null, why: blocker };
 }

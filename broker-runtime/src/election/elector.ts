@@ -2,11 +2,13 @@ import type { Logger } from '../logger.js';
 import { EventEmitter } from 'node:events';
 import type { Clock, TimePorts, TimerHandle, Timers } from '../ports/clock.js';
 import { isStorableEpoch } from './epoch-range.js';
+import { MAX_LEADER_EPOCH } from '../log/record-codec.js';
 import { newFrameKey } from '../replication/frame-auth.js';
-import { acquireMode, clusterHasHistory, followerPollMs, hastyRecoveryWaitMs, REDIS_RETRY_MS, leaseTooShortForRtt, nextLookDelay, nextRenewDelay, recoveryWaitMs } from './decisions.js';
+import { acquireDecision, clusterHasHistory, followerPollMs, hastyRecoveryWaitMs, REDIS_RETRY_MS, leaseTooShortForRtt, nextLookDelay, nextRenewDelay, recoveryWaitMs } from './decisions.js';
 import { epochFloor, initialLease, initialRecoveryClock, leaseStep, mayWrite, missingForMs, recoveryClockAfterRead, type LeaseEvent, type LeaseState, type RecoveryClock } from './lease-machine.js';
 import type { AcquireMode, BrokerRegistration, Candidacy, InSyncSet, LeaseHolder } from './lease-store.js';
 import type { ElectionMemory, ElectionStore, ElectorRules } from './ports.js';
+import { RefusalLog } from './refusal-log.js';
 import type { KafkaAddress } from '../kafka/backend.js';
 
 export interface ElectorOptions {
@@ -17,8 +19,11 @@ export interface ElectorOptions {
   uncleanElection: boolean;
   /** What this broker's logs look like, for recovery elections. */
   candidacy: () => Omit<Candidacy, 'id' | 'highestEpoch'>;
-  /** False while this broker knows its logs miss committed records (an unclean partition): it must not lead. */
-  mayLead: () => boolean;
+  /**
+   * Null while this broker's logs may lead; else why not, and what would end it: it knows its logs
+   * miss committed records (an unclean partition, until re-fetched from a leader).
+   */
+  whyNotLead: () => string | null;
   /**
    * Why this broker's logs miss records the cluster committed, as far as Redis shows (a log ending
    * below a mirrored high-water mark: election/mirrored-commits.ts), or null. Asked just before
@@ -69,10 +74,8 @@ export class Elector extends EventEmitter<ElectorEvents> {
   private deadlineTimer: TimerHandle | null = null;
   private stopped = false;
   private ticking = false;
-  /** A lease taken but not acknowledged by enough Redis replicas was warned about (until one is won). */
-  private warnedNotReplicated = false;
-  /** A refusal to lead for missing committed records was warned about (until the logs reach them). */
-  private warnedMissing = false;
+  /** Why this broker does not take a free lease: told once per change of reason. */
+  private readonly refusals: RefusalLog;
   /** The slowest renew round trip since the last warning about it (ms); 0 when the lease has room. */
   private slowRttWarnedAt = 0;
 
@@ -93,6 +96,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
     super();
     this.clock = time.clock;
     this.timers = time.timers;
+    this.refusals = new RefusalLog(opts.log, opts.leaseMs);
   }
 
   private now(): number {
@@ -295,11 +299,12 @@ export class Elector extends EventEmitter<ElectorEvents> {
     // (a reconnect) or a failed read (tick() clears it) starts it over.
     const generation = this.rules.hastyRecovery ? this.recovery.generation : this.store.connectionGeneration();
     this.recovery = recoveryClockAfterRead(this.recovery, isr !== null, generation, t);
-    const mayLead = this.opts.mayLead();
-    await this.store.register(this.registration(), this.opts.leaseMs, isr || !mayLead ? null : this.candidacy());
+    const unleadable = this.opts.whyNotLead();
+    await this.store.register(this.registration(), this.opts.leaseMs, isr || unleadable !== null ? null : this.candidacy());
     if (holder) {
       await this.observeEpoch(holder.epoch);
       this.setKnownLeader(holder);
+      this.refusals.leaseHeld(`${holder.id}@${holder.epoch}`, this.now());
       return nextLookDelay(pttlMs, this.opts.renewMs);
     }
     this.setKnownLeader(null);
@@ -309,7 +314,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
     const stated = this.rules.hastyRecovery || this.rules.ignoreRememberedIsr || this.rules.forgetStatedHistory ? null : listed.stated;
     const history = clusterHasHistory(epochCounter, [...candidates, this.candidacy()], stated);
     const forget = this.rules.ignoreRememberedIsr === true;
-    const mode = acquireMode({
+    const decision = acquireDecision({
       self: this.opts.id,
       unclean: this.opts.uncleanElection,
       isrMembers: isr ? isr.members : null,
@@ -320,28 +325,19 @@ export class Elector extends EventEmitter<ElectorEvents> {
       candidates: forget ? candidates.map((c) => ({ ...c, isr: null })) : candidates,
       statedIsr: forget ? null : (stated?.isr ?? null),
     });
-    if (!mode) return followerPollMs(this.opts.renewMs);
+    const mode = decision.mode;
+    // Every refusal below is told once per change of reason (RefusalLog), with what would end it.
+    if (!mode) return this.refuse(`not taking the lease: ${decision.why}`);
     if (await this.store.legacyLeaseHeld()) {
-      this.opts.log('error', 'not taking the lease: a broker of an older YAK version holds it under the key names before hash tags; stop every broker of the cluster, then start them all on this version (README: "Redis for a cluster")');
-      return followerPollMs(this.opts.renewMs);
+      return this.refuse('not taking the lease: a broker of an older YAK version holds it under the key names before hash tags; stop every broker of the cluster, then start them all on this version (README: "Redis for a cluster")', 'error');
     }
     if (!this.opts.storageWritable()) {
-      this.opts.log('debug', 'not taking the lease: the data folder refuses writes');
-      return followerPollMs(this.opts.renewMs);
+      return this.refuse('not taking the lease: the data folder refuses writes (/health `storage` says why); this broker may lead again once a write there succeeds', 'warn');
     }
-    if (mode !== 'unclean' && !mayLead) {
-      this.opts.log('debug', 'not taking the lease: a partition is unclean until re-fetched from a leader');
-      return followerPollMs(this.opts.renewMs);
-    }
+    if (mode !== 'unclean' && unleadable !== null) return this.refuse(`not taking the lease: ${unleadable}`);
     if (mode !== 'unclean' && this.opts.missingCommitted) {
       const missing = await this.opts.missingCommitted(isr ? isr.members : null);
-      if (missing !== null) {
-        // Once per run of refusals (one comes every poll), again after the logs caught up once.
-        this.opts.log(this.warnedMissing ? 'debug' : 'warn', `not taking the lease: ${missing}`);
-        this.warnedMissing = true;
-        return followerPollMs(this.opts.renewMs);
-      }
-      this.warnedMissing = false;
+      if (missing !== null) return this.refuse(`not taking the lease: ${missing}`, 'warn');
     }
     const minEpoch = epochFloor({
       ownHighest: this.state.highestEpoch(),
@@ -355,14 +351,13 @@ export class Elector extends EventEmitter<ElectorEvents> {
     const frameKey = newFrameKey();
     const result = await this.store.acquire(this.opts.id, this.opts.url, this.opts.leaseMs, minEpoch, mode, frameKey);
     if (!result.won) {
-      // Not replicated: the cluster stays leaderless until a Redis replica answers — worth a
-      // warning, once per run of such attempts (one comes every poll).
-      const warn = result.notReplicated === true && !this.warnedNotReplicated;
-      this.warnedNotReplicated = result.notReplicated === true;
-      this.opts.log(warn ? 'warn' : 'debug', `did not take the lease: ${result.reason}`);
+      // 'held': another broker was quicker, no refusal. Not replicated: the cluster stays
+      // leaderless until a Redis replica answers — worth a warning.
+      if (result.reason === 'held') this.opts.log('debug', 'did not take the lease: held');
+      else this.refuse(`did not take the lease: ${explainAcquireRefusal(result.reason)}`, result.notReplicated === true ? 'warn' : 'info');
       return followerPollMs(this.opts.renewMs);
     }
-    this.warnedNotReplicated = false;
+    this.refusals.won();
     // Durable before acting on it: a restart must never reuse this epoch.
     await this.state.observe(result.epoch);
     this.leaseValue = result.value;
@@ -383,6 +378,12 @@ export class Elector extends EventEmitter<ElectorEvents> {
     // The lease runs from when the acquire was sent: the first renew is due a renew period after that.
     this.checkRoundTrip(this.now() - sentAt);
     return nextRenewDelay(sentAt, this.now(), this.opts.renewMs);
+  }
+
+  /** Tell why the free lease is not taken (once per change of reason), and look again at the next poll. */
+  private refuse(line: string, level: 'info' | 'warn' | 'error' = 'info'): number {
+    this.refusals.refuse(line, level);
+    return followerPollMs(this.opts.renewMs);
   }
 
   /** Feed one event to the lease machine, then perform its effects. */
@@ -419,5 +420,19 @@ export class Elector extends EventEmitter<ElectorEvents> {
     this.knownLeader = holder;
     if (holder) this.lastLeaderSeen = holder;
     this.emit('leader', holder);
+  }
+}
+
+/** The acquire script's short answers (scripts.ts ACQUIRE_LUA) in words, with what would end them; others pass as they are. */
+function explainAcquireRefusal(reason: string): string {
+  switch (reason) {
+    case 'not-in-sync':
+      return 'the in-sync set in Redis changed since it was read and leaves this broker out (it looks again at the next poll)';
+    case 'no-isr':
+      return 'the in-sync set in Redis is gone since it was read (Redis lost its data?); a recovery election follows once every live broker has stated its candidacy';
+    case 'epochs-exhausted':
+      return `the next epoch would pass the largest a log can store (${MAX_LEADER_EPOCH}): this cluster's epochs are used up, and no broker can lead it again`;
+    default:
+      return reason;
   }
 }

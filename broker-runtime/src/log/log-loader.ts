@@ -141,7 +141,11 @@ async function loadExistingLog(
   // A bare checkpoint deletes nothing on its own say: it may be a damaged number.
   const found = checkpoints.logStartForm === 'bare' ? listed : await dropSegmentsBelowLogStart(dir, listed, checkpoints.logStart, log);
   const integrity = await checkIntegrity(dir, found, log, open.cleanShutdown === true, checkpoints.highWatermark, warn);
-  await markLostRecords(dir, names, integrity, log, { highWatermarkCheckpoint: checkpoints.highWatermark.value, epochCache: checkpoints.epochCache });
+  // A cut after damage deleted the later segments, index files too: the listing still names them,
+  // and pass 3 reported each as "missing (its index is still there)", a loss that was the cut's own.
+  const cut = new Set(found.filter((base) => !integrity.bases.includes(base)));
+  const namesLeft = cut.size === 0 ? names : names.filter((name) => !cut.has(Number(/^(\d{20})\./.exec(name)?.[1] ?? -1)));
+  await markLostRecords(dir, namesLeft, integrity, log, { highWatermarkCheckpoint: checkpoints.highWatermark.value, epochCache: checkpoints.epochCache });
 
   const { segments, last, rebuiltIndexes, createdSegment } = await openSegments(dir, integrity.bases, options, log);
   const logEndOffset = last.nextOffset;

@@ -12,7 +12,7 @@ import { largestTimestamp } from './segment-timestamps.js';
 import { decodeRecords, encodeCompressedBatch, encodeGap, encodeRecords, entryCountAt, expandEntries, isGapAt, recordEpochAt, recordSizeAt, validateBatch } from './record-codec.js';
 import { codecByName, type SupportedCodec } from './compression/codecs.js';
 import { classifyStorageError, isStorageError } from './storage-error.js';
-import type { UncleanMarker } from './unclean-marker.js';
+import type { UncleanMarker, UncleanState } from './unclean-marker.js';
 import type { CompactionOptions, CompactionReport, EpochEntry, LogOptions, PartitionLog, RawBatch, RecordInput, RecoveryReport, StoredRecord } from './types.js';
 import { WriteQueue, type PendingAppend } from './write-queue.js';
 
@@ -134,6 +134,11 @@ export class FilePartitionLog implements PartitionLog {
 
   unclean(): boolean {
     return this.uncleanMark?.isSet() ?? false;
+  }
+
+  /** The unclean mark's details while it is set (what was cut, what must be re-fetched), else undefined. */
+  uncleanState(): UncleanState | undefined {
+    return this.uncleanMark?.current;
   }
 
   /** Whether flush() has anything to do (unsynced writes, a checkpoint due). */

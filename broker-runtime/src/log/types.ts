@@ -4,6 +4,7 @@ import type { StorageError } from './storage-error.js';
 import type { RetentionDecision, RetentionPolicy } from './retention.js';
 import type { TopicConfig } from './topic-config.js';
 import type { CompactionRule } from './compaction.js';
+import type { UncleanState } from './unclean-marker.js';
 
 /**
  * The storage contract. Everything above log/ (replication, HTTP) talks to a partition's log only
@@ -186,6 +187,8 @@ export interface PartitionLog {
    * once the log has grown past the damage again (integrity.ts).
    */
   unclean(): boolean;
+  /** The unclean mark's details while unclean() (what was cut, up to where it must be re-fetched). */
+  uncleanState?(): UncleanState | undefined;
   /**
    * Follower: a leader's log start is `offset`. A replica that lost records at its front (its first
    * segment gone, not by retention) stays unclean until a leader's log start has passed them.

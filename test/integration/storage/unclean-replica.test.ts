@@ -109,6 +109,9 @@ describe('a replica with damaged committed data', () => {
       t.diagnostic(`killed all brokers, flipped ${JSON.stringify(flipped)} on ${victim.id}; starting it alone`);
       victim.start();
       await waitFor('the unclean report', () => victim.output.find((l) => l.includes('UNCLEAN')), 15_000);
+      // That report comes while the logs load, before the broker listens: at load, over 0.5 s
+      // before (a /health right after the first pause found nothing listening, CI).
+      await waitFor(`${victim.id} to answer`, () => get(victim.url, '/health', 2000).then((r) => r.status === 200, () => false), 15_000);
       for (let i = 0; i < 8; i++) {
         await sleep((LEASE_SECONDS * 1000) / 2);
         const h = (await get(victim.url, '/health')).body as { role: string };

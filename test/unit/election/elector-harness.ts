@@ -2,6 +2,7 @@ import { redisCommandTimeoutMs } from '../../../broker-runtime/src/election/deci
 import { Elector } from '../../../broker-runtime/src/election/elector.js';
 import type { AcquireMode, InSyncSet } from '../../../broker-runtime/src/election/lease-store.js';
 import type { ElectorRules } from '../../../broker-runtime/src/election/ports.js';
+import type { Logger } from '../../../broker-runtime/src/logger.js';
 import type { TimePorts, TimerHandle } from '../../../broker-runtime/src/ports/clock.js';
 import { Disk } from '../../sim/disk.js';
 import { SimBrokerState, SimLeaseStore } from '../../sim/ports.js';
@@ -122,7 +123,11 @@ export interface SpecBroker {
 }
 
 /** A broker's elector over the spec's Redis and a disk of its own (what it remembers: `disk`). */
-export function specBroker(redis: SpecRedis, id: string, o: { disk?: Disk; logEpoch?: number; logEnd?: number; rules?: ElectorRules; start?: boolean } = {}): SpecBroker {
+export function specBroker(
+  redis: SpecRedis,
+  id: string,
+  o: { disk?: Disk; logEpoch?: number; logEnd?: number; rules?: ElectorRules; start?: boolean; log?: Logger; whyNotLead?: () => string | null } = {},
+): SpecBroker {
   const disk = o.disk ?? new Disk(1);
   const store = new SimLeaseStore(redis.runtime(id), redisCommandTimeoutMs(LEASE_MS, RENEW_MS));
   const elector = new Elector(
@@ -135,9 +140,9 @@ export function specBroker(redis: SpecRedis, id: string, o: { disk?: Disk; logEp
       renewMs: RENEW_MS,
       uncleanElection: false,
       candidacy: () => ({ lastLogEpoch: o.logEpoch ?? -1, logEndTotal: o.logEnd ?? 0 }),
-      mayLead: () => true,
+      whyNotLead: o.whyNotLead ?? (() => null),
       storageWritable: () => true,
-      log: () => {},
+      log: o.log ?? (() => {}),
       redisDisplay: 'redis',
     },
     redis.time,

@@ -144,6 +144,9 @@ describe('damage to committed data marks the partition unclean', () => {
     assert.deepEqual((await readdir(dir)).filter((n) => n.endsWith('.log')), [first]);
     assert.deepEqual(log.epochs(), [{ epoch: 1, startOffset: 0 }], 'the epoch cache is cut too');
     assert.ok(lines.some((l) => l.includes('UNCLEAN') && l.includes('closed segment')), lines.join('\n'));
+    // The segments the cut deleted are no second loss: none is reported as missing.
+    assert.ok(!lines.some((l) => l.includes('is missing')), lines.join('\n'));
+    assert.ok(!log.uncleanState()!.reason.includes('missing'), log.uncleanState()!.reason);
     await refetch(log, leader);
     assert.equal(log.unclean(), false);
     assert.deepEqual(log.epochs(), leader.epochs());
