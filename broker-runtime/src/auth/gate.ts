@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { forbidden, throttled, unauthenticated } from '../errors/errors.js';
 import type { AuthTable, Principal } from './principal.js';
-import { unmatchableHash, verifySecret } from './secret-hash.js';
+import { unmatchableHash, verifySecret, type SecretHash } from './secret-hash.js';
 import { TokenBucket } from './token-bucket.js';
 
 /**
@@ -148,6 +148,20 @@ export class AuthGate implements Gate {
   }
 
   /**
+   * `principal` as the auth file says now: the same name with the same secret hash, with the
+   * permissions and quotas of the current file. Null when the name is gone or its secret changed.
+   * The Kafka listener asks it at every request, since a connection authenticates once and may
+   * stay open for days: without it, a principal removed or narrowed by SIGHUP kept every right it
+   * had on the connections it opened before (REST tokens are checked anew after a reload).
+   */
+  current(principal: Principal): Principal | null {
+    const now = this.table.principals.get(principal.name);
+    if (!now) return null;
+    if (now === principal) return now;
+    return sameSecretHash(now.secretHash, principal.secretHash) ? now : null;
+  }
+
+  /**
    * Counts `bytes` moved by `principal` against its quota and answers how long it is now in debt
    * (ms, 0 when within it): the Kafka listener reports that as throttle_time_ms and stops reading
    * the connection for as long, as Kafka does (KIP-219).
@@ -208,4 +222,8 @@ export function permit(principal: Principal, action: Action): void {
 function splitKey(key: string): [Direction, string] {
   const colon = key.indexOf(':');
   return [key.slice(0, colon) as Direction, key.slice(colon + 1)];
+}
+
+function sameSecretHash(a: SecretHash, b: SecretHash): boolean {
+  return a.N === b.N && a.r === b.r && a.p === b.p && a.salt.equals(b.salt) && a.key.equals(b.key);
 }
