@@ -7,6 +7,12 @@ import type { StoredRecord } from './offsets-log.js';
 
 /** Kafka's offset.metadata.max.bytes. */
 export const MAX_OFFSET_METADATA_BYTES = 4096;
+/**
+ * Offsets one commit may name (POST /groups/{g}/commit and Kafka's OffsetCommit alike): each is a
+ * record in the offsets topic, which every new leader reads back whole. Without it one 8 MiB
+ * OffsetCommit naming a partition 440,000 times (18 bytes each) wrote 440,000 records.
+ */
+export const MAX_COMMIT_OFFSETS = 10_000;
 /** The default of --max-group-members (Kafka's group.max.size is unlimited by default; a bound is safer). */
 export const MAX_GROUP_MEMBERS = 1000;
 
