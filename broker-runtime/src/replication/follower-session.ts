@@ -598,8 +598,11 @@ export class FollowerSession {
         return;
       }
       if (state.status === 'ok') {
-        p.matched = state.logEndOffset;
-        p.nextOffset = state.logEndOffset;
+        // A follower that appended what it was sent ends at most where this leader does: a claim
+        // past it is no broker's (answers are not signed) and counts only up to the leader's end.
+        const end = Math.min(state.logEndOffset, log.logEndOffset());
+        p.matched = end;
+        p.nextOffset = end;
         p.truncateTo = undefined;
         p.sentHwm = sent.hwm;
         p.sentLogStart = sent.logStart ?? 0;
