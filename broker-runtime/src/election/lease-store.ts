@@ -228,7 +228,9 @@ export class LeaseStore {
     const isr = res?.[2]?.[1] as string | null;
     // Out-of-range values (a forged frame's epoch, written before frames were authenticated) read as none.
     const epoch = storableOrZero(Number(res?.[3]?.[1] ?? 0));
-    return { holder: value ? parseHolder(value) : null, pttlMs: pttl, isr: isr ? parseIsr(isr) : null, epochCounter: epoch };
+    // A lease without an expiry (PTTL -1) is no broker's (they all set one): read as none, and
+    // ACQUIRE_LUA replaces it, or it would keep every broker following a leader that never renews.
+    return { holder: value && pttl !== -1 ? parseHolder(value) : null, pttlMs: pttl, isr: isr ? parseIsr(isr) : null, epochCounter: epoch };
   }
 
   /**

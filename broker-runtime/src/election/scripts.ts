@@ -20,7 +20,12 @@
  * or {0, reason}.
  */
 export const ACQUIRE_LUA = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return {0, 'held'} end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  -- Every broker sets the lease with an expiry (PX, renewed with PEXPIRE): one without was set by
+  -- hand or by another program, and would hold the cluster leaderless for good.
+  if redis.call('PTTL', KEYS[1]) ~= -1 then return {0, 'held'} end
+  redis.call('DEL', KEYS[1])
+end
 local isr = redis.call('GET', KEYS[3])
 -- An in-sync set no broker wrote (not JSON, members not a list) reads as none, as lease-store.ts
 -- reads it: a Lua error here would refuse every broker's every attempt, leaving the cluster leaderless.

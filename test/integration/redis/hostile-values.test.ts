@@ -82,4 +82,15 @@ describe('hostile values in the cluster\'s Redis keys', () => {
     const listed = await store.listCandidates();
     assert.deepEqual(listed.stated, { highestEpoch: 3, isr: { epoch: 3, members: ['b1'], version: 1 } });
   });
+  test('a lease with no expiry (no broker sets one) does not hold the cluster leaderless for good; one with an expiry is waited out', async () => {
+    await direct.set(keys.leader, JSON.stringify({ id: 'b9', url: 'http://127.0.0.1:5009', epoch: 7 }));
+    assert.equal((await store.readLeader()).holder, null, 'a lease without expiry names no holder');
+    await direct.set(keys.leader, 'garbage');
+    const held = await store.acquire('b1', 'http://127.0.0.1:5001', 5000, 0, 'recover', 'a'.repeat(43));
+    assert.equal(held.won, true, `a lease without expiry is not one a broker holds: ${JSON.stringify(held)}`);
+    await direct.del(keys.leader);
+    await direct.set(keys.leader, JSON.stringify({ id: 'b9', url: 'http://127.0.0.1:5009', epoch: 7 }), 'PX', 60_000);
+    const waiting = await store.acquire('b1', 'http://127.0.0.1:5001', 5000, 0, 'recover', 'a'.repeat(43));
+    assert.deepEqual(waiting, { won: false, reason: 'held' });
+  });
 });
