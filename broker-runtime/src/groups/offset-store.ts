@@ -3,7 +3,7 @@ import type { TopicPartition } from './assignors.js';
 import { Group, offsetKey } from './group.js';
 import { illegalGeneration, invalidCommitOffset, metadataTooLarge, nonEmptyGroup, rebalanceInProgress, unknownMember } from './group-errors.js';
 import { offsetRecord } from './offsets-log.js';
-import { checkOwner, MAX_COMMIT_OFFSETS, MAX_OFFSET_METADATA_BYTES, type CommitRequest, type CoordinatorHost, type OffsetAnswer, type ResetRequest } from './requests.js';
+import { checkGroupId, checkOwner, MAX_COMMIT_OFFSETS, MAX_OFFSET_METADATA_BYTES, type CommitRequest, type CoordinatorHost, type OffsetAnswer, type ResetRequest } from './requests.js';
 
 /**
  * Committed offsets: Kafka's OffsetCommit and OffsetFetch, and resets. Each commit is written to
@@ -20,6 +20,7 @@ export class OffsetStore {
   ) {}
 
   async commit(req: CommitRequest): Promise<OffsetAnswer[]> {
+    checkGroupId(req.group);
     if (req.offsets.length === 0) throw invalidRequest('offsets must not be empty');
     if (req.offsets.length > MAX_COMMIT_OFFSETS) throw invalidRequest(`a commit names ${req.offsets.length} offsets; at most ${MAX_COMMIT_OFFSETS}`);
     for (const asked of req.offsets) {
@@ -70,6 +71,7 @@ export class OffsetStore {
 
   /** Moves committed offsets anywhere (backwards too), only while the group has no members. */
   async resetOffsets(req: ResetRequest): Promise<OffsetAnswer[]> {
+    checkGroupId(req.group);
     const g0 = this.groups().get(req.group);
     if (g0 && g0.members.size > 0) throw nonEmptyGroup(req.group, g0.members.size);
     const topics = req.topic !== undefined ? [req.topic] : [...new Set([...(g0?.offsets.values() ?? [])].map((c) => c.topic))];

@@ -84,3 +84,13 @@ test('a partition named several times in one commit is written once, at the high
   await assert.rejects(groups.commit({ group: 'g', memberId: '', generation: -1, offsets: Array.from({ length: 10_001 }, (_, i) => ({ topic: 't', partition: 0, offset: i })) }), /at most 10000/);
   assert.equal(log.length, 1);
 });
+
+test('a commit may not create a group whose name is longer than a join allows (255 characters)', async () => {
+  const { log, host } = coordinatorWorld();
+  const groups = await activeCoordinator(host);
+  // 10,000 groups of 32 KB names would hold 320 MB of names, repeated in every offset record.
+  await assert.rejects(groups.commit({ group: 'g'.repeat(32_000), memberId: '', generation: -1, offsets: [{ topic: 't', partition: 0, offset: 1 }] }), /1 to 255 characters/);
+  await assert.rejects(groups.commit({ group: '', memberId: '', generation: -1, offsets: [{ topic: 't', partition: 0, offset: 1 }] }), /1 to 255 characters/);
+  assert.equal(log.length, 0);
+  assert.deepEqual(groups.list(), []);
+});
