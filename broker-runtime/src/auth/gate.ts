@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { forbidden, throttled, unauthenticated } from '../errors/errors.js';
-import type { AuthTable, Principal } from './principal.js';
+import { GROUPS_TOPIC, mayReadEveryGroup, type AuthTable, type Principal } from './principal.js';
 import { unmatchableHash, verifySecret, type SecretHash } from './secret-hash.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -209,6 +209,9 @@ export function permit(principal: Principal, action: Action): void {
       return;
     case 'produce':
     case 'consume': {
+      if (action.op === 'consume' && action.topic === GROUPS_TOPIC && !mayReadEveryGroup(principal)) {
+        throw forbidden(`${who} may not consume ${GROUPS_TOPIC}: it holds every consumer group, and the principal's groups patterns allow only some`);
+      }
       const patterns = principal[action.op];
       if (action.topic === undefined) {
         if (!patterns.any) throw forbidden(`${who} may not ${action.op} on any topic`);
