@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { forbidden, throttled, unauthenticated } from '../errors/errors.js';
-import type { AuthTable, Principal } from './principal.js';
-import { unmatchableHash, verifySecret } from './secret-hash.js';
+import { GROUPS_TOPIC, mayReadEveryGroup, type AuthTable, type Principal } from './principal.js';
+import { unmatchableHash, verifySecret, type SecretHash } from './secret-hash.js';
 import { TokenBucket } from './token-bucket.js';
 
 /**
@@ -148,6 +148,20 @@ export class AuthGate implements Gate {
   }
 
   /**
+   * `principal` as the auth file says now: the same name with the same secret hash, with the
+   * permissions and quotas of the current file. Null when the name is gone or its secret changed.
+   * The Kafka listener asks it at every request, since a connection authenticates once and may
+   * stay open for days: without it, a principal removed or narrowed by SIGHUP kept every right it
+   * had on the connections it opened before (REST tokens are checked anew after a reload).
+   */
+  current(principal: Principal): Principal | null {
+    const now = this.table.principals.get(principal.name);
+    if (!now) return null;
+    if (now === principal) return now;
+    return sameSecretHash(now.secretHash, principal.secretHash) ? now : null;
+  }
+
+  /**
    * Counts `bytes` moved by `principal` against its quota and answers how long it is now in debt
    * (ms, 0 when within it): the Kafka listener reports that as throttle_time_ms and stops reading
    * the connection for as long, as Kafka does (KIP-219).
@@ -195,6 +209,9 @@ export function permit(principal: Principal, action: Action): void {
       return;
     case 'produce':
     case 'consume': {
+      if (action.op === 'consume' && action.topic === GROUPS_TOPIC && !mayReadEveryGroup(principal)) {
+        throw forbidden(`${who} may not consume ${GROUPS_TOPIC}: it holds every consumer group, and the principal's groups patterns allow only some`);
+      }
       const patterns = principal[action.op];
       if (action.topic === undefined) {
         if (!patterns.any) throw forbidden(`${who} may not ${action.op} on any topic`);
@@ -208,4 +225,8 @@ export function permit(principal: Principal, action: Action): void {
 function splitKey(key: string): [Direction, string] {
   const colon = key.indexOf(':');
   return [key.slice(0, colon) as Direction, key.slice(colon + 1)];
+}
+
+function sameSecretHash(a: SecretHash, b: SecretHash): boolean {
+  return a.N === b.N && a.r === b.r && a.p === b.p && a.salt.equals(b.salt) && a.key.equals(b.key);
 }

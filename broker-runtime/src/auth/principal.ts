@@ -35,5 +35,19 @@ export function mayUseGroup(principal: Principal, group: string): boolean {
 
 /** A topic this principal may see in GET /topics: one it may produce to or consume from, or any for an admin. */
 export function maySee(principal: Principal, topic: string): boolean {
+  if (topic === GROUPS_TOPIC && !mayReadEveryGroup(principal)) return false;
   return principal.admin || principal.produce.matches(topic) || principal.consume.matches(topic);
+}
+
+/** The group coordinator's topic (groups/offsets-log.ts OFFSETS_TOPIC; auth/ does not import groups/). */
+export const GROUPS_TOPIC = '__consumer_offsets';
+
+/**
+ * Whether the principal may read records of every consumer group: `__consumer_offsets` holds every
+ * group's commits and generations (members, their principals, subscriptions), so reading it is
+ * using every group. A principal limited by `groups` patterns was refused OffsetFetch and
+ * DescribeGroups for other teams' groups yet read all of it there with `consume: ["*"]`.
+ */
+export function mayReadEveryGroup(principal: Principal): boolean {
+  return principal.admin || principal.groups === undefined;
 }

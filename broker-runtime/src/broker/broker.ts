@@ -248,6 +248,26 @@ export class Broker implements BrokerService {
    * A follower whose leader has sent it nothing for longer than the replica lag: the leader cannot
    * reach it (a wrong advertised URL, a cut link) or it refuses the leader's frames. Null otherwise.
    */
+  /**
+   * A follower answered that a newer epoch exists. Its answer is not signed: whatever answers at its
+   * address (a program that took a stopped follower's port, a man in the middle without TLS) could
+   * name any epoch, and obeying one outright deposed this leader and stored the epoch as the
+   * highest seen: 2^32-1 left every broker that met the impostor unable to take a storable epoch
+   * again. Only an epoch Redis holds a frame key for (every leadership stores one with its epoch)
+   * is believed.
+   */
+  private async staleEpochAnswered(epoch: number): Promise<void> {
+    if (await this.frameKeys.get(epoch)) {
+      await this.elector.observeEpoch(epoch);
+      return;
+    }
+    if (this.unknownEpochAnswers++ % 1000 === 0) {
+      this.log('warn', `a follower's answer named leader epoch ${epoch}, which Redis holds no leadership for (${this.unknownEpochAnswers} such answers): ignored; is something other than a broker answering at a follower's address?`);
+    }
+  }
+
+  private unknownEpochAnswers = 0;
+
   private replicationStall(): string | null {
     if (this.elector.isLeader()) return null;
     const leader = this.elector.leader();
@@ -363,7 +383,7 @@ export class Broker implements BrokerService {
       metaVersion: () => this.metaVersionCache,
       commits: this.commits,
       reads: this.reads,
-      onStaleEpoch: (newer) => void this.elector.observeEpoch(newer),
+      onStaleEpoch: (newer) => void this.staleEpochAnswered(newer),
       rememberIsr: (doc) => this.state.rememberIsr(doc),
       initialIsrVersion: isrVersion,
       onIsrChange: (members, change) => {

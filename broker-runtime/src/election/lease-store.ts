@@ -228,7 +228,9 @@ export class LeaseStore {
     const isr = res?.[2]?.[1] as string | null;
     // Out-of-range values (a forged frame's epoch, written before frames were authenticated) read as none.
     const epoch = storableOrZero(Number(res?.[3]?.[1] ?? 0));
-    return { holder: value ? parseHolder(value) : null, pttlMs: pttl, isr: isr ? parseIsr(isr) : null, epochCounter: epoch };
+    // A lease without an expiry (PTTL -1) is no broker's (they all set one): read as none, and
+    // ACQUIRE_LUA replaces it, or it would keep every broker following a leader that never renews.
+    return { holder: value && pttl !== -1 ? parseHolder(value) : null, pttlMs: pttl, isr: isr ? parseIsr(isr) : null, epochCounter: epoch };
   }
 
   /**
@@ -275,8 +277,10 @@ export class LeaseStore {
     const regs = await this.redis.mget(...ids.map((id) => this.keys.broker(id)));
     return ids.map((id, i) => {
       const raw = regs[i];
-      const reg = raw ? (JSON.parse(raw) as BrokerRegistration) : null;
-      return { id, url: reg?.url ?? null, alive: reg !== null, ...(reg?.kafka ? { kafka: reg.kafka } : {}), ...(reg && Number.isSafeInteger(reg.short?.logEndTotal) ? { short: { logEndTotal: reg.short!.logEndTotal } } : {}) };
+      // A registration exists (the broker is alive) even when its value is not one a broker wrote;
+      // only the fields that check out are used, so one bad key cannot stop the listing.
+      const reg = raw ? parseRegistration(raw) : null;
+      return { id, url: reg?.url ?? null, alive: raw !== null && raw !== undefined, ...(reg?.kafka ? { kafka: reg.kafka } : {}), ...(reg?.short ? { short: reg.short } : {}) };
     });
   }
 
@@ -296,10 +300,13 @@ export class LeaseStore {
     const stated: StatedHistory = { highestEpoch: storableOrZero(Number(hash.epoch ?? 0)), isr: isr && isr.epoch > 0 ? isr : null };
     if (ids.length === 0) return { candidates: [], stated };
     const raws = await this.redis.mget(...ids.map((id) => this.keys.candidate(id)));
-    const candidates = raws
-      .filter((r): r is string => r !== null)
-      .map((r) => JSON.parse(r) as Candidacy)
-      .map((c) => ({ ...c, highestEpoch: storableOrZero(c.highestEpoch), isr: c.isr && isStorableEpoch(c.isr.epoch) ? c.isr : null }));
+    const candidates: Candidacy[] = [];
+    raws.forEach((raw, i) => {
+      // A candidacy no broker wrote (not JSON, numbers that are not numbers, another broker's id
+      // under this one's key) is left out: one bad key must not stop every broker's election.
+      const c = raw ? parseCandidacy(raw, ids[i]!) : null;
+      if (c) candidates.push(c);
+    });
     return { candidates, stated };
   }
 
@@ -335,11 +342,57 @@ function parseHolder(value: string): LeaseHolder | null {
 function parseIsr(value: string): InSyncSet | null {
   try {
     const v = JSON.parse(value) as InSyncSet;
-    // cjson encodes an empty Lua table as {}, never as []
+    if (typeof v !== 'object' || v === null) return null;
+    // cjson encodes an empty Lua table as {}, never as []. Members that are not a list at all read
+    // as no in-sync set, as ACQUIRE_LUA reads them; ids that are not strings are dropped.
+    const members = Array.isArray(v.members) ? v.members.filter((m): m is string => typeof m === 'string') : isEmptyObject(v.members) ? [] : null;
+    if (members === null) return null;
     // An unstorable epoch must not outrank every valid in-sync set that comes after it.
     const epoch = storableOrZero(Number(v.epoch));
-    return { epoch, members: Array.isArray(v.members) ? v.members : [], version: epoch === 0 ? 0 : Number(v.version ?? 0) };
+    const version = Number(v.version ?? 0);
+    return { epoch, members, version: epoch === 0 || !Number.isSafeInteger(version) ? 0 : version };
   } catch {
     return null;
   }
+}
+
+function isEmptyObject(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A registration's usable fields (brokers write {id, url, kafka?, short?}); null when it is not a JSON object. */
+function parseRegistration(raw: string): { url: string | null; kafka?: KafkaAddress; short?: { logEndTotal: number } } | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (!isObject(v)) return null;
+  const url = typeof v.url === 'string' && /^https?:\/\//.test(v.url) ? v.url : null;
+  const k = v.kafka;
+  const kafka = isObject(k) && Number.isSafeInteger(k.node_id) && typeof k.host === 'string' && k.host.length > 0 && Number.isInteger(k.port) && (k.port as number) > 0 && (k.port as number) < 65536
+    ? { node_id: k.node_id as number, host: k.host, port: k.port as number }
+    : undefined;
+  const total = isObject(v.short) ? v.short.logEndTotal : undefined;
+  return { url, ...(kafka ? { kafka } : {}), ...(Number.isSafeInteger(total) && (total as number) >= 0 ? { short: { logEndTotal: total as number } } : {}) };
+}
+
+/** A candidacy as a broker writes it under its own key; null for anything else. */
+function parseCandidacy(raw: string, id: string): Candidacy | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (!isObject(v) || v.id !== id) return null;
+  const { highestEpoch, lastLogEpoch, logEndTotal } = v;
+  if (!Number.isSafeInteger(highestEpoch) || !Number.isSafeInteger(lastLogEpoch) || (lastLogEpoch as number) < -1 || !Number.isSafeInteger(logEndTotal) || (logEndTotal as number) < 0) return null;
+  const isr = isObject(v.isr) ? parseIsr(JSON.stringify(v.isr)) : null;
+  return { id, highestEpoch: storableOrZero(highestEpoch as number), lastLogEpoch: lastLogEpoch as number, logEndTotal: logEndTotal as number, isr: isr && isStorableEpoch(isr.epoch) ? isr : null };
 }

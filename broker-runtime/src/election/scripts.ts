@@ -20,12 +20,23 @@
  * or {0, reason}.
  */
 export const ACQUIRE_LUA = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return {0, 'held'} end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  -- Every broker sets the lease with an expiry (PX, renewed with PEXPIRE): one without was set by
+  -- hand or by another program, and would hold the cluster leaderless for good.
+  if redis.call('PTTL', KEYS[1]) ~= -1 then return {0, 'held'} end
+  redis.call('DEL', KEYS[1])
+end
 local isr = redis.call('GET', KEYS[3])
+-- An in-sync set no broker wrote (not JSON, members not a list) reads as none, as lease-store.ts
+-- reads it: a Lua error here would refuse every broker's every attempt, leaving the cluster leaderless.
+local doc = nil
+if isr then
+  local ok, d = pcall(cjson.decode, isr)
+  if ok and type(d) == 'table' and type(d.members) == 'table' then doc = d else isr = false end
+end
 local mode = ARGV[5]
 if mode ~= 'unclean' then
   if isr then
-    local doc = cjson.decode(isr)
     local member = false
     for _, m in ipairs(doc.members) do if m == ARGV[1] then member = true end end
     if not member then return {0, 'not-in-sync'} end
@@ -51,8 +62,7 @@ redis.call('SET', KEYS[1], value, 'PX', ARGV[3])
 if (not isr) or mode == 'unclean' then
   local members = {ARGV[1]}
   if isr and mode == 'unclean' then
-    local doc = cjson.decode(isr)
-    for _, m in ipairs(doc.members) do if m ~= ARGV[1] then table.insert(members, m) end end
+    for _, m in ipairs(doc.members) do if m ~= ARGV[1] and type(m) == 'string' then table.insert(members, m) end end
   end
   redis.call('SET', KEYS[3], cjson.encode({epoch = e, members = members}))
 end
@@ -106,7 +116,9 @@ return 1
 export const PRODUCER_ID_LUA = `
 local lease = redis.call('GET', KEYS[1])
 if not lease then return {0, 'no broker holds the leader lease'} end
-local epoch = tonumber(cjson.decode(lease).epoch)
+local ok, holder = pcall(cjson.decode, lease)
+local epoch = ok and type(holder) == 'table' and tonumber(holder.epoch)
+if not epoch then return {0, 'the leader lease in Redis is not one a broker wrote (not JSON with an epoch)'} end
 local counted = tonumber(redis.call('HGET', KEYS[2], 'epoch') or '-1')
 if counted > epoch then return {0, 'producer ids were counted at a newer epoch than the lease'} end
 if counted < epoch then redis.call('HSET', KEYS[2], 'epoch', epoch, 'next', 0) end
@@ -132,8 +144,11 @@ if ARGV[2] ~= '' then
   local raw = redis.call('HGET', KEYS[1], 'isr')
   local newer = true
   if raw then
-    local old = cjson.decode(raw)
-    if old.epoch > new.epoch or (old.epoch == new.epoch and old.version >= new.version) then newer = false end
+    -- A stored set no broker wrote (not JSON, no numbers) is replaced, not an error on every registration.
+    local ok, old = pcall(cjson.decode, raw)
+    if ok and type(old) == 'table' and type(old.epoch) == 'number' and type(old.version) == 'number' then
+      if old.epoch > new.epoch or (old.epoch == new.epoch and old.version >= new.version) then newer = false end
+    end
   end
   if newer then redis.call('HSET', KEYS[1], 'isr', ARGV[2]) end
 end

@@ -3,7 +3,7 @@ import type { TopicPartition } from './assignors.js';
 import { Group, offsetKey } from './group.js';
 import { illegalGeneration, invalidCommitOffset, metadataTooLarge, nonEmptyGroup, rebalanceInProgress, unknownMember } from './group-errors.js';
 import { offsetRecord } from './offsets-log.js';
-import { checkOwner, MAX_OFFSET_METADATA_BYTES, type CommitRequest, type CoordinatorHost, type OffsetAnswer, type ResetRequest } from './requests.js';
+import { checkGroupId, checkOwner, MAX_COMMIT_OFFSETS, MAX_OFFSET_METADATA_BYTES, type CommitRequest, type CoordinatorHost, type OffsetAnswer, type ResetRequest } from './requests.js';
 
 /**
  * Committed offsets: Kafka's OffsetCommit and OffsetFetch, and resets. Each commit is written to
@@ -20,7 +20,9 @@ export class OffsetStore {
   ) {}
 
   async commit(req: CommitRequest): Promise<OffsetAnswer[]> {
+    checkGroupId(req.group);
     if (req.offsets.length === 0) throw invalidRequest('offsets must not be empty');
+    if (req.offsets.length > MAX_COMMIT_OFFSETS) throw invalidRequest(`a commit names ${req.offsets.length} offsets; at most ${MAX_COMMIT_OFFSETS}`);
     for (const asked of req.offsets) {
       this.checkPartition(asked.topic, asked.partition);
       const highWatermark = this.host.highWatermark(asked.topic, asked.partition);
@@ -42,7 +44,13 @@ export class OffsetStore {
     }
     this.checkRoomFor(req.group);
     const now = this.host.now();
-    const fresh = req.offsets.filter((asked) => (g?.offsets.get(offsetKey(asked.topic, asked.partition))?.offset ?? -1) < asked.offset);
+    // A partition named twice is written once, at its highest offset (a commit never moves one back).
+    const highest = new Map<string, CommitRequest['offsets'][number]>();
+    for (const asked of req.offsets) {
+      const k = offsetKey(asked.topic, asked.partition);
+      if ((highest.get(k)?.offset ?? -1) < asked.offset) highest.set(k, asked);
+    }
+    const fresh = [...highest.values()].filter((asked) => (g?.offsets.get(offsetKey(asked.topic, asked.partition))?.offset ?? -1) < asked.offset);
     const records = fresh.map((asked) => offsetRecord({ group: req.group, topic: asked.topic, partition: asked.partition, offset: asked.offset, metadata: asked.metadata ?? '', commit_timestamp: now }));
     if (records.length > 0) await this.host.append(records);
     // Looked up again after the write: a group created before it could have been dropped as empty meanwhile.
@@ -63,6 +71,7 @@ export class OffsetStore {
 
   /** Moves committed offsets anywhere (backwards too), only while the group has no members. */
   async resetOffsets(req: ResetRequest): Promise<OffsetAnswer[]> {
+    checkGroupId(req.group);
     const g0 = this.groups().get(req.group);
     if (g0 && g0.members.size > 0) throw nonEmptyGroup(req.group, g0.members.size);
     const topics = req.topic !== undefined ? [req.topic] : [...new Set([...(g0?.offsets.values() ?? [])].map((c) => c.topic))];

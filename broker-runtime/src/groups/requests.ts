@@ -7,6 +7,12 @@ import type { StoredRecord } from './offsets-log.js';
 
 /** Kafka's offset.metadata.max.bytes. */
 export const MAX_OFFSET_METADATA_BYTES = 4096;
+/**
+ * Offsets one commit may name (POST /groups/{g}/commit and Kafka's OffsetCommit alike): each is a
+ * record in the offsets topic, which every new leader reads back whole. Without it one 8 MiB
+ * OffsetCommit naming a partition 440,000 times (18 bytes each) wrote 440,000 records.
+ */
+export const MAX_COMMIT_OFFSETS = 10_000;
 /** The default of --max-group-members (Kafka's group.max.size is unlimited by default; a bound is safer). */
 export const MAX_GROUP_MEMBERS = 1000;
 
@@ -18,6 +24,13 @@ export interface GroupLimits {
 
 export const DEFAULT_GROUP_LIMITS: GroupLimits = { maxGroups: 10_000, maxMembers: MAX_GROUP_MEMBERS };
 export const MAX_PROTOCOL_METADATA_BYTES = 64 * 1024;
+/**
+ * Protocols one member may list (Kafka consumers list their one to three assignors). Choosing the
+ * group's protocol compares each member's names with every other member's: one member naming
+ * 30,000 (~400 KB, one request) held the leader's event loop 6.5 s, 60,000 for 34 s, and no
+ * lease is renewed meanwhile.
+ */
+export const MAX_PROTOCOLS_PER_MEMBER = 64;
 /**
  * A group's members' protocol metadata and assignments together. Its generation is written to the
  * offsets topic as one record (base64 in JSON, 4/3 of this) that must stay well under the log's
@@ -114,11 +127,12 @@ export function checkOwner(group: string, member: Member, principal: string | un
 }
 
 export function checkJoin(req: JoinRequest): void {
-  if (typeof req.group !== 'string' || req.group.length === 0 || req.group.length > 255) throw invalidRequest('group must be a string of 1 to 255 characters');
+  checkGroupId(req.group);
   inRange('session timeout', req.sessionTimeoutMs, SESSION_TIMEOUT_MS);
   inRange('rebalance timeout', req.rebalanceTimeoutMs, REBALANCE_TIMEOUT_MS);
   if (req.protocolType.length === 0) throw invalidRequest('protocol type must not be empty');
   if (req.protocols.length === 0) throw invalidRequest('at least one protocol is needed');
+  if (req.protocols.length > MAX_PROTOCOLS_PER_MEMBER) throw invalidRequest(`a member lists ${req.protocols.length} protocols; at most ${MAX_PROTOCOLS_PER_MEMBER} protocols`);
   for (const p of req.protocols) {
     if (p.metadata.length > MAX_PROTOCOL_METADATA_BYTES) throw invalidRequest(`protocol '${p.name}' metadata is ${p.metadata.length} bytes; at most ${MAX_PROTOCOL_METADATA_BYTES}`);
   }
@@ -126,4 +140,14 @@ export function checkJoin(req: JoinRequest): void {
 
 function inRange(what: string, value: number, range: { min: number; max: number }): void {
   if (!Number.isSafeInteger(value) || value < range.min || value > range.max) throw invalidRequest(`${what} must be an integer from ${range.min} to ${range.max} ms; got ${value}`);
+}
+
+/**
+ * A group's name, wherever a group may be created (a join, a commit, a reset): Kafka's own group ids
+ * are any string, REST's follow the topic-name pattern; both at most 255 characters. A Kafka
+ * OffsetCommit from outside a group created it with any name up to 32 KB: 10,000 such groups held
+ * 320 MB of names, repeated in every offset record.
+ */
+export function checkGroupId(group: unknown): void {
+  if (typeof group !== 'string' || group.length === 0 || group.length > 255) throw invalidRequest('group must be a string of 1 to 255 characters');
 }

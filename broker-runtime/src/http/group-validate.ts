@@ -1,6 +1,7 @@
 import { invalidRequest } from '../errors/errors.js';
 import { STRATEGIES, isStrategy, type Strategy } from '../groups/assignors.js';
 import type { ResetRequest } from '../groups/coordinator.js';
+import { MAX_COMMIT_OFFSETS } from '../groups/requests.js';
 import { clip } from './errors.js';
 import { topicName } from './validate.js';
 
@@ -69,7 +70,7 @@ export interface RestCommit {
 export function parseCommit(body: unknown): RestCommit {
   const obj = only(body, ['member_id', 'generation', 'offsets']);
   const list = obj['offsets'];
-  if (!Array.isArray(list) || list.length === 0 || list.length > 10_000) throw invalidRequest('offsets is required: an array of 1 to 10000 {topic, partition, offset, metadata?}');
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_COMMIT_OFFSETS) throw invalidRequest(`offsets is required: an array of 1 to ${MAX_COMMIT_OFFSETS} {topic, partition, offset, metadata?}`);
   const offsets = list.map((entry: unknown, i) => {
     const e = only(entry, ['topic', 'partition', 'offset', 'metadata'], `offsets[${i}]`);
     const metadata = e['metadata'];

@@ -10,6 +10,7 @@ import type { KafkaAuth } from './backend.js';
 export function kafkaAuth(gate: AuthGate): KafkaAuth {
   return {
     authenticate: (name, secret) => gate.principalOf(`${name}:${secret}`),
+    current: (principal) => gate.current(principal),
     check: (principal, action) => {
       try {
         permit(principal, action);

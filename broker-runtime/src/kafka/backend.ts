@@ -65,6 +65,11 @@ export type KafkaGroups = Pick<GroupCoordinator, 'join' | 'sync' | 'heartbeat' |
 export interface KafkaAuth {
   /** The principal of `name` with `secret`; throws when there is none. */
   authenticate(name: string, secret: string): Promise<Principal>;
+  /**
+   * The principal authenticated earlier as the auth file says now (SIGHUP reloads it): its current
+   * permissions and quotas, or null when it was removed or its secret changed since.
+   */
+  current(principal: Principal): Principal | null;
   /** Null when allowed, else why not. */
   check(principal: Principal, action: { op: 'produce' | 'consume'; topic: string } | { op: 'admin' } | { op: 'describe' }): string | null;
   maySee(principal: Principal, topic: string): boolean;

@@ -214,6 +214,13 @@ export class KafkaConnection {
       return;
     }
     if (!this.authenticated) throw new CloseConnection(`api key ${apiKey} before SASL authentication`);
+    if (this.principal) {
+      // The auth file may have been reloaded (SIGHUP) since this connection authenticated: every
+      // request is judged by the principal's current rights, as REST requests are.
+      const now = this.options.auth!.current(this.principal);
+      if (!now) throw new CloseConnection(`principal '${this.principal.name}' was removed from the auth file or its secret changed since this connection authenticated`);
+      this.principal = now;
+    }
     let inflated = 0;
     const ctx: RequestContext = { backend: this.options.backend, auth: this.options.auth, principal: this.principal, apiVersion, clientId, log: this.options.log, throttle: (ms) => this.mute(ms), decompressed: (n) => (inflated += n) };
     switch (apiKey) {

@@ -177,6 +177,8 @@ export class FollowerSession {
   private readonly refusalsLogged = new Set<string>();
   /** The current run of "could not reach the follower at all": its kind, start, length, and whether it was warned about. */
   private unreachable: { kind: string; since: number; failures: number; warned: boolean } | null = null;
+  /** Refusals answered in a row (answers with ok: false), for the pause before asking again. */
+  private refusals = 0;
 
   constructor(
     readonly id: string,
@@ -373,6 +375,10 @@ export class FollowerSession {
       const clean = this.handle(outcome.answer, built);
       if (!clean) this.rollBack();
       else if (this.inFlight.length === 0) this.catchUpSendOffsets();
+      // A refusal (STALE_EPOCH, INVALID_REQUEST) is no progress: asking again at once would loop
+      // as fast as the follower answers (a genuine STALE_EPOCH deposes this leader meanwhile).
+      if (!outcome.answer.ok) return { ms: Math.min(25 * ++this.refusals, 250), wakeable: true };
+      this.refusals = 0;
       // Nothing will change by asking again at once: a refused cut, or a follower whose disk
       // refuses writes (new records must not wake it early, or a busy leader retries per produce).
       if (this.storageRefused) return { ms: this.ctx.heartbeatMs, wakeable: false };
@@ -592,8 +598,11 @@ export class FollowerSession {
         return;
       }
       if (state.status === 'ok') {
-        p.matched = state.logEndOffset;
-        p.nextOffset = state.logEndOffset;
+        // A follower that appended what it was sent ends at most where this leader does: a claim
+        // past it is no broker's (answers are not signed) and counts only up to the leader's end.
+        const end = Math.min(state.logEndOffset, log.logEndOffset());
+        p.matched = end;
+        p.nextOffset = end;
         p.truncateTo = undefined;
         p.sentHwm = sent.hwm;
         p.sentLogStart = sent.logStart ?? 0;

@@ -192,10 +192,15 @@ export class LeaderReplication {
     if (now - this.lastDiscovery >= this.o.renewMs) void this.discover();
   }
 
+  /** Brokers whose registration was alive at the last discovery (null before the first). */
+  private registered: Set<string> | null = null;
+
   private async discover(): Promise<void> {
     this.lastDiscovery = this.o.time.clock.now();
     try {
-      for (const b of await this.o.store.listBrokers()) {
+      const brokers = await this.o.store.listBrokers();
+      this.registered = new Set(brokers.filter((b) => b.alive).map((b) => b.id));
+      for (const b of brokers) {
         if (b.id === this.o.self.id || this.stopped) continue;
         if (b.alive && b.url) this.ensureSession(b.id, b.url);
         // Its liveness registration expired (crashed, paused, cut off): it is not replicating.
@@ -237,6 +242,11 @@ export class LeaderReplication {
 
   private maybeExpand(s: FollowerSession): void {
     if (!s.hasAnswered()) return;
+    // Only a broker whose registration is alive in Redis: answers are not signed, and one whose
+    // registration expired (stopped, crashed) is not what answers at its address. A program that
+    // took its port answered "appended" to every frame and was let back in, so records were
+    // acknowledged as replicated to a broker that held none of them.
+    if (this.registered !== null && !this.registered.has(s.id)) return;
     const partitions = this.o.logs.all().map((log) => ({ followerEnd: s.matched(log.topic, log.partition), highWatermark: log.highWatermark() }));
     if (!mayRejoin(partitions, s.metadataInSync())) return;
     this.joining.add(s.id);

@@ -111,8 +111,34 @@ export function encodeAnswer(answer: ReplicateAnswer): Buffer {
   return Buffer.from(JSON.stringify(answer), 'utf8');
 }
 
+/**
+ * A follower's answer, every field the leader reads checked first: the answer is not signed (any
+ * program answering at the follower's address is believed as far as it goes), so one that does not
+ * have the shape a broker writes throws, and the leader counts it as a failed request instead of
+ * reading `matched` offsets of NaN or a string out of it.
+ */
 export function decodeAnswer(buf: Buffer): ReplicateAnswer {
-  return JSON.parse(buf.toString('utf8')) as ReplicateAnswer;
+  const a = JSON.parse(buf.toString('utf8')) as unknown;
+  const bad = (what: string): never => {
+    throw new Error(`replication answer: ${what}`);
+  };
+  if (typeof a !== 'object' || a === null) bad('not an object');
+  const o = a as Record<string, unknown>;
+  if (o.ok === false) {
+    if (typeof o.error !== 'string' || typeof o.message !== 'string') bad('a refusal needs error and message');
+    if (o.epoch !== undefined && !isCount(o.epoch)) bad('epoch must be a non-negative safe integer');
+    return a as ReplicateAnswer;
+  }
+  if (o.ok !== true) bad('ok must be true or false');
+  if (typeof o.metaVersion !== 'string' || typeof o.incarnation !== 'string' || !Array.isArray(o.parts)) bad('needs metaVersion, incarnation and parts');
+  for (const p of o.parts as unknown[]) {
+    const part = (typeof p === 'object' && p !== null ? p : bad('each part must be an object')) as Record<string, unknown>;
+    if ((part.status !== 'ok' && part.status !== 'mismatch') || !isCount(part.logEndOffset)) bad('each part needs status and logEndOffset');
+    if (part.epochs !== undefined && !isEpochList(part.epochs)) bad('epochs must be a list of {epoch, startOffset}');
+    if (part.logStart !== undefined && !isCount(part.logStart)) bad('logStart must be a non-negative safe integer');
+    if ((part.refused !== undefined && typeof part.refused !== 'string') || (part.storage !== undefined && typeof part.storage !== 'string')) bad('refused and storage must be text');
+  }
+  return a as ReplicateAnswer;
 }
 
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;

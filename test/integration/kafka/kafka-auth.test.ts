@@ -22,18 +22,22 @@ describe('the Kafka listener of a broker with --auth-file', () => {
   let cluster: TestCluster;
   let dir: string;
   let port: number;
+  let path: string;
+  let principals: Record<string, unknown>;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'yak-kafka-auth-'));
-    const path = join(dir, 'principals.json');
-    await writeFile(path, JSON.stringify({
-      principals: {
-        admin: { secret_hash: await hashSecret('admin-secret'), produce: ['*'], consume: ['*'], admin: true },
-        app: { secret_hash: await hashSecret('app-secret'), produce: ['orders.*'], consume: ['orders.*'] },
-        slow: { secret_hash: await hashSecret('slow-secret'), produce: ['slow.*'], consume: ['slow.*'], quota: { in_bytes_per_second: 2000, out_bytes_per_second: 2000 } },
-        'team-b': { secret_hash: await hashSecret('team-b-secret'), produce: [], consume: ['*'], groups: ['b.*'] },
-      },
-    }));
+    path = join(dir, 'principals.json');
+    principals = {
+      admin: { secret_hash: await hashSecret('admin-secret'), produce: ['*'], consume: ['*'], admin: true },
+      app: { secret_hash: await hashSecret('app-secret'), produce: ['orders.*'], consume: ['orders.*'] },
+      slow: { secret_hash: await hashSecret('slow-secret'), produce: ['slow.*'], consume: ['slow.*'], quota: { in_bytes_per_second: 2000, out_bytes_per_second: 2000 } },
+      'team-b': { secret_hash: await hashSecret('team-b-secret'), produce: [], consume: ['*'], groups: ['b.*'] },
+      narrowed: { secret_hash: await hashSecret('narrowed-secret'), produce: ['rev.*'], consume: ['rev.*'] },
+      removed: { secret_hash: await hashSecret('removed-secret'), produce: ['rev.*'], consume: ['rev.*'] },
+      rotated: { secret_hash: await hashSecret('rotated-secret'), produce: ['rev.*'], consume: ['rev.*'] },
+    };
+    await writeFile(path, JSON.stringify({ principals }));
     cluster = await TestCluster.start({ brokers: 1, partitions: 1, kafka: true, extra: ['--auth-file', path], token: 'admin:admin-secret' });
     port = [...cluster.kafkaPorts.values()][0]!;
   });
@@ -130,4 +134,52 @@ describe('the Kafka listener of a broker with --auth-file', () => {
       await admin.disconnect();
     }
   });
+  // Last in this file: it rewrites the auth file the tests above use.
+  test('SIGHUP applies to open Kafka connections: a narrowed principal is refused, a removed or re-keyed one is disconnected, an unchanged one goes on', async () => {
+    const signIn = async (name: string): Promise<KafkaWire> => {
+      const wire = await KafkaWire.connect(port);
+      assert.equal((await wire.request(SASL_HANDSHAKE, 0, new Writer().string('PLAIN').toBuffer())).int16(), 0);
+      assert.equal((await wire.bare(Buffer.from(`\0${name}\0${name}-secret`))).length, 0);
+      return wire;
+    };
+    const batch = () => encodeBatch([{ offset: 0, timestamp: Date.now(), key: null, value: Buffer.from('"v"'), headers: [] }], 0).toBuffer();
+    const produceOn = async (wire: KafkaWire, topic: string) => produceAnswer(await wire.request(PRODUCE, 3, produceBody(topic, 0, batch()))).error;
+    const conns = { narrowed: await signIn('narrowed'), removed: await signIn('removed'), rotated: await signIn('rotated'), app: await signIn('app') };
+    for (const name of ['narrowed', 'removed', 'rotated'] as const) assert.equal(await produceOn(conns[name], 'rev.t'), 0, `${name} may produce before the reload`);
+    assert.equal(await produceOn(conns.app, 'orders.kept'), 0);
+    const hwmBefore = await highWatermark('rev.t');
+
+    const next = { ...principals, narrowed: { ...(principals.narrowed as object), produce: [], consume: [] }, rotated: { ...(principals.rotated as object), secret_hash: await hashSecret('a-new-secret') } };
+    delete (next as Record<string, unknown>).removed;
+    await writeFile(path, JSON.stringify({ principals: next }));
+    const broker = cluster.brokers[0]!;
+    const reloads = broker.output.filter((l) => l.includes('SIGHUP: reloaded')).length;
+    broker.signal('SIGHUP');
+    await waitUntil(() => broker.output.filter((l) => l.includes('SIGHUP: reloaded')).length > reloads, 10_000);
+
+    // On the connections authenticated before the reload:
+    assert.equal(await produceOn(conns.narrowed, 'rev.t'), 29, 'TOPIC_AUTHORIZATION_FAILED: its produce right was taken away');
+    for (const name of ['removed', 'rotated'] as const) {
+      await assert.rejects(produceOn(conns[name], 'rev.t'), /connection closed/, `${name}: the principal it authenticated as is gone`);
+      assert.equal(await conns[name].closedWithin(5000), true);
+    }
+    assert.equal(await highWatermark('rev.t'), hwmBefore, 'nothing written after the reload');
+    assert.equal(await produceOn(conns.app, 'orders.kept'), 0, 'an unchanged principal keeps its connection');
+    for (const wire of Object.values(conns)) wire.close();
+  });
+
+  async function highWatermark(topic: string): Promise<number> {
+    const r = await call(cluster.urls()[0]!, 'GET', `/topics`, undefined, undefined, 10_000, 'admin:admin-secret');
+    assert.equal(r.status, 200, r.text);
+    const t = (r.body as { topics: { name: string; partitions: { high_watermark: number }[] }[] }).topics.find((x) => x.name === topic);
+    return t?.partitions.reduce((s, p) => s + p.high_watermark, 0) ?? 0;
+  }
+
+  async function waitUntil(ok: () => boolean, ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    while (!ok()) {
+      if (Date.now() > until) throw new Error('the broker did not log the reload in time');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 });

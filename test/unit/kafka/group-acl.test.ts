@@ -34,7 +34,7 @@ const principal = (name: string, groups?: string[]): Principal => ({
   name, secretHash: null as never, produce: new TopicPatterns([]), consume: new TopicPatterns(['*']), admin: false, inBytesPerSecond: null, outBytesPerSecond: null,
   ...(groups ? { groups: new TopicPatterns(groups) } : {}),
 });
-const auth: KafkaAuth = { authenticate: () => Promise.reject(new Error('unused')), check: () => null, maySee: () => true, charge: () => 0 };
+const auth: KafkaAuth = { authenticate: () => Promise.reject(new Error('unused')), current: (principal) => principal, check: () => null, maySee: () => true, charge: () => 0 };
 
 test('Kafka group APIs: another principal cannot heartbeat or leave as a member (30); groups patterns limit joins (30)', async () => {
   const groups = new GroupCoordinator(host, { tickMs: 0 });

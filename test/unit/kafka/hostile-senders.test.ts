@@ -57,6 +57,7 @@ const auth: KafkaAuth = {
     name === 'app' && secret === 'app-secret'
       ? Promise.resolve({ name, secretHash: null as never, produce: [] as never, consume: [] as never, admin: true, inBytesPerSecond: null, outBytesPerSecond: null })
       : Promise.reject(new Error('no')),
+  current: (principal) => principal,
   check: () => null,
   maySee: () => true,
   charge: () => 0,
