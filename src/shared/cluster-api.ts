@@ -324,8 +324,10 @@ export interface TopicSummary {
 
 /** How the developer's own Kafka clients connect to the desktop cluster (the Dashboard shows it). */
 export interface KafkaAccess {
-  /** Every broker's Kafka listener, `127.0.0.1:PORT,...` (empty while none was started). */
+  /** The Kafka listener of every broker whose process runs, `127.0.0.1:PORT,...` (empty while none runs). */
   bootstrap: string;
+  /** Started brokers left out of `bootstrap` because their process does not run now (stopped, crashed, paused…). */
+  leftOut: { id: string; address: string; state: ProcessState }[];
   securityProtocol: 'SASL_PLAINTEXT';
   mechanism: 'PLAIN';
   /** A principal of its own (produce and consume on every topic, no admin), not the app's. */

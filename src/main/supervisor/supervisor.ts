@@ -396,7 +396,7 @@ export class Supervisor implements ClusterApi {
   async kafkaAccess(): Promise<KafkaAccess> {
     const credential = this.credential;
     if (!credential) throw invalidState('the cluster has not been started yet: start it to get Kafka bootstrap servers');
-    return kafkaAccessOf([...this.procs.brokers.values()].sort((a, b) => byNumber(a.id, b.id)).map((b) => b.kafkaPort), credential.kafkaClient);
+    return kafkaAccessOf([...this.procs.brokers.values()].sort((a, b) => byNumber(a.id, b.id)).map((b) => ({ id: b.id, kafkaPort: b.kafkaPort, state: b.process.currentState })), credential.kafkaClient);
   }
 
   async recentEvents(): Promise<ClusterEvent[]> {
