@@ -111,6 +111,17 @@ describe('snapshot pieces', () => {
       assert.equal(s.writesBlocked, null);
     });
 
+    it('a leader killed (or paused) since the latest poll is not named leader on its last answer: its card says no role, so does the cluster', () => {
+      const base = input(obs(1, { leader: 'broker-2', epoch: 4 }), true);
+      for (const state of ['exited', 'paused', 'stopping', 'starting'] as const) {
+        const brokers = base.brokers.map((b) => (b.id === 'broker-2' ? { ...b, process: { ...b.process, state } } : b));
+        const s = buildSnapshot({ ...base, brokers });
+        assert.equal(s.leader, null, state);
+        assert.equal(s.brokers.find((b) => b.id === 'broker-2')!.role, null, state);
+        assert.equal(s.epoch, 4, state);
+      }
+    });
+
     it('Redis down: a follower still naming the last lease holder does not make it the leader; writes are blocked, the ISR stays as the leader last reported it', () => {
       const trusted = obs(1, { leader: 'broker-2', epoch: 4 }).cluster;
       const s = buildSnapshot(input(obs(2, { leader: null, epoch: 4, isr: ['broker-1'], redisDown: ids, view: { leader: 'broker-2', epoch: 4 } }), false, trusted));

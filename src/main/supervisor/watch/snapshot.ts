@@ -52,7 +52,10 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
   const { obs } = input;
   // The leader is the broker that says so itself; when none does, there is none — whatever a
   // follower last saw in Redis (issue 11: 'leader broker-2' for 25 s while every card said follower).
-  const claim = obs ? claimedLeader(obs) : null;
+  // Only answers from processes that run now count, as for the cards below: right after a kill the
+  // latest poll still holds the killed leader's answer, and the sidebar named it leader while its
+  // own card already said dead, no role.
+  const claim = obs ? claimedLeader({ ...obs, health: answersOfRunning(obs, input.brokers) }) : null;
   const claimUrl = claim ? input.brokers.find((b) => b.id === claim.id)?.url ?? '' : '';
   const leader = claim ? { id: claim.id, url: claimUrl } : null;
   const epoch = claim?.epoch ?? Math.max(input.lastEpoch, ...(obs ? [...obs.health.values()].map((h) => h.epoch) : []));
@@ -97,6 +100,12 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
     ...(input.groups ? { groups: input.groups.map((g) => ({ ...g })), groupsStale: !obs?.groups } : {}),
     ...(input.groupLag && input.groupLag.length > 0 ? { groupLag: [...input.groupLag] } : {}),
   };
+}
+
+/** The /health answers of the brokers whose process runs now (a killed or paused one's last answer is history). */
+function answersOfRunning(obs: Observation, brokers: readonly BrokerEntry[]): Observation['health'] {
+  const running = new Set(brokers.filter((b) => b.process.state === 'running').map((b) => b.id));
+  return new Map([...obs.health].filter(([id]) => running.has(id)));
 }
 
 function blockedReason(redis: RedisInfo): string {
