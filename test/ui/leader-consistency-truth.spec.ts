@@ -24,7 +24,7 @@ async function watchLeaderConsistency(page: Page): Promise<void> {
     const check = () => {
       const named = (document.querySelector('[data-testid="sidebar-leader"]')?.textContent ?? '').trim();
       const epochText = (document.querySelector('[data-testid="sidebar-status"]')?.textContent ?? '').match(/epoch\s+(\d+)/)?.[1] ?? null;
-      const cards = [...document.querySelectorAll<HTMLElement>('[data-testid^="broker-card-"]')].map((c) => ({
+      const cards = Array.from(document.querySelectorAll<HTMLElement>('[data-testid^="broker-card-"]')).map((c) => ({
         id: (c.getAttribute('data-testid') ?? '').replace('broker-card-', ''),
         role: c.getAttribute('data-role'),
         health: c.querySelector('[data-testid="health-badge"]')?.textContent?.trim() ?? '',
@@ -91,4 +91,36 @@ test('the leader the sidebar names is, in every picture drawn, the broker whose 
   expect(await lies(page)).toEqual([]);
   const after = await callApi<ClusterSnapshot>(request, 'getSnapshot');
   expect(after.brokers.filter((b) => b.role === 'leader')).toHaveLength(1);
+});
+
+test('through a stop and a restart of the leader and a restart of Redis, every picture drawn names as leader only the broker whose card says LEADER', async ({ page, request }) => {
+  test.setTimeout(240_000);
+  let snapshot = await waitForHealthyCluster(request);
+  await page.goto('/');
+  await openPane(page, 'dashboard');
+  await expect(page.getByTestId('sidebar-leader')).toHaveText(snapshot.leader!.id);
+  await watchLeaderConsistency(page);
+
+  const stopped = snapshot.leader!.id;
+  await page.getByTestId(`broker-card-${stopped}`).getByTestId('broker-stop').click();
+  await expect(page.getByTestId(`broker-card-${stopped}`).getByTestId('health-badge')).toHaveText('dead', { timeout: 30_000 });
+  await expect(page.getByTestId('sidebar-leader')).not.toHaveText(stopped);
+  await expect(page.getByTestId('sidebar-leader')).not.toHaveText('no leader', { timeout: 60_000 });
+  await page.getByTestId(`broker-card-${stopped}`).getByTestId('broker-start').click();
+  snapshot = await waitForHealthyCluster(request);
+  expect(await lies(page)).toEqual([]);
+
+  const restarted = snapshot.leader!.id;
+  await page.getByTestId(`broker-card-${restarted}`).getByTestId('broker-restart').click();
+  await expect.poll(async () => (await callApi<ClusterSnapshot>(request, 'getSnapshot')).brokers.find((b) => b.id === restarted)?.process.restarts, { timeout: 60_000 }).toBeGreaterThan(0);
+  snapshot = await waitForHealthyCluster(request);
+  expect(await lies(page)).toEqual([]);
+
+  const redisPid = snapshot.redis.process?.pid ?? null;
+  await page.getByTestId('redis-restart').click();
+  await expect.poll(async () => (await callApi<ClusterSnapshot>(request, 'getSnapshot')).redis.process?.pid ?? null, { timeout: 60_000, message: 'Redis runs as a new process' }).not.toBe(redisPid);
+  await expect(page.getByTestId('redis-card')).toHaveAttribute('data-reachable', 'true', { timeout: 60_000 });
+  await waitForHealthyCluster(request);
+  await expect(page.getByTestId('sidebar-leader')).not.toHaveText('no leader', { timeout: 60_000 });
+  expect(await lies(page)).toEqual([]);
 });
