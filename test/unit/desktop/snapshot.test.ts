@@ -183,6 +183,15 @@ describe('a silent leader\'s lease (issue 11, item 7): counted down from its las
     assert.equal(nextLastLease(last, elected)!.brokerId, 'broker-3');
   });
 
+  it('while a killed or paused leader\'s lease runs out, writes are blocked because of it, not because "no broker holds the lease"', () => {
+    const last: LastLease = { brokerId: 'broker-2', epoch: 4, msLeft: 1500, at: 990 };
+    const silent = obs(1400, { leader: null, epoch: 4, up: ['broker-1', 'broker-3'] });
+    assert.match(buildSnapshot(input(silent, last, 'exited')).writesBlocked ?? '', /^broker-2 held the leader lease \(epoch 4\) when it last answered and was killed: .*until that lease runs out/);
+    assert.match(buildSnapshot(input(silent, last, 'paused')).writesBlocked ?? '', /^broker-2 .* is paused/);
+    // Stopped (SIGTERM) released the lease: nobody holds it.
+    assert.match(buildSnapshot(input(silent, last, 'stopped')).writesBlocked ?? '', /^No broker holds the leader lease/);
+  });
+
   it('drops it when its holder answers again as a follower', () => {
     const last: LastLease = { brokerId: 'broker-2', epoch: 4, msLeft: 800, at: 0 };
     assert.equal(nextLastLease(last, obs(500, { leader: null, epoch: 4 })), null);

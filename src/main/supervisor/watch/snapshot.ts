@@ -88,7 +88,7 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
   return {
     at: input.at,
     running: input.running,
-    writesBlocked: input.running && obs !== null && claim === null ? blockedReason(input.redis) : null,
+    writesBlocked: input.running && obs !== null && claim === null ? blockedReason(input.redis, brokers.find((b) => b.lastLease) ?? null) : null,
     settings: { ...input.settings },
     redis: input.redis,
     leader,
@@ -108,12 +108,29 @@ function answersOfRunning(obs: Observation, brokers: readonly BrokerEntry[]): Ob
   return new Map([...obs.health].filter(([id]) => running.has(id)));
 }
 
-function blockedReason(redis: RedisInfo): string {
+/**
+ * Why nothing can commit now. A leader killed or paused a moment ago still holds its lease in Redis
+ * until it runs out (the followers' /metadata/leader still name it, and its card counts the lease
+ * down): "no broker holds the leader lease" was said then, which is what a learner must not be told
+ * while the point of the lesson is that the lease has to run out first.
+ */
+function blockedReason(redis: RedisInfo, silentLeader: BrokerSnapshot | null): string {
   if (!redis.reachable) {
     return 'Redis is unreachable: no broker can hold the leader lease, so every write is refused until Redis is back.';
   }
+  if (silentLeader?.lastLease) {
+    const why = SILENT_BECAUSE[silentLeader.process.state] ?? 'does not answer';
+    return `${silentLeader.id} held the leader lease (epoch ${silentLeader.lastLease.epoch}) when it last answered and ${why}: writes are refused until that lease runs out and another broker is elected.`;
+  }
   return 'No broker holds the leader lease: writes are refused until a leader is elected.';
 }
+
+const SILENT_BECAUSE: Partial<Record<ProcessInfo['state'], string>> = {
+  exited: 'was killed',
+  crashed: 'crashed',
+  paused: 'is paused',
+  running: 'does not answer',
+};
 
 /** Which brokers answered /topics in the latest poll, and when each last did. */
 export interface Freshness {
