@@ -131,7 +131,16 @@ export interface BrokerSnapshot {
   membershipStale?: boolean;
   /** Registered as alive in Redis, as last reported by a leader that reached Redis. */
   alive: boolean;
+  /**
+   * The settings its process was started with (null before its first start). `settings` of the
+   * snapshot are the saved ones, which apply only on the next start: a lease meter drawn against
+   * them measured a 2 s lease on a 10 s scale. Absent from older hosts.
+   */
+  runsWith?: BrokerRunSettings | null;
 }
+
+/** What a broker process was started with (its flags): what it really does until its next start. */
+export type BrokerRunSettings = Pick<ClusterSettings, 'leaseSeconds' | 'renewSeconds' | 'partitions' | 'minInsync'>;
 
 export interface RatePoint {
   at: number;
@@ -154,6 +163,7 @@ export interface ClusterSnapshot {
   running: boolean;
   /** Why no write can succeed right now (no broker claims the leader lease), or null. */
   writesBlocked: string | null;
+  /** The saved settings: they apply when the cluster or a broker next starts (see BrokerSnapshot.runsWith for what runs). */
   settings: ClusterSettings;
   redis: RedisInfo;
   /** The broker whose own /health claims the leader role (highest epoch); null when none does. */

@@ -541,7 +541,7 @@ export class Supervisor implements ClusterApi {
       redis: this.redis.info(this.settings, this.monitor.redisReachable),
       brokers: [...this.procs.brokers.values()]
         .sort((a, b) => byNumber(a.id, b.id))
-        .map((b) => ({ id: b.id, url: b.url, port: b.port, kafkaPort: b.kafkaPort, process: b.process.info() })),
+        .map((b) => ({ id: b.id, url: b.url, port: b.port, kafkaPort: b.kafkaPort, process: b.process.info(), runsWith: b.runsWith })),
       obs: this.monitor.lastObs,
       replicaTopics: this.monitor.replicaTopics,
       replicaSeenAt: this.monitor.replicaSeenAt,

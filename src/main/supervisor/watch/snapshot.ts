@@ -1,4 +1,5 @@
 import type {
+  BrokerRunSettings,
   BrokerSnapshot,
   ClusterSettings,
   ClusterSnapshot,
@@ -21,6 +22,8 @@ export interface BrokerEntry {
   port: number;
   kafkaPort: number;
   process: ProcessInfo;
+  /** The settings of its process's latest start (optional for tests). */
+  runsWith?: BrokerRunSettings | null;
 }
 
 export interface SnapshotInput {
@@ -83,6 +86,7 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
       inSync: member?.inSync ?? false,
       alive: member?.alive ?? false,
       membershipStale,
+      runsWith: b.runsWith ? { ...b.runsWith } : null,
     };
   });
   return {

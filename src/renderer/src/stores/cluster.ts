@@ -58,8 +58,20 @@ export const useClusterStore = defineStore('cluster', () => {
   const groupLag = computed(() => snapshot.value?.groupLag ?? []);
   /** Members of the in-sync set as the leader reports it (0 without a leader). */
   const inSyncCount = computed(() => (leader.value ? brokers.value.filter((b) => b.inSync).length : 0));
+  /**
+   * What the running brokers were started with: the leader's flags, else any started broker's, else
+   * the saved settings. Saved settings apply only on the next start, so they are not what runs.
+   */
+  const running = computed(() => {
+    const s = snapshot.value;
+    const ran = brokers.value.find((b) => b.id === s?.leader?.id)?.runsWith ?? brokers.value.find((b) => b.runsWith)?.runsWith ?? null;
+    return {
+      leaseSeconds: ran?.leaseSeconds ?? s?.settings.leaseSeconds ?? 10,
+      minInsync: ran?.minInsync ?? s?.settings.minInsync ?? 1,
+    };
+  });
   /** In-sync replicas a produce to the topic needs: its min.insync.replicas, else the brokers' --min-insync. */
-  const minInsyncOf = (t: TopicSnapshot): number => t.config?.['min.insync.replicas'] ?? snapshot.value?.settings.minInsync ?? 1;
+  const minInsyncOf = (t: TopicSnapshot): number => t.config?.['min.insync.replicas'] ?? running.value.minInsync;
   /**
    * Topics the leader refuses writes to right now (NOT_ENOUGH_REPLICAS): fewer brokers in sync than
    * their min.insync.replicas. Only with a leader: without one every write is blocked anyway.
@@ -235,6 +247,7 @@ export const useClusterStore = defineStore('cluster', () => {
     groups,
     groupLag,
     inSyncCount,
+    running,
     minInsyncOf,
     blockedTopics,
     setTopicConfig,
