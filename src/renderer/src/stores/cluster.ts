@@ -11,6 +11,7 @@ import type {
 } from '../../../shared/cluster-api';
 import { clusterApi, describeError } from '../bridge';
 import { useNoticesStore } from './notices';
+import { runningSettings } from '../lib/runningSettings';
 
 const MAX_EVENTS = 500;
 // The host pushes snapshots; if none arrived for this long we ask ourselves, so a host that only
@@ -58,18 +59,8 @@ export const useClusterStore = defineStore('cluster', () => {
   const groupLag = computed(() => snapshot.value?.groupLag ?? []);
   /** Members of the in-sync set as the leader reports it (0 without a leader). */
   const inSyncCount = computed(() => (leader.value ? brokers.value.filter((b) => b.inSync).length : 0));
-  /**
-   * What the running brokers were started with: the leader's flags, else any started broker's, else
-   * the saved settings. Saved settings apply only on the next start, so they are not what runs.
-   */
-  const running = computed(() => {
-    const s = snapshot.value;
-    const ran = brokers.value.find((b) => b.id === s?.leader?.id)?.runsWith ?? brokers.value.find((b) => b.runsWith)?.runsWith ?? null;
-    return {
-      leaseSeconds: ran?.leaseSeconds ?? s?.settings.leaseSeconds ?? 10,
-      minInsync: ran?.minInsync ?? s?.settings.minInsync ?? 1,
-    };
-  });
+  /** What the running brokers were started with (saved settings apply only on the next start). */
+  const running = computed(() => runningSettings(snapshot.value));
   /** In-sync replicas a produce to the topic needs: its min.insync.replicas, else the brokers' --min-insync. */
   const minInsyncOf = (t: TopicSnapshot): number => t.config?.['min.insync.replicas'] ?? running.value.minInsync;
   /**
