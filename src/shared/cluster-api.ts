@@ -125,6 +125,11 @@ export interface BrokerSnapshot {
   /** Member of the in-sync replica set, as last reported by a leader that reached Redis. */
   inSync: boolean;
   /**
+   * False when no such leader has reported this broker at all since the cluster (re)started: then
+   * `inSync` false means "not known", not "out of the set". Absent from older hosts.
+   */
+  inSyncKnown?: boolean;
+  /**
    * True when no such leader answered the latest poll (no leader, Redis down, the leader silent):
    * inSync and alive are the last known, not current. Absent from older hosts.
    */

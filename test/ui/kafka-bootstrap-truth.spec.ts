@@ -76,32 +76,3 @@ test('the bootstrap servers shown are the running brokers the cluster\'s Kafka M
   await expect(card.getByTestId('kafka-left-out')).toHaveCount(0);
   await expect.poll(listIsTrue, { timeout: 60_000, message: `${stopped.id} runs again: the list is every broker` }).toBe('');
 });
-
-test('with the whole cluster stopped the card lists no bootstrap server (none answers Kafka), and lists them again once it runs', async ({ page, request }) => {
-  test.setTimeout(240_000);
-  const snapshot = await waitForHealthyCluster(request);
-  const access = await callApi<KafkaAccess>(request, 'kafkaAccess');
-  const addresses = snapshot.brokers.map((b) => `127.0.0.1:${b.kafkaPort}`);
-  await page.goto('/');
-  await openPane(page, 'dashboard');
-  const card = page.getByTestId('kafka-connect');
-  await card.scrollIntoViewIfNeeded();
-  await expect(card.getByTestId('kafka-bootstrap')).toHaveText(addresses.join(','));
-
-  await page.getByTestId('stop-cluster').click();
-  try {
-    await expect.poll(async () => (await callApi<ClusterSnapshot>(request, 'getSnapshot')).running, { timeout: 60_000 }).toBe(false);
-    await expect
-      .poll(async () => (await callApi<ClusterSnapshot>(request, 'getSnapshot')).brokers.every((b) => ['stopped', 'exited', 'crashed'].includes(b.process.state)), { timeout: 60_000 })
-      .toBe(true);
-    // The brokers' side: no listener answers any more.
-    for (const address of addresses) expect(metadataBrokers(address, access), `${address} still answers Kafka`).toBeNull();
-    // The page's side: no address is offered.
-    for (const address of addresses) await expect(card).not.toContainText(address);
-    await expect(card.getByTestId('kafka-bootstrap')).toHaveCount(0);
-  } finally {
-    await page.getByTestId('start-cluster').click();
-  }
-  const again = await waitForHealthyCluster(request, 150_000);
-  await expect(card.getByTestId('kafka-bootstrap')).toHaveText(again.brokers.map((b) => `127.0.0.1:${b.kafkaPort}`).join(','), { timeout: 30_000 });
-});

@@ -84,6 +84,7 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
       leaseMeasuredAt: health?.role === 'leader' && health.leaseMsLeft !== null ? (health.askedAt ?? input.at) : null,
       lastLease: lastLeaseOf(b, health === null, claim === null, input.lastLease ?? null),
       inSync: member?.inSync ?? false,
+      inSyncKnown: member !== null,
       alive: member?.alive ?? false,
       membershipStale,
       runsWith: b.runsWith ? { ...b.runsWith } : null,
