@@ -125,13 +125,27 @@ export interface BrokerSnapshot {
   /** Member of the in-sync replica set, as last reported by a leader that reached Redis. */
   inSync: boolean;
   /**
+   * False when no such leader has reported this broker at all since the cluster (re)started: then
+   * `inSync` false means "not known", not "out of the set". Absent from older hosts.
+   */
+  inSyncKnown?: boolean;
+  /**
    * True when no such leader answered the latest poll (no leader, Redis down, the leader silent):
    * inSync and alive are the last known, not current. Absent from older hosts.
    */
   membershipStale?: boolean;
   /** Registered as alive in Redis, as last reported by a leader that reached Redis. */
   alive: boolean;
+  /**
+   * The settings its process was started with (null before its first start). `settings` of the
+   * snapshot are the saved ones, which apply only on the next start: a lease meter drawn against
+   * them measured a 2 s lease on a 10 s scale. Absent from older hosts.
+   */
+  runsWith?: BrokerRunSettings | null;
 }
+
+/** What a broker process was started with (its flags): what it really does until its next start. */
+export type BrokerRunSettings = Pick<ClusterSettings, 'leaseSeconds' | 'renewSeconds' | 'partitions' | 'minInsync'>;
 
 export interface RatePoint {
   at: number;
@@ -154,6 +168,7 @@ export interface ClusterSnapshot {
   running: boolean;
   /** Why no write can succeed right now (no broker claims the leader lease), or null. */
   writesBlocked: string | null;
+  /** The saved settings: they apply when the cluster or a broker next starts (see BrokerSnapshot.runsWith for what runs). */
   settings: ClusterSettings;
   redis: RedisInfo;
   /** The broker whose own /health claims the leader role (highest epoch); null when none does. */
@@ -324,8 +339,10 @@ export interface TopicSummary {
 
 /** How the developer's own Kafka clients connect to the desktop cluster (the Dashboard shows it). */
 export interface KafkaAccess {
-  /** Every broker's Kafka listener, `127.0.0.1:PORT,...` (empty while none was started). */
+  /** The Kafka listener of every broker whose process runs, `127.0.0.1:PORT,...` (empty while none runs). */
   bootstrap: string;
+  /** Started brokers left out of `bootstrap` because their process does not run now (stopped, crashed, paused…). */
+  leftOut: { id: string; address: string; state: ProcessState }[];
   securityProtocol: 'SASL_PLAINTEXT';
   mechanism: 'PLAIN';
   /** A principal of its own (produce and consume on every topic, no admin), not the app's. */

@@ -396,7 +396,7 @@ export class Supervisor implements ClusterApi {
   async kafkaAccess(): Promise<KafkaAccess> {
     const credential = this.credential;
     if (!credential) throw invalidState('the cluster has not been started yet: start it to get Kafka bootstrap servers');
-    return kafkaAccessOf([...this.procs.brokers.values()].sort((a, b) => byNumber(a.id, b.id)).map((b) => b.kafkaPort), credential.kafkaClient);
+    return kafkaAccessOf([...this.procs.brokers.values()].sort((a, b) => byNumber(a.id, b.id)).map((b) => ({ id: b.id, kafkaPort: b.kafkaPort, state: b.process.currentState })), credential.kafkaClient);
   }
 
   async recentEvents(): Promise<ClusterEvent[]> {
@@ -541,7 +541,7 @@ export class Supervisor implements ClusterApi {
       redis: this.redis.info(this.settings, this.monitor.redisReachable),
       brokers: [...this.procs.brokers.values()]
         .sort((a, b) => byNumber(a.id, b.id))
-        .map((b) => ({ id: b.id, url: b.url, port: b.port, kafkaPort: b.kafkaPort, process: b.process.info() })),
+        .map((b) => ({ id: b.id, url: b.url, port: b.port, kafkaPort: b.kafkaPort, process: b.process.info(), runsWith: b.runsWith })),
       obs: this.monitor.lastObs,
       replicaTopics: this.monitor.replicaTopics,
       replicaSeenAt: this.monitor.replicaSeenAt,

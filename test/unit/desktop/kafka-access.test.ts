@@ -8,10 +8,35 @@ import { ensureClusterCredential, KAFKA_CLIENT_PRINCIPAL } from '../../../src/ma
 import { kafkaAccessOf } from '../../../src/main/supervisor/access/kafka-access.js';
 import { brokerSpec } from '../../../src/main/supervisor/processes/specs.js';
 
-test('kafkaAccessOf: every started broker in the bootstrap list, a kcat line with SASL/PLAIN', () => {
-  const a = kafkaAccessOf([6001, 0, 6003], { username: 'kafka-client', password: 'pw' });
+test('kafkaAccessOf: every running broker in the bootstrap list, a kcat line with SASL/PLAIN', () => {
+  const a = kafkaAccessOf(
+    [
+      { id: 'b1', kafkaPort: 6001, state: 'running' },
+      { id: 'b2', kafkaPort: 0, state: 'stopped' },
+      { id: 'b3', kafkaPort: 6003, state: 'running' },
+    ],
+    { username: 'kafka-client', password: 'pw' },
+  );
   assert.equal(a.bootstrap, '127.0.0.1:6001,127.0.0.1:6003');
+  assert.deepEqual(a.leftOut, []);
   assert.equal(a.kcat, 'kcat -b 127.0.0.1:6001,127.0.0.1:6003 -X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=PLAIN -X sasl.username=kafka-client -X sasl.password=pw -L');
+});
+
+test('kafkaAccessOf: a started broker whose process does not run is left out of the list, and named', () => {
+  const a = kafkaAccessOf(
+    [
+      { id: 'b1', kafkaPort: 6001, state: 'running' },
+      { id: 'b2', kafkaPort: 6002, state: 'stopped' },
+      { id: 'b3', kafkaPort: 6003, state: 'crashed' },
+    ],
+    { username: 'kafka-client', password: 'pw' },
+  );
+  assert.equal(a.bootstrap, '127.0.0.1:6001');
+  assert.deepEqual(a.leftOut, [
+    { id: 'b2', address: '127.0.0.1:6002', state: 'stopped' },
+    { id: 'b3', address: '127.0.0.1:6003', state: 'crashed' },
+  ]);
+  assert.ok(!a.kcat.includes('6002') && !a.kcat.includes('6003'));
 });
 
 test('a broker is started with --kafka-port', () => {

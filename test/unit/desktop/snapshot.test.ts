@@ -111,6 +111,17 @@ describe('snapshot pieces', () => {
       assert.equal(s.writesBlocked, null);
     });
 
+    it('a leader killed (or paused) since the latest poll is not named leader on its last answer: its card says no role, so does the cluster', () => {
+      const base = input(obs(1, { leader: 'broker-2', epoch: 4 }), true);
+      for (const state of ['exited', 'paused', 'stopping', 'starting'] as const) {
+        const brokers = base.brokers.map((b) => (b.id === 'broker-2' ? { ...b, process: { ...b.process, state } } : b));
+        const s = buildSnapshot({ ...base, brokers });
+        assert.equal(s.leader, null, state);
+        assert.equal(s.brokers.find((b) => b.id === 'broker-2')!.role, null, state);
+        assert.equal(s.epoch, 4, state);
+      }
+    });
+
     it('Redis down: a follower still naming the last lease holder does not make it the leader; writes are blocked, the ISR stays as the leader last reported it', () => {
       const trusted = obs(1, { leader: 'broker-2', epoch: 4 }).cluster;
       const s = buildSnapshot(input(obs(2, { leader: null, epoch: 4, isr: ['broker-1'], redisDown: ids, view: { leader: 'broker-2', epoch: 4 } }), false, trusted));
@@ -170,6 +181,15 @@ describe('a silent leader\'s lease (issue 11, item 7): counted down from its las
     const elected = obs(2600, { leader: 'broker-3', epoch: 5, up: ['broker-1', 'broker-3'] });
     assert.equal(buildSnapshot(input(elected, last)).brokers.find((b) => b.id === 'broker-2')!.lastLease, null);
     assert.equal(nextLastLease(last, elected)!.brokerId, 'broker-3');
+  });
+
+  it('while a killed or paused leader\'s lease runs out, writes are blocked because of it, not because "no broker holds the lease"', () => {
+    const last: LastLease = { brokerId: 'broker-2', epoch: 4, msLeft: 1500, at: 990 };
+    const silent = obs(1400, { leader: null, epoch: 4, up: ['broker-1', 'broker-3'] });
+    assert.match(buildSnapshot(input(silent, last, 'exited')).writesBlocked ?? '', /^broker-2 held the leader lease \(epoch 4\) when it last answered and was killed: .*until that lease runs out/);
+    assert.match(buildSnapshot(input(silent, last, 'paused')).writesBlocked ?? '', /^broker-2 .* is paused/);
+    // Stopped (SIGTERM) released the lease: nobody holds it.
+    assert.match(buildSnapshot(input(silent, last, 'stopped')).writesBlocked ?? '', /^No broker holds the leader lease/);
   });
 
   it('drops it when its holder answers again as a follower', () => {

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ClusterSettings } from '../../../shared/cluster-api.js';
+import type { BrokerRunSettings, ClusterSettings } from '../../../shared/cluster-api.js';
 import { freePort, portIsFree } from './free-port.js';
 import { ManagedProcess, STOP_GRACE_MS, type ProcessHooks } from './managed-process.js';
 import { brokerSpec, brokerUrl, redisSpec } from './specs.js';
@@ -12,6 +12,8 @@ export interface BrokerProcess {
   kafkaPort: number;
   url: string;
   process: ManagedProcess;
+  /** The settings of its latest start (null before the first): what the process runs with. */
+  runsWith: BrokerRunSettings | null;
 }
 
 /** A port of a broker's that another program took while the broker was down, and its new one. */
@@ -78,7 +80,7 @@ export class ClusterProcesses {
     const existing = this.brokers.get(id);
     if (existing) return existing;
     const spec = { name: id, kind: 'broker' as const, command: this.options.execPath, args: [], env: {}, port: null };
-    const entry: BrokerProcess = { id, port: 0, kafkaPort: 0, url: '', process: new ManagedProcess(spec, this.options.hooks) };
+    const entry: BrokerProcess = { id, port: 0, kafkaPort: 0, url: '', process: new ManagedProcess(spec, this.options.hooks), runsWith: null };
     this.brokers.set(id, entry);
     return entry;
   }
@@ -127,6 +129,7 @@ export class ClusterProcesses {
       execPath: this.options.execPath,
       authFile,
     });
+    entry.runsWith = { leaseSeconds: settings.leaseSeconds, renewSeconds: settings.renewSeconds, partitions: settings.partitions, minInsync: settings.minInsync };
     entry.process.start();
     return moves;
   }

@@ -1,4 +1,5 @@
 import type {
+  BrokerRunSettings,
   BrokerSnapshot,
   ClusterSettings,
   ClusterSnapshot,
@@ -21,6 +22,8 @@ export interface BrokerEntry {
   port: number;
   kafkaPort: number;
   process: ProcessInfo;
+  /** The settings of its process's latest start (optional for tests). */
+  runsWith?: BrokerRunSettings | null;
 }
 
 export interface SnapshotInput {
@@ -52,7 +55,10 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
   const { obs } = input;
   // The leader is the broker that says so itself; when none does, there is none — whatever a
   // follower last saw in Redis (issue 11: 'leader broker-2' for 25 s while every card said follower).
-  const claim = obs ? claimedLeader(obs) : null;
+  // Only answers from processes that run now count, as for the cards below: right after a kill the
+  // latest poll still holds the killed leader's answer, and the sidebar named it leader while its
+  // own card already said dead, no role.
+  const claim = obs ? claimedLeader({ ...obs, health: answersOfRunning(obs, input.brokers) }) : null;
   const claimUrl = claim ? input.brokers.find((b) => b.id === claim.id)?.url ?? '' : '';
   const leader = claim ? { id: claim.id, url: claimUrl } : null;
   const epoch = claim?.epoch ?? Math.max(input.lastEpoch, ...(obs ? [...obs.health.values()].map((h) => h.epoch) : []));
@@ -78,14 +84,16 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
       leaseMeasuredAt: health?.role === 'leader' && health.leaseMsLeft !== null ? (health.askedAt ?? input.at) : null,
       lastLease: lastLeaseOf(b, health === null, claim === null, input.lastLease ?? null),
       inSync: member?.inSync ?? false,
+      inSyncKnown: member !== null,
       alive: member?.alive ?? false,
       membershipStale,
+      runsWith: b.runsWith ? { ...b.runsWith } : null,
     };
   });
   return {
     at: input.at,
     running: input.running,
-    writesBlocked: input.running && obs !== null && claim === null ? blockedReason(input.redis) : null,
+    writesBlocked: input.running && obs !== null && claim === null ? blockedReason(input.redis, brokers.find((b) => b.lastLease) ?? null) : null,
     settings: { ...input.settings },
     redis: input.redis,
     leader,
@@ -99,12 +107,35 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
   };
 }
 
-function blockedReason(redis: RedisInfo): string {
+/** The /health answers of the brokers whose process runs now (a killed or paused one's last answer is history). */
+function answersOfRunning(obs: Observation, brokers: readonly BrokerEntry[]): Observation['health'] {
+  const running = new Set(brokers.filter((b) => b.process.state === 'running').map((b) => b.id));
+  return new Map([...obs.health].filter(([id]) => running.has(id)));
+}
+
+/**
+ * Why nothing can commit now. A leader killed or paused a moment ago still holds its lease in Redis
+ * until it runs out (the followers' /metadata/leader still name it, and its card counts the lease
+ * down): "no broker holds the leader lease" was said then, which is what a learner must not be told
+ * while the point of the lesson is that the lease has to run out first.
+ */
+function blockedReason(redis: RedisInfo, silentLeader: BrokerSnapshot | null): string {
   if (!redis.reachable) {
     return 'Redis is unreachable: no broker can hold the leader lease, so every write is refused until Redis is back.';
   }
+  if (silentLeader?.lastLease) {
+    const why = SILENT_BECAUSE[silentLeader.process.state] ?? 'does not answer';
+    return `${silentLeader.id} held the leader lease (epoch ${silentLeader.lastLease.epoch}) when it last answered and ${why}: writes are refused until that lease runs out and another broker is elected.`;
+  }
   return 'No broker holds the leader lease: writes are refused until a leader is elected.';
 }
+
+const SILENT_BECAUSE: Partial<Record<ProcessInfo['state'], string>> = {
+  exited: 'was killed',
+  crashed: 'crashed',
+  paused: 'is paused',
+  running: 'does not answer',
+};
 
 /** Which brokers answered /topics in the latest poll, and when each last did. */
 export interface Freshness {

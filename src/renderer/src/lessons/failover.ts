@@ -2,6 +2,7 @@ import type { ClusterEvent, FailoverOptions, FailoverTimeline } from '../../../s
 import { formatMs } from '../lib/format';
 import { currentLeader, type LessonContext } from './context';
 import type { EntryInput } from './timeline';
+import { runningSettings } from '../lib/runningSettings';
 
 /** Lesson 2 runs the Dashboard's own failover simulation: the leader is killed, then restarted. */
 export const FAILOVER_LESSON_OPTIONS: FailoverOptions = { mode: 'kill', restartOldLeader: true, demoProducer: true };
@@ -53,7 +54,7 @@ export async function runFailover(ctx: LessonContext, simulate: (o: FailoverOpti
   if (timeline.state === 'failed') throw new Error(timeline.error ?? 'the failover simulation failed');
   const next = timeline.newLeader;
   if (!next) throw new Error('no new leader was seen');
-  const lease = ctx.snapshot()?.settings.leaseSeconds ?? 0;
+  const lease = runningSettings(ctx.snapshot()).leaseSeconds;
   const step = (name: string) => timeline.steps.find((s) => s.step === name);
   const elected = step('new-leader');
   const caught = step('caught-up');

@@ -2,6 +2,7 @@ import type { ClusterSnapshot } from '../../../shared/cluster-api';
 import { formatMs } from '../lib/format';
 import { currentLeader, ensureTopic, runTag, type LessonContext } from './context';
 import { eventEntry } from './failover';
+import { runningSettings } from '../lib/runningSettings';
 
 export const HWM_TOPIC = 'lesson-hwm';
 export const HWM_WRITES = 10;
@@ -97,7 +98,7 @@ export async function runHighWatermark(ctx: LessonContext): Promise<string> {
       const entry = eventEntry(e);
       if (entry) ctx.record(entry);
     }
-    const lag = ctx.snapshot()?.settings.leaseSeconds ?? 0;
+    const lag = runningSettings(ctx.snapshot()).leaseSeconds;
     return [
       widest > 0
         ? `While ${follower.id} was frozen, ${leader.id} wrote the records to its own log at once — its log end moved — but its high-water mark did not (up to ${widest} records written and not committed): a record is committed only when every member of the in-sync set has it, and the frozen follower was still a member.`

@@ -11,6 +11,7 @@ import type {
 } from '../../../shared/cluster-api';
 import { clusterApi, describeError } from '../bridge';
 import { useNoticesStore } from './notices';
+import { runningSettings } from '../lib/runningSettings';
 
 const MAX_EVENTS = 500;
 // The host pushes snapshots; if none arrived for this long we ask ourselves, so a host that only
@@ -58,8 +59,10 @@ export const useClusterStore = defineStore('cluster', () => {
   const groupLag = computed(() => snapshot.value?.groupLag ?? []);
   /** Members of the in-sync set as the leader reports it (0 without a leader). */
   const inSyncCount = computed(() => (leader.value ? brokers.value.filter((b) => b.inSync).length : 0));
+  /** What the running brokers were started with (saved settings apply only on the next start). */
+  const running = computed(() => runningSettings(snapshot.value));
   /** In-sync replicas a produce to the topic needs: its min.insync.replicas, else the brokers' --min-insync. */
-  const minInsyncOf = (t: TopicSnapshot): number => t.config?.['min.insync.replicas'] ?? snapshot.value?.settings.minInsync ?? 1;
+  const minInsyncOf = (t: TopicSnapshot): number => t.config?.['min.insync.replicas'] ?? running.value.minInsync;
   /**
    * Topics the leader refuses writes to right now (NOT_ENOUGH_REPLICAS): fewer brokers in sync than
    * their min.insync.replicas. Only with a leader: without one every write is blocked anyway.
@@ -235,6 +238,7 @@ export const useClusterStore = defineStore('cluster', () => {
     groups,
     groupLag,
     inSyncCount,
+    running,
     minInsyncOf,
     blockedTopics,
     setTopicConfig,

@@ -1,0 +1,74 @@
+import { expect, test } from '@playwright/test';
+import type { FailoverTimeline, ProduceResult } from '../../src/shared/cluster-api';
+import { clusterToken, consumeAll, ProbeProducer } from './broker-direct';
+import { callApi, uniqueTopic, waitForHealthyCluster } from './helpers';
+
+/** The demo producer may be up to one request timeout (400 ms) late; an independent producer is not. */
+const GAP_TOLERANCE_MS = 600;
+
+/**
+ * The kill-mode (SIGKILL, the default) twin of failover-gap.spec.ts: the gap the Failover panel
+ * reports must be the one an independent producer sees against the brokers, not the demo producer's
+ * own retry rhythm after connections to the dead leader are refused.
+ *
+ * The independent producer's stretch starts at the old leader's last record (the broker's own
+ * timestamp) and ends when the new leader's first acknowledgement reached the test, less the time
+ * the test's own event loop measurably ran late meanwhile: beside the integration files (npm test)
+ * this process can be starved of CPU, and its answers then reach it late (780 ms once, CI
+ * 2026-11-29). Lateness only widens the check by what was measured.
+ */
+test('kill-mode failover reports the gap an independent producer measures against the brokers', async ({ page, request }) => {
+  test.setTimeout(150_000);
+  const token = clusterToken();
+  test.skip(!token, 'needs the data folder of the web host this run started (not YAK_UI_BASE_URL)');
+  const before = await waitForHealthyCluster(request);
+  const topic = uniqueTopic('gap-probe');
+  await callApi<ProduceResult>(request, 'produce', { topic, payload: { warm: true }, partition: 0 });
+
+  await page.goto('/');
+  await page.getByTestId('failover-mode-kill').check();
+  await page.getByTestId('failover-restart').check();
+  await page.getByTestId('failover-demo-producer').check();
+
+  const probe = new ProbeProducer(before.brokers.map((b) => b.url), token!, topic);
+  probe.start();
+  let timeline: FailoverTimeline | null = null;
+  try {
+    await expect.poll(() => probe.acks.length, { message: 'the probe producer commits before the failover' }).toBeGreaterThan(5);
+    await page.getByTestId('simulate-failover').click();
+    await expect(page.getByTestId('failover-state')).toHaveText('done', { timeout: 120_000 });
+    timeline = await callApi<FailoverTimeline | null>(request, 'getFailover');
+  } finally {
+    await probe.stop();
+  }
+
+  const lost = timeline!.steps.find((s) => s.step === 'leader-lost')!;
+  const steps = timeline!.steps.map((s) => s.step);
+  expect(steps).toEqual(['leader-lost', 'lease-expired', 'new-leader', 'first-commit', 'old-leader-restarted', 'caught-up']);
+  const newLeader = before.brokers.find((b) => b.id === timeline!.newLeader?.id);
+  expect(newLeader, 'the timeline names a new leader').toBeDefined();
+  const records = await consumeAll(newLeader!.url, token!, topic);
+  // lost.at is the supervisor's note of the kill, taken once the process was gone: the old leader committed nothing after it.
+  const measured = probe.gapFromLog(records, lost.at, newLeader!.url);
+  expect(measured, 'the probe\'s records were committed before and after the kill').not.toBeNull();
+  const reported = timeline!.gapMs!;
+  const { from, to, refusedAt } = measured!;
+  // How late this process ran where that moves the probe's stretch: before its last record of the
+  // old leader and the kill (a late next send makes the stretch start early), and from the new
+  // leader's last refusal to its first acknowledgement (a late send or answer makes it end late).
+  const lateMs = probe.lateBetween(from, Math.max(from, lost.at)) + probe.lateBetween(refusedAt ?? lost.at, to);
+  console.log(`gap: UI ${reported} ms; independent producer ${to - from} ms (the old leader's last record by its timestamp → the new leader's first acknowledgement), of which this process ran ${lateMs} ms late; the new leader refused it until +${refusedAt === null ? '?' : refusedAt - lost.at} ms after the kill was noted (lease ${before.settings.leaseSeconds} s)`);
+  // Not longer than the probe's stretch (plus the demo producer's latitude)…
+  expect(reported).toBeLessThanOrEqual(to - from + GAP_TOLERANCE_MS);
+  // …nor shorter than it less what this process's measured lateness can account for.
+  expect(reported).toBeGreaterThanOrEqual(to - from - lateMs - GAP_TOLERANCE_MS);
+
+  // The old leader came back right after the first commit, not after some late one.
+  const commit = timeline!.steps.find((s) => s.step === 'first-commit')!;
+  const back = timeline!.steps.find((s) => s.step === 'old-leader-restarted')!;
+  expect(back.at - commit.at).toBeLessThan(2_000);
+
+  // What the page shows is that number.
+  const shown = (await page.getByTestId('failover-gap').textContent())!.trim();
+  expect(shown).toBe(reported < 1000 ? `${Math.round(reported)} ms` : `${(Math.round(reported / 100) / 10).toLocaleString('en-US')} s`);
+});
