@@ -9,7 +9,8 @@ const GAP_TOLERANCE_MS = 600;
 /**
  * Issue 11, item 1: with pause (SIGSTOP) the old leader accepts connections and never answers. The
  * gap the UI reports must be the one an independent producer sees, not the time the demo producer
- * spent waiting on the frozen broker.
+ * spent waiting on the frozen broker. With kill (SIGKILL, the default) connections to the dead
+ * leader are refused: the gap must not be the demo producer's own retry rhythm either.
  *
  * The independent producer's stretch starts at the old leader's last record (the broker's own
  * timestamp) and ends when the new leader's first acknowledgement reached the test, less the time
@@ -17,7 +18,12 @@ const GAP_TOLERANCE_MS = 600;
  * this process can be starved of CPU, and its answers then reach it late (780 ms once, CI
  * 2026-11-29). Lateness only widens the check by what was measured.
  */
-test('pause-mode failover reports the gap an independent producer measures against the brokers', async ({ page, request }) => {
+const MODES = [
+  { mode: 'pause', what: 'the pause' },
+  { mode: 'kill', what: 'the kill' },
+] as const;
+
+for (const { mode, what } of MODES) test(`${mode}-mode failover reports the gap an independent producer measures against the brokers`, async ({ page, request }) => {
   test.setTimeout(150_000);
   const token = clusterToken();
   test.skip(!token, 'needs the data folder of the web host this run started (not YAK_UI_BASE_URL)');
@@ -26,7 +32,7 @@ test('pause-mode failover reports the gap an independent producer measures again
   await callApi<ProduceResult>(request, 'produce', { topic, payload: { warm: true }, partition: 0 });
 
   await page.goto('/');
-  await page.getByTestId('failover-mode-pause').check();
+  await page.getByTestId(`failover-mode-${mode}`).check();
   await page.getByTestId('failover-restart').check();
   await page.getByTestId('failover-demo-producer').check();
 
@@ -48,16 +54,17 @@ test('pause-mode failover reports the gap an independent producer measures again
   const newLeader = before.brokers.find((b) => b.id === timeline!.newLeader?.id);
   expect(newLeader, 'the timeline names a new leader').toBeDefined();
   const records = await consumeAll(newLeader!.url, token!, topic);
-  // lost.at is the supervisor's note of the pause, taken after the signal: the old leader was frozen by then.
+  // lost.at is the supervisor's note of the pause (taken after the signal: the old leader was frozen
+  // by then) or of the kill (taken once the process was gone: it committed nothing after it).
   const measured = probe.gapFromLog(records, lost.at, newLeader!.url);
-  expect(measured, 'the probe\'s records were committed before and after the pause').not.toBeNull();
+  expect(measured, `the probe's records were committed before and after ${what}`).not.toBeNull();
   const reported = timeline!.gapMs!;
   const { from, to, refusedAt } = measured!;
   // How late this process ran where that moves the probe's stretch: before its last record of the
-  // old leader and the pause (a late next send makes the stretch start early), and from the new
+  // old leader and the signal (a late next send makes the stretch start early), and from the new
   // leader's last refusal to its first acknowledgement (a late send or answer makes it end late).
   const lateMs = probe.lateBetween(from, Math.max(from, lost.at)) + probe.lateBetween(refusedAt ?? lost.at, to);
-  console.log(`gap: UI ${reported} ms; independent producer ${to - from} ms (the old leader's last record by its timestamp → the new leader's first acknowledgement), of which this process ran ${lateMs} ms late; the new leader refused it until +${refusedAt === null ? '?' : refusedAt - lost.at} ms after the pause was noted (lease ${before.settings.leaseSeconds} s)`);
+  console.log(`gap: UI ${reported} ms; independent producer ${to - from} ms (the old leader's last record by its timestamp → the new leader's first acknowledgement), of which this process ran ${lateMs} ms late; the new leader refused it until +${refusedAt === null ? '?' : refusedAt - lost.at} ms after ${what} was noted (lease ${before.settings.leaseSeconds} s)`);
   // Not longer than the probe's stretch (plus the demo producer's latitude)…
   expect(reported).toBeLessThanOrEqual(to - from + GAP_TOLERANCE_MS);
   // …nor shorter than it less what this process's measured lateness can account for.
