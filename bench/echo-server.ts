@@ -7,7 +7,7 @@ import { ChildServer } from './child-server.js';
  * the broker reaches (the broker parses, appends, replicates to two followers, waits for them).
  * Its own process, like a broker, so it does not share the bench's event loop.
  */
-const SERVER = `
+export const ECHO_SERVER_SOURCE = `
 const http = require('node:http');
 const server = http.createServer({ keepAliveTimeout: 65000, noDelay: true }, (req, res) => {
   const chunks = [];
@@ -34,7 +34,7 @@ export class EchoServer {
   }
 
   static async start(): Promise<EchoServer> {
-    return new EchoServer(await ChildServer.start('the echo server', ['-e', SERVER]));
+    return new EchoServer(await ChildServer.start('the echo server', ['-e', ECHO_SERVER_SOURCE]));
   }
 
   stop(): Promise<void> {

@@ -1,5 +1,5 @@
 // The broker's HTTP layer alone, against the bare node:http echo: server CPU per POST /produce.
-// Each side is a process of its own: the echo server (bench/echo-server.ts's code), or a build's
+// Each side is a process of its own: the echo server (bench/echo-server.ts), or a build's
 // createBrokerServer (hot routes, body, validation, answer) over a service whose produce answers at
 // once (no log, no replication). Same client as the bench (32 keep-alive connections, one request
 // each at a time), rounds interleaved; CPU from /proc, so a loaded machine hardly moves it.
@@ -9,26 +9,12 @@
 // A side is `echo` or LABEL=ROOT (ROOT: a tree holding broker-runtime/dist; empty: this tree).
 import { resolve } from 'node:path';
 import { ChildServer } from './child-server.js';
+import { ECHO_SERVER_SOURCE } from './echo-server.js';
 import { processCpuMs } from './cpu.js';
 import { HttpConnection } from './http-conn.js';
 import { produceBody } from './payload.js';
 import { alternate, runFor } from './rounds.js';
 import { median } from './stats.js';
-
-const ECHO = `
-const http = require('node:http');
-const server = http.createServer({ keepAliveTimeout: 65000, noDelay: true }, (req, res) => {
-  const chunks = [];
-  req.on('data', (c) => chunks.push(c));
-  req.on('end', () => {
-    const body = Buffer.concat(chunks);
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
-    res.end(body);
-  });
-});
-server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
-process.on('SIGTERM', () => process.exit(0));
-`;
 
 const route = (dist: string) => `
 import(${JSON.stringify(`${dist}/http/index.js`)}).then(({ createBrokerServer }) => {
@@ -63,7 +49,7 @@ try {
   for (const spec of specs) {
     const [label, root = ''] = spec === 'echo' ? ['echo'] : (spec.split('=', 2) as [string, string?]);
     const dist = resolve(root || '.', 'broker-runtime/dist');
-    const server = await ChildServer.start(label, ['-e', spec === 'echo' ? ECHO : route(dist)]);
+    const server = await ChildServer.start(label, ['-e', spec === 'echo' ? ECHO_SERVER_SOURCE : route(dist)]);
     const url = `http://127.0.0.1:${server.port}`;
     sides.push({ label, server, conns: await Promise.all(Array.from({ length: clients }, () => HttpConnection.open(url))), perRequest: [] });
   }
