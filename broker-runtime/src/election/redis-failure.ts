@@ -1,0 +1,20 @@
+/**
+ * Why a broker could not use Redis, as one line that also says what to do — the first thing a
+ * newcomer who ran `yak-broker` before `redis-server` reads. ioredis reports a refused connection
+ * as "Reached the max retries per request limit (which is 1). Refer to "maxRetriesPerRequest"
+ * option for details.", which names an option of ours rather than the problem; the connection's
+ * own error (ECONNREFUSED, ENOTFOUND) does name it.
+ */
+const IOREDIS_RETRY_NOISE = /^Reached the max retries per request limit \(which is \d+\)\. Refer to "maxRetriesPerRequest" option for details\.?$/;
+
+/** `failed` is the command's error, `connection` the connection's last error while it is not ready (or null). */
+export function describeRedisFailure(failed: string, connection: string | null): string {
+  const conn = connection && !failed.includes(connection) ? connection : null;
+  const what = conn ? (IOREDIS_RETRY_NOISE.test(failed) ? `cannot connect (${conn})` : `${failed} (connection: ${conn})`) : failed;
+  const text = `${failed} ${conn ?? ''}`;
+  if (/ECONNREFUSED/.test(text)) {
+    return `${what}: nothing listens there; start redis-server (see the README's Prerequisites) or point --redis / REDIS_URL at your Redis; retrying until it answers`;
+  }
+  if (/ENOTFOUND|EAI_AGAIN/.test(text)) return `${what}: the host name does not resolve; check --redis / REDIS_URL; retrying`;
+  return what;
+}
