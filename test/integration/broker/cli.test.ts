@@ -3,10 +3,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { BROKER_BIN } from '../../../testkit/broker/process.js';
 import { freePort } from '../../../testkit/ports.js';
 import { tempDir } from '../../../testkit/temp-dir.js';
 import { waitFor } from '../../../testkit/wait.js';
+
+const YAK_BIN = fileURLToPath(new URL('../../../broker-runtime/bin/yak.js', import.meta.url));
 
 test('--help lists every flag and exits 0', () => {
   const r = spawnSync(process.execPath, [BROKER_BIN, '--help'], { encoding: 'utf8' });
@@ -26,7 +29,7 @@ test('a bad flag or value stops the broker with one line naming it and exit code
   }
 });
 
-test('a broker started before redis-server says that nothing listens there and what to do', async () => {
+test('a broker started before redis-server says that nothing listens there and what to do; yak says why there is no leader', async () => {
   const [port, redisPort] = [await freePort(), await freePort()];
   const tmp = await tempDir('yak-no-redis-');
   const broker = spawn(process.execPath, [BROKER_BIN, '--id', 'b1', '--port', String(port), '--data-dir', join(tmp.dir, 'b1'), '--redis', `redis://127.0.0.1:${redisPort}`], {
@@ -38,6 +41,15 @@ test('a broker started before redis-server says that nothing listens there and w
     const warning = await waitFor('the Redis warning', () => stderr.split('\n').find((l) => l.includes(' WARN ')), 30_000);
     assert.match(warning, new RegExp(`redis \\(redis://127\\.0\\.0\\.1:${redisPort}\\): cannot connect \\(connect ECONNREFUSED 127\\.0\\.0\\.1:${redisPort}\\): nothing listens there; start redis-server .* or point --redis / REDIS_URL at your Redis`));
     assert.doesNotMatch(warning, /maxRetriesPerRequest/, 'ioredis\'s option name is not the problem');
+    // The yak CLI against that broker: it answers, but names no leader; both commands say where to look.
+    const yak = (args: string[], input = '') => spawnSync(process.execPath, [YAK_BIN, '-b', `http://127.0.0.1:${port}`, ...args], { encoding: 'utf8', input, timeout: 30_000 });
+    const cluster = yak(['cluster']);
+    assert.equal(cluster.status, 0, cluster.stderr);
+    assert.match(cluster.stdout, /leader none/);
+    assert.match(cluster.stderr, /^yak cluster: no leader yet; brokers elect one within seconds of reaching Redis: check that redis-server runs and every broker's --redis/);
+    const produce = yak(['produce', 'orders', '--retries', '1'], 'x\n');
+    assert.equal(produce.status, 1, produce.stderr);
+    assert.match(produce.stderr, /^yak produce: the cluster has no leader \(.*\); brokers elect one within seconds of reaching Redis/);
   } finally {
     broker.kill('SIGKILL');
     await new Promise((resolve) => broker.once('exit', resolve));
