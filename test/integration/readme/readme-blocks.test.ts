@@ -116,13 +116,16 @@ test('the README: every runnable shell block works when pasted, in order', async
     assert.match(cli, /^topic orders: 3 partitions\nPARTITION +HIGH_WATERMARK +LOG_END_OFFSET\n/m, `yak CLI: topics describe${context}`);
     assert.match(cli, /^cluster yak +epoch \d+ +leader b[123] .* in-sync b[123],b[123],b[123]$/m, `yak CLI: cluster${context}`);
     assert.doesNotMatch(err, /^yak /m, `no yak command failed${context}`);
-    const ids = sections[3]!.trim().split('\n');
+    const compression = sections[3]!;
+    assert.match(compression, /^\{"name":"clicks","partitions":3,"config":\{[^}]*"compression\.type":"lz4"/m, `Compression: the topic created with lz4${context}`);
+    assert.match(compression, /\{"topic":"orders","results":\[\{"partition":\d,"offset":\d+\},\{"partition":\d,"offset":\d+\}\]\}/, `Compression: the gzip batch committed${context}`);
+    const ids = sections[4]!.trim().split('\n');
     assert.equal(ids.length, 3, `block 3 prints one line per broker${context}`);
     assert.equal(ids.filter((l) => l === '-').length, 1, `exactly the stopped broker answers nothing${context}`);
     const alive = ids.filter((l) => l !== '-');
     assert.equal(alive[0], alive[1], `the two brokers left agree on the new leader${context}`);
     assert.match(alive[0]!, /^b[123]$/);
-    const kafka = sections[4]!.replace('@@end', '');
+    const kafka = sections[5]!.replace('@@end', '');
     assert.match(kafka, /^1@0 customer-7=\{"total":42\} source=kcat\n2@0 customer-8=hello source=kcat\n/, `block 4: kcat reads back what it produced${context}`);
     assert.match(kafka, /"payload":\{"total":42\},"timestamp":\d+,"headers":\{"source":"kcat"\}/, `block 4: REST reads the Kafka record${context}`);
   } finally {
