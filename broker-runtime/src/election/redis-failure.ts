@@ -12,9 +12,16 @@ export function describeRedisFailure(failed: string, connection: string | null):
   const conn = connection && !failed.includes(connection) ? connection : null;
   const what = conn ? (IOREDIS_RETRY_NOISE.test(failed) ? `cannot connect (${conn})` : `${failed} (connection: ${conn})`) : failed;
   const text = `${failed} ${conn ?? ''}`;
+  const advise = (advice: string) => `${what.replace(/\.$/, '')}: ${advice}`;
   if (/ECONNREFUSED/.test(text)) {
-    return `${what}: nothing listens there; start redis-server (see the README's Prerequisites) or point --redis / REDIS_URL at your Redis; retrying until it answers`;
+    return advise("nothing listens there; start redis-server (see the README's Prerequisites) or point --redis / REDIS_URL at your Redis; retrying until it answers");
   }
-  if (/ENOTFOUND|EAI_AGAIN/.test(text)) return `${what}: the host name does not resolve; check --redis / REDIS_URL; retrying`;
+  if (/ENOTFOUND|EAI_AGAIN/.test(text)) return advise('the host name does not resolve; check --redis / REDIS_URL; retrying');
+  // Through Sentinels, a NOAUTH from the Sentinels themselves is their own password, not the master's.
+  if (/\bNOAUTH\b/.test(text) && /sentinels are unreachable/i.test(text)) {
+    return advise('the Sentinels want a password of their own: give --redis-sentinel-password / REDIS_SENTINEL_PASSWORD');
+  }
+  if (/\bNOAUTH\b/.test(text)) return advise('this Redis wants a password; give it in --redis / REDIS_URL as redis://:PASSWORD@host:port (or redis://USER:PASSWORD@…)');
+  if (/\bWRONGPASS\b/.test(text)) return advise('the user or password in --redis / REDIS_URL is not accepted by this Redis');
   return what;
 }
