@@ -18,8 +18,9 @@ export function describeRedisFailure(failed: string, connection: string | null):
   }
   if (/ENOTFOUND|EAI_AGAIN/.test(text)) return advise('the host name does not resolve; check --redis / REDIS_URL; retrying');
   // Through Sentinels, a NOAUTH from the Sentinels themselves is their own password, not the master's.
-  if (/\bNOAUTH\b/.test(text) && /sentinels are unreachable/i.test(text)) {
-    return advise('the Sentinels want a password of their own: give --redis-sentinel-password / REDIS_SENTINEL_PASSWORD');
+  if (/sentinels are unreachable/i.test(text)) {
+    if (/\bNOAUTH\b/.test(text)) return advise('the Sentinels want a password of their own: give --redis-sentinel-password / REDIS_SENTINEL_PASSWORD');
+    if (/\bWRONGPASS\b/.test(text)) return advise('the Sentinels refuse --redis-sentinel-password / REDIS_SENTINEL_PASSWORD');
   }
   if (/\bNOAUTH\b/.test(text)) return advise('this Redis wants a password; give it in --redis / REDIS_URL as redis://:PASSWORD@host:port (or redis://USER:PASSWORD@…)');
   if (/\bWRONGPASS\b/.test(text)) return advise('the user or password in --redis / REDIS_URL is not accepted by this Redis');

@@ -25,6 +25,7 @@ test('a Redis that wants a password, or refuses the one given, says where the pa
     describeRedisFailure('Command timed out', 'All sentinels are unreachable. Last error: NOAUTH Authentication required.'),
     /^Command timed out \(connection: All sentinels are unreachable\. Last error: NOAUTH Authentication required\.\): the Sentinels want a password of their own: give --redis-sentinel-password \/ REDIS_SENTINEL_PASSWORD$/,
   );
+  assert.match(describeRedisFailure('Command timed out', 'All sentinels are unreachable. Last error: WRONGPASS invalid username-password pair'), /: the Sentinels refuse --redis-sentinel-password \/ REDIS_SENTINEL_PASSWORD$/);
   assert.match(describeRedisFailure('WRONGPASS invalid username-password pair or user is disabled.', null), /: the user or password in --redis \/ REDIS_URL is not accepted by this Redis$/);
 });
 
