@@ -1,7 +1,7 @@
 // `npm start`: the desktop app (electron-vite preview: build, then run Electron).
 //
 // `npm install` does not download Electron's binary (package.json's `allowScripts` turns its
-// postinstall off under npm 11, and ELECTRON_SKIP_BINARY_DOWNLOAD=1 does under npm 10), so an
+// postinstall off under npm 11.16+, and ELECTRON_SKIP_BINARY_DOWNLOAD=1 does under older npm), so an
 // install works offline, behind proxies and on mirrors without it. The binary is fetched here, on
 // first use, by Electron's own install script (which honours ELECTRON_MIRROR and the proxy
 // settings). Where that fails — no network, CI, servers — one line says so and the same UI is

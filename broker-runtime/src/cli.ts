@@ -169,7 +169,7 @@ function listen(server: Server, config: BrokerConfig, portFlag = '--port / PORT'
       // that does not resolve (a stray variable, a typo) must not look like a crash.
       const where = `${config.host}:${config.port} (--host / YAK_HOST, ${portFlag})`;
       const why =
-        err.code === 'EADDRINUSE' ? `port ${config.port} on ${config.host} is already in use (${portFlag})`
+        err.code === 'EADDRINUSE' ? `port ${config.port} on ${config.host} is already in use (${portFlag}): stop what listens there (another broker? \`ss -ltnp\` names it) or give another port`
         : err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' ? `cannot listen on ${where}: the host name ${config.host} does not resolve`
         : err.code === 'EADDRNOTAVAIL' ? `cannot listen on ${where}: ${config.host} is not an address of this machine`
         : err.code === 'EACCES' ? `cannot listen on ${where}: permission denied (ports below 1024 need privileges)`

@@ -1,6 +1,7 @@
 import { expectPositionals } from './args.js';
 import type { Command } from './command.js';
 import { connectToLeader } from './connect.js';
+import { NO_LEADER_HINT } from './failure.js';
 import { Output, table } from './io.js';
 
 export const clusterCommand: Command = {
@@ -30,5 +31,7 @@ Options:
     await out.write(`cluster ${view.cluster}  epoch ${view.epoch}  leader ${leader}  in-sync ${inSync.length ? inSync.join(',') : 'none'}\n`);
     const rows = view.brokers.map((b) => [b.id, b.url || '-', b.role, b.alive ? 'yes' : 'no', b.in_sync ? 'yes' : 'no']);
     await out.write(table([['BROKER', 'URL', 'ROLE', 'ALIVE', 'IN_SYNC'], ...rows]));
+    // Said beside the table (stderr, exit 0: the answer itself is right) so "leader none" is not a riddle.
+    if (!view.leader) io.stderr.write(`yak cluster: no leader yet; ${NO_LEADER_HINT}\n`);
   },
 };

@@ -59,6 +59,8 @@ export function parseBrokers(text: string, source: string): string[] {
   const list = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   if (list.length === 0) throw new UsageError(`${source} names no broker; expected URL,URL (e.g. ${DEFAULT_BROKERS})`);
   return list.map((entry) => {
+    // `-b 5001` would become http://5001, which URL parsers read as the IPv4 address 0.0.19.137.
+    if (/^\d+$/.test(entry)) throw new UsageError(`${source}: '${entry}' is a port alone; give host:port, e.g. 127.0.0.1:${entry}`);
     const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(entry) ? entry : `http://${entry}`;
     let parsed: URL;
     try {

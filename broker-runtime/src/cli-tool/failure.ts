@@ -4,6 +4,8 @@ import type { Connection } from './connect.js';
 const TOKEN_HINT = 'give --token <principal>:<secret> or set YAK_TOKEN';
 /** Attempt outcomes that mean no broker answered (errors.ts: a client code, no status). */
 const NO_ANSWER = new Set(['CONNECTION_FAILED', 'REQUEST_TIMEOUT']);
+/** Brokers that answer but elect nobody: most often none of them reaches Redis (not started, wrong --redis). */
+export const NO_LEADER_HINT = 'brokers elect one within seconds of reaching Redis: check that redis-server runs and every broker\'s --redis, and see GET /health (degraded_reasons) or the brokers\' logs';
 const TLS_HINT = 'give --ca FILE (the CA that signed the brokers\' certificates), and --tls-cert/--tls-key for mutual TLS';
 
 /**
@@ -30,10 +32,10 @@ export function describeFailure(err: YakClientError, connection: Pick<Connection
     if (outcomes.size > 0 && [...outcomes].every((outcome) => NO_ANSWER.has(outcome))) {
       return `no broker reachable at ${connection.brokers.join(',')} (${tries}; every request: ${[...outcomes].join(' or ')}); check --brokers / YAK_BROKERS`;
     }
-    if (last.code === 'NO_LEADER') return `the cluster has no leader (${tries}; ${last.message})`;
+    if (last.code === 'NO_LEADER') return `the cluster has no leader (${tries}; ${last.message}); ${NO_LEADER_HINT}`;
     return `${answer(last)} (${tries})`;
   }
-  if (err.code === 'NO_LEADER') return `the cluster has no leader: ${err.message}`;
+  if (err.code === 'NO_LEADER') return `the cluster has no leader: ${err.message}; ${NO_LEADER_HINT}`;
   if (err.status === 0) return `${err.code}: ${err.message}`;
   return answer(err);
 }

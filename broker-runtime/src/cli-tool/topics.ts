@@ -71,7 +71,7 @@ async function create(name: string, values: Values, connection: Connection, out:
 async function describe(name: string, values: Values, connection: Connection, out: Output): Promise<void> {
   const { topics } = await (await connectToLeader(connection)).topics();
   const topic = topics.find((t) => t.name === name);
-  if (!topic) throw new CommandError(`topic '${name}' does not exist${connection.hasToken ? ' (or the token may not use it)' : ''}`);
+  if (!topic) throw new CommandError(`topic '${name}' does not exist${connection.hasToken ? ' (or the token may not use it)' : ''}; yak topics lists them`);
   if (values['json'] === true) {
     await out.write(`${JSON.stringify(topic)}\n`);
     return;

@@ -4,6 +4,7 @@ import type { Clock, TimePorts, TimerHandle, Timers } from '../ports/clock.js';
 import { isStorableEpoch } from './epoch-range.js';
 import { MAX_LEADER_EPOCH } from '../log/record-codec.js';
 import { newFrameKey } from '../replication/frame-auth.js';
+import { describeRedisFailure } from './redis-failure.js';
 import { acquireDecision, clusterHasHistory, followerPollMs, hastyRecoveryWaitMs, REDIS_RETRY_MS, leaseTooShortForRtt, nextLookDelay, nextRenewDelay, recoveryWaitMs } from './decisions.js';
 import { epochFloor, initialLease, initialRecoveryClock, leaseStep, mayWrite, missingForMs, recoveryClockAfterRead, type LeaseEvent, type LeaseState, type RecoveryClock } from './lease-machine.js';
 import type { AcquireMode, BrokerRegistration, Candidacy, InSyncSet, LeaseHolder } from './lease-store.js';
@@ -219,9 +220,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
     } catch (err) {
       // The first failure and every change of reason, from start-up on (a broker that never reached
       // Redis used to log nothing at all): refused port, protected mode, wrong password, timeouts.
-      const failed = (err as Error).message;
-      const conn = this.store.connectionProblem();
-      const why = conn && !failed.includes(conn) ? `${failed} (connection: ${conn})` : failed;
+      const why = describeRedisFailure((err as Error).message, this.store.connectionProblem());
       this.redisFailures++;
       if (why !== this.redisProblem) {
         this.opts.log('warn', `redis (${this.opts.redisDisplay}): ${why}${this.redisFailures > 1 ? ` (${this.redisFailures} failed attempts so far)` : ''}`);

@@ -39,7 +39,7 @@ export class YakError extends Error {
 export const invalidJson = (message: string) => YakError.of('INVALID_JSON', message);
 export const invalidRequest = (message: string) => YakError.of('INVALID_REQUEST', message);
 export const unknownTopic = (topic: string) =>
-  YakError.of('UNKNOWN_TOPIC', `topic '${topic}' does not exist`);
+  YakError.of('UNKNOWN_TOPIC', `topic '${topic}' does not exist; GET /topics lists the topics, and a produce (or POST /topics) creates one`);
 export const unknownPartition = (topic: string, partition: number, count: number) =>
   YakError.of('UNKNOWN_PARTITION', `topic '${topic}' has partitions 0..${count - 1}; ${partition} does not exist`);
 /** A consume below the partition's log start offset: those records were deleted by retention (Kafka's OFFSET_OUT_OF_RANGE). */

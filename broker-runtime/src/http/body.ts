@@ -83,7 +83,8 @@ export function parseJson(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (err) {
-    throw invalidJson(`the request body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    // Most often the shell ate the quotes (curl -d "{"topic":...}"): say how to send it.
+    throw invalidJson(`the request body is not valid JSON: ${err instanceof Error ? err.message : String(err)}; send one JSON object (with curl: -d '{"topic":"orders","payload":1}', in single quotes so the shell keeps the double ones)`);
   }
 }
 

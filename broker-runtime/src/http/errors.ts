@@ -14,8 +14,11 @@ export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 const INTERNAL_BODY = JSON.stringify({ error: 'INTERNAL', message: 'internal error; the broker log has the details' });
 
+/** The routes a newcomer reaches for first: a typo (`/topic`) or `/` in a browser gets a way on. */
+const MAIN_ROUTES = 'POST /produce, GET /consume?topic&partition&offset, GET /topics, GET /metadata/cluster, GET /health, GET /metrics';
+
 export const notFound = (method: string, path: string) =>
-  YakError.of('NOT_FOUND', `no route for ${method} ${clip(path)}`);
+  YakError.of('NOT_FOUND', `no route for ${method} ${clip(path)}; the API (the README's "HTTP API") has ${MAIN_ROUTES} and more`);
 
 export const methodNotAllowed = (method: string, path: string, allow: readonly string[]) =>
   YakError.of('METHOD_NOT_ALLOWED', `${method} is not allowed on ${clip(path)}; use ${allow.join(' or ')}`, {

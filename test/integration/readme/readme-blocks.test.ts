@@ -12,6 +12,13 @@ import { freePort } from '../../../testkit/ports.js';
  * `<!-- readme-test: skip (why) -->` is run, in order, in one bash shell, in a fresh folder that
  * links the repository's node_modules and broker-runtime — on free ports (the README's 6379 and 5001-5003 are
  * rewritten), with its output checked against what the README says it prints.
+ *
+ * A block marked `<!-- readme-test: before-stop (why) -->` is meant for the walkthrough's running
+ * cluster: it runs just before the block that stops it (the first earlier block with
+ * `kill $(jobs -p)`), as a reader would paste it. In such blocks `npx yak` runs the same bin
+ * directly (npx would link the folder into its cache and run its `prepare` build, rebuilding
+ * broker-runtime/dist under the brokers of the files beside this one), and a line the README says
+ * Ctrl-C stops is stopped with SIGINT after 3 s.
  */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -20,6 +27,7 @@ interface Block {
   line: number;
 }
 
+/** The blocks in the order they run: a before-stop block moves in front of the stop before it. */
 export function runnableBlocks(markdown: string): { run: Block[]; skipped: Block[] } {
   const run: Block[] = [];
   const skipped: Block[] = [];
@@ -29,10 +37,23 @@ export function runnableBlocks(markdown: string): { run: Block[]; skipped: Block
     const end = lines.indexOf('```', i + 1);
     const block = { code: lines.slice(i + 1, end).join('\n'), line: i + 1 };
     const before = lines.slice(Math.max(0, i - 2), i).join('\n');
-    (/<!-- readme-test: skip \(.+\) -->/.test(before) ? skipped : run).push(block);
+    if (/<!-- readme-test: skip \(.+\) -->/.test(before)) skipped.push(block);
+    else if (/<!-- readme-test: before-stop \(.+\) -->/.test(before)) {
+      const stop = run.findIndex((b) => b.code.includes('kill $(jobs -p)'));
+      if (stop < 0) throw new Error(`README line ${block.line}: a before-stop block with no earlier block stopping a cluster`);
+      run.splice(stop, 0, { ...block, code: forTheWalkthrough(block.code) });
+    } else run.push(block);
     i = end;
   }
   return { run, skipped };
+}
+
+function forTheWalkthrough(code: string): string {
+  return code
+    .split('\n')
+    .map((line) => line.replace(/\bnpx yak(?= )/g, 'node broker-runtime/bin/yak.js'))
+    .map((line) => (/\(Ctrl-C stops\)/.test(line) ? `timeout -s INT 3 ${line}` : line))
+    .join('\n');
 }
 
 test('the README: every runnable shell block works when pasted, in order', async (t) => {
@@ -61,14 +82,14 @@ test('the README: every runnable shell block works when pasted, in order', async
   const bash = spawn('bash', ['-c', script], {
     cwd: dir,
     detached: true,
-    env: { ...process.env, REDIS_URL: `redis://localhost:${redisPort}` },
+    env: { ...process.env, REDIS_URL: `redis://localhost:${redisPort}`, YAK_BROKERS: `http://127.0.0.1:${base + 1}` },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';
   bash.stdout.on('data', (c: Buffer) => (out += c.toString()));
   bash.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const timer = setTimeout(() => process.kill(-bash.pid!, 'SIGKILL'), 90_000);
+  const timer = setTimeout(() => process.kill(-bash.pid!, 'SIGKILL'), 150_000);
   const code = await new Promise<number | null>((resolve) => bash.on('close', resolve));
   clearTimeout(timer);
   try {
@@ -85,13 +106,26 @@ test('the README: every runnable shell block works when pasted, in order', async
     assert.match(sections[0]!, /"leader":\{"id":"b[123]"/, `block 1 shows the elected leader${context}`);
     assert.match(sections[1]!, /\{"topic":"orders","partition":1,"offset":0\}/, `block 2: the produce answer the README shows${context}`);
     assert.match(sections[1]!, /"payload":\{"total":42\}/, `block 2: the consume reads the record back${context}`);
-    const ids = sections[2]!.trim().split('\n');
+    const cli = sections[2]!;
+    assert.match(cli, /^customer-7:\{"total":42\}$/m, `yak CLI: consume -K: prints key:value${context}`);
+    assert.match(cli, /^customer-8:hello$/m, `yak CLI: a line that is not JSON went in as a string${context}`);
+    assert.match(cli, /^\{"topic":"orders","partition":1,"offset":1,"key":"customer-7","payload":\{"total":42\},"timestamp":\d+,"headers":\{"source":"cli"\}\}$/m, `yak CLI: --json of partition 1${context}`);
+    assert.match(cli, /^created topic audit with 2 partitions$/m, `yak CLI: topics create${context}`);
+    assert.match(cli, /^audit +2 +0$/m, `yak CLI: topics lists audit${context}`);
+    assert.match(cli, /^orders +3 +3$/m, `yak CLI: topics lists orders with its 3 records${context}`);
+    assert.match(cli, /^topic orders: 3 partitions\nPARTITION +HIGH_WATERMARK +LOG_END_OFFSET\n/m, `yak CLI: topics describe${context}`);
+    assert.match(cli, /^cluster yak +epoch \d+ +leader b[123] .* in-sync b[123],b[123],b[123]$/m, `yak CLI: cluster${context}`);
+    assert.doesNotMatch(err, /^yak /m, `no yak command failed${context}`);
+    const compression = sections[3]!;
+    assert.match(compression, /^\{"name":"clicks","partitions":3,"config":\{[^}]*"compression\.type":"lz4"/m, `Compression: the topic created with lz4${context}`);
+    assert.match(compression, /\{"topic":"orders","results":\[\{"partition":\d,"offset":\d+\},\{"partition":\d,"offset":\d+\}\]\}/, `Compression: the gzip batch committed${context}`);
+    const ids = sections[4]!.trim().split('\n');
     assert.equal(ids.length, 3, `block 3 prints one line per broker${context}`);
     assert.equal(ids.filter((l) => l === '-').length, 1, `exactly the stopped broker answers nothing${context}`);
     const alive = ids.filter((l) => l !== '-');
     assert.equal(alive[0], alive[1], `the two brokers left agree on the new leader${context}`);
     assert.match(alive[0]!, /^b[123]$/);
-    const kafka = sections[3]!.replace('@@end', '');
+    const kafka = sections[5]!.replace('@@end', '');
     assert.match(kafka, /^1@0 customer-7=\{"total":42\} source=kcat\n2@0 customer-8=hello source=kcat\n/, `block 4: kcat reads back what it produced${context}`);
     assert.match(kafka, /"payload":\{"total":42\},"timestamp":\d+,"headers":\{"source":"kcat"\}/, `block 4: REST reads the Kafka record${context}`);
   } finally {

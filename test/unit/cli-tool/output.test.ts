@@ -35,6 +35,9 @@ describe('yak output', () => {
     const noLeader = new YakClientError('NO_LEADER', 0, 'no seed named a reachable leader', true);
     const viaDiscovery = new YakRetriesExhaustedError('POST /produce/batch', 2, [{ url: 'http://h:1/metadata/leader', outcome: 'CONNECTION_FAILED' }], noLeader, 50);
     assert.match(describeFailure(viaDiscovery, { brokers, hasToken: false }), /^no broker reachable at http:\/\/h:1/);
+    // Brokers that answer but name no leader (none reaches Redis): say where to look, not just "no leader".
+    const answered = new YakRetriesExhaustedError('POST /produce/batch', 11, [{ url: 'http://h:1/metadata/leader', outcome: 'NO_LEADER' }], noLeader, 5000);
+    assert.match(describeFailure(answered, { brokers, hasToken: false }), /^the cluster has no leader \(gave up after 11 tries; .*\); brokers elect one within seconds of reaching Redis: check that redis-server runs and every broker's --redis, and see GET \/health \(degraded_reasons\)/);
     const refusedAnswer = new YakClientError('UNKNOWN_PARTITION', 404, "topic 't' has no partition 9", false);
     assert.equal(describeFailure(refusedAnswer, { brokers, hasToken: false }), "404 UNKNOWN_PARTITION: topic 't' has no partition 9");
   });

@@ -43,6 +43,8 @@ describe('yak command line parsing', () => {
   test('brokers: a comma list, host:port means http://, flags win over YAK_BROKERS, a bad URL is a UsageError', () => {
     assert.deepEqual(parseBrokers('http://a:1/, b:2 ,', '--brokers'), ['http://a:1', 'http://b:2']);
     assert.throws(() => parseBrokers('ftp://a:1', '--brokers'), UsageError);
+    // A port alone (`-b 5001`) is not the host 5001 (0.0.19.137): say what to write instead.
+    assert.throws(() => parseBrokers('5001', '--brokers'), { name: 'UsageError', message: "--brokers: '5001' is a port alone; give host:port, e.g. 127.0.0.1:5001" });
     assert.deepEqual(connectionFrom({}, { YAK_BROKERS: 'x:1' }).brokers, ['http://x:1']);
     assert.deepEqual(connectionFrom({ brokers: 'y:2' }, { YAK_BROKERS: 'x:1' }).brokers, ['http://y:2']);
     assert.deepEqual(connectionFrom({}, {}).brokers, ['http://127.0.0.1:5001']);

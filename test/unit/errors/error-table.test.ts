@@ -36,3 +36,7 @@ test('the README lists every code with its status', () => {
     assert.ok(README.includes(`${spec.status} ${code}`), `README names \`${spec.status} ${code}\``);
   }
 });
+
+test('the errors a newcomer meets first say what to do: an unknown topic names how to list and create one', () => {
+  assert.equal(errors.unknownTopic('orderz').message, "topic 'orderz' does not exist; GET /topics lists the topics, and a produce (or POST /topics) creates one");
+});

@@ -160,12 +160,16 @@ describe('HTTP routes', () => {
     }
   });
 
-  test('an unknown route is 404 NOT_FOUND as JSON', async () => {
+  test('an unknown route is 404 NOT_FOUND as JSON, naming the routes to use instead', async () => {
     for (const [method, path] of [['GET', '/nope'], ['POST', '/produce/other'], ['GET', '/']]) {
       const res = await request(server.base + path!, { method: method! });
       assert.equal(res.status, 404, `${method} ${path}`);
       assert.deepEqual(Object.keys(res.json).sort(), ['error', 'message']);
       assert.equal(res.json['error'], 'NOT_FOUND');
+      // A newcomer's typo (/topic) or a browser pointed at / gets a way on, not just "no route".
+      const message = String(res.json['message']);
+      assert.ok(message.startsWith(`no route for ${method} ${path}; `), message);
+      assert.match(message, /POST \/produce, GET \/consume\?topic&partition&offset, GET \/topics, GET \/metadata\/cluster, GET \/health/);
     }
   });
 

@@ -59,6 +59,8 @@ describe('HTTP validation', () => {
 
   test('POST /produce refuses a body that is not JSON with 400 INVALID_JSON', async () => {
     await expectRefused('POST', '/produce', '{"topic": "t", "payload": ', 400, 'INVALID_JSON');
+    const shellAteTheQuotes = await expectRefused('POST', '/produce', '{topic:orders,payload:1}', 400, 'INVALID_JSON');
+    assert.match(String(shellAteTheQuotes['message']), /^the request body is not valid JSON: .*; send one JSON object \(with curl: -d '\{"topic":"orders","payload":1\}', in single quotes/);
     await expectRefused('POST', '/produce', 'not json', 400, 'INVALID_JSON');
     await expectRefused('POST', '/produce', '', 400, 'INVALID_JSON');
   });
