@@ -73,6 +73,7 @@ test('defaults follow DESIGN.md', () => {
     logLevel: 'info',
     logFormat: 'text',
     allowOrigins: [],
+    allowHosts: [],
     authFile: null,
     insecure: false,
     tls: null,
@@ -177,6 +178,7 @@ test('every flag has an environment twin', () => {
     logLevel: 'debug',
     logFormat: 'json',
     allowOrigins: [],
+    allowHosts: [],
     authFile: '/etc/yak/principals.json',
     insecure: false,
     tls: {
