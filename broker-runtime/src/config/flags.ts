@@ -117,7 +117,7 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'comma-separated browser origins (scheme://host:port) allowed to call this broker; * for any',
   },
   {
-    name: 'allow-host', env: ['YAK_ALLOW_HOST'], arg: 'NAMES', default: '(advertised host)',
+    name: 'allow-host', env: ['YAK_ALLOW_HOST'], arg: 'NAMES', default: '(none)',
     help: 'comma-separated host names requests may name in their Host header besides IP addresses, localhost and the advertised URL\'s host (others get 403: DNS rebinding); * for any',
   },
   { name: 'log-level', env: ['YAK_LOG_LEVEL'], arg: 'LEVEL', default: 'info', help: 'debug | info | warn | error (debug adds a line per HTTP request)' },
