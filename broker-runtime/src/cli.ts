@@ -3,7 +3,7 @@ import type { Server } from 'node:net';
 import { AuthFileError, AuthGate, hashSecret, loadAuthFile, OPEN_GATE, type Gate } from './auth/index.js';
 import { reloadOnSighup } from './auth/reload.js';
 import { Broker } from './broker/broker.js';
-import { ConfigError, isLoopback, parseConfig, serverTlsOptions, type BrokerConfig } from './config/index.js';
+import { ConfigError, answeredHostNames, isLoopback, parseConfig, serverTlsOptions, type BrokerConfig } from './config/index.js';
 import { BrokerState } from './election/broker-state.js';
 import { createBrokerServer, type RequestLogEntry } from './http/index.js';
 import { FileHandleCache } from './log/file-handle-cache.js';
@@ -98,6 +98,7 @@ async function run(config: BrokerConfig, log: Logger, gate: Gate): Promise<void>
   const server = createBrokerServer(broker, {
     maxMessageBytes: config.maxMessageBytes,
     allowedOrigins: config.allowOrigins,
+    allowedHosts: answeredHostNames(config),
     replicationStreams: config.replicationStream,
     logger: (line) => log('error', line, 'http.error'),
     maxConnections: config.maxConnections,

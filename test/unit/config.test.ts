@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import {
   ConfigError,
   FLAGS,
+  answeredHostNames,
   helpText,
   parseConfig,
   type BrokerConfig,
@@ -73,6 +74,7 @@ test('defaults follow DESIGN.md', () => {
     logLevel: 'info',
     logFormat: 'text',
     allowOrigins: [],
+    allowHosts: [],
     authFile: null,
     insecure: false,
     tls: null,
@@ -177,6 +179,7 @@ test('every flag has an environment twin', () => {
     logLevel: 'debug',
     logFormat: 'json',
     allowOrigins: [],
+    allowHosts: [],
     authFile: '/etc/yak/principals.json',
     insecure: false,
     tls: {
@@ -589,4 +592,19 @@ test('the default node id is stable and positive', () => {
   assert.equal(defaultNodeId('b1'), defaultNodeId('b1'));
   assert.notEqual(defaultNodeId('b1'), defaultNodeId('b2'));
   for (const id of ['a', 'broker-box1', 'x'.repeat(64)]) assert.ok(defaultNodeId(id) > 0 && defaultNodeId(id) <= 0x3fffffff);
+});
+
+test('--allow-host takes host names (kept in lower-case punycode, trailing dot dropped) or *, from the flag or YAK_ALLOW_HOST; anything else stops the start naming it', () => {
+  assert.deepEqual(config([]).allowHosts, []);
+  assert.deepEqual(config(['--allow-host', 'B1, yak.example.com.,Bücher.example']).allowHosts, ['b1', 'yak.example.com', 'xn--bcher-kva.example']);
+  assert.deepEqual(config([], { YAK_ALLOW_HOST: '*' }).allowHosts, ['*']);
+  assert.deepEqual(config(['--allow-host', 'a'], { YAK_ALLOW_HOST: 'b' }).allowHosts, ['a']);
+  for (const bad of ['http://b1', 'b1:5001', 'b1/x', '[::1]', ',', 'a b']) rejects(['--allow-host', bad], {}, '--allow-host');
+  rejects([], { YAK_ALLOW_HOST: 'x:1' }, 'YAK_ALLOW_HOST');
+});
+
+test('the broker answers its --allow-host names, its advertised host and a named --host', () => {
+  assert.deepEqual(answeredHostNames(config(['--allow-host', 'ops', '--advertised-url', 'http://b1.internal:5001'])), ['ops', 'b1.internal', '127.0.0.1']);
+  // A wildcard --host advertises the machine's name (box1 here), which is answered then.
+  assert.deepEqual(answeredHostNames(config(['--host', '0.0.0.0', '--insecure'])), ['box1', '0.0.0.0']);
 });

@@ -29,6 +29,11 @@ export interface TestClusterOptions {
   kafka?: boolean;
   /** Use this Redis (e.g. a Sentinel world's first master, with --redis-sentinels in `extra`) instead of starting one. */
   redis?: RedisServer;
+  /**
+   * Advertise each broker by this host name (`--advertised-url <scheme>://NAME:<port>`) instead of
+   * 127.0.0.1: brokers then reach each other by it. The name must resolve (see test/helpers/named-broker.mjs).
+   */
+  advertisedName?: (id: string) => string;
 }
 
 /**
@@ -53,10 +58,11 @@ export class TestCluster {
     const kafkaPorts = new Map<string, number>();
     for (let i = 1; i <= (o.brokers ?? 3); i++) {
       if (o.kafka) kafkaPorts.set(`b${i}`, await freePort());
+      const port = await freePort();
       brokers.push(
         new BrokerProcess({
           id: `b${i}`,
-          port: await freePort(),
+          port,
           dataDir: join(dir, `b${i}`),
           redisUrl: redis.url,
           cluster,
@@ -67,6 +73,7 @@ export class TestCluster {
           extra: [
             ...(o.tls ? ['--tls-cert', o.tls.cert, '--tls-key', o.tls.key, '--tls-ca', o.tls.caFile] : []),
             ...(o.kafka ? ['--kafka-port', String(kafkaPorts.get(`b${i}`))] : []),
+            ...(o.advertisedName ? ['--advertised-url', `${o.tls ? 'https' : 'http'}://${o.advertisedName(`b${i}`)}:${port}`] : []),
             ...(o.extra ?? []),
           ],
           tls: o.tls !== undefined,

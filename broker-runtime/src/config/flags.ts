@@ -116,6 +116,10 @@ export const FLAGS: readonly FlagSpec[] = [
     name: 'allow-origin', env: ['YAK_ALLOW_ORIGIN'], arg: 'ORIGINS', default: '(none)',
     help: 'comma-separated browser origins (scheme://host:port) allowed to call this broker; * for any',
   },
+  {
+    name: 'allow-host', env: ['YAK_ALLOW_HOST'], arg: 'NAMES', default: '(none)',
+    help: 'comma-separated host names requests may name in their Host header besides IP addresses, localhost and the advertised URL\'s host (others get 403: DNS rebinding); * for any',
+  },
   { name: 'log-level', env: ['YAK_LOG_LEVEL'], arg: 'LEVEL', default: 'info', help: 'debug | info | warn | error (debug adds a line per HTTP request)' },
   {
     name: 'log-format', env: ['YAK_LOG_FORMAT'], arg: 'FORMAT', default: 'text',

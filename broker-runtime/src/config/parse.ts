@@ -10,6 +10,7 @@ import type { BrokerConfig, RedisSentinelAddress } from './types.js';
 import { DEFAULT_MAX_CONNECTIONS } from '../kafka/connection-limit.js';
 import { DEFAULT_MAX_HTTP_CONNECTIONS } from '../http/connection-limit.js';
 import { defaultNodeId } from './node-id.js';
+import { canonicalHostName } from '../http/host-check.js';
 import {
   boolean,
   describe,
@@ -153,6 +154,7 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
   const logLevelRaw = raw('log-level');
   const logFormatRaw = raw('log-format');
   const allowOriginRaw = raw('allow-origin');
+  const allowHostRaw = raw('allow-host');
   const authFileRaw = raw('auth-file');
   const authFile = authFileRaw ? resolve(authFileRaw.value) : null;
   const insecureRaw = raw('insecure');
@@ -208,6 +210,7 @@ function buildConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv, hostnam
     logLevel: logLevelRaw ? oneOf('log-level', logLevelRaw, LOG_LEVELS) : DEFAULTS.logLevel,
     logFormat: logFormatRaw ? oneOf('log-format', logFormatRaw, LOG_FORMATS) : DEFAULTS.logFormat,
     allowOrigins: allowOriginRaw ? parseOrigins(allowOriginRaw) : [],
+    allowHosts: allowHostRaw ? parseAllowHosts(allowHostRaw) : [],
     authFile,
     insecure,
     tls,
@@ -350,6 +353,26 @@ function parseOrigins(r: Raw): string[] {
     }
   }
   return list;
+}
+
+/** --allow-host: `*`, or a comma-separated list of host names (no port, no scheme), kept canonical. */
+function parseAllowHosts(r: Raw): string[] {
+  const list = r.value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (list.length === 0) throw invalid('allow-host', r, "'*' or a comma-separated list of host names such as broker.example.com");
+  return list.map((name) => {
+    if (name === '*') return name;
+    const canonical = canonicalHostName(name);
+    if (canonical === null) throw invalid('allow-host', r, `host names such as broker.example.com, without scheme or port ('${name}' is not one)`);
+    return canonical;
+  });
+}
+
+/**
+ * The host names the broker answers to besides IP literals and localhost: --allow-host, its
+ * advertised URL's host (other brokers and clients call it by that) and its --host when that is a name.
+ */
+export function answeredHostNames(config: Pick<BrokerConfig, 'allowHosts' | 'advertisedUrl' | 'host'>): string[] {
+  return [...config.allowHosts, new URL(config.advertisedUrl).hostname, config.host];
 }
 
 /** `broker-<hostname>`, squeezed into the id rule (hostnames may be long or carry odd characters). */

@@ -59,6 +59,11 @@ export interface BrokerConfig {
   logFormat: 'text' | 'json';
   /** Browser origins allowed to call this broker (exact `scheme://host[:port]`, or `*`); none by default. */
   allowOrigins: string[];
+  /**
+   * --allow-host: host names (canonical: lower case, punycode, no trailing dot), or `*`, answered
+   * besides IP literals, localhost and the advertised URL's host; none by default.
+   */
+  allowHosts: string[];
   /** Absolute path of the principals file (--auth-file); null = clients need no token. */
   authFile: string | null;
   /** Listen on a non-loopback host without an auth file (turns protected mode off). */

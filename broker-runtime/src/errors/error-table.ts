@@ -10,7 +10,7 @@ export const ERROR_TABLE = {
   INVALID_JSON: { status: 400, retriable: false, meaning: 'the body is not JSON (or not UTF-8)' },
   INVALID_REQUEST: { status: 400, retriable: false, meaning: 'a field is missing, ill-typed or out of range, or the request is not valid HTTP' },
   UNAUTHENTICATED: { status: 401, retriable: false, meaning: 'no token, a wrong one, or an unsigned replication frame' },
-  FORBIDDEN: { status: 403, retriable: false, meaning: "the principal may not do this, or the request comes from a browser origin that is not allowed" },
+  FORBIDDEN: { status: 403, retriable: false, meaning: "the principal may not do this, or the request comes from a browser origin that is not allowed, or names a Host the broker does not answer to (--allow-host)" },
   UNKNOWN_GROUP: { status: 404, retriable: false, meaning: 'no such consumer group (Kafka: GROUP_ID_NOT_FOUND)' },
   UNKNOWN_MEMBER_ID: { status: 404, retriable: false, meaning: 'the group has no member with this id (it left, or its session expired): join again without one' },
   NOT_FOUND: { status: 404, retriable: false, meaning: 'no such route' },

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { forbidden, type YakError } from '../errors/errors.js';
+import { createHostCheck, hostOfHeader } from './host-check.js';
 
 /**
  * Keeps web pages away from the broker (DESIGN.md "Browsers"). Any page a user opens can send
@@ -8,17 +9,27 @@ import { forbidden, type YakError } from '../errors/errors.js';
  * - `Origin` on every cross-origin request and every POST: refused unless listed in --allow-origin;
  * - `Sec-Fetch-Site` on every request of a modern browser: anything but `none` (the user typed the
  *   URL) without an allowed Origin is refused too. That covers no-cors GETs, which carry no Origin,
- *   and DNS rebinding, where a hostile name resolves to the broker and the page looks same-origin.
- * Programs (curl, the client, other brokers) send neither header and are not affected.
+ *   and DNS rebinding, where a hostile name resolves to the broker and the page looks same-origin;
+ * - `Host` on every request, which an older browser rebinding a name sends too: only IP literals,
+ *   localhost and the broker's own names are answered (host-check.ts), checked first.
+ * Programs (curl, the client, other brokers) send neither Origin nor Sec-Fetch-Site, and reach the
+ * broker by an address or a name it answers to, so are not affected.
  */
 export type BrowserGuard = (req: IncomingMessage, res: ServerResponse) => 'pass' | 'answered' | YakError;
 
 const PREFLIGHT_MAX_AGE_SECONDS = '600';
 
-export function createBrowserGuard(allowedOrigins: readonly string[]): BrowserGuard {
+/**
+ * `allowedHosts`: host names answered besides IP literals and localhost (--allow-host, the
+ * advertised URL's host, a named --host); `*` answers any.
+ */
+export function createBrowserGuard(allowedOrigins: readonly string[], allowedHosts: readonly string[] = []): BrowserGuard {
   const any = allowedOrigins.includes('*');
   const allowed = new Set(allowedOrigins);
+  const hostAllowed = createHostCheck(allowedHosts);
   return (req, res) => {
+    const host = req.headers.host;
+    if (!hostAllowed(host)) return forbidden(refusedHost(host!));
     const origin = req.headers.origin;
     if (origin !== undefined) {
       if (!any && !allowed.has(origin)) return forbidden(`requests from origin '${clipOrigin(origin)}' are not allowed (--allow-origin)`);
@@ -41,6 +52,13 @@ export function createBrowserGuard(allowedOrigins: readonly string[]): BrowserGu
     }
     return 'pass';
   };
+}
+
+function refusedHost(header: string): string {
+  const parsed = hostOfHeader(header);
+  const name = parsed !== null && !parsed.ip ? parsed.name : null;
+  const fix = name !== null ? `start the broker with --allow-host ${name}` : 'reach it by its IP address or a name given to --allow-host';
+  return `Host '${clipOrigin(header)}' is not a name this broker answers to (it refuses unknown names against DNS rebinding): ${fix}, or use its advertised URL`;
 }
 
 function clipOrigin(text: string): string {

@@ -23,6 +23,11 @@ export interface BrokerServerOptions {
   maxReplicaFrameBytes?: number;
   /** Browser origins allowed to call the broker (--allow-origin); default none. */
   allowedOrigins?: readonly string[];
+  /**
+   * Host names answered besides IP literals and localhost (--allow-host, the advertised URL's host,
+   * a named --host; `*` = any); default none. Other Hosts get 403 (DNS rebinding, host-check.ts).
+   */
+  allowedHosts?: readonly string[];
   /** Where internal errors are reported; default stderr. */
   logger?: (line: string) => void;
   /** Client authentication, permissions and quotas (--auth-file); default open. */
@@ -98,7 +103,7 @@ export function createBrokerServer(service: BrokerService, options: BrokerServer
   const ctx: HttpContext = { ...base, connections, replicaAdmission: createReplicaAdmission({ ...base, connections }, () => options.onRefused?.('replica_throttled')) };
   const hot = createHotRoutes(ctx);
   const api = createApiApp(ctx);
-  const guard = createBrowserGuard(options.allowedOrigins ?? []);
+  const guard = createBrowserGuard(options.allowedOrigins ?? [], options.allowedHosts ?? []);
   const requestLog = options.requestLog;
   const server = createServer(
     options.tls,

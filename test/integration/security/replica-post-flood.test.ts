@@ -27,7 +27,7 @@ function forgedPost(url: string, epoch: number, first: Buffer): Raw {
   socket.on('error', () => {});
   const { answer, received } = rawAnswer(socket);
   socket.write(
-    `POST /replica/append HTTP/1.1\r\nhost: x\r\ncontent-type: application/octet-stream\r\ncontent-length: ${DECLARED}\r\n` +
+    `POST /replica/append HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/octet-stream\r\ncontent-length: ${DECLARED}\r\n` +
       `${FRAME_AUTH_HEADER}: ${epoch}.${randomBytes(32).toString('base64url')}\r\n\r\n`,
   );
   socket.write(first);

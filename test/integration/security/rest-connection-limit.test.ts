@@ -58,10 +58,10 @@ function ask(h: Held, request: string): Promise<string | null> {
   });
 }
 
-const health = 'GET /health HTTP/1.1\r\nhost: x\r\n\r\n';
+const health = 'GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n';
 const produce = (n: number) => {
   const body = JSON.stringify({ topic: 'capped', payload: { n }, partition: 0 });
-  return `POST /produce HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  return `POST /produce HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 };
 
 /**
@@ -102,7 +102,7 @@ describe('REST connections past --max-connections', () => {
       // The connections the broker kept go on working, for writes too, while the cap is reached.
       const write = await ask(served[0]!, produce(1));
       assert.match(write ?? '(closed)', /^HTTP\/1\.1 200 .*"offset":1/);
-      const metrics = await ask(served[1]!, 'GET /metrics?format=prometheus HTTP/1.1\r\nhost: x\r\n\r\n');
+      const metrics = await ask(served[1]!, 'GET /metrics?format=prometheus HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
       const count = Number(/^yak_http_refused_total\{reason="connection_limit"\} (\d+)$/m.exec(metrics ?? '')?.[1] ?? 0);
       assert.ok(count >= refused.length, `yak_http_refused_total{reason="connection_limit"} is ${count}, ${refused.length} were refused`);
       // One line for the flood (at most one per 10 s), with the count.

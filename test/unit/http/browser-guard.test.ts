@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { type RunningServer, request, startServer, stubService } from './stub-service.js';
 
@@ -66,8 +67,41 @@ describe('browser guard', () => {
     assert.equal((await request(`${open.base}/produce`, { method: 'POST', headers: { origin: 'http://localhost:3001' }, body: produce })).status, 403);
   });
 
+  test('a Host that is no IP, localhost or allowed name (DNS rebinding) is refused with 403 before anything, preflights and allowed origins included', async () => {
+    const before = stub.calls.length;
+    for (const [base, method, headers] of [
+      [closed.base, 'GET', {}],
+      [closed.base, 'POST', { 'content-type': 'application/json' }],
+      [open.base, 'OPTIONS', { origin: 'http://localhost:3000', 'access-control-request-method': 'POST' }],
+    ] as const) {
+      const res = await withHost(`${base}/produce`, method, 'evil.example:8080', headers, method === 'POST' ? produce : undefined);
+      assert.equal(res.status, 403, method);
+      assert.deepEqual(Object.keys(JSON.parse(res.text)).sort(), ['error', 'message']);
+      assert.equal(JSON.parse(res.text).error, 'FORBIDDEN');
+      assert.match(JSON.parse(res.text).message, /Host 'evil\.example:8080'.*--allow-host evil\.example/);
+      assert.equal(res.cors, undefined, 'no CORS header for a refused Host');
+    }
+    assert.equal(stub.calls.length, before);
+    assert.equal((await withHost(`${closed.base}/health`, 'GET', 'localhost:1')).status, 200);
+    assert.equal((await withHost(`${closed.base}/health`, 'GET', '[::1]:1')).status, 200);
+  });
+
   test('replication frames need exactly application/octet-stream: no content type is 415', async () => {
     const res = await fetch(`${closed.base}/replica/append`, { method: 'POST', body: new Uint8Array([1, 2, 3]) });
     assert.equal(res.status, 415);
   });
 });
+
+/** A request with the Host header a page on a rebound name would send (fetch cannot set Host). */
+function withHost(url: string, method: string, host: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; text: string; cors: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers: { ...headers, host }, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, cors: res.headers['access-control-allow-origin'] }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}

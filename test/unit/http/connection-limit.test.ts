@@ -86,7 +86,7 @@ async function until(ok: () => boolean | Promise<boolean>, what: string, ms = 30
 /** A replication POST as the leader sends it (auth, and the sender proof unless `proof` is false): its answer, or null if closed first. */
 function replicaPost(s: net.Socket, proof = true) {
   const frame = randomBytes(100);
-  const headers: Record<string, string | number> = { host: 'x', 'content-type': 'application/octet-stream', 'content-length': frame.length, [FRAME_AUTH_HEADER]: signFrame(EPOCH, KEY, frame) };
+  const headers: Record<string, string | number> = { host: '127.0.0.1', 'content-type': 'application/octet-stream', 'content-length': frame.length, [FRAME_AUTH_HEADER]: signFrame(EPOCH, KEY, frame) };
   if (proof) headers[FRAME_SENDER_HEADER] = signSender(EPOCH, KEY, frame.length);
   const { answer } = rawAnswer(s);
   s.write(`POST /replica/append HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
@@ -126,7 +126,7 @@ function health(s: net.Socket): Promise<string> {
       }
     };
     s.on('data', onData);
-    s.write('GET /health HTTP/1.1\r\nhost: x\r\n\r\n');
+    s.write('GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
   });
 }
 
@@ -141,7 +141,7 @@ test('past --max-connections a connection that asks anything but a proven replic
   const extra = await Promise.all([1, 2, 3, 4].map(() => raw(port)));
   // One asks for /health and one sends what is not HTTP (each closed as soon as it is read), two send nothing (closed at the deadline).
   const outcomes = extra.map((s) => closedUnanswered(s, 60_000));
-  extra[0]!.write('GET /health HTTP/1.1\r\nhost: x\r\n\r\n');
+  extra[0]!.write('GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
   extra[1]!.write('NOT HTTP AT ALL\r\n\r\n');
   assert.deepEqual(await Promise.all(outcomes), [true, true, true, true]);
   assert.deepEqual(refused, ['connection_limit', 'connection_limit', 'connection_limit', 'connection_limit']);
@@ -258,6 +258,6 @@ async function healthOverTls(socket: net.Socket): Promise<string> {
       text += d.toString('latin1');
       if (text.includes('\r\n')) resolve(text.slice(0, text.indexOf('\r\n')));
     });
-    secure.write('GET /health HTTP/1.1\r\nhost: x\r\n\r\n');
+    secure.write('GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
   });
 }

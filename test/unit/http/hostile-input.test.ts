@@ -57,7 +57,7 @@ describe('hostile input found by fuzzing', () => {
   test('an unsupported Expect header gets a JSON 417, not a bare status line', async () => {
     const answer = await new Promise<string>((resolve) => {
       const port = Number(new URL(server.base).port);
-      const s = net.connect(port, '127.0.0.1', () => s.write('POST /produce HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nContent-Length: 2\r\n\r\n{}'));
+      const s = net.connect(port, '127.0.0.1', () => s.write('POST /produce HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: teapot\r\nContent-Length: 2\r\n\r\n{}'));
       let out = '';
       s.on('data', (d) => (out += d.toString()));
       s.on('close', () => resolve(out));

@@ -95,7 +95,7 @@ function post(port: number, headers: Record<string, string | number>, body: Buff
   cleanups.push(() => void socket.destroy());
   socket.on('error', () => {});
   const { answer, received } = rawAnswer(socket);
-  const lines = Object.entries({ host: 'x', 'content-type': 'application/octet-stream', ...headers }).map(([k, v]) => `${k}: ${v}\r\n`);
+  const lines = Object.entries({ host: '127.0.0.1', 'content-type': 'application/octet-stream', ...headers }).map(([k, v]) => `${k}: ${v}\r\n`);
   socket.write(`POST /replica/append HTTP/1.1\r\n${lines.join('')}\r\n`);
   if (body.length > 0) socket.write(body);
   return { socket, answer, received };

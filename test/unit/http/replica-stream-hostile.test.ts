@@ -74,7 +74,7 @@ function upgrade(port: number, extra = '', upgradeTo = STREAM_PROTOCOL): Promise
   socket.on('error', () => {});
   // Half-open on our side: a hostile client never sends its FIN.
   socket.on('end', () => {});
-  socket.write(`GET ${STREAM_PATH} HTTP/1.1\r\nhost: x\r\nconnection: Upgrade\r\nupgrade: ${upgradeTo}\r\n${extra}\r\n`);
+  socket.write(`GET ${STREAM_PATH} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: Upgrade\r\nupgrade: ${upgradeTo}\r\n${extra}\r\n`);
   return new Promise((resolve) => {
     let head = Buffer.alloc(0);
     const onData = (d: Buffer) => {

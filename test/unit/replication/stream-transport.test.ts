@@ -185,7 +185,7 @@ async function rawStream(url: string, extraHeaders = ''): Promise<{ socket: net.
   const received: Buffer[] = [];
   const closed = new Promise<void>((r) => socket.once('close', () => r()));
   socket.on('error', () => {});
-  socket.write(`GET ${STREAM_PATH} HTTP/1.1\r\nhost: x\r\nconnection: Upgrade\r\nupgrade: ${STREAM_PROTOCOL}\r\n${extraHeaders}\r\n`);
+  socket.write(`GET ${STREAM_PATH} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: Upgrade\r\nupgrade: ${STREAM_PROTOCOL}\r\n${extraHeaders}\r\n`);
   const head = await new Promise<string>((resolve) => {
     let text = '';
     const onData = (d: Buffer) => {
@@ -277,7 +277,7 @@ test('upgrades other than the replication stream, and from web pages, are refuse
   assert.match(page.head, /^HTTP\/1.1 403/);
   const u = new URL(f.url);
   const ws = net.connect(Number(u.port), u.hostname);
-  ws.write('GET /health HTTP/1.1\r\nhost: x\r\nconnection: Upgrade\r\nupgrade: websocket\r\n\r\n');
+  ws.write('GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: Upgrade\r\nupgrade: websocket\r\n\r\n');
   const text = await new Promise<string>((resolve) => {
     let t = '';
     ws.on('data', (d: Buffer) => (t += d.toString()));
