@@ -102,6 +102,11 @@ describe('slow links between brokers (network namespaces)', { skip: unavailable 
     assert.equal(epochAfter, epochBefore, `${what}: the leader's epoch moved\n${tails()}`);
     for (const h of NAMES) assert.ok(!log(h, t0).some((x) => x.includes('stepped down')), `${what}: ${h} stepped down\n${tails()}`);
   };
+  /** The leader's warnings since `t0`, for the figures: a slow link should cause none, or say clearly why. */
+  const warnings = (since: number) => {
+    const w = log(LEADER, since).filter((x) => x.includes(' WARN '));
+    return w.length === 0 ? 'no warning from the leader' : `${w.length} warning(s) from the leader, first: ${w[0]!.replace(/^\S+ /, '')}`;
+  };
   const shrinks = (since: number) => log(LEADER, since).filter((x) => x.includes(`in-sync set shrank without ${SLOW}`)).length;
 
   /** Every acknowledged record, at its offset, in every broker's log (each read once its high-water mark reached the leader's). */
@@ -163,11 +168,14 @@ describe('slow links between brokers (network namespaces)', { skip: unavailable 
   });
 
   test(`(a) a ${RTT_MS} ms round trip to follower b: no leader change, b stays in sync, a burst of 200 produces is pipelined, nothing lost`, async () => {
+    // The same burst with no delay first, for the figures (its records count for the offsets below).
+    const baseline = await agents.client.call<{ acks: Ack[]; failures: number; lastError: string; totalMs: number }>('burst', { brokers: [urlOf(LEADER)], topic: 'rtt', n: 200 });
+    assert.equal(baseline.failures, 0, baseline.lastError);
     const epochBefore = await epoch();
     const t0 = Date.now();
     await agents[SLOW].call('link', { ms: ONE_WAY_MS });
     const single: number[] = [];
-    const acks: Ack[] = [];
+    const acks: Ack[] = [...baseline.acks];
     for (let i = 0; i < 20; i++) {
       const r: { acks: Ack[]; failures: number; lastError: string } = await agents.client.call('burst', { brokers: [urlOf(LEADER)], topic: 'rtt', n: 1 });
       assert.equal(r.failures, 0, r.lastError);
@@ -177,7 +185,7 @@ describe('slow links between brokers (network namespaces)', { skip: unavailable 
     const burst = await agents.client.call<{ acks: Ack[]; failures: number; lastError: string; totalMs: number }>('burst', { brokers: [urlOf(LEADER)], topic: 'rtt', n: 200 });
     assert.equal(burst.failures, 0, burst.lastError);
     assert.equal(burst.acks.length, 200);
-    // One topic, 20 singles then 200: the offsets of all 220 form one gap-free run per partition.
+    // One topic, 200 + 20 singles + 200: the offsets of all 420 form one gap-free run per partition.
     assertOffsetsDense([...acks, ...burst.acks]);
     // Not serialised per round trip: one frame per produce would take 200 round trips (30 s); a
     // quarter of that is a bound no loaded machine comes near when frames are pipelined (~1 s).
@@ -186,12 +194,12 @@ describe('slow links between brokers (network namespaces)', { skip: unavailable 
     assert.ok(await inSync(SLOW), `b in sync at ${RTT_MS} ms\n${tails()}`);
     assert.equal(shrinks(t0), 0, `b never left the in-sync set\n${tails()}`);
     assertNoLeaderChange(t0, epochBefore, await epoch(), `${RTT_MS} ms to b`);
-    await assertOnEveryReplica('rtt', burst.acks);
+    await assertOnEveryReplica('rtt', [...baseline.acks, ...burst.acks]);
     await agents[SLOW].call('link', { ms: 0 });
     const ms = burst.acks.map((a) => a.ms!);
     figures.push(
       `(a) ${RTT_MS} ms round trip to follower b: single produce p50 ${percentile(single, 50)} ms, max ${Math.max(...single)} ms (20 one at a time); ` +
-        `200 concurrent: p50 ${percentile(ms, 50)} ms, p99 ${percentile(ms, 99)} ms, all in ${burst.totalMs} ms (serialised would be ≥ ${200 * RTT_MS} ms); leader kept epoch ${epochBefore}, b in sync throughout`,
+        `200 concurrent: p50 ${percentile(ms, 50)} ms, p99 ${percentile(ms, 99)} ms, all in ${burst.totalMs} ms (serialised would be ≥ ${200 * RTT_MS} ms; the same burst with no delay: p50 ${percentile(baseline.acks.map((a) => a.ms!), 50)} ms, all in ${baseline.totalMs} ms); leader kept epoch ${epochBefore}, b in sync throughout; ${warnings(t0)}`,
     );
   });
 
@@ -210,7 +218,7 @@ describe('slow links between brokers (network namespaces)', { skip: unavailable 
     assertOffsetsDense(result.acks);
     await assertOnEveryReplica('lossy', result.acks);
     await agents[SLOW].call('link', { ms: 0 });
-    figures.push(`(b) 4% of chunks to/from b held 200 ms for 10 s: ${result.acks.length} records acknowledged one at a time, on all three replicas, b in sync throughout, leader kept epoch ${epochBefore}`);
+    figures.push(`(b) 4% of chunks to/from b held 200 ms for 10 s: ${result.acks.length} records acknowledged one at a time, on all three replicas, b in sync throughout, leader kept epoch ${epochBefore}; ${warnings(t0)}`);
   });
 
   test('(c) b limited to 1 mbit during 3 MB of batch produces: b falls behind and leaves the in-sync set, producers go on, b catches up once the limit is lifted', { skip: qdiscs.tbf ?? false }, async () => {
@@ -225,6 +233,9 @@ describe('slow links between brokers (network namespaces)', { skip: unavailable 
       assertOffsetsDense(r.acks);
       await waitFor('the leader says b left the in-sync set', () => shrinks(t0) > 0, 10_000, 100).catch(fail);
       assert.equal(await inSync(SLOW), false, 'b out of the in-sync set while limited');
+      // The leader says why, in numbers: how long b was not caught up, against which flag, how far behind.
+      const why = log(LEADER, t0).find((x) => x.includes(`shrank without ${SLOW}`))!;
+      assert.match(why, /not caught up for \d+ ms, longer than the replica lag \(--replica-lag-seconds 2\); [1-9]\d* record\(s\) behind/, why);
       const batchMs = [...new Set(r.acks.map((a) => a.ms!))];
       const tLift = Date.now();
       net.unlimitRate(SLOW);
@@ -236,7 +247,7 @@ describe('slow links between brokers (network namespaces)', { skip: unavailable 
       await assertOnEveryReplica('bulk', r.acks);
       figures.push(
         `(c) 1 mbit to b, 12 batches × 25 × 10 KB (3 MB): all acknowledged in ${r.totalMs} ms (per batch: max ${Math.max(...batchMs)} ms, p50 ${percentile(batchMs, 50)} ms; the first ones wait out the 2 s replica lag); ` +
-          `b left the in-sync set ${shrinks(t0)} time(s), back in sync ${backMs} ms after the limit was lifted`,
+          `b left the in-sync set ${shrinks(t0)} time(s) ("${why.replace(/^.*in-sync set/, 'in-sync set')}"), back in sync ${backMs} ms after the limit was lifted`,
       );
     } finally {
       if (!lifted) net.unlimitRate(SLOW);
