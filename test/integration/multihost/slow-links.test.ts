@@ -222,6 +222,9 @@ describe('slow links between brokers (network namespaces)', { skip: unavailable 
   });
 
   test('(c) b limited to 1 mbit during 3 MB of batch produces: b falls behind and leaves the in-sync set, producers go on, b catches up once the limit is lifted', { skip: qdiscs.tbf ?? false }, async () => {
+    // A topic that needs all three replicas (min.insync.replicas 3): what --min-insync demands.
+    const created = await agents.client.http(`${urlOf(LEADER)}/topics`, 'POST', { name: 'strict', partitions: 1, config: { 'min.insync.replicas': 3 } }, 10_000);
+    assert.equal(created.status, 201, JSON.stringify(created));
     const epochBefore = await epoch();
     const t0 = Date.now();
     net.limitRate(SLOW, '1mbit');
@@ -235,6 +238,10 @@ describe('slow links between brokers (network namespaces)', { skip: unavailable 
       assert.equal(await inSync(SLOW), false, 'b out of the in-sync set while limited');
       // The leader says why, in numbers: how long b was not caught up, against which flag, how far behind.
       const why = log(LEADER, t0).find((x) => x.includes(`shrank without ${SLOW}`))!;
+      // Producers to a topic needing b are refused at once (not held), the others went on above.
+      const strict = await agents.client.http<{ error: string; in_sync: number; min_insync: number }>(`${urlOf(LEADER)}/produce`, 'POST', { topic: 'strict', payload: 'needs b' }, 10_000);
+      assert.equal(strict.status, 503, JSON.stringify(strict));
+      assert.equal(strict.body?.error, 'NOT_ENOUGH_REPLICAS', JSON.stringify(strict));
       assert.match(why, /not caught up for \d+ ms, longer than the replica lag \(--replica-lag-seconds 2\); [1-9]\d* record\(s\) behind/, why);
       const batchMs = [...new Set(r.acks.map((a) => a.ms!))];
       const tLift = Date.now();
@@ -244,10 +251,12 @@ describe('slow links between brokers (network namespaces)', { skip: unavailable 
       const backMs = Date.now() - tLift;
       assert.ok(log(LEADER, tLift).some((x) => x.includes(`in-sync set expanded with ${SLOW}`)), `the leader says b is back\n${tails()}`);
       assertNoLeaderChange(t0, epochBefore, await epoch(), '1 mbit to b');
+      const again = await agents.client.http(`${urlOf(LEADER)}/produce`, 'POST', { topic: 'strict', payload: 'b is back' }, 10_000);
+      assert.equal(again.status, 200, JSON.stringify(again));
       await assertOnEveryReplica('bulk', r.acks);
       figures.push(
         `(c) 1 mbit to b, 12 batches × 25 × 10 KB (3 MB): all acknowledged in ${r.totalMs} ms (per batch: max ${Math.max(...batchMs)} ms, p50 ${percentile(batchMs, 50)} ms; the first ones wait out the 2 s replica lag); ` +
-          `b left the in-sync set ${shrinks(t0)} time(s) ("${why.replace(/^.*in-sync set/, 'in-sync set')}"), back in sync ${backMs} ms after the limit was lifted`,
+          `a produce to a topic with min.insync.replicas 3 refused 503 NOT_ENOUGH_REPLICAS while b was out (accepted once back); b left the in-sync set ${shrinks(t0)} time(s) ("${why.replace(/^.*in-sync set/, 'in-sync set')}"), back in sync ${backMs} ms after the limit was lifted`,
       );
     } finally {
       if (!lifted) net.unlimitRate(SLOW);
