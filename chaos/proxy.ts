@@ -10,9 +10,16 @@ import net from 'node:net';
  *  - blackhole: connections stay open but nothing is forwarded; what arrives is held and
  *               delivered late when the cut heals (TCP retransmitting after a partition), unless a
  *               side gave up and closed first. The peer sees only timeouts.
- *  - delay:     every chunk is forwarded `ms` later, in order.
+ *  - delay:     every chunk is forwarded `ms` later, in order. With `stall`, a chunk is held
+ *               `stall.ms` longer with probability `stall.probability`, and every later chunk
+ *               behind it: what a TCP stream sees of a lost segment (retransmitted one RTO later,
+ *               nothing after it delivered before it), for where the kernel has no netem.
  */
-export type LinkMode = { kind: 'ok' } | { kind: 'drop' } | { kind: 'blackhole' } | { kind: 'delay'; ms: number };
+export type LinkMode =
+  | { kind: 'ok' }
+  | { kind: 'drop' }
+  | { kind: 'blackhole' }
+  | { kind: 'delay'; ms: number; stall?: { probability: number; ms: number } };
 
 export const OK: LinkMode = { kind: 'ok' };
 /** The name of connections whose owner is not one of the known processes (clients, the harness). */
@@ -24,6 +31,8 @@ export interface ProxyOptions {
   targetPort: number;
   /** Where the target listens; 127.0.0.1 unless given (the multi-host test proxies to another namespace). */
   targetHost?: string;
+  /** The address to listen on; 127.0.0.1 unless given (the multi-host test's link proxies listen on a host's own address). */
+  listenHost?: string;
   /** Who opened a connection (a broker id), from the accepted socket's remote port; undefined = anyone else. */
   identify?: (remotePort: number, listenPort: number) => Promise<string | undefined>;
 }
@@ -89,7 +98,8 @@ class Link {
 
   private send(dir: Direction, chunk: Buffer): void {
     const mode = this.modeOf();
-    const due = Date.now() + (mode.kind === 'delay' ? mode.ms : 0);
+    let due = Date.now();
+    if (mode.kind === 'delay') due += mode.ms + (mode.stall && Math.random() < mode.stall.probability ? mode.stall.ms : 0);
     this.queues[dir].push({ due, chunk });
     this.pump(dir);
   }
@@ -126,7 +136,7 @@ export class TcpProxy {
     const server = net.createServer({ pauseOnConnect: true });
     const bound = await new Promise<number>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port));
+      server.listen(port, opts.listenHost ?? '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port));
     });
     const proxy = new TcpProxy(server, bound, opts);
     server.on('connection', (s) => void proxy.accept(s));
@@ -159,7 +169,7 @@ export class TcpProxy {
   }
 
   describe(): string {
-    return this.rules.size === 0 ? 'ok' : [...this.rules].map(([s, m]) => `${s}:${m.kind}${m.kind === 'delay' ? m.ms : ''}`).join(',');
+    return this.rules.size === 0 ? 'ok' : [...this.rules].map(([s, m]) => `${s}:${m.kind}${m.kind === 'delay' ? m.ms + (m.stall ? `~${m.stall.probability}x${m.stall.ms}` : '') : ''}`).join(',');
   }
 
   async close(): Promise<void> {

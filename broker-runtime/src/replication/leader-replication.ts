@@ -185,10 +185,13 @@ export class LeaderReplication {
     const now = this.o.time.clock.now();
     const followers = [...this.isr].filter((id) => id !== this.o.self.id);
     const lagging = laggingFollowers(followers, (id) => this.sessions.get(id)?.lastCaughtUpAt ?? 0, now, this.o.replicaLagMs);
-    for (const id of lagging) this.shrink(id);
+    for (const id of lagging) this.shrink(id, this.lagReason(id, now));
     // A follower whose port refuses connections is not running: waiting out the lag limit would
     // only stall every produce. Removing a member is always safe; it rejoins once caught up.
-    for (const id of followers) if ((this.sessions.get(id)?.refusedForMs() ?? 0) >= REFUSED_LIMIT_MS) this.shrink(id);
+    for (const id of followers) {
+      const refusedMs = this.sessions.get(id)?.refusedForMs() ?? 0;
+      if (refusedMs >= REFUSED_LIMIT_MS) this.shrink(id, `its port has refused connections for ${Math.round(refusedMs)} ms`);
+    }
     if (now - this.lastDiscovery >= this.o.renewMs) void this.discover();
   }
 
@@ -204,7 +207,7 @@ export class LeaderReplication {
         if (b.id === this.o.self.id || this.stopped) continue;
         if (b.alive && b.url) this.ensureSession(b.id, b.url);
         // Its liveness registration expired (crashed, paused, cut off): it is not replicating.
-        else if (!b.alive && this.isr.has(b.id)) this.shrink(b.id);
+        else if (!b.alive && this.isr.has(b.id)) this.shrink(b.id, 'its registration in Redis expired (stopped, crashed, paused or cut off from Redis)');
       }
     } catch (err) {
       this.o.log('debug', `broker discovery failed: ${(err as Error).message}`);
@@ -273,13 +276,25 @@ export class LeaderReplication {
     }
   }
 
-  private shrink(id: string): void {
-    if (!this.isr.has(id) || this.leaving.has(id)) return;
-    this.leaving.add(id);
-    this.changeIsr('shrink', id);
+  /**
+   * Why a lagging follower leaves, in the words an operator needs on a slow link: how long since it
+   * was last caught up, against the limit, and how far behind it is now.
+   */
+  private lagReason(id: string, now: number): string {
+    const s = this.sessions.get(id);
+    const since = s ? `not caught up for ${Math.round(now - s.lastCaughtUpAt)} ms` : 'no replication session';
+    let behind = 0;
+    if (s) for (const log of this.o.logs.all()) behind += Math.max(0, log.logEndOffset() - s.matched(log.topic, log.partition));
+    return `${since}, longer than the replica lag (--replica-lag-seconds ${this.o.replicaLagMs / 1000}); ${behind} record(s) behind; it rejoins once caught up`;
   }
 
-  private changeIsr(change: 'shrink' | 'expand', id: string): void {
+  private shrink(id: string, why: string): void {
+    if (!this.isr.has(id) || this.leaving.has(id)) return;
+    this.leaving.add(id);
+    this.changeIsr('shrink', id, why);
+  }
+
+  private changeIsr(change: 'shrink' | 'expand', id: string, why?: string): void {
     this.isrChanges = this.isrChanges.then(async () => {
       if (this.stopped) return;
       const fence = this.o.fence();
@@ -309,10 +324,11 @@ export class LeaderReplication {
         if (change === 'shrink') await this.o.rememberIsr(doc);
         if (change === 'expand') this.isr.add(id);
         else this.isr.delete(id);
-        this.o.log('info', `in-sync set ${change === 'expand' ? 'expanded with' : 'shrank without'} ${id}: [${this.inSyncMembers().join(', ')}]`, 'isr.changed', {
+        this.o.log('info', `in-sync set ${change === 'expand' ? 'expanded with' : 'shrank without'} ${id}: [${this.inSyncMembers().join(', ')}]${why ? ` — ${why}` : ''}`, 'isr.changed', {
           change,
           broker_id: id,
           members: this.inSyncMembers().join(','),
+          ...(why ? { reason: why } : {}),
         });
         this.o.onIsrChange(this.inSyncMembers(), change, id);
         for (const log of this.o.logs.all()) this.recompute(log);

@@ -5,6 +5,11 @@
  *
  *  - proxy {listenPort, targetHost, targetPort}: a chaos TcpProxy here (to delay this host's Redis link)
  *  - delay {ms}: every proxied chunk `ms` later each way (0 = none)
+ *  - link-proxy {listenHost, listenPort, targetPort}: a second TcpProxy, in front of this host's broker
+ *    (the URL it advertises), so the other brokers reach it across a slow link
+ *  - link {ms, stall?}: that link's mode: every chunk `ms` later each way, `stall` as in chaos/proxy.ts (0 = none)
+ *  - burst {brokers, topic, n}: `n` concurrent single produces by one client: `{acks: [{seq, partition, offset, ms}], failures, lastError}`
+ *  - batches {brokers, topic, batches, records, bytes}: `batches` batch produces of `records` records of `bytes` bytes, one after another
  *  - http {url, method, body?, timeoutMs?}: one request, `{status, body}` or `{error}`
  *  - produce-start {brokers, topic}: one producer (the real client) until produce-stop
  *  - produce-peek {since}: how many acknowledged so far, and those after `since` (ms since 1970); the producer goes on
@@ -17,6 +22,7 @@ import { TcpProxy } from '../../../chaos/proxy.js';
 import { YakClient } from '../../../broker-runtime/src/client/index.js';
 
 let proxy: TcpProxy | null = null;
+let linkProxy: TcpProxy | null = null;
 let producer: { stop: boolean; done: Promise<void>; acks: { seq: number; partition: number; offset: number; at: number }[]; failures: number; lastError: string } | null = null;
 
 const reply = (id: number, body: Record<string, unknown>) => process.stdout.write(JSON.stringify({ id, ...body }) + '\n');
@@ -61,6 +67,43 @@ function startProducer(brokers: string[], topic: string): void {
   producer = state;
 }
 
+/** `n` single produces at once, each timed from the moment all were sent. */
+async function burst(brokers: string[], topic: string, n: number) {
+  const client = new YakClient({ brokers, timeoutMs: 10_000, retry: { retries: 20, minDelayMs: 50, maxDelayMs: 500 } });
+  await client.leader();
+  const t0 = Date.now();
+  const acks: { seq: number; partition: number; offset: number; ms: number }[] = [];
+  let failures = 0;
+  let lastError = '';
+  await Promise.all(
+    Array.from({ length: n }, async (_, seq) => {
+      try {
+        const r = await client.produce(topic, { payload: { seq }, partition: seq % 3 });
+        acks.push({ seq, partition: r.partition, offset: r.offset, ms: Date.now() - t0 });
+      } catch (err) {
+        failures++;
+        lastError = (err as Error).message.slice(0, 300);
+      }
+    }),
+  );
+  return { acks, failures, lastError, totalMs: Date.now() - t0 };
+}
+
+/** Batch produces one after another; every record `{seq, pad}`, `bytes` of padding. */
+async function batches(brokers: string[], topic: string, count: number, records: number, bytes: number) {
+  const client = new YakClient({ brokers, timeoutMs: 30_000, retry: { retries: 20, minDelayMs: 50, maxDelayMs: 500 } });
+  const pad = 'x'.repeat(bytes);
+  const acks: { seq: number; partition: number; offset: number; ms: number }[] = [];
+  const t0 = Date.now();
+  for (let b = 0; b < count; b++) {
+    const started = Date.now();
+    const batch = Array.from({ length: records }, (_, i) => ({ payload: { seq: b * records + i, pad }, partition: i % 3 }));
+    const r = await client.produceBatch(topic, batch);
+    r.results.forEach((x, i) => acks.push({ seq: b * records + i, partition: x.partition, offset: x.offset, ms: Date.now() - started }));
+  }
+  return { acks, totalMs: Date.now() - t0 };
+}
+
 async function readAll(url: string, topic: string): Promise<{ partition: number; offset: number; payload: unknown }[]> {
   const topics = (await (await fetch(`${url}/topics`)).json()) as { topics: { name: string; partitions: { partition: number; high_watermark: number }[] }[] };
   const t = topics.topics.find((x) => x.name === topic);
@@ -68,7 +111,8 @@ async function readAll(url: string, topic: string): Promise<{ partition: number;
   for (const p of t?.partitions ?? []) {
     for (let offset = 0; offset < p.high_watermark; ) {
       const page = (await (await fetch(`${url}/consume?topic=${topic}&partition=${p.partition}&offset=${offset}&max=5000`)).json()) as { records: { offset: number; payload: unknown }[]; next_offset: number };
-      for (const r of page.records) out.push({ partition: p.partition, offset: r.offset, payload: r.payload });
+      // Only the seq of a padded record: the padding would only fill the answer.
+      for (const r of page.records) out.push({ partition: p.partition, offset: r.offset, payload: (r.payload as { pad?: unknown })?.pad === undefined ? r.payload : { seq: (r.payload as { seq: number }).seq } });
       if (page.next_offset === offset) break;
       offset = page.next_offset;
     }
@@ -84,6 +128,16 @@ async function handle(msg: Record<string, any>): Promise<unknown> {
     case 'delay':
       proxy!.set(msg.ms > 0 ? { kind: 'delay', ms: msg.ms } : { kind: 'ok' });
       return {};
+    case 'link-proxy':
+      linkProxy = await TcpProxy.start({ name: 'link', targetPort: msg.targetPort, targetHost: msg.listenHost, listenHost: msg.listenHost }, msg.listenPort);
+      return { port: linkProxy.port };
+    case 'link':
+      linkProxy!.set(msg.ms > 0 || msg.stall ? { kind: 'delay', ms: msg.ms, ...(msg.stall ? { stall: msg.stall } : {}) } : { kind: 'ok' });
+      return {};
+    case 'burst':
+      return burst(msg.brokers, msg.topic, msg.n);
+    case 'batches':
+      return batches(msg.brokers, msg.topic, msg.batches, msg.records, msg.bytes);
     case 'http':
       return http(msg.url, msg.method, msg.body, msg.timeoutMs);
     case 'produce-start':

@@ -27,6 +27,30 @@ export function namespacesUnavailable(): string | null {
   return null;
 }
 
+const TC = '/usr/sbin/tc';
+
+function tc(args: string[]): void {
+  const r = spawnSync(TC, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`tc ${args.join(' ')}: ${(r.stderr || r.error?.message || '').trim()}`);
+}
+
+/** Which of the queueing disciplines the slow-link test can use does this kernel lack? null = both there. */
+export function qdiscsUnavailable(): { netem: string | null; tbf: string | null } {
+  const probe = `yakqd${process.pid}`;
+  const made = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
+  if (made.status !== 0) return { netem: 'no network namespaces', tbf: 'no network namespaces' };
+  try {
+    spawnSync('ip', ['-n', probe, 'link', 'add', 'q0', 'type', 'veth', 'peer', 'name', 'q1']);
+    const tryQdisc = (args: string[]) => {
+      const r = spawnSync(TC, ['-n', probe, 'qdisc', 'replace', 'dev', 'q0', 'root', ...args], { encoding: 'utf8' });
+      return r.error ? `cannot run ${TC} (${r.error.message}; install iproute2)` : r.status !== 0 ? `tc qdisc ${args[0]}: ${r.stderr.trim()}` : null;
+    };
+    return { netem: tryQdisc(['netem', 'delay', '1ms']), tbf: tryQdisc(['tbf', 'rate', '1mbit', 'burst', '32kbit', 'latency', '400ms']) };
+  } finally {
+    spawnSync('ip', ['netns', 'del', probe]);
+  }
+}
+
 export class Network {
   readonly bridgeNs: string;
   private readonly hosts = new Map<string, string>();
@@ -87,6 +111,22 @@ export class Network {
   healBetween(a: string, aIp: string, b: string, bIp: string): void {
     ip(['-n', this.ns(a), 'route', 'del', 'blackhole', `${bIp}/32`]);
     ip(['-n', this.ns(b), 'route', 'del', 'blackhole', `${aIp}/32`]);
+  }
+
+  /**
+   * Limit a host's link to `rate` (tc's units: `1mbit`) both ways with a token bucket (tbf) on each
+   * end of its veth: the bridge's port (towards the host) and the host's eth0 (from it). A queue
+   * longer than 400 ms is dropped, as a real bottleneck's is.
+   */
+  limitRate(name: string, rate: string): void {
+    const spec = ['tbf', 'rate', rate, 'burst', '32kbit', 'latency', '400ms'];
+    tc(['-n', this.bridgeNs, 'qdisc', 'replace', 'dev', this.port(name), 'root', ...spec]);
+    tc(['-n', this.ns(name), 'qdisc', 'replace', 'dev', 'eth0', 'root', ...spec]);
+  }
+
+  unlimitRate(name: string): void {
+    tc(['-n', this.bridgeNs, 'qdisc', 'del', 'dev', this.port(name), 'root']);
+    tc(['-n', this.ns(name), 'qdisc', 'del', 'dev', 'eth0', 'root']);
   }
 
   /** Run `command` inside host `name`'s namespace (`ip netns exec` execs it: the pid is the command's). */

@@ -72,6 +72,17 @@ describe('chaos TCP proxy', () => {
     s.destroy();
   });
 
+  it('delay with a stall: a chunk held one retransmission timeout longer (here every one), still in order', async () => {
+    const s = await connect(proxy.port);
+    proxy.set({ kind: 'delay', ms: 10, stall: { probability: 1, ms: 200 } });
+    const r = await roundTrip(s, 'lost and retransmitted');
+    assert.equal(r.got, 'lost and retransmitted');
+    assert.ok(r.ms >= 2 * 210 - 5, `two stalled hops took ${r.ms} ms`);
+    assert.match(proxy.describe(), /delay10~1x200/);
+    proxy.heal();
+    s.destroy();
+  });
+
   it('black-hole: nothing arrives while cut; what was held is delivered when healed', async () => {
     const s = await connect(proxy.port);
     proxy.set({ kind: 'blackhole' });

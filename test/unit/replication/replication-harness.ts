@@ -89,6 +89,8 @@ export class Cluster {
   readonly store = new SpecStore();
   readonly replicas = new Map<string, Replica>();
   readonly staleEpochs: number[] = [];
+  /** Every line the leaders logged, `LEVEL line`. */
+  readonly lines: string[] = [];
   /** Every frame posted, with whether its sender proof admitted it (FollowerApply.admit). */
   readonly posts: { to: string; proven: boolean; headers: Record<string, string>; length: number }[] = [];
 
@@ -150,7 +152,7 @@ export class Cluster {
       onIsrChange: () => {},
       rememberIsr: () => Promise.resolve(),
       initialIsrVersion: 0,
-      log: () => {},
+      log: (level, line) => this.lines.push(`${level} ${line}`),
       rules,
     });
     rep.start();

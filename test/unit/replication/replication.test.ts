@@ -65,6 +65,9 @@ describe('replication: the in-sync set', () => {
     assert.deepEqual(rep.inSyncMembers(), ['b1']);
     assert.deepEqual(c.store.isr?.members, ['b1']);
     assert.equal(b1.log.highWatermark(), 1, 'commits go on without it');
+    // The line says why, in numbers an operator can compare with the flag.
+    const line = c.lines.find((l) => l.includes('shrank without b2'));
+    assert.match(line ?? '', new RegExp(`shrank without b2: \\[b1\\] — not caught up for \\d+ ms, longer than the replica lag \\(--replica-lag-seconds ${LAG_MS / 1000}\\); 1 record\\(s\\) behind`), c.lines.join('\n'));
     b2.follower.handle = paused;
   });
 
@@ -77,6 +80,7 @@ describe('replication: the in-sync set', () => {
     b2.down = true;
     await c.time.advance(LAG_MS / 2);
     assert.deepEqual(rep.inSyncMembers(), ['b1']);
+    assert.match(c.lines.find((l) => l.includes('shrank without b2')) ?? '', /— its port has refused connections for \d+ ms/, c.lines.join('\n'));
   });
 
   test('a removed follower rejoins once it holds everything committed', async () => {
