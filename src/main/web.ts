@@ -29,6 +29,12 @@ async function main(): Promise<void> {
   let port = webPort();
   const app = createWebApp({ api: supervisor, rendererDir: resolve(repoRoot, 'out', 'renderer'), port: () => port });
   const server = app.listen(port, '127.0.0.1');
+  // Idle keep-alive connections are left for the client to close. With node's 5 s default, a call
+  // sent on a connection idle for just about 5 s met the server closing it: ECONNRESET (the
+  // Playwright suite's brokerAction after a 5 s wait, CI 2026-11-29). Clients (browsers, Playwright)
+  // close theirs sooner; headersTimeout must stay above keepAliveTimeout.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const hooks = installShutdownHooks({
     shutdown: async () => {
       await supervisor.shutdown();
