@@ -122,6 +122,8 @@ async function run(config: BrokerConfig, log: Logger, gate: Gate): Promise<void>
     advertised_url: config.advertisedUrl,
   });
   const kafka = config.kafkaPort === null ? null : await startKafka(config, broker, gate, log, tls ?? undefined);
+  const duplicate = await broker.liveDuplicate();
+  if (duplicate) fatal(config, duplicate);
   broker.start();
 
   let stopping = false;

@@ -28,6 +28,7 @@ import { LeaderReplication } from '../replication/leader-replication.js';
 import { StreamTransport } from '../replication/stream-transport.js';
 import { outboundTls } from '../config/tls.js';
 import { systemTime } from '../ports/clock.js';
+import { liveDuplicate } from './duplicate-id.js';
 import { advertisedWarning, checkAdvertisedUrl, type AdvertisedCheck } from './advertised-check.js';
 import { createBrokerMetrics, type BrokerMetrics } from './broker-metrics.js';
 import { HighWatermarkMirror } from './high-watermark-mirror.js';
@@ -150,7 +151,7 @@ export class Broker implements BrokerService {
           '(it leads only once every in-sync replica is up and short too, if it holds the most). If the data was wiped on purpose, delete the cluster\'s Redis keys too, or start one broker with --unclean-election'
         );
       },
-      registrationExtra: () => (this.shortReport ? { short: this.shortReport } : {}),
+      registrationExtra: () => (this.shortReport ? { instance: this.instance, short: this.shortReport } : { instance: this.instance }),
       storageWritable: () => !storage.faulted(),
       log,
       ...(config.kafkaAdvertised ? { kafka: this.kafkaAddress() } : {}),
@@ -211,6 +212,20 @@ export class Broker implements BrokerService {
       intervalMs: config.retentionCheckMs,
       alwaysCompacted: new Map([[OFFSETS_TOPIC, OFFSETS_COMPACTION_RULE]]),
       log,
+    });
+  }
+
+  /** Before start(): the line to stop with when another live broker is registered under this --id (broker/duplicate-id.ts), or null. */
+  liveDuplicate(): Promise<string | null> {
+    return liveDuplicate({
+      id: this.config.id,
+      instance: this.instance,
+      url: this.config.advertisedUrl,
+      cluster: this.config.cluster,
+      leaseMs: this.config.leaseMs,
+      renewMs: this.config.renewMs,
+      readRegistration: (id) => this.store.readRegistration(id),
+      tls: outboundTls(this.config),
     });
   }
 

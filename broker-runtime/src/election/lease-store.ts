@@ -30,6 +30,8 @@ export interface BrokerRegistration {
    * replica is short (a power cut took every copy's unsynced tail) the one holding most may lead.
    */
   short?: { logEndTotal: number };
+  /** The registering process's random instance (GET /health `instance`): tells a second process with the same --id from a restart. */
+  instance?: string;
 }
 
 export interface Candidacy {
@@ -262,6 +264,21 @@ export class LeaseStore {
       m.yakStateHistory(this.keys.statedHistory, candidacyEpoch(candidacy), isr);
     }
     await m.exec();
+  }
+
+  /** A broker's registration as it stands, and how long it has left (ms; 0 when there is none). */
+  async readRegistration(id: string): Promise<{ reg: BrokerRegistration | null; ttlMs: number }> {
+    const res = await this.redis.multi().get(this.keys.broker(id)).pttl(this.keys.broker(id)).exec();
+    const failed = res?.find(([err]) => err)?.[0];
+    if (!res || failed) throw failed ?? new Error('the registration read was aborted');
+    const raw = res[0]![1] as string | null;
+    let reg: BrokerRegistration | null = null;
+    try {
+      reg = raw ? (JSON.parse(raw) as BrokerRegistration) : null;
+    } catch {
+      reg = null;
+    }
+    return { reg, ttlMs: Math.max(0, Number(res[1]![1])) };
   }
 
   async deregister(id: string): Promise<void> {
