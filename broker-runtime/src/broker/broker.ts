@@ -29,6 +29,7 @@ import { StreamTransport } from '../replication/stream-transport.js';
 import { outboundTls } from '../config/tls.js';
 import { systemTime } from '../ports/clock.js';
 import { liveDuplicate } from './duplicate-id.js';
+import { checkClusterIdentity, otherClusterLine, type IdentityVerdict } from './cluster-identity.js';
 import { advertisedWarning, checkAdvertisedUrl, type AdvertisedCheck } from './advertised-check.js';
 import { createBrokerMetrics, type BrokerMetrics } from './broker-metrics.js';
 import { HighWatermarkMirror } from './high-watermark-mirror.js';
@@ -91,6 +92,10 @@ export class Broker implements BrokerService {
   /** Random per process, in /health: the advertised-URL check tells this process from any other by it. */
   readonly instance = randomUUID();
   private advertised: AdvertisedCheck = { state: 'pending' };
+  /** Whether the cluster identity check (broker/cluster-identity.ts) found this data folder belongs here. */
+  private identityKnown = false;
+  /** How a problem found after start stops the broker (cli.ts: one line, exit 2). */
+  onFatal: (line: string) => void = () => {};
   /** When the leader this broker follows last changed (monotonic): replication is judged from then on. */
   private leaderKnownAt = performance.now();
 
@@ -124,6 +129,8 @@ export class Broker implements BrokerService {
     });
     const redis = redisTarget(config, tls);
     this.store = new LeaseStore(redis, clusterKeys(config.cluster), redisCommandTimeoutMs(config.leaseMs, config.renewMs), config.redisWaitReplicas);
+    const freshIdentity = randomUUID();
+    this.store.identityToClaim = () => state.clusterIdentity() ?? freshIdentity;
     this.elector = new Elector(this.store, state, {
       id: config.id,
       url: config.advertisedUrl,
@@ -229,6 +236,35 @@ export class Broker implements BrokerService {
     });
   }
 
+  /**
+   * Before start(), and until it has a verdict, every peers refresh: the line to stop with when this
+   * data folder belongs to another cluster than the one in Redis (broker/cluster-identity.ts), or
+   * null (it belongs here, or Redis cannot tell yet).
+   */
+  async otherCluster(): Promise<string | null> {
+    if (this.identityKnown) return null;
+    let verdict: IdentityVerdict;
+    try {
+      verdict = await checkClusterIdentity({
+        remembered: this.state.clusterIdentity(),
+        read: () => this.store.clusterIdentity(),
+        claim: (id) => this.store.claimClusterIdentity(id),
+        remember: (id) => this.state.rememberClusterIdentity(id),
+        leading: this.elector.isLeader(),
+      });
+    } catch {
+      return null; // Redis unreachable: asked again at the next refresh
+    }
+    if (verdict.state === 'ok') {
+      this.identityKnown = true;
+      this.log('debug', `cluster ${this.config.cluster} has identity ${verdict.identity}`);
+      return null;
+    }
+    if (verdict.state === 'unknown') return null;
+    const redis = describeRedis(redisTarget(this.config, {}));
+    return otherClusterLine(verdict, { dataDir: this.config.dataDir, redis, cluster: this.config.cluster, identityKey: clusterKeys(this.config.cluster).identity });
+  }
+
   start(): void {
     this.elector.start();
     this.retention.start();
@@ -273,6 +309,8 @@ export class Broker implements BrokerService {
   }
 
   private async refreshPeers(): Promise<void> {
+    const other = await this.otherCluster();
+    if (other) return this.onFatal(other);
     try {
       this.rememberPeers(await this.store.listBrokers());
     } catch {

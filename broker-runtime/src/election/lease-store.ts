@@ -70,7 +70,7 @@ export type IsrWrite = 'recorded' | 'lease-lost' | 'not-replicated';
 
 /** The scripts, on every connection that runs them. */
 function defineScripts(redis: Redis): Scripted {
-  redis.defineCommand('yakAcquire', { numberOfKeys: 4, lua: ACQUIRE_LUA });
+  redis.defineCommand('yakAcquire', { numberOfKeys: 5, lua: ACQUIRE_LUA });
   redis.defineCommand('yakRenew', { numberOfKeys: 1, lua: RENEW_LUA });
   redis.defineCommand('yakRelease', { numberOfKeys: 2, lua: RELEASE_LUA });
   redis.defineCommand('yakFencedSet', { numberOfKeys: 2, lua: FENCED_SET_LUA });
@@ -81,7 +81,7 @@ function defineScripts(redis: Redis): Scripted {
 }
 
 type Scripted = Redis & {
-  yakAcquire(k1: string, k2: string, k3: string, k4: string, ...args: (string | number)[]): Promise<[number, string, string | null]>;
+  yakAcquire(k1: string, k2: string, k3: string, k4: string, k5: string, ...args: (string | number)[]): Promise<[number, string, string | null]>;
   yakRenew(k1: string, ...args: (string | number)[]): Promise<number>;
   yakRelease(k1: string, k2: string, value: string): Promise<number>;
   yakFencedSet(k1: string, k2: string, value: string, target: string): Promise<number>;
@@ -163,7 +163,7 @@ export class LeaseStore {
   async acquire(id: string, url: string, leaseMs: number, minEpoch: number, mode: AcquireMode, frameKey: string): Promise<AcquireResult> {
     if (!Number.isSafeInteger(minEpoch) || minEpoch < 0 || minEpoch > MAX_LEADER_EPOCH) throw new RangeError(`minEpoch ${minEpoch} is outside 0..${MAX_LEADER_EPOCH}`);
     const k = this.keys;
-    const [epoch, value, isr] = await this.redis.yakAcquire(k.leader, k.epoch, k.isr, k.frameKeys, id, url, Math.round(leaseMs), minEpoch, mode, frameKey, MAX_LEADER_EPOCH);
+    const [epoch, value, isr] = await this.redis.yakAcquire(k.leader, k.epoch, k.isr, k.frameKeys, k.identity, id, url, Math.round(leaseMs), minEpoch, mode, frameKey, MAX_LEADER_EPOCH, this.identityToClaim());
     if (epoch <= 0) return { won: false, reason: value };
     if (!(await this.replicated(this.redis))) {
       // Not leading on an epoch a failover could hand out again: give it back and try later.
@@ -264,6 +264,25 @@ export class LeaseStore {
       m.yakStateHistory(this.keys.statedHistory, candidacyEpoch(candidacy), isr);
     }
     await m.exec();
+  }
+
+  /**
+   * The cluster identity a lease acquisition sets when none is set (broker/cluster-identity.ts):
+   * the one this broker's data folder remembers, else a fresh one. Empty: set none.
+   */
+  identityToClaim: () => string = () => '';
+
+  /** The cluster's identity as Redis holds it, or null when none was set (a new cluster, or a Redis that lost its data). */
+  async clusterIdentity(): Promise<string | null> {
+    return this.redis.get(this.keys.identity);
+  }
+
+  /** Set the cluster's identity unless one is set (SET NX); the one Redis holds afterwards. */
+  async claimClusterIdentity(id: string): Promise<string> {
+    const res = await this.durable.multi().set(this.keys.identity, id, 'NX').get(this.keys.identity).exec();
+    const failed = res?.find(([err]) => err)?.[0];
+    if (!res || failed) throw failed ?? new Error('the cluster identity write was aborted');
+    return res[1]![1] as string;
   }
 
   /** A broker's registration as it stands, and how long it has left (ms; 0 when there is none). */
