@@ -29,6 +29,7 @@ import { StreamTransport } from '../replication/stream-transport.js';
 import { outboundTls } from '../config/tls.js';
 import { systemTime } from '../ports/clock.js';
 import { liveDuplicate } from './duplicate-id.js';
+import { evictionWarning, parseInfo, type RedisServerFacts } from '../redis/server-check.js';
 import { checkClusterIdentity, otherClusterLine, type IdentityVerdict } from './cluster-identity.js';
 import { advertisedWarning, checkAdvertisedUrl, type AdvertisedCheck } from './advertised-check.js';
 import { createBrokerMetrics, type BrokerMetrics } from './broker-metrics.js';
@@ -94,6 +95,8 @@ export class Broker implements BrokerService {
   private advertised: AdvertisedCheck = { state: 'pending' };
   /** Whether the cluster identity check (broker/cluster-identity.ts) found this data folder belongs here. */
   private identityKnown = false;
+  /** Whether the Redis server's settings were checked (redis/server-check.ts): once, when Redis first answers. */
+  private redisChecked = false;
   /** How a problem found after start stops the broker (cli.ts: one line, exit 2). */
   onFatal: (line: string) => void = () => {};
   /** When the leader this broker follows last changed (monotonic): replication is judged from then on. */
@@ -265,6 +268,19 @@ export class Broker implements BrokerService {
     return otherClusterLine(verdict, { dataDir: this.config.dataDir, redis, cluster: this.config.cluster, identityKey: clusterKeys(this.config.cluster).identity });
   }
 
+  /** One warning when the Redis server may evict the cluster's keys; asked again at each refresh until Redis answers. */
+  private async checkRedisServer(): Promise<void> {
+    let facts: RedisServerFacts;
+    try {
+      facts = parseInfo(await this.store.serverInfo());
+    } catch {
+      return;
+    }
+    this.redisChecked = true;
+    const warning = evictionWarning(facts, describeRedis(redisTarget(this.config, {})));
+    if (warning) this.log('warn', warning, 'redis.eviction', { maxmemory: facts.maxmemory, maxmemory_policy: facts.policy });
+  }
+
   start(): void {
     this.elector.start();
     this.retention.start();
@@ -311,6 +327,7 @@ export class Broker implements BrokerService {
   private async refreshPeers(): Promise<void> {
     const other = await this.otherCluster();
     if (other) return this.onFatal(other);
+    if (!this.redisChecked) await this.checkRedisServer();
     try {
       this.rememberPeers(await this.store.listBrokers());
     } catch {

@@ -272,6 +272,12 @@ export class LeaseStore {
    */
   identityToClaim: () => string = () => '';
 
+  /** `INFO server` and `INFO memory` of the Redis this store speaks to (the master, with Sentinels). */
+  async serverInfo(): Promise<string> {
+    const [server, memory] = await Promise.all([this.redis.info('server'), this.redis.info('memory')]);
+    return `${server}\n${memory}`;
+  }
+
   /** The cluster's identity as Redis holds it, or null when none was set (a new cluster, or a Redis that lost its data). */
   async clusterIdentity(): Promise<string | null> {
     return this.redis.get(this.keys.identity);
