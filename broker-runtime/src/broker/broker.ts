@@ -29,6 +29,7 @@ import { StreamTransport } from '../replication/stream-transport.js';
 import { outboundTls } from '../config/tls.js';
 import { systemTime } from '../ports/clock.js';
 import { liveDuplicate } from './duplicate-id.js';
+import { driftLines, sharedSettings, type SharedSettings } from './settings-drift.js';
 import { evictionWarning, parseInfo, type RedisServerFacts } from '../redis/server-check.js';
 import { checkClusterIdentity, otherClusterLine, type IdentityVerdict } from './cluster-identity.js';
 import { advertisedWarning, checkAdvertisedUrl, type AdvertisedCheck } from './advertised-check.js';
@@ -97,6 +98,10 @@ export class Broker implements BrokerService {
   private identityKnown = false;
   /** Whether the Redis server's settings were checked (redis/server-check.ts): once, when Redis first answers. */
   private redisChecked = false;
+  /** What this broker registers for the others to compare (broker/settings-drift.ts); refreshed with the peers (an auth file reloads). */
+  private settings: SharedSettings;
+  /** Differences already warned about, so each is said once. */
+  private readonly driftWarned = new Set<string>();
   /** How a problem found after start stops the broker (cli.ts: one line, exit 2). */
   onFatal: (line: string) => void = () => {};
   /** When the leader this broker follows last changed (monotonic): replication is judged from then on. */
@@ -121,6 +126,7 @@ export class Broker implements BrokerService {
       groups: () => (this.groups?.isActive() ? this.groups.list() : null),
     });
     this.refreshMetaVersion();
+    this.settings = sharedSettings(config);
     // One set of TLS material for every connection this broker opens: to followers and to Redis.
     const tls = outboundTls(config);
     const framesSent = { stream: this.stats.framesSent.labels({ via: 'stream' }), post: this.stats.framesSent.labels({ via: 'post' }) };
@@ -161,7 +167,7 @@ export class Broker implements BrokerService {
           '(it leads only once every in-sync replica is up and short too, if it holds the most). If the data was wiped on purpose, delete the cluster\'s Redis keys too, or start one broker with --unclean-election'
         );
       },
-      registrationExtra: () => (this.shortReport ? { instance: this.instance, short: this.shortReport } : { instance: this.instance }),
+      registrationExtra: () => (this.shortReport ? { instance: this.instance, settings: this.settings, short: this.shortReport } : { instance: this.instance, settings: this.settings }),
       storageWritable: () => !storage.faulted(),
       log,
       ...(config.kafkaAdvertised ? { kafka: this.kafkaAddress() } : {}),
@@ -329,7 +335,10 @@ export class Broker implements BrokerService {
     if (other) return this.onFatal(other);
     if (!this.redisChecked) await this.checkRedisServer();
     try {
-      this.rememberPeers(await this.store.listBrokers());
+      const brokers = await this.store.listBrokers();
+      this.rememberPeers(brokers);
+      this.settings = sharedSettings(this.config);
+      for (const line of driftLines({ id: this.config.id, settings: this.settings }, brokers, this.driftWarned)) this.log('warn', line, 'cluster.settings-differ');
     } catch {
       // Redis unreachable: keep what we knew; the elector logs Redis failures.
     }
