@@ -28,7 +28,7 @@ import { LeaderReplication } from '../replication/leader-replication.js';
 import { StreamTransport } from '../replication/stream-transport.js';
 import { outboundTls } from '../config/tls.js';
 import { systemTime } from '../ports/clock.js';
-import { liveDuplicate } from './duplicate-id.js';
+import { duplicateLine, liveDuplicate } from './duplicate-id.js';
 import { driftLines, sharedSettings, type SharedSettings } from './settings-drift.js';
 import { evictionWarning, parseInfo, type RedisServerFacts } from '../redis/server-check.js';
 import { checkClusterIdentity, otherClusterLine, type IdentityVerdict } from './cluster-identity.js';
@@ -102,6 +102,8 @@ export class Broker implements BrokerService {
   private settings: SharedSettings;
   /** Differences already warned about, so each is said once. */
   private readonly driftWarned = new Set<string>();
+  /** Another live process registering under this --id, seen after start (broker/duplicate-id.ts covers the start): its URL. */
+  private duplicateAt: { url: string; at: number } | null = null;
   /** How a problem found after start stops the broker (cli.ts: one line, exit 2). */
   onFatal: (line: string) => void = () => {};
   /** When the leader this broker follows last changed (monotonic): replication is judged from then on. */
@@ -337,11 +339,31 @@ export class Broker implements BrokerService {
     try {
       const brokers = await this.store.listBrokers();
       this.rememberPeers(brokers);
+      this.noticeDuplicate(brokers.find((b) => b.id === this.config.id));
       this.settings = sharedSettings(this.config);
       for (const line of driftLines({ id: this.config.id, settings: this.settings }, brokers, this.driftWarned)) this.log('warn', line, 'cluster.settings-differ');
     } catch {
       // Redis unreachable: keep what we knew; the elector logs Redis failures.
     }
+  }
+
+  /**
+   * This broker's own registration, as Redis holds it: rewritten by another process (two brokers
+   * started with one --id while Redis was unreachable, so the start check could not tell) is said
+   * once at error level and shown in /health until it stops.
+   */
+  private noticeDuplicate(own: { url: string | null; alive: boolean; instance?: string } | undefined): void {
+    const other = own?.alive && own.instance !== undefined && own.instance !== this.instance ? (own.url ?? '?') : null;
+    if (other !== null && this.duplicateSeen() === null) {
+      this.log('error', `${duplicateLine({ id: this.config.id, url: this.config.advertisedUrl, cluster: this.config.cluster }, other)}; until one stops, the two overwrite each other's registration`, 'broker.duplicate-id', { other_url: other });
+    }
+    if (other !== null) this.duplicateAt = { url: other, at: performance.now() };
+  }
+
+  /** The other process's URL while it was seen lately (the two overwrite each other, so it shows only now and then). */
+  private duplicateSeen(): string | null {
+    if (!this.duplicateAt) return null;
+    return performance.now() - this.duplicateAt.at < 3 * PEERS_REFRESH_MS + 2 * this.config.leaseMs ? this.duplicateAt.url : null;
   }
 
   private rememberPeers(brokers: { id: string; url: string | null; alive: boolean; kafka?: KafkaAddress }[]): void {
@@ -886,6 +908,8 @@ export class Broker implements BrokerService {
     if (storageFaulted) reasons.push(storage ?? 'the data folder refuses writes');
     const stall = this.replicationStall();
     if (stall) reasons.push(stall);
+    const duplicate = this.duplicateSeen();
+    if (duplicate !== null) reasons.push(`another broker registers with this broker's id ${this.config.id} (at ${duplicate}): give one of them another --id`);
     const leader = this.elector.isLeader() ? null : this.elector.leader();
     const sinceFrame = this.follower.msSinceLastFrame();
     return {

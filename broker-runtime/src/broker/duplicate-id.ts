@@ -75,7 +75,8 @@ async function answersAsRegistered(reg: BrokerRegistration, input: DuplicateIdIn
   }
 }
 
-function duplicateLine(input: DuplicateIdInput, otherUrl: string): string {
+/** The line naming a live broker with this broker's id, the harm, and the fix. */
+export function duplicateLine(input: Pick<DuplicateIdInput, 'id' | 'url' | 'cluster'>, otherUrl: string): string {
   return (
     `broker id ${input.id} is already in use by a live broker at ${otherUrl} (cluster ${input.cluster}; this one advertises ${input.url}). ` +
     'Two brokers with one --id overwrite each other\'s registration and count as one in-sync replica, so one with an empty log could be elected and lose acknowledged records. ' +

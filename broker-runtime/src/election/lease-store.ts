@@ -313,14 +313,14 @@ export class LeaseStore {
   }
 
   /** Every broker that ever registered; `alive` while its registration has not expired. */
-  async listBrokers(): Promise<{ id: string; url: string | null; alive: boolean; kafka?: KafkaAddress; short?: { logEndTotal: number }; settings?: Record<string, string> }[]> {
+  async listBrokers(): Promise<{ id: string; url: string | null; alive: boolean; kafka?: KafkaAddress; short?: { logEndTotal: number }; settings?: Record<string, string>; instance?: string }[]> {
     const ids = (await this.redis.smembers(this.keys.brokers)).sort();
     if (ids.length === 0) return [];
     const regs = await this.redis.mget(...ids.map((id) => this.keys.broker(id)));
     return ids.map((id, i) => {
       const raw = regs[i];
       const reg = raw ? (JSON.parse(raw) as BrokerRegistration) : null;
-      return { id, url: reg?.url ?? null, alive: reg !== null, ...(reg?.kafka ? { kafka: reg.kafka } : {}), ...(reg?.settings && typeof reg.settings === 'object' ? { settings: reg.settings } : {}), ...(reg && Number.isSafeInteger(reg.short?.logEndTotal) ? { short: { logEndTotal: reg.short!.logEndTotal } } : {}) };
+      return { id, url: reg?.url ?? null, alive: reg !== null, ...(reg?.kafka ? { kafka: reg.kafka } : {}), ...(reg?.settings && typeof reg.settings === 'object' ? { settings: reg.settings } : {}), ...(typeof reg?.instance === 'string' ? { instance: reg.instance } : {}), ...(reg && Number.isSafeInteger(reg.short?.logEndTotal) ? { short: { logEndTotal: reg.short!.logEndTotal } } : {}) };
     });
   }
 

@@ -105,4 +105,22 @@ describe('a second broker with an --id already in use', () => {
     assert.ok(c.running());
     assert.ok(!c.output.some((l) => l.includes('already in use')), c.tail(20));
   });
+
+  test('two brokers with one id started while Redis was unreachable: each says so once Redis answers, at error level and in /health', async () => {
+    await redis.kill();
+    const d1 = await broker('d', 'host5-d');
+    const d2 = await broker('d', 'host6-d');
+    await Promise.all([listening(d1), listening(d2)]);
+    await redis.launch();
+    const named = (x: BrokerProcess) => x.output.some((l) => l.includes('ERROR') && l.includes('broker id d is already in use'));
+    await waitFor('the duplicate named', () => named(d1) || named(d2), 30_000, 100).catch((err: Error) => {
+      throw new Error(`${err.message}\n${d1.tail(10)}\n${d2.tail(10)}`);
+    });
+    const seen = named(d1) ? d1 : d2;
+    const other = seen === d1 ? d2 : d1;
+    assert.ok(seen.output.find((l) => l.includes('broker id d is already in use'))!.includes(other.url), seen.tail(10));
+    const health = (await get(seen.url, '/health')).body;
+    assert.equal(health.status, 'degraded');
+    assert.match(health.degraded_reasons.join(' '), /another broker registers with this broker's id d/);
+  });
 });
