@@ -149,6 +149,7 @@ export class Broker implements BrokerService {
       renewMs: config.renewMs,
       uncleanElection: config.uncleanElection,
       redisDisplay: describeRedis(redis),
+      cluster: config.cluster,
       candidacy: () => ({
         lastLogEpoch: logs.all().reduce((max, l) => Math.max(max, l.lastEpoch()), -1),
         logEndTotal: logs.all().reduce((sum, l) => sum + l.logEndOffset(), 0),
@@ -908,6 +909,8 @@ export class Broker implements BrokerService {
     if (storageFaulted) reasons.push(storage ?? 'the data folder refuses writes');
     const stall = this.replicationStall();
     if (stall) reasons.push(stall);
+    const waiting = this.elector.recoveryWait();
+    if (waiting) reasons.push(waiting);
     const duplicate = this.duplicateSeen();
     if (duplicate !== null) reasons.push(`another broker registers with this broker's id ${this.config.id} (at ${duplicate}): give one of them another --id`);
     const leader = this.elector.isLeader() ? null : this.elector.leader();

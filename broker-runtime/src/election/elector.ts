@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { Clock, TimePorts, TimerHandle, Timers } from '../ports/clock.js';
 import { isStorableEpoch } from './epoch-range.js';
 import { newFrameKey } from '../replication/frame-auth.js';
-import { acquireMode, clusterHasHistory, followerPollMs, hastyRecoveryWaitMs, REDIS_RETRY_MS, leaseTooShortForRtt, nextLookDelay, nextRenewDelay, recoveryWaitMs } from './decisions.js';
+import { acquireMode, clusterHasHistory, recoveryWaitingFor, followerPollMs, hastyRecoveryWaitMs, REDIS_RETRY_MS, leaseTooShortForRtt, nextLookDelay, nextRenewDelay, recoveryWaitMs } from './decisions.js';
 import { epochFloor, initialLease, initialRecoveryClock, leaseStep, mayWrite, missingForMs, recoveryClockAfterRead, type LeaseEvent, type LeaseState, type RecoveryClock } from './lease-machine.js';
 import type { AcquireMode, BrokerRegistration, Candidacy, InSyncSet, LeaseHolder } from './lease-store.js';
 import type { ElectionMemory, ElectionStore, ElectorRules } from './ports.js';
@@ -32,6 +32,8 @@ export interface ElectorOptions {
   log: Logger;
   /** The Redis URL as it may be shown in logs (no password). */
   redisDisplay: string;
+  /** The cluster id (--cluster), for the lines that name where this broker looks. */
+  cluster?: string;
   /** This broker's Kafka listener, registered with its URL so other brokers can name it in Kafka Metadata. */
   kafka?: KafkaAddress;
 }
@@ -73,6 +75,8 @@ export class Elector extends EventEmitter<ElectorEvents> {
   private warnedNotReplicated = false;
   /** A refusal to lead for missing committed records was warned about (until the logs reach them). */
   private warnedMissing = false;
+  /** The in-sync members a recovery waits for (none of them registered here), or null; warned once per run. */
+  private waitingFor: string[] | null = null;
   /** The slowest renew round trip since the last warning about it (ms); 0 when the lease has room. */
   private slowRttWarnedAt = 0;
 
@@ -300,6 +304,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
     if (holder) {
       await this.observeEpoch(holder.epoch);
       this.setKnownLeader(holder);
+      this.waitingFor = null;
       return nextLookDelay(pttlMs, this.opts.renewMs);
     }
     this.setKnownLeader(null);
@@ -309,6 +314,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
     const stated = this.rules.hastyRecovery || this.rules.ignoreRememberedIsr || this.rules.forgetStatedHistory ? null : listed.stated;
     const history = clusterHasHistory(epochCounter, [...candidates, this.candidacy()], stated);
     const forget = this.rules.ignoreRememberedIsr === true;
+    const waitMs = this.rules.hastyRecovery ? hastyRecoveryWaitMs(this.opts.renewMs) : recoveryWaitMs(this.opts.renewMs, this.opts.leaseMs, history);
     const mode = acquireMode({
       self: this.opts.id,
       unclean: this.opts.uncleanElection,
@@ -316,10 +322,12 @@ export class Elector extends EventEmitter<ElectorEvents> {
       recordedIsr: isr,
       rememberedIsr: forget ? null : this.state.lastIsr(),
       isrMissingForMs: missingForMs(this.recovery, t),
-      recoveryWaitMs: this.rules.hastyRecovery ? hastyRecoveryWaitMs(this.opts.renewMs) : recoveryWaitMs(this.opts.renewMs, this.opts.leaseMs, history),
+      recoveryWaitMs: waitMs,
       candidates: forget ? candidates.map((c) => ({ ...c, isr: null })) : candidates,
       statedIsr: forget ? null : (stated?.isr ?? null),
     });
+    const waiting = !mode && !forget && isr === null && missingForMs(this.recovery, t) >= waitMs;
+    this.noteRecoveryWait(waiting ? recoveryWaitingFor(this.opts.id, this.state.lastIsr(), candidates, stated?.isr ?? null) : null);
     if (!mode) return followerPollMs(this.opts.renewMs);
     if (await this.store.legacyLeaseHeld()) {
       this.opts.log('error', 'not taking the lease: a broker of an older YAK version holds it under the key names before hash tags; stop every broker of the cluster, then start them all on this version (README: "Redis for a cluster")');
@@ -411,6 +419,28 @@ export class Elector extends EventEmitter<ElectorEvents> {
     this.emit('demoted', reason);
     this.emit('leader', null);
     this.schedule(0);
+  }
+
+  /**
+   * What a leaderless recovery waits for: the members of the last in-sync set not registered in
+   * this Redis namespace. Said once per run at warn level (and in /health through recoveryWait()):
+   * before, a broker with a mistyped --cluster waited here for ever with /health "ok".
+   */
+  private noteRecoveryWait(members: string[] | null): void {
+    const was = this.waitingFor;
+    this.waitingFor = members;
+    if (members === null || (was !== null && was.join() === members.join())) return;
+    this.opts.log('warn', this.recoveryWait()!, 'election.recovery-waiting', { waiting_for: members.join(',') });
+  }
+
+  /** Why no broker leads while Redis holds no in-sync set, or null. */
+  recoveryWait(): string | null {
+    if (!this.waitingFor || this.knownLeader) return null;
+    const where = `--redis ${this.opts.redisDisplay}${this.opts.cluster ? ` --cluster ${this.opts.cluster}` : ''}`;
+    return (
+      `no leader: Redis holds no in-sync set for this cluster (${where}), and no broker may lead until every member of the last one is back: waiting for ${this.waitingFor.join(', ')} ` +
+      '(not registered here). Start them; if they are running, this broker\'s --redis (its database number too) or --cluster differs from theirs (or this Redis lost its data and they use another): give every broker the same'
+    );
   }
 
   private setKnownLeader(holder: LeaseHolder | null): void {

@@ -36,20 +36,21 @@ describe('a data folder of another cluster', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const broker = async (id: string, redis: RedisServer, folder: string, port?: number) => {
+  /** `listening`: wait until it answers (not for one expected to stop at start: it may stop before the first poll). */
+  const broker = async (id: string, redis: RedisServer, folder: string, port?: number, cluster = 'prod', listening = true) => {
     const b = new BrokerProcess({
       id,
       port: port ?? (await freePort()),
       dataDir: join(dir, folder),
       redisUrl: `redis://127.0.0.1:${redis.port}`,
-      cluster: 'prod',
+      cluster,
       leaseSeconds: 2,
       renewSeconds: 0.5,
       partitions: 1,
     });
     b.start();
     brokers.push(b);
-    await waitFor(`${id} listening`, () => get(b.url, '/health', 1000).then(() => true).catch(() => false), 15_000, 100);
+    if (listening) await waitFor(`${id} listening`, () => get(b.url, '/health', 1000).then(() => true).catch(() => false), 15_000, 100);
     return b;
   };
   const leads = (b: BrokerProcess) => waitFor(`${b.id} leads`, async () => (await get(b.url, '/health')).body.role === 'leader', 20_000, 100);
@@ -72,7 +73,7 @@ describe('a data folder of another cluster', () => {
 
     // x2 restarted with the other cluster's Redis (a wrong REDIS_URL in its env file).
     await x2.stop();
-    const wrong = await broker('x2', redisY, 'x2', x2.opts.port);
+    const wrong = await broker('x2', redisY, 'x2', x2.opts.port, 'prod', false);
     await waitFor('x2 on the wrong Redis stops', () => wrong.exitCode !== null, 20_000, 100).catch(async (err: Error) => {
       throw new Error(`${err.message}; x2 now serves ${JSON.stringify(await payloads(wrong).catch(() => '?'))}\n${wrong.tail(15)}`);
     });
@@ -110,6 +111,30 @@ describe('a data folder of another cluster', () => {
         assert.ok(b.running(), b.tail(20));
         assert.ok(!b.output.some((l) => l.includes('another cluster')), b.tail(20));
       }
+    } finally {
+      await r.stop();
+    }
+  });
+
+  test('a broker restarted with a mistyped --cluster (an empty namespace) says what it waits for, and is degraded, not ok', async () => {
+    const r = await RedisServer.start();
+    try {
+      const w1 = await broker('w1', r, 'w1', undefined, 'shop');
+      await leads(w1);
+      const w2 = await broker('w2', r, 'w2', undefined, 'shop');
+      await allInSync(w1, 2);
+      await w2.stop();
+      // Its env file now says CLUSTER_ID=shopp: Redis holds nothing under that name; the in-sync set it remembers is [w1, w2].
+      const typo = await broker('w2', r, 'w2', w2.opts.port, 'shopp');
+      const line = await waitFor('w2 says what it waits for', () => typo.output.find((l) => l.includes('WARN') && l.includes('no in-sync set')), 20_000, 100).catch((err: Error) => {
+        throw new Error(`${err.message}\n${typo.tail(10)}`);
+      });
+      assert.match(line, /waiting for w1/);
+      for (const flag of ['--redis', '--cluster shopp']) assert.ok(line.includes(flag), line);
+      const health = (await get(typo.url, '/health')).body;
+      assert.equal(health.status, 'degraded', JSON.stringify(health));
+      assert.match(health.degraded_reasons.join(' '), /waiting for w1/);
+      assert.equal(typo.output.filter((l) => l.includes('no in-sync set')).length, 1, typo.tail(10));
     } finally {
       await r.stop();
     }
