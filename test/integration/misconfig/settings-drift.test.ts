@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { hashSecret } from '../../../broker-runtime/src/auth/index.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -32,7 +33,7 @@ describe('settings that differ between brokers', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const broker = async (id: string, minInsync: number, partitions: number) => {
+  const broker = async (id: string, minInsync: number, partitions: number, extra: string[] = []) => {
     const b = new BrokerProcess({
       id,
       port: await freePort(),
@@ -43,6 +44,7 @@ describe('settings that differ between brokers', () => {
       renewSeconds: 0.5,
       partitions,
       minInsync,
+      extra,
     });
     b.start();
     brokers.push(b);
@@ -67,5 +69,20 @@ describe('settings that differ between brokers', () => {
     assert.ok(!a.output.some((l) => l.includes('broker c runs with')), a.tail(10));
     await sleep(3000);
     for (const x of [a, b]) assert.equal(warned(x, '--min-insync').length, x === b ? 2 : 1, x.tail(10));
+  });
+
+  test('different auth files: a token that works on one broker is refused by another; both name the difference', async () => {
+    const file = async (name: string, secret: string) => {
+      const path = join(dir, `${name}.json`);
+      await writeFile(path, JSON.stringify({ principals: { app: { secret_hash: await hashSecret(secret), produce: ['*'], consume: ['*'], admin: true } } }));
+      return path;
+    };
+    const e1 = await broker('e1', 1, 1, ['--auth-file', await file('e1', 'SECRET-ONE-x7')]);
+    const e2 = await broker('e2', 1, 1, ['--auth-file', await file('e2', 'SECRET-TWO-y8')]);
+    for (const [x, other] of [[e1, 'e2'], [e2, 'e1']] as const) {
+      const line = await waitFor(`${x.id} names the auth file`, () => x.output.find((l) => l.includes('WARN') && l.includes(`broker ${other} runs with --auth-file sha256:`)), 15_000, 100);
+      assert.match(line, /AUTH_FILE\) file/);
+      assert.ok(!line.includes('SECRET-'), 'no secret in the line');
+    }
   });
 });
