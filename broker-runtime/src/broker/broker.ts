@@ -104,6 +104,7 @@ export class Broker implements BrokerService {
   private readonly driftWarned = new Set<string>();
   /** Another live process registering under this --id, seen after start (broker/duplicate-id.ts covers the start): its URL. */
   private duplicateAt: { url: string; at: number } | null = null;
+  private ownRegistrationSeen = false;
   /** How a problem found after start stops the broker (cli.ts: one line, exit 2). */
   onFatal: (line: string) => void = () => {};
   /** When the leader this broker follows last changed (monotonic): replication is judged from then on. */
@@ -354,6 +355,10 @@ export class Broker implements BrokerService {
    * once at error level and shown in /health until it stops.
    */
   private noticeDuplicate(own: { url: string | null; alive: boolean; instance?: string } | undefined): void {
+    // Until this process's own registration has been seen once, another one is this broker's
+    // previous process (a crash leaves it for up to a lease): not a duplicate.
+    if (own?.instance === this.instance) this.ownRegistrationSeen = true;
+    if (!this.ownRegistrationSeen) return;
     const other = own?.alive && own.instance !== undefined && own.instance !== this.instance ? (own.url ?? '?') : null;
     if (other !== null && this.duplicateSeen() === null) {
       this.log('error', `${duplicateLine({ id: this.config.id, url: this.config.advertisedUrl, cluster: this.config.cluster }, other)}; until one stops, the two overwrite each other's registration`, 'broker.duplicate-id', { other_url: other });
