@@ -930,6 +930,7 @@ export class Broker implements BrokerService {
       unclean_partitions: unclean,
       storage: this.storage.view(),
       instance: this.instance,
+      cluster_identity: this.state.clusterIdentity(),
       advertised_url: { url: this.config.advertisedUrl, check: this.advertised.state, ...('detail' in this.advertised ? { detail: this.advertised.detail } : {}) },
       replication: this.elector.isLeader() ? null : { leader: leader?.id ?? null, ms_since_last_frame: sinceFrame === null ? null : Math.round(sinceFrame) },
       degraded_reasons: reasons,

@@ -88,6 +88,12 @@ describe('a data folder of another cluster', () => {
     await allInSync(x1, 2);
     assert.deepEqual(await payloads(back), xs);
     assert.ok(back.running());
+    // /health names each broker's cluster: x1 and x2 agree, y1 (the other Redis) differs.
+    const identity = async (b: BrokerProcess) => (await get(b.url, '/health')).body.cluster_identity as string | null;
+    const ofX = await identity(x1);
+    assert.match(ofX ?? '', /^[0-9a-f-]{36}$/);
+    assert.equal(await identity(back), ofX);
+    assert.notEqual(await identity(y1), ofX);
   });
 
   test('a Redis that lost its data is not another cluster: the brokers carry on with the identity they remember', async () => {
