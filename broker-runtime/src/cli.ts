@@ -123,6 +123,11 @@ async function run(config: BrokerConfig, log: Logger, gate: Gate): Promise<void>
     advertised_url: config.advertisedUrl,
   });
   const kafka = config.kafkaPort === null ? null : await startKafka(config, broker, gate, log, tls ?? undefined);
+  const duplicate = await broker.liveDuplicate();
+  if (duplicate) fatal(config, duplicate);
+  const otherCluster = await broker.otherCluster();
+  if (otherCluster) fatal(config, otherCluster);
+  broker.onFatal = (line) => fatal(config, line);
   broker.start();
 
   let stopping = false;

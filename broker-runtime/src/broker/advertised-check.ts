@@ -59,7 +59,8 @@ export function advertisedWarning(check: AdvertisedCheck, url: string, host: str
   }
 }
 
-function getOnce(url: URL, tls: OutboundTls, timeoutMs: number): Promise<{ status: number; text: string }> {
+/** One GET with no connection reuse: status and the first 4 KiB of the body as text. */
+export function getOnce(url: URL, tls: OutboundTls, timeoutMs: number): Promise<{ status: number; text: string }> {
   const secure = url.protocol === 'https:';
   const request = secure ? https.request : http.request;
   return new Promise((resolve, reject) => {

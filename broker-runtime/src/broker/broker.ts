@@ -29,6 +29,10 @@ import { LeaderReplication } from '../replication/leader-replication.js';
 import { StreamTransport } from '../replication/stream-transport.js';
 import { outboundTls } from '../config/tls.js';
 import { systemTime } from '../ports/clock.js';
+import { duplicateLine, liveDuplicate } from './duplicate-id.js';
+import { driftLines, sharedSettings, type SharedSettings } from './settings-drift.js';
+import { evictionWarning, parseInfo, type RedisServerFacts } from '../redis/server-check.js';
+import { checkClusterIdentity, otherClusterLine, type IdentityVerdict } from './cluster-identity.js';
 import { advertisedWarning, checkAdvertisedUrl, type AdvertisedCheck } from './advertised-check.js';
 import { createBrokerMetrics, type BrokerMetrics } from './broker-metrics.js';
 import { HighWatermarkMirror } from './high-watermark-mirror.js';
@@ -91,6 +95,19 @@ export class Broker implements BrokerService {
   /** Random per process, in /health: the advertised-URL check tells this process from any other by it. */
   readonly instance = randomUUID();
   private advertised: AdvertisedCheck = { state: 'pending' };
+  /** Whether the cluster identity check (broker/cluster-identity.ts) found this data folder belongs here. */
+  private identityKnown = false;
+  /** Whether the Redis server's settings were checked (redis/server-check.ts): once, when Redis first answers. */
+  private redisChecked = false;
+  /** What this broker registers for the others to compare (broker/settings-drift.ts); refreshed with the peers (an auth file reloads). */
+  private settings: SharedSettings;
+  /** Differences already warned about, so each is said once. */
+  private readonly driftWarned = new Set<string>();
+  /** Another live process registering under this --id, seen after start (broker/duplicate-id.ts covers the start): its URL. */
+  private duplicateAt: { url: string; at: number } | null = null;
+  private ownRegistrationSeen = false;
+  /** How a problem found after start stops the broker (cli.ts: one line, exit 2). */
+  onFatal: (line: string) => void = () => {};
   /** When the leader this broker follows last changed (monotonic): replication is judged from then on. */
   private leaderKnownAt = performance.now();
 
@@ -113,6 +130,7 @@ export class Broker implements BrokerService {
       groups: () => (this.groups?.isActive() ? this.groups.list() : null),
     });
     this.refreshMetaVersion();
+    this.settings = sharedSettings(config);
     // One set of TLS material for every connection this broker opens: to followers and to Redis.
     const tls = outboundTls(config);
     const framesSent = { stream: this.stats.framesSent.labels({ via: 'stream' }), post: this.stats.framesSent.labels({ via: 'post' }) };
@@ -124,6 +142,8 @@ export class Broker implements BrokerService {
     });
     const redis = redisTarget(config, tls);
     this.store = new LeaseStore(redis, clusterKeys(config.cluster), redisCommandTimeoutMs(config.leaseMs, config.renewMs), config.redisWaitReplicas);
+    const freshIdentity = randomUUID();
+    this.store.identityToClaim = () => state.clusterIdentity() ?? freshIdentity;
     this.elector = new Elector(this.store, state, {
       id: config.id,
       url: config.advertisedUrl,
@@ -131,6 +151,7 @@ export class Broker implements BrokerService {
       renewMs: config.renewMs,
       uncleanElection: config.uncleanElection,
       redisDisplay: describeRedis(redis),
+      cluster: config.cluster,
       candidacy: () => ({
         lastLogEpoch: logs.all().reduce((max, l) => Math.max(max, l.lastEpoch()), -1),
         logEndTotal: logs.all().reduce((sum, l) => sum + l.logEndOffset(), 0),
@@ -151,7 +172,7 @@ export class Broker implements BrokerService {
           '(it leads only once every in-sync replica is up and short too, if it holds the most). If the data was wiped on purpose, delete the cluster\'s Redis keys too, or start one broker with --unclean-election'
         );
       },
-      registrationExtra: () => (this.shortReport ? { short: this.shortReport } : {}),
+      registrationExtra: () => (this.shortReport ? { instance: this.instance, settings: this.settings, short: this.shortReport } : { instance: this.instance, settings: this.settings }),
       storageWritable: () => !storage.faulted(),
       log,
       ...(config.kafkaAdvertised ? { kafka: this.kafkaAddress() } : {}),
@@ -213,6 +234,62 @@ export class Broker implements BrokerService {
       alwaysCompacted: new Map([[OFFSETS_TOPIC, OFFSETS_COMPACTION_RULE]]),
       log,
     });
+  }
+
+  /** Before start(): the line to stop with when another live broker is registered under this --id (broker/duplicate-id.ts), or null. */
+  liveDuplicate(): Promise<string | null> {
+    return liveDuplicate({
+      id: this.config.id,
+      instance: this.instance,
+      url: this.config.advertisedUrl,
+      cluster: this.config.cluster,
+      leaseMs: this.config.leaseMs,
+      renewMs: this.config.renewMs,
+      readRegistration: (id) => this.store.readRegistration(id),
+      tls: outboundTls(this.config),
+    });
+  }
+
+  /**
+   * Before start(), and until it has a verdict, every peers refresh: the line to stop with when this
+   * data folder belongs to another cluster than the one in Redis (broker/cluster-identity.ts), or
+   * null (it belongs here, or Redis cannot tell yet).
+   */
+  async otherCluster(): Promise<string | null> {
+    if (this.identityKnown) return null;
+    let verdict: IdentityVerdict;
+    try {
+      verdict = await checkClusterIdentity({
+        remembered: this.state.clusterIdentity(),
+        read: () => this.store.clusterIdentity(),
+        claim: (id) => this.store.claimClusterIdentity(id),
+        remember: (id) => this.state.rememberClusterIdentity(id),
+        leading: this.elector.isLeader(),
+      });
+    } catch {
+      return null; // Redis unreachable: asked again at the next refresh
+    }
+    if (verdict.state === 'ok') {
+      this.identityKnown = true;
+      this.log('debug', `cluster ${this.config.cluster} has identity ${verdict.identity}`);
+      return null;
+    }
+    if (verdict.state === 'unknown') return null;
+    const redis = describeRedis(redisTarget(this.config, {}));
+    return otherClusterLine(verdict, { dataDir: this.config.dataDir, redis, cluster: this.config.cluster, identityKey: clusterKeys(this.config.cluster).identity });
+  }
+
+  /** One warning when the Redis server may evict the cluster's keys; asked again at each refresh until Redis answers. */
+  private async checkRedisServer(): Promise<void> {
+    let facts: RedisServerFacts;
+    try {
+      facts = parseInfo(await this.store.serverInfo());
+    } catch {
+      return;
+    }
+    this.redisChecked = true;
+    const warning = evictionWarning(facts, describeRedis(redisTarget(this.config, {})));
+    if (warning) this.log('warn', warning, 'redis.eviction', { maxmemory: facts.maxmemory, maxmemory_policy: facts.policy });
   }
 
   start(): void {
@@ -279,11 +356,41 @@ export class Broker implements BrokerService {
   }
 
   private async refreshPeers(): Promise<void> {
+    const other = await this.otherCluster();
+    if (other) return this.onFatal(other);
+    if (!this.redisChecked) await this.checkRedisServer();
     try {
-      this.rememberPeers(await this.store.listBrokers());
+      const brokers = await this.store.listBrokers();
+      this.rememberPeers(brokers);
+      this.noticeDuplicate(brokers.find((b) => b.id === this.config.id));
+      this.settings = sharedSettings(this.config);
+      for (const line of driftLines({ id: this.config.id, settings: this.settings }, brokers, this.driftWarned)) this.log('warn', line, 'cluster.settings-differ');
     } catch {
       // Redis unreachable: keep what we knew; the elector logs Redis failures.
     }
+  }
+
+  /**
+   * This broker's own registration, as Redis holds it: rewritten by another process (two brokers
+   * started with one --id while Redis was unreachable, so the start check could not tell) is said
+   * once at error level and shown in /health until it stops.
+   */
+  private noticeDuplicate(own: { url: string | null; alive: boolean; instance?: string } | undefined): void {
+    // Until this process's own registration has been seen once, another one is this broker's
+    // previous process (a crash leaves it for up to a lease): not a duplicate.
+    if (own?.instance === this.instance) this.ownRegistrationSeen = true;
+    if (!this.ownRegistrationSeen) return;
+    const other = own?.alive && own.instance !== undefined && own.instance !== this.instance ? (own.url ?? '?') : null;
+    if (other !== null && this.duplicateSeen() === null) {
+      this.log('error', `${duplicateLine({ id: this.config.id, url: this.config.advertisedUrl, cluster: this.config.cluster }, other)}; until one stops, the two overwrite each other's registration`, 'broker.duplicate-id', { other_url: other });
+    }
+    if (other !== null) this.duplicateAt = { url: other, at: performance.now() };
+  }
+
+  /** The other process's URL while it was seen lately (the two overwrite each other, so it shows only now and then). */
+  private duplicateSeen(): string | null {
+    if (!this.duplicateAt) return null;
+    return performance.now() - this.duplicateAt.at < 3 * PEERS_REFRESH_MS + 2 * this.config.leaseMs ? this.duplicateAt.url : null;
   }
 
   private rememberPeers(brokers: { id: string; url: string | null; alive: boolean; kafka?: KafkaAddress }[]): void {
@@ -828,6 +935,10 @@ export class Broker implements BrokerService {
     if (storageFaulted) reasons.push(storage ?? 'the data folder refuses writes');
     const stall = this.replicationStall();
     if (stall) reasons.push(stall);
+    const waiting = this.elector.recoveryWait();
+    if (waiting) reasons.push(waiting);
+    const duplicate = this.duplicateSeen();
+    if (duplicate !== null) reasons.push(`another broker registers with this broker's id ${this.config.id} (at ${duplicate}): give one of them another --id`);
     const leader = this.elector.isLeader() ? null : this.elector.leader();
     const sinceFrame = this.follower.msSinceLastFrame();
     return {
@@ -840,6 +951,7 @@ export class Broker implements BrokerService {
       unclean_partitions: unclean,
       storage: this.storage.view(),
       instance: this.instance,
+      cluster_identity: this.state.clusterIdentity(),
       advertised_url: { url: this.config.advertisedUrl, check: this.advertised.state, ...('detail' in this.advertised ? { detail: this.advertised.detail } : {}) },
       replication: this.elector.isLeader() ? null : { leader: leader?.id ?? null, ms_since_last_frame: sinceFrame === null ? null : Math.round(sinceFrame) },
       degraded_reasons: reasons,

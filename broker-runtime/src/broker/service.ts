@@ -107,6 +107,12 @@ export interface HealthView {
   storage: StorageView;
   /** Random per process: a check of the advertised URL (and an operator) can tell this process from another. */
   instance: string;
+  /**
+   * The identity of the cluster this data folder belongs to (`{<cluster>}:cluster-uuid`, see
+   * broker/cluster-identity.ts), null until known: brokers answering different ones are in different
+   * clusters, whatever their --cluster says (another Redis, or database).
+   */
+  cluster_identity: string | null;
   /** Whether GET <advertised URL>/health reached this very process at start (advertised-check.ts). */
   advertised_url: { url: string; check: 'pending' | 'ok' | 'unreachable' | 'other-broker' | 'unknown'; detail?: string };
   /** A follower: the leader it follows and how long since it last applied a frame from a leader (null: never). */

@@ -15,6 +15,8 @@ import type { InSyncSet } from './lease-store.js';
 export class BrokerState {
   private highest = 0;
   private isr: InSyncSet | null = null;
+  /** The identity of the cluster this data folder belongs to (broker/cluster-identity.ts); null until one is known. */
+  private cluster: string | null = null;
   private writing: Promise<void> = Promise.resolve();
   /** What open() found out of range and dropped (a state file written before epochs were checked). */
   readonly repairs: string[] = [];
@@ -36,7 +38,7 @@ export class BrokerState {
     }
     if (text === undefined) return state;
     try {
-      const { crc32, ...doc } = JSON.parse(text) as { highestEpoch?: unknown; isr?: InSyncSet; crc32?: unknown };
+      const { crc32, ...doc } = JSON.parse(text) as { highestEpoch?: unknown; isr?: InSyncSet; clusterIdentity?: unknown; crc32?: unknown };
       if (crc32 !== undefined && crc32 !== jsonChecksum(doc)) {
         // A flipped bit that still parses: an in-sync set that is not the one seen (a wrong member,
         // a higher epoch making it look newest) must not decide who may lead after Redis lost its
@@ -45,6 +47,7 @@ export class BrokerState {
         state.repairs.push(`${state.file} is damaged (its checksum fails): the remembered in-sync set is forgotten${isStorableEpoch(doc.highestEpoch) ? `, the highest epoch ${doc.highestEpoch} kept` : ''} (Redis and the other brokers still have theirs)`);
         return state;
       }
+      if (typeof doc.clusterIdentity === 'string' && doc.clusterIdentity.length > 0) state.cluster = doc.clusterIdentity;
       if (isStorableEpoch(doc.highestEpoch)) state.highest = doc.highestEpoch;
       else if (doc.highestEpoch !== undefined && doc.highestEpoch !== 0) state.repairs.push(`highest epoch ${String(doc.highestEpoch)} is outside the range a log can store; forgotten (the next epoch follows the logs and the other brokers)`);
       if (doc.isr && Array.isArray(doc.isr.members)) {
@@ -63,6 +66,17 @@ export class BrokerState {
 
   lastIsr(): InSyncSet | null {
     return this.isr;
+  }
+
+  clusterIdentity(): string | null {
+    return this.cluster;
+  }
+
+  /** Remember which cluster this data folder belongs to; resolves once durable. */
+  rememberClusterIdentity(id: string): Promise<void> {
+    if (this.cluster === id) return this.writing;
+    this.cluster = id;
+    return this.save();
   }
 
   /** Record a newly seen epoch; resolves once it is durable (write temp, fsync, rename). */
@@ -90,7 +104,7 @@ export class BrokerState {
     const tmp = `${this.file}.tmp`;
     const fh = await open(tmp, 'w');
     try {
-      const doc = { highestEpoch: this.highest, isr: this.isr };
+      const doc = this.cluster === null ? { highestEpoch: this.highest, isr: this.isr } : { highestEpoch: this.highest, isr: this.isr, clusterIdentity: this.cluster };
       // A checksum, as the partition checkpoints have (checkpoint-checksum.ts); a file without one (older) still loads.
       await fh.writeFile(JSON.stringify({ ...doc, crc32: jsonChecksum(doc) }));
       await fh.sync();

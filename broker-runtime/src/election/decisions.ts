@@ -228,3 +228,18 @@ export function acquireDecision(input: EligibilityInput): AcquireDecision {
   const blocker = recoveryBlocker(input.self, input.rememberedIsr ?? null, input.candidates, input.statedIsr ?? null);
   return blocker === null ? { mode: 'recover' } : { mode: null, why: blocker };
 }
+
+/**
+ * The members of the newest in-sync set anyone remembers that have no live candidacy, when that
+ * is what keeps a recovery (Redis holding no in-sync set) from electing anyone; else null. A
+ * broker pointed at an empty namespace (a mistyped --cluster, another Redis or database) waits
+ * here for brokers that are registered elsewhere, so it must say for whom.
+ */
+export function recoveryWaitingFor(self: string, own: InSyncSet | null, candidates: Candidacy[], statedIsr: InSyncSet | null = null): string[] | null {
+  let known = newerIsr(own, statedIsr);
+  for (const c of candidates) known = newerIsr(known, c.isr ?? null);
+  if (!known) return null;
+  const present = new Set([self, ...candidates.map((c) => c.id)]);
+  const absent = known.members.filter((m) => !present.has(m));
+  return absent.length > 0 ? absent.sort() : null;
+}

@@ -5,7 +5,7 @@ import { isStorableEpoch } from './epoch-range.js';
 import { MAX_LEADER_EPOCH } from '../log/record-codec.js';
 import { newFrameKey } from '../replication/frame-auth.js';
 import { describeRedisFailure } from './redis-failure.js';
-import { acquireDecision, clusterHasHistory, followerPollMs, hastyRecoveryWaitMs, REDIS_RETRY_MS, leaseTooShortForRtt, nextLookDelay, nextRenewDelay, recoveryWaitMs } from './decisions.js';
+import { acquireDecision, clusterHasHistory, recoveryWaitingFor, followerPollMs, hastyRecoveryWaitMs, REDIS_RETRY_MS, leaseTooShortForRtt, nextLookDelay, nextRenewDelay, recoveryWaitMs } from './decisions.js';
 import { epochFloor, initialLease, initialRecoveryClock, leaseStep, mayWrite, missingForMs, recoveryClockAfterRead, type LeaseEvent, type LeaseState, type RecoveryClock } from './lease-machine.js';
 import type { AcquireMode, BrokerRegistration, Candidacy, InSyncSet, LeaseHolder } from './lease-store.js';
 import type { ElectionMemory, ElectionStore, ElectorRules } from './ports.js';
@@ -38,6 +38,8 @@ export interface ElectorOptions {
   log: Logger;
   /** The Redis URL as it may be shown in logs (no password). */
   redisDisplay: string;
+  /** The cluster id (--cluster), for the lines that name where this broker looks. */
+  cluster?: string;
   /** This broker's Kafka listener, registered with its URL so other brokers can name it in Kafka Metadata. */
   kafka?: KafkaAddress;
 }
@@ -77,6 +79,8 @@ export class Elector extends EventEmitter<ElectorEvents> {
   private ticking = false;
   /** Why this broker does not take a free lease: told once per change of reason. */
   private readonly refusals: RefusalLog;
+  /** The in-sync members a recovery waits for (none of them registered here), or null; warned once per run. */
+  private waitingFor: string[] | null = null;
   /** The slowest renew round trip since the last warning about it (ms); 0 when the lease has room. */
   private slowRttWarnedAt = 0;
 
@@ -304,6 +308,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
       await this.observeEpoch(holder.epoch);
       this.setKnownLeader(holder);
       this.refusals.leaseHeld(`${holder.id}@${holder.epoch}`, this.now());
+      this.waitingFor = null;
       return nextLookDelay(pttlMs, this.opts.renewMs);
     }
     this.setKnownLeader(null);
@@ -313,6 +318,7 @@ export class Elector extends EventEmitter<ElectorEvents> {
     const stated = this.rules.hastyRecovery || this.rules.ignoreRememberedIsr || this.rules.forgetStatedHistory ? null : listed.stated;
     const history = clusterHasHistory(epochCounter, [...candidates, this.candidacy()], stated);
     const forget = this.rules.ignoreRememberedIsr === true;
+    const waitMs = this.rules.hastyRecovery ? hastyRecoveryWaitMs(this.opts.renewMs) : recoveryWaitMs(this.opts.renewMs, this.opts.leaseMs, history);
     const decision = acquireDecision({
       self: this.opts.id,
       unclean: this.opts.uncleanElection,
@@ -320,11 +326,13 @@ export class Elector extends EventEmitter<ElectorEvents> {
       recordedIsr: isr,
       rememberedIsr: forget ? null : this.state.lastIsr(),
       isrMissingForMs: missingForMs(this.recovery, t),
-      recoveryWaitMs: this.rules.hastyRecovery ? hastyRecoveryWaitMs(this.opts.renewMs) : recoveryWaitMs(this.opts.renewMs, this.opts.leaseMs, history),
+      recoveryWaitMs: waitMs,
       candidates: forget ? candidates.map((c) => ({ ...c, isr: null })) : candidates,
       statedIsr: forget ? null : (stated?.isr ?? null),
     });
     const mode = decision.mode;
+    const waiting = !mode && !forget && isr === null && missingForMs(this.recovery, t) >= waitMs;
+    this.noteRecoveryWait(waiting ? recoveryWaitingFor(this.opts.id, this.state.lastIsr(), candidates, stated?.isr ?? null) : null);
     // Every refusal below is told once per change of reason (RefusalLog), with what would end it.
     if (!mode) return this.refuse(`not taking the lease: ${decision.why}`);
     if (await this.store.legacyLeaseHeld()) {
@@ -411,6 +419,28 @@ export class Elector extends EventEmitter<ElectorEvents> {
     this.emit('demoted', reason);
     this.emit('leader', null);
     this.schedule(0);
+  }
+
+  /**
+   * What a leaderless recovery waits for: the members of the last in-sync set not registered in
+   * this Redis namespace. Said once per run at warn level (and in /health through recoveryWait()):
+   * before, a broker with a mistyped --cluster waited here for ever with /health "ok".
+   */
+  private noteRecoveryWait(members: string[] | null): void {
+    const was = this.waitingFor;
+    this.waitingFor = members;
+    if (members === null || (was !== null && was.join() === members.join())) return;
+    this.opts.log('warn', this.recoveryWait()!, 'election.recovery-waiting', { waiting_for: members.join(',') });
+  }
+
+  /** Why no broker leads while Redis holds no in-sync set, or null. */
+  recoveryWait(): string | null {
+    if (!this.waitingFor || this.knownLeader) return null;
+    const where = `--redis ${this.opts.redisDisplay}${this.opts.cluster ? ` --cluster ${this.opts.cluster}` : ''}`;
+    return (
+      `no leader: Redis holds no in-sync set for this cluster (${where}), and no broker may lead until every member of the last one is back: waiting for ${this.waitingFor.join(', ')} ` +
+      '(not registered here). Start them; if they are running, this broker\'s --redis (its database number too) or --cluster differs from theirs (or this Redis lost its data and they use another): give every broker the same'
+    );
   }
 
   private setKnownLeader(holder: LeaseHolder | null): void {

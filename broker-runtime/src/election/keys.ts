@@ -37,6 +37,11 @@ export interface ClusterKeys {
   statedHistory: string;
   /** The lease key of versions before the hash tag: if it exists, an old broker is running. */
   legacyLeader: string;
+  /**
+   * The cluster's identity: a random id set once (SET NX) and remembered in every broker's
+   * broker-state.json, so a data folder of another cluster is told from this one's (broker/cluster-identity.ts).
+   */
+  identity: string;
 }
 
 /** The prefix of every key of `cluster`: a hash tag, so they all share one Redis Cluster slot. */
@@ -60,5 +65,6 @@ export function clusterKeys(cluster: string): ClusterKeys {
     candidate: (id) => `${p}candidate:${id}`,
     statedHistory: `${p}stated-history`,
     legacyLeader: `${cluster}:leader`,
+    identity: `${p}cluster-uuid`,
   };
 }

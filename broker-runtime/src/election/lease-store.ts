@@ -30,6 +30,10 @@ export interface BrokerRegistration {
    * replica is short (a power cut took every copy's unsynced tail) the one holding most may lead.
    */
   short?: { logEndTotal: number };
+  /** The registering process's random instance (GET /health `instance`): tells a second process with the same --id from a restart. */
+  instance?: string;
+  /** The settings every broker of the cluster must share (broker/settings-drift.ts), compared by the others. */
+  settings?: Record<string, string>;
 }
 
 export interface Candidacy {
@@ -68,7 +72,7 @@ export type IsrWrite = 'recorded' | 'lease-lost' | 'not-replicated';
 
 /** The scripts, on every connection that runs them. */
 function defineScripts(redis: Redis): Scripted {
-  redis.defineCommand('yakAcquire', { numberOfKeys: 4, lua: ACQUIRE_LUA });
+  redis.defineCommand('yakAcquire', { numberOfKeys: 5, lua: ACQUIRE_LUA });
   redis.defineCommand('yakRenew', { numberOfKeys: 1, lua: RENEW_LUA });
   redis.defineCommand('yakRelease', { numberOfKeys: 2, lua: RELEASE_LUA });
   redis.defineCommand('yakFencedSet', { numberOfKeys: 2, lua: FENCED_SET_LUA });
@@ -79,7 +83,7 @@ function defineScripts(redis: Redis): Scripted {
 }
 
 type Scripted = Redis & {
-  yakAcquire(k1: string, k2: string, k3: string, k4: string, ...args: (string | number)[]): Promise<[number, string, string | null]>;
+  yakAcquire(k1: string, k2: string, k3: string, k4: string, k5: string, ...args: (string | number)[]): Promise<[number, string, string | null]>;
   yakRenew(k1: string, ...args: (string | number)[]): Promise<number>;
   yakRelease(k1: string, k2: string, value: string): Promise<number>;
   yakFencedSet(k1: string, k2: string, value: string, target: string): Promise<number>;
@@ -161,7 +165,7 @@ export class LeaseStore {
   async acquire(id: string, url: string, leaseMs: number, minEpoch: number, mode: AcquireMode, frameKey: string): Promise<AcquireResult> {
     if (!Number.isSafeInteger(minEpoch) || minEpoch < 0 || minEpoch > MAX_LEADER_EPOCH) throw new RangeError(`minEpoch ${minEpoch} is outside 0..${MAX_LEADER_EPOCH}`);
     const k = this.keys;
-    const [epoch, value, isr] = await this.redis.yakAcquire(k.leader, k.epoch, k.isr, k.frameKeys, id, url, Math.round(leaseMs), minEpoch, mode, frameKey, MAX_LEADER_EPOCH);
+    const [epoch, value, isr] = await this.redis.yakAcquire(k.leader, k.epoch, k.isr, k.frameKeys, k.identity, id, url, Math.round(leaseMs), minEpoch, mode, frameKey, MAX_LEADER_EPOCH, this.identityToClaim());
     if (epoch <= 0) return { won: false, reason: value };
     if (!(await this.replicated(this.redis))) {
       // Not leading on an epoch a failover could hand out again: give it back and try later.
@@ -266,12 +270,52 @@ export class LeaseStore {
     await m.exec();
   }
 
+  /**
+   * The cluster identity a lease acquisition sets when none is set (broker/cluster-identity.ts):
+   * the one this broker's data folder remembers, else a fresh one. Empty: set none.
+   */
+  identityToClaim: () => string = () => '';
+
+  /** `INFO server` and `INFO memory` of the Redis this store speaks to (the master, with Sentinels). */
+  async serverInfo(): Promise<string> {
+    const [server, memory] = await Promise.all([this.redis.info('server'), this.redis.info('memory')]);
+    return `${server}\n${memory}`;
+  }
+
+  /** The cluster's identity as Redis holds it, or null when none was set (a new cluster, or a Redis that lost its data). */
+  async clusterIdentity(): Promise<string | null> {
+    return this.redis.get(this.keys.identity);
+  }
+
+  /** Set the cluster's identity unless one is set (SET NX); the one Redis holds afterwards. */
+  async claimClusterIdentity(id: string): Promise<string> {
+    const res = await this.durable.multi().set(this.keys.identity, id, 'NX').get(this.keys.identity).exec();
+    const failed = res?.find(([err]) => err)?.[0];
+    if (!res || failed) throw failed ?? new Error('the cluster identity write was aborted');
+    return res[1]![1] as string;
+  }
+
+  /** A broker's registration as it stands, and how long it has left (ms; 0 when there is none). */
+  async readRegistration(id: string): Promise<{ reg: BrokerRegistration | null; ttlMs: number }> {
+    const res = await this.redis.multi().get(this.keys.broker(id)).pttl(this.keys.broker(id)).exec();
+    const failed = res?.find(([err]) => err)?.[0];
+    if (!res || failed) throw failed ?? new Error('the registration read was aborted');
+    const raw = res[0]![1] as string | null;
+    let reg: BrokerRegistration | null = null;
+    try {
+      reg = raw ? (JSON.parse(raw) as BrokerRegistration) : null;
+    } catch {
+      reg = null;
+    }
+    return { reg, ttlMs: Math.max(0, Number(res[1]![1])) };
+  }
+
   async deregister(id: string): Promise<void> {
     await this.redis.del(this.keys.broker(id), this.keys.candidate(id));
   }
 
   /** Every broker that ever registered; `alive` while its registration has not expired. */
-  async listBrokers(): Promise<{ id: string; url: string | null; alive: boolean; kafka?: KafkaAddress; short?: { logEndTotal: number } }[]> {
+  async listBrokers(): Promise<{ id: string; url: string | null; alive: boolean; kafka?: KafkaAddress; short?: { logEndTotal: number }; settings?: Record<string, string>; instance?: string }[]> {
     const ids = (await this.redis.smembers(this.keys.brokers)).sort();
     if (ids.length === 0) return [];
     const regs = await this.redis.mget(...ids.map((id) => this.keys.broker(id)));
@@ -280,7 +324,7 @@ export class LeaseStore {
       // A registration exists (the broker is alive) even when its value is not one a broker wrote;
       // only the fields that check out are used, so one bad key cannot stop the listing.
       const reg = raw ? parseRegistration(raw) : null;
-      return { id, url: reg?.url ?? null, alive: raw !== null && raw !== undefined, ...(reg?.kafka ? { kafka: reg.kafka } : {}), ...(reg?.short ? { short: reg.short } : {}) };
+      return { id, url: reg?.url ?? null, alive: raw !== null && raw !== undefined, ...(reg?.kafka ? { kafka: reg.kafka } : {}), ...(reg?.settings ? { settings: reg.settings } : {}), ...(reg?.instance !== undefined ? { instance: reg.instance } : {}), ...(reg?.short ? { short: reg.short } : {}) };
     });
   }
 
@@ -365,7 +409,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** A registration's usable fields (brokers write {id, url, kafka?, short?}); null when it is not a JSON object. */
-function parseRegistration(raw: string): { url: string | null; kafka?: KafkaAddress; short?: { logEndTotal: number } } | null {
+function parseRegistration(raw: string): { url: string | null; kafka?: KafkaAddress; short?: { logEndTotal: number }; instance?: string; settings?: Record<string, string> } | null {
   let v: unknown;
   try {
     v = JSON.parse(raw);
@@ -379,7 +423,15 @@ function parseRegistration(raw: string): { url: string | null; kafka?: KafkaAddr
     ? { node_id: k.node_id as number, host: k.host, port: k.port as number }
     : undefined;
   const total = isObject(v.short) ? v.short.logEndTotal : undefined;
-  return { url, ...(kafka ? { kafka } : {}), ...(Number.isSafeInteger(total) && (total as number) >= 0 ? { short: { logEndTotal: total as number } } : {}) };
+  // Settings are compared as strings (broker/settings-drift.ts): anything else in them is left out.
+  const settings = isObject(v.settings) ? Object.fromEntries(Object.entries(v.settings).filter((e): e is [string, string] => typeof e[1] === 'string')) : undefined;
+  return {
+    url,
+    ...(kafka ? { kafka } : {}),
+    ...(Number.isSafeInteger(total) && (total as number) >= 0 ? { short: { logEndTotal: total as number } } : {}),
+    ...(typeof v.instance === 'string' ? { instance: v.instance } : {}),
+    ...(settings ? { settings } : {}),
+  };
 }
 
 /** A candidacy as a broker writes it under its own key; null for anything else. */

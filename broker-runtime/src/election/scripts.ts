@@ -5,8 +5,10 @@
 
 /**
  * Take the lease if nobody holds it and this broker may lead.
- * KEYS: leader, epoch, isr, frame-keys. ARGV: id, url, leaseMs, minEpoch, mode ('isr' | 'recover' |
- * 'unclean'), frameKey, maxEpoch.
+ * KEYS: leader, epoch, isr, frame-keys, cluster-uuid. ARGV: id, url, leaseMs, minEpoch, mode ('isr' |
+ * 'recover' | 'unclean'), frameKey, maxEpoch, cluster identity ('' = none).
+ * The first lease taken in a namespace names the cluster (SET NX), in the same step, so no broker
+ * of another cluster can name it first (broker/cluster-identity.ts).
  * mode 'isr': only a member of the recorded in-sync set; 'recover': also when no in-sync set is
  * recorded (fresh cluster, or Redis restarted empty); 'unclean': anyone.
  * The new epoch is above both Redis's counter and minEpoch (the highest the broker has seen), so
@@ -57,6 +59,7 @@ for _, f in ipairs(redis.call('HKEYS', KEYS[4])) do
   local n = tonumber(f)
   if (not n) or n <= e - 8 or n > e then redis.call('HDEL', KEYS[4], f) end
 end
+if ARGV[8] and ARGV[8] ~= '' then redis.call('SET', KEYS[5], ARGV[8], 'NX') end
 local value = cjson.encode({id = ARGV[1], url = ARGV[2], epoch = e})
 redis.call('SET', KEYS[1], value, 'PX', ARGV[3])
 if (not isr) or mode == 'unclean' then

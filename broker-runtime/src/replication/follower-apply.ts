@@ -93,7 +93,9 @@ export class FollowerApply {
 
   /** A 401; logged once per 1,000 so a flood of forged frames cannot flood the log too. */
   private refuse(why: string): Error {
-    if (this.refused++ % 1000 === 0) this.o.log('warn', `refused an unauthenticated replication frame (${this.refused} so far): ${why}`);
+    // Not always an attack: the leader of another cluster (another Redis, database or --cluster) that
+    // still lists this broker's URL sends the same frames, so the line names both.
+    if (this.refused++ % 1000 === 0) this.o.log('warn', `refused an unauthenticated replication frame (${this.refused} so far): ${why} (a forged frame, or the leader of another cluster — another --redis, database or --cluster — that still lists this broker's URL)`);
     return unauthenticated(`${why}; only the current leader may replicate to this broker`);
   }
 

@@ -26,6 +26,22 @@ export function unreachableReason(err: unknown, url: string): { kind: string; wh
     case 'ECONNRESET':
     case 'EPIPE':
       return { kind: 'reset', why: `the connection was reset (${code})` };
+    // TLS on some brokers only, or certificates from another CA: used to fail at debug level only.
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'CERT_UNTRUSTED':
+      return { kind: 'tls-untrusted', why: `its TLS certificate is not signed by a CA this broker trusts (${code}): give this broker --tls-ca (TLS_CA) with the CA that signed the other brokers' certificates` };
+    case 'CERT_HAS_EXPIRED':
+    case 'CERT_NOT_YET_VALID':
+      return { kind: 'tls-expired', why: `its TLS certificate is outside its validity period (${code}; or a clock is wrong): renew that broker's --tls-cert` };
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return { kind: 'tls-name', why: `its TLS certificate does not name ${host} (${code}): put ${host} in the certificate's subjectAltName, or advertise a name it has` };
+    case 'EPROTO':
+    case 'ERR_SSL_WRONG_VERSION_NUMBER':
+      return { kind: 'tls-plain', why: `it does not speak TLS at that port (${code}): the URL says https but that broker runs without --tls-cert; give every broker the same TLS setting` };
   }
   if (err instanceof TransportError && err.status === undefined && /^no answer within/.test(err.message)) return { kind: 'timeout', why: err.message };
   return null;

@@ -6,6 +6,22 @@ import { BrokerState } from '../../../broker-runtime/src/election/broker-state.j
 import { tempDir } from '../log/helpers.js';
 
 describe('broker-state.json at start', () => {
+  it('remembers the cluster the folder belongs to across a restart, with the checksum holding', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const first = await BrokerState.open(dir);
+      assert.equal(first.clusterIdentity(), null);
+      await first.observe(3);
+      await first.rememberClusterIdentity('u-1');
+      const again = await BrokerState.open(dir);
+      assert.equal(again.clusterIdentity(), 'u-1');
+      assert.equal(again.highestEpoch(), 3);
+      assert.deepEqual(again.repairs, []);
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('a folder in its place stops the start, naming the file (else every write of it failed silently and epochs taken were not durable)', async () => {
     const { dir, cleanup } = await tempDir();
     try {

@@ -7,7 +7,7 @@ const keys = clusterKeys('orders-prod.eu');
 
 /** The keys each script and MULTI of LeaseStore touches, as lease-store.ts passes them. */
 const touched: Record<string, string[]> = {
-  'acquire (ACQUIRE_LUA)': [keys.leader, keys.epoch, keys.isr, keys.frameKeys],
+  'acquire (ACQUIRE_LUA)': [keys.leader, keys.epoch, keys.isr, keys.frameKeys, keys.identity],
   'renew (RENEW_LUA)': [keys.leader],
   'release (RELEASE_LUA)': [keys.leader, keys.events],
   'in-sync set write (FENCED_SET_LUA)': [keys.leader, keys.isr],

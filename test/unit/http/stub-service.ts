@@ -32,7 +32,7 @@ export function stubService(overrides: Partial<BrokerService> = {}): StubBroker 
     async cluster() {
       return { cluster: 'yak', epoch: 7, leader: { id: 'b1', url: 'http://127.0.0.1:5001' }, brokers: [] };
     },
-    health: () => ({ status: 'ok', id: 'b1', role: 'leader', epoch: 7, lease_ms_left: 9000, redis: true, unclean_partitions: [], storage: { state: 'ok', failed_writes: 0, failed_writes_total: 0, faults_total: 0 }, instance: 'i-1', advertised_url: { url: 'http://127.0.0.1:5001', check: 'ok' }, replication: null, degraded_reasons: [] }),
+    health: () => ({ status: 'ok', id: 'b1', role: 'leader', epoch: 7, lease_ms_left: 9000, redis: true, unclean_partitions: [], storage: { state: 'ok', failed_writes: 0, failed_writes_total: 0, faults_total: 0 }, instance: 'i-1', cluster_identity: 'u-1', advertised_url: { url: 'http://127.0.0.1:5001', check: 'ok' }, replication: null, degraded_reasons: [] }),
     metrics: () => ({ records_produced_total: 42, in_sync: true, role: 'leader' }),
     prometheus: () => '# TYPE yak_records_produced_total counter\nyak_records_produced_total 42\n',
     async replicate(frame: Buffer) {
