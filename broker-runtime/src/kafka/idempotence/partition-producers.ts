@@ -177,7 +177,9 @@ export class PartitionProducers {
       for (const b of e.batches) batches.push({ baseSequence: b.baseSequence, lastSequence: b.lastSequence, written: await b.written.catch(() => null) });
       out.push({ producerId, epoch: e.epoch, lastSequence: e.lastSequence, batches });
     }
-    return out;
+    // By producer id, not by first appearance in the log: compaction removes a producer's older
+    // markers, so the same state rebuilt after it meets the producers in another order.
+    return out.sort((a, b) => a.producerId - b.producerId);
   }
 
   /** After a duplicate's original append turned out to have failed: the log says what is there. */
