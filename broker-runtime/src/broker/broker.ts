@@ -144,6 +144,9 @@ export class Broker implements BrokerService {
     this.store = new LeaseStore(redis, clusterKeys(config.cluster), redisCommandTimeoutMs(config.leaseMs, config.renewMs), config.redisWaitReplicas);
     const freshIdentity = randomUUID();
     this.store.identityToClaim = () => state.clusterIdentity() ?? freshIdentity;
+    // Each registration this broker writes replaces the last one: another process's, every renew or
+    // so, while two brokers share an --id (the listing every 2 s alone could miss it for long).
+    this.store.onRegistrationReplaced = (other) => this.duplicateFound(other);
     this.elector = new Elector(this.store, state, {
       id: config.id,
       url: config.advertisedUrl,
@@ -381,10 +384,15 @@ export class Broker implements BrokerService {
     if (own?.instance === this.instance) this.ownRegistrationSeen = true;
     if (!this.ownRegistrationSeen) return;
     const other = own?.alive && own.instance !== undefined && own.instance !== this.instance ? (own.url ?? '?') : null;
-    if (other !== null && this.duplicateSeen() === null) {
+    if (other !== null) this.duplicateFound(other);
+  }
+
+  /** Another process writes its registration under this --id (seen in the listing, or replaced by our own write): said once, shown in /health while it lasts. */
+  private duplicateFound(other: string): void {
+    if (this.duplicateSeen() === null) {
       this.log('error', `${duplicateLine({ id: this.config.id, url: this.config.advertisedUrl, cluster: this.config.cluster }, other)}; until one stops, the two overwrite each other's registration`, 'broker.duplicate-id', { other_url: other });
     }
-    if (other !== null) this.duplicateAt = { url: other, at: performance.now() };
+    this.duplicateAt = { url: other, at: performance.now() };
   }
 
   /** The other process's URL while it was seen lately (the two overwrite each other, so it shows only now and then). */

@@ -261,14 +261,27 @@ export class LeaseStore {
    * is kept in the stated history in the same step (STATE_HISTORY_LUA).
    */
   async register(reg: BrokerRegistration, ttlMs: number, candidacy: Candidacy | null): Promise<void> {
-    const m = this.redis.multi().set(this.keys.broker(reg.id), JSON.stringify(reg), 'PX', Math.round(ttlMs)).sadd(this.keys.brokers, reg.id) as ScriptedMulti;
+    // The registration it replaces comes back with it (GET before SET in one MULTI, any Redis version).
+    const m = this.redis.multi().get(this.keys.broker(reg.id)).set(this.keys.broker(reg.id), JSON.stringify(reg), 'PX', Math.round(ttlMs)).sadd(this.keys.brokers, reg.id) as ScriptedMulti;
     if (candidacy) {
       m.set(this.keys.candidate(reg.id), JSON.stringify(candidacy), 'PX', Math.round(ttlMs));
       const isr = candidacy.isr && isStorableEpoch(candidacy.isr.epoch) ? JSON.stringify({ epoch: candidacy.isr.epoch, members: candidacy.isr.members, version: candidacy.isr.version ?? 0 }) : '';
       m.yakStateHistory(this.keys.statedHistory, candidacyEpoch(candidacy), isr);
     }
-    await m.exec();
+    const results = await m.exec();
+    const replaced = results?.[0]?.[1];
+    const previous = typeof replaced === 'string' ? parseRegistration(replaced) : null;
+    // Another process's registration replaced after this one registered once: it writes under the
+    // same --id (before the first write it can be this broker's previous life, left by a crash).
+    if (reg.instance !== undefined && this.registeredInstances.has(reg.instance) && previous?.instance !== undefined && previous.instance !== reg.instance) {
+      this.onRegistrationReplaced(previous.url ?? '?');
+    }
+    if (reg.instance !== undefined) this.registeredInstances.add(reg.instance);
   }
+
+  /** Told the URL of another process whose registration under this broker's id register() replaced (broker.ts: the duplicate --id warning). */
+  onRegistrationReplaced: (otherUrl: string) => void = () => undefined;
+  private readonly registeredInstances = new Set<string>();
 
   /**
    * The cluster identity a lease acquisition sets when none is set (broker/cluster-identity.ts):
