@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { GroupCoordinator, type CoordinatorHost } from '../../../broker-runtime/src/groups/coordinator.js';
-import { YakError } from '../../../broker-runtime/src/errors/errors.js';
+import { GroupCoordinator } from '../../../broker-runtime/src/groups/coordinator.js';
+import type { YakError } from '../../../broker-runtime/src/errors/errors.js';
+import { idleCoordinatorHost } from '../../helpers/idle-coordinator-host.js';
 
 /**
  * A JoinGroup may list any number of protocols (Kafka consumers list their one to three
@@ -12,18 +13,7 @@ import { YakError } from '../../../broker-runtime/src/errors/errors.js';
  * per member, before anything changes.
  */
 function coordinator(): GroupCoordinator {
-  const host: CoordinatorHost = {
-    now: () => 1_000_000,
-    append: async () => {},
-    readOffsetsTopic: async function* () {},
-    partitionCount: () => 1,
-    highWatermark: () => 0,
-    logStartOffset: () => 0,
-    offsetForTimestamp: async () => 0,
-    notCoordinator: () => YakError.of('NOT_LEADER', 'not the leader'),
-    log: () => {},
-  };
-  return new GroupCoordinator(host, { tickMs: 0 });
+  return new GroupCoordinator(idleCoordinatorHost(), { tickMs: 0 });
 }
 
 const join = (protocols: number) => ({

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { YakError } from '../../../broker-runtime/src/errors/errors.js';
-import { GroupCoordinator, type CoordinatorHost } from '../../../broker-runtime/src/groups/index.js';
+import { GroupCoordinator } from '../../../broker-runtime/src/groups/index.js';
+import { idleCoordinatorHost } from '../../helpers/idle-coordinator-host.js';
 import { handleJoinGroup } from '../../../broker-runtime/src/kafka/apis/groups/membership.js';
 import { handleDescribeGroups } from '../../../broker-runtime/src/kafka/apis/groups/describe.js';
 import { handleOffsetFetch } from '../../../broker-runtime/src/kafka/apis/groups/offsets.js';
@@ -20,17 +20,7 @@ import { Reader } from '../../../broker-runtime/src/kafka/protocol/reader.js';
  */
 const kafka = (node_id: number) => ({ node_id, host: '127.0.0.1', port: 9092 + node_id });
 const view = { cluster: 'c', selfId: 'b1', self: kafka(1), leader: { id: 'b1', kafka: kafka(1) }, epoch: 1, brokers: [{ id: 'b1', kafka: kafka(1) }, { id: 'b2', kafka: kafka(2) }, { id: 'b3', kafka: kafka(3) }], inSync: ['b1', 'b2', 'b3'] };
-const host: CoordinatorHost = {
-  now: () => 1_000_000,
-  append: async () => {},
-  readOffsetsTopic: async function* () {},
-  partitionCount: () => 1,
-  highWatermark: () => 0,
-  logStartOffset: () => 0,
-  offsetForTimestamp: async () => 0,
-  notCoordinator: () => YakError.of('NOT_LEADER', 'not the leader'),
-  log: () => {},
-};
+const host = idleCoordinatorHost();
 
 test('Metadata naming one topic 20,000 times answers it once', async () => {
   const backend = { view: () => view, topics: () => [{ name: 't', partitions: 100 }], defaultPartitions: 1 } as unknown as KafkaBackend;
