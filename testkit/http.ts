@@ -63,3 +63,18 @@ function httpsCall<T>(url: URL, method: string, headers: Record<string, string>,
 
 export const get = <T = any>(base: string, path: string, timeoutMs?: number, token?: string, ca?: Buffer | string) => call<T>(base, 'GET', path, undefined, undefined, timeoutMs, token, ca);
 export const post = <T = any>(base: string, path: string, body: unknown) => call<T>(base, 'POST', path, body);
+
+/**
+ * POST /produce to a broker just seen leading, retried while it answers 421 NOT_LEADER (nothing
+ * was written then) as a client would: a broker's /health says `leader` from the lease onwards,
+ * and its leader replication starts a moment later (longer at load: CI saw 421 right after
+ * /health said leader). Any other answer is returned as it is, never retried.
+ */
+export async function produceToNewLeader<T = any>(baseUrl: string, body: unknown, timeoutMs = 10_000): Promise<Answer<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const answer = await call<T>(baseUrl, 'POST', '/produce', body);
+    if (answer.status !== 421 || Date.now() > deadline) return answer;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

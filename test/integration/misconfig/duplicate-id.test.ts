@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BrokerProcess } from '../../../testkit/broker/process.js';
-import { get, post } from '../../../testkit/http.js';
+import { get, produceToNewLeader } from '../../../testkit/http.js';
 import { freePort } from '../../../testkit/ports.js';
 import { RedisServer } from '../../../testkit/redis/server.js';
 import { sleep, waitFor } from '../../../testkit/wait.js';
@@ -63,7 +63,7 @@ describe('a second broker with an --id already in use', () => {
     }, 20_000, 100);
     const acked: number[] = [];
     for (let i = 0; i < 20; i++) {
-      const r = await post(leader.url, '/produce', { topic: 't', payload: i, partition: 0 });
+      const r = await produceToNewLeader(leader.url, { topic: 't', payload: i, partition: 0 });
       assert.equal(r.status, 200, JSON.stringify(r.body));
       acked.push(r.body.offset);
     }

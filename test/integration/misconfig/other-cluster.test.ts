@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BrokerProcess } from '../../../testkit/broker/process.js';
-import { get, post } from '../../../testkit/http.js';
+import { get, produceToNewLeader } from '../../../testkit/http.js';
 import { freePort } from '../../../testkit/ports.js';
 import { RedisServer } from '../../../testkit/redis/server.js';
 import { waitFor } from '../../../testkit/wait.js';
@@ -64,12 +64,12 @@ describe('a data folder of another cluster', () => {
     const x2 = await broker('x2', redisX, 'x2');
     await allInSync(x1, 2);
     const xs = Array.from({ length: 10 }, (_, i) => `x-${i}`);
-    for (const p of xs) assert.equal((await post(x1.url, '/produce', { topic: 't', payload: p, partition: 0 })).status, 200);
+    for (const p of xs) assert.equal((await produceToNewLeader(x1.url, { topic: 't', payload: p, partition: 0 })).status, 200);
     await waitFor('x2 has them', async () => (await payloads(x2)).length === 10, 10_000, 100);
 
     const y1 = await broker('y1', redisY, 'y1');
     await leads(y1);
-    for (const p of ['y-0', 'y-1', 'y-2']) assert.equal((await post(y1.url, '/produce', { topic: 't', payload: p, partition: 0 })).status, 200);
+    for (const p of ['y-0', 'y-1', 'y-2']) assert.equal((await produceToNewLeader(y1.url, { topic: 't', payload: p, partition: 0 })).status, 200);
 
     // x2 restarted with the other cluster's Redis (a wrong REDIS_URL in its env file).
     await x2.stop();
@@ -103,7 +103,7 @@ describe('a data folder of another cluster', () => {
       await leads(z1);
       const z2 = await broker('z2', r, 'z2');
       await allInSync(z1, 2);
-      assert.equal((await post(z1.url, '/produce', { topic: 't', payload: 'z-0', partition: 0 })).status, 200);
+      assert.equal((await produceToNewLeader(z1.url, { topic: 't', payload: 'z-0', partition: 0 })).status, 200);
       await Promise.all([z1.stop(), z2.stop()]);
       await r.kill();
       await r.wipe();
