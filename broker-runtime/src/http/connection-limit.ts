@@ -83,8 +83,8 @@ const CAUSES: Record<RefusalCause | 'backstop', string> = {
  * more than `max` connections served. One exception, refused all the same: a stream upgrade that
  * carries no proof at all (a leader of an older version, during a rolling upgrade) is answered
  * 429 before it is closed, since only an answer other than 101 makes such a leader post its frames
- * (with a proof it can give) rather than retry its stream until a slot frees. No second port, no flag: whoever can reach the port can
- * already reach both.
+ * (with a proof it can give) rather than retry its stream until a slot frees. No second port, no
+ * flag: whoever can reach the port can already reach both.
  *
  * Considered and not done: reserving a few slots for replication (a flood would hold those too,
  * since a slot must be given before the request that proves anything is read), and a separate

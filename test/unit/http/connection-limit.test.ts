@@ -36,10 +36,12 @@ async function start(maxConnections: number, withTls = false) {
   const warned: { line: string; event: string; fields: Record<string, string | number> }[] = [];
   const refused: RefusedReason[] = [];
   let serverTls: { cert: Buffer; key: Buffer } | undefined;
+  let ca: Buffer | undefined;
   if (withTls) {
     const certs = makeTestCerts();
     cleanups.push(() => certs.remove());
     serverTls = { cert: readFileSync(certs.serverCert), key: readFileSync(certs.serverKey) };
+    ca = readFileSync(certs.caCert);
   }
   // A follower that knows the key of EPOCH only, and checks MACs and sender proofs as the broker does.
   const seqs = new SenderSeqs();
@@ -71,7 +73,7 @@ async function start(maxConnections: number, withTls = false) {
       }),
   );
   const connections = () => new Promise<number>((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
-  return { port: (server.address() as net.AddressInfo).port, warned, refused, connections };
+  return { port: (server.address() as net.AddressInfo).port, warned, refused, connections, ca };
 }
 
 /** Waits until `ok()` holds (polling), failing with `what` after a long while. */
@@ -293,6 +295,16 @@ test('past --max-connections, with every probation slot taken, a leader whose up
   } finally {
     transport.close();
   }
+});
+
+test('with TLS too, past the cap a stream upgrade without any proof is answered 429 and its connection closed', async () => {
+  const { port, refused, connections, ca } = await start(1, true);
+  const holder = await raw(port);
+  await until(async () => (await connections()) === 1, 'the holder accepted');
+  assert.deepEqual(await StreamConnection.open(`https://127.0.0.1:${port}`, { ca: ca! }, 10_000), { refused: true, status: 429 });
+  assert.deepEqual(refused, ['connection_limit']);
+  await until(async () => (await connections()) === 1, 'the answered connection closed');
+  assert.equal(await healthOverTls(holder), 'HTTP/1.1 200 OK');
 });
 
 test('with TLS a connection past the cap that never starts its handshake is closed at the probation deadline: no ServerHello, just a closed socket', async () => {
