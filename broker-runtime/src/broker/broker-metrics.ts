@@ -45,7 +45,7 @@ export function createBrokerMetrics(src: MetricSources) {
     replicatedRecords: registry.counter('replicated_records_total', 'Records appended as a follower from the leader'),
     replicatedBytes: registry.counter('replicated_bytes_total', 'Record bytes appended as a follower from the leader'),
     framesSent: registry.counter('replication_frames_sent_total', 'Leader: replication frames sent to followers, by how (stream: the upgraded connection; post: POST /replica/append)', ['via']),
-    httpRefused: registry.counter('http_refused_total', 'Refused to protect the broker: connection_limit (a connection past --max-connections that did not prove itself a replication connection, closed unanswered), replica_throttled (a POST /replica/append past the unauthenticated-frame cap, 429)', ['reason']),
+    httpRefused: registry.counter('http_refused_total', 'Refused to protect the broker: connection_limit (a connection past --max-connections that did not prove itself a replication connection, closed unanswered or, for a stream upgrade of an older leader, after a 429), replica_throttled (a POST /replica/append past the unauthenticated-frame cap, 429)', ['reason']),
     commitLatency: registry.histogram(
       'commit_latency_seconds',
       'Leader: append to commit (replicated to every in-sync replica), per produce request, in seconds',

@@ -105,7 +105,7 @@ export const FLAGS: readonly FlagSpec[] = [
   },
   {
     name: 'max-connections', env: ['YAK_MAX_CONNECTIONS'], arg: 'N', default: '1024',
-    help: 'HTTP connections served at once (clients, replication, streams); past it a new one is kept only if its first request is the leader\'s replication request proving the frame key, others are closed unanswered (logged); they share ulimit -n with segment files and Kafka',
+    help: 'HTTP connections served at once (clients, replication, streams); past it a new one is kept only if its first request is the leader\'s replication request proving the frame key, others are closed unanswered (a stream upgrade of an older leader: 429, so it posts) and logged; they share ulimit -n with segment files and Kafka',
   },
   { name: 'max-message-bytes', env: ['YAK_MAX_MESSAGE_BYTES'], arg: 'BYTES', default: '1048576 (1 MiB)', help: 'largest accepted request body (413 above)' },
   {

@@ -44,6 +44,12 @@ export interface ConnectionStanding {
   promote(socket: Duplex): void;
   /** Its first request did not: closed unanswered, counted as refused. */
   refuse(socket: Duplex): void;
+  /**
+   * Its first request did not, but gets `answer` (a whole HTTP response) before it is closed: counted
+   * as refused, and it keeps its probation place until it has closed (the probation deadline at the
+   * latest). Only for an upgrade to the stream that carries no proof at all (server.ts says why).
+   */
+  refuseWithAnswer(socket: Duplex, answer: string): void;
 }
 
 export interface HttpConnectionLimit extends ConnectionStanding {
@@ -60,6 +66,7 @@ const CAUSES: Record<RefusalCause | 'backstop', string> = {
   evicted: 'a newer connection took its place on probation',
   deadline: `it sent no replication request that proves the frame key within ${PROBATION_DEADLINE_MS} ms`,
   'not proven': 'its first request was not a replication request that proves the frame key',
+  answered: 'its first request was a replication stream upgrade without the proof of the frame key (a leader of an older version), answered that it should post its frames instead',
   backstop: 'at accept',
 };
 
@@ -73,8 +80,11 @@ const CAUSES: Record<RefusalCause | 'backstop', string> = {
  * frame key (GET /replica/stream or POST /replica/append with x-yak-frame-sender, checked by the
  * upgrade and replica-admission.ts) it keeps its place like an established stream; anything else
  * is closed unanswered and counted as refused, as the plain cap did, so other clients never get
- * more than `max` connections served. No second port, no flag: whoever can reach the port can
- * already reach both.
+ * more than `max` connections served. One exception, refused all the same: a stream upgrade that
+ * carries no proof at all (a leader of an older version, during a rolling upgrade) is answered
+ * 429 before it is closed, since only an answer other than 101 makes such a leader post its frames
+ * (with a proof it can give) rather than retry its stream until a slot frees. No second port, no
+ * flag: whoever can reach the port can already reach both.
  *
  * Considered and not done: reserving a few slots for replication (a flood would hold those too,
  * since a slot must be given before the request that proves anything is read), and a separate
@@ -128,6 +138,12 @@ export function createHttpConnectionLimit(max: number, log: RefusedConnectionLog
     onProbation: (socket) => probation.onProbation(tcp(socket)),
     promote: (socket) => probation.promote(tcp(socket)),
     refuse: (socket) => probation.refuse(tcp(socket)),
+    refuseWithAnswer(socket, answer) {
+      if (!probation.answer(tcp(socket))) return;
+      // Closed once the answer is written, as node:http closes a connection it answered with
+      // `connection: close` (destroySoon); a peer that reads nothing is closed at the deadline.
+      socket.end(answer, () => socket.destroy());
+    },
     refusedTotal: counter.count,
     counts: () => probation.counts(),
   };

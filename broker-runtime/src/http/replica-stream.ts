@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { YakError } from '../errors/errors.js';
+import { YakError, throttled } from '../errors/errors.js';
 import { MessageReader, StreamProtocolError, encodeMessage, type StreamMessage } from '../replication/stream-framing.js';
 import {
   FOLLOWER_MAX_IN_FLIGHT,
@@ -14,6 +14,7 @@ import {
 import { MAX_META_BYTES } from '../replication/stream-framing.js';
 import { FRAME_AUTH_HEADER } from '../replication/frame-auth.js';
 import { FRAME_SENDER_HEADER } from '../replication/sender-proof.js';
+import { UPGRADE_RETRY_MS } from '../replication/stream-transport.js';
 import type { HttpContext } from './context.js';
 import { JSON_CONTENT_TYPE, clip, mapError } from './errors.js';
 
@@ -130,12 +131,33 @@ function checkUpgrade(req: http.IncomingMessage): YakError | null {
   return null;
 }
 
+/**
+ * Past --max-connections, what a well-formed upgrade to the stream that carries no sender proof at
+ * all (no x-yak-frame-sender) is answered before its connection is closed; null for any other
+ * upgrade (closed unanswered, connection-limit.ts). Leaders of an older version open their stream
+ * without the proof: closing it unanswered only made them retry the stream until a slot freed,
+ * while any answer but 101 makes every leader since streams (stream-transport.ts) post its frames
+ * for UPGRADE_RETRY_MS, and those POSTs carry a sender proof they can give (replica-admission.ts).
+ * 429 THROTTLED, as for too many unproven streams: the same advice, post or try again later.
+ */
+export function unprovenUpgradeAnswer(req: http.IncomingMessage, ctx: HttpContext): string | null {
+  if (checkUpgrade(req) || req.headers[FRAME_SENDER_HEADER] !== undefined) return null;
+  const why = `past --max-connections a replication stream must prove the frame key (${FRAME_SENDER_HEADER}); post frames to /replica/append`;
+  return answerText(throttled(why, UPGRADE_RETRY_MS), ctx);
+}
+
 /** A JSON error answer, then the connection is closed (nothing after the request is read). */
 function refuse(socket: Duplex, err: YakError, ctx: HttpContext): void {
-  const { status, body } = mapError(err, ctx.log);
-  socket.end(
-    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: ${JSON_CONTENT_TYPE}\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  socket.end(answerText(err, ctx));
+}
+
+/** A whole HTTP/1.1 answer for `err`, with `connection: close`. */
+function answerText(err: YakError, ctx: HttpContext): string {
+  const { status, body, headers = {} } = mapError(err, ctx.log);
+  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  return (
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: ${JSON_CONTENT_TYPE}\r\n${extra}` +
+    `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`
   );
 }
 

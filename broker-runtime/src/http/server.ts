@@ -11,7 +11,7 @@ import { ERROR_TABLE, type ErrorCode } from '../errors/error-table.js';
 import { YakError } from '../errors/errors.js';
 import { JSON_CONTENT_TYPE, clip, writeError, type Logger } from './errors.js';
 import { createHotRoutes } from './hot-routes.js';
-import { createReplicaStreams, proveUpgrade } from './replica-stream.js';
+import { createReplicaStreams, proveUpgrade, unprovenUpgradeAnswer } from './replica-stream.js';
 import { DEFAULT_MAX_HTTP_CONNECTIONS, createHttpConnectionLimit } from './connection-limit.js';
 import { createReplicaAdmission, isReplicaAppend } from './replica-admission.js';
 import { keepPausedTlsConnectionsPaused } from './tls-pause.js';
@@ -147,6 +147,10 @@ export function createBrokerServer(service: BrokerService, options: BrokerServer
     const streams = createReplicaStreams(ctx);
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       if (!connections.onProbation(socket)) return streams.onUpgrade(req, socket, head);
+      // A leader of an older version opens its stream without the proof: told (429) to post its
+      // frames instead, whose proof it can give; refused and closed all the same (replica-stream.ts).
+      const answer = unprovenUpgradeAnswer(req, ctx);
+      if (answer !== null) return connections.refuseWithAnswer(socket, answer);
       // Past --max-connections the upgrade itself must prove the frame key (x-yak-frame-sender):
       // nothing is read from the socket meanwhile (the leader sends frames only after the 101).
       socket.pause();

@@ -7,6 +7,9 @@
  * - Past it, a connection is put *on probation* instead of being closed at accept: it may stay
  *   `deadlineMs` for its first request to prove it belongs to the peer that must get in
  *   (`promote`), and is closed as refused when it does not (`refuse`, or the deadline).
+ * - A refused probationer may get an answer before it is closed (`answer`: a leader of an older
+ *   version is told to post its frames instead of opening a stream); it is refused then and keeps
+ *   its place on probation until it has closed, so answered ones count within `slots` too.
  * - Probation holds at most `slots` connections. A newcomer finding it full evicts the oldest
  *   probationer, but only one that had `graceMs` to prove itself; if every probationer is younger,
  *   the newcomer is refused at once. Evicting the oldest (rather than refusing every newcomer while
@@ -45,12 +48,14 @@ export interface ProbationOptions<C> {
   after?: (ms: number, fn: () => void) => { cancel(): void };
 }
 
-export type RefusalCause = 'probation full' | 'evicted' | 'deadline' | 'not proven';
+export type RefusalCause = 'probation full' | 'evicted' | 'deadline' | 'not proven' | 'answered';
 export type Standing = 'regular' | 'probation' | 'promoted' | 'refused';
 
 interface Probationer {
   since: number;
   timer: { cancel(): void };
+  /** Refused already, and being answered (`answer`): it can no longer be promoted, nor refused again. */
+  answered?: true;
 }
 
 export class ConnectionProbation<C> {
@@ -102,7 +107,7 @@ export class ConnectionProbation<C> {
   /** `conn` proved itself: it keeps its place while open. No effect unless it is on probation. */
   promote(conn: C): void {
     const entry = this.probation.get(conn);
-    if (!entry) return;
+    if (!entry || entry.answered) return;
     entry.timer.cancel();
     this.probation.delete(conn);
     if (this.promoted.size >= this.o.maxPromoted) {
@@ -116,6 +121,21 @@ export class ConnectionProbation<C> {
   /** `conn`'s first request proved nothing: it is closed, refused. No effect unless it is on probation. */
   refuse(conn: C): void {
     this.drop(conn, 'not proven');
+  }
+
+  /**
+   * `conn`'s first request proved nothing, but is answered before `conn` closes (the listener writes
+   * the answer and ends it): refused now ('answered'), it keeps its probation place until it has
+   * closed, its deadline or an eviction closing it at the latest, so answering a connection never
+   * lets more be held than refusing it at once would. Whether `conn` was on probation and not
+   * answered yet (false: nothing to answer, it is closed or kept already).
+   */
+  answer(conn: C): boolean {
+    const entry = this.probation.get(conn);
+    if (!entry || entry.answered) return false;
+    entry.answered = true;
+    this.o.refused(conn, 'answered');
+    return true;
   }
 
   /** `conn` closed (whoever closed it): its place is free. */
@@ -137,7 +157,7 @@ export class ConnectionProbation<C> {
     if (!entry) return;
     entry.timer.cancel();
     this.probation.delete(conn);
-    this.o.refused(conn, why);
+    if (!entry.answered) this.o.refused(conn, why); // an answered one was counted when it was answered
     this.o.close(conn);
   }
 }

@@ -122,6 +122,31 @@ describe('REST connections past --max-connections', () => {
     const records = (await get(url, '/consume?topic=capped&partition=0&offset=0')).body.records as { payload: unknown }[];
     assert.deepEqual(records.map((r) => r.payload), ['before', { n: 1 }, 'after']);
   });
+
+  test("past the cap a stream upgrade without any proof (a leader of an older version) is answered 429, so that such a leader posts its frames, and closed", async () => {
+    const held: Held[] = [];
+    try {
+      let answer: string | null = null;
+      for (let attempt = 0; attempt < 5 && answer === null; attempt++) {
+        // Take every slot: open and ask until one is closed unanswered (the cap is reached).
+        for (;;) {
+          const h = await open(port);
+          held.push(h);
+          if ((await ask(h, health)) === null) break;
+        }
+        const old = await open(port);
+        held.push(old);
+        const got = await ask(old, 'GET /replica/stream HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: Upgrade\r\nupgrade: yak-replication/1\r\n\r\n');
+        // A slot freed meanwhile (a pooled connection of the harness closed): it was upgraded below the cap; try again.
+        if (got?.startsWith('HTTP/1.1 101 ')) continue;
+        answer = got;
+        await waitFor('the answered connection closed by the broker', () => old.closed(), 10_000);
+      }
+      assert.match(answer ?? '(closed unanswered)', /^HTTP\/1\.1 429 Too Many Requests .*"error":"THROTTLED".*post frames to \/replica\/append/);
+    } finally {
+      for (const h of held) h.socket.destroy();
+    }
+  });
 });
 
 /**

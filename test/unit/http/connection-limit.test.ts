@@ -36,10 +36,12 @@ async function start(maxConnections: number, withTls = false) {
   const warned: { line: string; event: string; fields: Record<string, string | number> }[] = [];
   const refused: RefusedReason[] = [];
   let serverTls: { cert: Buffer; key: Buffer } | undefined;
+  let ca: Buffer | undefined;
   if (withTls) {
     const certs = makeTestCerts();
     cleanups.push(() => certs.remove());
     serverTls = { cert: readFileSync(certs.serverCert), key: readFileSync(certs.serverKey) };
+    ca = readFileSync(certs.caCert);
   }
   // A follower that knows the key of EPOCH only, and checks MACs and sender proofs as the broker does.
   const seqs = new SenderSeqs();
@@ -71,7 +73,7 @@ async function start(maxConnections: number, withTls = false) {
       }),
   );
   const connections = () => new Promise<number>((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
-  return { port: (server.address() as net.AddressInfo).port, warned, refused, connections };
+  return { port: (server.address() as net.AddressInfo).port, warned, refused, connections, ca };
 }
 
 /** Waits until `ok()` holds (polling), failing with `what` after a long while. */
@@ -183,7 +185,7 @@ test("past --max-connections the leader's POST that proves the frame key is serv
   assert.deepEqual(refused, ['connection_limit']);
 });
 
-test("past --max-connections the leader's stream opens (its upgrade proves the frame key) even with every probation slot taken; an upgrade without the proof is closed", async () => {
+test("past --max-connections the leader's stream opens (its upgrade proves the frame key) even with every probation slot taken; an upgrade without the proof is answered 429 and closed", async () => {
   const { port, refused, connections } = await start(2);
   const url = `http://127.0.0.1:${port}`;
   const holders = await Promise.all([1, 2].map(() => raw(port)));
@@ -193,8 +195,8 @@ test("past --max-connections the leader's stream opens (its upgrade proves the f
   await until(async () => (await connections()) === 2 + PROBATION_SLOTS, 'the flood accepted');
   await new Promise((r) => setTimeout(r, 300));
 
-  // An older leader's upgrade carries no proof: closed (it asks again after its back-off).
-  await assert.rejects(StreamConnection.open(url, {}, 10_000), /socket hang up|ECONNRESET/);
+  // An older leader's upgrade carries no proof: answered 429 (it posts its frames instead), then closed.
+  assert.deepEqual(await StreamConnection.open(url, {}, 10_000), { refused: true, status: 429 });
   assert.ok(refused.length >= 1);
 
   const transport = new StreamTransport();
@@ -215,6 +217,94 @@ test("past --max-connections the leader's stream opens (its upgrade proves the f
   } finally {
     transport.close();
   }
+});
+
+/** A stream upgrade as the leader sends it, with `headers` for its proof (none: as a leader of an older version sends it). */
+function upgrade(headers: Record<string, string> = {}, protocol = 'yak-replication/1'): string {
+  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  return `GET /replica/stream HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: Upgrade\r\nupgrade: ${protocol}\r\n${extra}\r\n`;
+}
+
+test('past --max-connections a stream upgrade without any proof (a leader of an older version) is answered 429, closed and counted as refused; other upgrades that prove nothing stay closed unanswered', async () => {
+  const { port, warned, refused, connections } = await start(2);
+  const holders = await Promise.all([1, 2].map(() => raw(port)));
+  for (const s of holders) assert.equal(await health(s), 'HTTP/1.1 200 OK');
+
+  const old = await raw(port);
+  const { answer } = rawAnswer(old);
+  const closed = new Promise<void>((resolve) => old.once('close', () => resolve()));
+  old.write(upgrade());
+  const got = await answer;
+  assert.equal(got?.status, 429, got?.head);
+  assert.match(got!.head, /^retry-after: 30$/im);
+  assert.match(got!.head, /^connection: close$/im);
+  assert.equal(JSON.parse(got!.body).error, 'THROTTLED');
+  assert.match(JSON.parse(got!.body).message, /past --max-connections a replication stream must prove the frame key \(x-yak-frame-sender\); post frames to \/replica\/append/);
+  await closed; // by the broker: nothing more is served on it
+  assert.deepEqual(refused, ['connection_limit'], 'counted once, as any refused connection');
+  assert.equal(warned.length, 1);
+  assert.match(warned[0]!.line, /past --max-connections \(2 open\): its first request was a replication stream upgrade without the proof of the frame key \(a leader of an older version\), answered that it should post its frames instead; 1 refused in all$/);
+  await until(async () => (await connections()) === 2, 'its place freed');
+
+  // With only x-yak-frame-auth (no sender proof) it is answered the same.
+  const authOnly = await raw(port);
+  const authOnlyAnswer = rawAnswer(authOnly).answer;
+  authOnly.write(upgrade({ [FRAME_AUTH_HEADER]: signFrame(EPOCH, KEY, Buffer.alloc(0)) }));
+  assert.equal((await authOnlyAnswer)?.status, 429);
+
+  // A proof that does not check out, another protocol, a browser's upgrade: closed without a byte.
+  for (const request of [
+    upgrade({ [FRAME_AUTH_HEADER]: signFrame(EPOCH, KEY, Buffer.alloc(0)), [FRAME_SENDER_HEADER]: 'forged' }),
+    upgrade({}, 'websocket'),
+    upgrade({ origin: 'http://evil.example' }),
+  ]) {
+    const s = await raw(port);
+    const outcome = closedUnanswered(s, 60_000);
+    s.write(request);
+    assert.equal(await outcome, true, request);
+  }
+  assert.equal(refused.length, 5);
+  for (const s of holders) assert.equal(await health(s), 'HTTP/1.1 200 OK', 'the open connections are untouched');
+});
+
+test('past --max-connections, with every probation slot taken, a leader whose upgrade carries no sender proof is answered 429 and posts its frames instead (each POST proving the frame key)', async () => {
+  const { port, refused, connections } = await start(2);
+  const url = `http://127.0.0.1:${port}`;
+  const holders = await Promise.all([1, 2].map(() => raw(port)));
+  for (const s of holders) assert.equal(await health(s), 'HTTP/1.1 200 OK');
+  const flood = await Promise.all(Array.from({ length: PROBATION_SLOTS }, () => raw(port)));
+  await until(async () => (await connections()) === 2 + PROBATION_SLOTS, 'the flood accepted');
+  await new Promise((r) => setTimeout(r, 300));
+
+  const posted: string[] = [];
+  const transport = new StreamTransport({ onFrame: (via) => posted.push(via) });
+  try {
+    for (let i = 0; i < 3; i++) {
+      const frame = randomBytes(100 + i);
+      // A sender proof given as a value, not lazily: the transport's upgrade then carries none, as
+      // an older leader's upgrade does, while its POST carries it, as an older leader's does.
+      const answer = await transport.post(url, '/replica/append', frame, 10_000, {
+        [FRAME_AUTH_HEADER]: signFrame(EPOCH, KEY, frame),
+        [FRAME_SENDER_HEADER]: signSender(EPOCH, KEY, frame.length),
+      });
+      assert.equal(answer.toString(), 'applied');
+    }
+    assert.deepEqual(posted, ['post', 'post', 'post'], 'asked for the stream once, then posted every frame');
+    assert.equal(transport.streaming(url), false);
+    assert.ok(refused.length >= 1, 'the upgrade was refused');
+  } finally {
+    transport.close();
+  }
+});
+
+test('with TLS too, past the cap a stream upgrade without any proof is answered 429 and its connection closed', async () => {
+  const { port, refused, connections, ca } = await start(1, true);
+  const holder = await raw(port);
+  await until(async () => (await connections()) === 1, 'the holder accepted');
+  assert.deepEqual(await StreamConnection.open(`https://127.0.0.1:${port}`, { ca: ca! }, 10_000), { refused: true, status: 429 });
+  assert.deepEqual(refused, ['connection_limit']);
+  await until(async () => (await connections()) === 1, 'the answered connection closed');
+  assert.equal(await healthOverTls(holder), 'HTTP/1.1 200 OK');
 });
 
 test('with TLS a connection past the cap that never starts its handshake is closed at the probation deadline: no ServerHello, just a closed socket', async () => {

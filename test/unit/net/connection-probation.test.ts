@@ -127,6 +127,33 @@ test('refuse closes a probationer and counts it; promote and refuse do nothing t
   assert.equal(refused.length, 1, 'refused once');
 });
 
+test('an answered probationer is refused at once, counted once, keeps its place until it closes, and can no longer be promoted', () => {
+  const { pool, closed, refused, advanceTo } = world({ max: 1, slots: 2, deadlineMs: 1000 });
+  pool.arrive('r');
+  pool.arrive('old-leader');
+  assert.equal(pool.answer('old-leader'), true);
+  assert.deepEqual(refused, [['old-leader', 'answered']]);
+  assert.deepEqual(closed, [], 'the listener closes it once its answer is written');
+  assert.equal(pool.answer('old-leader'), false, 'answered once');
+  assert.equal(pool.answer('r'), false, 'a regular connection is not on probation');
+  pool.promote('old-leader');
+  assert.deepEqual(pool.counts(), { regular: 1, probation: 1, promoted: 0 }, 'it holds its probation place meanwhile');
+  // Its close frees the place, and its deadline never fires.
+  pool.left('old-leader');
+  assert.deepEqual(pool.counts(), { regular: 1, probation: 0, promoted: 0 });
+  advanceTo(5000);
+  // One whose peer never closes is closed at its deadline (or by refuse, or an eviction), not counted again.
+  pool.arrive('a');
+  pool.arrive('b');
+  pool.answer('a');
+  pool.answer('b');
+  pool.refuse('b');
+  advanceTo(7000);
+  assert.deepEqual(closed, ['b', 'a']);
+  assert.deepEqual(refused.map(([, why]) => why), ['answered', 'answered', 'answered']);
+  assert.deepEqual(pool.counts(), { regular: 1, probation: 0, promoted: 0 });
+});
+
 test('past maxPromoted a newly promoted connection closes the oldest promoted one (not counted as refused)', () => {
   const { pool, closed, refused } = world({ max: 1, maxPromoted: 2 });
   pool.arrive('r');
@@ -156,6 +183,7 @@ test('whatever arrives, the connections held never exceed max + slots + maxPromo
     const r = rand();
     const some = [...open][Math.floor(rand() * open.size)];
     if (some && r < 0.05) pool.promote(some);
+    else if (some && r < 0.08) pool.answer(some);
     else if (some && r < 0.15) {
       pool.left(some);
       open.delete(some);
