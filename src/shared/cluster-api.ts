@@ -221,6 +221,25 @@ export interface FailoverStep {
   /** Milliseconds since the failover started. */
   sinceStartMs: number;
   detail: string;
+  /** How `at` was found, for a step not simply timed by when the supervisor saw it (lease-expired). Absent from older hosts. */
+  timing?: FailoverStepTiming;
+}
+
+/**
+ * Where a step's time comes from. lease-expired: 'redis-pttl' — the lease key's remaining time read
+ * from Redis right after the take-down (Redis decides the expiry; `at` is exact within `withinMs`,
+ * the read's round trip); 'leader-health' — the old leader's last /health lease_ms_left before it
+ * (an estimate: the lease ended no earlier, a later renewal moved it on); 'first-seen' — the first
+ * poll that found the lease gone (an estimate: it ended no later).
+ */
+export interface FailoverStepTiming {
+  source: 'redis-pttl' | 'leader-health' | 'first-seen';
+  /** True when `at` is only a bound of the moment: the panel says so. */
+  estimate: boolean;
+  /** A measure (not an estimate): the moment lies in [at, at + withinMs]. */
+  withinMs?: number;
+  /** One sentence for the panel: how it was measured. */
+  how: string;
 }
 
 export interface FailoverOptions {

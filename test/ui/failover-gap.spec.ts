@@ -2,9 +2,18 @@ import { expect, test } from '@playwright/test';
 import type { FailoverTimeline, ProduceResult } from '../../src/shared/cluster-api';
 import { clusterToken, consumeAll, ProbeProducer } from './broker-direct';
 import { callApi, uniqueTopic, waitForHealthyCluster } from './helpers';
+import { LeaseKeyWatch } from './lease-key-watch';
 
 /** The demo producer may be up to one request timeout (400 ms) late; an independent producer is not. */
 const GAP_TOLERANCE_MS = 600;
+/**
+ * The lease-expired step against Redis's own PTTL, read by this test: both are brackets of the one
+ * instant Redis lets the key go (the UI's [at, at + timing.withinMs], this test's [lo, hi]), on the
+ * one clock of this machine (Redis only enters as a relative PTTL), and a starved process only
+ * widens a bracket, never moves it off the instant. What is left is rounding: PTTL and Date.now are
+ * whole milliseconds, 1 ms each, on each side.
+ */
+const LEASE_ROUNDING_MS = 2;
 
 /**
  * Issue 11, item 1: with pause (SIGSTOP) the old leader accepts connections and never answers. The
@@ -23,7 +32,7 @@ const MODES = [
   { mode: 'kill', what: 'the kill' },
 ] as const;
 
-for (const { mode, what } of MODES) test(`${mode}-mode failover reports the gap an independent producer measures against the brokers`, async ({ page, request }) => {
+for (const { mode, what } of MODES) test(`${mode}-mode failover reports the gap an independent producer measures against the brokers, and the lease expiry Redis shows`, async ({ page, request }) => {
   test.setTimeout(150_000);
   const token = clusterToken();
   test.skip(!token, 'needs the data folder of the web host this run started (not YAK_UI_BASE_URL)');
@@ -37,20 +46,44 @@ for (const { mode, what } of MODES) test(`${mode}-mode failover reports the gap 
   await page.getByTestId('failover-demo-producer').check();
 
   const probe = new ProbeProducer(before.brokers.map((b) => b.url), token!, topic);
+  expect(before.redis.url, 'the web host runs its own Redis').not.toBeNull();
+  const leaseKey = new LeaseKeyWatch(before.redis.url!);
+  await leaseKey.start();
   probe.start();
   let timeline: FailoverTimeline | null = null;
   try {
     await expect.poll(() => probe.acks.length, { message: 'the probe producer commits before the failover' }).toBeGreaterThan(5);
+    // The page shows the previous run's timeline ('done') until the new one reaches it: wait for
+    // this run by its id, not for the badge (the kill-mode case read a run not yet begun that way).
+    const previousId = (await callApi<FailoverTimeline | null>(request, 'getFailover'))?.id ?? 0;
     await page.getByTestId('simulate-failover').click();
-    await expect(page.getByTestId('failover-state')).toHaveText('done', { timeout: 120_000 });
-    timeline = await callApi<FailoverTimeline | null>(request, 'getFailover');
+    await expect
+      .poll(async () => {
+        const t = await callApi<FailoverTimeline | null>(request, 'getFailover');
+        if (t && t.id > previousId && t.state !== 'running') timeline = t;
+        return timeline?.state ?? 'running';
+      }, { timeout: 120_000, intervals: [250], message: 'this failover run ends' })
+      .toBe('done');
+    await expect(page.getByTestId('failover-state')).toHaveText('done');
   } finally {
     await probe.stop();
+    await leaseKey.stop();
   }
 
   const lost = timeline!.steps.find((s) => s.step === 'leader-lost')!;
   const steps = timeline!.steps.map((s) => s.step);
   expect(steps).toEqual(['leader-lost', 'lease-expired', 'new-leader', 'first-commit', 'old-leader-restarted', 'caught-up']);
+
+  // The lease-expired step is when the old leader's lease ran out in Redis, not when the supervisor
+  // first saw a broker without it (up to a poll and the election later).
+  const expired = timeline!.steps.find((s) => s.step === 'lease-expired')!;
+  const redisSays = leaseKey.expiryOf(timeline!.oldLeader, lost.at);
+  expect(redisSays, `this test saw the lease of epoch ${timeline!.oldLeader.epoch} in Redis after ${what}`).not.toBeNull();
+  const withinMs = (expired as { timing?: { withinMs?: number } }).timing?.withinMs ?? 0;
+  console.log(`lease expiry: UI +${expired.at - lost.at} ms (within ${withinMs} ms); Redis's PTTL as this test read it +${redisSays!.lo - lost.at}..+${redisSays!.hi - lost.at} ms after ${what} was noted (${redisSays!.looks} looks)`);
+  expect(expired.at, 'the UI\'s lease expiry is not after Redis let the key go').toBeLessThanOrEqual(redisSays!.hi + LEASE_ROUNDING_MS);
+  expect(expired.at + withinMs, 'the UI\'s lease expiry is not before Redis let the key go').toBeGreaterThanOrEqual(redisSays!.lo - LEASE_ROUNDING_MS);
+
   const newLeader = before.brokers.find((b) => b.id === timeline!.newLeader?.id);
   expect(newLeader, 'the timeline names a new leader').toBeDefined();
   const records = await consumeAll(newLeader!.url, token!, topic);
@@ -75,7 +108,10 @@ for (const { mode, what } of MODES) test(`${mode}-mode failover reports the gap 
   const back = timeline!.steps.find((s) => s.step === 'old-leader-restarted')!;
   expect(back.at - commit.at).toBeLessThan(2_000);
 
-  // What the page shows is that number.
-  const shown = (await page.getByTestId('failover-gap').textContent())!.trim();
-  expect(shown).toBe(reported < 1000 ? `${Math.round(reported)} ms` : `${(Math.round(reported / 100) / 10).toLocaleString('en-US')} s`);
+  // What the page shows is that number (once this run's timeline reached it)…
+  await expect(page.getByTestId('failover-gap')).toHaveText(reported < 1000 ? `${Math.round(reported)} ms` : `${(Math.round(reported / 100) / 10).toLocaleString('en-US')} s`);
+  // …and it says how the lease's end was measured: from Redis, not an estimate.
+  const timingNote = page.getByTestId('failover-step-lease-expired').getByTestId('failover-step-timing');
+  await expect(timingNote).toHaveAttribute('data-source', 'redis-pttl');
+  await expect(timingNote).toHaveAttribute('data-estimate', 'false');
 });

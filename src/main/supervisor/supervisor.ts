@@ -145,6 +145,7 @@ export class Supervisor implements ClusterApi {
       },
       poke: () => this.monitor.poke(),
       publish: () => this.publish(),
+      redisUrl: () => this.redisUrl,
     });
     if (options.log) {
       const log = options.log;

@@ -6,6 +6,7 @@ import type { EventLog } from '../event-log.js';
 import { FailoverRun, totalHwm } from './run.js';
 import type { ManagedProcess } from '../processes/managed-process.js';
 import type { Observation } from '../watch/observation.js';
+import { LeaseKeyReader } from './lease-key-reader.js';
 
 export interface FailoverDeps {
   events: EventLog;
@@ -18,6 +19,8 @@ export interface FailoverDeps {
   produce(request: ProduceRequest): Promise<unknown>;
   poke(): void;
   publish(): void;
+  /** The cluster's Redis, to read the old lease's end from (null: none to read; the step is then an estimate). */
+  redisUrl(): string | null;
 }
 
 /**
@@ -51,13 +54,25 @@ export class FailoverControl {
     const others = [...deps.brokers().values()].filter((b) => b.id !== leader.id && b.process.alive && b.process.currentState !== 'paused');
     if (others.length === 0) throw invalidState('a failover needs at least one other running broker to take over');
 
+    const lastHealth = lastObs.health.get(leader.id);
+    // Opened while the leader is taken down, read right after (lease-key-reader.ts).
+    let leaseKey: LeaseKeyReader | null = null;
     const run = new FailoverRun(++this.seq, options, { id: leader.id, epoch: view.epoch }, totalHwm(lastObs, leader.id) ?? 0, {
+      lastLeaseReport: lastHealth?.role === 'leader' && lastHealth.leaseMsLeft !== null ? { msLeft: lastHealth.leaseMsLeft, askedAt: lastHealth.askedAt ?? lastObs.at } : null,
+      readLease: async () => (leaseKey ? leaseKey.readOnce() : null),
       takeDown: async (id, mode) => {
-        const proc = deps.processByName(id);
-        if (mode === 'kill') await proc.kill();
-        else {
-          proc.pause();
-          deps.events.emit('process-signal', `${id} paused (SIGSTOP)`, { brokerId: id });
+        const redisUrl = deps.redisUrl();
+        leaseKey = redisUrl ? new LeaseKeyReader(redisUrl) : null;
+        try {
+          const proc = deps.processByName(id);
+          if (mode === 'kill') await proc.kill();
+          else {
+            proc.pause();
+            deps.events.emit('process-signal', `${id} paused (SIGSTOP)`, { brokerId: id });
+          }
+        } catch (err) {
+          leaseKey?.close();
+          throw err;
         }
       },
       bringBack: async (id, mode) => {

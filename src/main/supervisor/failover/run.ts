@@ -1,5 +1,6 @@
-import type { FailoverOptions, FailoverStep, FailoverStepName, FailoverTimeline } from '../../../shared/cluster-api.js';
+import type { FailoverOptions, FailoverStep, FailoverStepName, FailoverStepTiming, FailoverTimeline } from '../../../shared/cluster-api.js';
 import { claimedLeader, trustedMembership, type Observation } from '../watch/observation.js';
+import { leaseEndAtTakeDown, leaseExpiredAt, type LeaseEnd, type LeaseKeyReading, type LeaseReport } from './lease-expiry.js';
 
 /** What a failover run needs from the supervisor. */
 export interface FailoverHost {
@@ -9,6 +10,13 @@ export interface FailoverHost {
   bringBack(brokerId: string, mode: FailoverOptions['mode']): Promise<void>;
   onStep(timeline: FailoverTimeline, step: FailoverStep): void;
   onFinish(timeline: FailoverTimeline): void;
+  /**
+   * The lease key read from Redis right after the take-down (null: it could not be read). Without
+   * it (and without lastLeaseReport) the lease-expired step is when a poll first saw it gone.
+   */
+  readLease?(): Promise<LeaseKeyReading | null>;
+  /** The old leader's last /health lease_ms_left before the take-down: the estimate without Redis. */
+  lastLeaseReport?: LeaseReport | null;
 }
 
 /** The whole run gives up after this long. */
@@ -23,12 +31,16 @@ type Phase = 'lease' | 'leader' | 'commit' | 'restart' | 'catch-up' | 'over';
  * Steps are inferred from observations (polls of the brokers' HTTP API) and from acknowledged
  * produces. A produce acknowledged after the kill proves a new leader existed by then, so the
  * inferred lease-expired and new-leader times are capped by the first ack, and every step's time
- * is at least the previous one's: the timeline always reads in order.
+ * is at least the previous one's: the timeline always reads in order. The lease-expired step is
+ * seen like the others, but timed by when the lease really ran out (lease-expiry.ts): the first poll
+ * without it is up to a poll interval and the election late.
  */
 export class FailoverRun {
   readonly timeline: FailoverTimeline;
   private phase: Phase = 'lease';
   private firstAckAt: number | null = null;
+  /** When the old lease runs out, as known at the take-down; undefined while Redis is being read. */
+  private leaseEnd: LeaseEnd | null | undefined = null;
 
   constructor(
     id: number,
@@ -60,7 +72,11 @@ export class FailoverRun {
     const { oldLeader, options } = this.timeline;
     await this.host.takeDown(oldLeader.id, options.mode);
     const how = options.mode === 'kill' ? 'killed (SIGKILL)' : 'paused (SIGSTOP)';
+    this.leaseEnd = undefined;
     this.record('leader-lost', this.now(), `${oldLeader.id}, leader of epoch ${oldLeader.epoch}, ${how}`);
+    // Right after the take-down: nothing renews the lease any more, so its PTTL says when it ends.
+    const reading = this.host.readLease ? await this.host.readLease().catch(() => null) : null;
+    this.leaseEnd = leaseEndAtTakeDown(oldLeader, reading, this.host.lastLeaseReport ?? null);
   }
 
   /**
@@ -86,8 +102,11 @@ export class FailoverRun {
     const cap = (t: number) => Math.min(t, this.firstAckAt ?? Infinity);
 
     const newerClaim = claim !== null && claim.epoch > oldLeader.epoch;
+    // While Redis is being read (a few ms after the take-down), the lease's end is not known yet.
+    if (this.phase === 'lease' && this.leaseEnd === undefined) return;
     if (this.phase === 'lease' && (newerClaim || (view && (view.leader === null || view.leader.id !== oldLeader.id || view.epoch > oldLeader.epoch)))) {
-      this.record('lease-expired', cap(obs.at), view?.leader === null ? `no broker holds the lease of epoch ${oldLeader.epoch} any more` : `the lease of epoch ${oldLeader.epoch} is gone`);
+      const expired = leaseExpiredAt(this.leaseEnd ?? null, this.stepAt('leader-lost'), cap(obs.at));
+      this.record('lease-expired', expired.at, `the lease of epoch ${oldLeader.epoch} ran out in Redis`, expired.timing);
       this.phase = 'leader';
     }
     if (this.phase === 'leader' && claim && newerClaim && claim.id !== oldLeader.id) {
@@ -160,10 +179,10 @@ export class FailoverRun {
     this.host.onFinish(this.timeline);
   }
 
-  private record(step: FailoverStepName, at: number, detail: string): void {
+  private record(step: FailoverStepName, at: number, detail: string, timing?: FailoverStepTiming): void {
     const last = this.timeline.steps[this.timeline.steps.length - 1];
     const time = Math.max(at, last?.at ?? at);
-    const entry: FailoverStep = { step, at: time, sinceStartMs: time - this.timeline.startedAt, detail };
+    const entry: FailoverStep = { step, at: time, sinceStartMs: time - this.timeline.startedAt, detail, ...(timing ? { timing } : {}) };
     this.timeline.steps.push(entry);
     this.host.onStep(this.timeline, entry);
   }
