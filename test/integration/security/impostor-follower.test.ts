@@ -13,8 +13,9 @@ const TOPIC = 'impostor';
 const MAX_EPOCH = 2 ** 32 - 1;
 
 /**
- * A follower's answers are not signed: whatever answers at its address is believed as far as the
- * answer goes. A program that took a stopped follower's port (any local user can, on loopback)
+ * An older follower's answers are not signed (answer-auth.ts), and the leader believes an unsigned
+ * answer from a follower that has not signed in this leadership: whatever answers at its address
+ * unsigned is believed as far as the answer goes. A program that took a stopped follower's port (any local user can, on loopback)
  * answered every frame with STALE_EPOCH naming epoch 2^32-1. The leader stepped down and stored
  * that epoch as the highest it had seen (broker-state.json), so its next candidacy asked for an
  * epoch past the last one a log can store: 'epochs-exhausted', for every broker that met the
