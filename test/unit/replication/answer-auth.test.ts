@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ForgedAnswerError, checkAnswer, signAnswer, splitAnswer } from '../../../broker-runtime/src/replication/answer-auth.js';
-import { frameMac, newFrameKey } from '../../../broker-runtime/src/replication/frame-auth.js';
+import { frameMac, newFrameKey, signFrame } from '../../../broker-runtime/src/replication/frame-auth.js';
+import { decodeAnswer, encodeFrame, type ReplicateHeader } from '../../../broker-runtime/src/replication/wire.js';
+import { Cluster } from './replication-harness.js';
 
 const key = Buffer.from(newFrameKey(), 'hex');
 const frameA = Buffer.from(frameMac(key, Buffer.from('frame A')), 'base64url');
@@ -44,5 +46,26 @@ describe('answer-auth: a follower signs each answer for the frame it answers', (
     assert.equal(splitAnswer(signed.subarray(0, signed.length - 1)).mac, null);
     assert.equal(splitAnswer(Buffer.from('{}')).mac, null);
     assert.equal(splitAnswer(signed).answer.toString(), answer.toString());
+  });
+});
+
+describe('answer-auth: a follower signs only when the frame asks (an older leader reads plain JSON)', () => {
+  test('a frame without answerAuth (an older leader) gets the plain JSON answer; with it, a signed one that checks', async () => {
+    const c = new Cluster();
+    const b2 = c.add('b2');
+    const epochKey = Buffer.from(newFrameKey(), 'hex');
+    c.frameKeys.set(1, epochKey);
+    const header: ReplicateHeader = { epoch: 1, leader: { id: 'b1', url: 'sim://b1' }, metaVersion: '', parts: [] };
+    const old = encodeFrame(header, []);
+    const plain = await b2.follower.handle(old, signFrame(1, epochKey, old));
+    assert.equal(splitAnswer(plain).mac, null);
+    assert.equal(decodeAnswer(plain).ok, true, 'parses as JSON, as an older leader reads it');
+
+    const asking = encodeFrame({ ...header, answerAuth: { seq: 1, follower: 'b2' } }, []);
+    const signed = await b2.follower.handle(asking, signFrame(1, epochKey, asking));
+    const mac = Buffer.from(frameMac(epochKey, asking), 'base64url');
+    assert.equal(checkAnswer(signed, epochKey, 1, mac, true).signed, true);
+    const otherFrame = Buffer.from(frameMac(epochKey, old), 'base64url');
+    assert.throws(() => checkAnswer(signed, epochKey, 1, otherFrame, true), forged, 'not good for another frame');
   });
 });
