@@ -11,6 +11,7 @@ import type { HighWatermarkWaiters } from './hwm-waiters.js';
 import type { ReplicationRules } from './rules.js';
 import { FRAME_AUTH_HEADER, macMatches, parseFrameAuth } from './frame-auth.js';
 import { SenderSeqs, senderProven } from './sender-proof.js';
+import { signAnswer } from './answer-auth.js';
 import { decodeFrame, encodeAnswer, type PartState, type ReplicateAnswer } from './wire.js';
 
 export interface FollowerApplyOptions {
@@ -60,11 +61,15 @@ export class FollowerApply {
    * frame is applied): the HTTP layer then stops counting the body among the unauthenticated ones.
    */
   async handle(frame: Buffer, auth: string | string[] | undefined, onAuthenticated?: () => void): Promise<Buffer> {
-    const signedEpoch = await this.authenticate(frame, auth);
+    const signed = await this.authenticate(frame, auth);
     onAuthenticated?.();
-    const run = this.chain.then(() => this.apply(frame, signedEpoch));
+    const run = this.chain.then(() => this.apply(frame, signed.epoch));
     this.chain = run.catch(() => {});
-    return run.then(encodeAnswer);
+    return run.then(({ answer, sign }) => {
+      const bytes = encodeAnswer(answer);
+      // Signed only when the (signed) frame asked: an older leader would not read the trailer.
+      return sign ? signAnswer(signed.key, signed.epoch, signed.mac, bytes) : bytes;
+    });
   }
 
   /**
@@ -82,13 +87,13 @@ export class FollowerApply {
     return senderProven(sender, claim.epoch, key, length, this.senderSeqs);
   }
 
-  private async authenticate(frame: Buffer, auth: string | string[] | undefined): Promise<number> {
+  private async authenticate(frame: Buffer, auth: string | string[] | undefined): Promise<{ epoch: number; key: Buffer; mac: Buffer }> {
     const claim = parseFrameAuth(auth);
     if (!claim) throw this.refuse(`a replication frame needs a valid ${FRAME_AUTH_HEADER} header`);
     const key = await this.o.frameKey(claim.epoch);
     if (!key) throw this.refuse(`no leadership with epoch ${claim.epoch} is known in Redis`);
     if (!macMatches(key, frame, claim.mac)) throw this.refuse(`the frame is not signed by the leader of epoch ${claim.epoch}`);
-    return claim.epoch;
+    return { epoch: claim.epoch, key, mac: claim.mac };
   }
 
   /** A 401; logged once per 1,000 so a flood of forged frames cannot flood the log too. */
@@ -99,13 +104,18 @@ export class FollowerApply {
     return unauthenticated(`${why}; only the current leader may replicate to this broker`);
   }
 
-  private async apply(frame: Buffer, signedEpoch: number): Promise<ReplicateAnswer> {
+  /** The answer to `frame`, and whether the frame asked for it signed (answer-auth.ts). */
+  private async apply(frame: Buffer, signedEpoch: number): Promise<{ answer: ReplicateAnswer; sign: boolean }> {
     let decoded: ReturnType<typeof decodeFrame>;
     try {
       decoded = decodeFrame(frame);
     } catch (err) {
-      return { ok: false, error: 'INVALID_REQUEST', message: (err as Error).message };
+      return { answer: { ok: false, error: 'INVALID_REQUEST', message: (err as Error).message }, sign: false };
     }
+    return { answer: await this.applyDecoded(decoded, signedEpoch), sign: decoded.header.answerAuth !== undefined };
+  }
+
+  private async applyDecoded(decoded: ReturnType<typeof decodeFrame>, signedEpoch: number): Promise<ReplicateAnswer> {
     const { header, payloads } = decoded;
     if (header.epoch !== signedEpoch) throw this.refuse(`the frame names epoch ${header.epoch} but is signed for epoch ${signedEpoch}`);
     const known = this.o.currentEpoch();

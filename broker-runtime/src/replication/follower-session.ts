@@ -3,7 +3,8 @@ import type { TimePorts } from '../ports/clock.js';
 import { epochAt } from '../log/leader-epoch-cache.js';
 import { epochsFrom } from './divergence.js';
 import { resumeAfterMismatch, sendFrom } from './log-start.js';
-import { FRAME_AUTH_HEADER, signFrame } from './frame-auth.js';
+import { FRAME_AUTH_HEADER, frameMac } from './frame-auth.js';
+import { ForgedAnswerError, checkAnswer, nextAnswerSeq } from './answer-auth.js';
 import { FRAME_SENDER_HEADER, signSender } from './sender-proof.js';
 import { TransportError, type FramePoster, type SenderProof } from './transport.js';
 import type { ReplicationRules } from './rules.js';
@@ -40,6 +41,8 @@ interface InFlight {
   /** Resolves (never rejects) once `posted` settled; `done` is then true. */
   settled: Promise<void>;
   done: boolean;
+  /** The frame's MAC, which the follower's signed answer covers (answer-auth.ts); null if signing failed. */
+  frameMac: Buffer | null;
 }
 
 /** What the loop does after dealing with an answer or a failure: wait this long (wakeable or not). */
@@ -158,6 +161,10 @@ export class FollowerSession {
   private everAnswered = false;
   /** The follower process we have been talking to (see ReplicateAnswer.incarnation). */
   private incarnation: string | null = null;
+  /** Whether this follower signed an answer in this leadership: from then on it must sign all (answer-auth.ts). */
+  private answersSigned = false;
+  private unsignedNoted = false;
+  private forgedAnswers = 0;
   private running = false;
   private wakeUp: (() => void) | null = null;
   private pendingWake = false;
@@ -258,7 +265,7 @@ export class FollowerSession {
       // (Awaited directly, as the one-frame loop always did: the simulator's schedules depend on it.)
       let outcome: Outcome;
       try {
-        outcome = { answer: decodeAnswer(await head.posted) };
+        outcome = { answer: decodeAnswer(this.checkAnswer(await head.posted, head)) };
       } catch (err) {
         outcome = { error: err };
       }
@@ -314,8 +321,11 @@ export class FollowerSession {
   private send(built: BuiltRequest): void {
     this.lastSentAt = this.ctx.time.clock.now();
     let posted: Promise<Buffer>;
+    let signature: Buffer | null = null;
     try {
-      const auth = signFrame(this.ctx.epoch, this.ctx.frameKey, built.frame);
+      const mac = frameMac(this.ctx.frameKey, built.frame);
+      signature = Buffer.from(mac, 'base64url');
+      const auth = `${this.ctx.epoch}.${mac}`;
       // The sender proof lets a POSTed frame skip the follower's queue of unauthenticated bodies
       // (sender-proof.ts); a frame that travels on the stream leaves it behind, so it is signed
       // (a second HMAC) only if the transport POSTs the frame.
@@ -326,7 +336,7 @@ export class FollowerSession {
     } catch (err) {
       posted = Promise.reject(err);
     }
-    const entry: InFlight = { built, posted, settled: Promise.resolve(), done: false };
+    const entry: InFlight = { built, posted, settled: Promise.resolve(), done: false, frameMac: signature };
     // Frames rolled back are never awaited again: their failures must not be unhandled rejections.
     entry.settled = posted.then(
       () => {
@@ -360,6 +370,30 @@ export class FollowerSession {
         resolve();
       });
     });
+  }
+
+  /**
+   * The JSON of an answer that may be believed (answer-auth.ts), or throws: a signed answer must
+   * match the frame it answers, and once this follower has signed an answer in this leadership it
+   * must sign every one (a missing signature was stripped on the way). An unsigned answer from a
+   * follower that never signed is an older version's, believed as before (see docs/security.md).
+   */
+  private checkAnswer(bytes: Buffer, entry: InFlight): Buffer {
+    try {
+      if (!entry.frameMac) throw new ForgedAnswerError('the frame was not signed');
+      const { answer, signed } = checkAnswer(bytes, this.ctx.frameKey, this.ctx.epoch, entry.frameMac, this.answersSigned);
+      if (signed) this.answersSigned = true;
+      else if (!this.unsignedNoted) {
+        this.unsignedNoted = true;
+        this.ctx.log('info', `follower ${this.id} answers unsigned (an older version?): its answers are believed without a signature until it signs one`);
+      }
+      return answer;
+    } catch (err) {
+      if (err instanceof ForgedAnswerError && this.forgedAnswers++ % 1000 === 0) {
+        this.ctx.log('warn', `refused an answer from follower ${this.id} (${this.forgedAnswers} so far): ${err.message}; nothing in it is counted (a man in the middle? use TLS between brokers)`);
+      }
+      throw err;
+    }
   }
 
   /**
@@ -516,7 +550,8 @@ export class FollowerSession {
       a.p.aheadHwm = a.hwm;
       a.p.aheadLogStart = a.logStart;
     }
-    const header: ReplicateHeader = { epoch: ctx.epoch, leader: ctx.self, metaVersion: meta, parts };
+    // answerAuth: the follower signs its answer (answer-auth.ts), so no one on the way can claim it holds records it does not.
+    const header: ReplicateHeader = { epoch: ctx.epoch, leader: ctx.self, metaVersion: meta, parts, answerAuth: { seq: nextAnswerSeq(), follower: this.id } };
     if (metaNeeded) header.topics = this.topicsAckedSeq === undefined ? ctx.logs.topics() : ctx.logs.topicsChangedSince(this.topicsAckedSeq);
     return {
       frame: encodeFrame(header, payloads),

@@ -7,7 +7,8 @@
  * Leader -> follower: meta = the x-yak-frame-auth value of the frame (`<epoch>.<mac>`), body = the
  * replication frame exactly as POST /replica/append carries it (replication/wire.ts).
  * Follower -> leader: meta = the HTTP status the same frame would have been answered with, as
- * ASCII digits; body = the answer frame (200) or the JSON error (anything else).
+ * ASCII digits; body = the answer frame (200: its JSON, then the follower's signature line when the
+ * frame asked for one, answer-auth.ts) or the JSON error (anything else).
  * The id is the leader's: an answer carries the id of the frame it answers, so answers may come
  * back in any order.
  */

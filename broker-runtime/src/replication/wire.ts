@@ -55,6 +55,12 @@ export interface ReplicateHeader {
    */
   topics?: TopicInfo[];
   parts: ReplicatePart[];
+  /**
+   * Asks the follower to sign its answer (answer-auth.ts): `seq` only grows within the leader
+   * process, so every frame's MAC, which the answer's signature covers, is unique; `follower` is the
+   * id the leader sends to. Older followers ignore it and answer unsigned.
+   */
+  answerAuth?: { seq: number; follower: string };
 }
 
 export interface PartState {
@@ -112,8 +118,8 @@ export function encodeAnswer(answer: ReplicateAnswer): Buffer {
 }
 
 /**
- * A follower's answer, every field the leader reads checked first: the answer is not signed (any
- * program answering at the follower's address is believed as far as it goes), so one that does not
+ * A follower's answer (its JSON, once its signature was checked: answer-auth.ts), every field the
+ * leader reads checked first: an older follower's answer is not signed, so one that does not
  * have the shape a broker writes throws, and the leader counts it as a failed request instead of
  * reading `matched` offsets of NaN or a string out of it.
  */
@@ -181,6 +187,10 @@ function checkHeader(h: unknown): asserts h is ReplicateHeader {
       if (typeof tt !== 'object' || tt === null || !isText(tt.name) || !isCount(tt.partitions) || tt.partitions < 1) bad('each topic must be {name, partitions, config?}');
       if (tt!.config !== undefined && typeof checkTopicConfig(tt!.config) === 'string') bad(`topic config: ${checkTopicConfig(tt!.config) as string}`);
     }
+  }
+  if (o.answerAuth !== undefined) {
+    const aa = o.answerAuth as Record<string, unknown> | null;
+    if (typeof aa !== 'object' || aa === null || !isCount(aa.seq) || !isText(aa.follower)) bad('answerAuth must be {seq, follower}');
   }
   if (!Array.isArray(o.parts)) bad('parts must be a list');
   for (const p of o.parts as unknown[]) {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { splitAnswer } from '../../../broker-runtime/src/replication/answer-auth.js';
 import { FRAME_AUTH_HEADER } from '../../../broker-runtime/src/replication/frame-auth.js';
 import { BULK_RECORDS, HWM_HOLD_MS } from '../../../broker-runtime/src/replication/follower-session.js';
 import { TransportError, type FrameHeaders, type FramePoster } from '../../../broker-runtime/src/replication/transport.js';
@@ -284,7 +285,7 @@ describe('replication: pipelining on a stream (FollowerSession)', () => {
     await produce(ctx, 'b');
     const again = ctx.stream.frames[0]!;
     await ctx.stream.answer();
-    const answer = decodeAnswer(await ctx.b2.follower.handle(again.body, again.auth));
+    const answer = decodeAnswer(splitAnswer(await ctx.b2.follower.handle(again.body, again.auth)).answer);
     assert.ok(answer.ok);
     assert.equal(answer.parts[0]?.status, 'mismatch', 'the frame no longer continues its log');
     assert.equal(answer.parts[0]?.logEndOffset, 2, 'it says where its log ends, so the leader resumes there (resumeAfterMismatch: nothing to cut)');
