@@ -41,6 +41,31 @@ export async function waitForEqualHwm(urls: string[], topic: string, timeoutMs =
 }
 
 /**
+ * Waits until every given broker's high-water mark of each partition lies past every acknowledged
+ * record there, then until they are equal. After every broker restarted, equal marks alone prove
+ * nothing: all can report the same trailing checkpointed mark (0 after a SIGKILL before the first
+ * checkpoint) until the new leader has heard its followers, and a read up to it finds nothing.
+ */
+export async function waitForHwmCovering(urls: string[], topic: string, acked: readonly Acked[], timeoutMs = 20_000): Promise<void> {
+  const needed = new Map<number, number>();
+  for (const a of acked) needed.set(a.partition, Math.max(needed.get(a.partition) ?? 0, a.offset + 1));
+  await waitFor(
+    `high-water marks of ${topic} on ${urls.length} brokers covering every acknowledged record`,
+    async () => {
+      for (const url of urls) {
+        const t = ((await get(url, '/topics')).body.topics as { name: string; partitions: { partition: number; high_watermark: number }[] }[]).find((x) => x.name === topic);
+        if (!t) return false;
+        for (const [partition, end] of needed) if ((t.partitions.find((x) => x.partition === partition)?.high_watermark ?? 0) < end) return false;
+      }
+      return true;
+    },
+    timeoutMs,
+    100,
+  );
+  await waitForEqualHwm(urls, topic, timeoutMs);
+}
+
+/**
  * The invariant of guarantee 1 and 2: on each broker, every acknowledged record is at its offset
  * with its payload, and offsets are contiguous from 0. Returns a description of every violation.
  */

@@ -8,7 +8,7 @@ import { YakClient } from '../../../broker-runtime/src/client/index.js';
 import { TestCluster } from '../../../testkit/broker/cluster.js';
 import { get } from '../../../testkit/http.js';
 import { sleep, waitFor } from '../../../testkit/wait.js';
-import { checkAcked, readAll, waitForEqualHwm, type Acked } from '../../../testkit/broker/verify.js';
+import { checkAcked, readAll, waitForEqualHwm, waitForHwmCovering, type Acked } from '../../../testkit/broker/verify.js';
 
 async function produceMany(client: YakClient, topic: string, n: number, tag: string): Promise<Acked[]> {
   const acked: Acked[] = [];
@@ -99,17 +99,8 @@ describe('faults', () => {
     await cluster.waitForInSync(3);
     const perPartition = new Map<number, number>();
     for (const a of acked) perPartition.set(a.partition, (perPartition.get(a.partition) ?? 0) + 1);
-    // The in-sync set in Redis survived the restart; a follower learns the high-water mark with its
-    // first frame. Equal marks alone are not enough: right after the restart all three can report
-    // the same checkpointed mark (it trails the log), before the new leader has heard its followers.
-    await waitFor('high-water marks on every broker covering every acknowledged record', async () => {
-      for (const url of cluster!.urls()) {
-        const t = ((await get(url, '/topics')).body.topics as { name: string; partitions: { partition: number; high_watermark: number }[] }[]).find((x) => x.name === 'torn');
-        if (!t || t.partitions.some((p) => p.high_watermark < (perPartition.get(p.partition) ?? 0))) return false;
-      }
-      return true;
-    }, 20_000);
-    await waitForEqualHwm(cluster.urls(), 'torn');
+    // The in-sync set in Redis survived the restart; a follower learns the high-water mark with its first frame.
+    await waitForHwmCovering(cluster.urls(), 'torn', acked);
     for (const b of cluster.brokers) assert.deepEqual(checkAcked(b.id, await readAll(b.url, 'torn'), acked), []);
     const more = await client.produce('torn', { payload: 'after', partition: 0 });
     assert.equal(more.offset, perPartition.get(0), 'offsets continue after the last committed record');
