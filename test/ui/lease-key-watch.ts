@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { parseLeaseHolder } from '../../broker-runtime/src/election/lease-store.js';
 
 /** The desktop cluster's lease key (broker-runtime/src/election/keys.ts, cluster id yak-desktop). */
 export const DESKTOP_LEASE_KEY = '{yak-desktop}:leader';
@@ -66,21 +67,11 @@ export class LeaseKeyWatch {
         const answeredAt = Date.now();
         const value = replies?.[0]?.[1];
         const pttl = replies?.[1]?.[1];
-        this.looks.push({ sentAt, answeredAt, holder: parseHolder(value), pttlMs: typeof pttl === 'number' ? pttl : -2 });
+        this.looks.push({ sentAt, answeredAt, holder: typeof value === 'string' ? parseLeaseHolder(value) : null, pttlMs: typeof pttl === 'number' ? pttl : -2 });
       } catch {
         // Redis busy or restarting: the next look tries again; a missing look only widens the bracket.
       }
       await new Promise((r) => setTimeout(r, 5));
     }
-  }
-}
-
-function parseHolder(value: unknown): { id: string; epoch: number } | null {
-  if (typeof value !== 'string') return null;
-  try {
-    const v = JSON.parse(value) as { id?: unknown; epoch?: unknown };
-    return typeof v.id === 'string' && typeof v.epoch === 'number' ? { id: v.id, epoch: v.epoch } : null;
-  } catch {
-    return null;
   }
 }

@@ -234,7 +234,7 @@ export class LeaseStore {
     const epoch = storableOrZero(Number(res?.[3]?.[1] ?? 0));
     // A lease without an expiry (PTTL -1) is no broker's (they all set one): read as none, and
     // ACQUIRE_LUA replaces it, or it would keep every broker following a leader that never renews.
-    return { holder: value && pttl !== -1 ? parseHolder(value) : null, pttlMs: pttl, isr: isr ? parseIsr(isr) : null, epochCounter: epoch };
+    return { holder: value && pttl !== -1 ? parseLeaseHolder(value) : null, pttlMs: pttl, isr: isr ? parseIsr(isr) : null, epochCounter: epoch };
   }
 
   /**
@@ -387,7 +387,8 @@ export class LeaseStore {
   }
 }
 
-function parseHolder(value: string): LeaseHolder | null {
+/** The lease key's value as the brokers write it ({id, url, epoch}); null for anything else. */
+export function parseLeaseHolder(value: string): LeaseHolder | null {
   try {
     const v = JSON.parse(value) as LeaseHolder;
     return typeof v.id === 'string' && isStorableEpoch(v.epoch) ? v : null;

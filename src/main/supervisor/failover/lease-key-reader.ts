@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { clusterKeys } from '../../../../broker-runtime/src/election/keys.js';
 import { DESKTOP_CLUSTER_ID } from '../processes/specs.js';
 import type { LeaseKeyReading } from './lease-expiry.js';
+import { parseLeaseHolder } from '../../../../broker-runtime/src/election/lease-store.js';
 
 /** A read that takes longer is of no use for timing the lease (and must not hold up the failover). */
 const READ_TIMEOUT_MS = 500;
@@ -42,7 +43,8 @@ export class LeaseKeyReader {
       const answeredAt = Date.now();
       const [value, pttl] = [replies?.[0], replies?.[1]];
       if (!value || !pttl || value[0] || pttl[0] || typeof pttl[1] !== 'number') return null;
-      return { holder: parseHolder(value[1]), pttlMs: pttl[1], sentAt, answeredAt };
+      const holder = typeof value[1] === 'string' ? parseLeaseHolder(value[1]) : null;
+      return { holder: holder && { id: holder.id, epoch: holder.epoch }, pttlMs: pttl[1], sentAt, answeredAt };
     } catch {
       return null;
     } finally {
@@ -52,16 +54,5 @@ export class LeaseKeyReader {
 
   close(): void {
     this.redis.disconnect();
-  }
-}
-
-/** The lease value the brokers write: JSON {id, url, epoch}. */
-function parseHolder(value: unknown): { id: string; epoch: number } | null {
-  if (typeof value !== 'string') return null;
-  try {
-    const v = JSON.parse(value) as { id?: unknown; epoch?: unknown };
-    return typeof v.id === 'string' && typeof v.epoch === 'number' ? { id: v.id, epoch: v.epoch } : null;
-  } catch {
-    return null;
   }
 }
