@@ -188,12 +188,7 @@ test("past --max-connections the leader's POST that proves the frame key is serv
 test("past --max-connections the leader's stream opens (its upgrade proves the frame key) even with every probation slot taken; an upgrade without the proof is answered 429 and closed", async () => {
   const { port, refused, connections } = await start(2);
   const url = `http://127.0.0.1:${port}`;
-  const holders = await Promise.all([1, 2].map(() => raw(port)));
-  for (const s of holders) assert.equal(await health(s), 'HTTP/1.1 200 OK');
-  // Every probation slot taken by connections that send nothing, older than the grace.
-  const flood = await Promise.all(Array.from({ length: PROBATION_SLOTS }, () => raw(port)));
-  await until(async () => (await connections()) === 2 + PROBATION_SLOTS, 'the flood accepted');
-  await new Promise((r) => setTimeout(r, 300));
+  const { holders, flood } = await fillCapAndProbation(port, connections);
 
   // An older leader's upgrade carries no proof: answered 429 (it posts its frames instead), then closed.
   assert.deepEqual(await StreamConnection.open(url, {}, 10_000), { refused: true, status: 429 });
@@ -270,11 +265,7 @@ test('past --max-connections a stream upgrade without any proof (a leader of an 
 test('past --max-connections, with every probation slot taken, a leader whose upgrade carries no sender proof is answered 429 and posts its frames instead (each POST proving the frame key)', async () => {
   const { port, refused, connections } = await start(2);
   const url = `http://127.0.0.1:${port}`;
-  const holders = await Promise.all([1, 2].map(() => raw(port)));
-  for (const s of holders) assert.equal(await health(s), 'HTTP/1.1 200 OK');
-  const flood = await Promise.all(Array.from({ length: PROBATION_SLOTS }, () => raw(port)));
-  await until(async () => (await connections()) === 2 + PROBATION_SLOTS, 'the flood accepted');
-  await new Promise((r) => setTimeout(r, 300));
+  const { holders, flood } = await fillCapAndProbation(port, connections);
 
   const posted: string[] = [];
   const transport = new StreamTransport({ onFrame: (via) => posted.push(via) });
@@ -350,4 +341,17 @@ async function healthOverTls(socket: net.Socket): Promise<string> {
     });
     secure.write('GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
   });
+}
+
+/**
+ * With a cap of 2: two served connections hold the cap, and every probation slot is taken by
+ * connections that send nothing, older than the grace.
+ */
+async function fillCapAndProbation(port: number, connections: () => Promise<number>): Promise<{ holders: net.Socket[]; flood: net.Socket[] }> {
+  const holders = await Promise.all([1, 2].map(() => raw(port)));
+  for (const s of holders) assert.equal(await health(s), 'HTTP/1.1 200 OK');
+  const flood = await Promise.all(Array.from({ length: PROBATION_SLOTS }, () => raw(port)));
+  await until(async () => (await connections()) === 2 + PROBATION_SLOTS, 'the flood accepted');
+  await new Promise((r) => setTimeout(r, 300));
+  return { holders, flood };
 }
